@@ -1,0 +1,301 @@
+"""Reading a problem and checking what JSON Schema cannot: references, units,
+time order. Every finding names the field path, e.g.
+`meetings[3].duration_minutes`, so people can fix their file or request."""
+
+from __future__ import annotations
+
+import re
+from collections import Counter
+from collections.abc import Iterable
+from datetime import datetime
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+import msgspec
+
+from solver.model import Meeting, Problem, Window, attendees, participants_by_id
+from solver.timegrid import TimeGrid
+
+
+class Finding(msgspec.Struct, frozen=True):
+    path: str
+    message: str
+
+    def __str__(self) -> str:
+        return f"{self.path}: {self.message}"
+
+
+class ProblemError(ValueError):
+    """The problem is malformed; `findings` lists every fault with its path."""
+
+    def __init__(self, findings: list[Finding]) -> None:
+        self.findings = findings
+        super().__init__("; ".join(str(finding) for finding in findings))
+
+
+_DECODE_PATH = re.compile(r"^(?P<message>.*?)(?: - at `\$(?P<path>[^`]*)`)?$")
+
+
+def load_problem(data: bytes | str) -> Problem:
+    """Decode and check a problem; raise ProblemError naming the bad field."""
+    try:
+        problem = msgspec.json.decode(data, type=Problem)
+    except msgspec.ValidationError as error:
+        raise ProblemError([_decode_finding(str(error))]) from None
+    except msgspec.DecodeError as error:
+        raise ProblemError([Finding("$", f"malformed JSON: {error}")]) from None
+    findings = check_problem(problem)
+    if findings:
+        raise ProblemError(findings)
+    return problem
+
+
+def _decode_finding(text: str) -> Finding:
+    match = _DECODE_PATH.match(text)
+    assert match is not None  # the pattern matches any text
+    path = (match["path"] or "").lstrip(".") or "$"
+    return Finding(path, match["message"])
+
+
+def check_problem(problem: Problem) -> list[Finding]:
+    """Every semantic fault of `problem`; empty when it can be solved."""
+    findings = _check_forum(problem)
+    if findings:  # later checks need a valid grid
+        return findings
+    grid = TimeGrid.of(problem.forum)
+    findings.extend(_check_ids(problem))
+    for check in (_check_rooms, _check_people, _check_sessions):
+        findings.extend(check(problem, grid))
+    for index, meeting in enumerate(problem.meetings):
+        findings.extend(_check_meeting(problem, grid, f"meetings[{index}]", meeting))
+    findings.extend(_check_precedence_cycles(problem))
+    findings.extend(_check_rest(problem, grid))
+    return findings
+
+
+def _check_forum(problem: Problem) -> list[Finding]:
+    forum = problem.forum
+    found: list[Finding] = []
+    try:
+        ZoneInfo(forum.time_zone)
+    except (ZoneInfoNotFoundError, ValueError):
+        found.append(Finding("forum.time_zone", f"unknown IANA time zone {forum.time_zone!r}"))
+    if not 1 <= forum.slot_minutes <= 240:
+        found.append(Finding("forum.slot_minutes", "must be between 1 and 240"))
+    if not forum.days:
+        found.append(Finding("forum.days", "at least one day is needed"))
+    for index, day in enumerate(forum.days):
+        if day.end <= day.start:
+            found.append(Finding(f"forum.days[{index}].end", "must be after the day's start"))
+    dates = [day.date for day in forum.days]
+    if dates != sorted(set(dates)):
+        found.append(Finding("forum.days", "dates must be distinct and in order"))
+    return found
+
+
+def _duplicates(path: str, ids: Iterable[str]) -> list[Finding]:
+    counts = Counter(ids)
+    return [Finding(path, f"id {key!r} is used {n} times") for key, n in counts.items() if n > 1]
+
+
+def _check_ids(problem: Problem) -> list[Finding]:
+    people = [p.id for d in problem.delegations for p in d.participants]
+    return [
+        *_duplicates("delegations", (d.id for d in problem.delegations)),
+        *_duplicates("delegations[].participants", people),
+        *_duplicates("rooms", (r.id for r in problem.rooms)),
+        *_duplicates("venues", (v.id for v in problem.venues)),
+        *_duplicates("resources", (r.id for r in problem.resources)),
+        *_duplicates("meetings", (m.id for m in problem.meetings)),
+        *_duplicates("sessions", (s.id for s in problem.sessions)),
+    ]
+
+
+def _before(grid: TimeGrid, first: datetime, second: datetime) -> bool:
+    """first < second, reading naive datetimes as forum-local time."""
+    return grid.local(first) < grid.local(second)
+
+
+def _windows(grid: TimeGrid, path: str, windows: Iterable[Window]) -> list[Finding]:
+    return [
+        Finding(f"{path}[{index}].end", "must be after its start")
+        for index, window in enumerate(windows)
+        if not _before(grid, window.start, window.end)
+    ]
+
+
+def _check_rooms(problem: Problem, grid: TimeGrid) -> list[Finding]:
+    venues = {venue.id for venue in problem.venues}
+    found: list[Finding] = []
+    if not problem.rooms:
+        found.append(Finding("rooms", "at least one room is needed"))
+    for index, room in enumerate(problem.rooms):
+        path = f"rooms[{index}]"
+        if room.seats < 1:
+            found.append(Finding(f"{path}.seats", "must be at least 1"))
+        if room.venue is not None and room.venue not in venues:
+            found.append(Finding(f"{path}.venue", f"unknown venue {room.venue!r}"))
+        found.extend(_windows(grid, f"{path}.unavailable", room.unavailable))
+    for index, travel in enumerate(problem.travel):
+        path = f"travel[{index}]"
+        for end in travel.between:
+            if end not in venues:
+                found.append(Finding(f"{path}.between", f"unknown venue {end!r}"))
+        if travel.minutes < 0:
+            found.append(Finding(f"{path}.minutes", "must not be negative"))
+    return found
+
+
+def _check_people(problem: Problem, grid: TimeGrid) -> list[Finding]:
+    found: list[Finding] = []
+    for d_index, delegation in enumerate(problem.delegations):
+        d_path = f"delegations[{d_index}]"
+        if not re.fullmatch(r"[A-Z]{2,3}", delegation.country):
+            found.append(Finding(f"{d_path}.country", "must be an ISO 3166 code such as JP or JPN"))
+        for p_index, person in enumerate(delegation.participants):
+            path = f"{d_path}.participants[{p_index}]"
+            if person.arrival and person.departure and not _before(grid, person.arrival, person.departure):
+                found.append(Finding(f"{path}.departure", "must be after the arrival"))
+            if person.max_meetings_per_day is not None and person.max_meetings_per_day < 0:
+                found.append(Finding(f"{path}.max_meetings_per_day", "must not be negative"))
+            if person.buffer_minutes < 0:
+                found.append(Finding(f"{path}.buffer_minutes", "must not be negative"))
+            found.extend(_windows(grid, f"{path}.blocked", person.blocked))
+    return found
+
+
+def _check_sessions(problem: Problem, grid: TimeGrid) -> list[Finding]:
+    people = participants_by_id(problem)
+    found: list[Finding] = []
+    for index, session in enumerate(problem.sessions):
+        path = f"sessions[{index}]"
+        if not _before(grid, session.start, session.end):
+            found.append(Finding(f"{path}.end", "must be after its start"))
+        if session.scope == "listed" and not session.participants:
+            found.append(Finding(f"{path}.participants", "scope 'listed' needs participants"))
+        for person in session.participants:
+            if person not in people:
+                found.append(Finding(f"{path}.participants", f"unknown participant {person!r}"))
+    return found
+
+
+def _check_meeting(problem: Problem, grid: TimeGrid, path: str, meeting: Meeting) -> list[Finding]:
+    return [
+        *_check_meeting_parties(problem, path, meeting),
+        *_check_meeting_time(problem, grid, path, meeting),
+        *_check_meeting_place(problem, path, meeting),
+    ]
+
+
+def _check_meeting_parties(problem: Problem, path: str, meeting: Meeting) -> list[Finding]:
+    people = participants_by_id(problem)
+    known = {delegation.id for delegation in problem.delegations}
+    found: list[Finding] = []
+    if len(set(meeting.delegations)) < 2 or len(meeting.delegations) != len(set(meeting.delegations)):
+        found.append(Finding(f"{path}.delegations", "needs two or more distinct delegations"))
+    for delegation in meeting.delegations:
+        if delegation not in known:
+            found.append(Finding(f"{path}.delegations", f"unknown delegation {delegation!r}"))
+    for person in meeting.participants:
+        if person not in people:
+            found.append(Finding(f"{path}.participants", f"unknown participant {person!r}"))
+        elif people[person][0].id not in meeting.delegations:
+            found.append(Finding(f"{path}.participants", f"{person!r} is not in one of the meeting's delegations"))
+    present = {people[p][0].id for p in attendees(problem, meeting) if p in people}
+    for delegation in meeting.delegations:
+        if delegation in known and delegation not in present:
+            found.append(
+                Finding(f"{path}.participants", f"delegation {delegation!r} has no attendee (and no principal)")
+            )
+    if meeting.seats is not None and meeting.seats < 1:
+        found.append(Finding(f"{path}.seats", "must be at least 1"))
+    return found
+
+
+def _check_meeting_time(problem: Problem, grid: TimeGrid, path: str, meeting: Meeting) -> list[Finding]:
+    slot = problem.forum.slot_minutes
+    found: list[Finding] = []
+    longest = max((len(day) for day in grid.day_ranges), default=0) * slot
+    if meeting.duration_minutes <= 0 or meeting.duration_minutes % slot:
+        found.append(
+            Finding(
+                f"{path}.duration_minutes",
+                f"{meeting.duration_minutes} is not a positive multiple of the {slot}-minute slot",
+            )
+        )
+    elif meeting.duration_minutes > longest:
+        found.append(
+            Finding(
+                f"{path}.duration_minutes", f"{meeting.duration_minutes} minutes is longer than any day ({longest})"
+            )
+        )
+    if meeting.earliest and meeting.latest and not _before(grid, meeting.earliest, meeting.latest):
+        found.append(Finding(f"{path}.latest", "must be after earliest"))
+    if meeting.pinned_start and grid.slot_at(meeting.pinned_start) is None:
+        found.append(Finding(f"{path}.pinned_start", "is not the start of a slot of the forum's grid"))
+    found.extend(_windows(grid, f"{path}.preferred", meeting.preferred))
+    return found
+
+
+def _check_meeting_place(problem: Problem, path: str, meeting: Meeting) -> list[Finding]:
+    rooms = {room.id for room in problem.rooms}
+    venues = {venue.id for venue in problem.venues}
+    resources = {resource.id: resource for resource in problem.resources}
+    meetings = {other.id for other in problem.meetings}
+    found: list[Finding] = []
+    if meeting.pinned_room is not None and meeting.pinned_room not in rooms:
+        found.append(Finding(f"{path}.pinned_room", f"unknown room {meeting.pinned_room!r}"))
+    for venue in meeting.venues:
+        if venue not in venues:
+            found.append(Finding(f"{path}.venues", f"unknown venue {venue!r}"))
+    for other in meeting.after:
+        if other not in meetings or other == meeting.id:
+            found.append(Finding(f"{path}.after", f"unknown or same meeting {other!r}"))
+    for index, use in enumerate(meeting.resources):
+        resource = resources.get(use.resource)
+        if resource is None:
+            found.append(Finding(f"{path}.resources[{index}].resource", f"unknown resource {use.resource!r}"))
+        elif not 1 <= use.amount <= resource.capacity:
+            found.append(
+                Finding(f"{path}.resources[{index}].amount", f"must be between 1 and the capacity {resource.capacity}")
+            )
+    return found
+
+
+def _check_precedence_cycles(problem: Problem) -> list[Finding]:
+    after = {meeting.id: set(meeting.after) for meeting in problem.meetings}
+    state: dict[str, int] = {}  # 1 visiting, 2 done
+
+    def cyclic(node: str) -> bool:
+        state[node] = 1
+        for before in after.get(node, ()):
+            if state.get(before) == 1 or (before not in state and cyclic(before)):
+                return True
+        state[node] = 2
+        return False
+
+    for index, meeting in enumerate(problem.meetings):
+        if meeting.id not in state and cyclic(meeting.id):
+            return [Finding(f"meetings[{index}].after", "precedences form a cycle")]
+    return []
+
+
+def _check_rest(problem: Problem, grid: TimeGrid) -> list[Finding]:
+    delegations = {delegation.id for delegation in problem.delegations}
+    meetings = {meeting.id for meeting in problem.meetings}
+    rooms = {room.id for room in problem.rooms}
+    found: list[Finding] = []
+    for index, pair in enumerate(problem.keep_apart):
+        if pair.delegations[0] == pair.delegations[1] or not set(pair.delegations) <= delegations:
+            found.append(Finding(f"keep_apart[{index}].delegations", "needs two distinct known delegations"))
+    for index, placement in enumerate(problem.previous):
+        path = f"previous[{index}]"
+        if placement.meeting not in meetings:
+            found.append(Finding(f"{path}.meeting", f"unknown meeting {placement.meeting!r}"))
+        if placement.room not in rooms:
+            found.append(Finding(f"{path}.room", f"unknown room {placement.room!r}"))
+        if grid.slot_at(placement.start) is None:
+            found.append(Finding(f"{path}.start", "is not the start of a slot of the forum's grid"))
+    order = problem.objective.lexicographic_order
+    if len(set(order)) != len(order):
+        found.append(Finding("objective.lexicographic_order", "terms must not repeat"))
+    return found

@@ -1,0 +1,226 @@
+"""From a problem to index form: slots, availability sets, room classes and the
+static domain of every meeting (the (start, room class) pairs that no single
+rule forbids). The greedy baseline, the CP-SAT model and the explanations all
+start from here; the validator deliberately does not.
+
+Rooms that are interchangeable (same venue, seats, features and unavailable
+slots, and pinned by nobody) form one room class; the model then only counts
+meetings per class and slot, and rooms are handed out afterwards.
+"""
+
+from __future__ import annotations
+
+import math
+from collections import defaultdict
+from dataclasses import dataclass, field
+
+from solver.model import Meeting, Participant, Problem, Room, attendees, participants_by_id
+from solver.timegrid import TimeGrid
+
+
+@dataclass(frozen=True)
+class RoomClass:
+    index: int
+    rooms: tuple[Room, ...]
+    venue: str | None
+    seats: int
+    features: frozenset[str]
+    open_slots: frozenset[int]
+
+    @property
+    def size(self) -> int:
+        return len(self.rooms)
+
+
+@dataclass
+class MeetingInfo:
+    index: int
+    meeting: Meeting
+    length: int  # in slots
+    people: tuple[str, ...]
+    delegations: tuple[str, ...]
+    weight: int  # cost of leaving it unplaced
+    principal: bool  # attended by at least one principal
+    domain: list[tuple[int, int]] = field(default_factory=list)  # (start slot, class index)
+    starts: list[int] = field(default_factory=list)  # distinct starts of the domain
+    preferred_starts: frozenset[int] = frozenset()
+    pinned_start: int | None = None
+    previous: tuple[int, str] | None = None  # (start slot, room id)
+
+    @property
+    def id(self) -> str:
+        return self.meeting.id
+
+    def covers(self, start: int) -> range:
+        return range(start, start + self.length)
+
+
+@dataclass
+class Compiled:
+    problem: Problem
+    grid: TimeGrid
+    meetings: list[MeetingInfo]
+    classes: list[RoomClass]
+    people: dict[str, Participant]
+    delegation_of: dict[str, str]
+    available: dict[str, frozenset[int]]  # participant -> slots free of rules
+    buffer_slots: dict[str, int]
+    travel_slots: dict[tuple[str | None, str | None], int]
+    by_id: dict[str, MeetingInfo]
+
+    def meetings_of(self, person: str) -> list[MeetingInfo]:
+        return [info for info in self.meetings if person in info.people]
+
+    def gap_needed(self, person: str, venue_a: str | None, venue_b: str | None) -> int:
+        """Slots that must separate two meetings of `person` at these venues."""
+        return max(self.buffer_slots.get(person, 0), self.travel_slots.get((venue_a, venue_b), 0))
+
+
+def compile_problem(problem: Problem) -> Compiled:
+    grid = TimeGrid.of(problem.forum)
+    people = {pid: person for pid, (_, person) in participants_by_id(problem).items()}
+    delegation_of = {pid: delegation.id for pid, (delegation, _) in participants_by_id(problem).items()}
+    available = {pid: _available_slots(problem, grid, person) for pid, person in people.items()}
+    classes = _room_classes(problem, grid)
+    slot = problem.forum.slot_minutes
+    compiled = Compiled(
+        problem=problem,
+        grid=grid,
+        meetings=[],
+        classes=classes,
+        people=people,
+        delegation_of=delegation_of,
+        available=available,
+        buffer_slots={pid: math.ceil(p.buffer_minutes / slot) for pid, p in people.items()},
+        travel_slots=_travel_slots(problem),
+        by_id={},
+    )
+    for index, meeting in enumerate(problem.meetings):
+        info = _meeting_info(compiled, index, meeting)
+        compiled.meetings.append(info)
+        compiled.by_id[meeting.id] = info
+    return compiled
+
+
+def _available_slots(problem: Problem, grid: TimeGrid, person: Participant) -> frozenset[int]:
+    free = grid.within(person.arrival, person.departure)
+    for window in person.blocked:
+        free -= grid.covered_by(window)
+    for session in problem.sessions:
+        if session_blocks(session.scope, session.participants, person):
+            free -= grid.overlapping(session.start, session.end)
+    return frozenset(free)
+
+
+def session_blocks(scope: str, listed: list[str], person: Participant) -> bool:
+    if scope == "everyone":
+        return True
+    if scope == "principals":
+        return person.principal or person.id in listed
+    return person.id in listed
+
+
+def _room_classes(problem: Problem, grid: TimeGrid) -> list[RoomClass]:
+    pinned = {meeting.pinned_room for meeting in problem.meetings if meeting.pinned_room}
+    # Stability and keep-apart speak of individual rooms: keep rooms apart then.
+    individual = bool(problem.previous) or bool(problem.keep_apart)
+    groups: dict[tuple, list[Room]] = defaultdict(list)
+    for room in problem.rooms:
+        open_slots = frozenset(range(grid.size)) - _room_closed(grid, room)
+        key = (room.venue, room.seats, frozenset(room.features), open_slots)
+        if individual or room.id in pinned:
+            key = (*key, room.id)
+        groups[key].append(room)
+    return [
+        RoomClass(index, tuple(rooms), key[0], key[1], key[2], key[3])
+        for index, (key, rooms) in enumerate(groups.items())
+    ]
+
+
+def _room_closed(grid: TimeGrid, room: Room) -> set[int]:
+    closed: set[int] = set()
+    for window in room.unavailable:
+        closed |= grid.covered_by(window)
+    return closed
+
+
+def _travel_slots(problem: Problem) -> dict[tuple[str | None, str | None], int]:
+    slot = problem.forum.slot_minutes
+    table: dict[tuple[str | None, str | None], int] = {}
+    for travel in problem.travel:
+        first, second = travel.between
+        if first != second:
+            gap = math.ceil(travel.minutes / slot)
+            table[(first, second)] = table[(second, first)] = gap
+    return table
+
+
+def _meeting_info(compiled: Compiled, index: int, meeting: Meeting) -> MeetingInfo:
+    problem, grid = compiled.problem, compiled.grid
+    people = tuple(attendees(problem, meeting))
+    info = MeetingInfo(
+        index=index,
+        meeting=meeting,
+        length=meeting.duration_minutes // problem.forum.slot_minutes,
+        people=people,
+        delegations=tuple(meeting.delegations),
+        weight=getattr(problem.objective.priority_weights, meeting.priority),
+        principal=any(compiled.people[p].principal for p in people),
+    )
+    if meeting.pinned_start is not None:
+        info.pinned_start = grid.slot_at(meeting.pinned_start)
+    for placement in problem.previous:
+        if placement.meeting == meeting.id:
+            start = grid.slot_at(placement.start)
+            if start is not None:
+                info.previous = (start, placement.room)
+    starts = feasible_starts(compiled, info)
+    rooms = suitable_classes(compiled, meeting)
+    info.domain = [
+        (start, room_class.index)
+        for start in starts
+        for room_class in rooms
+        if all(slot in room_class.open_slots for slot in info.covers(start))
+    ]
+    info.starts = sorted({start for start, _ in info.domain})
+    info.preferred_starts = frozenset(start for start in info.starts if in_preferred(grid, meeting, start, info.length))
+    return info
+
+
+def candidate_starts(compiled: Compiled, info: MeetingInfo) -> list[int]:
+    """Starts allowed by the grid, earliest/latest and the pin (not by people)."""
+    grid, meeting = compiled.grid, info.meeting
+    allowed = grid.within(meeting.earliest, meeting.latest)
+    starts = [s for s in range(grid.size) if grid.fits(s, info.length) and set(info.covers(s)) <= allowed]
+    if meeting.pinned_start is not None:
+        starts = [s for s in starts if s == info.pinned_start]
+    return starts
+
+
+def feasible_starts(compiled: Compiled, info: MeetingInfo) -> list[int]:
+    """Candidate starts at which every attendee is available throughout."""
+    return [
+        start
+        for start in candidate_starts(compiled, info)
+        if all(all(s in compiled.available[p] for s in info.covers(start)) for p in info.people)
+    ]
+
+
+def suitable_classes(compiled: Compiled, meeting: Meeting) -> list[RoomClass]:
+    """Room classes with the seats, features, venue and pin the meeting needs."""
+    seats = meeting.seats if meeting.seats is not None else len(attendees(compiled.problem, meeting))
+    required = set(meeting.features)
+    return [
+        room_class
+        for room_class in compiled.classes
+        if room_class.seats >= seats
+        and required <= room_class.features
+        and (not meeting.venues or room_class.venue in meeting.venues)
+        and (meeting.pinned_room is None or meeting.pinned_room in {r.id for r in room_class.rooms})
+    ]
+
+
+def in_preferred(grid: TimeGrid, meeting: Meeting, start: int, length: int) -> bool:
+    """True when the meeting starting at `start` lies inside a preferred window."""
+    begin, end = grid.starts[start], grid.end_of(start, length)
+    return any(grid.local(window.start) <= begin and end <= grid.local(window.end) for window in meeting.preferred)
