@@ -1,0 +1,128 @@
+"""The engine's entry point: a problem in, a meeting grid out.
+
+The greedy baseline always runs first: it is the warm start of CP-SAT and
+the floor of the answer, so a solve is never worse than greedy even when
+the time limit stops CP-SAT before its first solution.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+
+import msgspec
+
+from solver.compile import Compiled, compile_problem
+from solver.explain import explain_unplaced
+from solver.formulation import Formulation
+from solver.greedy import greedy_assign
+from solver.model import Problem
+from solver.result import Method, Placement, Schedule, SolveStats, Status
+from solver.rooms import assign_rooms
+from solver.search import ProgressHandler, SearchOutcome, SearchSettings, relative_gap, run_search
+from solver.terms import Assignment, breaks_by_person, evaluate
+
+
+class SolveOptions(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
+    method: Method = "cpsat"
+    time_limit: float = 10.0
+    workers: int = 2
+    seed: int = 0
+    deterministic: bool = False
+    explain: bool = True
+    log: bool = False
+
+
+def solve(
+    problem: Problem,
+    options: SolveOptions | None = None,
+    on_progress: ProgressHandler | None = None,
+    stop: threading.Event | None = None,
+) -> Schedule:
+    """Solve a checked problem (see solver.check.load_problem)."""
+    options = options or SolveOptions()
+    clock = time.perf_counter()
+    compiled = compile_problem(problem)
+    baseline = greedy_assign(compiled)
+    baseline_terms = evaluate(compiled, baseline)
+    baseline_ok = _within_spread(compiled, baseline)
+    stats = SolveStats(
+        method=options.method,
+        workers=options.workers,
+        seed=options.seed,
+        time_limit=options.time_limit,
+        greedy_objective=sum(baseline_terms.values()) if baseline_ok else None,
+    )
+    if options.method == "greedy":
+        status: Status = "FEASIBLE" if baseline_ok else "UNKNOWN"
+        return _schedule(compiled, baseline, status, None, stats, options, clock)
+    formulation = Formulation.build(compiled)
+    settings = SearchSettings(options.time_limit, options.workers, options.seed, options.deterministic, options.log)
+    outcome = run_search(formulation, settings, baseline if baseline_ok else {}, on_progress, stop)
+    stats.first_solution_seconds = outcome.first_solution_seconds
+    stats.variables, stats.constraints = outcome.variables, outcome.constraints
+    assignment, status = _pick(compiled, outcome, baseline, baseline_ok)
+    return _schedule(compiled, assignment, status, outcome, stats, options, clock)
+
+
+def _within_spread(compiled: Compiled, assignment: Assignment) -> bool:
+    """Greedy ignores the break spread limit; its result counts only if it holds."""
+    limit = compiled.problem.objective.break_spread_limit
+    if limit is None:
+        return True
+    counts = breaks_by_person(compiled, assignment).values()
+    return max(counts, default=0) - min(counts, default=0) <= limit
+
+
+def _pick(
+    compiled: Compiled, outcome: SearchOutcome, baseline: Assignment, baseline_ok: bool
+) -> tuple[Assignment, Status]:
+    if not outcome.chosen:
+        return (baseline, "FEASIBLE") if baseline_ok else ({}, outcome.status)
+    found = assign_rooms(compiled, outcome.chosen)
+    if baseline_ok and sum(evaluate(compiled, baseline).values()) < sum(evaluate(compiled, found).values()):
+        return baseline, "FEASIBLE"
+    return found, outcome.status
+
+
+def _schedule(
+    compiled: Compiled,
+    assignment: Assignment,
+    status: Status,
+    outcome: SearchOutcome | None,
+    stats: SolveStats,
+    options: SolveOptions,
+    clock: float,
+) -> Schedule:
+    terms = evaluate(compiled, assignment) if assignment or status != "UNKNOWN" else {}
+    objective = sum(terms.values()) if terms else None
+    bound = outcome.bound if outcome is not None else None
+    if status == "OPTIMAL":
+        bound = objective
+    unplaced = explain_unplaced(compiled, assignment) if options.explain else []
+    stats.solve_seconds = round(time.perf_counter() - clock, 3)
+    return Schedule(
+        status=status,
+        placed=_placements(compiled, assignment),
+        unplaced=unplaced,
+        objective=objective,
+        best_bound=bound,
+        gap=relative_gap(objective, bound),
+        terms=terms,
+        stats=stats,
+    )
+
+
+def _placements(compiled: Compiled, assignment: Assignment) -> list[Placement]:
+    grid = compiled.grid
+    placements = [
+        Placement(
+            meeting=meeting_id,
+            start=grid.starts[start],
+            end=grid.end_of(start, compiled.by_id[meeting_id].length),
+            room=room,
+            slot=start,
+        )
+        for meeting_id, (start, room) in assignment.items()
+    ]
+    return sorted(placements, key=lambda p: (p.slot, p.room, p.meeting))

@@ -1,0 +1,248 @@
+"""Why a meeting was left out, in a code a program can act on and a sentence a
+person understands.
+
+Direct analysis of domains, not a second CP-SAT solve: a meeting whose static
+domain is empty is explained by the rule that emptied it; otherwise every
+candidate (start, room class) is checked against the meetings that were kept,
+and a small set of kept meetings that together block every candidate is
+named (a greedy hitting set, then pruned to be minimal). That is the same
+answer an assumption core would give, in milliseconds.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from solver.compile import Compiled, MeetingInfo, candidate_starts, feasible_starts, suitable_classes
+from solver.result import Unplaced
+from solver.terms import Assignment
+
+Group = frozenset[str]  # meetings that jointly block a candidate
+
+
+def explain_unplaced(compiled: Compiled, assignment: Assignment) -> list[Unplaced]:
+    return [explain(compiled, info, assignment) for info in compiled.meetings if info.id not in assignment]
+
+
+def explain(compiled: Compiled, info: MeetingInfo, assignment: Assignment) -> Unplaced:
+    static = _static_reason(compiled, info)
+    if static is not None:
+        return static
+    candidates = [_blocking_groups(compiled, info, start, c, assignment) for start, c in info.domain]
+    if any(not groups for groups in candidates):
+        return Unplaced(
+            info.id, "not_reached", "it fits in the grid as it stands; the search stopped before placing it"
+        )
+    blockers = _minimal_blockers(candidates)
+    ranked = sorted(blockers, key=lambda m: (-compiled.by_id[m].weight, m))
+    named = ", ".join(f"{label(compiled, compiled.by_id[m])} ({compiled.by_id[m].meeting.priority})" for m in ranked)
+    if all(compiled.by_id[m].weight > info.weight for m in blockers):
+        message = f"every possible time and room would displace meetings that rank higher: {named}"
+        return Unplaced(info.id, "lower_priority", message, ranked)
+    message = f"all {len(info.domain)} possible times and rooms are taken; together these block them: {named}"
+    return Unplaced(info.id, "capacity_conflict", message, ranked)
+
+
+def label(compiled: Compiled, info: MeetingInfo) -> str:
+    if info.meeting.title:
+        return info.meeting.title
+    names = {d.id: d.country for d in compiled.problem.delegations}
+    return "–".join(names.get(d, d) for d in info.delegations)
+
+
+def _static_reason(compiled: Compiled, info: MeetingInfo) -> Unplaced | None:
+    if info.domain:
+        return None
+    if not candidate_starts(compiled, info):
+        return Unplaced(info.id, "outside_window", _window_message(compiled, info))
+    rooms = suitable_classes(compiled, info.meeting)
+    if not rooms:
+        return Unplaced(info.id, "no_suitable_room", _room_message(compiled, info))
+    if not feasible_starts(compiled, info):
+        people = _unavailable_together(compiled, info)
+        return Unplaced(info.id, "no_common_availability", _availability_message(compiled, people), people)
+    ids = [room.id for room_class in rooms for room in room_class.rooms]
+    return Unplaced(
+        info.id,
+        "no_room_available",
+        "the rooms that suit it are closed whenever all attendees are free: " + ", ".join(ids),
+        ids,
+    )
+
+
+def _window_message(compiled: Compiled, info: MeetingInfo) -> str:
+    meeting, grid = info.meeting, compiled.grid
+    parts = []
+    if meeting.pinned_start:
+        parts.append(f"pinned to {grid.describe(meeting.pinned_start)}")
+    if meeting.earliest:
+        parts.append(f"not before {grid.describe(meeting.earliest)}")
+    if meeting.latest:
+        parts.append(f"ending by {grid.describe(meeting.latest)}")
+    limits = " and ".join(parts) or "its duration"
+    return f"{limits} leaves no {meeting.duration_minutes}-minute start within the forum's hours"
+
+
+def _room_message(compiled: Compiled, info: MeetingInfo) -> str:
+    meeting = info.meeting
+    seats = meeting.seats if meeting.seats is not None else len(info.people)
+    needs = [f"{seats} seats"]
+    if meeting.features:
+        needs.append("features " + ", ".join(meeting.features))
+    if meeting.venues:
+        needs.append("at " + " or ".join(meeting.venues))
+    if meeting.pinned_room:
+        needs.append(f"in room {meeting.pinned_room}")
+    return "no room has " + " with ".join(needs)
+
+
+def _unavailable_together(compiled: Compiled, info: MeetingInfo) -> list[str]:
+    """A small set of attendees who are never free together for the meeting."""
+    starts = candidate_starts(compiled, info)
+    free = {
+        person: {s for s in starts if all(slot in compiled.available[person] for slot in info.covers(s))}
+        for person in info.people
+    }
+    chosen: list[str] = []
+    common = set(starts)
+    while common:
+        person = min((p for p in info.people if p not in chosen), key=lambda p: (len(common & free[p]), p))
+        chosen.append(person)
+        common &= free[person]
+    return chosen
+
+
+def _availability_message(compiled: Compiled, people: list[str]) -> str:
+    return "no common availability: " + "; ".join(_person_limits(compiled, person) for person in people)
+
+
+def _person_limits(compiled: Compiled, person_id: str) -> str:
+    person = compiled.people[person_id]
+    delegation = next(d for d in compiled.problem.delegations if d.id == compiled.delegation_of[person_id])
+    who = f"{delegation.name}'s {'principal' if person.principal else person.rank.replace('_', ' ')} ({person.name})"
+    limits = []
+    if person.arrival:
+        limits.append(f"arrives {compiled.grid.describe(person.arrival)}")
+    if person.departure:
+        limits.append(f"leaves {compiled.grid.describe(person.departure)}")
+    if not limits:
+        limits.append("is in sessions or blocked windows whenever the others are free")
+    return f"{who} " + " and ".join(limits)
+
+
+def _minimal_blockers(candidates: list[list[Group]]) -> set[str]:
+    chosen: set[str] = set()
+    for groups in sorted(candidates, key=len):
+        if not any(group <= chosen for group in groups):
+            chosen |= min(groups, key=lambda group: (len(group - chosen), sorted(group)))
+    for meeting in sorted(chosen):
+        if all(any(group <= chosen - {meeting} for group in groups) for groups in candidates):
+            chosen.discard(meeting)
+    return chosen
+
+
+def _blocking_groups(
+    compiled: Compiled, info: MeetingInfo, start: int, room_class: int, assignment: Assignment
+) -> list[Group]:
+    """Each group alone, if kept where it is, rules out placing `info` here."""
+    groups: list[Group] = []
+    groups += _people_groups(compiled, info, start, room_class, assignment)
+    groups += _room_groups(compiled, info, start, room_class, assignment)
+    groups += _resource_groups(compiled, info, start, assignment)
+    groups += _order_groups(compiled, info, start, room_class, assignment)
+    return groups
+
+
+def _venue_of_room(compiled: Compiled, room_id: str) -> str | None:
+    return next(room.venue for room in compiled.problem.rooms if room.id == room_id)
+
+
+def _people_groups(
+    compiled: Compiled, info: MeetingInfo, start: int, room_class: int, assignment: Assignment
+) -> Iterable[Group]:
+    grid = compiled.grid
+    venue = compiled.classes[room_class].venue
+    end = start + info.length
+    day = grid.day_of_slot[start]
+    for person in info.people:
+        same_day = []
+        for other in compiled.meetings_of(person):
+            placed = assignment.get(other.id)
+            if placed is None or grid.day_of_slot[placed[0]] != day:
+                continue
+            same_day.append(other.id)
+            other_start, room = placed
+            other_end = other_start + other.length
+            other_venue = _venue_of_room(compiled, room)
+            apart_after = other_start >= end + compiled.gap_needed(person, venue, other_venue)
+            apart_before = start >= other_end + compiled.gap_needed(person, other_venue, venue)
+            if not (apart_after or apart_before):
+                yield frozenset({other.id})
+        limit = compiled.people[person].max_meetings_per_day
+        if limit is not None and len(same_day) >= limit:
+            yield frozenset(same_day)
+
+
+def _room_groups(
+    compiled: Compiled, info: MeetingInfo, start: int, room_class: int, assignment: Assignment
+) -> Iterable[Group]:
+    rooms = {room.id for room in compiled.classes[room_class].rooms}
+    for slot in info.covers(start):
+        occupants = frozenset(
+            meeting_id
+            for meeting_id, (other_start, room) in assignment.items()
+            if room in rooms and other_start <= slot < other_start + compiled.by_id[meeting_id].length
+        )
+        if len(occupants) >= len(rooms):
+            yield occupants
+
+
+def _resource_groups(compiled: Compiled, info: MeetingInfo, start: int, assignment: Assignment) -> Iterable[Group]:
+    capacity = {resource.id: resource.capacity for resource in compiled.problem.resources}
+    for use in info.meeting.resources:
+        for slot in info.covers(start):
+            users = {
+                meeting_id: amount
+                for meeting_id, (other_start, _) in assignment.items()
+                for other_use in compiled.by_id[meeting_id].meeting.resources
+                if other_use.resource == use.resource
+                and other_start <= slot < other_start + compiled.by_id[meeting_id].length
+                for amount in [other_use.amount]
+            }
+            if sum(users.values()) + use.amount > capacity[use.resource]:
+                yield frozenset(users)
+
+
+def _order_groups(
+    compiled: Compiled, info: MeetingInfo, start: int, room_class: int, assignment: Assignment
+) -> Iterable[Group]:
+    end = start + info.length
+    for earlier in info.meeting.after:
+        placed = assignment.get(earlier)
+        if placed and placed[0] + compiled.by_id[earlier].length > start:
+            yield frozenset({earlier})
+    for other in compiled.meetings:
+        placed = assignment.get(other.id)
+        if placed and info.id in other.meeting.after and end > placed[0]:
+            yield frozenset({other.id})
+    yield from _keep_apart_groups(compiled, info, start, room_class, assignment)
+
+
+def _keep_apart_groups(
+    compiled: Compiled, info: MeetingInfo, start: int, room_class: int, assignment: Assignment
+) -> Iterable[Group]:
+    grid = compiled.grid
+    rooms = {room.id for room in compiled.classes[room_class].rooms}
+    end = start + info.length
+    for pair in compiled.problem.keep_apart:
+        for one, other in (pair.delegations, pair.delegations[::-1]):
+            if one not in info.delegations or other in info.delegations:
+                continue
+            for meeting_id, (other_start, room) in assignment.items():
+                neighbour = compiled.by_id[meeting_id]
+                if room not in rooms or other not in neighbour.delegations or one in neighbour.delegations:
+                    continue
+                other_end = other_start + neighbour.length
+                touching = other_start == end or other_end == start
+                if touching and grid.day_of_slot[other_start] == grid.day_of_slot[start]:
+                    yield frozenset({meeting_id})

@@ -1,0 +1,23 @@
+"""Stability against a previous schedule: a moved time costs more than a changed room."""
+
+from __future__ import annotations
+
+from ortools.sat.python import cp_model
+
+from solver.formulation import Formulation
+
+
+def stability(formulation: Formulation) -> cp_model.LinearExprT:
+    """Cost of previous placements whose time or room changed (unplaced counts as moved)."""
+    compiled = formulation.compiled
+    weights = compiled.problem.objective.weights
+    cost: list[cp_model.LinearExprT] = []
+    for info in compiled.meetings:
+        if info.previous is None:
+            continue
+        start, room = info.previous
+        same_time = [(c, lit) for (s, c), lit in formulation.x[info.index].items() if s == start]
+        other_room = [lit for c, lit in same_time if room not in {r.id for r in compiled.classes[c].rooms}]
+        cost.append(weights.moved_time * (1 - sum(lit for _, lit in same_time)))
+        cost.append(weights.moved_room * sum(other_room))
+    return sum(cost)

@@ -1,0 +1,184 @@
+"""Running CP-SAT on the formulation: parameters, warm start, progress,
+stopping, and the lexicographic mode."""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from ortools.sat.python import cp_model
+
+from solver.constraints import add_hard_rules
+from solver.formulation import Formulation
+from solver.objective import add_terms
+from solver.result import Progress, Status
+from solver.terms import Assignment
+
+ProgressHandler = Callable[[Progress], None]
+
+
+@dataclass
+class SearchOutcome:
+    status: Status
+    chosen: dict[int, tuple[int, int]]  # meeting index -> (start, class); empty without a solution
+    objective: int | None
+    bound: int | None
+    first_solution_seconds: float | None
+    variables: int
+    constraints: int
+
+
+class _Reporter(cp_model.CpSolverSolutionCallback):
+    def __init__(self, on_progress: ProgressHandler | None, clock_start: float) -> None:
+        super().__init__()
+        self.on_progress = on_progress
+        self.clock_start = clock_start
+        self.solutions = 0
+        self.first_solution: float | None = None
+
+    def on_solution_callback(self) -> None:
+        self.solutions += 1
+        elapsed = time.perf_counter() - self.clock_start
+        if self.first_solution is None:
+            self.first_solution = elapsed
+        if self.on_progress is not None:
+            objective, bound = round(self.objective_value), round(self.best_objective_bound)
+            self.on_progress(Progress(elapsed, objective, bound, relative_gap(objective, bound), self.solutions))
+
+
+def relative_gap(objective: int | None, bound: int | None) -> float | None:
+    if objective is None or bound is None:
+        return None
+    return (objective - bound) / max(1, abs(objective))
+
+
+@dataclass(frozen=True)
+class SearchSettings:
+    time_limit: float
+    workers: int
+    seed: int
+    deterministic: bool
+    log: bool = False
+
+
+def run_search(
+    formulation: Formulation,
+    settings: SearchSettings,
+    hint: Assignment,
+    on_progress: ProgressHandler | None = None,
+    stop: threading.Event | None = None,
+) -> SearchOutcome:
+    add_hard_rules(formulation)
+    add_terms(formulation)
+    _add_hint(formulation, hint)
+    objective = formulation.compiled.problem.objective
+    if objective.mode == "lexicographic":
+        return _lexicographic(formulation, settings, objective.lexicographic_order, on_progress, stop)
+    formulation.model.minimize(sum(formulation.terms.values()))
+    return _solve(formulation, settings, settings.time_limit, on_progress, stop)
+
+
+def _add_hint(formulation: Formulation, hint: Assignment) -> None:
+    compiled = formulation.compiled
+    class_of_room = {room.id: rc.index for rc in compiled.classes for room in rc.rooms}
+    for info in compiled.meetings:
+        placed = hint.get(info.id)
+        wanted = (placed[0], class_of_room[placed[1]]) if placed else None
+        for choice, literal in formulation.x[info.index].items():
+            formulation.model.add_hint(literal, choice == wanted)
+
+
+def _parameters(solver: cp_model.CpSolver, settings: SearchSettings, time_limit: float) -> None:
+    params = solver.parameters
+    params.num_workers = settings.workers
+    params.random_seed = settings.seed
+    params.log_search_progress = settings.log
+    if settings.deterministic:
+        # Interleaved search with a deterministic time budget gives the same
+        # answer for the same seed and worker count on any machine load.
+        params.interleave_search = True
+        params.max_deterministic_time = time_limit
+        params.max_time_in_seconds = max(60.0, 20 * time_limit)
+    else:
+        params.max_time_in_seconds = time_limit
+
+
+def _solve(
+    formulation: Formulation,
+    settings: SearchSettings,
+    time_limit: float,
+    on_progress: ProgressHandler | None,
+    stop: threading.Event | None,
+) -> SearchOutcome:
+    solver = cp_model.CpSolver()
+    _parameters(solver, settings, time_limit)
+    reporter = _Reporter(on_progress, time.perf_counter())
+    watcher = _watch(solver, stop)
+    try:
+        code = solver.solve(formulation.model, reporter)
+    finally:
+        if watcher is not None:
+            watcher.set()
+    proto = formulation.model.proto
+    found = code in (cp_model.OPTIMAL, cp_model.FEASIBLE)
+    return SearchOutcome(
+        status=solver.status_name(code) if code != cp_model.MODEL_INVALID else "UNKNOWN",  # type: ignore[arg-type]
+        chosen=formulation.value_of_choices(solver) if found else {},
+        objective=round(solver.objective_value) if found else None,
+        bound=round(solver.best_objective_bound) if found else None,
+        first_solution_seconds=reporter.first_solution,
+        variables=len(proto.variables),
+        constraints=len(proto.constraints),
+    )
+
+
+def _watch(solver: cp_model.CpSolver, stop: threading.Event | None) -> threading.Event | None:
+    """Stop the search from another thread when `stop` is set."""
+    if stop is None:
+        return None
+    finished = threading.Event()
+
+    def wait() -> None:
+        while not finished.wait(0.05):
+            if stop.is_set():
+                solver.stop_search()
+                return
+
+    threading.Thread(target=wait, daemon=True).start()
+    return finished
+
+
+def _lexicographic(
+    formulation: Formulation,
+    settings: SearchSettings,
+    order: list[str],
+    on_progress: ProgressHandler | None,
+    stop: threading.Event | None,
+) -> SearchOutcome:
+    """Optimise the terms one after another, each stage keeping the earlier
+    terms at the values already reached; time is shared out evenly."""
+    deadline = time.perf_counter() + settings.time_limit
+    outcome: SearchOutcome | None = None
+    all_optimal = True
+    for position, term in enumerate(order):
+        remaining = max(0.1, (deadline - time.perf_counter()) / (len(order) - position))
+        formulation.model.minimize(formulation.terms[term])
+        outcome = _solve(formulation, settings, remaining, on_progress, stop)
+        if not outcome.chosen:
+            return outcome
+        all_optimal &= outcome.status == "OPTIMAL"
+        formulation.model.add(formulation.terms[term] <= outcome.objective)
+        _rehint(formulation, outcome.chosen)
+    assert outcome is not None
+    outcome.status = "OPTIMAL" if all_optimal else "FEASIBLE"
+    outcome.objective = outcome.bound = None  # set by the caller from the weighted terms
+    return outcome
+
+
+def _rehint(formulation: Formulation, chosen: dict[int, tuple[int, int]]) -> None:
+    formulation.model.clear_hints()
+    for index, choices in enumerate(formulation.x):
+        for choice, literal in choices.items():
+            formulation.model.add_hint(literal, chosen.get(index) == choice)
