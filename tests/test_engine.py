@@ -12,8 +12,17 @@ import threading
 from datetime import datetime
 
 from solver.engine import SolveOptions, solve
-from solver.model import KeepApart, ObjectiveSettings, PreviousPlacement, ProgrammeSession, Resource, ResourceUse
-from solver.model import Travel, Venue, Weights
+from solver.model import (
+    KeepApart,
+    ObjectiveSettings,
+    PreviousPlacement,
+    ProgrammeSession,
+    Resource,
+    ResourceUse,
+    Travel,
+    Venue,
+    Weights,
+)
 from solver.result import Schedule
 from solver.validate import validate
 from tests.builders import at, delegation, forum, meeting, person, problem, room, window

@@ -24,6 +24,6 @@ def fairness(formulation: Formulation) -> cp_model.LinearExprT:
     if not held_by or weight == 0:
         return 0
     share = formulation.model.new_int_var(0, 100, "worst_share")
-    for delegation, helds in sorted(held_by.items()):
+    for _, helds in sorted(held_by.items()):
         formulation.model.add(100 * sum(helds) >= len(helds) * share)
     return weight * (100 - share)
