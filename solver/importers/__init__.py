@@ -1,0 +1,11 @@
+"""Importers that map public meeting-scheduling benchmarks onto the forum problem model.
+
+Each importer reads the benchmark's own file format (never a copy of it in this
+repository) and returns a `Problem` that passes `check_problem`. The mapping
+choices are documented in docs/importers.md.
+"""
+
+from solver.importers.b2b import load_b2b, parse_b2b
+from solver.importers.csplib046 import load_csplib046, parse_csplib046
+
+__all__ = ["load_b2b", "load_csplib046", "parse_b2b", "parse_csplib046"]
