@@ -64,7 +64,13 @@ def _day_breaks(formulation: Formulation, busy_literals: list[list]) -> cp_model
         previous = literals
     any_run = model.new_bool_var("any_run")
     model.add_max_equality(any_run, run_starts)
-    return sum(run_starts) - any_run
+    # A variable with domain [0, ..] rather than the bare expression: the LP
+    # relaxation of the max does not know runs >= any_run, and presolve drops
+    # that constraint as implied, so every participant-day would add -1 to
+    # the bound.
+    count = model.new_int_var(0, len(run_starts), "breaks")
+    model.add(count == sum(run_starts) - any_run)
+    return count
 
 
 def _limit_spread(formulation: Formulation, per_person: dict, limit: int) -> None:
