@@ -1,0 +1,481 @@
+"""The `sidelines` command line: solve, validate, generate and import problems.
+
+Every subcommand reads and writes the same JSON documents as the API. Bad
+input never ends in a traceback: it prints `sidelines: error: <path>: <message>`
+lines on stderr and exits with EXIT_USAGE, where <path> is the file (or option)
+and the message names the faulty field.
+
+The engine (and OR-Tools), the validator, the scenarios and the importers are
+imported inside their subcommands so that `sidelines --help` stays fast.
+"""
+
+from __future__ import annotations
+
+import argparse
+import math
+import re
+import signal
+import sys
+import threading
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from types import FrameType
+from typing import TYPE_CHECKING, Any, NoReturn
+
+import msgspec
+from rich.console import Console
+from rich.live import Live
+from rich.table import Table
+from rich.text import Text
+
+from solver.check import ProblemError, load_problem
+from solver.model import Problem
+from solver.result import Progress, Schedule
+
+if TYPE_CHECKING:
+    from solver.engine import SolveOptions
+    from solver.validate import Report
+
+EXIT_OK = 0
+EXIT_FAILED = 1  # the command ran but the answer is "no": rules broken, no grid found
+EXIT_USAGE = 2  # bad input: options, files, problem or schedule documents
+EXIT_INTERRUPTED = 130
+
+Subparsers = Any  # argparse keeps the type of its subparsers action private
+
+SCHEMA_FILES: dict[str, type] = {"problem.schema.json": Problem, "schedule.schema.json": Schedule}
+
+
+class CliError(Exception):
+    """Bad input; each line is (where, what) and is printed as `sidelines: error: where: what`."""
+
+    def __init__(self, lines: list[tuple[str, str]], usage: str = "") -> None:
+        self.lines = lines
+        self.usage = usage
+        super().__init__("; ".join(f"{where}: {what}" for where, what in lines))
+
+
+class _Parser(argparse.ArgumentParser):
+    """argparse that raises instead of exiting, so `main` decides what reaches the user."""
+
+    def error(self, message: str) -> NoReturn:
+        # "argument --seed: invalid value" names the option; other messages name nothing
+        where, _, what = message.removeprefix("argument ").partition(": ")
+        line = (where, what) if message.startswith("argument ") and what else ("", message)
+        raise CliError([line], usage=self.format_usage())
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Run one `sidelines` command and return its exit code."""
+    parser = build_parser()
+    try:
+        args = parser.parse_args(argv)
+        return int(args.run(args))
+    except SystemExit as exit_request:  # --help ends here
+        return int(exit_request.code or 0)
+    except CliError as error:
+        _report(error)
+        return EXIT_USAGE
+    except KeyboardInterrupt:
+        return EXIT_INTERRUPTED
+
+
+def _report(error: CliError) -> None:
+    if error.usage:
+        sys.stderr.write(error.usage)
+    for where, what in error.lines:
+        print(f"sidelines: error: {where}: {what}" if where else f"sidelines: error: {what}", file=sys.stderr)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = _Parser(prog="sidelines", description="Bilateral meeting grids for multilateral defence forums.")
+    commands = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
+    # Later commands (serve, worker, db migrate, demo, bench) add one function here.
+    for add_command in (_add_solve, _add_validate, _add_generate, _add_import, _add_schema):
+        add_command(commands)
+    return parser
+
+
+# ---- option value types: a bad value becomes "--option: message", exit 2
+
+
+def positive_float(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        value = math.nan
+    if not (math.isfinite(value) and value > 0):
+        raise argparse.ArgumentTypeError(f"must be a number above 0, not {text!r}")
+    return value
+
+
+def positive_int(text: str) -> int:
+    if not (text.isascii() and text.isdigit()) or int(text) < 1:
+        raise argparse.ArgumentTypeError(f"must be a whole number of at least 1, not {text!r}")
+    return int(text)
+
+
+def non_negative_int(text: str) -> int:
+    if not (text.isascii() and text.isdigit()):
+        raise argparse.ArgumentTypeError(f"must be a whole number of at least 0, not {text!r}")
+    return int(text)
+
+
+# ---- files
+
+
+def read_bytes(path: str) -> bytes:
+    try:
+        return Path(path).read_bytes()
+    except OSError as error:
+        raise CliError([(path, error.strerror or str(error))]) from None
+
+
+def write_output(path: str | None, data: bytes) -> None:
+    """Write to `path`, or to stdout when no path is given."""
+    if path is None:
+        sys.stdout.write(data.decode())
+        return
+    try:
+        Path(path).write_bytes(data)
+    except OSError as error:
+        raise CliError([(path, error.strerror or str(error))]) from None
+
+
+def check_writable(path: str | None) -> None:
+    """Fail before a long solve rather than after it."""
+    if path is not None and not Path(path).resolve().parent.is_dir():
+        raise CliError([(path, "its directory does not exist")])
+
+
+def pretty_json(value: object) -> bytes:
+    return msgspec.json.format(msgspec.json.encode(value), indent=2) + b"\n"
+
+
+def read_problem(path: str) -> Problem:
+    try:
+        return load_problem(read_bytes(path))
+    except ProblemError as error:
+        raise problem_error(path, error) from None
+
+
+def problem_error(path: str, error: ValueError) -> CliError:
+    """One line per finding of a ProblemError, else the error's text."""
+    if isinstance(error, ProblemError):
+        return CliError([(path, str(finding)) for finding in error.findings])
+    # importers already start their messages with the path
+    return CliError([(path, str(error).removeprefix(f"{path}: "))])
+
+
+_DECODE_AT = re.compile(r"^(?P<message>.*) - at `\$\.?(?P<field>[^`]*)`$")
+
+
+def read_schedule(path: str) -> Schedule:
+    try:
+        return msgspec.json.decode(read_bytes(path), type=Schedule)
+    except msgspec.ValidationError as error:
+        match = _DECODE_AT.match(str(error))
+        what = f"{match['field'] or '$'}: {match['message']}" if match else str(error)
+        raise CliError([(path, what)]) from None
+    except msgspec.DecodeError as error:
+        raise CliError([(path, f"$: malformed JSON: {error}")]) from None
+
+
+# ---- solve
+
+
+def _add_solve(commands: Subparsers) -> None:
+    command = commands.add_parser(
+        "solve",
+        help="build the meeting grid of a problem",
+        description="Solve PROBLEM.json. Exit 0 with a grid, 1 when none was found, 2 on bad input.",
+    )
+    command.add_argument("problem", metavar="PROBLEM.json")
+    command.add_argument("--time-limit", type=positive_float, default=10.0, metavar="S", help="seconds (default 10)")
+    command.add_argument("--workers", type=positive_int, default=2, metavar="N", help="search threads (default 2)")
+    command.add_argument("--seed", type=non_negative_int, default=0, metavar="K", help="random seed (default 0)")
+    command.add_argument("--method", choices=("cpsat", "greedy"), default="cpsat")
+    command.add_argument("--deterministic", action="store_true", help="same answer for the same seed and workers")
+    command.add_argument("--out", metavar="SCHEDULE.json", help="write the schedule here")
+    command.set_defaults(run=run_solve)
+
+
+def run_solve(args: argparse.Namespace) -> int:
+    from solver.engine import SolveOptions
+
+    problem = read_problem(args.problem)
+    check_writable(args.out)
+    options = SolveOptions(
+        method=args.method,
+        time_limit=args.time_limit,
+        workers=args.workers,
+        seed=args.seed,
+        deterministic=args.deterministic,
+    )
+    schedule = solve_with_progress(problem, options)
+    if args.out is not None:
+        write_output(args.out, pretty_json(schedule))
+    console = Console(soft_wrap=True)
+    console.print(summary_table(problem, schedule))
+    print_unplaced(console, schedule)
+    return EXIT_OK if schedule.status in ("OPTIMAL", "FEASIBLE") else EXIT_FAILED
+
+
+def solve_with_progress(problem: Problem, options: SolveOptions) -> Schedule:
+    """Solve with a live progress line when stderr is a terminal."""
+    if not sys.stderr.isatty():
+        return solve_interruptibly(problem, options, None)
+    view = ProgressView(time.perf_counter())
+    with Live(view, console=Console(stderr=True), refresh_per_second=4, transient=True):
+        return solve_interruptibly(problem, options, view.update)
+
+
+def solve_interruptibly(
+    problem: Problem, options: SolveOptions, on_progress: Callable[[Progress], None] | None
+) -> Schedule:
+    """Solve so that Ctrl-C stops the search and keeps the best grid found.
+
+    The solve runs in the main thread because CP-SAT catches SIGINT there and
+    ends its search as at the time limit (in another thread its C++ handler
+    aborts the process). Outside the search our handler sets `stop` instead.
+    """
+    from solver.engine import solve
+
+    stop = threading.Event()
+    with _interrupt_sets(stop):
+        return solve(problem, options, on_progress, stop)
+
+
+@contextmanager
+def _interrupt_sets(stop: threading.Event) -> Iterator[None]:
+    """A first Ctrl-C sets `stop`, a second one aborts."""
+    # Only the main thread may handle signals; an ignored SIGINT (a background job) stays ignored.
+    if threading.current_thread() is not threading.main_thread() or signal.getsignal(signal.SIGINT) == signal.SIG_IGN:
+        yield
+        return
+
+    def on_interrupt(signum: int, frame: FrameType | None) -> None:
+        if stop.is_set():
+            raise KeyboardInterrupt
+        stop.set()
+
+    previous = signal.signal(signal.SIGINT, on_interrupt)
+    try:
+        yield
+    finally:
+        # also re-arms Python's handler, which CP-SAT resets to the default after its search
+        signal.signal(signal.SIGINT, previous)
+
+
+class ProgressView:
+    """The live progress line; elapsed time ticks between solver reports."""
+
+    def __init__(self, started: float) -> None:
+        self.started = started
+        self.latest: Progress | None = None
+
+    def update(self, progress: Progress) -> None:
+        self.latest = progress
+
+    def __rich__(self) -> Text:
+        elapsed = time.perf_counter() - self.started
+        latest = self.latest
+        if latest is None:
+            return Text(f"solving  {elapsed:6.1f} s  no solution yet")
+        return Text(
+            f"solving  {elapsed:6.1f} s  objective {_number(latest.objective)}  "
+            f"bound {_number(latest.best_bound)}  gap {_percent(latest.gap)}  solutions {latest.solutions}"
+        )
+
+
+def summary_table(problem: Problem, schedule: Schedule) -> Table:
+    stats = schedule.stats
+    table = Table(title="Solve summary", show_header=False, title_justify="left")
+    table.add_column("what")
+    table.add_column("value", justify="right")
+    rows: list[tuple[str, str]] = [
+        ("status", schedule.status),
+        ("objective", _number(schedule.objective)),
+        ("best bound", _number(schedule.best_bound)),
+        ("gap", _percent(schedule.gap)),
+        ("placed", f"{len(schedule.placed)}/{len(problem.meetings)}"),
+        *((f"  {term}", _number(value)) for term, value in schedule.terms.items()),
+        ("first solution", _seconds(stats.first_solution_seconds)),
+        ("solve time", _seconds(stats.solve_seconds)),
+        ("variables/constraints", f"{stats.variables:,}/{stats.constraints:,}" if stats.variables else "-"),
+        ("greedy objective", _number(stats.greedy_objective)),
+        ("method", _method(schedule)),
+    ]
+    for what, value in rows:
+        table.add_row(what, Text(value))
+    return table
+
+
+def _method(schedule: Schedule) -> str:
+    stats = schedule.stats
+    if stats.method == "greedy":
+        return "greedy"
+    workers = f"{stats.workers} worker" + ("s" if stats.workers != 1 else "")
+    return f"cpsat, {workers}, seed {stats.seed}, limit {stats.time_limit:g} s"
+
+
+def print_unplaced(console: Console, schedule: Schedule) -> None:
+    if not schedule.unplaced:
+        return
+    console.print(f"Unplaced meetings ({len(schedule.unplaced)}):")
+    for unplaced in schedule.unplaced:
+        blockers = f" [{', '.join(unplaced.blockers)}]" if unplaced.blockers else ""
+        console.print(Text(f"  {unplaced.meeting}  {unplaced.reason}  {unplaced.message}{blockers}"))
+
+
+def _number(value: int | None) -> str:
+    return "-" if value is None else f"{value:,}"
+
+
+def _percent(value: float | None) -> str:
+    return "-" if value is None else f"{value:.2%}"
+
+
+def _seconds(value: float | None) -> str:
+    return "-" if value is None else f"{value:.2f} s"
+
+
+# ---- validate
+
+
+def _add_validate(commands: Subparsers) -> None:
+    command = commands.add_parser(
+        "validate",
+        help="check a schedule against every rule",
+        description="Recompute the objective terms and list broken rules. Exit 0 when valid, 1 when not.",
+    )
+    command.add_argument("problem", metavar="PROBLEM.json")
+    command.add_argument("schedule", metavar="SCHEDULE.json")
+    command.set_defaults(run=run_validate)
+
+
+def run_validate(args: argparse.Namespace) -> int:
+    from solver.validate import validate
+
+    problem = read_problem(args.problem)
+    schedule = read_schedule(args.schedule)
+    report = validate(problem, schedule)
+    console = Console(soft_wrap=True)
+    console.print(terms_table(schedule, report))
+    for violation in report.violations:
+        meetings = f" [{', '.join(violation.meetings)}]" if violation.meetings else ""
+        console.print(Text(f"violation {violation.rule}: {violation.message}{meetings}"))
+    verdict = "valid" if report.ok else f"invalid: {len(report.violations)} violation(s)"
+    console.print(Text(verdict))
+    return EXIT_OK if report.ok else EXIT_FAILED
+
+
+def terms_table(schedule: Schedule, report: Report) -> Table:
+    """Recomputed terms beside the ones the schedule claims."""
+    table = Table(title="Objective terms", title_justify="left")
+    table.add_column("term")
+    table.add_column("recomputed", justify="right")
+    table.add_column("in schedule", justify="right")
+    for term, value in report.terms.items():
+        table.add_row(term, _number(value), _number(schedule.terms.get(term)))
+    table.add_row("objective", _number(report.objective), _number(schedule.objective))
+    return table
+
+
+# ---- generate
+
+
+def _add_generate(commands: Subparsers) -> None:
+    command = commands.add_parser("generate", help="write a synthetic forum problem")
+    command.add_argument("scenario", metavar="SCENARIO")
+    command.add_argument("--seed", type=non_negative_int, default=0, metavar="K", help="random seed (default 0)")
+    command.add_argument("--out", metavar="PROBLEM.json", help="write here instead of stdout")
+    command.set_defaults(run=run_generate)
+
+
+def run_generate(args: argparse.Namespace) -> int:
+    from solver.scenarios import SCENARIOS, UnknownScenario, generate
+
+    try:
+        problem = generate(args.scenario, args.seed)
+    except UnknownScenario:
+        known = ", ".join(sorted(SCENARIOS))
+        raise CliError([(args.scenario, f"unknown scenario; known: {known}")]) from None
+    write_output(args.out, pretty_json(problem))
+    return EXIT_OK
+
+
+# ---- import
+
+
+def _add_import(commands: Subparsers) -> None:
+    command = commands.add_parser("import", help="convert a public benchmark instance into a problem")
+    formats = command.add_subparsers(dest="format", metavar="FORMAT", required=True)
+    b2b = formats.add_parser("b2b", help="a B2B forum instance (MiniZinc .dzn)")
+    b2b.add_argument("file", metavar="FILE.dzn")
+    b2b.add_argument("--fairness", type=non_negative_int, required=True, metavar="D", help="break spread limit")
+    b2b.add_argument("--out", required=True, metavar="PROBLEM.json")
+    b2b.set_defaults(run=run_import_b2b)
+    csplib = formats.add_parser("csplib046", help="a CSPLib prob046 meeting scheduling instance")
+    csplib.add_argument("file", metavar="instances.md")
+    csplib.add_argument("--instance", type=positive_int, required=True, metavar="N", help="instance number, from 1")
+    csplib.add_argument("--out", required=True, metavar="PROBLEM.json")
+    csplib.set_defaults(run=run_import_csplib046)
+
+
+def run_import_b2b(args: argparse.Namespace) -> int:
+    from solver.importers import load_b2b
+
+    return _import(args, lambda: load_b2b(Path(args.file), args.fairness))
+
+
+def run_import_csplib046(args: argparse.Namespace) -> int:
+    from solver.importers import load_csplib046
+
+    return _import(args, lambda: load_csplib046(Path(args.file), args.instance))
+
+
+def _import(args: argparse.Namespace, load: Callable[[], Problem]) -> int:
+    read_bytes(args.file)  # a missing file is reported like everywhere else
+    try:
+        problem = load()
+    except ValueError as error:  # includes ProblemError when the mapping yields a bad problem
+        raise problem_error(str(Path(args.file)), error) from None
+    write_output(args.out, pretty_json(problem))
+    return EXIT_OK
+
+
+# ---- schema
+
+
+def _add_schema(commands: Subparsers) -> None:
+    command = commands.add_parser("schema", help="write the JSON Schemas of problems and schedules")
+    command.add_argument("--out-dir", default="docs/schema", metavar="DIR", help="default docs/schema")
+    command.set_defaults(run=run_schema)
+
+
+def run_schema(args: argparse.Namespace) -> int:
+    out_dir = Path(args.out_dir)
+    try:
+        out_dir.mkdir(parents=True, exist_ok=True)
+    except OSError as error:
+        raise CliError([(args.out_dir, error.strerror or str(error))]) from None
+    for name, document in schema_documents().items():
+        write_output(str(out_dir / name), document)
+    return EXIT_OK
+
+
+def schema_documents() -> dict[str, bytes]:
+    """File name -> JSON Schema (2020-12) of each document type, as committed in docs/schema."""
+    return {name: pretty_json(_schema_of(struct)) for name, struct in SCHEMA_FILES.items()}
+
+
+def _schema_of(struct: type) -> dict[str, object]:
+    schema = msgspec.json.schema(struct)
+    return {"$schema": "https://json-schema.org/draft/2020-12/schema", "title": struct.__name__, **schema}
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,330 @@
+"""The `sidelines` command line, run in-process through `main` and, where the
+process matters (entry point, Ctrl-C, terminal progress), as a real subprocess."""
+
+from __future__ import annotations
+
+import os
+import pty
+import re
+import select
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+import msgspec
+import pytest
+
+from api.cli import main, pretty_json
+from solver.model import Problem
+from solver.result import Schedule
+from solver.scenarios import SCENARIOS, generate
+from tests.builders import delegation, meeting, person, problem, room, window
+
+REPO = Path(__file__).resolve().parent.parent
+BENCHMARKS = REPO.parent / "shared" / "bench" / "external"
+SIDELINES = Path(sys.executable).parent / "sidelines"  # the console script installed beside this interpreter
+
+Result = tuple[int, str, str]
+
+
+def run(capsys: pytest.CaptureFixture[str], *args: str) -> Result:
+    """(exit code, stdout, stderr) of one in-process `sidelines` run."""
+    code = main(list(args))
+    captured = capsys.readouterr()
+    return code, captured.out, captured.err
+
+
+def four_delegations(**people: Any) -> Problem:
+    """JP, AU, SG and NZ principals, two rooms, a 09:00-13:00 day; m1 JP-AU and m2 SG-NZ."""
+    return problem(
+        [delegation(code, person(f"{code}-min", **people.get(code, {}))) for code in ("jp", "au", "sg", "nz")],
+        [meeting("m1", ["jp", "au"], 30), meeting("m2", ["sg", "nz"], 30), meeting("m3", ["jp", "sg"], 45)],
+        rooms=[room("R1"), room("R2")],
+    )
+
+
+def write(path: Path, document: object) -> str:
+    path.write_bytes(pretty_json(document))
+    return str(path)
+
+
+def read_schedule(path: Path) -> Schedule:
+    return msgspec.json.decode(path.read_bytes(), type=Schedule)
+
+
+@pytest.fixture
+def problem_file(tmp_path: Path) -> str:
+    return write(tmp_path / "problem.json", four_delegations())
+
+
+# ---- solve and validate
+
+
+def test_greedy_solve_writes_a_schedule_that_validates(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path, problem_file: str
+) -> None:
+    out = tmp_path / "schedule.json"
+    code, stdout, _ = run(capsys, "solve", problem_file, "--method", "greedy", "--out", str(out))
+    assert code == 0
+    assert "FEASIBLE" in stdout and "3/3" in stdout and "greedy" in stdout
+    schedule = read_schedule(out)
+    assert sorted(p.meeting for p in schedule.placed) == ["m1", "m2", "m3"]
+    assert out.read_text().startswith('{\n  "status"')  # indented for people and diffs
+    code, stdout, _ = run(capsys, "validate", problem_file, str(out))
+    assert code == 0
+    assert "valid" in stdout and "breaks" in stdout and "objective" in stdout
+
+
+def test_cpsat_solve_proves_the_small_problem_optimal(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path, problem_file: str
+) -> None:
+    out = tmp_path / "schedule.json"
+    args = ("--time-limit", "2", "--workers", "1", "--seed", "3", "--deterministic", "--out", str(out))
+    code, stdout, stderr = run(capsys, "solve", problem_file, *args)
+    assert code == 0
+    assert stderr == ""  # no progress lines when stderr is not a terminal
+    schedule = read_schedule(out)
+    assert schedule.status == "OPTIMAL" and schedule.objective == 0 and schedule.stats.seed == 3
+    for shown in ("OPTIMAL", "0.00%", "3/3", "first solution", "variables/constraints", "greedy objective"):
+        assert shown in stdout
+    assert run(capsys, "validate", problem_file, str(out))[0] == 0
+
+
+def test_solve_without_out_prints_only_the_summary(capsys: pytest.CaptureFixture[str], problem_file: str) -> None:
+    code, stdout, _ = run(capsys, "solve", problem_file, "--method", "greedy")
+    assert code == 0
+    assert "Solve summary" in stdout and '"placed"' not in stdout
+
+
+def test_unplaced_meetings_are_listed_with_their_reason(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
+    busy_all_day = {"blocked": [window("09:00", "13:00")]}
+    path = write(tmp_path / "problem.json", four_delegations(sg=busy_all_day))
+    code, stdout, _ = run(capsys, "solve", path, "--time-limit", "2", "--workers", "1")
+    assert code == 0  # a grid was found, just not a complete one
+    assert "1/3" in stdout and "Unplaced meetings (2):" in stdout
+    assert "m2  no_common_availability" in stdout and "m3  no_common_availability" in stdout
+
+
+def test_validate_names_the_rule_of_two_meetings_in_one_room_at_once(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path, problem_file: str
+) -> None:
+    good = tmp_path / "schedule.json"
+    assert run(capsys, "solve", problem_file, "--method", "greedy", "--out", str(good))[0] == 0
+    schedule = read_schedule(good)
+    by_id = {placement.meeting: placement for placement in schedule.placed}
+    # m1 (JP-AU) and m2 (SG-NZ) share nobody, so only the room is double-booked.
+    moved = msgspec.structs.replace(by_id["m2"], start=by_id["m1"].start, end=by_id["m1"].end, room=by_id["m1"].room)
+    tampered = msgspec.structs.replace(schedule, placed=[by_id["m1"], moved, by_id["m3"]])
+    code, stdout, _ = run(capsys, "validate", problem_file, write(tmp_path / "tampered.json", tampered))
+    assert code == 1
+    assert "violation room_overlap" in stdout and "invalid" in stdout
+    assert "participant_overlap" not in stdout
+
+
+def test_validate_names_the_bad_field_of_a_schedule(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path, problem_file: str
+) -> None:
+    bad = tmp_path / "schedule.json"
+    bad.write_text('{"status": "FEASIBLE", "placed": [{"meeting": "m1", "start": "noon", "end": "x", "room": "R1"}]}')
+    code, _, stderr = run(capsys, "validate", problem_file, str(bad))
+    assert code == 2
+    assert stderr.startswith(f"sidelines: error: {bad}: placed[0].start: ")
+
+
+# ---- bad input: exit 2, one `sidelines: error: <file>: <field>: <message>` line per fault
+
+
+def _unknown_participant(document: dict[str, Any]) -> None:
+    document["meetings"][0]["participants"] = ["ghost"]
+
+
+def _duration_off_the_grid(document: dict[str, Any]) -> None:
+    document["meetings"][0]["duration_minutes"] = 25
+
+
+def _longer_than_any_day(document: dict[str, Any]) -> None:
+    document["meetings"][0]["duration_minutes"] = 300
+
+
+def _arrival_after_departure(document: dict[str, Any]) -> None:
+    document["delegations"][0]["participants"][0].update(arrival="2023-06-02T12:00:00", departure="2023-06-02T10:00:00")
+
+
+def _misspelt_field(document: dict[str, Any]) -> None:
+    document["meetings"][1]["priorty"] = "high"
+
+
+@pytest.mark.parametrize(
+    ("damage", "expected"),
+    [
+        (_unknown_participant, "meetings[0].participants: unknown participant 'ghost'"),
+        (_duration_off_the_grid, "meetings[0].duration_minutes: 25 is not a positive multiple of the 15-minute slot"),
+        (_longer_than_any_day, "meetings[0].duration_minutes: 300 minutes is longer than any day (240)"),
+        (_arrival_after_departure, "delegations[0].participants[0].departure: must be after the arrival"),
+        (_misspelt_field, "meetings[1]: Object contains unknown field `priorty`"),
+    ],
+)
+def test_a_bad_problem_is_reported_by_field_path(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path, damage: Any, expected: str
+) -> None:
+    document = msgspec.to_builtins(four_delegations())
+    damage(document)
+    path = write(tmp_path / "problem.json", document)
+    for command in (["solve", path], ["validate", path, path]):
+        code, stdout, stderr = run(capsys, *command)
+        assert code == 2 and stdout == ""
+        assert f"sidelines: error: {path}: {expected}\n" in stderr
+
+
+def test_malformed_json_is_reported_with_its_file(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
+    path = tmp_path / "problem.json"
+    path.write_text('{"forum": ')
+    code, _, stderr = run(capsys, "solve", str(path))
+    assert code == 2
+    assert stderr.startswith(f"sidelines: error: {path}: $: malformed JSON")
+
+
+def test_a_missing_file_is_reported_not_raised(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
+    missing = tmp_path / "nowhere.json"
+    code, _, stderr = run(capsys, "solve", str(missing))
+    assert (code, stderr) == (2, f"sidelines: error: {missing}: No such file or directory\n")
+
+
+@pytest.mark.parametrize(
+    ("option", "value"),
+    [("--time-limit", "0"), ("--time-limit", "soon"), ("--workers", "0"), ("--seed", "-1"), ("--method", "magic")],
+)
+def test_a_bad_option_value_names_the_option(
+    capsys: pytest.CaptureFixture[str], problem_file: str, option: str, value: str
+) -> None:
+    code, _, stderr = run(capsys, "solve", problem_file, option, value)
+    assert code == 2
+    assert f"sidelines: error: {option}: " in stderr and value in stderr
+
+
+def test_an_unknown_scenario_lists_the_known_ones(capsys: pytest.CaptureFixture[str]) -> None:
+    code, stdout, stderr = run(capsys, "generate", "atlantis")
+    assert code == 2 and stdout == ""
+    assert stderr.startswith("sidelines: error: atlantis: unknown scenario; known: ")
+    assert all(name in stderr for name in SCENARIOS)
+
+
+# ---- generate -> solve -> validate on a scenario
+
+
+def test_scenario_round_trip_with_greedy_and_cpsat(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
+    smallest = min(SCENARIOS, key=lambda name: len(generate(name, 1).meetings))
+    problem_path = tmp_path / "problem.json"
+    assert run(capsys, "generate", smallest, "--seed", "1", "--out", str(problem_path))[0] == 0
+    code, stdout, _ = run(capsys, "generate", smallest, "--seed", "1")
+    assert code == 0 and stdout.encode() == problem_path.read_bytes()  # stdout carries the same document
+    schedules: dict[str, Schedule] = {}
+    for method, limits in (("greedy", []), ("cpsat", ["--time-limit", "2", "--workers", "1"])):
+        out = tmp_path / f"{method}.json"
+        code, stdout, _ = run(capsys, "solve", str(problem_path), "--method", method, *limits, "--out", str(out))
+        assert code == 0
+        schedules[method] = read_schedule(out)
+        code, stdout, _ = run(capsys, "validate", str(problem_path), str(out))
+        assert code == 0, stdout
+    greedy, cpsat = schedules["greedy"], schedules["cpsat"]
+    assert greedy.placed and cpsat.stats.method == "cpsat"
+    assert cpsat.objective is not None and greedy.objective is not None
+    assert cpsat.objective <= greedy.objective  # CP-SAT starts from the greedy grid and never returns worse
+
+
+# ---- import
+
+
+def test_import_csplib046_then_solve(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
+    instances = BENCHMARKS / "csplib-prob046" / "instances.md"
+    out = tmp_path / "problem.json"
+    assert run(capsys, "import", "csplib046", str(instances), "--instance", "1", "--out", str(out))[0] == 0
+    imported = msgspec.json.decode(out.read_bytes(), type=Problem)
+    assert len(imported.meetings) == 20  # "NumberOfMeetings = 20" in instance #1
+    assert run(capsys, "solve", str(out), "--method", "greedy")[0] == 0
+
+
+def test_import_reports_a_bad_instance_and_a_bad_file(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
+    instances = BENCHMARKS / "csplib-prob046" / "instances.md"
+    out = str(tmp_path / "problem.json")
+    code, _, stderr = run(capsys, "import", "csplib046", str(instances), "--instance", "999", "--out", out)
+    assert code == 2 and stderr.startswith(f"sidelines: error: {instances}: no instance #999")
+    not_dzn = tmp_path / "forum.dzn"
+    not_dzn.write_text("this is not MiniZinc")
+    code, _, stderr = run(capsys, "import", "b2b", str(not_dzn), "--fairness", "2", "--out", out)
+    assert code == 2 and stderr.startswith(f"sidelines: error: {not_dzn}: ")
+    assert not Path(out).exists()
+
+
+# ---- as a real process
+
+
+def test_the_installed_console_script_runs_end_to_end(tmp_path: Path, problem_file: str) -> None:
+    out = tmp_path / "schedule.json"
+    solved = subprocess.run(
+        [str(SIDELINES), "solve", problem_file, "--method", "greedy", "--out", str(out)],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert solved.returncode == 0, solved.stderr
+    assert "Solve summary" in solved.stdout
+    checked = subprocess.run([str(SIDELINES), "validate", problem_file, str(out)], capture_output=True, text=True)
+    assert checked.returncode == 0 and "valid" in checked.stdout
+    broken = subprocess.run([str(SIDELINES), "solve", str(tmp_path / "absent.json")], capture_output=True, text=True)
+    assert broken.returncode == 2 and "Traceback" not in broken.stderr
+
+
+# A shell starting a background job makes it ignore SIGINT, and the CLI honours
+# that; a terminal user's Ctrl-C arrives with the default handler, as here.
+AS_FROM_A_TERMINAL = (
+    "import signal, sys; signal.signal(signal.SIGINT, signal.default_int_handler); "
+    "from api.cli import main; sys.exit(main(sys.argv[1:]))"
+)
+
+
+def test_ctrl_c_stops_the_search_and_keeps_the_best_grid(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
+    problem_path = tmp_path / "forum-13.json"
+    dzn = BENCHMARKS / "b2b-udg" / "noves" / "forum-13.original.dzn"
+    assert main(["import", "b2b", str(dzn), "--fairness", "2", "--out", str(problem_path)]) == 0
+    out = tmp_path / "schedule.json"
+    command = [sys.executable, "-c", AS_FROM_A_TERMINAL, "solve", str(problem_path), "--time-limit", "120"]
+    terminal, stderr_end = pty.openpty()  # progress is drawn only on a terminal
+    environment = {**os.environ, "TERM": "xterm", "COLUMNS": "120"}
+    started = time.monotonic()
+    with subprocess.Popen(
+        [*command, "--workers", "1", "--out", str(out)],
+        stdout=subprocess.PIPE,
+        stderr=stderr_end,
+        text=True,
+        env=environment,
+    ) as child:
+        os.close(stderr_end)
+        progress = _read_until(terminal, b"solutions 3", seconds=60)
+        child.send_signal(signal.SIGINT)
+        stdout, _ = child.communicate(timeout=60)
+    os.close(terminal)
+    assert child.returncode == 0
+    assert time.monotonic() - started < 60  # far below the 120 s limit: the search was stopped
+    assert "Solve summary" in stdout
+    shown = [int(value.replace(b",", b"")) for value in re.findall(rb"objective ([\d,]+)", progress)]
+    schedule = read_schedule(out)
+    assert schedule.objective is not None and schedule.objective <= min(shown)  # no worse than the third solution
+    capsys.readouterr()
+    assert main(["validate", str(problem_path), str(out)]) == 0
+
+
+def _read_until(terminal: int, wanted: bytes, seconds: float) -> bytes:
+    """Everything the child drew on the terminal until `wanted` appears."""
+    seen = b""
+    deadline = time.monotonic() + seconds
+    while wanted not in seen:
+        remaining = deadline - time.monotonic()
+        assert remaining > 0, f"no {wanted!r} on the terminal; saw {seen[-300:]!r}"
+        ready, _, _ = select.select([terminal], [], [], remaining)
+        if ready:
+            seen += os.read(terminal, 4096)
+    return seen
