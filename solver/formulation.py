@@ -27,6 +27,10 @@ class Formulation:
     model: cp_model.CpModel = field(default_factory=cp_model.CpModel)
     # x[meeting index][(start, class)] -> literal
     x: list[dict[Choice, cp_model.IntVar]] = field(default_factory=list)
+    # y[meeting index][start] -> literal "starts at `start`" (in any room class).
+    # Rules about people and time use y: one literal per start instead of one
+    # per room class keeps their constraints several times smaller.
+    y: list[dict[int, cp_model.IntVar]] = field(default_factory=list)
     held: list[cp_model.LinearExprT] = field(default_factory=list)
     terms: dict[str, cp_model.LinearExprT] = field(default_factory=dict)
 
@@ -39,17 +43,28 @@ class Formulation:
                 for choice in info.domain
             }
             formulation.x.append(choices)
-            formulation.held.append(sum(choices.values()))
-            if len(choices) > 1:
-                formulation.model.add_at_most_one(choices.values())
+            starts = formulation._start_literals(info, choices)
+            formulation.y.append(starts)
+            if len(starts) > 1:
+                held = formulation.model.new_bool_var(f"held_{info.index}")
+                formulation.model.add_exactly_one([*starts.values(), ~held])
+                formulation.held.append(held)
+            else:
+                formulation.held.append(sum(starts.values()))
         return formulation
 
-    def starting_at(self, info: MeetingInfo) -> dict[int, list[cp_model.IntVar]]:
-        """The meeting's literals grouped by start slot."""
+    def _start_literals(self, info: MeetingInfo, choices: dict[Choice, cp_model.IntVar]) -> dict[int, cp_model.IntVar]:
         by_start: dict[int, list[cp_model.IntVar]] = defaultdict(list)
-        for (start, _), literal in self.x[info.index].items():
+        for (start, _), literal in choices.items():
             by_start[start].append(literal)
-        return by_start
+        starts: dict[int, cp_model.IntVar] = {}
+        for start, literals in by_start.items():
+            if len(literals) == 1:
+                starts[start] = literals[0]
+            else:
+                starts[start] = self.model.new_bool_var(f"y_{info.index}_{start}")
+                self.model.add(sum(literals) == starts[start])
+        return starts
 
     def meetings_of(self, person: str) -> list[MeetingInfo]:
         return [info for info in self.compiled.meetings if person in info.people and self.x[info.index]]
@@ -60,7 +75,7 @@ class Formulation:
         grid = self.compiled.grid
         covering: dict[int, list[cp_model.IntVar]] = defaultdict(list)
         for info in infos:
-            for (start, _), literal in self.x[info.index].items():
+            for start, literal in self.y[info.index].items():
                 day_end = grid.day_ranges[grid.day_of_slot[start]].stop
                 for slot in range(start, min(start + info.length + extra, day_end)):
                     covering[slot].append(literal)
@@ -74,6 +89,10 @@ class Formulation:
             self.model.add_at_most_one(literals)
         else:
             self.model.add(sum(literals) <= bound)
+
+    def starts_on_day(self, info: MeetingInfo, day: int) -> dict[int, cp_model.IntVar]:
+        grid = self.compiled.grid
+        return {start: literal for start, literal in self.y[info.index].items() if grid.day_of_slot[start] == day}
 
     def value_of_choices(self, solver: cp_model.CpSolver) -> dict[int, Choice]:
         """meeting index -> chosen (start, class) in the solver's solution."""

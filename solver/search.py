@@ -81,13 +81,30 @@ def run_search(
 
 
 def _add_hint(formulation: Formulation, hint: Assignment) -> None:
-    compiled = formulation.compiled
-    class_of_room = {room.id: rc.index for rc in compiled.classes for room in rc.rooms}
-    for info in compiled.meetings:
-        placed = hint.get(info.id)
-        wanted = (placed[0], class_of_room[placed[1]]) if placed else None
-        for choice, literal in formulation.x[info.index].items():
-            formulation.model.add_hint(literal, choice == wanted)
+    class_of_room = {room.id: rc.index for rc in formulation.compiled.classes for room in rc.rooms}
+    chosen = {
+        info.index: (placed[0], class_of_room[placed[1]])
+        for info in formulation.compiled.meetings
+        if (placed := hint.get(info.id)) is not None
+    }
+    _hint_choices(formulation, chosen)
+
+
+def _hint_choices(formulation: Formulation, chosen: dict[int, tuple[int, int]]) -> None:
+    """Hint every placement literal (x, y and held), not only x, so that the
+    hint is complete where CP-SAT would otherwise have to repair it."""
+    model = formulation.model
+    model.clear_hints()
+    for index, choices in enumerate(formulation.x):
+        wanted = chosen.get(index)
+        for choice, literal in choices.items():
+            model.add_hint(literal, choice == wanted)
+        for start, literal in formulation.y[index].items():
+            if literal not in choices.values():
+                model.add_hint(literal, wanted is not None and wanted[0] == start)
+        held = formulation.held[index]
+        if isinstance(held, cp_model.IntVar) and held not in formulation.y[index].values():
+            model.add_hint(held, wanted is not None)
 
 
 def _parameters(solver: cp_model.CpSolver, settings: SearchSettings, time_limit: float) -> None:
@@ -170,15 +187,8 @@ def _lexicographic(
             return outcome
         all_optimal &= outcome.status == "OPTIMAL"
         formulation.model.add(formulation.terms[term] <= outcome.objective)
-        _rehint(formulation, outcome.chosen)
+        _hint_choices(formulation, outcome.chosen)
     assert outcome is not None
     outcome.status = "OPTIMAL" if all_optimal else "FEASIBLE"
     outcome.objective = outcome.bound = None  # set by the caller from the weighted terms
     return outcome
-
-
-def _rehint(formulation: Formulation, chosen: dict[int, tuple[int, int]]) -> None:
-    formulation.model.clear_hints()
-    for index, choices in enumerate(formulation.x):
-        for choice, literal in choices.items():
-            formulation.model.add_hint(literal, chosen.get(index) == choice)

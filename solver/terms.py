@@ -9,6 +9,7 @@ again from the raw problem.
 from __future__ import annotations
 
 from collections import defaultdict
+from itertools import pairwise
 
 from solver.compile import Compiled
 
@@ -43,20 +44,24 @@ def fairness_cost(compiled: Compiled, assignment: Assignment) -> int:
 
 
 def breaks_by_person(compiled: Compiled, assignment: Assignment) -> dict[str, int]:
-    busy: dict[str, set[int]] = defaultdict(set)
+    """Breaks per participant: gaps between consecutive meetings of a day that
+    hold a counted slot beyond the participant's buffer (docs/rules.md)."""
+    ends_by_person: dict[str, list[tuple[int, int]]] = defaultdict(list)
     for meeting_id, (start, _) in assignment.items():
         info = compiled.by_id[meeting_id]
         for person in info.people:
-            busy[person].update(info.covers(start))
+            ends_by_person[person].append((start, start + info.length - 1))
     count_all = compiled.problem.objective.breaks_count_unavailable
-    result: dict[str, int] = {}
-    for person in compiled.people:
-        slots = busy.get(person, set())
-        result[person] = 0
-        for day_slots in compiled.grid.day_ranges:
-            sequence = [s in slots for s in day_slots if count_all or s in compiled.available[person]]
-            runs = sum(1 for i, b in enumerate(sequence) if b and (i == 0 or not sequence[i - 1]))
-            result[person] += max(0, runs - 1)
+    grid = compiled.grid
+    result = dict.fromkeys(compiled.people, 0)
+    for person, spans in ends_by_person.items():
+        buffer = compiled.buffer_slots.get(person, 0)
+        spans.sort()
+        for (_, last), (first, _) in pairwise(spans):
+            if grid.day_of_slot[last] != grid.day_of_slot[first]:
+                continue
+            idle = range(last + buffer + 1, first)
+            result[person] += any(count_all or slot in compiled.available[person] for slot in idle)
     return result
 
 

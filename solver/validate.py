@@ -10,11 +10,12 @@ times it claims.
 
 from __future__ import annotations
 
+import math
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
-from itertools import combinations
+from itertools import combinations, pairwise
 
 import msgspec
 
@@ -516,16 +517,19 @@ def _breaks_of(context: _Context, person: Participant, busy: set[int]) -> int:
         return 0
     grid = context.grid
     counts_all = context.problem.objective.breaks_count_unavailable
+    buffer = math.ceil(person.buffer_minutes / context.problem.forum.slot_minutes)
     total = 0
     for day_slots in grid.day_ranges:
-        counted = [
+        counted = {
             slot
             for slot in day_slots
             if counts_all or not _unavailable_in_slot(context, person, grid.starts[slot], grid.slot_end(slot))
-        ]
-        marks = [slot in busy for slot in counted]
-        runs = sum(1 for index, mark in enumerate(marks) if mark and (index == 0 or not marks[index - 1]))
-        total += max(0, runs - 1)
+        }
+        busy_today = sorted(slot for slot in day_slots if slot in busy)
+        for earlier, later in pairwise(busy_today):
+            # idle slots inside the buffer after a meeting are the buffer, not a break
+            if any(slot in counted for slot in range(earlier + buffer + 1, later)):
+                total += 1
     return total
 
 

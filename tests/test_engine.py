@@ -336,3 +336,11 @@ def test_greedy_method_and_stats():
     assert exact.status == "OPTIMAL" and exact.best_bound == exact.objective and exact.gap == 0
     assert exact.stats.variables > 0 and exact.stats.first_solution_seconds is not None
     assert exact.objective <= greedy.objective
+
+
+def test_buffer_gap_is_not_counted_as_a_break():
+    people = trio(AAA={"buffer_minutes": 30})
+    meetings = [meeting("ab", ["AAA", "BBB"], 30, pinned_start=at("09:00")), meeting("ac", ["AAA", "CCC"], 30)]
+    result = run(problem(people, meetings, forum=forum(slot=30)))
+    assert starts(result)["ac"] == at("10:00")
+    assert result.terms["breaks"] == 0

@@ -654,3 +654,18 @@ def test_validator_stands_apart_from_the_solvers() -> None:
     code = "import sys, solver.validate; print(sorted({'ortools', 'solver.compile'} & set(sys.modules)))"
     loaded = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
     assert loaded.strip() == "[]"
+
+
+def test_the_buffer_after_a_meeting_is_not_a_break() -> None:
+    built = four_nations(
+        bilateral("aus", "jpn"),
+        bilateral("aus", "sgp"),
+        forum=forum(slot=30),
+        people={"marles": {"buffer_minutes": 30}},
+    )
+    # 09:30 is Marles's buffer: rest he asked for, not idle time.
+    rested = [place(built, "aus-jpn", "09:00"), place(built, "aus-sgp", "10:00")]
+    assert breaks_by_participant(built, schedule(built, *rested))["marles"] == 0
+    # 10:30 is idle beyond the buffer.
+    idle = [place(built, "aus-jpn", "09:00"), place(built, "aus-sgp", "11:00")]
+    assert breaks_by_participant(built, schedule(built, *idle))["marles"] == 1

@@ -15,7 +15,7 @@ def daily_limits(formulation: Formulation) -> None:
             continue
         per_day: dict[int, list] = {}
         for info in formulation.meetings_of(person):
-            for (start, _), literal in formulation.x[info.index].items():
+            for start, literal in formulation.y[info.index].items():
                 per_day.setdefault(grid.day_of_slot[start], []).append(literal)
         for literals in per_day.values():
             if limit == 0:

@@ -15,15 +15,15 @@ def precedence(formulation: Formulation) -> None:
     """
     compiled = formulation.compiled
     for info in compiled.meetings:
-        later = formulation.starting_at(info)
+        later = formulation.y[info.index]
         for earlier_id in info.meeting.after:
             earlier = compiled.by_id[earlier_id]
-            before = formulation.starting_at(earlier)
+            before = formulation.y[earlier.index]
             if not later or not before:
                 continue
             for slot in sorted(later):
-                started = [lit for start, lits in later.items() if start <= slot for lit in lits]
-                unfinished = [lit for start, lits in before.items() if start + earlier.length > slot for lit in lits]
+                started = [lit for start, lit in later.items() if start <= slot]
+                unfinished = [lit for start, lit in before.items() if start + earlier.length > slot]
                 if unfinished:
                     formulation.model.add_at_most_one([*started, *unfinished])
 

@@ -2,17 +2,23 @@
 
 from __future__ import annotations
 
+from collections import defaultdict
+
 from ortools.sat.python import cp_model
 
+from solver.compile import MeetingInfo
 from solver.formulation import Formulation
 
 
 def breaks(formulation: Formulation) -> cp_model.LinearExprT:
     """Cost of the breaks: per participant and day, busy runs minus one.
 
-    The encoding is exact (a run start is busy-now-and-idle-before, both
-    ways), not merely a lower bound, because the spread limit compares
-    participants' breaks and a slack count could be inflated to satisfy it.
+    Runs are counted as meetings held minus back-to-back pairs: a meeting
+    starts a new run unless another of the participant's meetings ends in
+    the counted slot just before it. That needs one literal per possible
+    pair boundary instead of one per slot with the whole busy sum, and it is
+    exact in both directions, because the spread limit compares participants'
+    breaks and a slack count could otherwise be inflated to satisfy it.
     """
     objective = formulation.compiled.problem.objective
     per_person = {person: _breaks_of(formulation, person) for person in formulation.compiled.people}
@@ -22,22 +28,17 @@ def breaks(formulation: Formulation) -> cp_model.LinearExprT:
 
 
 def _breaks_of(formulation: Formulation, person: str) -> cp_model.LinearExprT:
-    compiled = formulation.compiled
     infos = formulation.meetings_of(person)
     if len(infos) < 2:
         return 0
-    covering = formulation.cover(infos)
     counted = _counted_slots(formulation, person)
     total: list[cp_model.LinearExprT] = []
-    grid = compiled.grid
-    for day, day_slots in enumerate(grid.day_ranges):
-        meetings_that_day = [
-            info for info in infos if any(grid.day_of_slot[start] == day for start, _ in formulation.x[info.index])
-        ]
-        if len(meetings_that_day) < 2:
-            continue
-        sequence = [slot for slot in day_slots if slot in counted]
-        total.append(_day_breaks(formulation, [covering.get(slot, []) for slot in sequence]))
+    for day, day_slots in enumerate(formulation.compiled.grid.day_ranges):
+        that_day = [info for info in infos if formulation.starts_on_day(info, day)]
+        if len(that_day) >= 2:
+            total.append(
+                _day_breaks(formulation, day, _next_after_buffer(formulation, person, day_slots, counted), that_day)
+            )
     return sum(total)
 
 
@@ -48,28 +49,45 @@ def _counted_slots(formulation: Formulation, person: str) -> set[int] | range:
     return compiled.available[person]
 
 
-def _day_breaks(formulation: Formulation, busy_literals: list[list]) -> cp_model.LinearExprT:
-    """Breaks in one day given, per counted slot, the literals that make it busy."""
+def _next_after_buffer(formulation: Formulation, person: str, day_slots: range, counted) -> dict[int, int]:
+    """last slot of a meeting -> the start of a following meeting that makes
+    no break: the first counted slot after the participant's buffer."""
+    buffer = formulation.compiled.buffer_slots.get(person, 0)
+    following: dict[int, int] = {}
+    for last in day_slots:
+        after = [slot for slot in range(last + buffer + 1, day_slots.stop) if slot in counted]
+        if after:
+            following[last] = after[0]
+    return following
+
+
+def _day_breaks(
+    formulation: Formulation, day: int, following: dict[int, int], infos: list[MeetingInfo]
+) -> cp_model.IntVar:
     model = formulation.model
-    run_starts = []
-    previous: list = []
-    for literals in busy_literals:
-        if literals:
-            start = model.new_bool_var("run_start")
-            busy, before = sum(literals), sum(previous)
-            model.add(start <= busy)
-            model.add(start + before <= 1)
-            model.add(start >= busy - before)
-            run_starts.append(start)
-        previous = literals
-    any_run = model.new_bool_var("any_run")
-    model.add_max_equality(any_run, run_starts)
-    # A variable with domain [0, ..] rather than the bare expression: the LP
-    # relaxation of the max does not know runs >= any_run, and presolve drops
-    # that constraint as implied, so every participant-day would add -1 to
-    # the bound.
-    count = model.new_int_var(0, len(run_starts), "breaks")
-    model.add(count == sum(run_starts) - any_run)
+    starting: dict[int, list] = defaultdict(list)
+    ending: dict[int, list] = defaultdict(list)
+    held = []
+    for info in infos:
+        for start, literal in formulation.starts_on_day(info, day).items():
+            starting[start].append(literal)
+            ending[start + info.length - 1].append(literal)
+            held.append(literal)
+    adjacent = []
+    for last, enders in ending.items():
+        starters = starting.get(following.get(last, -1))
+        if starters:
+            pair = model.new_bool_var("back_to_back")
+            model.add(pair <= sum(enders))
+            model.add(pair <= sum(starters))
+            model.add(pair >= sum(enders) + sum(starters) - 1)
+            adjacent.append(pair)
+    any_held = model.new_bool_var("any_held")
+    model.add_max_equality(any_held, held)
+    # A bounded variable, not the bare expression: the LP relaxation of the
+    # max alone would let every participant-day add -1 to the bound.
+    count = model.new_int_var(0, len(infos), "breaks")
+    model.add(count == sum(held) - sum(adjacent) - any_held)
     return count
 
 

@@ -14,7 +14,7 @@ def preferences(formulation: Formulation) -> cp_model.LinearExprT:
         literal
         for info in formulation.compiled.meetings
         if info.meeting.preferred
-        for (start, _), literal in formulation.x[info.index].items()
+        for start, literal in formulation.y[info.index].items()
         if start not in info.preferred_starts
     ]
     return weight * sum(outside)

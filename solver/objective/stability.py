@@ -16,8 +16,11 @@ def stability(formulation: Formulation) -> cp_model.LinearExprT:
         if info.previous is None:
             continue
         start, room = info.previous
-        same_time = [(c, lit) for (s, c), lit in formulation.x[info.index].items() if s == start]
-        other_room = [lit for c, lit in same_time if room not in {r.id for r in compiled.classes[c].rooms}]
-        cost.append(weights.moved_time * (1 - sum(lit for _, lit in same_time)))
+        other_room = [
+            literal
+            for (s, c), literal in formulation.x[info.index].items()
+            if s == start and room not in {r.id for r in compiled.classes[c].rooms}
+        ]
+        cost.append(weights.moved_time * (1 - formulation.y[info.index].get(start, 0)))
         cost.append(weights.moved_room * sum(other_room))
     return sum(cost)
