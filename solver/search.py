@@ -56,7 +56,7 @@ def relative_gap(objective: int | None, bound: int | None) -> float | None:
 
 @dataclass(frozen=True)
 class SearchSettings:
-    time_limit: float
+    time_limit: float  # seconds for the whole search, model building included
     workers: int
     seed: int
     deterministic: bool
@@ -70,14 +70,21 @@ def run_search(
     on_progress: ProgressHandler | None = None,
     stop: threading.Event | None = None,
 ) -> SearchOutcome:
+    deadline = time.perf_counter() + settings.time_limit
     add_hard_rules(formulation)
     add_terms(formulation)
     _add_hint(formulation, hint)
     objective = formulation.compiled.problem.objective
     if objective.mode == "lexicographic":
-        return _lexicographic(formulation, settings, objective.lexicographic_order, on_progress, stop)
+        return _lexicographic(formulation, settings, deadline, objective.lexicographic_order, on_progress, stop)
     formulation.model.minimize(sum(formulation.terms.values()))
-    return _solve(formulation, settings, settings.time_limit, on_progress, stop)
+    return _solve(formulation, settings, _remaining(deadline), on_progress, stop)
+
+
+def _remaining(deadline: float, share: int = 1) -> float:
+    """Seconds left until `deadline`, split `share` ways; never zero, so a
+    stage still gets to report the hint it was given."""
+    return max(0.2, (deadline - time.perf_counter()) / share)
 
 
 def _add_hint(formulation: Formulation, hint: Assignment) -> None:
@@ -95,16 +102,21 @@ def _hint_choices(formulation: Formulation, chosen: dict[int, tuple[int, int]]) 
     hint is complete where CP-SAT would otherwise have to repair it."""
     model = formulation.model
     model.clear_hints()
+    hinted: set[int] = set()  # variable indices; IntVar == builds an expression, so compare indices
     for index, choices in enumerate(formulation.x):
         wanted = chosen.get(index)
-        for choice, literal in choices.items():
-            model.add_hint(literal, choice == wanted)
-        for start, literal in formulation.y[index].items():
-            if literal not in choices.values():
-                model.add_hint(literal, wanted is not None and wanted[0] == start)
+        layers = [
+            ((literal, choice == wanted) for choice, literal in choices.items()),
+            ((literal, wanted is not None and wanted[0] == start) for start, literal in formulation.y[index].items()),
+        ]
         held = formulation.held[index]
-        if isinstance(held, cp_model.IntVar) and held not in formulation.y[index].values():
-            model.add_hint(held, wanted is not None)
+        if isinstance(held, cp_model.IntVar):
+            layers.append(iter([(held, wanted is not None)]))
+        for layer in layers:
+            for literal, value in layer:
+                if literal.index not in hinted:
+                    hinted.add(literal.index)
+                    model.add_hint(literal, value)
 
 
 def _parameters(solver: cp_model.CpSolver, settings: SearchSettings, time_limit: float) -> None:
@@ -112,12 +124,23 @@ def _parameters(solver: cp_model.CpSolver, settings: SearchSettings, time_limit:
     params.num_workers = settings.workers
     params.random_seed = settings.seed
     params.log_search_progress = settings.log
+    # CP-SAT's own SIGINT handler only works in the main thread (the CLI's
+    # Ctrl-C); in a worker thread it would abort the process.
+    params.catch_sigint_signal = threading.current_thread() is threading.main_thread()
+    # Measured on Shangri-La and B2B (docs/benchmarks.md): one presolve pass
+    # without probing reaches the first solution 3x sooner (2.7 s vs 8.5 s at
+    # Shangri-La) and ends with better grids; the probing mostly re-derives the
+    # at-most-ones the model already states.
+    params.max_presolve_iterations = 1
+    params.cp_model_probing_level = 0
     if settings.deterministic:
         # Interleaved search with a deterministic time budget gives the same
         # answer for the same seed and worker count on any machine load.
         params.interleave_search = True
-        params.max_deterministic_time = time_limit
-        params.max_time_in_seconds = max(60.0, 20 * time_limit)
+        # The configured limit, not what is left after model building: the
+        # budget must not depend on how busy the machine was.
+        params.max_deterministic_time = settings.time_limit
+        params.max_time_in_seconds = max(60.0, 20 * settings.time_limit)
     else:
         params.max_time_in_seconds = time_limit
 
@@ -170,19 +193,18 @@ def _watch(solver: cp_model.CpSolver, stop: threading.Event | None) -> threading
 def _lexicographic(
     formulation: Formulation,
     settings: SearchSettings,
+    deadline: float,
     order: list[str],
     on_progress: ProgressHandler | None,
     stop: threading.Event | None,
 ) -> SearchOutcome:
     """Optimise the terms one after another, each stage keeping the earlier
     terms at the values already reached; time is shared out evenly."""
-    deadline = time.perf_counter() + settings.time_limit
     outcome: SearchOutcome | None = None
     all_optimal = True
     for position, term in enumerate(order):
-        remaining = max(0.1, (deadline - time.perf_counter()) / (len(order) - position))
         formulation.model.minimize(formulation.terms[term])
-        outcome = _solve(formulation, settings, remaining, on_progress, stop)
+        outcome = _solve(formulation, settings, _remaining(deadline, len(order) - position), on_progress, stop)
         if not outcome.chosen:
             return outcome
         all_optimal &= outcome.status == "OPTIMAL"

@@ -344,3 +344,24 @@ def test_buffer_gap_is_not_counted_as_a_break():
     result = run(problem(people, meetings, forum=forum(slot=30)))
     assert starts(result)["ac"] == at("10:00")
     assert result.terms["breaks"] == 0
+
+
+def test_deterministic_mode_repeats_itself():
+    from solver.scenarios import generate
+
+    forum_problem = generate("cis-council", 0)
+    options = SolveOptions(time_limit=2, workers=2, seed=7, deterministic=True)
+    first, second = solve(forum_problem, options), solve(forum_problem, options)
+    assert first.placed == second.placed
+    assert first.objective == second.objective
+    assert validate(forum_problem, first).violations == []
+
+
+def test_solve_in_a_worker_thread():
+    """The service runs solves off the main thread; CP-SAT must not install its signal handler there."""
+    results: list[Schedule] = []
+    prob = problem(trio(), [meeting("ab", ["AAA", "BBB"], 30)])
+    worker = threading.Thread(target=lambda: results.append(solve(prob, FAST)))
+    worker.start()
+    worker.join(timeout=60)
+    assert results and len(results[0].placed) == 1
