@@ -93,7 +93,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser = _Parser(prog="sidelines", description="Bilateral meeting grids for multilateral defence forums.")
     commands = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
     # Later commands (serve, worker, db migrate, demo, bench) add one function here.
-    for add_command in (_add_solve, _add_validate, _add_generate, _add_import, _add_schema):
+    for add_command in (_add_solve, _add_validate, _add_generate, _add_import, _add_schema, _add_bench):
         add_command(commands)
     return parser
 
@@ -475,6 +475,50 @@ def schema_documents() -> dict[str, bytes]:
 def _schema_of(struct: type) -> dict[str, object]:
     schema = msgspec.json.schema(struct)
     return {"$schema": "https://json-schema.org/draft/2020-12/schema", "title": struct.__name__, **schema}
+
+
+# ---- bench
+
+
+def _add_bench(commands: Subparsers) -> None:
+    command = commands.add_parser(
+        "bench",
+        help="run a benchmark suite and print a markdown table",
+        description="Run SUITE and print a markdown table beside the published results. "
+        "Exit 0 when every row checks out, 1 when a row is FAILED, 2 on bad input.",
+    )
+    command.add_argument(
+        "suite", choices=("b2b", "csplib046", "scenarios"), metavar="SUITE", help="b2b, csplib046 or scenarios"
+    )
+    command.add_argument(
+        "--time-limit",
+        "--time-limits",
+        dest="time_limits",
+        type=positive_float,
+        nargs="+",
+        metavar="S",
+        help="seconds per solve; scenarios take several (default: b2b 60, csplib046 10, scenarios 1 5 30)",
+    )
+    command.add_argument("--workers", type=positive_int, default=2, metavar="N", help="search threads (default 2)")
+    command.add_argument("--instances", nargs="+", metavar="NAME", help="only these (default: all)")
+    command.add_argument("--data", metavar="DIR", help="benchmark data (default: ../shared/bench/external)")
+    command.set_defaults(run=run_bench)
+
+
+def run_bench(args: argparse.Namespace) -> int:
+    from api.bench import DEFAULT_DATA, BenchError, run_suite
+
+    data = Path(args.data) if args.data else DEFAULT_DATA
+    try:
+        result = run_suite(args.suite, data, args.time_limits, args.workers, args.instances, _progress)
+    except BenchError as error:
+        raise CliError([(error.where, error.what)]) from None
+    sys.stdout.write(result.markdown)
+    return EXIT_FAILED if result.failed else EXIT_OK
+
+
+def _progress(line: str) -> None:
+    print(line, file=sys.stderr, flush=True)
 
 
 if __name__ == "__main__":
