@@ -13,7 +13,7 @@ import time
 import msgspec
 
 from solver.compile import Compiled, compile_problem
-from solver.explain import explain_unplaced
+from solver.explain import explain_infeasible, explain_unplaced
 from solver.formulation import Formulation
 from solver.greedy import greedy_assign
 from solver.model import Problem
@@ -29,7 +29,6 @@ class SolveOptions(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
     workers: int = 2
     seed: int = 0
     deterministic: bool = False
-    explain: bool = True
     log: bool = False
 
 
@@ -45,7 +44,7 @@ def solve(
     compiled = compile_problem(problem)
     baseline = greedy_assign(compiled)
     baseline_terms = evaluate(compiled, baseline)
-    baseline_ok = _within_spread(compiled, baseline)
+    baseline_ok = _greedy_admissible(compiled, baseline)
     stats = SolveStats(
         method=options.method,
         workers=options.workers,
@@ -54,8 +53,9 @@ def solve(
         greedy_objective=sum(baseline_terms.values()) if baseline_ok else None,
     )
     if options.method == "greedy":
-        status: Status = "FEASIBLE" if baseline_ok else "UNKNOWN"
-        return _schedule(compiled, baseline, status, None, stats, options, clock)
+        if not baseline_ok:  # greedy's grid breaks a rule it does not know: no answer
+            return _schedule(compiled, {}, "UNKNOWN", None, stats, options, clock)
+        return _schedule(compiled, baseline, "FEASIBLE", None, stats, options, clock)
     formulation = Formulation.build(compiled)
     settings = SearchSettings(options.time_limit, options.workers, options.seed, options.deterministic, options.log)
     outcome = run_search(formulation, settings, baseline if baseline_ok else {}, on_progress, stop)
@@ -65,8 +65,13 @@ def solve(
     return _schedule(compiled, assignment, status, outcome, stats, options, clock)
 
 
-def _within_spread(compiled: Compiled, assignment: Assignment) -> bool:
-    """Greedy ignores the break spread limit; its result counts only if it holds."""
+def _greedy_admissible(compiled: Compiled, assignment: Assignment) -> bool:
+    """Greedy ignores the break spread limit and hard must meetings; its result
+    counts only if both hold."""
+    if compiled.problem.objective.must_is_hard and any(
+        info.meeting.priority == "must" and info.id not in assignment for info in compiled.meetings
+    ):
+        return False
     limit = compiled.problem.objective.break_spread_limit
     if limit is None:
         return True
@@ -99,7 +104,7 @@ def _schedule(
     bound = outcome.bound if outcome is not None else None
     if status == "OPTIMAL":
         bound = objective
-    unplaced = explain_unplaced(compiled, assignment) if options.explain else []
+    unplaced = explain_infeasible(compiled) if status == "INFEASIBLE" else explain_unplaced(compiled, assignment)
     stats.solve_seconds = round(time.perf_counter() - clock, 3)
     return Schedule(
         status=status,

@@ -24,6 +24,15 @@ def explain_unplaced(compiled: Compiled, assignment: Assignment) -> list[Unplace
     return [explain(compiled, info, assignment) for info in compiled.meetings if info.id not in assignment]
 
 
+def explain_infeasible(compiled: Compiled) -> list[Unplaced]:
+    """With must meetings hard and no grid holding them all, no meeting is placed."""
+    return [
+        _static_reason(compiled, info)
+        or Unplaced(info.id, "capacity_conflict", "no grid holds every must meeting at once (proven infeasible)")
+        for info in compiled.meetings
+    ]
+
+
 def explain(compiled: Compiled, info: MeetingInfo, assignment: Assignment) -> Unplaced:
     static = _static_reason(compiled, info)
     if static is not None:

@@ -51,6 +51,8 @@ class Formulation:
                 formulation.held.append(held)
             else:
                 formulation.held.append(sum(starts.values()))
+            if compiled.problem.objective.must_is_hard and info.meeting.priority == "must":
+                formulation.model.add(formulation.held[-1] == 1)
         return formulation
 
     def _start_literals(self, info: MeetingInfo, choices: dict[Choice, cp_model.IntVar]) -> dict[int, cp_model.IntVar]:

@@ -197,6 +197,11 @@ class ObjectiveSettings(Base):
     # Hard bound: no participant has more than this many breaks above the
     # participant with the fewest (the B2B benchmark's fairness d).
     break_spread_limit: int | None = None
+    # Must meetings become a hard rule: a grid without all of them is
+    # INFEASIBLE rather than a grid that reports them unplaced. Forums leave
+    # this off (an organiser wants the best grid and the reasons); the B2B and
+    # prob046 benchmarks, which require every meeting, turn it on.
+    must_is_hard: bool = False
 
 
 class Problem(Base):

@@ -111,6 +111,7 @@ def validate(problem: Problem, schedule: Schedule) -> Report:
         violations.extend(check(context))
     breaks = _breaks(context)
     violations.extend(_check_break_spread(context, breaks))
+    violations.extend(_check_must_held(problem, schedule, context))
     terms = _terms(context, breaks)
     return Report(violations=_in_rule_order(violations), terms=terms, objective=sum(terms.values()))
 
@@ -542,6 +543,15 @@ def _unavailable_in_slot(context: _Context, person: Participant, start: datetime
     )
 
 
+def _check_must_held(problem: Problem, schedule: Schedule, context: _Context) -> Iterator[Violation]:
+    """With must_is_hard, a grid (not an INFEASIBLE or UNKNOWN answer) holds every must meeting."""
+    if not problem.objective.must_is_hard or schedule.status in ("INFEASIBLE", "UNKNOWN"):
+        return
+    missing = [m.id for m in problem.meetings if m.priority == "must" and m.id not in context.by_id]
+    if missing:
+        yield Violation("must_held", f"Must meetings are hard here, but {', '.join(missing)} are not placed.", missing)
+
+
 def _check_break_spread(context: _Context, breaks: dict[str, int]) -> Iterator[Violation]:
     limit = context.problem.objective.break_spread_limit
     if limit is None or not breaks:
@@ -653,6 +663,7 @@ RULES: tuple[str, ...] = (
     "daily_limit",
     "keep_apart",
     "break_spread",
+    "must_held",
     "schedule",
 )
 

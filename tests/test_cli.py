@@ -25,6 +25,7 @@ from tests.builders import delegation, meeting, person, problem, room, window
 
 REPO = Path(__file__).resolve().parent.parent
 BENCHMARKS = REPO.parent / "shared" / "bench" / "external"
+EXAMPLES = REPO / "examples"
 SIDELINES = Path(sys.executable).parent / "sidelines"  # the console script installed beside this interpreter
 
 Result = tuple[int, str, str]
@@ -244,7 +245,8 @@ def test_import_csplib046_then_solve(capsys: pytest.CaptureFixture[str], tmp_pat
     assert run(capsys, "import", "csplib046", str(instances), "--instance", "1", "--out", str(out))[0] == 0
     imported = msgspec.json.decode(out.read_bytes(), type=Problem)
     assert len(imported.meetings) == 20  # "NumberOfMeetings = 20" in instance #1
-    assert run(capsys, "solve", str(out), "--method", "greedy")[0] == 0
+    # every prob046 meeting is a hard must, which greedy alone need not manage: use the engine
+    assert run(capsys, "solve", str(out), "--time-limit", "5")[0] == 0
 
 
 def test_import_reports_a_bad_instance_and_a_bad_file(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
@@ -287,9 +289,7 @@ AS_FROM_A_TERMINAL = (
 
 
 def test_ctrl_c_stops_the_search_and_keeps_the_best_grid(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
-    problem_path = tmp_path / "forum-13.json"
-    dzn = BENCHMARKS / "b2b-udg" / "noves" / "forum-13.original.dzn"
-    assert main(["import", "b2b", str(dzn), "--fairness", "2", "--out", str(problem_path)]) == 0
+    problem_path = EXAMPLES / "shangri-la.json"  # improves in many small steps: a good Ctrl-C target
     out = tmp_path / "schedule.json"
     command = [sys.executable, "-c", AS_FROM_A_TERMINAL, "solve", str(problem_path), "--time-limit", "120"]
     terminal, stderr_end = pty.openpty()  # progress is drawn only on a terminal
@@ -303,16 +303,19 @@ def test_ctrl_c_stops_the_search_and_keeps_the_best_grid(capsys: pytest.CaptureF
         env=environment,
     ) as child:
         os.close(stderr_end)
-        progress = _read_until(terminal, b"solutions 3", seconds=60)
-        child.send_signal(signal.SIGINT)
-        stdout, _ = child.communicate(timeout=60)
+        try:
+            progress = _read_until(terminal, b"solutions 1", seconds=45)
+            child.send_signal(signal.SIGINT)
+            stdout, _ = child.communicate(timeout=30)
+        finally:
+            child.kill()  # never leave a 120 s solve behind a failed assertion
     os.close(terminal)
     assert child.returncode == 0
     assert time.monotonic() - started < 60  # far below the 120 s limit: the search was stopped
     assert "Solve summary" in stdout
     shown = [int(value.replace(b",", b"")) for value in re.findall(rb"objective ([\d,]+)", progress)]
     schedule = read_schedule(out)
-    assert schedule.objective is not None and schedule.objective <= min(shown)  # no worse than the third solution
+    assert schedule.objective is not None and schedule.objective <= min(shown)  # no worse than what was shown
     capsys.readouterr()
     assert main(["validate", str(problem_path), str(out)]) == 0
 

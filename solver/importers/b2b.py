@@ -244,7 +244,7 @@ def load_b2b(path: Path, fairness: int | None = 2) -> Problem:
         meetings=[_meeting(instance, number) for number in range(1, len(instance.requested) + 1)],
         # The source counts idle forbidden slots inside a break, and bounds the
         # spread of breaks over all businesses by d.
-        objective=ObjectiveSettings(breaks_count_unavailable=True, break_spread_limit=fairness),
+        objective=ObjectiveSettings(breaks_count_unavailable=True, break_spread_limit=fairness, must_is_hard=True),
     )
 
 

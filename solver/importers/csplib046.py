@@ -166,7 +166,7 @@ def problem_of(instance: Prob046Instance) -> Problem:
         delegations=[*_agents(instance), *_stand_ins(instance)],
         meetings=[_meeting(meeting, parties[meeting]) for meeting in meetings],
         # A pure CSP: only unplaced meetings cost anything.
-        objective=ObjectiveSettings(weights=Weights(breaks=0, fairness=0)),
+        objective=ObjectiveSettings(weights=Weights(breaks=0, fairness=0), must_is_hard=True),
     )
 
 
