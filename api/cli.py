@@ -93,7 +93,16 @@ def build_parser() -> argparse.ArgumentParser:
     parser = _Parser(prog="sidelines", description="Bilateral meeting grids for multilateral defence forums.")
     commands = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
     # Later commands (serve, worker, db migrate, demo, bench) add one function here.
-    for add_command in (_add_solve, _add_validate, _add_generate, _add_import, _add_schema, _add_bench):
+    for add_command in (
+        _add_solve,
+        _add_validate,
+        _add_generate,
+        _add_import,
+        _add_schema,
+        _add_bench,
+        _add_db,
+        _add_serve,
+    ):
         add_command(commands)
     return parser
 
@@ -519,6 +528,46 @@ def run_bench(args: argparse.Namespace) -> int:
 
 def _progress(line: str) -> None:
     print(line, file=sys.stderr, flush=True)
+
+
+# ---- db, serve
+
+
+def _add_db(commands: Subparsers) -> None:
+    command = commands.add_parser("db", help="manage the PostgreSQL database")
+    actions = command.add_subparsers(dest="action", metavar="ACTION", required=True)
+    migrate = actions.add_parser(
+        "migrate",
+        help="apply pending SQL migrations (DATABASE_URL, else the embedded server in .sidelines/pgdata)",
+    )
+    migrate.set_defaults(run=run_db_migrate)
+
+
+def run_db_migrate(args: argparse.Namespace) -> int:
+    from api.server import run_migrate
+
+    applied = run_migrate()
+    print(f"applied: {', '.join(applied)}" if applied else "database is up to date")
+    return EXIT_OK
+
+
+def _add_serve(commands: Subparsers) -> None:
+    command = commands.add_parser(
+        "serve",
+        help="run the HTTP API (OpenAPI docs at /schema)",
+        description="Serve the API. Uses DATABASE_URL, else an embedded PostgreSQL in .sidelines/pgdata; "
+        "migrates first. SIDELINES_ADMIN_TOKEN enables POST /forums.",
+    )
+    command.add_argument("--host", default="127.0.0.1", help="default 127.0.0.1")
+    command.add_argument("--port", type=positive_int, default=8000, help="default 8000")
+    command.set_defaults(run=run_serve)
+
+
+def run_serve(args: argparse.Namespace) -> int:
+    from api.server import run_serve as serve
+
+    serve(args.host, args.port)
+    return EXIT_OK
 
 
 if __name__ == "__main__":

@@ -1,0 +1,55 @@
+"""The Litestar application: `create_app(pool)`, so tests and `sidelines serve` inject their pool.
+
+OpenAPI 3.1 is served at /schema (interactive docs) and /schema/openapi.json.
+Creating a forum needs the admin token from SIDELINES_ADMIN_TOKEN (or the
+`admin_token` argument); without one, forums cannot be created over HTTP.
+"""
+
+from __future__ import annotations
+
+import os
+
+import asyncpg
+from litestar import Litestar
+from litestar.datastructures import State
+from litestar.di import Provide
+from litestar.openapi import OpenAPIConfig
+from litestar.openapi.plugins import ScalarRenderPlugin, SwaggerRenderPlugin
+from litestar.openapi.spec import Components, SecurityScheme
+
+from api.controllers import delegations, forum_views, forums, requests, setup
+from api.errors import EXCEPTION_HANDLERS
+from api.guards import hash_token, provide_caller
+
+
+def create_app(pool: asyncpg.Pool, admin_token: str | None = None) -> Litestar:
+    admin_token = admin_token if admin_token is not None else os.environ.get("SIDELINES_ADMIN_TOKEN") or None
+
+    async def provide_pool() -> asyncpg.Pool:
+        return pool
+
+    return Litestar(
+        route_handlers=[
+            forums.create_forum,
+            forums.read_forum,
+            forums.change_forum,
+            *setup.ROUTES,
+            *delegations.ROUTES,
+            *requests.ROUTES,
+            *forum_views.ROUTES,
+        ],
+        dependencies={"pool": Provide(provide_pool), "caller": Provide(provide_caller)},
+        exception_handlers=EXCEPTION_HANDLERS,
+        state=State({"admin_token_hash": hash_token(admin_token) if admin_token else None}),
+        openapi_config=OpenAPIConfig(
+            title="Sidelines",
+            version="0.1.0",
+            description="Bilateral meeting requests and grids for multilateral defence forums.",
+            path="/schema",
+            render_plugins=[ScalarRenderPlugin(), SwaggerRenderPlugin(path="/swagger")],
+            components=Components(
+                security_schemes={"bearer": SecurityScheme(type="http", scheme="bearer", description="a forum token")}
+            ),
+            security=[{"bearer": []}],
+        ),
+    )

@@ -1,0 +1,260 @@
+"""Delegations (organiser) and their participants (the delegation itself; the organiser reads)."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+import asyncpg
+from litestar import Request, Response, delete, get, post, put
+from litestar.params import Body, FromPath
+
+from api.controllers import items as handlers
+from api.controllers.common import (
+    CallerDep,
+    IdempotencyKey,
+    IfMatch,
+    PoolDep,
+    load_forum,
+    order_errors,
+    raise_if,
+    window_errors,
+    zone_of,
+)
+from api.errors import Conflict, FieldError, NotFound
+from api.guards import (
+    delegation_organiser,
+    delegation_reader,
+    delegation_writer,
+    forum_organiser,
+    hash_token,
+    new_token,
+)
+from api.http import Reply, etag, expected_version, run_change
+from db.queries import items
+from db.queries.audit import record_change
+from db.queries.delegations import DELEGATIONS, PARTICIPANTS, set_token_hash
+from db.records import DelegationCreated, DelegationRecord, ParticipantRecord, to_forum_time
+
+DELEGATIONS_PATH = "/forums/{forum_id:str}/delegations"
+DELEGATION_PATH = f"{DELEGATIONS_PATH}/{{delegation_id:str}}"
+PARTICIPANTS_PATH = f"{DELEGATION_PATH}/participants"
+PARTICIPANT_PATH = f"{PARTICIPANTS_PATH}/{{participant_id:str}}"
+
+
+@get(DELEGATIONS_PATH, tags=["delegations"], summary="List delegations (organiser)")
+async def list_delegations(
+    pool: PoolDep, caller: CallerDep, forum_id: FromPath[str]
+) -> Response[list[DelegationRecord]]:
+    return await handlers.list_response(pool, DELEGATIONS, (forum_organiser(caller, forum_id),))
+
+
+@post(DELEGATIONS_PATH, tags=["delegations"], summary="Add a delegation; answers its token once (organiser)")
+async def create_delegation(
+    request: Request,
+    pool: PoolDep,
+    caller: CallerDep,
+    forum_id: FromPath[str],
+    data: Annotated[DelegationRecord, Body()],
+    idempotency_key: IdempotencyKey = None,
+) -> Response[DelegationCreated]:
+    parsed = forum_organiser(caller, forum_id)
+
+    async def work(connection: asyncpg.Connection) -> Reply:
+        token = new_token()
+        stored = await items.insert_item(connection, DELEGATIONS, (parsed,), data, {"token_hash": hash_token(token)})
+        if stored is None:
+            raise Conflict(f"delegation {data.id} already exists", [FieldError("id", "already exists")])
+        await record_change(connection, parsed, caller.actor, "create", "delegation", data.id, None, stored.item)
+        headers = {"Location": f"{request.url.path}/{data.id}", "ETag": etag(stored.version)}
+        body = DelegationCreated(stored.item, token)
+        return Reply(body, 201, headers, replay_body=DelegationCreated(stored.item, None))
+
+    return await run_change(pool, request, caller, idempotency_key, work)
+
+
+@get(DELEGATION_PATH, tags=["delegations"], summary="Read a delegation (organiser, or the delegation itself)")
+async def read_delegation(
+    pool: PoolDep, caller: CallerDep, forum_id: FromPath[str], delegation_id: FromPath[str]
+) -> Response[DelegationRecord]:
+    parsed = delegation_reader(caller, forum_id, delegation_id)
+    return await handlers.read_response(pool, DELEGATIONS, (parsed,), delegation_id)
+
+
+@put(DELEGATION_PATH, tags=["delegations"], summary="Replace a delegation's name and country (organiser)")
+async def replace_delegation(
+    request: Request,
+    pool: PoolDep,
+    caller: CallerDep,
+    forum_id: FromPath[str],
+    delegation_id: FromPath[str],
+    data: Annotated[DelegationRecord, Body()],
+    if_match: IfMatch = None,
+) -> Response[DelegationRecord]:
+    parsed = delegation_organiser(caller, forum_id, delegation_id)
+    expected = expected_version(if_match)
+
+    async def work(connection: asyncpg.Connection) -> Reply:
+        return await handlers.replace(connection, DELEGATIONS, (parsed,), delegation_id, data, expected, caller)
+
+    return await run_change(pool, request, caller, None, work)
+
+
+@delete(DELEGATION_PATH, tags=["delegations"], summary="Delete a delegation, its participants and requests")
+async def delete_delegation(
+    request: Request,
+    pool: PoolDep,
+    caller: CallerDep,
+    forum_id: FromPath[str],
+    delegation_id: FromPath[str],
+    if_match: IfMatch = None,
+) -> None:
+    parsed = delegation_organiser(caller, forum_id, delegation_id)
+    expected = expected_version(if_match)
+
+    async def work(connection: asyncpg.Connection) -> Reply:
+        return await handlers.remove(connection, DELEGATIONS, (parsed,), delegation_id, expected, caller)
+
+    await run_change(pool, request, caller, None, work)
+
+
+@post(f"{DELEGATION_PATH}/token", tags=["delegations"], summary="Issue a new token; the old one stops working")
+async def rotate_token(
+    request: Request,
+    pool: PoolDep,
+    caller: CallerDep,
+    forum_id: FromPath[str],
+    delegation_id: FromPath[str],
+    idempotency_key: IdempotencyKey = None,
+) -> Response[DelegationCreated]:
+    parsed = delegation_organiser(caller, forum_id, delegation_id)
+
+    async def work(connection: asyncpg.Connection) -> Reply:
+        token = new_token()
+        if not await set_token_hash(connection, parsed, delegation_id, hash_token(token)):
+            raise NotFound(f"no delegation {delegation_id}")
+        stored = await items.get_item(connection, DELEGATIONS, (parsed,), delegation_id)
+        assert stored is not None
+        await record_change(connection, parsed, caller.actor, "rotate_token", "delegation", delegation_id)
+        body = DelegationCreated(stored.item, token)
+        return Reply(body, 201, {"ETag": etag(stored.version)}, replay_body=DelegationCreated(stored.item, None))
+
+    return await run_change(pool, request, caller, idempotency_key, work)
+
+
+# ---- participants
+
+
+async def _existing_delegation(connection: asyncpg.Connection, forum_id: Any, delegation_id: str) -> None:
+    if await items.get_item(connection, DELEGATIONS, (forum_id,), delegation_id) is None:
+        raise NotFound(f"no delegation {delegation_id}")
+
+
+async def _prepared(connection: asyncpg.Connection, forum_id: Any, body: ParticipantRecord) -> ParticipantRecord:
+    forum = await load_forum(connection, forum_id)
+    record = to_forum_time(body, zone_of(forum.item))
+    raise_if(
+        [
+            *window_errors("blocked", record.blocked),
+            *order_errors("departure", record.arrival, record.departure, "arrival"),
+        ]
+    )
+    return record
+
+
+@get(PARTICIPANTS_PATH, tags=["participants"], summary="List a delegation's participants")
+async def list_participants(
+    pool: PoolDep, caller: CallerDep, forum_id: FromPath[str], delegation_id: FromPath[str]
+) -> Response[list[ParticipantRecord]]:
+    parsed = delegation_reader(caller, forum_id, delegation_id)
+    async with pool.acquire() as connection:
+        await _existing_delegation(connection, parsed, delegation_id)
+    return await handlers.list_response(pool, PARTICIPANTS, (parsed, delegation_id))
+
+
+@post(PARTICIPANTS_PATH, tags=["participants"], summary="Add a participant (the delegation itself)")
+async def create_participant(
+    request: Request,
+    pool: PoolDep,
+    caller: CallerDep,
+    forum_id: FromPath[str],
+    delegation_id: FromPath[str],
+    data: Annotated[ParticipantRecord, Body()],
+    idempotency_key: IdempotencyKey = None,
+) -> Response[ParticipantRecord]:
+    parsed = delegation_writer(caller, forum_id, delegation_id)
+
+    async def work(connection: asyncpg.Connection) -> Reply:
+        record = await _prepared(connection, parsed, data)
+        scope = (parsed, delegation_id)
+        return await handlers.create(connection, PARTICIPANTS, scope, record, caller, request.url.path)
+
+    return await run_change(pool, request, caller, idempotency_key, work)
+
+
+@get(PARTICIPANT_PATH, tags=["participants"], summary="Read a participant (ETag)")
+async def read_participant(
+    pool: PoolDep,
+    caller: CallerDep,
+    forum_id: FromPath[str],
+    delegation_id: FromPath[str],
+    participant_id: FromPath[str],
+) -> Response[ParticipantRecord]:
+    parsed = delegation_reader(caller, forum_id, delegation_id)
+    return await handlers.read_response(pool, PARTICIPANTS, (parsed, delegation_id), participant_id)
+
+
+@put(PARTICIPANT_PATH, tags=["participants"], summary="Replace a participant's details and availability (If-Match)")
+async def replace_participant(
+    request: Request,
+    pool: PoolDep,
+    caller: CallerDep,
+    forum_id: FromPath[str],
+    delegation_id: FromPath[str],
+    participant_id: FromPath[str],
+    data: Annotated[ParticipantRecord, Body()],
+    if_match: IfMatch = None,
+) -> Response[ParticipantRecord]:
+    parsed = delegation_writer(caller, forum_id, delegation_id)
+    expected = expected_version(if_match)
+
+    async def work(connection: asyncpg.Connection) -> Reply:
+        record = await _prepared(connection, parsed, data)
+        scope = (parsed, delegation_id)
+        return await handlers.replace(connection, PARTICIPANTS, scope, participant_id, record, expected, caller)
+
+    return await run_change(pool, request, caller, None, work)
+
+
+@delete(PARTICIPANT_PATH, tags=["participants"], summary="Delete a participant (If-Match)")
+async def delete_participant(
+    request: Request,
+    pool: PoolDep,
+    caller: CallerDep,
+    forum_id: FromPath[str],
+    delegation_id: FromPath[str],
+    participant_id: FromPath[str],
+    if_match: IfMatch = None,
+) -> None:
+    parsed = delegation_writer(caller, forum_id, delegation_id)
+    expected = expected_version(if_match)
+
+    async def work(connection: asyncpg.Connection) -> Reply:
+        scope = (parsed, delegation_id)
+        return await handlers.remove(connection, PARTICIPANTS, scope, participant_id, expected, caller)
+
+    await run_change(pool, request, caller, None, work)
+
+
+ROUTES = [
+    list_delegations,
+    create_delegation,
+    read_delegation,
+    replace_delegation,
+    delete_delegation,
+    rotate_token,
+    list_participants,
+    create_participant,
+    read_participant,
+    replace_participant,
+    delete_participant,
+]

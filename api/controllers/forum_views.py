@@ -1,0 +1,51 @@
+"""Read-only organiser views of a forum: the solver's problem and the audit log."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Annotated
+
+import msgspec
+from litestar import Response, get
+from litestar.params import FromPath, QueryParameter
+
+from api.controllers.common import CallerDep, PoolDep
+from api.guards import forum_organiser
+from api.http import json_response
+from db.problem import build_problem
+from db.queries.audit import list_changes
+from db.records import AuditEntry
+from solver.check import Finding, check_problem
+from solver.model import Problem
+
+
+class ProblemView(msgspec.Struct):
+    problem: Problem
+    # What the solver would reject, with field paths into `problem`; empty when it can be solved.
+    findings: list[Finding]
+
+
+@get("/forums/{forum_id:str}/problem", tags=["forums"], summary="The problem the solver will see (organiser)")
+async def read_problem(pool: PoolDep, caller: CallerDep, forum_id: FromPath[str]) -> Response[ProblemView]:
+    parsed = forum_organiser(caller, forum_id)
+    async with pool.acquire() as connection:
+        problem = await build_problem(connection, parsed, datetime.now(UTC))
+    assert problem is not None  # the organiser's token belongs to it
+    return json_response(ProblemView(problem, check_problem(problem)))
+
+
+@get("/forums/{forum_id:str}/audit", tags=["forums"], summary="Every change to the forum, oldest first (organiser)")
+async def read_audit(
+    pool: PoolDep,
+    caller: CallerDep,
+    forum_id: FromPath[str],
+    after: Annotated[int, QueryParameter(name="after", ge=0, description="entries with a larger id")] = 0,
+    limit: Annotated[int, QueryParameter(name="limit", ge=1, le=1000)] = 100,
+) -> Response[list[AuditEntry]]:
+    parsed = forum_organiser(caller, forum_id)
+    async with pool.acquire() as connection:
+        entries = await list_changes(connection, parsed, after, limit)
+    return json_response(entries)
+
+
+ROUTES = [read_problem, read_audit]

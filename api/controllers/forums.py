@@ -1,0 +1,97 @@
+"""Forums: created with the server's admin token, then run by their organiser."""
+
+from __future__ import annotations
+
+from typing import Annotated
+from zoneinfo import ZoneInfo
+
+import asyncpg
+import msgspec
+from litestar import Request, Response, get, patch, post
+from litestar.params import Body, FromPath
+
+from api.controllers.common import CallerDep, IdempotencyKey, IfMatch, PoolDep, load_forum, raise_if
+from api.errors import FieldError
+from api.guards import forum_member, forum_organiser, hash_token, new_token, require_admin
+from api.http import Reply, check_version, etag, expected_version, json_response, run_change
+from db.queries import forums
+from db.queries.audit import record_change
+from db.records import ForumCreated, ForumPatch, ForumRecord, ForumSettings
+from solver.check import check_problem
+from solver.model import Forum, Problem
+
+
+def checked_settings(settings: ForumSettings) -> ForumSettings:
+    """Settings the solver accepts, with a naive deadline read as forum-local time."""
+    forum = Forum(settings.name, settings.time_zone, settings.slot_minutes, settings.days)
+    findings = check_problem(Problem(forum=forum, rooms=[], delegations=[], meetings=[]))
+    # the empty rooms and meetings draw findings of their own; only the forum's count here
+    raise_if(
+        [
+            FieldError(finding.path.removeprefix("forum."), finding.message)
+            for finding in findings
+            if finding.path.startswith("forum")
+        ]
+    )
+    deadline = settings.request_deadline
+    if deadline is not None and deadline.tzinfo is None:
+        deadline = deadline.replace(tzinfo=ZoneInfo(settings.time_zone))
+    return msgspec.structs.replace(settings, request_deadline=deadline)
+
+
+@post("/forums", tags=["forums"], summary="Create a forum (admin token); answers its organiser token once")
+async def create_forum(
+    request: Request,
+    pool: PoolDep,
+    caller: CallerDep,
+    data: Annotated[ForumSettings, Body()],
+    idempotency_key: IdempotencyKey = None,
+) -> Response[ForumCreated]:
+    require_admin(caller)
+    settings = checked_settings(data)
+
+    async def work(connection: asyncpg.Connection) -> Reply:
+        token = new_token()
+        stored = await forums.insert_forum(connection, settings, hash_token(token))
+        await record_change(
+            connection, stored.item.id, caller.actor, "create", "forum", stored.item.id, None, stored.item
+        )
+        headers = {"Location": f"/forums/{stored.item.id}", "ETag": etag(stored.version)}
+        return Reply(ForumCreated(stored.item, token), 201, headers, replay_body=ForumCreated(stored.item, None))
+
+    return await run_change(pool, request, caller, idempotency_key, work)
+
+
+@get("/forums/{forum_id:str}", tags=["forums"], summary="Read a forum (its organiser and delegations)")
+async def read_forum(pool: PoolDep, caller: CallerDep, forum_id: FromPath[str]) -> Response[ForumRecord]:
+    parsed = forum_member(caller, forum_id)
+    async with pool.acquire() as connection:
+        stored = await load_forum(connection, parsed)
+    return json_response(stored.item, headers={"ETag": etag(stored.version)})
+
+
+@patch("/forums/{forum_id:str}", tags=["forums"], summary="Change a forum's settings (organiser, If-Match)")
+async def change_forum(
+    request: Request,
+    pool: PoolDep,
+    caller: CallerDep,
+    forum_id: FromPath[str],
+    data: Annotated[ForumPatch, Body()],
+    if_match: IfMatch = None,
+) -> Response[ForumRecord]:
+    parsed = forum_organiser(caller, forum_id)
+    expected = expected_version(if_match)
+
+    async def work(connection: asyncpg.Connection) -> Reply:
+        current = await forums.get_forum(connection, parsed, for_update=True)
+        assert current is not None  # the caller's token belongs to it
+        check_version(current.version, expected)
+        changes = {name: value for name, value in msgspec.structs.asdict(data).items() if value is not msgspec.UNSET}
+        merged = {**msgspec.structs.asdict(current.item), **changes}
+        del merged["id"]
+        settings = checked_settings(ForumSettings(**merged))
+        stored = await forums.update_forum(connection, parsed, settings)
+        await record_change(connection, parsed, caller.actor, "update", "forum", forum_id, current.item, stored.item)
+        return Reply(stored.item, headers={"ETag": etag(stored.version)})
+
+    return await run_change(pool, request, caller, None, work)

@@ -1,0 +1,260 @@
+"""Meeting requests: a delegation asks others (or the organiser arranges a call);
+each invited delegation accepts, naming its attendees, or declines; the requester
+may withdraw. Only accepted requests are scheduled.
+
+A delegation sees only the requests it is party to; any other answers 404.
+Requests the organiser creates (host-nation calls) start accepted by every party,
+with the attendees the organiser names (else principals); a party may still decline.
+"""
+
+from __future__ import annotations
+
+import secrets
+from datetime import UTC, datetime
+from typing import Annotated, Any
+
+import asyncpg
+from litestar import Request, Response, get, post
+from litestar.params import Body, FromPath
+
+from api.controllers.common import (
+    CallerDep,
+    IdempotencyKey,
+    IfMatch,
+    PoolDep,
+    load_forum,
+    raise_if,
+    window_errors,
+    zone_of,
+)
+from api.errors import Conflict, FieldError, Forbidden, NotFound
+from api.guards import Caller, forum_member
+from api.http import Reply, check_version, etag, expected_version, json_response, run_change
+from db.queries import requests as queries
+from db.queries.audit import record_change
+from db.queries.delegations import delegation_ids, participant_ids
+from db.records import AcceptIn, ForumRecord, PartyRecord, PartyStatus, RequestIn, RequestRecord, Stored, to_forum_time
+
+REQUESTS_PATH = "/forums/{forum_id:str}/requests"
+REQUEST_PATH = f"{REQUESTS_PATH}/{{request_id:str}}"
+
+
+def _now() -> datetime:
+    return datetime.now(UTC)
+
+
+def _party_filter(caller: Caller) -> str | None:
+    return caller.delegation_id if caller.kind == "delegation" else None
+
+
+async def _check_request(
+    connection: asyncpg.Connection, forum: ForumRecord, forum_id: Any, caller: Caller, body: RequestIn
+) -> list[FieldError]:
+    errors = window_errors("preferred", body.preferred)
+    if body.duration_minutes % forum.slot_minutes:
+        errors.append(FieldError("duration_minutes", f"must be a multiple of the {forum.slot_minutes}-minute slot"))
+    known = await delegation_ids(connection, forum_id)
+    seen: set[str] = set()
+    for index, party in enumerate(body.parties):
+        if party not in known:
+            errors.append(FieldError(f"parties[{index}]", f"no delegation {party}"))
+        elif party in seen:
+            errors.append(FieldError(f"parties[{index}]", f"{party} is listed twice"))
+        seen.add(party)
+    if caller.kind == "delegation" and caller.delegation_id not in body.parties:
+        errors.append(FieldError("parties", "must include your own delegation"))
+    for party, attendees in body.attendees.items():
+        if party not in body.parties:
+            errors.append(FieldError(f"attendees.{party}", "is not a party to this request"))
+        elif caller.kind == "delegation" and party != caller.delegation_id:
+            errors.append(FieldError(f"attendees.{party}", "a delegation names only its own attendees"))
+        else:
+            errors.extend(await _attendee_errors(connection, forum_id, party, attendees, f"attendees.{party}"))
+    return errors
+
+
+async def _attendee_errors(
+    connection: asyncpg.Connection, forum_id: Any, delegation_id: str, attendees: list[str], path: str
+) -> list[FieldError]:
+    known = await participant_ids(connection, forum_id, delegation_id)
+    return [
+        FieldError(f"{path}[{index}]", f"no participant {person} in delegation {delegation_id}")
+        for index, person in enumerate(attendees)
+        if person not in known
+    ]
+
+
+def _parties(caller: Caller, body: RequestIn) -> list[PartyRecord]:
+    """The requester has agreed by asking; an organiser's request is agreed by every party."""
+    parties = []
+    for party in body.parties:
+        agreed = caller.kind == "organiser" or party == caller.delegation_id
+        role = "requester" if party == caller.delegation_id else "invitee"
+        parties.append(PartyRecord(party, role, "accepted" if agreed else "pending", body.attendees.get(party, [])))
+    return parties
+
+
+@post(REQUESTS_PATH, tags=["requests"], summary="Ask for a meeting (a party to it, or the organiser)")
+async def create_request(
+    request: Request,
+    pool: PoolDep,
+    caller: CallerDep,
+    forum_id: FromPath[str],
+    data: Annotated[RequestIn, Body()],
+    idempotency_key: IdempotencyKey = None,
+) -> Response[RequestRecord]:
+    parsed = forum_member(caller, forum_id)
+
+    async def work(connection: asyncpg.Connection) -> Reply:
+        forum = (await load_forum(connection, parsed)).item
+        body = to_forum_time(data, zone_of(forum))
+        raise_if(await _check_request(connection, forum, parsed, caller, body))
+        request_id = f"m-{secrets.token_hex(5)}"
+        created_by = "organiser" if caller.kind == "organiser" else "delegation"
+        parties = _parties(caller, body)
+        await queries.insert_request(connection, parsed, request_id, body, created_by, caller.delegation_id, parties)
+        stored = await queries.get_request(connection, parsed, request_id, forum.request_deadline, _now())
+        assert stored is not None
+        await record_change(connection, parsed, caller.actor, "create", "request", request_id, None, stored.item)
+        headers = {"Location": f"{request.url.path}/{request_id}", "ETag": etag(stored.version)}
+        return Reply(stored.item, 201, headers)
+
+    return await run_change(pool, request, caller, idempotency_key, work)
+
+
+@get(REQUESTS_PATH, tags=["requests"], summary="List requests (organiser: all; a delegation: those it is party to)")
+async def list_requests(pool: PoolDep, caller: CallerDep, forum_id: FromPath[str]) -> Response[list[RequestRecord]]:
+    parsed = forum_member(caller, forum_id)
+    async with pool.acquire() as connection:
+        forum = (await load_forum(connection, parsed)).item
+        found = await queries.list_requests(connection, parsed, forum.request_deadline, _now(), _party_filter(caller))
+    return json_response([stored.item for stored in found])
+
+
+async def _visible_request(
+    connection: asyncpg.Connection, forum_id: Any, caller: Caller, request_id: str, for_update: bool = False
+) -> Stored[RequestRecord]:
+    forum = (await load_forum(connection, forum_id)).item
+    stored = await queries.get_request(connection, forum_id, request_id, forum.request_deadline, _now(), for_update)
+    party = _party_filter(caller)
+    if stored is None or (party is not None and all(p.delegation != party for p in stored.item.parties)):
+        raise NotFound(f"no request {request_id}")
+    return stored
+
+
+@get(REQUEST_PATH, tags=["requests"], summary="Read a request (ETag)")
+async def read_request(
+    pool: PoolDep, caller: CallerDep, forum_id: FromPath[str], request_id: FromPath[str]
+) -> Response[RequestRecord]:
+    parsed = forum_member(caller, forum_id)
+    async with pool.acquire() as connection:
+        stored = await _visible_request(connection, parsed, caller, request_id)
+    return json_response(stored.item, headers={"ETag": etag(stored.version)})
+
+
+def _own_party(caller: Caller, record: RequestRecord) -> PartyRecord:
+    if caller.kind != "delegation":
+        raise Forbidden("only an invited delegation answers a request")
+    party = next(p for p in record.parties if p.delegation == caller.delegation_id)
+    if party.role != "invitee":
+        raise Conflict("the requester does not answer its own request; it may withdraw it")
+    return party
+
+
+def _must_be_open(record: RequestRecord) -> None:
+    if record.status in ("withdrawn", "expired", "declined"):
+        raise Conflict(f"the request is {record.status}")
+
+
+async def _answer(
+    request: Request,
+    pool: asyncpg.Pool,
+    caller: Caller,
+    forum_id: str,
+    request_id: str,
+    if_match: str | None,
+    idempotency_key: str | None,
+    accept: AcceptIn | None,
+) -> Response[bytes]:
+    """Accept (with attendees) when `accept` is given, else decline."""
+    parsed = forum_member(caller, forum_id)
+    expected = expected_version(if_match, required=False)
+
+    async def work(connection: asyncpg.Connection) -> Reply:
+        current = await _visible_request(connection, parsed, caller, request_id, for_update=True)
+        check_version(current.version, expected)
+        party = _own_party(caller, current.item)
+        _must_be_open(current.item)
+        if accept is not None and party.status != "pending":
+            raise Conflict(f"your delegation has already {party.status} this request")
+        attendees = accept.attendees if accept is not None else []
+        raise_if(await _attendee_errors(connection, parsed, party.delegation, attendees, "attendees"))
+        status: PartyStatus = "accepted" if accept is not None else "declined"
+        await queries.set_party_answer(connection, parsed, request_id, party.delegation, status, attendees)
+        return await _changed(connection, parsed, caller, request_id, current.item, status[:-2])
+
+    return await run_change(pool, request, caller, idempotency_key, work)
+
+
+async def _changed(
+    connection: asyncpg.Connection, forum_id: Any, caller: Caller, request_id: str, before: RequestRecord, action: str
+) -> Reply:
+    after = await _visible_request(connection, forum_id, caller, request_id)
+    await record_change(connection, forum_id, caller.actor, action, "request", request_id, before, after.item)
+    return Reply(after.item, headers={"ETag": etag(after.version)})
+
+
+@post(f"{REQUEST_PATH}/accept", tags=["requests"], summary="Accept, naming attendees (an invited delegation)")
+async def accept_request(
+    request: Request,
+    pool: PoolDep,
+    caller: CallerDep,
+    forum_id: FromPath[str],
+    request_id: FromPath[str],
+    data: Annotated[AcceptIn, Body()],
+    if_match: IfMatch = None,
+    idempotency_key: IdempotencyKey = None,
+) -> Response[RequestRecord]:
+    return await _answer(request, pool, caller, forum_id, request_id, if_match, idempotency_key, data)
+
+
+@post(f"{REQUEST_PATH}/decline", tags=["requests"], summary="Decline (an invited delegation)")
+async def decline_request(
+    request: Request,
+    pool: PoolDep,
+    caller: CallerDep,
+    forum_id: FromPath[str],
+    request_id: FromPath[str],
+    if_match: IfMatch = None,
+    idempotency_key: IdempotencyKey = None,
+) -> Response[RequestRecord]:
+    return await _answer(request, pool, caller, forum_id, request_id, if_match, idempotency_key, None)
+
+
+@post(f"{REQUEST_PATH}/withdraw", tags=["requests"], summary="Withdraw (the requester, or the organiser)")
+async def withdraw_request(
+    request: Request,
+    pool: PoolDep,
+    caller: CallerDep,
+    forum_id: FromPath[str],
+    request_id: FromPath[str],
+    if_match: IfMatch = None,
+    idempotency_key: IdempotencyKey = None,
+) -> Response[RequestRecord]:
+    parsed = forum_member(caller, forum_id)
+    expected = expected_version(if_match, required=False)
+
+    async def work(connection: asyncpg.Connection) -> Reply:
+        current = await _visible_request(connection, parsed, caller, request_id, for_update=True)
+        check_version(current.version, expected)
+        if caller.kind == "delegation" and current.item.requester != caller.delegation_id:
+            raise Forbidden("only the requesting delegation may withdraw a request")
+        if current.item.status == "withdrawn":
+            raise Conflict("the request is already withdrawn")
+        await queries.withdraw_request(connection, parsed, request_id)
+        return await _changed(connection, parsed, caller, request_id, current.item, "withdraw")
+
+    return await run_change(pool, request, caller, idempotency_key, work)
+
+
+ROUTES = [create_request, list_requests, read_request, accept_request, decline_request, withdraw_request]

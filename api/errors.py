@@ -1,0 +1,170 @@
+"""Errors as RFC 9457 problem details (application/problem+json).
+
+Handlers raise an ApiError subclass; Litestar's own exceptions (a body that does
+not decode, an unknown route) and database errors are mapped here too, so that
+every error answer has the same shape and bad input never becomes a 500.
+Shape errors (malformed JSON, wrong types, unknown fields) answer 400; input that
+is well-formed but wrong for this forum (an unknown delegation, a duration off the
+slot grid) answers 422. Either way `errors` names each offending field.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+from http import HTTPStatus
+from typing import Any
+
+import asyncpg
+import msgspec
+from litestar import Request, Response
+from litestar.exceptions import HTTPException, ValidationException
+
+PROBLEM_JSON = "application/problem+json"
+_log = logging.getLogger("sidelines.api")
+
+
+class FieldError(msgspec.Struct, frozen=True):
+    field: str  # a path into the body ("days[0].end"), or "header:If-Match", "query:limit"
+    message: str
+
+
+class ProblemDetails(msgspec.Struct, omit_defaults=True):
+    type: str
+    title: str
+    status: int
+    detail: str = ""
+    instance: str = ""
+    errors: list[FieldError] = []
+
+
+class ApiError(Exception):
+    status = 500
+    slug = "internal"
+
+    def __init__(self, detail: str, errors: list[FieldError] | None = None, headers: dict[str, str] | None = None):
+        super().__init__(detail)
+        self.detail = detail
+        self.errors = errors or []
+        self.headers = headers or {}
+
+
+class BadRequest(ApiError):
+    status, slug = 400, "bad-request"
+
+
+class Unauthorized(ApiError):
+    status, slug = 401, "unauthorized"
+
+    def __init__(self, detail: str) -> None:
+        super().__init__(detail, headers={"WWW-Authenticate": 'Bearer realm="sidelines"'})
+
+
+class Forbidden(ApiError):
+    status, slug = 403, "forbidden"
+
+
+class NotFound(ApiError):
+    status, slug = 404, "not-found"
+
+
+class Conflict(ApiError):
+    status, slug = 409, "conflict"
+
+
+class PreconditionFailed(ApiError):
+    status, slug = 412, "precondition-failed"
+
+
+class Unprocessable(ApiError):
+    status, slug = 422, "unprocessable"
+
+
+class PreconditionRequired(ApiError):
+    status, slug = 428, "precondition-required"
+
+
+def invalid(field: str, message: str) -> Unprocessable:
+    """A 422 naming one field."""
+    return Unprocessable(f"{field}: {message}", [FieldError(field, message)])
+
+
+def problem_response(request: Request[Any, Any, Any], error: ApiError | ProblemDetails) -> Response[bytes]:
+    if isinstance(error, ApiError):
+        details = ProblemDetails(
+            type=f"urn:sidelines:problem:{error.slug}",
+            title=HTTPStatus(error.status).phrase,
+            status=error.status,
+            detail=error.detail,
+            errors=error.errors,
+        )
+        headers = error.headers
+    else:
+        details, headers = error, {}
+    details.instance = request.url.path
+    return Response(
+        content=msgspec.json.encode(details), status_code=details.status, media_type=PROBLEM_JSON, headers=headers
+    )
+
+
+_UNKNOWN_FIELD = re.compile(r"unknown field `(?P<name>[^`]+)`")
+
+
+def _field_of(entry: dict[str, Any]) -> str:
+    """The field path of one Litestar validation message; "data" is the body's root."""
+    key = str(entry.get("key", "") or "")
+    key = "" if key == "data" else key
+    unknown = _UNKNOWN_FIELD.search(str(entry.get("message", "")))
+    if unknown:  # msgspec names the object holding the unknown field, not the field
+        key = f"{key}.{unknown['name']}" if key else unknown["name"]
+    source = entry.get("source", "body")
+    source = str(getattr(source, "value", source))
+    key = key or "$"
+    return key if source == "body" else f"{source}:{key}"
+
+
+def handle_api_error(request: Request[Any, Any, Any], error: ApiError) -> Response[bytes]:
+    return problem_response(request, error)
+
+
+def handle_http_exception(request: Request[Any, Any, Any], error: HTTPException) -> Response[bytes]:
+    """Litestar's exceptions: validation (400 with field paths), unknown routes (404), methods (405)..."""
+    status = error.status_code
+    errors: list[FieldError] = []
+    if isinstance(error, ValidationException) and isinstance(error.extra, list):
+        errors = [FieldError(_field_of(entry), str(entry.get("message", ""))) for entry in error.extra]
+    detail = "; ".join(f"{e.field}: {e.message}" for e in errors) or str(error.detail)
+    slug = HTTPStatus(status).phrase.lower().replace(" ", "-")
+    details = ProblemDetails(f"urn:sidelines:problem:{slug}", HTTPStatus(status).phrase, status, detail, errors=errors)
+    response = problem_response(request, details)
+    response.headers.update(error.headers or {})
+    return response
+
+
+# Integrity errors that slip past the handlers' own checks are the client's conflict, not a crash.
+_CONFLICTS: dict[type[asyncpg.PostgresError], str] = {
+    asyncpg.UniqueViolationError: "already exists",
+    asyncpg.ForeignKeyViolationError: "is still referenced, or refers to something that does not exist",
+    asyncpg.ExclusionViolationError: "would double-book a room or a participant",
+    asyncpg.CheckViolationError: "breaks a rule of the stored data",
+}
+
+
+def handle_database_error(request: Request[Any, Any, Any], error: asyncpg.PostgresError) -> Response[bytes]:
+    for kind, message in _CONFLICTS.items():
+        if isinstance(error, kind):
+            return problem_response(request, Conflict(f"this change {message}"))
+    return handle_unexpected(request, error)
+
+
+def handle_unexpected(request: Request[Any, Any, Any], error: Exception) -> Response[bytes]:
+    _log.exception("unexpected error on %s %s", request.method, request.url.path, exc_info=error)
+    return problem_response(request, ApiError("an unexpected error occurred; it has been logged"))
+
+
+EXCEPTION_HANDLERS: dict[type[Exception], Any] = {
+    ApiError: handle_api_error,
+    HTTPException: handle_http_exception,
+    asyncpg.PostgresError: handle_database_error,
+    Exception: handle_unexpected,
+}

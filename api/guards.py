@@ -1,0 +1,125 @@
+"""Who is calling, and what they may see.
+
+Tokens arrive as `Authorization: Bearer <token>` and are compared by their
+SHA-256 hash: neither organiser nor delegation tokens are stored in plain text.
+The admin token (SIDELINES_ADMIN_TOKEN) only creates forums.
+
+Anything outside the caller's reach answers 404, exactly as if it did not exist:
+another forum, another delegation, a request the caller is not party to. Only an
+endpoint of the caller's own forum that its role may not use answers 403.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import secrets
+from typing import Any, Literal
+from uuid import UUID
+
+import asyncpg
+import msgspec
+from litestar import Request
+from litestar.di import NamedDependency
+from litestar.params import SkipValidation
+
+from api.errors import Forbidden, NotFound, Unauthorized
+from db.queries.forums import find_token_owner
+
+CallerKind = Literal["anonymous", "admin", "organiser", "delegation"]
+
+
+class Caller(msgspec.Struct, frozen=True):
+    kind: CallerKind
+    forum_id: UUID | None = None
+    delegation_id: str | None = None
+
+    @property
+    def actor(self) -> str:
+        """Who did it, for audit rows and idempotency keys."""
+        if self.kind == "delegation":
+            return f"delegation:{self.forum_id}/{self.delegation_id}"
+        if self.kind == "organiser":
+            return f"organiser:{self.forum_id}"
+        return self.kind
+
+
+def new_token() -> str:
+    return secrets.token_urlsafe(32)
+
+
+def hash_token(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+async def provide_caller(
+    request: Request[Any, Any, Any], pool: NamedDependency[SkipValidation[asyncpg.Pool]]
+) -> Caller:
+    header = request.headers.get("authorization")
+    if header is None:
+        return Caller("anonymous")
+    scheme, _, token = header.strip().partition(" ")
+    if scheme.lower() != "bearer" or not token.strip():
+        raise Unauthorized("the Authorization header must be 'Bearer <token>'")
+    digest = hash_token(token.strip())
+    admin_hash: str | None = request.app.state.admin_token_hash
+    if admin_hash is not None and hmac.compare_digest(digest, admin_hash):
+        return Caller("admin")
+    async with pool.acquire() as connection:
+        owner = await find_token_owner(connection, digest)
+    if owner is None:
+        raise Unauthorized("unknown or revoked token")
+    if owner.delegation_id is None:
+        return Caller("organiser", owner.forum_id)
+    return Caller("delegation", owner.forum_id, owner.delegation_id)
+
+
+def require_admin(caller: Caller) -> None:
+    if caller.kind == "anonymous":
+        raise Unauthorized("creating a forum needs the server's admin token")
+    if caller.kind != "admin":
+        raise Forbidden("creating a forum needs the server's admin token")
+
+
+def forum_member(caller: Caller, forum_id: str) -> UUID:
+    """The forum's id when the caller is its organiser or one of its delegations."""
+    if caller.kind == "anonymous":
+        raise Unauthorized("this endpoint needs a bearer token")
+    try:
+        parsed = UUID(forum_id)
+    except ValueError:
+        raise NotFound(f"no forum {forum_id}") from None
+    if caller.forum_id != parsed:
+        raise NotFound(f"no forum {forum_id}")
+    return parsed
+
+
+def forum_organiser(caller: Caller, forum_id: str) -> UUID:
+    parsed = forum_member(caller, forum_id)
+    if caller.kind != "organiser":
+        raise Forbidden("only the forum's organiser may do this")
+    return parsed
+
+
+def delegation_reader(caller: Caller, forum_id: str, delegation_id: str) -> UUID:
+    """The organiser, or the delegation itself; another delegation gets 404."""
+    parsed = forum_member(caller, forum_id)
+    if caller.kind == "delegation" and caller.delegation_id != delegation_id:
+        raise NotFound(f"no delegation {delegation_id}")
+    return parsed
+
+
+def delegation_writer(caller: Caller, forum_id: str, delegation_id: str) -> UUID:
+    """The delegation itself: it manages its participants; the organiser reads them."""
+    parsed = delegation_reader(caller, forum_id, delegation_id)
+    if caller.kind != "delegation":
+        raise Forbidden("only the delegation itself manages its participants")
+    return parsed
+
+
+def delegation_organiser(caller: Caller, forum_id: str, delegation_id: str) -> UUID:
+    """The organiser acting on a delegation; the delegation itself gets 403, any other 404."""
+    parsed = delegation_reader(caller, forum_id, delegation_id)
+    if caller.kind != "organiser":
+        raise Forbidden("only the forum's organiser may do this")
+    return parsed

@@ -1,0 +1,103 @@
+"""Conditional requests, idempotent POSTs and transactional changes.
+
+Every change runs in one transaction that also writes its audit row. ETags are
+the row's `version`; PUT, PATCH and DELETE need If-Match (428 without it, 412
+when stale). A POST with an Idempotency-Key replays the first answer for the
+same key and body (Idempotency-Replayed: true), and answers 422 for the same
+key with another body. Answers that carry a freshly issued token are stored
+without it: the token is shown once, and a replay shows null.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+import asyncpg
+import msgspec
+from litestar import Request, Response
+
+from api.errors import FieldError, PreconditionFailed, PreconditionRequired, Unprocessable
+from api.guards import Caller
+from db.queries.idempotency import StoredAnswer, find_answer, lock_key, store_answer
+
+JSON = "application/json"
+IF_MATCH = "header:If-Match"
+
+
+class Reply(msgspec.Struct):
+    body: object
+    status: int = 200
+    headers: dict[str, str] = {}
+    # What an idempotent replay shows, when it must differ from `body` (tokens removed).
+    replay_body: object | None = None
+
+
+Work = Callable[[asyncpg.Connection], Awaitable[Reply]]
+
+
+def etag(version: int) -> str:
+    return f'"{version}"'
+
+
+def expected_version(if_match: str | None, *, required: bool = True) -> int | None:
+    """The version an If-Match header names; None for `*`, or when absent and not required."""
+    if if_match is None:
+        if required:
+            raise PreconditionRequired(
+                "send If-Match with the ETag you read, so that a concurrent change is not lost",
+                [FieldError(IF_MATCH, "required")],
+            )
+        return None
+    value = if_match.strip()
+    if value == "*":
+        return None
+    digits = value.removeprefix("W/").strip('"')
+    if not digits.isdigit():
+        raise PreconditionFailed("If-Match does not name a current version", [FieldError(IF_MATCH, "unknown ETag")])
+    return int(digits)
+
+
+def check_version(current: int, expected: int | None) -> None:
+    if expected is not None and current != expected:
+        raise PreconditionFailed(
+            f"the resource changed (now {etag(current)}); read it again and retry",
+            [FieldError(IF_MATCH, f"stale: current ETag is {etag(current)}")],
+        )
+
+
+def json_response(body: object, status: int = 200, headers: dict[str, str] | None = None) -> Response[bytes]:
+    content = b"" if status == 204 else msgspec.json.encode(body)
+    return Response(content=content, status_code=status, media_type=JSON, headers=headers or {})
+
+
+async def run_change(
+    pool: asyncpg.Pool, request: Request[Any, Any, Any], caller: Caller, idempotency_key: str | None, work: Work
+) -> Response[bytes]:
+    async with pool.acquire() as connection, connection.transaction():
+        if idempotency_key is None:
+            reply = await work(connection)
+            return json_response(reply.body, reply.status, reply.headers)
+        fingerprint = hashlib.sha256(
+            b"\n".join([request.method.encode(), request.url.path.encode(), await request.body()])
+        ).hexdigest()
+        await lock_key(connection, caller.actor, idempotency_key)
+        stored = await find_answer(connection, caller.actor, idempotency_key)
+        if stored is not None:
+            return _replay(stored, fingerprint)
+        reply = await work(connection)
+        replay_body = reply.body if reply.replay_body is None else reply.replay_body
+        answer = StoredAnswer(fingerprint, reply.status, msgspec.json.encode(replay_body), reply.headers)
+        await store_answer(connection, caller.actor, idempotency_key, answer)
+        return json_response(reply.body, reply.status, reply.headers)
+
+
+def _replay(stored: StoredAnswer, fingerprint: str) -> Response[bytes]:
+    if stored.request_hash != fingerprint:
+        raise Unprocessable(
+            "this Idempotency-Key was used for a different request",
+            [FieldError("header:Idempotency-Key", "already used with another method, path or body")],
+        )
+    headers = {**stored.headers, "Idempotency-Replayed": "true"}
+    return Response(content=stored.body, status_code=stored.status, media_type=JSON, headers=headers)

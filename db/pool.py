@@ -1,0 +1,42 @@
+"""Connections: DATABASE_URL when set, else the embedded server; asyncpg pools
+whose jsonb columns read and write through msgspec."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from pathlib import Path
+
+import asyncpg
+import msgspec
+
+from db.embedded import DEFAULT_DATA_DIR, EmbeddedServer, start_embedded
+
+
+class Database(msgspec.Struct):
+    url: str
+    embedded: EmbeddedServer | None = None
+
+
+def resolve_database(environ: Mapping[str, str] = os.environ, data_dir: Path = DEFAULT_DATA_DIR) -> Database:
+    """The server to use: DATABASE_URL when set and not empty, else an embedded one in `data_dir`."""
+    url = environ.get("DATABASE_URL", "").strip()
+    if url:
+        return Database(url)
+    server = start_embedded(data_dir)
+    return Database(server.url, server)
+
+
+def _encode_json(value: object) -> str:
+    return msgspec.json.encode(value).decode()
+
+
+async def setup_connection(connection: asyncpg.Connection) -> None:
+    """jsonb in and out through msgspec, so structs, datetimes and lists need no conversion."""
+    await connection.set_type_codec("jsonb", encoder=_encode_json, decoder=msgspec.json.decode, schema="pg_catalog")
+
+
+async def connect(url: str, min_size: int = 1, max_size: int = 10) -> asyncpg.Pool:
+    pool = await asyncpg.create_pool(url, min_size=min_size, max_size=max_size, init=setup_connection)
+    assert pool is not None  # create_pool only returns None when awaited lazily
+    return pool

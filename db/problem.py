@@ -1,0 +1,86 @@
+"""The solver's view of a forum: a `solver.model.Problem` built from stored data.
+
+Only accepted requests become meetings (meeting id = request id). A party's
+attendees are those it named when asking or accepting, or its principals when
+it named none. Participant ids are unique per delegation only, so the problem
+names each participant "delegation/participant" ('/' is not allowed in ids).
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+import asyncpg
+import msgspec
+
+from db.queries import delegations as delegation_queries
+from db.queries import forums, items
+from db.queries import requests as request_queries
+from db.queries.setup import RESOURCES, ROOMS, SESSIONS, TRAVEL, VENUES
+from db.records import ParticipantRecord, RequestRecord
+from solver.model import Delegation, Forum, Meeting, Participant, Problem, Travel
+
+
+def problem_participant_id(delegation_id: str, participant_id: str) -> str:
+    return f"{delegation_id}/{participant_id}"
+
+
+async def build_problem(connection: asyncpg.Connection, forum_id: Any, now: datetime) -> Problem | None:
+    """The forum's problem as the solver will see it; None when there is no such forum."""
+    stored_forum = await forums.get_forum(connection, forum_id)
+    if stored_forum is None:
+        return None
+    record = stored_forum.item
+    scope = (forum_id,)
+    people = await delegation_queries.all_participants(connection, forum_id)
+    delegations = [
+        _delegation(stored.item.id, stored.item.name, stored.item.country, people.get(stored.item.id, []))
+        for stored in await items.list_items(connection, delegation_queries.DELEGATIONS, scope)
+    ]
+    requests = await request_queries.list_requests(connection, forum_id, record.request_deadline, now)
+    meetings = [_meeting(stored.item, people) for stored in requests if stored.item.status == "accepted"]
+    return Problem(
+        forum=Forum(record.name, record.time_zone, record.slot_minutes, record.days),
+        rooms=[stored.item for stored in await items.list_items(connection, ROOMS, scope)],
+        delegations=delegations,
+        meetings=meetings,
+        sessions=[stored.item for stored in await items.list_items(connection, SESSIONS, scope)],
+        venues=[stored.item for stored in await items.list_items(connection, VENUES, scope)],
+        travel=[
+            Travel(stored.item.between, stored.item.minutes)
+            for stored in await items.list_items(connection, TRAVEL, scope)
+        ],
+        resources=[stored.item for stored in await items.list_items(connection, RESOURCES, scope)],
+    )
+
+
+def _delegation(delegation_id: str, name: str, country: str, people: list[ParticipantRecord]) -> Delegation:
+    participants = [
+        msgspec.convert(
+            {**msgspec.to_builtins(person), "id": problem_participant_id(delegation_id, person.id)},
+            Participant,
+            strict=False,
+        )
+        for person in people
+    ]
+    return Delegation(id=delegation_id, name=name, country=country, participants=participants)
+
+
+def _meeting(request: RequestRecord, people: dict[str, list[ParticipantRecord]]) -> Meeting:
+    attendees: list[str] = []
+    for party in request.parties:
+        known = {person.id for person in people.get(party.delegation, [])}
+        named = [person_id for person_id in party.attendees if person_id in known]  # a deleted one is dropped
+        if not named:
+            named = [person.id for person in people.get(party.delegation, []) if person.principal]
+        attendees.extend(problem_participant_id(party.delegation, person_id) for person_id in named)
+    return Meeting(
+        id=request.id,
+        delegations=[party.delegation for party in request.parties],
+        duration_minutes=request.duration_minutes,
+        participants=attendees,
+        title=request.title,
+        priority=request.priority,
+        preferred=request.preferred,
+    )

@@ -1,0 +1,1 @@
+"""Query functions (asyncpg) returning msgspec structs, one module per resource family."""

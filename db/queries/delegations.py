@@ -1,0 +1,45 @@
+"""Delegations, their tokens and their participants."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import asyncpg
+
+from db.queries.items import Family
+from db.records import DelegationRecord, ParticipantRecord
+
+DELEGATIONS = Family("delegation", "delegations", DelegationRecord)
+PARTICIPANTS = Family("participant", "participants", ParticipantRecord, scope=("forum_id", "delegation_id"))
+
+
+async def set_token_hash(connection: asyncpg.Connection, forum_id: Any, delegation_id: str, token_hash: str) -> bool:
+    """Replace the delegation's token; False when there is no such delegation."""
+    status = await connection.execute(
+        "UPDATE delegations SET token_hash = $3, version = version + 1 WHERE forum_id = $1 AND id = $2",
+        forum_id,
+        delegation_id,
+        token_hash,
+    )
+    return status.endswith(" 1")
+
+
+async def delegation_ids(connection: asyncpg.Connection, forum_id: Any) -> set[str]:
+    rows = await connection.fetch("SELECT id FROM delegations WHERE forum_id = $1", forum_id)
+    return {row["id"] for row in rows}
+
+
+async def participant_ids(connection: asyncpg.Connection, forum_id: Any, delegation_id: str) -> set[str]:
+    rows = await connection.fetch(
+        "SELECT id FROM participants WHERE forum_id = $1 AND delegation_id = $2", forum_id, delegation_id
+    )
+    return {row["id"] for row in rows}
+
+
+async def all_participants(connection: asyncpg.Connection, forum_id: Any) -> dict[str, list[ParticipantRecord]]:
+    """Every participant of the forum, by delegation id."""
+    rows = await connection.fetch("SELECT * FROM participants WHERE forum_id = $1 ORDER BY delegation_id, id", forum_id)
+    by_delegation: dict[str, list[ParticipantRecord]] = {}
+    for row in rows:
+        by_delegation.setdefault(row["delegation_id"], []).append(PARTICIPANTS.row_to_stored(row).item)
+    return by_delegation

@@ -1,0 +1,52 @@
+"""Stored schedule versions. Double-booking is refused by the database itself
+(exclusion constraints no_room_double_booking and no_participant_double_booking)."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+from typing import Any
+
+import asyncpg
+import msgspec
+from asyncpg import Range
+
+
+class StoredPlacement(msgspec.Struct, frozen=True):
+    meeting_id: str
+    room_id: str
+    start: datetime  # instants with an offset
+    end: datetime
+    attendees: list[tuple[str, str]] = []  # (delegation id, participant id)
+
+
+async def insert_version(connection: asyncpg.Connection, forum_id: Any, schedule: object) -> int:
+    """A new version numbered after the forum's last; returns its id."""
+    version_id = await connection.fetchval(
+        "INSERT INTO schedule_versions (forum_id, number, schedule)"
+        " SELECT $1, coalesce(max(number), 0) + 1, $2 FROM schedule_versions WHERE forum_id = $1 RETURNING id",
+        forum_id,
+        msgspec.to_builtins(schedule),
+    )
+    return int(version_id)
+
+
+async def insert_placements(
+    connection: asyncpg.Connection, forum_id: Any, version_id: int, placements: Sequence[StoredPlacement]
+) -> None:
+    for placement in placements:
+        during = Range(placement.start, placement.end)
+        await connection.execute(
+            "INSERT INTO schedule_placements (version_id, forum_id, meeting_id, room_id, during)"
+            " VALUES ($1, $2, $3, $4, $5)",
+            version_id,
+            forum_id,
+            placement.meeting_id,
+            placement.room_id,
+            during,
+        )
+        await connection.executemany(
+            "INSERT INTO schedule_attendance (version_id, forum_id, meeting_id, delegation_id, participant_id, during)"
+            " VALUES ($1, $2, $3, $4, $5, $6)",
+            [(version_id, forum_id, placement.meeting_id, d, p, during) for d, p in placement.attendees],
+        )

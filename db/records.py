@@ -1,0 +1,202 @@
+"""What the database stores and the API exchanges: msgspec structs.
+
+The forum's own data reuse the solver model's structs (subclassed to constrain
+ids, which appear in URLs), so a stored room is already a `solver.model.Room`.
+Responses include every field, defaults too (`omit_defaults=False`).
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, tzinfo
+from typing import Annotated, Any, Generic, Literal, TypeVar
+
+import msgspec
+from msgspec import Meta
+
+from solver.model import Day, Participant, Priority, ProgrammeSession, Resource, Room, Venue, Window
+
+Id = Annotated[str, Meta(pattern=r"^[A-Za-z0-9_.-]{1,64}$", description="letters, digits, '_', '.', '-'; 1-64")]
+Name = Annotated[str, Meta(min_length=1, max_length=200)]
+Positive = Annotated[int, Meta(ge=1)]
+NonNegative = Annotated[int, Meta(ge=0)]
+
+T = TypeVar("T")
+PartyRole = Literal["requester", "invitee"]
+PartyStatus = Literal["pending", "accepted", "declined"]
+RequestStatus = Literal["pending", "accepted", "declined", "withdrawn", "expired"]
+CreatedBy = Literal["organiser", "delegation"]
+
+
+class Record(msgspec.Struct, forbid_unknown_fields=True):
+    """Unknown fields are rejected so that a typo is an error, not a silent default."""
+
+
+class Stored(msgspec.Struct, Generic[T]):
+    """A stored item with its row version (the ETag)."""
+
+    item: T
+    version: int
+
+
+# ---- forums
+
+
+class ForumSettings(Record):
+    name: Name
+    time_zone: str
+    slot_minutes: Positive
+    days: list[Day]
+    # After this instant pending requests read as expired; a naive value is forum-local time.
+    request_deadline: datetime | None = None
+
+
+class ForumPatch(Record):
+    name: Name | msgspec.UnsetType = msgspec.UNSET
+    time_zone: str | msgspec.UnsetType = msgspec.UNSET
+    slot_minutes: Positive | msgspec.UnsetType = msgspec.UNSET
+    days: list[Day] | msgspec.UnsetType = msgspec.UNSET
+    request_deadline: datetime | msgspec.UnsetType | None = msgspec.UNSET
+
+
+class ForumRecord(Record):
+    id: str
+    name: str
+    time_zone: str
+    slot_minutes: int
+    days: list[Day]
+    request_deadline: datetime | None = None
+
+
+class ForumCreated(Record):
+    forum: ForumRecord
+    # Shown once; null when the answer is an idempotent replay (tokens are never stored).
+    organiser_token: str | None
+
+
+# ---- what organisers set up
+
+
+class SessionRecord(ProgrammeSession, omit_defaults=False):
+    id: Id
+    name: Name
+
+
+class VenueRecord(Venue, omit_defaults=False):
+    id: Id
+    name: Name
+
+
+class RoomRecord(Room, omit_defaults=False):
+    id: Id
+    name: Name
+    seats: Positive
+    venue: Id | None = None
+
+
+class ResourceRecord(Resource, omit_defaults=False):
+    id: Id
+    name: Name
+    capacity: Positive
+
+
+class TravelIn(Record):
+    between: tuple[Id, Id]
+    minutes: NonNegative
+
+
+class TravelRecord(Record):
+    id: str  # "a~b", the two venue ids in order
+    between: tuple[str, str]
+    minutes: int
+
+
+# ---- delegations
+
+
+class DelegationRecord(Record):
+    id: Id
+    name: Name
+    country: Annotated[str, Meta(min_length=1, max_length=100)]
+
+
+class DelegationCreated(Record):
+    delegation: DelegationRecord
+    # Shown once; null when the answer is an idempotent replay (tokens are never stored).
+    token: str | None
+
+
+class ParticipantRecord(Participant, omit_defaults=False):
+    id: Id
+    name: Name
+    max_meetings_per_day: Positive | None = None
+    buffer_minutes: NonNegative = 0
+
+
+# ---- meeting requests
+
+
+class RequestIn(Record):
+    parties: Annotated[list[Id], Meta(min_length=2, max_length=4)]
+    duration_minutes: Positive
+    title: Annotated[str, Meta(max_length=200)] = ""
+    priority: Priority = "normal"
+    preferred: list[Window] = []
+    # Attendees by delegation id; a delegation names only its own. Empty: its principals.
+    attendees: dict[str, list[Id]] = {}
+
+
+class AcceptIn(Record):
+    attendees: list[Id] = []  # empty: the delegation's principals
+
+
+class PartyRecord(Record):
+    delegation: str
+    role: PartyRole
+    status: PartyStatus
+    attendees: list[str] = []
+
+
+class RequestRecord(Record):
+    id: str
+    title: str
+    duration_minutes: int
+    priority: Priority
+    preferred: list[Window]
+    created_by: CreatedBy
+    requester: str | None
+    status: RequestStatus
+    parties: list[PartyRecord]
+    created_at: datetime
+
+
+# ---- audit
+
+
+class AuditEntry(Record):
+    id: int
+    actor: str
+    action: str
+    entity: str
+    entity_id: str
+    before: Any
+    after: Any
+    at: datetime
+
+
+def to_forum_time(value: T, zone: tzinfo) -> T:
+    """`value` with every datetime that has an offset turned into naive forum-local time.
+
+    The database stores forum data as the solver reads it: wall-clock times in the
+    forum's zone. Structs, lists and tuples are rebuilt; other values pass through.
+    """
+    converted: Any = value
+    if isinstance(value, datetime):
+        converted = value if value.tzinfo is None else value.astimezone(zone).replace(tzinfo=None)
+    elif isinstance(value, msgspec.Struct):
+        changes = {name: to_forum_time(getattr(value, name), zone) for name in value.__struct_fields__}
+        converted = msgspec.structs.replace(value, **changes)
+    elif isinstance(value, list | tuple):
+        converted = type(value)(to_forum_time(item, zone) for item in value)
+    elif isinstance(value, dict):
+        converted = {key: to_forum_time(item, zone) for key, item in value.items()}
+    return converted

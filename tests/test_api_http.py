@@ -1,0 +1,151 @@
+"""ETags and If-Match, idempotent POSTs, problem details for bad input, OpenAPI, audit."""
+
+from __future__ import annotations
+
+import asyncio
+
+import httpx
+import pytest
+
+from tests.conftest import ADMIN_TOKEN, FORUM_BODY, World, bearer
+
+pytestmark = pytest.mark.anyio
+
+ROOM = {"id": "R2", "name": "Room 2", "seats": 6, "features": ["interpretation"]}
+
+
+async def test_stale_if_match_is_412_and_missing_is_428(client: httpx.AsyncClient, world: World) -> None:
+    url = f"{world.base}/rooms/R1"
+    first = await client.get(url, headers=world.organiser)
+    etag = first.headers["etag"]
+    body = {"id": "R1", "name": "Room 1", "seats": 9}
+    missing = await client.put(url, json=body, headers=world.organiser)
+    assert missing.status_code == 428 and missing.json()["errors"][0]["field"] == "header:If-Match"
+    updated = await client.put(url, json=body, headers={**world.organiser, "If-Match": etag})
+    assert updated.status_code == 200 and updated.headers["etag"] != etag
+    stale = await client.put(url, json={**body, "seats": 2}, headers={**world.organiser, "If-Match": etag})
+    assert stale.status_code == 412 and stale.headers["content-type"] == "application/problem+json"
+    assert (await client.get(url, headers=world.organiser)).json()["seats"] == 9  # the lost update did not happen
+
+
+async def test_participant_availability_put_with_etag(client: httpx.AsyncClient, world: World) -> None:
+    url = f"{world.base}/delegations/SGP/participants/min"
+    read = await client.get(url, headers=world.tokens["SGP"])
+    body = {
+        **read.json(),
+        "arrival": "2023-06-02T10:00:00+08:00",
+        "blocked": [{"start": "2023-06-02T11:00:00", "end": "2023-06-02T11:30:00"}],
+        "max_meetings_per_day": 4,
+    }
+    put = await client.put(url, json=body, headers={**world.tokens["SGP"], "If-Match": read.headers["etag"]})
+    assert put.status_code == 200, put.text
+    assert put.json()["arrival"] == "2023-06-02T10:00:00"  # stored as forum-local time
+    assert put.json()["max_meetings_per_day"] == 4
+    backwards = {**body, "departure": "2023-06-02T09:00:00"}
+    bad = await client.put(url, json=backwards, headers={**world.tokens["SGP"], "If-Match": put.headers["etag"]})
+    assert bad.status_code == 422 and bad.json()["errors"][0]["field"] == "departure"
+    organiser_reads = await client.get(f"{world.base}/delegations/SGP/participants", headers=world.organiser)
+    assert [p["id"] for p in organiser_reads.json()] == ["aide", "min"]
+
+
+async def test_idempotency_key_replays_and_rejects_other_body(client: httpx.AsyncClient, world: World) -> None:
+    url = f"{world.base}/rooms"
+    headers = {**world.organiser, "Idempotency-Key": "room-r2"}
+    first, second = await asyncio.gather(
+        client.post(url, json=ROOM, headers=headers), client.post(url, json=ROOM, headers=headers)
+    )
+    assert sorted([first.status_code, second.status_code]) == [201, 201]
+    assert first.content == second.content
+    assert {first.headers.get("idempotency-replayed"), second.headers.get("idempotency-replayed")} == {None, "true"}
+    rooms = await client.get(url, headers=world.organiser)
+    assert [room["id"] for room in rooms.json()] == ["R1", "R2"]  # created once
+    other = await client.post(url, json={**ROOM, "seats": 7}, headers=headers)
+    assert other.status_code == 422 and other.json()["errors"][0]["field"] == "header:Idempotency-Key"
+    without_key = await client.post(url, json=ROOM, headers=world.organiser)
+    assert without_key.status_code == 409 and without_key.json()["errors"][0]["field"] == "id"
+
+
+async def test_replayed_token_answers_hide_the_token(client: httpx.AsyncClient, world: World) -> None:
+    headers = {**world.organiser, "Idempotency-Key": "nz"}
+    body = {"id": "NZL", "name": "New Zealand", "country": "NZ"}
+    first = await client.post(f"{world.base}/delegations", json=body, headers=headers)
+    again = await client.post(f"{world.base}/delegations", json=body, headers=headers)
+    assert first.json()["token"] and again.json()["token"] is None
+    assert again.json()["delegation"] == first.json()["delegation"]
+
+
+@pytest.mark.parametrize(
+    ("body", "status", "field"),
+    [
+        ({**FORUM_BODY, "slot_minutes": "fifteen"}, 400, "slot_minutes"),
+        ({**FORUM_BODY, "colour": "blue"}, 400, "colour"),
+        ({**FORUM_BODY, "days": [{"date": "2023-06-02", "start": "9am", "end": "13:00:00"}]}, 400, "days[0].start"),
+        ({**FORUM_BODY, "time_zone": "Mars/Olympus"}, 422, "time_zone"),
+        ({**FORUM_BODY, "days": [{"date": "2023-06-02", "start": "13:00:00", "end": "09:00:00"}]}, 422, "days[0].end"),
+    ],
+)
+async def test_bad_forum_bodies_name_the_field(client: httpx.AsyncClient, body: dict, status: int, field: str) -> None:
+    answer = await client.post("/forums", json=body, headers=bearer(ADMIN_TOKEN))
+    assert answer.status_code == status, answer.text
+    assert answer.headers["content-type"] == "application/problem+json"
+    problem = answer.json()
+    assert problem["status"] == status and problem["instance"] == "/forums" and problem["type"].startswith("urn:")
+    assert field in [error["field"] for error in problem["errors"]]
+
+
+async def test_malformed_json_and_unknown_routes_are_problems(client: httpx.AsyncClient, world: World) -> None:
+    broken = await client.post(
+        f"{world.base}/venues", content=b"{not json", headers={**world.organiser, "content-type": "application/json"}
+    )
+    assert broken.status_code == 400 and broken.headers["content-type"] == "application/problem+json"
+    missing = await client.get("/nowhere")
+    assert missing.status_code == 404 and missing.json()["title"] == "Not Found"
+
+
+async def test_setup_crud_and_references(client: httpx.AsyncClient, world: World) -> None:
+    org = world.organiser
+    assert (await client.post(f"{world.base}/venues", json={"id": "V1", "name": "Hotel"}, headers=org)).is_success
+    assert (await client.post(f"{world.base}/venues", json={"id": "V2", "name": "Annex"}, headers=org)).is_success
+    travel = await client.post(f"{world.base}/travel", json={"between": ["V2", "V1"], "minutes": 10}, headers=org)
+    assert travel.status_code == 201 and travel.json()["id"] == "V1~V2"
+    unknown = await client.post(f"{world.base}/travel", json={"between": ["V1", "V9"], "minutes": 5}, headers=org)
+    assert unknown.status_code == 422 and unknown.json()["errors"][0]["field"] == "between[1]"
+    bad_room = await client.post(f"{world.base}/rooms", json={"id": "R3", "name": "R", "seats": 0}, headers=org)
+    assert bad_room.status_code == 400 and bad_room.json()["errors"][0]["field"] == "seats"
+    room = {"id": "R3", "name": "R", "seats": 4, "venue": "V9"}
+    assert (await client.post(f"{world.base}/rooms", json=room, headers=org)).json()["errors"][0]["field"] == "venue"
+    session = {"id": "P1", "name": "Plenary", "start": "2023-06-02T09:00:00", "end": "2023-06-02T10:00:00"}
+    assert (await client.post(f"{world.base}/sessions", json=session, headers=org)).status_code == 201
+    resource = {"id": "interp", "name": "Interpreters", "capacity": 2}
+    assert (await client.post(f"{world.base}/resources", json=resource, headers=org)).status_code == 201
+    venue = await client.get(f"{world.base}/venues/V1", headers=org)
+    removed = await client.delete(f"{world.base}/venues/V1", headers={**org, "If-Match": venue.headers["etag"]})
+    assert removed.status_code == 204
+    assert (await client.get(f"{world.base}/venues/V1", headers=org)).status_code == 404
+    problem = (await client.get(f"{world.base}/problem", headers=org)).json()
+    assert [s["id"] for s in problem["problem"]["sessions"]] == ["P1"]
+    assert problem["problem"]["resources"][0]["capacity"] == 2
+
+
+async def test_audit_log_records_changes_with_before_and_after(client: httpx.AsyncClient, world: World) -> None:
+    read = await client.get(f"{world.base}/rooms/R1", headers=world.organiser)
+    body = {"id": "R1", "name": "Renamed", "seats": 8}
+    await client.put(f"{world.base}/rooms/R1", json=body, headers={**world.organiser, "If-Match": read.headers["etag"]})
+    audit = (await client.get(f"{world.base}/audit?limit=1000", headers=world.organiser)).json()
+    assert audit[0]["action"] == "create" and audit[0]["entity"] == "forum" and audit[0]["actor"] == "admin"
+    change = audit[-1]
+    assert (change["action"], change["entity"], change["entity_id"]) == ("update", "room", "R1")
+    assert change["before"]["name"] == "Room 1" and change["after"]["name"] == "Renamed"
+    participant = next(entry for entry in audit if entry["entity"] == "participant")
+    assert participant["entity_id"] == "SGP/min" and participant["actor"].startswith("delegation:")
+    bad_limit = await client.get(f"{world.base}/audit?limit=0", headers=world.organiser)
+    assert bad_limit.status_code == 400 and bad_limit.json()["errors"][0]["field"] == "query:limit"
+
+
+async def test_openapi_document_and_docs(client: httpx.AsyncClient) -> None:
+    schema = await client.get("/schema/openapi.json")
+    assert schema.status_code == 200
+    document = schema.json()
+    assert document["openapi"].startswith("3.1")
+    assert "/forums/{forum_id}/requests/{request_id}/accept" in document["paths"]
+    assert (await client.get("/schema")).status_code == 200

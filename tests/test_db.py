@@ -1,0 +1,98 @@
+"""Database-level guarantees: migrations, exclusion constraints, hashed tokens, immutable schedules."""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import UTC, datetime, timedelta
+from uuid import UUID
+
+import asyncpg
+import httpx
+import pytest
+
+from db.migrate import load_migrations, migrate, migrate_url
+from db.queries.schedules import StoredPlacement, insert_placements, insert_version
+from tests.conftest import Databases, World
+
+pytestmark = pytest.mark.anyio
+
+NINE = datetime(2023, 6, 2, 1, 0, tzinfo=UTC)  # 09:00 in Singapore
+
+
+async def test_migrations_are_idempotent_and_serialised(databases: Databases) -> None:
+    url = await databases.create()
+    first, second = await asyncio.gather(migrate_url(url), migrate_url(url))
+    expected = [f"{m.number:04d}_{m.name}" for m in load_migrations()]
+    assert sorted([first, second], key=len) == [[], expected]  # one applied everything, the other waited
+    connection = await asyncpg.connect(url)
+    try:
+        assert await migrate(connection) == []
+        rows = await connection.fetch("SELECT number FROM schema_migrations ORDER BY number")
+        assert [row["number"] for row in rows] == [m.number for m in load_migrations()]
+    finally:
+        await connection.close()
+
+
+async def _placement(
+    meeting: str, room: str, start: datetime, minutes: int, *people: tuple[str, str]
+) -> StoredPlacement:
+    return StoredPlacement(meeting, room, start, start + timedelta(minutes=minutes), list(people))
+
+
+async def _two_requests(client: httpx.AsyncClient, world: World) -> list[str]:
+    ids = []
+    for invitee in ("AUS", "JPN"):
+        body = {"parties": ["SGP", invitee], "duration_minutes": 30}
+        ids.append((await client.post(f"{world.base}/requests", json=body, headers=world.organiser)).json()["id"])
+    room = {"id": "R2", "name": "Room 2", "seats": 4}
+    assert (await client.post(f"{world.base}/rooms", json=room, headers=world.organiser)).status_code == 201
+    return ids
+
+
+async def test_exclusion_constraints_refuse_double_booking(
+    client: httpx.AsyncClient, world: World, pool: asyncpg.Pool
+) -> None:
+    first, second = await _two_requests(client, world)
+    forum_id = UUID(world.forum_id)
+    async with pool.acquire() as connection:
+        version = await insert_version(connection, forum_id, {"status": "FEASIBLE"})
+        await insert_placements(
+            connection, forum_id, version, [await _placement(first, "R1", NINE, 30, ("SGP", "min"), ("AUS", "min"))]
+        )
+        same_room = await _placement(second, "R1", NINE + timedelta(minutes=15), 30)
+        with pytest.raises(asyncpg.ExclusionViolationError, match="no_room_double_booking"):
+            await insert_placements(connection, forum_id, version, [same_room])
+        same_person = await _placement(second, "R2", NINE + timedelta(minutes=15), 30, ("SGP", "min"))
+        with pytest.raises(asyncpg.ExclusionViolationError, match="no_participant_double_booking"):
+            async with connection.transaction():
+                await insert_placements(connection, forum_id, version, [same_person])
+        # back to back in the same room, and another person at the same time, are fine
+        after = await _placement(second, "R1", NINE + timedelta(minutes=30), 30, ("SGP", "min"), ("JPN", "min"))
+        await insert_placements(connection, forum_id, version, [after])
+        # another version may reuse the same room and time
+        next_version = await insert_version(connection, forum_id, {"status": "FEASIBLE"})
+        await insert_placements(connection, forum_id, next_version, [await _placement(first, "R1", NINE, 30)])
+        with pytest.raises(asyncpg.PostgresError, match="immutable"):
+            await connection.execute("UPDATE schedule_placements SET room_id = 'R2' WHERE version_id = $1", version)
+        published = await connection.execute("UPDATE schedule_versions SET published = true WHERE id = $1", version)
+        assert published == "UPDATE 1"
+
+
+async def test_tokens_are_stored_hashed_only(client: httpx.AsyncClient, world: World, pool: asyncpg.Pool) -> None:
+    rotated = await client.post(f"{world.base}/delegations/SGP/token", headers=world.organiser)
+    tokens = [*world.plain_tokens, rotated.json()["token"]]
+    async with pool.acquire() as connection:
+        tables = await connection.fetch(
+            "SELECT table_name FROM information_schema.tables"
+            " WHERE table_schema = 'public' AND table_type = 'BASE TABLE'"
+        )
+        dump = []
+        for table in tables:
+            rows = await connection.fetch(f'SELECT t::text AS row FROM "{table["table_name"]}" t')
+            dump.extend(row["row"] for row in rows)
+        body_rows = await connection.fetch("SELECT convert_from(body, 'UTF8') AS body FROM idempotency_keys")
+        dump.extend(row["body"] for row in body_rows)
+    everything = "\n".join(dump)
+    assert world.forum_id in everything  # the dump does see this forum's rows
+    for token in tokens:
+        assert token not in everything
