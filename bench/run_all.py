@@ -52,8 +52,8 @@ NOTES = {
         "`agree`: every meeting placed and breaks equal to the published optimum; `proven` when the status is OPTIMAL."
     ),
     "csplib046": (
-        "Feasible: every meeting placed. Infeasible: an OPTIMAL schedule that leaves a meeting out (all meetings are "
-        "musts, so that proves it). Anything else is unknown at this time limit. results.md publishes no times."
+        "Feasible: every meeting placed. Infeasible: CP-SAT proves that no grid holds every meeting (all meetings are "
+        "hard musts, status INFEASIBLE). Anything else is unknown at this time limit. results.md publishes no times."
     ),
     "scenarios": (
         "Objectives are recomputed by the validator. `≤ greedy` checks that the solve is never worse than the greedy "
