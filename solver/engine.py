@@ -57,7 +57,14 @@ def solve(
             return _schedule(compiled, {}, "UNKNOWN", None, stats, options, clock)
         return _schedule(compiled, baseline, "FEASIBLE", None, stats, options, clock)
     formulation = Formulation.build(compiled)
-    settings = SearchSettings(options.time_limit, options.workers, options.seed, options.deterministic, options.log)
+    settings = SearchSettings(
+        options.time_limit,
+        options.workers,
+        options.seed,
+        options.deterministic,
+        options.log,
+        musts_required=problem.objective.must_is_hard,
+    )
     outcome = run_search(formulation, settings, baseline if baseline_ok else {}, on_progress, stop)
     stats.first_solution_seconds = outcome.first_solution_seconds
     stats.variables, stats.constraints = outcome.variables, outcome.constraints
