@@ -102,6 +102,7 @@ def build_parser() -> argparse.ArgumentParser:
         _add_bench,
         _add_db,
         _add_serve,
+        _add_worker,
     ):
         add_command(commands)
     return parser
@@ -567,6 +568,43 @@ def run_serve(args: argparse.Namespace) -> int:
     from api.server import run_serve as serve
 
     serve(args.host, args.port)
+    return EXIT_OK
+
+
+def _add_worker(commands: Subparsers) -> None:
+    command = commands.add_parser(
+        "worker",
+        help="solve queued runs (POST /forums/{id}/runs), one at a time, until interrupted",
+        description="Take solve runs from the database (DATABASE_URL, else the embedded PostgreSQL) and solve "
+        "each in a child process. Several workers may run at once; a run whose worker died is taken up again.",
+    )
+    command.add_argument("--owner", default=None, help="lease owner name (default host:pid)")
+    command.add_argument("--lease", type=positive_float, default=10.0, help="lease seconds (default 10)")
+    command.set_defaults(run=run_worker_command)
+
+
+def run_worker_command(args: argparse.Namespace) -> int:
+    import asyncio
+
+    from api.worker import WorkerSettings, default_owner, run_worker
+    from db.migrate import migrate_url
+    from db.pool import connect, resolve_database
+
+    database = resolve_database()
+
+    async def work() -> None:
+        await migrate_url(database.url)
+        pool = await connect(database.url, max_size=3)
+        try:
+            await run_worker(pool, args.owner or default_owner(), asyncio.Event(), WorkerSettings(args.lease))
+        finally:
+            await pool.close()
+
+    try:
+        asyncio.run(work())
+    finally:
+        if database.embedded is not None:
+            database.embedded.stop()
     return EXIT_OK
 
 

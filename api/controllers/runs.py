@@ -1,0 +1,136 @@
+"""Solve runs (organiser): queue a solve, follow its progress, cancel it.
+
+A run is queued here and solved by a `sidelines worker`; its progress is read
+from the run's row, or followed as Server-Sent Events until the run ends.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator
+from typing import Annotated, Any
+
+import asyncpg
+import msgspec
+from litestar import Request, Response, get, post
+from litestar.params import Body, FromPath
+from litestar.response import ServerSentEvent, ServerSentEventMessage
+
+from api.controllers.common import CallerDep, IdempotencyKey, PoolDep, load_forum
+from api.errors import Conflict, NotFound, invalid
+from api.guards import forum_organiser
+from api.http import Reply, json_response, run_change
+from db.queries import runs as queries
+from db.queries.audit import record_change
+
+RUNS_PATH = "/forums/{forum_id:str}/runs"
+RUN_PATH = f"{RUNS_PATH}/{{run_id:int}}"
+POLL_SECONDS = 0.5  # how often the event stream looks at the run
+
+
+class RunIn(msgspec.Struct, forbid_unknown_fields=True):
+    time_limit: float = 10.0
+    workers: int = 2
+    seed: int = 0
+
+
+def _options(body: RunIn) -> queries.RunOptions:
+    # Bounds keep one run from holding a worker (and its cores) for long.
+    if not 0 < body.time_limit <= 3600:
+        raise invalid("time_limit", "must be above 0 and at most 3600 seconds")
+    if not 1 <= body.workers <= 16:
+        raise invalid("workers", "must be between 1 and 16")
+    if body.seed < 0:
+        raise invalid("seed", "must be at least 0")
+    return queries.RunOptions(body.time_limit, body.workers, body.seed)
+
+
+@post(RUNS_PATH, tags=["runs"], summary="Queue a solve of the forum (organiser)", status_code=202)
+async def start_run(
+    request: Request,
+    pool: PoolDep,
+    caller: CallerDep,
+    forum_id: FromPath[str],
+    data: Annotated[RunIn | None, Body()] = None,
+    idempotency_key: IdempotencyKey = None,
+) -> Response[queries.RunRecord]:
+    parsed = forum_organiser(caller, forum_id)
+    options = _options(data or RunIn())
+
+    async def work(connection: asyncpg.Connection) -> Reply:
+        await load_forum(connection, parsed)
+        run = await queries.insert_run(connection, parsed, options)
+        await record_change(connection, parsed, caller.actor, "create", "run", str(run.id), None, run)
+        return Reply(run, 202, {"Location": f"{request.url.path}/{run.id}"})
+
+    return await run_change(pool, request, caller, idempotency_key, work)
+
+
+async def _visible_run(connection: asyncpg.Connection, forum_id: Any, run_id: int) -> queries.RunRecord:
+    run = await queries.get_run(connection, forum_id, run_id)
+    if run is None:
+        raise NotFound(f"no run {run_id}")
+    return run
+
+
+@get(RUN_PATH, tags=["runs"], summary="A run's status and latest progress (organiser)")
+async def read_run(
+    pool: PoolDep, caller: CallerDep, forum_id: FromPath[str], run_id: FromPath[int]
+) -> Response[queries.RunRecord]:
+    parsed = forum_organiser(caller, forum_id)
+    async with pool.acquire() as connection:
+        run = await _visible_run(connection, parsed, run_id)
+    return json_response(run)
+
+
+@post(f"{RUN_PATH}/cancel", tags=["runs"], summary="Cancel a queued or running run (organiser)", status_code=202)
+async def cancel_run(
+    request: Request,
+    pool: PoolDep,
+    caller: CallerDep,
+    forum_id: FromPath[str],
+    run_id: FromPath[int],
+    idempotency_key: IdempotencyKey = None,
+) -> Response[queries.RunRecord]:
+    parsed = forum_organiser(caller, forum_id)
+
+    async def work(connection: asyncpg.Connection) -> Reply:
+        before = await _visible_run(connection, parsed, run_id)
+        if before.status in queries.FINISHED:
+            raise Conflict(f"the run has already ended ({before.status})")
+        after = await queries.request_cancel(connection, parsed, run_id)
+        assert after is not None
+        await record_change(connection, parsed, caller.actor, "cancel", "run", str(run_id), before, after)
+        return Reply(after, 202)
+
+    return await run_change(pool, request, caller, idempotency_key, work)
+
+
+async def _events(pool: asyncpg.Pool, forum_id: Any, run_id: int) -> AsyncIterator[ServerSentEventMessage]:
+    """Each stored progress report, then `end` with the final run once it has finished."""
+    seen = 0
+    while True:
+        async with pool.acquire() as connection:
+            run = await queries.get_run(connection, forum_id, run_id)
+            reports = await queries.progress_after(connection, run_id, seen)
+        for report_id, report in reports:
+            seen = report_id
+            yield ServerSentEventMessage(msgspec.json.encode(report).decode(), event="progress", id=str(report_id))
+        if run is None or run.status in queries.FINISHED:
+            final = msgspec.json.encode(run).decode() if run is not None else "null"
+            yield ServerSentEventMessage(final, event="end")
+            return
+        await asyncio.sleep(POLL_SECONDS)
+
+
+@get(f"{RUN_PATH}/events", tags=["runs"], summary="Progress as Server-Sent Events until the run ends (organiser)")
+async def run_events(
+    pool: PoolDep, caller: CallerDep, forum_id: FromPath[str], run_id: FromPath[int]
+) -> ServerSentEvent:
+    parsed = forum_organiser(caller, forum_id)
+    async with pool.acquire() as connection:
+        await _visible_run(connection, parsed, run_id)  # a 404 before the stream starts
+    return ServerSentEvent(_events(pool, parsed, run_id))
+
+
+ROUTES = [start_run, read_run, cancel_run, run_events]

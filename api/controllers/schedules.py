@@ -1,0 +1,137 @@
+"""Stored schedule versions: the organiser lists, reads and publishes them; a
+delegation reads only its own meetings of the published version (its agenda).
+
+Before anything is published a delegation's agenda answers 404, and a delegation
+never reads a whole grid: each version answers it 404, as if it did not exist.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+import asyncpg
+import msgspec
+from litestar import Request, Response, get, post
+from litestar.params import FromPath
+
+from api.controllers.common import CallerDep, IdempotencyKey, PoolDep, load_forum, zone_of
+from api.errors import NotFound
+from api.guards import Caller, delegation_reader, forum_member, forum_organiser
+from api.http import Reply, json_response, run_change
+from db.queries import runs as queries
+from db.queries.audit import record_change
+from solver.result import Unplaced
+
+SCHEDULES_PATH = "/forums/{forum_id:str}/schedules"
+VERSION_PATH = f"{SCHEDULES_PATH}/{{version:int}}"
+
+
+class Grid(msgspec.Struct):
+    number: int
+    published: bool
+    published_at: datetime | None
+    created_at: datetime
+    run_id: int | None
+    status: str | None
+    objective: int | None
+    placements: list[queries.GridPlacement]  # start and end in the forum's time zone
+    unplaced: list[Unplaced]
+
+
+class Agenda(msgspec.Struct):
+    delegation: str
+    version: int
+    published_at: datetime | None
+    meetings: list[queries.GridPlacement]
+
+
+def _local(placements: list[queries.GridPlacement], zone: Any) -> list[queries.GridPlacement]:
+    return [msgspec.structs.replace(p, start=p.start.astimezone(zone), end=p.end.astimezone(zone)) for p in placements]
+
+
+@get(SCHEDULES_PATH, tags=["schedules"], summary="Every stored version (organiser)")
+async def list_schedules(
+    pool: PoolDep, caller: CallerDep, forum_id: FromPath[str]
+) -> Response[list[queries.VersionSummary]]:
+    parsed = forum_organiser(caller, forum_id)
+    async with pool.acquire() as connection:
+        versions = await queries.list_versions(connection, parsed)
+    return json_response(versions)
+
+
+def _organiser_only(caller: Caller, forum_id: str, version: int) -> Any:
+    """The organiser's forum id; to a delegation every whole grid is hidden (404)."""
+    parsed = forum_member(caller, forum_id)
+    if caller.kind != "organiser":
+        raise NotFound(f"no schedule version {version}")
+    return parsed
+
+
+@get(VERSION_PATH, tags=["schedules"], summary="One version's grid: placements and unplaced meetings (organiser)")
+async def read_schedule(
+    pool: PoolDep, caller: CallerDep, forum_id: FromPath[str], version: FromPath[int]
+) -> Response[Grid]:
+    parsed = _organiser_only(caller, forum_id, version)
+    async with pool.acquire() as connection:
+        zone = zone_of((await load_forum(connection, parsed)).item)
+        row = await queries.get_version(connection, parsed, version)
+        if row is None:
+            raise NotFound(f"no schedule version {version}")
+        placements = await queries.grid_placements(connection, row.id)
+    schedule = row.schedule
+    return json_response(
+        Grid(
+            number=row.number,
+            published=row.published,
+            published_at=row.published_at,
+            created_at=row.created_at,
+            run_id=row.run_id,
+            status=schedule.get("status"),
+            objective=schedule.get("objective"),
+            placements=_local(placements, zone),
+            unplaced=msgspec.convert(schedule.get("unplaced", []), list[Unplaced]),
+        )
+    )
+
+
+@post(f"{VERSION_PATH}/publish", tags=["schedules"], summary="Publish this version, withdrawing any other (organiser)")
+async def publish_schedule(
+    request: Request,
+    pool: PoolDep,
+    caller: CallerDep,
+    forum_id: FromPath[str],
+    version: FromPath[int],
+    idempotency_key: IdempotencyKey = None,
+) -> Response[queries.VersionSummary]:
+    parsed = forum_organiser(caller, forum_id)
+
+    async def work(connection: asyncpg.Connection) -> Reply:
+        if not await queries.publish_version(connection, parsed, version):
+            raise NotFound(f"no schedule version {version}")
+        summary = next(v for v in await queries.list_versions(connection, parsed) if v.number == version)
+        await record_change(connection, parsed, caller.actor, "publish", "schedule", str(version), None, summary)
+        return Reply(summary)
+
+    return await run_change(pool, request, caller, idempotency_key, work)
+
+
+@get(
+    "/forums/{forum_id:str}/delegations/{delegation_id:str}/agenda",
+    tags=["schedules"],
+    summary="The delegation's meetings in the published version (the delegation, or the organiser)",
+)
+async def read_agenda(
+    pool: PoolDep, caller: CallerDep, forum_id: FromPath[str], delegation_id: FromPath[str]
+) -> Response[Agenda]:
+    parsed = delegation_reader(caller, forum_id, delegation_id)
+    async with pool.acquire() as connection:
+        zone = zone_of((await load_forum(connection, parsed)).item)
+        row = await queries.get_version(connection, parsed, None, published_only=True)
+        if row is None:
+            raise NotFound("no schedule has been published yet")
+        meetings = await queries.grid_placements(connection, row.id, delegation_id)
+    return json_response(Agenda(delegation_id, row.number, row.published_at, _local(meetings, zone)))
+
+
+ROUTES = [list_schedules, read_schedule, publish_schedule, read_agenda]

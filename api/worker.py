@@ -1,0 +1,233 @@
+"""`sidelines worker`: takes solve runs from the database and solves them.
+
+The solve runs in a child process (multiprocessing, spawn), so that CP-SAT never
+blocks this event loop and a crash of the solver cannot take the worker down.
+While it runs, the parent renews the run's lease at every heartbeat, stores the
+progress the child sends through a queue, and turns a cancel request into the
+child's stop event. A worker that dies stops renewing; once its lease lapses,
+another worker claims the run again, and `store_result` keeps it to one version.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import multiprocessing
+import os
+import queue
+import socket
+import threading
+import time
+from datetime import UTC, datetime
+from multiprocessing.context import SpawnProcess
+from multiprocessing.synchronize import Event as ProcessEvent
+from typing import Any
+from zoneinfo import ZoneInfo
+
+import asyncpg
+import msgspec
+
+from db.problem import build_problem
+from db.queries import runs
+from db.queries.forums import get_forum
+from db.queries.schedules import StoredPlacement
+from solver.check import check_problem
+from solver.model import Problem
+from solver.result import Progress, Schedule
+
+LEASE_SECONDS = 10.0
+HEARTBEAT_SECONDS = 0.5
+STOP_POLL_SECONDS = 0.1
+_log = logging.getLogger("sidelines.worker")
+_SPAWN = multiprocessing.get_context("spawn")
+
+
+def default_owner() -> str:
+    return f"{socket.gethostname()}:{os.getpid()}"
+
+
+class WorkerSettings(msgspec.Struct, frozen=True):
+    lease_seconds: float = LEASE_SECONDS
+    heartbeat_seconds: float = HEARTBEAT_SECONDS
+    idle_seconds: float = 1.0  # wait between polls when no run is queued
+
+
+DEFAULT_SETTINGS = WorkerSettings()
+
+
+async def claim_next(pool: asyncpg.Pool, owner: str, lease_seconds: float = LEASE_SECONDS) -> runs.RunRecord | None:
+    async with pool.acquire() as connection, connection.transaction():
+        return await runs.claim_next(connection, owner, lease_seconds)
+
+
+def _solve_in_child(
+    problem_json: bytes, options_json: bytes, progress: Any, results: Any, stop_signal: ProcessEvent
+) -> None:
+    """The child's entry point (module level, so that spawn can import it)."""
+    from solver.engine import SolveOptions, solve  # OR-Tools loads in the child only
+
+    stop = threading.Event()
+
+    parent = os.getppid()
+
+    def relay_stop() -> None:
+        # The engine wants a threading.Event; bridge the process-shared one by polling, because a
+        # blocking wait() left pending when this process ends would hang the parent's later set().
+        while not stop_signal.is_set():
+            if os.getppid() != parent:  # the worker died: nobody will read the answer, and its run is retried
+                os._exit(1)
+            time.sleep(STOP_POLL_SECONDS)
+        stop.set()
+
+    threading.Thread(target=relay_stop, daemon=True).start()
+    try:
+        options = msgspec.json.decode(options_json, type=SolveOptions)
+        problem = msgspec.json.decode(problem_json, type=Problem)
+        schedule = solve(problem, options, on_progress=lambda p: progress.put(msgspec.json.encode(p)), stop=stop)
+        results.put(("ok", msgspec.json.encode(schedule)))
+    except Exception as error:  # reported to the parent, which fails the run
+        results.put(("error", f"{type(error).__name__}: {error}"))
+
+
+class _Child:
+    """One solve in a spawned process and the queues it reports through."""
+
+    def __init__(self, problem: Problem, options: runs.RunOptions) -> None:
+        self.progress = _SPAWN.Queue()
+        self.results = _SPAWN.Queue()
+        self.stop = _SPAWN.Event()
+        solve_options = {"method": "cpsat", **msgspec.to_builtins(options)}
+        encoded = (msgspec.json.encode(problem), msgspec.json.encode(solve_options))
+        args = (*encoded, self.progress, self.results, self.stop)
+        self.process: SpawnProcess = _SPAWN.Process(target=_solve_in_child, args=args, daemon=True)
+        self.process.start()
+
+    def drain_progress(self) -> list[runs.RunProgress]:
+        found = []
+        while True:
+            try:
+                report = msgspec.json.decode(self.progress.get_nowait(), type=Progress)
+            except queue.Empty:
+                return found
+            found.append(msgspec.convert(msgspec.to_builtins(report), runs.RunProgress))
+
+    def result(self) -> tuple[str, Any] | None:
+        try:
+            return self.results.get_nowait()
+        except queue.Empty:
+            return None
+
+    def end(self) -> None:
+        self.stop.set()
+        self.process.join(timeout=5)
+        if self.process.is_alive():
+            self.process.kill()
+            self.process.join()
+        for channel in (self.progress, self.results):
+            channel.cancel_join_thread()
+            channel.close()
+
+
+async def _load_problem(pool: asyncpg.Pool, forum_id: Any) -> tuple[Problem, ZoneInfo] | str:
+    """The problem and the forum's zone, or why the run cannot solve."""
+    async with pool.acquire() as connection:
+        forum = await get_forum(connection, forum_id)
+        problem = await build_problem(connection, forum_id, datetime.now(UTC))
+    if forum is None or problem is None:
+        return "the forum no longer exists"
+    findings = check_problem(problem)
+    if findings:
+        return "; ".join(f"{finding.path}: {finding.message}" for finding in findings)
+    return problem, ZoneInfo(forum.item.time_zone)
+
+
+def stored_placements(problem: Problem, schedule: Schedule, zone: ZoneInfo) -> list[StoredPlacement]:
+    """Placements as instants, with each attendee split back into (delegation, participant)."""
+    meetings = {meeting.id: meeting for meeting in problem.meetings}
+    return [
+        StoredPlacement(
+            placed.meeting,
+            placed.room,
+            _instant(placed.start, zone),
+            _instant(placed.end, zone),
+            [tuple(person.split("/", 1)) for person in meetings[placed.meeting].participants],  # type: ignore[misc]
+        )
+        for placed in schedule.placed
+    ]
+
+
+def _instant(moment: datetime, zone: ZoneInfo) -> datetime:
+    return moment if moment.tzinfo is not None else moment.replace(tzinfo=zone)
+
+
+async def process_run(
+    pool: asyncpg.Pool, run: runs.RunRecord, owner: str, settings: WorkerSettings = DEFAULT_SETTINGS
+) -> str:
+    """Solve one claimed run to its end; returns the status it ended with (or "lost")."""
+    loaded = await _load_problem(pool, run.forum_id)
+    if isinstance(loaded, str):
+        return await _finish(pool, run.id, owner, "failed", loaded)
+    problem, zone = loaded
+    child = _Child(problem, run.options)
+    try:
+        outcome = await _supervise(pool, run, owner, child, settings)
+    finally:
+        child.end()
+    if outcome is None:
+        return "lost"
+    kind, payload = outcome
+    if kind == "cancelled":
+        return await _finish(pool, run.id, owner, "cancelled", None)
+    if kind == "error":
+        return await _finish(pool, run.id, owner, "failed", str(payload))
+    schedule = msgspec.json.decode(payload, type=Schedule)
+    async with pool.acquire() as connection:
+        version_id = await runs.store_result(connection, run.id, schedule, stored_placements(problem, schedule, zone))
+    return "succeeded" if version_id is not None else "lost"
+
+
+async def _supervise(
+    pool: asyncpg.Pool, run: runs.RunRecord, owner: str, child: _Child, settings: WorkerSettings
+) -> tuple[str, Any] | None:
+    """Heartbeat until the child answers. None when the lease was lost to another worker."""
+    cancelled = False
+    while True:
+        outcome = child.result()
+        async with pool.acquire() as connection:
+            cancel = await runs.renew_lease(connection, run.id, owner, settings.lease_seconds, child.drain_progress())
+        if cancel is None:
+            return None
+        if cancel and not cancelled:
+            cancelled = True
+            child.stop.set()  # the engine returns its best grid soon after; it is discarded
+        if outcome is not None:
+            return ("cancelled", None) if cancelled else outcome
+        if not child.process.is_alive() and child.results.empty():
+            await asyncio.sleep(settings.heartbeat_seconds)  # a last answer may still be in the pipe
+            outcome = child.result()
+            return outcome or ("error", f"the solver process ended with code {child.process.exitcode}")
+        await asyncio.sleep(settings.heartbeat_seconds)
+
+
+async def _finish(pool: asyncpg.Pool, run_id: int, owner: str, status: runs.RunStatus, error: str | None) -> str:
+    async with pool.acquire() as connection:
+        done = await runs.finish_run(connection, run_id, owner, status, error)
+    return status if done else "lost"
+
+
+async def run_worker(
+    pool: asyncpg.Pool, owner: str, stop: asyncio.Event, settings: WorkerSettings = DEFAULT_SETTINGS
+) -> int:
+    """Take runs one after another until `stop` is set; returns how many were processed."""
+    processed = 0
+    while not stop.is_set():
+        run = await claim_next(pool, owner, settings.lease_seconds)
+        if run is None:
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(stop.wait(), settings.idle_seconds)
+            continue
+        status = await process_run(pool, run, owner, settings)
+        _log.info("run %s: %s", run.id, status)
+        processed += 1
+    return processed

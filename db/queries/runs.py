@@ -1,0 +1,293 @@
+"""Solve runs, their progress rows and the schedule versions they produce.
+
+The lease columns belong to the worker (api/worker.py): `claim_next` takes a
+queued run, or a running one whose lease lapsed (its worker died), with
+FOR UPDATE SKIP LOCKED so that two workers never take the same run at once.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+from typing import Any, Literal
+from uuid import UUID
+
+import asyncpg
+import msgspec
+
+from db.queries.schedules import StoredPlacement, insert_placements
+
+RunStatus = Literal["queued", "running", "succeeded", "failed", "cancelled"]
+FINISHED: frozenset[str] = frozenset({"succeeded", "failed", "cancelled"})
+
+
+class RunOptions(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
+    time_limit: float = 10.0
+    workers: int = 2
+    seed: int = 0
+
+
+class RunProgress(msgspec.Struct, frozen=True):
+    elapsed: float
+    objective: int | None
+    best_bound: int | None
+    gap: float | None
+    solutions: int
+
+
+class RunRecord(msgspec.Struct, frozen=True):
+    id: int
+    forum_id: UUID
+    status: RunStatus
+    options: RunOptions
+    cancel_requested: bool
+    attempts: int
+    progress: RunProgress | None
+    error: str | None
+    created_at: datetime
+    started_at: datetime | None
+    finished_at: datetime | None
+    version_id: int | None
+    version: int | None  # the version's number in its forum
+    lease_owner: str | None = None
+    lease_expires_at: datetime | None = None
+    heartbeat_at: datetime | None = None
+
+
+_SELECT = "SELECT r.*, v.number AS version FROM solve_runs r LEFT JOIN schedule_versions v ON v.id = r.version_id"
+
+
+def _run(row: asyncpg.Record) -> RunRecord:
+    return msgspec.convert(dict(row), RunRecord, strict=False)
+
+
+async def insert_run(connection: asyncpg.Connection, forum_id: Any, options: RunOptions) -> RunRecord:
+    run_id = await connection.fetchval(
+        "INSERT INTO solve_runs (forum_id, options) VALUES ($1, $2) RETURNING id", forum_id, options
+    )
+    found = await get_run(connection, forum_id, run_id)
+    assert found is not None
+    return found
+
+
+async def get_run(connection: asyncpg.Connection, forum_id: Any, run_id: int) -> RunRecord | None:
+    row = await connection.fetchrow(f"{_SELECT} WHERE r.forum_id = $1 AND r.id = $2", forum_id, run_id)
+    return None if row is None else _run(row)
+
+
+async def request_cancel(connection: asyncpg.Connection, forum_id: Any, run_id: int) -> RunRecord | None:
+    """A queued run ends at once; a running one is stopped by its worker at the next heartbeat."""
+    await connection.execute(
+        "UPDATE solve_runs SET cancel_requested = true,"
+        " status = CASE WHEN status = 'queued' THEN 'cancelled' ELSE status END,"
+        " finished_at = CASE WHEN status = 'queued' THEN now() ELSE finished_at END"
+        " WHERE forum_id = $1 AND id = $2 AND status IN ('queued', 'running')",
+        forum_id,
+        run_id,
+    )
+    return await get_run(connection, forum_id, run_id)
+
+
+async def progress_after(connection: asyncpg.Connection, run_id: int, after_id: int) -> list[tuple[int, RunProgress]]:
+    rows = await connection.fetch(
+        "SELECT id, progress FROM solve_run_progress WHERE run_id = $1 AND id > $2 ORDER BY id", run_id, after_id
+    )
+    return [(row["id"], msgspec.convert(row["progress"], RunProgress)) for row in rows]
+
+
+# ---- the worker's side
+
+
+async def claim_next(connection: asyncpg.Connection, owner: str, lease_seconds: float) -> RunRecord | None:
+    row = await connection.fetchrow(
+        "WITH next AS ("
+        "  SELECT id FROM solve_runs"
+        "  WHERE (status = 'queued' OR (status = 'running' AND lease_expires_at < now())) AND NOT cancel_requested"
+        "  ORDER BY created_at, id LIMIT 1 FOR UPDATE SKIP LOCKED)"
+        " UPDATE solve_runs r SET status = 'running', lease_owner = $1,"
+        "  lease_expires_at = now() + make_interval(secs => $2), heartbeat_at = now(),"
+        "  started_at = coalesce(started_at, now()), attempts = attempts + 1"
+        " FROM next WHERE r.id = next.id RETURNING r.id, r.forum_id",
+        owner,
+        lease_seconds,
+    )
+    return None if row is None else await get_run(connection, row["forum_id"], row["id"])
+
+
+async def renew_lease(
+    connection: asyncpg.Connection, run_id: int, owner: str, lease_seconds: float, progress: Sequence[RunProgress]
+) -> bool | None:
+    """Heartbeat: extend the lease and store new progress. Returns whether a cancel was
+    asked, or None when the lease was lost (another worker has the run, or it ended)."""
+    async with connection.transaction():
+        latest = progress[-1] if progress else None
+        cancel = await connection.fetchval(
+            "UPDATE solve_runs SET lease_expires_at = now() + make_interval(secs => $3), heartbeat_at = now(),"
+            " progress = coalesce($4, progress)"
+            " WHERE id = $1 AND lease_owner = $2 AND status = 'running' RETURNING cancel_requested",
+            run_id,
+            owner,
+            lease_seconds,
+            latest,
+        )
+        if cancel is not None and progress:
+            await connection.executemany(
+                "INSERT INTO solve_run_progress (run_id, progress) VALUES ($1, $2)", [(run_id, p) for p in progress]
+            )
+        return cancel
+
+
+async def finish_run(
+    connection: asyncpg.Connection, run_id: int, owner: str, status: RunStatus, error: str | None = None
+) -> bool:
+    """Mark a run failed or cancelled, if this worker still holds it."""
+    done = await connection.fetchval(
+        "UPDATE solve_runs SET status = $3, error = $4, finished_at = now(), lease_expires_at = NULL"
+        " WHERE id = $1 AND lease_owner = $2 AND status = 'running' RETURNING id",
+        run_id,
+        owner,
+        status,
+        error,
+    )
+    return done is not None
+
+
+async def store_result(
+    connection: asyncpg.Connection, run_id: int, schedule: object, placements: Sequence[StoredPlacement]
+) -> int | None:
+    """The run's version with its placements, and the run succeeded, in one transaction.
+
+    Whichever attempt finishes first stores; a later one (a worker whose lease lapsed
+    while it kept solving) finds the version and stores nothing. Returns the version id,
+    or None when the run already has one or no longer runs (cancelled).
+    """
+    async with connection.transaction():
+        row = await connection.fetchrow(
+            "SELECT forum_id, status, version_id FROM solve_runs WHERE id = $1 FOR UPDATE", run_id
+        )
+        if row is None or row["version_id"] is not None or row["status"] != "running":
+            return None
+        forum_id = row["forum_id"]
+        # The forum row lock serialises version numbering with concurrent runs of the same forum.
+        await connection.execute("SELECT 1 FROM forums WHERE id = $1 FOR UPDATE", forum_id)
+        version_id = await connection.fetchval(
+            "INSERT INTO schedule_versions (forum_id, number, schedule, run_id)"
+            " SELECT $1, coalesce(max(number), 0) + 1, $2, $3 FROM schedule_versions WHERE forum_id = $1 RETURNING id",
+            forum_id,
+            msgspec.to_builtins(schedule),
+            run_id,
+        )
+        await insert_placements(connection, forum_id, version_id, placements)
+        await connection.execute(
+            "UPDATE solve_runs SET status = 'succeeded', version_id = $2, finished_at = now(), lease_expires_at = NULL"
+            " WHERE id = $1",
+            run_id,
+            version_id,
+        )
+        return int(version_id)
+
+
+# ---- stored versions, as the schedules API shows them
+
+
+class VersionSummary(msgspec.Struct, frozen=True):
+    number: int
+    published: bool
+    published_at: datetime | None
+    created_at: datetime
+    run_id: int | None
+    status: str | None
+    objective: int | None
+    placed: int
+    unplaced: int
+
+
+class GridPlacement(msgspec.Struct, frozen=True):
+    meeting: str
+    room: str
+    start: datetime
+    end: datetime
+    attendees: list[str]  # "delegation/participant"
+
+
+class VersionRow(msgspec.Struct, frozen=True):
+    id: int
+    number: int
+    published: bool
+    published_at: datetime | None
+    created_at: datetime
+    run_id: int | None
+    schedule: dict[str, Any]
+
+
+async def list_versions(connection: asyncpg.Connection, forum_id: Any) -> list[VersionSummary]:
+    rows = await connection.fetch(
+        "SELECT number, published, published_at, created_at, run_id, schedule->>'status' AS status,"
+        " (schedule->>'objective')::int AS objective,"
+        " coalesce(jsonb_array_length(schedule->'placed'), 0) AS placed,"
+        " coalesce(jsonb_array_length(schedule->'unplaced'), 0) AS unplaced"
+        " FROM schedule_versions WHERE forum_id = $1 ORDER BY number",
+        forum_id,
+    )
+    return [msgspec.convert(dict(row), VersionSummary) for row in rows]
+
+
+async def get_version(
+    connection: asyncpg.Connection, forum_id: Any, number: int | None, *, published_only: bool = False
+) -> VersionRow | None:
+    """Version `number`, or the published one when `number` is None."""
+    condition = "number = $2" if number is not None else "published AND $2::int IS NULL"
+    if published_only:
+        condition += " AND published"
+    row = await connection.fetchrow(
+        "SELECT id, number, published, published_at, created_at, run_id, schedule FROM schedule_versions"
+        f" WHERE forum_id = $1 AND {condition}",
+        forum_id,
+        number,
+    )
+    return None if row is None else msgspec.convert(dict(row), VersionRow)
+
+
+async def grid_placements(
+    connection: asyncpg.Connection, version_id: int, delegation_id: str | None = None
+) -> list[GridPlacement]:
+    """The version's placements; with `delegation_id`, only the meetings that delegation attends."""
+    rows = await connection.fetch(
+        'SELECT p.meeting_id, p.room_id, lower(p.during) AS start, upper(p.during) AS "end",'
+        " array_agg(a.delegation_id || '/' || a.participant_id ORDER BY a.delegation_id, a.participant_id)"
+        "  FILTER (WHERE a.participant_id IS NOT NULL) AS attendees"
+        " FROM schedule_placements p LEFT JOIN schedule_attendance a"
+        "  ON a.version_id = p.version_id AND a.meeting_id = p.meeting_id"
+        " WHERE p.version_id = $1 AND ($2::text IS NULL OR EXISTS (SELECT 1 FROM schedule_attendance mine"
+        "  WHERE mine.version_id = p.version_id AND mine.meeting_id = p.meeting_id AND mine.delegation_id = $2))"
+        " GROUP BY p.meeting_id, p.room_id, p.during ORDER BY lower(p.during), p.room_id, p.meeting_id",
+        version_id,
+        delegation_id,
+    )
+    return [
+        GridPlacement(row["meeting_id"], row["room_id"], row["start"], row["end"], list(row["attendees"] or []))
+        for row in rows
+    ]
+
+
+async def publish_version(connection: asyncpg.Connection, forum_id: Any, number: int) -> bool:
+    """Publish `number` and withdraw any other published version; False when there is no such version."""
+    await connection.execute("SELECT 1 FROM forums WHERE id = $1 FOR UPDATE", forum_id)  # one publisher at a time
+    exists = await connection.fetchval(
+        "SELECT 1 FROM schedule_versions WHERE forum_id = $1 AND number = $2", forum_id, number
+    )
+    if exists is None:
+        return False
+    await connection.execute(
+        "UPDATE schedule_versions SET published = false, published_at = NULL"
+        " WHERE forum_id = $1 AND published AND number <> $2",
+        forum_id,
+        number,
+    )
+    await connection.execute(
+        "UPDATE schedule_versions SET published = true, published_at = coalesce(published_at, now())"
+        " WHERE forum_id = $1 AND number = $2 AND NOT published",
+        forum_id,
+        number,
+    )
+    return True

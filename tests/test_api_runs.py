@@ -1,0 +1,197 @@
+"""Solve runs and schedules over HTTP: queue, progress, events, cancel, publish, agenda.
+
+Runs are solved by the real worker (api/worker.py) on tiny forums with 1 s time limits,
+each in a spawned solver process, against the test PostgreSQL.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator
+from datetime import UTC, datetime
+
+import anyio
+import asyncpg
+import httpx
+import msgspec
+import pytest
+
+from api.worker import WorkerSettings, claim_next, process_run, run_worker
+from db.problem import build_problem
+from solver.result import Placement, Schedule, Unplaced
+from solver.validate import validate
+from tests.conftest import World
+
+pytestmark = pytest.mark.anyio
+
+FAST = WorkerSettings(lease_seconds=5.0, heartbeat_seconds=0.2, idle_seconds=0.2)
+RUN = {"time_limit": 1, "workers": 1, "seed": 1}
+
+
+async def arrange(client: httpx.AsyncClient, world: World, parties: list[str]) -> str:
+    """An organiser's request: agreed by every party at once, so it is a meeting to schedule."""
+    made = await client.post(
+        f"{world.base}/requests", json={"parties": parties, "duration_minutes": 30}, headers=world.organiser
+    )
+    assert made.status_code == 201, made.text
+    return str(made.json()["id"])
+
+
+async def start(client: httpx.AsyncClient, world: World, **headers: str) -> httpx.Response:
+    answer = await client.post(f"{world.base}/runs", json=RUN, headers={**world.organiser, **headers})
+    assert answer.status_code == 202, answer.text
+    return answer
+
+
+async def work_one(pool: asyncpg.Pool, owner: str = "test-worker") -> str:
+    run = await claim_next(pool, owner, FAST.lease_seconds)
+    assert run is not None
+    return await process_run(pool, run, owner, FAST)
+
+
+async def wait_for(client: httpx.AsyncClient, url: str, headers: dict[str, str], statuses: set[str]) -> dict:
+    with anyio.fail_after(60):
+        while True:
+            run = (await client.get(url, headers=headers)).json()
+            if run["status"] in statuses:
+                return run
+            await asyncio.sleep(0.1)
+
+
+@pytest.fixture
+async def worker(pool: asyncpg.Pool) -> AsyncIterator[None]:
+    """A worker loop in the test's event loop (its solves run in child processes)."""
+    stop = asyncio.Event()
+    task = asyncio.create_task(run_worker(pool, "loop-worker", stop, FAST))
+    yield
+    stop.set()
+    with anyio.fail_after(60):
+        await task
+
+
+async def test_run_from_post_to_a_valid_version(client: httpx.AsyncClient, world: World, pool: asyncpg.Pool) -> None:
+    meetings = {await arrange(client, world, ["SGP", "AUS"]), await arrange(client, world, ["AUS", "JPN"])}
+    started = await start(client, world, **{"Idempotency-Key": "run-1"})
+    run_url = started.headers["location"]
+    assert started.json()["status"] == "queued" and started.json()["options"]["time_limit"] == 1
+    again = await start(client, world, **{"Idempotency-Key": "run-1"})
+    assert again.headers["idempotency-replayed"] == "true" and again.json()["id"] == started.json()["id"]
+
+    assert await work_one(pool) == "succeeded"
+    run = (await client.get(run_url, headers=world.organiser)).json()
+    assert run["status"] == "succeeded" and run["version"] == 1 and run["finished_at"] is not None
+    assert run["progress"] is not None and run["progress"]["solutions"] >= 1  # the latest progress report
+
+    grid = await client.get(f"{world.base}/schedules/1", headers=world.organiser)
+    assert grid.status_code == 200, grid.text
+    body = grid.json()
+    assert {p["meeting"] for p in body["placements"]} | {u["meeting"] for u in body["unplaced"]} == meetings
+    assert body["placements"][0]["start"].endswith("+08:00")  # forum-local instants
+    schedule = Schedule(
+        status="FEASIBLE",
+        placed=[
+            Placement(p["meeting"], datetime.fromisoformat(p["start"]), datetime.fromisoformat(p["end"]), p["room"])
+            for p in body["placements"]
+        ],
+        unplaced=msgspec.convert(body["unplaced"], list[Unplaced]),
+    )
+    async with pool.acquire() as connection:
+        problem = await build_problem(connection, world.forum_id, datetime.now(UTC))
+    assert problem is not None
+    assert validate(problem, schedule).violations == []
+    listed = (await client.get(f"{world.base}/schedules", headers=world.organiser)).json()
+    assert [(v["number"], v["run_id"], v["published"]) for v in listed] == [(1, run["id"], False)]
+
+
+async def test_events_stream_progress_then_end(
+    client: httpx.AsyncClient, world: World, pool: asyncpg.Pool, worker: None
+) -> None:
+    await arrange(client, world, ["SGP", "AUS"])
+    run_url = (await start(client, world)).headers["location"]
+    events: list[tuple[str, str]] = []
+    with anyio.fail_after(60):  # a bounded read: the stream must end with the run
+        async with client.stream("GET", f"{run_url}/events", headers=world.organiser) as stream:
+            assert stream.status_code == 200
+            assert stream.headers["content-type"].startswith("text/event-stream")
+            event = ""
+            async for line in stream.aiter_lines():
+                if line.startswith("event:"):
+                    event = line.split(":", 1)[1].strip()
+                elif line.startswith("data:"):
+                    events.append((event, line.split(":", 1)[1].strip()))
+    kinds = [kind for kind, _ in events]
+    assert "progress" in kinds and kinds[-1] == "end" and kinds.count("end") == 1
+    assert msgspec.json.decode(events[-1][1])["status"] == "succeeded"
+    first = msgspec.json.decode(events[kinds.index("progress")][1])
+    assert set(first) == {"elapsed", "objective", "best_bound", "gap", "solutions"}
+
+
+async def test_cancel_queued_and_running_runs(client: httpx.AsyncClient, world: World, pool: asyncpg.Pool) -> None:
+    await arrange(client, world, ["SGP", "AUS"])
+    queued_url = (await start(client, world)).headers["location"]
+    cancelled = await client.post(f"{queued_url}/cancel", headers=world.organiser)
+    assert cancelled.status_code == 202 and cancelled.json()["status"] == "cancelled"
+    again = await client.post(f"{queued_url}/cancel", headers=world.organiser)
+    assert again.status_code == 409
+
+    running_url = (await start(client, world)).headers["location"]
+    task = asyncio.create_task(work_one(pool))
+    await wait_for(client, running_url, world.organiser, {"running"})
+    asked = await client.post(f"{running_url}/cancel", headers=world.organiser)
+    assert asked.status_code == 202 and asked.json()["cancel_requested"] is True
+    with anyio.fail_after(60):
+        assert await task == "cancelled"
+    run = (await client.get(running_url, headers=world.organiser)).json()
+    assert run["status"] == "cancelled" and run["version_id"] is None
+    listed = await client.get(f"{world.base}/schedules", headers=world.organiser)
+    assert listed.json() == []
+
+
+async def test_delegations_cannot_run_nor_read_unpublished(
+    client: httpx.AsyncClient, world: World, pool: asyncpg.Pool
+) -> None:
+    await arrange(client, world, ["SGP", "AUS"])
+    sgp = world.tokens["SGP"]
+    refused = await client.post(f"{world.base}/runs", json=RUN, headers=sgp)
+    assert refused.status_code == 403
+    run_url = (await start(client, world)).headers["location"]
+    assert (await client.get(run_url, headers=sgp)).status_code == 403
+    assert (await client.post(f"{run_url}/cancel", headers=sgp)).status_code == 403
+    assert (await client.get(f"{run_url}/events", headers=sgp)).status_code == 403
+    assert await work_one(pool) == "succeeded"
+    assert (await client.get(f"{world.base}/schedules/1", headers=sgp)).status_code == 404
+    assert (await client.get(f"{world.base}/delegations/SGP/agenda", headers=sgp)).status_code == 404
+    assert (await client.get(f"{world.base}/schedules", headers=sgp)).status_code == 403
+    assert (await client.post(f"{world.base}/schedules/1/publish", headers=sgp)).status_code == 403
+    other_forum = (await client.get(f"/forums/{world.forum_id[:-4]}0000/runs/1", headers=world.organiser)).status_code
+    assert other_forum == 404
+    assert (await client.get(f"{world.base}/runs/999999", headers=world.organiser)).status_code == 404
+
+
+async def test_publish_then_agenda_shows_own_meetings(
+    client: httpx.AsyncClient, world: World, pool: asyncpg.Pool
+) -> None:
+    with_sgp = await arrange(client, world, ["SGP", "AUS"])
+    without_sgp = await arrange(client, world, ["AUS", "JPN"])
+    for _ in range(2):  # two versions, to see that publishing one withdraws the other
+        await start(client, world)
+        assert await work_one(pool) == "succeeded"
+    first = await client.post(f"{world.base}/schedules/1/publish", headers=world.organiser)
+    assert first.status_code == 200 and first.json()["published"] is True
+    second = await client.post(f"{world.base}/schedules/2/publish", headers=world.organiser)
+    assert second.status_code == 200
+    listed = (await client.get(f"{world.base}/schedules", headers=world.organiser)).json()
+    assert [v["published"] for v in listed] == [False, True]
+    assert (await client.post(f"{world.base}/schedules/9/publish", headers=world.organiser)).status_code == 404
+
+    agenda = await client.get(f"{world.base}/delegations/SGP/agenda", headers=world.tokens["SGP"])
+    assert agenda.status_code == 200, agenda.text
+    body = agenda.json()
+    assert body["version"] == 2
+    assert [m["meeting"] for m in body["meetings"]] == [with_sgp]
+    assert without_sgp not in agenda.text
+    jpn = await client.get(f"{world.base}/delegations/JPN/agenda", headers=world.tokens["JPN"])
+    assert [m["meeting"] for m in jpn.json()["meetings"]] == [without_sgp]
+    peeking = await client.get(f"{world.base}/delegations/JPN/agenda", headers=world.tokens["SGP"])
+    assert peeking.status_code == 404
+    assert (await client.get(f"{world.base}/schedules/2", headers=world.tokens["SGP"])).status_code == 404

@@ -1,0 +1,81 @@
+"""The worker's lease: a run whose worker dies is taken up again, and exactly one
+version results, even when the first worker comes back and finishes late."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import sys
+
+import anyio
+import asyncpg
+import httpx
+import pytest
+
+from api.worker import WorkerSettings, claim_next, process_run
+from db.queries import runs
+from tests.conftest import World
+from tests.test_api_runs import FAST, arrange
+
+pytestmark = pytest.mark.anyio
+
+
+async def queue_run(client: httpx.AsyncClient, world: World, time_limit: float = 1) -> int:
+    await arrange(client, world, ["SGP", "AUS"])
+    await arrange(client, world, ["AUS", "JPN"])
+    body = {"time_limit": time_limit, "workers": 1}
+    started = await client.post(f"{world.base}/runs", json=body, headers=world.organiser)
+    assert started.status_code == 202, started.text
+    return int(started.json()["id"])
+
+
+async def versions_of(pool: asyncpg.Pool, run_id: int) -> int:
+    return int(await pool.fetchval("SELECT count(*) FROM schedule_versions WHERE run_id = $1", run_id))
+
+
+async def test_lapsed_lease_is_retried_and_late_finisher_adds_nothing(
+    client: httpx.AsyncClient, world: World, pool: asyncpg.Pool
+) -> None:
+    run_id = await queue_run(client, world)
+    ghost = await claim_next(pool, "ghost", lease_seconds=60)  # claims, then "dies" without a heartbeat
+    assert ghost is not None and ghost.id == run_id and ghost.status == "running"
+    assert await claim_next(pool, "rescuer") is None  # the lease still holds: nobody else takes it
+
+    await pool.execute("UPDATE solve_runs SET lease_expires_at = now() - interval '1 second' WHERE id = $1", run_id)
+    rescued = await claim_next(pool, "rescuer", FAST.lease_seconds)
+    assert rescued is not None and rescued.id == run_id and rescued.attempts == 2
+    assert await process_run(pool, rescued, "rescuer", FAST) == "succeeded"
+
+    # The ghost comes back: its heartbeat finds the lease gone, so it stops and stores nothing.
+    assert await process_run(pool, ghost, "ghost", FAST) == "lost"
+    async with pool.acquire() as connection:
+        assert await runs.store_result(connection, run_id, {"status": "FEASIBLE", "placed": []}, []) is None
+        run = await runs.get_run(connection, world.forum_id, run_id)
+    assert run is not None and run.status == "succeeded" and run.lease_owner == "rescuer"
+    assert await versions_of(pool, run_id) == 1
+
+
+async def test_killed_worker_process_run_is_taken_up_again(
+    client: httpx.AsyncClient, world: World, pool: asyncpg.Pool, database_url: str
+) -> None:
+    run_id = await queue_run(client, world, time_limit=2)
+    environment = {**os.environ, "DATABASE_URL": database_url}
+    doomed = await asyncio.create_subprocess_exec(
+        sys.executable, "-m", "api", "worker", "--owner", "doomed", "--lease", "2", env=environment
+    )
+    try:
+        with anyio.fail_after(60):
+            while await pool.fetchval("SELECT lease_owner FROM solve_runs WHERE id = $1", run_id) != "doomed":
+                await asyncio.sleep(0.1)
+    finally:
+        doomed.kill()  # mid-solve: its lease is no longer renewed
+        await doomed.wait()
+    settings = WorkerSettings(lease_seconds=5.0, heartbeat_seconds=0.2)
+    with anyio.fail_after(60):
+        rescued = None
+        while rescued is None:  # once the 2 s lease lapses
+            rescued = await claim_next(pool, "rescuer", settings.lease_seconds)
+            await asyncio.sleep(0.2)
+        assert rescued.id == run_id and rescued.attempts == 2
+        assert await process_run(pool, rescued, "rescuer", settings) == "succeeded"
+    assert await versions_of(pool, run_id) == 1
