@@ -22,11 +22,7 @@ TARGET_MEETINGS = 40
 
 def build(seed: int) -> Problem:
     forum = ScenarioBuilder(seed, "11th ADMM-Plus", "Asia/Vientiane", 15, date(2024, 11, 20))
-    _programme(forum)
-    _places(forum)
-    _delegations(forum)
-    _meetings(forum)
-    return forum.problem()
+    return forum.built_by(_programme, _places, _delegations, _meetings)
 
 
 def _programme(forum: ScenarioBuilder) -> None:

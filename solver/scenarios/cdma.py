@@ -27,11 +27,7 @@ def build(seed: int) -> Problem:
     forum = ScenarioBuilder(
         seed, "XVI Conference of Defence Ministers of the Americas", "America/Argentina/Mendoza", 10, date(2024, 10, 9)
     )
-    _programme(forum)
-    _places(forum)
-    _delegations(forum)
-    _meetings(forum)
-    return forum.problem()
+    return forum.built_by(_programme, _places, _delegations, _meetings)
 
 
 def _programme(forum: ScenarioBuilder) -> None:

@@ -18,11 +18,7 @@ BILATERALS = 20
 
 def build(seed: int) -> Problem:
     forum = ScenarioBuilder(seed, "Council of Ministers of Defence of the CIS", "Europe/Moscow", 15, date(2024, 11, 27))
-    _programme(forum)
-    _places(forum)
-    _delegations(forum)
-    _meetings(forum)
-    return forum.problem()
+    return forum.built_by(_programme, _places, _delegations, _meetings)
 
 
 def _programme(forum: ScenarioBuilder) -> None:

@@ -280,6 +280,12 @@ class ScenarioBuilder:
 
     # --- result -----------------------------------------------------------
 
+    def built_by(self, *steps: Callable[[ScenarioBuilder], None]) -> Problem:
+        """Run the scenario's steps (programme, places, delegations, meetings) in order."""
+        for step in steps:
+            step(self)
+        return self.problem()
+
     def problem(self) -> Problem:
         forum = Forum(name=self.name, time_zone=self.time_zone, slot_minutes=self.slot_minutes, days=self.days)
         problem = Problem(

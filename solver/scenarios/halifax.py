@@ -26,11 +26,7 @@ def build(seed: int) -> Problem:
     forum = ScenarioBuilder(
         seed, "Halifax International Security Forum 2023", "America/Halifax", 15, date(2023, 11, 17)
     )
-    _programme(forum)
-    _places(forum)
-    _delegations(forum)
-    _meetings(forum)
-    return forum.problem()
+    return forum.built_by(_programme, _places, _delegations, _meetings)
 
 
 def _programme(forum: ScenarioBuilder) -> None:
