@@ -152,6 +152,21 @@ async def finish_run(
     return done is not None
 
 
+async def release_run(connection: asyncpg.Connection, run_id: int, owner: str) -> bool:
+    """Give a running run back to the queue (its worker is shutting down), first in line as
+    before; one whose cancel was asked ends cancelled instead, since no worker would take it.
+    False when this worker no longer holds it."""
+    released = await connection.fetchval(
+        "UPDATE solve_runs SET status = CASE WHEN cancel_requested THEN 'cancelled' ELSE 'queued' END,"
+        " finished_at = CASE WHEN cancel_requested THEN now() END,"
+        " lease_owner = NULL, lease_expires_at = NULL"
+        " WHERE id = $1 AND lease_owner = $2 AND status = 'running' RETURNING id",
+        run_id,
+        owner,
+    )
+    return released is not None
+
+
 async def store_result(
     connection: asyncpg.Connection, run_id: int, schedule: object, placements: Sequence[StoredPlacement]
 ) -> int | None:
