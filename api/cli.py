@@ -597,6 +597,9 @@ def _add_worker(commands: Subparsers) -> None:
     )
     command.add_argument("--owner", default=None, help="lease owner name (default host:pid)")
     _add_lease_option(command)
+    command.add_argument(
+        "--alive-file", metavar="PATH", help="touch PATH at every poll and heartbeat (a container health check)"
+    )
     command.set_defaults(run=run_worker_command)
 
 
@@ -604,7 +607,8 @@ def run_worker_command(args: argparse.Namespace) -> int:
     from api.server import run_worker_process
     from api.worker import WorkerSettings
 
-    run_worker_process(args.owner, WorkerSettings(args.lease))
+    check_writable(args.alive_file)
+    run_worker_process(args.owner, WorkerSettings(args.lease, alive_file=args.alive_file))
     return EXIT_OK
 
 

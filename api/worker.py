@@ -34,6 +34,7 @@ from collections.abc import Awaitable, Callable, Sequence
 from datetime import UTC, datetime
 from multiprocessing.context import SpawnProcess
 from multiprocessing.synchronize import Event as ProcessEvent
+from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -67,6 +68,13 @@ class WorkerSettings(msgspec.Struct, frozen=True):
     lease_seconds: float = LEASE_SECONDS
     heartbeat_seconds: float = HEARTBEAT_SECONDS
     idle_seconds: float = 1.0  # wait between polls when no run is queued
+    # Touched at every poll and heartbeat, for a container health check (the worker serves no HTTP).
+    alive_file: str | None = None
+
+
+def _touch(settings: WorkerSettings) -> None:
+    if settings.alive_file is not None:
+        Path(settings.alive_file).touch()
 
 
 DEFAULT_SETTINGS = WorkerSettings()
@@ -228,6 +236,7 @@ async def _supervise(
             cancel = await runs.renew_lease(connection, run.id, owner, settings.lease_seconds, child.drain_progress())
         if cancel is None:
             return None
+        _touch(settings)
         if cancel and not cancelled:
             cancelled = True
             child.stop.set()  # the engine returns its best grid soon after; it is discarded
@@ -263,6 +272,7 @@ async def run_worker(
     (a run handed back at shutdown counts)."""
     processed = 0
     while not stop.is_set():
+        _touch(settings)
         run = await claim_next(pool, owner, settings.lease_seconds)
         if run is not None:
             status = await process_run(pool, run, owner, settings, stop)

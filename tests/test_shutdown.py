@@ -1,28 +1,20 @@
 """Real `sidelines serve` and `sidelines worker` processes: the API's in-process worker,
 and clean shutdown on SIGTERM/SIGINT (exit 0, an unfinished run handed back at once
 and then solved exactly once by another worker). Each test has a database of its
-own, so no other test's queued run is taken by these workers."""
+own (the `isolated` fixture), so no other test's queued run is taken by these workers."""
 
 from __future__ import annotations
 
 import asyncio
-import contextlib
-import os
 import signal
-import socket
-import sys
-from collections.abc import AsyncIterator, Awaitable, Callable
-from pathlib import Path
+import time
 
-import anyio
-import asyncpg
 import httpx
 import pytest
 
 from api.app import create_app
-from db.migrate import migrate_url
-from db.pool import connect
-from tests.conftest import ADMIN_TOKEN, Databases, World, make_world
+from tests.conftest import ADMIN_TOKEN, World, make_world
+from tests.processes import Isolated, eventually, serving, stopped
 from tests.test_api_runs import arrange
 
 pytestmark = pytest.mark.anyio
@@ -31,60 +23,6 @@ pytestmark = pytest.mark.anyio
 # takes over a second to start (spawn, then OR-Tools imports), and the tests signal within 0.1 s
 # of the claim: a run is still unsolved when its worker is told to stop.
 RUN = {"time_limit": 4, "workers": 1}
-
-
-class Isolated:
-    def __init__(self, url: str, pool: asyncpg.Pool, logs: Path) -> None:
-        self.url = url
-        self.pool = pool
-        self.logs = logs
-
-    async def start(self, *args: str) -> asyncio.subprocess.Process:
-        """`python -m api ARGS` on this database; its output goes to a log file of the test."""
-        environment = {**os.environ, "DATABASE_URL": self.url, "SIDELINES_ADMIN_TOKEN": ADMIN_TOKEN}
-        with (self.logs / f"{args[0]}-{len(list(self.logs.iterdir()))}.log").open("wb") as log:
-            return await asyncio.create_subprocess_exec(
-                sys.executable, "-m", "api", *args, env=environment, stdout=log, stderr=log
-            )
-
-    async def run_row(self, run_id: int) -> asyncpg.Record:
-        row = await self.pool.fetchrow(
-            "SELECT status, lease_owner, lease_expires_at, attempts, version_id FROM solve_runs WHERE id = $1", run_id
-        )
-        assert row is not None
-        return row
-
-    async def versions_of(self, run_id: int) -> int:
-        return int(await self.pool.fetchval("SELECT count(*) FROM schedule_versions WHERE run_id = $1", run_id))
-
-
-@pytest.fixture
-async def isolated(databases: Databases, tmp_path: Path) -> AsyncIterator[Isolated]:
-    url = await databases.create()
-    await migrate_url(url)
-    pool = await connect(url, max_size=3)
-    try:
-        yield Isolated(url, pool, tmp_path)
-    finally:
-        await pool.close()
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
-
-
-async def eventually(check: Callable[[], Awaitable[bool]], seconds: float = 60) -> None:
-    with anyio.fail_after(seconds):
-        while not await check():
-            await asyncio.sleep(0.1)
-
-
-async def stopped(process: asyncio.subprocess.Process, signum: int, seconds: float = 30) -> int:
-    process.send_signal(signum)
-    with anyio.fail_after(seconds):
-        return await process.wait()
 
 
 async def queue_runs(client: httpx.AsyncClient, world: World, count: int) -> list[int]:
@@ -103,31 +41,6 @@ async def running(isolated: Isolated, run_id: int, owner_prefix: str = "") -> bo
     return row["status"] == "running" and str(row["lease_owner"]).startswith(owner_prefix)
 
 
-@contextlib.asynccontextmanager
-async def serving(
-    isolated: Isolated, *options: str
-) -> AsyncIterator[tuple[asyncio.subprocess.Process, httpx.AsyncClient]]:
-    """`sidelines serve` on a free port, once ready, and an HTTP client for it."""
-    port = free_port()
-    process = await isolated.start("serve", "--port", str(port), *options)
-    try:
-        async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{port}", timeout=10) as client:
-
-            async def ready() -> bool:
-                assert process.returncode is None, "serve exited early"
-                try:
-                    return (await client.get("/health/ready")).status_code == 200
-                except httpx.TransportError:
-                    return False
-
-            await eventually(ready)
-            yield process, client
-    finally:
-        if process.returncode is None:  # the test failed before stopping it
-            process.kill()
-            await process.wait()
-
-
 async def test_worker_hands_back_its_run_on_sigterm_and_another_completes_it(isolated: Isolated) -> None:
     transport = httpx.ASGITransport(app=create_app(isolated.pool, admin_token=ADMIN_TOKEN))
     async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as client:
@@ -141,13 +54,15 @@ async def test_worker_hands_back_its_run_on_sigterm_and_another_completes_it(iso
     row = await isolated.run_row(run_id)
     assert (row["status"], row["lease_owner"], row["lease_expires_at"]) == ("queued", None, None)
 
-    taker = await isolated.start("worker", "--owner", "taker")
+    alive, started = isolated.logs / "taker.alive", time.time()
+    taker = await isolated.start("worker", "--owner", "taker", "--alive-file", str(alive))
     try:
         await eventually(lambda: _succeeded(isolated, run_id))
     finally:
         assert await stopped(taker, signal.SIGINT) == 0  # idle: stops at once, exit 0 on SIGINT too
     row = await isolated.run_row(run_id)
     assert row["attempts"] == 2 and row["lease_owner"] == "taker"
+    assert alive.stat().st_mtime > started  # its health check's file, touched while it worked
     assert await isolated.versions_of(run_id) == 1
 
 
