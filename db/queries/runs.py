@@ -267,15 +267,18 @@ async def grid_placements(
     connection: asyncpg.Connection, version_id: int, delegation_id: str | None = None
 ) -> list[GridPlacement]:
     """The version's placements; with `delegation_id`, only the meetings that delegation attends."""
+    # Attendees by an ARRAY subquery on the attendance key (already in order), not a join grouped by
+    # (meeting, room, during): sorting the joined rows for that GROUP BY took 12 of 15 ms on the
+    # 1,100-meeting grid, the subqueries take 2 (bench/load.py, docs/benchmarks.md).
     rows = await connection.fetch(
         'SELECT p.meeting_id, p.room_id, lower(p.during) AS start, upper(p.during) AS "end",'
-        " array_agg(a.delegation_id || '/' || a.participant_id ORDER BY a.delegation_id, a.participant_id)"
-        "  FILTER (WHERE a.participant_id IS NOT NULL) AS attendees"
-        " FROM schedule_placements p LEFT JOIN schedule_attendance a"
-        "  ON a.version_id = p.version_id AND a.meeting_id = p.meeting_id"
+        " ARRAY(SELECT a.delegation_id || '/' || a.participant_id FROM schedule_attendance a"
+        "  WHERE a.version_id = p.version_id AND a.meeting_id = p.meeting_id"
+        "  ORDER BY a.delegation_id, a.participant_id) AS attendees"
+        " FROM schedule_placements p"
         " WHERE p.version_id = $1 AND ($2::text IS NULL OR EXISTS (SELECT 1 FROM schedule_attendance mine"
         "  WHERE mine.version_id = p.version_id AND mine.meeting_id = p.meeting_id AND mine.delegation_id = $2))"
-        " GROUP BY p.meeting_id, p.room_id, p.during ORDER BY lower(p.during), p.room_id, p.meeting_id",
+        " ORDER BY lower(p.during), p.room_id, p.meeting_id",
         version_id,
         delegation_id,
     )
