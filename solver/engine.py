@@ -42,7 +42,26 @@ def solve(
     options = options or SolveOptions()
     clock = time.perf_counter()
     compiled = compile_problem(problem)
-    baseline = greedy_assign(compiled)
+    return solve_compiled(compiled, greedy_assign(compiled), options, on_progress, stop, clock=clock)
+
+
+def solve_compiled(
+    compiled: Compiled,
+    baseline: Assignment,
+    options: SolveOptions,
+    on_progress: ProgressHandler | None = None,
+    stop: threading.Event | None = None,
+    *,
+    fixed: frozenset[str] = frozenset(),
+    clock: float | None = None,
+) -> Schedule:
+    """Solve an already compiled problem from a baseline grid (the warm start and floor).
+
+    Meetings in `fixed` must be held (a re-solve keeps them where they were by
+    leaving them a single domain pair); the baseline must hold them too.
+    """
+    clock = time.perf_counter() if clock is None else clock
+    problem = compiled.problem
     baseline_terms = evaluate(compiled, baseline)
     baseline_ok = _greedy_admissible(compiled, baseline)
     stats = SolveStats(
@@ -57,6 +76,8 @@ def solve(
             return _schedule(compiled, {}, "UNKNOWN", None, stats, options, clock)
         return _schedule(compiled, baseline, "FEASIBLE", None, stats, options, clock)
     formulation = Formulation.build(compiled)
+    for meeting_id in fixed:
+        formulation.model.add(formulation.held[compiled.by_id[meeting_id].index] == 1)
     settings = SearchSettings(
         options.time_limit,
         options.workers,
@@ -138,3 +159,10 @@ def _placements(compiled: Compiled, assignment: Assignment) -> list[Placement]:
         for meeting_id, (start, room) in assignment.items()
     ]
     return sorted(placements, key=lambda p: (p.slot, p.room, p.meeting))
+
+
+def grid_schedule(compiled: Compiled, assignment: Assignment) -> Schedule:
+    """A grid built outside the search (a fit applied by the organiser) as a
+    FEASIBLE schedule, with its terms and the reasons of what is unplaced."""
+    options = SolveOptions(method="greedy")
+    return _schedule(compiled, assignment, "FEASIBLE", None, SolveStats(method="greedy"), options, time.perf_counter())
