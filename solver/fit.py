@@ -85,7 +85,8 @@ def fit(
 
     The meeting may be new (unplaced in `schedule`) or displaced (placed: its
     own placement is lifted out first). With `with_moves`, placements that move
-    exactly one other meeting to its nearest free spot are included.
+    exactly one other meeting to its nearest free spot are included, at the
+    starts where the meeting fits in no room as the grid stands.
     """
     grid = _lifted(problem, schedule, meeting_id)
     options = {(start, room.id): option for start, room, option in _direct(grid)}
@@ -160,14 +161,19 @@ def _direct(grid: _Grid) -> Iterator[tuple[int, Room, FitOption]]:
 def _with_one_move(grid: _Grid, direct: set[tuple[int, str]]) -> Iterator[tuple[int, Room, FitOption]]:
     """Placements blocked by exactly one meeting that can move elsewhere.
 
-    Each neighbour is lifted out in turn; only the target's starts near it
-    (or all, when it binds through precedence or a daily limit) can open.
+    Only at starts where no room is free: moving someone's meeting merely to
+    get another room at a time the meeting could have anyway is disruption
+    for nothing. One option per start and moved meeting, in the smallest room
+    that works: the same move with another room is no new choice. Each
+    neighbour is lifted out in turn; only the target's starts near it (or
+    all, when it binds through precedence or a daily limit) can open.
     """
     info, compiled = grid.info, grid.compiled
+    direct_starts = {start for start, _ in direct}
     by_start: dict[int, list[Room]] = {}
-    for start, room in grid.spots(info):
-        if (start, room.id) not in direct:
-            by_start.setdefault(start, []).append(room)
+    for start, room in sorted(grid.spots(info), key=lambda spot: (spot[0], spot[1].seats, spot[1].id)):
+        if start not in direct_starts:
+            by_start.setdefault(start, []).append(room)  # smallest room first, as greedy does
     for other_id, (other_start, other_room) in sorted(grid.assignment.items()):
         other = compiled.by_id[other_id]
         if not _may_block(grid, other):
@@ -188,6 +194,7 @@ def _with_one_move(grid: _Grid, direct: set[tuple[int, str]]) -> Iterator[tuple[
                     option = _relocated(grid, start, target_room, other, (other_start, room), refuges)
                     if option is not None:
                         yield start, target_room, option
+                        break  # one room per time and moved meeting: the others are the same move again
         finally:
             grid.ledger.book(other, other_start, room)
             grid.assignment[other_id] = (other_start, other_room)

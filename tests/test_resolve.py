@@ -29,9 +29,10 @@ from solver.changes import (
 from solver.check import ProblemError, check_problem, load_problem
 from solver.engine import SolveOptions, solve
 from solver.fit import fit
-from solver.model import Meeting, Problem, Window, attendees
+from solver.model import Problem, attendees
 from solver.resolve import ResolveResult, resolve
 from solver.result import Schedule
+from solver.scenarios.late_changes import LATE_ARRIVAL, LOST_MORNING, follow_up, urgent_request
 from solver.timegrid import TimeGrid
 from solver.validate import validate
 from tests.builders import at, delegation, meeting, person, place, problem, room, schedule, window
@@ -89,7 +90,7 @@ def moved_ids(result: ResolveResult) -> set[str]:
 def test_a_principals_late_arrival_moves_only_the_meetings_before_it() -> None:
     forum = shangri_la()
     grid = published(forum)
-    arrival = datetime(2024, 5, 31, 17, 0)  # Friday 17:00 instead of the opening
+    arrival = LATE_ARRIVAL
     result = resolve(forum, grid, [ArrivalChanged("us-min", arrival)])
     assert_minimal(result, grid)
     hers = {m.id for m in forum.meetings if "us-min" in attendees(forum, m)}
@@ -107,7 +108,7 @@ def test_a_principals_late_arrival_moves_only_the_meetings_before_it() -> None:
 def test_a_room_lost_for_a_morning_moves_only_its_meetings() -> None:
     forum = shangri_la()
     grid = published(forum)
-    morning = Window(datetime(2024, 6, 1, 7, 30), datetime(2024, 6, 1, 13, 0))
+    morning = LOST_MORNING
     result = resolve(forum, grid, [RoomUnavailable("sl-5", morning)])
     assert_minimal(result, grid)
     inside = {
@@ -126,15 +127,7 @@ def test_a_room_lost_for_a_morning_moves_only_its_meetings() -> None:
 def test_a_cancelled_meeting_frees_the_slot_a_waiting_request_takes() -> None:
     # A follow-up between the US secretary and Viet Nam that only fits Saturday
     # 10:30-11:10: the pinned US-Singapore bilateral holds it, so it waits.
-    follow_up = Meeting(
-        id="US-VN",
-        delegations=["US", "VN"],
-        duration_minutes=30,
-        title="Bilateral: United States – Viet Nam",
-        earliest=datetime(2024, 6, 1, 10, 30),
-        latest=datetime(2024, 6, 1, 11, 10),
-    )
-    forum = msgspec.structs.replace(shangri_la(), meetings=[*shangri_la().meetings, follow_up])
+    forum = msgspec.structs.replace(shangri_la(), meetings=[*shangri_la().meetings, follow_up()])
     grid = published(forum)
     waiting = next(u for u in grid.unplaced if u.meeting == "US-VN")
     assert "US-SG" in waiting.blockers
@@ -146,19 +139,6 @@ def test_a_cancelled_meeting_frees_the_slot_a_waiting_request_takes() -> None:
     assert by_meeting["US-SG"].kind == "removed"
     assert by_meeting["US-VN"].kind == "added"
     assert by_meeting["US-VN"].cause.change == 0 and "US-SG made room" in by_meeting["US-VN"].cause.message
-
-
-def urgent_request() -> Meeting:
-    # The US secretary's Friday afternoon is full (US-China, then the quad).
-    return Meeting(
-        id="US-CA",
-        delegations=["US", "CA"],
-        duration_minutes=30,
-        title="Bilateral: United States – Canada",
-        priority="must",
-        earliest=datetime(2024, 5, 31, 13, 0),
-        latest=datetime(2024, 5, 31, 16, 0),
-    )
 
 
 def test_an_urgent_request_displaces_one_meeting_and_says_so() -> None:
