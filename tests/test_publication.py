@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import csv
 import io
-from datetime import datetime
+from datetime import date, datetime, time
 
 import asyncpg
 import httpx
@@ -17,6 +17,11 @@ import openpyxl
 import pytest
 from icalendar import Calendar, Event
 
+from api.exports import GridContext, grid_xlsx, list_csv
+from db.queries.publications import RoomLabel
+from db.queries.runs import GridPlacement
+from db.records import ForumRecord
+from solver.model import Day
 from tests.conftest import World
 from tests.grids import ZONE, Slot, add_venue_room, agree, local, publish, store_grid
 
@@ -197,3 +202,18 @@ async def test_calendar_link_reads_back_and_rotates(client: httpx.AsyncClient, s
     assert (await client.get(link_url, headers=world.tokens["JPN"])).status_code == 404
     assert (await client.post(f"{link_url}/rotate", headers=world.tokens["JPN"])).status_code == 404
     assert (await client.get(f"{world.base}/delegations/SGP/calendar")).status_code == 401
+
+
+def test_exports_keep_formula_like_titles_as_text() -> None:
+    title = '=HYPERLINK("http://evil.example","open")'
+    forum = ForumRecord(
+        id="f", name="F", time_zone="Asia/Singapore", slot_minutes=30, days=[Day(date(2023, 6, 2), time(9), time(10))]
+    )
+    placement = GridPlacement("m1", "R1", local("09:00"), local("09:30"), ["AUS/min", "SGP/min"])
+    context = GridContext(forum, [RoomLabel("R1", "Room 1", None)], [placement], {}, {"m1": title})
+    rows = list(csv.reader(io.StringIO(list_csv(context).decode())))
+    assert rows[1][:2] == ["m1", f"'{title}"]
+    book = openpyxl.load_workbook(io.BytesIO(grid_xlsx(context)))
+    cell = book["Meetings"]["B2"]
+    assert (cell.value, cell.data_type) == (title, "s")  # text, not a formula
+    assert book["2023-06-02"]["B2"].value == f"m1: AUS / SGP ({title})"
