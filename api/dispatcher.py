@@ -77,14 +77,20 @@ async def deliver_due(
     """Post every due delivery once; returns how many were attempted."""
     async with pool.acquire() as connection, connection.transaction():
         due = await notices.claim_due(connection, settings.lease_seconds, settings.batch)
-    for delivery in due:
-        status_code, error = await _post(client, delivery)
-        delay = None if error is None else retry_delay(delivery.attempts + 1, settings)
-        async with pool.acquire() as connection:
-            await notices.record_attempt(connection, delivery.id, status_code, error, delay)
-        if error is not None:
-            _log.info("notice %s to %s: %s", delivery.notice_id, delivery.url, error)
+    # Concurrently, so that one slow receiver cannot hold the others past their lease.
+    await asyncio.gather(*(_attempt(pool, client, delivery, settings) for delivery in due))
     return len(due)
+
+
+async def _attempt(
+    pool: asyncpg.Pool, client: httpx.AsyncClient, delivery: notices.DueDelivery, settings: DispatchSettings
+) -> None:
+    status_code, error = await _post(client, delivery)
+    delay = None if error is None else retry_delay(delivery.attempts + 1, settings)
+    async with pool.acquire() as connection:
+        await notices.record_attempt(connection, delivery.id, status_code, error, delay)
+    if error is not None:
+        _log.info("notice %s to %s: %s", delivery.notice_id, delivery.url, error)
 
 
 async def run_dispatcher(

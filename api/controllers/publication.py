@@ -173,7 +173,12 @@ async def read_calendar(
         return await _calendar(connection, parsed, delegation_id)
 
 
-@get("/calendar/{feed:str}", tags=["calendar"], summary="A delegation's feed at its secret subscribe URL (no header)")
+@get(
+    "/calendar/{feed:str}",
+    tags=["calendar"],
+    summary="A delegation's feed at its secret subscribe URL (no header)",
+    security=[{}],
+)
 async def read_subscribed_calendar(pool: PoolDep, feed: FromPath[str]) -> Response[bytes]:
     key = feed.removesuffix(".ics")
     async with pool.acquire() as connection:
