@@ -24,6 +24,7 @@ from db.records import ForumRecord
 from solver.model import Day
 from tests.conftest import World
 from tests.grids import ZONE, Slot, add_venue_room, agree, local, publish, store_grid
+from tests.test_api_runs import start, work_one
 
 pytestmark = pytest.mark.anyio
 
@@ -217,3 +218,20 @@ def test_exports_keep_formula_like_titles_as_text() -> None:
     cell = book["Meetings"]["B2"]
     assert (cell.value, cell.data_type) == (title, "s")  # text, not a formula
     assert book["2023-06-02"]["B2"].value == f"m1: AUS / SGP ({title})"
+
+
+async def test_solved_version_reaches_the_feed(client: httpx.AsyncClient, world: World, pool: asyncpg.Pool) -> None:
+    """A version made by a real solve: its grid, the delegation's feed and the organiser's CSV agree."""
+    with_sgp, without_sgp = await agree(client, world, ("SGP", "AUS"), ("AUS", "JPN"))
+    await start(client, world)
+    assert await work_one(pool) == "succeeded"
+    grid = (await client.get(f"{world.base}/schedules/1", headers=world.organiser)).json()
+    placed = {p["meeting"]: p for p in grid["placements"]}
+    assert set(placed) == {with_sgp, without_sgp}
+    await publish(client, world, 1)
+    events = events_of(await client.get(f"{world.base}/delegations/SGP/calendar", headers=world.tokens["SGP"]))
+    (event,) = events.values()
+    assert uid_of(events, with_sgp) and event.decoded("DTSTART") == datetime.fromisoformat(placed[with_sgp]["start"])
+    assert str(event["SUMMARY"]) == "Meeting with AUS" and int(event["SEQUENCE"]) == 0
+    flat = await client.get(f"{world.base}/schedules/1/grid.csv", params={"layout": "list"}, headers=world.organiser)
+    assert {row["meeting"] for row in csv.DictReader(io.StringIO(flat.text))} == set(placed)
