@@ -20,7 +20,7 @@ from litestar.params import FromPath, QueryParameter
 from api.calendar import FeedLabels, build_calendar, feed_events, feed_key
 from api.controllers.common import CallerDep, PoolDep, load_forum, zone_of
 from api.controllers.schedules import VERSION_PATH, _organiser_only
-from api.errors import NotFound
+from api.errors import NotFound, Unauthorized
 from api.exports import GridContext, grid_csv, grid_xlsx, list_csv
 from api.guards import delegation_itself, delegation_reader, forum_organiser, hash_token
 from api.http import Reply, json_response, run_change
@@ -192,7 +192,10 @@ async def _link(
     connection: asyncpg.Connection, request: Request[Any, Any, Any], forum_id: Any, delegation_id: str, rotate: bool
 ) -> CalendarLink:
     generation = await publications.feed_generation(connection, forum_id, delegation_id) + (1 if rotate else 0)
-    token = request.headers["authorization"].strip().partition(" ")[2].strip()
+    scheme, _, token = request.headers.get("authorization", "").strip().partition(" ")
+    if scheme.lower() != "bearer" or not token.strip():  # a caller known some other way (a future cookie)
+        raise Unauthorized("the calendar link is derived from the delegation's token: send it as a Bearer header")
+    token = token.strip()
     key = feed_key(token, str(forum_id), delegation_id, generation)
     await publications.store_feed_key(connection, forum_id, delegation_id, generation, hash_token(key))
     return CalendarLink(f"{str(request.base_url).rstrip('/')}/calendar/{key}.ics")
