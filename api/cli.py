@@ -103,6 +103,7 @@ def build_parser() -> argparse.ArgumentParser:
         _add_db,
         _add_serve,
         _add_worker,
+        _add_load,
     ):
         add_command(commands)
     return parser
@@ -605,6 +606,41 @@ def run_worker_command(args: argparse.Namespace) -> int:
     finally:
         if database.embedded is not None:
             database.embedded.stop()
+    return EXIT_OK
+
+
+# ---- load
+
+
+def _add_load(commands: Subparsers) -> None:
+    command = commands.add_parser(
+        "load",
+        help="store a problem as a new forum and print its tokens",
+        description="Store PROBLEM.json as a new forum (DATABASE_URL, else the embedded PostgreSQL): sessions, "
+        "rooms, delegations, participants, and every meeting as an accepted request. Prints the forum id, the "
+        "organiser token and one token per delegation; they are shown once (only their hashes are stored).",
+    )
+    command.add_argument("problem", metavar="PROBLEM.json")
+    command.add_argument("--json", action="store_true", help="print {forum_id, organiser_token, delegation_tokens}")
+    command.set_defaults(run=run_load)
+
+
+def run_load(args: argparse.Namespace) -> int:
+    from api.server import run_load as load
+
+    problem = read_problem(args.problem)
+    try:
+        loaded = load(problem)
+    except ProblemError as error:  # ids the API cannot carry in a URL
+        raise problem_error(args.problem, error) from None
+    if args.json:
+        write_output(None, pretty_json(loaded))
+        return EXIT_OK
+    print(f"forum {loaded.forum_id}: {problem.forum.name}")
+    print(f"organiser token: {loaded.organiser_token}")
+    print("delegation tokens:")
+    for delegation, token in loaded.delegation_tokens.items():
+        print(f"  {delegation}: {token}")
     return EXIT_OK
 
 
