@@ -10,6 +10,7 @@ from pathlib import Path
 from uuid import UUID
 
 import asyncpg
+import httpx
 import msgspec
 import pytest
 
@@ -21,7 +22,7 @@ from solver.check import load_problem as read_problem
 from solver.engine import SolveOptions, solve
 from solver.model import Problem, attendees
 from solver.validate import validate
-from tests.conftest import Databases
+from tests.conftest import ADMIN_TOKEN, Databases, bearer
 
 pytestmark = pytest.mark.anyio
 
@@ -138,3 +139,41 @@ async def test_load_command_prints_the_forum_and_its_tokens(databases: Databases
     refused = subprocess.run([*command[:4], str(path)], env=environment, capture_output=True, text=True, check=False)
     assert refused.returncode == 2
     assert refused.stderr.startswith(f"sidelines: error: {path}: delegations[2].participants[0].id: Expected `str`")
+
+
+async def test_import_endpoint_creates_the_forum_for_the_admin_only(client: httpx.AsyncClient) -> None:
+    document = (EXAMPLES / "cis-council.json").read_bytes()
+    json_body = {"Content-Type": "application/json"}
+    answer = await client.post("/forums/import", content=document, headers={**bearer(ADMIN_TOKEN), **json_body})
+    assert answer.status_code == 201, answer.text
+    created = answer.json()
+    forum = f"/forums/{created['forum']['id']}"
+    assert answer.headers["Location"] == forum
+    organiser = bearer(created["organiser_token"])
+    requests = await client.get(f"{forum}/requests", headers=organiser)
+    assert len(requests.json()) == 20 and {r["status"] for r in requests.json()} == {"accepted"}
+    first, second = sorted(created["delegation_tokens"])[:2]
+    own = bearer(created["delegation_tokens"][first])
+    assert (await client.get(f"{forum}/delegations/{first}/participants", headers=own)).status_code == 200
+    assert (await client.get(f"{forum}/delegations/{second}", headers=own)).status_code == 404
+
+    refused = await client.post("/forums/import", content=document, headers={**organiser, **json_body})
+    assert refused.status_code == 403
+
+    broken = msgspec.json.decode(document)
+    broken["meetings"][4]["delegations"][1] = "ATLANTIS"
+    bad = await client.post("/forums/import", json=broken, headers=bearer(ADMIN_TOKEN))
+    assert bad.status_code == 422
+    assert [error["field"] for error in bad.json()["errors"]] == ["meetings[4].delegations"]
+    assert "ATLANTIS" in bad.json()["detail"]
+
+
+async def test_import_replay_shows_no_tokens(client: httpx.AsyncClient) -> None:
+    document = (EXAMPLES / "cis-council.json").read_bytes()
+    headers = {**bearer(ADMIN_TOKEN), "Content-Type": "application/json", "Idempotency-Key": "import-1"}
+    first = await client.post("/forums/import", content=document, headers=headers)
+    again = await client.post("/forums/import", content=document, headers=headers)
+    assert first.status_code == again.status_code == 201
+    assert again.headers["Idempotency-Replayed"] == "true"
+    assert again.json()["forum"] == first.json()["forum"]
+    assert again.json()["organiser_token"] is None and again.json()["delegation_tokens"] is None
