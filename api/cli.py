@@ -104,6 +104,7 @@ def build_parser() -> argparse.ArgumentParser:
         _add_serve,
         _add_worker,
         _add_load,
+        _add_demo,
     ):
         add_command(commands)
     return parser
@@ -642,6 +643,36 @@ def run_load(args: argparse.Namespace) -> int:
     for delegation, token in loaded.delegation_tokens.items():
         print(f"  {delegation}: {token}")
     return EXIT_OK
+
+
+# ---- demo
+
+
+def _add_demo(commands: Subparsers) -> None:
+    command = commands.add_parser(
+        "demo",
+        help="load, solve and publish the Shangri-La example, then serve the API and print tokens and curl examples",
+        description="Uses DATABASE_URL, else an embedded PostgreSQL in .sidelines/pgdata (kept across restarts). "
+        "Migrates, loads the problem as a new forum, solves it through a solve run, publishes the version, and "
+        "serves the API until Ctrl-C or SIGTERM.",
+    )
+    command.add_argument("--problem", metavar="PROBLEM.json", help="default examples/shangri-la.json")
+    command.add_argument("--time-limit", type=positive_float, default=10.0, metavar="S", help="seconds (default 10)")
+    command.add_argument("--host", default="127.0.0.1", help="default 127.0.0.1")
+    command.add_argument("--port", type=non_negative_int, default=8000, help="default 8000; 0 picks a free port")
+    command.set_defaults(run=run_demo)
+
+
+def run_demo(args: argparse.Namespace) -> int:
+    from api.demo import DEFAULT_PROBLEM
+    from api.demo import run_demo as demo
+
+    path = args.problem or str(DEFAULT_PROBLEM)
+    problem = read_problem(path)
+    try:
+        return demo(problem, args.host, args.port, args.time_limit)
+    except ProblemError as error:  # ids the API cannot carry in a URL
+        raise problem_error(path, error) from None
 
 
 if __name__ == "__main__":
