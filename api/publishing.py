@@ -12,6 +12,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from datetime import datetime, tzinfo
 from typing import Any, Literal
+from zoneinfo import ZoneInfo
 
 import asyncpg
 import msgspec
@@ -72,9 +73,17 @@ async def _grid(connection: asyncpg.Connection, version_id: int | None) -> list[
     return [] if version_id is None else await versions.grid_placements(connection, version_id)
 
 
-async def publish(connection: asyncpg.Connection, forum_id: Any, number: int, zone: tzinfo) -> PublishOutcome:
-    """Publish version `number` (withdrawing the other), record the publication and its notices."""
-    await connection.execute("SELECT 1 FROM forums WHERE id = $1 FOR UPDATE", forum_id)  # one publisher at a time
+async def publish(connection: asyncpg.Connection, forum_id: Any, number: int) -> PublishOutcome:
+    """Publish version `number` (withdrawing the other), record the publication and its notices.
+
+    Every publisher goes through here (the API, `sidelines demo`...), so that no publication
+    is missing from the history that calendar feeds and notices are built from.
+    """
+    # The row lock makes one publisher at a time; the zone puts the diff's times in forum time.
+    zone_name = await connection.fetchval("SELECT time_zone FROM forums WHERE id = $1 FOR UPDATE", forum_id)
+    if zone_name is None:
+        return PublishOutcome(found=False, publication=None)
+    zone = ZoneInfo(zone_name)
     previous = await versions.get_version(connection, forum_id, None, published_only=True)
     if not await versions.publish_version(connection, forum_id, number):
         return PublishOutcome(found=False, publication=None)

@@ -30,7 +30,7 @@ from api.app import create_app
 from api.dispatcher import SIGNATURE_HEADER, DispatchSettings, deliver_due
 from api.worker import run_worker
 from tests.conftest import ADMIN_TOKEN, World
-from tests.grids import ZONE, Slot, agree, publish, store_grid
+from tests.grids import Slot, agree, publish, store_grid
 from tests.test_api_runs import FAST
 
 pytestmark = pytest.mark.anyio
@@ -200,7 +200,7 @@ async def test_rolled_back_publication_leaves_no_notice(story: Story, pool: asyn
     async with pool.acquire() as connection:
         transaction = connection.transaction()
         await transaction.start()
-        outcome = await publishing.publish(connection, forum, story.v1, ZONE)
+        outcome = await publishing.publish(connection, forum, story.v1)
         assert outcome.notified == ["AUS", "JPN", "SGP"]
         assert await connection.fetchval(count, forum) == 4  # written in the publishing transaction...
         await transaction.rollback()

@@ -108,9 +108,8 @@ async def publish_schedule(
     parsed = forum_organiser(caller, forum_id)
 
     async def work(connection: asyncpg.Connection) -> Reply:
-        zone = zone_of((await load_forum(connection, parsed)).item)
         # The publication, its diff and the change notices commit with the publish itself.
-        if not (await publishing.publish(connection, parsed, version, zone)).found:
+        if not (await publishing.publish(connection, parsed, version)).found:
             raise NotFound(f"no schedule version {version}")
         summary = next(v for v in await queries.list_versions(connection, parsed) if v.number == version)
         await record_change(connection, parsed, caller.actor, "publish", "schedule", str(version), None, summary)
