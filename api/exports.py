@@ -55,19 +55,22 @@ def _slots(context: GridContext, day: date) -> Iterator[datetime]:
         moment += timedelta(minutes=context.forum.slot_minutes)
 
 
-def _covering(context: GridContext, room: str, moment: datetime) -> GridPlacement | None:
-    for placement in context.placements:
-        start, end = placement.start.replace(tzinfo=None), placement.end.replace(tzinfo=None)
-        if placement.room == room and start <= moment < end:
+def _covering(placements: list[GridPlacement], moment: datetime) -> GridPlacement | None:
+    for placement in placements:
+        if placement.start.replace(tzinfo=None) <= moment < placement.end.replace(tzinfo=None):
             return placement
     return None
 
 
 def grid_rows(context: GridContext, day: date) -> list[list[str]]:
     """One row per slot of the day: its time, then each room's meeting (empty when free)."""
+    by_room: dict[str, list[GridPlacement]] = {room.id: [] for room in context.rooms}
+    for placement in context.placements:
+        if placement.start.date() == day and placement.room in by_room:
+            by_room[placement.room].append(placement)
     rows = []
     for moment in _slots(context, day):
-        cells = [_covering(context, room.id, moment) for room in context.rooms]
+        cells = [_covering(by_room[room.id], moment) for room in context.rooms]
         rows.append([moment.strftime("%H:%M"), *("" if p is None else context.label(p) for p in cells)])
     return rows
 
