@@ -196,6 +196,12 @@ async def test_calendar_link_reads_back_and_rotates(client: httpx.AsyncClient, s
     assert second != first and (await client.get(link_url, headers=sgp)).json()["url"] == second
     assert (await client.get(httpx.URL(first).path)).status_code == 404  # the old key is retired
     assert (await client.get(httpx.URL(second).path)).status_code == 200
+    fresh = await client.get(httpx.URL(second).path)
+    unchanged = await client.get(httpx.URL(second).path, headers={"If-None-Match": fresh.headers["etag"]})
+    assert unchanged.status_code == 304 and unchanged.content == b""  # calendar apps poll: nothing to send
+    await publish(client, world, story.v1)
+    changed = await client.get(httpx.URL(second).path, headers={"If-None-Match": fresh.headers["etag"]})
+    assert changed.status_code == 200 and changed.headers["etag"] != fresh.headers["etag"]
     assert (await client.get("/calendar/not-a-key.ics")).status_code == 404
     assert (await client.get(httpx.URL(second).path.removesuffix(".ics"))).status_code == 404
 

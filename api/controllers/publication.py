@@ -9,13 +9,14 @@ secret URL (`/calendar/<key>.ics`) whose key the delegation reads and rotates.
 
 from __future__ import annotations
 
+import hashlib
 from datetime import UTC, datetime
 from typing import Annotated, Any, Literal
 
 import asyncpg
 import msgspec
 from litestar import Request, Response, get, post
-from litestar.params import FromPath, QueryParameter
+from litestar.params import FromPath, HeaderParameter, QueryParameter
 
 from api.calendar import FeedLabels, build_calendar, feed_events, feed_key
 from api.controllers.common import CallerDep, PoolDep, load_forum, zone_of
@@ -35,6 +36,10 @@ from solver.result import Placement
 DELEGATION_PATH = "/forums/{forum_id:str}/delegations/{delegation_id:str}"
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 CALENDAR = "text/calendar; charset=utf-8"
+CSV = "text/csv; charset=utf-8"
+IfNoneMatch = Annotated[
+    str | None, HeaderParameter(name="If-None-Match", required=False, description="the ETag of the feed you hold")
+]
 
 
 class VersionDiff(msgspec.Struct):
@@ -106,7 +111,12 @@ def _download(content: bytes, media_type: str, filename: str) -> Response[bytes]
     )
 
 
-@get(f"{VERSION_PATH}/grid.csv", tags=["schedules"], summary="The grid as CSV: rooms by time, or ?layout=list")
+@get(
+    f"{VERSION_PATH}/grid.csv",
+    tags=["schedules"],
+    summary="The grid as CSV: rooms by time, or ?layout=list",
+    media_type=CSV,
+)
 async def export_csv(
     pool: PoolDep,
     caller: CallerDep,
@@ -118,10 +128,15 @@ async def export_csv(
     async with pool.acquire() as connection:
         context = await _grid_context(connection, parsed, version)
     content = grid_csv(context) if layout == "grid" else list_csv(context)
-    return _download(content, "text/csv; charset=utf-8", f"grid-v{version}-{layout}.csv")
+    return _download(content, CSV, f"grid-v{version}-{layout}.csv")
 
 
-@get(f"{VERSION_PATH}/grid.xlsx", tags=["schedules"], summary="The grid as XLSX: a sheet per day and a Meetings sheet")
+@get(
+    f"{VERSION_PATH}/grid.xlsx",
+    tags=["schedules"],
+    summary="The grid as XLSX: a sheet per day and a Meetings sheet",
+    media_type=XLSX,
+)
 async def export_xlsx(
     pool: PoolDep, caller: CallerDep, forum_id: FromPath[str], version: FromPath[int]
 ) -> Response[bytes]:
@@ -134,7 +149,10 @@ async def export_xlsx(
 # ---- calendar feeds
 
 
-async def _calendar(connection: asyncpg.Connection, forum_id: Any, delegation_id: str) -> Response[bytes]:
+async def _calendar(
+    connection: asyncpg.Connection, forum_id: Any, delegation_id: str, if_none_match: str | None
+) -> Response[bytes]:
+    """The feed, or 304 when the client's copy is current (calendar apps poll it)."""
     forum = (await load_forum(connection, forum_id)).item
     countries = await publications.delegation_countries(connection, forum_id)
     if delegation_id not in countries:
@@ -156,7 +174,11 @@ async def _calendar(connection: asyncpg.Connection, forum_id: Any, delegation_id
     events = feed_events([grids[p.version_id] for p in history], delegation_id, zone_of(forum))
     stamp = history[-1].published_at if history else datetime.now(UTC)
     content = build_calendar(str(forum_id), delegation_id, events, labels, stamp)
-    headers = {"Content-Disposition": f'inline; filename="{delegation_id}.ics"', "Cache-Control": "private, no-cache"}
+    tag = f'"{hashlib.sha256(content).hexdigest()[:32]}"'
+    headers = {"ETag": tag, "Cache-Control": "private, no-cache"}
+    if if_none_match is not None and tag in {candidate.strip() for candidate in if_none_match.split(",")}:
+        return Response(content=b"", status_code=304, headers=headers)
+    headers["Content-Disposition"] = f'inline; filename="{delegation_id}.ics"'
     return Response(content=content, media_type=CALENDAR, headers=headers)
 
 
@@ -164,28 +186,36 @@ async def _calendar(connection: asyncpg.Connection, forum_id: Any, delegation_id
     f"{DELEGATION_PATH}/calendar",
     tags=["calendar"],
     summary="The delegation's published meetings as iCalendar (the delegation, or the organiser)",
+    media_type=CALENDAR,
 )
 async def read_calendar(
-    pool: PoolDep, caller: CallerDep, forum_id: FromPath[str], delegation_id: FromPath[str]
+    pool: PoolDep,
+    caller: CallerDep,
+    forum_id: FromPath[str],
+    delegation_id: FromPath[str],
+    if_none_match: IfNoneMatch = None,
 ) -> Response[bytes]:
     parsed = delegation_reader(caller, forum_id, delegation_id)
     async with pool.acquire() as connection:
-        return await _calendar(connection, parsed, delegation_id)
+        return await _calendar(connection, parsed, delegation_id, if_none_match)
 
 
 @get(
     "/calendar/{feed:str}",
     tags=["calendar"],
     summary="A delegation's feed at its secret subscribe URL (no header)",
+    media_type=CALENDAR,
     security=[{}],
 )
-async def read_subscribed_calendar(pool: PoolDep, feed: FromPath[str]) -> Response[bytes]:
+async def read_subscribed_calendar(
+    pool: PoolDep, feed: FromPath[str], if_none_match: IfNoneMatch = None
+) -> Response[bytes]:
     key = feed.removesuffix(".ics")
     async with pool.acquire() as connection:
         owner = await publications.find_feed(connection, hash_token(key)) if feed.endswith(".ics") else None
         if owner is None:
             raise NotFound("no such calendar feed")
-        return await _calendar(connection, owner.forum_id, owner.delegation_id)
+        return await _calendar(connection, owner.forum_id, owner.delegation_id, if_none_match)
 
 
 async def _link(
