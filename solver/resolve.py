@@ -42,7 +42,7 @@ from solver.result import Placement, Schedule
 from solver.terms import Assignment
 from solver.timegrid import TimeGrid
 
-CauseKind = Literal["change", "freed", "reoptimised", "waiting", "repair"]
+CauseKind = Literal["change", "freed", "reoptimised", "waiting", "repair", "withdrawn"]
 MoveKind = Literal["time", "room", "time_and_room", "added", "removed"]
 
 
@@ -52,7 +52,9 @@ class Cause(msgspec.Struct, forbid_unknown_fields=True, frozen=True, omit_defaul
     change: a change broke, removed, added or needed the meeting (`change` is
     its index); freed: the organiser freed it; reoptimised: a full re-solve
     moved it; waiting: a request unplaced in the published grid now fits;
-    repair: the published placement already broke a rule before any change.
+    repair: the published placement already broke a rule before any change;
+    withdrawn: the published meeting is not in the forum any more (a request
+    withdrawn or declined through the service rather than by a change).
     """
 
     kind: CauseKind
@@ -107,6 +109,10 @@ def resolve(
         changed, previous=[PreviousPlacement(p.meeting, p.start, p.room) for p in surviving]
     )
     causes = _causes(found)
+    known = {meeting.id for meeting in problem.meetings}
+    for placement in published.placed:
+        if placement.meeting not in known:  # withdrawn or declined before these changes
+            causes.setdefault(placement.meeting, Cause("withdrawn", "the request is no longer in the forum"))
     _check_free(changed, free)
     for meeting_id in free:
         causes.setdefault(meeting_id, Cause("freed", "freed by the organiser"))

@@ -278,3 +278,12 @@ def test_the_urgent_displacement_is_the_best_fit() -> None:
     assert len(best.moves) == 1
     result = resolve(forum, grid, [change])
     assert best.moves[0].meeting in result.free
+
+
+def test_a_published_meeting_no_longer_in_the_forum_is_reported_withdrawn() -> None:
+    forum = small()
+    grid = small_grid(forum)
+    without = msgspec.structs.replace(forum, meetings=[m for m in forum.meetings if m.id != "bd"])
+    result = resolve(without, grid, [])
+    assert [(m.meeting, m.kind, m.cause.kind) for m in result.moves] == [("bd", "removed", "withdrawn")]
+    assert validate(result.problem, result.schedule).ok
