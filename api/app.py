@@ -17,6 +17,7 @@ from litestar.openapi import OpenAPIConfig
 from litestar.openapi.plugins import ScalarRenderPlugin, SwaggerRenderPlugin
 from litestar.openapi.spec import Components, SecurityScheme
 
+from api.controllers import changes as change_routes
 from api.controllers import delegations, forum_views, forums, loading, publication, requests, runs, schedules, setup
 from api.controllers import notices as notice_routes
 from api.errors import EXCEPTION_HANDLERS
@@ -43,6 +44,7 @@ def create_app(pool: asyncpg.Pool, admin_token: str | None = None) -> Litestar:
             *loading.ROUTES,
             *publication.ROUTES,
             *notice_routes.ROUTES,
+            *change_routes.ROUTES,
         ],
         dependencies={"pool": Provide(provide_pool), "caller": Provide(provide_caller)},
         exception_handlers=EXCEPTION_HANDLERS,

@@ -16,8 +16,9 @@ from solver.compile import Compiled, compile_problem
 from solver.explain import explain_infeasible, explain_unplaced
 from solver.formulation import Formulation
 from solver.greedy import greedy_assign
+from solver.grid import placements_of
 from solver.model import Problem
-from solver.result import Method, Placement, Schedule, SolveStats, Status
+from solver.result import Method, Schedule, SolveStats, Status
 from solver.rooms import assign_rooms
 from solver.search import ProgressHandler, SearchOutcome, SearchSettings, relative_gap, run_search
 from solver.terms import Assignment, breaks_by_person, evaluate
@@ -136,7 +137,7 @@ def _schedule(
     stats.solve_seconds = round(time.perf_counter() - clock, 3)
     return Schedule(
         status=status,
-        placed=_placements(compiled, assignment),
+        placed=placements_of(compiled, assignment),
         unplaced=unplaced,
         objective=objective,
         best_bound=bound,
@@ -144,25 +145,3 @@ def _schedule(
         terms=terms,
         stats=stats,
     )
-
-
-def _placements(compiled: Compiled, assignment: Assignment) -> list[Placement]:
-    grid = compiled.grid
-    placements = [
-        Placement(
-            meeting=meeting_id,
-            start=grid.starts[start],
-            end=grid.end_of(start, compiled.by_id[meeting_id].length),
-            room=room,
-            slot=start,
-        )
-        for meeting_id, (start, room) in assignment.items()
-    ]
-    return sorted(placements, key=lambda p: (p.slot, p.room, p.meeting))
-
-
-def grid_schedule(compiled: Compiled, assignment: Assignment) -> Schedule:
-    """A grid built outside the search (a fit applied by the organiser) as a
-    FEASIBLE schedule, with its terms and the reasons of what is unplaced."""
-    options = SolveOptions(method="greedy")
-    return _schedule(compiled, assignment, "FEASIBLE", None, SolveStats(method="greedy"), options, time.perf_counter())

@@ -26,8 +26,8 @@ import msgspec
 from solver.check import Finding, ProblemError
 from solver.compile import Compiled, MeetingInfo, compile_problem
 from solver.diff import Move, change_kind
-from solver.engine import grid_schedule
 from solver.greedy import Ledger
+from solver.grid import grid_schedule
 from solver.model import Problem, Room, move_weights
 from solver.result import Placement, Schedule
 from solver.terms import Assignment, person_breaks
