@@ -13,7 +13,7 @@ import msgspec
 from db.problem import build_problem
 from db.queries import changes as change_queries
 from db.queries import runs as run_queries
-from solver.changes import Change, apply_change
+from solver.changes import Change, apply_change, apply_changes
 from solver.check import ProblemError
 from solver.model import Problem
 from solver.result import Placement, Schedule, Unplaced
@@ -45,15 +45,22 @@ async def changed_problem(connection: asyncpg.Connection, forum_id: Any, now: da
 
 
 def apply_recorded(problem: Problem, changes: list[Change]) -> Problem:
-    """Apply recorded changes in order, passing over any whose subject has left
-    the stored forum since (a cancelled request withdrawn through the requests
-    flow): it has nothing left to change, and must not stop every later solve."""
-    for index, change in enumerate(changes):
+    return apply_changes(problem, applicable_changes(problem, changes))
+
+
+def applicable_changes(problem: Problem, changes: list[Change]) -> list[Change]:
+    """The recorded changes that still apply, in order, passing over any whose
+    subject has left the stored forum since (a cancelled request withdrawn
+    through the requests flow): it has nothing left to change, and must not
+    stop every later solve."""
+    kept: list[Change] = []
+    for change in changes:
         try:
-            problem = apply_change(problem, change, index)
+            problem = apply_change(problem, change, len(kept))
         except ProblemError:
             continue
-    return problem
+        kept.append(change)
+    return kept
 
 
 async def published_grid(connection: asyncpg.Connection, forum_id: Any) -> Published | None:

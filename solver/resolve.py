@@ -25,6 +25,7 @@ stability term, warm-started from the unbroken published grid.
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Sequence
 from typing import Literal
 
@@ -39,6 +40,7 @@ from solver.fit import fit
 from solver.greedy import greedy_assign
 from solver.model import PreviousPlacement, Problem
 from solver.result import Placement, Schedule
+from solver.search import ProgressHandler
 from solver.terms import Assignment
 from solver.timegrid import TimeGrid
 
@@ -96,6 +98,8 @@ def resolve(
     free: Sequence[str] = (),
     reoptimise: bool = False,
     options: SolveOptions | None = None,
+    on_progress: ProgressHandler | None = None,
+    stop: threading.Event | None = None,
 ) -> ResolveResult:
     """The grid after `changes`, moving only what they force (and what `free` names).
 
@@ -124,7 +128,8 @@ def resolve(
     unbroken = {m: spot for m, spot in published_grid.items() if m not in causes}
     kept = {} if reoptimise else unbroken
     _pin(compiled, kept)
-    schedule = solve_compiled(compiled, greedy_assign(compiled, kept=unbroken), options, fixed=frozenset(kept))
+    baseline = greedy_assign(compiled, kept=unbroken)
+    schedule = solve_compiled(compiled, baseline, options, on_progress, stop, fixed=frozenset(kept))
     return ResolveResult(
         problem=changed,
         schedule=schedule,

@@ -26,6 +26,7 @@ from solver.result import Placement, Schedule
 from solver.scenarios.late_changes import LATE_ARRIVAL, urgent_request
 from solver.validate import validate
 from tests.conftest import ADMIN_TOKEN, bearer
+from tests.test_api_runs import work_one
 
 pytestmark = pytest.mark.anyio
 
@@ -196,3 +197,63 @@ async def test_fit_needs_a_published_grid_and_a_known_meeting(client: httpx.Asyn
     forum_id, organiser, _ = await imported(client)
     unpublished = await client.get(f"/forums/{forum_id}/fit?meeting=US-CN", headers=organiser)
     assert unpublished.status_code == 409, unpublished.text
+
+
+async def run_to_end(client: httpx.AsyncClient, pool: asyncpg.Pool, forum: Forum, body: dict) -> dict:
+    queued = await client.post(f"{forum.base}/runs", json=body, headers=forum.organiser)
+    assert queued.status_code == 202, queued.text
+    assert await work_one(pool) == "succeeded"
+    run = await client.get(f"{forum.base}/runs/{queued.json()['id']}", headers=forum.organiser)
+    assert run.status_code == 200
+    return run.json()
+
+
+async def version_grid(pool: asyncpg.Pool, forum: Forum, number: int) -> Schedule:
+    async with pool.acquire() as connection:
+        rows = await connection.fetch(
+            "SELECT p.meeting_id, p.room_id, lower(p.during) AS start, upper(p.during) AS end"
+            " FROM schedule_placements p JOIN schedule_versions v ON v.id = p.version_id"
+            " WHERE v.forum_id = $1 AND v.number = $2",
+            UUID(forum.id),
+            number,
+        )
+    return Schedule(
+        status="FEASIBLE", placed=[Placement(r["meeting_id"], r["start"], r["end"], r["room_id"]) for r in rows]
+    )
+
+
+async def test_a_resolve_run_moves_only_what_the_recorded_change_broke(
+    client: httpx.AsyncClient, pool: asyncpg.Pool, forum: Forum
+) -> None:
+    recorded = await client.post(f"{forum.base}/changes", json=arrival_body(), headers=forum.organiser)
+    broken = set(recorded.json()["breaks"])
+    run = await run_to_end(client, pool, forum, {"resolve": {}})
+    assert run["options"]["resolve"] == {"free": [], "reoptimise": False} and run["options"]["time_limit"] == 0.5
+    moves = run["moves"]
+    assert moves and {m["meeting"] for m in moves if m["kind"] != "added"} <= broken
+    assert all(m["cause"]["change"] == 0 for m in moves if m["meeting"] in broken)
+    async with pool.acquire() as connection:
+        problem = await changed_problem(connection, UUID(forum.id), datetime.now(UTC))
+        before = await published_grid(connection, UUID(forum.id))
+    assert problem is not None and before is not None
+    after = await version_grid(pool, forum, run["version"])
+    assert validate(problem, after).violations == []
+    diff = diff_schedules(before.schedule.placed, after.placed)
+    assert {m.meeting for m in diff.moved} | {p.meeting for p in diff.removed} <= broken
+
+
+async def test_a_solve_from_scratch_sees_the_recorded_changes_and_resolve_checks_its_input(
+    client: httpx.AsyncClient, pool: asyncpg.Pool, forum: Forum
+) -> None:
+    await client.post(f"{forum.base}/changes", json=arrival_body(), headers=forum.organiser)
+    run = await run_to_end(client, pool, forum, {"time_limit": 1, "workers": 1})
+    assert run["moves"] is None
+    async with pool.acquire() as connection:
+        problem = await changed_problem(connection, UUID(forum.id), datetime.now(UTC))
+    assert problem is not None
+    assert validate(problem, await version_grid(pool, forum, run["version"])).violations == []
+    unknown = await client.post(f"{forum.base}/runs", json={"resolve": {"free": ["nope"]}}, headers=forum.organiser)
+    assert unknown.status_code == 422 and unknown.json()["errors"][0]["field"] == "resolve.free[0]"
+    forum_id, organiser, _ = await imported(client)
+    unpublished = await client.post(f"/forums/{forum_id}/runs", json={"resolve": {}}, headers=organiser)
+    assert unpublished.status_code == 409
