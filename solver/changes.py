@@ -138,19 +138,14 @@ def broken_by(problem: Problem, placed: Iterable[Placement]) -> list[str]:
     """Ids of placed meetings of `problem` whose placement breaks a hard rule of it.
 
     Placements of meetings the problem no longer has are ignored (they are
-    removed, not broken). Rules about the whole grid (break spread, hard musts)
-    name no single placement and break none.
+    removed, not broken); one in a room the problem no longer has is broken.
+    Rules about the whole grid (break spread, hard musts) name no single
+    placement and break none.
     """
     known = {meeting.id for meeting in problem.meetings}
     schedule = Schedule(status="FEASIBLE", placed=[p for p in placed if p.meeting in known])
-    return sorted(
-        {
-            meeting_id
-            for violation in placement_violations(problem, schedule)
-            if violation.rule != "schedule"
-            for meeting_id in violation.meetings
-        }
-    )
+    violations = placement_violations(problem, schedule)
+    return sorted({meeting_id for violation in violations for meeting_id in violation.meetings})
 
 
 def impacts(problem: Problem, schedule: Schedule, changes: Sequence[Change]) -> tuple[Problem, list[Impact]]:

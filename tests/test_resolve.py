@@ -287,3 +287,13 @@ def test_a_published_meeting_no_longer_in_the_forum_is_reported_withdrawn() -> N
     result = resolve(without, grid, [])
     assert [(m.meeting, m.kind, m.cause.kind) for m in result.moves] == [("bd", "removed", "withdrawn")]
     assert validate(result.problem, result.schedule).ok
+
+
+def test_a_placement_in_a_room_that_is_gone_is_broken_and_moved() -> None:
+    forum = small()
+    grid = small_grid(forum)
+    without_r2 = msgspec.structs.replace(forum, rooms=[r for r in forum.rooms if r.id != "R2"])
+    assert broken_by(without_r2, grid.placed) == ["bd"]
+    result = resolve(without_r2, grid, [])
+    assert validate(result.problem, result.schedule).ok
+    assert [(m.meeting, m.cause.kind) for m in result.moves] == [("bd", "repair")]
