@@ -8,6 +8,7 @@ re-solve does not care how the published grid was made.
 
 from __future__ import annotations
 
+from collections import Counter
 from datetime import datetime, timedelta, timezone
 from functools import cache
 from pathlib import Path
@@ -29,7 +30,7 @@ from solver.changes import (
 from solver.check import ProblemError, check_problem, load_problem
 from solver.engine import SolveOptions, solve
 from solver.fit import fit
-from solver.model import Problem, attendees
+from solver.model import Problem, Window, attendees
 from solver.resolve import ResolveResult, resolve
 from solver.result import Schedule
 from solver.scenarios.late_changes import LATE_ARRIVAL, LOST_MORNING, follow_up, urgent_request
@@ -297,3 +298,44 @@ def test_a_placement_in_a_room_that_is_gone_is_broken_and_moved() -> None:
     result = resolve(without_r2, grid, [])
     assert validate(result.problem, result.schedule).ok
     assert [(m.meeting, m.cause.kind) for m in result.moves] == [("bd", "repair")]
+
+
+def busiest_principal(forum: Problem) -> str:
+    counts = Counter(person for m in forum.meetings for person in attendees(forum, m))
+    principals = {p.id for d in forum.delegations for p in d.participants if p.principal}
+    return max(principals, key=lambda person: (counts[person], person))
+
+
+def second_day_noon(forum: Problem) -> datetime:
+    day = forum.forum.days[1]
+    return datetime.combine(day.date, day.start) + timedelta(hours=3)
+
+
+def first_morning(forum: Problem) -> Window:
+    day = forum.forum.days[0]
+    start = datetime.combine(day.date, day.start)
+    return Window(start, start + timedelta(hours=3))
+
+
+CHANGE_MAKERS = {
+    "late arrival": lambda forum: ArrivalChanged(busiest_principal(forum), second_day_noon(forum)),
+    "early departure": lambda forum: DepartureChanged(busiest_principal(forum), second_day_noon(forum)),
+    "blocked morning": lambda forum: ParticipantBlocked(busiest_principal(forum), first_morning(forum)),
+    "room lost": lambda forum: RoomUnavailable(forum.rooms[0].id, first_morning(forum)),
+    "cancelled": lambda forum: MeetingCancelled(forum.meetings[0].id),
+    "withdrawn": lambda forum: DelegationWithdrawn(forum.delegations[-1].id),
+}
+
+
+@pytest.mark.parametrize("example", ["halifax", "cdma"])
+@pytest.mark.parametrize("kind", sorted(CHANGE_MAKERS))
+def test_every_kind_of_change_on_other_examples_moves_only_what_it_breaks(example: str, kind: str) -> None:
+    forum = load_problem((SHANGRI_LA.parent / f"{example}.json").read_bytes())
+    grid = published(forum)
+    change = CHANGE_MAKERS[kind](forum)
+    result = resolve(forum, grid, [change])
+    assert_minimal(result, grid)
+    forced = set(result.impacts[0].breaks) | set(result.impacts[0].removes)
+    assert moved_ids(result) <= forced
+    if kind in ("late arrival", "early departure", "room lost"):
+        assert forced, f"{kind} should break something in {example}"
