@@ -15,14 +15,18 @@ import asyncio
 import contextlib
 import logging
 import signal
-from collections.abc import Callable, Coroutine
-from typing import Any
+from collections.abc import Awaitable, Callable, Coroutine
+from typing import Any, TypeVar
 
 import asyncpg
 
 from api.worker import WorkerSettings, default_owner, run_worker
+from db.load import LoadedForum, load_problem
 from db.migrate import migrate_url
-from db.pool import Database, connect, resolve_database
+from db.pool import Database, connect, resolve_database, setup_connection
+from solver.model import Problem
+
+T = TypeVar("T")
 
 _log = logging.getLogger("sidelines")
 STOP_SIGNALS = (signal.SIGTERM, signal.SIGINT)
@@ -145,3 +149,28 @@ async def _migrate(url: str) -> None:
 def _stop(database: Database) -> None:
     if database.embedded is not None:
         database.embedded.stop()
+
+
+def run_in_transaction(work: Callable[[asyncpg.Connection], Awaitable[T]]) -> T:
+    """Migrate, then run `work` in one transaction: the command-line twin of an API change."""
+    database = resolve_database()
+
+    async def run() -> T:
+        await migrate_url(database.url)
+        connection = await asyncpg.connect(database.url)
+        try:
+            await setup_connection(connection)
+            async with connection.transaction():
+                return await work(connection)
+        finally:
+            await connection.close()
+
+    try:
+        return asyncio.run(run())
+    finally:
+        _stop(database)
+
+
+def run_load(problem: Problem) -> LoadedForum:
+    """`sidelines load`: store `problem` as a new forum."""
+    return run_in_transaction(lambda connection: load_problem(connection, problem, actor="cli"))
