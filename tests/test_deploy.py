@@ -139,11 +139,18 @@ def test_dockerfile_copies_what_exists_and_runs_a_real_command() -> None:
     assert "pip install ." in next(value for op, value in instructions if op == "RUN")
 
 
-def test_a_non_editable_install_ships_the_migrations() -> None:
-    patterns = PYPROJECT["tool"]["setuptools"]["package-data"]["db"]
-    for migration in (ROOT / "db" / "migrations").glob("*.sql"):
-        relative = migration.relative_to(ROOT / "db").as_posix()
-        assert any(fnmatch.fnmatch(relative, pattern) for pattern in patterns), relative
+def test_a_non_editable_install_ships_every_data_file() -> None:
+    """The image installs the package (`pip install .`), which carries only .py files unless
+    package-data names the rest: migrations, and any templates or static files to come."""
+    package_data = PYPROJECT["tool"]["setuptools"].get("package-data", {})
+    for package in PYPROJECT["tool"]["setuptools"]["packages"]["find"]["include"]:
+        root = ROOT / package.rstrip("*")
+        for path in root.rglob("*"):
+            if path.is_dir() or path.suffix in (".py", ".pyc") or "__pycache__" in path.parts:
+                continue
+            relative = path.relative_to(root).as_posix()
+            patterns = package_data.get(root.name, [])
+            assert any(fnmatch.fnmatch(relative, pattern) for pattern in patterns), f"{root.name}/{relative}"
 
 
 def _run_snippet(snippet: str) -> int:
