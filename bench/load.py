@@ -407,7 +407,11 @@ def main(argv: Sequence[str] | None = None) -> int:
             started = time.monotonic()
             people, unga = people_forum(client), unga_forum(client, url)
             print(f"  done in {time.monotonic() - started:.0f} s; {unga['placed']} meetings placed", file=sys.stderr)
-            scenarios = build_scenarios(client, people, unga, args.pace)
+            scenarios = [
+                scenario
+                for scenario in build_scenarios(client, people, unga, args.pace)
+                if not args.only or scenario.name.startswith(("health", *args.only))
+            ]
             results = measure(base, scenarios, args, scripts)
     section = report(results, scenarios, args, unga["placed"])
     print(section)
@@ -428,6 +432,7 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
         "--paced-connections", type=int, default=32, help="connections of the paced scenarios (default 32)"
     )
     parser.add_argument("--port", type=int, default=0, help="loopback port (default: a free one)")
+    parser.add_argument("--only", nargs="+", metavar="NAME", help="only scenarios whose names start so (and /health)")
     parser.add_argument("--note", default="", help="a line about the conditions, added to the section")
     parser.add_argument("--write", action="store_true", help=f"put the section in {BENCHMARKS.relative_to(REPO)}")
     args = parser.parse_args(argv)
