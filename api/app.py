@@ -34,6 +34,7 @@ from api.controllers import (
 from api.controllers import notices as notice_routes
 from api.errors import EXCEPTION_HANDLERS
 from api.guards import hash_token, provide_caller
+from api.input_checks import refuse_unstorable_input
 
 
 def create_app(pool: asyncpg.Pool, admin_token: str | None = None) -> Litestar:
@@ -62,6 +63,7 @@ def create_app(pool: asyncpg.Pool, admin_token: str | None = None) -> Litestar:
         ],
         dependencies={"pool": Provide(provide_pool), "caller": Provide(provide_caller)},
         exception_handlers=EXCEPTION_HANDLERS,
+        before_request=refuse_unstorable_input,
         state=State({"admin_token_hash": hash_token(admin_token) if admin_token else None}),
         openapi_config=OpenAPIConfig(
             title="Sidelines",

@@ -16,7 +16,7 @@ from __future__ import annotations
 import csv
 import io
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from datetime import UTC, datetime
 from typing import Any, Literal, TypeVar
 from uuid import UUID
@@ -142,6 +142,14 @@ class Row(msgspec.Struct):
     values: dict[str, Any]  # the non-empty cells, parsed by column shape
 
 
+def _readable(reader: Any) -> Iterator[list[str]]:
+    """The reader's rows; one the csv module cannot parse (a cell over its size limit) refuses the file."""
+    try:
+        yield from reader
+    except csv.Error as error:
+        raise CsvError([RowError(reader.line_num, None, f"cannot be read as CSV: {error}")]) from None
+
+
 def read_rows(text: str, kind: Kind) -> tuple[list[Row], list[RowError]]:
     """The data rows whose cells all parse, and the faults of the others.
 
@@ -150,7 +158,7 @@ def read_rows(text: str, kind: Kind) -> tuple[list[Row], list[RowError]]:
     """
     columns = COLUMNS[kind]
     dialect = csv.excel if _delimiter(text) == "," else _Semicolon
-    reader = csv.reader(io.StringIO(text.removeprefix("\ufeff")), dialect)
+    reader = _readable(csv.reader(io.StringIO(text.removeprefix("\ufeff")), dialect))
     header = [name.strip() for name in next(reader, [])]
     header_errors = _header_errors(header, columns)
     if header_errors:

@@ -150,7 +150,17 @@ _CONFLICTS: dict[type[asyncpg.PostgresError], str] = {
 }
 
 
+# Values PostgreSQL refuses to store: bad input that slipped past the checks (api/input_checks.py).
+_UNSTORABLE: dict[type[asyncpg.PostgresError], str] = {
+    asyncpg.CharacterNotInRepertoireError: "text may not contain the NUL character (U+0000)",
+    asyncpg.NumericValueOutOfRangeError: "a number is out of the range that can be stored",
+}
+
+
 def handle_database_error(request: Request[Any, Any, Any], error: asyncpg.PostgresError) -> Response[bytes]:
+    for kind, message in _UNSTORABLE.items():
+        if isinstance(error, kind):
+            return problem_response(request, BadRequest(message, [FieldError("$", message)]))
     for kind, message in _CONFLICTS.items():
         if isinstance(error, kind):
             return problem_response(request, Conflict(f"this change {message}"))

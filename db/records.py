@@ -27,8 +27,10 @@ from solver.model import (
 
 Id = Annotated[str, Meta(pattern=r"^[A-Za-z0-9_.-]{1,64}$", description="letters, digits, '_', '.', '-'; 1-64")]
 Name = Annotated[str, Meta(min_length=1, max_length=200)]
-Positive = Annotated[int, Meta(ge=1)]
-NonNegative = Annotated[int, Meta(ge=0)]
+INT8_MAX = 2**63 - 1  # a bigint id (audit entries, notices)
+INT4_MAX = 2**31 - 1  # the stored columns are PostgreSQL integers: a larger value is bad input, not a crash
+Positive = Annotated[int, Meta(ge=1, le=INT4_MAX)]
+NonNegative = Annotated[int, Meta(ge=0, le=INT4_MAX)]
 
 T = TypeVar("T")
 PartyRole = Literal["requester", "invitee"]

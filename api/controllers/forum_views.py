@@ -14,7 +14,7 @@ from api.guards import forum_organiser
 from api.http import json_response
 from db.problem import build_problem
 from db.queries.audit import list_changes
-from db.records import AuditEntry
+from db.records import INT8_MAX, AuditEntry
 from solver.check import Finding, check_problem
 from solver.model import Problem
 
@@ -39,7 +39,7 @@ async def read_audit(
     pool: PoolDep,
     caller: CallerDep,
     forum_id: FromPath[str],
-    after: Annotated[int, QueryParameter(name="after", ge=0, description="entries with a larger id")] = 0,
+    after: Annotated[int, QueryParameter(name="after", ge=0, le=INT8_MAX, description="entries with a larger id")] = 0,
     limit: Annotated[int, QueryParameter(name="limit", ge=1, le=1000)] = 100,
 ) -> Response[list[AuditEntry]]:
     parsed = forum_organiser(caller, forum_id)

@@ -29,6 +29,7 @@ from api.http import Reply, json_response, run_change
 from db.queries import notices as queries
 from db.queries.audit import record_change
 from db.queries.delegations import delegation_ids
+from db.records import INT8_MAX
 
 DELEGATION_PATH = "/forums/{forum_id:str}/delegations/{delegation_id:str}"
 WEBHOOKS_PATH = f"{DELEGATION_PATH}/webhooks"
@@ -151,7 +152,7 @@ async def notice_events(
     parsed = delegation_reader(caller, forum_id, delegation_id)
     after = 0
     if last_event_id is not None:
-        if not last_event_id.strip().isdigit():
+        if not last_event_id.strip().isdigit() or int(last_event_id) > INT8_MAX:
             raise invalid("header:Last-Event-ID", "must be the id of a notice received")
         after = int(last_event_id)
     async with pool.acquire() as connection:

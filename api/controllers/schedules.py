@@ -22,6 +22,7 @@ from api.guards import Caller, delegation_reader, forum_member, forum_organiser
 from api.http import Reply, json_response, run_change
 from db.queries import runs as queries
 from db.queries.audit import record_change
+from db.queries.delegations import delegation_ids
 from solver.result import Unplaced
 
 SCHEDULES_PATH = "/forums/{forum_id:str}/schedules"
@@ -129,6 +130,8 @@ async def read_agenda(
     parsed = delegation_reader(caller, forum_id, delegation_id)
     async with pool.acquire() as connection:
         zone = zone_of((await load_forum(connection, parsed)).item)
+        if delegation_id not in await delegation_ids(connection, parsed):  # the organiser asking of no one
+            raise NotFound(f"no delegation {delegation_id}")
         row = await queries.get_version(connection, parsed, None, published_only=True)
         if row is None:
             raise NotFound("no schedule has been published yet")
