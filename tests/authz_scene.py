@@ -48,6 +48,7 @@ async def _setup_items(client: httpx.AsyncClient, world: World) -> None:
     org, base = world.organiser, world.base
     await add_venue_room(client, world)  # venue V1, room R2
     await _created(await client.post(f"{base}/venues", json={"id": "V2", "name": "Annex"}, headers=org))
+    await _created(await client.post(f"{base}/venues", json={"id": "V3", "name": "Marquee"}, headers=org))
     await _created(await client.post(f"{base}/travel", json={"between": ["V1", "V2"], "minutes": 10}, headers=org))
     session = {"id": "P1", "name": "Plenary", "start": "2023-06-02T12:00:00", "end": "2023-06-02T13:00:00"}
     await _created(await client.post(f"{base}/sessions", json=session, headers=org))
@@ -87,3 +88,13 @@ async def make_scene(client: httpx.AsyncClient, pool: asyncpg.Pool) -> Scene:
     assert link.status_code == 200, link.text
     feed = link.json()["url"].rsplit("/", 1)[1]
     return Scene(world, request_a, request_b, meeting_a, meeting_b, int(run["id"]), hooks, feed, (v1, v2))
+
+
+async def published_scene(client: httpx.AsyncClient, pool: asyncpg.Pool) -> Scene:
+    """The scene with its first version published (A and B each have an agenda)."""
+    scene = await make_scene(client, pool)
+    published = await client.post(
+        f"{scene.world.base}/schedules/{scene.versions[0]}/publish", headers=scene.world.organiser
+    )
+    assert published.status_code == 200, published.text
+    return scene

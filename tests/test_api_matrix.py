@@ -21,7 +21,7 @@ import pytest
 from litestar import Litestar
 
 from api.app import create_app
-from tests.authz_scene import B_SECRET_PERSON, A, B, Scene, make_scene
+from tests.authz_scene import B_SECRET_PERSON, A, B, Scene, make_scene, published_scene
 from tests.conftest import ADMIN_TOKEN, FORUM_BODY, bearer, make_world
 
 pytestmark = pytest.mark.anyio
@@ -110,7 +110,7 @@ ITEMS = {"sessions": "P1", "venues": "V2", "travel": "V1~V2", "rooms": "R1", "re
 ITEM_BODIES: dict[str, dict[str, Any]] = {
     "sessions": {"id": "P9", "name": "Closing", "start": "2023-06-03T12:00:00", "end": "2023-06-03T13:00:00"},
     "venues": {"id": "V9", "name": "Tent"},
-    "travel": {"between": ["V2", "V9"], "minutes": 5},
+    "travel": {"between": ["V2", "V3"], "minutes": 5},
     "rooms": {"id": "R9", "name": "Room 9", "seats": 4},
     "resources": {"id": "av", "name": "Screens", "capacity": 1},
 }
@@ -294,12 +294,7 @@ async def app(pool: asyncpg.Pool) -> Litestar:
 
 @pytest.fixture
 async def scene(client: httpx.AsyncClient, pool: asyncpg.Pool) -> Scene:
-    scene = await make_scene(client, pool)
-    published = await client.post(
-        f"{scene.world.base}/schedules/{scene.versions[0]}/publish", headers=scene.world.organiser
-    )
-    assert published.status_code == 200, published.text
-    return scene
+    return await published_scene(client, pool)
 
 
 async def statuses(caller: Caller, whose: str, keys: list[str]) -> dict[str, tuple[int, str]]:

@@ -1,0 +1,258 @@
+"""Bad input on every route that takes a body, a path value or a query: a 4xx problem naming
+the field, never a 500, and nothing stored changes.
+
+The routes and valid bodies come from the authorization matrix (tests/test_api_matrix.py),
+so a new route with a body is swept here as soon as the matrix names it. Besides the fixed
+sweeps, hypothesis replaces the fields of each valid body with arbitrary JSON values for a
+bounded number of examples: what it finds accepted is fine, anything else must be a 4xx
+problem that stored nothing.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+from uuid import UUID
+
+import asyncpg
+import httpx
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from api.app import create_app
+from tests.authz_scene import A, B, Scene, published_scene
+from tests.conftest import ADMIN_TOKEN
+from tests.test_api_matrix import ITEMS, MATRIX, QUERIES, STREAMS, body_of, fill, in_call_order, stream_status, values
+
+pytestmark = pytest.mark.anyio
+
+PROBLEM = "application/problem+json"
+
+
+@pytest.fixture
+async def scene(client: httpx.AsyncClient, pool: asyncpg.Pool) -> Scene:
+    return await published_scene(client, pool)
+
+
+async def snapshot(pool: asyncpg.Pool, forum_id: str) -> dict[str, str]:
+    """A digest of every row of the forum, per table (one round trip)."""
+    async with pool.acquire() as connection:
+        tables = await connection.fetch(
+            "SELECT table_name FROM information_schema.columns"
+            " WHERE table_schema = 'public' AND column_name = 'forum_id' ORDER BY table_name"
+        )
+        parts = [
+            f"SELECT '{row['table_name']}' AS name, md5(coalesce(string_agg(t::text, '|' ORDER BY t::text), ''))"
+            f' AS digest FROM "{row["table_name"]}" t WHERE forum_id = $1'
+            for row in tables
+        ]
+        parts.append("SELECT 'forums', md5(t::text) FROM forums t WHERE id = $1")
+        rows = await connection.fetch(" UNION ALL ".join(parts), UUID(forum_id))
+    return {row["name"]: row["digest"] for row in rows}
+
+
+class Target:
+    """One route as its rightful caller (the organiser on B's things, or A on its own) calls it."""
+
+    def __init__(self, scene: Scene, key: str) -> None:
+        self.key = key
+        self.method, template = key.split(" ", 1)
+        organiser_may = MATRIX[key][0] < 400 or MATRIX[key][0] == 409
+        whose = B if organiser_may else A
+        self.headers = {
+            **(scene.world.organiser if organiser_may else scene.world.tokens[A]),
+            "If-Match": "*",
+        }
+        self.values = values(scene, whose)
+        self.values["meeting"] = scene.meeting_b
+        family = template.split("/")[3] if template.count("/") >= 3 else ""
+        self.values["item_id"] = ITEMS.get(family, "")
+        self.template = template
+        self.body = body_of(key, self.values, scene)
+
+    def url(self, **changed: str) -> str:
+        filled = {**self.values, **changed}
+        return fill(self.template, filled) + fill(QUERIES.get(self.key, ""), filled)
+
+
+def json_targets(scene: Scene) -> list[Target]:
+    """Every forum route with a JSON object body (the admin's routes are tested in test_api_http)."""
+    found = [Target(scene, key) for key in in_call_order() if "{forum_id}" in key]
+    return [target for target in found if isinstance(target.body, dict)]
+
+
+class Checked:
+    """Sends bad input and checks each answer; `stored` fails unless nothing stored changed."""
+
+    def __init__(self, client: httpx.AsyncClient, pool: asyncpg.Pool, scene: Scene) -> None:
+        self.client, self.pool, self.forum_id = client, pool, scene.world.forum_id
+        self.faults: list[tuple[str, str, int, str]] = []
+
+    async def send(self, target: Target, label: str, url: str | None = None, **request: Any) -> httpx.Response:
+        """The answer; when it refuses, it must be a 4xx problem that stored nothing."""
+        before = await snapshot(self.pool, self.forum_id)
+        answer = await self.client.request(
+            target.method, url or target.url(), headers={**target.headers, **request.pop("headers", {})}, **request
+        )
+        if answer.status_code >= 400:
+            if not (answer.status_code < 500 and answer.headers.get("content-type") == PROBLEM):
+                self.faults.append((target.key, label, answer.status_code, answer.text[:160]))
+            if await snapshot(self.pool, self.forum_id) != before:
+                self.faults.append((target.key, label, answer.status_code, "refused, yet stored something"))
+        return answer
+
+    async def refused(self, target: Target, label: str, url: str | None = None, **request: Any) -> httpx.Response:
+        answer = await self.send(target, label, url, **request)
+        if answer.status_code < 400:
+            self.faults.append((target.key, label, answer.status_code, "accepted"))
+        return answer
+
+    def names(self, target: Target, label: str, answer: httpx.Response, field: str) -> None:
+        """The problem names `field` (in an `errors` entry or its detail)."""
+        problem = answer.json() if answer.headers.get("content-type") == PROBLEM else {}
+        fields = [error["field"] for error in problem.get("errors", [])]
+        if not any(field in named for named in fields) and field not in problem.get("detail", ""):
+            self.faults.append((target.key, f"{label}: {field} not named", answer.status_code, answer.text[:160]))
+
+
+async def test_malformed_and_misshapen_bodies(client: httpx.AsyncClient, pool: asyncpg.Pool, scene: Scene) -> None:
+    check = Checked(client, pool, scene)
+    as_json = {"Content-Type": "application/json"}
+    for target in json_targets(scene):
+        await check.refused(target, "malformed", content=b'{"name": ', headers=as_json)
+        await check.refused(target, "not JSON", content=b"\xff\xfe", headers=as_json)
+        for shape in ([], "text", 7, None):
+            if target.body or shape is not None:  # a body of only optional fields takes null as {}
+                await check.refused(target, f"body {shape!r}", content=repr(shape).encode(), headers=as_json)
+        unknown = await check.refused(target, "unknown field", json={**target.body, "zz_unknown": 1})
+        check.names(target, "unknown field", unknown, "zz_unknown")
+        for field, value in target.body.items():
+            if field == "id":  # an id is matched against the path: missing, it is the path's
+                continue
+            missing = {name: kept for name, kept in target.body.items() if name != field}
+            answer = await check.send(target, f"missing {field}", json=missing)
+            if answer.status_code >= 400:  # optional fields may go
+                check.names(target, f"missing {field}", answer, field)
+            wrong = {**target.body, field: {"not": ["a", value]}}
+            check.names(target, f"{field} wrong type", await check.refused(target, f"{field} type", json=wrong), field)
+    assert check.faults == []
+
+
+OUT_OF_RANGE = [-1, 0, 2**31, 2**63, 10**30, 1e300, "", "x" * 100_000, "\x00"]
+
+
+async def test_out_of_range_values_are_refused_by_field(
+    client: httpx.AsyncClient, pool: asyncpg.Pool, scene: Scene
+) -> None:
+    """Each field set to values no field accepts in full: what is refused names the field."""
+    check = Checked(client, pool, scene)
+    for target in json_targets(scene):
+        for field, valid in target.body.items():
+            for value in OUT_OF_RANGE:
+                if isinstance(valid, str) != isinstance(value, str) or (field == "id" and value == ""):
+                    continue
+                label = f"{field}={str(value)[:12]!r}"
+                answer = await check.send(target, label, json={**target.body, field: value})
+                if answer.status_code >= 400:  # a long name may be fine: then it is stored, by design
+                    check.names(target, label, answer, field)
+    assert check.faults == []
+
+
+async def test_oversized_body_is_413(client: httpx.AsyncClient, pool: asyncpg.Pool, scene: Scene) -> None:
+    check = Checked(client, pool, scene)
+    before = await snapshot(pool, scene.world.forum_id)
+    target = Target(scene, "POST /forums/{forum_id}/delegations")
+    answer = await check.refused(target, "11 MB", json={**target.body, "name": "x" * 11_000_000})
+    assert answer.status_code == 413
+    csv = Target(scene, "POST /forums/{forum_id}/import/{kind}")
+    one_huge_cell = "id,name,country\nNZL," + "x" * 200_000 + ",NZ\n"
+    answer = await check.refused(csv, "huge cell", content=one_huge_cell, headers={"Content-Type": "text/csv"})
+    assert answer.status_code == 422 and "row 2" in answer.text  # was a 500: the csv module's field limit
+    assert check.faults == []
+    assert await snapshot(pool, scene.world.forum_id) == before
+
+
+PATH_VALUES = {
+    "int": ["abc", "-1", "0", "2147483648", "99999999999999999999", "1.5"],
+    "str": ["%00", "x" * 3000, "%C3%28", "nobody"],
+}
+
+
+async def test_invalid_path_values(client: httpx.AsyncClient, pool: asyncpg.Pool, scene: Scene) -> None:
+    """Each path value of each route, replaced by ids that name nothing: 4xx, never 500."""
+    check = Checked(client, pool, scene)
+    before = await snapshot(pool, scene.world.forum_id)
+    int_values = {"version", "other", "run_id", "webhook_id"}
+    for key in in_call_order():
+        if key in STREAMS or "{forum_id}" not in key:
+            continue
+        target = Target(scene, key)
+        content = target.body if isinstance(target.body, str) else None
+        body = None if content is not None else target.body
+        for name in [name for name in target.values if f"{{{name}}}" in target.template and name != "forum_id"]:
+            for value in PATH_VALUES["int" if name in int_values else "str"]:
+                await check.refused(target, f"{name}={value[:12]}", url=target.url(**{name: value}), json=body)
+    assert check.faults == []
+    assert await snapshot(pool, scene.world.forum_id) == before
+
+
+async def test_nul_and_overflow_regressions(client: httpx.AsyncClient, pool: asyncpg.Pool, scene: Scene) -> None:
+    """Each was a 500 from PostgreSQL or asyncpg before api/input_checks.py and the bounded ints."""
+    world, org = scene.world, scene.world.organiser
+    nul_name = await client.post(f"{world.base}/venues", json={"id": "V7", "name": "Tent\x00"}, headers=org)
+    assert nul_name.status_code == 400 and nul_name.json()["errors"][0]["field"] == "name"
+    nested = {"parties": [A, "JPN"], "duration_minutes": 30, "title": "x\x00"}
+    answer = await client.post(f"{world.base}/requests", json=nested, headers=world.tokens[A])
+    assert answer.status_code == 400 and answer.json()["errors"][0]["field"] == "title"
+    in_path = await client.get(f"{world.base}/rooms/R%001", headers=org)
+    assert in_path.status_code == 400 and in_path.json()["errors"][0]["field"] == "path:item_id"
+    csv = "id,name,country\nNZL,New\x00Zealand,NZ\n"
+    raw = await client.post(
+        f"{world.base}/import/delegations", content=csv, headers={**org, "Content-Type": "text/csv"}
+    )
+    assert raw.status_code == 400
+    seats = await client.post(f"{world.base}/rooms", json={"id": "R7", "name": "R", "seats": 2**40}, headers=org)
+    assert seats.status_code == 400 and seats.json()["errors"][0]["field"] == "seats"
+    huge = await client.get(f"{world.base}/schedules/99999999999", headers=org)
+    assert huge.status_code == 404 and huge.json()["detail"] == "no schedule version 99999999999"
+    after = await client.get(f"{world.base}/audit?after={10**30}", headers=org)
+    assert after.status_code == 400 and after.json()["errors"][0]["field"] == "query:after"
+    events = f"{world.base}/delegations/{A}/events"
+    app = create_app(pool, admin_token=ADMIN_TOKEN)
+    status, body = await stream_status(app, events, {**world.tokens[A], "Last-Event-ID": str(10**30)})
+    assert status == 422 and b"Last-Event-ID" in body
+
+
+JSON_VALUES = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False) | st.text(max_size=20),
+    lambda inner: st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=6), inner, max_size=3),
+    max_leaves=6,
+)
+
+
+def fuzzed_bodies(valid: dict[str, Any], count: int) -> list[dict[str, Any]]:
+    """`count` variants of `valid` with some fields replaced by arbitrary JSON, the same every run.
+
+    Hypothesis only generates here (derandomized, no shrinking): the requests are sent by the
+    async test, on the event loop the pool lives on.
+    """
+    found: list[dict[str, Any]] = []
+
+    @settings(max_examples=count, deadline=None, derandomize=True, database=None)
+    @given(data=st.data())
+    def collect(data: st.DataObject) -> None:
+        chosen = data.draw(st.lists(st.sampled_from(sorted(valid)), min_size=1, max_size=len(valid), unique=True))
+        found.append({**valid, **{field: data.draw(JSON_VALUES, label=field) for field in chosen}})
+
+    collect()
+    return found
+
+
+async def test_fuzzed_bodies_never_crash_nor_half_store(
+    client: httpx.AsyncClient, pool: asyncpg.Pool, scene: Scene
+) -> None:
+    check = Checked(client, pool, scene)
+    for target in [target for target in json_targets(scene) if target.body]:
+        for body in fuzzed_bodies(target.body, 12):
+            await check.send(target, repr(body)[:120], json=body)
+    assert check.faults == []
