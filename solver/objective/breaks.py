@@ -19,6 +19,8 @@ def breaks(formulation: Formulation) -> cp_model.LinearExprT:
     satisfy it.
     """
     objective = formulation.compiled.problem.objective
+    if objective.weights.breaks == 0 and objective.break_spread_limit is None:
+        return 0  # prob046: nothing to count, so no literals to build
     per_person = {person: _breaks_of(formulation, person) for person in formulation.compiled.people}
     if objective.break_spread_limit is not None:
         _limit_spread(formulation, per_person, objective.break_spread_limit)
