@@ -95,7 +95,9 @@ def _day_gap_starts(
     if set(covering) <= set(sequence):
         # Redundant: the busy slots add up to the meetings' lengths. With every
         # meeting held this is a constant, so once the day's runs are decided
-        # the remaining busy slots are forced.
+        # the remaining busy slots are forced. Stated only when no meeting of
+        # the participant can start on another day (B2B's single day): that is
+        # where it was measured.
         held = [info.length * literal for info in infos for literal in formulation.starts_on_day(info, day).values()]
         model.add(sum(used) == sum(held))
     later = _busy_later(model, used)
