@@ -102,3 +102,15 @@ def test_spread_limit_sees_exact_counts():
     strict = ObjectiveSettings(must_is_hard=True, breaks_count_unavailable=True, break_spread_limit=0)
     schedule = solve(problem(four(), meetings, forum=forum(slot=30, end="11:00"), objective=strict), FAST)
     assert schedule.status == "INFEASIBLE"
+
+
+def test_breaks_are_summed_over_days_and_end_of_day_idle_is_free():
+    # Day 1: AAA at 09:00 and 10:00 (one break); day 2: at 09:00 and 09:30 (none), then idle to the close.
+    meetings = [
+        meeting("ab1", ["AAA", "BBB"], 30, pinned_start=at("09:00")),
+        meeting("ac1", ["AAA", "CCC"], 30, pinned_start=at("10:00")),
+        meeting("ab2", ["AAA", "BBB"], 30, pinned_start=at("09:00", day=1)),
+        meeting("ad2", ["AAA", "DDD"], 30, pinned_start=at("09:30", day=1)),
+    ]
+    schedule = solved(problem(four(), meetings, forum=forum(days=2, slot=30, end="12:00")))
+    assert schedule.terms["breaks"] == 10
