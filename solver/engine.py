@@ -20,6 +20,7 @@ from solver.model import Problem
 from solver.result import Method, Placement, Schedule, SolveStats, Status
 from solver.rooms import assign_rooms
 from solver.search import ProgressHandler, SearchOutcome, SearchSettings, relative_gap, run_search
+from solver.staged import staged_search, use_staged_search
 from solver.terms import Assignment, breaks_by_person, evaluate
 
 
@@ -56,7 +57,6 @@ def solve(
         if not baseline_ok:  # greedy's grid breaks a rule it does not know: no answer
             return _schedule(compiled, {}, "UNKNOWN", None, stats, options, clock)
         return _schedule(compiled, baseline, "FEASIBLE", None, stats, options, clock)
-    formulation = Formulation.build(compiled)
     settings = SearchSettings(
         options.time_limit,
         options.workers,
@@ -65,10 +65,15 @@ def solve(
         options.log,
         musts_required=problem.objective.must_is_hard,
     )
-    outcome = run_search(formulation, settings, baseline if baseline_ok else {}, on_progress, stop)
+    if use_staged_search(compiled, settings):
+        found, outcome = staged_search(compiled, settings, baseline, clock, on_progress, stop)
+        assignment, status = _no_worse_than_greedy(compiled, found, outcome.status, baseline, baseline_ok)
+    else:
+        formulation = Formulation.build(compiled)
+        outcome = run_search(formulation, settings, baseline if baseline_ok else {}, on_progress, stop)
+        assignment, status = _pick(compiled, outcome, baseline, baseline_ok)
     stats.first_solution_seconds = outcome.first_solution_seconds
     stats.variables, stats.constraints = outcome.variables, outcome.constraints
-    assignment, status = _pick(compiled, outcome, baseline, baseline_ok)
     return _schedule(compiled, assignment, status, outcome, stats, options, clock)
 
 
@@ -91,10 +96,17 @@ def _pick(
 ) -> tuple[Assignment, Status]:
     if not outcome.chosen:
         return (baseline, "FEASIBLE") if baseline_ok else ({}, outcome.status)
-    found = assign_rooms(compiled, outcome.chosen)
+    return _no_worse_than_greedy(
+        compiled, assign_rooms(compiled, outcome.chosen), outcome.status, baseline, baseline_ok
+    )
+
+
+def _no_worse_than_greedy(
+    compiled: Compiled, found: Assignment, status: Status, baseline: Assignment, baseline_ok: bool
+) -> tuple[Assignment, Status]:
     if baseline_ok and sum(evaluate(compiled, baseline).values()) < sum(evaluate(compiled, found).values()):
         return baseline, "FEASIBLE"
-    return found, outcome.status
+    return found, status
 
 
 def _schedule(
