@@ -154,11 +154,12 @@ class LocalSearch:
         """Descent first (every meeting to its best spot), then annealing with
         random single moves, which walks out of the descent's local minima."""
         now = time.perf_counter()
-        self._descend(now + DESCENT_SHARE * (deadline - now), stop)
+        self.descend(now + DESCENT_SHARE * (deadline - now), stop)
         best = self._anneal(deadline, stop)
         return LocalSearchResult(best, self.moves, self.tried)
 
-    def _descend(self, deadline: float, stop: threading.Event | None) -> None:
+    def descend(self, deadline: float = math.inf, stop: threading.Event | None = None) -> None:
+        """Every meeting to its best spot, pass after pass, until a pass gains nothing."""
         improving = True
         while improving and time.perf_counter() < deadline and not (stop is not None and stop.is_set()):
             before = self.cost

@@ -20,8 +20,11 @@ deterministic mode (the local search stops on the clock).
 
 from __future__ import annotations
 
+import math
 import threading
 import time
+
+from ortools.sat.python import cp_model
 
 from solver.compile import Compiled
 from solver.constraints import add_hard_rules
@@ -30,7 +33,15 @@ from solver.localsearch import improve
 from solver.objective import TERM_BUILDERS
 from solver.result import Progress
 from solver.rooms import assign_rooms
-from solver.search import ProgressHandler, SearchOutcome, SearchSettings, _add_hint, _solve, relative_gap
+from solver.search import (
+    ProgressHandler,
+    SearchOutcome,
+    SearchSettings,
+    _add_hint,
+    _parameters,
+    _watch,
+    relative_gap,
+)
 from solver.terms import Assignment, evaluate
 
 LARGE_FORUM_MEETINGS = 500
@@ -102,12 +113,22 @@ def _held_stage(
         formulation.terms[term] = TERM_BUILDERS[term](formulation)
     _add_hint(formulation, baseline)
     formulation.model.minimize(sum(formulation.terms.values()))
-    limit = max(0.2, (deadline - time.perf_counter()) * HELD_STAGE_SHARE)
-    outcome = _solve(formulation, settings, limit, None, stop)
-    size = (outcome.variables, outcome.constraints)
-    if outcome.status not in ("OPTIMAL", "FEASIBLE"):  # an empty grid can be a solution
-        return None, None, size
-    return assign_rooms(compiled, outcome.chosen), outcome.bound, size
+    solver = cp_model.CpSolver()
+    _parameters(solver, settings, max(0.2, (deadline - time.perf_counter()) * HELD_STAGE_SHARE))
+    watcher = _watch(solver, stop)
+    try:
+        code = solver.solve(formulation.model)
+    finally:
+        if watcher is not None:
+            watcher.set()
+    size = (len(formulation.model.proto.variables), len(formulation.model.proto.constraints))
+    # CP-SAT's bound is proven whether or not it has found a grid yet (on a
+    # busy machine the stage can end before its first solution).
+    bound = solver.best_objective_bound if code != cp_model.MODEL_INVALID else -math.inf
+    bound = max(0, math.ceil(bound - 1e-6)) if math.isfinite(bound) else None
+    if code not in (cp_model.OPTIMAL, cp_model.FEASIBLE):
+        return None, bound, size
+    return assign_rooms(compiled, formulation.value_of_choices(solver)), bound, size
 
 
 def _report(
