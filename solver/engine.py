@@ -16,11 +16,11 @@ from solver.compile import Compiled, compile_problem
 from solver.explain import explain_infeasible, explain_unplaced
 from solver.formulation import Formulation
 from solver.greedy import greedy_assign
+from solver.large import local_search_solve, use_local_search
 from solver.model import Problem
 from solver.result import Method, Placement, Schedule, SolveStats, Status
 from solver.rooms import assign_rooms
 from solver.search import ProgressHandler, SearchOutcome, SearchSettings, relative_gap, run_search
-from solver.staged import staged_search, use_staged_search
 from solver.terms import Assignment, breaks_by_person, evaluate
 
 
@@ -65,8 +65,8 @@ def solve(
         options.log,
         musts_required=problem.objective.must_is_hard,
     )
-    if use_staged_search(compiled, settings):
-        found, outcome = staged_search(compiled, settings, baseline, clock, on_progress, stop)
+    if use_local_search(compiled, settings):
+        found, outcome = local_search_solve(compiled, settings, baseline, clock, on_progress, stop)
         assignment, status = _no_worse_than_greedy(compiled, found, outcome.status, baseline, baseline_ok)
     else:
         formulation = Formulation.build(compiled)

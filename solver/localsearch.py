@@ -142,6 +142,10 @@ class LocalSearch:
         # Without buffers or travel, "attendees free" already is the whole gap rule.
         self.gaps_matter = bool(compiled.travel_slots) or any(compiled.buffer_slots.values())
         self.choice_lists: dict[int, list[tuple[int, tuple[int, ...]]]] = {}
+        self.meetings_of_person: dict[str, list[MeetingInfo]] = defaultdict(list)
+        for info in compiled.meetings:
+            for person in info.people:
+                self.meetings_of_person[person].append(info)
         self.cost = sum(evaluate(compiled, assignment).values())
         self.moves = self.tried = 0
 
@@ -327,21 +331,66 @@ class LocalSearch:
         return None
 
     def _insert_unplaced(self) -> None:
-        """Place an unplaced meeting wherever it fits, when that lowers the objective."""
+        """Place each unplaced meeting where it fits, or where one attendee's
+        meeting can make room by moving elsewhere, when that lowers the objective."""
         for meeting_id in sorted(self.unplaced):
             info = self.compiled.by_id[meeting_id]
             spots = self._spots(info, keep_room=None)
             if not spots:
+                self._insert_by_ejection(info)
                 continue
             without: dict[tuple[str, int], int] = {}
             price, spot = min(((self._price(info, s, without), s) for s in spots), key=lambda pair: pair[0])
-            if self._insertion_gain(info) > price - self.costs.placement(info, None, None):
-                self.cost += price - self.costs.placement(info, None, None) - self._insertion_gain(info)
-                self.ledger.book(info, *spot)
-                self.unplaced.discard(meeting_id)
-                for delegation in info.delegations:
-                    self.placed_by_delegation[delegation] += 1
-                self.moves += 1
+            change = price - self.costs.placement(info, None, None) - self._insertion_gain(info)
+            if change < 0:
+                self._book_unplaced(info, spot, change)
+
+    def _book_unplaced(self, info: MeetingInfo, spot: Spot, change: int) -> None:
+        self.cost += change
+        self.ledger.book(info, *spot)
+        self.unplaced.discard(info.id)
+        for delegation in info.delegations:
+            self.placed_by_delegation[delegation] += 1
+        self.moves += 1
+
+    def _insert_by_ejection(self, info: MeetingInfo) -> None:
+        """Try each start blocked by exactly one meeting of an attendee: take
+        that meeting out, put this one in, and the other at its best spot."""
+        gain = self._insertion_gain(info) + self.costs.placement(info, None, None)
+        for start, classes in self._classes_at(info).items():
+            blockers = self._blockers(info, start)
+            if len(blockers) != 1:
+                continue
+            blocker = blockers[0]
+            old = self.ledger.unbook(blocker)
+            without: dict[tuple[str, int], int] = {}
+            change = -self._price(blocker, old, without)
+            room = self._free_room(info, start, classes, None)
+            if room is not None:
+                change += self._price(info, (start, room), without)
+                self.ledger.book(info, start, room)
+                spots = self._spots(blocker, keep_room=old[1].id)
+                if spots:
+                    after: dict[tuple[str, int], int] = {}
+                    price, spot = min(((self._price(blocker, s, after), s) for s in spots), key=lambda pair: pair[0])
+                    if change + price - gain < 0:
+                        self.ledger.book(blocker, *spot)
+                        self.ledger.unbook(info)  # booked again, with the books kept, just below
+                        self._book_unplaced(info, (start, room), change + price - gain)
+                        return
+                self.ledger.unbook(info)
+            self.ledger.book(blocker, *old)
+
+    def _blockers(self, info: MeetingInfo, start: int) -> list[MeetingInfo]:
+        """Placed meetings of the attendees that overlap `start` .. end."""
+        end = start + info.length
+        found: dict[str, MeetingInfo] = {}
+        for person in info.people:
+            for other in self.meetings_of_person[person]:
+                span = self.ledger.placed.get(other.id)
+                if span is not None and span[0] < end and start < span[1]:
+                    found[other.id] = other
+        return list(found.values())
 
     def _insertion_gain(self, info: MeetingInfo) -> int:
         """Held and fairness saved by placing `info`."""
