@@ -35,6 +35,7 @@ ANNEAL_END = 0.02  # the temperature falls to this fraction of the start by the 
 CLOCK_EVERY = 256  # moves between looks at the clock
 
 Spot = tuple[int, Room]  # (start slot, room)
+Span = tuple[int, int]  # (start slot, end slot exclusive)
 
 
 class MovableLedger(Ledger):
@@ -171,7 +172,7 @@ class LocalSearch:
             placed = sorted(self.ledger.placed)
             self.rng.shuffle(placed)
             for meeting_id in placed:
-                if time.perf_counter() >= deadline:
+                if time.perf_counter() >= deadline or (stop is not None and stop.is_set()):
                     break
                 self.tried += 1
                 self.moves += self._relocate(self.compiled.by_id[meeting_id])
@@ -225,22 +226,27 @@ class LocalSearch:
                 spots.append((start, room))
         return spots
 
-    def _breaks_with(self, info: MeetingInfo, start: int, without: dict[tuple[str, int], int]) -> int:
+    def _breaks_with(
+        self, info: MeetingInfo, start: int, without: dict[tuple[str, int], int], leaving: Span | None = None
+    ) -> int:
         """Change of the attendees' breaks on that day when the meeting is added
-        at `start`; `without` caches each person-day's breaks as it stands."""
+        at `start`; `without` caches each person-day's breaks as it stands,
+        not counting the meeting's own current `leaving` span if it is still booked."""
         day = self.compiled.grid.day_of_slot[start]
         span = (start, start + info.length)
         change = 0
         for person in info.people:
-            spans = [(b.start, b.end) for b in self.ledger.person_day[(person, day)]]
+            spans = [(b.start, b.end) for b in self.ledger.person_day[(person, day)] if (b.start, b.end) != leaving]
             if (person, day) not in without:
                 without[(person, day)] = self.costs.day_breaks(person, spans)
             change += self.costs.day_breaks(person, [*spans, span]) - without[(person, day)]
         return change
 
-    def _price(self, info: MeetingInfo, spot: Spot, without: dict[tuple[str, int], int]) -> int:
+    def _price(
+        self, info: MeetingInfo, spot: Spot, without: dict[tuple[str, int], int], leaving: Span | None = None
+    ) -> int:
         start, room = spot
-        breaks = self._breaks_with(info, start, without)
+        breaks = self._breaks_with(info, start, without, leaving)
         return self.costs.weights.breaks * breaks + self.costs.placement(info, start, room.id)
 
     # ---- moves
@@ -280,9 +286,11 @@ class LocalSearch:
         """Move the meeting to a random start of its domain if it fits there,
         always when that costs nothing more, else with the annealing's odds."""
         start, classes = self._proposal(info)
-        current = self.ledger.placed[info.id][0]
+        current, current_end = self.ledger.placed[info.id]
         if start == current or classes is None:
             return False
+        if start + info.length <= current or current_end <= start:
+            return self._move_clear_of_itself(info, start, classes, temperature)
         old = self.ledger.unbook(info)
         room = self._free_room(info, start, classes, keep_room=None)
         if room is not None:
@@ -293,6 +301,29 @@ class LocalSearch:
                 self.cost += change
                 return True
         self.ledger.book(info, *old)
+        return False
+
+    def _move_clear_of_itself(
+        self, info: MeetingInfo, start: int, classes: tuple[int, ...], temperature: float
+    ) -> bool:
+        """`_random_move` to a start that does not overlap the meeting's own
+        slots: tested and priced with the meeting still booked (most moves are
+        refused, and taking a meeting out and back costs more than the test).
+        Its own booking can only make the test stricter (a daily limit, a
+        buffer against itself), never admit a spot that breaks a rule."""
+        room = self._free_room(info, start, classes, keep_room=None)
+        if room is None:
+            return False
+        current, current_end = self.ledger.placed[info.id]
+        old = (current, self.ledger.room_of[info.id])
+        leaving = (current, current_end)
+        without: dict[tuple[str, int], int] = {}
+        change = self._price(info, (start, room), without, leaving) - self._price(info, old, without, leaving)
+        if change <= 0 or self.rng.random() < math.exp(-change / temperature):
+            self.ledger.unbook(info)
+            self.ledger.book(info, start, room)
+            self.cost += change
+            return True
         return False
 
     def _proposal(self, info: MeetingInfo) -> tuple[int, tuple[int, ...] | None]:

@@ -6,6 +6,7 @@ tracks move by move must be the one the rules define.
 
 from __future__ import annotations
 
+import threading
 import time
 from dataclasses import replace
 
@@ -152,3 +153,14 @@ def test_local_search_solves_of_random_forums_are_valid_bounded_and_never_worse_
     assert found.best_bound is not None and found.best_bound <= found.objective
     if exact.status == "OPTIMAL":  # the domain bound never passes the true optimum
         assert found.best_bound <= exact.objective
+
+
+def test_a_stop_request_ends_the_local_search_with_a_valid_grid() -> None:
+    forum_problem = generate("unga-week", 0)
+    stop = threading.Event()
+    threading.Timer(1.0, stop.set).start()
+    schedule = solve(forum_problem, SolveOptions(time_limit=600, workers=2), stop=stop)
+    assert schedule.stats.solve_seconds < 120  # far below the limit: the stop was heard
+    assert validate(forum_problem, schedule).violations == []
+    assert schedule.objective is not None and schedule.stats.greedy_objective is not None
+    assert schedule.objective <= schedule.stats.greedy_objective
