@@ -6,7 +6,8 @@ CP-SAT model (870 k terms, mostly breaks) ends a 30 s run with greedy's grid
 (9,580, gap 86%) at 1.06 GB. Breaks are local, though: moving one meeting
 changes only its attendees' days. The local search of solver/localsearch.py
 prices every move by the exact objective change and checks every rule with
-the greedy's ledger; it reaches about 2,100 in 60 s at about 115 MB.
+the greedy's ledger; it reaches about 1,850 in 60 s at about 115 MB
+(median of three seeds, docs/benchmarks.md).
 
 A held-first stage (CP-SAT without the breaks term, then local search from
 its grid) was measured too: it proves held + fairness = 1,300 in 10-20 s,
