@@ -17,7 +17,21 @@ from litestar.openapi import OpenAPIConfig
 from litestar.openapi.plugins import ScalarRenderPlugin, SwaggerRenderPlugin
 from litestar.openapi.spec import Components, SecurityScheme
 
-from api.controllers import delegations, forum_views, forums, requests, runs, schedules, setup
+from api.controllers import changes as change_routes
+from api.controllers import (
+    csv_import,
+    delegations,
+    forum_views,
+    forums,
+    health,
+    loading,
+    publication,
+    requests,
+    runs,
+    schedules,
+    setup,
+)
+from api.controllers import notices as notice_routes
 from api.errors import EXCEPTION_HANDLERS
 from api.guards import hash_token, provide_caller
 
@@ -39,6 +53,12 @@ def create_app(pool: asyncpg.Pool, admin_token: str | None = None) -> Litestar:
             *forum_views.ROUTES,
             *runs.ROUTES,
             *schedules.ROUTES,
+            *loading.ROUTES,
+            *publication.ROUTES,
+            *notice_routes.ROUTES,
+            *csv_import.ROUTES,
+            *change_routes.ROUTES,
+            *health.ROUTES,
         ],
         dependencies={"pool": Provide(provide_pool), "caller": Provide(provide_caller)},
         exception_handlers=EXCEPTION_HANDLERS,

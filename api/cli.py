@@ -103,6 +103,9 @@ def build_parser() -> argparse.ArgumentParser:
         _add_db,
         _add_serve,
         _add_worker,
+        _add_load,
+        _add_demo,
+        _add_csv,
     ):
         add_command(commands)
     return parser
@@ -566,6 +569,9 @@ def run_db_migrate(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+DEFAULT_PORT = 8000  # docker-compose.yml publishes this one
+
+
 def _add_serve(commands: Subparsers) -> None:
     command = commands.add_parser(
         "serve",
@@ -574,14 +580,27 @@ def _add_serve(commands: Subparsers) -> None:
         "migrates first. SIDELINES_ADMIN_TOKEN enables POST /forums.",
     )
     command.add_argument("--host", default="127.0.0.1", help="default 127.0.0.1")
-    command.add_argument("--port", type=positive_int, default=8000, help="default 8000")
+    command.add_argument("--port", type=positive_int, default=DEFAULT_PORT, help=f"default {DEFAULT_PORT}")
+    command.add_argument(
+        "--workers",
+        type=non_negative_int,
+        default=1,
+        metavar="N",
+        help="solve workers in this process (default 1; 0 when separate `sidelines worker` processes solve)",
+    )
+    _add_lease_option(command)
     command.set_defaults(run=run_serve)
+
+
+def _add_lease_option(command: argparse.ArgumentParser) -> None:
+    command.add_argument("--lease", type=positive_float, default=10.0, metavar="S", help="lease seconds (default 10)")
 
 
 def run_serve(args: argparse.Namespace) -> int:
     from api.server import run_serve as serve
+    from api.worker import WorkerSettings
 
-    serve(args.host, args.port)
+    serve(args.host, args.port, args.workers, WorkerSettings(args.lease))
     return EXIT_OK
 
 
@@ -590,35 +609,132 @@ def _add_worker(commands: Subparsers) -> None:
         "worker",
         help="solve queued runs (POST /forums/{id}/runs), one at a time, until interrupted",
         description="Take solve runs from the database (DATABASE_URL, else the embedded PostgreSQL) and solve "
-        "each in a child process. Several workers may run at once; a run whose worker died is taken up again.",
+        "each in a child process. Several workers may run at once; a run whose worker died is taken up again. "
+        "SIGTERM or SIGINT: claim nothing more, hand back an unfinished run at once, exit 0.",
     )
     command.add_argument("--owner", default=None, help="lease owner name (default host:pid)")
-    command.add_argument("--lease", type=positive_float, default=10.0, help="lease seconds (default 10)")
+    _add_lease_option(command)
+    command.add_argument(
+        "--alive-file", metavar="PATH", help="touch PATH at every poll and heartbeat (a container health check)"
+    )
     command.set_defaults(run=run_worker_command)
 
 
 def run_worker_command(args: argparse.Namespace) -> int:
-    import asyncio
+    from api.server import run_worker_process
+    from api.worker import WorkerSettings
 
-    from api.worker import WorkerSettings, default_owner, run_worker
-    from db.migrate import migrate_url
-    from db.pool import connect, resolve_database
+    check_writable(args.alive_file)
+    run_worker_process(args.owner, WorkerSettings(args.lease, alive_file=args.alive_file))
+    return EXIT_OK
 
-    database = resolve_database()
 
-    async def work() -> None:
-        await migrate_url(database.url)
-        pool = await connect(database.url, max_size=3)
-        try:
-            await run_worker(pool, args.owner or default_owner(), asyncio.Event(), WorkerSettings(args.lease))
-        finally:
-            await pool.close()
+# ---- load
+
+
+def _add_load(commands: Subparsers) -> None:
+    command = commands.add_parser(
+        "load",
+        help="store a problem as a new forum and print its tokens",
+        description="Store PROBLEM.json as a new forum (DATABASE_URL, else the embedded PostgreSQL): sessions, "
+        "rooms, delegations, participants, and every meeting as an accepted request. Prints the forum id, the "
+        "organiser token and one token per delegation; they are shown once (only their hashes are stored).",
+    )
+    command.add_argument("problem", metavar="PROBLEM.json")
+    command.add_argument("--json", action="store_true", help="print {forum_id, organiser_token, delegation_tokens}")
+    command.set_defaults(run=run_load)
+
+
+def run_load(args: argparse.Namespace) -> int:
+    from api.server import run_load as load
+
+    problem = read_problem(args.problem)
+    try:
+        loaded = load(problem)
+    except ProblemError as error:  # ids the API cannot carry in a URL
+        raise problem_error(args.problem, error) from None
+    if args.json:
+        write_output(None, pretty_json(loaded))
+        return EXIT_OK
+    print(f"forum {loaded.forum_id}: {problem.forum.name}")
+    print(f"organiser token: {loaded.organiser_token}")
+    print("delegation tokens:")
+    for delegation, token in loaded.delegation_tokens.items():
+        print(f"  {delegation}: {token}")
+    return EXIT_OK
+
+
+# ---- demo
+
+
+def _add_demo(commands: Subparsers) -> None:
+    command = commands.add_parser(
+        "demo",
+        help="load, solve and publish the Shangri-La example, then serve the API and print tokens and curl examples",
+        description="Uses DATABASE_URL, else an embedded PostgreSQL in .sidelines/pgdata (kept across restarts). "
+        "Migrates, loads the problem as a new forum, solves it through a solve run, publishes the version, and "
+        "serves the API until Ctrl-C or SIGTERM.",
+    )
+    command.add_argument("--problem", metavar="PROBLEM.json", help="default examples/shangri-la.json")
+    command.add_argument("--time-limit", type=positive_float, default=10.0, metavar="S", help="seconds (default 10)")
+    command.add_argument("--host", default="127.0.0.1", help="default 127.0.0.1")
+    command.add_argument("--port", type=non_negative_int, default=8000, help="default 8000; 0 picks a free port")
+    command.set_defaults(run=run_demo)
+
+
+def run_demo(args: argparse.Namespace) -> int:
+    from api.demo import DEFAULT_PROBLEM
+    from api.demo import run_demo as demo
+
+    path = args.problem or str(DEFAULT_PROBLEM)
+    problem = read_problem(path)
+    try:
+        return demo(problem, args.host, args.port, args.time_limit)
+    except ProblemError as error:  # ids the API cannot carry in a URL
+        raise problem_error(path, error) from None
+
+
+# ---- csv
+
+
+def _add_csv(commands: Subparsers) -> None:
+    command = commands.add_parser(
+        "csv",
+        help="import delegations, participants or requests from a CSV file into a forum (docs/csv.md)",
+        description="All or nothing: a file with a bad row stores nothing and each fault is reported as "
+        "'row N, column C: message'. Rows already stored with the same values are left alone. "
+        "Uses DATABASE_URL, else the embedded PostgreSQL.",
+    )
+    command.add_argument("kind", choices=("delegations", "participants", "requests"))
+    command.add_argument("forum", metavar="FORUM_ID")
+    command.add_argument("file", metavar="FILE.csv")
+    command.add_argument("--json", action="store_true", help="print the result as JSON")
+    command.set_defaults(run=run_csv)
+
+
+def run_csv(args: argparse.Namespace) -> int:
+    from uuid import UUID
+
+    from api.csv_import import CsvError, import_csv
+    from api.server import run_in_transaction
 
     try:
-        asyncio.run(work())
-    finally:
-        if database.embedded is not None:
-            database.embedded.stop()
+        text = read_bytes(args.file).decode("utf-8")
+        forum_id = UUID(args.forum)
+    except UnicodeDecodeError:
+        raise CliError([(args.file, "must be UTF-8 text")]) from None
+    except ValueError:
+        raise CliError([("FORUM_ID", f"{args.forum!r} is not a forum id")]) from None
+    try:
+        imported = run_in_transaction(lambda connection: import_csv(connection, forum_id, args.kind, text, "cli"))
+    except CsvError as error:
+        raise CliError([(args.file, str(fault)) for fault in error.errors]) from None
+    if args.json:
+        write_output(None, pretty_json(imported))
+        return EXIT_OK
+    print(f"{args.kind}: {len(imported.created)} created, {len(imported.unchanged)} already stored unchanged")
+    for delegation, token in (imported.tokens or {}).items():
+        print(f"  token {delegation}: {token}")
     return EXIT_OK
 
 

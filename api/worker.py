@@ -6,6 +6,17 @@ While it runs, the parent renews the run's lease at every heartbeat, stores the
 progress the child sends through a queue, and turns a cancel request into the
 child's stop event. A worker that dies stops renewing; once its lease lapses,
 another worker claims the run again, and `store_result` keeps it to one version.
+
+Shutdown: when the `stop` event passed to `run_worker` is set (SIGTERM/SIGINT in
+`sidelines worker` and `sidelines serve`), the worker claims nothing more; a run
+in progress is finished if its answer is already in, else handed back at once
+(its lease released, the run queued again first in line) so that another worker
+takes it without waiting for the lease to lapse.
+
+Chores: `run_worker` calls each of its `chores` (default: DEFAULT_CHORES) once per
+pass of its loop, after a run and after each idle poll, so that periodic duties
+(delivering webhooks...) share the worker's pool and shutdown. A chore that
+raises is logged and retried at the next pass.
 """
 
 from __future__ import annotations
@@ -19,19 +30,23 @@ import queue
 import socket
 import threading
 import time
+from collections.abc import Awaitable, Callable, Sequence
 from datetime import UTC, datetime
 from multiprocessing.context import SpawnProcess
 from multiprocessing.synchronize import Event as ProcessEvent
+from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
 import asyncpg
 import msgspec
 
-from db.problem import build_problem
+from api.dispatcher import end_dispatcher, start_dispatcher
+from db.changes import applicable_changes, published_grid, stored_and_changes
 from db.queries import runs
 from db.queries.forums import get_forum
 from db.queries.schedules import StoredPlacement
+from solver.changes import Change, apply_changes
 from solver.check import check_problem
 from solver.model import Problem
 from solver.result import Progress, Schedule
@@ -41,6 +56,10 @@ HEARTBEAT_SECONDS = 0.5
 STOP_POLL_SECONDS = 0.1
 _log = logging.getLogger("sidelines.worker")
 _SPAWN = multiprocessing.get_context("spawn")
+HANDED_BACK = "handed back"  # process_run's answer when `stop` made it give the run up
+
+Chore = Callable[[asyncpg.Pool], Awaitable[object]]
+DEFAULT_CHORES: list[Chore] = []  # other features append theirs here
 
 
 def default_owner() -> str:
@@ -51,6 +70,13 @@ class WorkerSettings(msgspec.Struct, frozen=True):
     lease_seconds: float = LEASE_SECONDS
     heartbeat_seconds: float = HEARTBEAT_SECONDS
     idle_seconds: float = 1.0  # wait between polls when no run is queued
+    # Touched at every poll and heartbeat, for a container health check (the worker serves no HTTP).
+    alive_file: str | None = None
+
+
+def _touch(settings: WorkerSettings) -> None:
+    if settings.alive_file is not None:
+        Path(settings.alive_file).touch()
 
 
 DEFAULT_SETTINGS = WorkerSettings()
@@ -61,11 +87,30 @@ async def claim_next(pool: asyncpg.Pool, owner: str, lease_seconds: float = LEAS
         return await runs.claim_next(connection, owner, lease_seconds)
 
 
+class ResolveTask(msgspec.Struct, frozen=True):
+    """What a re-solve run starts from, besides the stored forum's problem."""
+
+    published: Schedule
+    changes: list[Change]
+    free: list[str]
+    reoptimise: bool
+
+
+class _Answer(msgspec.Struct):
+    schedule: Schedule
+    moves: list[dict[str, Any]] | None = None  # a re-solve's solver.resolve.Moved
+
+
 def _solve_in_child(
-    problem_json: bytes, options_json: bytes, progress: Any, results: Any, stop_signal: ProcessEvent
+    problem_json: bytes, options_json: bytes, task_json: bytes, progress: Any, results: Any, stop_signal: ProcessEvent
 ) -> None:
     """The child's entry point (module level, so that spawn can import it)."""
     from solver.engine import SolveOptions, solve  # OR-Tools loads in the child only
+    from solver.resolve import resolve
+
+    # Its own process group: a Ctrl-C at the terminal reaches the worker alone, which decides
+    # whether this solve is finished or handed back (the child would otherwise die mid-search).
+    os.setpgrp()
 
     stop = threading.Event()
 
@@ -84,8 +129,20 @@ def _solve_in_child(
     try:
         options = msgspec.json.decode(options_json, type=SolveOptions)
         problem = msgspec.json.decode(problem_json, type=Problem)
-        schedule = solve(problem, options, on_progress=lambda p: progress.put(msgspec.json.encode(p)), stop=stop)
-        results.put(("ok", msgspec.json.encode(schedule)))
+
+        def report(update: Progress) -> None:
+            progress.put(msgspec.json.encode(update))
+
+        if task_json:
+            task = msgspec.json.decode(task_json, type=ResolveTask)
+            found = resolve(
+                problem, task.published, task.changes, free=task.free, reoptimise=task.reoptimise,
+                options=options, on_progress=report, stop=stop,
+            )  # fmt: skip
+            answer = {"schedule": found.schedule, "moves": found.moves}
+        else:
+            answer = {"schedule": solve(problem, options, on_progress=report, stop=stop)}
+        results.put(("ok", msgspec.json.encode(answer)))
     except Exception as error:  # reported to the parent, which fails the run
         results.put(("error", f"{type(error).__name__}: {error}"))
 
@@ -93,12 +150,14 @@ def _solve_in_child(
 class _Child:
     """One solve in a spawned process and the queues it reports through."""
 
-    def __init__(self, problem: Problem, options: runs.RunOptions) -> None:
+    def __init__(self, problem: Problem, options: runs.RunOptions, task: ResolveTask | None = None) -> None:
         self.progress = _SPAWN.Queue()
         self.results = _SPAWN.Queue()
         self.stop = _SPAWN.Event()
         solve_options = {"method": "cpsat", **msgspec.to_builtins(options)}
-        encoded = (msgspec.json.encode(problem), msgspec.json.encode(solve_options))
+        solve_options.pop("resolve", None)  # the task says how to re-solve
+        task_json = msgspec.json.encode(task) if task is not None else b""
+        encoded = (msgspec.json.encode(problem), msgspec.json.encode(solve_options), task_json)
         args = (*encoded, self.progress, self.results, self.stop)
         self.process: SpawnProcess = _SPAWN.Process(target=_solve_in_child, args=args, daemon=True)
         self.process.start()
@@ -129,17 +188,35 @@ class _Child:
             channel.close()
 
 
-async def _load_problem(pool: asyncpg.Pool, forum_id: Any) -> tuple[Problem, ZoneInfo] | str:
-    """The problem and the forum's zone, or why the run cannot solve."""
+class _Loaded(msgspec.Struct):
+    problem: Problem  # what the child solves: the forum with its changes, or without them for a re-solve
+    changed: Problem  # the forum with its recorded changes: whose meetings the placements are
+    zone: ZoneInfo
+    task: ResolveTask | None = None
+
+
+async def _load_problem(pool: asyncpg.Pool, run: runs.RunRecord) -> _Loaded | str:
+    """What the run solves and the forum's zone, or why the run cannot solve."""
     async with pool.acquire() as connection:
-        forum = await get_forum(connection, forum_id)
-        problem = await build_problem(connection, forum_id, datetime.now(UTC))
-    if forum is None or problem is None:
+        forum = await get_forum(connection, run.forum_id)
+        found = await stored_and_changes(connection, run.forum_id, datetime.now(UTC))
+        published = await published_grid(connection, run.forum_id)
+    if forum is None or found is None:
         return "the forum no longer exists"
-    findings = check_problem(problem)
+    stored, changes = found
+    changes = applicable_changes(stored, changes)
+    changed = apply_changes(stored, changes)
+    findings = check_problem(changed)
     if findings:
         return "; ".join(f"{finding.path}: {finding.message}" for finding in findings)
-    return problem, ZoneInfo(forum.item.time_zone)
+    zone = ZoneInfo(forum.item.time_zone)
+    settings = run.options.resolve
+    if settings is None:
+        return _Loaded(changed, changed, zone)
+    if published is None:
+        return "nothing is published: a re-solve starts from the published version"
+    task = ResolveTask(published.schedule, changes, settings.free, settings.reoptimise)
+    return _Loaded(stored, changed, zone, task)
 
 
 def stored_placements(problem: Problem, schedule: Schedule, zone: ZoneInfo) -> list[StoredPlacement]:
@@ -162,42 +239,54 @@ def _instant(moment: datetime, zone: ZoneInfo) -> datetime:
 
 
 async def process_run(
-    pool: asyncpg.Pool, run: runs.RunRecord, owner: str, settings: WorkerSettings = DEFAULT_SETTINGS
+    pool: asyncpg.Pool,
+    run: runs.RunRecord,
+    owner: str,
+    settings: WorkerSettings = DEFAULT_SETTINGS,
+    stop: asyncio.Event | None = None,
 ) -> str:
-    """Solve one claimed run to its end; returns the status it ended with (or "lost")."""
-    loaded = await _load_problem(pool, run.forum_id)
+    """Solve one claimed run to its end; returns the status it ended with, "lost", or
+    HANDED_BACK when `stop` was set before the solver answered."""
+    loaded = await _load_problem(pool, run)
     if isinstance(loaded, str):
         return await _finish(pool, run.id, owner, "failed", loaded)
-    problem, zone = loaded
-    child = _Child(problem, run.options)
+    child = _Child(loaded.problem, run.options, loaded.task)
     try:
-        outcome = await _supervise(pool, run, owner, child, settings)
+        outcome = await _supervise(pool, run, owner, child, settings, stop or asyncio.Event())
     finally:
         child.end()
     if outcome is None:
         return "lost"
     kind, payload = outcome
+    if kind == HANDED_BACK:
+        async with pool.acquire() as connection:
+            return HANDED_BACK if await runs.release_run(connection, run.id, owner) else "lost"
     if kind == "cancelled":
         return await _finish(pool, run.id, owner, "cancelled", None)
     if kind == "error":
         return await _finish(pool, run.id, owner, "failed", str(payload))
-    schedule = msgspec.json.decode(payload, type=Schedule)
+    answer = msgspec.json.decode(payload, type=_Answer)
+    schedule = answer.schedule
+    placements = stored_placements(loaded.changed, schedule, loaded.zone)
     async with pool.acquire() as connection:
-        version_id = await runs.store_result(connection, run.id, schedule, stored_placements(problem, schedule, zone))
+        version_id = await runs.store_result(connection, run.id, schedule, placements, answer.moves)
     return "succeeded" if version_id is not None else "lost"
 
 
 async def _supervise(
-    pool: asyncpg.Pool, run: runs.RunRecord, owner: str, child: _Child, settings: WorkerSettings
+    pool: asyncpg.Pool, run: runs.RunRecord, owner: str, child: _Child, settings: WorkerSettings, stop: asyncio.Event
 ) -> tuple[str, Any] | None:
-    """Heartbeat until the child answers. None when the lease was lost to another worker."""
+    """Heartbeat until the child answers or `stop` is set. None when the lease was lost to another worker."""
     cancelled = False
     while True:
         outcome = child.result()
+        if outcome is None and stop.is_set():
+            return HANDED_BACK, None
         async with pool.acquire() as connection:
             cancel = await runs.renew_lease(connection, run.id, owner, settings.lease_seconds, child.drain_progress())
         if cancel is None:
             return None
+        _touch(settings)
         if cancel and not cancelled:
             cancelled = True
             child.stop.set()  # the engine returns its best grid soon after; it is discarded
@@ -207,7 +296,13 @@ async def _supervise(
             await asyncio.sleep(settings.heartbeat_seconds)  # a last answer may still be in the pipe
             outcome = child.result()
             return outcome or ("error", f"the solver process ended with code {child.process.exitcode}")
-        await asyncio.sleep(settings.heartbeat_seconds)
+        await _wait(stop, settings.heartbeat_seconds)
+
+
+async def _wait(stop: asyncio.Event, seconds: float) -> None:
+    """Sleep `seconds`, or less when `stop` is set meanwhile."""
+    with contextlib.suppress(TimeoutError):
+        await asyncio.wait_for(stop.wait(), seconds)
 
 
 async def _finish(pool: asyncpg.Pool, run_id: int, owner: str, status: runs.RunStatus, error: str | None) -> str:
@@ -217,17 +312,35 @@ async def _finish(pool: asyncpg.Pool, run_id: int, owner: str, status: runs.RunS
 
 
 async def run_worker(
-    pool: asyncpg.Pool, owner: str, stop: asyncio.Event, settings: WorkerSettings = DEFAULT_SETTINGS
+    pool: asyncpg.Pool,
+    owner: str,
+    stop: asyncio.Event,
+    settings: WorkerSettings = DEFAULT_SETTINGS,
+    chores: Sequence[Chore] | None = None,
 ) -> int:
-    """Take runs one after another until `stop` is set; returns how many were processed."""
+    """Take runs one after another until `stop` is set; returns how many were processed
+    (a run handed back at shutdown counts)."""
     processed = 0
+    # Change notices go out beside the solves; should this loop raise, asyncio.run cancels it with the rest.
+    dispatcher = start_dispatcher(pool, stop)
     while not stop.is_set():
+        _touch(settings)
         run = await claim_next(pool, owner, settings.lease_seconds)
+        if run is not None:
+            status = await process_run(pool, run, owner, settings, stop)
+            _log.info("run %s: %s", run.id, status)
+            processed += 1
+        await _do_chores(pool, DEFAULT_CHORES if chores is None else chores)
         if run is None:
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(stop.wait(), settings.idle_seconds)
-            continue
-        status = await process_run(pool, run, owner, settings)
-        _log.info("run %s: %s", run.id, status)
-        processed += 1
+            await _wait(stop, settings.idle_seconds)
+    await end_dispatcher(dispatcher)
+    _log.info("worker %s stopped after %d run(s)", owner, processed)
     return processed
+
+
+async def _do_chores(pool: asyncpg.Pool, chores: Sequence[Chore]) -> None:
+    for chore in chores:
+        try:
+            await chore(pool)
+        except Exception:  # one failing chore must not stop the solves nor the other chores
+            _log.exception("worker chore %s failed; retrying at the next pass", getattr(chore, "__name__", chore))

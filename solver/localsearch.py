@@ -25,7 +25,7 @@ from dataclasses import dataclass
 from itertools import accumulate, pairwise
 
 from solver.compile import Compiled, MeetingInfo
-from solver.greedy import Booking, Ledger, _resource_amounts
+from solver.greedy import Ledger
 from solver.model import Room
 from solver.terms import Assignment, evaluate
 
@@ -49,21 +49,11 @@ class MovableLedger(Ledger):
         super().book(info, start, room)
         self.room_of[info.id] = room
 
-    def unbook(self, info: MeetingInfo) -> Spot:
-        start, end = self.placed.pop(info.id)
+    def take_out(self, info: MeetingInfo) -> Spot:
+        """Unbook a placed meeting; returns where it was."""
+        start = self.placed[info.id][0]
         room = self.room_of.pop(info.id)
-        day = self.compiled.grid.day_of_slot[start]
-        for person in info.people:
-            self.person_busy[person][start:end] = bytes(info.length)
-            self.person_day[(person, day)].remove(Booking(start, end, room.venue))
-        self.room_busy[room.id][start:end] = bytes(info.length)
-        for resource, amount in _resource_amounts(info).items():
-            used = self.resource_used[resource]
-            for slot in info.covers(start):
-                used[slot] -= amount
-        # A room holds one meeting at a time: these boundaries were this meeting's.
-        self.ending_in.pop((room.id, end), None)
-        self.starting_in.pop((room.id, start), None)
+        self.unbook(info, start, room)
         return start, room
 
 
@@ -254,7 +244,7 @@ class LocalSearch:
     def _relocate(self, info: MeetingInfo) -> bool:
         """Take the meeting out and put it back where it costs least (ties at
         random, so the search walks across plateaus); True when it moved."""
-        old = self.ledger.unbook(info)
+        old = self.ledger.take_out(info)
         without: dict[tuple[str, int], int] = {}
         old_price = self._price(info, old, without)
         best, best_price = [old], old_price
@@ -291,7 +281,7 @@ class LocalSearch:
             return False
         if start + info.length <= current or current_end <= start:
             return self._move_clear_of_itself(info, start, classes, temperature)
-        old = self.ledger.unbook(info)
+        old = self.ledger.take_out(info)
         room = self._free_room(info, start, classes, keep_room=None)
         if room is not None:
             without: dict[tuple[str, int], int] = {}
@@ -320,7 +310,7 @@ class LocalSearch:
         without: dict[tuple[str, int], int] = {}
         change = self._price(info, (start, room), without, leaving) - self._price(info, old, without, leaving)
         if change <= 0 or self.rng.random() < math.exp(-change / temperature):
-            self.ledger.unbook(info)
+            self.ledger.take_out(info)
             self.ledger.book(info, start, room)
             self.cost += change
             return True
@@ -393,7 +383,7 @@ class LocalSearch:
             if len(blockers) != 1:
                 continue
             blocker = blockers[0]
-            old = self.ledger.unbook(blocker)
+            old = self.ledger.take_out(blocker)
             without: dict[tuple[str, int], int] = {}
             change = -self._price(blocker, old, without)
             room = self._free_room(info, start, classes, None)
@@ -406,10 +396,10 @@ class LocalSearch:
                     price, spot = min(((self._price(blocker, s, after), s) for s in spots), key=lambda pair: pair[0])
                     if change + price - gain < 0:
                         self.ledger.book(blocker, *spot)
-                        self.ledger.unbook(info)  # booked again, with the books kept, just below
+                        self.ledger.take_out(info)  # booked again, with the books kept, just below
                         self._book_unplaced(info, (start, room), change + price - gain)
                         return
-                self.ledger.unbook(info)
+                self.ledger.take_out(info)
             self.ledger.book(blocker, *old)
 
     def _blockers(self, info: MeetingInfo, start: int) -> list[MeetingInfo]:

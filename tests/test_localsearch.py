@@ -16,8 +16,9 @@ from hypothesis import HealthCheck, assume, given, settings
 
 import solver.large as large
 from solver.compile import compile_problem
-from solver.engine import SolveOptions, _placements, solve
+from solver.engine import SolveOptions, solve
 from solver.greedy import greedy_assign
+from solver.grid import placements_of
 from solver.localsearch import LocalSearch, MovableLedger
 from solver.model import ObjectiveSettings, Problem
 from solver.result import Schedule, Unplaced
@@ -35,7 +36,7 @@ def _schedule_of(forum_problem: Problem, assignment: Assignment) -> Schedule:
     terms = evaluate(compiled, assignment)
     return Schedule(
         status="FEASIBLE",
-        placed=_placements(compiled, assignment),
+        placed=placements_of(compiled, assignment),
         unplaced=[
             Unplaced(meeting=m.id, reason="not_reached", message="not placed")
             for m in forum_problem.meetings
@@ -81,7 +82,7 @@ def test_unbooking_restores_the_ledger() -> None:
     for meeting_id, (start, room_id) in assignment.items():
         ledger.book(compiled.by_id[meeting_id], start, rooms[room_id])
     moved = next(iter(assignment))
-    ledger.unbook(compiled.by_id[moved])
+    ledger.take_out(compiled.by_id[moved])
     fresh = MovableLedger(compiled)
     for meeting_id, (start, room_id) in assignment.items():
         if meeting_id != moved:

@@ -15,6 +15,7 @@ import msgspec
 from litestar import Request, Response, get, post
 from litestar.params import FromPath
 
+from api import publishing
 from api.controllers.common import CallerDep, IdempotencyKey, PoolDep, load_forum, zone_of
 from api.errors import NotFound
 from api.guards import Caller, delegation_reader, forum_member, forum_organiser
@@ -78,7 +79,7 @@ async def read_schedule(
         row = await queries.get_version(connection, parsed, version)
         if row is None:
             raise NotFound(f"no schedule version {version}")
-        placements = await queries.grid_placements(connection, row.id)
+        placements = await queries.grid_placements(connection, row.id, zone=zone)
     schedule = row.schedule
     return json_response(
         Grid(
@@ -89,7 +90,7 @@ async def read_schedule(
             run_id=row.run_id,
             status=schedule.get("status"),
             objective=schedule.get("objective"),
-            placements=_local(placements, zone),
+            placements=placements,
             unplaced=msgspec.convert(schedule.get("unplaced", []), list[Unplaced]),
         )
     )
@@ -107,7 +108,8 @@ async def publish_schedule(
     parsed = forum_organiser(caller, forum_id)
 
     async def work(connection: asyncpg.Connection) -> Reply:
-        if not await queries.publish_version(connection, parsed, version):
+        # The publication, its diff and the change notices commit with the publish itself.
+        if not (await publishing.publish(connection, parsed, version)).found:
             raise NotFound(f"no schedule version {version}")
         summary = next(v for v in await queries.list_versions(connection, parsed) if v.number == version)
         await record_change(connection, parsed, caller.actor, "publish", "schedule", str(version), None, summary)
