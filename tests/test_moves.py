@@ -11,7 +11,7 @@ from tests.builders import at, delegation, meeting, person, place, problem, room
 
 
 def four_meetings() -> tuple[Problem, Schedule]:
-    """AUS meets JPN 09:00 and SGP 09:30 in R1; IND meets KOR 09:00 in R2; IND-SGP at 10:00 in R2 prefers 10:00-10:30."""
+    """AUS meets JPN 09:00 and SGP 09:30 in R1; IND-KOR 09:00 and IND-SGP 10:00 in R2 (prefers 10:00-10:30)."""
     built = problem(
         [delegation(code, person(f"{code}-min")) for code in ("aus", "jpn", "sgp", "ind", "kor")],
         [
