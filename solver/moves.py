@@ -38,16 +38,14 @@ class MoveWarning(msgspec.Struct, frozen=True):
 
 class MoveCheck(msgspec.Struct, frozen=True):
     meeting: str
+    allowed: bool  # no blocking violation: the move may be stored
     before: Placement | None  # None when the meeting was unplaced
     after: Placement
     blocking: list[Violation]  # hard rules the move would break (new ones only)
     warnings: list[MoveWarning]
     objective_before: int
     objective_after: int
-
-    @property
-    def allowed(self) -> bool:
-        return not self.blocking
+    terms_after: dict[str, int]  # the moved grid's objective terms, as the validator computes them
 
 
 def apply_move(problem: Problem, schedule: Schedule, meeting_id: str, start: datetime, room: str) -> Schedule:
@@ -77,12 +75,14 @@ def check_move(problem: Problem, schedule: Schedule, meeting_id: str, start: dat
     warnings = _warnings(problem, schedule, moved, report_before.terms, report_after.terms, meeting_id)
     return MoveCheck(
         meeting=meeting_id,
+        allowed=not blocking,
         before=next((p for p in schedule.placed if p.meeting == meeting_id), None),
         after=next(p for p in moved.placed if p.meeting == meeting_id),
         blocking=blocking,
         warnings=warnings,
         objective_before=report_before.objective,
         objective_after=report_after.objective,
+        terms_after=report_after.terms,
     )
 
 
