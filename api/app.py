@@ -17,7 +17,7 @@ from litestar.openapi import OpenAPIConfig
 from litestar.openapi.plugins import ScalarRenderPlugin, SwaggerRenderPlugin
 from litestar.openapi.spec import Components, SecurityScheme
 
-from api.controllers import delegations, forum_views, forums, moves, requests, runs, schedules, setup
+from api.controllers import delegations, forum_views, forums, moves, pages, requests, runs, schedules, setup
 from api.errors import EXCEPTION_HANDLERS
 from api.guards import hash_token, provide_caller
 
@@ -40,6 +40,7 @@ def create_app(pool: asyncpg.Pool, admin_token: str | None = None) -> Litestar:
             *runs.ROUTES,
             *schedules.ROUTES,
             *moves.ROUTES,
+            *pages.ROUTES,
         ],
         dependencies={"pool": Provide(provide_pool), "caller": Provide(provide_caller)},
         exception_handlers=EXCEPTION_HANDLERS,
