@@ -17,7 +17,18 @@ from litestar.openapi import OpenAPIConfig
 from litestar.openapi.plugins import ScalarRenderPlugin, SwaggerRenderPlugin
 from litestar.openapi.spec import Components, SecurityScheme
 
-from api.controllers import delegations, forum_views, forums, moves, pages, requests, runs, schedules, setup
+from api.controllers import (
+    delegations,
+    forum_views,
+    forums,
+    loading,
+    moves,
+    pages,
+    requests,
+    runs,
+    schedules,
+    setup,
+)
 from api.errors import EXCEPTION_HANDLERS
 from api.guards import hash_token, provide_caller
 
@@ -39,6 +50,7 @@ def create_app(pool: asyncpg.Pool, admin_token: str | None = None) -> Litestar:
             *forum_views.ROUTES,
             *runs.ROUTES,
             *schedules.ROUTES,
+            *loading.ROUTES,
             *moves.ROUTES,
             *pages.ROUTES,
         ],

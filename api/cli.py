@@ -103,6 +103,8 @@ def build_parser() -> argparse.ArgumentParser:
         _add_db,
         _add_serve,
         _add_worker,
+        _add_load,
+        _add_demo,
     ):
         add_command(commands)
     return parser
@@ -606,6 +608,71 @@ def run_worker_command(args: argparse.Namespace) -> int:
         if database.embedded is not None:
             database.embedded.stop()
     return EXIT_OK
+
+
+# ---- load
+
+
+def _add_load(commands: Subparsers) -> None:
+    command = commands.add_parser(
+        "load",
+        help="store a problem as a new forum and print its tokens",
+        description="Store PROBLEM.json as a new forum (DATABASE_URL, else the embedded PostgreSQL): sessions, "
+        "rooms, delegations, participants, and every meeting as an accepted request. Prints the forum id, the "
+        "organiser token and one token per delegation; they are shown once (only their hashes are stored).",
+    )
+    command.add_argument("problem", metavar="PROBLEM.json")
+    command.add_argument("--json", action="store_true", help="print {forum_id, organiser_token, delegation_tokens}")
+    command.set_defaults(run=run_load)
+
+
+def run_load(args: argparse.Namespace) -> int:
+    from api.server import run_load as load
+
+    problem = read_problem(args.problem)
+    try:
+        loaded = load(problem)
+    except ProblemError as error:  # ids the API cannot carry in a URL
+        raise problem_error(args.problem, error) from None
+    if args.json:
+        write_output(None, pretty_json(loaded))
+        return EXIT_OK
+    print(f"forum {loaded.forum_id}: {problem.forum.name}")
+    print(f"organiser token: {loaded.organiser_token}")
+    print("delegation tokens:")
+    for delegation, token in loaded.delegation_tokens.items():
+        print(f"  {delegation}: {token}")
+    return EXIT_OK
+
+
+# ---- demo
+
+
+def _add_demo(commands: Subparsers) -> None:
+    command = commands.add_parser(
+        "demo",
+        help="load, solve and publish the Shangri-La example, then serve the API and print tokens and curl examples",
+        description="Uses DATABASE_URL, else an embedded PostgreSQL in .sidelines/pgdata (kept across restarts). "
+        "Migrates, loads the problem as a new forum, solves it through a solve run, publishes the version, and "
+        "serves the API until Ctrl-C or SIGTERM.",
+    )
+    command.add_argument("--problem", metavar="PROBLEM.json", help="default examples/shangri-la.json")
+    command.add_argument("--time-limit", type=positive_float, default=10.0, metavar="S", help="seconds (default 10)")
+    command.add_argument("--host", default="127.0.0.1", help="default 127.0.0.1")
+    command.add_argument("--port", type=non_negative_int, default=8000, help="default 8000; 0 picks a free port")
+    command.set_defaults(run=run_demo)
+
+
+def run_demo(args: argparse.Namespace) -> int:
+    from api.demo import DEFAULT_PROBLEM
+    from api.demo import run_demo as demo
+
+    path = args.problem or str(DEFAULT_PROBLEM)
+    problem = read_problem(path)
+    try:
+        return demo(problem, args.host, args.port, args.time_limit)
+    except ProblemError as error:  # ids the API cannot carry in a URL
+        raise problem_error(path, error) from None
 
 
 if __name__ == "__main__":

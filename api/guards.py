@@ -11,9 +11,7 @@ endpoint of the caller's own forum that its role may not use answers 403.
 
 from __future__ import annotations
 
-import hashlib
 import hmac
-import secrets
 from typing import Any, Literal
 from uuid import UUID
 
@@ -25,6 +23,8 @@ from litestar.params import SkipValidation
 
 from api.errors import Forbidden, NotFound, Unauthorized
 from db.queries.forums import find_token_owner
+from db.tokens import hash_token as hash_token  # re-exported: the controllers issue tokens through the guards
+from db.tokens import new_token as new_token
 
 CallerKind = Literal["anonymous", "admin", "organiser", "delegation"]
 
@@ -42,14 +42,6 @@ class Caller(msgspec.Struct, frozen=True):
         if self.kind == "organiser":
             return f"organiser:{self.forum_id}"
         return self.kind
-
-
-def new_token() -> str:
-    return secrets.token_urlsafe(32)
-
-
-def hash_token(token: str) -> str:
-    return hashlib.sha256(token.encode()).hexdigest()
 
 
 async def provide_caller(

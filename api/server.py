@@ -6,8 +6,12 @@ from __future__ import annotations
 import asyncio
 import logging
 
+import asyncpg
+
+from db.load import LoadedForum, load_problem
 from db.migrate import migrate_url
-from db.pool import Database, connect, resolve_database
+from db.pool import Database, connect, resolve_database, setup_connection
+from solver.model import Problem
 
 
 def run_migrate() -> list[str]:
@@ -45,3 +49,22 @@ def run_serve(host: str, port: int) -> None:
 def _stop(database: Database) -> None:
     if database.embedded is not None:
         database.embedded.stop()
+
+
+def run_load(problem: Problem) -> LoadedForum:
+    """`sidelines load`: migrate, then store `problem` as a new forum."""
+    database = resolve_database()
+
+    async def load() -> LoadedForum:
+        await migrate_url(database.url)
+        connection = await asyncpg.connect(database.url)
+        try:
+            await setup_connection(connection)
+            return await load_problem(connection, problem, actor="cli")
+        finally:
+            await connection.close()
+
+    try:
+        return asyncio.run(load())
+    finally:
+        _stop(database)

@@ -19,7 +19,7 @@ from db.queries import forums, items
 from db.queries import requests as request_queries
 from db.queries.setup import RESOURCES, ROOMS, SESSIONS, TRAVEL, VENUES
 from db.records import ParticipantRecord, RequestRecord
-from solver.model import Delegation, Forum, Meeting, Participant, Problem, Travel
+from solver.model import Delegation, Forum, KeepApart, Meeting, Participant, Problem, Travel
 
 
 def problem_participant_id(delegation_id: str, participant_id: str) -> str:
@@ -40,6 +40,7 @@ async def build_problem(connection: asyncpg.Connection, forum_id: Any, now: date
     ]
     requests = await request_queries.list_requests(connection, forum_id, record.request_deadline, now)
     meetings = [_meeting(stored.item, people) for stored in requests if stored.item.status == "accepted"]
+    meetings = _without_dangling_precedences(meetings)
     return Problem(
         forum=Forum(record.name, record.time_zone, record.slot_minutes, record.days),
         rooms=[stored.item for stored in await items.list_items(connection, ROOMS, scope)],
@@ -52,6 +53,8 @@ async def build_problem(connection: asyncpg.Connection, forum_id: Any, now: date
             for stored in await items.list_items(connection, TRAVEL, scope)
         ],
         resources=[stored.item for stored in await items.list_items(connection, RESOURCES, scope)],
+        keep_apart=[KeepApart(pair) for pair in await delegation_queries.keep_apart_pairs(connection, forum_id)],
+        objective=await forums.get_objective(connection, forum_id),
     )
 
 
@@ -75,6 +78,7 @@ def _meeting(request: RequestRecord, people: dict[str, list[ParticipantRecord]])
         if not named:
             named = [person.id for person in people.get(party.delegation, []) if person.principal]
         attendees.extend(problem_participant_id(party.delegation, person_id) for person_id in named)
+    needs = {name: getattr(request.needs, name) for name in request.needs.__struct_fields__}
     return Meeting(
         id=request.id,
         delegations=[party.delegation for party in request.parties],
@@ -83,4 +87,15 @@ def _meeting(request: RequestRecord, people: dict[str, list[ParticipantRecord]])
         title=request.title,
         priority=request.priority,
         preferred=request.preferred,
+        **needs,  # MeetingNeeds' fields are Meeting's
     )
+
+
+def _without_dangling_precedences(meetings: list[Meeting]) -> list[Meeting]:
+    """`after` binds only when both meetings are held, so a request that is not
+    accepted (pending, declined, withdrawn) drops out of the others' `after`."""
+    scheduled = {meeting.id for meeting in meetings}
+    return [
+        msgspec.structs.replace(meeting, after=[other for other in meeting.after if other in scheduled])
+        for meeting in meetings
+    ]

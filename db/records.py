@@ -13,7 +13,17 @@ from typing import Annotated, Any, Generic, Literal, TypeVar
 import msgspec
 from msgspec import Meta
 
-from solver.model import Day, Participant, Priority, ProgrammeSession, Resource, Room, Venue, Window
+from solver.model import (
+    Day,
+    Participant,
+    Priority,
+    ProgrammeSession,
+    Resource,
+    ResourceUse,
+    Room,
+    Venue,
+    Window,
+)
 
 Id = Annotated[str, Meta(pattern=r"^[A-Za-z0-9_.-]{1,64}$", description="letters, digits, '_', '.', '-'; 1-64")]
 Name = Annotated[str, Meta(min_length=1, max_length=200)]
@@ -156,6 +166,23 @@ class PartyRecord(Record):
     attendees: list[str] = []
 
 
+class MeetingNeeds(Record):
+    """A request's room and time needs, as `solver.model.Meeting` has them (empty: none).
+
+    Stored as one jsonb document (migration 0003); datetimes are forum-local.
+    """
+
+    features: list[str] = []
+    seats: Positive | None = None
+    venues: list[Id] = []
+    earliest: datetime | None = None
+    latest: datetime | None = None
+    pinned_start: datetime | None = None
+    pinned_room: Id | None = None
+    after: list[Id] = []  # request ids that, when both are held, end before this one starts
+    resources: list[ResourceUse] = []
+
+
 class RequestRecord(Record):
     id: str
     title: str
@@ -167,6 +194,7 @@ class RequestRecord(Record):
     status: RequestStatus
     parties: list[PartyRecord]
     created_at: datetime
+    needs: MeetingNeeds = msgspec.field(default_factory=MeetingNeeds)
 
 
 # ---- audit

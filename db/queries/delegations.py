@@ -43,3 +43,21 @@ async def all_participants(connection: asyncpg.Connection, forum_id: Any) -> dic
     for row in rows:
         by_delegation.setdefault(row["delegation_id"], []).append(PARTICIPANTS.row_to_stored(row).item)
     return by_delegation
+
+
+async def insert_keep_apart(connection: asyncpg.Connection, forum_id: Any, first: str, second: str) -> None:
+    """Keep the two delegations' meetings apart (stored once, lower id first; a repeat is a no-op)."""
+    low, high = sorted((first, second))
+    await connection.execute(
+        "INSERT INTO keep_apart (forum_id, first_id, second_id) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING",
+        forum_id,
+        low,
+        high,
+    )
+
+
+async def keep_apart_pairs(connection: asyncpg.Connection, forum_id: Any) -> list[tuple[str, str]]:
+    rows = await connection.fetch(
+        "SELECT first_id, second_id FROM keep_apart WHERE forum_id = $1 ORDER BY first_id, second_id", forum_id
+    )
+    return [(row["first_id"], row["second_id"]) for row in rows]

@@ -9,6 +9,7 @@ import asyncpg
 import msgspec
 
 from db.records import ForumRecord, ForumSettings, Stored
+from solver.model import ObjectiveSettings
 
 
 class TokenOwner(msgspec.Struct, frozen=True):
@@ -68,3 +69,15 @@ async def find_token_owner(connection: asyncpg.Connection, token_hash: str) -> T
         token_hash,
     )
     return None if row is None else TokenOwner(row["forum_id"], row["delegation_id"])
+
+
+async def get_objective(connection: asyncpg.Connection, forum_id: Any) -> ObjectiveSettings:
+    """The forum's objective settings (the solver's defaults until set)."""
+    stored = await connection.fetchval("SELECT objective FROM forums WHERE id = $1", forum_id)
+    return msgspec.convert(stored or {}, ObjectiveSettings)
+
+
+async def set_objective(connection: asyncpg.Connection, forum_id: Any, objective: ObjectiveSettings) -> None:
+    await connection.execute(
+        "UPDATE forums SET objective = $2, version = version + 1 WHERE id = $1", forum_id, objective
+    )

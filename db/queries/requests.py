@@ -14,7 +14,16 @@ from typing import Any
 import asyncpg
 import msgspec
 
-from db.records import CreatedBy, PartyRecord, PartyStatus, RequestIn, RequestRecord, RequestStatus, Stored
+from db.records import (
+    CreatedBy,
+    MeetingNeeds,
+    PartyRecord,
+    PartyStatus,
+    RequestIn,
+    RequestRecord,
+    RequestStatus,
+    Stored,
+)
 
 
 def effective_status(
@@ -39,10 +48,11 @@ async def insert_request(
     created_by: CreatedBy,
     requester: str | None,
     parties: Sequence[PartyRecord],
+    needs: MeetingNeeds | None = None,
 ) -> None:
     await connection.execute(
         "INSERT INTO meeting_requests (forum_id, id, title, duration_minutes, priority, preferred, created_by,"
-        " requester_id) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+        " requester_id, needs) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
         forum_id,
         request_id,
         request.title,
@@ -51,6 +61,7 @@ async def insert_request(
         request.preferred,
         created_by,
         requester,
+        needs or MeetingNeeds(),
     )
     await connection.executemany(
         "INSERT INTO request_parties (forum_id, request_id, delegation_id, role, status, attendees)"
@@ -112,7 +123,8 @@ async def _parties(connection: asyncpg.Connection, forum_id: Any, ids: list[str]
 def _request(
     row: asyncpg.Record, parties: list[PartyRecord], deadline: datetime | None, now: datetime
 ) -> Stored[RequestRecord]:
-    values = {name: row[name] for name in ("id", "title", "duration_minutes", "priority", "preferred", "created_at")}
+    names = ("id", "title", "duration_minutes", "priority", "preferred", "created_at", "needs")
+    values = {name: row[name] for name in names}
     record = msgspec.convert(
         {
             **values,

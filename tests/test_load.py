@@ -1,0 +1,179 @@
+"""`db.load.load_problem`: a problem stored as a forum reads back as the same problem."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from datetime import UTC, datetime
+from pathlib import Path
+from uuid import UUID
+
+import asyncpg
+import httpx
+import msgspec
+import pytest
+
+from db.load import LoadedForum, load_problem, participant_ids
+from db.problem import build_problem
+from db.tokens import hash_token
+from solver.check import ProblemError, check_problem
+from solver.check import load_problem as read_problem
+from solver.engine import SolveOptions, solve
+from solver.model import Problem, attendees
+from solver.validate import validate
+from tests.conftest import ADMIN_TOKEN, Databases, bearer
+
+pytestmark = pytest.mark.anyio
+
+EXAMPLES = Path(__file__).parent.parent / "examples"
+
+
+def renamed(problem: Problem) -> Problem:
+    """`problem` with participants named as a stored forum names them ("delegation/participant")."""
+    names = {old: f"{delegation}/{new}" for old, (delegation, new) in participant_ids(problem).items()}
+    return msgspec.convert(
+        {
+            **msgspec.to_builtins(problem),
+            "delegations": [
+                {
+                    **msgspec.to_builtins(delegation),
+                    "participants": [
+                        {**msgspec.to_builtins(person), "id": names[person.id]} for person in delegation.participants
+                    ],
+                }
+                for delegation in problem.delegations
+            ],
+            "meetings": [
+                {**msgspec.to_builtins(meeting), "participants": [names[p] for p in meeting.participants]}
+                for meeting in problem.meetings
+            ],
+            "sessions": [
+                {**msgspec.to_builtins(session), "participants": [names[p] for p in session.participants]}
+                for session in problem.sessions
+            ],
+        },
+        Problem,
+        strict=False,
+    )
+
+
+def normalised(problem: Problem) -> dict[str, object]:
+    """The problem as plain data with every list of items in id order (the database reads by id)."""
+    # through JSON: stored items are record subclasses that also write their defaults
+    data = msgspec.json.decode(msgspec.json.encode(msgspec.json.decode(msgspec.json.encode(problem), type=Problem)))
+    for key in ("rooms", "delegations", "meetings", "sessions", "venues", "resources"):
+        data[key] = sorted(data.get(key, []), key=lambda item: item["id"])
+    for delegation in data["delegations"]:
+        delegation["participants"] = sorted(delegation.get("participants", []), key=lambda item: item["id"])
+    for meeting, source in zip(data["meetings"], sorted(problem.meetings, key=lambda m: m.id), strict=True):
+        # the stored forum names the principals an unnamed party sends; the order of parties is by id
+        meeting["participants"] = sorted(attendees(problem, source))
+        meeting["delegations"] = sorted(meeting["delegations"])
+    data["travel"] = sorted([*sorted(entry["between"]), entry["minutes"]] for entry in data.get("travel", []))
+    data["keep_apart"] = sorted(sorted(pair["delegations"]) for pair in data.get("keep_apart", []))
+    return data
+
+
+async def test_shangri_la_reads_back_as_the_same_problem(pool: asyncpg.Pool) -> None:
+    original = read_problem((EXAMPLES / "shangri-la.json").read_bytes())
+    async with pool.acquire() as connection:
+        loaded = await load_problem(connection, original)
+        stored = await build_problem(connection, UUID(loaded.forum_id), datetime.now(UTC))
+    assert stored is not None
+    assert check_problem(stored) == []
+    assert normalised(stored) == normalised(renamed(original))
+    assert len(stored.meetings) == 121 and sum(len(d.participants) for d in stored.delegations) == 138
+    assert stored.keep_apart and any(m.pinned_start for m in stored.meetings)  # not silently dropped
+
+    options = SolveOptions(time_limit=4, workers=2)
+    for problem in (original, stored):
+        schedule = solve(problem, options)
+        assert validate(problem, schedule).violations == []
+        assert len(schedule.placed) >= 100
+
+
+async def test_tokens_are_issued_once_and_stored_hashed(pool: asyncpg.Pool) -> None:
+    problem = read_problem((EXAMPLES / "cis-council.json").read_bytes())
+    async with pool.acquire() as connection:
+        loaded = await load_problem(connection, problem)
+        organiser_hash = await connection.fetchval(
+            "SELECT organiser_token_hash FROM forums WHERE id = $1", UUID(loaded.forum_id)
+        )
+        rows = await connection.fetch(
+            "SELECT id, token_hash FROM delegations WHERE forum_id = $1", UUID(loaded.forum_id)
+        )
+    assert organiser_hash == hash_token(loaded.organiser_token)
+    assert {row["id"]: row["token_hash"] for row in rows} == {
+        delegation: hash_token(token) for delegation, token in loaded.delegation_tokens.items()
+    }
+    assert set(loaded.delegation_tokens) == {d.id for d in problem.delegations}
+    assert len({loaded.organiser_token, *loaded.delegation_tokens.values()}) == 1 + len(problem.delegations)
+
+
+async def test_a_bad_problem_stores_nothing(pool: asyncpg.Pool) -> None:
+    problem = read_problem((EXAMPLES / "cis-council.json").read_bytes())
+    bad_room = msgspec.structs.replace(problem.rooms[1], id="room 2")  # a space is not allowed in a URL id
+    bad = msgspec.structs.replace(problem, rooms=[problem.rooms[0], bad_room, *problem.rooms[2:]])
+    async with pool.acquire() as connection:
+        before = await connection.fetchval("SELECT count(*) FROM forums")
+        with pytest.raises(ProblemError) as raised:
+            await load_problem(connection, bad)
+        assert await connection.fetchval("SELECT count(*) FROM forums") == before
+    assert [finding.path for finding in raised.value.findings] == ["rooms[1].id"]
+
+
+async def test_load_command_prints_the_forum_and_its_tokens(databases: Databases, tmp_path: Path) -> None:
+    environment = {**os.environ, "DATABASE_URL": await databases.create()}
+    command = [sys.executable, "-m", "api", "load", str(EXAMPLES / "cis-council.json"), "--json"]
+    done = subprocess.run(command, env=environment, capture_output=True, text=True, check=False)
+    assert done.returncode == 0, done.stderr
+    loaded = msgspec.json.decode(done.stdout, type=LoadedForum)
+    problem = read_problem((EXAMPLES / "cis-council.json").read_bytes())
+    assert set(loaded.delegation_tokens) == {delegation.id for delegation in problem.delegations}
+
+    broken = msgspec.to_builtins(problem)
+    broken["delegations"][2]["participants"][0]["id"] = "a/b"  # '/' is not allowed in a stored id
+    path = tmp_path / "broken.json"
+    path.write_bytes(msgspec.json.encode(broken))
+    refused = subprocess.run([*command[:4], str(path)], env=environment, capture_output=True, text=True, check=False)
+    assert refused.returncode == 2
+    assert refused.stderr.startswith(f"sidelines: error: {path}: delegations[2].participants[0].id: Expected `str`")
+
+
+async def test_import_endpoint_creates_the_forum_for_the_admin_only(client: httpx.AsyncClient) -> None:
+    document = (EXAMPLES / "cis-council.json").read_bytes()
+    json_body = {"Content-Type": "application/json"}
+    answer = await client.post("/forums/import", content=document, headers={**bearer(ADMIN_TOKEN), **json_body})
+    assert answer.status_code == 201, answer.text
+    created = answer.json()
+    forum = f"/forums/{created['forum']['id']}"
+    assert answer.headers["Location"] == forum
+    organiser = bearer(created["organiser_token"])
+    requests = await client.get(f"{forum}/requests", headers=organiser)
+    assert len(requests.json()) == 20 and {r["status"] for r in requests.json()} == {"accepted"}
+    first, second = sorted(created["delegation_tokens"])[:2]
+    own = bearer(created["delegation_tokens"][first])
+    assert (await client.get(f"{forum}/delegations/{first}/participants", headers=own)).status_code == 200
+    assert (await client.get(f"{forum}/delegations/{second}", headers=own)).status_code == 404
+
+    refused = await client.post("/forums/import", content=document, headers={**organiser, **json_body})
+    assert refused.status_code == 403
+
+    broken = msgspec.json.decode(document)
+    broken["meetings"][4]["delegations"][1] = "ATLANTIS"
+    bad = await client.post("/forums/import", json=broken, headers=bearer(ADMIN_TOKEN))
+    assert bad.status_code == 422
+    assert [error["field"] for error in bad.json()["errors"]] == ["meetings[4].delegations"]
+    assert "ATLANTIS" in bad.json()["detail"]
+
+
+async def test_import_replay_shows_no_tokens(client: httpx.AsyncClient) -> None:
+    document = (EXAMPLES / "cis-council.json").read_bytes()
+    headers = {**bearer(ADMIN_TOKEN), "Content-Type": "application/json", "Idempotency-Key": "import-1"}
+    first = await client.post("/forums/import", content=document, headers=headers)
+    again = await client.post("/forums/import", content=document, headers=headers)
+    assert first.status_code == again.status_code == 201
+    assert again.headers["Idempotency-Replayed"] == "true"
+    assert again.json()["forum"] == first.json()["forum"]
+    assert again.json()["organiser_token"] is None and again.json()["delegation_tokens"] is None
