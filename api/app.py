@@ -18,17 +18,20 @@ from litestar.openapi.plugins import ScalarRenderPlugin, SwaggerRenderPlugin
 from litestar.openapi.spec import Components, SecurityScheme
 
 from api.controllers import (
+    csv_import,
     delegations,
     forum_views,
     forums,
     loading,
     moves,
     pages,
+    publication,
     requests,
     runs,
     schedules,
     setup,
 )
+from api.controllers import notices as notice_routes
 from api.errors import EXCEPTION_HANDLERS
 from api.guards import hash_token, provide_caller
 
@@ -51,6 +54,9 @@ def create_app(pool: asyncpg.Pool, admin_token: str | None = None) -> Litestar:
             *runs.ROUTES,
             *schedules.ROUTES,
             *loading.ROUTES,
+            *publication.ROUTES,
+            *notice_routes.ROUTES,
+            *csv_import.ROUTES,
             *moves.ROUTES,
             *pages.ROUTES,
         ],

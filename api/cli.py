@@ -105,6 +105,7 @@ def build_parser() -> argparse.ArgumentParser:
         _add_worker,
         _add_load,
         _add_demo,
+        _add_csv,
     ):
         add_command(commands)
     return parser
@@ -673,6 +674,50 @@ def run_demo(args: argparse.Namespace) -> int:
         return demo(problem, args.host, args.port, args.time_limit)
     except ProblemError as error:  # ids the API cannot carry in a URL
         raise problem_error(path, error) from None
+
+
+# ---- csv
+
+
+def _add_csv(commands: Subparsers) -> None:
+    command = commands.add_parser(
+        "csv",
+        help="import delegations, participants or requests from a CSV file into a forum (docs/csv.md)",
+        description="All or nothing: a file with a bad row stores nothing and each fault is reported as "
+        "'row N, column C: message'. Rows already stored with the same values are left alone. "
+        "Uses DATABASE_URL, else the embedded PostgreSQL.",
+    )
+    command.add_argument("kind", choices=("delegations", "participants", "requests"))
+    command.add_argument("forum", metavar="FORUM_ID")
+    command.add_argument("file", metavar="FILE.csv")
+    command.add_argument("--json", action="store_true", help="print the result as JSON")
+    command.set_defaults(run=run_csv)
+
+
+def run_csv(args: argparse.Namespace) -> int:
+    from uuid import UUID
+
+    from api.csv_import import CsvError, import_csv
+    from api.server import run_in_transaction
+
+    try:
+        text = read_bytes(args.file).decode("utf-8")
+        forum_id = UUID(args.forum)
+    except UnicodeDecodeError:
+        raise CliError([(args.file, "must be UTF-8 text")]) from None
+    except ValueError:
+        raise CliError([("FORUM_ID", f"{args.forum!r} is not a forum id")]) from None
+    try:
+        imported = run_in_transaction(lambda connection: import_csv(connection, forum_id, args.kind, text, "cli"))
+    except CsvError as error:
+        raise CliError([(args.file, str(fault)) for fault in error.errors]) from None
+    if args.json:
+        write_output(None, pretty_json(imported))
+        return EXIT_OK
+    print(f"{args.kind}: {len(imported.created)} created, {len(imported.unchanged)} already stored unchanged")
+    for delegation, token in (imported.tokens or {}).items():
+        print(f"  token {delegation}: {token}")
+    return EXIT_OK
 
 
 if __name__ == "__main__":

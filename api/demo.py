@@ -27,6 +27,7 @@ from uuid import UUID
 import asyncpg
 import msgspec
 
+from api import publishing
 from api.worker import LEASE_SECONDS, default_owner, process_run
 from db.embedded import DEFAULT_DATA_DIR
 from db.load import load_problem
@@ -116,7 +117,7 @@ async def _solve_and_publish(pool: asyncpg.Pool, forum_id: str, time_limit: floa
     if finished.status != "succeeded" or finished.version is None:
         raise DemoError(f"solve run {run.id} ended {finished.status}: {finished.error or 'no grid'}")
     async with pool.acquire() as connection, connection.transaction():
-        await runs.publish_version(connection, UUID(forum_id), finished.version)
+        await publishing.publish(connection, UUID(forum_id), finished.version)  # history, feeds, notices
         await record_change(connection, UUID(forum_id), "demo", "publish", "schedule", str(finished.version))
     return finished.version
 

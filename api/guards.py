@@ -115,3 +115,11 @@ def delegation_organiser(caller: Caller, forum_id: str, delegation_id: str) -> U
     if caller.kind != "organiser":
         raise Forbidden("only the forum's organiser may do this")
     return parsed
+
+
+def delegation_itself(caller: Caller, forum_id: str, delegation_id: str, what: str) -> UUID:
+    """Only the delegation: things derived from or delivered to it alone (its feed link, its webhooks)."""
+    parsed = delegation_reader(caller, forum_id, delegation_id)
+    if caller.kind != "delegation":
+        raise Forbidden(f"only the delegation itself manages {what}")
+    return parsed

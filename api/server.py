@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from collections.abc import Awaitable, Callable
+from typing import TypeVar
 
 import asyncpg
 
@@ -12,6 +14,8 @@ from db.load import LoadedForum, load_problem
 from db.migrate import migrate_url
 from db.pool import Database, connect, resolve_database, setup_connection
 from solver.model import Problem
+
+T = TypeVar("T")
 
 
 def run_migrate() -> list[str]:
@@ -51,20 +55,26 @@ def _stop(database: Database) -> None:
         database.embedded.stop()
 
 
-def run_load(problem: Problem) -> LoadedForum:
-    """`sidelines load`: migrate, then store `problem` as a new forum."""
+def run_in_transaction(work: Callable[[asyncpg.Connection], Awaitable[T]]) -> T:
+    """Migrate, then run `work` in one transaction: the command-line twin of an API change."""
     database = resolve_database()
 
-    async def load() -> LoadedForum:
+    async def run() -> T:
         await migrate_url(database.url)
         connection = await asyncpg.connect(database.url)
         try:
             await setup_connection(connection)
-            return await load_problem(connection, problem, actor="cli")
+            async with connection.transaction():
+                return await work(connection)
         finally:
             await connection.close()
 
     try:
-        return asyncio.run(load())
+        return asyncio.run(run())
     finally:
         _stop(database)
+
+
+def run_load(problem: Problem) -> LoadedForum:
+    """`sidelines load`: store `problem` as a new forum."""
+    return run_in_transaction(lambda connection: load_problem(connection, problem, actor="cli"))

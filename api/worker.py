@@ -28,6 +28,7 @@ from zoneinfo import ZoneInfo
 import asyncpg
 import msgspec
 
+from api.dispatcher import end_dispatcher, start_dispatcher
 from db.problem import build_problem
 from db.queries import runs
 from db.queries.forums import get_forum
@@ -221,6 +222,8 @@ async def run_worker(
 ) -> int:
     """Take runs one after another until `stop` is set; returns how many were processed."""
     processed = 0
+    # Change notices go out beside the solves; should this loop raise, asyncio.run cancels it with the rest.
+    dispatcher = start_dispatcher(pool, stop)
     while not stop.is_set():
         run = await claim_next(pool, owner, settings.lease_seconds)
         if run is None:
@@ -230,4 +233,5 @@ async def run_worker(
         status = await process_run(pool, run, owner, settings)
         _log.info("run %s: %s", run.id, status)
         processed += 1
+    await end_dispatcher(dispatcher)
     return processed

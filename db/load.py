@@ -37,7 +37,6 @@ from db.records import (
     Id,
     MeetingNeeds,
     ParticipantRecord,
-    PartyRecord,
     RequestIn,
     ResourceRecord,
     RoomRecord,
@@ -117,10 +116,7 @@ async def load_problem(connection: asyncpg.Connection, problem: Problem, *, acto
         if problem.objective != ObjectiveSettings():
             await forums.set_objective(connection, forum_id, problem.objective)
         for request in records.requests:
-            parties = [
-                PartyRecord(party, "invitee", "accepted", request.body.attendees.get(party, []))
-                for party in request.body.parties
-            ]
+            parties = request_queries.organiser_parties(request.body)
             await request_queries.insert_request(
                 connection, forum_id, request.id, request.body, "organiser", None, parties, request.needs
             )

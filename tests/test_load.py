@@ -177,3 +177,13 @@ async def test_import_replay_shows_no_tokens(client: httpx.AsyncClient) -> None:
     assert again.headers["Idempotency-Replayed"] == "true"
     assert again.json()["forum"] == first.json()["forum"]
     assert again.json()["organiser_token"] is None and again.json()["delegation_tokens"] is None
+
+
+@pytest.mark.parametrize("example", sorted(path.name for path in EXAMPLES.glob("*.json")))
+async def test_every_example_reads_back_as_the_same_problem(pool: asyncpg.Pool, example: str) -> None:
+    original = read_problem((EXAMPLES / example).read_bytes())
+    async with pool.acquire() as connection:
+        loaded = await load_problem(connection, original)
+        stored = await build_problem(connection, UUID(loaded.forum_id), datetime.now(UTC))
+    assert stored is not None and check_problem(stored) == []
+    assert normalised(stored) == normalised(renamed(original))

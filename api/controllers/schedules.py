@@ -15,6 +15,7 @@ import msgspec
 from litestar import Request, Response, get, post
 from litestar.params import FromPath
 
+from api import publishing
 from api.controllers.common import CallerDep, IdempotencyKey, PoolDep, load_forum, zone_of
 from api.errors import NotFound
 from api.guards import Caller, delegation_reader, forum_member, forum_organiser
@@ -107,7 +108,8 @@ async def publish_schedule(
     parsed = forum_organiser(caller, forum_id)
 
     async def work(connection: asyncpg.Connection) -> Reply:
-        if not await queries.publish_version(connection, parsed, version):
+        # The publication, its diff and the change notices commit with the publish itself.
+        if not (await publishing.publish(connection, parsed, version)).found:
             raise NotFound(f"no schedule version {version}")
         summary = next(v for v in await queries.list_versions(connection, parsed) if v.number == version)
         await record_change(connection, parsed, caller.actor, "publish", "schedule", str(version), None, summary)

@@ -40,6 +40,11 @@ def effective_status(
     return "pending"
 
 
+def organiser_parties(request: RequestIn) -> list[PartyRecord]:
+    """The parties of a request the organiser arranges: every one has agreed, with the attendees named."""
+    return [PartyRecord(party, "invitee", "accepted", request.attendees.get(party, [])) for party in request.parties]
+
+
 async def insert_request(
     connection: asyncpg.Connection,
     forum_id: Any,

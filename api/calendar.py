@@ -1,0 +1,123 @@
+"""A delegation's iCalendar feed (RFC 5545), rebuilt from the publication history.
+
+Calendar apps update an event in place when it keeps its UID and its SEQUENCE
+rises; they duplicate it when the UID changes, and ignore a change whose SEQUENCE
+did not rise. So every meeting keeps one UID across versions, its SEQUENCE counts
+the publications that changed its time or room as the delegation sees it, and a
+meeting the delegation no longer attends stays in the feed as STATUS:CANCELLED
+(with a raised SEQUENCE) rather than vanishing, which most clients would ignore.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import hmac
+from collections.abc import Sequence
+from datetime import datetime, tzinfo
+
+import msgspec
+from icalendar import Calendar, Event, vCalAddress, vText
+
+from api.publishing import as_placements, attends, in_zone
+from db.queries.publications import RoomLabel
+from db.queries.runs import GridPlacement
+from solver.diff import diff_schedules
+from solver.result import Placement
+
+PRODID = "-//Sidelines//Meeting grid//EN"
+
+
+class FeedEvent(msgspec.Struct, frozen=True):
+    meeting: str
+    placement: GridPlacement  # its latest published placement, in forum-local time
+    sequence: int
+    cancelled: bool
+
+
+class FeedLabels(msgspec.Struct, frozen=True):
+    """What the feed prints instead of ids."""
+
+    forum_name: str
+    rooms: dict[str, RoomLabel]
+    countries: dict[str, str]  # delegation id -> country
+    participants: dict[str, str]  # the delegation's participant id -> name
+    titles: dict[str, str]  # meeting id -> request title
+
+
+def feed_key(token: str, forum_id: str, delegation_id: str, generation: int) -> str:
+    """The subscription key: derived from the delegation's own token, so the same link reads
+    back every time while the database keeps only its hash; a new generation is a new key."""
+    message = f"sidelines-calendar:{forum_id}:{delegation_id}:{generation}".encode()
+    digest = hmac.new(token.encode(), message, hashlib.sha256).digest()
+    return base64.urlsafe_b64encode(digest).decode().rstrip("=")
+
+
+def feed_events(history: Sequence[list[GridPlacement]], delegation_id: str, zone: tzinfo) -> list[FeedEvent]:
+    """The delegation's events after each published grid in `history` (oldest first)."""
+    events: dict[str, FeedEvent] = {}
+    previous: list[Placement] = []
+    for grid in history:
+        own = {p.meeting: p for p in in_zone([p for p in grid if attends(p, delegation_id)], zone)}
+        current = as_placements(list(own.values()), zone)
+        diff = diff_schedules(previous, current)
+        changed = diff.changed_meetings
+        for meeting in changed | set(diff.unchanged):
+            known = events.get(meeting)
+            placement = own.get(meeting, known.placement if known else None)
+            assert placement is not None  # a removed meeting was known before
+            sequence = 0 if known is None else known.sequence + (meeting in changed)
+            events[meeting] = FeedEvent(meeting, placement, sequence, cancelled=meeting not in own)
+        previous = current
+    return sorted(events.values(), key=lambda event: (event.placement.start, event.meeting))
+
+
+def build_calendar(
+    forum_id: str, delegation_id: str, events: Sequence[FeedEvent], labels: FeedLabels, stamp: datetime
+) -> bytes:
+    calendar = Calendar()
+    calendar.add("prodid", PRODID)
+    calendar.add("version", "2.0")
+    calendar.add("calscale", "GREGORIAN")
+    calendar.add("method", "PUBLISH")
+    calendar.add("x-wr-calname", f"{labels.forum_name}: {delegation_id}")
+    for event in events:
+        calendar.add_component(_event(forum_id, delegation_id, event, labels, stamp))
+    calendar.add_missing_timezones()  # a VTIMEZONE for the forum's zone, so DTSTART keeps its TZID
+    return calendar.to_ical()
+
+
+def _event(forum_id: str, delegation_id: str, event: FeedEvent, labels: FeedLabels, stamp: datetime) -> Event:
+    placement = event.placement
+    entry = Event()
+    entry.add("uid", f"{event.meeting}.{forum_id}@sidelines")
+    entry.add("dtstamp", stamp)
+    entry.add("sequence", event.sequence)
+    entry.add("status", "CANCELLED" if event.cancelled else "CONFIRMED")
+    entry.add("dtstart", placement.start)
+    entry.add("dtend", placement.end)
+    entry.add("summary", _summary(event, delegation_id, labels))
+    entry.add("location", _location(labels.rooms.get(placement.room), placement.room))
+    entry.add("description", f"Meeting {event.meeting} at {labels.forum_name}")
+    for attendee in placement.attendees:
+        owner, _, participant = attendee.partition("/")
+        if owner == delegation_id:  # the other delegations' people are theirs to publish
+            address = vCalAddress(f"urn:sidelines:participant:{delegation_id}:{participant}")
+            address.params["cn"] = vText(labels.participants.get(participant, participant))
+            address.params["role"] = vText("REQ-PARTICIPANT")
+            entry.add("attendee", address, encode=0)
+    return entry
+
+
+def _summary(event: FeedEvent, delegation_id: str, labels: FeedLabels) -> str:
+    counterparts = {attendee.split("/", 1)[0] for attendee in event.placement.attendees} - {delegation_id}
+    others = sorted({labels.countries.get(other, other) for other in counterparts})
+    summary = f"Meeting with {', '.join(others)}" if others else "Meeting"
+    title = labels.titles.get(event.meeting, "")
+    return f"{summary}: {title}" if title else summary
+
+
+def _location(room: RoomLabel | None, room_id: str) -> str:
+    if room is None:
+        return room_id
+    return f"{room.name}, {room.venue}" if room.venue else room.name

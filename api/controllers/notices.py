@@ -1,0 +1,163 @@
+"""Change notices for a delegation: its webhooks, their deliveries, and an event stream.
+
+A publication leaves one notice per delegation whose meetings it changed (see
+api/publishing.py). The delegation receives it by webhook (signed, retried; see
+api/dispatcher.py) and on the Server-Sent Events stream, which resumes after
+the notice named by Last-Event-ID. Only the delegation itself registers webhooks:
+their secret is shown once, when created.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import secrets
+from collections.abc import AsyncIterator
+from typing import Annotated, Any
+from urllib.parse import urlsplit
+
+import asyncpg
+import msgspec
+from litestar import Request, Response, delete, get, post
+from litestar.params import Body, FromPath, HeaderParameter
+from litestar.response import ServerSentEvent, ServerSentEventMessage
+from msgspec import Meta
+
+from api.controllers.common import CallerDep, IdempotencyKey, PoolDep
+from api.errors import NotFound, invalid
+from api.guards import delegation_itself, delegation_reader
+from api.http import Reply, json_response, run_change
+from db.queries import notices as queries
+from db.queries.audit import record_change
+from db.queries.delegations import delegation_ids
+
+DELEGATION_PATH = "/forums/{forum_id:str}/delegations/{delegation_id:str}"
+WEBHOOKS_PATH = f"{DELEGATION_PATH}/webhooks"
+WEBHOOK_PATH = f"{WEBHOOKS_PATH}/{{webhook_id:int}}"
+POLL_SECONDS = 0.5  # how often the stream looks for new notices
+KEEPALIVE_SECONDS = 15.0  # a comment line, so proxies do not close an idle stream
+WEBHOOKS = "its webhooks"
+
+
+class WebhookIn(msgspec.Struct, forbid_unknown_fields=True):
+    url: Annotated[str, Meta(min_length=1, max_length=2000)]
+
+
+class WebhookCreated(msgspec.Struct):
+    webhook: queries.WebhookRecord
+    # Signs every delivery (HMAC-SHA256); shown once, null on an idempotent replay.
+    secret: str | None
+
+
+def _checked_url(url: str) -> str:
+    parts = urlsplit(url)
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise invalid("url", "must be an absolute http or https URL")
+    return url
+
+
+@post(WEBHOOKS_PATH, tags=["notices"], summary="Register a webhook for change notices; answers its secret once")
+async def create_webhook(
+    request: Request,
+    pool: PoolDep,
+    caller: CallerDep,
+    forum_id: FromPath[str],
+    delegation_id: FromPath[str],
+    data: Annotated[WebhookIn, Body()],
+    idempotency_key: IdempotencyKey = None,
+) -> Response[WebhookCreated]:
+    parsed = delegation_itself(caller, forum_id, delegation_id, WEBHOOKS)
+    url = _checked_url(data.url)
+
+    async def work(connection: asyncpg.Connection) -> Reply:
+        secret = secrets.token_urlsafe(32)
+        webhook = await queries.insert_webhook(connection, parsed, delegation_id, url, secret)
+        await record_change(connection, parsed, caller.actor, "create", "webhook", str(webhook.id), None, webhook)
+        headers = {"Location": f"{request.url.path}/{webhook.id}"}
+        return Reply(WebhookCreated(webhook, secret), 201, headers, replay_body=WebhookCreated(webhook, None))
+
+    return await run_change(pool, request, caller, idempotency_key, work)
+
+
+@get(WEBHOOKS_PATH, tags=["notices"], summary="The delegation's webhooks (without their secrets)")
+async def list_webhooks(
+    pool: PoolDep, caller: CallerDep, forum_id: FromPath[str], delegation_id: FromPath[str]
+) -> Response[list[queries.WebhookRecord]]:
+    parsed = delegation_itself(caller, forum_id, delegation_id, WEBHOOKS)
+    async with pool.acquire() as connection:
+        return json_response(await queries.list_webhooks(connection, parsed, delegation_id))
+
+
+@delete(WEBHOOK_PATH, tags=["notices"], summary="Remove a webhook; its pending deliveries go with it")
+async def delete_webhook(
+    request: Request,
+    pool: PoolDep,
+    caller: CallerDep,
+    forum_id: FromPath[str],
+    delegation_id: FromPath[str],
+    webhook_id: FromPath[int],
+) -> None:
+    parsed = delegation_itself(caller, forum_id, delegation_id, WEBHOOKS)
+
+    async def work(connection: asyncpg.Connection) -> Reply:
+        if not await queries.delete_webhook(connection, parsed, delegation_id, webhook_id):
+            raise NotFound(f"no webhook {webhook_id}")
+        await record_change(connection, parsed, caller.actor, "delete", "webhook", str(webhook_id))
+        return Reply(None, 204)
+
+    await run_change(pool, request, caller, None, work)
+
+
+@get(f"{WEBHOOK_PATH}/deliveries", tags=["notices"], summary="Each delivery of a webhook and its attempts")
+async def list_deliveries(
+    pool: PoolDep, caller: CallerDep, forum_id: FromPath[str], delegation_id: FromPath[str], webhook_id: FromPath[int]
+) -> Response[list[queries.DeliveryRecord]]:
+    parsed = delegation_itself(caller, forum_id, delegation_id, WEBHOOKS)
+    async with pool.acquire() as connection:
+        if not any(w.id == webhook_id for w in await queries.list_webhooks(connection, parsed, delegation_id)):
+            raise NotFound(f"no webhook {webhook_id}")
+        return json_response(await queries.list_deliveries(connection, parsed, delegation_id, webhook_id))
+
+
+async def _notices(pool: asyncpg.Pool, forum_id: Any, delegation_id: str, after: int) -> AsyncIterator[Any]:
+    """Every notice after `after`, then each new one as it is committed; never ends by itself."""
+    seen, quiet = after, 0.0
+    while True:
+        async with pool.acquire() as connection:
+            found = await queries.notices_after(connection, forum_id, delegation_id, seen)
+        for notice in found:
+            seen = notice.id
+            data = msgspec.json.encode({"id": notice.id, **notice.payload}).decode()
+            yield ServerSentEventMessage(data, event=str(notice.payload.get("type", "notice")), id=notice.id)
+        if found:
+            quiet = 0.0
+            continue
+        await asyncio.sleep(POLL_SECONDS)
+        quiet += POLL_SECONDS
+        if quiet >= KEEPALIVE_SECONDS:
+            quiet = 0.0
+            yield ServerSentEventMessage(None, comment="keep-alive")
+
+
+@get(f"{DELEGATION_PATH}/events", tags=["notices"], summary="The delegation's change notices as Server-Sent Events")
+async def notice_events(
+    pool: PoolDep,
+    caller: CallerDep,
+    forum_id: FromPath[str],
+    delegation_id: FromPath[str],
+    last_event_id: Annotated[
+        str | None, HeaderParameter(name="Last-Event-ID", required=False, description="resume after this notice")
+    ] = None,
+) -> ServerSentEvent:
+    parsed = delegation_reader(caller, forum_id, delegation_id)
+    after = 0
+    if last_event_id is not None:
+        if not last_event_id.strip().isdigit():
+            raise invalid("header:Last-Event-ID", "must be the id of a notice received")
+        after = int(last_event_id)
+    async with pool.acquire() as connection:
+        if delegation_id not in await delegation_ids(connection, parsed):  # a 404 before the stream starts
+            raise NotFound(f"no delegation {delegation_id}")
+    return ServerSentEvent(_notices(pool, parsed, delegation_id, after))
+
+
+ROUTES = [create_webhook, list_webhooks, delete_webhook, list_deliveries, notice_events]

@@ -1,0 +1,122 @@
+"""Webhook delivery of change notices, run beside the worker's solve loop.
+
+Deliveries come from the outbox that publishing fills (db/queries/notices.py).
+Each POST carries the notice as JSON and a signature header in the style of
+Stripe's: `Sidelines-Signature: t=<unix seconds>,v1=<hex HMAC-SHA256 of "t.body">`,
+keyed by the webhook's secret; receivers recompute it and refuse stale `t` to
+stop replays. Any answer other than 2xx, or no answer, is retried with
+exponential back-off until `max_attempts`; every attempt is recorded.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import hashlib
+import hmac
+import logging
+import time
+
+import asyncpg
+import httpx
+import msgspec
+
+from db.queries import notices
+
+SIGNATURE_HEADER = "Sidelines-Signature"
+EVENT_HEADER = "Sidelines-Event"
+ID_HEADER = "Sidelines-Notice-Id"
+_log = logging.getLogger("sidelines.dispatcher")
+
+
+class DispatchSettings(msgspec.Struct, frozen=True):
+    first_retry_seconds: float = 5.0  # then doubled after every failure
+    max_retry_seconds: float = 3600.0
+    max_attempts: int = 10
+    lease_seconds: float = 60.0  # a claimed delivery is hidden this long from other dispatchers
+    timeout_seconds: float = 10.0
+    batch: int = 20
+    idle_seconds: float = 1.0
+
+
+DEFAULT_DISPATCH = DispatchSettings()
+
+
+def signature(secret: str, timestamp: int, body: bytes) -> str:
+    mac = hmac.new(secret.encode(), f"{timestamp}.".encode() + body, hashlib.sha256).hexdigest()
+    return f"t={timestamp},v1={mac}"
+
+
+def retry_delay(attempts_made: int, settings: DispatchSettings) -> float | None:
+    """Seconds before the next attempt after `attempts_made` failures; None once they are used up."""
+    if attempts_made >= settings.max_attempts:
+        return None
+    return min(settings.first_retry_seconds * 2 ** (attempts_made - 1), settings.max_retry_seconds)
+
+
+async def _post(client: httpx.AsyncClient, delivery: notices.DueDelivery) -> tuple[int | None, str | None]:
+    body = msgspec.json.encode({"id": delivery.notice_id, **delivery.payload})
+    headers = {
+        "Content-Type": "application/json",
+        SIGNATURE_HEADER: signature(delivery.secret, int(time.time()), body),
+        EVENT_HEADER: str(delivery.payload.get("type", "")),
+        ID_HEADER: str(delivery.notice_id),
+    }
+    try:
+        answer = await client.post(delivery.url, content=body, headers=headers)
+    except httpx.HTTPError as error:
+        return None, f"{type(error).__name__}: {error}"
+    if 200 <= answer.status_code < 300:
+        return answer.status_code, None
+    return answer.status_code, f"answered {answer.status_code}"
+
+
+async def deliver_due(
+    pool: asyncpg.Pool, client: httpx.AsyncClient, settings: DispatchSettings = DEFAULT_DISPATCH
+) -> int:
+    """Post every due delivery once; returns how many were attempted."""
+    async with pool.acquire() as connection, connection.transaction():
+        due = await notices.claim_due(connection, settings.lease_seconds, settings.batch)
+    # Concurrently, so that one slow receiver cannot hold the others past their lease.
+    await asyncio.gather(*(_attempt(pool, client, delivery, settings) for delivery in due))
+    return len(due)
+
+
+async def _attempt(
+    pool: asyncpg.Pool, client: httpx.AsyncClient, delivery: notices.DueDelivery, settings: DispatchSettings
+) -> None:
+    status_code, error = await _post(client, delivery)
+    delay = None if error is None else retry_delay(delivery.attempts + 1, settings)
+    async with pool.acquire() as connection:
+        await notices.record_attempt(connection, delivery.id, status_code, error, delay)
+    if error is not None:
+        _log.info("notice %s to %s: %s", delivery.notice_id, delivery.url, error)
+
+
+async def run_dispatcher(
+    pool: asyncpg.Pool, stop: asyncio.Event, settings: DispatchSettings = DEFAULT_DISPATCH
+) -> None:
+    """Deliver until `stop` is set; the worker runs this beside its solve loop."""
+    async with httpx.AsyncClient(timeout=settings.timeout_seconds, follow_redirects=False) as client:
+        while not stop.is_set():
+            try:
+                attempted = await deliver_due(pool, client, settings)
+            except (asyncpg.PostgresError, OSError) as error:  # the database is away: try again later
+                _log.warning("dispatcher: %s", error)
+                attempted = 0
+            if not attempted:
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(stop.wait(), settings.idle_seconds)
+
+
+def start_dispatcher(
+    pool: asyncpg.Pool, stop: asyncio.Event, settings: DispatchSettings = DEFAULT_DISPATCH
+) -> asyncio.Task[None]:
+    return asyncio.create_task(run_dispatcher(pool, stop, settings), name="sidelines-dispatcher")
+
+
+async def end_dispatcher(task: asyncio.Task[None], grace_seconds: float = 15.0) -> None:
+    """Let a delivery in flight finish (its `stop` is set), then cancel; an interrupted
+    delivery is posted again once its lease lapses, so a notice may arrive twice, never zero times."""
+    with contextlib.suppress(TimeoutError, asyncio.CancelledError):
+        await asyncio.wait_for(task, grace_seconds)

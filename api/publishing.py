@@ -1,0 +1,123 @@
+"""Publishing a version: the publication row with its diff, and the change notices.
+
+Everything here runs in the caller's transaction, so the publication, its diff,
+the outbox notices and their webhook deliveries commit or roll back together.
+Each delegation sees the grid through its own meetings only: its notice (and its
+calendar feed) compares the meetings it attends before and after, with the same
+`solver.diff.diff_schedules` the organiser's version diff uses.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import datetime, tzinfo
+from typing import Any, Literal
+from zoneinfo import ZoneInfo
+
+import asyncpg
+import msgspec
+
+from db.queries import notices, publications
+from db.queries import runs as versions
+from db.queries.runs import GridPlacement
+from solver.diff import Move, ScheduleDiff, diff_schedules
+from solver.result import Placement
+
+NOTICE_TYPE = "schedule.changed"
+
+
+class NoticePayload(msgspec.Struct, frozen=True):
+    """What a delegation is told: only its own meetings that the publication changed."""
+
+    type: Literal["schedule.changed"]
+    forum: str
+    delegation: str
+    publication: int
+    version: int
+    previous_version: int | None
+    published_at: datetime
+    moved: list[Move]
+    added: list[Placement]
+    removed: list[Placement]
+
+
+class PublishOutcome(msgspec.Struct, frozen=True):
+    found: bool  # False: no such version
+    publication: publications.PublicationRow | None  # None when it was already the published version
+    notified: list[str] = []  # delegations given a notice
+
+
+def attends(placement: GridPlacement, delegation_id: str) -> bool:
+    prefix = f"{delegation_id}/"
+    return any(attendee.startswith(prefix) for attendee in placement.attendees)
+
+
+def attending_delegations(grids: Iterable[list[GridPlacement]]) -> set[str]:
+    return {attendee.split("/", 1)[0] for grid in grids for placement in grid for attendee in placement.attendees}
+
+
+def in_zone(grid: list[GridPlacement], zone: tzinfo) -> list[GridPlacement]:
+    return [msgspec.structs.replace(p, start=p.start.astimezone(zone), end=p.end.astimezone(zone)) for p in grid]
+
+
+def as_placements(grid: list[GridPlacement], zone: tzinfo, delegation_id: str | None = None) -> list[Placement]:
+    """Stored placements as solver placements in forum-local time; with a delegation, only its meetings."""
+    return [
+        Placement(p.meeting, p.start.astimezone(zone), p.end.astimezone(zone), p.room)
+        for p in grid
+        if delegation_id is None or attends(p, delegation_id)
+    ]
+
+
+async def _grid(connection: asyncpg.Connection, version_id: int | None) -> list[GridPlacement]:
+    return [] if version_id is None else await versions.grid_placements(connection, version_id)
+
+
+async def publish(connection: asyncpg.Connection, forum_id: Any, number: int) -> PublishOutcome:
+    """Publish version `number` (withdrawing the other), record the publication and its notices.
+
+    Every publisher goes through here (the API, `sidelines demo`...), so that no publication
+    is missing from the history that calendar feeds and notices are built from.
+    """
+    # The row lock makes one publisher at a time; the zone puts the diff's times in forum time.
+    zone_name = await connection.fetchval("SELECT time_zone FROM forums WHERE id = $1 FOR UPDATE", forum_id)
+    if zone_name is None:
+        return PublishOutcome(found=False, publication=None)
+    zone = ZoneInfo(zone_name)
+    previous = await versions.get_version(connection, forum_id, None, published_only=True)
+    if not await versions.publish_version(connection, forum_id, number):
+        return PublishOutcome(found=False, publication=None)
+    if previous is not None and previous.number == number:
+        return PublishOutcome(found=True, publication=None)  # already published: nothing changed
+    current = await versions.get_version(connection, forum_id, number)
+    assert current is not None
+    before, after = await _grid(connection, previous and previous.id), await _grid(connection, current.id)
+    diff = diff_schedules(as_placements(before, zone), as_placements(after, zone))
+    previous_id = None if previous is None else previous.id
+    publication = await publications.insert_publication(connection, forum_id, current.id, previous_id, diff)
+    notified = []
+    for delegation_id in sorted(attending_delegations([before, after])):
+        own = diff_schedules(as_placements(before, zone, delegation_id), as_placements(after, zone, delegation_id))
+        if own.is_empty:
+            continue
+        payload = _payload(str(forum_id), delegation_id, publication, own)
+        await notices.insert_notice(connection, forum_id, delegation_id, publication.id, payload)
+        notified.append(delegation_id)
+    return PublishOutcome(found=True, publication=publication, notified=notified)
+
+
+def _payload(
+    forum_id: str, delegation_id: str, publication: publications.PublicationRow, own: ScheduleDiff
+) -> NoticePayload:
+    return NoticePayload(
+        type=NOTICE_TYPE,
+        forum=forum_id,
+        delegation=delegation_id,
+        publication=publication.id,
+        version=publication.version,
+        previous_version=publication.previous_version,
+        published_at=publication.published_at,
+        moved=own.moved,
+        added=own.added,
+        removed=own.removed,
+    )

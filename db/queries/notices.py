@@ -1,0 +1,186 @@
+"""Change notices: the outbox, the webhooks delegations register, and their deliveries.
+
+Notices and deliveries are inserted by the publishing transaction; the
+dispatcher (api/dispatcher.py) takes due deliveries with SKIP LOCKED under a
+short lease, posts them outside any transaction, then records the attempt.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any, Literal
+
+import asyncpg
+import msgspec
+
+DeliveryStatus = Literal["pending", "delivered", "failed"]
+
+
+class WebhookRecord(msgspec.Struct, frozen=True):
+    id: int
+    url: str
+    created_at: datetime
+
+
+class NoticeRow(msgspec.Struct, frozen=True):
+    id: int
+    payload: dict[str, Any]
+
+
+class DueDelivery(msgspec.Struct, frozen=True):
+    id: int
+    notice_id: int
+    attempts: int  # before this one
+    url: str
+    secret: str
+    payload: dict[str, Any]
+
+
+class AttemptRecord(msgspec.Struct, frozen=True):
+    at: datetime
+    status_code: int | None
+    error: str | None
+
+
+class DeliveryRecord(msgspec.Struct, frozen=True):
+    id: int
+    notice_id: int
+    webhook_id: int
+    status: DeliveryStatus
+    attempts: int
+    next_attempt_at: datetime
+    delivered_at: datetime | None
+    history: list[AttemptRecord]
+
+
+async def insert_notice(
+    connection: asyncpg.Connection, forum_id: Any, delegation_id: str, publication_id: int, payload: object
+) -> int:
+    """The notice and one pending delivery per webhook the delegation has registered."""
+    notice_id = await connection.fetchval(
+        "INSERT INTO notices (forum_id, delegation_id, publication_id, payload) VALUES ($1, $2, $3, $4) RETURNING id",
+        forum_id,
+        delegation_id,
+        publication_id,
+        msgspec.to_builtins(payload),
+    )
+    await connection.execute(
+        "INSERT INTO webhook_deliveries (notice_id, webhook_id)"
+        " SELECT $1, id FROM webhooks WHERE forum_id = $2 AND delegation_id = $3",
+        notice_id,
+        forum_id,
+        delegation_id,
+    )
+    return int(notice_id)
+
+
+async def notices_after(
+    connection: asyncpg.Connection, forum_id: Any, delegation_id: str, after_id: int
+) -> list[NoticeRow]:
+    rows = await connection.fetch(
+        "SELECT id, payload FROM notices WHERE forum_id = $1 AND delegation_id = $2 AND id > $3 ORDER BY id LIMIT 100",
+        forum_id,
+        delegation_id,
+        after_id,
+    )
+    return [NoticeRow(row["id"], row["payload"]) for row in rows]
+
+
+# ---- webhooks
+
+
+async def insert_webhook(
+    connection: asyncpg.Connection, forum_id: Any, delegation_id: str, url: str, secret: str
+) -> WebhookRecord:
+    row = await connection.fetchrow(
+        "INSERT INTO webhooks (forum_id, delegation_id, url, secret) VALUES ($1, $2, $3, $4)"
+        " RETURNING id, url, created_at",
+        forum_id,
+        delegation_id,
+        url,
+        secret,
+    )
+    assert row is not None
+    return WebhookRecord(**dict(row))
+
+
+async def list_webhooks(connection: asyncpg.Connection, forum_id: Any, delegation_id: str) -> list[WebhookRecord]:
+    rows = await connection.fetch(
+        "SELECT id, url, created_at FROM webhooks WHERE forum_id = $1 AND delegation_id = $2 ORDER BY id",
+        forum_id,
+        delegation_id,
+    )
+    return [WebhookRecord(**dict(row)) for row in rows]
+
+
+async def delete_webhook(connection: asyncpg.Connection, forum_id: Any, delegation_id: str, webhook_id: int) -> bool:
+    status = await connection.execute(
+        "DELETE FROM webhooks WHERE forum_id = $1 AND delegation_id = $2 AND id = $3",
+        forum_id,
+        delegation_id,
+        webhook_id,
+    )
+    return status.endswith(" 1")
+
+
+async def list_deliveries(
+    connection: asyncpg.Connection, forum_id: Any, delegation_id: str, webhook_id: int
+) -> list[DeliveryRecord]:
+    rows = await connection.fetch(
+        "SELECT d.id, d.notice_id, d.webhook_id, d.status, d.attempts, d.next_attempt_at, d.delivered_at,"
+        " coalesce((SELECT jsonb_agg(jsonb_build_object('at', a.at, 'status_code', a.status_code, 'error', a.error)"
+        "   ORDER BY a.id) FROM webhook_attempts a WHERE a.delivery_id = d.id), '[]') AS history"
+        " FROM webhook_deliveries d JOIN webhooks w ON w.id = d.webhook_id"
+        " WHERE w.forum_id = $1 AND w.delegation_id = $2 AND w.id = $3 ORDER BY d.id",
+        forum_id,
+        delegation_id,
+        webhook_id,
+    )
+    return [msgspec.convert(dict(row), DeliveryRecord, strict=False) for row in rows]
+
+
+# ---- the dispatcher's side
+
+
+async def claim_due(connection: asyncpg.Connection, lease_seconds: float, limit: int) -> list[DueDelivery]:
+    """Due deliveries, hidden from other dispatchers for `lease_seconds` while this one posts them."""
+    rows = await connection.fetch(
+        "WITH due AS ("
+        "  SELECT id FROM webhook_deliveries WHERE status = 'pending' AND next_attempt_at <= now()"
+        "  ORDER BY next_attempt_at, id LIMIT $2 FOR UPDATE SKIP LOCKED)"
+        " UPDATE webhook_deliveries d SET next_attempt_at = now() + make_interval(secs => $1)"
+        " FROM due, webhooks w, notices n WHERE d.id = due.id AND w.id = d.webhook_id AND n.id = d.notice_id"
+        " RETURNING d.id, d.notice_id, d.attempts, w.url, w.secret, n.payload",
+        lease_seconds,
+        limit,
+    )
+    return [msgspec.convert(dict(row), DueDelivery) for row in rows]
+
+
+async def record_attempt(
+    connection: asyncpg.Connection,
+    delivery_id: int,
+    status_code: int | None,
+    error: str | None,
+    retry_in_seconds: float | None,
+) -> None:
+    """One attempt: delivered when `error` is None, else retried after `retry_in_seconds` (None: given up)."""
+    async with connection.transaction():
+        await connection.execute(
+            "INSERT INTO webhook_attempts (delivery_id, status_code, error) VALUES ($1, $2, $3)",
+            delivery_id,
+            status_code,
+            error,
+        )
+        if error is None:
+            status, delay = "delivered", 0.0
+        else:
+            status, delay = ("pending", retry_in_seconds) if retry_in_seconds is not None else ("failed", 0.0)
+        await connection.execute(
+            "UPDATE webhook_deliveries SET attempts = attempts + 1, status = $2,"
+            " next_attempt_at = now() + make_interval(secs => $3),"
+            " delivered_at = CASE WHEN $2 = 'delivered' THEN now() END WHERE id = $1",
+            delivery_id,
+            status,
+            delay,
+        )

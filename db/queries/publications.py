@@ -1,0 +1,121 @@
+"""Publication history, calendar feed keys, and the names that exports and feeds print."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+import asyncpg
+import msgspec
+
+from solver.diff import ScheduleDiff
+
+
+class PublicationRow(msgspec.Struct, frozen=True):
+    id: int
+    version_id: int
+    version: int  # the version's number in its forum
+    previous_version: int | None
+    published_at: datetime
+    diff: ScheduleDiff
+
+
+class RoomLabel(msgspec.Struct, frozen=True):
+    id: str
+    name: str
+    venue: str | None  # the venue's name
+
+
+class FeedKey(msgspec.Struct, frozen=True):
+    forum_id: Any
+    delegation_id: str
+    generation: int
+
+
+async def insert_publication(
+    connection: asyncpg.Connection, forum_id: Any, version_id: int, previous_version_id: int | None, diff: ScheduleDiff
+) -> PublicationRow:
+    row = await connection.fetchrow(
+        "INSERT INTO publications (forum_id, version_id, previous_version_id, diff)"
+        " VALUES ($1, $2, $3, $4) RETURNING id",
+        forum_id,
+        version_id,
+        previous_version_id,
+        msgspec.to_builtins(diff),
+    )
+    assert row is not None
+    found = await list_publications(connection, forum_id, row["id"])
+    return found[0]
+
+
+async def list_publications(
+    connection: asyncpg.Connection, forum_id: Any, only_id: int | None = None
+) -> list[PublicationRow]:
+    """The forum's publications, oldest first (or just `only_id`)."""
+    rows = await connection.fetch(
+        "SELECT p.id, p.version_id, v.number AS version, pv.number AS previous_version, p.published_at, p.diff"
+        " FROM publications p JOIN schedule_versions v ON v.id = p.version_id"
+        " LEFT JOIN schedule_versions pv ON pv.id = p.previous_version_id"
+        " WHERE p.forum_id = $1 AND ($2::bigint IS NULL OR p.id = $2) ORDER BY p.id",
+        forum_id,
+        only_id,
+    )
+    return [msgspec.convert(dict(row), PublicationRow, strict=False) for row in rows]
+
+
+async def room_labels(connection: asyncpg.Connection, forum_id: Any) -> list[RoomLabel]:
+    rows = await connection.fetch(
+        "SELECT r.id, r.name, v.name AS venue FROM rooms r"
+        " LEFT JOIN venues v ON v.forum_id = r.forum_id AND v.id = r.venue WHERE r.forum_id = $1 ORDER BY r.id",
+        forum_id,
+    )
+    return [RoomLabel(row["id"], row["name"], row["venue"]) for row in rows]
+
+
+async def delegation_countries(connection: asyncpg.Connection, forum_id: Any) -> dict[str, str]:
+    rows = await connection.fetch("SELECT id, country FROM delegations WHERE forum_id = $1", forum_id)
+    return {row["id"]: row["country"] for row in rows}
+
+
+async def participant_names(connection: asyncpg.Connection, forum_id: Any, delegation_id: str) -> dict[str, str]:
+    rows = await connection.fetch(
+        "SELECT id, name FROM participants WHERE forum_id = $1 AND delegation_id = $2", forum_id, delegation_id
+    )
+    return {row["id"]: row["name"] for row in rows}
+
+
+async def meeting_titles(connection: asyncpg.Connection, forum_id: Any) -> dict[str, str]:
+    rows = await connection.fetch("SELECT id, title FROM meeting_requests WHERE forum_id = $1", forum_id)
+    return {row["id"]: row["title"] for row in rows}
+
+
+# ---- calendar feed keys
+
+
+async def feed_generation(connection: asyncpg.Connection, forum_id: Any, delegation_id: str) -> int:
+    """The delegation's current key generation (1 before any key was issued)."""
+    generation = await connection.fetchval(
+        "SELECT generation FROM calendar_feeds WHERE forum_id = $1 AND delegation_id = $2", forum_id, delegation_id
+    )
+    return 1 if generation is None else int(generation)
+
+
+async def store_feed_key(
+    connection: asyncpg.Connection, forum_id: Any, delegation_id: str, generation: int, key_hash: str
+) -> None:
+    await connection.execute(
+        "INSERT INTO calendar_feeds (forum_id, delegation_id, generation, key_hash) VALUES ($1, $2, $3, $4)"
+        " ON CONFLICT (forum_id, delegation_id) DO UPDATE SET generation = $3, key_hash = $4, created_at = now()"
+        " WHERE calendar_feeds.key_hash IS DISTINCT FROM $4",
+        forum_id,
+        delegation_id,
+        generation,
+        key_hash,
+    )
+
+
+async def find_feed(connection: asyncpg.Connection, key_hash: str) -> FeedKey | None:
+    row = await connection.fetchrow(
+        "SELECT forum_id, delegation_id, generation FROM calendar_feeds WHERE key_hash = $1", key_hash
+    )
+    return None if row is None else FeedKey(row["forum_id"], row["delegation_id"], row["generation"])

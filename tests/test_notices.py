@@ -1,0 +1,296 @@
+"""Change notices: only the delegations whose meetings a publication changed are told,
+by signed webhook (to a real HTTP receiver on 127.0.0.1) and on their event stream.
+
+v1 holds SGP-AUS, SGP-JPN and AUS-JPN; v2 moves SGP-JPN only, so publishing v2
+concerns SGP and JPN, and never AUS.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import hmac
+import socket
+import threading
+import time
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
+from datetime import datetime
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from uuid import UUID
+
+import anyio
+import asyncpg
+import httpx
+import msgspec
+import pytest
+import uvicorn
+
+from api import publishing
+from api.app import create_app
+from api.dispatcher import SIGNATURE_HEADER, DispatchSettings, deliver_due
+from api.worker import run_worker
+from tests.conftest import ADMIN_TOKEN, World
+from tests.grids import Slot, agree, publish, store_grid
+from tests.test_api_runs import FAST
+
+pytestmark = pytest.mark.anyio
+
+
+class Received(msgspec.Struct):
+    path: str
+    headers: dict[str, str]
+    body: bytes
+
+    @property
+    def notice(self) -> dict:
+        return msgspec.json.decode(self.body)
+
+
+class Receiver:
+    """A real HTTP server on 127.0.0.1 that records each POST; the first `failures` get a 500."""
+
+    def __init__(self, failures: int = 0) -> None:
+        self.received: list[Received] = []
+        self.failures = failures
+        receiver = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_POST(self) -> None:
+                body = self.rfile.read(int(self.headers["Content-Length"]))
+                receiver.received.append(Received(self.path, {k.lower(): v for k, v in self.headers.items()}, body))
+                failing = receiver.failures > 0
+                receiver.failures -= 1 if failing else 0
+                self.send_response(500 if failing else 204)
+                self.end_headers()
+
+            def log_message(self, format: str, *args: object) -> None:  # keep test output quiet
+                pass
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+        self.thread.start()
+
+    def url(self, path: str) -> str:
+        return f"http://127.0.0.1:{self.server.server_address[1]}{path}"
+
+    def close(self) -> None:
+        self.server.shutdown()
+        self.server.server_close()
+        self.thread.join()
+
+
+@pytest.fixture
+def receiver() -> Iterator[Receiver]:
+    server = Receiver()
+    yield server
+    server.close()
+
+
+class Story(msgspec.Struct):
+    world: World
+    meetings: dict[str, str]
+    v1: int
+    v2: int
+
+
+@pytest.fixture
+async def story(client: httpx.AsyncClient, world: World, pool: asyncpg.Pool) -> Story:
+    pairs = {"sa": ("SGP", "AUS"), "sj": ("SGP", "JPN"), "aj": ("AUS", "JPN")}
+    ids = dict(zip(pairs, await agree(client, world, *pairs.values()), strict=True))
+    parties = {ids[key]: pair for key, pair in pairs.items()}
+    first = {"sa": Slot("R1", "09:00"), "sj": Slot("R1", "09:30"), "aj": Slot("R1", "10:00")}
+    second = {**first, "sj": Slot("R1", "11:00")}
+    v1 = await store_grid(pool, world, parties, {ids[key]: slot for key, slot in first.items()})
+    v2 = await store_grid(pool, world, parties, {ids[key]: slot for key, slot in second.items()})
+    return Story(world, ids, v1, v2)
+
+
+async def register(client: httpx.AsyncClient, world: World, delegation: str, url: str) -> str:
+    made = await client.post(
+        f"{world.base}/delegations/{delegation}/webhooks", json={"url": url}, headers=world.tokens[delegation]
+    )
+    assert made.status_code == 201, made.text
+    return str(made.json()["secret"])
+
+
+def signed_by(secret: str, received: Received) -> bool:
+    fields = dict(part.split("=", 1) for part in received.headers[SIGNATURE_HEADER.lower()].split(","))
+    expected = hmac.new(secret.encode(), f"{fields['t']}.".encode() + received.body, hashlib.sha256).hexdigest()
+    fresh = abs(time.time() - int(fields["t"])) < 300
+    return fresh and hmac.compare_digest(expected, fields["v1"])
+
+
+async def until(condition: Callable[[], bool], seconds: float = 30) -> None:
+    with anyio.fail_after(seconds):
+        while not condition():
+            await asyncio.sleep(0.05)
+
+
+async def test_only_affected_delegations_get_one_signed_notice(
+    client: httpx.AsyncClient, story: Story, pool: asyncpg.Pool, receiver: Receiver
+) -> None:
+    world, ids = story.world, story.meetings
+    secrets = {code: await register(client, world, code, receiver.url(f"/hooks/{code}")) for code in world.tokens}
+    stop = asyncio.Event()
+    worker = asyncio.create_task(run_worker(pool, "notices-worker", stop, FAST))  # its dispatcher delivers
+    try:
+        await publish(client, world, story.v1)  # the first publication concerns everybody
+        await until(lambda: len(receiver.received) == 3)
+        first_round = len(receiver.received)
+        await publish(client, world, story.v2)
+        await until(lambda: len(receiver.received) == first_round + 2)
+        await asyncio.sleep(1.5)  # a dispatcher round or more: nothing else may arrive
+    finally:
+        stop.set()
+        with anyio.fail_after(60):
+            await worker
+    second_round = receiver.received[first_round:]
+    assert sorted(r.path for r in second_round) == ["/hooks/JPN", "/hooks/SGP"]  # AUS: none
+    for received in second_round:
+        delegation = received.path.rsplit("/", 1)[1]
+        assert signed_by(secrets[delegation], received)
+        assert not signed_by(secrets["AUS"], received)
+        notice = received.notice
+        assert received.headers["sidelines-notice-id"] == str(notice["id"])
+        assert (notice["type"], notice["delegation"], notice["version"]) == ("schedule.changed", delegation, story.v2)
+        assert notice["previous_version"] == story.v1
+        assert [(m["meeting"], m["kind"]) for m in notice["moved"]] == [(ids["sj"], "time")]
+        assert notice["moved"][0]["after"]["start"] == "2023-06-02T11:00:00+08:00"
+        assert notice["added"] == [] and notice["removed"] == []
+    first_notices = {r.path: r.notice for r in receiver.received[:first_round]}
+    assert {p["meeting"] for p in first_notices["/hooks/SGP"]["added"]} == {ids["sa"], ids["sj"]}  # never AUS-JPN
+
+
+async def test_failed_delivery_is_retried_and_every_attempt_recorded(
+    client: httpx.AsyncClient, story: Story, pool: asyncpg.Pool
+) -> None:
+    world = story.world
+    flaky = Receiver(failures=1)
+    try:
+        secret = await register(client, world, "SGP", flaky.url("/flaky"))
+        await publish(client, world, story.v1)
+        settings = DispatchSettings(first_retry_seconds=0.3, idle_seconds=0.05)
+        async with httpx.AsyncClient(timeout=5) as http:
+            with anyio.fail_after(30):
+                while not any(r.path == "/flaky" for r in flaky.received[1:]):
+                    await deliver_due(pool, http, settings)
+                    await asyncio.sleep(0.05)
+    finally:
+        flaky.close()
+    assert [r.path for r in flaky.received] == ["/flaky", "/flaky"]
+    assert flaky.received[0].body == flaky.received[1].body  # the same notice again
+    assert all(signed_by(secret, received) for received in flaky.received)
+    sgp = world.tokens["SGP"]
+    hooks = (await client.get(f"{world.base}/delegations/SGP/webhooks", headers=sgp)).json()
+    deliveries = await client.get(f"{world.base}/delegations/SGP/webhooks/{hooks[0]['id']}/deliveries", headers=sgp)
+    assert deliveries.status_code == 200, deliveries.text
+    (delivery,) = deliveries.json()
+    assert (delivery["status"], delivery["attempts"]) == ("delivered", 2)
+    assert [(a["status_code"], a["error"]) for a in delivery["history"]] == [(500, "answered 500"), (204, None)]
+    first_at, second_at = (datetime.fromisoformat(a["at"]) for a in delivery["history"])
+    assert (second_at - first_at).total_seconds() >= 0.3  # waited out the back-off
+
+
+async def test_rolled_back_publication_leaves_no_notice(story: Story, pool: asyncpg.Pool) -> None:
+    forum = UUID(story.world.forum_id)
+    count = (
+        "SELECT (SELECT count(*) FROM notices WHERE forum_id = $1)"
+        " + (SELECT count(*) FROM publications WHERE forum_id = $1)"
+    )
+    async with pool.acquire() as connection:
+        transaction = connection.transaction()
+        await transaction.start()
+        outcome = await publishing.publish(connection, forum, story.v1)
+        assert outcome.notified == ["AUS", "JPN", "SGP"]
+        assert await connection.fetchval(count, forum) == 4  # written in the publishing transaction...
+        await transaction.rollback()
+    assert await pool.fetchval(count, forum) == 0  # ...so gone with it
+    assert await pool.fetchval("SELECT count(*) FROM schedule_versions WHERE forum_id = $1 AND published", forum) == 0
+
+
+async def test_webhooks_belong_to_their_delegation(client: httpx.AsyncClient, world: World) -> None:
+    url = f"{world.base}/delegations/SGP/webhooks"
+    sgp = world.tokens["SGP"]
+    bad = await client.post(url, json={"url": "ftp://example.org/x"}, headers=sgp)
+    assert bad.status_code == 422 and bad.json()["errors"][0]["field"] == "url"
+    made = await client.post(
+        url, json={"url": "https://hooks.example.org/in"}, headers={**sgp, "Idempotency-Key": "w1"}
+    )
+    assert made.status_code == 201 and len(made.json()["secret"]) > 30
+    again = await client.post(
+        url, json={"url": "https://hooks.example.org/in"}, headers={**sgp, "Idempotency-Key": "w1"}
+    )
+    assert again.json()["secret"] is None  # the secret is shown once
+    listed = (await client.get(url, headers=sgp)).json()
+    assert [w["url"] for w in listed] == ["https://hooks.example.org/in"] and "secret" not in listed[0]
+    assert (await client.get(url, headers=world.tokens["JPN"])).status_code == 404
+    assert (await client.get(url, headers=world.organiser)).status_code == 403
+    hook = f"{url}/{listed[0]['id']}"
+    assert (await client.delete(hook, headers=world.tokens["JPN"])).status_code == 404
+    assert (await client.delete(hook, headers=sgp)).status_code == 204
+    assert (await client.delete(hook, headers=sgp)).status_code == 404
+
+
+@pytest.fixture
+async def live_server(pool: asyncpg.Pool) -> AsyncIterator[str]:
+    """The app on a real socket: an endless event stream cannot be read through ASGITransport,
+    which hands the body over only once the app has finished."""
+    listener = socket.socket()
+    listener.bind(("127.0.0.1", 0))
+    config = uvicorn.Config(
+        create_app(pool, admin_token=ADMIN_TOKEN),
+        lifespan="off",
+        ws="none",
+        log_level="warning",
+        timeout_graceful_shutdown=2,
+    )
+    server = uvicorn.Server(config)
+    task = asyncio.create_task(server.serve(sockets=[listener]))
+    await until(lambda: server.started, 10)
+    yield f"http://127.0.0.1:{listener.getsockname()[1]}"
+    server.should_exit = True
+    with anyio.fail_after(10):
+        await task
+    listener.close()
+
+
+async def next_notice(
+    live: httpx.AsyncClient, url: str, headers: dict[str, str], publish_step: Callable[[], Awaitable[None]]
+) -> tuple[str, dict]:
+    """Open the stream, run `publish_step`, and return the first notice's id and data."""
+    with anyio.fail_after(20):  # never an endless read
+        async with live.stream("GET", url, headers=headers) as stream:
+            assert stream.status_code == 200 and stream.headers["content-type"].startswith("text/event-stream")
+            await publish_step()
+            event_id = ""
+            async for line in stream.aiter_lines():
+                if line.startswith("id:"):
+                    event_id = line.split(":", 1)[1].strip()
+                elif line.startswith("data:"):
+                    return event_id, msgspec.json.decode(line.split(":", 1)[1].strip())
+    raise AssertionError("the stream ended without a notice")
+
+
+async def test_event_stream_delivers_notices_and_resumes(
+    client: httpx.AsyncClient, story: Story, live_server: str
+) -> None:
+    world, ids = story.world, story.meetings
+    url = f"{live_server}{world.base}/delegations/SGP/events"
+    async with httpx.AsyncClient(timeout=20) as live:
+        first_id, first = await next_notice(live, url, world.tokens["SGP"], lambda: publish(client, world, story.v1))
+        assert first["delegation"] == "SGP" and first["version"] == story.v1 and first_id == str(first["id"])
+        assert {p["meeting"] for p in first["added"]} == {ids["sa"], ids["sj"]}
+
+        async def nothing() -> None:
+            return None
+
+        resumed_headers = {**world.tokens["SGP"], "Last-Event-ID": first_id}
+        second_id, second = await next_notice(live, url, resumed_headers, lambda: publish(client, world, story.v2))
+        assert int(second_id) > int(first_id) and second["version"] == story.v2  # not the first again
+        replay_id, _ = await next_notice(live, url, world.tokens["SGP"], nothing)
+        assert replay_id == first_id  # without Last-Event-ID the stream starts from the first notice
+
+        aus = await live.get(f"{live_server}{world.base}/delegations/AUS/events", headers=world.tokens["SGP"])
+        assert aus.status_code == 404
+        bad = await live.get(url, headers={**world.tokens["SGP"], "Last-Event-ID": "x"})
+        assert bad.status_code == 422
