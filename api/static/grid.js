@@ -180,6 +180,7 @@
     button.disabled = true;
     const progress = $("progress");
     progress.hidden = false;
+    progress.dataset.reports = "0";
     progress.querySelector(".progress-title").textContent = "Solving…";
     for (const id of ["objective", "bound", "gap", "elapsed"]) $(`progress-${id}`).textContent = "–";
     // Elapsed is the organiser's wall clock since the start; the engine's figures come with its reports.
@@ -191,8 +192,13 @@
       const timeLimit = Number($("time-limit").value) || 10;
       const run = await call("POST", `${forumPath()}/runs`, { time_limit: timeLimit });
       let final = null;
+      let reports = 0;
       await events(state.token, `${forumPath()}/runs/${run.id}/events`, (name, data) => {
-        if (name === "progress") showProgress(data);
+        if (name === "progress") {
+          reports += 1;
+          progress.dataset.reports = String(reports);
+          showProgress(data);
+        }
         if (name === "end") final = data;
       });
       if (!final || final.status !== "succeeded") {
@@ -204,6 +210,8 @@
       const before = state.version;
       await loadVersions();
       await show(final.version, before);
+      // A solve that ends before CP-SAT reports (the greedy grid kept) still has the grid's objective.
+      if (!final.progress && state.grid.objective !== null) $("progress-objective").textContent = state.grid.objective;
       progress.querySelector(".progress-title").textContent = `Solved: version ${final.version}`;
     } finally {
       clearInterval(ticker);
