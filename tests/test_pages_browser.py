@@ -177,9 +177,14 @@ def test_the_grid_shows_every_placed_meeting(grid_page: Page, site: Site) -> Non
 
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
     grid_page.screenshot(path=str(SCREENSHOTS / "grid.png"), full_page=True)
-    # The print stylesheet: one A3 landscape page per forum day.
+    # The print stylesheet: one A3 landscape page per forum day, controls and panels left out.
     pdf = grid_page.pdf(prefer_css_page_size=True, print_background=True)
     assert len(re.findall(rb"/Type\s*/Page[^s]", pdf)) == len(site.problem.forum.days)
+    grid_page.emulate_media(media="print")
+    expect(grid_page.locator(".controls")).to_be_hidden()
+    expect(grid_page.locator(".sheet").nth(1)).to_be_visible()  # every day prints, not only the one shown
+    grid_page.locator(".sheet").nth(1).screenshot(path=str(SCREENSHOTS / "grid-print.png"))
+    grid_page.emulate_media(media="screen")
 
 
 def _placement(site: Site, version: int, meeting: str) -> dict[str, Any]:

@@ -121,12 +121,9 @@
       $("summary").textContent = "No schedule yet: start a solve.";
       return;
     }
-    const parts = [
-      `Version ${grid.number} (${grid.status || "?"}${grid.objective !== null ? `, objective ${grid.objective}` : ""})`,
-      `${grid.placements.length} placed, ${grid.unplaced.length} unplaced`,
-    ];
-    if (grid.published) parts.push("published");
-    let text = parts.join(": ").replace(": ", ": ") + ".";
+    const objective = grid.objective !== null ? `, objective ${grid.objective}` : "";
+    let text = `Version ${grid.number} (${grid.status || "?"}${objective}): ${grid.placements.length} placed, `;
+    text += `${grid.unplaced.length} unplaced${grid.published ? ", published" : ""}.`;
     if (state.compare !== null && !note) {
       const moved = [...state.changed.values()].filter((kind) => kind === "moved").length;
       const added = state.changed.size - moved;
