@@ -280,6 +280,14 @@ def test_a_valid_move_is_saved_as_a_new_version(grid_page: Page, site: Site) -> 
     expect(grid_page.locator("#summary")).to_contain_text(f"Since version {version}: 1 moved, 0 new.")
     grid_page.screenshot(path=str(SCREENSHOTS / "grid-moved.png"))
 
+    # switching back to the old version highlights the same meeting, compared with the version left
+    grid_page.locator("#version-select").select_option(str(version))
+    expect(grid_page.locator("#compare-select")).to_have_value(str(new_version))
+    _show_day_of(grid_page, moving["start"])
+    old_block = grid_page.locator(f'.sheet.current .meeting[data-meeting="{moving["meeting"]}"]')
+    expect(old_block).to_have_attribute("data-room", moving["room"])
+    expect(old_block).to_have_class(re.compile(r"\bchanged\b"))
+
 
 def test_a_solve_started_from_the_page_shows_progress_and_opens_its_version(grid_page: Page, site: Site) -> None:
     before = _shown_version(grid_page)
