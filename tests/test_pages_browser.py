@@ -236,27 +236,65 @@ def test_a_drag_onto_a_clash_shows_what_breaks_and_changes_nothing(grid_page: Pa
     assert site.get(f"/schedules/{version}")["placements"] == before
 
 
-def _free_spot(site: Site, version: int, meeting: dict[str, Any]) -> tuple[str, str]:
-    """A room and start where the move breaks nothing, found through the check endpoint."""
-    day = meeting["start"][:10]
-    rooms = [room.id for room in site.problem.rooms]
-    for hour in range(7, 20):
-        for minute in (0, 30):
-            for room in rooms:
-                start = f"{day}T{hour:02d}:{minute:02d}:00"
-                body = {"meeting": meeting["meeting"], "start": start, "room": room}
-                path = f"{site.base}/schedules/{version}/moves/check"
-                answer = site.api.post(path, json=body, headers=site.organiser())
-                if answer.status_code == 200 and answer.json()["allowed"] and start[:16] != meeting["start"][:16]:
-                    return room, start
-    raise AssertionError(f"no free spot for {meeting['meeting']} on {day}")
+def _spot(
+    site: Site, version: int, meeting: dict[str, Any], wanted: Callable[[dict[str, Any]], bool]
+) -> tuple[str, str]:
+    """A room and start, its own day first, whose check answer (asked of the server) is `wanted`."""
+    path = f"{site.base}/schedules/{version}/moves/check"
+    days = sorted((day.date.isoformat() for day in site.problem.forum.days), key=lambda d: d != meeting["start"][:10])
+    for day in days:
+        for hour in range(7, 20):
+            for minute in (0, 30):
+                for room in (room.id for room in site.problem.rooms):
+                    start = f"{day}T{hour:02d}:{minute:02d}:00"
+                    body = {"meeting": meeting["meeting"], "start": start, "room": room}
+                    answer = site.api.post(path, json=body, headers=site.organiser())
+                    if answer.status_code == 200 and wanted(answer.json()) and start[:16] != meeting["start"][:16]:
+                        return room, start
+    raise AssertionError(f"no such spot for {meeting['meeting']}")
+
+
+def _clean(check: dict[str, Any]) -> bool:
+    return bool(check["allowed"])
+
+
+def _only_warns(check: dict[str, Any]) -> bool:
+    return bool(check["allowed"] and check["warnings"])
+
+
+def test_a_move_that_only_worsens_the_grid_is_shown_in_amber(grid_page: Page, site: Site) -> None:
+    version = _shown_version(grid_page)
+    versions_before = len(site.get("/schedules"))
+    # a meeting held in its preferred window: most allowed moves away from it only warn
+    preferred = {m.id: m.preferred for m in site.problem.meetings if m.preferred}
+    moving = next(
+        p
+        for p in site.get(f"/schedules/{version}")["placements"]
+        if any(
+            w.start.isoformat() <= p["start"][:19] and p["end"][:19] <= w.end.isoformat()
+            for w in preferred.get(p["meeting"], [])
+        )
+    )
+    room, start = _spot(site, version, moving, _only_warns)
+    _show_day_of(grid_page, start)
+    _drag(grid_page, moving["meeting"], room, start)
+
+    verdict = grid_page.locator("#move-verdict")
+    expect(verdict).to_have_class(re.compile(r"\bwarn\b"), timeout=WAIT_MS)
+    expect(verdict).to_contain_text("Allowed, but")
+    expect(grid_page.locator("#move-blocking li")).to_have_count(0)
+    expect(grid_page.locator("#move-warnings li").first).to_be_visible()
+    expect(grid_page.locator(".ghost.warn")).to_be_visible()
+    expect(grid_page.locator("#move-confirm")).to_be_enabled()
+    grid_page.locator("#move-cancel").click()
+    assert len(site.get("/schedules")) == versions_before
 
 
 def test_a_valid_move_is_saved_as_a_new_version(grid_page: Page, site: Site) -> None:
     version = _shown_version(grid_page)
     placements = site.get(f"/schedules/{version}")["placements"]
     moving = placements[len(placements) // 2]
-    room, start = _free_spot(site, version, moving)
+    room, start = _spot(site, version, moving, _clean)
     _show_day_of(grid_page, start)
     _drag(grid_page, moving["meeting"], room, start)
 
@@ -287,6 +325,14 @@ def test_a_valid_move_is_saved_as_a_new_version(grid_page: Page, site: Site) -> 
     old_block = grid_page.locator(f'.sheet.current .meeting[data-meeting="{moving["meeting"]}"]')
     expect(old_block).to_have_attribute("data-room", moving["room"])
     expect(old_block).to_have_class(re.compile(r"\bchanged\b"))
+
+    # publishing from the page
+    grid_page.locator("#version-select").select_option(str(new_version))
+    expect(grid_page.locator("#publish-button")).to_be_enabled()
+    grid_page.locator("#publish-button").click()
+    expect(grid_page.locator("#publish-button")).to_have_text("Published", timeout=WAIT_MS)
+    expect(grid_page.locator("#publish-button")).to_be_disabled()
+    assert [v["number"] for v in site.get("/schedules") if v["published"]] == [new_version]
 
 
 def test_a_solve_started_from_the_page_shows_progress_and_opens_its_version(grid_page: Page, site: Site) -> None:
