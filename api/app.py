@@ -17,6 +17,7 @@ from litestar.openapi import OpenAPIConfig
 from litestar.openapi.plugins import ScalarRenderPlugin, SwaggerRenderPlugin
 from litestar.openapi.spec import Components, SecurityScheme
 
+from api.controllers import changes as change_routes
 from api.controllers import (
     csv_import,
     delegations,
@@ -57,6 +58,7 @@ def create_app(pool: asyncpg.Pool, admin_token: str | None = None) -> Litestar:
             *publication.ROUTES,
             *notice_routes.ROUTES,
             *csv_import.ROUTES,
+            *change_routes.ROUTES,
             *moves.ROUTES,
             *pages.ROUTES,
         ],

@@ -29,10 +29,11 @@ import asyncpg
 import msgspec
 
 from api.dispatcher import end_dispatcher, start_dispatcher
-from db.problem import build_problem
+from db.changes import applicable_changes, published_grid, stored_and_changes
 from db.queries import runs
 from db.queries.forums import get_forum
 from db.queries.schedules import StoredPlacement
+from solver.changes import Change, apply_changes
 from solver.check import check_problem
 from solver.model import Problem
 from solver.result import Progress, Schedule
@@ -62,11 +63,26 @@ async def claim_next(pool: asyncpg.Pool, owner: str, lease_seconds: float = LEAS
         return await runs.claim_next(connection, owner, lease_seconds)
 
 
+class ResolveTask(msgspec.Struct, frozen=True):
+    """What a re-solve run starts from, besides the stored forum's problem."""
+
+    published: Schedule
+    changes: list[Change]
+    free: list[str]
+    reoptimise: bool
+
+
+class _Answer(msgspec.Struct):
+    schedule: Schedule
+    moves: list[dict[str, Any]] | None = None  # a re-solve's solver.resolve.Moved
+
+
 def _solve_in_child(
-    problem_json: bytes, options_json: bytes, progress: Any, results: Any, stop_signal: ProcessEvent
+    problem_json: bytes, options_json: bytes, task_json: bytes, progress: Any, results: Any, stop_signal: ProcessEvent
 ) -> None:
     """The child's entry point (module level, so that spawn can import it)."""
     from solver.engine import SolveOptions, solve  # OR-Tools loads in the child only
+    from solver.resolve import resolve
 
     stop = threading.Event()
 
@@ -85,8 +101,20 @@ def _solve_in_child(
     try:
         options = msgspec.json.decode(options_json, type=SolveOptions)
         problem = msgspec.json.decode(problem_json, type=Problem)
-        schedule = solve(problem, options, on_progress=lambda p: progress.put(msgspec.json.encode(p)), stop=stop)
-        results.put(("ok", msgspec.json.encode(schedule)))
+
+        def report(update: Progress) -> None:
+            progress.put(msgspec.json.encode(update))
+
+        if task_json:
+            task = msgspec.json.decode(task_json, type=ResolveTask)
+            found = resolve(
+                problem, task.published, task.changes, free=task.free, reoptimise=task.reoptimise,
+                options=options, on_progress=report, stop=stop,
+            )  # fmt: skip
+            answer = {"schedule": found.schedule, "moves": found.moves}
+        else:
+            answer = {"schedule": solve(problem, options, on_progress=report, stop=stop)}
+        results.put(("ok", msgspec.json.encode(answer)))
     except Exception as error:  # reported to the parent, which fails the run
         results.put(("error", f"{type(error).__name__}: {error}"))
 
@@ -94,12 +122,14 @@ def _solve_in_child(
 class _Child:
     """One solve in a spawned process and the queues it reports through."""
 
-    def __init__(self, problem: Problem, options: runs.RunOptions) -> None:
+    def __init__(self, problem: Problem, options: runs.RunOptions, task: ResolveTask | None = None) -> None:
         self.progress = _SPAWN.Queue()
         self.results = _SPAWN.Queue()
         self.stop = _SPAWN.Event()
         solve_options = {"method": "cpsat", **msgspec.to_builtins(options)}
-        encoded = (msgspec.json.encode(problem), msgspec.json.encode(solve_options))
+        solve_options.pop("resolve", None)  # the task says how to re-solve
+        task_json = msgspec.json.encode(task) if task is not None else b""
+        encoded = (msgspec.json.encode(problem), msgspec.json.encode(solve_options), task_json)
         args = (*encoded, self.progress, self.results, self.stop)
         self.process: SpawnProcess = _SPAWN.Process(target=_solve_in_child, args=args, daemon=True)
         self.process.start()
@@ -130,17 +160,35 @@ class _Child:
             channel.close()
 
 
-async def _load_problem(pool: asyncpg.Pool, forum_id: Any) -> tuple[Problem, ZoneInfo] | str:
-    """The problem and the forum's zone, or why the run cannot solve."""
+class _Loaded(msgspec.Struct):
+    problem: Problem  # what the child solves: the forum with its changes, or without them for a re-solve
+    changed: Problem  # the forum with its recorded changes: whose meetings the placements are
+    zone: ZoneInfo
+    task: ResolveTask | None = None
+
+
+async def _load_problem(pool: asyncpg.Pool, run: runs.RunRecord) -> _Loaded | str:
+    """What the run solves and the forum's zone, or why the run cannot solve."""
     async with pool.acquire() as connection:
-        forum = await get_forum(connection, forum_id)
-        problem = await build_problem(connection, forum_id, datetime.now(UTC))
-    if forum is None or problem is None:
+        forum = await get_forum(connection, run.forum_id)
+        found = await stored_and_changes(connection, run.forum_id, datetime.now(UTC))
+        published = await published_grid(connection, run.forum_id)
+    if forum is None or found is None:
         return "the forum no longer exists"
-    findings = check_problem(problem)
+    stored, changes = found
+    changes = applicable_changes(stored, changes)
+    changed = apply_changes(stored, changes)
+    findings = check_problem(changed)
     if findings:
         return "; ".join(f"{finding.path}: {finding.message}" for finding in findings)
-    return problem, ZoneInfo(forum.item.time_zone)
+    zone = ZoneInfo(forum.item.time_zone)
+    settings = run.options.resolve
+    if settings is None:
+        return _Loaded(changed, changed, zone)
+    if published is None:
+        return "nothing is published: a re-solve starts from the published version"
+    task = ResolveTask(published.schedule, changes, settings.free, settings.reoptimise)
+    return _Loaded(stored, changed, zone, task)
 
 
 def stored_placements(problem: Problem, schedule: Schedule, zone: ZoneInfo) -> list[StoredPlacement]:
@@ -166,11 +214,10 @@ async def process_run(
     pool: asyncpg.Pool, run: runs.RunRecord, owner: str, settings: WorkerSettings = DEFAULT_SETTINGS
 ) -> str:
     """Solve one claimed run to its end; returns the status it ended with (or "lost")."""
-    loaded = await _load_problem(pool, run.forum_id)
+    loaded = await _load_problem(pool, run)
     if isinstance(loaded, str):
         return await _finish(pool, run.id, owner, "failed", loaded)
-    problem, zone = loaded
-    child = _Child(problem, run.options)
+    child = _Child(loaded.problem, run.options, loaded.task)
     try:
         outcome = await _supervise(pool, run, owner, child, settings)
     finally:
@@ -182,9 +229,11 @@ async def process_run(
         return await _finish(pool, run.id, owner, "cancelled", None)
     if kind == "error":
         return await _finish(pool, run.id, owner, "failed", str(payload))
-    schedule = msgspec.json.decode(payload, type=Schedule)
+    answer = msgspec.json.decode(payload, type=_Answer)
+    schedule = answer.schedule
+    placements = stored_placements(loaded.changed, schedule, loaded.zone)
     async with pool.acquire() as connection:
-        version_id = await runs.store_result(connection, run.id, schedule, stored_placements(problem, schedule, zone))
+        version_id = await runs.store_result(connection, run.id, schedule, placements, answer.moves)
     return "succeeded" if version_id is not None else "lost"
 
 

@@ -12,6 +12,7 @@ from __future__ import annotations
 import argparse
 import os
 import platform
+import re
 import shlex
 import sys
 from collections.abc import Sequence
@@ -69,10 +70,18 @@ def main(argv: Sequence[str] | None = None) -> int:
     sections = [run_section(settings, Path(args.data), args.workers) for settings in suites]
     command = "python bench/run_all.py " + shlex.join(argv if argv is not None else sys.argv[1:])
     page = header(command.strip(), args.workers) + "".join(text for text, _ in sections)
-    Path(args.out).write_text(page)
+    Path(args.out).write_text(page + kept_sections(Path(args.out)))
     failed = sum(failures for _, failures in sections)
     print(f"wrote {args.out}; {failed} failed row(s)", file=sys.stderr)
     return 1 if failed else 0
+
+
+def kept_sections(path: Path) -> str:
+    """Sections other scripts write into the page between their own markers
+    (`<!-- bench/NAME.py: start -->` ... `end -->`), kept across a rewrite."""
+    page = path.read_text() if path.exists() else ""
+    blocks = re.finditer(r"<!-- (bench/[\w.]+): start -->.*?<!-- \1: end -->\n?", page, flags=re.DOTALL)
+    return "".join("\n" + block.group(0) for block in blocks)
 
 
 def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:

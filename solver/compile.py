@@ -176,11 +176,12 @@ def _meeting_info(compiled: Compiled, index: int, meeting: Meeting) -> MeetingIn
                 info.previous = (start, placement.room)
     starts = feasible_starts(compiled, info)
     rooms = suitable_classes(compiled, meeting)
+    always_open = {room_class.index for room_class in rooms if len(room_class.open_slots) == grid.size}
     info.domain = [
         (start, room_class.index)
         for start in starts
         for room_class in rooms
-        if all(slot in room_class.open_slots for slot in info.covers(start))
+        if room_class.index in always_open or room_class.open_slots.issuperset(info.covers(start))
     ]
     info.starts = sorted({start for start, _ in info.domain})
     info.preferred_starts = frozenset(start for start in info.starts if in_preferred(grid, meeting, start, info.length))
@@ -190,8 +191,10 @@ def _meeting_info(compiled: Compiled, index: int, meeting: Meeting) -> MeetingIn
 def candidate_starts(compiled: Compiled, info: MeetingInfo) -> list[int]:
     """Starts allowed by the grid, earliest/latest and the pin (not by people)."""
     grid, meeting = compiled.grid, info.meeting
-    allowed = grid.within(meeting.earliest, meeting.latest)
-    starts = [s for s in range(grid.size) if grid.fits(s, info.length) and set(info.covers(s)) <= allowed]
+    starts = [s for s in range(grid.size) if grid.fits(s, info.length)]
+    if meeting.earliest is not None or meeting.latest is not None:
+        allowed = grid.within(meeting.earliest, meeting.latest)
+        starts = [s for s in starts if allowed.issuperset(info.covers(s))]
     if meeting.pinned_start is not None:
         starts = [s for s in starts if s == info.pinned_start]
     return starts
@@ -199,11 +202,8 @@ def candidate_starts(compiled: Compiled, info: MeetingInfo) -> list[int]:
 
 def feasible_starts(compiled: Compiled, info: MeetingInfo) -> list[int]:
     """Candidate starts at which every attendee is available throughout."""
-    return [
-        start
-        for start in candidate_starts(compiled, info)
-        if all(all(s in compiled.available[p] for s in info.covers(start)) for p in info.people)
-    ]
+    everyone = frozenset(range(compiled.grid.size)).intersection(*(compiled.available[p] for p in info.people))
+    return [start for start in candidate_starts(compiled, info) if everyone.issuperset(info.covers(start))]
 
 
 def suitable_classes(compiled: Compiled, meeting: Meeting) -> list[RoomClass]:

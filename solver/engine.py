@@ -16,8 +16,9 @@ from solver.compile import Compiled, compile_problem
 from solver.explain import explain_infeasible, explain_unplaced
 from solver.formulation import Formulation
 from solver.greedy import greedy_assign
+from solver.grid import placements_of
 from solver.model import Problem
-from solver.result import Method, Placement, Schedule, SolveStats, Status
+from solver.result import Method, Schedule, SolveStats, Status
 from solver.rooms import assign_rooms
 from solver.search import ProgressHandler, SearchOutcome, SearchSettings, relative_gap, run_search
 from solver.terms import Assignment, breaks_by_person, evaluate
@@ -42,7 +43,26 @@ def solve(
     options = options or SolveOptions()
     clock = time.perf_counter()
     compiled = compile_problem(problem)
-    baseline = greedy_assign(compiled)
+    return solve_compiled(compiled, greedy_assign(compiled), options, on_progress, stop, clock=clock)
+
+
+def solve_compiled(
+    compiled: Compiled,
+    baseline: Assignment,
+    options: SolveOptions,
+    on_progress: ProgressHandler | None = None,
+    stop: threading.Event | None = None,
+    *,
+    fixed: frozenset[str] = frozenset(),
+    clock: float | None = None,
+) -> Schedule:
+    """Solve an already compiled problem from a baseline grid (the warm start and floor).
+
+    Meetings in `fixed` must be held (a re-solve keeps them where they were by
+    leaving them a single domain pair); the baseline must hold them too.
+    """
+    clock = time.perf_counter() if clock is None else clock
+    problem = compiled.problem
     baseline_terms = evaluate(compiled, baseline)
     baseline_ok = _greedy_admissible(compiled, baseline)
     stats = SolveStats(
@@ -57,6 +77,8 @@ def solve(
             return _schedule(compiled, {}, "UNKNOWN", None, stats, options, clock)
         return _schedule(compiled, baseline, "FEASIBLE", None, stats, options, clock)
     formulation = Formulation.build(compiled)
+    for meeting_id in fixed:
+        formulation.model.add(formulation.held[compiled.by_id[meeting_id].index] == 1)
     settings = SearchSettings(
         options.time_limit,
         options.workers,
@@ -115,7 +137,7 @@ def _schedule(
     stats.solve_seconds = round(time.perf_counter() - clock, 3)
     return Schedule(
         status=status,
-        placed=_placements(compiled, assignment),
+        placed=placements_of(compiled, assignment),
         unplaced=unplaced,
         objective=objective,
         best_bound=bound,
@@ -123,18 +145,3 @@ def _schedule(
         terms=terms,
         stats=stats,
     )
-
-
-def _placements(compiled: Compiled, assignment: Assignment) -> list[Placement]:
-    grid = compiled.grid
-    placements = [
-        Placement(
-            meeting=meeting_id,
-            start=grid.starts[start],
-            end=grid.end_of(start, compiled.by_id[meeting_id].length),
-            room=room,
-            slot=start,
-        )
-        for meeting_id, (start, room) in assignment.items()
-    ]
-    return sorted(placements, key=lambda p: (p.slot, p.room, p.meeting))

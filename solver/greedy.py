@@ -29,17 +29,24 @@ from solver.terms import Assignment
 OrderKey = tuple[int, int, str]  # (priority rank, static options, meeting id)
 
 
-def greedy_assign(compiled: Compiled) -> Assignment:
+def greedy_assign(compiled: Compiled, kept: Assignment | None = None) -> Assignment:
     """Meeting id -> (start slot, room id) for every meeting greedy could place.
 
     Order: priority (must, high, normal, low), then fewest static options
     (len(info.domain)), then meeting id; a predecessor (`after`) of the same
     priority goes just before its successor. For each meeting: the earliest
     feasible start, and there the room with fewest seats, then lowest id.
+    Meetings in `kept` (a re-solve's unbroken grid) are booked first, where they are.
     """
     ledger = Ledger(compiled)
+    rooms = {room.id: room for room in compiled.problem.rooms}
     assignment: Assignment = {}
+    for meeting_id, (start, room_id) in (kept or {}).items():
+        ledger.book(compiled.by_id[meeting_id], start, rooms[room_id])
+        assignment[meeting_id] = (start, room_id)
     for info in placement_order(compiled):
+        if info.id in assignment:
+            continue
         choice = first_fit(ledger, info)
         if choice is not None:
             start, room = choice
@@ -253,6 +260,22 @@ class Ledger:
                 used[slot] += amount
         self.ending_in[(room.id, end)] = frozenset(info.delegations)
         self.starting_in[(room.id, start)] = frozenset(info.delegations)
+
+    def unbook(self, info: MeetingInfo, start: int, room: Room) -> None:
+        """Undo `book` (the fit search tries a grid without one meeting, then restores it)."""
+        end = start + info.length
+        day = self.compiled.grid.day_of_slot[start]
+        del self.placed[info.id]
+        for person in info.people:
+            self.person_busy[person][start:end] = bytes(info.length)
+            self.person_day[(person, day)].remove(Booking(start, end, room.venue))
+        self.room_busy[room.id][start:end] = bytes(info.length)
+        for resource, amount in _resource_amounts(info).items():
+            used = self.resource_used[resource]
+            for slot in info.covers(start):
+                used[slot] -= amount
+        del self.ending_in[(room.id, end)]
+        del self.starting_in[(room.id, start)]
 
 
 def _resource_amounts(info: MeetingInfo) -> dict[str, int]:

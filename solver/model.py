@@ -182,8 +182,13 @@ class Weights(Base):
     breaks: int = 10  # per idle break inside a participant's day
     preferences: int = 5  # per held meeting outside all its preferred windows
     fairness: int = 10  # per percentage point the worst-served delegation lacks
-    moved_time: int = 50  # per meeting whose start differs from the previous schedule
-    moved_room: int = 10  # per meeting kept in time but moved to another room
+    # Disruption against `previous`: a new time costs more than a new room (every
+    # attendee's day changes, not only the signs), and a principal's meeting more
+    # than an officials' one (ministers' programmes are the hardest to rearrange).
+    moved_time: int = 50  # per principal's meeting whose start differs from the previous schedule (or dropped)
+    moved_room: int = 10  # per principal's meeting kept in time but moved to another room
+    moved_time_official: int = 20  # the same for a meeting no principal attends
+    moved_room_official: int = 5
 
 
 class ObjectiveSettings(Base):
@@ -235,3 +240,10 @@ def attendees(problem: Problem, meeting: Meeting) -> list[str]:
         for person in delegation.participants
         if person.principal
     ]
+
+
+def move_weights(weights: Weights, principal: bool) -> tuple[int, int]:
+    """(new time or dropped, new room only) costs of moving a meeting, by whether a principal attends."""
+    if principal:
+        return weights.moved_time, weights.moved_room
+    return weights.moved_time_official, weights.moved_room_official

@@ -12,6 +12,7 @@ from collections import defaultdict
 from itertools import pairwise
 
 from solver.compile import Compiled
+from solver.model import move_weights
 
 Assignment = dict[str, tuple[int, str]]  # meeting id -> (start slot, room id)
 
@@ -51,18 +52,24 @@ def breaks_by_person(compiled: Compiled, assignment: Assignment) -> dict[str, in
         info = compiled.by_id[meeting_id]
         for person in info.people:
             ends_by_person[person].append((start, start + info.length - 1))
-    count_all = compiled.problem.objective.breaks_count_unavailable
-    grid = compiled.grid
     result = dict.fromkeys(compiled.people, 0)
     for person, spans in ends_by_person.items():
-        buffer = compiled.buffer_slots.get(person, 0)
-        spans.sort()
-        for (_, last), (first, _) in pairwise(spans):
-            if grid.day_of_slot[last] != grid.day_of_slot[first]:
-                continue
-            idle = range(last + buffer + 1, first)
-            result[person] += any(count_all or slot in compiled.available[person] for slot in idle)
+        result[person] = person_breaks(compiled, person, spans)
     return result
+
+
+def person_breaks(compiled: Compiled, person: str, spans: list[tuple[int, int]]) -> int:
+    """Breaks of one participant whose meetings occupy these (first slot, last slot) spans."""
+    count_all = compiled.problem.objective.breaks_count_unavailable
+    grid = compiled.grid
+    buffer = compiled.buffer_slots.get(person, 0)
+    breaks = 0
+    for (_, last), (first, _) in pairwise(sorted(spans)):
+        if grid.day_of_slot[last] != grid.day_of_slot[first]:
+            continue
+        idle = range(last + buffer + 1, first)
+        breaks += any(count_all or slot in compiled.available[person] for slot in idle)
+    return breaks
 
 
 def preferences_cost(compiled: Compiled, assignment: Assignment) -> int:
@@ -80,9 +87,10 @@ def stability_cost(compiled: Compiled, assignment: Assignment) -> int:
     for info in compiled.meetings:
         if info.previous is None:
             continue
+        moved_time, moved_room = move_weights(weights, info.principal)
         placed = assignment.get(info.id)
         if placed is None or placed[0] != info.previous[0]:
-            cost += weights.moved_time
+            cost += moved_time
         elif placed[1] != info.previous[1]:
-            cost += weights.moved_room
+            cost += moved_room
     return cost

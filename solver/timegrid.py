@@ -6,8 +6,10 @@ says both the day and the time. A meeting never crosses a day boundary.
 
 from __future__ import annotations
 
+from bisect import bisect_left, bisect_right
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from functools import cached_property
 from zoneinfo import ZoneInfo
 
 from solver.model import Forum, Window
@@ -69,10 +71,16 @@ class TimeGrid:
         last = slot + length - 1
         return last < self.size and self.day_of_slot[last] == self.day_of_slot[slot]
 
+    @cached_property
+    def ends(self) -> tuple[datetime, ...]:
+        """The end of each slot (sorted, like the starts)."""
+        return tuple(self.slot_end(slot) for slot in range(self.size))
+
     def overlapping(self, start: datetime, end: datetime) -> set[int]:
         """Slots that overlap the half-open interval [start, end)."""
         start, end = self.local(start), self.local(end)
-        return {slot for slot, slot_start in enumerate(self.starts) if slot_start < end and self.slot_end(slot) > start}
+        # Starts and ends both increase with the slot, so the overlap is one index range.
+        return set(range(bisect_right(self.ends, start), bisect_left(self.starts, end)))
 
     def covered_by(self, window: Window) -> set[int]:
         return self.overlapping(window.start, window.end)

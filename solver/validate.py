@@ -19,7 +19,7 @@ from itertools import combinations, pairwise
 
 import msgspec
 
-from solver.model import TERMS, Meeting, Participant, Problem, ProgrammeSession, Room, attendees
+from solver.model import TERMS, Meeting, Participant, Problem, ProgrammeSession, Room, attendees, move_weights
 from solver.result import Placement, Schedule, Unplaced
 from solver.timegrid import TimeGrid
 
@@ -104,16 +104,29 @@ def _room_label(placed: _Placed) -> str:
 
 def validate(problem: Problem, schedule: Schedule) -> Report:
     """Every broken hard rule of `schedule` and its objective terms, recomputed."""
-    grid = TimeGrid.of(problem.forum)
-    placed, violations = _collect(problem, grid, schedule)
-    context = _context(problem, grid, placed)
-    for check in _CHECKS:
-        violations.extend(check(context))
+    context, violations = _checked(problem, schedule)
     breaks = _breaks(context)
     violations.extend(_check_break_spread(context, breaks))
     violations.extend(_check_must_held(problem, schedule, context))
     terms = _terms(context, breaks)
     return Report(violations=_in_rule_order(violations), terms=terms, objective=sum(terms.values()))
+
+
+def placement_violations(problem: Problem, schedule: Schedule) -> list[Violation]:
+    """The broken rules that concern placements (every rule but `break_spread`
+    and `must_held`, which are about the whole grid), without the objective:
+    what a re-solve asks of a published grid after a change, several times a second."""
+    return _in_rule_order(_checked(problem, schedule)[1])
+
+
+def _checked(problem: Problem, schedule: Schedule) -> tuple[_Context, list[Violation]]:
+    """The context of `schedule` and the violations of every per-placement rule."""
+    grid = TimeGrid.of(problem.forum)
+    placed, violations = _collect(problem, grid, schedule)
+    context = _context(problem, grid, placed)
+    for check in _CHECKS:
+        violations.extend(check(context))
+    return context, violations
 
 
 def breaks_by_participant(problem: Problem, schedule: Schedule) -> dict[str, int]:
@@ -616,13 +629,18 @@ def _outside_preferences(context: _Context) -> int:
 
 def _stability(context: _Context) -> int:
     weights = context.problem.objective.weights
+    meetings = {meeting.id: meeting for meeting in context.problem.meetings}
     cost = 0
     for previous in context.problem.previous:
+        meeting = meetings.get(previous.meeting)
+        people = attendees(context.problem, meeting) if meeting else []
+        principal = any(p in context.people and context.people[p].principal for p in people)
+        moved_time, moved_room = move_weights(weights, principal)
         placed = context.by_id.get(previous.meeting)
         if placed is None or placed.start != context.local(previous.start):
-            cost += weights.moved_time
+            cost += moved_time
         elif placed.placement.room != previous.room:
-            cost += weights.moved_room
+            cost += moved_room
     return cost
 
 

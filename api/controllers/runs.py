@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import AsyncIterator
+from datetime import UTC, datetime
 from typing import Annotated, Any
 
 import asyncpg
@@ -16,10 +17,11 @@ from litestar import Request, Response, get, post
 from litestar.params import Body, FromPath
 from litestar.response import ServerSentEvent, ServerSentEventMessage
 
-from api.controllers.common import CallerDep, IdempotencyKey, PoolDep, load_forum
-from api.errors import Conflict, NotFound, invalid
+from api.controllers.common import CallerDep, IdempotencyKey, PoolDep, load_forum, raise_if
+from api.errors import Conflict, FieldError, NotFound, invalid
 from api.guards import forum_organiser
 from api.http import Reply, json_response, run_change
+from db.changes import changed_problem, published_grid
 from db.queries import runs as queries
 from db.queries.audit import record_change
 
@@ -29,20 +31,23 @@ POLL_SECONDS = 0.5  # how often the event stream looks at the run
 
 
 class RunIn(msgspec.Struct, forbid_unknown_fields=True):
-    time_limit: float = 10.0
+    time_limit: float | None = None  # default: 10 s for a solve, 0.5 s for a re-solve
     workers: int = 2
     seed: int = 0
+    # Set: a re-solve from the published version and the recorded changes (docs/resolve.md).
+    resolve: queries.ResolveSettings | None = None
 
 
 def _options(body: RunIn) -> queries.RunOptions:
+    time_limit = body.time_limit if body.time_limit is not None else (0.5 if body.resolve else 10.0)
     # Bounds keep one run from holding a worker (and its cores) for long.
-    if not 0 < body.time_limit <= 3600:
+    if not 0 < time_limit <= 3600:
         raise invalid("time_limit", "must be above 0 and at most 3600 seconds")
     if not 1 <= body.workers <= 16:
         raise invalid("workers", "must be between 1 and 16")
     if body.seed < 0:
         raise invalid("seed", "must be at least 0")
-    return queries.RunOptions(body.time_limit, body.workers, body.seed)
+    return queries.RunOptions(time_limit, body.workers, body.seed, body.resolve)
 
 
 @post(RUNS_PATH, tags=["runs"], summary="Queue a solve of the forum (organiser)", status_code=202)
@@ -59,11 +64,27 @@ async def start_run(
 
     async def work(connection: asyncpg.Connection) -> Reply:
         await load_forum(connection, parsed)
+        if options.resolve is not None:
+            await _check_resolve(connection, parsed, options.resolve)
         run = await queries.insert_run(connection, parsed, options)
         await record_change(connection, parsed, caller.actor, "create", "run", str(run.id), None, run)
         return Reply(run, 202, {"Location": f"{request.url.path}/{run.id}"})
 
     return await run_change(pool, request, caller, idempotency_key, work)
+
+
+async def _check_resolve(connection: asyncpg.Connection, forum_id: Any, settings: queries.ResolveSettings) -> None:
+    if await published_grid(connection, forum_id) is None:
+        raise Conflict("nothing is published yet: a re-solve starts from the published version")
+    problem = await changed_problem(connection, forum_id, datetime.now(UTC))
+    known = {meeting.id for meeting in problem.meetings} if problem else set()
+    raise_if(
+        [
+            FieldError(f"resolve.free[{index}]", f"unknown meeting {meeting!r}")
+            for index, meeting in enumerate(settings.free)
+            if meeting not in known
+        ]
+    )
 
 
 async def _visible_run(connection: asyncpg.Connection, forum_id: Any, run_id: int) -> queries.RunRecord:

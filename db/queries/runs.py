@@ -21,10 +21,18 @@ RunStatus = Literal["queued", "running", "succeeded", "failed", "cancelled"]
 FINISHED: frozenset[str] = frozenset({"succeeded", "failed", "cancelled"})
 
 
+class ResolveSettings(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
+    """A re-solve (solver/resolve.py): from the published version and the recorded changes."""
+
+    free: list[str] = []  # meetings the organiser lets move besides those the changes break
+    reoptimise: bool = False  # free everything, the stability term pricing each move
+
+
 class RunOptions(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
     time_limit: float = 10.0
     workers: int = 2
     seed: int = 0
+    resolve: ResolveSettings | None = None  # None: a solve from scratch
 
 
 class RunProgress(msgspec.Struct, frozen=True):
@@ -52,6 +60,8 @@ class RunRecord(msgspec.Struct, frozen=True):
     lease_owner: str | None = None
     lease_expires_at: datetime | None = None
     heartbeat_at: datetime | None = None
+    # A re-solve's moves against the published version (solver.resolve.Moved, with their causes).
+    moves: list[dict[str, Any]] | None = None
 
 
 _SELECT = "SELECT r.*, v.number AS version FROM solve_runs r LEFT JOIN schedule_versions v ON v.id = r.version_id"
@@ -153,7 +163,11 @@ async def finish_run(
 
 
 async def store_result(
-    connection: asyncpg.Connection, run_id: int, schedule: object, placements: Sequence[StoredPlacement]
+    connection: asyncpg.Connection,
+    run_id: int,
+    schedule: object,
+    placements: Sequence[StoredPlacement],
+    moves: object = None,
 ) -> int | None:
     """The run's version with its placements, and the run succeeded, in one transaction.
 
@@ -179,10 +193,11 @@ async def store_result(
         )
         await insert_placements(connection, forum_id, version_id, placements)
         await connection.execute(
-            "UPDATE solve_runs SET status = 'succeeded', version_id = $2, finished_at = now(), lease_expires_at = NULL"
-            " WHERE id = $1",
+            "UPDATE solve_runs SET status = 'succeeded', version_id = $2, finished_at = now(), lease_expires_at = NULL,"
+            " moves = $3 WHERE id = $1",
             run_id,
             version_id,
+            None if moves is None else msgspec.to_builtins(moves),
         )
         return int(version_id)
 

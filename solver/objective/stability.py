@@ -5,6 +5,7 @@ from __future__ import annotations
 from ortools.sat.python import cp_model
 
 from solver.formulation import Formulation
+from solver.model import move_weights
 
 
 def stability(formulation: Formulation) -> cp_model.LinearExprT:
@@ -16,11 +17,12 @@ def stability(formulation: Formulation) -> cp_model.LinearExprT:
         if info.previous is None:
             continue
         start, room = info.previous
+        moved_time, moved_room = move_weights(weights, info.principal)
         other_room = [
             literal
             for (s, c), literal in formulation.x[info.index].items()
             if s == start and room not in {r.id for r in compiled.classes[c].rooms}
         ]
-        cost.append(weights.moved_time * (1 - formulation.y[info.index].get(start, 0)))
-        cost.append(weights.moved_room * sum(other_room))
+        cost.append(moved_time * (1 - formulation.y[info.index].get(start, 0)))
+        cost.append(moved_room * sum(other_room))
     return sum(cost)

@@ -1,0 +1,187 @@
+"""Last-minute changes (organiser): record a change and learn what it breaks;
+fit one meeting into the published grid and apply the option chosen.
+
+A change is recorded, never applied to the stored forum data: every solve sees
+the stored forum with the recorded changes applied in order (db/changes.py).
+Participants are named as in the solver's problem, "delegation/participant".
+A new meeting is not a change here but a request (the requests flow); an
+accepted request waits for a placement, which GET fit proposes.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Annotated, Any
+
+import asyncpg
+import msgspec
+from litestar import Request, Response, get, post
+from litestar.params import Body, FromPath, QueryParameter
+
+from api.controllers.common import CallerDep, IdempotencyKey, PoolDep, load_forum, raise_if, zone_of
+from api.errors import Conflict, FieldError, NotFound
+from api.guards import forum_organiser
+from api.http import Reply, json_response, run_change
+from api.worker import stored_placements
+from db.changes import Published, apply_recorded, published_grid, stored_and_changes
+from db.queries import changes as queries
+from db.queries.audit import record_change
+from db.queries.schedules import insert_placements, insert_version
+from solver.changes import Change, MeetingRequested, impacts
+from solver.check import ProblemError
+from solver.diff import Move, diff_schedules
+from solver.fit import FitError, FitOption, apply_fit, fit
+from solver.model import Problem
+from solver.result import Schedule
+
+CHANGES_PATH = "/forums/{forum_id:str}/changes"
+FIT_PATH = "/forums/{forum_id:str}/fit"
+
+
+class FitIn(msgspec.Struct, forbid_unknown_fields=True):
+    meeting: str
+    option: FitOption
+
+
+class FitApplied(msgspec.Struct):
+    version: int  # the new (unpublished) schedule version
+    moved: list[Move]  # meetings of the published grid the option moves
+    placed: str  # the meeting placed
+
+
+def _body_errors(error: ProblemError, index: int, body_field: str = "") -> list[FieldError]:
+    """Findings about `changes[index]` as paths into the request body."""
+    prefix = f"changes[{index}]"
+    found = []
+    for finding in error.findings:
+        path = finding.path
+        if path.startswith(prefix + "."):
+            found.append(FieldError(path.removeprefix(prefix + "."), finding.message))
+        elif path.startswith(prefix + ": "):  # a request the problem checks refuse
+            found.append(FieldError("meeting", f"{path.removeprefix(prefix + ': ')}: {finding.message}"))
+        else:
+            found.append(FieldError(body_field or path, finding.message))
+    return found
+
+
+async def _forum_now(connection: asyncpg.Connection, forum_id: Any) -> tuple[Problem, list[Change]]:
+    await load_forum(connection, forum_id)
+    found = await stored_and_changes(connection, forum_id, datetime.now(UTC))
+    if found is None:
+        raise NotFound(f"no forum {forum_id}")
+    return found
+
+
+@post(CHANGES_PATH, tags=["changes"], summary="Record a last-minute change; answers what it breaks (organiser)")
+async def record_forum_change(
+    request: Request,
+    pool: PoolDep,
+    caller: CallerDep,
+    forum_id: FromPath[str],
+    data: Annotated[Change, Body(description="one change, tagged by `kind` (docs/resolve.md)")],
+    idempotency_key: IdempotencyKey = None,
+) -> Response[queries.ChangeRecord]:
+    parsed = forum_organiser(caller, forum_id)
+    if isinstance(data, MeetingRequested):
+        # Placements name stored requests; a request comes through the requests flow.
+        raise_if([FieldError("kind", "a new meeting is a request (POST /forums/{id}/requests); place it with GET fit")])
+
+    async def work(connection: asyncpg.Connection) -> Reply:
+        stored, earlier = await _forum_now(connection, parsed)
+        published = await published_grid(connection, parsed)
+        grid = published.schedule if published else Schedule(status="FEASIBLE", placed=[])
+        try:
+            # Earlier changes apply first, so this one is checked against the forum as it now is.
+            _, found = impacts(apply_recorded(stored, earlier), grid, [data])
+        except ProblemError as error:
+            raise_if(_body_errors(error, 0))
+            raise
+        checked = published.number if published else None
+        record = await queries.insert_change(connection, parsed, data, found[0], checked, caller.actor)
+        await record_change(connection, parsed, caller.actor, "create", "change", str(record.number), None, record)
+        return Reply(record, 201, {"Location": f"{request.url.path}/{record.number}"})
+
+    return await run_change(pool, request, caller, idempotency_key, work)
+
+
+@get(CHANGES_PATH, tags=["changes"], summary="Every recorded change, in order, with what each broke (organiser)")
+async def list_forum_changes(
+    pool: PoolDep, caller: CallerDep, forum_id: FromPath[str]
+) -> Response[list[queries.ChangeRecord]]:
+    parsed = forum_organiser(caller, forum_id)
+    async with pool.acquire() as connection:
+        await load_forum(connection, parsed)
+        return json_response(await queries.list_changes(connection, parsed))
+
+
+async def _fit_context(connection: asyncpg.Connection, forum_id: Any) -> tuple[Problem, Published]:
+    stored, changes = await _forum_now(connection, forum_id)
+    published = await published_grid(connection, forum_id)
+    if published is None:
+        raise Conflict("nothing is published yet: fit places a meeting into the published grid")
+    return apply_recorded(stored, changes), published
+
+
+@get(FIT_PATH, tags=["changes"], summary="The best placements of one meeting in the published grid (organiser)")
+async def fit_meeting(
+    pool: PoolDep,
+    caller: CallerDep,
+    forum_id: FromPath[str],
+    meeting: Annotated[str, QueryParameter(name="meeting", description="the meeting (request id) to place")],
+    k: Annotated[int, QueryParameter(name="k", ge=1, le=50, description="how many options")] = 5,
+    moves: Annotated[bool, QueryParameter(name="moves", description="include options moving one meeting")] = True,
+) -> Response[list[FitOption]]:
+    parsed = forum_organiser(caller, forum_id)
+    async with pool.acquire() as connection:
+        problem, published = await _fit_context(connection, parsed)
+        zone = zone_of((await load_forum(connection, parsed)).item)
+    try:
+        options = fit(problem, published.schedule, meeting, k, with_moves=moves)
+    except ProblemError as error:
+        raise_if(_body_errors(error, 0, "query:meeting"))
+        raise
+    return json_response([_in_zone(option, zone) for option in options])
+
+
+def _in_zone(option: FitOption, zone: Any) -> FitOption:
+    return msgspec.structs.replace(option, start=option.start.astimezone(zone), end=option.end.astimezone(zone))
+
+
+@post(
+    f"{FIT_PATH}/apply",
+    tags=["changes"],
+    summary="Apply one fit option: a new schedule version, the published one untouched (organiser)",
+    status_code=201,
+)
+async def apply_fit_option(
+    request: Request,
+    pool: PoolDep,
+    caller: CallerDep,
+    forum_id: FromPath[str],
+    data: Annotated[FitIn, Body(description="the meeting and one option as GET fit answered it")],
+    idempotency_key: IdempotencyKey = None,
+) -> Response[FitApplied]:
+    parsed = forum_organiser(caller, forum_id)
+
+    async def work(connection: asyncpg.Connection) -> Reply:
+        problem, published = await _fit_context(connection, parsed)
+        zone = zone_of((await load_forum(connection, parsed)).item)
+        try:
+            schedule = apply_fit(problem, published.schedule, data.meeting, data.option)
+        except ProblemError as error:
+            raise_if(_body_errors(error, 0, "meeting"))
+            raise
+        except FitError as error:
+            raise Conflict(f"the option no longer fits the published grid: {error}") from None
+        version_id = await insert_version(connection, parsed, schedule)
+        await insert_placements(connection, parsed, version_id, stored_placements(problem, schedule, zone))
+        number = await connection.fetchval("SELECT number FROM schedule_versions WHERE id = $1", version_id)
+        diff = diff_schedules(published.schedule.placed, schedule.placed)
+        body = FitApplied(int(number), diff.moved, data.meeting)
+        await record_change(connection, parsed, caller.actor, "create", "schedule", str(number), None, body)
+        return Reply(body, 201, {"Location": f"/forums/{forum_id}/schedules/{number}"})
+
+    return await run_change(pool, request, caller, idempotency_key, work)
+
+
+ROUTES = [record_forum_change, list_forum_changes, fit_meeting, apply_fit_option]

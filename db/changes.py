@@ -1,0 +1,76 @@
+"""The forum as the solver sees it once the recorded changes apply, and the
+published grid as solver placements: what change checks, fits and re-solves
+start from."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+import asyncpg
+import msgspec
+
+from db.problem import build_problem
+from db.queries import changes as change_queries
+from db.queries import runs as run_queries
+from solver.changes import Change, apply_change, apply_changes
+from solver.check import ProblemError
+from solver.model import Problem
+from solver.result import Placement, Schedule, Unplaced
+
+
+class Published(msgspec.Struct, frozen=True):
+    number: int
+    schedule: Schedule  # the stored placements (instants), and the unplaced meetings with their reasons
+
+
+async def recorded_changes(connection: asyncpg.Connection, forum_id: Any) -> list[Change]:
+    return [record.change for record in await change_queries.list_changes(connection, forum_id)]
+
+
+async def stored_and_changes(
+    connection: asyncpg.Connection, forum_id: Any, now: datetime
+) -> tuple[Problem, list[Change]] | None:
+    """The stored forum's problem and the changes recorded since; None when there is no such forum."""
+    problem = await build_problem(connection, forum_id, now)
+    if problem is None:
+        return None
+    return problem, await recorded_changes(connection, forum_id)
+
+
+async def changed_problem(connection: asyncpg.Connection, forum_id: Any, now: datetime) -> Problem | None:
+    """The problem every solve sees: the stored forum with every recorded change applied."""
+    found = await stored_and_changes(connection, forum_id, now)
+    return None if found is None else apply_recorded(*found)
+
+
+def apply_recorded(problem: Problem, changes: list[Change]) -> Problem:
+    return apply_changes(problem, applicable_changes(problem, changes))
+
+
+def applicable_changes(problem: Problem, changes: list[Change]) -> list[Change]:
+    """The recorded changes that still apply, in order, passing over any whose
+    subject has left the stored forum since (a cancelled request withdrawn
+    through the requests flow): it has nothing left to change, and must not
+    stop every later solve."""
+    kept: list[Change] = []
+    for change in changes:
+        try:
+            problem = apply_change(problem, change, len(kept))
+        except ProblemError:
+            continue
+        kept.append(change)
+    return kept
+
+
+async def published_grid(connection: asyncpg.Connection, forum_id: Any) -> Published | None:
+    row = await run_queries.get_version(connection, forum_id, None, published_only=True)
+    if row is None:
+        return None
+    placements = await run_queries.grid_placements(connection, row.id)
+    schedule = Schedule(
+        status="FEASIBLE",
+        placed=[Placement(p.meeting, p.start, p.end, p.room) for p in placements],
+        unplaced=msgspec.convert(row.schedule.get("unplaced", []), list[Unplaced]),
+    )
+    return Published(row.number, schedule)

@@ -1,0 +1,289 @@
+"""Last-minute changes to a forum as first-class events.
+
+A change is a small struct saying what happened (a principal arrives later,
+a room is lost for a morning, a meeting is cancelled, an urgent request comes
+in). `apply_change` turns a problem into the problem after the change;
+`impacts` says, change by change, which published meetings each one breaks
+(their placement now violates a hard rule) and which it removes (cancelled).
+
+Breakage is decided by the independent validator (`solver/validate.py`), so
+"broken" means exactly "this placement would now be reported as a violation".
+Pure: no I/O, no OR-Tools.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from datetime import datetime
+
+import msgspec
+
+from solver.check import Finding, ProblemError, check_problem
+from solver.model import Meeting, Participant, Problem, Window, participants_by_id
+from solver.result import Placement, Schedule
+from solver.timegrid import TimeGrid
+from solver.validate import placement_violations
+
+
+class Base(msgspec.Struct, forbid_unknown_fields=True, omit_defaults=True, tag_field="kind"):
+    pass
+
+
+class ArrivalChanged(Base, tag="arrival_changed"):
+    """The participant arrives at `arrival` (None: present from the start)."""
+
+    participant: str
+    arrival: datetime | None
+
+
+class DepartureChanged(Base, tag="departure_changed"):
+    """The participant leaves at `departure` (None: stays to the end)."""
+
+    participant: str
+    departure: datetime | None
+
+
+class ParticipantBlocked(Base, tag="participant_blocked"):
+    """The participant cannot meet during `window` (a call home, a press event)."""
+
+    participant: str
+    window: Window
+
+
+class RoomUnavailable(Base, tag="room_unavailable"):
+    """The room cannot be used during `window`."""
+
+    room: str
+    window: Window
+
+
+class MeetingCancelled(Base, tag="meeting_cancelled"):
+    meeting: str
+
+
+class MeetingRequested(Base, tag="meeting_requested"):
+    """A newly accepted request. An urgent one may displace one other meeting
+    (priced as a move) when it fits nowhere in the grid as it stands."""
+
+    meeting: Meeting
+    urgent: bool = False
+
+
+class DelegationWithdrawn(Base, tag="delegation_withdrawn"):
+    """The delegation leaves the forum: its bilaterals are cancelled; meetings
+    of three or more delegations go on without it and its people."""
+
+    delegation: str
+
+
+Change = (
+    ArrivalChanged
+    | DepartureChanged
+    | ParticipantBlocked
+    | RoomUnavailable
+    | MeetingCancelled
+    | MeetingRequested
+    | DelegationWithdrawn
+)
+
+
+class Impact(msgspec.Struct, forbid_unknown_fields=True, frozen=True):
+    """What one change does to the published grid."""
+
+    change: int  # index in the list of changes
+    summary: str  # one sentence a person reads
+    breaks: list[str] = []  # placed meetings whose placement now violates a hard rule
+    removes: list[str] = []  # placed meetings that no longer exist (cancelled)
+    adds: list[str] = []  # meetings the change asks to place
+
+
+def apply_change(problem: Problem, change: Change, index: int = 0) -> Problem:
+    """The problem after `change`; ProblemError naming `changes[index].<field>` when it refers to nothing."""
+    path = f"changes[{index}]"
+    match change:
+        case ArrivalChanged(participant, arrival):
+            return _with_participant(problem, path, participant, arrival=arrival)
+        case DepartureChanged(participant, departure):
+            return _with_participant(problem, path, participant, departure=departure)
+        case ParticipantBlocked(participant, window):
+            person = _person(problem, path, participant)
+            return _with_participant(problem, path, participant, blocked=[*person.blocked, window])
+        case RoomUnavailable(room_id, window):
+            rooms = [_known(problem.rooms, f"{path}.room", room_id, "room")]
+            return msgspec.structs.replace(
+                problem,
+                rooms=[
+                    msgspec.structs.replace(room, unavailable=[*room.unavailable, window]) if room in rooms else room
+                    for room in problem.rooms
+                ],
+            )
+        case MeetingCancelled(meeting_id):
+            _known(problem.meetings, f"{path}.meeting", meeting_id, "meeting")
+            return _without_meetings(problem, {meeting_id})
+        case MeetingRequested(meeting):
+            return _with_request(problem, path, meeting)
+        case DelegationWithdrawn(delegation_id):
+            _known(problem.delegations, f"{path}.delegation", delegation_id, "delegation")
+            return _withdraw(problem, delegation_id)
+    raise TypeError(f"not a change: {change!r}")
+
+
+def apply_changes(problem: Problem, changes: Sequence[Change]) -> Problem:
+    for index, change in enumerate(changes):
+        problem = apply_change(problem, change, index)
+    return problem
+
+
+def broken_by(problem: Problem, placed: Iterable[Placement]) -> list[str]:
+    """Ids of placed meetings of `problem` whose placement breaks a hard rule of it.
+
+    Placements of meetings the problem no longer has are ignored (they are
+    removed, not broken); one in a room the problem no longer has is broken.
+    Rules about the whole grid (break spread, hard musts) name no single
+    placement and break none.
+    """
+    known = {meeting.id for meeting in problem.meetings}
+    schedule = Schedule(status="FEASIBLE", placed=[p for p in placed if p.meeting in known])
+    violations = placement_violations(problem, schedule)
+    return sorted({meeting_id for violation in violations for meeting_id in violation.meetings})
+
+
+def impacts(problem: Problem, schedule: Schedule, changes: Sequence[Change]) -> tuple[Problem, list[Impact]]:
+    """The problem after every change, and what each change does to `schedule`.
+
+    Changes apply in order; a meeting is charged to the first change that
+    breaks or removes it, so each broken meeting has exactly one cause.
+    """
+    grid = TimeGrid.of(problem.forum)
+    placed = list(schedule.placed)
+    charged = set(broken_by(problem, placed))  # already broken before any change: nobody's fault here
+    found: list[Impact] = []
+    for index, change in enumerate(changes):
+        before = {meeting.id for meeting in problem.meetings}
+        problem = apply_change(problem, change, index)
+        after = {meeting.id for meeting in problem.meetings}
+        removed = sorted(p.meeting for p in placed if p.meeting in before - after)
+        broken = [m for m in broken_by(problem, placed) if m not in charged]
+        charged |= set(broken) | set(removed)
+        found.append(
+            Impact(index, describe(problem, grid, change), broken, removed, sorted((after - before) & _added(change)))
+        )
+    return problem, found
+
+
+def describe(problem: Problem, grid: TimeGrid, change: Change) -> str:
+    """A sentence for the organiser's change log and the moves it causes."""
+    people = participants_by_id(problem)
+
+    def who(person_id: str) -> str:
+        return people[person_id][1].name if person_id in people else person_id
+
+    def span(window: Window) -> str:
+        return f"{grid.describe(window.start)}-{grid.local(window.end):%H:%M}"
+
+    match change:
+        case ArrivalChanged(participant, arrival):
+            return f"{who(participant)} now arrives {grid.describe(arrival) if arrival else 'from the start'}"
+        case DepartureChanged(participant, departure):
+            return f"{who(participant)} now leaves {grid.describe(departure) if departure else 'at the end'}"
+        case ParticipantBlocked(participant, window):
+            return f"{who(participant)} is unavailable {span(window)}"
+        case RoomUnavailable(room, window):
+            name = next((r.name for r in problem.rooms if r.id == room), room)
+            return f"{name} is unavailable {span(window)}"
+        case MeetingCancelled(meeting):
+            return f"meeting {meeting} is cancelled"
+        case MeetingRequested(meeting, urgent):
+            return f"{'urgent ' if urgent else ''}new request {meeting.title or meeting.id}"
+        case DelegationWithdrawn(delegation):
+            return f"delegation {delegation} withdraws"
+    raise TypeError(f"not a change: {change!r}")
+
+
+def _added(change: Change) -> set[str]:
+    return {change.meeting.id} if isinstance(change, MeetingRequested) else set()
+
+
+def _known(items: Sequence, path: str, wanted: str, what: str):
+    for item in items:
+        if item.id == wanted:
+            return item
+    raise ProblemError([Finding(path, f"unknown {what} {wanted!r}")])
+
+
+def _person(problem: Problem, path: str, participant: str) -> Participant:
+    found = participants_by_id(problem).get(participant)
+    if found is None:
+        raise ProblemError([Finding(f"{path}.participant", f"unknown participant {participant!r}")])
+    return found[1]
+
+
+def _with_participant(problem: Problem, path: str, participant: str, **fields: object) -> Problem:
+    _person(problem, path, participant)
+    return _checked(
+        msgspec.structs.replace(
+            problem,
+            delegations=[
+                msgspec.structs.replace(
+                    delegation,
+                    participants=[
+                        msgspec.structs.replace(person, **fields) if person.id == participant else person
+                        for person in delegation.participants
+                    ],
+                )
+                for delegation in problem.delegations
+            ],
+        ),
+        path,
+    )
+
+
+def _without_meetings(problem: Problem, gone: set[str]) -> Problem:
+    """Drop meetings and every reference to them (precedence binds only when both are held)."""
+    return msgspec.structs.replace(
+        problem,
+        meetings=[
+            msgspec.structs.replace(meeting, after=[m for m in meeting.after if m not in gone])
+            for meeting in problem.meetings
+            if meeting.id not in gone
+        ],
+        previous=[p for p in problem.previous if p.meeting not in gone],
+    )
+
+
+def _with_request(problem: Problem, path: str, meeting: Meeting) -> Problem:
+    if any(existing.id == meeting.id for existing in problem.meetings):
+        raise ProblemError([Finding(f"{path}.meeting.id", f"meeting {meeting.id!r} already exists")])
+    return _checked(msgspec.structs.replace(problem, meetings=[*problem.meetings, meeting]), path)
+
+
+def _withdraw(problem: Problem, delegation_id: str) -> Problem:
+    people = {
+        person.id
+        for delegation in problem.delegations
+        if delegation.id == delegation_id
+        for person in delegation.participants
+    }
+    cancelled = {m.id for m in problem.meetings if delegation_id in m.delegations and len(m.delegations) <= 2}
+    remaining = _without_meetings(problem, cancelled)
+    return msgspec.structs.replace(
+        remaining,
+        meetings=[
+            msgspec.structs.replace(
+                meeting,
+                delegations=[d for d in meeting.delegations if d != delegation_id],
+                participants=[p for p in meeting.participants if p not in people],
+            )
+            if delegation_id in meeting.delegations
+            else meeting
+            for meeting in remaining.meetings
+        ],
+    )
+
+
+def _checked(problem: Problem, path: str) -> Problem:
+    """The changed problem, or ProblemError with each finding under the change's path."""
+    findings = check_problem(problem)
+    if findings:
+        raise ProblemError([Finding(f"{path}: {finding.path}", finding.message) for finding in findings])
+    return problem

@@ -1,0 +1,259 @@
+"""Last-minute changes over HTTP: the Shangri-La example imported as a forum,
+its greedy grid stored and published, then changes recorded, a meeting fitted
+and the option applied as a new version. Real PostgreSQL, real solver."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from pathlib import Path
+from uuid import UUID
+from zoneinfo import ZoneInfo
+
+import asyncpg
+import httpx
+import msgspec
+import pytest
+
+from api.worker import stored_placements
+from db.changes import changed_problem, published_grid
+from db.problem import build_problem
+from db.queries.schedules import insert_placements, insert_version
+from solver.changes import ArrivalChanged, apply_changes, broken_by
+from solver.diff import diff_schedules
+from solver.engine import SolveOptions, solve
+from solver.model import Problem
+from solver.result import Placement, Schedule
+from solver.scenarios.late_changes import LATE_ARRIVAL, urgent_request
+from solver.validate import validate
+from tests.conftest import ADMIN_TOKEN, bearer
+from tests.test_api_runs import work_one
+
+pytestmark = pytest.mark.anyio
+
+EXAMPLE = Path(__file__).resolve().parent.parent / "examples" / "shangri-la.json"
+ZONE = ZoneInfo("Asia/Singapore")
+
+
+class Forum(msgspec.Struct):
+    id: str
+    organiser: dict[str, str]
+    delegation: dict[str, str]  # the US delegation's headers
+    published: int  # the published version number
+
+    @property
+    def base(self) -> str:
+        return f"/forums/{self.id}"
+
+
+async def imported(client: httpx.AsyncClient) -> tuple[str, dict[str, str], dict[str, str]]:
+    answer = await client.post("/forums/import", content=EXAMPLE.read_bytes(), headers=bearer(ADMIN_TOKEN))
+    assert answer.status_code == 201, answer.text
+    body = answer.json()
+    return body["forum"]["id"], bearer(body["organiser_token"]), bearer(body["delegation_tokens"]["US"])
+
+
+async def store_greedy(pool: asyncpg.Pool, forum_id: str) -> tuple[int, Problem, Schedule]:
+    """The stored forum's greedy grid as a new version (as a run would store it)."""
+    async with pool.acquire() as connection, connection.transaction():
+        problem = await build_problem(connection, UUID(forum_id), datetime.now(UTC))
+        assert problem is not None
+        schedule = solve(problem, SolveOptions(method="greedy"))
+        version_id = await insert_version(connection, UUID(forum_id), schedule)
+        await insert_placements(connection, UUID(forum_id), version_id, stored_placements(problem, schedule, ZONE))
+        number = await connection.fetchval("SELECT number FROM schedule_versions WHERE id = $1", version_id)
+    return int(number), problem, schedule
+
+
+@pytest.fixture
+async def forum(client: httpx.AsyncClient, pool: asyncpg.Pool) -> Forum:
+    forum_id, organiser, us = await imported(client)
+    number, _, _ = await store_greedy(pool, forum_id)
+    published = await client.post(f"/forums/{forum_id}/schedules/{number}/publish", headers=organiser)
+    assert published.status_code == 200, published.text
+    return Forum(forum_id, organiser, us, number)
+
+
+def arrival_body() -> dict:
+    return {"kind": "arrival_changed", "participant": "US/us-min", "arrival": LATE_ARRIVAL.isoformat()}
+
+
+async def test_a_recorded_change_answers_what_it_breaks(
+    client: httpx.AsyncClient, pool: asyncpg.Pool, forum: Forum
+) -> None:
+    answer = await client.post(f"{forum.base}/changes", json=arrival_body(), headers=forum.organiser)
+    assert answer.status_code == 201, answer.text
+    record = answer.json()
+    assert record["number"] == 1 and record["checked_version"] == forum.published
+    async with pool.acquire() as connection:
+        stored = await build_problem(connection, UUID(forum.id), datetime.now(UTC))
+        grid = await published_grid(connection, UUID(forum.id))
+        seen = await changed_problem(connection, UUID(forum.id), datetime.now(UTC))
+    assert stored is not None and grid is not None and seen is not None
+    expected = broken_by(apply_changes(stored, [ArrivalChanged("US/us-min", LATE_ARRIVAL)]), grid.schedule.placed)
+    assert expected and record["breaks"] == expected
+    assert "arrives Friday 17:00" in record["summary"]
+    # Every later solve sees the change; the stored forum data is untouched.
+    us_min = next(p for d in seen.delegations for p in d.participants if p.id == "US/us-min")
+    assert us_min.arrival is not None and us_min.arrival.replace(tzinfo=None) == LATE_ARRIVAL
+    listed = await client.get(f"{forum.base}/changes", headers=forum.organiser)
+    assert listed.status_code == 200 and [c["number"] for c in listed.json()] == [1]
+    assert listed.json()[0]["change"]["kind"] == "arrival_changed"
+
+
+async def test_a_second_change_is_checked_against_the_forum_after_the_first(
+    client: httpx.AsyncClient, forum: Forum
+) -> None:
+    first = await client.post(f"{forum.base}/changes", json=arrival_body(), headers=forum.organiser)
+    assert first.status_code == 201, first.text
+    again = await client.post(f"{forum.base}/changes", json=arrival_body(), headers=forum.organiser)
+    assert again.status_code == 201, again.text
+    assert again.json()["number"] == 2
+    assert first.json()["breaks"] and again.json()["breaks"] == []  # the first change already broke them
+
+
+async def test_bad_changes_name_the_field_and_store_nothing(client: httpx.AsyncClient, forum: Forum) -> None:
+    unknown = {"kind": "arrival_changed", "participant": "US/nobody", "arrival": None}
+    answer = await client.post(f"{forum.base}/changes", json=unknown, headers=forum.organiser)
+    assert answer.status_code == 422, answer.text
+    assert answer.headers["content-type"] == "application/problem+json"
+    assert answer.json()["errors"][0]["field"] == "participant"
+    wrong_kind = await client.post(f"{forum.base}/changes", json={"kind": "meteor"}, headers=forum.organiser)
+    assert wrong_kind.status_code == 400
+    room = {"kind": "room_unavailable", "room": "nowhere", "window": {"start": "2024-06-01T08:00:00", "end": "09:00"}}
+    assert (await client.post(f"{forum.base}/changes", json=room, headers=forum.organiser)).status_code == 400
+    room["window"]["end"] = "2024-06-01T09:00:00"
+    refused = await client.post(f"{forum.base}/changes", json=room, headers=forum.organiser)
+    assert refused.status_code == 422 and refused.json()["errors"][0]["field"] == "room"
+    listed = await client.get(f"{forum.base}/changes", headers=forum.organiser)
+    assert listed.json() == []
+
+
+async def test_delegations_may_neither_record_nor_read_changes_nor_fit(client: httpx.AsyncClient, forum: Forum) -> None:
+    assert (
+        await client.post(f"{forum.base}/changes", json=arrival_body(), headers=forum.delegation)
+    ).status_code == 403
+    assert (await client.get(f"{forum.base}/changes", headers=forum.delegation)).status_code == 403
+    assert (await client.get(f"{forum.base}/fit?meeting=US-CN", headers=forum.delegation)).status_code == 403
+
+
+async def test_a_new_request_is_fitted_and_the_option_applied_as_a_new_version(
+    client: httpx.AsyncClient, pool: asyncpg.Pool, forum: Forum
+) -> None:
+    body = {"parties": ["US", "CA"], "duration_minutes": 30, "priority": "must", "title": "US-Canada"}
+    made = await client.post(f"{forum.base}/requests", json=body, headers=forum.organiser)
+    assert made.status_code == 201, made.text
+    meeting = str(made.json()["id"])
+    options = await client.get(f"{forum.base}/fit?meeting={meeting}&k=3", headers=forum.organiser)
+    assert options.status_code == 200, options.text
+    found = options.json()
+    assert len(found) == 3 and [o["cost"] for o in found] == sorted(o["cost"] for o in found)
+    assert found[0]["start"].endswith("+08:00")  # in the forum's zone
+    chosen = found[0]
+    applied = await client.post(
+        f"{forum.base}/fit/apply", json={"meeting": meeting, "option": chosen}, headers=forum.organiser
+    )
+    assert applied.status_code == 201, applied.text
+    answer = applied.json()
+    assert answer["version"] == forum.published + 1
+    assert [m["meeting"] for m in answer["moved"]] == [m["meeting"] for m in chosen["moves"]]
+    async with pool.acquire() as connection:
+        problem = await changed_problem(connection, UUID(forum.id), datetime.now(UTC))
+        before = await published_grid(connection, UUID(forum.id))
+        rows = await connection.fetch(
+            "SELECT p.meeting_id, p.room_id, lower(p.during) AS start, upper(p.during) AS end"
+            " FROM schedule_placements p JOIN schedule_versions v ON v.id = p.version_id"
+            " WHERE v.forum_id = $1 AND v.number = $2",
+            UUID(forum.id),
+            answer["version"],
+        )
+    assert problem is not None and before is not None
+    after = Schedule(
+        status="FEASIBLE", placed=[Placement(r["meeting_id"], r["start"], r["end"], r["room_id"]) for r in rows]
+    )
+    assert validate(problem, after).violations == []
+    diff = diff_schedules(before.schedule.placed, after.placed)
+    assert [p.meeting for p in diff.added] == [meeting]
+    assert [m.meeting for m in diff.moved] == [m["meeting"] for m in chosen["moves"]]
+
+
+async def test_a_stale_option_is_refused_and_new_meetings_are_requests(client: httpx.AsyncClient, forum: Forum) -> None:
+    options = (await client.get(f"{forum.base}/fit?meeting=BD-LT&k=1", headers=forum.organiser)).json()
+    assert options == []  # no common availability: nothing to offer
+    taken = await client.get(f"{forum.base}/fit?meeting=US-CN&k=1", headers=forum.organiser)
+    option = taken.json()[0]
+    forged = dict(option, room="sl-1", moves=[])  # a room US-CN cannot use (no interpretation)
+    refused = await client.post(
+        f"{forum.base}/fit/apply", json={"meeting": "US-CN", "option": forged}, headers=forum.organiser
+    )
+    assert refused.status_code == 409, refused.text
+    request = {"kind": "meeting_requested", "meeting": msgspec.to_builtins(urgent_request())}
+    answer = await client.post(f"{forum.base}/changes", json=request, headers=forum.organiser)
+    assert answer.status_code == 422 and answer.json()["errors"][0]["field"] == "kind"
+
+
+async def test_fit_needs_a_published_grid_and_a_known_meeting(client: httpx.AsyncClient, forum: Forum) -> None:
+    unknown = await client.get(f"{forum.base}/fit?meeting=nope", headers=forum.organiser)
+    assert unknown.status_code == 422 and unknown.json()["errors"][0]["field"] == "query:meeting"
+    forum_id, organiser, _ = await imported(client)
+    unpublished = await client.get(f"/forums/{forum_id}/fit?meeting=US-CN", headers=organiser)
+    assert unpublished.status_code == 409, unpublished.text
+
+
+async def run_to_end(client: httpx.AsyncClient, pool: asyncpg.Pool, forum: Forum, body: dict) -> dict:
+    queued = await client.post(f"{forum.base}/runs", json=body, headers=forum.organiser)
+    assert queued.status_code == 202, queued.text
+    assert await work_one(pool) == "succeeded"
+    run = await client.get(f"{forum.base}/runs/{queued.json()['id']}", headers=forum.organiser)
+    assert run.status_code == 200
+    return run.json()
+
+
+async def version_grid(pool: asyncpg.Pool, forum: Forum, number: int) -> Schedule:
+    async with pool.acquire() as connection:
+        rows = await connection.fetch(
+            "SELECT p.meeting_id, p.room_id, lower(p.during) AS start, upper(p.during) AS end"
+            " FROM schedule_placements p JOIN schedule_versions v ON v.id = p.version_id"
+            " WHERE v.forum_id = $1 AND v.number = $2",
+            UUID(forum.id),
+            number,
+        )
+    return Schedule(
+        status="FEASIBLE", placed=[Placement(r["meeting_id"], r["start"], r["end"], r["room_id"]) for r in rows]
+    )
+
+
+async def test_a_resolve_run_moves_only_what_the_recorded_change_broke(
+    client: httpx.AsyncClient, pool: asyncpg.Pool, forum: Forum
+) -> None:
+    recorded = await client.post(f"{forum.base}/changes", json=arrival_body(), headers=forum.organiser)
+    broken = set(recorded.json()["breaks"])
+    run = await run_to_end(client, pool, forum, {"resolve": {}})
+    assert run["options"]["resolve"] == {"free": [], "reoptimise": False} and run["options"]["time_limit"] == 0.5
+    moves = run["moves"]
+    assert moves and {m["meeting"] for m in moves if m["kind"] != "added"} <= broken
+    assert all(m["cause"]["change"] == 0 for m in moves if m["meeting"] in broken)
+    async with pool.acquire() as connection:
+        problem = await changed_problem(connection, UUID(forum.id), datetime.now(UTC))
+        before = await published_grid(connection, UUID(forum.id))
+    assert problem is not None and before is not None
+    after = await version_grid(pool, forum, run["version"])
+    assert validate(problem, after).violations == []
+    diff = diff_schedules(before.schedule.placed, after.placed)
+    assert {m.meeting for m in diff.moved} | {p.meeting for p in diff.removed} <= broken
+
+
+async def test_a_solve_from_scratch_sees_the_recorded_changes_and_resolve_checks_its_input(
+    client: httpx.AsyncClient, pool: asyncpg.Pool, forum: Forum
+) -> None:
+    await client.post(f"{forum.base}/changes", json=arrival_body(), headers=forum.organiser)
+    run = await run_to_end(client, pool, forum, {"time_limit": 1, "workers": 1})
+    assert run["moves"] is None
+    async with pool.acquire() as connection:
+        problem = await changed_problem(connection, UUID(forum.id), datetime.now(UTC))
+    assert problem is not None
+    assert validate(problem, await version_grid(pool, forum, run["version"])).violations == []
+    unknown = await client.post(f"{forum.base}/runs", json={"resolve": {"free": ["nope"]}}, headers=forum.organiser)
+    assert unknown.status_code == 422 and unknown.json()["errors"][0]["field"] == "resolve.free[0]"
+    forum_id, organiser, _ = await imported(client)
+    unpublished = await client.post(f"/forums/{forum_id}/runs", json={"resolve": {}}, headers=organiser)
+    assert unpublished.status_code == 409
