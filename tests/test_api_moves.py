@@ -118,3 +118,16 @@ async def test_bad_moves_name_the_field_and_delegations_see_nothing(
         assert hidden.status_code == 404, hidden.text
     assert (await client.post(f"{path}/check", json=good)).status_code == 401
     assert await versions(client, world) == [1]
+
+
+async def test_a_move_is_checked_against_the_recorded_changes(
+    client: httpx.AsyncClient, world: World, pool: asyncpg.Pool
+) -> None:
+    grid = await solved(client, world, pool)
+    saturday = {"start": "2023-06-03T09:00:00", "end": "2023-06-03T13:00:00"}
+    lost = {"kind": "room_unavailable", "room": "R1", "window": saturday}
+    recorded = await client.post(f"{world.base}/changes", json=lost, headers=world.organiser)
+    assert recorded.status_code == 201, recorded.text
+    body = {"meeting": grid["placements"][0]["meeting"], "start": "2023-06-03T12:00:00", "room": "R1"}
+    check = await client.post(f"{world.base}/schedules/1/moves/check", json=body, headers=world.organiser)
+    assert {v["rule"] for v in check.json()["blocking"]} == {"room_unavailable"}  # R1 is lost on Saturday

@@ -7,6 +7,7 @@ import asyncpg
 import httpx
 import pytest
 
+from api.demo import DemoForum, demo_lines
 from tests.conftest import World
 from tests.test_api_moves import solved
 
@@ -59,3 +60,20 @@ async def test_the_detailed_agenda_holds_only_the_delegations_own_meetings(
     assert (await client.get(path, headers=world.organiser)).status_code == 200
     both = (await client.get(f"{world.base}/delegations/AUS/agenda/detailed", headers=world.tokens["AUS"])).json()
     assert len(both["meetings"]) == 2
+
+
+def test_the_demo_prints_the_pages_with_their_tokens() -> None:
+    demo = DemoForum(
+        base_url="http://127.0.0.1:8000",
+        forum_id="f",
+        forum_name="Forum",
+        organiser_token="organiser-token",
+        delegations=[("SG", "sg-token"), ("US", "us-token")],
+        version=1,
+        meetings=2,
+        placed=2,
+        unplaced=[],
+    )
+    lines = demo_lines(demo)
+    assert "  organiser grid   http://127.0.0.1:8000/grid#token=organiser-token" in lines
+    assert "  agenda of SG     http://127.0.0.1:8000/agenda#token=sg-token" in lines

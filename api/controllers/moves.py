@@ -23,7 +23,7 @@ from api.controllers.schedules import VERSION_PATH
 from api.controllers.schedules import _organiser_only as organiser_only
 from api.errors import Conflict, FieldError, NotFound, invalid
 from api.http import Reply, json_response, run_change
-from db.problem import build_problem
+from db.changes import changed_problem
 from db.queries import runs as queries
 from db.queries.audit import record_change
 from db.queries.schedules import StoredPlacement, insert_placements, insert_version
@@ -59,7 +59,8 @@ async def _load(connection: asyncpg.Connection, forum_id: Any, version: int) -> 
     row = await queries.get_version(connection, forum_id, version)
     if row is None:
         raise NotFound(f"no schedule version {version}")
-    problem = await build_problem(connection, forum_id, datetime.now(UTC))
+    # What every solve sees: the stored forum with its recorded changes (a lost room, a late arrival).
+    problem = await changed_problem(connection, forum_id, datetime.now(UTC))
     assert problem is not None  # the forum was just loaded
     return _Loaded(problem, zone, row, msgspec.convert(row.schedule, Schedule))
 
