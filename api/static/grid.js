@@ -564,11 +564,14 @@
     const first = minutesOf(state.forum.days[index].start);
     const step = state.forum.slot_minutes;
     const rows = Math.round((wall(check.after.end).minutes - when.minutes) / step);
-    const ghost = el("div", {
-      class: check.allowed ? (check.warnings.length ? "ghost warn" : "ghost ok") : "ghost bad",
-      text: check.allowed ? "move here" : "blocked",
-      "aria-hidden": "true",
-    });
+    const ghost = el(
+      "div",
+      {
+        class: check.allowed ? (check.warnings.length ? "ghost warn" : "ghost ok") : "ghost bad",
+        "aria-hidden": "true",
+      },
+      el("span", { class: "ghost-label", text: check.allowed ? "move here" : "blocked" }),
+    );
     ghost.style.gridRow = `${Math.round((when.minutes - first) / step) + 2} / span ${rows}`;
     ghost.style.gridColumn = String(column);
     grid.append(ghost);
