@@ -555,6 +555,9 @@ def run_db_migrate(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+DEFAULT_PORT = 8000  # docker-compose.yml publishes this one
+
+
 def _add_serve(commands: Subparsers) -> None:
     command = commands.add_parser(
         "serve",
@@ -563,14 +566,27 @@ def _add_serve(commands: Subparsers) -> None:
         "migrates first. SIDELINES_ADMIN_TOKEN enables POST /forums.",
     )
     command.add_argument("--host", default="127.0.0.1", help="default 127.0.0.1")
-    command.add_argument("--port", type=positive_int, default=8000, help="default 8000")
+    command.add_argument("--port", type=positive_int, default=DEFAULT_PORT, help=f"default {DEFAULT_PORT}")
+    command.add_argument(
+        "--workers",
+        type=non_negative_int,
+        default=1,
+        metavar="N",
+        help="solve workers in this process (default 1; 0 when separate `sidelines worker` processes solve)",
+    )
+    _add_lease_option(command)
     command.set_defaults(run=run_serve)
+
+
+def _add_lease_option(command: argparse.ArgumentParser) -> None:
+    command.add_argument("--lease", type=positive_float, default=10.0, metavar="S", help="lease seconds (default 10)")
 
 
 def run_serve(args: argparse.Namespace) -> int:
     from api.server import run_serve as serve
+    from api.worker import WorkerSettings
 
-    serve(args.host, args.port)
+    serve(args.host, args.port, args.workers, WorkerSettings(args.lease))
     return EXIT_OK
 
 
@@ -579,35 +595,23 @@ def _add_worker(commands: Subparsers) -> None:
         "worker",
         help="solve queued runs (POST /forums/{id}/runs), one at a time, until interrupted",
         description="Take solve runs from the database (DATABASE_URL, else the embedded PostgreSQL) and solve "
-        "each in a child process. Several workers may run at once; a run whose worker died is taken up again.",
+        "each in a child process. Several workers may run at once; a run whose worker died is taken up again. "
+        "SIGTERM or SIGINT: claim nothing more, hand back an unfinished run at once, exit 0.",
     )
     command.add_argument("--owner", default=None, help="lease owner name (default host:pid)")
-    command.add_argument("--lease", type=positive_float, default=10.0, help="lease seconds (default 10)")
+    _add_lease_option(command)
+    command.add_argument(
+        "--alive-file", metavar="PATH", help="touch PATH at every poll and heartbeat (a container health check)"
+    )
     command.set_defaults(run=run_worker_command)
 
 
 def run_worker_command(args: argparse.Namespace) -> int:
-    import asyncio
+    from api.server import run_worker_process
+    from api.worker import WorkerSettings
 
-    from api.worker import WorkerSettings, default_owner, run_worker
-    from db.migrate import migrate_url
-    from db.pool import connect, resolve_database
-
-    database = resolve_database()
-
-    async def work() -> None:
-        await migrate_url(database.url)
-        pool = await connect(database.url, max_size=3)
-        try:
-            await run_worker(pool, args.owner or default_owner(), asyncio.Event(), WorkerSettings(args.lease))
-        finally:
-            await pool.close()
-
-    try:
-        asyncio.run(work())
-    finally:
-        if database.embedded is not None:
-            database.embedded.stop()
+    check_writable(args.alive_file)
+    run_worker_process(args.owner, WorkerSettings(args.lease, alive_file=args.alive_file))
     return EXIT_OK
 
 

@@ -6,6 +6,17 @@ While it runs, the parent renews the run's lease at every heartbeat, stores the
 progress the child sends through a queue, and turns a cancel request into the
 child's stop event. A worker that dies stops renewing; once its lease lapses,
 another worker claims the run again, and `store_result` keeps it to one version.
+
+Shutdown: when the `stop` event passed to `run_worker` is set (SIGTERM/SIGINT in
+`sidelines worker` and `sidelines serve`), the worker claims nothing more; a run
+in progress is finished if its answer is already in, else handed back at once
+(its lease released, the run queued again first in line) so that another worker
+takes it without waiting for the lease to lapse.
+
+Chores: `run_worker` calls each of its `chores` (default: DEFAULT_CHORES) once per
+pass of its loop, after a run and after each idle poll, so that periodic duties
+(delivering webhooks...) share the worker's pool and shutdown. A chore that
+raises is logged and retried at the next pass.
 """
 
 from __future__ import annotations
@@ -19,9 +30,11 @@ import queue
 import socket
 import threading
 import time
+from collections.abc import Awaitable, Callable, Sequence
 from datetime import UTC, datetime
 from multiprocessing.context import SpawnProcess
 from multiprocessing.synchronize import Event as ProcessEvent
+from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -43,6 +56,10 @@ HEARTBEAT_SECONDS = 0.5
 STOP_POLL_SECONDS = 0.1
 _log = logging.getLogger("sidelines.worker")
 _SPAWN = multiprocessing.get_context("spawn")
+HANDED_BACK = "handed back"  # process_run's answer when `stop` made it give the run up
+
+Chore = Callable[[asyncpg.Pool], Awaitable[object]]
+DEFAULT_CHORES: list[Chore] = []  # other features append theirs here
 
 
 def default_owner() -> str:
@@ -53,6 +70,13 @@ class WorkerSettings(msgspec.Struct, frozen=True):
     lease_seconds: float = LEASE_SECONDS
     heartbeat_seconds: float = HEARTBEAT_SECONDS
     idle_seconds: float = 1.0  # wait between polls when no run is queued
+    # Touched at every poll and heartbeat, for a container health check (the worker serves no HTTP).
+    alive_file: str | None = None
+
+
+def _touch(settings: WorkerSettings) -> None:
+    if settings.alive_file is not None:
+        Path(settings.alive_file).touch()
 
 
 DEFAULT_SETTINGS = WorkerSettings()
@@ -83,6 +107,10 @@ def _solve_in_child(
     """The child's entry point (module level, so that spawn can import it)."""
     from solver.engine import SolveOptions, solve  # OR-Tools loads in the child only
     from solver.resolve import resolve
+
+    # Its own process group: a Ctrl-C at the terminal reaches the worker alone, which decides
+    # whether this solve is finished or handed back (the child would otherwise die mid-search).
+    os.setpgrp()
 
     stop = threading.Event()
 
@@ -211,20 +239,28 @@ def _instant(moment: datetime, zone: ZoneInfo) -> datetime:
 
 
 async def process_run(
-    pool: asyncpg.Pool, run: runs.RunRecord, owner: str, settings: WorkerSettings = DEFAULT_SETTINGS
+    pool: asyncpg.Pool,
+    run: runs.RunRecord,
+    owner: str,
+    settings: WorkerSettings = DEFAULT_SETTINGS,
+    stop: asyncio.Event | None = None,
 ) -> str:
-    """Solve one claimed run to its end; returns the status it ended with (or "lost")."""
+    """Solve one claimed run to its end; returns the status it ended with, "lost", or
+    HANDED_BACK when `stop` was set before the solver answered."""
     loaded = await _load_problem(pool, run)
     if isinstance(loaded, str):
         return await _finish(pool, run.id, owner, "failed", loaded)
     child = _Child(loaded.problem, run.options, loaded.task)
     try:
-        outcome = await _supervise(pool, run, owner, child, settings)
+        outcome = await _supervise(pool, run, owner, child, settings, stop or asyncio.Event())
     finally:
         child.end()
     if outcome is None:
         return "lost"
     kind, payload = outcome
+    if kind == HANDED_BACK:
+        async with pool.acquire() as connection:
+            return HANDED_BACK if await runs.release_run(connection, run.id, owner) else "lost"
     if kind == "cancelled":
         return await _finish(pool, run.id, owner, "cancelled", None)
     if kind == "error":
@@ -238,16 +274,19 @@ async def process_run(
 
 
 async def _supervise(
-    pool: asyncpg.Pool, run: runs.RunRecord, owner: str, child: _Child, settings: WorkerSettings
+    pool: asyncpg.Pool, run: runs.RunRecord, owner: str, child: _Child, settings: WorkerSettings, stop: asyncio.Event
 ) -> tuple[str, Any] | None:
-    """Heartbeat until the child answers. None when the lease was lost to another worker."""
+    """Heartbeat until the child answers or `stop` is set. None when the lease was lost to another worker."""
     cancelled = False
     while True:
         outcome = child.result()
+        if outcome is None and stop.is_set():
+            return HANDED_BACK, None
         async with pool.acquire() as connection:
             cancel = await runs.renew_lease(connection, run.id, owner, settings.lease_seconds, child.drain_progress())
         if cancel is None:
             return None
+        _touch(settings)
         if cancel and not cancelled:
             cancelled = True
             child.stop.set()  # the engine returns its best grid soon after; it is discarded
@@ -257,7 +296,13 @@ async def _supervise(
             await asyncio.sleep(settings.heartbeat_seconds)  # a last answer may still be in the pipe
             outcome = child.result()
             return outcome or ("error", f"the solver process ended with code {child.process.exitcode}")
-        await asyncio.sleep(settings.heartbeat_seconds)
+        await _wait(stop, settings.heartbeat_seconds)
+
+
+async def _wait(stop: asyncio.Event, seconds: float) -> None:
+    """Sleep `seconds`, or less when `stop` is set meanwhile."""
+    with contextlib.suppress(TimeoutError):
+        await asyncio.wait_for(stop.wait(), seconds)
 
 
 async def _finish(pool: asyncpg.Pool, run_id: int, owner: str, status: runs.RunStatus, error: str | None) -> str:
@@ -267,20 +312,35 @@ async def _finish(pool: asyncpg.Pool, run_id: int, owner: str, status: runs.RunS
 
 
 async def run_worker(
-    pool: asyncpg.Pool, owner: str, stop: asyncio.Event, settings: WorkerSettings = DEFAULT_SETTINGS
+    pool: asyncpg.Pool,
+    owner: str,
+    stop: asyncio.Event,
+    settings: WorkerSettings = DEFAULT_SETTINGS,
+    chores: Sequence[Chore] | None = None,
 ) -> int:
-    """Take runs one after another until `stop` is set; returns how many were processed."""
+    """Take runs one after another until `stop` is set; returns how many were processed
+    (a run handed back at shutdown counts)."""
     processed = 0
     # Change notices go out beside the solves; should this loop raise, asyncio.run cancels it with the rest.
     dispatcher = start_dispatcher(pool, stop)
     while not stop.is_set():
+        _touch(settings)
         run = await claim_next(pool, owner, settings.lease_seconds)
+        if run is not None:
+            status = await process_run(pool, run, owner, settings, stop)
+            _log.info("run %s: %s", run.id, status)
+            processed += 1
+        await _do_chores(pool, DEFAULT_CHORES if chores is None else chores)
         if run is None:
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(stop.wait(), settings.idle_seconds)
-            continue
-        status = await process_run(pool, run, owner, settings)
-        _log.info("run %s: %s", run.id, status)
-        processed += 1
+            await _wait(stop, settings.idle_seconds)
     await end_dispatcher(dispatcher)
+    _log.info("worker %s stopped after %d run(s)", owner, processed)
     return processed
+
+
+async def _do_chores(pool: asyncpg.Pool, chores: Sequence[Chore]) -> None:
+    for chore in chores:
+        try:
+            await chore(pool)
+        except Exception:  # one failing chore must not stop the solves nor the other chores
+            _log.exception("worker chore %s failed; retrying at the next pass", getattr(chore, "__name__", chore))

@@ -169,3 +169,17 @@ async def make_world(client: httpx.AsyncClient) -> World:
 @pytest.fixture
 async def world(client: httpx.AsyncClient) -> World:
     return await make_world(client)
+
+
+@pytest.fixture
+async def isolated(databases: Databases, tmp_path: Path) -> AsyncIterator[Any]:
+    """A migrated database of the test's own, for real `sidelines` processes (tests/processes.py)."""
+    from tests.processes import Isolated  # it imports this module
+
+    url = await databases.create()
+    await migrate_url(url)
+    created = await connect(url, max_size=3)
+    try:
+        yield Isolated(url, created, tmp_path)
+    finally:
+        await created.close()

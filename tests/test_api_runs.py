@@ -87,6 +87,8 @@ async def test_run_from_post_to_a_valid_version(client: httpx.AsyncClient, world
     body = grid.json()
     assert {p["meeting"] for p in body["placements"]} | {u["meeting"] for u in body["unplaced"]} == meetings
     assert body["placements"][0]["start"].endswith("+08:00")  # forum-local instants
+    for placement in body["placements"]:  # both parties' principals, in (delegation, participant) order
+        assert placement["attendees"] in (["AUS/min", "JPN/min"], ["AUS/min", "SGP/min"]), placement
     schedule = Schedule(
         status="FEASIBLE",
         placed=[

@@ -12,9 +12,11 @@ import asyncpg
 import httpx
 import pytest
 
-from api.worker import WorkerSettings, claim_next, process_run
+from api.worker import WorkerSettings, claim_next, process_run, run_worker
+from db.migrate import migrate_url
+from db.pool import connect
 from db.queries import runs
-from tests.conftest import World
+from tests.conftest import Databases, World
 from tests.test_api_runs import FAST, arrange
 
 pytestmark = pytest.mark.anyio
@@ -79,3 +81,28 @@ async def test_killed_worker_process_run_is_taken_up_again(
         assert rescued.id == run_id and rescued.attempts == 2
         assert await process_run(pool, rescued, "rescuer", settings) == "succeeded"
     assert await versions_of(pool, run_id) == 1
+
+
+async def test_chores_run_each_pass_and_a_failing_one_does_not_stop_the_worker(databases: Databases) -> None:
+    url = await databases.create()  # an empty queue of its own: this worker must find no run to take
+    await migrate_url(url)
+    pool = await connect(url, max_size=2)
+    stop = asyncio.Event()
+    calls: list[str] = []
+
+    async def broken(pool: asyncpg.Pool) -> None:
+        calls.append("broken")
+        raise RuntimeError("webhook endpoint down")
+
+    async def counting(pool: asyncpg.Pool) -> None:
+        calls.append("counting")
+        if calls.count("counting") == 3:
+            stop.set()
+
+    settings = WorkerSettings(idle_seconds=0.05)
+    try:
+        with anyio.fail_after(30):
+            assert await run_worker(pool, "chores", stop, settings, chores=[broken, counting]) == 0
+    finally:
+        await pool.close()
+    assert calls == ["broken", "counting"] * 3

@@ -79,7 +79,7 @@ async def read_schedule(
         row = await queries.get_version(connection, parsed, version)
         if row is None:
             raise NotFound(f"no schedule version {version}")
-        placements = await queries.grid_placements(connection, row.id)
+        placements = await queries.grid_placements(connection, row.id, zone=zone)
     schedule = row.schedule
     return json_response(
         Grid(
@@ -90,7 +90,7 @@ async def read_schedule(
             run_id=row.run_id,
             status=schedule.get("status"),
             objective=schedule.get("objective"),
-            placements=_local(placements, zone),
+            placements=placements,
             unplaced=msgspec.convert(schedule.get("unplaced", []), list[Unplaced]),
         )
     )
