@@ -436,6 +436,10 @@ def _add_import(commands: Subparsers) -> None:
     csplib.add_argument("--instance", type=positive_int, required=True, metavar="N", help="instance number, from 1")
     csplib.add_argument("--out", required=True, metavar="PROBLEM.json")
     csplib.set_defaults(run=run_import_csplib046)
+    opta = formats.add_parser("optaplanner", help="an OptaPlanner meeting scheduling workbook (.xlsx)")
+    opta.add_argument("file", metavar="FILE.xlsx")
+    opta.add_argument("--out", required=True, metavar="PROBLEM.json")
+    opta.set_defaults(run=run_import_optaplanner)
 
 
 def run_import_b2b(args: argparse.Namespace) -> int:
@@ -448,6 +452,12 @@ def run_import_csplib046(args: argparse.Namespace) -> int:
     from solver.importers import load_csplib046
 
     return _import(args, lambda: load_csplib046(Path(args.file), args.instance))
+
+
+def run_import_optaplanner(args: argparse.Namespace) -> int:
+    from solver.importers import load_optaplanner
+
+    return _import(args, lambda: load_optaplanner(Path(args.file)))
 
 
 def _import(args: argparse.Namespace, load: Callable[[], Problem]) -> int:
@@ -501,7 +511,10 @@ def _add_bench(commands: Subparsers) -> None:
         "Exit 0 when every row checks out, 1 when a row is FAILED, 2 on bad input.",
     )
     command.add_argument(
-        "suite", choices=("b2b", "csplib046", "scenarios"), metavar="SUITE", help="b2b, csplib046 or scenarios"
+        "suite",
+        choices=("b2b", "csplib046", "scenarios", "optaplanner"),
+        metavar="SUITE",
+        help="b2b, csplib046, scenarios or optaplanner",
     )
     command.add_argument(
         "--time-limit",
@@ -510,7 +523,8 @@ def _add_bench(commands: Subparsers) -> None:
         type=positive_float,
         nargs="+",
         metavar="S",
-        help="seconds per solve; scenarios take several (default: b2b 60, csplib046 10, scenarios 1 5 30)",
+        help="seconds per solve; scenarios take several (default: b2b 60, csplib046 10, scenarios 1 5 30, "
+        "optaplanner 30)",
     )
     command.add_argument("--workers", type=positive_int, default=2, metavar="N", help="search threads (default 2)")
     command.add_argument("--instances", nargs="+", metavar="NAME", help="only these (default: all)")

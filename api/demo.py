@@ -83,6 +83,10 @@ def demo_lines(demo: DemoForum) -> list[str]:
         f"  API              {demo.base_url}",
         f"  API docs         {demo.base_url}/schema",
         "",
+        "Pages (open in a browser; the token after # stays in the browser):",
+        f"  organiser grid   {demo.base_url}/grid#token={demo.organiser_token}",
+        f"  agenda of {first:<6} {demo.base_url}/agenda#token={first_token}",
+        "",
         "Tokens (shown once, stored hashed; send as 'Authorization: Bearer <token>'):",
         f"  organiser        {demo.organiser_token}",
     ]

@@ -7,5 +7,6 @@ choices are documented in docs/importers.md.
 
 from solver.importers.b2b import load_b2b, parse_b2b
 from solver.importers.csplib046 import load_csplib046, parse_csplib046
+from solver.importers.optaplanner import load_optaplanner, parse_optaplanner
 
-__all__ = ["load_b2b", "load_csplib046", "parse_b2b", "parse_csplib046"]
+__all__ = ["load_b2b", "load_csplib046", "load_optaplanner", "parse_b2b", "parse_csplib046", "parse_optaplanner"]

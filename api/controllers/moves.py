@@ -1,0 +1,149 @@
+"""Manual moves of one meeting in a stored schedule version (organiser).
+
+`.../moves/check` answers at once what the move would break and changes nothing.
+`.../moves` stores the moved grid as a NEW version derived from that one (stored
+versions are immutable), or refuses a move that breaks a hard rule with a 409
+whose `errors` list each broken rule as `rule:<name>`. To a delegation every
+version is hidden, so both answer it 404.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Annotated, Any
+from zoneinfo import ZoneInfo
+
+import asyncpg
+import msgspec
+from litestar import Request, Response, post
+from litestar.params import Body, FromPath
+
+from api.controllers.common import CallerDep, IdempotencyKey, PoolDep, load_forum, zone_of
+from api.controllers.schedules import VERSION_PATH
+from api.controllers.schedules import _organiser_only as organiser_only
+from api.errors import Conflict, FieldError, NotFound, invalid
+from api.http import Reply, json_response, run_change
+from db.changes import changed_problem
+from db.queries import runs as queries
+from db.queries.audit import record_change
+from db.queries.schedules import StoredPlacement, insert_placements, insert_version
+from db.records import to_forum_time
+from solver.model import Problem
+from solver.moves import MoveCheck, UnknownMeeting, apply_move, check_move
+from solver.result import Schedule
+
+MOVES_PATH = f"{VERSION_PATH}/moves"
+
+
+class MoveIn(msgspec.Struct, forbid_unknown_fields=True):
+    meeting: str
+    start: datetime  # without an offset: forum-local time
+    room: str
+
+
+class MoveStored(msgspec.Struct):
+    version: int  # the new version's number
+    derived_from: int
+    check: MoveCheck
+
+
+class _Loaded(msgspec.Struct):
+    problem: Problem
+    zone: ZoneInfo
+    row: queries.VersionRow
+    schedule: Schedule
+
+
+async def _load(connection: asyncpg.Connection, forum_id: Any, version: int) -> _Loaded:
+    zone = zone_of((await load_forum(connection, forum_id)).item)
+    row = await queries.get_version(connection, forum_id, version)
+    if row is None:
+        raise NotFound(f"no schedule version {version}")
+    # What every solve sees: the stored forum with its recorded changes (a lost room, a late arrival).
+    problem = await changed_problem(connection, forum_id, datetime.now(UTC))
+    assert problem is not None  # the forum was just loaded
+    return _Loaded(problem, zone, row, msgspec.convert(row.schedule, Schedule))
+
+
+def _checked(loaded: _Loaded, body: MoveIn) -> MoveCheck:
+    if body.room not in {room.id for room in loaded.problem.rooms}:
+        raise invalid("room", f"no room {body.room}")
+    start = to_forum_time(body.start, loaded.zone)
+    try:
+        return check_move(loaded.problem, loaded.schedule, body.meeting, start, body.room)
+    except UnknownMeeting:
+        raise invalid("meeting", f"no meeting {body.meeting} to schedule in this forum") from None
+
+
+@post(f"{MOVES_PATH}/check", tags=["schedules"], summary="What moving one meeting would break; changes nothing")
+async def check_schedule_move(
+    pool: PoolDep,
+    caller: CallerDep,
+    forum_id: FromPath[str],
+    version: FromPath[int],
+    data: Annotated[MoveIn, Body()],
+) -> Response[MoveCheck]:
+    parsed = organiser_only(caller, forum_id, version)
+    async with pool.acquire() as connection:
+        loaded = await _load(connection, parsed, version)
+    return json_response(_checked(loaded, data))
+
+
+@post(MOVES_PATH, tags=["schedules"], summary="Store the moved grid as a new version, unless it breaks a rule")
+async def move_meeting(
+    request: Request,
+    pool: PoolDep,
+    caller: CallerDep,
+    forum_id: FromPath[str],
+    version: FromPath[int],
+    data: Annotated[MoveIn, Body()],
+    idempotency_key: IdempotencyKey = None,
+) -> Response[MoveStored]:
+    parsed = organiser_only(caller, forum_id, version)
+
+    async def work(connection: asyncpg.Connection) -> Reply:
+        loaded = await _load(connection, parsed, version)
+        check = _checked(loaded, data)
+        if not check.allowed:
+            errors = [FieldError(f"rule:{violation.rule}", violation.message) for violation in check.blocking]
+            raise Conflict("the move breaks " + ", ".join(sorted({v.rule for v in check.blocking})), errors)
+        number = await _store(connection, parsed, loaded, check)
+        stored = MoveStored(number, version, check)
+        await record_change(connection, parsed, caller.actor, "move", "schedule", str(number), None, stored)
+        return Reply(stored, 201, {"Location": f"/forums/{forum_id}/schedules/{number}"})
+
+    return await run_change(pool, request, caller, idempotency_key, work)
+
+
+async def _store(connection: asyncpg.Connection, forum_id: Any, loaded: _Loaded, check: MoveCheck) -> int:
+    moved = apply_move(loaded.problem, loaded.schedule, check.meeting, check.after.start, check.after.room)
+    moved = msgspec.structs.replace(
+        moved, status="FEASIBLE", objective=check.objective_after, terms=check.terms_after, gap=None
+    )
+    # The forum row lock serialises version numbering with runs storing theirs.
+    await connection.execute("SELECT 1 FROM forums WHERE id = $1 FOR UPDATE", forum_id)
+    version_id = await insert_version(connection, forum_id, moved)
+    await insert_placements(connection, forum_id, version_id, await _placements(connection, loaded, check))
+    number = await connection.fetchval("SELECT number FROM schedule_versions WHERE id = $1", version_id)
+    return int(number)
+
+
+async def _placements(connection: asyncpg.Connection, loaded: _Loaded, check: MoveCheck) -> list[StoredPlacement]:
+    """The source version's placements and attendees, with the moved meeting at its new place."""
+    source = await queries.grid_placements(connection, loaded.row.id)
+    attendees = {p.meeting: [tuple(a.split("/", 1)) for a in p.attendees] for p in source}
+    if check.meeting not in attendees:  # it was unplaced: its attendees are the problem's
+        meeting = next(m for m in loaded.problem.meetings if m.id == check.meeting)
+        attendees[check.meeting] = [tuple(person.split("/", 1)) for person in meeting.participants]
+    placements = [
+        StoredPlacement(p.meeting, p.room, p.start, p.end, attendees[p.meeting])  # type: ignore[arg-type]
+        for p in source
+        if p.meeting != check.meeting
+    ]
+    after = check.after
+    start, end = after.start.astimezone(loaded.zone), after.end.astimezone(loaded.zone)
+    placements.append(StoredPlacement(after.meeting, after.room, start, end, attendees[after.meeting]))  # type: ignore[arg-type]
+    return placements
+
+
+ROUTES = [check_schedule_move, move_meeting]

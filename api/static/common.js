@@ -1,0 +1,142 @@
+// Shared by the grid and agenda pages: the token, JSON API calls, an SSE reader, formatting.
+// The token comes from the URL fragment (#token=..., never sent to the server) or the token
+// form, and is kept in this tab's sessionStorage only.
+"use strict";
+
+const Sidelines = (() => {
+  function storageKey() {
+    return "sidelines.token" + location.pathname;
+  }
+
+  function takeToken() {
+    const fragment = new URLSearchParams(location.hash.slice(1));
+    const fromUrl = fragment.get("token");
+    if (fromUrl) {
+      sessionStorage.setItem(storageKey(), fromUrl);
+      // Drop the token from the address bar and the history.
+      history.replaceState(null, "", location.pathname + location.search);
+    }
+    return sessionStorage.getItem(storageKey());
+  }
+
+  function forgetToken() {
+    sessionStorage.removeItem(storageKey());
+  }
+
+  // Shows the token form (inside `form`) until a token is entered; resolves with the token.
+  function askToken(form) {
+    return new Promise((resolve) => {
+      form.hidden = false;
+      form.addEventListener("submit", (event) => {
+        event.preventDefault();
+        const value = form.querySelector("input").value.trim();
+        if (!value) return;
+        sessionStorage.setItem(storageKey(), value);
+        form.hidden = true;
+        resolve(value);
+      });
+      form.querySelector("input").focus();
+    });
+  }
+
+  class ApiError extends Error {
+    constructor(status, problem) {
+      super((problem && (problem.detail || problem.title)) || `HTTP ${status}`);
+      this.status = status;
+      this.problem = problem || {};
+    }
+  }
+
+  async function api(token, method, path, body) {
+    const headers = { Authorization: `Bearer ${token}`, Accept: "application/json" };
+    const init = { method, headers };
+    if (body !== undefined) {
+      headers["Content-Type"] = "application/json";
+      init.body = JSON.stringify(body);
+    }
+    const answer = await fetch(path, init);
+    const text = await answer.text();
+    let parsed = null;
+    try {
+      parsed = text ? JSON.parse(text) : null;
+    } catch (_) {
+      parsed = null;
+    }
+    if (!answer.ok) throw new ApiError(answer.status, parsed);
+    return parsed;
+  }
+
+  // Server-Sent Events over fetch, since EventSource cannot send an Authorization header.
+  async function events(token, path, onEvent) {
+    const answer = await fetch(path, {
+      headers: { Authorization: `Bearer ${token}`, Accept: "text/event-stream" },
+    });
+    if (!answer.ok) throw new ApiError(answer.status, await answer.json().catch(() => null));
+    const reader = answer.body.pipeThrough(new TextDecoderStream()).getReader();
+    let buffer = "";
+    for (;;) {
+      const { value, done } = await reader.read();
+      if (done) return;
+      buffer += value.replace(/\r\n?/g, "\n");
+      let end;
+      while ((end = buffer.indexOf("\n\n")) >= 0) {
+        const block = buffer.slice(0, end);
+        buffer = buffer.slice(end + 2);
+        let name = "message";
+        const data = [];
+        for (const line of block.split("\n")) {
+          if (line.startsWith("event:")) name = line.slice(6).trim();
+          else if (line.startsWith("data:")) data.push(line.slice(5).replace(/^ /, ""));
+        }
+        if (data.length) onEvent(name, JSON.parse(data.join("\n")));
+      }
+    }
+  }
+
+  // Element builder: el("li", {class: "x", text: "..."}, child, ...)
+  function el(tag, attributes, ...children) {
+    const node = document.createElement(tag);
+    for (const [key, value] of Object.entries(attributes || {})) {
+      if (value === undefined || value === null || value === false) continue;
+      if (key === "text") node.textContent = value;
+      else if (key === "class") node.className = value;
+      else if (key.startsWith("on")) node.addEventListener(key.slice(2), value);
+      else if (key === "dataset") Object.assign(node.dataset, value);
+      else node.setAttribute(key, value === true ? "" : value);
+    }
+    for (const child of children.flat()) {
+      if (child === null || child === undefined || child === false) continue;
+      node.append(child instanceof Node ? child : document.createTextNode(String(child)));
+    }
+    return node;
+  }
+
+  // Wall-clock parts of an ISO datetime with an offset, as the forum's clocks read
+  // (the API answers in the forum's time zone): never converted to the viewer's zone.
+  function wall(iso) {
+    const match = /^(\d{4})-(\d{2})-(\d{2})T(\d{2}):(\d{2})/.exec(iso);
+    return {
+      date: `${match[1]}-${match[2]}-${match[3]}`,
+      time: `${match[4]}:${match[5]}`,
+      minutes: Number(match[4]) * 60 + Number(match[5]),
+    };
+  }
+
+  const DAY_FORMAT = new Intl.DateTimeFormat("en-GB", {
+    weekday: "long",
+    day: "numeric",
+    month: "long",
+    year: "numeric",
+    timeZone: "UTC",
+  });
+
+  function dayName(date) {
+    return DAY_FORMAT.format(new Date(`${date}T00:00:00Z`));
+  }
+
+  function kindOf(count) {
+    return { 2: "bilateral", 3: "trilateral", 4: "quadrilateral" }[count] || `${count}-party`;
+  }
+
+  return { takeToken, forgetToken, askToken, api, events, el, wall, dayName, kindOf, ApiError };
+})();

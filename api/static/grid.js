@@ -1,0 +1,599 @@
+// The organiser's meeting grid: rooms across, time down, one sheet a day.
+"use strict";
+
+(() => {
+  const { api, events, el, wall, dayName, kindOf } = Sidelines;
+  const $ = (id) => document.getElementById(id);
+
+  const state = {
+    token: null,
+    forumId: null,
+    forum: null,
+    problem: null,
+    requests: new Map(), // request id -> status
+    versions: [],
+    version: null, // number shown
+    grid: null,
+    compare: null, // number compared with, or null
+    changed: new Map(), // meeting id -> "moved" | "new"
+    day: 0,
+    pending: null, // the move being checked: {meeting, start, room, check}
+    grab: 0, // rows between the top of a dragged block and the pointer
+  };
+
+  // ---------------------------------------------------------------- start
+
+  document.addEventListener("DOMContentLoaded", async () => {
+    state.token = Sidelines.takeToken() || (await Sidelines.askToken($("token-form")));
+    try {
+      await open();
+    } catch (error) {
+      if (error.status === 401) Sidelines.forgetToken();
+      showMessage(`The grid could not be opened: ${error.message}`);
+    }
+  });
+
+  async function open() {
+    const me = await call("GET", "/me");
+    if (me.kind !== "organiser") {
+      showMessage("This page is for a forum's organiser. A delegation's token opens /agenda.");
+      return;
+    }
+    state.forumId = me.forum_id;
+    const base = forumPath();
+    const [forum, problemView, requests] = await Promise.all([
+      call("GET", base),
+      call("GET", `${base}/problem`),
+      call("GET", `${base}/requests`),
+    ]);
+    state.forum = forum;
+    state.problem = problemView.problem;
+    state.requests = new Map(requests.map((request) => [request.id, request.status]));
+    $("forum-name").textContent = `${forum.name} · meeting grid`;
+    document.title = `${forum.name} · meeting grid`;
+    wireControls();
+    $("app").hidden = false;
+    await loadVersions();
+    const latest = state.versions.at(-1);
+    if (latest) await show(latest.number, null);
+    else render();
+  }
+
+  function forumPath() {
+    return `/forums/${state.forumId}`;
+  }
+
+  function call(method, path, body) {
+    return api(state.token, method, path, body);
+  }
+
+  function showMessage(text) {
+    $("message").textContent = text;
+    $("message").hidden = !text;
+  }
+
+  // ---------------------------------------------------------------- versions
+
+  async function loadVersions() {
+    state.versions = await call("GET", `${forumPath()}/schedules`);
+    const versionSelect = $("version-select");
+    const compareSelect = $("compare-select");
+    versionSelect.replaceChildren(...state.versions.map((v) => el("option", { value: v.number, text: versionLabel(v) })));
+    compareSelect.replaceChildren(
+      el("option", { value: "", text: "nothing" }),
+      ...state.versions.map((v) => el("option", { value: v.number, text: `version ${v.number}` })),
+    );
+  }
+
+  function versionLabel(version) {
+    const parts = [`v${version.number}`, version.status || "?", `${version.placed} placed`];
+    if (version.unplaced) parts.push(`${version.unplaced} unplaced`);
+    if (version.run_id === null) parts.push("manual");
+    if (version.published) parts.push("published");
+    return parts.join(" · ");
+  }
+
+  async function show(number, compare) {
+    state.grid = await call("GET", `${forumPath()}/schedules/${number}`);
+    state.version = number;
+    state.compare = compare;
+    state.changed = new Map();
+    let note = "";
+    if (compare !== null && compare !== number) {
+      try {
+        const diff = await call("GET", `${forumPath()}/schedules/${compare}/diff/${number}`);
+        for (const move of diff.moved || []) state.changed.set(move.meeting, "moved");
+        for (const added of diff.added || []) state.changed.set(added.meeting, "new");
+      } catch (error) {
+        note = ` Changes since version ${compare} could not be compared (${error.message}).`;
+      }
+    }
+    $("version-select").value = String(number);
+    $("compare-select").value = compare === null ? "" : String(compare);
+    clearMove();
+    render();
+    summarise(note);
+  }
+
+  function summarise(note) {
+    const grid = state.grid;
+    if (!grid) {
+      $("summary").textContent = "No schedule yet: start a solve.";
+      return;
+    }
+    const objective = grid.objective !== null ? `, objective ${grid.objective}` : "";
+    let text = `Version ${grid.number} (${grid.status || "?"}${objective}): ${grid.placements.length} placed, `;
+    text += `${grid.unplaced.length} unplaced${grid.published ? ", published" : ""}.`;
+    if (state.compare !== null && !note) {
+      const moved = [...state.changed.values()].filter((kind) => kind === "moved").length;
+      const added = state.changed.size - moved;
+      text += ` Since version ${state.compare}: ${moved} moved, ${added} new.`;
+    }
+    $("summary").textContent = text + note;
+    $("print-caption").textContent = `${state.forum.name} · version ${grid.number}${grid.published ? " (published)" : ""}`;
+    const publish = $("publish-button");
+    publish.disabled = grid.published;
+    publish.textContent = grid.published ? "Published" : "Publish this version";
+  }
+
+  // ---------------------------------------------------------------- controls
+
+  function wireControls() {
+    $("version-select").addEventListener("change", (event) => {
+      show(Number(event.target.value), state.version).catch(fail);
+    });
+    $("compare-select").addEventListener("change", (event) => {
+      const value = event.target.value;
+      show(state.version, value === "" ? null : Number(value)).catch(fail);
+    });
+    $("publish-button").addEventListener("click", () => publish().catch(fail));
+    $("solve-form").addEventListener("submit", (event) => {
+      event.preventDefault();
+      solve().catch(fail);
+    });
+    $("move-cancel").addEventListener("click", clearMove);
+    $("move-confirm").addEventListener("click", () => confirmMove().catch(fail));
+    $("move-form").addEventListener("submit", (event) => {
+      event.preventDefault();
+      const start = `${$("move-day").value}T${$("move-time").value}:00`;
+      checkMove(state.pending.meeting, start, $("move-room").value).catch(fail);
+    });
+    $("move-day").addEventListener("change", fillTimes);
+  }
+
+  function fail(error) {
+    showMessage(error.message);
+  }
+
+  async function publish() {
+    await call("POST", `${forumPath()}/schedules/${state.version}/publish`);
+    await loadVersions();
+    await show(state.version, state.compare);
+    showMessage("");
+  }
+
+  async function solve() {
+    const button = $("solve-button");
+    button.disabled = true;
+    const progress = $("progress");
+    progress.hidden = false;
+    progress.dataset.reports = "0";
+    progress.querySelector(".progress-title").textContent = "Solving…";
+    for (const id of ["objective", "bound", "gap", "elapsed"]) $(`progress-${id}`).textContent = "–";
+    // Elapsed is the organiser's wall clock since the start; the engine's figures come with its reports.
+    const started = performance.now();
+    const ticker = setInterval(() => {
+      $("progress-elapsed").textContent = `${((performance.now() - started) / 1000).toFixed(1)} s`;
+    }, 250);
+    try {
+      const timeLimit = Number($("time-limit").value) || 10;
+      const run = await call("POST", `${forumPath()}/runs`, { time_limit: timeLimit });
+      let final = null;
+      let reports = 0;
+      await events(state.token, `${forumPath()}/runs/${run.id}/events`, (name, data) => {
+        if (name === "progress") {
+          reports += 1;
+          progress.dataset.reports = String(reports);
+          showProgress(data);
+        }
+        if (name === "end") final = data;
+      });
+      if (!final || final.status !== "succeeded") {
+        const why = final ? `${final.status}${final.error ? `: ${final.error}` : ""}` : "the stream ended early";
+        progress.querySelector(".progress-title").textContent = `Solve ${why}`;
+        return;
+      }
+      if (final.progress) showProgress(final.progress);
+      const before = state.version;
+      await loadVersions();
+      await show(final.version, before);
+      // A solve that ends before CP-SAT reports (the greedy grid kept) still has the grid's objective.
+      if (!final.progress && state.grid.objective !== null) $("progress-objective").textContent = state.grid.objective;
+      progress.querySelector(".progress-title").textContent = `Solved: version ${final.version}`;
+    } finally {
+      clearInterval(ticker);
+      button.disabled = false;
+    }
+  }
+
+  function showProgress(report) {
+    $("progress-objective").textContent = report.objective ?? "–";
+    $("progress-bound").textContent = report.best_bound ?? "–";
+    $("progress-gap").textContent = report.gap === null || report.gap === undefined ? "–" : `${(report.gap * 100).toFixed(1)}%`;
+  }
+
+  // ---------------------------------------------------------------- the grid
+
+  function minutesOf(clock) {
+    const [hours, minutes] = clock.split(":").map(Number);
+    return hours * 60 + minutes;
+  }
+
+  function clockOf(minutes) {
+    return `${String(Math.floor(minutes / 60)).padStart(2, "0")}:${String(minutes % 60).padStart(2, "0")}`;
+  }
+
+  function slotsOf(day) {
+    const step = state.forum.slot_minutes;
+    const first = minutesOf(day.start);
+    const last = minutesOf(day.end);
+    const starts = [];
+    for (let minute = first; minute + step <= last; minute += step) starts.push(minute);
+    return starts;
+  }
+
+  function meetingInfo(id, attendees) {
+    const meeting = state.problem.meetings.find((m) => m.id === id);
+    const delegations = meeting
+      ? meeting.delegations
+      : [...new Set((attendees || []).map((a) => a.split("/")[0]))];
+    const countries = new Map(state.problem.delegations.map((d) => [d.id, d.country]));
+    return {
+      id,
+      title: meeting ? meeting.title : "",
+      priority: (meeting && meeting.priority) || "normal", // the API omits defaults
+      pinned: Boolean(meeting && (meeting.pinned_start || meeting.pinned_room)),
+      codes: delegations.map((d) => countries.get(d) || d),
+      kind: kindOf(delegations.length),
+      duration: meeting ? meeting.duration_minutes : null,
+      request: state.requests.get(id) || "unknown",
+    };
+  }
+
+  function statusOf(info) {
+    const parts = [info.request];
+    if (info.pinned) parts.push("pinned");
+    if (state.changed.has(info.id)) parts.push(state.changed.get(info.id));
+    return parts.join(" · ");
+  }
+
+  function render() {
+    const days = state.forum.days;
+    const tabs = $("day-tabs");
+    tabs.replaceChildren(
+      ...days.map((day, index) =>
+        el("button", {
+          type: "button",
+          class: "day-tab",
+          "aria-pressed": String(index === state.day),
+          text: dayName(day.date),
+          onclick: () => {
+            state.day = index;
+            render();
+          },
+        }),
+      ),
+    );
+    $("sheets").replaceChildren(...days.map((day, index) => sheet(day, index)));
+    renderUnplaced();
+  }
+
+  function sheet(day, index) {
+    const rooms = state.problem.rooms;
+    const starts = slotsOf(day);
+    const step = state.forum.slot_minutes;
+    const first = starts[0];
+    const rowOf = (minutes) => Math.round((minutes - first) / step) + 2; // row 1 holds the room names
+    const grid = el("div", { class: "grid", role: "grid", "aria-label": `Meetings on ${dayName(day.date)}` });
+    grid.style.setProperty("--rooms", rooms.length);
+    grid.style.setProperty("--rows", starts.length);
+
+    grid.append(el("div", { class: "corner", text: "Time" }));
+    rooms.forEach((room, column) => {
+      const head = el("div", { class: "room-head", role: "columnheader" }, el("strong", { text: room.name }));
+      head.append(el("span", { class: "seats", text: `${room.seats} seats` }));
+      head.style.gridColumn = String(column + 2);
+      grid.append(head);
+    });
+
+    starts.forEach((minute, slot) => {
+      const row = String(slot + 2);
+      if (minute % 30 === 0) {
+        const label = el("div", { class: "time", text: clockOf(minute) });
+        label.style.gridRow = `${row} / span ${Math.min(30 / step, starts.length - slot)}`;
+        grid.append(label);
+      }
+      rooms.forEach((room, column) => {
+        const cell = el("div", {
+          class: minute % 60 === 0 ? "cell hour" : "cell",
+          dataset: { room: room.id, start: `${day.date}T${clockOf(minute)}:00`, slot: String(slot) },
+        });
+        cell.style.gridRow = row;
+        cell.style.gridColumn = String(column + 2);
+        cell.addEventListener("dragover", (event) => {
+          event.preventDefault();
+          event.dataTransfer.dropEffect = "move";
+        });
+        cell.addEventListener("drop", (event) => onDrop(event, day, starts, slot, room.id));
+        grid.append(cell);
+      });
+    });
+
+    const last = starts[starts.length - 1] + step;
+    for (const session of state.problem.sessions || []) {
+      const start = wall(session.start);
+      const end = wall(session.end);
+      if (start.date !== day.date) continue;
+      const from = Math.max(start.minutes, first);
+      const to = Math.min(end.date === day.date ? end.minutes : 24 * 60, last);
+      if (to <= from) continue;
+      const band = el(
+        "div",
+        { class: "session", title: `${session.name} ${start.time}–${end.time}` },
+        el("span", { text: `${session.name} · ${start.time}–${end.time}${session.scope === "principals" ? " · principals" : ""}` }),
+      );
+      band.style.gridRow = `${rowOf(from)} / ${rowOf(to)}`;
+      band.style.gridColumn = `2 / ${rooms.length + 2}`;
+      grid.append(band);
+    }
+
+    for (const [column, room] of rooms.entries()) {
+      for (const window of room.unavailable || []) {
+        const start = wall(window.start);
+        const end = wall(window.end);
+        if (start.date !== day.date) continue;
+        const from = Math.max(start.minutes, first);
+        const to = Math.min(end.date === day.date ? end.minutes : 24 * 60, last);
+        if (to <= from) continue;
+        const closed = el("div", { class: "closed", text: "unavailable" });
+        closed.style.gridRow = `${rowOf(from)} / ${rowOf(to)}`;
+        closed.style.gridColumn = String(column + 2);
+        grid.append(closed);
+      }
+    }
+
+    const roomColumn = new Map(rooms.map((room, column) => [room.id, column + 2]));
+    for (const placement of state.grid ? state.grid.placements : []) {
+      const start = wall(placement.start);
+      const end = wall(placement.end);
+      if (start.date !== day.date) continue;
+      const block = meetingBlock(placement, start, end);
+      block.style.gridRow = `${rowOf(start.minutes)} / ${rowOf(end.minutes)}`;
+      block.style.gridColumn = String(roomColumn.get(placement.room) || 2);
+      grid.append(block);
+    }
+
+    const section = el(
+      "section",
+      { class: index === state.day ? "sheet current" : "sheet", dataset: { day: day.date } },
+      el("h2", { class: "sheet-title", text: dayName(day.date) }),
+      grid,
+    );
+    return section;
+  }
+
+  function meetingBlock(placement, start, end) {
+    const info = meetingInfo(placement.meeting, placement.attendees);
+    const changed = state.changed.get(info.id);
+    const classes = ["meeting", `prio-${info.priority}`];
+    if (changed) classes.push("changed");
+    if (info.request !== "accepted") classes.push("stale");
+    const label = `${info.codes.join("-")}${info.title ? `: ${info.title}` : ""}, ${start.time}–${end.time}, ${info.kind}, ${info.priority} priority, ${statusOf(info)}`;
+    const block = el(
+      "div",
+      {
+        class: classes.join(" "),
+        draggable: "true",
+        tabindex: "0",
+        role: "button",
+        "aria-label": label,
+        title: `${info.title || info.id} · ${start.time}–${end.time}`,
+        dataset: { meeting: info.id, room: placement.room, start: placement.start },
+      },
+      el("span", { class: "codes", text: info.codes.join(" · ") }),
+      el("span", { class: "kind", text: `${info.kind} · ${info.priority}` }),
+      el("span", { class: "status", text: `${start.time}–${end.time} · ${statusOf(info)}` }),
+    );
+    wireDraggable(block, info.id);
+    block.addEventListener("keydown", (event) => {
+      if (event.key === "Enter" || event.key === " ") {
+        event.preventDefault();
+        openMoveForm(info.id, start.date, start.time, placement.room);
+      }
+    });
+    return block;
+  }
+
+  function wireDraggable(node, meetingId) {
+    node.addEventListener("dragstart", (event) => {
+      event.dataTransfer.setData("text/plain", meetingId);
+      event.dataTransfer.effectAllowed = "move";
+      const cell = document.querySelector(".sheet.current .cell");
+      const rowHeight = cell ? cell.getBoundingClientRect().height : 20;
+      const top = node.getBoundingClientRect().top;
+      state.grab = node.classList.contains("meeting") ? Math.max(0, Math.floor((event.clientY - top) / rowHeight)) : 0;
+      node.classList.add("dragging");
+      // Once the drag has begun, blocks let drops through to the cells beneath them,
+      // so that a meeting can be dropped onto another one (and be told what clashes).
+      setTimeout(() => document.body.classList.add("dragging-meeting"), 0);
+    });
+    node.addEventListener("dragend", () => {
+      node.classList.remove("dragging");
+      document.body.classList.remove("dragging-meeting");
+    });
+  }
+
+  function renderUnplaced() {
+    const list = $("unplaced-list");
+    const unplaced = state.grid ? state.grid.unplaced : [];
+    $("unplaced-count").textContent = `(${unplaced.length})`;
+    list.replaceChildren(
+      ...unplaced.map((entry) => {
+        const info = meetingInfo(entry.meeting, []);
+        const item = el(
+          "li",
+          {
+            class: `unplaced-item prio-${info.priority}`,
+            draggable: "true",
+            tabindex: "0",
+            dataset: { meeting: entry.meeting },
+            "aria-label": `${info.codes.join("-")} ${info.kind}, ${info.priority}: ${entry.message}`,
+          },
+          el("strong", { text: `${info.codes.join(" · ")}` }),
+          el("span", { class: "kind", text: ` ${info.kind} · ${info.priority}` }),
+          el("span", { class: "reason", text: entry.reason.replaceAll("_", " ") }),
+          el("span", { class: "reason-text", text: entry.message }),
+        );
+        wireDraggable(item, entry.meeting);
+        item.addEventListener("keydown", (event) => {
+          if (event.key === "Enter" || event.key === " ") {
+            event.preventDefault();
+            const day = state.forum.days[state.day];
+            openMoveForm(entry.meeting, day.date, day.start.slice(0, 5), state.problem.rooms[0].id);
+          }
+        });
+        return item;
+      }),
+    );
+  }
+
+  // ---------------------------------------------------------------- moves
+
+  function onDrop(event, day, starts, slot, roomId) {
+    event.preventDefault();
+    document.body.classList.remove("dragging-meeting");
+    const meeting = event.dataTransfer.getData("text/plain");
+    if (!meeting || !state.grid) return;
+    const target = Math.max(0, slot - state.grab);
+    const start = `${day.date}T${clockOf(starts[target])}:00`;
+    checkMove(meeting, start, roomId).catch(fail);
+  }
+
+  function openMoveForm(meeting, date, time, room) {
+    state.pending = { meeting, start: null, room: null, check: null };
+    const panel = $("move-panel");
+    panel.hidden = false;
+    $("move-form").hidden = false;
+    $("move-title").textContent = `Move ${meetingInfo(meeting, []).codes.join("-")}`;
+    $("move-day").replaceChildren(...state.forum.days.map((d) => el("option", { value: d.date, text: dayName(d.date) })));
+    $("move-day").value = date;
+    fillTimes();
+    $("move-time").value = time;
+    $("move-room").replaceChildren(...state.problem.rooms.map((r) => el("option", { value: r.id, text: r.name })));
+    $("move-room").value = room;
+    resetVerdict();
+    $("move-day").focus();
+  }
+
+  function fillTimes() {
+    const day = state.forum.days.find((d) => d.date === $("move-day").value) || state.forum.days[0];
+    $("move-time").replaceChildren(...slotsOf(day).map((m) => el("option", { value: clockOf(m), text: clockOf(m) })));
+  }
+
+  function resetVerdict() {
+    $("move-verdict").textContent = "";
+    $("move-verdict").className = "verdict";
+    $("move-blocking").replaceChildren();
+    $("move-warnings").replaceChildren();
+    $("move-confirm").disabled = true;
+    for (const node of document.querySelectorAll(".conflict, .ghost")) {
+      if (node.classList.contains("ghost")) node.remove();
+      else node.classList.remove("conflict");
+    }
+  }
+
+  async function checkMove(meeting, start, room) {
+    const check = await call("POST", `${forumPath()}/schedules/${state.version}/moves/check`, { meeting, start, room });
+    state.pending = { meeting, start, room, check };
+    const panel = $("move-panel");
+    panel.hidden = false;
+    resetVerdict();
+    const info = meetingInfo(meeting, []);
+    const roomName = (state.problem.rooms.find((r) => r.id === room) || { name: room }).name;
+    const when = wall(start);
+    $("move-title").textContent = `Move ${info.codes.join("-")} to ${roomName}, ${dayName(when.date)} ${when.time}`;
+    const verdict = $("move-verdict");
+    if (check.allowed) {
+      verdict.textContent = check.warnings.length
+        ? `Allowed, but it makes the grid worse (objective ${check.objective_before} → ${check.objective_after}).`
+        : "Allowed: it breaks no rule and worsens nothing.";
+      verdict.classList.add(check.warnings.length ? "warn" : "ok");
+    } else {
+      verdict.textContent = `Blocked: it would break ${check.blocking.length} rule${check.blocking.length > 1 ? "s" : ""}.`;
+      verdict.classList.add("bad");
+    }
+    $("move-blocking").replaceChildren(
+      ...check.blocking.map((v) => el("li", {}, el("strong", { text: v.rule.replaceAll("_", " ") }), ` ${v.message}`)),
+    );
+    $("move-warnings").replaceChildren(
+      ...check.warnings.map((w) => el("li", {}, el("strong", { text: w.term }), ` ${w.message} (+${w.cost})`)),
+    );
+    $("move-confirm").disabled = !check.allowed;
+    for (const violation of check.blocking) {
+      for (const id of violation.meetings) {
+        if (id === meeting) continue;
+        for (const node of document.querySelectorAll(`.meeting[data-meeting="${CSS.escape(id)}"]`)) {
+          node.classList.add("conflict");
+        }
+      }
+    }
+    placeGhost(meeting, start, room, check);
+    (check.allowed ? $("move-confirm") : $("move-cancel")).focus();
+  }
+
+  function placeGhost(meeting, start, room, check) {
+    const when = wall(start);
+    const index = state.forum.days.findIndex((d) => d.date === when.date);
+    if (index < 0) return;
+    if (index !== state.day) {
+      state.day = index;
+      render();
+    }
+    const grid = document.querySelector(".sheet.current .grid");
+    const column = state.problem.rooms.findIndex((r) => r.id === room) + 2;
+    const first = minutesOf(state.forum.days[index].start);
+    const step = state.forum.slot_minutes;
+    const rows = Math.round((wall(check.after.end).minutes - when.minutes) / step);
+    const ghost = el(
+      "div",
+      {
+        class: check.allowed ? (check.warnings.length ? "ghost warn" : "ghost ok") : "ghost bad",
+        "aria-hidden": "true",
+      },
+      el("span", { class: "ghost-label", text: check.allowed ? "move here" : "blocked" }),
+    );
+    ghost.style.gridRow = `${Math.round((when.minutes - first) / step) + 2} / span ${rows}`;
+    ghost.style.gridColumn = String(column);
+    grid.append(ghost);
+  }
+
+  async function confirmMove() {
+    const pending = state.pending;
+    if (!pending || !pending.check || !pending.check.allowed) return;
+    const stored = await call("POST", `${forumPath()}/schedules/${state.version}/moves`, {
+      meeting: pending.meeting,
+      start: pending.start,
+      room: pending.room,
+    });
+    await loadVersions();
+    await show(stored.version, stored.derived_from);
+    showMessage("");
+  }
+
+  function clearMove() {
+    state.pending = null;
+    resetVerdict();
+    $("move-panel").hidden = true;
+    $("move-form").hidden = true;
+  }
+})();

@@ -1,0 +1,431 @@
+"""Local search on a complete grid: move one meeting at a time to where it
+costs least, and put unplaced meetings in where they fit.
+
+CP-SAT's breaks term has a weak LP bound and its model grows with every
+(person, day, boundary); on forums of a thousand meetings (UNGA) it does not
+improve on the greedy grid in a minute. Breaks are local, though: moving one
+meeting changes only its attendees' days. This search checks every hard rule
+with the greedy's ledger (the same incremental checks that built the grid),
+so every grid it holds is feasible, and it prices a move by the exact change
+of the objective of docs/rules.md (held, fairness, breaks, preferences,
+stability) on the few person-days involved.
+
+It does not know the break spread limit; the engine does not call it when
+one is set.
+"""
+
+from __future__ import annotations
+
+import math
+import random
+import threading
+import time
+from collections import defaultdict
+from dataclasses import dataclass
+from itertools import accumulate, pairwise
+
+from solver.compile import Compiled, MeetingInfo
+from solver.greedy import Ledger
+from solver.model import Room
+from solver.terms import Assignment, evaluate
+
+DESCENT_SHARE = 0.1  # of the time; the rest anneals
+ANNEAL_START = 0.5  # start temperature, in units of one break's weight
+ANNEAL_END = 0.02  # the temperature falls to this fraction of the start by the deadline
+CLOCK_EVERY = 256  # moves between looks at the clock
+
+Spot = tuple[int, Room]  # (start slot, room)
+Span = tuple[int, int]  # (start slot, end slot exclusive)
+
+
+class MovableLedger(Ledger):
+    """The greedy's ledger, with meetings that can be taken out again."""
+
+    def __init__(self, compiled: Compiled) -> None:
+        super().__init__(compiled)
+        self.room_of: dict[str, Room] = {}
+
+    def book(self, info: MeetingInfo, start: int, room: Room) -> None:
+        super().book(info, start, room)
+        self.room_of[info.id] = room
+
+    def take_out(self, info: MeetingInfo) -> Spot:
+        """Unbook a placed meeting; returns where it was."""
+        start = self.placed[info.id][0]
+        room = self.room_of.pop(info.id)
+        self.unbook(info, start, room)
+        return start, room
+
+
+class Costs:
+    """The objective's pieces that a move changes, as docs/rules.md defines them."""
+
+    def __init__(self, compiled: Compiled) -> None:
+        self.compiled = compiled
+        objective = compiled.problem.objective
+        self.weights = objective.weights
+        self.count_all = objective.breaks_count_unavailable
+        size = compiled.grid.size
+        # counted[person][k] = counted slots before slot k (prefix sums), for "is a gap idle time?"
+        self.counted = {
+            person: list(accumulate((slot in free for slot in range(size)), initial=0))
+            for person, free in compiled.available.items()
+        }
+        self.buffer = compiled.buffer_slots
+        self.requested: dict[str, int] = defaultdict(int)
+        for info in compiled.meetings:
+            for delegation in info.delegations:
+                self.requested[delegation] += 1
+
+    def day_breaks(self, person: str, spans: list[tuple[int, int]]) -> int:
+        """Breaks of one person-day; spans are (start, end) with end exclusive."""
+        if len(spans) < 2:
+            return 0
+        buffer = self.buffer.get(person, 0)
+        counted = self.counted[person]
+        breaks = 0
+        for (_, end), (start, _) in pairwise(sorted(spans)):
+            first_idle = end + buffer
+            if start > first_idle and (self.count_all or counted[start] > counted[first_idle]):
+                breaks += 1
+        return breaks
+
+    def placement(self, info: MeetingInfo, start: int | None, room: str | None) -> int:
+        """Preferences and stability of one meeting at (start, room), or unplaced (None)."""
+        cost = 0
+        if start is not None and info.meeting.preferred and start not in info.preferred_starts:
+            cost += self.weights.preferences
+        if info.previous is not None:
+            previous_start, previous_room = info.previous
+            if start != previous_start:
+                cost += self.weights.moved_time
+            elif room != previous_room:
+                cost += self.weights.moved_room
+        return cost
+
+    def held_and_fairness(self, placed_by_delegation: dict[str, int], unplaced_weight: int) -> int:
+        worst = min((100 * placed_by_delegation[d] // n for d, n in self.requested.items()), default=100)
+        return unplaced_weight + (self.weights.fairness * (100 - worst) if self.requested else 0)
+
+
+@dataclass
+class LocalSearchResult:
+    assignment: Assignment
+    moves: int  # accepted moves that changed the grid
+    tried: int  # meetings considered
+
+
+class LocalSearch:
+    def __init__(self, compiled: Compiled, assignment: Assignment, seed: int) -> None:
+        self.compiled = compiled
+        self.costs = Costs(compiled)
+        self.rng = random.Random(seed)
+        self.ledger = MovableLedger(compiled)
+        rooms = {room.id: room for room in compiled.problem.rooms}
+        for meeting_id, (start, room_id) in assignment.items():
+            self.ledger.book(compiled.by_id[meeting_id], start, rooms[room_id])
+        self.placed_by_delegation: dict[str, int] = defaultdict(int)
+        for meeting_id in assignment:
+            for delegation in compiled.by_id[meeting_id].delegations:
+                self.placed_by_delegation[delegation] += 1
+        self.unplaced = {info.id for info in compiled.meetings if info.id not in assignment and info.domain}
+        self.classes_at: dict[int, dict[int, tuple[int, ...]]] = {}
+        # Without buffers or travel, "attendees free" already is the whole gap rule.
+        self.gaps_matter = bool(compiled.travel_slots) or any(compiled.buffer_slots.values())
+        self.choice_lists: dict[int, list[tuple[int, tuple[int, ...]]]] = {}
+        self.meetings_of_person: dict[str, list[MeetingInfo]] = defaultdict(list)
+        for info in compiled.meetings:
+            for person in info.people:
+                self.meetings_of_person[person].append(info)
+        self.cost = sum(evaluate(compiled, assignment).values())
+        self.moves = self.tried = 0
+
+    def assignment(self) -> Assignment:
+        return {
+            meeting_id: (span[0], self.ledger.room_of[meeting_id].id) for meeting_id, span in self.ledger.placed.items()
+        }
+
+    def run(self, deadline: float, stop: threading.Event | None = None) -> LocalSearchResult:
+        """Descent first (every meeting to its best spot), then annealing with
+        random single moves, which walks out of the descent's local minima."""
+        now = time.perf_counter()
+        self.descend(now + DESCENT_SHARE * (deadline - now), stop)
+        best = self._anneal(deadline, stop)
+        return LocalSearchResult(best, self.moves, self.tried)
+
+    def descend(self, deadline: float = math.inf, stop: threading.Event | None = None) -> None:
+        """Every meeting to its best spot, pass after pass, until a pass gains nothing."""
+        improving = True
+        while improving and time.perf_counter() < deadline and not (stop is not None and stop.is_set()):
+            before = self.cost
+            self._insert_unplaced()
+            placed = sorted(self.ledger.placed)
+            self.rng.shuffle(placed)
+            for meeting_id in placed:
+                if time.perf_counter() >= deadline or (stop is not None and stop.is_set()):
+                    break
+                self.tried += 1
+                self.moves += self._relocate(self.compiled.by_id[meeting_id])
+            improving = self.cost < before
+
+    def _anneal(self, deadline: float, stop: threading.Event | None) -> Assignment:
+        """Simulated annealing over random single moves; the best grid seen."""
+        start_temperature = ANNEAL_START * max(1, self.costs.weights.breaks)
+        begin, span = time.perf_counter(), max(1e-9, deadline - time.perf_counter())
+        best, best_cost = self.assignment(), self.cost
+        placed = sorted(self.ledger.placed)
+        if not placed:
+            return best
+        broken = self._meetings_in_broken_days() or placed
+        temperature, steps = start_temperature, 0
+        while True:
+            steps += 1
+            if steps % CLOCK_EVERY == 0:
+                now = time.perf_counter()
+                if now >= deadline or (stop is not None and stop.is_set()):
+                    break
+                temperature = start_temperature * ANNEAL_END ** ((now - begin) / span)
+                if self.cost < best_cost:
+                    best, best_cost = self.assignment(), self.cost
+                if steps % (CLOCK_EVERY * 50) == 0:
+                    self._insert_unplaced()
+                    placed = sorted(self.ledger.placed)
+                if steps % (CLOCK_EVERY * 8) == 0:
+                    broken = self._meetings_in_broken_days() or placed
+            self.tried += 1
+            pool = broken if self.rng.random() < 0.5 else placed
+            self.moves += self._random_move(self.compiled.by_id[self.rng.choice(pool)], temperature)
+        return best if best_cost <= self.cost else self.assignment()
+
+    # ---- candidate spots and their prices
+
+    def _classes_at(self, info: MeetingInfo) -> dict[int, tuple[int, ...]]:
+        if info.index not in self.classes_at:
+            grouped: dict[int, list[int]] = defaultdict(list)
+            for start, class_index in info.domain:
+                grouped[start].append(class_index)
+            self.classes_at[info.index] = {start: tuple(classes) for start, classes in grouped.items()}
+        return self.classes_at[info.index]
+
+    def _spots(self, info: MeetingInfo, keep_room: str | None) -> list[Spot]:
+        """Every start where the meeting fits now, each with one free room."""
+        spots: list[Spot] = []
+        for start, classes in self._classes_at(info).items():
+            room = self._free_room(info, start, classes, keep_room)
+            if room is not None:
+                spots.append((start, room))
+        return spots
+
+    def _breaks_with(
+        self, info: MeetingInfo, start: int, without: dict[tuple[str, int], int], leaving: Span | None = None
+    ) -> int:
+        """Change of the attendees' breaks on that day when the meeting is added
+        at `start`; `without` caches each person-day's breaks as it stands,
+        not counting the meeting's own current `leaving` span if it is still booked."""
+        day = self.compiled.grid.day_of_slot[start]
+        span = (start, start + info.length)
+        change = 0
+        for person in info.people:
+            spans = [(b.start, b.end) for b in self.ledger.person_day[(person, day)] if (b.start, b.end) != leaving]
+            if (person, day) not in without:
+                without[(person, day)] = self.costs.day_breaks(person, spans)
+            change += self.costs.day_breaks(person, [*spans, span]) - without[(person, day)]
+        return change
+
+    def _price(
+        self, info: MeetingInfo, spot: Spot, without: dict[tuple[str, int], int], leaving: Span | None = None
+    ) -> int:
+        start, room = spot
+        breaks = self._breaks_with(info, start, without, leaving)
+        return self.costs.weights.breaks * breaks + self.costs.placement(info, start, room.id)
+
+    # ---- moves
+
+    def _relocate(self, info: MeetingInfo) -> bool:
+        """Take the meeting out and put it back where it costs least (ties at
+        random, so the search walks across plateaus); True when it moved."""
+        old = self.ledger.take_out(info)
+        without: dict[tuple[str, int], int] = {}
+        old_price = self._price(info, old, without)
+        best, best_price = [old], old_price
+        for spot in self._spots(info, keep_room=old[1].id):
+            price = self._price(info, spot, without)
+            if price < best_price:
+                best, best_price = [spot], price
+            elif price == best_price and spot[0] != old[0]:
+                best.append(spot)
+        start, room = self.rng.choice(best)
+        self.ledger.book(info, start, room)
+        self.cost += best_price - old_price
+        return (start, room.id) != (old[0], old[1].id)
+
+    def _meetings_in_broken_days(self) -> list[str]:
+        """Meetings on a person-day that has a break: where moves pay off."""
+        grid = self.compiled.grid
+        broken: set[str] = set()
+        meetings_at: dict[tuple[str, int], list[str]] = defaultdict(list)
+        for meeting_id, (start, _) in self.ledger.placed.items():
+            for person in self.compiled.by_id[meeting_id].people:
+                meetings_at[(person, grid.day_of_slot[start])].append(meeting_id)
+        for (person, day), bookings in self.ledger.person_day.items():
+            if self.costs.day_breaks(person, [(b.start, b.end) for b in bookings]):
+                broken.update(meetings_at[(person, day)])
+        return sorted(broken)
+
+    def _random_move(self, info: MeetingInfo, temperature: float) -> bool:
+        """Move the meeting to a random start of its domain if it fits there,
+        always when that costs nothing more, else with the annealing's odds."""
+        start, classes = self._proposal(info)
+        current, current_end = self.ledger.placed[info.id]
+        if start == current or classes is None:
+            return False
+        if start + info.length <= current or current_end <= start:
+            return self._move_clear_of_itself(info, start, classes, temperature)
+        old = self.ledger.take_out(info)
+        room = self._free_room(info, start, classes, keep_room=None)
+        if room is not None:
+            without: dict[tuple[str, int], int] = {}
+            change = self._price(info, (start, room), without) - self._price(info, old, without)
+            if change <= 0 or self.rng.random() < math.exp(-change / temperature):
+                self.ledger.book(info, start, room)
+                self.cost += change
+                return True
+        self.ledger.book(info, *old)
+        return False
+
+    def _move_clear_of_itself(
+        self, info: MeetingInfo, start: int, classes: tuple[int, ...], temperature: float
+    ) -> bool:
+        """`_random_move` to a start that does not overlap the meeting's own
+        slots: tested and priced with the meeting still booked (most moves are
+        refused, and taking a meeting out and back costs more than the test).
+        Its own booking can only make the test stricter (a daily limit, a
+        buffer against itself), never admit a spot that breaks a rule."""
+        room = self._free_room(info, start, classes, keep_room=None)
+        if room is None:
+            return False
+        current, current_end = self.ledger.placed[info.id]
+        old = (current, self.ledger.room_of[info.id])
+        leaving = (current, current_end)
+        without: dict[tuple[str, int], int] = {}
+        change = self._price(info, (start, room), without, leaving) - self._price(info, old, without, leaving)
+        if change <= 0 or self.rng.random() < math.exp(-change / temperature):
+            self.ledger.take_out(info)
+            self.ledger.book(info, start, room)
+            self.cost += change
+            return True
+        return False
+
+    def _proposal(self, info: MeetingInfo) -> tuple[int, tuple[int, ...] | None]:
+        """A random start of the domain, or, half of the time, a start right
+        next to another meeting of one attendee: the moves that close breaks."""
+        if self.rng.random() < 0.5:
+            return self.rng.choice(self._choices(info))
+        person = self.rng.choice(info.people)
+        day = self.compiled.grid.day_of_slot[self.rng.choice(self._choices(info))[0]]
+        bookings = self.ledger.person_day[(person, day)]
+        if not bookings:
+            return -1, None
+        other = self.rng.choice(bookings)
+        start = other.end if self.rng.random() < 0.5 else other.start - info.length
+        return start, self._classes_at(info).get(start)
+
+    def _choices(self, info: MeetingInfo) -> list[tuple[int, tuple[int, ...]]]:
+        if info.index not in self.choice_lists:
+            self.choice_lists[info.index] = list(self._classes_at(info).items())
+        return self.choice_lists[info.index]
+
+    def _free_room(self, info: MeetingInfo, start: int, classes: tuple[int, ...], keep_room: str | None) -> Room | None:
+        """A room of these classes where the meeting fits at `start` (the
+        previous room first, for stability), or None when the people or the
+        order rules forbid that start."""
+        ledger = self.ledger
+        if not ledger.people_and_order_allow(info, start):
+            return None
+        rooms = ledger.rooms_of(classes)
+        preferred = [room for room in rooms if room.id == keep_room]
+        for room in preferred + rooms:
+            if ledger.room_allows(info, start, room) and (
+                not self.gaps_matter or ledger.gaps_allow(info, start, room.venue)
+            ):
+                return room
+        return None
+
+    def _insert_unplaced(self) -> None:
+        """Place each unplaced meeting where it fits, or where one attendee's
+        meeting can make room by moving elsewhere, when that lowers the objective."""
+        for meeting_id in sorted(self.unplaced):
+            info = self.compiled.by_id[meeting_id]
+            spots = self._spots(info, keep_room=None)
+            if not spots:
+                self._insert_by_ejection(info)
+                continue
+            without: dict[tuple[str, int], int] = {}
+            price, spot = min(((self._price(info, s, without), s) for s in spots), key=lambda pair: pair[0])
+            change = price - self.costs.placement(info, None, None) - self._insertion_gain(info)
+            if change < 0:
+                self._book_unplaced(info, spot, change)
+
+    def _book_unplaced(self, info: MeetingInfo, spot: Spot, change: int) -> None:
+        self.cost += change
+        self.ledger.book(info, *spot)
+        self.unplaced.discard(info.id)
+        for delegation in info.delegations:
+            self.placed_by_delegation[delegation] += 1
+        self.moves += 1
+
+    def _insert_by_ejection(self, info: MeetingInfo) -> None:
+        """Try each start blocked by exactly one meeting of an attendee: take
+        that meeting out, put this one in, and the other at its best spot."""
+        gain = self._insertion_gain(info) + self.costs.placement(info, None, None)
+        for start, classes in self._classes_at(info).items():
+            blockers = self._blockers(info, start)
+            if len(blockers) != 1:
+                continue
+            blocker = blockers[0]
+            old = self.ledger.take_out(blocker)
+            without: dict[tuple[str, int], int] = {}
+            change = -self._price(blocker, old, without)
+            room = self._free_room(info, start, classes, None)
+            if room is not None:
+                change += self._price(info, (start, room), without)
+                self.ledger.book(info, start, room)
+                spots = self._spots(blocker, keep_room=old[1].id)
+                if spots:
+                    after: dict[tuple[str, int], int] = {}
+                    price, spot = min(((self._price(blocker, s, after), s) for s in spots), key=lambda pair: pair[0])
+                    if change + price - gain < 0:
+                        self.ledger.book(blocker, *spot)
+                        self.ledger.take_out(info)  # booked again, with the books kept, just below
+                        self._book_unplaced(info, (start, room), change + price - gain)
+                        return
+                self.ledger.take_out(info)
+            self.ledger.book(blocker, *old)
+
+    def _blockers(self, info: MeetingInfo, start: int) -> list[MeetingInfo]:
+        """Placed meetings of the attendees that overlap `start` .. end."""
+        end = start + info.length
+        found: dict[str, MeetingInfo] = {}
+        for person in info.people:
+            for other in self.meetings_of_person[person]:
+                span = self.ledger.placed.get(other.id)
+                if span is not None and span[0] < end and start < span[1]:
+                    found[other.id] = other
+        return list(found.values())
+
+    def _insertion_gain(self, info: MeetingInfo) -> int:
+        """Held and fairness saved by placing `info`."""
+        unplaced_weight = sum(self.compiled.by_id[m].weight for m in self.unplaced)
+        before = self.costs.held_and_fairness(self.placed_by_delegation, unplaced_weight)
+        after_counts = dict(self.placed_by_delegation)
+        for delegation in info.delegations:
+            after_counts[delegation] = after_counts.get(delegation, 0) + 1
+        after = self.costs.held_and_fairness(defaultdict(int, after_counts), unplaced_weight - info.weight)
+        return before - after
+
+
+def improve(
+    compiled: Compiled, assignment: Assignment, deadline: float, seed: int = 0, stop: threading.Event | None = None
+) -> LocalSearchResult:
+    """Improve a feasible grid by local moves until `deadline` (perf_counter seconds)."""
+    return LocalSearch(compiled, assignment, seed).run(deadline, stop)

@@ -1,0 +1,167 @@
+"""The large-forum search: local moves on a grid and the held-first staging.
+
+Every grid is checked by the independent validator; the objective the search
+tracks move by move must be the one the rules define.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from dataclasses import replace
+
+import msgspec
+import pytest
+from hypothesis import HealthCheck, assume, given, settings
+
+import solver.large as large
+from solver.compile import compile_problem
+from solver.engine import SolveOptions, solve
+from solver.greedy import greedy_assign
+from solver.grid import placements_of
+from solver.localsearch import LocalSearch, MovableLedger
+from solver.model import ObjectiveSettings, Problem
+from solver.result import Schedule, Unplaced
+from solver.scenarios import SCENARIOS, generate
+from solver.search import SearchSettings
+from solver.terms import Assignment, evaluate
+from solver.validate import validate
+from tests.builders import delegation, meeting, person, problem
+from tests.test_properties import forums
+
+
+def _schedule_of(forum_problem: Problem, assignment: Assignment) -> Schedule:
+    """A grid as the engine reports it, every other meeting unplaced."""
+    compiled = compile_problem(forum_problem)
+    terms = evaluate(compiled, assignment)
+    return Schedule(
+        status="FEASIBLE",
+        placed=placements_of(compiled, assignment),
+        unplaced=[
+            Unplaced(meeting=m.id, reason="not_reached", message="not placed")
+            for m in forum_problem.meetings
+            if m.id not in assignment
+        ],
+        objective=sum(terms.values()),
+        terms=terms,
+    )
+
+
+@pytest.mark.parametrize("name", sorted(SCENARIOS))
+def test_local_search_keeps_every_rule_and_never_raises_the_objective(name: str) -> None:
+    forum_problem = generate(name, 0)
+    compiled = compile_problem(forum_problem)
+    start = greedy_assign(compiled)
+    search = LocalSearch(compiled, start, seed=1)
+    result = search.run(time.perf_counter() + 1.0)
+    report = validate(forum_problem, _schedule_of(forum_problem, result.assignment))
+    assert report.violations == []
+    assert report.objective == sum(evaluate(compiled, result.assignment).values())
+    assert report.objective <= sum(evaluate(compiled, start).values())
+    # the cost tracked move by move is the rules' objective of the grid the search holds
+    assert search.cost == sum(evaluate(compiled, search.assignment()).values())
+
+
+def test_descent_closes_most_of_greedys_breaks_at_halifax() -> None:
+    forum_problem = generate("halifax", 0)
+    compiled = compile_problem(forum_problem)
+    start = greedy_assign(compiled)
+    search = LocalSearch(compiled, start, seed=0)
+    search.descend()  # until a pass over every meeting gains nothing: no clock involved
+    before, after = evaluate(compiled, start), evaluate(compiled, search.assignment())
+    assert after["breaks"] <= before["breaks"] / 4
+    assert after["held"] <= before["held"]
+    assert validate(forum_problem, _schedule_of(forum_problem, search.assignment())).violations == []
+
+
+def test_unbooking_restores_the_ledger() -> None:
+    compiled = compile_problem(generate("shangri-la", 0))
+    assignment = greedy_assign(compiled)
+    ledger = MovableLedger(compiled)
+    rooms = {room.id: room for room in compiled.problem.rooms}
+    for meeting_id, (start, room_id) in assignment.items():
+        ledger.book(compiled.by_id[meeting_id], start, rooms[room_id])
+    moved = next(iter(assignment))
+    ledger.take_out(compiled.by_id[moved])
+    fresh = MovableLedger(compiled)
+    for meeting_id, (start, room_id) in assignment.items():
+        if meeting_id != moved:
+            fresh.book(compiled.by_id[meeting_id], start, rooms[room_id])
+    assert ledger.placed == fresh.placed
+    assert ledger.person_busy == fresh.person_busy
+    assert ledger.room_busy == fresh.room_busy
+    assert ledger.resource_used == fresh.resource_used
+    assert ledger.ending_in == fresh.ending_in and ledger.starting_in == fresh.starting_in
+    assert {key: sorted(value, key=repr) for key, value in ledger.person_day.items() if value} == {
+        key: sorted(value, key=repr) for key, value in fresh.person_day.items() if value
+    }
+
+
+def test_insertion_places_a_meeting_greedy_left_out_when_it_fits() -> None:
+    people = [delegation(name, person(name.lower())) for name in ("A", "B", "C")]
+    meetings = [meeting("ab", ["A", "B"], 60, priority="high"), meeting("bc", ["B", "C"], 60, priority="low")]
+    forum_problem = problem(people, meetings)
+    compiled = compile_problem(forum_problem)
+    result = LocalSearch(compiled, {"ab": greedy_assign(compiled)["ab"]}, seed=0).run(time.perf_counter() + 0.2)
+    assert set(result.assignment) == {"ab", "bc"}
+    assert validate(forum_problem, _schedule_of(forum_problem, result.assignment)).violations == []
+
+
+@pytest.mark.parametrize(
+    "objective",
+    [
+        ObjectiveSettings(must_is_hard=True),
+        ObjectiveSettings(break_spread_limit=2),
+        ObjectiveSettings(mode="lexicographic"),
+    ],
+)
+def test_local_search_is_not_used_where_it_is_not_exact(objective: ObjectiveSettings) -> None:
+    compiled = compile_problem(generate("unga-week", 0))
+    compiled = replace(compiled, problem=msgspec.structs.replace(compiled.problem, objective=objective))
+    assert not large.use_local_search(compiled, SearchSettings(60, 2, 0, False))
+
+
+def test_local_search_is_used_for_unga_but_not_in_deterministic_mode() -> None:
+    compiled = compile_problem(generate("unga-week", 0))
+    assert large.use_local_search(compiled, SearchSettings(60, 2, 0, False))
+    assert not large.use_local_search(compiled, SearchSettings(60, 2, 0, True))
+    assert not large.use_local_search(compile_problem(generate("shangri-la", 0)), SearchSettings(60, 2, 0, False))
+
+
+def test_unga_domain_bound_is_the_stranded_requests_and_the_fairness_they_force() -> None:
+    compiled = compile_problem(generate("unga-week", 0))
+    stranded = [info for info in compiled.meetings if not info.domain]
+    assert len(stranded) == 8 and {info.meeting.priority for info in stranded} == {"low"}
+    # 8 low meetings never held (800) and a delegation that can hold at most half its requests (10 x 50)
+    assert large.domain_bound(compiled) == 800 + 500
+
+
+@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(forums())
+def test_local_search_solves_of_random_forums_are_valid_bounded_and_never_worse_than_greedy(
+    forum_problem: Problem,
+) -> None:
+    assume(forum_problem.objective.mode == "weighted")
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(large, "LARGE_FORUM_MEETINGS", 1)
+        found = solve(forum_problem, SolveOptions(time_limit=0.5, workers=2))
+    greedy = solve(forum_problem, SolveOptions(method="greedy"))
+    exact = solve(forum_problem, SolveOptions(time_limit=2, workers=2))
+    report = validate(forum_problem, found)
+    assert report.violations == []
+    assert found.terms == report.terms and found.objective == report.objective
+    assert found.objective <= greedy.objective
+    assert found.best_bound is not None and found.best_bound <= found.objective
+    if exact.status == "OPTIMAL":  # the domain bound never passes the true optimum
+        assert found.best_bound <= exact.objective
+
+
+def test_a_stop_request_ends_the_local_search_with_a_valid_grid() -> None:
+    forum_problem = generate("unga-week", 0)
+    stop = threading.Event()
+    threading.Timer(1.0, stop.set).start()
+    schedule = solve(forum_problem, SolveOptions(time_limit=600, workers=2), stop=stop)
+    assert schedule.stats.solve_seconds < 120  # far below the limit: the stop was heard
+    assert validate(forum_problem, schedule).violations == []
+    assert schedule.objective is not None and schedule.stats.greedy_objective is not None
+    assert schedule.objective <= schedule.stats.greedy_objective

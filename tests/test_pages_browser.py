@@ -1,0 +1,447 @@
+"""The grid and agenda pages in a real browser: headless Chromium (Debian's package, driven
+by Playwright) against the real app served by uvicorn on a free localhost port, with the
+Shangri-La example loaded into PostgreSQL, solved by the real worker and published.
+
+The tests also write docs/screenshots/*.png, so the pictures in the docs are what the
+pages show. They share one forum (module fixture) and each reads the version the page
+shows rather than assuming one, since moves and solves add versions.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import re
+import time
+from collections import defaultdict
+from collections.abc import Awaitable, Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
+from datetime import datetime
+from pathlib import Path
+from typing import Any, TypeVar
+
+import asyncpg
+import httpx
+import msgspec
+import pytest
+from playwright.sync_api import Browser, Page, expect, sync_playwright
+
+from db.load import LoadedForum, load_problem
+from solver.model import Problem
+from tests.conftest import ADMIN_TOKEN, Databases
+from tests.live_server import LiveServer, live_server
+
+T = TypeVar("T")
+ROOT = Path(__file__).resolve().parent.parent
+SCREENSHOTS = ROOT / "docs" / "screenshots"
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"]
+SOLVE_SECONDS = 8
+WAIT_MS = 30_000
+PHONE = {"width": 390, "height": 844}
+DESK = {"width": 1600, "height": 2300}  # a whole 12-hour day: a drag never scrolls
+SHOT = {"x": 0, "y": 0, "width": 1600, "height": 1000}
+PHONE_SHOT = {"width": 390, "height": 1400}  # the top of the agenda: header, inbox, the first day
+
+
+def aside(work: Callable[[], Awaitable[T]]) -> T:
+    """Run a coroutine to completion on a private loop in another thread (the test thread has none)."""
+    with ThreadPoolExecutor(1) as pool:
+        return pool.submit(asyncio.run, work()).result()  # type: ignore[arg-type]
+
+
+class Site(msgspec.Struct):
+    server: LiveServer
+    forum: LoadedForum
+    api: httpx.Client
+    problem: Problem
+
+    @property
+    def base(self) -> str:
+        return f"/forums/{self.forum.forum_id}"
+
+    def organiser(self) -> dict[str, str]:
+        return {"Authorization": f"Bearer {self.forum.organiser_token}"}
+
+    def get(self, path: str) -> Any:
+        answer = self.api.get(f"{self.base}{path}", headers=self.organiser())
+        assert answer.status_code == 200, answer.text
+        return answer.json()
+
+
+@pytest.fixture(scope="module")
+def site(server_url: str) -> Iterator[Site]:
+    problem = msgspec.json.decode((ROOT / "examples" / "shangri-la.json").read_bytes(), type=Problem)
+    databases = Databases(server_url)
+    url = aside(databases.create)
+    try:
+        with live_server(url, ADMIN_TOKEN) as server:
+
+            async def load(pool: asyncpg.Pool) -> LoadedForum:
+                async with pool.acquire() as connection:
+                    return await load_problem(connection, problem)
+
+            forum = server.call(load)
+            with httpx.Client(base_url=server.url, timeout=60) as client:
+                built = Site(server, forum, client, problem)
+                _solve_and_publish(built)
+                _ask(built, "NZ", ["NZ", "AU"], "Defence industry dialogue")
+                yield built
+    finally:
+        aside(databases.drop_all)
+
+
+def _solve_and_publish(site: Site) -> None:
+    run = site.api.post(f"{site.base}/runs", json={"time_limit": SOLVE_SECONDS}, headers=site.organiser())
+    assert run.status_code == 202, run.text
+    deadline = time.monotonic() + 180
+    while (status := site.get(f"/runs/{run.json()['id']}"))["status"] not in ("succeeded", "failed", "cancelled"):
+        assert time.monotonic() < deadline, status
+        time.sleep(0.3)
+    assert status["status"] == "succeeded", status
+    published = site.api.post(f"{site.base}/schedules/{status['version']}/publish", headers=site.organiser())
+    assert published.status_code == 200, published.text
+
+
+def _ask(site: Site, requester: str, parties: list[str], title: str) -> str:
+    token = {"Authorization": f"Bearer {site.forum.delegation_tokens[requester]}"}
+    body = {"parties": parties, "duration_minutes": 30, "title": title}
+    made = site.api.post(f"{site.base}/requests", json=body, headers=token)
+    assert made.status_code == 201, made.text
+    return str(made.json()["id"])
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Browser]:
+    with sync_playwright() as playwright:
+        launched = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        yield launched
+        launched.close()
+
+
+@pytest.fixture
+def grid_page(browser: Browser, site: Site) -> Iterator[Page]:
+    page = browser.new_page(viewport=DESK)
+    errors = _watch(page)
+    page.goto(f"{site.server.url}/grid#token={site.forum.organiser_token}")
+    page.locator(".sheet.current .meeting").first.wait_for(timeout=WAIT_MS)
+    yield page
+    assert errors == [], errors
+    page.close()
+
+
+def _watch(page: Page) -> list[str]:
+    """Uncaught script errors on the page: a page test fails on any."""
+    errors: list[str] = []
+    page.on("pageerror", lambda error: errors.append(str(error)))
+    return errors
+
+
+def _shown_version(page: Page) -> int:
+    return int(page.locator("#version-select").input_value())
+
+
+def _blocks_by_day(page: Page) -> dict[str, list[str]]:
+    days: dict[str, list[str]] = {}
+    for index in range(page.locator(".day-tab").count()):
+        page.locator(".day-tab").nth(index).click()
+        sheet = page.locator(".sheet.current")
+        days[sheet.get_attribute("data-day") or ""] = sheet.locator(".meeting").evaluate_all(
+            "nodes => nodes.map(n => n.dataset.meeting)"
+        )
+    page.locator(".day-tab").first.click()
+    return days
+
+
+# ---------------------------------------------------------------- the organiser's grid
+
+
+def test_the_grid_shows_every_placed_meeting(grid_page: Page, site: Site) -> None:
+    version = _shown_version(grid_page)
+    grid = site.get(f"/schedules/{version}")
+    expected: dict[str, list[str]] = defaultdict(list)
+    for placement in grid["placements"]:
+        expected[placement["start"][:10]].append(placement["meeting"])
+    assert len(grid["placements"]) >= 100  # the Shangri-La example, solved
+    shown = _blocks_by_day(grid_page)
+    assert {day: sorted(ids) for day, ids in shown.items() if ids} == {d: sorted(i) for d, i in expected.items()}
+    assert set(shown) == {day.date.isoformat() for day in site.problem.forum.days}
+
+    unplaced = grid_page.locator("#unplaced-list .unplaced-item").evaluate_all("ns => ns.map(n => n.dataset.meeting)")
+    assert sorted(unplaced) == sorted(u["meeting"] for u in grid["unplaced"])
+    first = grid["placements"][0]
+    block = grid_page.locator(f'.meeting[data-meeting="{first["meeting"]}"]')
+    meeting = next(m for m in site.problem.meetings if m.id == first["meeting"])
+    countries = {d.id: d.country for d in site.problem.delegations}
+    codes = block.locator(".codes").inner_text().split(" · ")
+    assert sorted(codes) == sorted(countries[d] for d in meeting.delegations)
+    expect(block.locator(".kind")).to_contain_text(meeting.priority)
+    expect(grid_page.locator(".sheet.current .session").first).to_be_visible()  # programme sessions shaded
+
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    sheet = grid_page.locator(".sheet.current").bounding_box()
+    assert sheet is not None
+    grid_page.screenshot(path=str(SCREENSHOTS / "grid.png"), clip={**SHOT, "height": sheet["y"] + sheet["height"] + 8})
+    # The print stylesheet: one A3 landscape page per forum day, controls and panels left out.
+    pdf = grid_page.pdf(prefer_css_page_size=True, print_background=True)
+    assert len(re.findall(rb"/Type\s*/Page[^s]", pdf)) == len(site.problem.forum.days)
+    grid_page.emulate_media(media="print")
+    expect(grid_page.locator(".controls")).to_be_hidden()
+    expect(grid_page.locator(".sheet").nth(1)).to_be_visible()  # every day prints, not only the one shown
+    grid_page.locator(".sheet").nth(1).screenshot(path=str(SCREENSHOTS / "grid-print.png"))
+    grid_page.emulate_media(media="screen")
+
+
+def _placement(site: Site, version: int, meeting: str) -> dict[str, Any]:
+    return next(p for p in site.get(f"/schedules/{version}")["placements"] if p["meeting"] == meeting)
+
+
+def _cell(page: Page, room: str, start: str) -> Any:
+    """The grid cell at `start` ("2024-06-01T10:30", forum-local) in `room`."""
+    return page.locator(f'.sheet.current .cell[data-room="{room}"][data-start="{start[:16]}:00"]')
+
+
+def _drag(page: Page, meeting: str, room: str, start: str) -> None:
+    block = page.locator(f'.sheet.current .meeting[data-meeting="{meeting}"]')
+    # force: the target cell may lie under another meeting's block (a clash is dropped onto it);
+    # once a drag has started the page lets the drop through to the cell, as a person sees it.
+    block.drag_to(_cell(page, room, start), source_position={"x": 6, "y": 4}, force=True)
+
+
+def _show_day_of(page: Page, start: str) -> None:
+    page.locator(f'.day-tab:text-is("{_day_label(page, start[:10])}")').click()
+
+
+def _day_label(page: Page, date: str) -> str:
+    return str(page.evaluate("date => Sidelines.dayName(date)", date))
+
+
+def test_a_drag_onto_a_clash_shows_what_breaks_and_changes_nothing(grid_page: Page, site: Site) -> None:
+    version = _shown_version(grid_page)
+    before = site.get(f"/schedules/{version}")["placements"]
+    versions_before = len(site.get("/schedules"))
+    # two meetings of one day in different rooms: drop the second onto the first's room and time
+    target = before[0]
+    moving = next(p for p in before if p["start"][:10] == target["start"][:10] and p["room"] != target["room"])
+    _show_day_of(grid_page, target["start"])
+    _drag(grid_page, moving["meeting"], target["room"], target["start"])
+
+    verdict = grid_page.locator("#move-verdict")
+    expect(verdict).to_have_class(re.compile(r"\bbad\b"), timeout=WAIT_MS)
+    expect(verdict).to_contain_text("Blocked")
+    expect(grid_page.locator("#move-blocking li").first).to_contain_text("room overlap")
+    expect(grid_page.locator(f'.meeting.conflict[data-meeting="{target["meeting"]}"]')).to_be_visible()
+    expect(grid_page.locator("#move-confirm")).to_be_disabled()
+    expect(grid_page.locator(".ghost.bad")).to_be_visible()
+    grid_page.screenshot(path=str(SCREENSHOTS / "grid-clash.png"), clip=SHOT)
+
+    grid_page.locator("#move-cancel").click()
+    expect(grid_page.locator("#move-panel")).to_be_hidden()
+    assert len(site.get("/schedules")) == versions_before
+    assert site.get(f"/schedules/{version}")["placements"] == before
+
+
+def _spot(
+    site: Site, version: int, meeting: dict[str, Any], wanted: Callable[[dict[str, Any]], bool]
+) -> tuple[str, str]:
+    """A room and start, its own day first, whose check answer (asked of the server) is `wanted`.
+
+    Only starts where the room is free are asked about: the rest would clash anyway.
+    """
+    path = f"{site.base}/schedules/{version}/moves/check"
+    placements = site.get(f"/schedules/{version}")["placements"]
+    length = datetime.fromisoformat(meeting["end"]) - datetime.fromisoformat(meeting["start"])
+    busy = [(p["room"], datetime.fromisoformat(p["start"]), datetime.fromisoformat(p["end"])) for p in placements]
+    offset = meeting["start"][19:]
+    days = sorted((day.date.isoformat() for day in site.problem.forum.days), key=lambda d: d != meeting["start"][:10])
+    for day in days:
+        for hour in range(7, 20):
+            for minute in (0, 30):
+                start = f"{day}T{hour:02d}:{minute:02d}:00"
+                begin = datetime.fromisoformat(start + offset)
+                for room in (room.id for room in site.problem.rooms):
+                    if start[:16] == meeting["start"][:16] or any(
+                        r == room and s < begin + length and begin < e for r, s, e in busy
+                    ):
+                        continue
+                    body = {"meeting": meeting["meeting"], "start": start, "room": room}
+                    answer = site.api.post(path, json=body, headers=site.organiser())
+                    if answer.status_code == 200 and wanted(answer.json()):
+                        return room, start
+    raise AssertionError(f"no such spot for {meeting['meeting']}")
+
+
+def _clean(check: dict[str, Any]) -> bool:
+    return bool(check["allowed"])
+
+
+def _only_warns(check: dict[str, Any]) -> bool:
+    return bool(check["allowed"] and check["warnings"])
+
+
+def test_a_move_that_only_worsens_the_grid_is_shown_in_amber(grid_page: Page, site: Site) -> None:
+    version = _shown_version(grid_page)
+    versions_before = len(site.get("/schedules"))
+    # a meeting held in its preferred window: most allowed moves away from it only warn
+    preferred = {m.id: m.preferred for m in site.problem.meetings if m.preferred}
+    moving = next(
+        p
+        for p in site.get(f"/schedules/{version}")["placements"]
+        if any(
+            w.start.isoformat() <= p["start"][:19] and p["end"][:19] <= w.end.isoformat()
+            for w in preferred.get(p["meeting"], [])
+        )
+    )
+    room, start = _spot(site, version, moving, _only_warns)
+    _show_day_of(grid_page, start)
+    _drag(grid_page, moving["meeting"], room, start)
+
+    verdict = grid_page.locator("#move-verdict")
+    expect(verdict).to_have_class(re.compile(r"\bwarn\b"), timeout=WAIT_MS)
+    expect(verdict).to_contain_text("Allowed, but")
+    expect(grid_page.locator("#move-blocking li")).to_have_count(0)
+    expect(grid_page.locator("#move-warnings li").first).to_be_visible()
+    expect(grid_page.locator(".ghost.warn")).to_be_visible()
+    expect(grid_page.locator("#move-confirm")).to_be_enabled()
+    grid_page.locator("#move-cancel").click()
+    assert len(site.get("/schedules")) == versions_before
+
+
+def test_a_valid_move_is_saved_as_a_new_version(grid_page: Page, site: Site) -> None:
+    version = _shown_version(grid_page)
+    placements = site.get(f"/schedules/{version}")["placements"]
+    moving = placements[len(placements) // 2]
+    room, start = _spot(site, version, moving, _clean)
+    _show_day_of(grid_page, start)
+    _drag(grid_page, moving["meeting"], room, start)
+
+    expect(grid_page.locator("#move-verdict")).to_contain_text("Allowed", timeout=WAIT_MS)
+    expect(grid_page.locator("#move-blocking li")).to_have_count(0)
+    grid_page.locator("#move-confirm").click()
+    expect(grid_page.locator("#version-select")).not_to_have_value(str(version), timeout=WAIT_MS)
+
+    new_version = _shown_version(grid_page)
+    assert new_version > version
+    moved = _placement(site, new_version, moving["meeting"])
+    assert (moved["room"], moved["start"][:16]) == (room, start[:16])
+    assert _placement(site, version, moving["meeting"]) == moving  # the old version is untouched
+    block = grid_page.locator(f'.sheet.current .meeting[data-meeting="{moving["meeting"]}"]')
+    expect(block).to_have_attribute("data-room", room)
+    # the new version opens compared with the one it came from: the moved meeting stands out
+    expect(grid_page.locator("#compare-select")).to_have_value(str(version))
+    expect(block).to_have_class(re.compile(r"\bchanged\b"))
+    expect(block.locator(".status")).to_contain_text("moved")
+    assert grid_page.locator(".meeting.changed").count() == 1
+    expect(grid_page.locator("#summary")).to_contain_text(f"Since version {version}: 1 moved, 0 new.")
+    grid_page.screenshot(path=str(SCREENSHOTS / "grid-moved.png"), clip=SHOT)
+
+    # switching back to the old version highlights the same meeting, compared with the version left
+    grid_page.locator("#version-select").select_option(str(version))
+    expect(grid_page.locator("#compare-select")).to_have_value(str(new_version))
+    _show_day_of(grid_page, moving["start"])
+    old_block = grid_page.locator(f'.sheet.current .meeting[data-meeting="{moving["meeting"]}"]')
+    expect(old_block).to_have_attribute("data-room", moving["room"])
+    expect(old_block).to_have_class(re.compile(r"\bchanged\b"))
+
+    # publishing from the page
+    grid_page.locator("#version-select").select_option(str(new_version))
+    expect(grid_page.locator("#publish-button")).to_be_enabled()
+    grid_page.locator("#publish-button").click()
+    expect(grid_page.locator("#publish-button")).to_have_text("Published", timeout=WAIT_MS)
+    expect(grid_page.locator("#publish-button")).to_be_disabled()
+    assert [v["number"] for v in site.get("/schedules") if v["published"]] == [new_version]
+
+
+def test_a_move_can_be_checked_with_the_keyboard_alone(grid_page: Page, site: Site) -> None:
+    version = _shown_version(grid_page)
+    placements = site.get(f"/schedules/{version}")["placements"]
+    moving = placements[len(placements) // 4]
+    # the verdict itself is tested with drags; here any other slot of the day will do
+    day = next(d for d in site.problem.forum.days if d.date.isoformat() == moving["start"][:10])
+    room, start = site.problem.rooms[0].id, f"{day.date}T{day.start:%H:%M}:00"
+    _show_day_of(grid_page, moving["start"])
+    grid_page.locator(f'.sheet.current .meeting[data-meeting="{moving["meeting"]}"]').focus()
+    grid_page.keyboard.press("Enter")
+    expect(grid_page.locator("#move-form")).to_be_visible()
+    expect(grid_page.locator("#move-day")).to_be_focused()
+    grid_page.locator("#move-day").select_option(start[:10])
+    grid_page.locator("#move-time").select_option(start[11:16])
+    grid_page.locator("#move-room").select_option(room)
+    grid_page.locator("#move-form button").focus()
+    grid_page.keyboard.press("Enter")
+    expect(grid_page.locator("#move-verdict")).to_contain_text(re.compile("Allowed|Blocked"), timeout=WAIT_MS)
+    assert grid_page.evaluate("document.activeElement.id") in ("move-confirm", "move-cancel")
+    grid_page.locator("#move-cancel").focus()
+    grid_page.keyboard.press("Enter")
+    expect(grid_page.locator("#move-panel")).to_be_hidden()
+
+
+def test_a_solve_started_from_the_page_shows_progress_and_opens_its_version(grid_page: Page, site: Site) -> None:
+    before = _shown_version(grid_page)
+    grid_page.locator("#time-limit").fill("12")
+    grid_page.locator("#solve-button").click()
+    title = grid_page.locator("#progress .progress-title")
+    expect(title).to_contain_text("Solved: version", timeout=120_000)
+    expect(grid_page.locator("#progress-elapsed")).to_contain_text(" s")
+    solved = int(title.inner_text().rsplit(" ", 1)[-1])
+    run = site.get("/runs/" + str(next(v["run_id"] for v in site.get("/schedules") if v["number"] == solved)))
+    if run["progress"] is not None:  # CP-SAT reported solutions (it may not, on a loaded machine, in 10 s)
+        report = run["progress"]
+        assert int(grid_page.locator("#progress").get_attribute("data-reports") or 0) >= 1  # live, through SSE
+        expect(grid_page.locator("#progress-objective")).to_have_text(str(report["objective"]))
+        expect(grid_page.locator("#progress-bound")).to_have_text(str(report["best_bound"]))
+        expect(grid_page.locator("#progress-gap")).to_have_text(re.compile(r"%$"))
+    else:
+        expect(grid_page.locator("#progress-objective")).to_have_text(
+            str(site.get(f"/schedules/{solved}")["objective"])
+        )
+    assert solved > before and _shown_version(grid_page) == solved
+    expect(grid_page.locator("#compare-select")).to_have_value(str(before))
+    expect(grid_page.locator("#summary")).to_contain_text(f"Since version {before}:")
+    placed = len(site.get(f"/schedules/{solved}")["placements"])
+    assert sum(len(ids) for ids in _blocks_by_day(grid_page).values()) == placed
+
+
+# ---------------------------------------------------------------- the delegation's agenda
+
+
+def test_the_agenda_shows_only_the_delegations_own_meetings(browser: Browser, site: Site) -> None:
+    delegation = "AU"
+    page = browser.new_page(viewport=PHONE, device_scale_factor=2, is_mobile=True, has_touch=True)
+    errors = _watch(page)
+    token = site.forum.delegation_tokens[delegation]
+    page.goto(f"{site.server.url}/agenda#token={token}")
+    page.locator(".meeting-card").first.wait_for(timeout=WAIT_MS)
+    assert "token" not in page.url  # the fragment is dropped from the address bar
+
+    published = next(v["number"] for v in site.get("/schedules") if v["published"])
+    grid = site.get(f"/schedules/{published}")
+    own = {p["meeting"] for p in grid["placements"] if any(a.startswith(f"{delegation}/") for a in p["attendees"])}
+    shown = page.locator(".meeting-card").evaluate_all("nodes => nodes.map(n => n.dataset.meeting)")
+    assert sorted(shown) == sorted(own) and 0 < len(own) < len(grid["placements"])
+    met = {d for m in site.problem.meetings if m.id in own for d in m.delegations}
+    others = {d.name for d in site.problem.delegations if d.id not in met}
+    text = page.locator("#days").inner_text()
+    assert not [name for name in others if name in text]  # no delegation it does not meet appears
+    expect(page.locator(".meeting-card").first.locator(".where")).to_contain_text("Room")
+    expect(page.locator("#calendar-link")).to_have_attribute("href", re.compile(r"/calendar/"))
+
+    # its inbox: NZ's request, answered with the keyboard
+    card = page.locator(".request-card", has_text="Defence industry dialogue")
+    expect(card).to_be_visible()
+    card.locator("button.accept").focus()
+    page.keyboard.press("Enter")
+    expect(page.locator("#inbox-status")).to_contain_text("Accepted", timeout=WAIT_MS)
+    expect(card).to_have_count(0)
+    page.screenshot(path=str(SCREENSHOTS / "agenda.png"), full_page=True, clip={"x": 0, "y": 0, **PHONE_SHOT})
+    request_id = next(r["id"] for r in site.get("/requests") if r["title"] == "Defence industry dialogue")
+    assert site.get(f"/requests/{request_id}")["status"] == "accepted"
+    assert errors == [], errors
+    page.close()
+
+
+def test_a_delegation_token_does_not_open_the_grid(browser: Browser, site: Site) -> None:
+    page = browser.new_page(viewport=DESK)
+    page.goto(f"{site.server.url}/grid#token={site.forum.delegation_tokens['SG']}")
+    expect(page.locator("#message")).to_contain_text("organiser", timeout=WAIT_MS)
+    expect(page.locator(".meeting")).to_have_count(0)
+    page.close()
