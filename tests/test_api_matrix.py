@@ -80,6 +80,10 @@ MATRIX: dict[str, tuple[int, int]] = {
     f"POST {V}/publish": (200, 403),
     f"GET {F}/publications": (200, 403),
     f"POST {F}/import/{{kind}}": (200, 403),
+    f"POST {V}/moves/check": (200, 404),
+    f"POST {V}/moves": (201, 404),
+    f"GET {D}/agenda/detailed": (200, 200),
+    "GET /me": (200, 200),  # whose token it is: the caller's own identity
     f"GET {F}/changes": (200, 403),
     f"POST {F}/changes": (201, 403),
     f"GET {F}/fit": (200, 403),
@@ -102,7 +106,12 @@ PUBLIC: dict[str, str] = {
     "GET /schema/scalar": "API documentation",
     "GET /schema/swagger": "API documentation",
     "GET /schema/oauth2-redirect.html": "Swagger UI's OAuth helper page, static",
+    "GET /grid": "the organiser's grid page: a static shell; its data comes from the API with the token",
+    "GET /agenda": "a delegation's agenda page: a static shell, as /grid",
+    "GET /static/{file_path}": "the pages' CSS and JavaScript",
 }
+# Another forum's tokens get 404 on forum routes, 403 on the admin's; these answer otherwise.
+OTHER_FORUM = {"GET /me": 200}
 
 NOBODY = "ZZZ"  # a delegation that does not exist
 STREAMS = {f"GET {F}/runs/{{run_id}}/events", f"GET {D}/events"}
@@ -182,6 +191,8 @@ def body_of(key: str, filled: dict[str, str], scene: Scene) -> Any:
         f"POST {F}/requests/{{request_id}}/accept": lambda: {},
         f"POST {F}/runs": lambda: {},
         f"POST {F}/import/{{kind}}": lambda: NEW_CSV,
+        f"POST {V}/moves/check": lambda: {**MOVE, "meeting": scene.meeting_b},
+        f"POST {V}/moves": lambda: {**MOVE, "meeting": scene.meeting_b},
         f"POST {F}/changes": lambda: {
             "kind": "room_unavailable",
             "room": "R2",
@@ -200,6 +211,7 @@ FORGED_OPTION = {
     "costs": {},
     "moves": [],
 }
+MOVE = {"start": "2023-06-02T11:00:00", "room": "R2"}  # B's meeting, to a free slot
 QUERIES = {f"GET {F}/fit": "?meeting={meeting}&k=1"}
 
 
@@ -359,19 +371,20 @@ async def test_another_forum_sees_nothing_of_this_one(client: httpx.AsyncClient,
     other = await make_world(client)
     for headers in (other.organiser, other.tokens[A]):
         found = await statuses(Caller(client, app, scene, headers), B, in_call_order())
-        expected = {key: 404 if "{forum_id}" in key else 403 for key in MATRIX}
+        expected = {key: OTHER_FORUM.get(key, 404 if "{forum_id}" in key else 403) for key in MATRIX}
         wrong = {key: (status, text[:120]) for key, (status, text) in found.items() if status != expected[key]}
         assert wrong == {}
 
 
 async def test_public_routes_answer_without_a_token(client: httpx.AsyncClient, scene: Scene) -> None:
-    for path in ("/health", "/health/ready", "/schema/openapi.json", "/schema", "/schema/swagger"):
+    for path in ("/health", "/health/ready", "/schema/openapi.json", "/schema", "/schema/swagger", "/grid", "/agenda"):
         assert (await client.get(path)).status_code == 200, path
     feed = await client.get(f"/calendar/{scene.feed_key}")
     assert feed.status_code == 200 and feed.text.count("BEGIN:VEVENT") == 1  # A's one published meeting
     assert not [secret for secret in scene.b_secrets() if secret in feed.text]
     assert (await client.get(f"/calendar/x{scene.feed_key}")).status_code == 404
     assert (await client.get("/calendar/nothing")).status_code == 404
+    assert (await client.get("/static/grid.css")).status_code == 200
 
 
 async def test_the_admin_token_creates_forums_and_nothing_else(
