@@ -256,3 +256,42 @@ async def test_fuzzed_bodies_never_crash_nor_half_store(
         for body in fuzzed_bodies(target.body, 12):
             await check.send(target, repr(body)[:120], json=body)
     assert check.faults == []
+
+
+async def test_bad_queries_name_the_parameter(client: httpx.AsyncClient, pool: asyncpg.Pool, scene: Scene) -> None:
+    world, org = scene.world, scene.world.organiser
+    cases = {
+        "/audit?after=-1": "query:after",
+        "/audit?after=abc": "query:after",
+        f"/audit?after={10**30}": "query:after",
+        "/audit?limit=0": "query:limit",
+        "/audit?limit=1001": "query:limit",
+        "/fit": "meeting",
+        "/fit?meeting=nope": "query:meeting",
+        f"/fit?meeting={scene.meeting_b}&k=0": "query:k",
+        f"/fit?meeting={scene.meeting_b}&k={10**20}": "query:k",
+        f"/fit?meeting={scene.meeting_b}&moves=maybe": "query:moves",
+        f"/schedules/{scene.versions[0]}/grid.csv?layout=pdf": "query:layout",
+        "/rooms?x=%00": "query:x",
+    }
+    before = await snapshot(pool, world.forum_id)
+    for query, field in cases.items():
+        answer = await client.get(world.base + query, headers=org)
+        assert 400 <= answer.status_code < 500 and answer.headers["content-type"] == PROBLEM, (query, answer.text)
+        assert field in answer.text, (query, answer.text)
+    assert await snapshot(pool, world.forum_id) == before
+
+
+async def test_bad_headers(client: httpx.AsyncClient, pool: asyncpg.Pool, scene: Scene) -> None:
+    world, org = scene.world, scene.world.organiser
+    before = await snapshot(pool, world.forum_id)
+    for tag in ("abc", '"99999999999999999999999"', 'W/"x"', '""', ",,,"):
+        answer = await client.patch(world.base, json={"name": "X"}, headers={**org, "If-Match": tag})
+        assert answer.status_code == 412 and answer.headers["content-type"] == PROBLEM, (tag, answer.text)
+    long_key = {**org, "Idempotency-Key": "k" * 201}
+    answer = await client.post(f"{world.base}/venues", json={"id": "V7", "name": "V"}, headers=long_key)
+    assert answer.status_code == 400 and "idempotency" in answer.json()["errors"][0]["field"].lower()
+    for value in ("Bearer", "Basic abc", "Bearer " + "x" * 10_000, "Bearer a b"):
+        answer = await client.get(world.base, headers={"Authorization": value})
+        assert answer.status_code == 401 and answer.headers["www-authenticate"].startswith("Bearer"), value
+    assert await snapshot(pool, world.forum_id) == before
