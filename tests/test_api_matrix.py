@@ -21,7 +21,7 @@ import pytest
 from litestar import Litestar
 
 from api.app import create_app
-from tests.authz_scene import B_SECRET_PERSON, A, B, Scene, make_scene, published_scene
+from tests.authz_scene import B_HOOK, B_SECRET_PERSON, A, B, Scene, make_scene, published_scene
 from tests.conftest import ADMIN_TOKEN, FORUM_BODY, bearer, make_world
 
 pytestmark = pytest.mark.anyio
@@ -426,3 +426,18 @@ async def test_a_grid_is_confidential_until_published_then_each_sees_its_own(
     for text in (agenda_a.text, calendar_a.text):
         assert not [secret for secret in scene.b_secrets() if secret in text]
         assert B not in text  # B's meeting is with C: nothing A attends names B
+
+
+async def test_b_webhook_under_a_own_path_is_404(client: httpx.AsyncClient, scene: Scene) -> None:
+    """A's own delegation path with B's webhook id: the id alone must not reach B's webhook."""
+    own = f"{scene.world.base}/delegations/{A}/webhooks"
+    headers = {**scene.world.tokens[A], "If-Match": "*"}
+    for method, suffix in (("GET", "/deliveries"), ("DELETE", "")):
+        answers = [
+            await client.request(method, f"{own}/{hook}{suffix}", headers=headers)
+            for hook in (scene.hooks[B], 987654321)
+        ]
+        assert [answer.status_code for answer in answers] == [404, 404], method
+        assert B_HOOK not in answers[0].text
+    listed = await client.get(f"{scene.world.base}/delegations/{B}/webhooks", headers=scene.world.tokens[B])
+    assert [hook["url"] for hook in listed.json()] == [B_HOOK]  # still there
