@@ -9,11 +9,14 @@ checked too.
 from __future__ import annotations
 
 from typing import Any
+from uuid import UUID
 
 import asyncpg
 import httpx
 import msgspec
 
+from db.queries.notices import delete_webhook, list_webhooks
+from db.queries.runs import request_cancel
 from tests.conftest import World, make_world
 from tests.grids import Slot, add_venue_room, agree, store_grid
 
@@ -98,3 +101,18 @@ async def published_scene(client: httpx.AsyncClient, pool: asyncpg.Pool) -> Scen
     )
     assert published.status_code == 200, published.text
     return scene
+
+
+async def tidy(pool: asyncpg.Pool, forum_id: str) -> None:
+    """End what would reach beyond the scene's forum: workers claim the oldest queued run of any
+    forum, and dispatchers the due deliveries of any webhook (these point at example.org)."""
+    forum = UUID(forum_id)
+    async with pool.acquire() as connection:
+        runs = await connection.fetch(
+            "SELECT id FROM solve_runs WHERE forum_id = $1 AND status IN ('queued', 'running')", forum
+        )
+        for run in runs:
+            await request_cancel(connection, forum, run["id"])
+        for delegation in (A, B, C):
+            for hook in await list_webhooks(connection, forum, delegation):
+                await delete_webhook(connection, forum, delegation, hook.id)

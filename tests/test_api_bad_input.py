@@ -10,6 +10,7 @@ problem that stored nothing.
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
 from typing import Any
 from uuid import UUID
 
@@ -20,7 +21,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from api.app import create_app
-from tests.authz_scene import A, B, Scene, published_scene
+from tests.authz_scene import A, B, Scene, published_scene, tidy
 from tests.conftest import ADMIN_TOKEN
 from tests.test_api_matrix import ITEMS, MATRIX, QUERIES, STREAMS, body_of, fill, in_call_order, stream_status, values
 
@@ -30,8 +31,10 @@ PROBLEM = "application/problem+json"
 
 
 @pytest.fixture
-async def scene(client: httpx.AsyncClient, pool: asyncpg.Pool) -> Scene:
-    return await published_scene(client, pool)
+async def scene(client: httpx.AsyncClient, pool: asyncpg.Pool) -> AsyncIterator[Scene]:
+    made = await published_scene(client, pool)
+    yield made
+    await tidy(pool, made.world.forum_id)
 
 
 async def snapshot(pool: asyncpg.Pool, forum_id: str) -> dict[str, str]:

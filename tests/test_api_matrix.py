@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Callable
+from collections.abc import AsyncIterator, Callable
 from typing import Any
 
 import anyio
@@ -21,7 +21,7 @@ import pytest
 from litestar import Litestar
 
 from api.app import create_app
-from tests.authz_scene import B_HOOK, B_SECRET_PERSON, A, B, Scene, make_scene, published_scene
+from tests.authz_scene import B_HOOK, B_SECRET_PERSON, A, B, Scene, make_scene, published_scene, tidy
 from tests.conftest import ADMIN_TOKEN, FORUM_BODY, bearer, make_world
 
 pytestmark = pytest.mark.anyio
@@ -305,8 +305,17 @@ async def app(pool: asyncpg.Pool) -> Litestar:
 
 
 @pytest.fixture
-async def scene(client: httpx.AsyncClient, pool: asyncpg.Pool) -> Scene:
-    return await published_scene(client, pool)
+async def scene(client: httpx.AsyncClient, pool: asyncpg.Pool) -> AsyncIterator[Scene]:
+    made = await published_scene(client, pool)
+    yield made
+    await tidy(pool, made.world.forum_id)
+
+
+@pytest.fixture
+async def unpublished(client: httpx.AsyncClient, pool: asyncpg.Pool) -> AsyncIterator[Scene]:
+    made = await make_scene(client, pool)
+    yield made
+    await tidy(pool, made.world.forum_id)
 
 
 async def statuses(caller: Caller, whose: str, keys: list[str]) -> dict[str, tuple[int, str]]:
@@ -400,9 +409,9 @@ async def test_the_admin_token_creates_forums_and_nothing_else(
 
 
 async def test_a_grid_is_confidential_until_published_then_each_sees_its_own(
-    client: httpx.AsyncClient, pool: asyncpg.Pool
+    client: httpx.AsyncClient, unpublished: Scene
 ) -> None:
-    scene = await make_scene(client, pool)  # two stored versions, none published
+    scene = unpublished  # two stored versions, none published
     world, first = scene.world, scene.versions[0]
     for delegation in (A, B):
         headers = world.tokens[delegation]
