@@ -4,12 +4,16 @@ them must agree with what a later read shows."""
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
 from typing import Any
 
+import asyncpg
 import httpx
 import pytest
 
-from tests.conftest import World
+from api.app import create_app
+from db.pool import keep_session, setup_connection
+from tests.conftest import ADMIN_TOKEN, World, make_world
 
 pytestmark = pytest.mark.anyio
 
@@ -108,3 +112,46 @@ async def test_idempotent_submission_is_stored_once(client: httpx.AsyncClient, w
     assert len(await audit_of(client, world, first.json()["id"])) == 1
     other = await client.post(f"{world.base}/requests", json={**body, "duration_minutes": 45}, headers=headers)
     assert other.status_code == 422 and other.json()["errors"][0]["field"] == "header:Idempotency-Key"
+
+
+class Statements:
+    """Every statement the app's pool sends, in order (asyncpg's query logger)."""
+
+    def __init__(self) -> None:
+        self.sent: list[str] = []
+
+    async def watch(self, connection: asyncpg.Connection) -> None:
+        await setup_connection(connection)
+        connection.add_query_logger(lambda logged: self.sent.append(logged.query))
+
+
+@pytest.fixture
+async def watched(database_url: str) -> AsyncIterator[tuple[httpx.AsyncClient, Statements]]:
+    statements = Statements()
+    pool = await asyncpg.create_pool(database_url, min_size=1, max_size=2, init=statements.watch, reset=keep_session)
+    transport = httpx.ASGITransport(app=create_app(pool, admin_token=ADMIN_TOKEN))
+    try:
+        async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as client:
+            yield client, statements
+    finally:
+        await pool.close()
+
+
+async def test_a_submission_is_three_statements(watched: tuple[httpx.AsyncClient, Statements]) -> None:
+    """Round trips, not time: the token, one read, one write (request, parties and audit row).
+    Ten before (docs/benchmarks.md); each one costs latency under load."""
+    client, statements = watched
+    world = await make_world(client)
+    body = {"parties": ["SGP", "AUS"], "duration_minutes": 30, "attendees": {"SGP": ["min"]}}
+    statements.sent.clear()
+    made = await client.post(f"{world.base}/requests", json=body, headers=world.tokens["SGP"])
+    assert made.status_code == 201, made.text
+    assert len(statements.sent) == 3, statements.sent
+    assert statements.sent[-1].startswith("WITH request AS (INSERT INTO meeting_requests")
+    statements.sent.clear()
+    keyed = await client.post(
+        f"{world.base}/requests", json=body, headers={**world.tokens["SGP"], "Idempotency-Key": "k"}
+    )
+    assert keyed.status_code == 201, keyed.text
+    # with a key: in a transaction with the key's lock, lookup and stored answer
+    assert [statements.sent[1], statements.sent[-1]] == ["BEGIN;", "COMMIT;"] and len(statements.sent) == 8
