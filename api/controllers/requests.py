@@ -71,6 +71,20 @@ def _check_request(context: queries.RequestContext, caller: Caller, body: Reques
     return errors
 
 
+async def _request_context(connection: asyncpg.Connection, forum_id: Any, body: RequestIn) -> queries.RequestContext:
+    context = await queries.request_context(connection, forum_id, list(body.attendees))
+    if context is None:  # a token outlived its forum
+        raise NotFound(f"no forum {forum_id}")
+    return context
+
+
+async def check_request(
+    connection: asyncpg.Connection, forum_id: Any, caller: Caller, body: RequestIn
+) -> list[FieldError]:
+    """The API's rules for a new request, for its other writers (the CSV import); `body` in forum time."""
+    return _check_request(await _request_context(connection, forum_id, body), caller, body)
+
+
 def _attendee_errors(known: set[str], delegation_id: str, attendees: list[str], path: str) -> list[FieldError]:
     return [
         FieldError(f"{path}[{index}]", f"no participant {person} in delegation {delegation_id}")
@@ -120,9 +134,7 @@ async def create_request(
     async def work(connection: asyncpg.Connection) -> Reply:
         # Three round trips in all: the token (guards), this read, and the insert that also
         # writes the audit row; the answer is built from what is inserted, not read back.
-        context = await queries.request_context(connection, parsed, list(data.attendees))
-        if context is None:  # a token outlived its forum
-            raise NotFound(f"no forum {parsed}")
+        context = await _request_context(connection, parsed, data)
         forum = context.forum.item
         body = to_forum_time(data, zone_of(forum))
         raise_if(_check_request(context, caller, body))
