@@ -26,7 +26,7 @@ import asyncpg
 import msgspec
 
 from api.controllers.common import order_errors, window_errors
-from api.controllers.requests import _check_request as check_request  # the API's own request rules
+from api.controllers.requests import check_request  # the API's own request rules
 from api.errors import FieldError
 from api.guards import Caller
 from db.queries import items
@@ -435,7 +435,7 @@ async def _requests(connection: asyncpg.Connection, context: _Context, rows: lis
         request = _request_row(context, row)
         if request is None:
             continue
-        errors = await check_request(connection, context.forum, context.forum_id, organiser, request.body)
+        errors = await check_request(connection, context.forum_id, organiser, request.body)
         _add_field_errors(context, row, errors)
         for venue in request.needs.venues:
             if venue not in venues:

@@ -73,8 +73,25 @@ def json_response(body: object, status: int = 200, headers: dict[str, str] | Non
 
 
 async def run_change(
-    pool: asyncpg.Pool, request: Request[Any, Any, Any], caller: Caller, idempotency_key: str | None, work: Work
+    pool: asyncpg.Pool,
+    request: Request[Any, Any, Any],
+    caller: Caller,
+    idempotency_key: str | None,
+    work: Work,
+    *,
+    one_statement: bool = False,
 ) -> Response[bytes]:
+    """Run `work` in a transaction, replaying or storing its answer under an Idempotency-Key.
+
+    `one_statement`: `work` writes (change and audit row) with a single statement, its last
+    step, which PostgreSQL makes atomic and durable on its own; without an Idempotency-Key it
+    then runs outside a transaction, sparing the BEGIN and COMMIT round trips (the commit's
+    WAL flush is the same). Its reads see committed data either way (READ COMMITTED).
+    """
+    if one_statement and idempotency_key is None:
+        async with pool.acquire() as connection:
+            reply = await work(connection)
+        return json_response(reply.body, reply.status, reply.headers)
     async with pool.acquire() as connection, connection.transaction():
         if idempotency_key is None:
             reply = await work(connection)

@@ -319,6 +319,9 @@ def test_progress_reports_and_stop():
     reports = []
     result = solve(problem(trio(), meetings), FAST, on_progress=reports.append)
     assert reports and reports[-1].objective == result.objective
+    # greedy's grid comes first, at once, as solution 1; CP-SAT's follow it, counted after it
+    assert reports[0].objective == result.stats.greedy_objective and reports[0].best_bound is None
+    assert [r.solutions for r in reports] == list(range(1, len(reports) + 1))
     stop = threading.Event()
     stop.set()
     stopped = solve(problem(trio(), meetings), SolveOptions(time_limit=30), stop=stop)

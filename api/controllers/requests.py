@@ -32,7 +32,7 @@ from api.guards import Caller, forum_member
 from api.http import Reply, check_version, etag, expected_version, json_response, run_change
 from db.queries import requests as queries
 from db.queries.audit import record_change
-from db.queries.delegations import delegation_ids, participant_ids
+from db.queries.delegations import participant_ids
 from db.records import AcceptIn, ForumRecord, PartyRecord, PartyStatus, RequestIn, RequestRecord, Stored, to_forum_time
 
 REQUESTS_PATH = "/forums/{forum_id:str}/requests"
@@ -47,16 +47,14 @@ def _party_filter(caller: Caller) -> str | None:
     return caller.delegation_id if caller.kind == "delegation" else None
 
 
-async def _check_request(
-    connection: asyncpg.Connection, forum: ForumRecord, forum_id: Any, caller: Caller, body: RequestIn
-) -> list[FieldError]:
+def _check_request(context: queries.RequestContext, caller: Caller, body: RequestIn) -> list[FieldError]:
+    forum = context.forum.item
     errors = window_errors("preferred", body.preferred)
     if body.duration_minutes % forum.slot_minutes:
         errors.append(FieldError("duration_minutes", f"must be a multiple of the {forum.slot_minutes}-minute slot"))
-    known = await delegation_ids(connection, forum_id)
     seen: set[str] = set()
     for index, party in enumerate(body.parties):
-        if party not in known:
+        if party not in context.delegations:
             errors.append(FieldError(f"parties[{index}]", f"no delegation {party}"))
         elif party in seen:
             errors.append(FieldError(f"parties[{index}]", f"{party} is listed twice"))
@@ -69,14 +67,25 @@ async def _check_request(
         elif caller.kind == "delegation" and party != caller.delegation_id:
             errors.append(FieldError(f"attendees.{party}", "a delegation names only its own attendees"))
         else:
-            errors.extend(await _attendee_errors(connection, forum_id, party, attendees, f"attendees.{party}"))
+            errors.extend(_attendee_errors(context.participants[party], party, attendees, f"attendees.{party}"))
     return errors
 
 
-async def _attendee_errors(
-    connection: asyncpg.Connection, forum_id: Any, delegation_id: str, attendees: list[str], path: str
+async def _request_context(connection: asyncpg.Connection, forum_id: Any, body: RequestIn) -> queries.RequestContext:
+    context = await queries.request_context(connection, forum_id, list(body.attendees))
+    if context is None:  # a token outlived its forum
+        raise NotFound(f"no forum {forum_id}")
+    return context
+
+
+async def check_request(
+    connection: asyncpg.Connection, forum_id: Any, caller: Caller, body: RequestIn
 ) -> list[FieldError]:
-    known = await participant_ids(connection, forum_id, delegation_id)
+    """The API's rules for a new request, for its other writers (the CSV import); `body` in forum time."""
+    return _check_request(await _request_context(connection, forum_id, body), caller, body)
+
+
+def _attendee_errors(known: set[str], delegation_id: str, attendees: list[str], path: str) -> list[FieldError]:
     return [
         FieldError(f"{path}[{index}]", f"no participant {person} in delegation {delegation_id}")
         for index, person in enumerate(attendees)
@@ -91,7 +100,24 @@ def _parties(caller: Caller, body: RequestIn) -> list[PartyRecord]:
         agreed = caller.kind == "organiser" or party == caller.delegation_id
         role = "requester" if party == caller.delegation_id else "invitee"
         parties.append(PartyRecord(party, role, "accepted" if agreed else "pending", body.attendees.get(party, [])))
-    return parties
+    return queries.ordered_parties(parties)
+
+
+def _new_request(caller: Caller, body: RequestIn, forum: ForumRecord, now: datetime) -> RequestRecord:
+    """The request as a read of it will show it once inserted."""
+    parties = _parties(caller, body)
+    return RequestRecord(
+        id=f"m-{secrets.token_hex(5)}",
+        title=body.title,
+        duration_minutes=body.duration_minutes,
+        priority=body.priority,
+        preferred=body.preferred,
+        created_by="organiser" if caller.kind == "organiser" else "delegation",
+        requester=caller.delegation_id,
+        status=queries.effective_status(False, parties, forum.request_deadline, now),
+        parties=parties,
+        created_at=now,
+    )
 
 
 @post(REQUESTS_PATH, tags=["requests"], summary="Ask for a meeting (a party to it, or the organiser)")
@@ -106,20 +132,23 @@ async def create_request(
     parsed = forum_member(caller, forum_id)
 
     async def work(connection: asyncpg.Connection) -> Reply:
-        forum = (await load_forum(connection, parsed)).item
+        # Three round trips in all: the token (guards), this read, and the insert that also
+        # writes the audit row; the answer is built from what is inserted, not read back.
+        context = await _request_context(connection, parsed, data)
+        forum = context.forum.item
         body = to_forum_time(data, zone_of(forum))
-        raise_if(await _check_request(connection, forum, parsed, caller, body))
-        request_id = f"m-{secrets.token_hex(5)}"
-        created_by = "organiser" if caller.kind == "organiser" else "delegation"
-        parties = _parties(caller, body)
-        await queries.insert_request(connection, parsed, request_id, body, created_by, caller.delegation_id, parties)
-        stored = await queries.get_request(connection, parsed, request_id, forum.request_deadline, _now())
-        assert stored is not None
-        await record_change(connection, parsed, caller.actor, "create", "request", request_id, None, stored.item)
-        headers = {"Location": f"{request.url.path}/{request_id}", "ETag": etag(stored.version)}
-        return Reply(stored.item, 201, headers)
+        raise_if(_check_request(context, caller, body))
+        now = _now()
+        record = _new_request(caller, body, forum, now)
+        audit = queries.AuditNote(caller.actor, "create", record)
+        created_by, requester = record.created_by, record.requester
+        version = await queries.insert_request(
+            connection, parsed, record.id, body, created_by, requester, record.parties, created_at=now, audit=audit
+        )
+        headers = {"Location": f"{request.url.path}/{record.id}", "ETag": etag(version)}
+        return Reply(record, 201, headers)
 
-    return await run_change(pool, request, caller, idempotency_key, work)
+    return await run_change(pool, request, caller, idempotency_key, work, one_statement=True)
 
 
 @get(REQUESTS_PATH, tags=["requests"], summary="List requests (organiser: all; a delegation: those it is party to)")
@@ -188,7 +217,8 @@ async def _answer(
         if accept is not None and party.status != "pending":
             raise Conflict(f"your delegation has already {party.status} this request")
         attendees = accept.attendees if accept is not None else []
-        raise_if(await _attendee_errors(connection, parsed, party.delegation, attendees, "attendees"))
+        known = await participant_ids(connection, parsed, party.delegation)
+        raise_if(_attendee_errors(known, party.delegation, attendees, "attendees"))
         status: PartyStatus = "accepted" if accept is not None else "declined"
         await queries.set_party_answer(connection, parsed, request_id, party.delegation, status, attendees)
         return await _changed(connection, parsed, caller, request_id, current.item, status[:-2])

@@ -19,7 +19,7 @@ class TokenOwner(msgspec.Struct, frozen=True):
     delegation_id: str | None
 
 
-def _forum(row: asyncpg.Record) -> Stored[ForumRecord]:
+def forum_from_row(row: asyncpg.Record) -> Stored[ForumRecord]:
     values = {name: row[name] for name in ("name", "time_zone", "slot_minutes", "days", "request_deadline")}
     return Stored(msgspec.convert({"id": str(row["id"]), **values}, ForumRecord, strict=False), row["version"])
 
@@ -36,7 +36,7 @@ async def insert_forum(connection: asyncpg.Connection, settings: ForumSettings, 
         token_hash,
     )
     assert row is not None
-    return _forum(row)
+    return forum_from_row(row)
 
 
 async def get_forum(
@@ -44,7 +44,7 @@ async def get_forum(
 ) -> Stored[ForumRecord] | None:
     lock = " FOR UPDATE" if for_update else ""
     row = await connection.fetchrow(f"SELECT * FROM forums WHERE id = $1{lock}", forum_id)
-    return None if row is None else _forum(row)
+    return None if row is None else forum_from_row(row)
 
 
 async def update_forum(connection: asyncpg.Connection, forum_id: Any, settings: ForumSettings) -> Stored[ForumRecord]:
@@ -59,7 +59,7 @@ async def update_forum(connection: asyncpg.Connection, forum_id: Any, settings: 
         settings.request_deadline,
     )
     assert row is not None
-    return _forum(row)
+    return forum_from_row(row)
 
 
 async def find_token_owner(connection: asyncpg.Connection, token_hash: str) -> TokenOwner | None:

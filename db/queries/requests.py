@@ -14,8 +14,10 @@ from typing import Any
 import asyncpg
 import msgspec
 
+from db.queries.forums import forum_from_row
 from db.records import (
     CreatedBy,
+    ForumRecord,
     MeetingNeeds,
     PartyRecord,
     PartyStatus,
@@ -45,6 +47,66 @@ def organiser_parties(request: RequestIn) -> list[PartyRecord]:
     return [PartyRecord(party, "invitee", "accepted", request.attendees.get(party, [])) for party in request.parties]
 
 
+class RequestContext(msgspec.Struct, frozen=True):
+    """What checking a new request needs, read in one round trip."""
+
+    forum: Stored[ForumRecord]
+    delegations: frozenset[str]  # every delegation of the forum
+    participants: dict[str, set[str]]  # participant ids of the delegations asked about only
+
+
+async def request_context(
+    connection: asyncpg.Connection, forum_id: Any, delegations: Sequence[str]
+) -> RequestContext | None:
+    """The forum, its delegation ids and the participant ids of `delegations`; None without the forum."""
+    row = await connection.fetchrow(
+        "SELECT f.*, d.ids AS delegation_ids, p.owners AS participant_owners, p.ids AS participant_ids"
+        " FROM forums f"
+        " CROSS JOIN LATERAL (SELECT array_agg(id) AS ids FROM delegations WHERE forum_id = f.id) d"
+        " CROSS JOIN LATERAL (SELECT array_agg(delegation_id) AS owners, array_agg(id) AS ids FROM participants"
+        "      WHERE forum_id = f.id AND delegation_id = ANY($2::text[])) p"
+        " WHERE f.id = $1",
+        forum_id,
+        list(delegations),
+    )
+    if row is None:
+        return None
+    participants: dict[str, set[str]] = {delegation: set() for delegation in delegations}
+    for owner, participant in zip(row["participant_owners"] or [], row["participant_ids"] or [], strict=True):
+        participants[owner].add(participant)
+    return RequestContext(forum_from_row(row), frozenset(row["delegation_ids"] or []), participants)
+
+
+def ordered_parties(parties: Sequence[PartyRecord]) -> list[PartyRecord]:
+    """The order every read gives: the requester first, then by delegation id (byte order, as `_parties`)."""
+    return sorted(parties, key=lambda party: (party.role != "requester", party.delegation.encode()))
+
+
+class AuditNote(msgspec.Struct, frozen=True):
+    """The audit row of an insert, written by the same statement: who, why, and the record they built."""
+
+    actor: str
+    action: str
+    after: RequestRecord
+
+
+# One statement: PostgreSQL makes it atomic on its own, and checks the parties' foreign key
+# to the request at its end, after both inserts. The audit row (when $12 is given) records
+# `after` ($13), the record the caller built from the same values.
+_INSERT_REQUEST = (
+    "WITH request AS (INSERT INTO meeting_requests (forum_id, id, title, duration_minutes, priority, preferred,"
+    " created_by, requester_id, needs, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, coalesce($10, now()))"
+    " RETURNING forum_id, id, version),"
+    " parties AS (INSERT INTO request_parties (forum_id, request_id, delegation_id, role, status, attendees)"
+    " SELECT request.forum_id, request.id, party.delegation, party.role, party.status, party.attendees"
+    " FROM request, jsonb_to_recordset($11::jsonb)"
+    "      AS party(delegation text, role text, status text, attendees text[])),"
+    " audit AS (INSERT INTO audit_log (forum_id, actor, action, entity, entity_id, after)"
+    " SELECT request.forum_id, $12, $14, 'request', request.id, $13::jsonb FROM request WHERE $12::text IS NOT NULL)"
+    " SELECT version FROM request"
+)
+
+
 async def insert_request(
     connection: asyncpg.Connection,
     forum_id: Any,
@@ -54,10 +116,16 @@ async def insert_request(
     requester: str | None,
     parties: Sequence[PartyRecord],
     needs: MeetingNeeds | None = None,
-) -> None:
-    await connection.execute(
-        "INSERT INTO meeting_requests (forum_id, id, title, duration_minutes, priority, preferred, created_by,"
-        " requester_id, needs) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
+    *,
+    created_at: datetime | None = None,
+    audit: AuditNote | None = None,
+) -> int:
+    """Insert the request and its parties (and `audit`'s row) in one statement; the request's version.
+
+    `created_at` defaults to the transaction's start.
+    """
+    version = await connection.fetchval(
+        _INSERT_REQUEST,
         forum_id,
         request_id,
         request.title,
@@ -67,12 +135,13 @@ async def insert_request(
         created_by,
         requester,
         needs or MeetingNeeds(),
+        created_at,
+        list(parties),
+        None if audit is None else audit.actor,
+        None if audit is None else msgspec.to_builtins(audit.after),
+        None if audit is None else audit.action,
     )
-    await connection.executemany(
-        "INSERT INTO request_parties (forum_id, request_id, delegation_id, role, status, attendees)"
-        " VALUES ($1, $2, $3, $4, $5, $6)",
-        [(forum_id, request_id, p.delegation, p.role, p.status, p.attendees) for p in parties],
-    )
+    return int(version)
 
 
 async def list_requests(
@@ -114,7 +183,8 @@ async def get_request(
 async def _parties(connection: asyncpg.Connection, forum_id: Any, ids: list[str]) -> dict[str, list[PartyRecord]]:
     rows = await connection.fetch(
         "SELECT * FROM request_parties WHERE forum_id = $1 AND request_id = ANY($2::text[])"
-        " ORDER BY request_id, role DESC, delegation_id",  # requester first
+        # requester first; byte order, whatever the database's collation, so ordered_parties agrees
+        ' ORDER BY request_id, role DESC, delegation_id COLLATE "C"',
         forum_id,
         ids,
     )
