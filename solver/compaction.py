@@ -21,6 +21,7 @@ need checks this search does not make).
 from __future__ import annotations
 
 import random
+import threading
 import time
 from collections import defaultdict
 from itertools import pairwise
@@ -118,7 +119,9 @@ class _State:
             self.breaks[person] = self._breaks_of(person)
 
 
-def compact(compiled: Compiled, assignment: Assignment, seconds: float, seed: int = 0) -> dict[int, tuple[int, int]]:
+def compact(
+    compiled: Compiled, assignment: Assignment, seconds: float, seed: int = 0, stop: threading.Event | None = None
+) -> dict[int, tuple[int, int]]:
     """meeting index -> (start, room class) of the best grid found within `seconds`
     (the starting grid when nothing better turns up)."""
     state = _State(compiled, assignment)
@@ -128,7 +131,7 @@ def compact(compiled: Compiled, assignment: Assignment, seconds: float, seed: in
     deadline = time.perf_counter() + seconds
     temperature = 1.0
     steps = 0
-    while best_cost > 0 and time.perf_counter() < deadline:
+    while best_cost > 0 and time.perf_counter() < deadline and not (stop is not None and stop.is_set()):
         steps += 1
         temperature = max(0.05, temperature * 0.9995)
         undo = _random_move(state, rng)
@@ -214,12 +217,14 @@ def _swap(state: _State, rng: random.Random, index: int, start: int) -> list[tup
     return undo
 
 
-def compaction_hint(compiled: Compiled, baseline: Assignment, time_limit: float, seed: int) -> Assignment | None:
+def compaction_hint(
+    compiled: Compiled, baseline: Assignment, time_limit: float, seed: int, stop: threading.Event | None = None
+) -> Assignment | None:
     """The compacted grid as a hint for CP-SAT, or None where the search does not apply.
 
     Takes a fifth of the time limit, at most 5 s (B2B at 20 s: see docs/engine.md).
     """
     if not applies(compiled):
         return None
-    chosen = compact(compiled, baseline, min(5.0, time_limit / 5), seed)
+    chosen = compact(compiled, baseline, min(5.0, time_limit / 5), seed, stop)
     return assign_rooms(compiled, chosen)

@@ -80,7 +80,7 @@ def solve_compiled(
     formulation = Formulation.build(compiled)
     for meeting_id in fixed:
         formulation.model.add(formulation.held[compiled.by_id[meeting_id].index] == 1)
-    hint, time_left = _hint(compiled, baseline, options)
+    hint, time_left = _hint(compiled, baseline, options, stop)
     settings = SearchSettings(
         time_left,
         options.workers,
@@ -99,14 +99,16 @@ def solve_compiled(
     return _schedule(compiled, assignment, status, outcome, stats, options, clock)
 
 
-def _hint(compiled: Compiled, baseline: Assignment, options: SolveOptions) -> tuple[Assignment, float]:
+def _hint(
+    compiled: Compiled, baseline: Assignment, options: SolveOptions, stop: threading.Event | None
+) -> tuple[Assignment, float]:
     """The warm start for CP-SAT and the seconds left for it: on B2B-shaped
     problems a compacted grid (solver/compaction.py), else the baseline. Not
     in deterministic mode, whose answer must not depend on the clock."""
     if options.deterministic:
         return baseline, options.time_limit
     clock = time.perf_counter()
-    compacted = compaction_hint(compiled, baseline, options.time_limit, options.seed)
+    compacted = compaction_hint(compiled, baseline, options.time_limit, options.seed, stop)
     if compacted is None:
         return baseline, options.time_limit
     return compacted, max(0.2, options.time_limit - (time.perf_counter() - clock))
