@@ -31,6 +31,9 @@ from solver.rooms import assign_rooms
 from solver.terms import Assignment
 
 SPREAD_PENALTY = 5  # breaks' worth of each unit by which the spread exceeds its limit
+# The search gives up after this long without a better grid: on the B2B
+# instances CP-SAT proves quickly, every second here is a second added.
+STALL_SECONDS = 0.5
 UNPLACED_PENALTY = 20  # breaks' worth of a meeting left out (greedy leaves some out on B2B)
 
 
@@ -129,10 +132,9 @@ def compact(
     best_cost, best = state.cost(), dict(state.choice)
     current = best_cost
     deadline = time.perf_counter() + seconds
+    improved = time.perf_counter()
     temperature = 1.0
-    steps = 0
-    while best_cost > 0 and time.perf_counter() < deadline and not (stop is not None and stop.is_set()):
-        steps += 1
+    while best_cost > 0 and _going(deadline, improved, stop):
         temperature = max(0.05, temperature * 0.9995)
         undo = _random_move(state, rng)
         if undo is None:
@@ -141,11 +143,17 @@ def compact(
         if candidate <= current or rng.random() < pow(2.718, (current - candidate) / temperature):
             current = candidate
             if current < best_cost:
-                best_cost, best = current, dict(state.choice)
+                best_cost, best, improved = current, dict(state.choice), time.perf_counter()
         else:
             for index, choice in reversed(undo):
                 state.place(index, choice)
     return best
+
+
+def _going(deadline: float, improved: float, stop: threading.Event | None) -> bool:
+    """Before the deadline, not cancelled, and the best grid improved within STALL_SECONDS."""
+    now = time.perf_counter()
+    return now < deadline and now - improved < STALL_SECONDS and not (stop is not None and stop.is_set())
 
 
 def _random_move(state: _State, rng: random.Random) -> list[tuple[int, tuple[int, int] | None]] | None:
