@@ -12,6 +12,7 @@ import time
 
 import msgspec
 
+from solver.compaction import compaction_hint
 from solver.compile import Compiled, compile_problem
 from solver.explain import explain_infeasible, explain_unplaced
 from solver.formulation import Formulation
@@ -77,8 +78,9 @@ def solve_compiled(
         if not baseline_ok:  # greedy's grid breaks a rule it does not know: no answer
             return _schedule(compiled, {}, "UNKNOWN", None, stats, options, clock)
         return _schedule(compiled, baseline, "FEASIBLE", None, stats, options, clock)
+    hint, time_left = _hint(compiled, baseline, options, stop)
     settings = SearchSettings(
-        options.time_limit,
+        time_left,
         options.workers,
         options.seed,
         options.deterministic,
@@ -93,11 +95,11 @@ def solve_compiled(
         formulation = Formulation.build(compiled)
         for meeting_id in fixed:
             formulation.model.add(formulation.held[compiled.by_id[meeting_id].index] == 1)
-        # Greedy's grid is the hint even when it breaks the spread limit or leaves
-        # a hard must out: CP-SAT repairs a hint, and on B2B the repaired greedy
-        # grid led to fewer breaks at 10 s than no hint (docs/engine.md).
+        # The hint (greedy's grid, compacted on B2B-shaped problems) is used even
+        # when it breaks the spread limit or leaves a hard must out: CP-SAT repairs
+        # a hint, and on B2B the repaired grid led to fewer breaks (docs/engine.md).
         reporter = _after_baseline(on_progress, stats.greedy_objective, clock)
-        outcome = run_search(formulation, settings, baseline, reporter, stop)
+        outcome = run_search(formulation, settings, hint, reporter, stop)
         assignment, status = _pick(compiled, outcome, baseline, baseline_ok)
     stats.first_solution_seconds = outcome.first_solution_seconds
     stats.variables, stats.constraints = outcome.variables, outcome.constraints
@@ -120,6 +122,21 @@ def _after_baseline(
         on_progress(msgspec.structs.replace(report, solutions=report.solutions + 1))
 
     return counted
+
+
+def _hint(
+    compiled: Compiled, baseline: Assignment, options: SolveOptions, stop: threading.Event | None
+) -> tuple[Assignment, float]:
+    """The warm start for CP-SAT and the seconds left for it: on B2B-shaped
+    problems a compacted grid (solver/compaction.py), else the baseline. Not
+    in deterministic mode, whose answer must not depend on the clock."""
+    if options.deterministic:
+        return baseline, options.time_limit
+    clock = time.perf_counter()
+    compacted = compaction_hint(compiled, baseline, options.time_limit, options.seed, stop)
+    if compacted is None:
+        return baseline, options.time_limit
+    return compacted, max(0.2, options.time_limit - (time.perf_counter() - clock))
 
 
 def _greedy_admissible(compiled: Compiled, assignment: Assignment) -> bool:

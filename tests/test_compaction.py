@@ -1,0 +1,65 @@
+"""The break-compacting local search that warm-starts CP-SAT on B2B-shaped problems.
+
+Its grids are checked by the independent validator: a move that double-books
+a participant or overfills a room class fails here.
+"""
+
+from __future__ import annotations
+
+from solver.compaction import applies, compact
+from solver.compile import compile_problem
+from solver.engine import SolveOptions, solve
+from solver.grid import placements_of
+from solver.model import ObjectiveSettings
+from solver.result import Schedule
+from solver.rooms import assign_rooms
+from solver.validate import validate
+from tests.builders import delegation, forum, meeting, person, problem, room
+
+HARD = ObjectiveSettings(must_is_hard=True, breaks_count_unavailable=True, break_spread_limit=2)
+
+
+def hub(**fields):
+    """AAA meets BBB, CCC and DDD in one of two rooms, over a morning of eight half-hour slots."""
+    delegations = [delegation(name, person(name.lower(), **fields)) for name in ("AAA", "BBB", "CCC", "DDD")]
+    meetings = [meeting(f"a{other}", ["AAA", other], 30, priority="must") for other in ("BBB", "CCC", "DDD")]
+    rooms = [room("R1", seats=2), room("R2", seats=2)]
+    return problem(delegations, meetings, rooms=rooms, forum=forum(slot=30), objective=HARD)
+
+
+def compacted(prob, assignment) -> tuple[Schedule, object]:
+    compiled = compile_problem(prob)
+    chosen = compact(compiled, assignment, seconds=2.0, seed=0)
+    grid = assign_rooms(compiled, chosen)
+    schedule = Schedule(status="FEASIBLE", placed=placements_of(compiled, grid), unplaced=[], objective=None)
+    report = validate(prob, schedule)
+    assert report.violations == [], report.violations
+    return schedule, report
+
+
+def test_compaction_closes_the_gaps_of_a_spread_out_grid():
+    spread_out = {"aBBB": (0, "R1"), "aCCC": (3, "R2"), "aDDD": (6, "R1")}
+    schedule, report = compacted(hub(), spread_out)
+    assert len(schedule.placed) == 3
+    assert report.terms["breaks"] == 0
+
+
+def test_compaction_places_a_meeting_greedy_left_out():
+    schedule, report = compacted(hub(), {"aBBB": (0, "R1"), "aCCC": (2, "R2")})
+    assert {placement.meeting for placement in schedule.placed} == {"aBBB", "aCCC", "aDDD"}
+    assert report.terms["breaks"] == 0
+
+
+def test_compaction_applies_only_to_one_slot_hard_musts_without_buffers():
+    assert applies(compile_problem(hub()))
+    assert not applies(compile_problem(hub(buffer_minutes=30)))
+    soft = problem(hub().delegations, hub().meetings, rooms=hub().rooms, forum=forum(slot=30))
+    assert not applies(compile_problem(soft))
+
+
+def test_solve_with_the_compaction_hint_is_optimal_and_valid():
+    prob = hub()
+    schedule = solve(prob, SolveOptions(time_limit=5, workers=2))
+    report = validate(prob, schedule)
+    assert report.violations == [], report.violations
+    assert schedule.status == "OPTIMAL" and len(schedule.placed) == 3 and report.terms["breaks"] == 0
