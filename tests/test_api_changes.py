@@ -257,3 +257,32 @@ async def test_a_solve_from_scratch_sees_the_recorded_changes_and_resolve_checks
     forum_id, organiser, _ = await imported(client)
     unpublished = await client.post(f"/forums/{forum_id}/runs", json={"resolve": {}}, headers=organiser)
     assert unpublished.status_code == 409
+
+
+async def test_a_late_arrival_resolved_and_published_tells_exactly_the_affected_delegations_once(
+    client: httpx.AsyncClient, pool: asyncpg.Pool, forum: Forum
+) -> None:
+    """Issue 5's scenario end to end: change, re-solve run, publication, notices in the outbox."""
+    await client.post(f"{forum.base}/changes", json=arrival_body(), headers=forum.organiser)
+    async with pool.acquire() as connection:
+        before = await published_grid(connection, UUID(forum.id))
+        problem = await changed_problem(connection, UUID(forum.id), datetime.now(UTC))
+    assert before is not None and problem is not None
+    run = await run_to_end(client, pool, forum, {"resolve": {}})
+    published = await client.post(f"{forum.base}/schedules/{run['version']}/publish", headers=forum.organiser)
+    assert published.status_code == 200, published.text
+    after = await version_grid(pool, forum, run["version"])
+    changed = diff_schedules(before.schedule.placed, after.placed).changed_meetings
+    assert changed  # the principal's early meetings had to move
+    parties = {meeting.id: set(meeting.delegations) for meeting in problem.meetings}
+    affected = set().union(*(parties[meeting] for meeting in changed))
+    async with pool.acquire() as connection:
+        told = await connection.fetch(
+            "SELECT n.delegation_id FROM notices n JOIN publications p ON p.id = n.publication_id"
+            " JOIN schedule_versions v ON v.id = p.version_id WHERE v.forum_id = $1 AND v.number = $2",
+            UUID(forum.id),
+            run["version"],
+        )
+    told_ids = [row["delegation_id"] for row in told]
+    assert sorted(told_ids) == sorted(affected)  # exactly the affected ones, each once
+    assert len(affected) < len({d for ids in parties.values() for d in ids})  # and not everybody

@@ -242,8 +242,9 @@ def test_a_drag_onto_a_clash_shows_what_breaks_and_changes_nothing(grid_page: Pa
 
 def _spot(
     site: Site, version: int, meeting: dict[str, Any], wanted: Callable[[dict[str, Any]], bool]
-) -> tuple[str, str]:
-    """A room and start, its own day first, whose check answer (asked of the server) is `wanted`.
+) -> tuple[str, str] | None:
+    """A room and start on the meeting's own day (a drag stays on the sheet shown) whose
+    check answer (asked of the server) is `wanted`; None when there is none.
 
     Only starts where the room is free are asked about: the rest would clash anyway.
     """
@@ -252,8 +253,7 @@ def _spot(
     length = datetime.fromisoformat(meeting["end"]) - datetime.fromisoformat(meeting["start"])
     busy = [(p["room"], datetime.fromisoformat(p["start"]), datetime.fromisoformat(p["end"])) for p in placements]
     offset = meeting["start"][19:]
-    days = sorted((day.date.isoformat() for day in site.problem.forum.days), key=lambda d: d != meeting["start"][:10])
-    for day in days:
+    for day in [meeting["start"][:10]]:
         for hour in range(7, 20):
             for minute in (0, 30):
                 start = f"{day}T{hour:02d}:{minute:02d}:00"
@@ -267,7 +267,18 @@ def _spot(
                     answer = site.api.post(path, json=body, headers=site.organiser())
                     if answer.status_code == 200 and wanted(answer.json()):
                         return room, start
-    raise AssertionError(f"no such spot for {meeting['meeting']}")
+    return None
+
+
+def _movable(
+    site: Site, version: int, candidates: list[dict[str, Any]], wanted: Callable[[dict[str, Any]], bool]
+) -> tuple[dict[str, Any], str, str]:
+    """The first candidate meeting with a `wanted` spot on its own day, and that spot."""
+    for meeting in candidates:
+        spot = _spot(site, version, meeting, wanted)
+        if spot is not None:
+            return meeting, *spot
+    raise AssertionError("no candidate meeting has such a spot on its own day")
 
 
 def _clean(check: dict[str, Any]) -> bool:
@@ -283,15 +294,15 @@ def test_a_move_that_only_worsens_the_grid_is_shown_in_amber(grid_page: Page, si
     versions_before = len(site.get("/schedules"))
     # a meeting held in its preferred window: most allowed moves away from it only warn
     preferred = {m.id: m.preferred for m in site.problem.meetings if m.preferred}
-    moving = next(
+    candidates = [
         p
         for p in site.get(f"/schedules/{version}")["placements"]
         if any(
             w.start.isoformat() <= p["start"][:19] and p["end"][:19] <= w.end.isoformat()
             for w in preferred.get(p["meeting"], [])
         )
-    )
-    room, start = _spot(site, version, moving, _only_warns)
+    ]
+    moving, room, start = _movable(site, version, candidates, _only_warns)
     _show_day_of(grid_page, start)
     _drag(grid_page, moving["meeting"], room, start)
 
@@ -309,8 +320,8 @@ def test_a_move_that_only_worsens_the_grid_is_shown_in_amber(grid_page: Page, si
 def test_a_valid_move_is_saved_as_a_new_version(grid_page: Page, site: Site) -> None:
     version = _shown_version(grid_page)
     placements = site.get(f"/schedules/{version}")["placements"]
-    moving = placements[len(placements) // 2]
-    room, start = _spot(site, version, moving, _clean)
+    middle = len(placements) // 2
+    moving, room, start = _movable(site, version, placements[middle:] + placements[:middle], _clean)
     _show_day_of(grid_page, start)
     _drag(grid_page, moving["meeting"], room, start)
 
@@ -442,4 +453,57 @@ def test_a_delegation_token_does_not_open_the_grid(browser: Browser, site: Site)
     page.goto(f"{site.server.url}/grid#token={site.forum.delegation_tokens['SG']}")
     expect(page.locator("#message")).to_contain_text("organiser", timeout=WAIT_MS)
     expect(page.locator(".meeting")).to_have_count(0)
+    page.close()
+
+
+# ---------------------------------------------------------------- readable contrast
+
+# WCAG 2.1 contrast of every visible text against the colour behind it. Disabled
+# controls are exempt (as in WCAG); text over a background image (the hatched
+# programme sessions) is measured against the nearest plain colour under it.
+CONTRAST_SCRIPT = """
+() => {
+  const channel = c => { c /= 255; return c <= 0.03928 ? c / 12.92 : ((c + 0.055) / 1.055) ** 2.4; };
+  const parse = s => (s.match(/[\\d.]+/g) || []).map(Number);
+  const luminance = ([r, g, b]) => 0.2126 * channel(r) + 0.7152 * channel(g) + 0.0722 * channel(b);
+  const behind = el => {
+    for (let node = el; node; node = node.parentElement) {
+      const rgba = parse(getComputedStyle(node).backgroundColor);
+      if (rgba.length === 3 || (rgba.length === 4 && rgba[3] > 0.5)) return rgba.slice(0, 3);
+    }
+    return [255, 255, 255];
+  };
+  const failures = [];
+  let measured = 0;
+  for (const el of document.querySelectorAll("body *")) {
+    const own = [...el.childNodes].some(n => n.nodeType === 3 && n.textContent.trim());
+    if (!own || el.closest("[disabled], [hidden], script, style")) continue;
+    const style = getComputedStyle(el);
+    const box = el.getBoundingClientRect();
+    if (style.visibility !== "visible" || box.width === 0 || box.height === 0 || +style.opacity < 0.5) continue;
+    const [a, b] = [luminance(parse(style.color).slice(0, 3)), luminance(behind(el))];
+    const ratio = (Math.max(a, b) + 0.05) / (Math.min(a, b) + 0.05);
+    const size = parseFloat(style.fontSize), bold = +style.fontWeight >= 700;
+    const needed = size >= 24 || (bold && size >= 18.66) ? 3 : 4.5;
+    measured += 1;
+    const label = `${el.tagName}.${el.className} "${el.textContent.trim().slice(0, 30)}"`;
+    if (ratio < needed) failures.push(`${label} ${ratio.toFixed(2)}`);
+  }
+  return {measured, failures};
+}
+"""
+
+
+def _contrast(page: Page) -> dict[str, Any]:
+    return page.evaluate(CONTRAST_SCRIPT)
+
+
+def test_the_grid_and_the_agenda_have_readable_contrast(grid_page: Page, browser: Browser, site: Site) -> None:
+    grid = _contrast(grid_page)
+    assert grid["measured"] > 100 and grid["failures"] == [], grid["failures"]
+    page = browser.new_page(viewport=PHONE, device_scale_factor=2, is_mobile=True, has_touch=True)
+    page.goto(f"{site.server.url}/agenda#token={site.forum.delegation_tokens['SG']}")
+    page.locator(".meeting-card").first.wait_for(timeout=WAIT_MS)
+    agenda = _contrast(page)
+    assert agenda["measured"] > 20 and agenda["failures"] == [], agenda["failures"]
     page.close()
