@@ -19,8 +19,7 @@ from litestar import Request, Response, post
 from litestar.params import Body, FromPath
 
 from api.controllers.common import CallerDep, IdempotencyKey, PoolDep, load_forum, zone_of
-from api.controllers.schedules import VERSION_PATH
-from api.controllers.schedules import _organiser_only as organiser_only
+from api.controllers.schedules import VERSION_PATH, organiser_only
 from api.errors import Conflict, FieldError, NotFound, invalid
 from api.http import Reply, json_response, run_change
 from db.changes import changed_problem

@@ -20,7 +20,8 @@ from litestar.params import FromPath
 from litestar.static_files import create_static_files_router
 
 from api.controllers.common import CallerDep, PoolDep, load_forum, zone_of
-from api.errors import NotFound, Unauthorized
+from api.controllers.schedules import published_meetings_of
+from api.errors import Unauthorized
 from api.guards import CallerKind, delegation_reader
 from db.problem import build_problem
 from db.queries import runs as queries
@@ -112,14 +113,9 @@ async def read_detailed_agenda(
     parsed = delegation_reader(caller, forum_id, delegation_id)
     async with pool.acquire() as connection:
         forum = (await load_forum(connection, parsed)).item
+        row, placements = await published_meetings_of(connection, parsed, delegation_id)
         problem = await build_problem(connection, parsed, datetime.now(UTC))
         assert problem is not None
-        if delegation_id not in {d.id for d in problem.delegations}:
-            raise NotFound(f"no delegation {delegation_id}")
-        row = await queries.get_version(connection, parsed, None, published_only=True)
-        if row is None:
-            raise NotFound("no schedule has been published yet")
-        placements = await queries.grid_placements(connection, row.id, delegation_id)
     return Response(
         msgspec.json.encode(_detailed(problem, forum.time_zone, delegation_id, row, placements, zone_of(forum))),
         media_type="application/json",

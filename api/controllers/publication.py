@@ -20,7 +20,7 @@ from litestar.params import FromPath, HeaderParameter, QueryParameter
 
 from api.calendar import FeedLabels, build_calendar, feed_events, feed_key
 from api.controllers.common import CallerDep, PoolDep, load_forum, zone_of
-from api.controllers.schedules import VERSION_PATH, _organiser_only
+from api.controllers.schedules import VERSION_PATH, organiser_only
 from api.errors import NotFound, Unauthorized
 from api.exports import GridContext, grid_csv, grid_xlsx, list_csv
 from api.guards import delegation_itself, delegation_reader, forum_organiser, hash_token
@@ -70,7 +70,7 @@ async def _version_grid(connection: asyncpg.Connection, forum_id: Any, number: i
 async def diff_versions(
     pool: PoolDep, caller: CallerDep, forum_id: FromPath[str], version: FromPath[int], other: FromPath[int]
 ) -> Response[VersionDiff]:
-    parsed = _organiser_only(caller, forum_id, version)
+    parsed = organiser_only(caller, forum_id, version)
     async with pool.acquire() as connection:
         zone = zone_of((await load_forum(connection, parsed)).item)
         before = await _version_grid(connection, parsed, version)
@@ -124,7 +124,7 @@ async def export_csv(
     version: FromPath[int],
     layout: Annotated[Literal["grid", "list"], QueryParameter(name="layout")] = "grid",
 ) -> Response[bytes]:
-    parsed = _organiser_only(caller, forum_id, version)
+    parsed = organiser_only(caller, forum_id, version)
     async with pool.acquire() as connection:
         context = await _grid_context(connection, parsed, version)
     content = grid_csv(context) if layout == "grid" else list_csv(context)
@@ -140,7 +140,7 @@ async def export_csv(
 async def export_xlsx(
     pool: PoolDep, caller: CallerDep, forum_id: FromPath[str], version: FromPath[int]
 ) -> Response[bytes]:
-    parsed = _organiser_only(caller, forum_id, version)
+    parsed = organiser_only(caller, forum_id, version)
     async with pool.acquire() as connection:
         context = await _grid_context(connection, parsed, version)
     return _download(grid_xlsx(context), XLSX, f"grid-v{version}.xlsx")

@@ -20,6 +20,7 @@ from api.controllers.common import CallerDep, IdempotencyKey, PoolDep, load_foru
 from api.errors import NotFound
 from api.guards import Caller, delegation_reader, forum_member, forum_organiser
 from api.http import Reply, json_response, run_change
+from api.publishing import in_zone
 from db.queries import runs as queries
 from db.queries.audit import record_change
 from db.queries.delegations import delegation_ids
@@ -48,10 +49,6 @@ class Agenda(msgspec.Struct):
     meetings: list[queries.GridPlacement]
 
 
-def _local(placements: list[queries.GridPlacement], zone: Any) -> list[queries.GridPlacement]:
-    return [msgspec.structs.replace(p, start=p.start.astimezone(zone), end=p.end.astimezone(zone)) for p in placements]
-
-
 @get(SCHEDULES_PATH, tags=["schedules"], summary="Every stored version (organiser)")
 async def list_schedules(
     pool: PoolDep, caller: CallerDep, forum_id: FromPath[str]
@@ -62,7 +59,7 @@ async def list_schedules(
     return json_response(versions)
 
 
-def _organiser_only(caller: Caller, forum_id: str, version: int) -> Any:
+def organiser_only(caller: Caller, forum_id: str, version: int) -> Any:
     """The organiser's forum id; to a delegation every whole grid is hidden (404)."""
     parsed = forum_member(caller, forum_id)
     if caller.kind != "organiser":
@@ -74,7 +71,7 @@ def _organiser_only(caller: Caller, forum_id: str, version: int) -> Any:
 async def read_schedule(
     pool: PoolDep, caller: CallerDep, forum_id: FromPath[str], version: FromPath[int]
 ) -> Response[Grid]:
-    parsed = _organiser_only(caller, forum_id, version)
+    parsed = organiser_only(caller, forum_id, version)
     async with pool.acquire() as connection:
         zone = zone_of((await load_forum(connection, parsed)).item)
         row = await queries.get_version(connection, parsed, version)
@@ -130,13 +127,21 @@ async def read_agenda(
     parsed = delegation_reader(caller, forum_id, delegation_id)
     async with pool.acquire() as connection:
         zone = zone_of((await load_forum(connection, parsed)).item)
-        if delegation_id not in await delegation_ids(connection, parsed):  # the organiser asking of no one
-            raise NotFound(f"no delegation {delegation_id}")
-        row = await queries.get_version(connection, parsed, None, published_only=True)
-        if row is None:
-            raise NotFound("no schedule has been published yet")
-        meetings = await queries.grid_placements(connection, row.id, delegation_id)
-    return json_response(Agenda(delegation_id, row.number, row.published_at, _local(meetings, zone)))
+        row, meetings = await published_meetings_of(connection, parsed, delegation_id)
+    return json_response(Agenda(delegation_id, row.number, row.published_at, in_zone(meetings, zone)))
+
+
+async def published_meetings_of(
+    connection: asyncpg.Connection, forum_id: Any, delegation_id: str
+) -> tuple[queries.VersionRow, list[queries.GridPlacement]]:
+    """The published version and the delegation's meetings in it; 404 for an unknown
+    delegation (the organiser asking of no one) or before anything is published."""
+    if delegation_id not in await delegation_ids(connection, forum_id):
+        raise NotFound(f"no delegation {delegation_id}")
+    row = await queries.get_version(connection, forum_id, None, published_only=True)
+    if row is None:
+        raise NotFound("no schedule has been published yet")
+    return row, await queries.grid_placements(connection, row.id, delegation_id)
 
 
 ROUTES = [list_schedules, read_schedule, publish_schedule, read_agenda]

@@ -6,15 +6,10 @@
   const $ = (id) => document.getElementById(id);
   const state = { token: null, forumId: null, delegationId: null, agenda: null, people: [] };
 
-  document.addEventListener("DOMContentLoaded", async () => {
-    state.token = Sidelines.takeToken() || (await Sidelines.askToken($("token-form")));
-    try {
-      await open();
-    } catch (error) {
-      if (error.status === 401) Sidelines.forgetToken();
-      showMessage(`The agenda could not be opened: ${error.message}`);
-    }
-  });
+  Sidelines.start("The agenda", (token) => {
+    state.token = token;
+    return open();
+  }, showMessage);
 
   function call(method, path, body) {
     return api(state.token, method, path, body);

@@ -39,6 +39,20 @@ const Sidelines = (() => {
     });
   }
 
+  // Once the page has loaded: the token (fragment, storage or form), then `open(token)`;
+  // a failure is shown with `showMessage`, and a token the server refused is forgotten.
+  function start(what, open, showMessage) {
+    document.addEventListener("DOMContentLoaded", async () => {
+      const token = takeToken() || (await askToken(document.getElementById("token-form")));
+      try {
+        await open(token);
+      } catch (error) {
+        if (error.status === 401) forgetToken();
+        showMessage(`${what} could not be opened: ${error.message}`);
+      }
+    });
+  }
+
   class ApiError extends Error {
     constructor(status, problem) {
       super((problem && (problem.detail || problem.title)) || `HTTP ${status}`);
@@ -138,5 +152,5 @@ const Sidelines = (() => {
     return { 2: "bilateral", 3: "trilateral", 4: "quadrilateral" }[count] || `${count}-party`;
   }
 
-  return { takeToken, forgetToken, askToken, api, events, el, wall, dayName, kindOf, ApiError };
+  return { takeToken, forgetToken, askToken, start, api, events, el, wall, dayName, kindOf, ApiError };
 })();

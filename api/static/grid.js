@@ -23,15 +23,10 @@
 
   // ---------------------------------------------------------------- start
 
-  document.addEventListener("DOMContentLoaded", async () => {
-    state.token = Sidelines.takeToken() || (await Sidelines.askToken($("token-form")));
-    try {
-      await open();
-    } catch (error) {
-      if (error.status === 401) Sidelines.forgetToken();
-      showMessage(`The grid could not be opened: ${error.message}`);
-    }
-  });
+  Sidelines.start("The grid", (token) => {
+    state.token = token;
+    return open();
+  }, showMessage);
 
   async function open() {
     const me = await call("GET", "/me");
