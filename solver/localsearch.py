@@ -21,8 +21,10 @@ import random
 import threading
 import time
 from collections import defaultdict
+from collections.abc import Sequence
 from dataclasses import dataclass
 from itertools import accumulate, pairwise
+from typing import TypeVar
 
 from solver.compile import Compiled, MeetingInfo
 from solver.greedy import Ledger
@@ -33,7 +35,12 @@ DESCENT_SHARE = 0.1  # of the time; the rest anneals
 ANNEAL_START = 0.5  # start temperature, in units of one break's weight
 ANNEAL_END = 0.02  # the temperature falls to this fraction of the start by the deadline
 CLOCK_EVERY = 256  # moves between looks at the clock
+ROUNDS = 1  # annealing rounds, each from the best grid so far
+SHIFT_SHARE = 0.0  # of the annealing's moves: a block of a person's day shifted to close a break
+EJECT_SHARE = 0.0  # of the annealing's moves: a move into a blocked start, the blockers to their best spots
+EJECT_MAX = 2  # blockers an ejection moves at most
 
+T = TypeVar("T")
 Spot = tuple[int, Room]  # (start slot, room)
 Span = tuple[int, int]  # (start slot, end slot exclusive)
 
@@ -90,6 +97,11 @@ class Costs:
                 breaks += 1
         return breaks
 
+    def gap_is_break(self, person: str, end: int, start: int) -> bool:
+        """Is the gap between a meeting ending at `end` and the next starting at `start` a break?"""
+        first_idle = end + self.buffer.get(person, 0)
+        return start > first_idle and (self.count_all or self.counted[person][start] > self.counted[person][first_idle])
+
     def placement(self, info: MeetingInfo, start: int | None, room: str | None) -> int:
         """Preferences and stability of one meeting at (start, room), or unplaced (None)."""
         cost = 0
@@ -120,6 +132,29 @@ class LocalSearch:
         self.compiled = compiled
         self.costs = Costs(compiled)
         self.rng = random.Random(seed)
+        self._load(assignment)
+        self.classes_at: dict[int, dict[int, tuple[int, ...]]] = {}
+        # Without buffers or travel, "attendees free" already is the whole gap rule.
+        self.gaps_matter = bool(compiled.travel_slots) or any(compiled.buffer_slots.values())
+        self.choice_lists: dict[int, list[tuple[int, tuple[int, ...]]]] = {}
+        self.meetings_of_person: dict[str, list[MeetingInfo]] = defaultdict(list)
+        for info in compiled.meetings:
+            for person in info.people:
+                self.meetings_of_person[person].append(info)
+        self.moves = self.tried = 0
+        self.floor: float = -math.inf
+        # Meetings that a daily limit, an order (`after`) or a resource also constrains.
+        limited = {person for person, p in compiled.people.items() if p.max_meetings_per_day is not None}
+        later = {earlier for info in compiled.meetings for earlier in info.meeting.after}
+        self.ordered = {
+            info.index
+            for info in compiled.meetings
+            if info.meeting.after or info.meeting.resources or info.id in later or limited.intersection(info.people)
+        }
+
+    def _load(self, assignment: Assignment) -> None:
+        """Hold this grid (the start, or the best one again for a new round)."""
+        compiled = self.compiled
         self.ledger = MovableLedger(compiled)
         rooms = {room.id: room for room in compiled.problem.rooms}
         for meeting_id, (start, room_id) in assignment.items():
@@ -129,28 +164,25 @@ class LocalSearch:
             for delegation in compiled.by_id[meeting_id].delegations:
                 self.placed_by_delegation[delegation] += 1
         self.unplaced = {info.id for info in compiled.meetings if info.id not in assignment and info.domain}
-        self.classes_at: dict[int, dict[int, tuple[int, ...]]] = {}
-        # Without buffers or travel, "attendees free" already is the whole gap rule.
-        self.gaps_matter = bool(compiled.travel_slots) or any(compiled.buffer_slots.values())
-        self.choice_lists: dict[int, list[tuple[int, tuple[int, ...]]]] = {}
-        self.meetings_of_person: dict[str, list[MeetingInfo]] = defaultdict(list)
-        for info in compiled.meetings:
-            for person in info.people:
-                self.meetings_of_person[person].append(info)
         self.cost = sum(evaluate(compiled, assignment).values())
-        self.moves = self.tried = 0
 
     def assignment(self) -> Assignment:
         return {
             meeting_id: (span[0], self.ledger.room_of[meeting_id].id) for meeting_id, span in self.ledger.placed.items()
         }
 
-    def run(self, deadline: float, stop: threading.Event | None = None) -> LocalSearchResult:
+    def run(self, deadline: float, stop: threading.Event | None = None, floor: int | None = None) -> LocalSearchResult:
         """Descent first (every meeting to its best spot), then annealing with
-        random single moves, which walks out of the descent's local minima."""
+        random single moves, which walks out of the descent's local minima.
+        Stops early when the objective reaches `floor` (a proven lower bound)."""
+        self.floor = -math.inf if floor is None else floor
         now = time.perf_counter()
         self.descend(now + DESCENT_SHARE * (deadline - now), stop)
-        best = self._anneal(deadline, stop)
+        begin = time.perf_counter()
+        best = self._anneal(begin + (deadline - begin) / ROUNDS, stop)
+        for round_ in range(1, ROUNDS):
+            self._load(best)
+            best = self._anneal(begin + (deadline - begin) * (round_ + 1) / ROUNDS, stop)
         return LocalSearchResult(best, self.moves, self.tried)
 
     def descend(self, deadline: float = math.inf, stop: threading.Event | None = None) -> None:
@@ -162,8 +194,8 @@ class LocalSearch:
             placed = sorted(self.ledger.placed)
             self.rng.shuffle(placed)
             for meeting_id in placed:
-                if time.perf_counter() >= deadline or (stop is not None and stop.is_set()):
-                    break
+                if self.cost <= self.floor or time.perf_counter() >= deadline or (stop is not None and stop.is_set()):
+                    return
                 self.tried += 1
                 self.moves += self._relocate(self.compiled.by_id[meeting_id])
             improving = self.cost < before
@@ -176,25 +208,33 @@ class LocalSearch:
         placed = sorted(self.ledger.placed)
         if not placed:
             return best
-        broken = self._meetings_in_broken_days() or placed
+        broken_days = self._broken_days()
+        broken = self._meetings_of_days(broken_days) or placed
         temperature, steps = start_temperature, 0
-        while True:
+        while best_cost > self.floor:
             steps += 1
             if steps % CLOCK_EVERY == 0:
                 now = time.perf_counter()
                 if now >= deadline or (stop is not None and stop.is_set()):
                     break
                 temperature = start_temperature * ANNEAL_END ** ((now - begin) / span)
-                if self.cost < best_cost:
-                    best, best_cost = self.assignment(), self.cost
                 if steps % (CLOCK_EVERY * 50) == 0:
                     self._insert_unplaced()
                     placed = sorted(self.ledger.placed)
                 if steps % (CLOCK_EVERY * 8) == 0:
-                    broken = self._meetings_in_broken_days() or placed
+                    broken_days = self._broken_days()
+                    broken = self._meetings_of_days(broken_days) or placed
             self.tried += 1
-            pool = broken if self.rng.random() < 0.5 else placed
-            self.moves += self._random_move(self.compiled.by_id[self.rng.choice(pool)], temperature)
+            draw = self.rng.random()
+            if draw < SHIFT_SHARE and broken_days:
+                self.moves += self._shift_move(self._pick(broken_days), temperature)
+            elif draw < SHIFT_SHARE + EJECT_SHARE:
+                self.moves += self._eject_move(self.compiled.by_id[self._pick(broken)], temperature)
+            else:
+                pool = broken if self.rng.random() < 0.5 else placed
+                self.moves += self._random_move(self.compiled.by_id[self._pick(pool)], temperature)
+            if self.cost < best_cost:
+                best, best_cost = self.assignment(), self.cost
         return best if best_cost <= self.cost else self.assignment()
 
     # ---- candidate spots and their prices
@@ -216,27 +256,37 @@ class LocalSearch:
                 spots.append((start, room))
         return spots
 
-    def _breaks_with(
-        self, info: MeetingInfo, start: int, without: dict[tuple[str, int], int], leaving: Span | None = None
-    ) -> int:
+    def _breaks_with(self, info: MeetingInfo, start: int, leaving: Span | None = None) -> int:
         """Change of the attendees' breaks on that day when the meeting is added
-        at `start`; `without` caches each person-day's breaks as it stands,
-        not counting the meeting's own current `leaving` span if it is still booked."""
+        at `start`, not counting its own current `leaving` span if it is still
+        booked. Breaks are a sum over consecutive meetings of a day, so only the
+        new span's neighbours matter: the gap it splits and the two it makes."""
         day = self.compiled.grid.day_of_slot[start]
-        span = (start, start + info.length)
+        end = start + info.length
         change = 0
         for person in info.people:
-            spans = [(b.start, b.end) for b in self.ledger.person_day[(person, day)] if (b.start, b.end) != leaving]
-            if (person, day) not in without:
-                without[(person, day)] = self.costs.day_breaks(person, spans)
-            change += self.costs.day_breaks(person, [*spans, span]) - without[(person, day)]
+            before, after = -1, -1  # end of the meeting before, start of the one after
+            for booking in self.ledger.person_day[(person, day)]:
+                if booking.end <= start:
+                    if booking.end > before and (booking.start, booking.end) != leaving:
+                        before = booking.end
+                elif (
+                    booking.start >= end
+                    and (after < 0 or booking.start < after)
+                    and ((booking.start, booking.end) != leaving)
+                ):
+                    after = booking.start
+            if before >= 0:
+                change += self.costs.gap_is_break(person, before, start)
+            if after >= 0:
+                change += self.costs.gap_is_break(person, end, after)
+                if before >= 0:
+                    change -= self.costs.gap_is_break(person, before, after)
         return change
 
-    def _price(
-        self, info: MeetingInfo, spot: Spot, without: dict[tuple[str, int], int], leaving: Span | None = None
-    ) -> int:
+    def _price(self, info: MeetingInfo, spot: Spot, leaving: Span | None = None) -> int:
         start, room = spot
-        breaks = self._breaks_with(info, start, without, leaving)
+        breaks = self._breaks_with(info, start, leaving)
         return self.costs.weights.breaks * breaks + self.costs.placement(info, start, room.id)
 
     # ---- moves
@@ -245,11 +295,10 @@ class LocalSearch:
         """Take the meeting out and put it back where it costs least (ties at
         random, so the search walks across plateaus); True when it moved."""
         old = self.ledger.take_out(info)
-        without: dict[tuple[str, int], int] = {}
-        old_price = self._price(info, old, without)
+        old_price = self._price(info, old)
         best, best_price = [old], old_price
         for spot in self._spots(info, keep_room=old[1].id):
-            price = self._price(info, spot, without)
+            price = self._price(info, spot)
             if price < best_price:
                 best, best_price = [spot], price
             elif price == best_price and spot[0] != old[0]:
@@ -259,18 +308,135 @@ class LocalSearch:
         self.cost += best_price - old_price
         return (start, room.id) != (old[0], old[1].id)
 
-    def _meetings_in_broken_days(self) -> list[str]:
-        """Meetings on a person-day that has a break: where moves pay off."""
+    def _broken_days(self) -> list[tuple[str, int]]:
+        """Person-days that have a break: where moves pay off."""
+        return sorted(
+            key
+            for key, bookings in self.ledger.person_day.items()
+            if len(bookings) > 1 and self.costs.day_breaks(key[0], [(b.start, b.end) for b in bookings])
+        )
+
+    def _meetings_of_days(self, days: list[tuple[str, int]]) -> list[str]:
         grid = self.compiled.grid
-        broken: set[str] = set()
-        meetings_at: dict[tuple[str, int], list[str]] = defaultdict(list)
-        for meeting_id, (start, _) in self.ledger.placed.items():
-            for person in self.compiled.by_id[meeting_id].people:
-                meetings_at[(person, grid.day_of_slot[start])].append(meeting_id)
-        for (person, day), bookings in self.ledger.person_day.items():
-            if self.costs.day_breaks(person, [(b.start, b.end) for b in bookings]):
-                broken.update(meetings_at[(person, day)])
-        return sorted(broken)
+        found: set[str] = set()
+        for person, day in days:
+            for info in self.meetings_of_person[person]:
+                span = self.ledger.placed.get(info.id)
+                if span is not None and grid.day_of_slot[span[0]] == day:
+                    found.add(info.id)
+        return sorted(found)
+
+    # ---- compound moves: several meetings lifted and dropped, priced step by step
+
+    def _lift(self, info: MeetingInfo, lifted: list[tuple[MeetingInfo, Spot]]) -> int:
+        """Take a placed meeting out; returns the cost it leaves (its price where it was)."""
+        span = self.ledger.placed[info.id]
+        spot = (span[0], self.ledger.room_of[info.id])
+        price = self._price(info, spot, leaving=span)
+        self.ledger.take_out(info)
+        lifted.append((info, spot))
+        return price
+
+    def _drop(self, info: MeetingInfo, spot: Spot, dropped: list[MeetingInfo]) -> int:
+        """Book a lifted meeting at a spot checked free; returns its price there."""
+        price = self._price(info, spot)
+        self.ledger.book(info, *spot)
+        dropped.append(info)
+        return price
+
+    def _settle(
+        self, change: int, temperature: float, lifted: list[tuple[MeetingInfo, Spot]], dropped: list[MeetingInfo]
+    ) -> bool:
+        """Keep a compound move by the annealing's rule, or put every meeting back."""
+        if change <= 0 or self.rng.random() < math.exp(-change / temperature):
+            self.cost += change
+            return True
+        self._undo(lifted, dropped)
+        return False
+
+    def _undo(self, lifted: list[tuple[MeetingInfo, Spot]], dropped: list[MeetingInfo]) -> bool:
+        for info in reversed(dropped):
+            self.ledger.take_out(info)
+        for info, spot in reversed(lifted):
+            self.ledger.book(info, *spot)
+        return False
+
+    def _best_spot(self, info: MeetingInfo, keep_room: str | None) -> tuple[Spot, int] | None:
+        """The cheapest spot where a lifted meeting fits now (ties at random), and its price."""
+        best: list[Spot] = []
+        best_price = math.inf
+        for spot in self._spots(info, keep_room):
+            price = self._price(info, spot)
+            if price < best_price:
+                best, best_price = [spot], price
+            elif price == best_price:
+                best.append(spot)
+        if not best:
+            return None
+        return self.rng.choice(best), int(best_price)
+
+    def _eject_move(self, info: MeetingInfo, temperature: float) -> bool:
+        """Move a meeting to a start taken by one or two meetings of its
+        attendees, and those to their cheapest spots: the ejection chain that
+        a single move cannot make when every good start is already taken."""
+        start, classes = self._proposal(info)
+        if classes is None or start == self.ledger.placed[info.id][0]:
+            return False
+        blockers = [other for other in self._blockers(info, start) if other.id != info.id]
+        if not blockers or len(blockers) > EJECT_MAX:
+            return False
+        lifted: list[tuple[MeetingInfo, Spot]] = []
+        dropped: list[MeetingInfo] = []
+        change = -self._lift(info, lifted) - sum(self._lift(other, lifted) for other in blockers)
+        room = self._free_room(info, start, classes, keep_room=None)
+        if room is None:
+            return self._undo(lifted, dropped)
+        change += self._drop(info, (start, room), dropped)
+        self.rng.shuffle(blockers)
+        for other in blockers:
+            found = self._best_spot(other, keep_room=None)
+            if found is None:
+                return self._undo(lifted, dropped)
+            change += self._drop(other, found[0], dropped)
+        return self._settle(change, temperature, lifted, dropped)
+
+    def _shift_move(self, person_day: tuple[str, int], temperature: float) -> bool:
+        """Close one break of a person-day by shifting the meetings on one side
+        of it (a random run up to the gap) rigidly towards the other side."""
+        person, day = person_day
+        meetings = self._day_meetings(person, day)
+        spans = [self.ledger.placed[info.id] for info in meetings]
+        gaps = [i for i in range(len(spans) - 1) if self.costs.gap_is_break(person, spans[i][1], spans[i + 1][0])]
+        if not gaps:
+            return False
+        gap = self.rng.choice(gaps)
+        distance = spans[gap + 1][0] - spans[gap][1] - self.costs.buffer.get(person, 0)
+        if self.rng.random() < 0.5:  # the run ending at the gap moves later
+            run, offset = meetings[self.rng.randint(0, gap) : gap + 1], distance
+        else:  # the run starting after the gap moves earlier
+            run, offset = meetings[gap + 1 : self.rng.randint(gap + 1, len(meetings) - 1) + 1], -distance
+        targets = []
+        for info in run:
+            start = self.ledger.placed[info.id][0] + offset
+            classes = self._classes_at(info).get(start)
+            if classes is None:
+                return False
+            targets.append((info, start, classes))
+        lifted: list[tuple[MeetingInfo, Spot]] = []
+        dropped: list[MeetingInfo] = []
+        change = -sum(self._lift(info, lifted) for info in run)
+        for (info, start, classes), (_, (_, room_before)) in zip(targets, lifted, strict=True):
+            room = self._free_room(info, start, classes, keep_room=room_before.id)
+            if room is None:
+                return self._undo(lifted, dropped)
+            change += self._drop(info, (start, room), dropped)
+        return self._settle(change, temperature, lifted, dropped)
+
+    def _day_meetings(self, person: str, day: int) -> list[MeetingInfo]:
+        """The person's placed meetings on that day, in order of start."""
+        placed, day_of_slot = self.ledger.placed, self.compiled.grid.day_of_slot
+        found = [info for info in self.meetings_of_person[person] if info.id in placed]
+        return sorted((info for info in found if day_of_slot[placed[info.id][0]] == day), key=lambda i: placed[i.id][0])
 
     def _random_move(self, info: MeetingInfo, temperature: float) -> bool:
         """Move the meeting to a random start of its domain if it fits there,
@@ -284,8 +450,7 @@ class LocalSearch:
         old = self.ledger.take_out(info)
         room = self._free_room(info, start, classes, keep_room=None)
         if room is not None:
-            without: dict[tuple[str, int], int] = {}
-            change = self._price(info, (start, room), without) - self._price(info, old, without)
+            change = self._price(info, (start, room)) - self._price(info, old)
             if change <= 0 or self.rng.random() < math.exp(-change / temperature):
                 self.ledger.book(info, start, room)
                 self.cost += change
@@ -307,8 +472,7 @@ class LocalSearch:
         current, current_end = self.ledger.placed[info.id]
         old = (current, self.ledger.room_of[info.id])
         leaving = (current, current_end)
-        without: dict[tuple[str, int], int] = {}
-        change = self._price(info, (start, room), without, leaving) - self._price(info, old, without, leaving)
+        change = self._price(info, (start, room), leaving) - self._price(info, old, leaving)
         if change <= 0 or self.rng.random() < math.exp(-change / temperature):
             self.ledger.take_out(info)
             self.ledger.book(info, start, room)
@@ -320,13 +484,13 @@ class LocalSearch:
         """A random start of the domain, or, half of the time, a start right
         next to another meeting of one attendee: the moves that close breaks."""
         if self.rng.random() < 0.5:
-            return self.rng.choice(self._choices(info))
-        person = self.rng.choice(info.people)
-        day = self.compiled.grid.day_of_slot[self.rng.choice(self._choices(info))[0]]
+            return self._pick(self._choices(info))
+        person = self._pick(info.people)
+        day = self.compiled.grid.day_of_slot[self._pick(self._choices(info))[0]]
         bookings = self.ledger.person_day[(person, day)]
         if not bookings:
             return -1, None
-        other = self.rng.choice(bookings)
+        other = self._pick(bookings)
         start = other.end if self.rng.random() < 0.5 else other.start - info.length
         return start, self._classes_at(info).get(start)
 
@@ -338,18 +502,30 @@ class LocalSearch:
     def _free_room(self, info: MeetingInfo, start: int, classes: tuple[int, ...], keep_room: str | None) -> Room | None:
         """A room of these classes where the meeting fits at `start` (the
         previous room first, for stability), or None when the people or the
-        order rules forbid that start."""
+        order rules forbid that start. The ledger's checks, inlined for the
+        common case (the search spends most of its time here)."""
         ledger = self.ledger
-        if not ledger.people_and_order_allow(info, start):
+        end = start + info.length
+        person_busy = ledger.person_busy
+        for person in info.people:
+            if any(person_busy[person][start:end]):
+                return None
+        if info.index in self.ordered and not ledger.people_and_order_allow(info, start):
             return None
         rooms = ledger.rooms_of(classes)
-        preferred = [room for room in rooms if room.id == keep_room]
-        for room in preferred + rooms:
-            if ledger.room_allows(info, start, room) and (
-                not self.gaps_matter or ledger.gaps_allow(info, start, room.venue)
-            ):
+        if keep_room is not None:
+            rooms = [room for room in rooms if room.id == keep_room] + rooms
+        room_busy, apart = ledger.room_busy, bool(self.compiled.problem.keep_apart)
+        for room in rooms:
+            if any(room_busy[room.id][start:end]) or (apart and not ledger.room_allows(info, start, room)):
+                continue
+            if not self.gaps_matter or ledger.gaps_allow(info, start, room.venue):
                 return room
         return None
+
+    def _pick(self, items: Sequence[T]) -> T:
+        """`random.choice`, at a third of its cost (it is drawn several times a move)."""
+        return items[int(self.rng.random() * len(items))]
 
     def _insert_unplaced(self) -> None:
         """Place each unplaced meeting where it fits, or where one attendee's
@@ -360,8 +536,7 @@ class LocalSearch:
             if not spots:
                 self._insert_by_ejection(info)
                 continue
-            without: dict[tuple[str, int], int] = {}
-            price, spot = min(((self._price(info, s, without), s) for s in spots), key=lambda pair: pair[0])
+            price, spot = min(((self._price(info, s), s) for s in spots), key=lambda pair: pair[0])
             change = price - self.costs.placement(info, None, None) - self._insertion_gain(info)
             if change < 0:
                 self._book_unplaced(info, spot, change)
@@ -384,16 +559,14 @@ class LocalSearch:
                 continue
             blocker = blockers[0]
             old = self.ledger.take_out(blocker)
-            without: dict[tuple[str, int], int] = {}
-            change = -self._price(blocker, old, without)
+            change = -self._price(blocker, old)
             room = self._free_room(info, start, classes, None)
             if room is not None:
-                change += self._price(info, (start, room), without)
+                change += self._price(info, (start, room))
                 self.ledger.book(info, start, room)
                 spots = self._spots(blocker, keep_room=old[1].id)
                 if spots:
-                    after: dict[tuple[str, int], int] = {}
-                    price, spot = min(((self._price(blocker, s, after), s) for s in spots), key=lambda pair: pair[0])
+                    price, spot = min(((self._price(blocker, s), s) for s in spots), key=lambda pair: pair[0])
                     if change + price - gain < 0:
                         self.ledger.book(blocker, *spot)
                         self.ledger.take_out(info)  # booked again, with the books kept, just below
@@ -425,7 +598,14 @@ class LocalSearch:
 
 
 def improve(
-    compiled: Compiled, assignment: Assignment, deadline: float, seed: int = 0, stop: threading.Event | None = None
+    compiled: Compiled,
+    assignment: Assignment,
+    deadline: float,
+    seed: int = 0,
+    stop: threading.Event | None = None,
+    floor: int | None = None,
 ) -> LocalSearchResult:
-    """Improve a feasible grid by local moves until `deadline` (perf_counter seconds)."""
-    return LocalSearch(compiled, assignment, seed).run(deadline, stop)
+    """Improve a feasible grid by local moves until `deadline` (perf_counter seconds),
+    or until its objective reaches `floor`: pass a proven lower bound (the
+    engine's `domain_bound`), and a grid that reaches it is optimal."""
+    return LocalSearch(compiled, assignment, seed).run(deadline, stop, floor)
