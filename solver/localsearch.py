@@ -35,9 +35,7 @@ DESCENT_SHARE = 0.1  # of the time; the rest anneals
 ANNEAL_START = 0.5  # start temperature, in units of one break's weight
 ANNEAL_END = 0.02  # the temperature falls to this fraction of the start by the deadline
 CLOCK_EVERY = 256  # moves between looks at the clock
-ROUNDS = 1  # annealing rounds, each from the best grid so far
-SHIFT_SHARE = 0.0  # of the annealing's moves: a block of a person's day shifted to close a break
-EJECT_SHARE = 0.0  # of the annealing's moves: a move into a blocked start, the blockers to their best spots
+EJECT_SHARE = 0.05  # of the annealing's moves: a move into a blocked start, the blockers to their best spots
 EJECT_MAX = 2  # blockers an ejection moves at most
 
 T = TypeVar("T")
@@ -175,14 +173,11 @@ class LocalSearch:
         """Descent first (every meeting to its best spot), then annealing with
         random single moves, which walks out of the descent's local minima.
         Stops early when the objective reaches `floor` (a proven lower bound)."""
-        self.floor = -math.inf if floor is None else floor
+        if floor is not None:
+            self.floor = floor
         now = time.perf_counter()
         self.descend(now + DESCENT_SHARE * (deadline - now), stop)
-        begin = time.perf_counter()
-        best = self._anneal(begin + (deadline - begin) / ROUNDS, stop)
-        for round_ in range(1, ROUNDS):
-            self._load(best)
-            best = self._anneal(begin + (deadline - begin) * (round_ + 1) / ROUNDS, stop)
+        best = self._anneal(deadline, stop)
         return LocalSearchResult(best, self.moves, self.tried)
 
     def descend(self, deadline: float = math.inf, stop: threading.Event | None = None) -> None:
@@ -201,15 +196,15 @@ class LocalSearch:
             improving = self.cost < before
 
     def _anneal(self, deadline: float, stop: threading.Event | None) -> Assignment:
-        """Simulated annealing over random single moves; the best grid seen."""
+        """Simulated annealing over random single moves and a few ejection
+        chains, the best grid seen; it ends early when that reaches the floor."""
         start_temperature = ANNEAL_START * max(1, self.costs.weights.breaks)
         begin, span = time.perf_counter(), max(1e-9, deadline - time.perf_counter())
         best, best_cost = self.assignment(), self.cost
         placed = sorted(self.ledger.placed)
         if not placed:
             return best
-        broken_days = self._broken_days()
-        broken = self._meetings_of_days(broken_days) or placed
+        broken = self._meetings_of_days(self._broken_days()) or placed
         temperature, steps = start_temperature, 0
         while best_cost > self.floor:
             steps += 1
@@ -222,13 +217,9 @@ class LocalSearch:
                     self._insert_unplaced()
                     placed = sorted(self.ledger.placed)
                 if steps % (CLOCK_EVERY * 8) == 0:
-                    broken_days = self._broken_days()
-                    broken = self._meetings_of_days(broken_days) or placed
+                    broken = self._meetings_of_days(self._broken_days()) or placed
             self.tried += 1
-            draw = self.rng.random()
-            if draw < SHIFT_SHARE and broken_days:
-                self.moves += self._shift_move(self._pick(broken_days), temperature)
-            elif draw < SHIFT_SHARE + EJECT_SHARE:
+            if self.rng.random() < EJECT_SHARE:
                 self.moves += self._eject_move(self.compiled.by_id[self._pick(broken)], temperature)
             else:
                 pool = broken if self.rng.random() < 0.5 else placed
@@ -296,17 +287,46 @@ class LocalSearch:
         random, so the search walks across plateaus); True when it moved."""
         old = self.ledger.take_out(info)
         old_price = self._price(info, old)
-        best, best_price = [old], old_price
-        for spot in self._spots(info, keep_room=old[1].id):
-            price = self._price(info, spot)
-            if price < best_price:
-                best, best_price = [spot], price
-            elif price == best_price and spot[0] != old[0]:
-                best.append(spot)
-        start, room = self.rng.choice(best)
+        best, best_price = self._cheapest(info, keep_room=old[1].id)
+        if not best or best_price > old_price:  # cannot happen: its own spot is free again
+            best, best_price = [old], old_price
+        start, room = self._pick(best)
         self.ledger.book(info, start, room)
         self.cost += best_price - old_price
         return (start, room.id) != (old[0], old[1].id)
+
+    def _cheapest(self, info: MeetingInfo, keep_room: str | None) -> tuple[list[Spot], int]:
+        """The cheapest spots where a lifted meeting fits now, and their price.
+        Starts are priced first (cheap: a few neighbours per attendee) and the
+        rooms, gaps and order rules checked from the cheapest start up, until
+        the rest cost more than the best found."""
+        end_of = info.length
+        person_busy = self.ledger.person_busy
+        previous = info.previous
+        candidates = []
+        for start, classes in self._classes_at(info).items():
+            if any(any(person_busy[person][start : start + end_of]) for person in info.people):
+                continue
+            room_id = previous[1] if previous is not None and previous[0] == start else None
+            bound = self.costs.weights.breaks * self._breaks_with(info, start) + self.costs.placement(
+                info, start, room_id
+            )
+            candidates.append((bound, start, classes))
+        candidates.sort(key=lambda candidate: candidate[0])
+        best: list[Spot] = []
+        best_price = math.inf
+        for bound, start, classes in candidates:
+            if bound > best_price:
+                break
+            room = self._free_room(info, start, classes, keep_room)
+            if room is None:
+                continue
+            price = self._price(info, (start, room))
+            if price < best_price:
+                best, best_price = [(start, room)], price
+            elif price == best_price:
+                best.append((start, room))
+        return best, int(best_price) if best else 0
 
     def _broken_days(self) -> list[tuple[str, int]]:
         """Person-days that have a break: where moves pay off."""
@@ -363,17 +383,8 @@ class LocalSearch:
 
     def _best_spot(self, info: MeetingInfo, keep_room: str | None) -> tuple[Spot, int] | None:
         """The cheapest spot where a lifted meeting fits now (ties at random), and its price."""
-        best: list[Spot] = []
-        best_price = math.inf
-        for spot in self._spots(info, keep_room):
-            price = self._price(info, spot)
-            if price < best_price:
-                best, best_price = [spot], price
-            elif price == best_price:
-                best.append(spot)
-        if not best:
-            return None
-        return self.rng.choice(best), int(best_price)
+        best, price = self._cheapest(info, keep_room)
+        return (self._pick(best), price) if best else None
 
     def _eject_move(self, info: MeetingInfo, temperature: float) -> bool:
         """Move a meeting to a start taken by one or two meetings of its
@@ -399,44 +410,6 @@ class LocalSearch:
                 return self._undo(lifted, dropped)
             change += self._drop(other, found[0], dropped)
         return self._settle(change, temperature, lifted, dropped)
-
-    def _shift_move(self, person_day: tuple[str, int], temperature: float) -> bool:
-        """Close one break of a person-day by shifting the meetings on one side
-        of it (a random run up to the gap) rigidly towards the other side."""
-        person, day = person_day
-        meetings = self._day_meetings(person, day)
-        spans = [self.ledger.placed[info.id] for info in meetings]
-        gaps = [i for i in range(len(spans) - 1) if self.costs.gap_is_break(person, spans[i][1], spans[i + 1][0])]
-        if not gaps:
-            return False
-        gap = self.rng.choice(gaps)
-        distance = spans[gap + 1][0] - spans[gap][1] - self.costs.buffer.get(person, 0)
-        if self.rng.random() < 0.5:  # the run ending at the gap moves later
-            run, offset = meetings[self.rng.randint(0, gap) : gap + 1], distance
-        else:  # the run starting after the gap moves earlier
-            run, offset = meetings[gap + 1 : self.rng.randint(gap + 1, len(meetings) - 1) + 1], -distance
-        targets = []
-        for info in run:
-            start = self.ledger.placed[info.id][0] + offset
-            classes = self._classes_at(info).get(start)
-            if classes is None:
-                return False
-            targets.append((info, start, classes))
-        lifted: list[tuple[MeetingInfo, Spot]] = []
-        dropped: list[MeetingInfo] = []
-        change = -sum(self._lift(info, lifted) for info in run)
-        for (info, start, classes), (_, (_, room_before)) in zip(targets, lifted, strict=True):
-            room = self._free_room(info, start, classes, keep_room=room_before.id)
-            if room is None:
-                return self._undo(lifted, dropped)
-            change += self._drop(info, (start, room), dropped)
-        return self._settle(change, temperature, lifted, dropped)
-
-    def _day_meetings(self, person: str, day: int) -> list[MeetingInfo]:
-        """The person's placed meetings on that day, in order of start."""
-        placed, day_of_slot = self.ledger.placed, self.compiled.grid.day_of_slot
-        found = [info for info in self.meetings_of_person[person] if info.id in placed]
-        return sorted((info for info in found if day_of_slot[placed[info.id][0]] == day), key=lambda i: placed[i.id][0])
 
     def _random_move(self, info: MeetingInfo, temperature: float) -> bool:
         """Move the meeting to a random start of its domain if it fits there,
@@ -482,16 +455,18 @@ class LocalSearch:
 
     def _proposal(self, info: MeetingInfo) -> tuple[int, tuple[int, ...] | None]:
         """A random start of the domain, or, half of the time, a start right
-        next to another meeting of one attendee: the moves that close breaks."""
+        next to (a buffer away from) another meeting of one attendee: the moves
+        that close breaks."""
         if self.rng.random() < 0.5:
             return self._pick(self._choices(info))
-        person = self._pick(info.people)
         day = self.compiled.grid.day_of_slot[self._pick(self._choices(info))[0]]
+        person = self._pick(info.people)
         bookings = self.ledger.person_day[(person, day)]
         if not bookings:
             return -1, None
         other = self._pick(bookings)
-        start = other.end if self.rng.random() < 0.5 else other.start - info.length
+        buffer = self.costs.buffer.get(person, 0)
+        start = other.end + buffer if self.rng.random() < 0.5 else other.start - info.length - buffer
         return start, self._classes_at(info).get(start)
 
     def _choices(self, info: MeetingInfo) -> list[tuple[int, tuple[int, ...]]]:

@@ -19,14 +19,14 @@ from solver.compile import compile_problem
 from solver.engine import SolveOptions, solve
 from solver.greedy import greedy_assign
 from solver.grid import placements_of
-from solver.localsearch import LocalSearch, MovableLedger
+from solver.localsearch import LocalSearch, MovableLedger, improve
 from solver.model import ObjectiveSettings, Problem
 from solver.result import Schedule, Unplaced
 from solver.scenarios import SCENARIOS, generate
 from solver.search import SearchSettings
 from solver.terms import Assignment, evaluate
 from solver.validate import validate
-from tests.builders import delegation, meeting, person, problem
+from tests.builders import at, delegation, forum, meeting, person, problem, room, window
 from tests.test_properties import forums
 
 
@@ -165,3 +165,60 @@ def test_a_stop_request_ends_the_local_search_with_a_valid_grid() -> None:
     assert validate(forum_problem, schedule).violations == []
     assert schedule.objective is not None and schedule.stats.greedy_objective is not None
     assert schedule.objective <= schedule.stats.greedy_objective
+
+
+def _rigid_forum(meetings: list, rooms: int = 3) -> Problem:
+    """One hour in four 15-minute slots, one principal per delegation."""
+    names = sorted({name for m in meetings for name in m.delegations})
+    return problem(
+        [delegation(name, person(name)) for name in names],
+        meetings,
+        rooms=[room(f"R{index}") for index in range(1, rooms + 1)],
+        forum=forum(start="09:00", end="10:00"),
+    )
+
+
+def _search_from(forum_problem: Problem, starts: dict[str, int]) -> LocalSearch:
+    compiled = compile_problem(forum_problem)
+    rooms = [r.id for r in forum_problem.rooms]
+    grid: Assignment = {}
+    for index, (meeting_id, start) in enumerate(starts.items()):
+        grid[meeting_id] = (start, rooms[index % len(rooms)])
+    assert validate(forum_problem, _schedule_of(forum_problem, grid)).violations == []
+    return LocalSearch(compiled, grid, seed=0)
+
+
+def test_an_ejection_chain_closes_a_break_that_no_single_move_can() -> None:
+    # a meets b at 0 and c at 2: a break at 1, where b and c each have another meeting
+    # (with e and d). Every single move is refused: ab and ac cannot go to 1 (b, c busy),
+    # cd and be moved off 1 would give c or b a break. Moving ac into 1 and cd to 2
+    # (its best spot once ac has left) closes the break.
+    forum_problem = _rigid_forum(
+        [
+            meeting("ab", ["a", "b"], 15, latest=at("09:30")),
+            meeting("ac", ["a", "c"], 15, earliest=at("09:15"), latest=at("09:45")),
+            meeting("cd", ["c", "d"], 15, earliest=at("09:15"), latest=at("09:45")),
+            meeting("be", ["b", "e"], 15, earliest=at("09:15"), latest=at("09:45")),
+        ]
+    )
+    search = _search_from(forum_problem, {"ab": 0, "ac": 2, "cd": 1, "be": 1})
+    compiled = search.compiled
+    assert search.cost == 10  # one break (a's)
+    search.descend()
+    assert search.cost == 10  # single moves cannot remove it
+    for _ in range(200):
+        search._eject_move(compiled.by_id[search._pick(["ab", "ac"])], temperature=1e-9)
+    assert search.cost == 0 == sum(evaluate(compiled, search.assignment()).values())
+    assert validate(forum_problem, _schedule_of(forum_problem, search.assignment())).violations == []
+
+
+def test_the_search_stops_at_its_floor() -> None:
+    # Halifax reaches a grid with no break and every meeting held: its domain bound, 0.
+    forum_problem = generate("halifax", 0)
+    compiled = compile_problem(forum_problem)
+    bound = large.domain_bound(compiled)
+    began = time.perf_counter()
+    result = improve(compiled, greedy_assign(compiled), began + 600, seed=0, floor=bound)
+    assert sum(evaluate(compiled, result.assignment).values()) == bound
+    assert time.perf_counter() - began < 120  # ended at the floor, not at the deadline
+    assert validate(forum_problem, _schedule_of(forum_problem, result.assignment)).violations == []
