@@ -145,6 +145,8 @@ class LocalSearch:
             meeting_id: (span[0], self.ledger.room_of[meeting_id].id) for meeting_id, span in self.ledger.placed.items()
         }
 
+    floor = -math.inf
+
     def run(self, deadline: float, stop: threading.Event | None = None) -> LocalSearchResult:
         """Descent first (every meeting to its best spot), then annealing with
         random single moves, which walks out of the descent's local minima."""
@@ -187,6 +189,8 @@ class LocalSearch:
                 temperature = start_temperature * ANNEAL_END ** ((now - begin) / span)
                 if self.cost < best_cost:
                     best, best_cost = self.assignment(), self.cost
+                if best_cost <= self.floor:
+                    break
                 if steps % (CLOCK_EVERY * 50) == 0:
                     self._insert_unplaced()
                     placed = sorted(self.ledger.placed)
@@ -425,7 +429,15 @@ class LocalSearch:
 
 
 def improve(
-    compiled: Compiled, assignment: Assignment, deadline: float, seed: int = 0, stop: threading.Event | None = None
+    compiled: Compiled,
+    assignment: Assignment,
+    deadline: float,
+    seed: int = 0,
+    stop: threading.Event | None = None,
+    floor: int | None = None,
 ) -> LocalSearchResult:
     """Improve a feasible grid by local moves until `deadline` (perf_counter seconds)."""
-    return LocalSearch(compiled, assignment, seed).run(deadline, stop)
+    search = LocalSearch(compiled, assignment, seed)
+    if floor is not None:
+        search.floor = floor
+    return search.run(deadline, stop)

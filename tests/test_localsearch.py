@@ -121,11 +121,12 @@ def test_local_search_is_not_used_where_it_is_not_exact(objective: ObjectiveSett
     assert not large.use_local_search(compiled, SearchSettings(60, 2, 0, False))
 
 
-def test_local_search_is_used_for_unga_but_not_in_deterministic_mode() -> None:
-    compiled = compile_problem(generate("unga-week", 0))
-    assert large.use_local_search(compiled, SearchSettings(60, 2, 0, False))
-    assert not large.use_local_search(compiled, SearchSettings(60, 2, 0, True))
-    assert not large.use_local_search(compile_problem(generate("shangri-la", 0)), SearchSettings(60, 2, 0, False))
+def test_local_search_is_used_but_not_in_deterministic_mode_and_alone_only_on_large_forums() -> None:
+    unga, shangri_la = compile_problem(generate("unga-week", 0)), compile_problem(generate("shangri-la", 0))
+    assert large.use_local_search(unga, SearchSettings(60, 2, 0, False))
+    assert not large.use_local_search(unga, SearchSettings(60, 2, 0, True))
+    assert large.use_local_search(shangri_la, SearchSettings(60, 2, 0, False))
+    assert large.local_search_only(unga) and not large.local_search_only(shangri_la)
 
 
 def test_unga_domain_bound_is_the_stranded_requests_and_the_fairness_they_force() -> None:
