@@ -26,7 +26,7 @@ from solver.scenarios import SCENARIOS, generate
 from solver.search import SearchSettings
 from solver.terms import Assignment, evaluate
 from solver.validate import validate
-from tests.builders import delegation, meeting, person, problem
+from tests.builders import at, delegation, meeting, person, problem, room
 from tests.test_properties import forums
 
 
@@ -166,3 +166,29 @@ def test_a_stop_request_ends_the_local_search_with_a_valid_grid() -> None:
     assert validate(forum_problem, schedule).violations == []
     assert schedule.objective is not None and schedule.stats.greedy_objective is not None
     assert schedule.objective <= schedule.stats.greedy_objective
+
+
+def test_the_local_search_stops_at_the_domains_bound_and_calls_its_grid_optimal() -> None:
+    people = [delegation(name, person(name.lower())) for name in ("A", "B", "C", "D")]
+    meetings = [meeting(f"{x}{y}", [x, y], 60) for x, y in ("AB", "AC", "AD", "BC", "BD", "CD")]
+    compiled = compile_problem(problem(people, meetings, [room("R1"), room("R2")]))  # three rounds of two
+    settings_ = SearchSettings(60, 2, 0, False)
+    clock = time.perf_counter()
+    found, outcome = large.local_search_solve(compiled, settings_, greedy_assign(compiled), clock)
+    assert outcome.status == "OPTIMAL" and outcome.objective == outcome.bound == large.domain_bound(compiled)
+    assert sum(evaluate(compiled, found).values()) == outcome.objective
+    assert time.perf_counter() - clock < 30  # stopped at the bound, not at the 60 s limit
+
+
+def test_a_forced_break_is_proven_by_cp_sat_which_stops_the_local_search_beside_it() -> None:
+    people = [delegation(name, person(name.lower())) for name in ("A", "B", "C")]
+    meetings = [
+        meeting("ab", ["A", "B"], 60, pinned_start=at("09:00")),
+        meeting("ac", ["A", "C"], 60, pinned_start=at("11:00")),
+    ]
+    forum_problem = problem(people, meetings)
+    schedule = solve(forum_problem, SolveOptions(time_limit=60))
+    assert large.domain_bound(compile_problem(forum_problem)) == 0  # the bound CP-SAT has to beat
+    assert schedule.status == "OPTIMAL" and schedule.objective == schedule.best_bound == 10  # one break
+    assert schedule.stats.solve_seconds < 30  # CP-SAT's proof ended the local search
+    assert validate(forum_problem, schedule).violations == []
