@@ -123,10 +123,13 @@ def test_local_search_is_not_used_where_it_is_not_exact(objective: ObjectiveSett
 
 def test_local_search_is_used_but_not_in_deterministic_mode_and_alone_only_on_large_forums() -> None:
     unga, shangri_la = compile_problem(generate("unga-week", 0)), compile_problem(generate("shangri-la", 0))
+    halifax = compile_problem(generate("halifax", 0))
     assert large.use_local_search(unga, SearchSettings(60, 2, 0, False))
     assert not large.use_local_search(unga, SearchSettings(60, 2, 0, True))
-    assert large.use_local_search(shangri_la, SearchSettings(60, 2, 0, False))
-    assert large.local_search_only(unga) and not large.local_search_only(shangri_la)
+    assert large.use_local_search(halifax, SearchSettings(60, 2, 0, False))
+    # UNGA by its meetings, Shangri-La by its model's size (64,282 domain pairs); Halifax has CP-SAT beside
+    assert large.local_search_only(unga) and large.local_search_only(shangri_la)
+    assert not large.local_search_only(halifax)
 
 
 def test_unga_domain_bound_is_the_stranded_requests_and_the_fairness_they_force() -> None:
