@@ -114,7 +114,8 @@ def test_programme_session_blocks_principals_only():
     ]
     meetings = [
         meeting("principals", ["AAA", "BBB"], 60),
-        meeting("officials", ["AAA", "BBB"], 60, participants=["a-off", "b-off"]),
+        # Officials must end by noon: only possible if the plenary leaves them free.
+        meeting("officials", ["AAA", "BBB"], 60, participants=["a-off", "b-off"], latest=at("12:00")),
     ]
     result = run(problem(people, meetings, [room("R1"), room("R2")], sessions=[plenary]))
     assert starts(result)["principals"] == at("12:00")

@@ -19,14 +19,14 @@ from solver.compile import compile_problem
 from solver.engine import SolveOptions, solve
 from solver.greedy import greedy_assign
 from solver.grid import placements_of
-from solver.localsearch import LocalSearch, MovableLedger, improve
+from solver.localsearch import LocalSearch, MovableLedger
 from solver.model import ObjectiveSettings, Problem
 from solver.result import Schedule, Unplaced
 from solver.scenarios import SCENARIOS, generate
 from solver.search import SearchSettings
 from solver.terms import Assignment, evaluate
 from solver.validate import validate
-from tests.builders import at, delegation, forum, meeting, person, problem, room, window
+from tests.builders import at, delegation, forum, meeting, person, problem, room
 from tests.test_properties import forums
 
 
@@ -121,11 +121,15 @@ def test_local_search_is_not_used_where_it_is_not_exact(objective: ObjectiveSett
     assert not large.use_local_search(compiled, SearchSettings(60, 2, 0, False))
 
 
-def test_local_search_is_used_for_unga_but_not_in_deterministic_mode() -> None:
-    compiled = compile_problem(generate("unga-week", 0))
-    assert large.use_local_search(compiled, SearchSettings(60, 2, 0, False))
-    assert not large.use_local_search(compiled, SearchSettings(60, 2, 0, True))
-    assert not large.use_local_search(compile_problem(generate("shangri-la", 0)), SearchSettings(60, 2, 0, False))
+def test_local_search_is_used_but_not_in_deterministic_mode_and_alone_only_on_large_forums() -> None:
+    unga, shangri_la = compile_problem(generate("unga-week", 0)), compile_problem(generate("shangri-la", 0))
+    halifax = compile_problem(generate("halifax", 0))
+    assert large.use_local_search(unga, SearchSettings(60, 2, 0, False))
+    assert not large.use_local_search(unga, SearchSettings(60, 2, 0, True))
+    assert large.use_local_search(halifax, SearchSettings(60, 2, 0, False))
+    # UNGA by its meetings, Shangri-La by its model's size (64,282 domain pairs); Halifax has CP-SAT beside
+    assert large.local_search_only(unga) and large.local_search_only(shangri_la)
+    assert not large.local_search_only(halifax)
 
 
 def test_unga_domain_bound_is_the_stranded_requests_and_the_fairness_they_force() -> None:
@@ -212,13 +216,27 @@ def test_an_ejection_chain_closes_a_break_that_no_single_move_can() -> None:
     assert validate(forum_problem, _schedule_of(forum_problem, search.assignment())).violations == []
 
 
-def test_the_search_stops_at_its_floor() -> None:
-    # Halifax reaches a grid with no break and every meeting held: its domain bound, 0.
-    forum_problem = generate("halifax", 0)
-    compiled = compile_problem(forum_problem)
-    bound = large.domain_bound(compiled)
-    began = time.perf_counter()
-    result = improve(compiled, greedy_assign(compiled), began + 600, seed=0, floor=bound)
-    assert sum(evaluate(compiled, result.assignment).values()) == bound
-    assert time.perf_counter() - began < 120  # ended at the floor, not at the deadline
-    assert validate(forum_problem, _schedule_of(forum_problem, result.assignment)).violations == []
+def test_the_local_search_stops_at_the_domains_bound_and_calls_its_grid_optimal() -> None:
+    people = [delegation(name, person(name.lower())) for name in ("A", "B", "C", "D")]
+    meetings = [meeting(f"{x}{y}", [x, y], 60) for x, y in ("AB", "AC", "AD", "BC", "BD", "CD")]
+    compiled = compile_problem(problem(people, meetings, [room("R1"), room("R2")]))  # three rounds of two
+    settings_ = SearchSettings(60, 2, 0, False)
+    clock = time.perf_counter()
+    found, outcome = large.local_search_solve(compiled, settings_, greedy_assign(compiled), clock)
+    assert outcome.status == "OPTIMAL" and outcome.objective == outcome.bound == large.domain_bound(compiled)
+    assert sum(evaluate(compiled, found).values()) == outcome.objective
+    assert time.perf_counter() - clock < 30  # stopped at the bound, not at the 60 s limit
+
+
+def test_a_forced_break_is_proven_by_cp_sat_which_stops_the_local_search_beside_it() -> None:
+    people = [delegation(name, person(name.lower())) for name in ("A", "B", "C")]
+    meetings = [
+        meeting("ab", ["A", "B"], 60, pinned_start=at("09:00")),
+        meeting("ac", ["A", "C"], 60, pinned_start=at("11:00")),
+    ]
+    forum_problem = problem(people, meetings)
+    schedule = solve(forum_problem, SolveOptions(time_limit=60))
+    assert large.domain_bound(compile_problem(forum_problem)) == 0  # the bound CP-SAT has to beat
+    assert schedule.status == "OPTIMAL" and schedule.objective == schedule.best_bound == 10  # one break
+    assert schedule.stats.solve_seconds < 30  # CP-SAT's proof ended the local search
+    assert validate(forum_problem, schedule).violations == []
