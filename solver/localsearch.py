@@ -151,7 +151,7 @@ class LocalSearch:
         }
 
     def _load(self, assignment: Assignment) -> None:
-        """Hold this grid (the start, or the best one again for a new round)."""
+        """Book this grid in a fresh ledger and count its cost."""
         compiled = self.compiled
         self.ledger = MovableLedger(compiled)
         rooms = {room.id: room for room in compiled.problem.rooms}
@@ -258,14 +258,11 @@ class LocalSearch:
         for person in info.people:
             before, after = -1, -1  # end of the meeting before, start of the one after
             for booking in self.ledger.person_day[(person, day)]:
+                if (booking.start, booking.end) == leaving:
+                    continue
                 if booking.end <= start:
-                    if booking.end > before and (booking.start, booking.end) != leaving:
-                        before = booking.end
-                elif (
-                    booking.start >= end
-                    and (after < 0 or booking.start < after)
-                    and ((booking.start, booking.end) != leaving)
-                ):
+                    before = max(before, booking.end)
+                elif booking.start >= end and (after < 0 or booking.start < after):
                     after = booking.start
             if before >= 0:
                 change += self.costs.gap_is_break(person, before, start)
@@ -300,12 +297,12 @@ class LocalSearch:
         Starts are priced first (cheap: a few neighbours per attendee) and the
         rooms, gaps and order rules checked from the cheapest start up, until
         the rest cost more than the best found."""
-        end_of = info.length
+        length = info.length
         person_busy = self.ledger.person_busy
         previous = info.previous
         candidates = []
         for start, classes in self._classes_at(info).items():
-            if any(any(person_busy[person][start : start + end_of]) for person in info.people):
+            if any(any(person_busy[person][start : start + length]) for person in info.people):
                 continue
             room_id = previous[1] if previous is not None and previous[0] == start else None
             bound = self.costs.weights.breaks * self._breaks_with(info, start) + self.costs.placement(
