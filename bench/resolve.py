@@ -25,7 +25,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import TypeVar
 
-from run_all import machine  # bench/ is the script's directory
+from run_all import machine, write_marked  # bench/ is the script's directory
 
 from solver.changes import apply_changes
 from solver.check import load_problem
@@ -178,18 +178,6 @@ published grid.
 """
 
 
-def write_section(path: Path, text: str) -> None:
-    """Replace the marked section of `path`, or append it."""
-    page = path.read_text() if path.exists() else ""
-    if START in page and END in page:
-        before, rest = page.split(START, 1)
-        after = rest.split(END, 1)[1].lstrip("\n")
-        page = before + text + after
-    else:
-        page = page.rstrip("\n") + "\n\n" + text
-    path.write_text(page)
-
-
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--out", type=Path, default=REPO / "docs" / "benchmarks.md")
@@ -197,7 +185,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--publish-limit", type=float, default=10.0, help="CP-SAT seconds for the published grid")
     parser.add_argument("--scratch-limit", type=float, default=10.0, help="seconds of the from-scratch solves")
     args = parser.parse_args(argv)
-    write_section(args.out, section(args))
+    write_marked(args.out, START, END, section(args))
     print(f"wrote the re-solve section of {args.out}", file=sys.stderr)
     return 0
 

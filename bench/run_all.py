@@ -73,14 +73,49 @@ NOTES = {
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = parse_args(argv)
-    suites = QUICK if args.quick else FULL
+    suites = [
+        settings for settings in (QUICK if args.quick else FULL) if args.suites is None or settings.suite in args.suites
+    ]
     sections = [run_section(settings, Path(args.data), args.workers) for settings in suites]
     command = "python bench/run_all.py " + shlex.join(argv if argv is not None else sys.argv[1:])
-    page = header(command.strip(), args.workers) + "".join(text for text, _ in sections)
-    Path(args.out).write_text(page + kept_sections(Path(args.out)))
+    out = Path(args.out)
+    head = header(command.strip(), args.workers)
+    if args.suites is None:
+        page = head + "".join(text for text, _ in sections) + kept_sections(out)
+    else:
+        page = replace_sections(out.read_text() if out.exists() else "", head, [text for text, _ in sections])
+    out.write_text(page)
     failed = sum(failures for _, failures in sections)
     print(f"wrote {args.out}; {failed} failed row(s)", file=sys.stderr)
     return 1 if failed else 0
+
+
+def replace_sections(page: str, head: str, sections: Sequence[str]) -> str:
+    """The page with its header and the given suites' sections rewritten, everything else kept.
+
+    A section runs from its `## title` line to the next `## ` heading or marker comment;
+    a suite the page does not have yet goes first.
+    """
+    start = page.find("\n## ")
+    body = page[start:] if start >= 0 else ""
+    for section in sections:
+        title = section.strip().splitlines()[0]
+        found = re.search(rf"\n{re.escape(title)}\n.*?(?=\n## |\n<!-- |\Z)", body, flags=re.DOTALL)
+        fresh = "\n" + section.strip("\n") + "\n"
+        body = body[: found.start()] + fresh + body[found.end() :] if found else fresh + body
+    return head + body
+
+
+def write_marked(path: Path, start: str, end: str, text: str) -> None:
+    """Replace the part of `path` from `start` to `end` (markers included in `text`), or append it."""
+    page = path.read_text() if path.exists() else ""
+    if start in page and end in page:
+        before, rest = page.split(start, 1)
+        after = rest.split(end, 1)[1].lstrip("\n")
+        page = before + text + after
+    else:
+        page = page.rstrip("\n") + "\n\n" + text
+    path.write_text(page)
 
 
 def kept_sections(path: Path) -> str:
@@ -97,6 +132,12 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     parser.add_argument("--out", default=str(REPO / "docs" / "benchmarks.md"), help="default docs/benchmarks.md")
     parser.add_argument("--data", default=str(DEFAULT_DATA), help="benchmark data (default ../shared/bench/external)")
     parser.add_argument("--workers", type=int, default=2, help="search threads per solve (default 2)")
+    parser.add_argument(
+        "--suites",
+        nargs="+",
+        choices=[settings.suite for settings in FULL],
+        help="rerun only these suites; the page's other sections are kept as they are",
+    )
     return parser.parse_args(argv)
 
 
@@ -106,6 +147,7 @@ def run_section(settings: SuiteSettings, data: Path, workers: int) -> tuple[str,
     def log(line: str) -> None:
         print(line, file=sys.stderr, flush=True)
 
+    started, load_before = f"{datetime.now(UTC):%Y-%m-%d %H:%M}", f"{os.getloadavg()[0]:.1f}"
     result = run_suite(settings.suite, data, settings.limits, workers, settings.instances, log)
     limits = ", ".join(f"{limit:g} s" for limit in settings.limits)
     only = f", instances {', '.join(settings.instances)}" if settings.instances else ""
@@ -115,7 +157,9 @@ def run_section(settings: SuiteSettings, data: Path, workers: int) -> tuple[str,
     text = (
         f"\n## {settings.title}\n\n"
         f"Time limit {limits} per solve, {workers} workers{only}. Same table: `{command} --workers {workers}`.\n\n"
-        f"{NOTES[settings.suite]}\n\n{result.markdown}"
+        f"{NOTES[settings.suite]}\n\n{result.markdown}\n"
+        f"_Measured {started}-{datetime.now(UTC):%H:%M} UTC; load average (1 min) {load_before} at the start, "
+        f"{os.getloadavg()[0]:.1f} at the end._\n"
     )
     return text, result.failed
 
