@@ -326,12 +326,16 @@ def summary_table(problem: Problem, schedule: Schedule) -> Table:
     return table
 
 
+SEARCH_NAMES = {"local_search": "local search", "cpsat": "CP-SAT"}
+
+
 def _method(schedule: Schedule) -> str:
     stats = schedule.stats
     if stats.method == "greedy":
         return "greedy"
     workers = f"{stats.workers} worker" + ("s" if stats.workers != 1 else "")
-    return f"cpsat, {workers}, seed {stats.seed}, limit {stats.time_limit:g} s"
+    searched = " + ".join(SEARCH_NAMES[search] for search in stats.searches) or "cpsat"
+    return f"{searched}, {workers}, seed {stats.seed}, limit {stats.time_limit:g} s"
 
 
 def print_unplaced(console: Console, schedule: Schedule) -> None:

@@ -97,6 +97,7 @@ def solve_compiled(
         found, outcome = _local_search_first(
             compiled, settings, baseline, fixed, stats.greedy_objective, clock, on_progress, stop
         )
+        stats.searches = ["local_search"] if local_search_only(compiled) else ["local_search", "cpsat"]
         assignment, status = _no_worse_than_greedy(compiled, found, outcome.status, baseline, baseline_ok)
     else:
         # The hint (greedy's grid, compacted on B2B-shaped problems) is used even
@@ -105,6 +106,7 @@ def solve_compiled(
         reporter = _after_baseline(on_progress, stats.greedy_objective, clock)
         outcome = run_search(_formulation(compiled, fixed), settings, hint, reporter, stop)
         assignment, status = _pick(compiled, outcome, baseline, baseline_ok)
+        stats.searches = ["cpsat"]
     stats.first_solution_seconds = outcome.first_solution_seconds
     stats.variables, stats.constraints = outcome.variables, outcome.constraints
     return _schedule(compiled, assignment, status, outcome, stats, options, clock)

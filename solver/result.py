@@ -10,6 +10,9 @@ import msgspec
 
 Status = Literal["OPTIMAL", "FEASIBLE", "INFEASIBLE", "UNKNOWN"]
 Method = Literal["cpsat", "greedy"]
+# What actually searched for the grid under method "cpsat" (docs/engine.md):
+# CP-SAT, the local search of solver/localsearch.py, or both side by side.
+Search = Literal["cpsat", "local_search"]
 
 # Machine-readable reasons for an unplaced meeting.
 ReasonCode = Literal[
@@ -53,6 +56,7 @@ class SolveStats(Base):
     variables: int = 0
     constraints: int = 0
     greedy_objective: int | None = None
+    searches: list[Search] = []
 
 
 class Schedule(Base):

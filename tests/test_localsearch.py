@@ -228,6 +228,14 @@ def test_the_local_search_stops_at_the_domains_bound_and_calls_its_grid_optimal(
     assert time.perf_counter() - clock < 30  # stopped at the bound, not at the 60 s limit
 
 
+def test_the_schedule_says_which_searches_ran() -> None:
+    people = [delegation(name, person(name.lower())) for name in ("A", "B")]
+    forum_problem = problem(people, [meeting("ab", ["A", "B"], 60)])
+    assert solve(forum_problem, SolveOptions(time_limit=5)).stats.searches == ["local_search", "cpsat"]
+    assert solve(forum_problem, SolveOptions(time_limit=5, deterministic=True)).stats.searches == ["cpsat"]
+    assert solve(forum_problem, SolveOptions(method="greedy")).stats.searches == []
+
+
 def test_a_forced_break_is_proven_by_cp_sat_which_stops_the_local_search_beside_it() -> None:
     people = [delegation(name, person(name.lower())) for name in ("A", "B", "C")]
     meetings = [
@@ -239,4 +247,5 @@ def test_a_forced_break_is_proven_by_cp_sat_which_stops_the_local_search_beside_
     assert large.domain_bound(compile_problem(forum_problem)) == 0  # the bound CP-SAT has to beat
     assert schedule.status == "OPTIMAL" and schedule.objective == schedule.best_bound == 10  # one break
     assert schedule.stats.solve_seconds < 30  # CP-SAT's proof ended the local search
+    assert schedule.stats.searches == ["local_search", "cpsat"]
     assert validate(forum_problem, schedule).violations == []
