@@ -9,6 +9,7 @@ never sees these bounds), and their grids against the independent validator.
 from __future__ import annotations
 
 import random
+from itertools import combinations, pairwise
 
 import pytest
 
@@ -16,7 +17,15 @@ from solver.compile import compile_problem
 from solver.engine import SolveOptions, solve
 from solver.grid import placements_of
 from solver.model import ObjectiveSettings, Problem
-from solver.objective.break_windows import applies, pattern_floor, proven_floor, zero_break_hint, zero_breaks
+from solver.objective.break_windows import (
+    _count_runs,
+    _runs,
+    applies,
+    pattern_floor,
+    proven_floor,
+    zero_break_hint,
+    zero_breaks,
+)
 from solver.result import Schedule
 from solver.rooms import assign_rooms
 from solver.validate import validate
@@ -115,3 +124,17 @@ def test_window_model_does_not_apply_with_buffers_or_soft_meetings() -> None:
     soft = Problem(**{**{f: getattr(prob, f) for f in prob.__struct_fields__}, "objective": ObjectiveSettings()})
     assert not applies(compile_problem(soft))
     assert proven_floor(compile_problem(soft)) == 0
+
+
+def test_pattern_enumeration_is_every_slot_set_with_few_runs() -> None:
+    for size in range(1, 9):
+        for busy in range(1, size + 1):
+            for most in (1, 2, 3):
+                expected = {
+                    slots
+                    for slots in combinations(range(size), busy)
+                    if sum(later - earlier > 1 for earlier, later in pairwise(slots)) < most
+                }
+                found = list(_runs(size, busy, most))
+                assert len(found) == len(set(found)) == _count_runs(size, busy, most)
+                assert set(found) == expected

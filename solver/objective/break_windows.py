@@ -24,9 +24,9 @@ from __future__ import annotations
 
 import math
 import threading
-import time
 import weakref
 from collections import defaultdict
+from collections.abc import Iterator
 from dataclasses import dataclass
 from itertools import pairwise
 
@@ -197,11 +197,11 @@ def zero_break_hint(
     """The zero-break answer for this compiled problem (None where the window view does not apply), remembered."""
     if not applies(compiled):
         return None
-    clock = time.perf_counter()
     answer = zero_breaks(compiled, seconds, seed, stop)
     if answer.none_exists:
-        floor = pattern_floor(compiled, seconds - (time.perf_counter() - clock), seed, stop)
-        answer = ZeroBreaks(None, True, floor)
+        # Its own budget: under load the pattern floor of forumt-14crafe took
+        # 7.5 s, and a bound that stops short is only the floors again.
+        answer = ZeroBreaks(None, True, pattern_floor(compiled, seconds, seed, stop))
     for key in [key for key, (reference, _) in _ANSWERS.items() if reference() is None]:
         del _ANSWERS[key]
     _ANSWERS[id(compiled)] = (weakref.ref(compiled), answer)
@@ -301,9 +301,12 @@ def pattern_floor(compiled: Compiled, seconds: float, seed: int, stop: threading
 
 def _patterns(compiled: Compiled, limit: int) -> dict[str, list[tuple[tuple[int, ...], int]]] | None:
     """participant with two or more meetings -> (busy slots, gaps) of each
-    admissible pattern; None when there are more than PATTERN_LIMIT in all."""
+    admissible pattern; None when there would be more than PATTERN_LIMIT in all."""
+    size = compiled.grid.size
+    widths = [len(compiled.meetings_of(person)) for person in compiled.people]
+    if sum(_count_runs(size, width, limit + 1) for width in widths if width >= 2) > PATTERN_LIMIT:
+        return None
     found: dict[str, list[tuple[tuple[int, ...], int]]] = {}
-    total = 0
     for person in compiled.people:
         infos = compiled.meetings_of(person)
         if len(infos) < 2:
@@ -314,26 +317,26 @@ def _patterns(compiled: Compiled, limit: int) -> dict[str, list[tuple[tuple[int,
             chosen = set(slots)
             if perfect_matching([domain & chosen for domain in domains]):
                 options.append((slots, sum(later - earlier > 1 for earlier, later in pairwise(slots))))
-            total += 1
-            if total > PATTERN_LIMIT:
-                return None
         found[person] = options
     return found
 
 
-def _runs(size: int, busy: int, most: int) -> list[tuple[int, ...]]:
-    """Every set of `busy` slots in range(size) made of at most `most` runs of consecutive slots."""
-    out: list[tuple[int, ...]] = []
+def _count_runs(size: int, busy: int, most: int) -> int:
+    """How many sets `_runs` yields: k runs are a composition of `busy` into k
+    parts and k gaps placed among the size - busy idle slots (stars and bars)."""
+    return sum(math.comb(busy - 1, runs - 1) * math.comb(size - busy + 1, runs) for runs in range(1, most + 1))
 
-    def extend(position: int, left: int, runs: int, chosen: tuple[int, ...]) -> None:
-        if left == 0:
-            out.append(chosen)
-            return
-        if runs == most:
-            return
-        for first in range(position, size - left + 1):
-            for length in range(1, min(left, size - first) + 1):
-                extend(first + length + 1, left - length, runs + 1, chosen + tuple(range(first, first + length)))
 
-    extend(0, busy, 0, ())
-    return out
+def _runs(size: int, busy: int, most: int, first: int = 0) -> Iterator[tuple[int, ...]]:
+    """Every set of `busy` slots in range(first, size) made of at most `most`
+    runs of consecutive slots ."""
+    if busy == 0:
+        yield ()
+        return
+    if most == 0:
+        return
+    for start in range(first, size - busy + 1):
+        for length in range(1, min(busy, size - start) + 1):
+            run = tuple(range(start, start + length))
+            for rest in _runs(size, busy - length, most - 1, start + length + 1):
+                yield run + rest
