@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import math
 import threading
+import time
 import weakref
 from collections import defaultdict
 from collections.abc import Iterator
@@ -226,6 +227,7 @@ def proven_floor(compiled: Compiled) -> int:
 # Beyond this many patterns in all the model is not built: the 10-slot B2B
 # instances have about 2,800, the 21-slot ones 100,000 to 220,000.
 PATTERN_LIMIT = 20_000
+QUESTION_SECONDS = 1.0  # for each "at most k breaks?" of the pattern floor
 
 
 def pattern_floor(compiled: Compiled, seconds: float, seed: int, stop: threading.Event | None = None) -> int:
@@ -246,9 +248,8 @@ def pattern_floor(compiled: Compiled, seconds: float, seed: int, stop: threading
     proves on it, is at most the optimum of the problem. Which meeting goes
     where is left out (that is the relaxation).
 
-    On tic-13crafc and forumt-14crafe the LP of this model proves the
-    published optima (4 and 5 breaks) in about 2 s, where the participants'
-    floors give 0 and 4 (docs/engine.md).
+    On tic-13crafc and forumt-14crafe this gives the published optima (4
+    and 5 breaks), where the participants' floors give 0 and 4 (docs/engine.md).
     """
     limit = compiled.problem.objective.break_spread_limit
     lonely = any(len(compiled.meetings_of(person)) < 2 for person in compiled.people)
@@ -280,13 +281,37 @@ def pattern_floor(compiled: Compiled, seconds: float, seed: int, stop: threading
     tables = compiled.classes[0].size
     for literals in in_slot.values():
         model.add(sum(literals) <= 2 * tables)
-    model.minimize(sum(gaps))
+    total = model.new_int_var(0, sum(count for options in patterns.values() for _, count in options), "gaps")
+    model.add(total == sum(gaps))
+    # First asked "at most k?" for k = 0, 1, ...: each INFEASIBLE raises the
+    # floor by one, and presolve settles most in hundredths of a second
+    # (forumt-14crafe: 5 in 0.25 s, where minimising took 1.6-9.7 s, as it
+    # needs a pattern set of 5 to close, and stopped at 4 under load). When a
+    # question stays open, minimising: on tic-13crafc "at most 2?" is open
+    # after 8 s, while the LP of the minimisation proves 4 in about 2 s.
+    deadline = time.perf_counter() + seconds
+    floor, code = 0, cp_model.INFEASIBLE
+    while code == cp_model.INFEASIBLE and (left := deadline - time.perf_counter()) > 0:
+        model.proto.variables[total.index].domain[1] = floor  # total in [0, floor]
+        code, _ = _solve(model, min(left, QUESTION_SECONDS), seed, stop)
+        floor += code == cp_model.INFEASIBLE
+    if code != cp_model.UNKNOWN or (left := deadline - time.perf_counter()) <= 0:
+        return floor
+    model.proto.variables[total.index].domain[1] = sum(count for options in patterns.values() for _, count in options)
+    model.minimize(total)
+    code, bound = _solve(model, left, seed, stop)
+    if code in (cp_model.OPTIMAL, cp_model.FEASIBLE):
+        floor = max(floor, math.ceil(bound - 1e-6))
+    return floor
+
+
+def _solve(model: cp_model.CpModel, seconds: float, seed: int, stop: threading.Event | None) -> tuple[int, float]:
+    """CP-SAT's status and objective bound, default workers (their LP is what bounds the minimisation)."""
     solver = cp_model.CpSolver()
     params = solver.parameters
-    # The default workers: the bound comes from the LP (no_lp, measured, stayed at 0 on tic-13crafc).
     params.num_workers = 2
     params.random_seed = seed
-    params.max_time_in_seconds = max(0.1, seconds)
+    params.max_time_in_seconds = seconds
     params.catch_sigint_signal = threading.current_thread() is threading.main_thread()
     finished = _stop_on(solver, stop)
     try:
@@ -294,9 +319,7 @@ def pattern_floor(compiled: Compiled, seconds: float, seed: int, stop: threading
     finally:
         if finished is not None:
             finished.set()
-    if code not in (cp_model.OPTIMAL, cp_model.FEASIBLE):
-        return 0
-    return math.ceil(solver.best_objective_bound - 1e-6)
+    return code, solver.best_objective_bound
 
 
 def _patterns(compiled: Compiled, limit: int) -> dict[str, list[tuple[tuple[int, ...], int]]] | None:
