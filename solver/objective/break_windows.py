@@ -256,8 +256,8 @@ def pattern_floor(compiled: Compiled, seconds: float, seed: int, stop: threading
     if limit is None or not lonely:
         return 0
     patterns = _patterns(compiled, limit)
-    if patterns is None:
-        return 0
+    if patterns is None or not all(patterns.values()):
+        return 0  # too many patterns, or someone has none (no grid: CP-SAT will say so)
     model = cp_model.CpModel()
     in_slot: dict[int, list] = defaultdict(list)
     gaps = []
@@ -281,7 +281,8 @@ def pattern_floor(compiled: Compiled, seconds: float, seed: int, stop: threading
     tables = compiled.classes[0].size
     for literals in in_slot.values():
         model.add(sum(literals) <= 2 * tables)
-    total = model.new_int_var(0, sum(count for options in patterns.values() for _, count in options), "gaps")
+    most = sum(max(count for _, count in options) for options in patterns.values())
+    total = model.new_int_var(0, most, "gaps")
     model.add(total == sum(gaps))
     # First asked "at most k?" for k = 0, 1, ...: each INFEASIBLE raises the
     # floor by one, and presolve settles most in hundredths of a second
@@ -291,13 +292,15 @@ def pattern_floor(compiled: Compiled, seconds: float, seed: int, stop: threading
     # after 8 s, while the LP of the minimisation proves 4 in about 2 s.
     deadline = time.perf_counter() + seconds
     floor, code = 0, cp_model.INFEASIBLE
-    while code == cp_model.INFEASIBLE and (left := deadline - time.perf_counter()) > 0:
+    while code == cp_model.INFEASIBLE and floor <= most and (left := deadline - time.perf_counter()) > 0:
         model.proto.variables[total.index].domain[1] = floor  # total in [0, floor]
         code, _ = _solve(model, min(left, QUESTION_SECONDS), seed, stop)
         floor += code == cp_model.INFEASIBLE
+    if floor > most:
+        return 0  # no pattern set at all: the problem has no grid, which is CP-SAT's to say
     if code != cp_model.UNKNOWN or (left := deadline - time.perf_counter()) <= 0:
         return floor
-    model.proto.variables[total.index].domain[1] = sum(count for options in patterns.values() for _, count in options)
+    model.proto.variables[total.index].domain[1] = most
     model.minimize(total)
     code, bound = _solve(model, left, seed, stop)
     if code in (cp_model.OPTIMAL, cp_model.FEASIBLE):
