@@ -27,6 +27,7 @@ from collections import defaultdict
 from itertools import pairwise
 
 from solver.compile import Compiled, MeetingInfo
+from solver.objective.break_windows import zero_break_hint
 from solver.rooms import assign_rooms
 from solver.terms import Assignment
 
@@ -34,6 +35,10 @@ SPREAD_PENALTY = 5  # breaks' worth of each unit by which the spread exceeds its
 # The search gives up after this long without a better grid: on the B2B
 # instances CP-SAT proves quickly, every second here is a second added.
 STALL_SECONDS = 0.5
+# The zero-break model answers in 0.1-3 s on the B2B instances it settles
+# (docs/engine.md); on ticf-14crafa it found a grid once in 14 s and not in
+# 45 s with two other seeds, so a longer budget is mostly time taken from CP-SAT.
+ZERO_BREAK_SECONDS = 5.0
 UNPLACED_PENALTY = 20  # breaks' worth of a meeting left out (greedy leaves some out on B2B)
 
 
@@ -230,9 +235,17 @@ def compaction_hint(
 ) -> Assignment | None:
     """The compacted grid as a hint for CP-SAT, or None where the search does not apply.
 
-    Takes a fifth of the time limit, at most 5 s (B2B at 20 s: see docs/engine.md).
+    First the zero-break window model (solver/objective/break_windows.py):
+    a grid it finds has no break at all, and is the hint as it is. Otherwise
+    the local search takes a fifth of the time limit, at most 5 s (B2B at 20 s:
+    see docs/engine.md).
     """
+    clock = time.perf_counter()
+    zero = zero_break_hint(compiled, min(ZERO_BREAK_SECONDS, time_limit / 6), seed, stop)
+    if zero is not None and zero.grid is not None:
+        return assign_rooms(compiled, zero.grid)
     if not applies(compiled):
         return None
+    time_limit -= time.perf_counter() - clock
     chosen = compact(compiled, baseline, min(5.0, time_limit / 5), seed, stop)
     return assign_rooms(compiled, chosen)

@@ -46,12 +46,12 @@ def person_break_floor(formulation: Formulation, person: str, counted: set[int] 
     width = len(infos)
     for first in range(len(sequence) - width + 1):
         window = set(sequence[first : first + width])
-        if _perfect_matching([domain & window for domain in domains]):
+        if perfect_matching([domain & window for domain in domains]):
             return 0
     return 1
 
 
-def _perfect_matching(choices: list[set[int]]) -> bool:
+def perfect_matching(choices: list[set[int]]) -> bool:
     """True when every item can take a distinct slot of its own set (Kuhn's augmenting paths)."""
     holder: dict[int, int] = {}
 

@@ -9,6 +9,7 @@ from ortools.sat.python import cp_model
 from solver.compile import MeetingInfo
 from solver.formulation import Formulation
 from solver.objective.break_bounds import person_break_floor
+from solver.objective.break_windows import proven_floor
 
 
 def breaks(formulation: Formulation) -> cp_model.LinearExprT:
@@ -26,6 +27,8 @@ def breaks(formulation: Formulation) -> cp_model.LinearExprT:
         _limit_spread(formulation, per_person, objective.break_spread_limit)
     total = sum(per_person.values())
     floor = sum(_lower_bound(formulation, count) for count in per_person.values())
+    # The zero-break model, when the hint step proved it infeasible, is worth one break.
+    floor = max(floor, proven_floor(formulation.compiled))
     if floor > 0:
         # A variable whose domain starts at the participants' floors: without
         # the LP (the SAT-style subsolvers) only a domain reaches the objective bound.

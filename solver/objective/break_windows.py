@@ -1,0 +1,368 @@
+"""Zero breaks as one window per participant: a grid with no break, or a proof that there is none.
+
+On B2B-shaped problems (every meeting a hard one-slot must on one day, one
+room class, every slot counted for breaks) a grid has no break exactly when
+each participant's meetings fill a window of consecutive slots as long as
+their number of meetings. So the zero-break question is a small model of its
+own: one literal per possible window start (pruned by a matching test: the
+meetings must be able to fill it), meetings in a slot of the participant
+equal to "the window covers the slot", and the tables counted on the windows
+(two participant-slots per meeting, at most twice the tables per slot).
+
+Stated that way, CP-SAT with its full presolve answers in about a second
+what the optimising model, whose breaks are counted gap by gap, does not
+settle in a minute: a break-free grid for forum-13, ticf-13crafa and
+tic-14crafc, and INFEASIBLE (so at least one break in every grid) for
+tic-13crafc, forum-13crafc, ticf-13crafc and ticf-13crafb (docs/engine.md).
+
+The answer is remembered per compiled problem: the engine's hint step asks
+first (`zero_break_hint`), the breaks term reads the proven floor later
+(`proven_floor`), and the model is solved once.
+"""
+
+from __future__ import annotations
+
+import math
+import threading
+import time
+import weakref
+from collections import defaultdict
+from collections.abc import Iterator
+from dataclasses import dataclass
+from itertools import pairwise
+
+from ortools.sat.python import cp_model
+
+from solver.compile import Compiled
+from solver.objective.break_bounds import perfect_matching
+
+Literal = cp_model.IntVar
+Grid = dict[int, tuple[int, int]]  # meeting index -> (start, room class)
+
+
+@dataclass(frozen=True)
+class ZeroBreaks:
+    grid: Grid | None  # a grid without any break, when one was found
+    none_exists: bool  # proven: every grid has at least one break
+    floor: int = 0  # proven: every grid has at least this many breaks (see pattern_floor)
+
+
+# id(compiled) -> (weak reference to it, answer); a handful of entries at most.
+_ANSWERS: dict[int, tuple[weakref.ref, ZeroBreaks]] = {}
+
+
+def applies(compiled: Compiled) -> bool:
+    """The window view is the whole rule set: see the module docstring.
+
+    Pins, sessions and blocked slots are allowed: they only shape the meetings' domains.
+    """
+    problem = compiled.problem
+    objective = problem.objective
+    if not compiled.meetings or not objective.must_is_hard or not objective.breaks_count_unavailable:
+        return False
+    if problem.keep_apart or problem.resources or len(compiled.classes) != 1 or len(compiled.grid.day_ranges) != 1:
+        return False
+    if any(compiled.buffer_slots.values()) or any(compiled.travel_slots.values()):
+        return False
+    if any(person.max_meetings_per_day is not None for person in compiled.people.values()):
+        return False
+    return all(
+        info.length == 1 and info.meeting.priority == "must" and not info.meeting.after and info.previous is None
+        for info in compiled.meetings
+    )
+
+
+def window_starts(compiled: Compiled, person: str) -> list[int]:
+    """Starts of the windows that the participant's meetings can fill, one meeting per slot."""
+    infos = compiled.meetings_of(person)
+    width = len(infos)
+    domains = [set(info.starts) for info in infos]
+    return [
+        first
+        for first in range(compiled.grid.size - width + 1)
+        if perfect_matching([domain & set(range(first, first + width)) for domain in domains])
+    ]
+
+
+def zero_break_model(compiled: Compiled) -> tuple[cp_model.CpModel, list[dict[int, cp_model.IntVar]]]:
+    """The model of "no participant has a break"; meeting index -> start -> literal."""
+    model = cp_model.CpModel()
+    tables = compiled.classes[0].size
+    starts: list[dict[int, cp_model.IntVar]] = []
+    at: dict[str, dict[int, list]] = defaultdict(lambda: defaultdict(list))
+    in_slot: dict[int, list] = defaultdict(list)
+    for info in compiled.meetings:
+        literals = {start: model.new_bool_var(f"m{info.index}_{start}") for start in info.starts}
+        model.add_exactly_one(literals.values())
+        starts.append(literals)
+        for start, literal in literals.items():
+            in_slot[start].append(literal)
+        for person in info.people:
+            for start, literal in literals.items():
+                at[person][start].append(literal)
+    # The tables, counted on the meetings and (redundant, it is what prunes the
+    # windows) on the participant-slots in use: two per meeting, so at most twice the tables.
+    occupied: dict[int, list] = defaultdict(list)
+    windows_of: dict[str, dict[int, cp_model.IntVar]] = {}
+    for person in compiled.people:
+        width = len(compiled.meetings_of(person))
+        if width < 2:
+            for slot, literals in at[person].items():
+                occupied[slot].extend(literals)
+            continue
+        windows = {first: model.new_bool_var(f"w_{person}_{first}") for first in window_starts(compiled, person)}
+        windows_of[person] = windows
+        model.add_exactly_one(windows.values())  # no window at all: the model is infeasible, as it should be
+        for slot in range(compiled.grid.size):
+            covering = [literal for first, literal in windows.items() if first <= slot < first + width]
+            model.add(sum(at[person].get(slot, [])) == sum(covering))
+            occupied[slot].extend(covering)
+    for literals in occupied.values():
+        if len(literals) > 2 * tables:
+            model.add(sum(literals) <= 2 * tables)
+    for literals in in_slot.values():
+        if len(literals) > tables:
+            model.add(sum(literals) <= tables)
+    _windows_meet(compiled, model, windows_of)
+    return model, starts
+
+
+def _windows_meet(
+    compiled: Compiled, model: cp_model.CpModel, windows_of: dict[str, dict[int, cp_model.IntVar]]
+) -> None:
+    """Redundant: two participants who meet need windows that share a slot
+    where their meeting may start (one clause per window of either)."""
+    for info in compiled.meetings:
+        present = [person for person in info.people if person in windows_of]
+        allowed = set(info.starts)
+        for person, other in ((a, b) for a in present for b in present if a != b):
+            width, other_width = len(compiled.meetings_of(person)), len(compiled.meetings_of(other))
+            for first, literal in windows_of[person].items():
+                mine = allowed.intersection(range(first, first + width))
+                partners = [
+                    partner
+                    for other_first, partner in windows_of[other].items()
+                    if mine.intersection(range(other_first, other_first + other_width))
+                ]
+                model.add_bool_or([~literal, *partners])
+
+
+def zero_breaks(compiled: Compiled, seconds: float, seed: int, stop: threading.Event | None = None) -> ZeroBreaks:
+    """Solve the zero-break model within `seconds` (CP-SAT's full presolve, SAT-style workers)."""
+    model, starts = zero_break_model(compiled)
+    solver = cp_model.CpSolver()
+    params = solver.parameters
+    params.num_workers = 2
+    params.random_seed = seed
+    params.max_time_in_seconds = seconds
+    # The engine's own settings (one presolve pass, no probing, see search.py)
+    # left ticf-13crafa without an answer in 20 s; with the full presolve it
+    # takes 1-3 s. With the LP worker of the default pair, 10-20 s.
+    for subsolver in ("no_lp", "quick_restart_no_lp"):
+        params.subsolvers.append(subsolver)
+    params.catch_sigint_signal = threading.current_thread() is threading.main_thread()
+    finished = _stop_on(solver, stop)
+    try:
+        code = solver.solve(model)
+    finally:
+        if finished is not None:
+            finished.set()
+    if code in (cp_model.OPTIMAL, cp_model.FEASIBLE):
+        room_class = compiled.classes[0].index
+        grid = {
+            index: (next(start for start, literal in literals.items() if solver.boolean_value(literal)), room_class)
+            for index, literals in enumerate(starts)
+        }
+        return ZeroBreaks(grid, False)
+    return ZeroBreaks(None, code == cp_model.INFEASIBLE)
+
+
+def _stop_on(solver: cp_model.CpSolver, stop: threading.Event | None) -> threading.Event | None:
+    if stop is None:
+        return None
+    finished = threading.Event()
+
+    def wait() -> None:
+        while not finished.wait(0.05):
+            if stop.is_set():
+                solver.stop_search()
+                return
+
+    threading.Thread(target=wait, daemon=True).start()
+    return finished
+
+
+def zero_break_hint(
+    compiled: Compiled, seconds: float, seed: int, stop: threading.Event | None = None
+) -> ZeroBreaks | None:
+    """The zero-break answer for this compiled problem (None where the window view does not apply), remembered."""
+    if not applies(compiled):
+        return None
+    answer = zero_breaks(compiled, seconds, seed, stop)
+    if answer.none_exists:
+        # Its own budget: under load the pattern floor of forumt-14crafe took
+        # 7.5 s, and a bound that stops short is only the floors again.
+        answer = ZeroBreaks(None, True, pattern_floor(compiled, seconds, seed, stop))
+    for key in [key for key, (reference, _) in _ANSWERS.items() if reference() is None]:
+        del _ANSWERS[key]
+    _ANSWERS[id(compiled)] = (weakref.ref(compiled), answer)
+    return answer
+
+
+def proven_floor(compiled: Compiled) -> int:
+    """A lower bound on the total breaks of every grid of this very compiled
+    problem, from what `zero_break_hint` proved (0 when it was not asked).
+
+    The zero-break model holds every rule of a problem `applies` admits
+    (domains carry availability, sessions and pins; participants one meeting
+    per slot through their window; the tables through the capacity sum) and
+    only adds "no break", so its infeasibility means a break somewhere.
+    """
+    entry = _ANSWERS.get(id(compiled))
+    if entry is None or entry[0]() is not compiled:
+        return 0
+    return max(int(entry[1].none_exists), entry[1].floor)
+
+
+# Beyond this many patterns in all the model is not built: the 10-slot B2B
+# instances have about 2,800, the 21-slot ones 100,000 to 220,000.
+PATTERN_LIMIT = 20_000
+QUESTION_SECONDS = 1.0  # for each "at most k breaks?" of the pattern floor
+
+
+def pattern_floor(compiled: Compiled, seconds: float, seed: int, stop: threading.Event | None = None) -> int:
+    """A lower bound on the total breaks from the participants' busy patterns
+    and the tables alone (0 when it does not apply).
+
+    Applies when the spread limit d caps everyone's breaks: some participant
+    has fewer than two meetings (so the fewest breaks is 0 and everyone has
+    at most d). Then in every grid each participant with two or more
+    meetings is busy in a set of slots, one per meeting (all held, one slot,
+    one day), that (a) has at most d gaps, which are their breaks (every slot
+    is counted), and (b) lets their meetings be matched to its slots within
+    their domains (the grid is such a matching). Per slot the busy
+    participants number twice the meetings there, at most twice the tables.
+    The model below asks for exactly that: one such pattern per participant,
+    the slot counts within the tables, the gaps minimised. Every grid is a
+    solution of it with the same breaks, so its optimum, and any bound CP-SAT
+    proves on it, is at most the optimum of the problem. Which meeting goes
+    where is left out (that is the relaxation).
+
+    On tic-13crafc and forumt-14crafe this gives the published optima (4
+    and 5 breaks), where the participants' floors give 0 and 4 (docs/engine.md).
+    """
+    limit = compiled.problem.objective.break_spread_limit
+    lonely = any(len(compiled.meetings_of(person)) < 2 for person in compiled.people)
+    if limit is None or not lonely:
+        return 0
+    patterns = _patterns(compiled, limit)
+    if patterns is None or not all(patterns.values()):
+        return 0  # too many patterns, or someone has none (no grid: CP-SAT will say so)
+    model = cp_model.CpModel()
+    in_slot: dict[int, list] = defaultdict(list)
+    gaps = []
+    for person, options in patterns.items():
+        literals = []
+        for slots, count in options:
+            literal = model.new_bool_var(f"p_{person}")
+            literals.append(literal)
+            for slot in slots:
+                in_slot[slot].append(literal)
+            if count:
+                gaps.append(count * literal)
+        model.add_exactly_one(literals)
+    for info in compiled.meetings:  # a meeting with a participant of one meeting takes its slot alone
+        alone = [person for person in info.people if person not in patterns]
+        if alone:
+            starts = {start: model.new_bool_var(f"m{info.index}") for start in info.starts}
+            model.add_exactly_one(starts.values())
+            for start, literal in starts.items():
+                in_slot[start].extend([literal] * len(alone))
+    tables = compiled.classes[0].size
+    for literals in in_slot.values():
+        model.add(sum(literals) <= 2 * tables)
+    most = sum(max(count for _, count in options) for options in patterns.values())
+    total = model.new_int_var(0, most, "gaps")
+    model.add(total == sum(gaps))
+    # First asked "at most k?" for k = 0, 1, ...: each INFEASIBLE raises the
+    # floor by one, and presolve settles most in hundredths of a second
+    # (forumt-14crafe: 5 in 0.25 s, where minimising took 1.6-9.7 s, as it
+    # needs a pattern set of 5 to close, and stopped at 4 under load). When a
+    # question stays open, minimising: on tic-13crafc "at most 2?" is open
+    # after 8 s, while the LP of the minimisation proves 4 in about 2 s.
+    deadline = time.perf_counter() + seconds
+    floor, code = 0, cp_model.INFEASIBLE
+    while code == cp_model.INFEASIBLE and floor <= most and (left := deadline - time.perf_counter()) > 0:
+        model.proto.variables[total.index].domain[1] = floor  # total in [0, floor]
+        code, _ = _solve(model, min(left, QUESTION_SECONDS), seed, stop)
+        floor += code == cp_model.INFEASIBLE
+    if floor > most:
+        return 0  # no pattern set at all: the problem has no grid, which is CP-SAT's to say
+    if code != cp_model.UNKNOWN or (left := deadline - time.perf_counter()) <= 0:
+        return floor
+    model.proto.variables[total.index].domain[1] = most
+    model.minimize(total)
+    code, bound = _solve(model, left, seed, stop)
+    if code in (cp_model.OPTIMAL, cp_model.FEASIBLE):
+        floor = max(floor, math.ceil(bound - 1e-6))
+    return floor
+
+
+def _solve(model: cp_model.CpModel, seconds: float, seed: int, stop: threading.Event | None) -> tuple[int, float]:
+    """CP-SAT's status and objective bound, default workers (their LP is what bounds the minimisation)."""
+    solver = cp_model.CpSolver()
+    params = solver.parameters
+    params.num_workers = 2
+    params.random_seed = seed
+    params.max_time_in_seconds = seconds
+    params.catch_sigint_signal = threading.current_thread() is threading.main_thread()
+    finished = _stop_on(solver, stop)
+    try:
+        code = solver.solve(model)
+    finally:
+        if finished is not None:
+            finished.set()
+    return code, solver.best_objective_bound
+
+
+def _patterns(compiled: Compiled, limit: int) -> dict[str, list[tuple[tuple[int, ...], int]]] | None:
+    """participant with two or more meetings -> (busy slots, gaps) of each
+    admissible pattern; None when there would be more than PATTERN_LIMIT in all."""
+    size = compiled.grid.size
+    widths = [len(compiled.meetings_of(person)) for person in compiled.people]
+    if sum(_count_runs(size, width, limit + 1) for width in widths if width >= 2) > PATTERN_LIMIT:
+        return None
+    found: dict[str, list[tuple[tuple[int, ...], int]]] = {}
+    for person in compiled.people:
+        infos = compiled.meetings_of(person)
+        if len(infos) < 2:
+            continue
+        domains = [set(info.starts) for info in infos]
+        options = []
+        for slots in _runs(compiled.grid.size, len(infos), limit + 1):
+            chosen = set(slots)
+            if perfect_matching([domain & chosen for domain in domains]):
+                options.append((slots, sum(later - earlier > 1 for earlier, later in pairwise(slots))))
+        found[person] = options
+    return found
+
+
+def _count_runs(size: int, busy: int, most: int) -> int:
+    """How many sets `_runs` yields: k runs are a composition of `busy` into k
+    parts and k gaps placed among the size - busy idle slots (stars and bars)."""
+    return sum(math.comb(busy - 1, runs - 1) * math.comb(size - busy + 1, runs) for runs in range(1, most + 1))
+
+
+def _runs(size: int, busy: int, most: int, first: int = 0) -> Iterator[tuple[int, ...]]:
+    """Every set of `busy` slots in range(first, size) made of at most `most`
+    runs of consecutive slots ."""
+    if busy == 0:
+        yield ()
+        return
+    if most == 0:
+        return
+    for start in range(first, size - busy + 1):
+        for length in range(1, min(busy, size - start) + 1):
+            run = tuple(range(start, start + length))
+            for rest in _runs(size, busy - length, most - 1, start + length + 1):
+                yield run + rest
