@@ -14,6 +14,7 @@ from solver.constraints import add_hard_rules
 from solver.formulation import Formulation
 from solver.objective import add_terms
 from solver.result import Progress, Status
+from solver.stopping import watch_stop
 from solver.terms import Assignment
 
 ProgressHandler = Callable[[Progress], None]
@@ -168,7 +169,7 @@ def _solve(
     solver = cp_model.CpSolver()
     _parameters(solver, settings, time_limit)
     reporter = _Reporter(on_progress, time.perf_counter())
-    watcher = _watch(solver, stop)
+    watcher = watch_stop(solver, stop)
     try:
         code = solver.solve(formulation.model, reporter)
     finally:
@@ -185,22 +186,6 @@ def _solve(
         variables=len(proto.variables),
         constraints=len(proto.constraints),
     )
-
-
-def _watch(solver: cp_model.CpSolver, stop: threading.Event | None) -> threading.Event | None:
-    """Stop the search from another thread when `stop` is set."""
-    if stop is None:
-        return None
-    finished = threading.Event()
-
-    def wait() -> None:
-        while not finished.wait(0.05):
-            if stop.is_set():
-                solver.stop_search()
-                return
-
-    threading.Thread(target=wait, daemon=True).start()
-    return finished
 
 
 def _lexicographic(

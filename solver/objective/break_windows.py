@@ -35,6 +35,7 @@ from ortools.sat.python import cp_model
 
 from solver.compile import Compiled
 from solver.objective.break_bounds import perfect_matching
+from solver.stopping import watch_stop
 
 Literal = cp_model.IntVar
 Grid = dict[int, tuple[int, int]]  # meeting index -> (start, room class)
@@ -161,7 +162,7 @@ def zero_breaks(compiled: Compiled, seconds: float, seed: int, stop: threading.E
     for subsolver in ("no_lp", "quick_restart_no_lp"):
         params.subsolvers.append(subsolver)
     params.catch_sigint_signal = threading.current_thread() is threading.main_thread()
-    finished = _stop_on(solver, stop)
+    finished = watch_stop(solver, stop)
     try:
         code = solver.solve(model)
     finally:
@@ -175,21 +176,6 @@ def zero_breaks(compiled: Compiled, seconds: float, seed: int, stop: threading.E
         }
         return ZeroBreaks(grid, False)
     return ZeroBreaks(None, code == cp_model.INFEASIBLE)
-
-
-def _stop_on(solver: cp_model.CpSolver, stop: threading.Event | None) -> threading.Event | None:
-    if stop is None:
-        return None
-    finished = threading.Event()
-
-    def wait() -> None:
-        while not finished.wait(0.05):
-            if stop.is_set():
-                solver.stop_search()
-                return
-
-    threading.Thread(target=wait, daemon=True).start()
-    return finished
 
 
 def zero_break_hint(
@@ -316,7 +302,7 @@ def _solve(model: cp_model.CpModel, seconds: float, seed: int, stop: threading.E
     params.random_seed = seed
     params.max_time_in_seconds = seconds
     params.catch_sigint_signal = threading.current_thread() is threading.main_thread()
-    finished = _stop_on(solver, stop)
+    finished = watch_stop(solver, stop)
     try:
         code = solver.solve(model)
     finally:
