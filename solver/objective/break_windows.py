@@ -151,23 +151,10 @@ def _windows_meet(
 def zero_breaks(compiled: Compiled, seconds: float, seed: int, stop: threading.Event | None = None) -> ZeroBreaks:
     """Solve the zero-break model within `seconds` (CP-SAT's full presolve, SAT-style workers)."""
     model, starts = zero_break_model(compiled)
-    solver = cp_model.CpSolver()
-    params = solver.parameters
-    params.num_workers = 2
-    params.random_seed = seed
-    params.max_time_in_seconds = seconds
     # The engine's own settings (one presolve pass, no probing, see search.py)
     # left ticf-13crafa without an answer in 20 s; with the full presolve it
     # takes 1-3 s. With the LP worker of the default pair, 10-20 s.
-    for subsolver in ("no_lp", "quick_restart_no_lp"):
-        params.subsolvers.append(subsolver)
-    params.catch_sigint_signal = threading.current_thread() is threading.main_thread()
-    finished = watch_stop(solver, stop)
-    try:
-        code = solver.solve(model)
-    finally:
-        if finished is not None:
-            finished.set()
+    solver, code = _run(model, seconds, seed, stop, subsolvers=("no_lp", "quick_restart_no_lp"))
     if code in (cp_model.OPTIMAL, cp_model.FEASIBLE):
         room_class = compiled.classes[0].index
         grid = {
@@ -296,11 +283,24 @@ def pattern_floor(compiled: Compiled, seconds: float, seed: int, stop: threading
 
 def _solve(model: cp_model.CpModel, seconds: float, seed: int, stop: threading.Event | None) -> tuple[int, float]:
     """CP-SAT's status and objective bound, default workers (their LP is what bounds the minimisation)."""
+    solver, code = _run(model, seconds, seed, stop)
+    return code, solver.best_objective_bound
+
+
+def _run(
+    model: cp_model.CpModel,
+    seconds: float,
+    seed: int,
+    stop: threading.Event | None,
+    subsolvers: tuple[str, ...] = (),
+) -> tuple[cp_model.CpSolver, int]:
+    """Solve with two workers (and these subsolvers), stoppable from another thread."""
     solver = cp_model.CpSolver()
     params = solver.parameters
     params.num_workers = 2
     params.random_seed = seed
     params.max_time_in_seconds = seconds
+    params.subsolvers.extend(subsolvers)
     params.catch_sigint_signal = threading.current_thread() is threading.main_thread()
     finished = watch_stop(solver, stop)
     try:
@@ -308,7 +308,7 @@ def _solve(model: cp_model.CpModel, seconds: float, seed: int, stop: threading.E
     finally:
         if finished is not None:
             finished.set()
-    return code, solver.best_objective_bound
+    return solver, code
 
 
 def _patterns(compiled: Compiled, limit: int) -> dict[str, list[tuple[tuple[int, ...], int]]] | None:
