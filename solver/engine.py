@@ -92,12 +92,16 @@ def solve_compiled(
     # A re-solve that keeps published meetings (`fixed`) is a small repair that
     # CP-SAT settles with all its workers; the local search would only take one
     # of them (bench/resolve.py: a must left out of late-arrival at 0.5 s).
-    if use_local_search(compiled, settings) and (not fixed or local_search_only(compiled)):
+    alone = local_search_only(compiled)
+    if use_local_search(compiled, settings) and (not fixed or alone):
         # Local moves never unplace a meeting, so the `fixed` ones (held in the baseline) stay held.
-        found, outcome = _local_search_first(
-            compiled, settings, baseline, fixed, stats.greedy_objective, clock, on_progress, stop
-        )
-        stats.searches = ["local_search"] if local_search_only(compiled) else ["local_search", "cpsat"]
+        if alone:
+            found, outcome = local_search_solve(compiled, settings, baseline, clock, on_progress, stop)
+        else:
+            found, outcome = _local_search_beside_cpsat(
+                compiled, settings, baseline, fixed, stats.greedy_objective, clock, on_progress, stop
+            )
+        stats.searches = ["local_search"] if alone else ["local_search", "cpsat"]
         assignment, status = _no_worse_than_greedy(compiled, found, outcome.status, baseline, baseline_ok)
     else:
         # The hint (greedy's grid, compacted on B2B-shaped problems) is used even
@@ -119,7 +123,7 @@ def _formulation(compiled: Compiled, fixed: frozenset[str]) -> Formulation:
     return formulation
 
 
-def _local_search_first(
+def _local_search_beside_cpsat(
     compiled: Compiled,
     settings: SearchSettings,
     baseline: Assignment,
@@ -129,18 +133,15 @@ def _local_search_first(
     on_progress: ProgressHandler | None,
     stop: threading.Event | None,
 ) -> tuple[Assignment, SearchOutcome]:
-    """Local search from greedy's grid and, below the large-forum size, CP-SAT
-    beside it on the other worker; whichever finishes first with a proof
-    (the local search reaching the domains' bound, CP-SAT proving optimality)
-    stops the other.
+    """Local search from greedy's grid and CP-SAT beside it on the other
+    worker; whichever finishes first with a proof (the local search reaching
+    the domains' bound, CP-SAT proving optimality) stops the other.
 
     Measured (docs/engine.md "Local search beside CP-SAT"): on Shangri-La the
     local search gets within a few breaks of the bound in seconds where CP-SAT
     alone ends 30 s far above it; on small forums CP-SAT proves optimality in
     milliseconds, above a bound the domains alone do not give.
     """
-    if local_search_only(compiled):
-        return local_search_solve(compiled, settings, baseline, clock, on_progress, stop)
     halt = _Halt(stop)
     reporter = _improving_only(on_progress, greedy_objective, clock)
     local: list[tuple[Assignment, SearchOutcome]] = []

@@ -84,16 +84,7 @@ class Costs:
 
     def day_breaks(self, person: str, spans: list[tuple[int, int]]) -> int:
         """Breaks of one person-day; spans are (start, end) with end exclusive."""
-        if len(spans) < 2:
-            return 0
-        buffer = self.buffer.get(person, 0)
-        counted = self.counted[person]
-        breaks = 0
-        for (_, end), (start, _) in pairwise(sorted(spans)):
-            first_idle = end + buffer
-            if start > first_idle and (self.count_all or counted[start] > counted[first_idle]):
-                breaks += 1
-        return breaks
+        return sum(self.gap_is_break(person, end, start) for (_, end), (start, _) in pairwise(sorted(spans)))
 
     def gap_is_break(self, person: str, end: int, start: int) -> bool:
         """Is the gap between a meeting ending at `end` and the next starting at `start` a break?"""
