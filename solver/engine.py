@@ -25,6 +25,7 @@ from solver.model import Problem
 from solver.result import Method, Progress, Schedule, SolveStats, Status
 from solver.rooms import assign_rooms
 from solver.search import ProgressHandler, SearchOutcome, SearchSettings, relative_gap, run_search
+from solver.stopping import Halt
 from solver.terms import Assignment, breaks_by_person, evaluate
 
 
@@ -96,12 +97,13 @@ def solve_compiled(
     if use_local_search(compiled, settings) and (not fixed or alone):
         # Local moves never unplace a meeting, so the `fixed` ones (held in the baseline) stay held.
         if alone:
-            found, outcome = local_search_solve(compiled, settings, baseline, clock, on_progress, stop)
+            twin = settings.workers >= 2  # the other core: a second local search, in a child process
+            found, outcome = local_search_solve(compiled, settings, baseline, clock, on_progress, stop, twin)
         else:
             found, outcome = _local_search_beside_cpsat(
                 compiled, settings, baseline, fixed, stats.greedy_objective, clock, on_progress, stop
             )
-        stats.searches = ["local_search"] if alone else ["local_search", "cpsat"]
+        stats.searches = ["local_search"] * (1 + (settings.workers >= 2)) if alone else ["local_search", "cpsat"]
         assignment, status = _no_worse_than_greedy(compiled, found, outcome.status, baseline, baseline_ok)
     else:
         # The hint (greedy's grid, compacted on B2B-shaped problems) is used even
@@ -142,7 +144,7 @@ def _local_search_beside_cpsat(
     alone ends 30 s far above it; on small forums CP-SAT proves optimality in
     milliseconds, above a bound the domains alone do not give.
     """
-    halt = _Halt(stop)
+    halt = Halt(stop)
     reporter = _improving_only(on_progress, greedy_objective, clock)
     local: list[tuple[Assignment, SearchOutcome]] = []
 
@@ -161,18 +163,6 @@ def _local_search_beside_cpsat(
         halt.set()
     thread.join()
     return _better_of(compiled, *local[0], exact)
-
-
-class _Halt(threading.Event):
-    """Set by either search when it has proven its grid optimal, and also
-    set whenever the caller's own stop event is."""
-
-    def __init__(self, outer: threading.Event | None) -> None:
-        super().__init__()
-        self.outer = outer
-
-    def is_set(self) -> bool:
-        return super().is_set() or (self.outer is not None and self.outer.is_set())
 
 
 def _improving_only(

@@ -32,10 +32,13 @@ from solver.compile import Compiled
 from solver.localsearch import improve
 from solver.result import Progress
 from solver.search import ProgressHandler, SearchOutcome, SearchSettings, relative_gap
+from solver.stopping import Halt
 from solver.terms import Assignment, evaluate
+from solver.twin import Job, TwinSearch
 
 LARGE_FORUM_MEETINGS = 500
 LARGE_MODEL_PAIRS = 20_000  # (start, room class) pairs over all meetings
+TWIN_LATE = 1.0  # seconds the twin may take past the deadline to hand in its grid (it starts later)
 
 
 def use_local_search(compiled: Compiled, settings: SearchSettings) -> bool:
@@ -95,17 +98,28 @@ def local_search_solve(
     clock_start: float,
     on_progress: ProgressHandler | None = None,
     stop: threading.Event | None = None,
+    twin: bool = False,
 ) -> tuple[Assignment, SearchOutcome]:
     """The best grid found until the time limit (counted from `clock_start`),
-    or until it reaches the bound, and its outcome."""
+    or until it reaches the bound, and its outcome. With `twin`, a second
+    search from another seed runs in a child process (solver/twin.py) and
+    the cheaper grid wins."""
     now = time.perf_counter()
-    deadline = clock_start + settings.time_limit
+    deadline = max(clock_start + settings.time_limit, now + 0.2)
     bound = domain_bound(compiled)
     first_solution = round(now - clock_start, 3)  # greedy's grid, where the search starts
     _report(on_progress, compiled, baseline, bound, clock_start)
-    result = improve(compiled, baseline, max(deadline, now + 0.2), settings.seed, stop, floor=bound)
-    _report(on_progress, compiled, result.assignment, bound, clock_start)
-    objective = sum(evaluate(compiled, result.assignment).values())
+    halt = Halt(stop)
+    other = _start_twin(compiled, baseline, deadline, settings.seed + 1, bound, halt) if twin else None
+    assignment = improve(compiled, baseline, deadline, settings.seed, halt, floor=bound).assignment
+    objective = sum(evaluate(compiled, assignment).values())
+    if other is not None:
+        # Not a moment longer when this grid is optimal or the caller asked to stop.
+        waited = 0.0 if objective <= bound or halt.is_set() else deadline - time.perf_counter() + TWIN_LATE
+        answer = other.finish(waited)
+        if answer is not None and (cost := sum(evaluate(compiled, answer).values())) < objective:
+            assignment, objective = answer, cost
+    _report(on_progress, compiled, assignment, bound, clock_start)
     outcome = SearchOutcome(
         status="OPTIMAL" if objective <= bound else "FEASIBLE",
         chosen={},
@@ -115,7 +129,20 @@ def local_search_solve(
         variables=0,
         constraints=0,
     )
-    return result.assignment, outcome
+    return assignment, outcome
+
+
+def _start_twin(
+    compiled: Compiled, baseline: Assignment, deadline: float, seed: int, bound: int, halt: Halt
+) -> TwinSearch:
+    """The second search; its grid reaching the bound stops this process's search."""
+
+    def on_answer(answer: Assignment) -> None:
+        if sum(evaluate(compiled, answer).values()) <= bound:
+            halt.set()
+
+    job = Job(compiled.problem, baseline, time.monotonic() + (deadline - time.perf_counter()), seed, bound)
+    return TwinSearch(job, on_answer)
 
 
 def _report(

@@ -1,4 +1,4 @@
-"""Stopping a CP-SAT search from another thread."""
+"""Stopping a search from another thread."""
 
 from __future__ import annotations
 
@@ -21,3 +21,15 @@ def watch_stop(solver: cp_model.CpSolver, stop: threading.Event | None) -> threa
 
     threading.Thread(target=wait, daemon=True).start()
     return finished
+
+
+class Halt(threading.Event):
+    """Set when one of two searches side by side has proven its grid optimal
+    (so the other may stop), and also set whenever the caller's own stop event is."""
+
+    def __init__(self, outer: threading.Event | None) -> None:
+        super().__init__()
+        self.outer = outer
+
+    def is_set(self) -> bool:
+        return super().is_set() or (self.outer is not None and self.outer.is_set())

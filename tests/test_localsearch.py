@@ -15,11 +15,12 @@ import pytest
 from hypothesis import HealthCheck, assume, given, settings
 
 import solver.large as large
+import solver.twin as twin
 from solver.compile import compile_problem
 from solver.engine import SolveOptions, solve
 from solver.greedy import greedy_assign
 from solver.grid import placements_of
-from solver.localsearch import LocalSearch, MovableLedger
+from solver.localsearch import LocalSearch, LocalSearchResult, MovableLedger
 from solver.model import ObjectiveSettings, Problem
 from solver.result import Schedule, Unplaced
 from solver.scenarios import SCENARIOS, generate
@@ -248,4 +249,66 @@ def test_a_forced_break_is_proven_by_cp_sat_which_stops_the_local_search_beside_
     assert schedule.status == "OPTIMAL" and schedule.objective == schedule.best_bound == 10  # one break
     assert schedule.stats.solve_seconds < 30  # CP-SAT's proof ended the local search
     assert schedule.stats.searches == ["local_search", "cpsat"]
+    assert validate(forum_problem, schedule).violations == []
+
+
+def _rounds_problem() -> Problem:
+    """Four delegations, six meetings of an hour, two rooms: three rounds, no break needed."""
+    people = [delegation(name, person(name.lower())) for name in ("A", "B", "C", "D")]
+    meetings = [meeting(f"{x}{y}", [x, y], 60) for x, y in ("AB", "AC", "AD", "BC", "BD", "CD")]
+    return problem(people, meetings, [room("R1"), room("R2")], forum=forum(start="09:00", end="17:00"))
+
+
+def _spread_out() -> Assignment:
+    """The rounds at 09:00, 11:00 and 13:00: everyone idles an hour twice (two breaks each)."""
+    return {
+        "AB": (0, "R1"), "CD": (0, "R2"), "AC": (8, "R1"), "BD": (8, "R2"), "AD": (16, "R1"), "BC": (16, "R2"),
+    }  # fmt: skip
+
+
+def test_the_twin_process_hands_back_a_valid_grid_no_worse_than_its_start() -> None:
+    forum_problem = _rounds_problem()
+    compiled = compile_problem(forum_problem)
+    start = _spread_out()
+    job = twin.Job(forum_problem, start, time.monotonic() + 30, seed=3, floor=large.domain_bound(compiled))
+    answer = twin.TwinSearch(job).finish(wait=30)
+    assert answer is not None
+    assert validate(forum_problem, _schedule_of(forum_problem, answer)).violations == []
+    assert sum(evaluate(compiled, answer).values()) == 0  # it reached the floor, and stopped there
+
+
+def test_a_stopped_twin_hands_in_the_grid_it_has_at_once() -> None:
+    forum_problem = _rounds_problem()
+    start = _spread_out()
+    job = twin.Job(forum_problem, start, time.monotonic() + 120, seed=0, floor=-1)  # never reached
+    search = twin.TwinSearch(job)
+    time.sleep(1.0)  # started and searching
+    clock = time.perf_counter()
+    answer = search.finish(wait=0)
+    assert time.perf_counter() - clock < twin.STOP_GRACE
+    assert answer is not None and validate(forum_problem, _schedule_of(forum_problem, answer)).violations == []
+
+
+def test_with_two_workers_the_twins_grid_wins_when_it_is_cheaper(monkeypatch: pytest.MonkeyPatch) -> None:
+    forum_problem = _rounds_problem()
+    compiled = compile_problem(forum_problem)
+    start = _spread_out()
+    assert sum(evaluate(compiled, start).values()) == 80 > large.domain_bound(compiled)  # eight breaks
+    # This process's search hands back its start unchanged: a better grid can only come from the twin.
+    idle = lambda compiled, grid, *args, **kwargs: LocalSearchResult(dict(grid), 0, 0)  # noqa: E731
+    monkeypatch.setattr(large, "improve", idle)
+    found, outcome = large.local_search_solve(
+        compiled, SearchSettings(30, 2, 0, False), start, time.perf_counter(), twin=True
+    )
+    assert outcome.objective == sum(evaluate(compiled, found).values()) == large.domain_bound(compiled)
+    assert outcome.status == "OPTIMAL"
+    assert validate(forum_problem, _schedule_of(forum_problem, found)).violations == []
+
+
+def test_a_forum_searched_locally_alone_uses_the_second_worker_for_a_twin(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(large, "LARGE_FORUM_MEETINGS", 1)
+    forum_problem = _rounds_problem()
+    assert solve(forum_problem, SolveOptions(time_limit=5, workers=2)).stats.searches == ["local_search"] * 2
+    schedule = solve(forum_problem, SolveOptions(time_limit=5, workers=1))
+    assert schedule.stats.searches == ["local_search"]
     assert validate(forum_problem, schedule).violations == []

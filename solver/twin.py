@@ -1,0 +1,103 @@
+"""A second local search in a child process, on the core the first one leaves idle.
+
+The local search is pure Python: a thread beside it would share the GIL, so
+the second worker only helps in a process of its own. It runs from another
+seed, and the engine keeps the cheaper of the two grids; whichever search
+reaches the floor (a proven bound) first stops the other.
+
+The child is started with `subprocess`, not `multiprocessing`: the service's
+worker already solves in a daemonic child process, and a daemonic process may
+not start children through `multiprocessing`. It reads the problem, the
+starting grid, its seed, its deadline and the floor as JSON on stdin, and
+writes its best grid as JSON on stdout; SIGTERM makes it stop early and
+write the best it has.
+
+Run as `python -m solver.twin`; it imports neither OR-Tools nor anything of
+the service, so it starts in a fraction of a second.
+"""
+
+from __future__ import annotations
+
+import signal
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import Callable
+
+import msgspec
+
+from solver.model import Problem
+from solver.terms import Assignment
+
+STOP_GRACE = 2.0  # seconds a stopped child has to write its grid before it is killed
+
+
+class Job(msgspec.Struct, frozen=True):
+    problem: Problem
+    start: dict[str, tuple[int, str]]  # meeting id -> (start slot, room id)
+    deadline: float  # time.monotonic(): the same clock in every process of the machine
+    seed: int
+    floor: int
+
+
+class TwinSearch:
+    """The child process and the thread that reads its answer."""
+
+    def __init__(self, job: Job, on_answer: Callable[[Assignment], None] | None = None) -> None:
+        self.answer: Assignment | None = None
+        self.on_answer = on_answer
+        self.process = subprocess.Popen(
+            [sys.executable, "-m", "solver.twin"],
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.DEVNULL,
+        )
+        self.reader = threading.Thread(target=self._read, args=(msgspec.json.encode(job),), daemon=True)
+        self.reader.start()
+
+    def _read(self, job: bytes) -> None:
+        try:
+            output, _ = self.process.communicate(job)
+            self.answer = {
+                meeting: (start, room)
+                for meeting, (start, room) in msgspec.json.decode(output, type=dict[str, tuple[int, str]]).items()
+            }
+        except (OSError, ValueError, msgspec.DecodeError):
+            return  # no answer: the engine keeps its own grid
+        if self.on_answer is not None:
+            self.on_answer(self.answer)
+
+    def finish(self, wait: float) -> Assignment | None:
+        """The child's grid: waits up to `wait` seconds for it to end on its
+        own, then stops it and takes what it writes (None if it writes nothing)."""
+        self.reader.join(max(0.0, wait))
+        if self.reader.is_alive():
+            self._signal(signal.SIGTERM)
+            self.reader.join(STOP_GRACE)
+        if self.reader.is_alive():
+            self._signal(signal.SIGKILL)
+            self.reader.join()
+        return self.answer
+
+    def _signal(self, number: int) -> None:
+        if self.process.poll() is None:
+            self.process.send_signal(number)
+
+
+def main() -> None:
+    # Imported here: the parent only needs the classes above.
+    from solver.compile import compile_problem
+    from solver.localsearch import improve
+
+    stop = threading.Event()
+    signal.signal(signal.SIGTERM, lambda *_: stop.set())
+    job = msgspec.json.decode(sys.stdin.buffer.read(), type=Job)
+    compiled = compile_problem(job.problem)
+    deadline = time.perf_counter() + (job.deadline - time.monotonic())
+    result = improve(compiled, dict(job.start), deadline, job.seed, stop, floor=job.floor)
+    sys.stdout.buffer.write(msgspec.json.encode(result.assignment))
+
+
+if __name__ == "__main__":
+    main()
