@@ -61,7 +61,8 @@ NOTES = {
     "scenarios": (
         "Objectives are recomputed by the validator. `≤ greedy` checks that the solve is never worse than the greedy "
         "baseline on the same problem. Time includes compiling the model and the greedy warm start; peak MB is the "
-        "peak resident memory of the process that ran that one solve."
+        "peak resident memory of the process that ran that one solve (with two workers, a large forum adds its second "
+        "local search's child process: the two peaks summed)."
     ),
     "optaplanner": (
         "No scores are published and the engine optimises its own objective (docs/importers.md), so rows compare "
