@@ -37,10 +37,12 @@ from api.controllers import notices as notice_routes
 from api.errors import EXCEPTION_HANDLERS
 from api.guards import hash_token, provide_caller
 from api.input_checks import refuse_unstorable_input
+from api.webhook_policy import allowed_networks
 
 
 def create_app(pool: asyncpg.Pool, admin_token: str | None = None) -> Litestar:
     admin_token = admin_token if admin_token is not None else os.environ.get("SIDELINES_ADMIN_TOKEN") or None
+    allowed_networks()  # a malformed SIDELINES_WEBHOOK_ALLOW stops the app at start, with its reason
 
     async def provide_pool() -> asyncpg.Pool:
         return pool

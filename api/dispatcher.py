@@ -5,7 +5,9 @@ Each POST carries the notice as JSON and a signature header in the style of
 Stripe's: `Sidelines-Signature: t=<unix seconds>,v1=<hex HMAC-SHA256 of "t.body">`,
 keyed by the webhook's secret; receivers recompute it and refuse stale `t` to
 stop replays. Any answer other than 2xx, or no answer, is retried with
-exponential back-off until `max_attempts`; every attempt is recorded.
+exponential back-off until `max_attempts`; every attempt is recorded. A host
+that resolves to an address the policy refuses (api/webhook_policy.py) is a
+failed attempt like any other, recorded with the reason.
 """
 
 from __future__ import annotations
@@ -21,6 +23,7 @@ import asyncpg
 import httpx
 import msgspec
 
+from api.webhook_policy import AddressRefused, allowed_networks, checked_addresses
 from db.queries import notices
 
 SIGNATURE_HEADER = "Sidelines-Signature"
@@ -62,13 +65,36 @@ async def _post(client: httpx.AsyncClient, delivery: notices.DueDelivery) -> tup
         EVENT_HEADER: str(delivery.payload.get("type", "")),
         ID_HEADER: str(delivery.notice_id),
     }
+    url = httpx.URL(delivery.url)
     try:
-        answer = await client.post(delivery.url, content=body, headers=headers)
-    except httpx.HTTPError as error:
-        return None, f"{type(error).__name__}: {error}"
+        addresses = await checked_addresses(url.host, url.port or (443 if url.scheme == "https" else 80))
+    except AddressRefused as error:
+        return None, f"refused: {error}"
+    answer = await _send(client, url, addresses, body, headers)
+    if isinstance(answer, str):
+        return None, answer
     if 200 <= answer.status_code < 300:
         return answer.status_code, None
     return answer.status_code, f"answered {answer.status_code}"
+
+
+async def _send(
+    client: httpx.AsyncClient, url: httpx.URL, addresses: list[str], body: bytes, headers: dict[str, str]
+) -> httpx.Response | str:
+    """POST to the first of the checked addresses that takes the connection, never
+    to a second lookup of the name (api/webhook_policy.py); the Host header and,
+    for https, the TLS server name stay the URL's own. A string: why it failed."""
+    headers = {**headers, "Host": url.netloc.decode("ascii")}
+    extensions = {"sni_hostname": url.host} if url.scheme == "https" else {}
+    failure = "no address"
+    for address in addresses:
+        try:
+            return await client.post(url.copy_with(host=address), content=body, headers=headers, extensions=extensions)
+        except httpx.ConnectError as error:
+            failure = f"{type(error).__name__}: {error}"  # try the next address
+        except httpx.HTTPError as error:
+            return f"{type(error).__name__}: {error}"
+    return failure
 
 
 async def deliver_due(
@@ -97,7 +123,11 @@ async def run_dispatcher(
     pool: asyncpg.Pool, stop: asyncio.Event, settings: DispatchSettings = DEFAULT_DISPATCH
 ) -> None:
     """Deliver until `stop` is set; the worker runs this beside its solve loop."""
-    async with httpx.AsyncClient(timeout=settings.timeout_seconds, follow_redirects=False) as client:
+    allowed_networks()  # a malformed SIDELINES_WEBHOOK_ALLOW stops the worker at once, not each delivery
+    # No kept-alive connections: requests go to checked addresses, and a TLS
+    # connection verified for one webhook's name must not carry another's.
+    limits = httpx.Limits(max_keepalive_connections=0)
+    async with httpx.AsyncClient(timeout=settings.timeout_seconds, follow_redirects=False, limits=limits) as client:
         while not stop.is_set():
             try:
                 attempted = await deliver_due(pool, client, settings)

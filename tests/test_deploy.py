@@ -27,6 +27,7 @@ import yaml
 
 from api.cli import DEFAULT_PORT, build_parser, run_serve, run_worker_command
 from api.controllers.health import READINESS_PATH
+from api.webhook_policy import ALLOW_VARIABLE
 from tests.processes import Isolated, serving
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -76,15 +77,19 @@ def test_worker_command_and_its_alive_file_health_check() -> None:
     assert f"'{args.alive_file}'" in health_snippet("worker")
 
 
-_VARIABLE = re.compile(r"\$\{(?P<name>\w+)(?::\?(?P<required>[^}]*))?\}")
+_VARIABLE = re.compile(r"\$\{(?P<name>\w+)(?::(?P<operator>[?-])(?P<argument>[^}]*))?\}")
 
 
 def interpolated(value: str, environment: dict[str, str]) -> str:
-    """Compose's ${NAME} and ${NAME:?message} substitution (the only forms this file uses)."""
+    """Compose's ${NAME}, ${NAME:?message} and ${NAME:-default} substitution (the forms this file uses)."""
 
     def substitute(match: re.Match[str]) -> str:
-        if match["name"] not in environment:
-            raise LookupError(f"{match['name']}: {match['required'] or 'unset'}")
+        if environment.get(match["name"]):
+            return environment[match["name"]]
+        if match["operator"] == "-":
+            return match["argument"]
+        if match["name"] not in environment or match["operator"] == "?":
+            raise LookupError(f"{match['name']}: {match['argument'] or 'unset'}")
         return environment[match["name"]]
 
     return _VARIABLE.sub(substitute, value)
@@ -103,6 +108,13 @@ def test_database_url_and_admin_token_reach_the_app() -> None:
     for secret, setting in (("POSTGRES_PASSWORD", "DATABASE_URL"), ("SIDELINES_ADMIN_TOKEN", "SIDELINES_ADMIN_TOKEN")):
         with pytest.raises(LookupError, match=secret):
             interpolated(SERVICES["api"]["environment"][setting], {})
+
+
+def test_the_webhook_network_setting_reaches_api_and_workers_empty_by_default() -> None:
+    for name in ("api", "worker"):
+        setting = SERVICES[name]["environment"][ALLOW_VARIABLE]
+        assert interpolated(setting, {}) == ""  # public addresses only
+        assert interpolated(setting, {ALLOW_VARIABLE: "10.20.0.0/16"}) == "10.20.0.0/16"
 
 
 def test_start_order_waits_on_health_checks() -> None:

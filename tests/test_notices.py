@@ -28,12 +28,20 @@ import uvicorn
 from api import publishing
 from api.app import create_app
 from api.dispatcher import SIGNATURE_HEADER, DispatchSettings, deliver_due
+from api.webhook_policy import ALLOW_VARIABLE
 from api.worker import run_worker
 from tests.conftest import ADMIN_TOKEN, World
 from tests.grids import Slot, agree, publish, store_grid
 from tests.test_api_runs import FAST
 
 pytestmark = pytest.mark.anyio
+
+
+@pytest.fixture(autouse=True)
+def loopback_receivers_allowed(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The receivers here listen on 127.0.0.1, which the webhook policy refuses unless allowed
+    (and `localhost` may resolve to ::1 as well)."""
+    monkeypatch.setenv(ALLOW_VARIABLE, "127.0.0.0/8,::1/128")
 
 
 class Received(msgspec.Struct):
@@ -294,3 +302,83 @@ async def test_event_stream_delivers_notices_and_resumes(
         assert aus.status_code == 404
         bad = await live.get(url, headers={**world.tokens["SGP"], "Last-Event-ID": "x"})
         assert bad.status_code == 422
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "http://127.0.0.1:8000/hook",
+        "http://localhost/hook",
+        "http://api.localhost/hook",
+        "http://10.1.2.3/hook",
+        "http://192.168.0.10/hook",
+        "http://169.254.169.254/latest/meta-data/",  # a cloud's metadata service
+        "http://[::1]:5432/",
+        "http://[::ffff:10.0.0.1]/hook",
+        "http://100.64.0.1/hook",  # carrier-grade NAT
+        "http://0.0.0.0/hook",
+    ],
+)
+async def test_webhooks_to_private_or_local_addresses_are_refused_naming_the_field(
+    client: httpx.AsyncClient, world: World, monkeypatch: pytest.MonkeyPatch, url: str
+) -> None:
+    monkeypatch.delenv(ALLOW_VARIABLE)
+    made = await client.post(f"{world.base}/delegations/SGP/webhooks", json={"url": url}, headers=world.tokens["SGP"])
+    assert made.status_code == 422, made.text
+    error = made.json()["errors"][0]
+    assert error["field"] == "url" and "public addresses" in error["message"]
+    assert (await client.get(f"{world.base}/delegations/SGP/webhooks", headers=world.tokens["SGP"])).json() == []
+
+
+async def test_the_operator_can_allow_a_private_network_for_webhooks(
+    client: httpx.AsyncClient, world: World, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv(ALLOW_VARIABLE, "10.20.0.0/16, fd00::/8")
+    url = f"{world.base}/delegations/SGP/webhooks"
+    for allowed in ("http://10.20.3.4/hook", "http://[fd00::7]/hook", "https://hooks.example.org/in"):
+        assert (await client.post(url, json={"url": allowed}, headers=world.tokens["SGP"])).status_code == 201
+    refused = await client.post(url, json={"url": "http://10.21.0.1/hook"}, headers=world.tokens["SGP"])
+    assert refused.status_code == 422  # outside the allowed network
+
+
+def test_a_malformed_allow_setting_stops_the_app_at_start(pool: asyncpg.Pool, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv(ALLOW_VARIABLE, "10.0.0.0/8,not-a-network")
+    with pytest.raises(ValueError, match="SIDELINES_WEBHOOK_ALLOW: 'not-a-network'"):
+        create_app(pool)
+
+
+async def _deliver_all(pool: asyncpg.Pool, rounds: int = 3) -> None:
+    settings = DispatchSettings(first_retry_seconds=60, idle_seconds=0.05)
+    async with httpx.AsyncClient(timeout=5) as http:
+        for _ in range(rounds):
+            await deliver_due(pool, http, settings)
+
+
+async def test_a_delivery_goes_to_the_checked_address_under_the_urls_own_host(
+    client: httpx.AsyncClient, story: Story, pool: asyncpg.Pool, receiver: Receiver
+) -> None:
+    port = receiver.server.server_address[1]
+    await register(client, story.world, "SGP", f"http://localhost:{port}/by-name")
+    await publish(client, story.world, story.v1)
+    await _deliver_all(pool)
+    (received,) = receiver.received
+    assert received.path == "/by-name" and received.headers["host"] == f"localhost:{port}"
+
+
+async def test_a_name_that_resolves_to_a_refused_address_at_delivery_is_not_called(
+    client: httpx.AsyncClient, story: Story, pool: asyncpg.Pool, receiver: Receiver, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Registered while allowed; by delivery time the policy refuses the address the name resolves to
+    # (as it would a public name whose DNS answer turned private after registration).
+    world = story.world
+    await register(client, world, "SGP", f"http://localhost:{receiver.server.server_address[1]}/late")
+    monkeypatch.delenv(ALLOW_VARIABLE)
+    await publish(client, world, story.v1)
+    await _deliver_all(pool, rounds=1)
+    assert receiver.received == []
+    sgp = world.tokens["SGP"]
+    (hook,) = (await client.get(f"{world.base}/delegations/SGP/webhooks", headers=sgp)).json()
+    deliveries = await client.get(f"{world.base}/delegations/SGP/webhooks/{hook['id']}/deliveries", headers=sgp)
+    (delivery,) = deliveries.json()
+    (attempt,) = delivery["history"]
+    assert attempt["status_code"] is None and attempt["error"].startswith("refused: host localhost")

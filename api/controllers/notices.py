@@ -26,6 +26,7 @@ from api.controllers.common import CallerDep, IdempotencyKey, PoolDep
 from api.errors import NotFound, invalid
 from api.guards import delegation_itself, delegation_reader
 from api.http import Reply, json_response, run_change
+from api.webhook_policy import ALLOW_VARIABLE, literal_refusal
 from db.queries import notices as queries
 from db.queries.audit import record_change
 from db.queries.delegations import delegation_ids
@@ -53,6 +54,9 @@ def _checked_url(url: str) -> str:
     parts = urlsplit(url)
     if parts.scheme not in ("http", "https") or not parts.hostname:
         raise invalid("url", "must be an absolute http or https URL")
+    refusal = literal_refusal(parts.hostname)
+    if refusal is not None:
+        raise invalid("url", f"host {refusal}: webhooks may only call public addresses ({ALLOW_VARIABLE})")
     return url
 
 
