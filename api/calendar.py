@@ -3,7 +3,8 @@
 Calendar apps update an event in place when it keeps its UID and its SEQUENCE
 rises; they duplicate it when the UID changes, and ignore a change whose SEQUENCE
 did not rise. So every meeting keeps one UID across versions, its SEQUENCE counts
-the publications that changed its time or room as the delegation sees it, and a
+the publications that changed it as the delegation sees it (its time, its room, or
+which of the delegation's own people attend: those are its ATTENDEE lines), and a
 meeting the delegation no longer attends stays in the feed as STATUS:CANCELLED
 (with a raised SEQUENCE) rather than vanishing, which most clients would ignore.
 """
@@ -63,13 +64,27 @@ def feed_events(history: Sequence[list[GridPlacement]], delegation_id: str, zone
         diff = diff_schedules(previous, current)
         changed = diff.changed_meetings
         for meeting in changed | set(diff.unchanged):
-            known = events.get(meeting)
-            placement = own.get(meeting, known.placement if known else None)
-            assert placement is not None  # a removed meeting was known before
-            sequence = 0 if known is None else known.sequence + (meeting in changed)
-            events[meeting] = FeedEvent(meeting, placement, sequence, cancelled=meeting not in own)
+            events[meeting] = _after(meeting, events.get(meeting), own.get(meeting), meeting in changed, delegation_id)
         previous = current
     return sorted(events.values(), key=lambda event: (event.placement.start, event.meeting))
+
+
+def _after(
+    meeting: str, known: FeedEvent | None, placement: GridPlacement | None, moved: bool, delegation_id: str
+) -> FeedEvent:
+    """The meeting's event after one more publication (`placement` None: the delegation no longer attends it)."""
+    if known is None:
+        assert placement is not None  # a removed meeting was known before
+        return FeedEvent(meeting, placement, 0, cancelled=False)
+    revised = moved or (
+        placement is not None and _own_people(known.placement, delegation_id) != _own_people(placement, delegation_id)
+    )
+    current = placement if placement is not None else known.placement
+    return FeedEvent(meeting, current, known.sequence + revised, cancelled=placement is None)
+
+
+def _own_people(placement: GridPlacement, delegation_id: str) -> list[str]:
+    return sorted(a for a in placement.attendees if a.partition("/")[0] == delegation_id)
 
 
 def build_calendar(

@@ -17,6 +17,7 @@ import openpyxl
 import pytest
 from icalendar import Calendar, Event
 
+from api.calendar import feed_events
 from api.exports import GridContext, grid_xlsx, list_csv
 from db.queries.publications import RoomLabel
 from db.queries.runs import GridPlacement
@@ -241,3 +242,21 @@ async def test_solved_version_reaches_the_feed(client: httpx.AsyncClient, world:
     assert str(event["SUMMARY"]) == "Meeting with AUS" and int(event["SEQUENCE"]) == 0
     flat = await client.get(f"{world.base}/schedules/1/grid.csv", params={"layout": "list"}, headers=world.organiser)
     assert {row["meeting"] for row in csv.DictReader(io.StringIO(flat.text))} == set(placed)
+
+
+def test_a_change_of_the_delegations_own_attendees_raises_the_sequence_and_no_one_elses() -> None:
+    def grid(*people: str) -> list[GridPlacement]:
+        return [GridPlacement("m1", "R1", local("09:00"), local("09:30"), sorted(people))]
+
+    history = [
+        grid("SGP/sg-min", "AUS/au-min"),
+        grid("SGP/sg-min", "SGP/sg-dep", "AUS/au-min"),  # Singapore's deputy joins: its ATTENDEE lines change
+        grid("SGP/sg-min", "SGP/sg-dep", "AUS/au-dep"),  # Australia's people change: not in Singapore's feed
+    ]
+    sequences = {
+        delegation: [feed_events(history[:n], delegation, ZONE)[0].sequence for n in (1, 2, 3)]
+        for delegation in ("SGP", "AUS")
+    }
+    assert sequences == {"SGP": [0, 1, 1], "AUS": [0, 0, 1]}
+    (event,) = feed_events(history, "SGP", ZONE)
+    assert event.placement.attendees == ["AUS/au-dep", "SGP/sg-dep", "SGP/sg-min"] and not event.cancelled
