@@ -134,7 +134,7 @@ def local_search_solve(
 
 def _start_twin(
     compiled: Compiled, baseline: Assignment, deadline: float, seed: int, bound: int, halt: Halt
-) -> TwinSearch:
+) -> TwinSearch | None:
     """The second search; its grid reaching the bound stops this process's search."""
 
     def on_answer(answer: Assignment) -> None:
@@ -142,7 +142,10 @@ def _start_twin(
             halt.set()
 
     job = Job(compiled.problem, baseline, time.monotonic() + (deadline - time.perf_counter()), seed, bound)
-    return TwinSearch(job, on_answer)
+    try:
+        return TwinSearch(job, on_answer)
+    except OSError:  # no process to be had (limits, no interpreter path): one search it is
+        return None
 
 
 def _report(

@@ -10,7 +10,8 @@ worker already solves in a daemonic child process, and a daemonic process may
 not start children through `multiprocessing`. It reads the problem, the
 starting grid, its seed, its deadline and the floor as JSON on stdin, and
 writes its best grid as JSON on stdout; SIGTERM makes it stop early and
-write the best it has.
+write the best it has, and so does its parent's death (a worker killed
+mid-solve), so an orphan never holds a core until the deadline.
 
 Run as `python -m solver.twin`; it imports neither OR-Tools nor anything of
 the service, so it starts in a fraction of a second.
@@ -18,12 +19,14 @@ the service, so it starts in a fraction of a second.
 
 from __future__ import annotations
 
+import os
 import signal
 import subprocess
 import sys
 import threading
 import time
 from collections.abc import Callable
+from pathlib import Path
 
 import msgspec
 
@@ -31,6 +34,7 @@ from solver.model import Problem
 from solver.terms import Assignment
 
 STOP_GRACE = 2.0  # seconds a stopped child has to write its grid before it is killed
+ORPHAN_POLL = 0.5  # seconds between the child's looks at whether its parent still lives
 
 
 class Job(msgspec.Struct, frozen=True):
@@ -47,11 +51,16 @@ class TwinSearch:
     def __init__(self, job: Job, on_answer: Callable[[Assignment], None] | None = None) -> None:
         self.answer: Assignment | None = None
         self.on_answer = on_answer
+        # This package's parent on the child's path, so that it imports this very
+        # code whether the project is installed or run from a checkout.
+        root = str(Path(__file__).resolve().parent.parent)
+        path = os.pathsep.join(filter(None, (root, os.environ.get("PYTHONPATH"))))
         self.process = subprocess.Popen(
             [sys.executable, "-m", "solver.twin"],
             stdin=subprocess.PIPE,
             stdout=subprocess.PIPE,
             stderr=subprocess.DEVNULL,
+            env={**os.environ, "PYTHONPATH": path},
         )
         self.reader = threading.Thread(target=self._read, args=(msgspec.json.encode(job),), daemon=True)
         self.reader.start()
@@ -92,11 +101,21 @@ def main() -> None:
 
     stop = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: stop.set())
+    threading.Thread(target=_stop_when_orphaned, args=(stop,), daemon=True).start()
     job = msgspec.json.decode(sys.stdin.buffer.read(), type=Job)
     compiled = compile_problem(job.problem)
     deadline = time.perf_counter() + (job.deadline - time.monotonic())
     result = improve(compiled, dict(job.start), deadline, job.seed, stop, floor=job.floor)
     sys.stdout.buffer.write(msgspec.json.encode(result.assignment))
+
+
+def _stop_when_orphaned(stop: threading.Event) -> None:
+    """Stop when the parent is gone (killed before it could stop this search),
+    instead of holding a core until the deadline."""
+    parent = os.getppid()
+    while not stop.wait(ORPHAN_POLL):
+        if os.getppid() != parent:
+            stop.set()
 
 
 if __name__ == "__main__":

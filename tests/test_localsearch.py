@@ -6,6 +6,8 @@ tracks move by move must be the one the rules define.
 
 from __future__ import annotations
 
+import subprocess
+import sys
 import threading
 import time
 from dataclasses import replace
@@ -312,3 +314,34 @@ def test_a_forum_searched_locally_alone_uses_the_second_worker_for_a_twin(monkey
     schedule = solve(forum_problem, SolveOptions(time_limit=5, workers=1))
     assert schedule.stats.searches == ["local_search"]
     assert validate(forum_problem, schedule).violations == []
+
+
+ORPHANING_PARENT = """
+import os, sys, time
+import msgspec
+from solver.twin import Job, TwinSearch
+from tests.test_localsearch import _rounds_problem, _spread_out
+search = TwinSearch(Job(_rounds_problem(), _spread_out(), time.monotonic() + 120, seed=0, floor=-1))
+print(search.process.pid, flush=True)
+time.sleep(1.0)
+os._exit(0)  # killed mid-solve: no finish(), no SIGTERM to the twin
+"""
+
+
+def test_a_twin_whose_parent_dies_stops_instead_of_running_to_its_deadline() -> None:
+    parent = subprocess.run(
+        [sys.executable, "-c", ORPHANING_PARENT], capture_output=True, text=True, timeout=60, check=True
+    )
+    twin_pid = int(parent.stdout.split()[0])
+    deadline = time.monotonic() + 10 * twin.ORPHAN_POLL + 5
+    while time.monotonic() < deadline and _alive(twin_pid):
+        time.sleep(0.1)
+    assert not _alive(twin_pid)  # well before its 120 s deadline
+
+
+def _alive(pid: int) -> bool:
+    try:
+        with open(f"/proc/{pid}/stat") as stat:
+            return stat.read().split(") ")[1][0] != "Z"  # a zombie has ended
+    except FileNotFoundError:
+        return False
