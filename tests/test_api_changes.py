@@ -155,6 +155,8 @@ async def test_a_new_request_is_fitted_and_the_option_applied_as_a_new_version(
     assert applied.status_code == 201, applied.text
     answer = applied.json()
     assert answer["version"] == forum.published + 1
+    version = await client.get(f"{forum.base}/schedules/{answer['version']}", headers=forum.organiser)
+    assert version.json()["derived_from"] == forum.published  # the grid it was fitted into
     assert [m["meeting"] for m in answer["moved"]] == [m["meeting"] for m in chosen["moves"]]
     async with pool.acquire() as connection:
         problem = await changed_problem(connection, UUID(forum.id), datetime.now(UTC))

@@ -86,6 +86,9 @@ async def test_a_valid_move_stores_a_new_version_and_leaves_the_old_one(
     assert stored.headers["location"] == f"{world.base}/schedules/2"
     assert await versions(client, world) == [1, 2]
     new = (await client.get(f"{world.base}/schedules/2", headers=world.organiser)).json()
+    assert new["derived_from"] == 1  # recorded with the version, not only in the answer
+    listed = (await client.get(f"{world.base}/schedules", headers=world.organiser)).json()
+    assert [(v["number"], v["derived_from"]) for v in listed] == [(1, None), (2, 1)]
     moved = next(p for p in new["placements"] if p["meeting"] == moving["meeting"])
     assert datetime.fromisoformat(moved["start"]) == datetime.fromisoformat(target + "+08:00")
     assert sorted(moved["attendees"]) == sorted(moving["attendees"])  # attendance moved with it

@@ -76,6 +76,14 @@ async def test_exclusion_constraints_refuse_double_booking(
             await connection.execute("UPDATE schedule_placements SET room_id = 'R2' WHERE version_id = $1", version)
         published = await connection.execute("UPDATE schedule_versions SET published = true WHERE id = $1", version)
         assert published == "UPDATE 1"
+        # where a version came from is part of it too
+        derived = await insert_version(connection, forum_id, {"status": "FEASIBLE"}, derived_from=1)
+        parent = await connection.fetchval("SELECT derived_from_id FROM schedule_versions WHERE id = $1", derived)
+        assert parent == version
+        with pytest.raises(asyncpg.PostgresError, match="immutable"):
+            await connection.execute(
+                "UPDATE schedule_versions SET derived_from_id = $2 WHERE id = $1", derived, next_version
+            )
 
 
 async def test_tokens_are_stored_hashed_only(client: httpx.AsyncClient, world: World, pool: asyncpg.Pool) -> None:

@@ -173,7 +173,7 @@ async def apply_fit_option(
             raise
         except FitError as error:
             raise Conflict(f"the option no longer fits the published grid: {error}") from None
-        version_id = await insert_version(connection, parsed, schedule)
+        version_id = await insert_version(connection, parsed, schedule, derived_from=published.number)
         await insert_placements(connection, parsed, version_id, stored_placements(problem, schedule, zone))
         number = await connection.fetchval("SELECT number FROM schedule_versions WHERE id = $1", version_id)
         diff = diff_schedules(published.schedule.placed, schedule.placed)

@@ -121,7 +121,7 @@ async def _store(connection: asyncpg.Connection, forum_id: Any, loaded: _Loaded,
     )
     # The forum row lock serialises version numbering with runs storing theirs.
     await connection.execute("SELECT 1 FROM forums WHERE id = $1 FOR UPDATE", forum_id)
-    version_id = await insert_version(connection, forum_id, moved)
+    version_id = await insert_version(connection, forum_id, moved, derived_from=loaded.row.number)
     await insert_placements(connection, forum_id, version_id, await _placements(connection, loaded, check))
     number = await connection.fetchval("SELECT number FROM schedule_versions WHERE id = $1", version_id)
     return int(number)

@@ -36,6 +36,7 @@ class Grid(msgspec.Struct):
     published_at: datetime | None
     created_at: datetime
     run_id: int | None
+    derived_from: int | None  # the version this one was made from (a move, a fit option)
     status: str | None
     objective: int | None
     placements: list[queries.GridPlacement]  # start and end in the forum's time zone
@@ -86,6 +87,7 @@ async def read_schedule(
             published_at=row.published_at,
             created_at=row.created_at,
             run_id=row.run_id,
+            derived_from=row.derived_from,
             status=schedule.get("status"),
             objective=schedule.get("objective"),
             placements=placements,

@@ -226,6 +226,7 @@ class VersionSummary(msgspec.Struct, frozen=True):
     published_at: datetime | None
     created_at: datetime
     run_id: int | None
+    derived_from: int | None  # the version this one was made from (a move, a fit option)
     status: str | None
     objective: int | None
     placed: int
@@ -247,16 +248,21 @@ class VersionRow(msgspec.Struct, frozen=True):
     published_at: datetime | None
     created_at: datetime
     run_id: int | None
+    derived_from: int | None
     schedule: dict[str, Any]
+
+
+# The parent version's number (versions are numbered per forum; ids are internal).
+_PARENT = "(SELECT parent.number FROM schedule_versions parent WHERE parent.id = v.derived_from_id)"
 
 
 async def list_versions(connection: asyncpg.Connection, forum_id: Any) -> list[VersionSummary]:
     rows = await connection.fetch(
         "SELECT number, published, published_at, created_at, run_id, schedule->>'status' AS status,"
-        " (schedule->>'objective')::int AS objective,"
+        f" {_PARENT} AS derived_from, (schedule->>'objective')::int AS objective,"
         " coalesce(jsonb_array_length(schedule->'placed'), 0) AS placed,"
         " coalesce(jsonb_array_length(schedule->'unplaced'), 0) AS unplaced"
-        " FROM schedule_versions WHERE forum_id = $1 ORDER BY number",
+        " FROM schedule_versions v WHERE forum_id = $1 ORDER BY number",
         forum_id,
     )
     return [msgspec.convert(dict(row), VersionSummary) for row in rows]
@@ -270,8 +276,8 @@ async def get_version(
     if published_only:
         condition += " AND published"
     row = await connection.fetchrow(
-        "SELECT id, number, published, published_at, created_at, run_id, schedule FROM schedule_versions"
-        f" WHERE forum_id = $1 AND {condition}",
+        f"SELECT id, number, published, published_at, created_at, run_id, {_PARENT} AS derived_from, schedule"
+        f" FROM schedule_versions v WHERE forum_id = $1 AND {condition}",
         forum_id,
         number,
     )

@@ -20,13 +20,19 @@ class StoredPlacement(msgspec.Struct, frozen=True):
     attendees: list[tuple[str, str]] = []  # (delegation id, participant id)
 
 
-async def insert_version(connection: asyncpg.Connection, forum_id: Any, schedule: object) -> int:
-    """A new version numbered after the forum's last; returns its id."""
+async def insert_version(
+    connection: asyncpg.Connection, forum_id: Any, schedule: object, derived_from: int | None = None
+) -> int:
+    """A new version numbered after the forum's last, made from version number
+    `derived_from` when it was (a move, a fit option); returns its id."""
     version_id = await connection.fetchval(
-        "INSERT INTO schedule_versions (forum_id, number, schedule)"
-        " SELECT $1, coalesce(max(number), 0) + 1, $2 FROM schedule_versions WHERE forum_id = $1 RETURNING id",
+        "INSERT INTO schedule_versions (forum_id, number, schedule, derived_from_id)"
+        " SELECT $1, coalesce(max(number), 0) + 1, $2,"
+        "  (SELECT id FROM schedule_versions WHERE forum_id = $1 AND number = $3)"
+        " FROM schedule_versions WHERE forum_id = $1 RETURNING id",
         forum_id,
         msgspec.to_builtins(schedule),
+        derived_from,
     )
     return int(version_id)
 
