@@ -20,7 +20,7 @@ from datetime import datetime, tzinfo
 import msgspec
 from icalendar import Calendar, Event, vCalAddress, vText
 
-from api.publishing import as_placements, attends, in_zone
+from api.publishing import as_placements, attends, in_zone, own_attendees
 from db.queries.publications import RoomLabel
 from db.queries.runs import GridPlacement
 from solver.diff import diff_schedules
@@ -77,14 +77,11 @@ def _after(
         assert placement is not None  # a removed meeting was known before
         return FeedEvent(meeting, placement, 0, cancelled=False)
     revised = moved or (
-        placement is not None and _own_people(known.placement, delegation_id) != _own_people(placement, delegation_id)
+        placement is not None
+        and own_attendees(known.placement, delegation_id) != own_attendees(placement, delegation_id)
     )
     current = placement if placement is not None else known.placement
     return FeedEvent(meeting, current, known.sequence + revised, cancelled=placement is None)
-
-
-def _own_people(placement: GridPlacement, delegation_id: str) -> list[str]:
-    return sorted(a for a in placement.attendees if a.partition("/")[0] == delegation_id)
 
 
 def build_calendar(

@@ -4,7 +4,8 @@ Everything here runs in the caller's transaction, so the publication, its diff,
 the outbox notices and their webhook deliveries commit or roll back together.
 Each delegation sees the grid through its own meetings only: its notice (and its
 calendar feed) compares the meetings it attends before and after, with the same
-`solver.diff.diff_schedules` the organiser's version diff uses.
+`solver.diff.diff_schedules` the organiser's version diff uses, and which of its
+own people attend them (`attendees`).
 """
 
 from __future__ import annotations
@@ -26,6 +27,14 @@ from solver.result import Placement
 NOTICE_TYPE = "schedule.changed"
 
 
+class AttendeeChange(msgspec.Struct, frozen=True):
+    """A meeting the delegation attends before and after, with other people of its own."""
+
+    meeting: str
+    before: list[str]  # the delegation's own attendees, "delegation/participant"
+    after: list[str]
+
+
 class NoticePayload(msgspec.Struct, frozen=True):
     """What a delegation is told: only its own meetings that the publication changed."""
 
@@ -39,6 +48,7 @@ class NoticePayload(msgspec.Struct, frozen=True):
     moved: list[Move]
     added: list[Placement]
     removed: list[Placement]
+    attendees: list[AttendeeChange] = []  # meetings kept whose own attendees changed
 
 
 class PublishOutcome(msgspec.Struct, frozen=True):
@@ -50,6 +60,20 @@ class PublishOutcome(msgspec.Struct, frozen=True):
 def attends(placement: GridPlacement, delegation_id: str) -> bool:
     prefix = f"{delegation_id}/"
     return any(attendee.startswith(prefix) for attendee in placement.attendees)
+
+
+def own_attendees(placement: GridPlacement, delegation_id: str) -> list[str]:
+    """The placement's attendees from this delegation, sorted."""
+    return sorted(a for a in placement.attendees if a.partition("/")[0] == delegation_id)
+
+
+def attendee_changes(
+    before: list[GridPlacement], after: list[GridPlacement], delegation_id: str
+) -> list[AttendeeChange]:
+    """The delegation's meetings in both grids whose own attendees differ."""
+    old = {p.meeting: own_attendees(p, delegation_id) for p in before if attends(p, delegation_id)}
+    new = {p.meeting: own_attendees(p, delegation_id) for p in after if attends(p, delegation_id)}
+    return [AttendeeChange(m, old[m], new[m]) for m in sorted(old.keys() & new.keys()) if old[m] != new[m]]
 
 
 def attending_delegations(grids: Iterable[list[GridPlacement]]) -> set[str]:
@@ -98,16 +122,21 @@ async def publish(connection: asyncpg.Connection, forum_id: Any, number: int) ->
     notified = []
     for delegation_id in sorted(attending_delegations([before, after])):
         own = diff_schedules(as_placements(before, zone, delegation_id), as_placements(after, zone, delegation_id))
-        if own.is_empty:
+        people = attendee_changes(before, after, delegation_id)
+        if own.is_empty and not people:
             continue
-        payload = _payload(str(forum_id), delegation_id, publication, own)
+        payload = _payload(str(forum_id), delegation_id, publication, own, people)
         await notices.insert_notice(connection, forum_id, delegation_id, publication.id, payload)
         notified.append(delegation_id)
     return PublishOutcome(found=True, publication=publication, notified=notified)
 
 
 def _payload(
-    forum_id: str, delegation_id: str, publication: publications.PublicationRow, own: ScheduleDiff
+    forum_id: str,
+    delegation_id: str,
+    publication: publications.PublicationRow,
+    own: ScheduleDiff,
+    people: list[AttendeeChange],
 ) -> NoticePayload:
     return NoticePayload(
         type=NOTICE_TYPE,
@@ -120,4 +149,5 @@ def _payload(
         moved=own.moved,
         added=own.added,
         removed=own.removed,
+        attendees=people,
     )

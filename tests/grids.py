@@ -52,16 +52,22 @@ async def agree(client: httpx.AsyncClient, world: World, *pairs: tuple[str, str]
 
 
 async def store_grid(
-    pool: asyncpg.Pool, world: World, parties: dict[str, tuple[str, ...]], grid: dict[str, Slot]
+    pool: asyncpg.Pool,
+    world: World,
+    parties: dict[str, tuple[str, ...]],
+    grid: dict[str, Slot],
+    attendees: dict[str, list[tuple[str, str]]] | None = None,
 ) -> int:
-    """A new version holding `grid` (meeting -> slot); returns its number."""
+    """A new version holding `grid` (meeting -> slot); returns its number. Each
+    meeting is attended by its parties' ministers unless `attendees` says otherwise."""
+    chosen = attendees or {}
     placements = [
         StoredPlacement(
             meeting,
             slot.room,
             local(slot.start),
             local(slot.start) + timedelta(minutes=slot.minutes),
-            [(delegation, "min") for delegation in parties[meeting]],
+            chosen.get(meeting, [(delegation, "min") for delegation in parties[meeting]]),
         )
         for meeting, slot in grid.items()
     ]

@@ -382,3 +382,26 @@ async def test_a_name_that_resolves_to_a_refused_address_at_delivery_is_not_call
     (delivery,) = deliveries.json()
     (attempt,) = delivery["history"]
     assert attempt["status_code"] is None and attempt["error"].startswith("refused: host localhost")
+
+
+async def test_a_change_of_own_attendees_only_is_a_notice_to_that_delegation_alone(
+    client: httpx.AsyncClient, story: Story, pool: asyncpg.Pool
+) -> None:
+    world, ids = story.world, story.meetings
+    parties = {ids["sa"]: ("SGP", "AUS"), ids["sj"]: ("SGP", "JPN"), ids["aj"]: ("AUS", "JPN")}
+    same_places = {ids["sa"]: Slot("R1", "09:00"), ids["sj"]: Slot("R1", "09:30"), ids["aj"]: Slot("R1", "10:00")}
+    # Singapore's aide joins its minister at SGP-AUS: same time, same room.
+    with_aide = {ids["sa"]: [("SGP", "min"), ("SGP", "aide"), ("AUS", "min")]}
+    v3 = await store_grid(pool, world, parties, same_places, attendees=with_aide)
+    await publish(client, world, story.v1)
+    await publish(client, world, v3)
+    rows = await pool.fetch(
+        "SELECT n.delegation_id, n.payload FROM notices n JOIN publications p ON p.id = n.publication_id"
+        " JOIN schedule_versions v ON v.id = p.version_id WHERE n.forum_id = $1 AND v.number = $2",
+        UUID(world.forum_id),
+        v3,
+    )
+    assert [row["delegation_id"] for row in rows] == ["SGP"]  # Australia's people did not change
+    notice = rows[0]["payload"]  # jsonb comes decoded (db/pool.py)
+    assert notice["moved"] == notice["added"] == notice["removed"] == []
+    assert notice["attendees"] == [{"meeting": ids["sa"], "before": ["SGP/min"], "after": ["SGP/aide", "SGP/min"]}]
