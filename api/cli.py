@@ -326,7 +326,7 @@ def summary_table(problem: Problem, schedule: Schedule) -> Table:
     return table
 
 
-SEARCH_NAMES = {"local_search": "local search", "cpsat": "CP-SAT"}
+SEARCH_NAMES = {"local_search": ("local search", "local searches"), "cpsat": ("CP-SAT", "CP-SAT")}
 
 
 def _method(schedule: Schedule) -> str:
@@ -334,8 +334,14 @@ def _method(schedule: Schedule) -> str:
     if stats.method == "greedy":
         return "greedy"
     workers = f"{stats.workers} worker" + ("s" if stats.workers != 1 else "")
-    searched = " + ".join(SEARCH_NAMES[search] for search in stats.searches) or "cpsat"
-    return f"{searched}, {workers}, seed {stats.seed}, limit {stats.time_limit:g} s"
+    return f"{searched(stats.searches)}, {workers}, seed {stats.seed}, limit {stats.time_limit:g} s"
+
+
+def searched(searches: list[str]) -> str:
+    """What ran, e.g. "local search + CP-SAT" or "2 local searches" (a twin, solver/twin.py)."""
+    counts = {search: searches.count(search) for search in searches}
+    names = [SEARCH_NAMES[search][0] if n == 1 else f"{n} {SEARCH_NAMES[search][1]}" for search, n in counts.items()]
+    return " + ".join(names) or "cpsat"
 
 
 def print_unplaced(console: Console, schedule: Schedule) -> None:

@@ -17,6 +17,7 @@ from typing import Any
 import msgspec
 import pytest
 
+from api import cli
 from api.cli import main, pretty_json
 from solver.model import Problem
 from solver.result import Schedule
@@ -331,3 +332,9 @@ def _read_until(terminal: int, wanted: bytes, seconds: float) -> bytes:
         if ready:
             seen += os.read(terminal, 4096)
     return seen
+
+
+def test_the_method_row_names_what_searched() -> None:
+    assert cli.searched(["local_search", "cpsat"]) == "local search + CP-SAT"
+    assert cli.searched(["local_search", "local_search"]) == "2 local searches"
+    assert cli.searched(["cpsat"]) == "CP-SAT"
