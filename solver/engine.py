@@ -99,11 +99,12 @@ def solve_compiled(
         if alone:
             twin = settings.workers >= 2  # the other core: a second local search, in a child process
             found, outcome = local_search_solve(compiled, settings, baseline, clock, on_progress, stop, twin)
+            stats.searches = ["local_search"] * (1 + twin)
         else:
             found, outcome = _local_search_beside_cpsat(
                 compiled, settings, baseline, fixed, stats.greedy_objective, clock, on_progress, stop
             )
-        stats.searches = ["local_search"] * (1 + (settings.workers >= 2)) if alone else ["local_search", "cpsat"]
+            stats.searches = ["local_search", "cpsat"]
         assignment, status = _no_worse_than_greedy(compiled, found, outcome.status, baseline, baseline_ok)
     else:
         # The hint (greedy's grid, compacted on B2B-shaped problems) is used even
