@@ -99,7 +99,7 @@ def solve_compiled(
         if alone:
             twin = settings.workers >= 2  # the other core: a second local search, in a child process
             found, outcome = local_search_solve(compiled, settings, baseline, clock, on_progress, stop, twin)
-            stats.searches = ["local_search"] * (1 + twin)
+            stats.searches = ["local_search"] * outcome.searches  # one when the twin could not start
         else:
             found, outcome = _local_search_beside_cpsat(
                 compiled, settings, baseline, fixed, stats.greedy_objective, clock, on_progress, stop

@@ -128,6 +128,7 @@ def local_search_solve(
         first_solution_seconds=first_solution,
         variables=0,
         constraints=0,
+        searches=1 + (other is not None),
     )
     return assignment, outcome
 

@@ -29,6 +29,7 @@ class SearchOutcome:
     first_solution_seconds: float | None
     variables: int
     constraints: int
+    searches: int = 1  # searches whose grids were compared (2 with a twin that started)
 
 
 class _Reporter(cp_model.CpSolverSolutionCallback):

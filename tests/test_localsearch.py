@@ -316,6 +316,18 @@ def test_a_forum_searched_locally_alone_uses_the_second_worker_for_a_twin(monkey
     assert validate(forum_problem, schedule).violations == []
 
 
+def test_when_the_twin_cannot_start_one_search_runs_and_is_reported(monkeypatch: pytest.MonkeyPatch) -> None:
+    def no_process(*args: object, **kwargs: object) -> None:
+        raise OSError("no process to be had")
+
+    monkeypatch.setattr(large, "LARGE_FORUM_MEETINGS", 1)
+    monkeypatch.setattr(large, "TwinSearch", no_process)
+    forum_problem = _rounds_problem()
+    schedule = solve(forum_problem, SolveOptions(time_limit=2, workers=2))
+    assert schedule.stats.searches == ["local_search"]
+    assert validate(forum_problem, schedule).violations == []
+
+
 ORPHANING_PARENT = """
 import os, sys, time
 import msgspec
