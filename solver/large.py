@@ -28,6 +28,7 @@ import threading
 import time
 from collections import defaultdict
 
+from solver import focus
 from solver.compile import Compiled
 from solver.localsearch import improve
 from solver.result import Progress
@@ -111,7 +112,7 @@ def local_search_solve(
     _report(on_progress, compiled, baseline, bound, clock_start)
     halt = Halt(stop)
     other = _start_twin(compiled, baseline, deadline, settings.seed + 1, bound, halt) if twin else None
-    assignment = improve(compiled, baseline, deadline, settings.seed, halt, floor=bound).assignment
+    assignment = search_grid(compiled, baseline, deadline, settings.seed, halt, bound)
     objective = sum(evaluate(compiled, assignment).values())
     if other is not None:
         # Not a moment longer when this grid is optimal or the caller asked to stop.
@@ -131,6 +132,16 @@ def local_search_solve(
         searches=1 + (other is not None),
     )
     return assignment, outcome
+
+
+def search_grid(
+    compiled: Compiled, start: Assignment, deadline: float, seed: int, stop: threading.Event | None, floor: int
+) -> Assignment:
+    """One search's grid (this process's or the twin's): on the largest forums
+    the plain local search, elsewhere with solver/focus.py's second start."""
+    if len(compiled.meetings) >= LARGE_FORUM_MEETINGS:
+        return improve(compiled, start, deadline, seed, stop, floor).assignment
+    return focus.search(compiled, start, deadline, seed, stop, floor)
 
 
 def _start_twin(

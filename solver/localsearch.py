@@ -77,6 +77,9 @@ class Costs:
             for person, free in compiled.available.items()
         }
         self.buffer = compiled.buffer_slots
+        # Extra weight on some participants' breaks (solver/focus.py): the search
+        # then pays a break elsewhere sooner than one of theirs.
+        self.penalty: dict[str, int] = {}
         self.requested: dict[str, int] = defaultdict(int)
         for info in compiled.meetings:
             for delegation in info.delegations:
@@ -90,6 +93,10 @@ class Costs:
         """Is the gap between a meeting ending at `end` and the next starting at `start` a break?"""
         first_idle = end + self.buffer.get(person, 0)
         return start > first_idle and (self.count_all or self.counted[person][start] > self.counted[person][first_idle])
+
+    def gap_cost(self, person: str, end: int, start: int) -> int:
+        """A break's count in the search's price: 1, or more for a penalised participant."""
+        return (1 + self.penalty.get(person, 0)) * self.gap_is_break(person, end, start)
 
     def placement(self, info: MeetingInfo, start: int | None, room: str | None) -> int:
         """Preferences and stability of one meeting at (start, room), or unplaced (None)."""
@@ -114,12 +121,18 @@ class LocalSearchResult:
     assignment: Assignment
     moves: int  # accepted moves that changed the grid
     tried: int  # meetings considered
+    stuck: dict[str, float]  # participant -> share of the annealing's looks that found them with a break
 
 
 class LocalSearch:
-    def __init__(self, compiled: Compiled, assignment: Assignment, seed: int) -> None:
+    def __init__(
+        self, compiled: Compiled, assignment: Assignment, seed: int, penalty: dict[str, int] | None = None
+    ) -> None:
+        """`penalty`: participant -> extra breaks' weight per break of theirs. The
+        search then minimises that penalised cost; `self.cost` is that cost."""
         self.compiled = compiled
         self.costs = Costs(compiled)
+        self.costs.penalty = dict(penalty or {})
         self.rng = random.Random(seed)
         self._load(assignment)
         self.classes_at: dict[int, dict[int, tuple[int, ...]]] = {}
@@ -153,7 +166,18 @@ class LocalSearch:
             for delegation in compiled.by_id[meeting_id].delegations:
                 self.placed_by_delegation[delegation] += 1
         self.unplaced = {info.id for info in compiled.meetings if info.id not in assignment and info.domain}
-        self.cost = sum(evaluate(compiled, assignment).values())
+        self.cost = sum(evaluate(compiled, assignment).values()) + self._penalty_cost()
+        self.stuck: dict[str, int] = defaultdict(int)
+        self.looks = 0
+
+    def _penalty_cost(self) -> int:
+        """What the penalties add to the objective on the grid in the ledger."""
+        extra = 0
+        for (person, _), bookings in self.ledger.person_day.items():
+            if self.costs.penalty.get(person) and len(bookings) > 1:
+                spans = [(booking.start, booking.end) for booking in bookings]
+                extra += self.costs.penalty[person] * self.costs.day_breaks(person, spans)
+        return self.costs.weights.breaks * extra
 
     def assignment(self) -> Assignment:
         return {
@@ -169,7 +193,8 @@ class LocalSearch:
         now = time.perf_counter()
         self.descend(now + DESCENT_SHARE * (deadline - now), stop)
         best = self._anneal(deadline, stop)
-        return LocalSearchResult(best, self.moves, self.tried)
+        stuck = {person: count / self.looks for person, count in self.stuck.items()} if self.looks else {}
+        return LocalSearchResult(best, self.moves, self.tried, stuck)
 
     def descend(self, deadline: float = math.inf, stop: threading.Event | None = None) -> None:
         """Every meeting to its best spot, pass after pass, until a pass gains nothing."""
@@ -208,7 +233,9 @@ class LocalSearch:
                     self._insert_unplaced()
                     placed = sorted(self.ledger.placed)
                 if steps % (CLOCK_EVERY * 8) == 0:
-                    broken = self._meetings_of_days(self._broken_days()) or placed
+                    broken_days = self._broken_days()
+                    self._tally(broken_days)
+                    broken = self._meetings_of_days(broken_days) or placed
             self.tried += 1
             if self.rng.random() < EJECT_SHARE:
                 self.moves += self._eject_move(self.compiled.by_id[self._pick(broken)], temperature)
@@ -256,11 +283,11 @@ class LocalSearch:
                 elif booking.start >= end and (after < 0 or booking.start < after):
                     after = booking.start
             if before >= 0:
-                change += self.costs.gap_is_break(person, before, start)
+                change += self.costs.gap_cost(person, before, start)
             if after >= 0:
-                change += self.costs.gap_is_break(person, end, after)
+                change += self.costs.gap_cost(person, end, after)
                 if before >= 0:
-                    change -= self.costs.gap_is_break(person, before, after)
+                    change -= self.costs.gap_cost(person, before, after)
         return change
 
     def _price(self, info: MeetingInfo, spot: Spot, leaving: Span | None = None) -> int:
@@ -323,6 +350,12 @@ class LocalSearch:
             for key, bookings in self.ledger.person_day.items()
             if len(bookings) > 1 and self.costs.day_breaks(key[0], [(b.start, b.end) for b in bookings])
         )
+
+    def _tally(self, broken_days: list[tuple[str, int]]) -> None:
+        """Who has a break at this look: the participants the search cannot mend."""
+        self.looks += 1
+        for person in {person for person, _ in broken_days}:
+            self.stuck[person] += 1
 
     def _meetings_of_days(self, days: list[tuple[str, int]]) -> list[str]:
         grid = self.compiled.grid
@@ -567,8 +600,10 @@ def improve(
     seed: int = 0,
     stop: threading.Event | None = None,
     floor: int | None = None,
+    penalty: dict[str, int] | None = None,
 ) -> LocalSearchResult:
     """Improve a feasible grid by local moves until `deadline` (perf_counter seconds),
     or until its objective reaches `floor`: pass a proven lower bound (the
-    engine's `domain_bound`), and a grid that reaches it is optimal."""
-    return LocalSearch(compiled, assignment, seed).run(deadline, stop, floor)
+    engine's `domain_bound`), and a grid that reaches it is optimal. With a
+    `penalty` the search minimises the penalised cost (see LocalSearch)."""
+    return LocalSearch(compiled, assignment, seed, penalty).run(deadline, stop, floor)

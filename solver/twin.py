@@ -97,7 +97,7 @@ class TwinSearch:
 def main() -> None:
     # Imported here: the parent only needs the classes above.
     from solver.compile import compile_problem
-    from solver.localsearch import improve
+    from solver.large import search_grid
 
     stop = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: stop.set())
@@ -105,8 +105,8 @@ def main() -> None:
     job = msgspec.json.decode(sys.stdin.buffer.read(), type=Job)
     compiled = compile_problem(job.problem)
     deadline = time.perf_counter() + (job.deadline - time.monotonic())
-    result = improve(compiled, dict(job.start), deadline, job.seed, stop, floor=job.floor)
-    sys.stdout.buffer.write(msgspec.json.encode(result.assignment))
+    assignment = search_grid(compiled, dict(job.start), deadline, job.seed, stop, job.floor)
+    sys.stdout.buffer.write(msgspec.json.encode(assignment))
 
 
 def _stop_when_orphaned(stop: threading.Event) -> None:

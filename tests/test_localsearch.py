@@ -22,7 +22,7 @@ from solver.compile import compile_problem
 from solver.engine import SolveOptions, solve
 from solver.greedy import greedy_assign
 from solver.grid import placements_of
-from solver.localsearch import LocalSearch, LocalSearchResult, MovableLedger
+from solver.localsearch import LocalSearch, MovableLedger
 from solver.model import ObjectiveSettings, Problem
 from solver.result import Schedule, Unplaced
 from solver.scenarios import SCENARIOS, generate
@@ -297,8 +297,8 @@ def test_with_two_workers_the_twins_grid_wins_when_it_is_cheaper(monkeypatch: py
     start = _spread_out()
     assert sum(evaluate(compiled, start).values()) == 80 > large.domain_bound(compiled)  # eight breaks
     # This process's search hands back its start unchanged: a better grid can only come from the twin.
-    idle = lambda compiled, grid, *args, **kwargs: LocalSearchResult(dict(grid), 0, 0)  # noqa: E731
-    monkeypatch.setattr(large, "improve", idle)
+    idle = lambda compiled, grid, *args, **kwargs: dict(grid)  # noqa: E731
+    monkeypatch.setattr(large, "search_grid", idle)
     found, outcome = large.local_search_solve(
         compiled, SearchSettings(30, 2, 0, False), start, time.perf_counter(), twin=True
     )

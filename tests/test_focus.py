@@ -1,0 +1,138 @@
+"""The focused second start (solver/focus.py): who it picks, the packing it
+builds, and that its grids keep every rule and are never worse than the plain search's."""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+
+import msgspec
+import pytest
+
+from solver import focus
+from solver.compile import Compiled, compile_problem
+from solver.greedy import greedy_assign
+from solver.large import domain_bound
+from solver.localsearch import LocalSearch, LocalSearchResult
+from solver.model import Problem
+from solver.terms import breaks_by_person, evaluate
+from solver.validate import validate
+from tests.builders import at, delegation, meeting, person, problem
+from tests.test_localsearch import _schedule_of
+
+SHANGRI_LA = Path(__file__).parent.parent / "examples" / "shangri-la.json"
+
+
+@pytest.fixture(scope="module")
+def shangri_la() -> Problem:
+    return msgspec.json.decode(SHANGRI_LA.read_bytes(), type=Problem)
+
+
+def _saturday_after_us_sg(compiled: Compiled) -> set[int]:
+    pinned = compiled.by_id["US-SG"]
+    assert pinned.pinned_start is not None
+    day = compiled.grid.day_ranges[compiled.grid.day_of_slot[pinned.pinned_start]]
+    return set(range(pinned.pinned_start + pinned.length, day.stop))
+
+
+def test_a_pinned_meeting_that_nothing_can_follow_cuts_off_the_rest_of_its_day(shangri_la: Problem) -> None:
+    compiled = compile_problem(shangri_la)
+    mine = compiled.meetings_of("us-min")
+    # US-SG ends 11:10, his buffer to 11:20, the plenary at 11:30: no meeting fits in between
+    assert focus._cut_off(compiled, "us-min", compiled.by_id["US-SG"], mine) == _saturday_after_us_sg(compiled)
+    assert focus.pressure(compiled, "us-min") > 1 > focus.pressure(compiled, "sg-min")
+
+
+def test_without_the_plenary_after_it_the_pinned_meetings_day_goes_on(shangri_la: Problem) -> None:
+    sessions = [session for session in shangri_la.sessions if session.name != "Second plenary session"]
+    compiled = compile_problem(msgspec.structs.replace(shangri_la, sessions=sessions))
+    mine = compiled.meetings_of("us-min")
+    assert focus._cut_off(compiled, "us-min", compiled.by_id["US-SG"], mine) == set()
+
+
+def test_the_circle_is_the_person_and_the_partners_of_three_meetings_or_more(shangri_la: Problem) -> None:
+    compiled = compile_problem(shangri_la)
+    # au-min shares US-GB-AU, US-AU, US-JP-AU and the quad; jp-min US-JP, US-JP-AU and the quad; gb-min only two
+    assert focus.close_circle(compiled, "us-min") == ["us-min", "au-min", "jp-min"]
+
+
+@pytest.mark.parametrize("seed", [0, 1, 2])
+def test_the_packing_books_whole_and_leaves_nobody_in_the_circle_a_break(shangri_la: Problem, seed: int) -> None:
+    people = ["us-min", "au-min", "jp-min"]
+    narrowed = focus.at_main_venues(focus.preferred_only(compile_problem(shangri_la)), people)
+    starts = focus.packing(narrowed, people, seed)
+    assert starts is not None
+    theirs = {info.id for info in narrowed.meetings if set(people) & set(info.people) and info.domain}
+    assert set(starts) == theirs
+    kept = focus.book(narrowed, starts)
+    assert kept.keys() == theirs  # every rule among these meetings was in the packing
+    assert all(breaks_by_person(narrowed, kept).get(name, 0) == 0 for name in people)
+    assert validate(shangri_la, _schedule_of(shangri_la, kept)).violations == []
+
+
+def test_a_packing_that_cannot_avoid_a_break_is_not_found() -> None:
+    # a meets b at 09:00 and c only at 11:00: a's day has a break whatever happens
+    people = [delegation(name, person(name.lower())) for name in ("A", "B", "C")]
+    meetings = [
+        meeting("ab", ["A", "B"], 60, latest=at("10:00")),
+        meeting("ac", ["A", "C"], 60, earliest=at("11:00")),
+    ]
+    compiled = compile_problem(problem(people, meetings))
+    assert focus.packing(compiled, ["a"], seed=0) is None
+
+
+def test_narrowing_cuts_domains_to_preferred_starts_and_leaves_the_original_alone(shangri_la: Problem) -> None:
+    compiled = compile_problem(shangri_la)
+    before = {info.id: list(info.domain) for info in compiled.meetings}
+    narrowed = focus.preferred_only(compiled)
+    for info in narrowed.meetings:
+        if info.meeting.preferred and any(start in info.preferred_starts for start, _ in before[info.id]):
+            assert info.domain and all(start in info.preferred_starts for start, _ in info.domain)
+        else:
+            assert info.domain == before[info.id]
+        assert narrowed.by_id[info.id] is info
+    assert {info.id: info.domain for info in compiled.meetings} == before
+    assert any(len(info.domain) < len(before[info.id]) for info in narrowed.meetings)
+
+
+def test_a_break_nobody_can_mend_is_tallied_at_every_look() -> None:
+    people = [delegation(name, person(name.lower())) for name in ("A", "B", "C", "D")]
+    meetings = [
+        meeting("ab", ["A", "B"], 60, latest=at("10:00")),
+        meeting("ac", ["A", "C"], 60, earliest=at("11:00")),
+        meeting("bd", ["B", "D"], 60),
+    ]
+    compiled = compile_problem(problem(people, meetings))
+    result = LocalSearch(compiled, greedy_assign(compiled), seed=0).run(time.perf_counter() + 1.0)
+    assert result.stuck["a"] == 1.0
+    assert focus.focus_person(compiled, result) == "a"  # b's two meetings can always be side by side
+
+
+def test_no_focus_when_nobody_keeps_a_break(shangri_la: Problem) -> None:
+    compiled = compile_problem(shangri_la)
+    start = greedy_assign(compiled)
+    assert focus.focus_person(compiled, LocalSearchResult(start, 0, 0, {})) is None
+
+
+def test_penalised_breaks_are_priced_into_the_cost_the_search_tracks(shangri_la: Problem) -> None:
+    compiled = compile_problem(shangri_la)
+    penalty = {"us-min": 5, "sg-min": 2}
+    search = LocalSearch(compiled, greedy_assign(compiled), seed=3, penalty=penalty)
+    search.run(time.perf_counter() + 1.0)
+    grid = search.assignment()
+    breaks = breaks_by_person(compiled, grid)
+    weight = compiled.problem.objective.weights.breaks
+    extra = weight * sum(penalty[name] * breaks.get(name, 0) for name in penalty)
+    assert search.cost == sum(evaluate(compiled, grid).values()) + extra
+
+
+def test_the_focused_search_keeps_every_rule_and_never_returns_worse_than_its_start(shangri_la: Problem) -> None:
+    compiled = compile_problem(shangri_la)
+    start = greedy_assign(compiled)
+    found = focus.search(compiled, start, time.perf_counter() + 4.0, 0, None, domain_bound(compiled))
+    report = validate(shangri_la, _schedule_of(shangri_la, found))
+    assert report.violations == []
+    assert domain_bound(compiled) <= report.objective <= sum(evaluate(compiled, start).values())
+    focused = focus.focused_search(compiled, "us-min", time.perf_counter() + 2.0, 0, None, domain_bound(compiled))
+    assert focused is not None
+    assert validate(shangri_la, _schedule_of(shangri_la, focused)).violations == []
