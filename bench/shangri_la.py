@@ -99,7 +99,7 @@ def section(args: argparse.Namespace) -> str:
             + [f"{number(cost)} ({spent:.1f} s)" for cost, spent in alone]
         )
     proven = [sum(cost <= bound for cost in costs) for costs in (engine, plain, focused)]
-    medians = [number(statistics.median(costs)) for costs in (engine, plain, focused)]
+    medians = [f"{statistics.median(costs):,g}" for costs in (engine, plain, focused)]
     rows.append(
         ["**proven / median**", f"**{proven[0]} / {medians[0]}**", "", ""]
         + [f"**{count} / {median}**" for count, median in zip(proven[1:], medians[1:], strict=True)]

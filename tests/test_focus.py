@@ -136,3 +136,27 @@ def test_the_focused_search_keeps_every_rule_and_never_returns_worse_than_its_st
     focused = focus.focused_search(compiled, "us-min", time.perf_counter() + 2.0, 0, None, domain_bound(compiled))
     assert focused is not None
     assert validate(shangri_la, _schedule_of(shangri_la, focused)).violations == []
+
+
+def test_a_circle_too_large_to_pack_quickly_is_cut_to_the_person_or_skipped(
+    shangri_la: Problem, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    compiled = compile_problem(shangri_la)
+    narrowed = focus.preferred_only(compiled)
+    alone, circle = (focus.packing_size(narrowed, people) for people in (["us-min"], ["us-min", "au-min", "jp-min"]))
+    assert alone < circle
+    packed: list[list[str]] = []
+    real_packing = focus.packing
+
+    def recorded(narrowed: Compiled, people: list[str], seed: int) -> dict[str, int] | None:
+        packed.append(people)
+        return real_packing(narrowed, people, seed)
+
+    monkeypatch.setattr(focus, "packing", recorded)
+    monkeypatch.setattr(focus, "PACKING_STARTS", alone)
+    deadline = time.perf_counter() + 1.0
+    assert focus.focused_search(compiled, "us-min", deadline, 0, None, domain_bound(compiled)) is not None
+    assert packed == [["us-min"]]
+    monkeypatch.setattr(focus, "PACKING_STARTS", alone - 1)
+    assert focus.focused_search(compiled, "us-min", time.perf_counter() + 1.0, 0, None, domain_bound(compiled)) is None
+    assert packed == [["us-min"]]  # no packing tried at all
