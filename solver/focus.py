@@ -32,7 +32,7 @@ import random
 import threading
 import time
 from collections import Counter, defaultdict
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 
 from ortools.sat.python import cp_model
 
@@ -114,10 +114,10 @@ def _cut_off(compiled: Compiled, person: str, pinned: MeetingInfo, theirs: list[
     assert start is not None
     slots = grid.day_ranges[grid.day_of_slot[start]]
     buffer = compiled.buffer_slots.get(person, 0)
-    counted = compiled.available[person]
+    counted = slots if compiled.problem.objective.breaks_count_unavailable else compiled.available[person]
     others = [info for info in theirs if info is not pinned]
     follow_from = _reach(start + pinned.length + buffer, slots.stop, counted, step=1)
-    precede_to = _reach(start, slots.start - 1, counted, step=-1)
+    precede_to = _reach(start, slots.start, counted, step=-1)
     cut: set[int] = set()
     if not any(begin in follow_from for info in others for begin in info.starts):
         cut.update(range(start + pinned.length, slots.stop))
@@ -126,7 +126,7 @@ def _cut_off(compiled: Compiled, person: str, pinned: MeetingInfo, theirs: list[
     return cut
 
 
-def _reach(edge: int, stop: int, counted: frozenset[int], step: int) -> set[int]:
+def _reach(edge: int, stop: int, counted: Collection[int], step: int) -> set[int]:
     """Where the next meeting may start (step 1) or the previous one's idle time
     may begin (step -1) without a break: `edge`, and on over uncounted slots."""
     reach = {edge}
