@@ -32,14 +32,14 @@ import random
 import threading
 import time
 from collections import Counter, defaultdict
-from collections.abc import Callable, Collection
+from collections.abc import Callable
 
 from ortools.sat.python import cp_model
 
 from solver.compile import Compiled, MeetingInfo
 from solver.greedy import Ledger, greedy_assign
-from solver.localsearch import LocalSearchResult, improve
-from solver.terms import Assignment, breaks_by_person, evaluate
+from solver.localsearch import Costs, LocalSearchResult, improve
+from solver.terms import Assignment, breaks_by_person, total_cost
 
 PLAIN_SHARE = 0.2  # of the time, for the plain search that finds who stays broken
 FOCUS_MIN_SECONDS = 2.0  # with less time the plain search keeps all of it
@@ -66,18 +66,14 @@ def search(
     if deadline - now < FOCUS_MIN_SECONDS:
         return improve(compiled, start, deadline, seed, stop, floor).assignment
     plain = improve(compiled, start, now + PLAIN_SHARE * (deadline - now), seed, stop, floor)
-    best, best_cost = plain.assignment, total(compiled, plain.assignment)
+    best, best_cost = plain.assignment, total_cost(compiled, plain.assignment)
     if best_cost <= floor or (stop is not None and stop.is_set()):
         return best
     person = focus_person(compiled, plain)
     found = focused_search(compiled, person, deadline, seed, stop, floor) if person is not None else None
     if found is None:  # nobody to focus on, or no packing: the plain search goes on
         found = improve(compiled, best, deadline, seed, stop, floor).assignment
-    return found if total(compiled, found) < best_cost else best
-
-
-def total(compiled: Compiled, assignment: Assignment) -> int:
-    return sum(evaluate(compiled, assignment).values())
+    return found if total_cost(compiled, found) < best_cost else best
 
 
 def focus_person(compiled: Compiled, plain: LocalSearchResult) -> str | None:
@@ -88,10 +84,11 @@ def focus_person(compiled: Compiled, plain: LocalSearchResult) -> str | None:
     stuck = [person for person in broken if plain.stuck.get(person, 0.0) >= STUCK_SHARE]
     if not stuck:
         return None
-    return max(stuck, key=lambda person: (pressure(compiled, person), person))
+    costs = Costs(compiled)
+    return max(stuck, key=lambda person: (pressure(compiled, person, costs), person))
 
 
-def pressure(compiled: Compiled, person: str) -> float:
+def pressure(compiled: Compiled, person: str, costs: Costs) -> float:
     """The slots the person's meetings and buffers take, over the counted slots
     they could use without a break. A pinned meeting that nothing can follow
     (its idle time meets a plenary before any meeting fits) ends its day
@@ -103,37 +100,32 @@ def pressure(compiled: Compiled, person: str) -> float:
     usable = set(compiled.available[person])
     for pinned in theirs:
         if pinned.pinned_start is not None:
-            usable -= _cut_off(compiled, person, pinned, theirs)
+            usable -= _cut_off(compiled, costs, person, pinned, theirs)
     return needed / max(1, len(usable))
 
 
-def _cut_off(compiled: Compiled, person: str, pinned: MeetingInfo, theirs: list[MeetingInfo]) -> set[int]:
-    """Slots of the pinned meeting's day that a break-free day cannot reach."""
+def _cut_off(compiled: Compiled, costs: Costs, person: str, pinned: MeetingInfo, theirs: list[MeetingInfo]) -> set[int]:
+    """Slots of the pinned meeting's day that a break-free day cannot reach:
+    those after it when no other meeting can follow it without a break, those
+    before it when none can precede it (the break rule is `Costs.gap_is_break`)."""
     grid = compiled.grid
     start = pinned.pinned_start
     assert start is not None
-    slots = grid.day_ranges[grid.day_of_slot[start]]
+    day = grid.day_of_slot[start]
+    slots = grid.day_ranges[day]
     buffer = compiled.buffer_slots.get(person, 0)
-    counted = slots if compiled.problem.objective.breaks_count_unavailable else compiled.available[person]
+    end = start + pinned.length
     others = [info for info in theirs if info is not pinned]
-    follow_from = _reach(start + pinned.length + buffer, slots.stop, counted, step=1)
-    precede_to = _reach(start, slots.start, counted, step=-1)
+    same_day = [(begin, info) for info in others for begin in info.starts if grid.day_of_slot[begin] == day]
     cut: set[int] = set()
-    if not any(begin in follow_from for info in others for begin in info.starts):
-        cut.update(range(start + pinned.length, slots.stop))
-    if not any(begin + info.length + buffer in precede_to for info in others for begin in info.starts):
+    if not any(begin >= end + buffer and not costs.gap_is_break(person, end, begin) for begin, _ in same_day):
+        cut.update(range(end, slots.stop))
+    if not any(
+        begin + info.length + buffer <= start and not costs.gap_is_break(person, begin + info.length, start)
+        for begin, info in same_day
+    ):
         cut.update(range(slots.start, start))
     return cut
-
-
-def _reach(edge: int, stop: int, counted: Collection[int], step: int) -> set[int]:
-    """Where the next meeting may start (step 1) or the previous one's idle time
-    may begin (step -1) without a break: `edge`, and on over uncounted slots."""
-    reach = {edge}
-    while edge != stop and (edge if step > 0 else edge - 1) not in counted:
-        edge += step
-        reach.add(edge)
-    return reach
 
 
 def close_circle(compiled: Compiled, person: str) -> list[str]:
@@ -212,8 +204,7 @@ def book(compiled: Compiled, starts: dict[str, int]) -> Assignment:
         info = compiled.by_id[meeting_id]
         if not ledger.people_and_order_allow(info, start):
             continue
-        classes = tuple(room_class for slot, room_class in info.domain if slot == start)
-        for room in ledger.rooms_of(classes):
+        for room in ledger.rooms_of(tuple(sorted(_classes_at(info)[start]))):
             if ledger.room_allows(info, start, room) and ledger.gaps_allow(info, start, room.venue):
                 ledger.book(info, start, room)
                 kept[info.id] = (start, room.id)
@@ -237,8 +228,9 @@ def packing(compiled: Compiled, people: list[str], seed: int) -> dict[str, int] 
         theirs = [info for info in mine if attendee in info.people]
         _one_at_a_time(compiled, model, attendee, theirs, starts)
         _travel(compiled, model, attendee, theirs, starts)
+    costs = Costs(compiled)
     for person in people:
-        _one_run_a_day(compiled, model, person, [info for info in mine if person in info.people], starts)
+        _one_run_a_day(compiled, costs, model, person, [info for info in mine if person in info.people], starts)
     _rooms(compiled, model, mine, starts)
     _resources(compiled, model, mine, starts)
     _order(compiled, model, mine, starts)
@@ -255,6 +247,14 @@ def packing(compiled: Compiled, people: list[str], seed: int) -> dict[str, int] 
         compiled.meetings[index].id: next(start for start, literal in by_start.items() if solver.boolean_value(literal))
         for index, by_start in starts.items()
     }
+
+
+def _classes_at(info: MeetingInfo) -> dict[int, frozenset[int]]:
+    """start -> the room classes the meeting may use there."""
+    classes: dict[int, set[int]] = defaultdict(set)
+    for start, room_class in info.domain:
+        classes[start].add(room_class)
+    return {start: frozenset(found) for start, found in classes.items()}
 
 
 def _venue(compiled: Compiled, info: MeetingInfo) -> str | None:
@@ -299,7 +299,12 @@ def _travel(
 
 
 def _one_run_a_day(
-    compiled: Compiled, model: cp_model.CpModel, person: str, theirs: list[MeetingInfo], starts: Starts
+    compiled: Compiled,
+    costs: Costs,
+    model: cp_model.CpModel,
+    person: str,
+    theirs: list[MeetingInfo],
+    starts: Starts,
 ) -> None:
     """No break: each meeting of a day is that day's first, or starts right
     after another one's end and buffer (idle slots between that count for
@@ -321,13 +326,15 @@ def _one_run_a_day(
             model.add(first <= sum(today.values()))
             firsts.append(first)
             for start, literal in today.items():
-                model.add_bool_or([~literal, first, *_predecessors(compiled, person, info, start, theirs, idle_from)])
+                before = _predecessors(compiled, costs, person, info, start, theirs, idle_from)
+                model.add_bool_or([~literal, first, *before])
         if len(firsts) > 1:
             model.add_at_most_one(firsts)
 
 
 def _predecessors(
     compiled: Compiled,
+    costs: Costs,
     person: str,
     info: MeetingInfo,
     start: int,
@@ -335,24 +342,20 @@ def _predecessors(
     idle_from: dict[tuple[int, int], list[cp_model.IntVar]],
 ) -> list[cp_model.IntVar]:
     """Literals of the person's other meetings that end just before `start`:
-    their idle time (after the buffer) begins at `start` or earlier over
-    uncounted slots only, and leaves time to travel from their venue."""
+    no break between them by `Costs.gap_is_break` (their idle time, after the
+    buffer, begins at `start` or earlier over uncounted slots only), and time
+    to travel from their venue."""
     grid = compiled.grid
-    slots = grid.day_ranges[grid.day_of_slot[start]]
+    day_start = grid.day_ranges[grid.day_of_slot[start]].start
     buffer = compiled.buffer_slots.get(person, 0)
-    counted = compiled.available[person]
-    count_all = compiled.problem.objective.breaks_count_unavailable
     found: list[cp_model.IntVar] = []
-    edge = start
-    while edge >= slots.start:
-        gap = start - (edge - buffer)  # slots between the other meeting's end and this start
+    for edge in range(start, day_start - 1, -1):  # where the earlier meeting's idle time begins
+        if costs.gap_is_break(person, edge - buffer, start):
+            break
         for other in theirs:
             travel = compiled.gap_needed(person, _venue(compiled, other), _venue(compiled, info))
-            if other is not info and gap >= travel:
+            if other is not info and start - (edge - buffer) >= travel:
                 found += idle_from.get((other.index, edge), [])
-        if edge == slots.start or count_all or edge - 1 in counted:
-            break
-        edge -= 1
     return found
 
 
@@ -360,10 +363,10 @@ def _rooms(compiled: Compiled, model: cp_model.CpModel, mine: list[MeetingInfo],
     """In each slot, the meetings that can only use some rooms are no more than those rooms (open then)."""
     covering: dict[int, list[tuple[frozenset[int], cp_model.IntVar]]] = defaultdict(list)
     for info in mine:
+        classes_at = _classes_at(info)
         for start, literal in starts[info.index].items():
-            classes = frozenset(room_class for slot, room_class in info.domain if slot == start)
             for slot in info.covers(start):
-                covering[slot].append((classes, literal))
+                covering[slot].append((classes_at[start], literal))
     for slot, entries in covering.items():
         for allowed in {classes for classes, _ in entries}:
             literals = [literal for classes, literal in entries if classes <= allowed]

@@ -29,7 +29,7 @@ from typing import TypeVar
 from solver.compile import Compiled, MeetingInfo
 from solver.greedy import Ledger
 from solver.model import Room
-from solver.terms import Assignment, evaluate
+from solver.terms import Assignment, total_cost
 
 DESCENT_SHARE = 0.1  # of the time; the rest anneals
 ANNEAL_START = 0.5  # start temperature, in units of one break's weight
@@ -65,7 +65,7 @@ class MovableLedger(Ledger):
 class Costs:
     """The objective's pieces that a move changes, as docs/rules.md defines them."""
 
-    def __init__(self, compiled: Compiled) -> None:
+    def __init__(self, compiled: Compiled, penalty: dict[str, int] | None = None) -> None:
         self.compiled = compiled
         objective = compiled.problem.objective
         self.weights = objective.weights
@@ -79,7 +79,7 @@ class Costs:
         self.buffer = compiled.buffer_slots
         # Extra weight on some participants' breaks (solver/focus.py): the search
         # then pays a break elsewhere sooner than one of theirs.
-        self.penalty: dict[str, int] = {}
+        self.penalty = dict(penalty or {})
         self.requested: dict[str, int] = defaultdict(int)
         for info in compiled.meetings:
             for delegation in info.delegations:
@@ -131,9 +131,10 @@ class LocalSearch:
         """`penalty`: participant -> extra breaks' weight per break of theirs. The
         search then minimises that penalised cost; `self.cost` is that cost."""
         self.compiled = compiled
-        self.costs = Costs(compiled)
-        self.costs.penalty = dict(penalty or {})
+        self.costs = Costs(compiled, penalty)
         self.rng = random.Random(seed)
+        self.stuck: dict[str, int] = defaultdict(int)  # participant -> looks that found them with a break
+        self.looks = 0
         self._load(assignment)
         self.classes_at: dict[int, dict[int, tuple[int, ...]]] = {}
         # Without buffers or travel, "attendees free" already is the whole gap rule.
@@ -166,9 +167,7 @@ class LocalSearch:
             for delegation in compiled.by_id[meeting_id].delegations:
                 self.placed_by_delegation[delegation] += 1
         self.unplaced = {info.id for info in compiled.meetings if info.id not in assignment and info.domain}
-        self.cost = sum(evaluate(compiled, assignment).values()) + self._penalty_cost()
-        self.stuck: dict[str, int] = defaultdict(int)
-        self.looks = 0
+        self.cost = total_cost(compiled, assignment) + self._penalty_cost()
 
     def _penalty_cost(self) -> int:
         """What the penalties add to the objective on the grid in the ledger."""

@@ -27,6 +27,11 @@ def evaluate(compiled: Compiled, assignment: Assignment) -> dict[str, int]:
     }
 
 
+def total_cost(compiled: Compiled, assignment: Assignment) -> int:
+    """The objective of docs/rules.md: the sum of the terms."""
+    return sum(evaluate(compiled, assignment).values())
+
+
 def held_cost(compiled: Compiled, assignment: Assignment) -> int:
     return sum(info.weight for info in compiled.meetings if info.id not in assignment)
 

@@ -13,7 +13,7 @@ from solver import focus
 from solver.compile import Compiled, compile_problem
 from solver.greedy import greedy_assign
 from solver.large import domain_bound
-from solver.localsearch import LocalSearch, LocalSearchResult
+from solver.localsearch import Costs, LocalSearch, LocalSearchResult
 from solver.model import Problem
 from solver.terms import breaks_by_person, evaluate
 from solver.validate import validate
@@ -37,17 +37,17 @@ def _saturday_after_us_sg(compiled: Compiled) -> set[int]:
 
 def test_a_pinned_meeting_that_nothing_can_follow_cuts_off_the_rest_of_its_day(shangri_la: Problem) -> None:
     compiled = compile_problem(shangri_la)
-    mine = compiled.meetings_of("us-min")
+    mine, costs = compiled.meetings_of("us-min"), Costs(compiled)
     # US-SG ends 11:10, his buffer to 11:20, the plenary at 11:30: no meeting fits in between
-    assert focus._cut_off(compiled, "us-min", compiled.by_id["US-SG"], mine) == _saturday_after_us_sg(compiled)
-    assert focus.pressure(compiled, "us-min") > 1 > focus.pressure(compiled, "sg-min")
+    assert focus._cut_off(compiled, costs, "us-min", compiled.by_id["US-SG"], mine) == _saturday_after_us_sg(compiled)
+    assert focus.pressure(compiled, "us-min", costs) > 1 > focus.pressure(compiled, "sg-min", costs)
 
 
 def test_without_the_plenary_after_it_the_pinned_meetings_day_goes_on(shangri_la: Problem) -> None:
     sessions = [session for session in shangri_la.sessions if session.name != "Second plenary session"]
     compiled = compile_problem(msgspec.structs.replace(shangri_la, sessions=sessions))
     mine = compiled.meetings_of("us-min")
-    assert focus._cut_off(compiled, "us-min", compiled.by_id["US-SG"], mine) == set()
+    assert focus._cut_off(compiled, Costs(compiled), "us-min", compiled.by_id["US-SG"], mine) == set()
 
 
 def test_the_circle_is_the_person_and_the_partners_of_three_meetings_or_more(shangri_la: Problem) -> None:
