@@ -39,6 +39,7 @@ STALL_SECONDS = 0.5
 # (docs/engine.md); on ticf-14crafa it found a grid once in 14 s and not in
 # 45 s with two other seeds, so a longer budget is mostly time taken from CP-SAT.
 ZERO_BREAK_SECONDS = 5.0
+CLAUSE_SHARE = 0.7  # of the time limit, for a grid at the proven floor of breaks (break_clauses.py)
 UNPLACED_PENALTY = 20  # breaks' worth of a meeting left out (greedy leaves some out on B2B)
 
 
@@ -236,12 +237,14 @@ def compaction_hint(
     """The compacted grid as a hint for CP-SAT, or None where the search does not apply.
 
     First the zero-break window model (solver/objective/break_windows.py):
-    a grid it finds has no break at all, and is the hint as it is. Otherwise
-    the local search takes a fifth of the time limit, at most 5 s (B2B at 20 s:
-    see docs/engine.md).
+    a grid it finds has no break at all, and is the hint as it is. When it
+    proves there is none, up to 70% of the time limit goes to a grid at the
+    proven floor of breaks (solver/objective/break_clauses.py), which is
+    optimal. Otherwise the local search takes a fifth of the time limit, at
+    most 5 s (B2B at 20 s: see docs/engine.md).
     """
     clock = time.perf_counter()
-    zero = zero_break_hint(compiled, min(ZERO_BREAK_SECONDS, time_limit / 6), seed, stop)
+    zero = zero_break_hint(compiled, min(ZERO_BREAK_SECONDS, time_limit / 6), seed, stop, CLAUSE_SHARE * time_limit)
     if zero is not None and zero.grid is not None:
         return assign_rooms(compiled, zero.grid)
     if not applies(compiled):

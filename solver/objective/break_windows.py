@@ -35,6 +35,7 @@ from ortools.sat.python import cp_model
 
 from solver.compile import Compiled
 from solver.objective.break_bounds import perfect_matching
+from solver.objective.break_clauses import at_most, counted_breaks, few_breaks
 from solver.stopping import watch_stop
 
 Literal = cp_model.IntVar
@@ -43,7 +44,7 @@ Grid = dict[int, tuple[int, int]]  # meeting index -> (start, room class)
 
 @dataclass(frozen=True)
 class ZeroBreaks:
-    grid: Grid | None  # a grid without any break, when one was found
+    grid: Grid | None  # a grid without any break, or (none_exists) one with `floor` breaks: optimal
     none_exists: bool  # proven: every grid has at least one break
     floor: int = 0  # proven: every grid has at least this many breaks (see pattern_floor)
 
@@ -85,9 +86,14 @@ def window_starts(compiled: Compiled, person: str) -> list[int]:
     ]
 
 
-def zero_break_model(compiled: Compiled) -> tuple[cp_model.CpModel, list[dict[int, cp_model.IntVar]]]:
-    """The model of "no participant has a break"; meeting index -> start -> literal."""
+def zero_break_model(
+    compiled: Compiled, exempt: frozenset[str] = frozenset(), most: int = 0
+) -> tuple[cp_model.CpModel, list[dict[int, cp_model.IntVar]]]:
+    """The model of "no participant has a break" (but those `exempt`, who
+    have at most `most` in all and the spread limit each, counted as in
+    break_clauses.py); meeting index -> start -> literal."""
     model = cp_model.CpModel()
+    exempt_ends: list[cp_model.IntVar] = []
     tables = compiled.classes[0].size
     starts: list[dict[int, cp_model.IntVar]] = []
     at: dict[str, dict[int, list]] = defaultdict(lambda: defaultdict(list))
@@ -107,6 +113,12 @@ def zero_break_model(compiled: Compiled) -> tuple[cp_model.CpModel, list[dict[in
     windows_of: dict[str, dict[int, cp_model.IntVar]] = {}
     for person in compiled.people:
         width = len(compiled.meetings_of(person))
+        if person in exempt:
+            busy, ends = counted_breaks(compiled, model, person, starts, compiled.problem.objective.break_spread_limit)
+            for slot, literal in enumerate(busy):
+                occupied[slot].append(literal)
+            exempt_ends.extend(ends)
+            continue
         if width < 2:
             for slot, literals in at[person].items():
                 occupied[slot].extend(literals)
@@ -125,6 +137,7 @@ def zero_break_model(compiled: Compiled) -> tuple[cp_model.CpModel, list[dict[in
         if len(literals) > tables:
             model.add(sum(literals) <= tables)
     _windows_meet(compiled, model, windows_of)
+    at_most(model, exempt_ends, most)
     return model, starts
 
 
@@ -148,9 +161,16 @@ def _windows_meet(
                 model.add_bool_or([~literal, *partners])
 
 
-def zero_breaks(compiled: Compiled, seconds: float, seed: int, stop: threading.Event | None = None) -> ZeroBreaks:
-    """Solve the zero-break model within `seconds` (CP-SAT's full presolve, SAT-style workers)."""
-    model, starts = zero_break_model(compiled)
+def zero_breaks(
+    compiled: Compiled,
+    seconds: float,
+    seed: int,
+    stop: threading.Event | None = None,
+    exempt: frozenset[str] = frozenset(),
+    most: int = 0,
+) -> ZeroBreaks:
+    """Solve the zero-break model (with these exempt) within `seconds` (CP-SAT's full presolve, SAT-style workers)."""
+    model, starts = zero_break_model(compiled, exempt, most)
     # The engine's own settings (one presolve pass, no probing, see search.py)
     # left ticf-13crafa without an answer in 20 s; with the full presolve it
     # takes 1-3 s. With the LP worker of the default pair, 10-20 s.
@@ -166,20 +186,66 @@ def zero_breaks(compiled: Compiled, seconds: float, seed: int, stop: threading.E
 
 
 def zero_break_hint(
-    compiled: Compiled, seconds: float, seed: int, stop: threading.Event | None = None
+    compiled: Compiled, seconds: float, seed: int, stop: threading.Event | None = None, clause_seconds: float = 0.0
 ) -> ZeroBreaks | None:
-    """The zero-break answer for this compiled problem (None where the window view does not apply), remembered."""
+    """The zero-break answer for this compiled problem (None where the window
+    view does not apply), remembered. When there is no break-free grid, the
+    floor, then up to `clause_seconds` for a grid at that floor (`at_the_floor`)."""
     if not applies(compiled):
         return None
     answer = zero_breaks(compiled, seconds, seed, stop)
     if answer.none_exists:
         # Its own budget: under load the pattern floor of forumt-14crafe took
         # 7.5 s, and a bound that stops short is only the floors again.
-        answer = ZeroBreaks(None, True, pattern_floor(compiled, seconds, seed, stop))
+        floor = max(1, pattern_floor(compiled, seconds, seed, stop), len(windowless(compiled)))
+        answer = at_the_floor(compiled, floor, clause_seconds, seed, stop)
     for key in [key for key, (reference, _) in _ANSWERS.items() if reference() is None]:
         del _ANSWERS[key]
     _ANSWERS[id(compiled)] = (weakref.ref(compiled), answer)
     return answer
+
+
+def windowless(compiled: Compiled) -> frozenset[str]:
+    """Participants of two or more meetings with no window their meetings can
+    fill: each has a break in every grid."""
+    return frozenset(
+        person
+        for person in compiled.people
+        if len(compiled.meetings_of(person)) >= 2 and not window_starts(compiled, person)
+    )
+
+
+def at_the_floor(compiled: Compiled, floor: int, seconds: float, seed: int, stop: threading.Event | None) -> ZeroBreaks:
+    """Ask break_clauses.py for a grid of `floor` breaks, then of one more each
+    time it proves there is none, until `seconds` are spent. A grid found is
+    optimal: the floor below it is proven."""
+    limit = compiled.problem.objective.break_spread_limit
+    lonely = any(len(compiled.meetings_of(person)) < 2 for person in compiled.people)
+    if seconds <= MIN_QUESTION_SECONDS or (limit is not None and not lonely):
+        return ZeroBreaks(None, True, floor)  # no time, or the spread is not a cap on each: not in the clauses
+    # With a cap on each, more breaks than all the caps together means no grid
+    # at all (a spread limit of 0 and a forced break): that is CP-SAT's to say.
+    busy_people = sum(len(compiled.meetings_of(person)) >= 2 for person in compiled.people)
+    most = math.inf if limit is None else limit * busy_people
+    deadline = time.perf_counter() + seconds
+    broken = windowless(compiled)
+    if floor > most:
+        return ZeroBreaks(None, True, floor)
+    if broken and floor == len(broken):
+        # Everyone else break-free: the window model with those few exempt.
+        # forum-14 (two such, optimum 2): found in about a second, where the clauses took 30-40 s or more.
+        answer = zero_breaks(compiled, min(seconds, WINDOWS_FIRST_SECONDS), seed, stop, broken, floor)
+        if answer.grid is not None:
+            return ZeroBreaks(answer.grid, True, floor)
+        floor += answer.none_exists
+    while (left := deadline - time.perf_counter()) > MIN_QUESTION_SECONDS and not (stop is not None and stop.is_set()):
+        grid, none = few_breaks(compiled, floor, limit, left, seed, stop, broken)
+        if grid is not None:
+            return ZeroBreaks(grid, True, floor)
+        if not none or floor + 1 > most:
+            break
+        floor += 1
+    return ZeroBreaks(None, True, floor)
 
 
 def proven_floor(compiled: Compiled) -> int:
@@ -200,6 +266,8 @@ def proven_floor(compiled: Compiled) -> int:
 # Beyond this many patterns in all the model is not built: the 10-slot B2B
 # instances have about 2,800, the 21-slot ones 100,000 to 220,000.
 PATTERN_LIMIT = 20_000
+WINDOWS_FIRST_SECONDS = 10.0  # for the window model with the proven-broken exempt
+MIN_QUESTION_SECONDS = 0.5  # less is not worth building the clauses for
 QUESTION_SECONDS = 1.0  # for each "at most k breaks?" of the pattern floor
 
 

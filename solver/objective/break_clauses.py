@@ -1,0 +1,208 @@
+"""Few breaks as clauses: a grid with at most k breaks, or a proof that there is none.
+
+For the B2B-shaped problems of break_windows.py whose zero-break model is
+infeasible. There the question is "a grid with k breaks?" for k at the floor
+already proven, and the optimising model, whose breaks term is a sum CP-SAT
+handles natively, rarely answers it in a minute (forum-14: 42 breaks after
+20 s against an optimum of 2). Written instead as the MaxSAT encoding of the
+JAIR paper, every cardinality as Sinz's sequential counter (clauses over
+partial-count literals that the SAT search can learn on), CP-SAT with one
+worker finds the 2-break grid of forum-14 in about 30 s and the optima of
+tic-13crafc, ticf-13crafc and forum-13crafc in 7-30 s (docs/engine.md,
+seventh session). The counters are what matter: the same model with native
+sums finds none of them.
+
+Per participant p and slot t: busy[p][t] (p in some meeting at t),
+seen[p][t] (p busy at t or before) and ends[p][t] (a break of p ends at
+t + 1: idle at t, busy at t + 1, busy before). A break is a maximal idle run
+between two meetings, so p's breaks are exactly the ends literals a grid
+must set; the clauses force them and nothing sets more when the total is
+capped. The busy slots add up to p's meetings; at most twice the tables are
+busy per slot (both are implied, and both help the search).
+"""
+
+from __future__ import annotations
+
+import threading
+from collections import defaultdict
+
+from ortools.sat.python import cp_model
+
+from solver.compile import Compiled
+
+Literal = cp_model.IntVar
+Grid = dict[int, tuple[int, int]]  # meeting index -> (start, room class)
+
+
+def at_most(model: cp_model.CpModel, literals: list[Literal], most: int) -> None:
+    """At most `most` of `literals` true, as a sequential counter (Sinz 2005):
+    counts[i][j] says that at least j + 1 of the first i + 1 are true."""
+    if most >= len(literals):
+        return
+    if most == 0:
+        for literal in literals:
+            model.add_bool_or([~literal])
+        return
+    counts = [[model.new_bool_var("") for _ in range(most)] for _ in literals]
+    for i, literal in enumerate(literals):
+        model.add_bool_or([~literal, counts[i][0]])
+        if i == 0:
+            for j in range(1, most):
+                model.add_bool_or([~counts[0][j]])
+            continue
+        model.add_bool_or([~counts[i - 1][0], counts[i][0]])
+        for j in range(1, most):
+            model.add_bool_or([~literal, ~counts[i - 1][j - 1], counts[i][j]])
+            model.add_bool_or([~counts[i - 1][j], counts[i][j]])
+        model.add_bool_or([~literal, ~counts[i - 1][most - 1]])
+
+
+def exactly(model: cp_model.CpModel, literals: list[Literal], count: int) -> None:
+    """Exactly `count` true: at most `count` of them and at most the rest of their negations."""
+    at_most(model, literals, count)
+    if count == 1:
+        model.add_bool_or(literals)
+    else:
+        at_most(model, [~literal for literal in literals], len(literals) - count)
+
+
+def few_breaks_model(
+    compiled: Compiled, most: int, each: int | None, broken: frozenset[str] = frozenset()
+) -> tuple[cp_model.CpModel, list[dict[int, Literal]]]:
+    """The model of "at most `most` breaks in all and `each` per participant" (None: no cap
+    each); meeting index -> start -> literal. `broken`: participants proven
+    to have a break in every grid. Saying so is redundant, but when they are
+    as many as `most` the counter then rules out every other break at once
+    (forum-14: two such participants, optimum 2)."""
+    model = cp_model.CpModel()
+    tables = compiled.classes[0].size
+    starts: list[dict[int, Literal]] = []
+    in_slot: dict[int, list[Literal]] = defaultdict(list)
+    for info in compiled.meetings:
+        literals = {start: model.new_bool_var("") for start in info.starts}
+        exactly(model, list(literals.values()), 1)
+        starts.append(literals)
+        for start, literal in literals.items():
+            in_slot[start].append(literal)
+    for literals in in_slot.values():
+        at_most(model, literals, tables)
+    busy_in_slot: dict[int, list[Literal]] = defaultdict(list)
+    ends: list[Literal] = []
+    for person in compiled.people:
+        busy, theirs = counted_breaks(compiled, model, person, starts, each)
+        for slot, literal in enumerate(busy):
+            busy_in_slot[slot].append(literal)
+        if person in broken:
+            model.add_bool_or(theirs)
+        ends.extend(theirs)
+    for literals in busy_in_slot.values():
+        at_most(model, literals, 2 * tables)
+    at_most(model, ends, most)
+    return model, starts
+
+
+def counted_breaks(
+    compiled: Compiled, model: cp_model.CpModel, person: str, starts: list[dict[int, Literal]], each: int | None
+) -> tuple[list[Literal], list[Literal]]:
+    """The person's busy literals per slot and break-end literals, at most `each` of those (None: no cap)."""
+    busy = _busy(compiled, model, person, starts)
+    ends = _break_ends(model, busy)
+    if each is not None:
+        at_most(model, ends, each)
+    return busy, ends
+
+
+def _busy(compiled: Compiled, model: cp_model.CpModel, person: str, starts: list[dict[int, Literal]]) -> list[Literal]:
+    """busy[t] for each slot: one of the person's meetings at t (at most one), their count the meetings'."""
+    theirs = compiled.meetings_of(person)
+    busy = []
+    for slot in range(compiled.grid.size):
+        here = [starts[info.index][slot] for info in theirs if slot in starts[info.index]]
+        literal = model.new_bool_var("")
+        for meeting in here:
+            model.add_bool_or([~meeting, literal])
+        model.add_bool_or([~literal, *here])
+        at_most(model, here, 1)
+        busy.append(literal)
+    exactly(model, busy, len(theirs))
+    return busy
+
+
+def _break_ends(model: cp_model.CpModel, busy: list[Literal]) -> list[Literal]:
+    """ends[t]: forced when the person is idle at t, busy at t + 1 and busy at some slot up to t."""
+    seen = [model.new_bool_var("") for _ in busy]
+    for slot, literal in enumerate(busy):
+        model.add_bool_or([~literal, seen[slot]])
+        if slot:
+            model.add_bool_or([~seen[slot - 1], seen[slot]])
+    ends = []
+    for slot in range(len(busy) - 1):
+        end = model.new_bool_var("")
+        model.add_bool_or([~busy[slot + 1], ~seen[slot], busy[slot], end])
+        ends.append(end)
+    return ends
+
+
+def few_breaks(
+    compiled: Compiled,
+    most: int,
+    each: int | None,
+    seconds: float,
+    seed: int,
+    stop: threading.Event | None = None,
+    broken: frozenset[str] = frozenset(),
+) -> tuple[Grid | None, bool]:
+    """A grid with at most `most` breaks (and `each` per participant), and
+    whether none exists (proven), from the first of two one-worker searches to
+    answer."""
+    model, starts = few_breaks_model(compiled, most, each, broken)
+    solver, code = race(model, seconds, (seed, seed + 1), stop)
+    if code not in (cp_model.OPTIMAL, cp_model.FEASIBLE):
+        return None, code == cp_model.INFEASIBLE
+    room_class = compiled.classes[0].index
+    grid = {
+        index: (next(start for start, literal in literals.items() if solver.boolean_value(literal)), room_class)
+        for index, literals in enumerate(starts)
+    }
+    return grid, False
+
+
+def race(
+    model: cp_model.CpModel, seconds: float, seeds: tuple[int, ...], stop: threading.Event | None
+) -> tuple[cp_model.CpSolver, int]:
+    """Solve with one single-worker search per seed, each in its own thread
+    (CP-SAT releases the interpreter while it searches); the first to answer
+    stops the others. One worker each: with two workers in one solve CP-SAT
+    runs a single full-problem search beside an LNS one, and on this model
+    that left forum-14 open at 35 s where one worker alone found its grid."""
+    done = threading.Event()
+    runs: list[tuple[cp_model.CpSolver, int]] = []
+    solvers = [_single_worker(seconds, seed) for seed in seeds]
+
+    def run(solver: cp_model.CpSolver) -> None:
+        code = solver.solve(model)
+        if code != cp_model.UNKNOWN or not runs:
+            runs.append((solver, code))
+        if code != cp_model.UNKNOWN:
+            done.set()
+
+    threads = [threading.Thread(target=run, args=(solver,), daemon=True) for solver in solvers]
+    for thread in threads:
+        thread.start()
+    while not done.wait(0.05) and any(thread.is_alive() for thread in threads):
+        if stop is not None and stop.is_set():
+            break
+    for solver in solvers:
+        solver.stop_search()
+    for thread in threads:
+        thread.join()
+    return next((found for found in runs if found[1] != cp_model.UNKNOWN), runs[0])
+
+
+def _single_worker(seconds: float, seed: int) -> cp_model.CpSolver:
+    solver = cp_model.CpSolver()
+    solver.parameters.num_workers = 1
+    solver.parameters.random_seed = seed
+    solver.parameters.max_time_in_seconds = seconds
+    solver.parameters.catch_sigint_signal = False
+    return solver

@@ -1,0 +1,106 @@
+"""A grid at the proven floor of breaks (solver/objective/break_clauses.py and
+break_windows.at_the_floor), checked against the engine's own optimum on
+small B2B-shaped problems and every grid against the validator."""
+
+from __future__ import annotations
+
+from itertools import product
+
+import pytest
+from ortools.sat.python import cp_model
+
+from solver.compile import compile_problem
+from solver.engine import SolveOptions, solve
+from solver.objective.break_clauses import at_most, exactly, few_breaks
+from solver.objective.break_windows import at_the_floor, windowless
+from solver.validate import validate
+from tests.builders import at, delegation, forum, meeting, person, problem, room
+from tests.test_break_windows import HARD, SHAPES, check_grid, optimum, random_b2b
+
+
+def feasible_with(literal_count: int, values: tuple[bool, ...], encode) -> bool:
+    model = cp_model.CpModel()
+    literals = [model.new_bool_var(f"x{index}") for index in range(literal_count)]
+    encode(model, literals)
+    for literal, value in zip(literals, values, strict=True):
+        model.add(literal == int(value))
+    return cp_model.CpSolver().solve(model) in (cp_model.OPTIMAL, cp_model.FEASIBLE)
+
+
+@pytest.mark.parametrize("size", [1, 2, 3, 4])
+def test_sequential_counter_admits_exactly_the_assignments_within_its_bound(size: int) -> None:
+    for most, values in product(range(size + 1), product([False, True], repeat=size)):
+        assert feasible_with(size, values, lambda model, literals, most=most: at_most(model, literals, most)) == (
+            sum(values) <= most
+        ), (most, values)
+        assert feasible_with(size, values, lambda model, literals, most=most: exactly(model, literals, most)) == (
+            sum(values) == most
+        ), (most, values)
+
+
+def breaks_of(prob, grid: dict[int, tuple[int, int]]) -> int:
+    """The breaks of the grid as the validator counts them (it reports them weighted)."""
+    return check_grid(prob, grid) // prob.objective.weights.breaks
+
+
+def broken_problems() -> list[tuple[object, int]]:
+    """The random B2B-shaped problems of test_break_windows whose optimum is one break or more."""
+    found = []
+    for shape, seed in product(SHAPES, range(6)):
+        prob = random_b2b(seed, *shape)
+        best = optimum(prob)
+        if best:
+            found.append((prob, best))
+    assert len(found) >= 2  # the shapes were chosen to have some (checked when written)
+    return found
+
+
+def test_clauses_find_a_grid_at_the_optimum_and_prove_there_is_none_below() -> None:
+    for prob, best in broken_problems():
+        compiled = compile_problem(prob)
+        grid, none = few_breaks(compiled, best, HARD.break_spread_limit, 20, seed=0)
+        assert grid is not None and not none
+        assert breaks_of(prob, grid) <= best
+        grid, none = few_breaks(compiled, best - 1, HARD.break_spread_limit, 20, seed=0)
+        assert grid is None and none
+
+
+def test_at_the_floor_climbs_from_one_break_to_the_optimum() -> None:
+    prob = random_b2b(0, *SHAPES[0])
+    assert optimum(prob) == 2
+    answer = at_the_floor(compile_problem(prob), 1, 20, seed=0, stop=None)
+    assert answer.floor == 2 and answer.none_exists
+    assert answer.grid is not None and breaks_of(prob, answer.grid) == 2
+
+
+def gap_forced() -> object:
+    """B0 meets B1 only at 09:00 and B2 only at 10:00: B0 has a break in every
+    grid (no window fits), and nobody else needs one."""
+    names = ["B0", "B1", "B2", "B3"]
+    listed = [
+        meeting("B0-B1", ["B0", "B1"], 30, priority="must", pinned_start=at("09:00")),
+        meeting("B0-B2", ["B0", "B2"], 30, priority="must", pinned_start=at("10:00")),
+        meeting("B1-B3", ["B1", "B3"], 30, priority="must"),
+        meeting("B2-B3", ["B2", "B3"], 30, priority="must"),
+        meeting("loner", ["LONE", "B3"], 30, priority="must"),
+    ]
+    delegations = [delegation(name, person(name.lower())) for name in [*names, "LONE"]]
+    tables = [room("T0", seats=2), room("T1", seats=2)]
+    return problem(delegations, listed, rooms=tables, forum=forum(slot=30, end="11:30"), objective=HARD)
+
+
+def test_window_model_with_the_broken_exempt_finds_the_grid_at_the_floor() -> None:
+    prob = gap_forced()
+    compiled = compile_problem(prob)
+    assert windowless(compiled) == {"b0"}
+    assert optimum(prob) == 1
+    answer = at_the_floor(compiled, 1, 10, seed=0, stop=None)
+    assert answer.floor == 1 and answer.grid is not None
+    assert breaks_of(prob, answer.grid) == 1
+
+
+def test_solve_proves_the_optimum_found_at_the_floor() -> None:
+    prob = random_b2b(0, *SHAPES[0])
+    schedule = solve(prob, SolveOptions(time_limit=10, workers=2))
+    assert validate(prob, schedule).violations == []
+    assert schedule.status == "OPTIMAL" and schedule.terms["breaks"] == 2 * prob.objective.weights.breaks
