@@ -4,6 +4,7 @@ small B2B-shaped problems and every grid against the validator."""
 
 from __future__ import annotations
 
+import time
 from itertools import product
 
 import pytest
@@ -12,7 +13,7 @@ from ortools.sat.python import cp_model
 from solver.compile import compile_problem
 from solver.engine import SolveOptions, solve
 from solver.objective.break_clauses import at_most, exactly, few_breaks
-from solver.objective.break_windows import at_the_floor, windowless
+from solver.objective.break_windows import at_the_floor, one_more_broken, windowless
 from solver.validate import validate
 from tests.builders import at, delegation, forum, meeting, person, problem, room
 from tests.test_break_windows import HARD, SHAPES, check_grid, optimum, random_b2b
@@ -71,6 +72,32 @@ def test_at_the_floor_climbs_from_one_break_to_the_optimum() -> None:
     answer = at_the_floor(compile_problem(prob), 1, 20, seed=0, stop=None)
     assert answer.floor == 2 and answer.none_exists
     assert answer.grid is not None and breaks_of(prob, answer.grid) == 2
+
+
+def test_at_the_floor_reaches_every_optimum_from_one_break() -> None:
+    for prob, best in broken_problems():
+        answer = at_the_floor(compile_problem(prob), 1, 20, seed=0, stop=None)
+        assert answer.floor == best and answer.grid is not None
+        assert breaks_of(prob, answer.grid) == best
+
+
+def test_one_more_broken_finds_the_grid_or_rules_out_every_candidate() -> None:
+    """With k windowless participants, a grid of k + 1 breaks exists exactly
+    when one candidate exempt beside them admits one."""
+    seen = set()
+    for prob, best in broken_problems():
+        compiled = compile_problem(prob)
+        broken = windowless(compiled)
+        floor = len(broken) + 1
+        if best < floor:
+            continue
+        answer = one_more_broken(compiled, broken, floor, time.perf_counter() + 20, seed=0, stop=None)
+        if best == floor:
+            assert answer.grid is not None and breaks_of(prob, answer.grid) == best
+        else:
+            assert answer.grid is None and answer.floor == floor + 1
+        seen.add(best == floor)
+    assert seen == {True, False}  # both cases among the problems (checked when written)
 
 
 def gap_forced() -> object:

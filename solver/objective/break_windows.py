@@ -238,6 +238,11 @@ def at_the_floor(compiled: Compiled, floor: int, seconds: float, seed: int, stop
         if answer.grid is not None:
             return ZeroBreaks(answer.grid, True, floor)
         floor += answer.none_exists
+    if floor == len(broken) + 1 and floor <= most:
+        answer = one_more_broken(compiled, broken, floor, deadline, seed, stop)
+        if answer.grid is not None:
+            return answer
+        floor = answer.floor
     while (left := deadline - time.perf_counter()) > MIN_QUESTION_SECONDS and not (stop is not None and stop.is_set()):
         grid, none = few_breaks(compiled, floor, limit, left, seed, stop, broken)
         if grid is not None:
@@ -246,6 +251,38 @@ def at_the_floor(compiled: Compiled, floor: int, seconds: float, seed: int, stop
             break
         floor += 1
     return ZeroBreaks(None, True, floor)
+
+
+def can_break(compiled: Compiled, person: str) -> bool:
+    """Two meetings or more, and more slots to hold them in than meetings (a
+    day full of meetings has no idle slot: forumt-14crafe's ten-meeting days)."""
+    theirs = compiled.meetings_of(person)
+    return len(theirs) >= 2 and len({start for info in theirs for start in info.starts}) > len(theirs)
+
+
+def one_more_broken(
+    compiled: Compiled, broken: frozenset[str], floor: int, deadline: float, seed: int, stop: threading.Event | None
+) -> ZeroBreaks:
+    """A grid with `floor` breaks, one more than the windowless participants:
+    one other participant has a break (or one of them a second). So each
+    candidate in turn is exempt beside them in the window model, those with
+    the fewest windows first (ticf-13crafc and forum-13crafc: the first one,
+    in 1-2 s, where the clauses took 20-25 s). When every candidate is
+    proven impossible, so is `floor`: the answer's floor is one more."""
+    candidates = [person for person in compiled.people if person not in broken and can_break(compiled, person)]
+    windows = {person: len(window_starts(compiled, person)) for person in candidates}
+    candidates.sort(key=lambda person: (windows[person], -len(compiled.meetings_of(person)), person))
+    phase_end = time.perf_counter() + ONE_MORE_SHARE * (deadline - time.perf_counter())
+    ruled_out = 0
+    for person in candidates:
+        left = phase_end - time.perf_counter()
+        if left <= MIN_QUESTION_SECONDS or (stop is not None and stop.is_set()):
+            break
+        answer = zero_breaks(compiled, min(left, CANDIDATE_SECONDS), seed, stop, broken | {person}, floor)
+        if answer.grid is not None:
+            return ZeroBreaks(answer.grid, True, floor)
+        ruled_out += answer.none_exists
+    return ZeroBreaks(None, True, floor + (bool(candidates) and ruled_out == len(candidates)))
 
 
 def proven_floor(compiled: Compiled) -> int:
@@ -268,6 +305,8 @@ def proven_floor(compiled: Compiled) -> int:
 PATTERN_LIMIT = 20_000
 WINDOWS_FIRST_SECONDS = 10.0  # for the window model with the proven-broken exempt
 MIN_QUESTION_SECONDS = 0.5  # less is not worth building the clauses for
+ONE_MORE_SHARE = 0.5  # of the clause budget, for one_more_broken's candidates
+CANDIDATE_SECONDS = 3.0  # for each of them (the window model answers most in well under a second)
 QUESTION_SECONDS = 1.0  # for each "at most k breaks?" of the pattern floor
 
 
