@@ -39,7 +39,7 @@ STALL_SECONDS = 0.5
 # (docs/engine.md); on ticf-14crafa it found a grid once in 14 s and not in
 # 45 s with two other seeds, so a longer budget is mostly time taken from CP-SAT.
 ZERO_BREAK_SECONDS = 5.0
-CLAUSE_SHARE = 0.7  # of the time limit, for a grid at the proven floor of breaks (break_clauses.py)
+CLAUSE_SHARE = 0.9  # of the time limit, for a grid at the proven floor of breaks (break_windows.at_the_floor)
 UNPLACED_PENALTY = 20  # breaks' worth of a meeting left out (greedy leaves some out on B2B)
 
 
@@ -238,7 +238,7 @@ def compaction_hint(
 
     First the zero-break window model (solver/objective/break_windows.py):
     a grid it finds has no break at all, and is the hint as it is. When it
-    proves there is none, up to 70% of the time limit goes to a grid at the
+    proves there is none, up to 90% of the time limit goes to a grid at the
     proven floor of breaks (solver/objective/break_clauses.py), which is
     optimal. Otherwise the local search takes a fifth of the time limit, at
     most 5 s (B2B at 20 s: see docs/engine.md).

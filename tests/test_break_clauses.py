@@ -12,7 +12,7 @@ from ortools.sat.python import cp_model
 
 from solver.compile import compile_problem
 from solver.engine import SolveOptions, solve
-from solver.objective.break_clauses import at_most, exactly, few_breaks
+from solver.objective.break_clauses import at_most, exactly, two_rungs
 from solver.objective.break_windows import at_the_floor, one_more_broken, windowless
 from solver.validate import validate
 from tests.builders import at, delegation, forum, meeting, person, problem, room
@@ -56,14 +56,22 @@ def broken_problems() -> list[tuple[object, int]]:
     return found
 
 
-def test_clauses_find_a_grid_at_the_optimum_and_prove_there_is_none_below() -> None:
+def test_two_rungs_prove_the_floor_and_find_the_grid_one_above() -> None:
     for prob, best in broken_problems():
         compiled = compile_problem(prob)
-        grid, none = few_breaks(compiled, best, HARD.break_spread_limit, 20, seed=0)
-        assert grid is not None and not none
-        assert breaks_of(prob, grid) <= best
-        grid, none = few_breaks(compiled, best - 1, HARD.break_spread_limit, 20, seed=0)
-        assert grid is None and none
+        grid, floor = two_rungs(compiled, best - 1, HARD.break_spread_limit, 20, seed=0)
+        assert floor == best and grid is not None
+        assert breaks_of(prob, grid) == best
+
+
+def test_two_rungs_at_the_optimum_find_its_grid_and_below_it_rule_out_both() -> None:
+    for prob, best in broken_problems():
+        compiled = compile_problem(prob)
+        grid, floor = two_rungs(compiled, best, HARD.break_spread_limit, 20, seed=0)
+        assert floor == best and grid is not None and breaks_of(prob, grid) == best
+        if best >= 2:
+            grid, floor = two_rungs(compiled, best - 2, HARD.break_spread_limit, 20, seed=0)
+            assert grid is None and floor == best
 
 
 def test_at_the_floor_climbs_from_one_break_to_the_optimum() -> None:

@@ -24,6 +24,7 @@ busy per slot (both are implied, and both help the search).
 from __future__ import annotations
 
 import threading
+import time
 from collections import defaultdict
 
 from ortools.sat.python import cp_model
@@ -143,62 +144,6 @@ def _break_ends(model: cp_model.CpModel, busy: list[Literal]) -> list[Literal]:
     return ends
 
 
-def few_breaks(
-    compiled: Compiled,
-    most: int,
-    each: int | None,
-    seconds: float,
-    seed: int,
-    stop: threading.Event | None = None,
-    broken: frozenset[str] = frozenset(),
-) -> tuple[Grid | None, bool]:
-    """A grid with at most `most` breaks (and `each` per participant), and
-    whether none exists (proven), from the first of two one-worker searches to
-    answer."""
-    model, starts = few_breaks_model(compiled, most, each, broken)
-    solver, code = race(model, seconds, (seed, seed + 1), stop)
-    if code not in (cp_model.OPTIMAL, cp_model.FEASIBLE):
-        return None, code == cp_model.INFEASIBLE
-    room_class = compiled.classes[0].index
-    grid = {
-        index: (next(start for start, literal in literals.items() if solver.boolean_value(literal)), room_class)
-        for index, literals in enumerate(starts)
-    }
-    return grid, False
-
-
-def race(
-    model: cp_model.CpModel, seconds: float, seeds: tuple[int, ...], stop: threading.Event | None
-) -> tuple[cp_model.CpSolver, int]:
-    """Solve with one single-worker search per seed, each in its own thread
-    (CP-SAT releases the interpreter while it searches); the first to answer
-    stops the others. One worker each: with two workers in one solve CP-SAT
-    runs a single full-problem search beside an LNS one, and on this model
-    that left forum-14 open at 35 s where one worker alone found its grid."""
-    done = threading.Event()
-    runs: list[tuple[cp_model.CpSolver, int]] = []
-    solvers = [_single_worker(seconds, seed) for seed in seeds]
-
-    def run(solver: cp_model.CpSolver) -> None:
-        code = solver.solve(model)
-        if code != cp_model.UNKNOWN or not runs:
-            runs.append((solver, code))
-        if code != cp_model.UNKNOWN:
-            done.set()
-
-    threads = [threading.Thread(target=run, args=(solver,), daemon=True) for solver in solvers]
-    for thread in threads:
-        thread.start()
-    while not done.wait(0.05) and any(thread.is_alive() for thread in threads):
-        if stop is not None and stop.is_set():
-            break
-    for solver in solvers:
-        solver.stop_search()
-    for thread in threads:
-        thread.join()
-    return next((found for found in runs if found[1] != cp_model.UNKNOWN), runs[0])
-
-
 def _single_worker(seconds: float, seed: int) -> cp_model.CpSolver:
     solver = cp_model.CpSolver()
     solver.parameters.num_workers = 1
@@ -206,3 +151,71 @@ def _single_worker(seconds: float, seed: int) -> cp_model.CpSolver:
     solver.parameters.max_time_in_seconds = seconds
     solver.parameters.catch_sigint_signal = False
     return solver
+
+
+def two_rungs(
+    compiled: Compiled,
+    floor: int,
+    each: int | None,
+    seconds: float,
+    seed: int,
+    stop: threading.Event | None = None,
+    broken: frozenset[str] = frozenset(),
+) -> tuple[Grid | None, int]:
+    """Ask "at most `floor` breaks?" and "at most `floor` + 1?" side by side,
+    one worker each: the proof that the first has no grid and the search for
+    a grid of the second are both needed when the optimum is one above the
+    floor, and take about as long each (forum-13crafb: 24.6 s and 29.5 s one
+    after the other). Once the first is ruled out, its core joins the second
+    with another seed. Returns a grid (None if neither found one) and the
+    floor proven: the grid is optimal when its cap equals that floor."""
+    deadline = time.perf_counter() + seconds
+    rungs = [few_breaks_model(compiled, most, each, broken) for most in (floor, floor + 1)]
+    lanes = [_Lane(rung, rungs[rung][0], _single_worker(seconds, seed + rung)) for rung in (0, 1)]
+    while not _settled(lanes) and any(lane.thread.is_alive() for lane in lanes):
+        if stop is not None and stop.is_set():
+            break
+        if len(lanes) == 2 and lanes[0].code == cp_model.INFEASIBLE and (left := deadline - time.perf_counter()) > 1:
+            lanes.append(_Lane(1, rungs[1][0], _single_worker(left, seed + 2)))
+        time.sleep(0.05)
+    for lane in lanes:
+        lane.solver.stop_search()
+        lane.thread.join()
+    answered = {lane.rung: lane for lane in lanes if lane.code in (cp_model.OPTIMAL, cp_model.FEASIBLE)}
+    ruled_out = {lane.rung for lane in lanes if lane.code == cp_model.INFEASIBLE}
+    floor += 2 if 1 in ruled_out else int(0 in ruled_out)  # no grid at floor + 1: none at the floor either
+    for rung in (0, 1):
+        if rung in answered:
+            return _grid(compiled, answered[rung].solver, rungs[rung][1]), floor
+    return None, floor
+
+
+class _Lane:
+    """One single-worker search of one rung, in its own thread."""
+
+    def __init__(self, rung: int, model: cp_model.CpModel, solver: cp_model.CpSolver) -> None:
+        self.rung, self.solver = rung, solver
+        self.code: int | None = None
+        self.thread = threading.Thread(target=self._run, args=(model,), daemon=True)
+        self.thread.start()
+
+    def _run(self, model: cp_model.CpModel) -> None:
+        self.code = self.solver.solve(model)
+
+
+def _settled(lanes: list[_Lane]) -> bool:
+    """Nothing more to learn: a grid at the floor, the next rung ruled out,
+    or the floor ruled out and the next rung answered."""
+    codes = {rung: {lane.code for lane in lanes if lane.rung == rung} for rung in (0, 1)}
+    grid = {cp_model.OPTIMAL, cp_model.FEASIBLE}
+    if codes[0] & grid or cp_model.INFEASIBLE in codes[1]:
+        return True
+    return cp_model.INFEASIBLE in codes[0] and bool(codes[1] & grid)
+
+
+def _grid(compiled: Compiled, solver: cp_model.CpSolver, starts: list[dict[int, Literal]]) -> Grid:
+    room_class = compiled.classes[0].index
+    return {
+        index: (next(start for start, literal in literals.items() if solver.boolean_value(literal)), room_class)
+        for index, literals in enumerate(starts)
+    }

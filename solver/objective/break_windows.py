@@ -35,7 +35,7 @@ from ortools.sat.python import cp_model
 
 from solver.compile import Compiled
 from solver.objective.break_bounds import perfect_matching
-from solver.objective.break_clauses import at_most, counted_breaks, few_breaks
+from solver.objective.break_clauses import at_most, counted_breaks, two_rungs
 from solver.stopping import watch_stop
 
 Literal = cp_model.IntVar
@@ -44,7 +44,8 @@ Grid = dict[int, tuple[int, int]]  # meeting index -> (start, room class)
 
 @dataclass(frozen=True)
 class ZeroBreaks:
-    grid: Grid | None  # a grid without any break, or (none_exists) one with `floor` breaks: optimal
+    # A grid without any break, or (none_exists) the floor search's: optimal when it has `floor` breaks.
+    grid: Grid | None
     none_exists: bool  # proven: every grid has at least one break
     floor: int = 0  # proven: every grid has at least this many breaks (see pattern_floor)
 
@@ -216,9 +217,10 @@ def windowless(compiled: Compiled) -> frozenset[str]:
 
 
 def at_the_floor(compiled: Compiled, floor: int, seconds: float, seed: int, stop: threading.Event | None) -> ZeroBreaks:
-    """Ask break_clauses.py for a grid of `floor` breaks, then of one more each
-    time it proves there is none, until `seconds` are spent. A grid found is
-    optimal: the floor below it is proven."""
+    """A grid at the proven floor of breaks, climbing the floor with each proof
+    that there is none, until `seconds` are spent: the window model with the
+    windowless exempt, then with one more candidate (`one_more_broken`), then
+    break_clauses.py two rungs at a time. A grid with `floor` breaks is optimal."""
     limit = compiled.problem.objective.break_spread_limit
     lonely = any(len(compiled.meetings_of(person)) < 2 for person in compiled.people)
     if seconds <= MIN_QUESTION_SECONDS or (limit is not None and not lonely):
@@ -243,13 +245,13 @@ def at_the_floor(compiled: Compiled, floor: int, seconds: float, seed: int, stop
         if answer.grid is not None:
             return answer
         floor = answer.floor
-    while (left := deadline - time.perf_counter()) > MIN_QUESTION_SECONDS and not (stop is not None and stop.is_set()):
-        grid, none = few_breaks(compiled, floor, limit, left, seed, stop, broken)
-        if grid is not None:
-            return ZeroBreaks(grid, True, floor)
-        if not none or floor + 1 > most:
+    while floor <= most and (left := deadline - time.perf_counter()) > MIN_QUESTION_SECONDS:
+        if stop is not None and stop.is_set():
             break
-        floor += 1
+        grid, proven = two_rungs(compiled, floor, limit, left, seed, stop, broken)
+        if grid is not None or proven == floor:
+            return ZeroBreaks(grid, True, proven)
+        floor = proven
     return ZeroBreaks(None, True, floor)
 
 
