@@ -7,10 +7,9 @@ handles natively, rarely answers it in a minute (forum-14: 42 breaks after
 20 s against an optimum of 2). Written instead as the MaxSAT encoding of the
 JAIR paper, every cardinality as Sinz's sequential counter (clauses over
 partial-count literals that the SAT search can learn on), CP-SAT with one
-worker finds the 2-break grid of forum-14 in about 30 s and the optima of
-tic-13crafc, ticf-13crafc and forum-13crafc in 7-30 s (docs/engine.md,
-seventh session). The counters are what matter: the same model with native
-sums finds none of them.
+worker finds the optimal grids of tic-13crafc, ticf-13crafc and forum-13crafc
+in 7-30 s (docs/engine.md, seventh session). The counters are what matter:
+with native sums the same model gave 12 breaks for forum-13crafc's 1 at 20 s.
 
 Per participant p and slot t: busy[p][t] (p in some meeting at t),
 seen[p][t] (p busy at t or before) and ends[p][t] (a break of p ends at
