@@ -108,6 +108,18 @@ def test_one_more_broken_finds_the_grid_or_rules_out_every_candidate() -> None:
     assert seen == {True, False}  # both cases among the problems (checked when written)
 
 
+def test_at_the_floor_from_no_break_finds_a_break_free_grid_or_climbs() -> None:
+    """The path taken when the window model runs out of time."""
+    for shape, seed in product(SHAPES, range(6)):
+        prob = random_b2b(seed, *shape)
+        best = optimum(prob)
+        if best is None:
+            continue
+        answer = at_the_floor(compile_problem(prob), 0, 20, seed=0, stop=None)
+        assert answer.floor == best and answer.none_exists == (best > 0)
+        assert answer.grid is not None and breaks_of(prob, answer.grid) == best
+
+
 def gap_forced() -> object:
     """B0 meets B1 only at 09:00 and B2 only at 10:00: B0 has a break in every
     grid (no window fits), and nobody else needs one."""

@@ -191,7 +191,8 @@ def zero_break_hint(
 ) -> ZeroBreaks | None:
     """The zero-break answer for this compiled problem (None where the window
     view does not apply), remembered. When there is no break-free grid, the
-    floor, then up to `clause_seconds` for a grid at that floor (`at_the_floor`)."""
+    floor, then up to `clause_seconds` for a grid at that floor (`at_the_floor`);
+    when the window model did not decide, the same search from no break."""
     if not applies(compiled):
         return None
     answer = zero_breaks(compiled, seconds, seed, stop)
@@ -200,6 +201,10 @@ def zero_break_hint(
         # 7.5 s, and a bound that stops short is only the floors again.
         floor = max(1, pattern_floor(compiled, seconds, seed, stop), len(windowless(compiled)))
         answer = at_the_floor(compiled, floor, clause_seconds, seed, stop)
+    elif answer.grid is None:
+        # Undecided in its seconds (ticf-14crafa, in earlier sessions' runs):
+        # the clauses found its break-free grid in 7-11 s.
+        answer = at_the_floor(compiled, 0, clause_seconds, seed, stop)
     for key in [key for key, (reference, _) in _ANSWERS.items() if reference() is None]:
         del _ANSWERS[key]
     _ANSWERS[id(compiled)] = (weakref.ref(compiled), answer)
@@ -224,7 +229,7 @@ def at_the_floor(compiled: Compiled, floor: int, seconds: float, seed: int, stop
     limit = compiled.problem.objective.break_spread_limit
     lonely = any(len(compiled.meetings_of(person)) < 2 for person in compiled.people)
     if seconds <= MIN_QUESTION_SECONDS or (limit is not None and not lonely):
-        return ZeroBreaks(None, True, floor)  # no time, or the spread is not a cap on each: not in the clauses
+        return _at(None, floor)  # no time, or the spread is not a cap on each: not in the clauses
     # With a cap on each, more breaks than all the caps together means no grid
     # at all (a spread limit of 0 and a forced break): that is CP-SAT's to say.
     busy_people = sum(len(compiled.meetings_of(person)) >= 2 for person in compiled.people)
@@ -232,13 +237,13 @@ def at_the_floor(compiled: Compiled, floor: int, seconds: float, seed: int, stop
     deadline = time.perf_counter() + seconds
     broken = windowless(compiled)
     if floor > most:
-        return ZeroBreaks(None, True, floor)
+        return _at(None, floor)
     if broken and floor == len(broken):
         # Everyone else break-free: the window model with those few exempt.
         # forum-14 (two such, optimum 2): found in about a second, where the clauses took 30-40 s or more.
         answer = zero_breaks(compiled, min(seconds, WINDOWS_FIRST_SECONDS), seed, stop, broken, floor)
         if answer.grid is not None:
-            return ZeroBreaks(answer.grid, True, floor)
+            return _at(answer.grid, floor)
         floor += answer.none_exists
     if floor == len(broken) + 1 and floor <= most:
         answer = one_more_broken(compiled, broken, floor, deadline, seed, stop)
@@ -250,9 +255,14 @@ def at_the_floor(compiled: Compiled, floor: int, seconds: float, seed: int, stop
             break
         grid, proven = two_rungs(compiled, floor, limit, left, seed, stop, broken)
         if grid is not None or proven == floor:
-            return ZeroBreaks(grid, True, proven)
+            return _at(grid, proven)
         floor = proven
-    return ZeroBreaks(None, True, floor)
+    return _at(None, floor)
+
+
+def _at(grid: Grid | None, floor: int) -> ZeroBreaks:
+    """The answer of the floor's search: `floor` breaks at least in every grid."""
+    return ZeroBreaks(grid, floor >= 1, floor)
 
 
 def can_break(compiled: Compiled, person: str) -> bool:
@@ -282,9 +292,9 @@ def one_more_broken(
             break
         answer = zero_breaks(compiled, min(left, CANDIDATE_SECONDS), seed, stop, broken | {person}, floor)
         if answer.grid is not None:
-            return ZeroBreaks(answer.grid, True, floor)
+            return _at(answer.grid, floor)
         ruled_out += answer.none_exists
-    return ZeroBreaks(None, True, floor + (bool(candidates) and ruled_out == len(candidates)))
+    return _at(None, floor + (bool(candidates) and ruled_out == len(candidates)))
 
 
 def proven_floor(compiled: Compiled) -> int:
