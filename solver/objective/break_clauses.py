@@ -183,8 +183,7 @@ def two_rungs(
             lanes.append(_Lane(1, rungs[1][0], _single_worker(left, seed + 2)))
         time.sleep(0.05)
     for lane in lanes:
-        lane.solver.stop_search()
-        lane.thread.join()
+        lane.halt()
     answered = {lane.rung: lane for lane in lanes if lane.code in (cp_model.OPTIMAL, cp_model.FEASIBLE)}
     ruled_out = {lane.rung for lane in lanes if lane.code == cp_model.INFEASIBLE}
     floor += 2 if 1 in ruled_out else int(0 in ruled_out)  # no grid at floor + 1: none at the floor either
@@ -205,6 +204,13 @@ class _Lane:
 
     def _run(self, model: cp_model.CpModel) -> None:
         self.code = self.solver.solve(model)
+
+    def halt(self) -> None:
+        """Stop the search and wait for its end. CP-SAT drops a stop asked
+        before its search has begun, so it is asked again until the thread ends."""
+        while self.thread.is_alive():
+            self.solver.stop_search()
+            self.thread.join(0.05)
 
 
 def _settled(lanes: list[_Lane]) -> bool:
