@@ -26,7 +26,7 @@ from solver.result import Method, Progress, Schedule, SolveStats, Status
 from solver.rooms import assign_rooms
 from solver.search import ProgressHandler, SearchOutcome, SearchSettings, relative_gap, run_search
 from solver.stopping import Halt
-from solver.terms import Assignment, breaks_by_person, evaluate
+from solver.terms import Assignment, breaks_by_person, evaluate, total_cost
 
 
 class SolveOptions(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
@@ -198,7 +198,7 @@ def _better_of(
     grid, objective = found, local.objective
     if exact.chosen:
         solved = assign_rooms(compiled, exact.chosen)
-        solved_objective = sum(evaluate(compiled, solved).values())
+        solved_objective = total_cost(compiled, solved)
         if objective is None or solved_objective < objective:
             grid, objective = solved, solved_objective
     bound = max(value for value in (local.bound, exact.bound) if value is not None)
@@ -274,7 +274,7 @@ def _pick(
 def _no_worse_than_greedy(
     compiled: Compiled, found: Assignment, status: Status, baseline: Assignment, baseline_ok: bool
 ) -> tuple[Assignment, Status]:
-    if baseline_ok and sum(evaluate(compiled, baseline).values()) < sum(evaluate(compiled, found).values()):
+    if baseline_ok and total_cost(compiled, baseline) < total_cost(compiled, found):
         return baseline, "FEASIBLE"
     return found, status
 

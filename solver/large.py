@@ -34,7 +34,7 @@ from solver.localsearch import improve
 from solver.result import Progress
 from solver.search import ProgressHandler, SearchOutcome, SearchSettings, relative_gap
 from solver.stopping import Halt
-from solver.terms import Assignment, evaluate
+from solver.terms import Assignment, total_cost
 from solver.twin import Job, TwinSearch
 
 LARGE_FORUM_MEETINGS = 500
@@ -113,12 +113,12 @@ def local_search_solve(
     halt = Halt(stop)
     other = _start_twin(compiled, baseline, deadline, settings.seed + 1, bound, halt) if twin else None
     assignment = search_grid(compiled, baseline, deadline, settings.seed, halt, bound)
-    objective = sum(evaluate(compiled, assignment).values())
+    objective = total_cost(compiled, assignment)
     if other is not None:
         # Not a moment longer when this grid is optimal or the caller asked to stop.
         waited = 0.0 if objective <= bound or halt.is_set() else deadline - time.perf_counter() + TWIN_LATE
         answer = other.finish(waited)
-        if answer is not None and (cost := sum(evaluate(compiled, answer).values())) < objective:
+        if answer is not None and (cost := total_cost(compiled, answer)) < objective:
             assignment, objective = answer, cost
     _report(on_progress, compiled, assignment, bound, clock_start)
     outcome = SearchOutcome(
@@ -150,7 +150,7 @@ def _start_twin(
     """The second search; its grid reaching the bound stops this process's search."""
 
     def on_answer(answer: Assignment) -> None:
-        if sum(evaluate(compiled, answer).values()) <= bound:
+        if total_cost(compiled, answer) <= bound:
             halt.set()
 
     job = Job(compiled.problem, baseline, time.monotonic() + (deadline - time.perf_counter()), seed, bound)
@@ -169,6 +169,6 @@ def _report(
 ) -> None:
     if on_progress is None:
         return
-    objective = sum(evaluate(compiled, assignment).values())
+    objective = total_cost(compiled, assignment)
     elapsed = time.perf_counter() - clock_start
     on_progress(Progress(elapsed, objective, bound, relative_gap(objective, bound), 1))

@@ -189,7 +189,7 @@ def two_rungs(
     floor += 2 if 1 in ruled_out else int(0 in ruled_out)  # no grid at floor + 1: none at the floor either
     for rung in (0, 1):
         if rung in answered:
-            return _grid(compiled, answered[rung].solver, rungs[rung][1]), floor
+            return grid_of(compiled, answered[rung].solver, rungs[rung][1]), floor
     return None, floor
 
 
@@ -223,7 +223,8 @@ def _settled(lanes: list[_Lane]) -> bool:
     return cp_model.INFEASIBLE in codes[0] and bool(codes[1] & grid)
 
 
-def _grid(compiled: Compiled, solver: cp_model.CpSolver, starts: list[dict[int, Literal]]) -> Grid:
+def grid_of(compiled: Compiled, solver: cp_model.CpSolver, starts: list[dict[int, Literal]]) -> Grid:
+    """The solved start of each meeting, in the one room class of a B2B-shaped problem."""
     room_class = compiled.classes[0].index
     return {
         index: (next(start for start, literal in literals.items() if solver.boolean_value(literal)), room_class)

@@ -35,7 +35,7 @@ from ortools.sat.python import cp_model
 
 from solver.compile import Compiled
 from solver.objective.break_bounds import perfect_matching
-from solver.objective.break_clauses import at_most, counted_breaks, two_rungs
+from solver.objective.break_clauses import at_most, counted_breaks, grid_of, two_rungs
 from solver.stopping import watch_stop
 
 Literal = cp_model.IntVar
@@ -177,12 +177,7 @@ def zero_breaks(
     # takes 1-3 s. With the LP worker of the default pair, 10-20 s.
     solver, code = _run(model, seconds, seed, stop, subsolvers=("no_lp", "quick_restart_no_lp"))
     if code in (cp_model.OPTIMAL, cp_model.FEASIBLE):
-        room_class = compiled.classes[0].index
-        grid = {
-            index: (next(start for start, literal in literals.items() if solver.boolean_value(literal)), room_class)
-            for index, literals in enumerate(starts)
-        }
-        return ZeroBreaks(grid, False)
+        return ZeroBreaks(grid_of(compiled, solver, starts), False)
     return ZeroBreaks(None, code == cp_model.INFEASIBLE)
 
 
@@ -199,7 +194,7 @@ def zero_break_hint(
     if answer.none_exists:
         # Its own budget: under load the pattern floor of forumt-14crafe took
         # 7.5 s, and a bound that stops short is only the floors again.
-        floor = max(1, pattern_floor(compiled, seconds, seed, stop), len(windowless(compiled)))
+        floor = max(1, pattern_floor(compiled, seconds, seed, stop))
         answer = at_the_floor(compiled, floor, clause_seconds, seed, stop)
     elif answer.grid is None:
         # Undecided in its seconds (ticf-14crafa, in earlier sessions' runs):
@@ -209,6 +204,12 @@ def zero_break_hint(
         del _ANSWERS[key]
     _ANSWERS[id(compiled)] = (weakref.ref(compiled), answer)
     return answer
+
+
+def has_loner(compiled: Compiled) -> bool:
+    """Someone has fewer than two meetings, so the fewest breaks is 0 and the
+    spread limit caps each participant's breaks (every B2B instance)."""
+    return any(len(compiled.meetings_of(person)) < 2 for person in compiled.people)
 
 
 def windowless(compiled: Compiled) -> frozenset[str]:
@@ -226,16 +227,16 @@ def at_the_floor(compiled: Compiled, floor: int, seconds: float, seed: int, stop
     that there is none, until `seconds` are spent: the window model with the
     windowless exempt, then with one more candidate (`one_more_broken`), then
     break_clauses.py two rungs at a time. A grid with `floor` breaks is optimal."""
+    broken = windowless(compiled)
+    floor = max(floor, len(broken))  # each of them has a break in every grid
     limit = compiled.problem.objective.break_spread_limit
-    lonely = any(len(compiled.meetings_of(person)) < 2 for person in compiled.people)
-    if seconds <= MIN_QUESTION_SECONDS or (limit is not None and not lonely):
+    if seconds <= MIN_QUESTION_SECONDS or (limit is not None and not has_loner(compiled)):
         return _at(None, floor)  # no time, or the spread is not a cap on each: not in the clauses
     # With a cap on each, more breaks than all the caps together means no grid
     # at all (a spread limit of 0 and a forced break): that is CP-SAT's to say.
     busy_people = sum(len(compiled.meetings_of(person)) >= 2 for person in compiled.people)
     most = math.inf if limit is None else limit * busy_people
     deadline = time.perf_counter() + seconds
-    broken = windowless(compiled)
     if floor > most:
         return _at(None, floor)
     if broken and floor == len(broken):
@@ -344,8 +345,7 @@ def pattern_floor(compiled: Compiled, seconds: float, seed: int, stop: threading
     and 5 breaks), where the participants' floors give 0 and 4 (docs/engine.md).
     """
     limit = compiled.problem.objective.break_spread_limit
-    lonely = any(len(compiled.meetings_of(person)) < 2 for person in compiled.people)
-    if limit is None or not lonely:
+    if limit is None or not has_loner(compiled):
         return 0
     patterns = _patterns(compiled, limit)
     if patterns is None or not all(patterns.values()):
