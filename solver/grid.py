@@ -22,7 +22,7 @@ def placements_of(compiled: Compiled, assignment: Assignment) -> list[Placement]
         )
         for meeting_id, (start, room) in assignment.items()
     ]
-    return sorted(placements, key=lambda p: (p.slot, p.room, p.meeting))
+    return sorted(placements, key=lambda p: (p.start, p.room, p.meeting))
 
 
 def grid_schedule(compiled: Compiled, assignment: Assignment) -> Schedule:

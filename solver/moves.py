@@ -59,7 +59,7 @@ def apply_move(problem: Problem, schedule: Schedule, meeting_id: str, start: dat
         start=begin,
         end=begin + timedelta(minutes=meeting.duration_minutes),
         room=room,
-        slot=slot if slot is not None else 0,
+        slot=slot,
     )
     others = [placement for placement in schedule.placed if placement.meeting != meeting_id]
     placed = sorted([*others, moved], key=lambda p: (grid.local(p.start), p.room, p.meeting))

@@ -35,7 +35,10 @@ class Placement(Base):
     start: datetime
     end: datetime
     room: str
-    slot: int = 0
+    # The start's index on the forum's slot grid. None (left out) where it is
+    # not known: placements read back from the service's database. Not 0 by
+    # default: with omit_defaults a meeting in the first slot lost its index.
+    slot: int | None = None
 
 
 class Unplaced(Base):

@@ -3,6 +3,7 @@ process matters (entry point, Ctrl-C, terminal progress), as a real subprocess."
 
 from __future__ import annotations
 
+import json
 import os
 import pty
 import re
@@ -11,6 +12,7 @@ import signal
 import subprocess
 import sys
 import time
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -78,6 +80,19 @@ def test_greedy_solve_writes_a_schedule_that_validates(
     code, stdout, _ = run(capsys, "validate", problem_file, str(out))
     assert code == 0
     assert "valid" in stdout and "breaks" in stdout and "objective" in stdout
+
+
+def test_every_placement_in_the_file_carries_its_slot_the_first_one_included(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path, problem_file: str
+) -> None:
+    out = tmp_path / "schedule.json"
+    assert run(capsys, "solve", problem_file, "--method", "greedy", "--out", str(out))[0] == 0
+    placed = json.loads(out.read_text())["placed"]
+    slots = {entry["meeting"]: entry.get("slot") for entry in placed}
+    assert 0 in slots.values()  # greedy's earliest start: the case that used to be left out
+    for entry in placed:  # one 09:00 day of 15-minute slots (tests/builders.py)
+        start = datetime.fromisoformat(entry["start"])
+        assert slots[entry["meeting"]] == (start.hour * 60 + start.minute - 9 * 60) // 15
 
 
 def test_cpsat_solve_proves_the_small_problem_optimal(
