@@ -228,7 +228,9 @@ def test_a_drag_onto_a_clash_shows_what_breaks_and_changes_nothing(grid_page: Pa
     verdict = grid_page.locator("#move-verdict")
     expect(verdict).to_have_class(re.compile(r"\bbad\b"), timeout=WAIT_MS)
     expect(verdict).to_contain_text("Blocked")
-    expect(grid_page.locator("#move-blocking li").first).to_contain_text("room overlap")
+    # The room clash is certain; whether an attendee clashes too depends on the solved grid
+    # (a timed solve), and the list may then start with that.
+    expect(grid_page.locator("#move-blocking li", has_text="room overlap").first).to_be_visible()
     expect(grid_page.locator(f'.meeting.conflict[data-meeting="{target["meeting"]}"]')).to_be_visible()
     expect(grid_page.locator("#move-confirm")).to_be_disabled()
     expect(grid_page.locator(".ghost.bad")).to_be_visible()
