@@ -35,11 +35,8 @@ from ortools.sat.python import cp_model
 
 from solver.compile import Compiled
 from solver.objective.break_bounds import perfect_matching
-from solver.objective.break_clauses import at_most, counted_breaks, grid_of, two_rungs
+from solver.objective.break_clauses import Grid, at_most, counted_breaks, grid_of, two_rungs
 from solver.stopping import watch_stop
-
-Literal = cp_model.IntVar
-Grid = dict[int, tuple[int, int]]  # meeting index -> (start, room class)
 
 
 @dataclass(frozen=True)
