@@ -12,7 +12,7 @@ from ortools.sat.python import cp_model
 
 from solver.compile import compile_problem
 from solver.engine import SolveOptions, solve
-from solver.objective.break_clauses import at_most, exactly, two_rungs
+from solver.objective.break_clauses import at_most, break_free, counted_breaks, exactly, two_rungs
 from solver.objective.break_windows import at_the_floor, one_more_broken, windowless
 from solver.validate import validate
 from tests.builders import at, delegation, forum, meeting, person, problem, room
@@ -37,6 +37,35 @@ def test_sequential_counter_admits_exactly_the_assignments_within_its_bound(size
         assert feasible_with(size, values, lambda model, literals, most=most: exactly(model, literals, most)) == (
             sum(values) == most
         ), (most, values)
+
+
+def test_break_free_holds_exactly_when_the_meetings_are_consecutive() -> None:
+    """The redundant "no break" literal of the clause model can be true exactly
+    when B0's three meetings are consecutive (every choice of three of five slots)."""
+    names = ["B0", "B1", "B2", "B3"]
+    listed = [meeting(f"B0-{name}", ["B0", name], 30, priority="must") for name in names[1:]]
+    delegations = [delegation(name, person(name.lower())) for name in names]
+    tables = [room(f"T{number}", seats=2) for number in range(3)]
+    compiled = compile_problem(
+        problem(delegations, listed, rooms=tables, forum=forum(slot=30, end="11:30"), objective=HARD)
+    )
+    theirs = compiled.meetings_of("b0")
+    seen = set()
+    for slots in product(range(5), repeat=3):
+        if len(set(slots)) < 3:
+            continue
+        model = cp_model.CpModel()
+        starts = [{start: model.new_bool_var("") for start in info.starts} for info in compiled.meetings]
+        for info, slot in zip(theirs, slots, strict=True):
+            model.add(starts[info.index][slot] == 1)
+        for literals in starts:
+            model.add_exactly_one(literals.values())
+        busy, ends = counted_breaks(compiled, model, "b0", starts, None)
+        model.add(break_free(compiled, model, "b0", busy, ends) == 1)
+        consecutive = max(slots) - min(slots) == 2
+        assert (cp_model.CpSolver().solve(model) == cp_model.OPTIMAL) == consecutive, slots
+        seen.add(consecutive)
+    assert seen == {True, False}
 
 
 def breaks_of(prob, grid: dict[int, tuple[int, int]]) -> int:

@@ -16,7 +16,7 @@ the published optimum.
 
 from __future__ import annotations
 
-from solver.compile import MeetingInfo
+from solver.compile import Compiled, MeetingInfo
 from solver.formulation import Formulation
 
 
@@ -66,3 +66,15 @@ def perfect_matching(choices: list[set[int]]) -> bool:
         return False
 
     return all(place(item, set()) for item in range(len(choices)))
+
+
+def window_starts(compiled: Compiled, person: str) -> list[int]:
+    """Starts of the windows that the participant's meetings can fill, one meeting per slot."""
+    infos = compiled.meetings_of(person)
+    width = len(infos)
+    domains = [set(info.starts) for info in infos]
+    return [
+        first
+        for first in range(compiled.grid.size - width + 1)
+        if perfect_matching([domain & set(range(first, first + width)) for domain in domains])
+    ]

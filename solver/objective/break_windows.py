@@ -34,7 +34,7 @@ from itertools import pairwise
 from ortools.sat.python import cp_model
 
 from solver.compile import Compiled
-from solver.objective.break_bounds import perfect_matching
+from solver.objective.break_bounds import perfect_matching, window_starts
 from solver.objective.break_clauses import Grid, at_most, counted_breaks, grid_of, two_rungs
 from solver.stopping import watch_stop
 
@@ -70,18 +70,6 @@ def applies(compiled: Compiled) -> bool:
         info.length == 1 and info.meeting.priority == "must" and not info.meeting.after and info.previous is None
         for info in compiled.meetings
     )
-
-
-def window_starts(compiled: Compiled, person: str) -> list[int]:
-    """Starts of the windows that the participant's meetings can fill, one meeting per slot."""
-    infos = compiled.meetings_of(person)
-    width = len(infos)
-    domains = [set(info.starts) for info in infos]
-    return [
-        first
-        for first in range(compiled.grid.size - width + 1)
-        if perfect_matching([domain & set(range(first, first + width)) for domain in domains])
-    ]
 
 
 def zero_break_model(
