@@ -21,7 +21,7 @@ busy per slot (both are implied, and both help the search).
 
 Each participant also gets a literal "no break" (`break_free`), tied to the
 windows of break_windows.py's view, and at most k of them are false. Also
-implied, and worth more than the rest: the search then settles who breaks
+implied, and it pays: the search then settles who breaks
 before where, as the window model with a few exempt does (ninth session,
 docs/engine.md: one lane's median over ten seeds 16 s against 24 s
 on ticf-13crafb "at most 3?", 12 s against 21 s on forum-13crafb "at most 6?").
