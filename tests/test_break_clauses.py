@@ -103,6 +103,16 @@ def test_two_rungs_at_the_optimum_find_its_grid_and_below_it_rule_out_both() -> 
             assert grid is None and floor == best
 
 
+def test_two_rungs_on_the_floor_only_find_its_grid_or_rule_it_out() -> None:
+    """Both cores on one question: a grid at the optimum; below it, the floor one higher and no grid."""
+    for prob, best in broken_problems():
+        compiled = compile_problem(prob)
+        grid, floor = two_rungs(compiled, best, HARD.break_spread_limit, 20, seed=0, floor_only=True)
+        assert floor == best and grid is not None and breaks_of(prob, grid) == best
+        grid, floor = two_rungs(compiled, best - 1, HARD.break_spread_limit, 20, seed=0, floor_only=True)
+        assert grid is None and floor == best
+
+
 def test_at_the_floor_climbs_from_one_break_to_the_optimum() -> None:
     prob = random_b2b(0, *SHAPES[0])
     assert optimum(prob) == 2

@@ -200,21 +200,28 @@ def two_rungs(
     seed: int,
     stop: threading.Event | None = None,
     broken: frozenset[str] = frozenset(),
+    floor_only: bool = False,
 ) -> tuple[Grid | None, int]:
     """Ask "at most `floor` breaks?" and "at most `floor` + 1?" side by side,
     one worker each: the proof that the first has no grid and the search for
     a grid of the second are both needed when the optimum is one above the
     floor, and take about as long each (forum-13crafb: 24.6 s and 29.5 s one
     after the other). Once the first is ruled out, its core joins the second
-    with another seed. Returns a grid (None if neither found one) and the
-    floor proven: the grid is optimal when its cap equals that floor."""
+    with another seed. With `floor_only`, both cores ask the floor's question
+    with two seeds (for a question that is likely to have a grid, and slow to
+    find it). Returns a grid (None if neither found one) and the floor
+    proven: the grid is optimal when its cap equals that floor."""
     deadline = time.perf_counter() + seconds
-    rungs = [few_breaks_model(compiled, most, each, broken) for most in (floor, floor + 1)]
-    lanes = [_Lane(rung, rungs[rung][0], _single_worker(seconds, seed + rung)) for rung in (0, 1)]
-    while not _settled(lanes) and any(lane.thread.is_alive() for lane in lanes):
+    rungs = [few_breaks_model(compiled, most, each, broken) for most in (floor, floor + 1)[: 2 - floor_only]]
+    if floor_only:
+        lanes = [_Lane(0, rungs[0][0].clone(), _single_worker(seconds, seed + lane)) for lane in (0, 1)]
+    else:
+        lanes = [_Lane(rung, rungs[rung][0], _single_worker(seconds, seed + rung)) for rung in (0, 1)]
+    while not _settled(lanes, floor_only) and any(lane.thread.is_alive() for lane in lanes):
         if stop is not None and stop.is_set():
             break
-        if len(lanes) == 2 and lanes[0].code == cp_model.INFEASIBLE and (left := deadline - time.perf_counter()) > 1:
+        joins = not floor_only and len(lanes) == 2 and lanes[0].code == cp_model.INFEASIBLE
+        if joins and (left := deadline - time.perf_counter()) > 1:
             lanes.append(_Lane(1, rungs[1][0], _single_worker(left, seed + 2)))
         time.sleep(0.05)
     for lane in lanes:
@@ -248,14 +255,14 @@ class _Lane:
             self.thread.join(0.05)
 
 
-def _settled(lanes: list[_Lane]) -> bool:
+def _settled(lanes: list[_Lane], floor_only: bool = False) -> bool:
     """Nothing more to learn: a grid at the floor, the next rung ruled out,
-    or the floor ruled out and the next rung answered."""
+    or the floor ruled out and the next rung answered (or not asked)."""
     codes = {rung: {lane.code for lane in lanes if lane.rung == rung} for rung in (0, 1)}
     grid = {cp_model.OPTIMAL, cp_model.FEASIBLE}
     if codes[0] & grid or cp_model.INFEASIBLE in codes[1]:
         return True
-    return cp_model.INFEASIBLE in codes[0] and bool(codes[1] & grid)
+    return cp_model.INFEASIBLE in codes[0] and (floor_only or bool(codes[1] & grid))
 
 
 def grid_of(compiled: Compiled, solver: cp_model.CpSolver, starts: list[dict[int, Literal]]) -> Grid:

@@ -239,7 +239,11 @@ def at_the_floor(compiled: Compiled, floor: int, seconds: float, seed: int, stop
     while floor <= most and (left := deadline - time.perf_counter()) > MIN_QUESTION_SECONDS:
         if stop is not None and stop.is_set():
             break
-        grid, proven = two_rungs(compiled, floor, limit, left, seed, stop, broken)
+        # From no break, the window model has run out of time on that very
+        # question, where it rules out the grids that have none within a
+        # second: so a grid is likely, and both cores look for it
+        # (ticf-14crafa: docs/engine.md, ninth session).
+        grid, proven = two_rungs(compiled, floor, limit, left, seed, stop, broken, floor_only=floor == 0)
         if grid is not None or proven == floor:
             return _at(grid, proven)
         floor = proven
