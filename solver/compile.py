@@ -67,9 +67,24 @@ class Compiled:
     buffer_slots: dict[str, int]
     travel_slots: dict[tuple[str | None, str | None], int]
     by_id: dict[str, MeetingInfo]
+    # participant -> their meetings, and how many meetings there were when it
+    # was filled (compile_problem appends them one by one): the B2B floor search
+    # asks for every participant's in every model it builds. dataclasses.replace
+    # starts a copy without it, as it must (the copy may have other meetings).
+    _by_person: tuple[int, dict[str, tuple[MeetingInfo, ...]]] = field(
+        default=(-1, {}), init=False, repr=False, compare=False
+    )
 
     def meetings_of(self, person: str) -> list[MeetingInfo]:
-        return [info for info in self.meetings if person in info.people]
+        counted, by_person = self._by_person
+        if counted != len(self.meetings):
+            grouped: dict[str, list[MeetingInfo]] = defaultdict(list)
+            for info in self.meetings:
+                for attendee in info.people:
+                    grouped[attendee].append(info)
+            by_person = {attendee: tuple(infos) for attendee, infos in grouped.items()}
+            self._by_person = (len(self.meetings), by_person)
+        return list(by_person.get(person, ()))
 
     def gap_needed(self, person: str, venue_a: str | None, venue_b: str | None) -> int:
         """Slots that must separate two meetings of `person` at these venues."""

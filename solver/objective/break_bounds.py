@@ -16,6 +16,8 @@ the published optimum.
 
 from __future__ import annotations
 
+import weakref
+
 from solver.compile import Compiled, MeetingInfo
 from solver.formulation import Formulation
 
@@ -68,8 +70,26 @@ def perfect_matching(choices: list[set[int]]) -> bool:
     return all(place(item, set()) for item in range(len(choices)))
 
 
+# id(compiled) -> (weak reference to it, participant -> window starts): the
+# floor search builds dozens of models of one problem (one_more_broken: one
+# per candidate), and the matchings were a fifth of each build.
+_WINDOWS: dict[int, tuple[weakref.ref, dict[str, list[int]]]] = {}
+
+
 def window_starts(compiled: Compiled, person: str) -> list[int]:
     """Starts of the windows that the participant's meetings can fill, one meeting per slot."""
+    entry = _WINDOWS.get(id(compiled))
+    if entry is None or entry[0]() is not compiled:
+        for key in [key for key, (reference, _) in _WINDOWS.items() if reference() is None]:
+            del _WINDOWS[key]
+        entry = _WINDOWS[id(compiled)] = (weakref.ref(compiled), {})
+    known = entry[1]
+    if person not in known:
+        known[person] = _fillable(compiled, person)
+    return list(known[person])
+
+
+def _fillable(compiled: Compiled, person: str) -> list[int]:
     infos = compiled.meetings_of(person)
     width = len(infos)
     domains = [set(info.starts) for info in infos]
