@@ -76,12 +76,13 @@ def exactly(model: cp_model.CpModel, literals: list[Literal], count: int) -> Non
 
 def few_breaks_model(
     compiled: Compiled, most: int, each: int | None, broken: frozenset[str] = frozenset()
-) -> tuple[cp_model.CpModel, list[dict[int, Literal]]]:
+) -> tuple[cp_model.CpModel, list[dict[int, Literal]], list[Literal]]:
     """The model of "at most `most` breaks in all and `each` per participant" (None: no cap
     each); meeting index -> start -> literal. `broken`: participants proven
     to have a break in every grid. Saying so is redundant, but when they are
     as many as `most` the counter then rules out every other break at once
-    (forum-14: two such participants, optimum 2)."""
+    (forum-14: two such participants, optimum 2). Also returns the "no break"
+    literals (`break_free`), in the order of the participants."""
     model = cp_model.CpModel()
     tables = compiled.classes[0].size
     starts: list[dict[int, Literal]] = []
@@ -112,7 +113,7 @@ def few_breaks_model(
     # Redundant: each participant with a break has one at least, so at most
     # `most` participants are without a window (see the module docstring).
     at_most(model, [~literal for literal in unbroken], most)
-    return model, starts
+    return model, starts, unbroken
 
 
 def break_free(
@@ -222,7 +223,7 @@ def two_rungs(
             break
         joins = not floor_only and len(lanes) == 2 and lanes[0].code == cp_model.INFEASIBLE
         if joins and (left := deadline - time.perf_counter()) > 1:
-            lanes.append(_Lane(1, rungs[1][0], _single_worker(left, seed + 2)))
+            lanes.append(_Lane(1, *_who_breaks_first(rungs[1], left, seed + 2)))
         time.sleep(0.05)
     for lane in lanes:
         lane.halt()
@@ -233,6 +234,22 @@ def two_rungs(
         if rung in answered:
             return grid_of(compiled, answered[rung].solver, rungs[rung][1]), floor
     return None, floor
+
+
+def _who_breaks_first(
+    rung: tuple[cp_model.CpModel, list[dict[int, Literal]], list[Literal]], seconds: float, seed: int
+) -> tuple[cp_model.CpModel, cp_model.CpSolver]:
+    """The joining core's search: not another seed of the same one but a
+    different search, for a portfolio of two (the times of one search are
+    heavy-tailed). It settles who has no break first, everyone by default,
+    then the rest as usual. One lane alone, seeds 1-4: ticf-13crafb "at most
+    3?" 8.5-11.3 s against 11.5-26.8 s; forum-13crafb "at most 6?" 13.7-20.8 s
+    against 11.0-16.3 s (docs/engine.md, ninth session)."""
+    model = rung[0].clone()
+    model.add_decision_strategy(rung[2], cp_model.CHOOSE_FIRST, cp_model.SELECT_MAX_VALUE)
+    solver = _single_worker(seconds, seed)
+    solver.parameters.search_branching = cp_model.FIXED_SEARCH
+    return model, solver
 
 
 class _Lane:
