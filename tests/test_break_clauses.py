@@ -12,7 +12,16 @@ from ortools.sat.python import cp_model
 
 from solver.compile import compile_problem
 from solver.engine import SolveOptions, solve
-from solver.objective.break_clauses import at_most, break_free, counted_breaks, exactly, two_rungs
+from solver.objective.break_clauses import (
+    at_most,
+    break_free,
+    counted_breaks,
+    exactly,
+    few_breaks_model,
+    grid_of,
+    two_rungs,
+    who_breaks_first,
+)
 from solver.objective.break_windows import at_the_floor, one_more_broken, windowless
 from solver.validate import validate
 from tests.builders import at, delegation, forum, meeting, person, problem, room
@@ -111,6 +120,17 @@ def test_two_rungs_on_the_floor_only_find_its_grid_or_rule_it_out() -> None:
         assert floor == best and grid is not None and breaks_of(prob, grid) == best
         grid, floor = two_rungs(compiled, best - 1, HARD.break_spread_limit, 20, seed=0, floor_only=True)
         assert grid is None and floor == best
+
+
+def test_the_search_that_settles_who_breaks_first_finds_the_optimum_and_nothing_below() -> None:
+    for prob, best in broken_problems():
+        compiled = compile_problem(prob)
+        rung = few_breaks_model(compiled, best, HARD.break_spread_limit)
+        model, solver = who_breaks_first(rung, 20, seed=0)
+        assert solver.solve(model) == cp_model.OPTIMAL
+        assert breaks_of(prob, grid_of(compiled, solver, rung[1])) == best
+        model, solver = who_breaks_first(few_breaks_model(compiled, best - 1, HARD.break_spread_limit), 20, seed=0)
+        assert solver.solve(model) == cp_model.INFEASIBLE
 
 
 def test_at_the_floor_climbs_from_one_break_to_the_optimum() -> None:

@@ -223,7 +223,7 @@ def two_rungs(
             break
         joins = not floor_only and len(lanes) == 2 and lanes[0].code == cp_model.INFEASIBLE
         if joins and (left := deadline - time.perf_counter()) > 1:
-            lanes.append(_Lane(1, *_who_breaks_first(rungs[1], left, seed + 2)))
+            lanes.append(_Lane(1, *who_breaks_first(rungs[1], left, seed + 2)))
         time.sleep(0.05)
     for lane in lanes:
         lane.halt()
@@ -236,7 +236,7 @@ def two_rungs(
     return None, floor
 
 
-def _who_breaks_first(
+def who_breaks_first(
     rung: tuple[cp_model.CpModel, list[dict[int, Literal]], list[Literal]], seconds: float, seed: int
 ) -> tuple[cp_model.CpModel, cp_model.CpSolver]:
     """The joining core's search: not another seed of the same one but a
