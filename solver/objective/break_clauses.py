@@ -21,10 +21,10 @@ busy per slot (both are implied, and both help the search).
 
 Each participant also gets a literal "no break" (`break_free`), tied to the
 windows of break_windows.py's view, and at most k of them are false. Also
-implied, and it pays: the search then settles who breaks
-before where, as the window model with a few exempt does (ninth session,
-docs/engine.md: one lane's median over ten seeds 16 s against 24 s
-on ticf-13crafb "at most 3?", 12 s against 21 s on forum-13crafb "at most 6?").
+implied, and it pays: the search then settles who breaks before where, as
+the window model with a few exempt does (ninth session, docs/engine.md: one
+lane's median over ten seeds 16 s against 24 s on ticf-13crafb "at most 3?",
+12 s against 21 s on forum-13crafb "at most 6?").
 """
 
 from __future__ import annotations
@@ -82,7 +82,7 @@ def few_breaks_model(
     to have a break in every grid. Saying so is redundant, but when they are
     as many as `most` the counter then rules out every other break at once
     (forum-14: two such participants, optimum 2). Also returns the "no break"
-    literals (`break_free`), in the order of the participants."""
+    literals (`break_free`) of the participants with two meetings or more."""
     model = cp_model.CpModel()
     tables = compiled.classes[0].size
     starts: list[dict[int, Literal]] = []
@@ -208,10 +208,11 @@ def two_rungs(
     a grid of the second are both needed when the optimum is one above the
     floor, and take about as long each (forum-13crafb: 24.6 s and 29.5 s one
     after the other). Once the first is ruled out, its core joins the second
-    with another seed. With `floor_only`, both cores ask the floor's question
-    with two seeds (for a question that is likely to have a grid, and slow to
-    find it). Returns a grid (None if neither found one) and the floor
-    proven: the grid is optimal when its cap equals that floor."""
+    with another search (`who_breaks_first`). With `floor_only`, both cores
+    ask the floor's question with two seeds (for a question that is likely
+    to have a grid, and slow to find it). Returns a grid (None if neither
+    found one) and the floor proven: the grid is optimal when its cap equals
+    that floor."""
     deadline = time.perf_counter() + seconds
     rungs = [few_breaks_model(compiled, most, each, broken) for most in (floor, floor + 1)[: 2 - floor_only]]
     if floor_only:
