@@ -13,6 +13,7 @@ from __future__ import annotations
 import math
 from collections import defaultdict
 from dataclasses import dataclass, field
+from typing import Any
 
 from solver.model import Meeting, Participant, Problem, Room, attendees, participants_by_id
 from solver.timegrid import TimeGrid
@@ -67,23 +68,23 @@ class Compiled:
     buffer_slots: dict[str, int]
     travel_slots: dict[tuple[str | None, str | None], int]
     by_id: dict[str, MeetingInfo]
-    # participant -> their meetings, and how many meetings there were when it
-    # was filled (compile_problem appends them one by one): the B2B floor search
-    # asks for every participant's in every model it builds. dataclasses.replace
-    # starts a copy without it, as it must (the copy may have other meetings).
-    _by_person: tuple[int, dict[str, tuple[MeetingInfo, ...]]] = field(
-        default=(-1, {}), init=False, repr=False, compare=False
-    )
+    # Facts derived from this compiled problem alone, kept by the code that
+    # computes them (each participant's meetings, the zero-break answer, the
+    # windows), so they live exactly as long as it does; a dataclasses.replace
+    # copy starts empty, as it must (it may have other meetings).
+    derived: dict[str, Any] = field(default_factory=dict, init=False, repr=False, compare=False)
 
     def meetings_of(self, person: str) -> list[MeetingInfo]:
-        counted, by_person = self._by_person
+        # Indexed once per meeting count (compile_problem appends them one by
+        # one): the B2B floor search asks for everyone's in every model it builds.
+        counted, by_person = self.derived.get("meetings_of", (-1, {}))
         if counted != len(self.meetings):
             grouped: dict[str, list[MeetingInfo]] = defaultdict(list)
             for info in self.meetings:
                 for attendee in info.people:
                     grouped[attendee].append(info)
             by_person = {attendee: tuple(infos) for attendee, infos in grouped.items()}
-            self._by_person = (len(self.meetings), by_person)
+            self.derived["meetings_of"] = (len(self.meetings), by_person)
         return list(by_person.get(person, ()))
 
     def gap_needed(self, person: str, venue_a: str | None, venue_b: str | None) -> int:

@@ -16,8 +16,6 @@ the published optimum.
 
 from __future__ import annotations
 
-import weakref
-
 from solver.compile import Compiled, MeetingInfo
 from solver.formulation import Formulation
 
@@ -70,20 +68,11 @@ def perfect_matching(choices: list[set[int]]) -> bool:
     return all(place(item, set()) for item in range(len(choices)))
 
 
-# id(compiled) -> (weak reference to it, participant -> window starts): the
-# floor search builds dozens of models of one problem (one_more_broken: one
-# per candidate), and the matchings were a fifth of each build.
-_WINDOWS: dict[int, tuple[weakref.ref, dict[str, list[int]]]] = {}
-
-
 def window_starts(compiled: Compiled, person: str) -> list[int]:
-    """Starts of the windows that the participant's meetings can fill, one meeting per slot."""
-    entry = _WINDOWS.get(id(compiled))
-    if entry is None or entry[0]() is not compiled:
-        for key in [key for key, (reference, _) in _WINDOWS.items() if reference() is None]:
-            del _WINDOWS[key]
-        entry = _WINDOWS[id(compiled)] = (weakref.ref(compiled), {})
-    known = entry[1]
+    """Starts of the windows that the participant's meetings can fill, one meeting per slot.
+    Remembered: the floor search builds dozens of models of one problem
+    (one_more_broken: one per candidate), and the matchings were a fifth of each build."""
+    known = compiled.derived.setdefault("window_starts", {})
     if person not in known:
         known[person] = _fillable(compiled, person)
     return list(known[person])

@@ -25,7 +25,6 @@ from __future__ import annotations
 import math
 import threading
 import time
-import weakref
 from collections import defaultdict
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -45,10 +44,6 @@ class ZeroBreaks:
     grid: Grid | None
     none_exists: bool  # proven: every grid has at least one break
     floor: int = 0  # proven: every grid has at least this many breaks (see pattern_floor)
-
-
-# id(compiled) -> (weak reference to it, answer); a handful of entries at most.
-_ANSWERS: dict[int, tuple[weakref.ref, ZeroBreaks]] = {}
 
 
 def applies(compiled: Compiled) -> bool:
@@ -185,9 +180,7 @@ def zero_break_hint(
         # Undecided in its seconds (ticf-14crafa, in earlier sessions' runs):
         # the clauses found its break-free grid in 7-11 s.
         answer = at_the_floor(compiled, 0, clause_seconds, seed, stop)
-    for key in [key for key, (reference, _) in _ANSWERS.items() if reference() is None]:
-        del _ANSWERS[key]
-    _ANSWERS[id(compiled)] = (weakref.ref(compiled), answer)
+    compiled.derived["zero_breaks"] = answer
     return answer
 
 
@@ -296,10 +289,10 @@ def proven_floor(compiled: Compiled) -> int:
     per slot through their window; the tables through the capacity sum) and
     only adds "no break", so its infeasibility means a break somewhere.
     """
-    entry = _ANSWERS.get(id(compiled))
-    if entry is None or entry[0]() is not compiled:
+    answer: ZeroBreaks | None = compiled.derived.get("zero_breaks")
+    if answer is None:
         return 0
-    return max(int(entry[1].none_exists), entry[1].floor)
+    return max(int(answer.none_exists), answer.floor)
 
 
 # Beyond this many patterns in all the model is not built: the 10-slot B2B
