@@ -312,10 +312,13 @@ def _one_run_a_day(
     At most one first a day."""
     grid = compiled.grid
     buffer = compiled.buffer_slots.get(person, 0)
-    idle_from: dict[tuple[int, int], list[cp_model.IntVar]] = defaultdict(list)
+    # Keyed by day too: a meeting whose end and buffer reach the next day's
+    # first slot does not precede the meeting there (it did before the tenth
+    # session, and about one packing in six had a break).
+    idle_from: dict[tuple[int, int, int], list[cp_model.IntVar]] = defaultdict(list)
     for info in theirs:
         for start, literal in starts[info.index].items():
-            idle_from[(info.index, start + info.length + buffer)].append(literal)
+            idle_from[(info.index, start + info.length + buffer, grid.day_of_slot[start])].append(literal)
     for day in range(len(grid.day_ranges)):
         firsts = []
         for info in theirs:
@@ -339,14 +342,15 @@ def _predecessors(
     info: MeetingInfo,
     start: int,
     theirs: list[MeetingInfo],
-    idle_from: dict[tuple[int, int], list[cp_model.IntVar]],
+    idle_from: dict[tuple[int, int, int], list[cp_model.IntVar]],
 ) -> list[cp_model.IntVar]:
     """Literals of the person's other meetings that end just before `start`:
     no break between them by `Costs.gap_is_break` (their idle time, after the
     buffer, begins at `start` or earlier over uncounted slots only), and time
     to travel from their venue."""
     grid = compiled.grid
-    day_start = grid.day_ranges[grid.day_of_slot[start]].start
+    day = grid.day_of_slot[start]
+    day_start = grid.day_ranges[day].start
     buffer = compiled.buffer_slots.get(person, 0)
     found: list[cp_model.IntVar] = []
     for edge in range(start, day_start - 1, -1):  # where the earlier meeting's idle time begins
@@ -355,7 +359,7 @@ def _predecessors(
         for other in theirs:
             travel = compiled.gap_needed(person, _venue(compiled, other), _venue(compiled, info))
             if other is not info and start - (edge - buffer) >= travel:
-                found += idle_from.get((other.index, edge), [])
+                found += idle_from.get((other.index, edge, day), [])
     return found
 
 

@@ -17,7 +17,7 @@ from solver.localsearch import Costs, LocalSearch, LocalSearchResult
 from solver.model import Problem
 from solver.terms import breaks_by_person, evaluate
 from solver.validate import validate
-from tests.builders import at, delegation, meeting, person, problem
+from tests.builders import at, delegation, forum, meeting, person, problem
 from tests.test_localsearch import _schedule_of
 
 SHANGRI_LA = Path(__file__).parent.parent / "examples" / "shangri-la.json"
@@ -78,6 +78,21 @@ def test_a_packing_that_cannot_avoid_a_break_is_not_found() -> None:
         meeting("ac", ["A", "C"], 60, earliest=at("11:00")),
     ]
     compiled = compile_problem(problem(people, meetings))
+    assert focus.packing(compiled, ["a"], seed=0) is None
+
+
+def test_a_meeting_that_ends_one_day_does_not_precede_the_next_days_first() -> None:
+    # a's Saturday is 09:00 with b and 11:00 with c: a break whatever Friday holds.
+    # Friday's meeting ends at 12:00, where Saturday's grid begins (slot-wise), so a
+    # packing that took it for the 09:00 meeting's predecessor left the break in.
+    people = [delegation(name, person(name.lower())) for name in ("A", "B", "C", "D")]
+    meetings = [
+        meeting("ad", ["A", "D"], 60, earliest=at("11:00"), latest=at("12:00")),
+        meeting("ab", ["A", "B"], 60, earliest=at("09:00", day=1), latest=at("10:00", day=1)),
+        meeting("ac", ["A", "C"], 60, earliest=at("11:00", day=1)),
+    ]
+    compiled = compile_problem(problem(people, meetings, forum=forum(days=2, slot=60, end="12:00")))
+    assert [info.starts for info in compiled.meetings] == [[2], [3], [5]]
     assert focus.packing(compiled, ["a"], seed=0) is None
 
 
