@@ -46,7 +46,7 @@ FOCUS_MIN_SECONDS = 2.0  # with less time the plain search keeps all of it
 STUCK_SHARE = 0.9  # broken at this share of the plain search's looks, or more
 CLOSE_PARTNER = 3  # meetings shared with the focus participant that put a partner in the packing
 PENALTY = 5  # extra breaks' weight on each break of the packed people
-PACKING_SECONDS = 2.0  # a cap: the first packing takes about 0.5 s at Shangri-La
+PACKING_SECONDS = 2.0  # a cap: the first packing takes about 0.3 s at Shangri-La
 PACKING_STARTS = 5_000  # the packing model's size cap (Shangri-La's circle: 2,125 starts of 26 meetings)
 
 Starts = dict[int, dict[int, cp_model.IntVar]]  # meeting index -> start -> literal
@@ -241,6 +241,11 @@ def packing(compiled: Compiled, people: list[str], seed: int) -> dict[str, int] 
     solver.parameters.random_seed = seed
     solver.parameters.max_time_in_seconds = PACKING_SECONDS
     solver.parameters.stop_after_first_solution = True  # any packing will do; the seed varies it
+    # The model is small and its first solution is all we want: presolve and
+    # the LP relaxation took most of the time (Shangri-La's circle, seeds 0-4:
+    # 0.63-0.84 s with them, 0.27-0.28 s without; docs/engine.md "Tenth session").
+    solver.parameters.cp_model_presolve = False
+    solver.parameters.linearization_level = 0
     if solver.solve(model) not in (cp_model.OPTIMAL, cp_model.FEASIBLE):
         return None
     return {
