@@ -204,7 +204,7 @@ async def test_fit_needs_a_published_grid_and_a_known_meeting(client: httpx.Asyn
 async def run_to_end(client: httpx.AsyncClient, pool: asyncpg.Pool, forum: Forum, body: dict) -> dict:
     queued = await client.post(f"{forum.base}/runs", json=body, headers=forum.organiser)
     assert queued.status_code == 202, queued.text
-    assert await work_one(pool) == "succeeded"
+    assert await work_one(pool, forum.id) == "succeeded"
     run = await client.get(f"{forum.base}/runs/{queued.json()['id']}", headers=forum.organiser)
     assert run.status_code == 200
     return run.json()

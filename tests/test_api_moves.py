@@ -24,7 +24,7 @@ async def solved(client: httpx.AsyncClient, world: World, pool: asyncpg.Pool) ->
     for parties in (["SGP", "AUS"], ["AUS", "JPN"]):
         await arrange(client, world, parties)
     await start(client, world)
-    assert await work_one(pool) == "succeeded"
+    assert await work_one(pool, world.forum_id) == "succeeded"
     grid = (await client.get(f"{world.base}/schedules/1", headers=world.organiser)).json()
     assert len(grid["placements"]) == 2, grid
     return grid

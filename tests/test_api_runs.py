@@ -43,9 +43,15 @@ async def start(client: httpx.AsyncClient, world: World, **headers: str) -> http
     return answer
 
 
-async def work_one(pool: asyncpg.Pool, owner: str = "test-worker") -> str:
+async def work_one(pool: asyncpg.Pool, forum_id: str, owner: str = "test-worker") -> str:
+    """Claim the next queued run, which must be this forum's, and process it.
+
+    The worker claims the oldest queued run in the whole database, and the tests
+    share one: a run another test left queued would be worked here instead of
+    this test's (fixtures cancel theirs, as tests/authz_scene.py does)."""
     run = await claim_next(pool, owner, FAST.lease_seconds)
     assert run is not None
+    assert str(run.forum_id) == forum_id, f"claimed run {run.id} of forum {run.forum_id}: a test left it queued"
     return await process_run(pool, run, owner, FAST)
 
 
@@ -77,7 +83,7 @@ async def test_run_from_post_to_a_valid_version(client: httpx.AsyncClient, world
     again = await start(client, world, **{"Idempotency-Key": "run-1"})
     assert again.headers["idempotency-replayed"] == "true" and again.json()["id"] == started.json()["id"]
 
-    assert await work_one(pool) == "succeeded"
+    assert await work_one(pool, world.forum_id) == "succeeded"
     run = (await client.get(run_url, headers=world.organiser)).json()
     assert run["status"] == "succeeded" and run["version"] == 1 and run["finished_at"] is not None
     assert run["progress"] is not None and run["progress"]["solutions"] >= 1  # the latest progress report
@@ -137,7 +143,7 @@ async def test_cancel_queued_and_running_runs(client: httpx.AsyncClient, world: 
     assert again.status_code == 409
 
     running_url = (await start(client, world)).headers["location"]
-    task = asyncio.create_task(work_one(pool))
+    task = asyncio.create_task(work_one(pool, world.forum_id))
     await wait_for(client, running_url, world.organiser, {"running"})
     asked = await client.post(f"{running_url}/cancel", headers=world.organiser)
     assert asked.status_code == 202 and asked.json()["cancel_requested"] is True
@@ -160,7 +166,7 @@ async def test_delegations_cannot_run_nor_read_unpublished(
     assert (await client.get(run_url, headers=sgp)).status_code == 403
     assert (await client.post(f"{run_url}/cancel", headers=sgp)).status_code == 403
     assert (await client.get(f"{run_url}/events", headers=sgp)).status_code == 403
-    assert await work_one(pool) == "succeeded"
+    assert await work_one(pool, world.forum_id) == "succeeded"
     assert (await client.get(f"{world.base}/schedules/1", headers=sgp)).status_code == 404
     assert (await client.get(f"{world.base}/delegations/SGP/agenda", headers=sgp)).status_code == 404
     assert (await client.get(f"{world.base}/schedules", headers=sgp)).status_code == 403
@@ -177,7 +183,7 @@ async def test_publish_then_agenda_shows_own_meetings(
     without_sgp = await arrange(client, world, ["AUS", "JPN"])
     for _ in range(2):  # two versions, to see that publishing one withdraws the other
         await start(client, world)
-        assert await work_one(pool) == "succeeded"
+        assert await work_one(pool, world.forum_id) == "succeeded"
     first = await client.post(f"{world.base}/schedules/1/publish", headers=world.organiser)
     assert first.status_code == 200 and first.json()["published"] is True
     second = await client.post(f"{world.base}/schedules/2/publish", headers=world.organiser)

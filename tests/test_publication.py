@@ -231,7 +231,7 @@ async def test_solved_version_reaches_the_feed(client: httpx.AsyncClient, world:
     """A version made by a real solve: its grid, the delegation's feed and the organiser's CSV agree."""
     with_sgp, without_sgp = await agree(client, world, ("SGP", "AUS"), ("AUS", "JPN"))
     await start(client, world)
-    assert await work_one(pool) == "succeeded"
+    assert await work_one(pool, world.forum_id) == "succeeded"
     grid = (await client.get(f"{world.base}/schedules/1", headers=world.organiser)).json()
     placed = {p["meeting"]: p for p in grid["placements"]}
     assert set(placed) == {with_sgp, without_sgp}
