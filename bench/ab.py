@@ -1,0 +1,90 @@
+"""Two versions of the engine on one example, seed by seed, each solve a fresh process.
+
+    git worktree add /work/old HEAD~1
+    python bench/ab.py /work/old . --example shangri-la --limit 5 --seeds 0 59
+
+Runs are interleaved (seed 0 of each tree, then seed 1 of each ...) so that a
+machine that slows down or speeds up during the run weighs on both alike. Each
+solve runs the tree's own code (its directory first on the path, and the twin
+search starts from there too), with 2 workers, and its objective is the
+validator's recomputation. The summary counts the runs that reached the bound
+the solver reports (proven optimal) and the median objective.
+
+Why a script: these machines vary by run more than most changes of the local
+search differ (docs/engine.md, ninth and tenth sessions), so a change to the
+search is only worth keeping when it wins over 50 or more seeds.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import statistics
+import subprocess
+import sys
+from pathlib import Path
+
+ONE_SOLVE = """
+import json, sys, time
+import solver
+from solver.check import load_problem
+from solver.engine import SolveOptions, solve
+from solver.validate import validate
+path, limit, seed = sys.argv[1], float(sys.argv[2]), int(sys.argv[3])
+problem = load_problem(open(path, "rb").read())
+began = time.perf_counter()
+schedule = solve(problem, SolveOptions(time_limit=limit, workers=2, seed=seed))
+seconds = time.perf_counter() - began
+report = validate(problem, schedule)
+print(json.dumps({"status": schedule.status, "objective": report.objective,
+                  "valid": not report.violations, "seconds": round(seconds, 2), "code": solver.__file__}))
+"""
+
+
+def solve_in(tree: Path, example: Path, limit: float, seed: int) -> dict:
+    """One solve with the code of `tree`, in a process of its own."""
+    done = subprocess.run(
+        [sys.executable, "-c", ONE_SOLVE, str(example), str(limit), str(seed)],
+        cwd=tree,
+        env={**os.environ, "PYTHONPATH": str(tree)},
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    run = json.loads(done.stdout.strip().splitlines()[-1])
+    if not Path(run["code"]).is_relative_to(tree):  # an installed copy shadowed the tree
+        raise SystemExit(f"{tree}: the solve imported {run['code']}")
+    return run
+
+
+def summary(runs: list[dict]) -> str:
+    proven = [run["seconds"] for run in runs if run["status"] == "OPTIMAL"]
+    objective = statistics.median(run["objective"] for run in runs)
+    when = f", median time of those {statistics.median(proven):.1f} s" if proven else ""
+    return f"proven {len(proven)} of {len(runs)}{when}; median objective {objective:g}"
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("trees", nargs=2, type=Path, help="two checkouts of the project (git worktrees)")
+    parser.add_argument("--example", default="shangri-la", help="a file of examples/, without .json")
+    parser.add_argument("--limit", type=float, default=5.0, help="seconds per solve")
+    parser.add_argument("--seeds", type=int, nargs=2, default=[0, 29], metavar=("FIRST", "LAST"))
+    args = parser.parse_args()
+    trees = [tree.resolve() for tree in args.trees]
+    example = Path(__file__).resolve().parent.parent / "examples" / f"{args.example}.json"
+    results: dict[Path, list[dict]] = {tree: [] for tree in trees}
+    for seed in range(args.seeds[0], args.seeds[1] + 1):
+        for tree in trees:
+            run = solve_in(tree, example, args.limit, seed)
+            if not run["valid"]:
+                raise SystemExit(f"{tree}, seed {seed}: the grid breaks a rule")
+            results[tree].append(run)
+            print(f"{tree} seed {seed}: {run['status']} {run['objective']} in {run['seconds']} s", flush=True)
+    for tree, runs in results.items():
+        print(f"{tree}: {summary(runs)}")
+
+
+if __name__ == "__main__":
+    main()
