@@ -23,29 +23,14 @@ import os
 import statistics
 import subprocess
 import sys
+import time
 from pathlib import Path
-
-ONE_SOLVE = """
-import json, sys, time
-import solver
-from solver.check import load_problem
-from solver.engine import SolveOptions, solve
-from solver.validate import validate
-path, limit, seed = sys.argv[1], float(sys.argv[2]), int(sys.argv[3])
-problem = load_problem(open(path, "rb").read())
-began = time.perf_counter()
-schedule = solve(problem, SolveOptions(time_limit=limit, workers=2, seed=seed))
-seconds = time.perf_counter() - began
-report = validate(problem, schedule)
-print(json.dumps({"status": schedule.status, "objective": report.objective,
-                  "valid": not report.violations, "seconds": round(seconds, 2), "code": solver.__file__}))
-"""
 
 
 def solve_in(tree: Path, example: Path, limit: float, seed: int) -> dict:
-    """One solve with the code of `tree`, in a process of its own."""
+    """One solve with the code of `tree`, in a process of its own (this script's `--one`)."""
     done = subprocess.run(
-        [sys.executable, "-c", ONE_SOLVE, str(example), str(limit), str(seed)],
+        [sys.executable, __file__, "--one", str(example), str(limit), str(seed)],
         cwd=tree,
         env={**os.environ, "PYTHONPATH": str(tree)},
         capture_output=True,
@@ -58,6 +43,22 @@ def solve_in(tree: Path, example: Path, limit: float, seed: int) -> dict:
     return run
 
 
+def solve_one(example: str, limit: str, seed: str) -> None:
+    """In the child: solve with whatever `solver` the path holds first, print the outcome as JSON."""
+    import solver
+    from solver.check import load_problem
+    from solver.engine import SolveOptions, solve
+    from solver.validate import validate
+
+    problem = load_problem(Path(example).read_bytes())
+    began = time.perf_counter()
+    schedule = solve(problem, SolveOptions(time_limit=float(limit), workers=2, seed=int(seed)))
+    seconds = round(time.perf_counter() - began, 2)
+    report = validate(problem, schedule)
+    outcome = {"status": schedule.status, "objective": report.objective, "seconds": seconds}
+    print(json.dumps({**outcome, "valid": not report.violations, "code": solver.__file__}))
+
+
 def summary(runs: list[dict]) -> str:
     proven = [run["seconds"] for run in runs if run["status"] == "OPTIMAL"]
     objective = statistics.median(run["objective"] for run in runs)
@@ -66,6 +67,9 @@ def summary(runs: list[dict]) -> str:
 
 
 def main() -> None:
+    if sys.argv[1:2] == ["--one"]:
+        solve_one(*sys.argv[2:5])
+        return
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("trees", nargs=2, type=Path, help="two checkouts of the project (git worktrees)")
     parser.add_argument("--example", default="shangri-la", help="a file of examples/, without .json")
