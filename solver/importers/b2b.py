@@ -14,30 +14,16 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from datetime import date, datetime, time, timedelta
+from datetime import datetime, time, timedelta
 from pathlib import Path
 
-from solver.model import (
-    Day,
-    Delegation,
-    Forum,
-    Meeting,
-    ObjectiveSettings,
-    Participant,
-    Problem,
-    Room,
-    Window,
-)
+from solver.importers.common import BENCHMARK_DATE, one_day_forum, solo
+from solver.model import Delegation, Forum, Meeting, ObjectiveSettings, Problem, Room, Window
 
 DznValue = int | list[int] | list[set[int]] | list[list[int]]
 
-# The benchmark has no calendar: any fixed day works. UTC avoids DST surprises.
-BENCHMARK_DATE = date(2024, 1, 15)
 DAY_START = time(9, 0)
 SLOT_MINUTES = 30
-TIME_ZONE = "UTC"
-# ISO 3166 reserves ZZ for user assignment: the businesses have no country.
-COUNTRY = "ZZ"
 
 SESSION_MORNING, SESSION_AFTERNOON, SESSION_ANY = 1, 2, 3
 # The source marks "no meeting" in meetingsxBusiness by the value 1 and shifts
@@ -256,21 +242,14 @@ def slot_start(slot: int) -> datetime:
 def _forum(instance: B2BInstance) -> Forum:
     # One contiguous day: the source's slots are consecutive, so there is no
     # lunch gap and idle slots between the sessions do count as a break.
-    day_end = slot_start(instance.total_slots + 1).time()
-    return Forum(
-        name=f"B2B {instance.name}",
-        time_zone=TIME_ZONE,
-        slot_minutes=SLOT_MINUTES,
-        days=[Day(date=BENCHMARK_DATE, start=DAY_START, end=day_end)],
-    )
+    return one_day_forum(f"B2B {instance.name}", DAY_START, SLOT_MINUTES, instance.total_slots)
 
 
 def _business(instance: B2BInstance, number: int) -> Delegation:
     blocked = [
         Window(start=slot_start(slot), end=slot_start(slot + 1)) for slot in sorted(instance.forbidden[number - 1])
     ]
-    person = Participant(id=f"p{number}", name=f"Business {number}", principal=True, blocked=blocked)
-    return Delegation(id=f"p{number}", name=f"Business {number}", country=COUNTRY, participants=[person])
+    return solo(f"p{number}", f"Business {number}", blocked)
 
 
 def _meeting(instance: B2BInstance, number: int) -> Meeting:

@@ -16,28 +16,14 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from datetime import date, datetime, time, timedelta
+from datetime import datetime, time, timedelta
 from pathlib import Path
 
-from solver.model import (
-    Day,
-    Delegation,
-    Forum,
-    Meeting,
-    ObjectiveSettings,
-    Participant,
-    Problem,
-    Room,
-    Travel,
-    Venue,
-    Weights,
-)
+from solver.importers.common import BENCHMARK_DATE, one_day_forum, solo
+from solver.model import Delegation, Forum, Meeting, ObjectiveSettings, Problem, Room, Travel, Venue, Weights
 
-BENCHMARK_DATE = date(2024, 1, 15)
 DAY_START = time(8, 0)
 SLOT_MINUTES = 60
-TIME_ZONE = "UTC"
-COUNTRY = "ZZ"  # ISO 3166 user-assigned code: the agents have no country
 PARTIES_PER_MEETING = 2  # the model's minimum (see _stand_ins)
 
 _HEADER = re.compile(r"^(?:\*\*|__)Instance #(\d+)(?:\*\*|__)\s*$", re.MULTILINE)
@@ -171,16 +157,10 @@ def problem_of(instance: Prob046Instance) -> Problem:
 
 
 def _forum(instance: Prob046Instance) -> Forum:
-    start = datetime.combine(BENCHMARK_DATE, DAY_START)
-    end = start + timedelta(minutes=SLOT_MINUTES * instance.domain_size)
+    end = datetime.combine(BENCHMARK_DATE, DAY_START) + timedelta(minutes=SLOT_MINUTES * instance.domain_size)
     if end.date() != BENCHMARK_DATE:
         raise ValueError(f"instance #{instance.number}: DomainSize {instance.domain_size} does not fit in one day")
-    return Forum(
-        name=f"CSPLib prob046 instance #{instance.number}",
-        time_zone=TIME_ZONE,
-        slot_minutes=SLOT_MINUTES,
-        days=[Day(date=BENCHMARK_DATE, start=DAY_START, end=end.time())],
-    )
+    return one_day_forum(f"CSPLib prob046 instance #{instance.number}", DAY_START, SLOT_MINUTES, instance.domain_size)
 
 
 def _room(meeting: int, seats: int) -> Room:
@@ -197,15 +177,7 @@ def _travel(instance: Prob046Instance) -> list[Travel]:
 
 
 def _agents(instance: Prob046Instance) -> list[Delegation]:
-    return [
-        Delegation(
-            id=f"a{agent}",
-            name=f"Agent {agent}",
-            country=COUNTRY,
-            participants=[Participant(id=f"a{agent}", name=f"Agent {agent}", principal=True)],
-        )
-        for agent in range(len(instance.agent_meetings))
-    ]
+    return [solo(f"a{agent}", f"Agent {agent}") for agent in range(len(instance.agent_meetings))]
 
 
 def stand_in_ids(instance: Prob046Instance, meeting: int) -> list[str]:
@@ -223,12 +195,7 @@ def stand_in_ids(instance: Prob046Instance, meeting: int) -> list[str]:
 
 def _stand_ins(instance: Prob046Instance) -> list[Delegation]:
     return [
-        Delegation(
-            id=stand_in,
-            name=f"Stand-in party of meeting {meeting}",
-            country=COUNTRY,
-            participants=[Participant(id=stand_in, name=f"Stand-in party of meeting {meeting}", principal=True)],
-        )
+        solo(stand_in, f"Stand-in party of meeting {meeting}")
         for meeting in range(instance.meetings)
         for stand_in in stand_in_ids(instance, meeting)
     ]

@@ -17,11 +17,10 @@ from datetime import date, datetime, time, timedelta
 from pathlib import Path
 from typing import Any
 
-from solver.model import Day, Delegation, Forum, Meeting, Participant, Problem, ProgrammeSession, Room
+from solver.importers.common import TIME_ZONE, solo
+from solver.model import Day, Forum, Meeting, Problem, ProgrammeSession, Room
 
 SLOT_MINUTES = 15  # the source's time grain
-TIME_ZONE = "UTC"  # the source has no time zone
-COUNTRY = "ZZ"  # ISO 3166 user-assigned code: the persons have no country
 LUNCH = timedelta(hours=1)  # the source's lunch hour
 SHEETS = ("Days", "Rooms", "Persons", "Meetings")
 MEETING_COLUMNS = {"topic": "Topic", "duration": "Duration", "required": "Required attendance list"}
@@ -194,12 +193,7 @@ def problem_of(instance: OptaPlannerInstance) -> Problem:
         ),
         sessions=_lunches(instance),
         rooms=[Room(id=room_id(name), name=name, seats=capacity) for name, capacity in instance.rooms],
-        delegations=[
-            Delegation(
-                id=pid, name=name, country=COUNTRY, participants=[Participant(id=pid, name=name, principal=True)]
-            )
-            for name, pid in ids.items()
-        ],
+        delegations=[solo(pid, name) for name, pid in ids.items()],
         meetings=[_forum_meeting(number, meeting, ids) for number, meeting in enumerate(instance.meetings, 1)],
     )
 

@@ -1,0 +1,32 @@
+"""What the importers share: a calendar without time zone or country, and one-person parties.
+
+The benchmarks' businesses, agents and persons each become a delegation of one
+principal with the same id; their slots become a day of a fixed date.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime, time, timedelta
+
+from solver.model import Day, Delegation, Forum, Participant, Window
+
+BENCHMARK_DATE = date(2024, 1, 15)  # the benchmarks have no calendar: any fixed day works
+TIME_ZONE = "UTC"  # the sources have no time zone; UTC has no daylight saving to trip over
+COUNTRY = "ZZ"  # ISO 3166 reserves ZZ for user assignment: the parties have no country
+
+
+def one_day_forum(name: str, start: time, slot_minutes: int, slots: int) -> Forum:
+    """A forum of one day, BENCHMARK_DATE, holding `slots` slots from `start` (the caller checks they fit)."""
+    end = datetime.combine(BENCHMARK_DATE, start) + timedelta(minutes=slot_minutes * slots)
+    return Forum(
+        name=name,
+        time_zone=TIME_ZONE,
+        slot_minutes=slot_minutes,
+        days=[Day(date=BENCHMARK_DATE, start=start, end=end.time())],
+    )
+
+
+def solo(party_id: str, name: str, blocked: list[Window] | None = None) -> Delegation:
+    """A delegation of one principal, both with `party_id`."""
+    person = Participant(id=party_id, name=name, principal=True, blocked=blocked or [])
+    return Delegation(id=party_id, name=name, country=COUNTRY, participants=[person])
