@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import csv
 import json
-from datetime import datetime
+from datetime import datetime, time
 from pathlib import Path
 
 import pytest
@@ -13,6 +13,7 @@ import pytest
 from solver.check import check_problem
 from solver.engine import SolveOptions, solve
 from solver.importers import load_b2b, load_csplib046, parse_b2b, parse_csplib046
+from solver.importers.common import one_day_forum
 from solver.model import Problem, Window, attendees, participants_by_id
 from solver.result import Placement, Schedule
 from solver.timegrid import TimeGrid
@@ -335,3 +336,10 @@ def test_prob046_engine_reproduces_the_published_label(number: int, feasible: bo
     times = {placement.meeting: grid.slot_at(placement.start) for placement in schedule.placed}
     if feasible:
         assert _arrival_violations(problem, times) == set()
+
+
+def test_a_day_of_slots_ends_where_they_end_and_may_not_pass_midnight() -> None:
+    day = one_day_forum("twelve hours", time(8, 0), 60, 12).days[0]
+    assert (day.start, day.end) == (time(8, 0), time(20, 0))
+    with pytest.raises(ValueError, match="too many: 17 slots of 60 minutes from 08:00 do not fit in one day"):
+        one_day_forum("too many", time(8, 0), 60, 17)

@@ -16,8 +16,11 @@ COUNTRY = "ZZ"  # ISO 3166 reserves ZZ for user assignment: the parties have no 
 
 
 def one_day_forum(name: str, start: time, slot_minutes: int, slots: int) -> Forum:
-    """A forum of one day, BENCHMARK_DATE, holding `slots` slots from `start` (the caller checks they fit)."""
+    """A forum of one day, BENCHMARK_DATE, holding `slots` slots from `start`;
+    ValueError when they run past midnight (a source's slot count too large)."""
     end = datetime.combine(BENCHMARK_DATE, start) + timedelta(minutes=slot_minutes * slots)
+    if end.date() != BENCHMARK_DATE:
+        raise ValueError(f"{name}: {slots} slots of {slot_minutes} minutes from {start:%H:%M} do not fit in one day")
     return Forum(
         name=name,
         time_zone=TIME_ZONE,

@@ -215,8 +215,9 @@ def two_rungs(
     that floor."""
     deadline = time.perf_counter() + seconds
     rungs = [few_breaks_model(compiled, most, each, broken) for most in (floor, floor + 1)[: 2 - floor_only]]
-    if floor_only:
-        lanes = [_Lane(0, rungs[0][0].clone(), _single_worker(seconds, seed + lane)) for lane in (0, 1)]
+    if floor_only:  # one model per thread: the first itself, a clone for the second
+        models = [rungs[0][0], rungs[0][0].clone()]
+        lanes = [_Lane(0, model, _single_worker(seconds, seed + lane)) for lane, model in enumerate(models)]
     else:
         lanes = [_Lane(rung, rungs[rung][0], _single_worker(seconds, seed + rung)) for rung in (0, 1)]
     while not _settled(lanes, floor_only) and any(lane.thread.is_alive() for lane in lanes):
