@@ -4,6 +4,7 @@ small B2B-shaped problems and every grid against the validator."""
 
 from __future__ import annotations
 
+import threading
 import time
 from itertools import product
 
@@ -165,6 +166,19 @@ def test_one_more_broken_finds_the_grid_or_rules_out_every_candidate() -> None:
             assert answer.grid is None and answer.floor == floor + 1
         seen.add(best == floor)
     assert seen == {True, False}  # both cases among the problems (checked when written)
+
+
+def test_one_more_broken_stopped_claims_nothing() -> None:
+    """A stop set before the candidates are asked: no grid, and the floor not
+    raised, for no candidate was asked (ignoring the stop, the lanes would
+    find the grid of some of these problems and rule out the rest)."""
+    for prob, _ in broken_problems():
+        compiled = compile_problem(prob)
+        broken = windowless(compiled)
+        stop = threading.Event()
+        stop.set()
+        answer = one_more_broken(compiled, broken, len(broken) + 1, time.perf_counter() + 20, seed=0, stop=stop)
+        assert answer.grid is None and answer.floor == len(broken) + 1
 
 
 def test_at_the_floor_from_no_break_finds_a_break_free_grid_or_climbs() -> None:

@@ -35,7 +35,7 @@ from ortools.sat.python import cp_model
 from solver.compile import Compiled
 from solver.objective.break_bounds import perfect_matching, window_starts
 from solver.objective.break_clauses import Grid, at_most, counted_breaks, grid_of, two_rungs
-from solver.stopping import watch_stop
+from solver.stopping import Halt, watch_stop
 
 
 @dataclass(frozen=True)
@@ -262,22 +262,88 @@ def one_more_broken(
     one other participant has a break (or one of them a second). So each
     candidate in turn is exempt beside them in the window model, those with
     the fewest windows first (ticf-13crafc and forum-13crafc: the first one,
-    in 1-2 s, where the clauses took 20-25 s). When every candidate is
-    proven impossible, so is `floor`: the answer's floor is one more."""
+    in 1-3 s, where the clauses took 20-25 s), two candidates at a time, one
+    per core (`_CandidateLanes`). When every candidate is proven impossible,
+    so is `floor`: the answer's floor is one more."""
     candidates = [person for person in compiled.people if person not in broken and can_break(compiled, person)]
     windows = {person: len(window_starts(compiled, person)) for person in candidates}
     candidates.sort(key=lambda person: (windows[person], -len(compiled.meetings_of(person)), person))
     phase_end = time.perf_counter() + ONE_MORE_SHARE * (deadline - time.perf_counter())
-    ruled_out = 0
-    for person in candidates:
-        left = phase_end - time.perf_counter()
-        if left <= MIN_QUESTION_SECONDS or (stop is not None and stop.is_set()):
-            break
-        answer = zero_breaks(compiled, min(left, CANDIDATE_SECONDS), seed, stop, broken | {person}, floor)
-        if answer.grid is not None:
-            return _at(answer.grid, floor)
-        ruled_out += answer.none_exists
-    return _at(None, floor + (bool(candidates) and ruled_out == len(candidates)))
+    lanes = _CandidateLanes(compiled, broken, floor, candidates, phase_end, seed, stop)
+    lanes.run()
+    if lanes.grid is not None:
+        return _at(lanes.grid, floor)
+    return _at(None, floor + (bool(candidates) and lanes.ruled_out == len(candidates)))
+
+
+class _CandidateLanes:
+    """Two threads that take the candidates in order, each asking the window
+    model with the next one exempt on one worker, until one finds a grid, all
+    are asked, or the phase ends. One worker decides these questions about as
+    fast as two (ticf-13crafc: p6's grid in 1.9-3.5 s against 1.7-3.0 s,
+    refutations in 0.3 s either way), so two lanes ask twice the candidates,
+    and a candidate that needs more than its seconds (forumt-14crafe's first,
+    undecided after 20 s) no longer holds up the next (docs/engine.md,
+    eleventh session)."""
+
+    def __init__(
+        self,
+        compiled: Compiled,
+        broken: frozenset[str],
+        floor: int,
+        candidates: list[str],
+        end: float,
+        seed: int,
+        stop: threading.Event | None,
+    ) -> None:
+        self.compiled, self.broken, self.floor, self.end, self.seed = compiled, broken, floor, end, seed
+        self.waiting = iter(candidates)
+        self.lock = threading.Lock()  # for the queue, the model builds and the answers
+        self.solvers: list[cp_model.CpSolver | None] = [None, None]
+        self.halted = Halt(stop)  # a grid found, or the caller's stop
+        self.grid: Grid | None = None
+        self.ruled_out = 0
+
+    def run(self) -> None:
+        threads = [threading.Thread(target=self._lane, args=(lane,), daemon=True) for lane in (0, 1)]
+        for thread in threads:
+            thread.start()
+        while any(thread.is_alive() for thread in threads):
+            if self.halted.is_set():
+                for solver in self.solvers:
+                    if solver is not None:
+                        solver.stop_search()  # asked again each turn: CP-SAT drops a stop that comes before its search
+            for thread in threads:
+                thread.join(0.05)
+
+    def _lane(self, lane: int) -> None:
+        while not self.halted.is_set():
+            with self.lock:
+                person = None if self.halted.is_set() else next(self.waiting, None)
+                left = self.end - time.perf_counter()
+                if person is None or left <= MIN_QUESTION_SECONDS:
+                    return
+                model, starts = zero_break_model(self.compiled, self.broken | {person}, self.floor)
+                solver = _one_worker(min(left, CANDIDATE_SECONDS), self.seed + lane)
+                self.solvers[lane] = solver
+            code = solver.solve(model)
+            with self.lock:
+                if code in (cp_model.OPTIMAL, cp_model.FEASIBLE) and self.grid is None:
+                    self.grid = grid_of(self.compiled, solver, starts)
+                    self.halted.set()
+                self.ruled_out += code == cp_model.INFEASIBLE
+
+
+def _one_worker(seconds: float, seed: int) -> cp_model.CpSolver:
+    """One worker with CP-SAT's full presolve and no LP, as the no_lp worker of
+    `zero_breaks` (with the LP, p6 of ticf-13crafc is undecided after 6 s)."""
+    solver = cp_model.CpSolver()
+    solver.parameters.num_workers = 1
+    solver.parameters.linearization_level = 0
+    solver.parameters.random_seed = seed
+    solver.parameters.max_time_in_seconds = seconds
+    solver.parameters.catch_sigint_signal = False
+    return solver
 
 
 def proven_floor(compiled: Compiled) -> int:
@@ -301,7 +367,7 @@ PATTERN_LIMIT = 20_000
 WINDOWS_FIRST_SECONDS = 10.0  # for the window model with the proven-broken exempt
 MIN_QUESTION_SECONDS = 0.5  # less is not worth building the clauses for
 ONE_MORE_SHARE = 0.5  # of the clause budget, for one_more_broken's candidates
-CANDIDATE_SECONDS = 3.0  # for each of them (the window model answers most in well under a second)
+CANDIDATE_SECONDS = 6.0  # for each of them, on one worker (the window model answers most in well under a second)
 QUESTION_SECONDS = 1.0  # for each "at most k breaks?" of the pattern floor
 
 
