@@ -77,6 +77,29 @@ def test_descent_closes_most_of_greedys_breaks_at_halifax() -> None:
     assert validate(forum_problem, _schedule_of(forum_problem, search.assignment())).violations == []
 
 
+@pytest.mark.parametrize("name", ["shangri-la", "halifax", "staff-talks"])
+def test_free_starts_price_each_start_as_breaks_with_does(name: str) -> None:
+    """The ejection chains' pricing of every start at once (`_free_starts`)
+    agrees with pricing one start at a time (`_breaks_with`), and leaves out
+    exactly the starts where an attendee is busy: for every meeting lifted
+    from a grid the search has worked on (with penalties, as the focused search has)."""
+    compiled = compile_problem(generate(name, 0))
+    penalised = {compiled.meetings[0].people[0]: 5}
+    search = LocalSearch(compiled, greedy_assign(compiled), seed=3, penalty=penalised)
+    search.run(time.perf_counter() + 0.5)
+    busy = search.ledger.person_busy
+    for meeting_id in sorted(search.ledger.placed):
+        info = compiled.by_id[meeting_id]
+        spot = search.ledger.take_out(info)
+        expected = [
+            (start, classes, search._breaks_with(info, start))
+            for start, classes in search._classes_at(info).items()
+            if not any(any(busy[person][start : start + info.length]) for person in info.people)
+        ]
+        assert search._free_starts(info) == expected, meeting_id
+        search.ledger.book(info, *spot)
+
+
 def test_unbooking_restores_the_ledger() -> None:
     compiled = compile_problem(generate("shangri-la", 0))
     assignment = greedy_assign(compiled)
