@@ -6,12 +6,13 @@ from __future__ import annotations
 
 import threading
 import time
+from collections.abc import Iterator
 from itertools import product
 
 import pytest
 from ortools.sat.python import cp_model
 
-from solver.compile import compile_problem
+from solver.compile import Compiled, compile_problem
 from solver.engine import SolveOptions, solve
 from solver.objective.break_clauses import (
     at_most,
@@ -23,7 +24,7 @@ from solver.objective.break_clauses import (
     two_rungs,
     who_breaks_first,
 )
-from solver.objective.break_windows import at_the_floor, one_more_broken, windowless
+from solver.objective.break_windows import at_the_floor, can_break, one_more_broken, windowless, zero_break_model
 from solver.validate import validate
 from tests.builders import at, delegation, forum, meeting, person, problem, room
 from tests.test_break_windows import HARD, SHAPES, check_grid, optimum, random_b2b
@@ -149,16 +150,21 @@ def test_at_the_floor_reaches_every_optimum_from_one_break() -> None:
         assert breaks_of(prob, answer.grid) == best
 
 
+def one_more_cases() -> Iterator[tuple[object, int, Compiled, frozenset[str], int]]:
+    """(problem, optimum, compiled, windowless, floor) where the optimum is at
+    least one more break than the windowless have (the floor of one_more_broken)."""
+    for prob, best in broken_problems():
+        compiled = compile_problem(prob)
+        broken = windowless(compiled)
+        if best >= len(broken) + 1:
+            yield prob, best, compiled, broken, len(broken) + 1
+
+
 def test_one_more_broken_finds_the_grid_or_rules_out_every_candidate() -> None:
     """With k windowless participants, a grid of k + 1 breaks exists exactly
     when one candidate exempt beside them admits one."""
     seen = set()
-    for prob, best in broken_problems():
-        compiled = compile_problem(prob)
-        broken = windowless(compiled)
-        floor = len(broken) + 1
-        if best < floor:
-            continue
+    for prob, best, compiled, broken, floor in one_more_cases():
         answer = one_more_broken(compiled, broken, floor, time.perf_counter() + 20, seed=0, stop=None)
         if best == floor:
             assert answer.grid is not None and breaks_of(prob, answer.grid) == best
@@ -166,6 +172,23 @@ def test_one_more_broken_finds_the_grid_or_rules_out_every_candidate() -> None:
             assert answer.grid is None and answer.floor == floor + 1
         seen.add(best == floor)
     assert seen == {True, False}  # both cases among the problems (checked when written)
+
+
+def test_every_candidate_loose_has_a_solution_whenever_a_grid_at_the_floor_exists() -> None:
+    """The window model with every candidate loose (each who leaves their
+    window counts as a break) is a relaxation of "a grid with one more break
+    than the windowless": it has a solution whenever such a grid exists, so
+    its having none rules out every candidate at once."""
+    answers = set()
+    for _, best, compiled, broken, floor in one_more_cases():
+        candidates = frozenset(p for p in compiled.people if p not in broken and can_break(compiled, p))
+        model, _ = zero_break_model(compiled, broken, floor, loose=candidates)
+        code = cp_model.CpSolver().solve(model)
+        assert code in (cp_model.OPTIMAL, cp_model.FEASIBLE, cp_model.INFEASIBLE)
+        if best == floor:
+            assert code != cp_model.INFEASIBLE
+        answers.add(code == cp_model.INFEASIBLE)
+    assert answers == {True, False}  # both answers among the problems (checked when written)
 
 
 def test_one_more_broken_stopped_claims_nothing() -> None:

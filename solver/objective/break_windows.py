@@ -68,11 +68,13 @@ def applies(compiled: Compiled) -> bool:
 
 
 def zero_break_model(
-    compiled: Compiled, exempt: frozenset[str] = frozenset(), most: int = 0
+    compiled: Compiled, exempt: frozenset[str] = frozenset(), most: int = 0, loose: frozenset[str] = frozenset()
 ) -> tuple[cp_model.CpModel, list[dict[int, cp_model.IntVar]]]:
     """The model of "no participant has a break" (but those `exempt`, who
     have at most `most` in all and the spread limit each, counted as in
-    break_clauses.py); meeting index -> start -> literal."""
+    break_clauses.py); meeting index -> start -> literal. Each of the `loose`
+    may leave their window, and each who does counts as one of the `most`
+    (a relaxation: their breaks are not counted, see `_CandidateLanes`)."""
     model = cp_model.CpModel()
     exempt_ends: list[cp_model.IntVar] = []
     tables = compiled.classes[0].size
@@ -92,41 +94,68 @@ def zero_break_model(
     # windows) on the participant-slots in use: two per meeting, so at most twice the tables.
     occupied: dict[int, list] = defaultdict(list)
     windows_of: dict[str, dict[int, cp_model.IntVar]] = {}
+    kept: dict[str, cp_model.IntVar] = {}  # a loose participant -> "keeps to a window"
     for person in compiled.people:
-        width = len(compiled.meetings_of(person))
         if person in exempt:
             busy, ends = counted_breaks(compiled, model, person, starts, compiled.problem.objective.break_spread_limit)
             for slot, literal in enumerate(busy):
                 occupied[slot].append(literal)
             exempt_ends.extend(ends)
-            continue
-        if width < 2:
+        elif len(compiled.meetings_of(person)) < 2 or person in loose:
             for slot, literals in at[person].items():
                 occupied[slot].extend(literals)
+        if person in exempt or len(compiled.meetings_of(person)) < 2:
             continue
-        windows = {first: model.new_bool_var(f"w_{person}_{first}") for first in window_starts(compiled, person)}
-        windows_of[person] = windows
-        model.add_exactly_one(windows.values())  # no window at all: the model is infeasible, as it should be
-        for slot in range(compiled.grid.size):
-            covering = [literal for first, literal in windows.items() if first <= slot < first + width]
-            model.add(sum(at[person].get(slot, [])) == sum(covering))
-            occupied[slot].extend(covering)
+        if person in loose:
+            kept[person] = model.new_bool_var(f"keeps_{person}")
+            exempt_ends.append(~kept[person])
+        windows_of[person] = _window(compiled, model, person, at[person], kept.get(person))
+        if person not in loose:
+            for slot, covering in enumerate(_covering(compiled, person, windows_of[person])):
+                occupied[slot].extend(covering)
     for literals in occupied.values():
         if len(literals) > 2 * tables:
             model.add(sum(literals) <= 2 * tables)
     for literals in in_slot.values():
         if len(literals) > tables:
             model.add(sum(literals) <= tables)
-    _windows_meet(compiled, model, windows_of)
+    _windows_meet(compiled, model, windows_of, kept)
     at_most(model, exempt_ends, most)
     return model, starts
 
 
+def _window(
+    compiled: Compiled, model: cp_model.CpModel, person: str, at: dict[int, list], kept: cp_model.IntVar | None
+) -> dict[int, cp_model.IntVar]:
+    """The person's window literals (first slot -> literal): exactly one, and
+    the person in a meeting at a slot exactly when the window covers it
+    (only when `kept` is true, if given)."""
+    windows = {first: model.new_bool_var(f"w_{person}_{first}") for first in window_starts(compiled, person)}
+    enforced = [] if kept is None else [kept]
+    model.add_exactly_one(windows.values()).only_enforce_if(enforced)  # none at all: infeasible, as it should be
+    for slot, covering in enumerate(_covering(compiled, person, windows)):
+        model.add(sum(at.get(slot, [])) == sum(covering)).only_enforce_if(enforced)
+    return windows
+
+
+def _covering(compiled: Compiled, person: str, windows: dict[int, cp_model.IntVar]) -> list[list[cp_model.IntVar]]:
+    """For each slot, the person's window literals that cover it."""
+    width = len(compiled.meetings_of(person))
+    return [
+        [literal for first, literal in windows.items() if first <= slot < first + width]
+        for slot in range(compiled.grid.size)
+    ]
+
+
 def _windows_meet(
-    compiled: Compiled, model: cp_model.CpModel, windows_of: dict[str, dict[int, cp_model.IntVar]]
+    compiled: Compiled,
+    model: cp_model.CpModel,
+    windows_of: dict[str, dict[int, cp_model.IntVar]],
+    kept: dict[str, cp_model.IntVar],
 ) -> None:
     """Redundant: two participants who meet need windows that share a slot
-    where their meeting may start (one clause per window of either)."""
+    where their meeting may start (one clause per window of either), unless
+    the other is loose and leaves their window."""
     for info in compiled.meetings:
         present = [person for person in info.people if person in windows_of]
         allowed = set(info.starts)
@@ -139,7 +168,8 @@ def _windows_meet(
                     for other_first, partner in windows_of[other].items()
                     if mine.intersection(range(other_first, other_first + other_width))
                 ]
-                model.add_bool_or([~literal, *partners])
+                leaves = [~kept[other]] if other in kept else []
+                model.add_bool_or([~literal, *partners, *leaves])
 
 
 def zero_breaks(
@@ -273,7 +303,7 @@ def one_more_broken(
     lanes.run()
     if lanes.grid is not None:
         return _at(lanes.grid, floor)
-    return _at(None, floor + (bool(candidates) and lanes.ruled_out == len(candidates)))
+    return _at(None, floor + (bool(candidates) and (lanes.all_ruled_out or lanes.ruled_out == len(candidates))))
 
 
 class _CandidateLanes:
@@ -284,7 +314,17 @@ class _CandidateLanes:
     refutations in 0.3 s either way), so two lanes ask twice the candidates,
     and a candidate that needs more than its seconds (forumt-14crafe's first,
     undecided after 20 s) no longer holds up the next (docs/engine.md,
-    eleventh session)."""
+    eleventh session).
+
+    The first lane asks one question before its candidates: the window model
+    where every candidate may leave their window, each who does counting as
+    a break (`zero_break_model(loose=...)`). A grid at the floor is one of
+    its solutions (its one broken candidate leaves), so when it has none,
+    every candidate is ruled out at once: forum-13crafb's 51 in 0.6-0.7 s,
+    ticf-13crafb's 54 in 0.1 s, against 3.7-5.2 s one by one. Where a
+    candidate has the grid it is undecided in 20 s (ticf-13crafc,
+    forum-13crafc), so it has its own few seconds while the second lane
+    takes the first candidate."""
 
     def __init__(
         self,
@@ -301,8 +341,10 @@ class _CandidateLanes:
         self.lock = threading.Lock()  # for the queue, the model builds and the answers
         self.solvers: list[cp_model.CpSolver | None] = [None, None]
         self.halted = Halt(stop)  # a grid found, or the caller's stop
+        self.candidates = frozenset(candidates)
         self.grid: Grid | None = None
         self.ruled_out = 0
+        self.all_ruled_out = False  # by the question with every candidate loose
 
     def run(self) -> None:
         threads = [threading.Thread(target=self._lane, args=(lane,), daemon=True) for lane in (0, 1)]
@@ -317,6 +359,8 @@ class _CandidateLanes:
                 thread.join(0.05)
 
     def _lane(self, lane: int) -> None:
+        if lane == 0 and self.candidates:
+            self._all_at_once()
         while not self.halted.is_set():
             with self.lock:
                 person = None if self.halted.is_set() else next(self.waiting, None)
@@ -332,6 +376,20 @@ class _CandidateLanes:
                     self.grid = grid_of(self.compiled, solver, starts)
                     self.halted.set()
                 self.ruled_out += code == cp_model.INFEASIBLE
+
+    def _all_at_once(self) -> None:
+        """Ask the model with every candidate loose; when it has no solution, all are ruled out."""
+        with self.lock:
+            left = self.end - time.perf_counter()
+            if self.halted.is_set() or left <= MIN_QUESTION_SECONDS:
+                return
+            model, _ = zero_break_model(self.compiled, self.broken, self.floor, loose=self.candidates)
+            solver = _one_worker(min(left, ALL_AT_ONCE_SECONDS), self.seed)
+            self.solvers[0] = solver
+        if solver.solve(model) == cp_model.INFEASIBLE:
+            with self.lock:
+                self.all_ruled_out = True
+                self.halted.set()
 
 
 def _one_worker(seconds: float, seed: int) -> cp_model.CpSolver:
@@ -367,6 +425,7 @@ PATTERN_LIMIT = 20_000
 WINDOWS_FIRST_SECONDS = 10.0  # for the window model with the proven-broken exempt
 MIN_QUESTION_SECONDS = 0.5  # less is not worth building the clauses for
 ONE_MORE_SHARE = 0.5  # of the clause budget, for one_more_broken's candidates
+ALL_AT_ONCE_SECONDS = 3.0  # for the question with every candidate loose (0.1-0.7 s where it has no solution)
 CANDIDATE_SECONDS = 6.0  # for each of them, on one worker (the window model answers most in well under a second)
 QUESTION_SECONDS = 1.0  # for each "at most k breaks?" of the pattern floor
 
