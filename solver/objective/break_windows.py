@@ -293,8 +293,9 @@ def one_more_broken(
     candidate in turn is exempt beside them in the window model, those with
     the fewest windows first (ticf-13crafc and forum-13crafc: the first one,
     in 1-3 s, where the clauses took 20-25 s), two candidates at a time, one
-    per core (`_CandidateLanes`). When every candidate is proven impossible,
-    so is `floor`: the answer's floor is one more."""
+    per core, beside one relaxed question that can rule out all of them at
+    once (`_CandidateLanes`). When every candidate is proven impossible, so
+    is `floor`: the answer's floor is one more."""
     candidates = [person for person in compiled.people if person not in broken and can_break(compiled, person)]
     windows = {person: len(window_starts(compiled, person)) for person in candidates}
     candidates.sort(key=lambda person: (windows[person], -len(compiled.meetings_of(person)), person))
