@@ -101,16 +101,17 @@ def zero_break_model(
             for slot, literal in enumerate(busy):
                 occupied[slot].append(literal)
             exempt_ends.extend(ends)
-        elif len(compiled.meetings_of(person)) < 2 or person in loose:
+        elif len(compiled.meetings_of(person)) < 2:
             for slot, literals in at[person].items():
                 occupied[slot].extend(literals)
-        if person in exempt or len(compiled.meetings_of(person)) < 2:
-            continue
-        if person in loose:
+        elif person in loose:  # counted on their meetings: they may not fill a window
             kept[person] = model.new_bool_var(f"keeps_{person}")
             exempt_ends.append(~kept[person])
-        windows_of[person] = _window(compiled, model, person, at[person], kept.get(person))
-        if person not in loose:
+            windows_of[person] = _window(compiled, model, person, at[person], kept[person])
+            for slot, literals in at[person].items():
+                occupied[slot].extend(literals)
+        else:
+            windows_of[person] = _window(compiled, model, person, at[person], None)
             for slot, covering in enumerate(_covering(compiled, person, windows_of[person])):
                 occupied[slot].extend(covering)
     for literals in occupied.values():
