@@ -74,15 +74,35 @@ def exactly(model: cp_model.CpModel, literals: list[Literal], count: int) -> Non
         at_most(model, [~literal for literal in literals], len(literals) - count)
 
 
-def few_breaks_model(
-    compiled: Compiled, most: int, each: int | None, broken: frozenset[str] = frozenset()
-) -> tuple[cp_model.CpModel, list[dict[int, Literal]], list[Literal]]:
+def few_breaks_model(compiled: Compiled, most: int, each: int | None, broken: frozenset[str] = frozenset()) -> Rung:
     """The model of "at most `most` breaks in all and `each` per participant" (None: no cap
     each); meeting index -> start -> literal. `broken`: participants proven
     to have a break in every grid. Saying so is redundant, but when they are
     as many as `most` the counter then rules out every other break at once
     (forum-14: two such participants, optimum 2). Also returns the "no break"
     literals (`break_free`) of the participants with two meetings or more."""
+    return capped(uncapped_model(compiled, each, broken), most)
+
+
+Rung = tuple[cp_model.CpModel, list[dict[int, Literal]], list[Literal]]  # model, starts, "no break" literals
+Uncapped = tuple[cp_model.CpModel, list[dict[int, Literal]], list[Literal], list[Literal]]  # and the break ends
+
+
+def capped(uncapped: Uncapped, most: int, clone: bool = False) -> Rung:
+    """The model of `uncapped_model` (or a copy of it) with at most `most` breaks in all."""
+    model, starts, ends, unbroken = uncapped
+    if clone:
+        model = model.clone()  # the literals keep their indices in the copy
+    at_most(model, ends, most)
+    # Redundant: each participant with a break has one at least, so at most
+    # `most` participants are without a window (see the module docstring).
+    at_most(model, [~literal for literal in unbroken], most)
+    return model, starts, unbroken
+
+
+def uncapped_model(compiled: Compiled, each: int | None, broken: frozenset[str] = frozenset()) -> Uncapped:
+    """`few_breaks_model` without its cap on the breaks in all, and the break-end
+    literals that the cap counts: what two rungs have in common, built once."""
     model = cp_model.CpModel()
     tables = compiled.classes[0].size
     starts: list[dict[int, Literal]] = []
@@ -109,11 +129,7 @@ def few_breaks_model(
             unbroken.append(break_free(compiled, model, person, busy, theirs))
     for literals in busy_in_slot.values():
         at_most(model, literals, 2 * tables)
-    at_most(model, ends, most)
-    # Redundant: each participant with a break has one at least, so at most
-    # `most` participants are without a window (see the module docstring).
-    at_most(model, [~literal for literal in unbroken], most)
-    return model, starts, unbroken
+    return model, starts, ends, unbroken
 
 
 def break_free(
@@ -214,7 +230,12 @@ def two_rungs(
     found one) and the floor proven: the grid is optimal when its cap equals
     that floor."""
     deadline = time.perf_counter() + seconds
-    rungs = [few_breaks_model(compiled, most, each, broken) for most in (floor, floor + 1)[: 2 - floor_only]]
+    # One build for both rungs (about a second each at forum-13crafb): the
+    # first caps a copy, taken before the second caps the model itself.
+    uncapped = uncapped_model(compiled, each, broken)
+    rungs = [capped(uncapped, floor, clone=not floor_only)]
+    if not floor_only:
+        rungs.append(capped(uncapped, floor + 1))
     if floor_only:  # one model per thread: the first itself, a clone for the second
         models = [rungs[0][0], rungs[0][0].clone()]
         lanes = [_Lane(0, model, _single_worker(seconds, seed + lane)) for lane, model in enumerate(models)]
@@ -238,9 +259,7 @@ def two_rungs(
     return None, floor
 
 
-def who_breaks_first(
-    rung: tuple[cp_model.CpModel, list[dict[int, Literal]], list[Literal]], seconds: float, seed: int
-) -> tuple[cp_model.CpModel, cp_model.CpSolver]:
+def who_breaks_first(rung: Rung, seconds: float, seed: int) -> tuple[cp_model.CpModel, cp_model.CpSolver]:
     """The joining core's search: not another seed of the same one but a
     different search, for a portfolio of two (the times of one search are
     heavy-tailed). It settles who has no break first, everyone by default,
