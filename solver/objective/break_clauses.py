@@ -195,17 +195,23 @@ def _break_ends(model: cp_model.CpModel, busy: list[Literal]) -> list[Literal]:
     return ends
 
 
+def one_worker(seconds: float, seed: int) -> cp_model.CpSolver:
+    """A solver of one worker, for a lane of its own thread (no SIGINT handler there)."""
+    solver = cp_model.CpSolver()
+    solver.parameters.num_workers = 1
+    solver.parameters.random_seed = seed
+    solver.parameters.max_time_in_seconds = seconds
+    solver.parameters.catch_sigint_signal = False
+    return solver
+
+
 def _single_worker(seconds: float, seed: int) -> cp_model.CpSolver:
     """One search, without CP-SAT's presolve: on these models of half a million
     clauses it cost about 20 s and gained nothing (forum-13crafb "at most 5?"
     ruled out in 5 s instead of 24, ticf-13crafb "at most 2?" in 3 s instead
     of 24, its grid of 3 in 28-29 s instead of 40-44)."""
-    solver = cp_model.CpSolver()
+    solver = one_worker(seconds, seed)
     solver.parameters.cp_model_presolve = False
-    solver.parameters.num_workers = 1
-    solver.parameters.random_seed = seed
-    solver.parameters.max_time_in_seconds = seconds
-    solver.parameters.catch_sigint_signal = False
     return solver
 
 
@@ -230,16 +236,14 @@ def two_rungs(
     found one) and the floor proven: the grid is optimal when its cap equals
     that floor."""
     deadline = time.perf_counter() + seconds
-    # One build for both rungs (about a second each at forum-13crafb): the
-    # first caps a copy, taken before the second caps the model itself.
+    # One build for both rungs (about a second each at forum-13crafb).
     uncapped = uncapped_model(compiled, each, broken)
-    rungs = [capped(uncapped, floor, clone=not floor_only)]
-    if not floor_only:
-        rungs.append(capped(uncapped, floor + 1))
-    if floor_only:  # one model per thread: the first itself, a clone for the second
+    if floor_only:  # one model per thread: the floor's itself, a clone for the second
+        rungs = [capped(uncapped, floor)]
         models = [rungs[0][0], rungs[0][0].clone()]
         lanes = [_Lane(0, model, _single_worker(seconds, seed + lane)) for lane, model in enumerate(models)]
-    else:
+    else:  # the first caps a copy, taken before the second caps the model itself
+        rungs = [capped(uncapped, floor, clone=True), capped(uncapped, floor + 1)]
         lanes = [_Lane(rung, rungs[rung][0], _single_worker(seconds, seed + rung)) for rung in (0, 1)]
     while not _settled(lanes, floor_only) and any(lane.thread.is_alive() for lane in lanes):
         if stop is not None and stop.is_set():

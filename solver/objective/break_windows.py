@@ -34,7 +34,7 @@ from ortools.sat.python import cp_model
 
 from solver.compile import Compiled
 from solver.objective.break_bounds import perfect_matching, window_starts
-from solver.objective.break_clauses import Grid, at_most, counted_breaks, grid_of, two_rungs
+from solver.objective.break_clauses import Grid, at_most, counted_breaks, grid_of, one_worker, two_rungs
 from solver.stopping import Halt, watch_stop
 
 
@@ -363,8 +363,8 @@ class _CandidateLanes:
     def _lane(self, lane: int) -> None:
         if lane == 0 and self.candidates:
             self._all_at_once()
-        while not self.halted.is_set():
-            with self.lock:
+        while True:
+            with self.lock:  # halted is read here, so no candidate starts after a grid or a stop
                 person = None if self.halted.is_set() else next(self.waiting, None)
                 left = self.end - time.perf_counter()
                 if person is None or left <= MIN_QUESTION_SECONDS:
@@ -397,12 +397,8 @@ class _CandidateLanes:
 def _one_worker(seconds: float, seed: int) -> cp_model.CpSolver:
     """One worker with CP-SAT's full presolve and no LP, as the no_lp worker of
     `zero_breaks` (with the LP, p6 of ticf-13crafc is undecided after 6 s)."""
-    solver = cp_model.CpSolver()
-    solver.parameters.num_workers = 1
+    solver = one_worker(seconds, seed)
     solver.parameters.linearization_level = 0
-    solver.parameters.random_seed = seed
-    solver.parameters.max_time_in_seconds = seconds
-    solver.parameters.catch_sigint_signal = False
     return solver
 
 
