@@ -17,11 +17,15 @@ from solver.engine import SolveOptions, solve
 from solver.objective.break_clauses import (
     at_most,
     break_free,
+    capped,
     counted_breaks,
     exactly,
     few_breaks_model,
     grid_of,
+    one_worker,
+    sum_at_most,
     two_rungs,
+    uncapped_model,
     who_breaks_first,
 )
 from solver.objective.break_windows import at_the_floor, can_break, one_more_broken, windowless, zero_break_model
@@ -40,11 +44,12 @@ def feasible_with(literal_count: int, values: tuple[bool, ...], encode) -> bool:
 
 
 @pytest.mark.parametrize("size", [1, 2, 3, 4])
-def test_sequential_counter_admits_exactly_the_assignments_within_its_bound(size: int) -> None:
+def test_sequential_counter_and_sum_admit_exactly_the_assignments_within_their_bound(size: int) -> None:
     for most, values in product(range(size + 1), product([False, True], repeat=size)):
-        assert feasible_with(size, values, lambda model, literals, most=most: at_most(model, literals, most)) == (
-            sum(values) <= most
-        ), (most, values)
+        for encode in (at_most, sum_at_most):
+            assert feasible_with(size, values, lambda model, literals, m=most, e=encode: e(model, literals, m)) == (
+                sum(values) <= most
+            ), (encode.__name__, most, values)
         assert feasible_with(size, values, lambda model, literals, most=most: exactly(model, literals, most)) == (
             sum(values) == most
         ), (most, values)
@@ -122,6 +127,21 @@ def test_two_rungs_on_the_floor_only_find_its_grid_or_rule_it_out() -> None:
         assert floor == best and grid is not None and breaks_of(prob, grid) == best
         grid, floor = two_rungs(compiled, best - 1, HARD.break_spread_limit, 20, seed=0, floor_only=True)
         assert grid is None and floor == best
+
+
+def test_tables_as_sums_or_as_counters_answer_every_rung_alike() -> None:
+    """The floor's question builds the tables as sums: the same answers, and grids that keep the tables."""
+    for prob, best in broken_problems():
+        compiled = compile_problem(prob)
+        for most in (best - 1, best):
+            codes = []
+            for sums in (False, True):
+                model, starts, _ = capped(uncapped_model(compiled, HARD.break_spread_limit, sums=sums), most)
+                solver = one_worker(20, 0)
+                codes.append(solver.solve(model))
+                if codes[-1] == cp_model.OPTIMAL:
+                    assert breaks_of(prob, grid_of(compiled, solver, starts)) <= most
+            assert codes[0] == codes[1] == (cp_model.OPTIMAL if most == best else cp_model.INFEASIBLE)
 
 
 def test_the_search_that_settles_who_breaks_first_finds_the_optimum_and_nothing_below() -> None:
