@@ -10,6 +10,10 @@ partial-count literals that the SAT search can learn on), CP-SAT with one
 worker finds the optimal grids of tic-13crafc, ticf-13crafc and forum-13crafc
 in 7-30 s (docs/engine.md, seventh session). The counters are what matter:
 with native sums the same model gave 12 breaks for forum-13crafc's 1 at 20 s.
+One exception, measured in the twelfth session: the table capacities of the
+floor's question alone (`two_rungs(floor_only=True)`, asked when a grid is
+likely) are linear sums, which found ticf-14crafa's break-free grid in about
+half the time; on the rungs that need a proof they were twice as slow.
 
 Per participant p and slot t: busy[p][t] (p in some meeting at t),
 seen[p][t] (p busy at t or before) and ends[p][t] (a break of p ends at
