@@ -34,7 +34,7 @@ from ortools.sat.python import cp_model
 
 from solver.compile import Compiled
 from solver.objective.break_bounds import perfect_matching, window_starts
-from solver.objective.break_clauses import Grid, at_most, counted_breaks, grid_of, one_worker, two_rungs
+from solver.objective.break_clauses import Grid, at_most, counted_breaks, grid_of, one_worker, sum_at_most, two_rungs
 from solver.stopping import Halt, watch_stop
 
 
@@ -107,19 +107,17 @@ def zero_break_model(
         elif person in loose:  # counted on their meetings: they may not fill a window
             kept[person] = model.new_bool_var(f"keeps_{person}")
             exempt_ends.append(~kept[person])
-            windows_of[person] = _window(compiled, model, person, at[person], kept[person])
+            windows_of[person], _ = _window(compiled, model, person, at[person], kept[person])
             for slot, literals in at[person].items():
                 occupied[slot].extend(literals)
         else:
-            windows_of[person] = _window(compiled, model, person, at[person], None)
-            for slot, covering in enumerate(_covering(compiled, person, windows_of[person])):
-                occupied[slot].extend(covering)
+            windows_of[person], covering = _window(compiled, model, person, at[person], None)
+            for slot, literals in enumerate(covering):
+                occupied[slot].extend(literals)
     for literals in occupied.values():
-        if len(literals) > 2 * tables:
-            model.add(sum(literals) <= 2 * tables)
+        sum_at_most(model, literals, 2 * tables)
     for literals in in_slot.values():
-        if len(literals) > tables:
-            model.add(sum(literals) <= tables)
+        sum_at_most(model, literals, tables)
     _windows_meet(compiled, model, windows_of, kept)
     at_most(model, exempt_ends, most)
     return model, starts
@@ -127,16 +125,18 @@ def zero_break_model(
 
 def _window(
     compiled: Compiled, model: cp_model.CpModel, person: str, at: dict[int, list], kept: cp_model.IntVar | None
-) -> dict[int, cp_model.IntVar]:
+) -> tuple[dict[int, cp_model.IntVar], list[list[cp_model.IntVar]]]:
     """The person's window literals (first slot -> literal): exactly one, and
     the person in a meeting at a slot exactly when the window covers it
-    (only when `kept` is true, if given)."""
+    (only when `kept` is true, if given). Also, per slot, the literals of
+    the windows that cover it."""
     windows = {first: model.new_bool_var(f"w_{person}_{first}") for first in window_starts(compiled, person)}
     enforced = [] if kept is None else [kept]
     model.add_exactly_one(windows.values()).only_enforce_if(enforced)  # none at all: infeasible, as it should be
-    for slot, covering in enumerate(_covering(compiled, person, windows)):
-        model.add(sum(at.get(slot, [])) == sum(covering)).only_enforce_if(enforced)
-    return windows
+    covering = _covering(compiled, person, windows)
+    for slot, literals in enumerate(covering):
+        model.add(sum(at.get(slot, [])) == sum(literals)).only_enforce_if(enforced)
+    return windows, covering
 
 
 def _covering(compiled: Compiled, person: str, windows: dict[int, cp_model.IntVar]) -> list[list[cp_model.IntVar]]:
