@@ -28,6 +28,7 @@ from solver.objective.break_clauses import (
     uncapped_model,
     who_breaks_first,
 )
+from solver.objective import break_windows
 from solver.objective.break_windows import at_the_floor, can_break, one_more_broken, windowless, zero_break_model
 from solver.validate import validate
 from tests.builders import at, delegation, forum, meeting, person, problem, room
@@ -192,6 +193,29 @@ def test_one_more_broken_finds_the_grid_or_rules_out_every_candidate() -> None:
             assert answer.grid is None and answer.floor == floor + 1
         seen.add(best == floor)
     assert seen == {True, False}  # both cases among the problems (checked when written)
+
+
+def test_an_undecided_candidate_is_asked_again_with_more_time(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Every first question given a thousandth of a second, too little to
+    decide any: the grids at the floor are still found, on later attempts
+    with twice the seconds each time (without them, no grid at all)."""
+    monkeypatch.setattr(break_windows, "CANDIDATE_SECONDS", 0.001)
+    attempts: list[int] = []
+    asked = break_windows._CandidateLanes._next
+
+    def recorded(lanes: break_windows._CandidateLanes) -> tuple[str | None, int]:
+        person, attempt = asked(lanes)
+        attempts.append(attempt)
+        return person, attempt
+
+    monkeypatch.setattr(break_windows._CandidateLanes, "_next", recorded)
+    found = 0
+    for prob, best, compiled, broken, floor in one_more_cases():
+        if best == floor:
+            answer = one_more_broken(compiled, broken, floor, time.perf_counter() + 20, seed=0, stop=None)
+            assert answer.grid is not None and breaks_of(prob, answer.grid) == best
+            found += 1
+    assert found and max(attempts) >= 2  # asked again, more than once
 
 
 def test_every_candidate_loose_has_a_solution_whenever_a_grid_at_the_floor_exists() -> None:

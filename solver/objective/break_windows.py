@@ -316,7 +316,8 @@ class _CandidateLanes:
     refutations in 0.3 s either way), so two lanes ask twice the candidates,
     and a candidate that needs more than its seconds (forumt-14crafe's first,
     undecided after 20 s) no longer holds up the next (docs/engine.md,
-    eleventh session).
+    eleventh session); it is asked again a little later, with twice the
+    seconds and another seed (`_next`).
 
     The first lane asks one question before its candidates: the window model
     where every candidate may leave their window, each who does counting as
@@ -340,6 +341,10 @@ class _CandidateLanes:
     ) -> None:
         self.compiled, self.broken, self.floor, self.end, self.seed = compiled, broken, floor, end, seed
         self.waiting = iter(candidates)
+        self.asked = 0  # candidates taken from `waiting`
+        # Undecided candidates, asked again: (person, attempt, once `asked` reaches this).
+        self.undecided: list[tuple[str, int, int]] = []
+        self.retried = 0
         self.lock = threading.Lock()  # for the queue, the model builds and the answers
         self.solvers: list[cp_model.CpSolver | None] = [None, None]
         self.halted = Halt(stop)  # a grid found, or the caller's stop
@@ -365,12 +370,12 @@ class _CandidateLanes:
             self._all_at_once()
         while True:
             with self.lock:  # halted is read here, so no candidate starts after a grid or a stop
-                person = None if self.halted.is_set() else next(self.waiting, None)
+                person, attempt = (None, 0) if self.halted.is_set() else self._next()
                 left = self.end - time.perf_counter()
                 if person is None or left <= MIN_QUESTION_SECONDS:
                     return
                 model, starts = zero_break_model(self.compiled, self.broken | {person}, self.floor)
-                solver = _one_worker(min(left, CANDIDATE_SECONDS), self.seed + lane)
+                solver = _one_worker(min(left, CANDIDATE_SECONDS * 2**attempt), self.seed + lane + 2 * attempt)
                 self.solvers[lane] = solver
             code = solver.solve(model)
             with self.lock:
@@ -378,6 +383,27 @@ class _CandidateLanes:
                     self.grid = grid_of(self.compiled, solver, starts)
                     self.halted.set()
                 self.ruled_out += code == cp_model.INFEASIBLE
+                if code == cp_model.UNKNOWN and not self.halted.is_set():
+                    self.undecided.append((person, attempt + 1, self.asked + RETRY_AFTER))
+
+    def _next(self) -> tuple[str | None, int]:
+        """The next candidate to ask and its attempt: an undecided one again
+        once RETRY_AFTER others have been taken since (or none are left),
+        else the next in order. The time one candidate's question takes is
+        heavy-tailed: ticf-13crafc's p6, whose grid it is, took 2.5-4.7 s on
+        one worker (seeds 0-3, an AMD EPYC) and in one engine run of three
+        more than its 6 s, after which the lanes asked every other candidate
+        and the clauses, and the instance ended unproven at 60 s."""
+        due = self.undecided and self.undecided[0][2] <= self.asked
+        person = None if due else next(self.waiting, None)
+        if person is not None:
+            self.asked += 1
+            return person, 0
+        if not self.undecided:
+            return None, 0
+        person, attempt, _ = self.undecided.pop(0)
+        self.retried += 1
+        return person, attempt
 
     def _all_at_once(self) -> None:
         """Ask the model with every candidate loose; when it has no solution, all are ruled out."""
@@ -425,6 +451,7 @@ MIN_QUESTION_SECONDS = 0.5  # less is not worth building the clauses for
 ONE_MORE_SHARE = 0.5  # of the clause budget, for one_more_broken's candidates
 ALL_AT_ONCE_SECONDS = 3.0  # for the question with every candidate loose (0.1-0.7 s where it has no solution)
 CANDIDATE_SECONDS = 6.0  # for each of them, on one worker (the window model answers most in well under a second)
+RETRY_AFTER = 2  # other candidates taken before an undecided one is asked again, with twice the seconds
 QUESTION_SECONDS = 1.0  # for each "at most k breaks?" of the pattern floor
 
 
