@@ -14,6 +14,7 @@ from ortools.sat.python import cp_model
 
 from solver.compile import Compiled, compile_problem
 from solver.engine import SolveOptions, solve
+from solver.objective import break_windows
 from solver.objective.break_clauses import (
     at_most,
     break_free,
@@ -28,7 +29,6 @@ from solver.objective.break_clauses import (
     uncapped_model,
     who_breaks_first,
 )
-from solver.objective import break_windows
 from solver.objective.break_windows import at_the_floor, can_break, one_more_broken, windowless, zero_break_model
 from solver.validate import validate
 from tests.builders import at, delegation, forum, meeting, person, problem, room
