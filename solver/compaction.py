@@ -35,10 +35,13 @@ SPREAD_PENALTY = 5  # breaks' worth of each unit by which the spread exceeds its
 # The search gives up after this long without a better grid: on the B2B
 # instances CP-SAT proves quickly, every second here is a second added.
 STALL_SECONDS = 0.5
-# The zero-break model answers in 0.1-3 s on the B2B instances it settles
-# (docs/engine.md); on ticf-14crafa it found a grid once in 14 s and not in
-# 45 s with two other seeds, so a longer budget is mostly time taken from CP-SAT.
-ZERO_BREAK_SECONDS = 5.0
+# The zero-break model settles every B2B instance but one in under a second
+# (0.07-0.91 s, seed 0, on an AMD EPYC slower than the Xeon); on ticf-14crafa
+# it found a grid in 9-14 s with seed 0 and none in 45 s with two other seeds,
+# where the clauses that follow take 5-8 s: so a longer budget is time lost
+# (ticf-14crafa in the engine: 11.8-12.1 s with 2.5 s, 14.4-14.9 s with 5 s).
+ZERO_BREAK_SECONDS = 2.5
+PATTERN_FLOOR_SECONDS = 5.0  # tic-13crafc's takes 2-3 s (the LP of its minimisation)
 CLAUSE_SHARE = 0.9  # of the time limit, for a grid at the proven floor of breaks (break_windows.at_the_floor)
 UNPLACED_PENALTY = 20  # breaks' worth of a meeting left out (greedy leaves some out on B2B)
 
@@ -244,7 +247,14 @@ def compaction_hint(
     most 5 s (B2B at 20 s: see docs/engine.md).
     """
     clock = time.perf_counter()
-    zero = zero_break_hint(compiled, min(ZERO_BREAK_SECONDS, time_limit / 6), seed, stop, CLAUSE_SHARE * time_limit)
+    zero = zero_break_hint(
+        compiled,
+        min(ZERO_BREAK_SECONDS, time_limit / 6),
+        seed,
+        stop,
+        CLAUSE_SHARE * time_limit,
+        min(PATTERN_FLOOR_SECONDS, time_limit / 6),
+    )
     if zero is not None and zero.grid is not None:
         return assign_rooms(compiled, zero.grid)
     if not applies(compiled):

@@ -138,3 +138,17 @@ def test_pattern_enumeration_is_every_slot_set_with_few_runs() -> None:
                 found = list(_runs(size, busy, most))
                 assert len(found) == len(set(found)) == _count_runs(size, busy, most)
                 assert set(found) == expected
+
+
+def test_the_pattern_floor_has_its_own_budget() -> None:
+    """The window model's seconds and the pattern floor's are separate: given
+    none, the floor stays at the window model's one break; given ten, it
+    reaches the optimum of two (the same problem as above)."""
+    prob = random_b2b(0, *SHAPES[0])
+    floors = []
+    for floor_seconds in (0.0, 10.0):
+        compiled = compile_problem(prob)
+        answer = zero_break_hint(compiled, 10, seed=0, floor_seconds=floor_seconds)
+        assert answer is not None and answer.none_exists
+        floors.append(proven_floor(compiled))
+    assert floors == [1, 2]

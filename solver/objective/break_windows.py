@@ -193,19 +193,26 @@ def zero_breaks(
 
 
 def zero_break_hint(
-    compiled: Compiled, seconds: float, seed: int, stop: threading.Event | None = None, clause_seconds: float = 0.0
+    compiled: Compiled,
+    seconds: float,
+    seed: int,
+    stop: threading.Event | None = None,
+    clause_seconds: float = 0.0,
+    floor_seconds: float | None = None,
 ) -> ZeroBreaks | None:
     """The zero-break answer for this compiled problem (None where the window
-    view does not apply), remembered. When there is no break-free grid, the
-    floor, then up to `clause_seconds` for a grid at that floor (`at_the_floor`);
-    when the window model did not decide, the same search from no break."""
+    view does not apply), remembered: the window model for `seconds`. When
+    there is no break-free grid, the pattern floor (`floor_seconds`, by
+    default `seconds`), then up to `clause_seconds` for a grid at that floor
+    (`at_the_floor`); when the window model did not decide, the same search
+    from no break."""
     if not applies(compiled):
         return None
     answer = zero_breaks(compiled, seconds, seed, stop)
     if answer.none_exists:
         # Its own budget: under load the pattern floor of forumt-14crafe took
         # 7.5 s, and a bound that stops short is only the floors again.
-        floor = max(1, pattern_floor(compiled, seconds, seed, stop))
+        floor = max(1, pattern_floor(compiled, seconds if floor_seconds is None else floor_seconds, seed, stop))
         answer = at_the_floor(compiled, floor, clause_seconds, seed, stop)
     elif answer.grid is None:
         # Undecided in its seconds (ticf-14crafa, in earlier sessions' runs):
