@@ -196,10 +196,10 @@ def test_one_more_broken_finds_the_grid_or_rules_out_every_candidate() -> None:
 
 
 def test_an_undecided_candidate_is_asked_again_with_more_time(monkeypatch: pytest.MonkeyPatch) -> None:
-    """Every first question given a thousandth of a second, too little to
+    """Every first question given a tenth of a millisecond, too little to
     decide any: the grids at the floor are still found, on later attempts
     with twice the seconds each time (without them, no grid at all)."""
-    monkeypatch.setattr(break_windows, "CANDIDATE_SECONDS", 0.001)
+    monkeypatch.setattr(break_windows, "CANDIDATE_SECONDS", 0.0001)
     attempts: list[int] = []
     asked = break_windows._CandidateLanes._next
 
