@@ -347,7 +347,17 @@ def test_a_valid_move_is_saved_as_a_new_version(grid_page: Page, site: Site) -> 
     expect(grid_page.locator("#summary")).to_contain_text(f"Since version {version}: 1 moved, 0 new.")
     grid_page.screenshot(path=str(SCREENSHOTS / "grid-moved.png"), clip=SHOT)
 
+    # undo: the version it came from again, compared with the version left (which stays stored)
+    undo = grid_page.locator("#undo-button")
+    expect(undo).to_have_text(f"Undo: back to version {version}")
+    undo.click()
+    expect(grid_page.locator("#version-select")).to_have_value(str(version), timeout=WAIT_MS)
+    expect(grid_page.locator("#compare-select")).to_have_value(str(new_version))
+    expect(undo).to_be_hidden()  # the solved version came from no other
+    assert new_version in [v["number"] for v in site.get("/schedules")]
+
     # switching back to the old version highlights the same meeting, compared with the version left
+    grid_page.locator("#version-select").select_option(str(new_version))
     grid_page.locator("#version-select").select_option(str(version))
     expect(grid_page.locator("#compare-select")).to_have_value(str(new_version))
     _show_day_of(grid_page, moving["start"])

@@ -129,6 +129,17 @@
     const publish = $("publish-button");
     publish.disabled = grid.published;
     publish.textContent = grid.published ? "Published" : "Publish this version";
+    showUndo(grid);
+  }
+
+  // A version made by a move or an applied fit option records the version it
+  // came from: undoing it shows that version again, compared with the one left
+  // (versions are never changed, so the undone one stays in the list).
+  function showUndo(grid) {
+    const undo = $("undo-button");
+    const parent = grid.derived_from;
+    undo.hidden = parent === null || !state.versions.some((version) => version.number === parent);
+    undo.textContent = undo.hidden ? "Undo" : `Undo: back to version ${parent}`;
   }
 
   // ---------------------------------------------------------------- controls
@@ -142,6 +153,9 @@
       show(state.version, value === "" ? null : Number(value)).catch(fail);
     });
     $("publish-button").addEventListener("click", () => publish().catch(fail));
+    $("undo-button").addEventListener("click", () => {
+      show(state.grid.derived_from, state.version).catch(fail);
+    });
     $("solve-form").addEventListener("submit", (event) => {
       event.preventDefault();
       solve().catch(fail);
