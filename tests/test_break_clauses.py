@@ -200,6 +200,7 @@ def test_an_undecided_candidate_is_asked_again_with_more_time(monkeypatch: pytes
     decide any: the grids at the floor are still found, on later attempts
     with twice the seconds each time (without them, no grid at all)."""
     monkeypatch.setattr(break_windows, "CANDIDATE_SECONDS", 0.0001)
+    monkeypatch.setattr(break_windows, "RETRIES", 20)
     attempts: list[int] = []
     asked = break_windows._CandidateLanes._next
 
@@ -216,6 +217,29 @@ def test_an_undecided_candidate_is_asked_again_with_more_time(monkeypatch: pytes
             assert answer.grid is not None and breaks_of(prob, answer.grid) == best
             found += 1
     assert found and max(attempts) >= 2  # asked again, more than once
+
+
+def test_an_undecided_candidate_is_asked_again_only_so_often(monkeypatch: pytest.MonkeyPatch) -> None:
+    """With every question given too little time, each candidate is asked
+    1 + RETRIES times and then dropped: the floor is not raised (nobody was
+    ruled out) and no grid is claimed."""
+    monkeypatch.setattr(break_windows, "CANDIDATE_SECONDS", 0.0)
+    monkeypatch.setattr(break_windows, "ALL_AT_ONCE_SECONDS", 0.0)
+    attempts: list[int] = []
+    asked = break_windows._CandidateLanes._next
+
+    def recorded(lanes: break_windows._CandidateLanes) -> tuple[str | None, int]:
+        person, attempt = asked(lanes)
+        if person is not None:
+            attempts.append(attempt)
+        return person, attempt
+
+    monkeypatch.setattr(break_windows._CandidateLanes, "_next", recorded)
+    _, _, compiled, broken, floor = next(one_more_cases())
+    answer = one_more_broken(compiled, broken, floor, time.perf_counter() + 20, seed=0, stop=None)
+    assert answer.grid is None and answer.floor == floor
+    candidates = [p for p in compiled.people if p not in broken and can_break(compiled, p)]
+    assert sorted(attempts) == sorted(list(range(1 + break_windows.RETRIES)) * len(candidates))
 
 
 def test_every_candidate_loose_has_a_solution_whenever_a_grid_at_the_floor_exists() -> None:

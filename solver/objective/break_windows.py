@@ -390,13 +390,13 @@ class _CandidateLanes:
                     self.grid = grid_of(self.compiled, solver, starts)
                     self.halted.set()
                 self.ruled_out += code == cp_model.INFEASIBLE
-                if code == cp_model.UNKNOWN and not self.halted.is_set():
+                if code == cp_model.UNKNOWN and attempt < RETRIES and not self.halted.is_set():
                     self.undecided.append((person, attempt + 1, self.asked + RETRY_AFTER))
 
     def _next(self) -> tuple[str | None, int]:
         """The next candidate to ask and its attempt: an undecided one again
-        once RETRY_AFTER others have been taken since (or none are left),
-        else the next in order. The time one candidate's question takes is
+        (at most RETRIES times) once RETRY_AFTER others have been taken since
+        (or none are left), else the next in order. The time one candidate's question takes is
         heavy-tailed: ticf-13crafc's p6, whose grid it is, took 2.5-4.7 s on
         one worker (seeds 0-3, an AMD EPYC) and in one engine run of three
         more than its 6 s, after which the lanes asked every other candidate
@@ -459,6 +459,10 @@ ONE_MORE_SHARE = 0.5  # of the clause budget, for one_more_broken's candidates
 ALL_AT_ONCE_SECONDS = 3.0  # for the question with every candidate loose (0.1-0.7 s where it has no solution)
 CANDIDATE_SECONDS = 6.0  # for each of them, on one worker (the window model answers most in well under a second)
 RETRY_AFTER = 2  # other candidates taken before an undecided one is asked again, with twice the seconds
+# Times an undecided candidate is asked again (6 s, then 12 s and 24 s): a
+# candidate with no grid that is hard to rule out would otherwise hold a lane
+# until the phase ends, where before it was dropped after its 6 s.
+RETRIES = 2
 QUESTION_SECONDS = 1.0  # for each "at most k breaks?" of the pattern floor
 
 
