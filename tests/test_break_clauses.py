@@ -195,21 +195,28 @@ def test_one_more_broken_finds_the_grid_or_rules_out_every_candidate() -> None:
     assert seen == {True, False}  # both cases among the problems (checked when written)
 
 
+def recorded_attempts(monkeypatch: pytest.MonkeyPatch) -> list[int]:
+    """The attempt of every candidate question the lanes ask, in order."""
+    attempts: list[int] = []
+    asked = break_windows._CandidateLanes._next
+
+    def recorded(lanes: break_windows._CandidateLanes) -> tuple[str | None, int]:
+        person, attempt = asked(lanes)
+        if person is not None:
+            attempts.append(attempt)
+        return person, attempt
+
+    monkeypatch.setattr(break_windows._CandidateLanes, "_next", recorded)
+    return attempts
+
+
 def test_an_undecided_candidate_is_asked_again_with_more_time(monkeypatch: pytest.MonkeyPatch) -> None:
     """Every first question given a tenth of a millisecond, too little to
     decide any: the grids at the floor are still found, on later attempts
     with twice the seconds each time (without them, no grid at all)."""
     monkeypatch.setattr(break_windows, "CANDIDATE_SECONDS", 0.0001)
     monkeypatch.setattr(break_windows, "RETRIES", 20)
-    attempts: list[int] = []
-    asked = break_windows._CandidateLanes._next
-
-    def recorded(lanes: break_windows._CandidateLanes) -> tuple[str | None, int]:
-        person, attempt = asked(lanes)
-        attempts.append(attempt)
-        return person, attempt
-
-    monkeypatch.setattr(break_windows._CandidateLanes, "_next", recorded)
+    attempts = recorded_attempts(monkeypatch)
     found = 0
     for prob, best, compiled, broken, floor in one_more_cases():
         if best == floor:
@@ -225,16 +232,7 @@ def test_an_undecided_candidate_is_asked_again_only_so_often(monkeypatch: pytest
     ruled out) and no grid is claimed."""
     monkeypatch.setattr(break_windows, "CANDIDATE_SECONDS", 0.0)
     monkeypatch.setattr(break_windows, "ALL_AT_ONCE_SECONDS", 0.0)
-    attempts: list[int] = []
-    asked = break_windows._CandidateLanes._next
-
-    def recorded(lanes: break_windows._CandidateLanes) -> tuple[str | None, int]:
-        person, attempt = asked(lanes)
-        if person is not None:
-            attempts.append(attempt)
-        return person, attempt
-
-    monkeypatch.setattr(break_windows._CandidateLanes, "_next", recorded)
+    attempts = recorded_attempts(monkeypatch)
     _, _, compiled, broken, floor = next(one_more_cases())
     answer = one_more_broken(compiled, broken, floor, time.perf_counter() + 20, seed=0, stop=None)
     assert answer.grid is None and answer.floor == floor
