@@ -351,7 +351,6 @@ class _CandidateLanes:
         self.asked = 0  # candidates taken from `waiting`
         # Undecided candidates, asked again: (person, attempt, once `asked` reaches this).
         self.undecided: list[tuple[str, int, int]] = []
-        self.retried = 0
         self.lock = threading.Lock()  # for the queue, the model builds and the answers
         self.solvers: list[cp_model.CpSolver | None] = [None, None]
         self.halted = Halt(stop)  # a grid found, or the caller's stop
@@ -396,12 +395,13 @@ class _CandidateLanes:
     def _next(self) -> tuple[str | None, int]:
         """The next candidate to ask and its attempt: an undecided one again
         (at most RETRIES times) once RETRY_AFTER others have been taken since
-        (or none are left), else the next in order. The time one candidate's question takes is
-        heavy-tailed: ticf-13crafc's p6, whose grid it is, took 2.5-4.7 s on
-        one worker (seeds 0-3, an AMD EPYC) and in one engine run of three
-        more than its 6 s, after which the lanes asked every other candidate
-        and the clauses, and the instance ended unproven at 60 s."""
-        due = self.undecided and self.undecided[0][2] <= self.asked
+        (or none are left), else the next in order. The time a candidate's
+        question takes is heavy-tailed: ticf-13crafc's p6, whose grid it is,
+        took 2.5-4.7 s on one worker (seeds 0-3, an AMD EPYC), and in 2 of 4
+        engine runs more than its 6 s, after which the lanes asked every
+        other candidate and then the clauses, and the instance ended
+        unproven at 60 s."""
+        due = bool(self.undecided) and self.undecided[0][2] <= self.asked
         person = None if due else next(self.waiting, None)
         if person is not None:
             self.asked += 1
@@ -409,7 +409,6 @@ class _CandidateLanes:
         if not self.undecided:
             return None, 0
         person, attempt, _ = self.undecided.pop(0)
-        self.retried += 1
         return person, attempt
 
     def _all_at_once(self) -> None:
