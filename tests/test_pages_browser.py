@@ -23,7 +23,7 @@ import asyncpg
 import httpx
 import msgspec
 import pytest
-from playwright.sync_api import Browser, Page, expect, sync_playwright
+from playwright.sync_api import Browser, Page, Route, expect, sync_playwright
 
 from db.load import LoadedForum, load_problem
 from solver.model import Problem
@@ -356,10 +356,26 @@ def test_a_valid_move_is_saved_as_a_new_version(grid_page: Page, site: Site) -> 
     expect(undo).to_be_hidden()  # the solved version came from no other
     assert new_version in [v["number"] for v in site.get("/schedules")]
 
-    # switching back to the old version highlights the same meeting, compared with the version left
+    # two versions chosen in quick succession, the first one's answer the slower (held back
+    # here): the page ends on the version chosen last, the one still drawn (nothing to compare)
+    def slowly(route: Route) -> None:
+        time.sleep(0.5)
+        route.continue_()
+
+    slow_url = f"**/schedules/{new_version}"
+    grid_page.route(slow_url, slowly)
     grid_page.locator("#version-select").select_option(str(new_version))
     grid_page.locator("#version-select").select_option(str(version))
-    expect(grid_page.locator("#compare-select")).to_have_value(str(new_version))
+    grid_page.wait_for_timeout(1500)  # the held-back answer is in
+    grid_page.unroute(slow_url)
+    expect(grid_page.locator("#version-select")).to_have_value(str(version))
+    expect(grid_page.locator("#summary")).to_contain_text(f"Version {version} ")
+
+    # switching back to the old version highlights the same meeting, compared with the version left
+    grid_page.locator("#version-select").select_option(str(new_version))
+    expect(grid_page.locator("#summary")).to_contain_text(f"Version {new_version} ", timeout=WAIT_MS)
+    grid_page.locator("#version-select").select_option(str(version))
+    expect(grid_page.locator("#compare-select")).to_have_value(str(new_version), timeout=WAIT_MS)
     _show_day_of(grid_page, moving["start"])
     old_block = grid_page.locator(f'.sheet.current .meeting[data-meeting="{moving["meeting"]}"]')
     expect(old_block).to_have_attribute("data-room", moving["room"])

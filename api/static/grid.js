@@ -19,6 +19,7 @@
     day: 0,
     pending: null, // the move being checked: {meeting, start, room, check}
     grab: 0, // rows between the top of a dragged block and the pointer
+    shows: 0, // calls of show(): only the latest may draw
   };
 
   // ---------------------------------------------------------------- start
@@ -88,21 +89,28 @@
     return parts.join(" · ");
   }
 
+  // Two versions chosen in quick succession start two calls whose answers may
+  // come back in either order: only the latest call draws, so the grid shown
+  // is always the version the select names.
   async function show(number, compare) {
-    state.grid = await call("GET", `${forumPath()}/schedules/${number}`);
-    state.version = number;
-    state.compare = compare;
-    state.changed = new Map();
+    const thisShow = ++state.shows;
+    const grid = await call("GET", `${forumPath()}/schedules/${number}`);
+    const changed = new Map();
     let note = "";
     if (compare !== null && compare !== number) {
       try {
         const diff = await call("GET", `${forumPath()}/schedules/${compare}/diff/${number}`);
-        for (const move of diff.moved || []) state.changed.set(move.meeting, "moved");
-        for (const added of diff.added || []) state.changed.set(added.meeting, "new");
+        for (const move of diff.moved || []) changed.set(move.meeting, "moved");
+        for (const added of diff.added || []) changed.set(added.meeting, "new");
       } catch (error) {
         note = ` Changes since version ${compare} could not be compared (${error.message}).`;
       }
     }
+    if (thisShow !== state.shows) return; // a later show() has begun
+    state.grid = grid;
+    state.version = number;
+    state.compare = compare;
+    state.changed = changed;
     $("version-select").value = String(number);
     $("compare-select").value = compare === null ? "" : String(compare);
     clearMove();
