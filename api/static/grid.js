@@ -147,7 +147,7 @@
     const undo = $("undo-button");
     const parent = grid.derived_from;
     undo.hidden = parent === null || !state.versions.some((version) => version.number === parent);
-    undo.textContent = undo.hidden ? "Undo" : `Undo: back to version ${parent}`;
+    if (!undo.hidden) undo.textContent = `Undo: back to version ${parent}`;
   }
 
   // ---------------------------------------------------------------- controls
