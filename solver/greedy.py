@@ -168,6 +168,8 @@ class Ledger:
             for earlier in info.meeting.after:
                 self.successors[earlier].append(info.id)
         self.room_order: dict[tuple[int, ...], list[Room]] = {}
+        # No buffer or travel is this long: a gap at least this wide needs no look at either.
+        self.widest_gap = max([*compiled.buffer_slots.values(), *compiled.travel_slots.values(), 0])
 
     def rooms_of(self, class_indices: tuple[int, ...]) -> list[Room]:
         """The concrete rooms of these classes, fewest seats first, then by id."""
@@ -180,9 +182,12 @@ class Ledger:
     def people_and_order_allow(self, info: MeetingInfo, start: int) -> bool:
         """The rules that do not depend on the room: overlap, daily limit,
         precedence and resources."""
+        return self._attendees_free(info, start) and self.order_allows(info, start)
+
+    def order_allows(self, info: MeetingInfo, start: int) -> bool:
+        """`people_and_order_allow` for a start where the attendees are known to be free."""
         return (
-            self._attendees_free(info, start)
-            and self._under_daily_limits(info, start)
+            self._under_daily_limits(info, start)
             and self._precedence_holds(info, start)
             and self._resources_suffice(info, start)
         )
@@ -215,35 +220,41 @@ class Ledger:
 
     def room_allows(self, info: MeetingInfo, start: int, room: Room) -> bool:
         end = start + info.length
-        return not any(self.room_busy[room.id][start:end]) and self._kept_apart(info, start, room.id)
+        return not any(self.room_busy[room.id][start:end]) and self.kept_apart(info, start, room.id)
 
-    def _kept_apart(self, info: MeetingInfo, start: int, room: str) -> bool:
+    def kept_apart(self, info: MeetingInfo, start: int, room: str) -> bool:
+        """No keep-apart pair meets back to back with this meeting in `room`."""
         pairs = self.compiled.problem.keep_apart
         if not pairs:
             return True
-        own = frozenset(info.delegations)
         end = start + info.length
-        before = self.ending_in.get((room, start)) if self._same_day(start - 1, start) else None
-        after = self.starting_in.get((room, end)) if self._same_day(end - 1, end) else None
+        days = self.compiled.grid.day_of_slot
+        before = self.ending_in.get((room, start)) if start > 0 and days[start - 1] == days[start] else None
+        after = self.starting_in.get((room, end)) if end < len(days) and days[end - 1] == days[end] else None
+        if before is None and after is None:  # most rooms, most starts: nothing back to back
+            return True
+        own = frozenset(info.delegations)
         return not (
             (before is not None and _clash(pairs, before, own)) or (after is not None and _clash(pairs, own, after))
         )
-
-    def _same_day(self, first: int, second: int) -> bool:
-        days = self.compiled.grid.day_of_slot
-        return first >= 0 and second < len(days) and days[first] == days[second]
 
     def gaps_allow(self, info: MeetingInfo, start: int, venue: str | None) -> bool:
         """Buffer and travel against each attendee's other meetings that day."""
         end = start + info.length
         day = self.compiled.grid.day_of_slot[start]
-        gap_needed = self.compiled.gap_needed
+        travel, widest = self.compiled.travel_slots, self.widest_gap
+        # `Compiled.gap_needed` written out: the local search calls this for most of its moves.
         for person in info.people:
+            buffer = self.compiled.buffer_slots.get(person, 0)
             for other in self.person_day[(person, day)]:
-                if other.end <= start and start - other.end < gap_needed(person, other.venue, venue):
-                    return False
-                if other.start >= end and other.start - end < gap_needed(person, venue, other.venue):
-                    return False
+                if other.end <= start:
+                    gap = start - other.end
+                    if gap < widest and (gap < buffer or gap < travel.get((other.venue, venue), 0)):
+                        return False
+                elif other.start >= end:
+                    gap = other.start - end
+                    if gap < widest and (gap < buffer or gap < travel.get((venue, other.venue), 0)):
+                        return False
         return True
 
     def book(self, info: MeetingInfo, start: int, room: Room) -> None:
@@ -268,7 +279,10 @@ class Ledger:
         del self.placed[info.id]
         for person in info.people:
             self.person_busy[person][start:end] = bytes(info.length)
-            self.person_day[(person, day)].remove(Booking(start, end, room.venue))
+            bookings = self.person_day[(person, day)]
+            # By start: a person's meetings do not overlap, and comparing whole
+            # Bookings (`list.remove`) took most of this method's time.
+            del bookings[next(index for index, booking in enumerate(bookings) if booking.start == start)]
         self.room_busy[room.id][start:end] = bytes(info.length)
         for resource, amount in _resource_amounts(info).items():
             used = self.resource_used[resource]

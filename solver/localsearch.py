@@ -42,6 +42,16 @@ EJECT_MAX = 2  # blockers an ejection moves at most
 T = TypeVar("T")
 Spot = tuple[int, Room]  # (start slot, room)
 Span = tuple[int, int]  # (start slot, end slot exclusive)
+GapRule = tuple[int, list[int] | None, int]  # buffer, counted slots' prefix sums (None: all count), weight
+
+
+def gap_price(rule: GapRule, end: int, start: int) -> int:
+    """A gap's count in the search's price: the person's weight (1, or more for a
+    penalised participant) when the gap from a meeting ending at `end` to the next
+    starting at `start` is a break (`Costs.gap_is_break`), else 0."""
+    buffer, counted, weight = rule
+    idle = end + buffer
+    return weight if start > idle and (counted is None or counted[start] > counted[idle]) else 0
 
 
 class MovableLedger(Ledger):
@@ -81,6 +91,16 @@ class Costs:
         # Extra weight on some participants' breaks (solver/focus.py): the search
         # then pays a break elsewhere sooner than one of theirs.
         self.penalty = dict(penalty or {})
+        # person -> (buffer, counted prefix sums or None when every slot counts, a break's
+        # weight): `gap_price`'s inputs looked up once, for the loops that price every start.
+        self.rule: dict[str, GapRule] = {
+            person: (
+                self.buffer.get(person, 0),
+                None if self.count_all else self.counted[person],
+                1 + self.penalty.get(person, 0),
+            )
+            for person in compiled.people
+        }
         self.requested: dict[str, int] = defaultdict(int)
         for info in compiled.meetings:
             for delegation in info.delegations:
@@ -94,10 +114,6 @@ class Costs:
         """Is the gap between a meeting ending at `end` and the next starting at `start` a break?"""
         first_idle = end + self.buffer.get(person, 0)
         return start > first_idle and (self.count_all or self.counted[person][start] > self.counted[person][first_idle])
-
-    def gap_cost(self, person: str, end: int, start: int) -> int:
-        """A break's count in the search's price: 1, or more for a penalised participant."""
-        return (1 + self.penalty.get(person, 0)) * self.gap_is_break(person, end, start)
 
     def placement(self, info: MeetingInfo, start: int | None, room: str | None) -> int:
         """Preferences and stability of one meeting at (start, room), or unplaced (None)."""
@@ -222,6 +238,7 @@ class LocalSearch:
             return best
         broken = self._meetings_of_days(self._broken_days()) or placed
         temperature, steps = start_temperature, 0
+        random, by_id = self.rng.random, self.compiled.by_id
         while best_cost > self.floor:
             steps += 1
             if steps % CLOCK_EVERY == 0:
@@ -237,11 +254,12 @@ class LocalSearch:
                     self._tally(broken_days)
                     broken = self._meetings_of_days(broken_days) or placed
             self.tried += 1
-            if self.rng.random() < EJECT_SHARE:
-                self.moves += self._eject_move(self.compiled.by_id[self._pick(broken)], temperature)
+            # `_pick` written out, here and in `_proposal`: the same draws, without a call each.
+            if random() < EJECT_SHARE:
+                self.moves += self._eject_move(by_id[broken[int(random() * len(broken))]], temperature)
             else:
-                pool = broken if self.rng.random() < 0.5 else placed
-                self.moves += self._random_move(self.compiled.by_id[self._pick(pool)], temperature)
+                pool = broken if random() < 0.5 else placed
+                self.moves += self._random_move(by_id[pool[int(random() * len(pool))]], temperature)
             if self.cost < best_cost:
                 best, best_cost = self.assignment(), self.cost
         return best if best_cost <= self.cost else self.assignment()
@@ -273,21 +291,25 @@ class LocalSearch:
         day = self.compiled.grid.day_of_slot[start]
         end = start + info.length
         change = 0
+        rule, person_day = self.costs.rule, self.ledger.person_day
+        leaving_start = -1 if leaving is None else leaving[0]
         for person in info.people:
             before, after = -1, -1  # end of the meeting before, start of the one after
-            for booking in self.ledger.person_day[(person, day)]:
-                if (booking.start, booking.end) == leaving:
+            for booking in person_day[(person, day)]:
+                booked, booked_end = booking.start, booking.end
+                if booked == leaving_start:  # no other meeting of the person starts there
                     continue
-                if booking.end <= start:
-                    before = max(before, booking.end)
-                elif booking.start >= end and (after < 0 or booking.start < after):
-                    after = booking.start
+                if booked_end <= start:
+                    if booked_end > before:
+                        before = booked_end
+                elif booked >= end and (after < 0 or booked < after):
+                    after = booked
             if before >= 0:
-                change += self.costs.gap_cost(person, before, start)
+                change += gap_price(rule[person], before, start)
             if after >= 0:
-                change += self.costs.gap_cost(person, end, after)
+                change += gap_price(rule[person], end, after)
                 if before >= 0:
-                    change -= self.costs.gap_cost(person, before, after)
+                    change -= gap_price(rule[person], before, after)
         return change
 
     def _price(self, info: MeetingInfo, spot: Spot, leaving: Span | None = None) -> int:
@@ -344,30 +366,42 @@ class LocalSearch:
         all starts at once. Each attendee-day's meetings are sorted once, and
         each start finds its neighbours by bisection (the ejection chains price
         every start of a meeting this way, and one `_breaks_with` at a time
-        took 43% of the focused search's time at Shangri-La)."""
+        took 43% of the focused search's time at Shangri-La). `gap_price` is
+        written out inline: the call was a third of this loop's time."""
         day_of_slot = self.compiled.grid.day_of_slot
         person_day = self.ledger.person_day
-        gap_cost = self.costs.gap_cost
-        days: dict[tuple[str, int], tuple[list[int], list[int]]] = {}
+        # Per attendee: its rule, and day -> its meetings' starts and ends that day, sorted.
+        attendees: list[tuple[str, GapRule, dict[int, tuple[list[int], list[int]]]]] = [
+            (person, self.costs.rule[person], {}) for person in info.people
+        ]
+        length = info.length
         found = []
         for start, classes in self._classes_at(info).items():
-            end = start + info.length
+            end = start + length
             day = day_of_slot[start]
             change = 0
-            for person in info.people:
-                if (person, day) not in days:  # a person's meetings do not overlap: by start is also by end
+            for person, (buffer, counted, weight), days in attendees:
+                spans = days.get(day)
+                if spans is None:  # a person's meetings do not overlap: by start is also by end
                     bookings = sorted((booking.start, booking.end) for booking in person_day[(person, day)])
-                    days[(person, day)] = ([span[0] for span in bookings], [span[1] for span in bookings])
-                starts, ends = days[(person, day)]
+                    spans = days[day] = ([span[0] for span in bookings], [span[1] for span in bookings])
+                starts, ends = spans
                 after = bisect_right(ends, start)  # the first meeting that ends after `start`
                 if after < len(starts) and starts[after] < end:
                     break  # the attendee is busy there
+                # Each term is gap_price(rule, gap's end, next start): the gaps made, less the one split.
                 if after:
-                    change += gap_cost(person, ends[after - 1], start)
+                    idle = ends[after - 1] + buffer
+                    if start > idle and (counted is None or counted[start] > counted[idle]):
+                        change += weight
                 if after < len(starts):
-                    change += gap_cost(person, end, starts[after])
+                    following, idle = starts[after], end + buffer
+                    if following > idle and (counted is None or counted[following] > counted[idle]):
+                        change += weight
                     if after:
-                        change -= gap_cost(person, ends[after - 1], starts[after])
+                        idle = ends[after - 1] + buffer
+                        if following > idle and (counted is None or counted[following] > counted[idle]):
+                            change -= weight
             else:
                 found.append((start, classes, change))
         return found
@@ -507,16 +541,20 @@ class LocalSearch:
         """A random start of the domain, or, half of the time, a start right
         next to (a buffer away from) another meeting of one attendee: the moves
         that close breaks."""
-        if self.rng.random() < 0.5:
-            return self._pick(self._choices(info))
-        day = self.compiled.grid.day_of_slot[self._pick(self._choices(info))[0]]
-        person = self._pick(info.people)
+        random = self.rng.random
+        choices = self.choice_lists.get(info.index)
+        if choices is None:
+            choices = self._choices(info)
+        if random() < 0.5:
+            return choices[int(random() * len(choices))]
+        day = self.compiled.grid.day_of_slot[choices[int(random() * len(choices))][0]]
+        person = info.people[int(random() * len(info.people))]
         bookings = self.ledger.person_day[(person, day)]
         if not bookings:
             return -1, None
-        other = self._pick(bookings)
+        other = bookings[int(random() * len(bookings))]
         buffer = self.costs.buffer.get(person, 0)
-        start = other.end + buffer if self.rng.random() < 0.5 else other.start - info.length - buffer
+        start = other.end + buffer if random() < 0.5 else other.start - info.length - buffer
         return start, self._classes_at(info).get(start)
 
     def _choices(self, info: MeetingInfo) -> list[tuple[int, tuple[int, ...]]]:
@@ -535,14 +573,14 @@ class LocalSearch:
         for person in info.people:
             if any(person_busy[person][start:end]):
                 return None
-        if info.index in self.ordered and not ledger.people_and_order_allow(info, start):
+        if info.index in self.ordered and not ledger.order_allows(info, start):
             return None
         rooms = ledger.rooms_of(classes)
         if keep_room is not None:
             rooms = [room for room in rooms if room.id == keep_room] + rooms
         room_busy, apart = ledger.room_busy, bool(self.compiled.problem.keep_apart)
         for room in rooms:
-            if any(room_busy[room.id][start:end]) or (apart and not ledger.room_allows(info, start, room)):
+            if any(room_busy[room.id][start:end]) or (apart and not ledger.kept_apart(info, start, room.id)):
                 continue
             if not self.gaps_matter or ledger.gaps_allow(info, start, room.venue):
                 return room
