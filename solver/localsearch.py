@@ -30,7 +30,7 @@ from typing import TypeVar
 from solver.compile import Compiled, MeetingInfo
 from solver.greedy import Ledger
 from solver.model import Room
-from solver.terms import Assignment, total_cost
+from solver.terms import Assignment, breaks_by_person, total_cost
 
 DESCENT_SHARE = 0.1  # of the time; the rest anneals
 ANNEAL_START = 0.5  # start temperature, in units of one break's weight
@@ -38,6 +38,7 @@ ANNEAL_END = 0.02  # the temperature falls to this fraction of the start by the 
 CLOCK_EVERY = 256  # moves between looks at the clock
 EJECT_SHARE = 0.05  # of the annealing's moves: a move into a blocked start, the blockers to their best spots
 EJECT_MAX = 2  # blockers an ejection moves at most
+GUIDE_CAP = 3  # extra breaks' weight a focused search gives at most to a participant outside its packing
 
 T = TypeVar("T")
 Spot = tuple[int, Room]  # (start slot, room)
@@ -115,6 +116,12 @@ class Costs:
         first_idle = end + self.buffer.get(person, 0)
         return start > first_idle and (self.count_all or self.counted[person][start] > self.counted[person][first_idle])
 
+    def raise_penalty(self, person: str) -> None:
+        """One more break's weight on each break of `person`."""
+        self.penalty[person] = self.penalty.get(person, 0) + 1
+        buffer, counted, _ = self.rule[person]
+        self.rule[person] = (buffer, counted, 1 + self.penalty[person])
+
     def placement(self, info: MeetingInfo, start: int | None, room: str | None) -> int:
         """Preferences and stability of one meeting at (start, room), or unplaced (None)."""
         cost = 0
@@ -163,6 +170,8 @@ class LocalSearch:
                 self.meetings_of_person[person].append(info)
         self.moves = self.tried = 0
         self.floor: float = -math.inf
+        # The participants a focused search packed (solver/focus.py): the others are guided.
+        self.packed = frozenset(penalty or ())
         # Meetings that a daily limit, an order (`after`) or a resource also constrains.
         limited = {person for person, p in compiled.people.items() if p.max_meetings_per_day is not None}
         later = {earlier for info in compiled.meetings for earlier in info.meeting.after}
@@ -252,6 +261,8 @@ class LocalSearch:
                 if steps % (CLOCK_EVERY * 8) == 0:
                     broken_days = self._broken_days()
                     self._tally(broken_days)
+                    if self._guide(broken_days):
+                        best_cost = self._penalised_cost(best)
                     broken = self._meetings_of_days(broken_days) or placed
             self.tried += 1
             # `_pick` written out, here and in `_proposal`: the same draws, without a call each.
@@ -419,6 +430,29 @@ class LocalSearch:
         self.looks += 1
         for person in {person for person, _ in broken_days}:
             self.stuck[person] += 1
+
+    def _guide(self, broken_days: list[tuple[str, int]]) -> bool:
+        """In a focused search, one more break's weight (up to GUIDE_CAP) on each
+        participant outside the packing who has a break at this look: the break
+        the packing pushed onto a partner then does not settle there (a guided
+        local search; docs/engine.md, fourteenth session). True when a weight
+        changed; the search's cost is then counted again."""
+        if not self.packed:
+            return False
+        raised = False
+        for person in sorted({person for person, _ in broken_days} - self.packed):
+            if self.costs.penalty.get(person, 0) < GUIDE_CAP:
+                self.costs.raise_penalty(person)
+                raised = True
+        if raised:
+            self.cost = total_cost(self.compiled, self.assignment()) + self._penalty_cost()
+        return raised
+
+    def _penalised_cost(self, assignment: Assignment) -> int:
+        """The cost the search minimises, of a grid that is not in the ledger."""
+        breaks = breaks_by_person(self.compiled, assignment)
+        extra = sum(weight * breaks[person] for person, weight in self.costs.penalty.items())
+        return total_cost(self.compiled, assignment) + self.costs.weights.breaks * extra
 
     def _meetings_of_days(self, days: list[tuple[str, int]]) -> list[str]:
         grid = self.compiled.grid

@@ -22,7 +22,7 @@ from solver.compile import compile_problem
 from solver.engine import SolveOptions, solve
 from solver.greedy import greedy_assign
 from solver.grid import placements_of
-from solver.localsearch import LocalSearch, MovableLedger
+from solver.localsearch import GUIDE_CAP, LocalSearch, MovableLedger
 from solver.model import ObjectiveSettings, Problem
 from solver.result import Schedule, Unplaced
 from solver.scenarios import SCENARIOS, generate
@@ -240,6 +240,42 @@ def test_an_ejection_chain_closes_a_break_that_no_single_move_can() -> None:
         search._eject_move(compiled.by_id[search._pick(["ab", "ac"])], temperature=1e-9)
     assert search.cost == 0 == sum(evaluate(compiled, search.assignment()).values())
     assert validate(forum_problem, _schedule_of(forum_problem, search.assignment())).violations == []
+
+
+def _grid_where_a_has_a_break() -> tuple[Problem, dict[str, int]]:
+    """a meets b at 0 and c at 2: a break at 1 (the ejection chain's forum above)."""
+    forum_problem = _rigid_forum(
+        [
+            meeting("ab", ["a", "b"], 15),
+            meeting("ac", ["a", "c"], 15),
+            meeting("cd", ["c", "d"], 15),
+            meeting("be", ["b", "e"], 15),
+        ]
+    )
+    return forum_problem, {"ab": 0, "ac": 2, "cd": 1, "be": 1}
+
+
+def test_a_focused_search_weighs_the_break_of_a_participant_outside_its_packing_more_at_each_look() -> None:
+    forum_problem, starts = _grid_where_a_has_a_break()
+    search = _search_from(forum_problem, starts)
+    search = LocalSearch(search.compiled, search.assignment(), seed=0, penalty={"c": 5})  # c packed, a not
+    assert search.cost == 10  # a's break, at its plain weight
+    for look in range(1, GUIDE_CAP + 1):
+        assert search._guide(search._broken_days())
+        assert search.costs.penalty == {"c": 5, "a": look}
+        assert search.cost == 10 * (1 + look) == search._penalised_cost(search.assignment())
+    assert not search._guide(search._broken_days())  # capped
+    assert search.costs.penalty["a"] == GUIDE_CAP
+
+
+def test_a_plain_search_and_a_packed_participant_are_not_guided() -> None:
+    forum_problem, starts = _grid_where_a_has_a_break()
+    plain = _search_from(forum_problem, starts)
+    assert not plain._guide(plain._broken_days())
+    assert plain.costs.penalty == {} and plain.cost == 10
+    packed = LocalSearch(plain.compiled, plain.assignment(), seed=0, penalty={"a": 1})  # below the cap
+    assert not packed._guide(packed._broken_days())
+    assert packed.costs.penalty == {"a": 1} and packed.cost == 20
 
 
 def test_the_local_search_stops_at_the_domains_bound_and_calls_its_grid_optimal() -> None:
