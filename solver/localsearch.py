@@ -152,8 +152,10 @@ class LocalSearch:
     def __init__(
         self, compiled: Compiled, assignment: Assignment, seed: int, penalty: dict[str, int] | None = None
     ) -> None:
-        """`penalty`: participant -> extra breaks' weight per break of theirs. The
-        search then minimises that penalised cost; `self.cost` is that cost."""
+        """`penalty`: participant -> extra breaks' weight per break of theirs (the
+        participants solver/focus.py packed). The search then minimises that
+        penalised cost, `self.cost`, and raises the weight of the others who
+        keep a break as it goes (`_guide`)."""
         self.compiled = compiled
         self.costs = Costs(compiled, penalty)
         self.rng = random.Random(seed)
@@ -706,5 +708,6 @@ def improve(
     """Improve a feasible grid by local moves until `deadline` (perf_counter seconds),
     or until its objective reaches `floor`: pass a proven lower bound (the
     engine's `domain_bound`), and a grid that reaches it is optimal. With a
-    `penalty` the search minimises the penalised cost (see LocalSearch)."""
+    `penalty` the search minimises the penalised cost and guides the others'
+    breaks (see LocalSearch)."""
     return LocalSearch(compiled, assignment, seed, penalty).run(deadline, stop, floor)
