@@ -195,16 +195,7 @@ class LocalSearch:
             for delegation in compiled.by_id[meeting_id].delegations:
                 self.placed_by_delegation[delegation] += 1
         self.unplaced = {info.id for info in compiled.meetings if info.id not in assignment and info.domain}
-        self.cost = total_cost(compiled, assignment) + self._penalty_cost()
-
-    def _penalty_cost(self) -> int:
-        """What the penalties add to the objective on the grid in the ledger."""
-        extra = 0
-        for (person, _), bookings in self.ledger.person_day.items():
-            if self.costs.penalty.get(person) and len(bookings) > 1:
-                spans = [(booking.start, booking.end) for booking in bookings]
-                extra += self.costs.penalty[person] * self.costs.day_breaks(person, spans)
-        return self.costs.weights.breaks * extra
+        self.cost = self._penalised_cost(assignment)
 
     def assignment(self) -> Assignment:
         return {
@@ -447,14 +438,17 @@ class LocalSearch:
                 self.costs.raise_penalty(person)
                 raised = True
         if raised:
-            self.cost = total_cost(self.compiled, self.assignment()) + self._penalty_cost()
+            self.cost = self._penalised_cost(self.assignment())
         return raised
 
     def _penalised_cost(self, assignment: Assignment) -> int:
-        """The cost the search minimises, of a grid that is not in the ledger."""
-        breaks = breaks_by_person(self.compiled, assignment)
-        extra = sum(weight * breaks[person] for person, weight in self.costs.penalty.items())
-        return total_cost(self.compiled, assignment) + self.costs.weights.breaks * extra
+        """The cost the search minimises: the objective, plus the penalties on the breaks they weigh."""
+        cost = total_cost(self.compiled, assignment)
+        if self.costs.penalty:
+            breaks = breaks_by_person(self.compiled, assignment)
+            extra = sum(weight * breaks[person] for person, weight in self.costs.penalty.items())
+            cost += self.costs.weights.breaks * extra
+        return cost
 
     def _meetings_of_days(self, days: list[tuple[str, int]]) -> list[str]:
         grid = self.compiled.grid
