@@ -9,11 +9,15 @@ ENV PYTHONDONTWRITEBYTECODE=1 \
 
 WORKDIR /app
 # Only what the package needs: a change to tests or docs does not rebuild the install layer.
-COPY pyproject.toml README.md ./
+COPY pyproject.toml setup.py README.md ./
 COPY solver ./solver
 COPY api ./api
 COPY db ./db
-RUN pip install . && useradd --system --uid 10001 --home-dir /app sidelines
+# gcc only while installing: setup.py compiles the local search with mypyc (about twice as fast).
+RUN apt-get update && apt-get install -y --no-install-recommends gcc libc6-dev \
+    && pip install . \
+    && apt-get purge -y --auto-remove gcc libc6-dev && rm -rf /var/lib/apt/lists/* \
+    && useradd --system --uid 10001 --home-dir /app sidelines
 
 USER sidelines
 EXPOSE 8000

@@ -145,9 +145,8 @@ def _room_classes(problem: Problem, grid: TimeGrid) -> list[RoomClass]:
     groups: dict[tuple, list[Room]] = defaultdict(list)
     for room in problem.rooms:
         open_slots = frozenset(range(grid.size)) - _room_closed(grid, room)
-        key = (room.venue, room.seats, frozenset(room.features), open_slots)
-        if individual or room.id in pinned:
-            key = (*key, room.id)
+        own_class = room.id if individual or room.id in pinned else None
+        key: tuple = (room.venue, room.seats, frozenset(room.features), open_slots, own_class)
         groups[key].append(room)
     return [
         RoomClass(index, tuple(rooms), key[0], key[1], key[2], key[3])

@@ -207,7 +207,7 @@ class LocalSearch:
         random single moves, which walks out of the descent's local minima.
         Stops early when the objective reaches `floor` (a proven lower bound)."""
         if floor is not None:
-            self.floor = floor
+            self.floor = float(floor)
         now = time.perf_counter()
         self.descend(now + DESCENT_SHARE * (deadline - now), stop)
         best = self._anneal(deadline, stop)
@@ -359,7 +359,7 @@ class LocalSearch:
                 continue
             price = breaks_weight * breaks + self.costs.placement(info, start, room.id)
             if price < best_price:
-                best, best_price = [(start, room)], price
+                best, best_price = [(start, room)], float(price)
             elif price == best_price:
                 best.append((start, room))
         return best, int(best_price) if best else 0
