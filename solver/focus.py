@@ -18,7 +18,11 @@ Saturday afternoon. So:
    from it with those people's breaks weighted (so it mends other days rather
    than undoing the packing), every meeting held to its preferred windows
    where it has some (the optimum there misses none), and the packed
-   meetings to their main venue.
+   meetings to their main venue;
+4. an attempt that has not reached the floor by half the focused time gives
+   way to a second from another packing and seed (ATTEMPTS): a failed attempt
+   stays stuck, and since the search was compiled an attempt succeeds within
+   about 2 s or not at all (docs/engine.md, fifteenth session).
 
 The cheaper grid of the two by the true objective is kept, so this never
 returns worse than the plain search did. solver/large.py does not use it on
@@ -28,6 +32,7 @@ the largest forums (UNGA), where breaks are spread over dozens of participants.
 from __future__ import annotations
 
 import dataclasses
+import math
 import random
 import threading
 import time
@@ -47,6 +52,8 @@ STUCK_SHARE = 0.9  # broken at this share of the plain search's looks, or more
 CLOSE_PARTNER = 3  # meetings shared with the focus participant that put a partner in the packing
 PENALTY = 5  # extra breaks' weight on each break of the packed people
 PACKING_SECONDS = 2.0  # a cap: the first packing takes about 0.3 s at Shangri-La
+ATTEMPTS = 2  # focused attempts, each from its own packing and seed, sharing the focused time
+ATTEMPT_SEED_STEP = 1_000  # between the seeds of successive attempts
 PACKING_STARTS = 5_000  # the packing model's size cap (Shangri-La's circle: 2,125 starts of 26 meetings)
 
 Starts = dict[int, dict[int, cp_model.IntVar]]  # meeting index -> start -> literal
@@ -139,7 +146,8 @@ def close_circle(compiled: Compiled, person: str) -> list[str]:
 def focused_search(
     compiled: Compiled, person: str, deadline: float, seed: int, stop: threading.Event | None, floor: int
 ) -> Assignment | None:
-    """Steps 2 and 3 of the module docstring; None when no packing is found."""
+    """Steps 2 to 4 of the module docstring: the best grid of the attempts, by
+    the true objective; None when the first attempt finds no packing."""
     narrowed = preferred_only(compiled)
     people = close_circle(narrowed, person)
     if packing_size(narrowed, people) > PACKING_STARTS:
@@ -147,11 +155,21 @@ def focused_search(
     if packing_size(narrowed, people) > PACKING_STARTS:
         return None
     narrowed = at_main_venues(narrowed, people)
-    starts = packing(narrowed, people, seed)
-    if starts is None:
-        return None
-    start = greedy_assign(narrowed, book(narrowed, starts))
-    return improve(narrowed, start, deadline, seed, stop, floor, penalty=dict.fromkeys(people, PENALTY)).assignment
+    begin, best, best_cost = time.perf_counter(), None, math.inf
+    for attempt in range(ATTEMPTS):
+        attempt_seed = seed + ATTEMPT_SEED_STEP * attempt
+        starts = packing(narrowed, people, attempt_seed)
+        if starts is None:
+            break
+        start = greedy_assign(narrowed, book(narrowed, starts))
+        end = begin + (deadline - begin) * (attempt + 1) / ATTEMPTS
+        penalty = dict.fromkeys(people, PENALTY)
+        found = improve(narrowed, start, end, attempt_seed, stop, floor, penalty=penalty).assignment
+        if (cost := total_cost(narrowed, found)) < best_cost:
+            best, best_cost = found, cost
+        if best_cost <= floor or (stop is not None and stop.is_set()):
+            break
+    return best
 
 
 def packing_size(compiled: Compiled, people: list[str]) -> int:

@@ -174,7 +174,50 @@ def test_a_circle_too_large_to_pack_quickly_is_cut_to_the_person_or_skipped(
     monkeypatch.setattr(focus, "PACKING_STARTS", alone)
     deadline = time.perf_counter() + 1.0
     assert focus.focused_search(compiled, "us-min", deadline, 0, None, domain_bound(compiled)) is not None
-    assert packed == [["us-min"]]
+    assert packed and all(people == ["us-min"] for people in packed)  # one per attempt
+    tried = len(packed)
     monkeypatch.setattr(focus, "PACKING_STARTS", alone - 1)
     assert focus.focused_search(compiled, "us-min", time.perf_counter() + 1.0, 0, None, domain_bound(compiled)) is None
-    assert packed == [["us-min"]]  # no packing tried at all
+    assert len(packed) == tried  # no packing tried at all
+
+
+def _recording_packings(monkeypatch: pytest.MonkeyPatch) -> list[int]:
+    seeds: list[int] = []
+    real_packing = focus.packing
+
+    def recorded(narrowed: Compiled, people: list[str], seed: int) -> dict[str, int] | None:
+        seeds.append(seed)
+        return real_packing(narrowed, people, seed)
+
+    monkeypatch.setattr(focus, "packing", recorded)
+    return seeds
+
+
+def test_an_attempt_short_of_the_floor_gives_way_to_one_from_another_packing(
+    shangri_la: Problem, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    compiled = compile_problem(shangri_la)
+    seeds = _recording_packings(monkeypatch)
+    grids: list[int] = []
+    real_improve = focus.improve
+
+    def recorded(*args: object, **kwargs: object) -> LocalSearchResult:
+        result = real_improve(*args, **kwargs)  # type: ignore[arg-type]
+        grids.append(sum(evaluate(compiled, result.assignment).values()))
+        return result
+
+    monkeypatch.setattr(focus, "improve", recorded)
+    unreachable = -1
+    found = focus.focused_search(compiled, "us-min", time.perf_counter() + 1.0, 7, None, unreachable)
+    assert found is not None
+    assert seeds == [7, 7 + focus.ATTEMPT_SEED_STEP] and len(grids) == 2
+    assert sum(evaluate(compiled, found).values()) == min(grids)
+    assert validate(shangri_la, _schedule_of(shangri_la, found)).violations == []
+
+
+def test_an_attempt_at_the_floor_is_the_last(shangri_la: Problem, monkeypatch: pytest.MonkeyPatch) -> None:
+    compiled = compile_problem(shangri_la)
+    seeds = _recording_packings(monkeypatch)
+    reached = 10**9  # every grid is at or below it
+    assert focus.focused_search(compiled, "us-min", time.perf_counter() + 1.0, 7, None, reached) is not None
+    assert seeds == [7]
