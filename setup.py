@@ -25,10 +25,8 @@ def native_extensions() -> list[Extension]:
     try:
         from mypyc.build import mypycify
 
-        # pip builds before it installs the dependencies, so mypy may not see msgspec here:
-        # its types are then Any, which the compiled modules only pass through.
         sources = [f"solver/{name}.py" for name in NATIVE_MODULES]
-        extensions = mypycify(["--ignore-missing-imports", *sources], opt_level="3", group_name="solver_native")
+        extensions = mypycify(sources, opt_level="3", group_name="solver_native")
     except (Exception, SystemExit) as error:  # mypycify exits on a type error
         print(f"sidelines: the search is not compiled and runs as Python ({error!r})")
         return []
