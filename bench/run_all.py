@@ -21,6 +21,7 @@ from datetime import UTC, datetime
 from importlib.metadata import version
 from pathlib import Path
 
+import solver
 from api.bench import BEST_PUBLISHED_CONFIG, DEFAULT_DATA, REPO, run_suite
 
 
@@ -184,6 +185,7 @@ def machine() -> dict[str, str]:
         "Python": platform.python_version(),
         "OR-Tools": version("ortools"),
         "msgspec": version("msgspec"),
+        "local search": "compiled (mypyc)" if solver.COMPILED else "Python (not compiled)",
     }
 
 
