@@ -5,27 +5,39 @@ pyproject.toml.
 Without mypyc, a C compiler or the Python headers, or when mypy rejects the sources, the
 package installs as plain Python and says so; tests/test_native.py then fails, because the
 engine's speed targets are measured compiled. The build records the hashes of the sources it
-compiled (solver/native.json), and solver/__init__.py uses the build only while they match.
+compiled (solver/native.py says how), and solver/__init__.py uses the build only while they match.
 """
 
 from __future__ import annotations
 
-import hashlib
+import importlib.util
 import json
 from pathlib import Path
+from types import ModuleType
 
 from setuptools import Extension, setup
 from setuptools.command.build_ext import build_ext
 
 ROOT = Path(__file__).parent
-NATIVE_MODULES = ("compile", "greedy", "localsearch", "terms")  # as solver.NATIVE_MODULES (a test checks)
+
+
+def _native_rules() -> ModuleType:
+    """solver/native.py, loaded by its path: a build cannot count on importing the package."""
+    spec = importlib.util.spec_from_file_location("sidelines_native_rules", ROOT / "solver" / "native.py")
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+NATIVE = _native_rules()
 
 
 def native_extensions() -> list[Extension]:
     try:
         from mypyc.build import mypycify
 
-        sources = [f"solver/{name}.py" for name in NATIVE_MODULES]
+        sources = [f"solver/{name}.py" for name in NATIVE.NATIVE_MODULES]
         extensions = mypycify(sources, opt_level="3", group_name="solver_native")
     except (Exception, SystemExit) as error:  # mypycify exits on a type error
         print(f"sidelines: the search is not compiled and runs as Python ({error!r})")
@@ -42,13 +54,9 @@ class RecordedBuild(build_ext):
         super().run()
         if not self.extensions:
             return
-        record = Path(self.get_ext_fullpath("solver.localsearch")).parent / "native.json"
+        record = Path(self.get_ext_fullpath("solver.localsearch")).parent / NATIVE.BUILD_RECORD
         if all(Path(self.get_ext_fullpath(extension.name)).is_file() for extension in self.extensions):
-            hashes = {
-                f"{name}.py": hashlib.sha256((ROOT / "solver" / f"{name}.py").read_bytes()).hexdigest()
-                for name in NATIVE_MODULES
-            }
-            record.write_text(json.dumps(hashes, indent=1) + "\n")
+            record.write_text(json.dumps(NATIVE.source_hashes(ROOT / "solver"), indent=1) + "\n")
         else:
             print("sidelines: the search's build failed; it runs as Python")
             record.unlink(missing_ok=True)

@@ -3,7 +3,6 @@ and making exactly the moves the Python source makes."""
 
 from __future__ import annotations
 
-import ast
 import json
 import os
 import subprocess
@@ -13,6 +12,7 @@ from pathlib import Path
 
 import solver
 import solver.localsearch
+from solver import native
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -43,9 +43,9 @@ print(json.dumps({
 
 
 def _search(example: str, seed: int, penalty: dict[str, int], pure: bool) -> dict:
-    env = {key: value for key, value in os.environ.items() if key != solver.PURE_PYTHON_VARIABLE}
+    env = {key: value for key, value in os.environ.items() if key != native.PURE_PYTHON_VARIABLE}
     if pure:
-        env[solver.PURE_PYTHON_VARIABLE] = "1"
+        env[native.PURE_PYTHON_VARIABLE] = "1"
     done = subprocess.run(
         [sys.executable, "-c", FAKE_CLOCK_SEARCH, str(ROOT / "examples" / example), str(seed), json.dumps(penalty)],
         env=env,
@@ -78,21 +78,11 @@ def test_compiled_and_python_make_the_same_moves() -> None:
 
 
 def test_an_edited_source_is_not_shadowed_by_its_old_build(tmp_path: Path) -> None:
-    for name in solver.NATIVE_MODULES:
+    for name in native.NATIVE_MODULES:
         (tmp_path / f"{name}.py").write_text(f"# {name}\n")
-    (tmp_path / solver.BUILD_RECORD).write_text(json.dumps(solver.source_hashes(tmp_path)))
-    assert solver.build_is_current(tmp_path)
+    (tmp_path / native.BUILD_RECORD).write_text(json.dumps(native.source_hashes(tmp_path)))
+    assert native.build_is_current(tmp_path)
     (tmp_path / "localsearch.py").write_text("# localsearch, edited\n")
-    assert not solver.build_is_current(tmp_path)
-    (tmp_path / solver.BUILD_RECORD).unlink()
-    assert not solver.build_is_current(tmp_path)
-
-
-def test_setup_compiles_the_modules_the_package_checks() -> None:
-    tree = ast.parse((ROOT / "setup.py").read_text())
-    listed = next(
-        ast.literal_eval(node.value)
-        for node in tree.body
-        if isinstance(node, ast.Assign) and any(getattr(t, "id", "") == "NATIVE_MODULES" for t in node.targets)
-    )
-    assert tuple(listed) == solver.NATIVE_MODULES
+    assert not native.build_is_current(tmp_path)
+    (tmp_path / native.BUILD_RECORD).unlink()
+    assert not native.build_is_current(tmp_path)
