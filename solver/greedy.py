@@ -242,18 +242,16 @@ class Ledger:
         """Buffer and travel against each attendee's other meetings that day."""
         end = start + info.length
         day = self.compiled.grid.day_of_slot[start]
-        travel, widest = self.compiled.travel_slots, self.widest_gap
-        # `Compiled.gap_needed` written out: the local search calls this for most of its moves.
+        gap_needed, widest = self.compiled.gap_needed, self.widest_gap
         for person in info.people:
-            buffer = self.compiled.buffer_slots.get(person, 0)
             for other in self.person_day[(person, day)]:
                 if other.end <= start:
                     gap = start - other.end
-                    if gap < widest and (gap < buffer or gap < travel.get((other.venue, venue), 0)):
+                    if gap < widest and gap < gap_needed(person, other.venue, venue):
                         return False
                 elif other.start >= end:
                     gap = other.start - end
-                    if gap < widest and (gap < buffer or gap < travel.get((venue, other.venue), 0)):
+                    if gap < widest and gap < gap_needed(person, venue, other.venue):
                         return False
         return True
 

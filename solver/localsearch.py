@@ -370,8 +370,7 @@ class LocalSearch:
         all starts at once. Each attendee-day's meetings are sorted once, and
         each start finds its neighbours by bisection (the ejection chains price
         every start of a meeting this way, and one `_breaks_with` at a time
-        took 43% of the focused search's time at Shangri-La). `gap_price` is
-        written out inline: the call was a third of this loop's time."""
+        took 43% of the focused search's time at Shangri-La)."""
         day_of_slot = self.compiled.grid.day_of_slot
         person_day = self.ledger.person_day
         # Per attendee: its rule, and day -> its meetings' starts and ends that day, sorted.
@@ -384,7 +383,7 @@ class LocalSearch:
             end = start + length
             day = day_of_slot[start]
             change = 0
-            for person, (buffer, counted, weight), days in attendees:
+            for person, rule, days in attendees:
                 spans = days.get(day)
                 if spans is None:  # a person's meetings do not overlap: by start is also by end
                     bookings = sorted((booking.start, booking.end) for booking in person_day[(person, day)])
@@ -393,19 +392,13 @@ class LocalSearch:
                 after = bisect_right(ends, start)  # the first meeting that ends after `start`
                 if after < len(starts) and starts[after] < end:
                     break  # the attendee is busy there
-                # Each term is gap_price(rule, gap's end, next start): the gaps made, less the one split.
+                # The gaps made, less the one split.
                 if after:
-                    idle = ends[after - 1] + buffer
-                    if start > idle and (counted is None or counted[start] > counted[idle]):
-                        change += weight
+                    change += gap_price(rule, ends[after - 1], start)
                 if after < len(starts):
-                    following, idle = starts[after], end + buffer
-                    if following > idle and (counted is None or counted[following] > counted[idle]):
-                        change += weight
+                    change += gap_price(rule, end, starts[after])
                     if after:
-                        idle = ends[after - 1] + buffer
-                        if following > idle and (counted is None or counted[following] > counted[idle]):
-                            change -= weight
+                        change -= gap_price(rule, ends[after - 1], starts[after])
             else:
                 found.append((start, classes, change))
         return found
