@@ -156,9 +156,10 @@ def focused_search(
         return None
     narrowed = at_main_venues(narrowed, people)
     begin, best, best_cost = time.perf_counter(), None, math.inf
+    packer = Packer(narrowed, people)
     for attempt in range(ATTEMPTS):
         attempt_seed = seed + ATTEMPT_SEED_STEP * attempt
-        starts = packing(narrowed, people, attempt_seed)
+        starts = packer.pack(attempt_seed)
         if starts is None:
             break
         start = greedy_assign(narrowed, book(narrowed, starts))
@@ -231,45 +232,68 @@ def book(compiled: Compiled, starts: dict[str, int]) -> Assignment:
 
 
 def packing(compiled: Compiled, people: list[str], seed: int) -> dict[str, int] | None:
-    """meeting id -> start for every meeting of `people`, none of them with a
-    break, the rules kept among these meetings; None if none was found in
-    PACKING_SECONDS. The first packing found is taken; the seed and a random
-    objective vary it."""
-    mine = [info for info in compiled.meetings if set(people).intersection(info.people) and info.domain]
-    if len(mine) < 2:
-        return None
-    model = cp_model.CpModel()
-    starts: Starts = {info.index: {start: model.new_bool_var("") for start in info.starts} for info in mine}
-    for literals in starts.values():
-        model.add_exactly_one(literals.values())
-    for attendee in sorted({attendee for info in mine for attendee in info.people}):
-        theirs = [info for info in mine if attendee in info.people]
-        _one_at_a_time(compiled, model, attendee, theirs, starts)
-        _travel(compiled, model, attendee, theirs, starts)
-    costs = Costs(compiled)
-    for person in people:
-        _one_run_a_day(compiled, costs, model, person, [info for info in mine if person in info.people], starts)
-    _rooms(compiled, model, mine, starts)
-    _resources(compiled, model, mine, starts)
-    _order(compiled, model, mine, starts)
-    rng = random.Random(seed)
-    model.minimize(sum(rng.randint(0, 20) * literal for by_start in starts.values() for literal in by_start.values()))
-    solver = cp_model.CpSolver()
-    solver.parameters.num_workers = 1
-    solver.parameters.random_seed = seed
-    solver.parameters.max_time_in_seconds = PACKING_SECONDS
-    solver.parameters.stop_after_first_solution = True  # any packing will do; the seed varies it
-    # The model is small and its first solution is all we want: presolve and
-    # the LP relaxation took most of the time (Shangri-La's circle, seeds 0-4:
-    # 0.63-0.84 s with them, 0.27-0.28 s without; docs/engine.md "Tenth session").
-    solver.parameters.cp_model_presolve = False
-    solver.parameters.linearization_level = 0
-    if solver.solve(model) not in (cp_model.OPTIMAL, cp_model.FEASIBLE):
-        return None
-    return {
-        compiled.meetings[index].id: next(start for start, literal in by_start.items() if solver.boolean_value(literal))
-        for index, by_start in starts.items()
-    }
+    """One packing of these people's meetings (`Packer.pack`)."""
+    return Packer(compiled, people).pack(seed)
+
+
+class Packer:
+    """The packing model of some people's meetings, built once and solved once
+    per attempt: building it takes about as long as solving it (Shangri-La's
+    circle, sixteenth session: 0.25 s of Python), and only the seed and the
+    random objective differ between attempts."""
+
+    def __init__(self, compiled: Compiled, people: list[str]) -> None:
+        self.compiled, self.people = compiled, people
+        mine = [info for info in compiled.meetings if set(people).intersection(info.people) and info.domain]
+        self.model: cp_model.CpModel | None = None
+        self.starts: Starts = {}
+        if len(mine) < 2:
+            return
+        model = cp_model.CpModel()
+        starts: Starts = {info.index: {start: model.new_bool_var("") for start in info.starts} for info in mine}
+        for literals in starts.values():
+            model.add_exactly_one(literals.values())
+        for attendee in sorted({attendee for info in mine for attendee in info.people}):
+            theirs = [info for info in mine if attendee in info.people]
+            _one_at_a_time(compiled, model, attendee, theirs, starts)
+            _travel(compiled, model, attendee, theirs, starts)
+        costs = Costs(compiled)
+        for person in people:
+            _one_run_a_day(compiled, costs, model, person, [info for info in mine if person in info.people], starts)
+        _rooms(compiled, model, mine, starts)
+        _resources(compiled, model, mine, starts)
+        _order(compiled, model, mine, starts)
+        self.model, self.starts = model, starts
+
+    def pack(self, seed: int) -> dict[str, int] | None:
+        """meeting id -> start for every meeting of the people, none of them
+        with a break, the rules kept among these meetings; None if none was
+        found in PACKING_SECONDS. The first packing found is taken; the seed
+        and a random objective vary it."""
+        if self.model is None:
+            return None
+        rng = random.Random(seed)
+        self.model.minimize(
+            sum(rng.randint(0, 20) * literal for by_start in self.starts.values() for literal in by_start.values())
+        )
+        solver = cp_model.CpSolver()
+        solver.parameters.num_workers = 1
+        solver.parameters.random_seed = seed
+        solver.parameters.max_time_in_seconds = PACKING_SECONDS
+        solver.parameters.stop_after_first_solution = True  # any packing will do; the seed varies it
+        # The model is small and its first solution is all we want: presolve and
+        # the LP relaxation took most of the time (Shangri-La's circle, seeds 0-4:
+        # 0.63-0.84 s with them, 0.27-0.28 s without; docs/engine.md "Tenth session").
+        solver.parameters.cp_model_presolve = False
+        solver.parameters.linearization_level = 0
+        if solver.solve(self.model) not in (cp_model.OPTIMAL, cp_model.FEASIBLE):
+            return None
+        return {
+            self.compiled.meetings[index].id: next(
+                start for start, literal in by_start.items() if solver.boolean_value(literal)
+            )
+            for index, by_start in self.starts.items()
+        }
 
 
 def _classes_at(info: MeetingInfo) -> dict[int, frozenset[int]]:

@@ -70,6 +70,17 @@ def test_the_packing_books_whole_and_leaves_nobody_in_the_circle_a_break(shangri
     assert validate(shangri_la, _schedule_of(shangri_la, kept)).violations == []
 
 
+def test_a_packer_solved_again_packs_as_a_fresh_model_would(shangri_la: Problem) -> None:
+    # The focused attempts share one model: the second solve must not keep the
+    # first one's objective (nor anything else of it) and must vary with its seed.
+    people = ["us-min", "au-min", "jp-min"]
+    narrowed = focus.at_main_venues(focus.preferred_only(compile_problem(shangri_la)), people)
+    packer = focus.Packer(narrowed, people)
+    first, second = packer.pack(0), packer.pack(focus.ATTEMPT_SEED_STEP)
+    assert first is not None and first != second
+    assert second == focus.Packer(narrowed, people).pack(focus.ATTEMPT_SEED_STEP)
+
+
 def test_a_packing_that_cannot_avoid_a_break_is_not_found() -> None:
     # a meets b at 09:00 and c only at 11:00: a's day has a break whatever happens
     people = [delegation(name, person(name.lower())) for name in ("A", "B", "C")]
@@ -164,13 +175,13 @@ def test_a_circle_too_large_to_pack_quickly_is_cut_to_the_person_or_skipped(
     alone, circle = (focus.packing_size(narrowed, people) for people in (["us-min"], ["us-min", "au-min", "jp-min"]))
     assert alone < circle
     packed: list[list[str]] = []
-    real_packing = focus.packing
+    real_pack = focus.Packer.pack
 
-    def recorded(narrowed: Compiled, people: list[str], seed: int) -> dict[str, int] | None:
-        packed.append(people)
-        return real_packing(narrowed, people, seed)
+    def recorded(packer: focus.Packer, seed: int) -> dict[str, int] | None:
+        packed.append(packer.people)
+        return real_pack(packer, seed)
 
-    monkeypatch.setattr(focus, "packing", recorded)
+    monkeypatch.setattr(focus.Packer, "pack", recorded)
     monkeypatch.setattr(focus, "PACKING_STARTS", alone)
     deadline = time.perf_counter() + 1.0
     assert focus.focused_search(compiled, "us-min", deadline, 0, None, domain_bound(compiled)) is not None
@@ -183,13 +194,13 @@ def test_a_circle_too_large_to_pack_quickly_is_cut_to_the_person_or_skipped(
 
 def _recording_packings(monkeypatch: pytest.MonkeyPatch) -> list[int]:
     seeds: list[int] = []
-    real_packing = focus.packing
+    real_pack = focus.Packer.pack
 
-    def recorded(narrowed: Compiled, people: list[str], seed: int) -> dict[str, int] | None:
+    def recorded(packer: focus.Packer, seed: int) -> dict[str, int] | None:
         seeds.append(seed)
-        return real_packing(narrowed, people, seed)
+        return real_pack(packer, seed)
 
-    monkeypatch.setattr(focus, "packing", recorded)
+    monkeypatch.setattr(focus.Packer, "pack", recorded)
     return seeds
 
 
