@@ -216,10 +216,9 @@ def _add_solve(commands: Subparsers) -> None:
 
 
 def run_solve(args: argparse.Namespace) -> int:
-    from solver.engine import SolveOptions
+    from solver.options import SolveOptions
+    from solver.twin import prewarm
 
-    problem = read_problem(args.problem)
-    check_writable(args.out)
     options = SolveOptions(
         method=args.method,
         time_limit=args.time_limit,
@@ -227,6 +226,10 @@ def run_solve(args: argparse.Namespace) -> int:
         seed=args.seed,
         deterministic=args.deterministic,
     )
+    if options.may_start_twin:
+        prewarm()  # the twin's start overlaps this process's imports and reading (solver/twin.py)
+    problem = read_problem(args.problem)
+    check_writable(args.out)
     schedule = solve_with_progress(problem, options)
     if args.out is not None:
         write_output(args.out, pretty_json(schedule))

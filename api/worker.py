@@ -105,11 +105,9 @@ def _solve_in_child(
     problem_json: bytes, options_json: bytes, task_json: bytes, progress: Any, results: Any, stop_signal: ProcessEvent
 ) -> None:
     """The child's entry point (module level, so that spawn can import it)."""
-    from solver.engine import SolveOptions, solve  # OR-Tools loads in the child only
-    from solver.resolve import resolve
-
     # Its own process group: a Ctrl-C at the terminal reaches the worker alone, which decides
     # whether this solve is finished or handed back (the child would otherwise die mid-search).
+    # First, so that the twin search started below is in this group too.
     os.setpgrp()
 
     stop = threading.Event()
@@ -127,7 +125,15 @@ def _solve_in_child(
 
     threading.Thread(target=relay_stop, daemon=True).start()
     try:
+        from solver.options import SolveOptions
+        from solver.twin import prewarm
+
         options = msgspec.json.decode(options_json, type=SolveOptions)
+        if options.may_start_twin:
+            prewarm()  # the twin's start overlaps the imports below (solver/twin.py)
+        from solver.engine import solve  # OR-Tools loads in the child only
+        from solver.resolve import resolve
+
         problem = msgspec.json.decode(problem_json, type=Problem)
 
         def report(update: Progress) -> None:

@@ -44,8 +44,14 @@ def solve_in(tree: Path, example: Path, limit: float, seed: int) -> dict:
 
 
 def solve_one(example: str, limit: str, seed: str) -> None:
-    """In the child: solve with whatever `solver` the path holds first, print the outcome as JSON."""
+    """In the child: solve with whatever `solver` the path holds first, print the outcome as JSON.
+    Like `sidelines solve`, it starts the twin's process before its own imports when the tree
+    has `solver.twin.prewarm` (since the sixteenth session)."""
     import solver
+    import solver.twin
+
+    if hasattr(solver.twin, "prewarm"):
+        solver.twin.prewarm()
     from solver.check import load_problem
     from solver.engine import SolveOptions, solve
     from solver.validate import validate

@@ -14,6 +14,7 @@ from dataclasses import replace
 
 import msgspec
 
+from solver import twin
 from solver.compaction import compaction_hint
 from solver.compile import Compiled, compile_problem
 from solver.explain import explain_infeasible, explain_unplaced
@@ -22,20 +23,12 @@ from solver.greedy import greedy_assign
 from solver.grid import placements_of
 from solver.large import local_search_only, local_search_solve, use_local_search
 from solver.model import Problem
-from solver.result import Method, Progress, Schedule, SolveStats, Status
+from solver.options import SolveOptions as SolveOptions  # re-exported: callers import it from here
+from solver.result import Progress, Schedule, SolveStats, Status
 from solver.rooms import assign_rooms
 from solver.search import ProgressHandler, SearchOutcome, SearchSettings, relative_gap, run_search
 from solver.stopping import Halt
 from solver.terms import Assignment, breaks_by_person, evaluate, total_cost
-
-
-class SolveOptions(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
-    method: Method = "cpsat"
-    time_limit: float = 10.0
-    workers: int = 2
-    seed: int = 0
-    deterministic: bool = False
-    log: bool = False
 
 
 def solve(
@@ -66,6 +59,21 @@ def solve_compiled(
     Meetings in `fixed` must be held (a re-solve keeps them where they were by
     leaving them a single domain pair); the baseline must hold them too.
     """
+    try:
+        return _solve_compiled(compiled, baseline, options, on_progress, stop, fixed, clock)
+    finally:
+        twin.discard_spare()  # a prewarmed twin this solve did not take
+
+
+def _solve_compiled(
+    compiled: Compiled,
+    baseline: Assignment,
+    options: SolveOptions,
+    on_progress: ProgressHandler | None,
+    stop: threading.Event | None,
+    fixed: frozenset[str],
+    clock: float | None,
+) -> Schedule:
     clock = time.perf_counter() if clock is None else clock
     problem = compiled.problem
     baseline_terms = evaluate(compiled, baseline)

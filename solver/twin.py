@@ -17,11 +17,16 @@ Run as `python -m solver.twin`; it imports nothing of the service. It does
 import OR-Tools (solver/focus.py packs with CP-SAT), which with Python's own
 start takes about 0.4 s (twelfth session, Intel Xeon: 0.34-0.38 s, 0.26 s of it
 OR-Tools and the pandas it loads), so the twin searches that much less than
-this process; its deadline is the same.
+this process; its deadline is the same. An entry point that solves once
+per process (the CLI's `solve`, the worker's solve child) calls `prewarm()`
+before its own imports: the next twin's process then starts and imports
+beside them, waiting for its job, and that time no longer counts against
+the twin's search.
 """
 
 from __future__ import annotations
 
+import atexit
 import os
 import signal
 import subprocess
@@ -54,17 +59,7 @@ class TwinSearch:
     def __init__(self, job: Job, on_answer: Callable[[Assignment], None] | None = None) -> None:
         self.answer: Assignment | None = None
         self.on_answer = on_answer
-        # This package's parent on the child's path, so that it imports this very
-        # code whether the project is installed or run from a checkout.
-        root = str(Path(__file__).resolve().parent.parent)
-        path = os.pathsep.join(filter(None, (root, os.environ.get("PYTHONPATH"))))
-        self.process = subprocess.Popen(
-            [sys.executable, "-m", "solver.twin"],
-            stdin=subprocess.PIPE,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.DEVNULL,
-            env={**os.environ, "PYTHONPATH": path},
-        )
+        self.process = _take_spare() or _spawn()
         self.reader = threading.Thread(target=self._read, args=(msgspec.json.encode(job),), daemon=True)
         self.reader.start()
 
@@ -97,6 +92,61 @@ class TwinSearch:
             self.process.send_signal(number)
 
 
+_spare: subprocess.Popen[bytes] | None = None  # a started child waiting for its job (`prewarm`)
+
+
+def prewarm() -> None:
+    """Start the next twin's process now, so that its interpreter and imports
+    (0.6-0.8 s, most of it OR-Tools and the pandas it loads; sixteenth
+    session) overlap the caller's own start. The first TwinSearch of this
+    process takes it; a solve that runs no twin ends it (`discard_spare`)."""
+    global _spare
+    if _spare is not None and _spare.poll() is None:
+        return
+    try:
+        _spare = _spawn()
+    except OSError:  # no process to be had: the twin, if one is wanted, tries again then
+        _spare = None
+
+
+def discard_spare() -> None:
+    """End the waiting child, if any: its stdin closes and it exits without searching."""
+    process = _take_spare()
+    if process is not None:
+        _close(process)
+
+
+def _take_spare() -> subprocess.Popen[bytes] | None:
+    global _spare
+    process, _spare = _spare, None
+    return process if process is not None and process.poll() is None else None
+
+
+def _spawn() -> subprocess.Popen[bytes]:
+    # This package's parent on the child's path, so that it imports this very
+    # code whether the project is installed or run from a checkout.
+    root = str(Path(__file__).resolve().parent.parent)
+    path = os.pathsep.join(filter(None, (root, os.environ.get("PYTHONPATH"))))
+    return subprocess.Popen(
+        [sys.executable, "-m", "solver.twin"],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.DEVNULL,
+        env={**os.environ, "PYTHONPATH": path},
+    )
+
+
+def _close(process: subprocess.Popen[bytes]) -> None:
+    try:
+        process.communicate(b"", timeout=STOP_GRACE)  # no job: it exits
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait()
+
+
+atexit.register(discard_spare)
+
+
 def main() -> None:
     # Imported here: the parent only needs the classes above.
     from solver.compile import compile_problem
@@ -105,7 +155,10 @@ def main() -> None:
     stop = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: stop.set())
     threading.Thread(target=_stop_when_orphaned, args=(stop,), daemon=True).start()
-    job = msgspec.json.decode(sys.stdin.buffer.read(), type=Job)
+    received = sys.stdin.buffer.read()
+    if not received:  # a spare that was not needed (`discard_spare`), or a parent gone
+        return
+    job = msgspec.json.decode(received, type=Job)
     compiled = compile_problem(job.problem)
     deadline = time.perf_counter() + (job.deadline - time.monotonic())
     assignment = search_grid(compiled, dict(job.start), deadline, job.seed, stop, job.floor)

@@ -338,6 +338,32 @@ def test_the_twin_process_hands_back_a_valid_grid_no_worse_than_its_start() -> N
     assert sum(evaluate(compiled, answer).values()) == 0  # it reached the floor, and stopped there
 
 
+def test_a_prewarmed_twin_is_the_process_the_next_twin_search_takes() -> None:
+    forum_problem = _rounds_problem()
+    compiled = compile_problem(forum_problem)
+    twin.prewarm()
+    spare = twin._spare
+    assert spare is not None
+    time.sleep(1.0)  # its imports done, it waits for a job
+    assert spare.poll() is None
+    job = twin.Job(forum_problem, _spread_out(), time.monotonic() + 30, seed=3, floor=large.domain_bound(compiled))
+    search = twin.TwinSearch(job)
+    assert search.process is spare and twin._spare is None
+    answer = search.finish(wait=30)
+    assert answer is not None and sum(evaluate(compiled, answer).values()) == 0
+
+
+def test_a_prewarmed_twin_that_no_search_takes_ends_with_the_solve() -> None:
+    forum_problem = _rounds_problem()  # small: the local search runs beside CP-SAT, no twin
+    twin.prewarm()
+    spare = twin._spare
+    assert spare is not None
+    schedule = solve(forum_problem, SolveOptions(time_limit=2, workers=2))
+    assert "local_search" in schedule.stats.searches and schedule.stats.searches.count("local_search") == 1
+    assert twin._spare is None
+    assert spare.wait(timeout=twin.STOP_GRACE) == 0  # no job: it left without searching
+
+
 def test_a_stopped_twin_hands_in_the_grid_it_has_at_once() -> None:
     forum_problem = _rounds_problem()
     start = _spread_out()
