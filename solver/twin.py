@@ -110,7 +110,7 @@ def prewarm() -> None:
 
 
 def discard_spare() -> None:
-    """End the waiting child, if any: its stdin closes and it exits without searching."""
+    """End the waiting child, if any, before it has searched."""
     process = _take_spare()
     if process is not None:
         _close(process)
@@ -137,11 +137,10 @@ def _spawn() -> subprocess.Popen[bytes]:
 
 
 def _close(process: subprocess.Popen[bytes]) -> None:
-    try:
-        process.communicate(b"", timeout=STOP_GRACE)  # no job: it exits
-    except subprocess.TimeoutExpired:
-        process.kill()
-        process.wait()
+    # Killed, not asked: it holds nothing yet, and one still importing would
+    # make a quick solve wait for it to read its empty stdin.
+    process.kill()
+    process.communicate()
 
 
 atexit.register(discard_spare)
