@@ -231,11 +231,6 @@ def book(compiled: Compiled, starts: dict[str, int]) -> Assignment:
     return kept
 
 
-def packing(compiled: Compiled, people: list[str], seed: int) -> dict[str, int] | None:
-    """One packing of these people's meetings (`Packer.pack`)."""
-    return Packer(compiled, people).pack(seed)
-
-
 class Packer:
     """The packing model of some people's meetings, built once and solved once
     per attempt: building it takes about as long as solving it (Shangri-La's

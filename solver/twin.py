@@ -155,7 +155,7 @@ def main() -> None:
     signal.signal(signal.SIGTERM, lambda *_: stop.set())
     threading.Thread(target=_stop_when_orphaned, args=(stop,), daemon=True).start()
     received = sys.stdin.buffer.read()
-    if not received:  # a spare that was not needed (`discard_spare`), or a parent gone
+    if not received:  # the parent ended before it sent a job
         return
     job = msgspec.json.decode(received, type=Job)
     compiled = compile_problem(job.problem)

@@ -60,7 +60,7 @@ def test_the_circle_is_the_person_and_the_partners_of_three_meetings_or_more(sha
 def test_the_packing_books_whole_and_leaves_nobody_in_the_circle_a_break(shangri_la: Problem, seed: int) -> None:
     people = ["us-min", "au-min", "jp-min"]
     narrowed = focus.at_main_venues(focus.preferred_only(compile_problem(shangri_la)), people)
-    starts = focus.packing(narrowed, people, seed)
+    starts = focus.Packer(narrowed, people).pack(seed)
     assert starts is not None
     theirs = {info.id for info in narrowed.meetings if set(people) & set(info.people) and info.domain}
     assert set(starts) == theirs
@@ -89,7 +89,7 @@ def test_a_packing_that_cannot_avoid_a_break_is_not_found() -> None:
         meeting("ac", ["A", "C"], 60, earliest=at("11:00")),
     ]
     compiled = compile_problem(problem(people, meetings))
-    assert focus.packing(compiled, ["a"], seed=0) is None
+    assert focus.Packer(compiled, ["a"]).pack(seed=0) is None
 
 
 def test_a_meeting_that_ends_one_day_does_not_precede_the_next_days_first() -> None:
@@ -104,7 +104,7 @@ def test_a_meeting_that_ends_one_day_does_not_precede_the_next_days_first() -> N
     ]
     compiled = compile_problem(problem(people, meetings, forum=forum(days=2, slot=60, end="12:00")))
     assert [info.starts for info in compiled.meetings] == [[2], [3], [5]]
-    assert focus.packing(compiled, ["a"], seed=0) is None
+    assert focus.Packer(compiled, ["a"]).pack(seed=0) is None
 
 
 def test_narrowing_cuts_domains_to_preferred_starts_and_leaves_the_original_alone(shangri_la: Problem) -> None:
