@@ -140,6 +140,39 @@ def test_no_focus_when_nobody_keeps_a_break(shangri_la: Problem) -> None:
     assert focus.focus_person(compiled, LocalSearchResult(start, 0, 0, {})) is None
 
 
+def _recording_searches(monkeypatch: pytest.MonkeyPatch) -> list[dict[str, int] | None]:
+    """The penalty of each local search focus.search runs, in order (None: a plain one)."""
+    penalties: list[dict[str, int] | None] = []
+    real_improve = focus.improve
+
+    def recorded(*args: object, penalty: dict[str, int] | None = None, **kwargs: object) -> LocalSearchResult:
+        penalties.append(penalty)
+        return real_improve(*args, penalty=penalty, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(focus, "improve", recorded)
+    return penalties
+
+
+def test_a_person_pressed_past_their_break_free_time_is_focused_on_at_once(
+    shangri_la: Problem, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    compiled = compile_problem(shangri_la)
+    assert focus.pressed_person(compiled) == "us-min"
+    penalties = _recording_searches(monkeypatch)
+    found = focus.search(compiled, greedy_assign(compiled), time.perf_counter() + 2.5, 0, None, domain_bound(compiled))
+    assert penalties and all(penalty is not None and "us-min" in penalty for penalty in penalties)  # no plain phase
+    assert validate(shangri_la, _schedule_of(shangri_la, found)).violations == []
+
+
+def test_below_that_pressure_the_plain_search_runs_first(shangri_la: Problem, monkeypatch: pytest.MonkeyPatch) -> None:
+    compiled = compile_problem(shangri_la)
+    monkeypatch.setattr(focus, "AT_ONCE_PRESSURE", 1.1)  # above the US minister's 1.02
+    assert focus.pressed_person(compiled) is None
+    penalties = _recording_searches(monkeypatch)
+    focus.search(compiled, greedy_assign(compiled), time.perf_counter() + 2.5, 0, None, domain_bound(compiled))
+    assert penalties[0] is None
+
+
 def test_penalised_breaks_are_priced_into_the_cost_the_search_tracks(shangri_la: Problem) -> None:
     compiled = compile_problem(shangri_la)
     penalty = {"us-min": 5, "sg-min": 2}
