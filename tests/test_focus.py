@@ -14,7 +14,7 @@ from solver.compile import Compiled, compile_problem
 from solver.greedy import greedy_assign
 from solver.large import domain_bound
 from solver.localsearch import Costs, LocalSearch, LocalSearchResult
-from solver.model import Problem
+from solver.model import Problem, Room
 from solver.terms import breaks_by_person, evaluate
 from solver.validate import validate
 from tests.builders import at, delegation, forum, meeting, person, problem
@@ -79,6 +79,40 @@ def test_a_packer_solved_again_packs_as_a_fresh_model_would(shangri_la: Problem)
     first, second = packer.pack(0), packer.pack(focus.ATTEMPT_SEED_STEP)
     assert first is not None and first != second
     assert second == focus.Packer(narrowed, people).pack(focus.ATTEMPT_SEED_STEP)
+
+
+def _crowded_morning() -> Compiled:
+    """a meets b and c, an hour each, 09:00-12:00; d and e must meet at 11:00,
+    f and g at any hour, and there are rooms for all."""
+    people = [delegation(name, person(name.lower())) for name in "ABCDEFG"]
+    meetings = [
+        meeting("ab", ["A", "B"], 60),
+        meeting("ac", ["A", "C"], 60),
+        meeting("de", ["D", "E"], 60, earliest=at("11:00")),
+        meeting("fg", ["F", "G"], 60),
+    ]
+    rooms = [Room(id=f"R{index}", name=f"Room {index}", seats=10) for index in range(3)]
+    return compile_problem(problem(people, meetings, rooms=rooms, forum=forum(slot=60, end="12:00")))
+
+
+def test_crowding_is_what_the_other_meetings_want_of_each_slot_against_the_mean() -> None:
+    compiled = _crowded_morning()
+    packed = {compiled.by_id["ab"].index, compiled.by_id["ac"].index}
+    # de wants 11:00 whole; fg a third of each hour: 1/3, 1/3, 4/3, a mean of 2/3
+    assert focus.crowding(compiled, packed) == pytest.approx({0: 0.5, 1: 0.5, 2: 2.0})
+
+
+def test_each_start_costs_the_packing_its_crowding_beside_the_random_part(monkeypatch: pytest.MonkeyPatch) -> None:
+    compiled = _crowded_morning()
+    monkeypatch.setattr(focus, "CROWDING", 1_000)
+    packer = focus.Packer(compiled, ["a"])
+    assert packer.pack(seed=0) is not None and packer.model is not None
+    objective = packer.model.Proto().objective
+    coefficient = dict(zip(objective.vars, objective.coeffs, strict=True))
+    for index, by_start in packer.starts.items():
+        for start, literal in by_start.items():
+            crowding = {0: 500, 1: 500, 2: 2_000}[start]  # 1,000 times the slot's, as above
+            assert crowding <= coefficient[literal.index] <= crowding + 20, (index, start)
 
 
 def test_a_packing_that_cannot_avoid_a_break_is_not_found() -> None:
