@@ -27,7 +27,8 @@ Saturday afternoon. So:
    about 2 s or not at all (docs/engine.md, fifteenth session).
 
 The cheaper grid of the two by the true objective is kept, so this never
-returns worse than the plain search did. solver/large.py does not use it on
+returns worse than the plain search did (nor, when it focuses at once, worse
+than the grid it started from). solver/large.py does not use it on
 the largest forums (UNGA), where breaks are spread over dozens of participants.
 """
 
