@@ -345,8 +345,7 @@ def crowding(compiled: Compiled, packed: set[int]) -> dict[int, float]:
         for start in info.starts:
             for slot in info.covers(start):
                 demand[slot] += share
-    slots = sum(len(day) for day in compiled.grid.day_ranges)
-    mean = sum(demand.values()) / max(1, slots)
+    mean = sum(demand.values()) / max(1, compiled.grid.size)
     return defaultdict(float, {slot: wanted / mean for slot, wanted in demand.items()}) if mean else demand
 
 
