@@ -47,6 +47,7 @@ from ortools.sat.python import cp_model
 from solver.compile import Compiled, MeetingInfo
 from solver.greedy import Ledger, greedy_assign
 from solver.localsearch import Costs, LocalSearchResult, improve
+from solver.objective.break_clauses import one_worker
 from solver.terms import Assignment, breaks_by_person, total_cost
 
 PLAIN_SHARE = 0.2  # of the time, for the plain search that finds who stays broken
@@ -312,10 +313,10 @@ class Packer:
                 for start, literal in by_start.items()
             )
         )
-        solver = cp_model.CpSolver()
-        solver.parameters.num_workers = 1
-        solver.parameters.random_seed = seed
-        solver.parameters.max_time_in_seconds = PACKING_SECONDS
+        # Without CP-SAT's SIGINT handler: a Ctrl-C during the packing reaches the
+        # CLI's handler once the solve returns and sets `stop`; CP-SAT's own would
+        # only end the packing, and the search after it would run to its deadline.
+        solver = one_worker(PACKING_SECONDS, seed)
         solver.parameters.stop_after_first_solution = True  # any packing will do; the seed varies it
         # The model is small and its first solution is all we want: presolve and
         # the LP relaxation took most of the time (Shangri-La's circle, seeds 0-4:

@@ -8,6 +8,7 @@ from pathlib import Path
 
 import msgspec
 import pytest
+from ortools.sat.python import cp_model
 
 from solver import focus
 from solver.compile import Compiled, compile_problem
@@ -15,6 +16,7 @@ from solver.greedy import greedy_assign
 from solver.large import domain_bound
 from solver.localsearch import Costs, LocalSearch, LocalSearchResult
 from solver.model import Problem, Room
+from solver.objective.break_clauses import one_worker
 from solver.terms import breaks_by_person, evaluate
 from solver.validate import validate
 from tests.builders import at, delegation, forum, meeting, person, problem
@@ -113,6 +115,20 @@ def test_each_start_costs_the_packing_its_crowding_beside_the_random_part(monkey
         for start, literal in by_start.items():
             crowding = {0: 500, 1: 500, 2: 2_000}[start]  # 1,000 times the slot's, as above
             assert crowding <= coefficient[literal.index] <= crowding + 20, (index, start)
+
+
+def test_the_packing_leaves_ctrl_c_to_the_caller(monkeypatch: pytest.MonkeyPatch) -> None:
+    # With CP-SAT's own SIGINT handler, a Ctrl-C during the packing only ended
+    # the packing, and the CLI's solve ran on to its time limit.
+    used: list[cp_model.CpSolver] = []
+
+    def recorded(seconds: float, seed: int) -> cp_model.CpSolver:
+        used.append(one_worker(seconds, seed))
+        return used[-1]
+
+    monkeypatch.setattr(focus, "one_worker", recorded)
+    assert focus.Packer(_crowded_morning(), ["a"]).pack(seed=0) is not None
+    assert [solver.parameters.catch_sigint_signal for solver in used] == [False]
 
 
 def test_a_packing_that_cannot_avoid_a_break_is_not_found() -> None:

@@ -211,7 +211,9 @@ def _break_ends(model: cp_model.CpModel, busy: list[Literal]) -> list[Literal]:
 
 
 def one_worker(seconds: float, seed: int) -> cp_model.CpSolver:
-    """A solver of one worker, for a lane of its own thread (no SIGINT handler there)."""
+    """A solver of one worker that leaves SIGINT to Python: right for a lane of
+    its own thread (CP-SAT's handler aborts the process there) and for a short
+    solve inside a longer search (the caller's handler then sets its stop)."""
     solver = cp_model.CpSolver()
     solver.parameters.num_workers = 1
     solver.parameters.random_seed = seed
