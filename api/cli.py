@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import argparse
 import math
+import os
 import re
 import signal
 import sys
@@ -253,9 +254,8 @@ def solve_interruptibly(
 ) -> Schedule:
     """Solve so that Ctrl-C stops the search and keeps the best grid found.
 
-    The solve runs in the main thread because CP-SAT catches SIGINT there and
-    ends its search as at the time limit (in another thread its C++ handler
-    aborts the process). Outside the search our handler sets `stop` instead.
+    The engine's CP-SAT solves leave SIGINT to Python (`solver.stopping.quiet_solver`),
+    so a Ctrl-C at any stage sets `stop`, which ends the search as at its time limit.
     """
     from solver.engine import solve
 
@@ -271,18 +271,47 @@ def _interrupt_sets(stop: threading.Event) -> Iterator[None]:
     if threading.current_thread() is not threading.main_thread() or signal.getsignal(signal.SIGINT) == signal.SIG_IGN:
         yield
         return
+    presses = 0
 
     def on_interrupt(signum: int, frame: FrameType | None) -> None:
-        if stop.is_set():
-            raise KeyboardInterrupt
+        nonlocal presses
+        presses += 1
         stop.set()
+        if presses > 1:
+            raise KeyboardInterrupt
 
     previous = signal.signal(signal.SIGINT, on_interrupt)
     try:
+        with _relay_interrupts(stop):
+            yield
+    finally:
+        signal.signal(signal.SIGINT, previous)
+
+
+@contextmanager
+def _relay_interrupts(stop: threading.Event) -> Iterator[None]:
+    """Set `stop` as soon as SIGINT arrives, even while the main thread is inside a
+    CP-SAT solve: Python runs its handler only between bytecodes, so `on_interrupt`
+    would wait for that solve's own time limit. The interpreter's C-level handler
+    writes each signal's number to the wakeup fd, which a thread watches."""
+    readable, writable = os.pipe()
+    os.set_blocking(writable, False)
+    previous = signal.set_wakeup_fd(writable, warn_on_full_buffer=False)
+
+    def relay() -> None:
+        while received := os.read(readable, 64):  # b"" once the write end is closed
+            if signal.SIGINT in received:
+                stop.set()
+
+    watcher = threading.Thread(target=relay, daemon=True)
+    watcher.start()
+    try:
         yield
     finally:
-        # also re-arms Python's handler, which CP-SAT resets to the default after its search
-        signal.signal(signal.SIGINT, previous)
+        signal.set_wakeup_fd(previous)
+        os.close(writable)
+        watcher.join()
+        os.close(readable)
 
 
 class ProgressView:

@@ -14,7 +14,7 @@ from solver.constraints import add_hard_rules
 from solver.formulation import Formulation
 from solver.objective import add_terms
 from solver.result import Progress, Status
-from solver.stopping import watch_stop
+from solver.stopping import quiet_solver, watch_stop
 from solver.terms import Assignment
 
 ProgressHandler = Callable[[Progress], None]
@@ -132,9 +132,6 @@ def _parameters(solver: cp_model.CpSolver, settings: SearchSettings, time_limit:
     params.num_workers = settings.workers
     params.random_seed = settings.seed
     params.log_search_progress = settings.log
-    # CP-SAT's own SIGINT handler only works in the main thread (the CLI's
-    # Ctrl-C); in a worker thread it would abort the process.
-    params.catch_sigint_signal = threading.current_thread() is threading.main_thread()
     # Measured on Shangri-La and B2B (docs/benchmarks.md): one presolve pass
     # without probing reaches the first solution 3x sooner (2.7 s vs 8.5 s at
     # Shangri-La) and ends with better grids; the probing mostly re-derives the
@@ -167,7 +164,7 @@ def _solve(
     on_progress: ProgressHandler | None,
     stop: threading.Event | None,
 ) -> SearchOutcome:
-    solver = cp_model.CpSolver()
+    solver = quiet_solver()
     _parameters(solver, settings, time_limit)
     reporter = _Reporter(on_progress, time.perf_counter())
     watcher = watch_stop(solver, stop)

@@ -7,6 +7,20 @@ import threading
 from ortools.sat.python import cp_model
 
 
+def quiet_solver() -> cp_model.CpSolver:
+    """A CP-SAT solver that leaves SIGINT to Python; every solve in the engine
+    uses one and is stopped through its `stop` event instead (`watch_stop`).
+
+    CP-SAT's own handler is wrong everywhere here: in a worker thread it aborts
+    the process; in the main thread it ends only the solve it guards, and when
+    that solve returns it sets SIGINT to the default action, so a Ctrl-C in
+    the next stage killed the CLI with its grid unwritten (a B2B floor search
+    runs a dozen solves in a row)."""
+    solver = cp_model.CpSolver()
+    solver.parameters.catch_sigint_signal = False
+    return solver
+
+
 def watch_stop(solver: cp_model.CpSolver, stop: threading.Event | None) -> threading.Event | None:
     """Stop the search from another thread when `stop` is set."""
     if stop is None:

@@ -152,7 +152,10 @@ def main() -> None:
     from solver.large import search_grid
 
     stop = threading.Event()
-    signal.signal(signal.SIGTERM, lambda *_: stop.set())
+    # SIGINT too: a Ctrl-C at the terminal reaches the whole process group, and a
+    # twin stopped that way still writes its grid, which may be the cheaper one.
+    for stop_signal in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(stop_signal, lambda *_: stop.set())
     threading.Thread(target=_stop_when_orphaned, args=(stop,), daemon=True).start()
     received = sys.stdin.buffer.read()
     if not received:  # the parent ended before it sent a job

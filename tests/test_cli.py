@@ -336,6 +336,46 @@ def test_ctrl_c_stops_the_search_and_keeps_the_best_grid(capsys: pytest.CaptureF
     assert main(["validate", str(problem_path), str(out)]) == 0
 
 
+def test_ctrl_c_between_the_floor_searchs_solves_ends_the_solve(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    # A B2B solve is a dozen CP-SAT solves in a row. CP-SAT's own handler set SIGINT
+    # to the default action after each, so a Ctrl-C a few seconds in killed the
+    # process with nothing written.
+    problem_path = tmp_path / "forum-13crafb.json"
+    source = BENCHMARKS / "b2b-udg" / "noves" / "forum-13crafb.original.dzn"
+    assert run(capsys, "import", "b2b", str(source), "--fairness", "2", "--out", str(problem_path))[0] == 0
+    # 4 s: past the window model and the pattern floor, inside the floor's search (8-20 s here)
+    returncode, stdout, waited = _interrupted(["solve", str(problem_path), "--time-limit", "120"], after=4)
+    assert returncode in (0, 1)  # a grid, or none found yet; not killed by the signal
+    assert waited < 10
+    assert "Solve summary" in stdout
+
+
+def test_ctrl_c_inside_a_cp_sat_solve_stops_it_at_once() -> None:
+    # Python runs its handler only between bytecodes, so without the relay through the
+    # wakeup fd this waited for the solve's own limit (78 s, measured).
+    command = ["solve", str(EXAMPLES / "shangri-la.json"), "--deterministic", "--time-limit", "120"]
+    returncode, stdout, waited = _interrupted(command, after=4)  # CP-SAT alone, in the main thread
+    assert (returncode, waited < 10) == (0, True)
+    assert "FEASIBLE" in stdout or "OPTIMAL" in stdout
+
+
+def _interrupted(arguments: list[str], after: float) -> tuple[int, str, float]:
+    """(exit code, stdout, seconds from SIGINT to exit) of a CLI run sent SIGINT `after` seconds in."""
+    command = [sys.executable, "-c", AS_FROM_A_TERMINAL, *arguments, "--workers", "2"]
+    with subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True) as child:
+        try:
+            time.sleep(after)
+            assert child.poll() is None
+            child.send_signal(signal.SIGINT)
+            signalled = time.monotonic()
+            stdout, _ = child.communicate(timeout=150)
+        finally:
+            child.kill()  # never leave a 120 s solve behind a failed assertion
+    return child.returncode, stdout, time.monotonic() - signalled
+
+
 def _read_until(terminal: int, wanted: bytes, seconds: float) -> bytes:
     """Everything the child drew on the terminal until `wanted` appears."""
     seen = b""

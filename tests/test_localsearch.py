@@ -6,6 +6,7 @@ tracks move by move must be the one the rules define.
 
 from __future__ import annotations
 
+import signal
 import subprocess
 import sys
 import threading
@@ -374,6 +375,20 @@ def test_a_stopped_twin_hands_in_the_grid_it_has_at_once() -> None:
     answer = search.finish(wait=0)
     assert time.perf_counter() - clock < twin.STOP_GRACE
     assert answer is not None and validate(forum_problem, _schedule_of(forum_problem, answer)).violations == []
+
+
+def test_a_twin_sent_ctrl_c_hands_in_its_grid() -> None:
+    # A Ctrl-C at the terminal reaches the twin too (one process group); it stops
+    # as on SIGTERM instead of dying, so its grid can still win.
+    forum_problem = _rounds_problem()
+    job = twin.Job(forum_problem, _spread_out(), time.monotonic() + 120, seed=0, floor=-1)  # never reached
+    search = twin.TwinSearch(job)
+    time.sleep(1.0)  # started and searching
+    search.process.send_signal(signal.SIGINT)
+    search.reader.join(twin.STOP_GRACE)
+    assert not search.reader.is_alive()  # ended on the signal, not on a later SIGTERM
+    assert search.answer is not None
+    assert validate(forum_problem, _schedule_of(forum_problem, search.answer)).violations == []
 
 
 def test_with_two_workers_the_twins_grid_wins_when_it_is_cheaper(monkeypatch: pytest.MonkeyPatch) -> None:

@@ -41,6 +41,7 @@ from ortools.sat.python import cp_model
 
 from solver.compile import Compiled
 from solver.objective.break_bounds import window_starts
+from solver.stopping import quiet_solver
 
 Literal = cp_model.IntVar
 Grid = dict[int, tuple[int, int]]  # meeting index -> (start, room class)
@@ -211,14 +212,11 @@ def _break_ends(model: cp_model.CpModel, busy: list[Literal]) -> list[Literal]:
 
 
 def one_worker(seconds: float, seed: int) -> cp_model.CpSolver:
-    """A solver of one worker that leaves SIGINT to Python: right for a lane of
-    its own thread (CP-SAT's handler aborts the process there) and for a short
-    solve inside a longer search (the caller's handler then sets its stop)."""
-    solver = cp_model.CpSolver()
+    """A solver of one worker that leaves SIGINT to Python (`quiet_solver`)."""
+    solver = quiet_solver()
     solver.parameters.num_workers = 1
     solver.parameters.random_seed = seed
     solver.parameters.max_time_in_seconds = seconds
-    solver.parameters.catch_sigint_signal = False
     return solver
 
 

@@ -35,7 +35,7 @@ from ortools.sat.python import cp_model
 from solver.compile import Compiled
 from solver.objective.break_bounds import perfect_matching, window_starts
 from solver.objective.break_clauses import Grid, at_most, counted_breaks, grid_of, one_worker, sum_at_most, two_rungs
-from solver.stopping import Halt, watch_stop
+from solver.stopping import Halt, quiet_solver, watch_stop
 
 
 @dataclass(frozen=True)
@@ -556,13 +556,12 @@ def _run(
     subsolvers: tuple[str, ...] = (),
 ) -> tuple[cp_model.CpSolver, int]:
     """Solve with two workers (and these subsolvers), stoppable from another thread."""
-    solver = cp_model.CpSolver()
+    solver = quiet_solver()
     params = solver.parameters
     params.num_workers = 2
     params.random_seed = seed
     params.max_time_in_seconds = seconds
     params.subsolvers.extend(subsolvers)
-    params.catch_sigint_signal = threading.current_thread() is threading.main_thread()
     finished = watch_stop(solver, stop)
     try:
         code = solver.solve(model)
