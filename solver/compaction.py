@@ -48,6 +48,11 @@ ZERO_BREAK_SECONDS = 2.5
 PATTERN_FLOOR_SECONDS = 10.0
 CLAUSE_SHARE = 0.9  # of the time limit, for a grid at the proven floor of breaks (break_windows.at_the_floor)
 UNPLACED_PENALTY = 20  # breaks' worth of a meeting left out (greedy leaves some out on B2B)
+# Past its seconds, how long the compaction after a floor search that found no grid
+# goes on until its grid holds every meeting within the spread limit. That grid is
+# then the answer should CP-SAT find none in what is left (forum-13crafb at 10 and
+# 15 s, ticf-13crafb at 10 s had no grid at all before; docs/engine.md, nineteenth session).
+SETTLE_SECONDS = 1.0
 
 
 def applies(compiled: Compiled) -> bool:
@@ -102,10 +107,17 @@ class _State:
 
     def cost(self) -> int:
         total = sum(self.breaks.values()) + UNPLACED_PENALTY * (len(self.compiled.meetings) - len(self.choice))
+        return total + SPREAD_PENALTY * self.excess()
+
+    def excess(self) -> int:
+        """By how much the spread of breaks exceeds its limit (0 within it)."""
         if self.limit is None or not self.breaks:
-            return total
-        excess = max(self.breaks.values()) - min(self.breaks.values()) - self.limit
-        return total + SPREAD_PENALTY * max(0, excess)
+            return 0
+        return max(0, max(self.breaks.values()) - min(self.breaks.values()) - self.limit)
+
+    def admissible(self) -> bool:
+        """Every meeting placed, the spread within its limit: a grid that keeps every rule."""
+        return len(self.choice) == len(self.compiled.meetings) and not self.excess()
 
     def free_for(self, index: int, start: int, ignoring: int | None = None) -> bool:
         """Every attendee of meeting `index` is idle at `start`, apart from this
@@ -136,18 +148,24 @@ class _State:
 
 
 def compact(
-    compiled: Compiled, assignment: Assignment, seconds: float, seed: int = 0, stop: threading.Event | None = None
+    compiled: Compiled,
+    assignment: Assignment,
+    seconds: float,
+    seed: int = 0,
+    stop: threading.Event | None = None,
+    settle_seconds: float = 0.0,
 ) -> dict[int, tuple[int, int]]:
     """meeting index -> (start, room class) of the best grid found within `seconds`
-    (the starting grid when nothing better turns up)."""
+    (the starting grid when nothing better turns up), or up to `settle_seconds`
+    later while that grid is not yet admissible."""
     state = _State(compiled, assignment)
     rng = random.Random(seed)
-    best_cost, best = state.cost(), dict(state.choice)
+    best_cost, best, settled = state.cost(), dict(state.choice), state.admissible()
     current = best_cost
     deadline = time.perf_counter() + seconds
     improved = time.perf_counter()
     temperature = 1.0
-    while best_cost > 0 and _going(deadline, improved, stop):
+    while best_cost > 0 and _going(deadline if settled else deadline + settle_seconds, improved, stop):
         temperature = max(0.05, temperature * 0.9995)
         undo = _random_move(state, rng)
         if undo is None:
@@ -157,6 +175,7 @@ def compact(
             current = candidate
             if current < best_cost:
                 best_cost, best, improved = current, dict(state.choice), time.perf_counter()
+                settled = state.admissible()
         else:
             for index, choice in reversed(undo):
                 state.place(index, choice)
@@ -248,7 +267,8 @@ def compaction_hint(
     proves there is none, up to 90% of the time limit goes to a grid at the
     proven floor of breaks (solver/objective/break_clauses.py), which is
     optimal. Otherwise the local search takes a fifth of the time limit, at
-    most 5 s (B2B at 20 s: see docs/engine.md).
+    most 5 s (B2B at 20 s: see docs/engine.md); after a floor search that
+    found no grid, up to SETTLE_SECONDS more for a grid that keeps every rule.
     """
     clock = time.perf_counter()
     zero = zero_break_hint(
@@ -264,5 +284,6 @@ def compaction_hint(
     if not applies(compiled):
         return None
     time_limit -= time.perf_counter() - clock
-    chosen = compact(compiled, baseline, min(5.0, time_limit / 5), seed, stop)
+    settle = SETTLE_SECONDS if zero is not None else 0.0  # after the floor's search
+    chosen = compact(compiled, baseline, min(5.0, time_limit / 5), seed, stop, settle)
     return assign_rooms(compiled, chosen)

@@ -77,7 +77,7 @@ def _solve_compiled(
     clock = time.perf_counter() if clock is None else clock
     problem = compiled.problem
     baseline_terms = evaluate(compiled, baseline)
-    baseline_ok = _greedy_admissible(compiled, baseline)
+    baseline_ok = _admissible(compiled, baseline)
     stats = SolveStats(
         method=options.method,
         workers=options.workers,
@@ -120,7 +120,10 @@ def _solve_compiled(
         # a hint, and on B2B the repaired grid led to fewer breaks (docs/engine.md).
         reporter = _after_baseline(on_progress, stats.greedy_objective, clock)
         outcome = run_search(_formulation(compiled, fixed), settings, hint, reporter, stop)
-        assignment, status = _pick(compiled, outcome, baseline, baseline_ok)
+        # The hint too is an answer when it keeps every rule greedy may break: on
+        # B2B the compacted grid is one when CP-SAT is left too little time.
+        fallbacks = [grid for grid in (baseline, hint) if _admissible(compiled, grid)]
+        assignment, status = _pick(compiled, outcome, fallbacks)
         stats.searches = ["cpsat"]
     stats.first_solution_seconds = outcome.first_solution_seconds
     stats.variables, stats.constraints = outcome.variables, outcome.constraints
@@ -255,9 +258,9 @@ def _hint(
     return compacted, max(0.2, options.time_limit - (time.perf_counter() - clock))
 
 
-def _greedy_admissible(compiled: Compiled, assignment: Assignment) -> bool:
-    """Greedy ignores the break spread limit and hard must meetings; its result
-    counts only if both hold."""
+def _admissible(compiled: Compiled, assignment: Assignment) -> bool:
+    """Greedy and the compaction keep every other rule but may break the spread
+    limit or leave a hard must out; their grids count only if both hold."""
     if compiled.problem.objective.must_is_hard and any(
         info.meeting.priority == "must" and info.id not in assignment for info in compiled.meetings
     ):
@@ -269,14 +272,15 @@ def _greedy_admissible(compiled: Compiled, assignment: Assignment) -> bool:
     return max(counts, default=0) - min(counts, default=0) <= limit
 
 
-def _pick(
-    compiled: Compiled, outcome: SearchOutcome, baseline: Assignment, baseline_ok: bool
-) -> tuple[Assignment, Status]:
+def _pick(compiled: Compiled, outcome: SearchOutcome, fallbacks: list[Assignment]) -> tuple[Assignment, Status]:
+    """CP-SAT's grid, or the cheapest fallback (greedy's, the hint) when that is cheaper or CP-SAT found none."""
+    cheapest = min(fallbacks, key=lambda grid: total_cost(compiled, grid), default=None)
     if not outcome.chosen:
-        return (baseline, "FEASIBLE") if baseline_ok else ({}, outcome.status)
-    return _no_worse_than_greedy(
-        compiled, assign_rooms(compiled, outcome.chosen), outcome.status, baseline, baseline_ok
-    )
+        return (cheapest, "FEASIBLE") if cheapest is not None else ({}, outcome.status)
+    found = assign_rooms(compiled, outcome.chosen)
+    if cheapest is not None and total_cost(compiled, cheapest) < total_cost(compiled, found):
+        return cheapest, "FEASIBLE"
+    return found, outcome.status
 
 
 def _no_worse_than_greedy(

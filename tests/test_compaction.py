@@ -6,6 +6,7 @@ a participant or overfills a room class fails here.
 
 from __future__ import annotations
 
+from solver import engine
 from solver.compaction import applies, compact
 from solver.compile import compile_problem
 from solver.engine import SolveOptions, solve
@@ -13,6 +14,7 @@ from solver.grid import placements_of
 from solver.model import ObjectiveSettings
 from solver.result import Schedule
 from solver.rooms import assign_rooms
+from solver.search import SearchOutcome
 from solver.validate import validate
 from tests.builders import delegation, forum, meeting, person, problem, room
 
@@ -63,3 +65,29 @@ def test_solve_with_the_compaction_hint_is_optimal_and_valid():
     report = validate(prob, schedule)
     assert report.violations == [], report.violations
     assert schedule.status == "OPTIMAL" and len(schedule.placed) == 3 and report.terms["breaks"] == 0
+
+
+def test_the_compacted_grid_is_the_answer_when_cp_sat_finds_none_in_its_time(monkeypatch):
+    # After a floor search that found nothing, CP-SAT may have too little time for a
+    # grid; greedy's breaks a hard rule on B2B. Before, the answer was then no grid at
+    # all (forum-13crafb at 5-15 s) though the compaction had a valid one.
+    prob = hub()
+    compiled = compile_problem(prob)
+    compacted_grid = {"aBBB": (0, "R1"), "aCCC": (1, "R1"), "aDDD": (2, "R1")}
+    monkeypatch.setattr(engine, "compaction_hint", lambda *args: compacted_grid)
+    nothing = SearchOutcome("UNKNOWN", {}, None, None, None, variables=0, constraints=0)
+    monkeypatch.setattr(engine, "run_search", lambda *args: nothing)
+    schedule = engine.solve_compiled(compiled, {}, SolveOptions(time_limit=5))  # greedy's grid: every must left out
+    report = validate(prob, schedule)
+    assert report.violations == [], report.violations
+    assert schedule.status == "FEASIBLE"
+    assert {(placement.meeting, placement.room) for placement in schedule.placed} == {
+        (meeting_id, room) for meeting_id, (_, room) in compacted_grid.items()
+    }
+
+
+def test_a_compaction_out_of_time_goes_on_until_its_grid_holds_every_meeting():
+    compiled = compile_problem(hub())
+    start = {"aBBB": (0, "R1"), "aCCC": (2, "R2")}  # aDDD left out
+    assert len(compact(compiled, start, seconds=0.0, seed=0)) == 2
+    assert len(compact(compiled, start, seconds=0.0, seed=0, settle_seconds=1.0)) == 3
