@@ -336,9 +336,7 @@ def test_ctrl_c_stops_the_search_and_keeps_the_best_grid(capsys: pytest.CaptureF
     assert main(["validate", str(problem_path), str(out)]) == 0
 
 
-def test_ctrl_c_between_the_floor_searchs_solves_ends_the_solve(
-    capsys: pytest.CaptureFixture[str], tmp_path: Path
-) -> None:
+def test_ctrl_c_during_a_b2b_floor_search_ends_the_solve(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
     # A B2B solve is a dozen CP-SAT solves in a row. CP-SAT's own handler set SIGINT
     # to the default action after each, so a Ctrl-C a few seconds in killed the
     # process with nothing written.
