@@ -14,7 +14,7 @@ from ortools.sat.python import cp_model
 
 from solver.compile import Compiled, compile_problem
 from solver.engine import SolveOptions, solve
-from solver.objective import break_windows
+from solver.objective import break_clauses, break_windows
 from solver.objective.break_clauses import (
     at_most,
     break_free,
@@ -128,6 +128,30 @@ def test_two_rungs_on_the_floor_only_find_its_grid_or_rule_it_out() -> None:
         assert floor == best and grid is not None and breaks_of(prob, grid) == best
         grid, floor = two_rungs(compiled, best - 1, HARD.break_spread_limit, 20, seed=0, floor_only=True)
         assert grid is None and floor == best
+
+
+@pytest.mark.parametrize("floor_only", [False, True])
+def test_two_rungs_count_their_models_build_against_their_seconds(
+    monkeypatch: pytest.MonkeyPatch, floor_only: bool
+) -> None:
+    # Short time limits were overrun by the build (1-2 s at forum-13crafb).
+    prob, best = broken_problems()[0]
+    build = break_clauses.uncapped_model
+
+    def slow_build(*args, **kwargs):
+        time.sleep(0.5)
+        return build(*args, **kwargs)
+
+    given: list[float] = []
+
+    def recorded(seconds: float, seed: int) -> cp_model.CpSolver:
+        given.append(seconds)
+        return one_worker(seconds, seed)
+
+    monkeypatch.setattr(break_clauses, "uncapped_model", slow_build)
+    monkeypatch.setattr(break_clauses, "_single_worker", recorded)
+    two_rungs(compile_problem(prob), best, HARD.break_spread_limit, 2.0, seed=0, floor_only=floor_only)
+    assert len(given) == 2 and all(seconds <= 1.5 for seconds in given)
 
 
 def test_tables_as_sums_or_as_counters_answer_every_rung_alike() -> None:
