@@ -24,6 +24,7 @@ deterministic mode (the local search stops on the clock).
 
 from __future__ import annotations
 
+import itertools
 import threading
 import time
 from collections import defaultdict
@@ -146,11 +147,13 @@ def search_grid(
     compiled: Compiled, start: Assignment, deadline: float, seed: int, stop: threading.Event | None, floor: int
 ) -> Assignment:
     """One search's grid (this process's or the twin's): on the largest forums
-    the plain local search, elsewhere with solver/focus.py's second start."""
+    the plain local search, elsewhere solver/focus.py's search in epochs of
+    FIRST_EPOCH seconds and then twice the last, so that a generous limit
+    does not delay the grid a short one finds."""
     if len(compiled.meetings) >= LARGE_FORUM_MEETINGS:
         return improve(compiled, start, deadline, seed, stop, floor).assignment
     best, best_cost, epoch = start, total_cost(compiled, start), FIRST_EPOCH
-    for round_number in range(1_000):
+    for round_number in itertools.count():
         now = time.perf_counter()
         end = deadline if deadline - now <= LAST_EPOCH_STRETCH * epoch else now + epoch
         found = focus.search(compiled, best, end, seed + round_number * EPOCH_SEED_STEP, stop, floor)
