@@ -122,7 +122,9 @@ def _solve_compiled(
         outcome = run_search(_formulation(compiled, fixed), settings, hint, reporter, stop)
         # The hint too is an answer when it keeps every rule greedy may break: on
         # B2B the compacted grid is one when CP-SAT is left too little time.
-        fallbacks = [grid for grid in (baseline, hint) if _admissible(compiled, grid)]
+        fallbacks = [baseline] if baseline_ok else []
+        if hint is not baseline and _admissible(compiled, hint):
+            fallbacks.append(hint)
         assignment, status = _pick(compiled, outcome, fallbacks)
         stats.searches = ["cpsat"]
     stats.first_solution_seconds = outcome.first_solution_seconds
@@ -278,9 +280,7 @@ def _pick(compiled: Compiled, outcome: SearchOutcome, fallbacks: list[Assignment
     if not outcome.chosen:
         return (cheapest, "FEASIBLE") if cheapest is not None else ({}, outcome.status)
     found = assign_rooms(compiled, outcome.chosen)
-    if cheapest is not None and total_cost(compiled, cheapest) < total_cost(compiled, found):
-        return cheapest, "FEASIBLE"
-    return found, outcome.status
+    return _no_worse_than_greedy(compiled, found, outcome.status, cheapest or {}, cheapest is not None)
 
 
 def _no_worse_than_greedy(
