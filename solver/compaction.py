@@ -20,6 +20,7 @@ need checks this search does not make).
 
 from __future__ import annotations
 
+import math
 import random
 import threading
 import time
@@ -157,15 +158,25 @@ def compact(
 ) -> dict[int, tuple[int, int]]:
     """meeting index -> (start, room class) of the best grid found within `seconds`
     (the starting grid when nothing better turns up), or up to `settle_seconds`
-    later while that grid is not yet admissible."""
+    later while that grid is not yet admissible. A stop ends the search at once
+    when its grid is admissible, else up to `settle_seconds` after the stop: a
+    Ctrl-C during the floor search still hands in a grid (docs/engine.md,
+    twentieth session)."""
     state = _State(compiled, assignment)
     rng = random.Random(seed)
     best_cost, best, settled = state.cost(), dict(state.choice), state.admissible()
     current = best_cost
     deadline = time.perf_counter() + seconds
     improved = time.perf_counter()
+    stopped_at = math.inf
     temperature = 1.0
-    while best_cost > 0 and _going(deadline if settled else deadline + settle_seconds, improved, stop):
+    while best_cost > 0:
+        now = time.perf_counter()
+        if stop is not None and stop.is_set():
+            stopped_at = min(stopped_at, now)
+        end = min(deadline, stopped_at) + (0.0 if settled else settle_seconds)
+        if now >= end or now - improved >= STALL_SECONDS:
+            break
         temperature = max(0.05, temperature * 0.9995)
         undo = _random_move(state, rng)
         if undo is None:
@@ -180,12 +191,6 @@ def compact(
             for index, choice in reversed(undo):
                 state.place(index, choice)
     return best
-
-
-def _going(deadline: float, improved: float, stop: threading.Event | None) -> bool:
-    """Before the deadline, not cancelled, and the best grid improved within STALL_SECONDS."""
-    now = time.perf_counter()
-    return now < deadline and now - improved < STALL_SECONDS and not (stop is not None and stop.is_set())
 
 
 def _random_move(state: _State, rng: random.Random) -> list[tuple[int, tuple[int, int] | None]] | None:

@@ -345,9 +345,10 @@ def test_ctrl_c_during_a_b2b_floor_search_ends_the_solve(capsys: pytest.CaptureF
     assert run(capsys, "import", "b2b", str(source), "--fairness", "2", "--out", str(problem_path))[0] == 0
     # 4 s: past the window model and the pattern floor, inside the floor's search (8-20 s here)
     returncode, stdout, waited = _interrupted(["solve", str(problem_path), "--time-limit", "120"], after=4)
-    assert returncode in (0, 1)  # a grid, or none found yet; not killed by the signal
-    assert waited < 10
-    assert "Solve summary" in stdout
+    # Not killed by the signal, and a grid: the compaction settles one after the stop
+    # (0.5-1.2 s after the signal, measured); before, the answer was UNKNOWN and no grid.
+    assert (returncode, waited < 10) == (0, True)
+    assert "FEASIBLE" in stdout or "OPTIMAL" in stdout
 
 
 def test_ctrl_c_inside_a_cp_sat_solve_stops_it_at_once() -> None:

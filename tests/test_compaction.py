@@ -6,6 +6,8 @@ a participant or overfills a room class fails here.
 
 from __future__ import annotations
 
+import threading
+
 from solver import engine
 from solver.compaction import applies, compact
 from solver.compile import compile_problem
@@ -91,3 +93,16 @@ def test_a_compaction_out_of_time_goes_on_until_its_grid_holds_every_meeting():
     start = {"aBBB": (0, "R1"), "aCCC": (2, "R2")}  # aDDD left out
     assert len(compact(compiled, start, seconds=0.0, seed=0)) == 2
     assert len(compact(compiled, start, seconds=0.0, seed=0, settle_seconds=1.0)) == 3
+
+
+def test_a_stopped_compaction_hands_in_a_grid_that_holds_every_meeting():
+    # A Ctrl-C during the B2B floor search used to end the solve with no grid at all.
+    compiled = compile_problem(hub())
+    start = {"aBBB": (0, "R1"), "aCCC": (2, "R2")}  # aDDD left out
+    stopped = threading.Event()
+    stopped.set()
+    assert len(compact(compiled, start, seconds=5.0, seed=0, stop=stopped)) == 2  # no settling asked: at once
+    assert len(compact(compiled, start, seconds=5.0, seed=0, stop=stopped, settle_seconds=1.0)) == 3
+    spread_out = {"aBBB": (0, "R1"), "aCCC": (3, "R2"), "aDDD": (6, "R1")}  # admissible: kept as it is
+    kept = compact(compiled, spread_out, seconds=5.0, seed=0, stop=stopped, settle_seconds=1.0)
+    assert kept == compact(compiled, spread_out, seconds=0.0, seed=0)
