@@ -166,7 +166,7 @@ def compact(
     rng = random.Random(seed)
     best_cost, best, settled = state.cost(), dict(state.choice), state.admissible()
     current = best_cost
-    deadline = time.perf_counter() + seconds
+    deadline = time.perf_counter() + max(0.0, seconds)  # an overrun limit leaves none, not less than none
     improved = time.perf_counter()
     stopped_at = math.inf
     temperature = 1.0

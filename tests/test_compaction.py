@@ -93,6 +93,9 @@ def test_a_compaction_out_of_time_goes_on_until_its_grid_holds_every_meeting():
     start = {"aBBB": (0, "R1"), "aCCC": (2, "R2")}  # aDDD left out
     assert len(compact(compiled, start, seconds=0.0, seed=0)) == 2
     assert len(compact(compiled, start, seconds=0.0, seed=0, settle_seconds=1.0)) == 3
+    # A floor search past the whole limit leaves negative seconds (forum-13crafb at 2 s,
+    # under load): the settling still gets its full second, counted from now.
+    assert len(compact(compiled, start, seconds=-3.0, seed=0, settle_seconds=1.0)) == 3
 
 
 def test_a_stopped_compaction_hands_in_a_grid_that_holds_every_meeting():
