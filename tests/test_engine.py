@@ -312,6 +312,19 @@ def test_lexicographic_mode_puts_breaks_before_preferences():
     assert result.status == "OPTIMAL"
 
 
+def test_lexicographic_answer_is_not_replaced_by_a_cheaper_sum():
+    # AAA can meet 09:00-09:30 and 10:00-10:30 only: both meetings make a break.
+    # Breaks first, one meeting is left out; greedy's grid (both held) costs less
+    # as a sum, but is worse in this order and must not replace the answer.
+    busy = {"blocked": [window("09:30", "10:00"), window("10:30", "13:00")]}
+    meetings = [meeting("ab", ["AAA", "BBB"], 30), meeting("ac", ["AAA", "CCC"], 30)]
+    order = ["breaks", "held", "fairness", "preferences", "stability"]
+    objective = ObjectiveSettings(mode="lexicographic", lexicographic_order=order, breaks_count_unavailable=True)
+    result = run(problem(trio(AAA=busy), meetings, objective=objective))
+    assert result.terms["breaks"] == 0 and len(result.placed) == 1
+    assert result.status == "OPTIMAL"
+
+
 # --- engine behaviour ---------------------------------------------------------
 
 
