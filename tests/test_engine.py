@@ -106,6 +106,15 @@ def test_arrival_and_departure():
     assert "leaves" in impossible.unplaced[0].message and "Bbb" in impossible.unplaced[0].message
 
 
+def test_no_common_availability_names_the_limits_in_the_way():
+    # AAA stays all morning but is blocked until 11:00; BBB leaves at 11:00.
+    people = trio(AAA={"departure": at("13:00"), "blocked": [window("09:00", "11:00")]}, BBB={"departure": at("11:00")})
+    result = run(problem(people, [meeting("ab", ["AAA", "BBB"], 30)]))
+    message = result.unplaced[0].message
+    assert "Aaa" in message and "is blocked Friday 09:00-11:00" in message
+    assert "leaves Friday 13:00" not in message  # true, but not why they never meet
+
+
 def test_programme_session_blocks_principals_only():
     plenary = ProgrammeSession("plenary", "Plenary", at("09:00"), at("12:00"), scope="principals")
     people = [
