@@ -69,6 +69,10 @@ def label(compiled: Compiled, info: MeetingInfo) -> str:
 
 
 def _static_reason(compiled: Compiled, info: MeetingInfo) -> Unplaced | None:
+    barred = [person for person in info.people if compiled.people[person].max_meetings_per_day == 0]
+    if barred:  # no domain pair is lost, but the daily limit forbids every one
+        text = "; ".join(f"{_who(compiled, person)} may attend no meeting (a daily limit of 0)" for person in barred)
+        return Unplaced(info.id, "no_common_availability", f"no common availability: {text}", barred)
     if info.domain:
         return None
     if not candidate_starts(compiled, info):
@@ -144,8 +148,6 @@ def _availability_message(compiled: Compiled, info: MeetingInfo, people: list[st
 
 def _person_limits(compiled: Compiled, info: MeetingInfo, person_id: str, starts: set[int]) -> str:
     person = compiled.people[person_id]
-    delegation = next(d for d in compiled.problem.delegations if d.id == compiled.delegation_of[person_id])
-    who = f"{delegation.name}'s {'principal' if person.principal else person.rank.replace('_', ' ')} ({person.name})"
     limits: list[str] = []
     left = set(starts)  # the starts still to rule out, by the limits in the order below
     for text, ruled_out in _limits_of(compiled, info, person):
@@ -154,7 +156,13 @@ def _person_limits(compiled: Compiled, info: MeetingInfo, person_id: str, starts
             left -= ruled_out
     if not limits:
         limits.append("is in sessions or blocked windows whenever the others are free")
-    return f"{who} " + " and ".join(limits)
+    return f"{_who(compiled, person_id)} " + " and ".join(limits)
+
+
+def _who(compiled: Compiled, person_id: str) -> str:
+    person = compiled.people[person_id]
+    delegation = next(d for d in compiled.problem.delegations if d.id == compiled.delegation_of[person_id])
+    return f"{delegation.name}'s {'principal' if person.principal else person.rank.replace('_', ' ')} ({person.name})"
 
 
 def _limits_of(compiled: Compiled, info: MeetingInfo, person: Participant) -> Iterator[tuple[str, set[int]]]:

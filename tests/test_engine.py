@@ -228,6 +228,15 @@ def test_daily_limit():
     assert len({p.start.date() for p in two_days.placed}) == 2
 
 
+def test_daily_limit_of_zero_is_the_reason_given():
+    # Every start is in the domain, but AAA may attend nothing: no meeting of
+    # higher rank is in the way, as "lower_priority" with no blockers claimed.
+    result = run(problem(trio(AAA={"max_meetings_per_day": 0}), [meeting("ab", ["AAA", "BBB"], 30)]))
+    (reason,) = result.unplaced
+    assert (reason.reason, reason.blockers) == ("no_common_availability", ["aaa"])
+    assert "daily limit of 0" in reason.message
+
+
 def test_keep_apart_never_back_to_back_in_one_room():
     people = [*trio(), delegation("DDD", person("ddd"))]
     meetings = [
