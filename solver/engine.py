@@ -316,7 +316,10 @@ def _schedule(
     bound = outcome.bound if outcome is not None else None
     if status == "OPTIMAL":
         bound = objective
-    unplaced = explain_infeasible(compiled) if status == "INFEASIBLE" else explain_unplaced(compiled, assignment)
+    proven = status == "OPTIMAL"
+    unplaced = (
+        explain_infeasible(compiled) if status == "INFEASIBLE" else explain_unplaced(compiled, assignment, proven)
+    )
     stats.solve_seconds = round(time.perf_counter() - clock, 3)
     return Schedule(
         status=status,

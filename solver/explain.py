@@ -29,8 +29,9 @@ from solver.terms import Assignment
 Group = frozenset[str]  # meetings that jointly block a candidate
 
 
-def explain_unplaced(compiled: Compiled, assignment: Assignment) -> list[Unplaced]:
-    return [explain(compiled, info, assignment) for info in compiled.meetings if info.id not in assignment]
+def explain_unplaced(compiled: Compiled, assignment: Assignment, proven: bool = False) -> list[Unplaced]:
+    """Why each meeting is left out of `assignment`; `proven`: the grid is proven optimal."""
+    return [explain(compiled, info, assignment, proven) for info in compiled.meetings if info.id not in assignment]
 
 
 def explain_infeasible(compiled: Compiled) -> list[Unplaced]:
@@ -42,12 +43,14 @@ def explain_infeasible(compiled: Compiled) -> list[Unplaced]:
     ]
 
 
-def explain(compiled: Compiled, info: MeetingInfo, assignment: Assignment) -> Unplaced:
+def explain(compiled: Compiled, info: MeetingInfo, assignment: Assignment, proven: bool = False) -> Unplaced:
     static = _static_reason(compiled, info)
     if static is not None:
         return static
     candidates = [_blocking_groups(compiled, info, start, c, assignment) for start, c in info.domain]
     if any(not groups for groups in candidates):
+        if proven:  # the search did not stop short: holding it is worse
+            return Unplaced(info.id, "costs_more", _COSTS_MORE)
         return Unplaced(
             info.id, "not_reached", "it fits in the grid as it stands; the search stopped before placing it"
         )
@@ -59,6 +62,12 @@ def explain(compiled: Compiled, info: MeetingInfo, assignment: Assignment) -> Un
         return Unplaced(info.id, "lower_priority", message, ranked)
     message = f"all {len(info.domain)} possible times and rooms are taken; together these block them: {named}"
     return Unplaced(info.id, "capacity_conflict", message, ranked)
+
+
+_COSTS_MORE = (
+    "it fits in the grid as it stands, but the grid is proven optimal without it: holding it would cost more "
+    "than leaving it out (the breaks or missed preferred windows it brings, or the break spread limit)"
+)
 
 
 def label(compiled: Compiled, info: MeetingInfo) -> str:

@@ -298,6 +298,15 @@ def test_breaks_are_avoided():
     assert run(problem(trio(), gap)).terms["breaks"] == 10
 
 
+def test_meeting_left_out_of_a_proven_optimum_is_not_said_to_be_unreached():
+    # AAA can meet 09:00-09:30 and 10:00-10:30 only: holding both makes a break worth more than ac.
+    busy = {"blocked": [window("09:30", "10:00"), window("10:30", "13:00")]}
+    meetings = [meeting("ab", ["AAA", "BBB"], 30, priority="high"), meeting("ac", ["AAA", "CCC"], 30)]
+    objective = ObjectiveSettings(weights=Weights(breaks=400, fairness=0), breaks_count_unavailable=True)
+    result = run(problem(trio(AAA=busy), meetings, objective=objective))
+    assert result.status == "OPTIMAL" and unplaced(result) == {"ac": "costs_more"}
+
+
 def test_preferred_window_is_used():
     meetings = [meeting("ab", ["AAA", "BBB"], 30, preferred=[window("11:00", "12:00")])]
     result = run(problem(trio(), meetings))
