@@ -287,10 +287,15 @@ def _check_rest(problem: Problem, grid: TimeGrid) -> list[Finding]:
     for index, pair in enumerate(problem.keep_apart):
         if pair.delegations[0] == pair.delegations[1] or not set(pair.delegations) <= delegations:
             found.append(Finding(f"keep_apart[{index}].delegations", "needs two distinct known delegations"))
+    placed_before: set[str] = set()
     for index, placement in enumerate(problem.previous):
         path = f"previous[{index}]"
         if placement.meeting not in meetings:
             found.append(Finding(f"{path}.meeting", f"unknown meeting {placement.meeting!r}"))
+        elif placement.meeting in placed_before:
+            # a schedule places a meeting once; the engine and the validator would cost it differently
+            found.append(Finding(f"{path}.meeting", f"meeting {placement.meeting!r} is placed by an earlier entry"))
+        placed_before.add(placement.meeting)
         if placement.room not in rooms:
             found.append(Finding(f"{path}.room", f"unknown room {placement.room!r}"))
         if grid.slot_at(placement.start) is None:

@@ -276,7 +276,7 @@ def _admissible(compiled: Compiled, assignment: Assignment) -> bool:
 
 def _pick(compiled: Compiled, outcome: SearchOutcome, fallbacks: list[Assignment]) -> tuple[Assignment, Status]:
     """CP-SAT's grid, or the cheapest fallback (greedy's, the hint) when that is cheaper or CP-SAT found none."""
-    cheapest = min(fallbacks, key=lambda grid: total_cost(compiled, grid), default=None)
+    cheapest = min(fallbacks, key=lambda grid: _rank(compiled, grid), default=None)
     if not outcome.chosen:
         return (cheapest, "FEASIBLE") if cheapest is not None else ({}, outcome.status)
     found = assign_rooms(compiled, outcome.chosen)
@@ -286,9 +286,20 @@ def _pick(compiled: Compiled, outcome: SearchOutcome, fallbacks: list[Assignment
 def _no_worse_than_greedy(
     compiled: Compiled, found: Assignment, status: Status, baseline: Assignment, baseline_ok: bool
 ) -> tuple[Assignment, Status]:
-    if baseline_ok and total_cost(compiled, baseline) < total_cost(compiled, found):
+    if baseline_ok and _rank(compiled, baseline) < _rank(compiled, found):
         return baseline, "FEASIBLE"
     return found, status
+
+
+def _rank(compiled: Compiled, assignment: Assignment) -> tuple[int, ...]:
+    """What "better" means in the objective's mode: the cost, or in lexicographic
+    mode the terms in `lexicographic_order` (then the cost), compared in turn.
+    By the sum alone a greedy grid with more breaks would replace a grid whose
+    stages put breaks first."""
+    objective = compiled.problem.objective
+    terms = evaluate(compiled, assignment)
+    ordered = objective.lexicographic_order if objective.mode == "lexicographic" else []
+    return (*(terms[term] for term in ordered), sum(terms.values()))
 
 
 def _schedule(
@@ -305,7 +316,10 @@ def _schedule(
     bound = outcome.bound if outcome is not None else None
     if status == "OPTIMAL":
         bound = objective
-    unplaced = explain_infeasible(compiled) if status == "INFEASIBLE" else explain_unplaced(compiled, assignment)
+    proven = status == "OPTIMAL"
+    unplaced = (
+        explain_infeasible(compiled) if status == "INFEASIBLE" else explain_unplaced(compiled, assignment, proven)
+    )
     stats.solve_seconds = round(time.perf_counter() - clock, 3)
     return Schedule(
         status=status,

@@ -11,17 +11,27 @@ answer an assumption core would give, in milliseconds.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
+from datetime import datetime
 
-from solver.compile import Compiled, MeetingInfo, candidate_starts, feasible_starts, suitable_classes
+from solver.compile import (
+    Compiled,
+    MeetingInfo,
+    candidate_starts,
+    feasible_starts,
+    session_blocks,
+    suitable_classes,
+)
+from solver.model import Participant
 from solver.result import Unplaced
 from solver.terms import Assignment
 
 Group = frozenset[str]  # meetings that jointly block a candidate
 
 
-def explain_unplaced(compiled: Compiled, assignment: Assignment) -> list[Unplaced]:
-    return [explain(compiled, info, assignment) for info in compiled.meetings if info.id not in assignment]
+def explain_unplaced(compiled: Compiled, assignment: Assignment, proven: bool = False) -> list[Unplaced]:
+    """Why each meeting is left out of `assignment`; `proven`: the grid is proven optimal."""
+    return [explain(compiled, info, assignment, proven) for info in compiled.meetings if info.id not in assignment]
 
 
 def explain_infeasible(compiled: Compiled) -> list[Unplaced]:
@@ -33,12 +43,14 @@ def explain_infeasible(compiled: Compiled) -> list[Unplaced]:
     ]
 
 
-def explain(compiled: Compiled, info: MeetingInfo, assignment: Assignment) -> Unplaced:
+def explain(compiled: Compiled, info: MeetingInfo, assignment: Assignment, proven: bool = False) -> Unplaced:
     static = _static_reason(compiled, info)
     if static is not None:
         return static
     candidates = [_blocking_groups(compiled, info, start, c, assignment) for start, c in info.domain]
     if any(not groups for groups in candidates):
+        if proven:  # the search did not stop short: holding it is worse
+            return Unplaced(info.id, "costs_more", _COSTS_MORE)
         return Unplaced(
             info.id, "not_reached", "it fits in the grid as it stands; the search stopped before placing it"
         )
@@ -52,6 +64,12 @@ def explain(compiled: Compiled, info: MeetingInfo, assignment: Assignment) -> Un
     return Unplaced(info.id, "capacity_conflict", message, ranked)
 
 
+_COSTS_MORE = (
+    "it fits in the grid as it stands, but the grid is proven optimal without it: holding it would cost more "
+    "than leaving it out (the breaks or missed preferred windows it brings, or the break spread limit)"
+)
+
+
 def label(compiled: Compiled, info: MeetingInfo) -> str:
     if info.meeting.title:
         return info.meeting.title
@@ -60,6 +78,10 @@ def label(compiled: Compiled, info: MeetingInfo) -> str:
 
 
 def _static_reason(compiled: Compiled, info: MeetingInfo) -> Unplaced | None:
+    barred = [person for person in info.people if compiled.people[person].max_meetings_per_day == 0]
+    if barred:  # no domain pair is lost, but the daily limit forbids every one
+        text = "; ".join(f"{_who(compiled, person)} may attend no meeting (a daily limit of 0)" for person in barred)
+        return Unplaced(info.id, "no_common_availability", f"no common availability: {text}", barred)
     if info.domain:
         return None
     if not candidate_starts(compiled, info):
@@ -69,7 +91,7 @@ def _static_reason(compiled: Compiled, info: MeetingInfo) -> Unplaced | None:
         return Unplaced(info.id, "no_suitable_room", _room_message(compiled, info))
     if not feasible_starts(compiled, info):
         people = _unavailable_together(compiled, info)
-        return Unplaced(info.id, "no_common_availability", _availability_message(compiled, people), people)
+        return Unplaced(info.id, "no_common_availability", _availability_message(compiled, info, people), people)
     ids = [room.id for room_class in rooms for room in room_class.rooms]
     return Unplaced(
         info.id,
@@ -108,10 +130,7 @@ def _room_message(compiled: Compiled, info: MeetingInfo) -> str:
 def _unavailable_together(compiled: Compiled, info: MeetingInfo) -> list[str]:
     """A small set of attendees who are never free together for the meeting."""
     starts = candidate_starts(compiled, info)
-    free = {
-        person: {s for s in starts if all(slot in compiled.available[person] for slot in info.covers(s))}
-        for person in info.people
-    }
+    free = {person: _free_starts(compiled, info, person, starts) for person in info.people}
     chosen: list[str] = []
     common = set(starts)
     while common:
@@ -121,22 +140,63 @@ def _unavailable_together(compiled: Compiled, info: MeetingInfo) -> list[str]:
     return chosen
 
 
-def _availability_message(compiled: Compiled, people: list[str]) -> str:
-    return "no common availability: " + "; ".join(_person_limits(compiled, person) for person in people)
+def _free_starts(compiled: Compiled, info: MeetingInfo, person: str, starts: list[int]) -> set[int]:
+    return {s for s in starts if all(slot in compiled.available[person] for slot in info.covers(s))}
 
 
-def _person_limits(compiled: Compiled, person_id: str) -> str:
+def _availability_message(compiled: Compiled, info: MeetingInfo, people: list[str]) -> str:
+    """Each named attendee with the limits that rule out the starts the others could meet at."""
+    starts = candidate_starts(compiled, info)
+    free = {person: _free_starts(compiled, info, person, starts) for person in people}
+    parts = []
+    for person in people:
+        others = set(starts).intersection(*(free[other] for other in people if other != person))
+        parts.append(_person_limits(compiled, info, person, others))
+    return "no common availability: " + "; ".join(parts)
+
+
+def _person_limits(compiled: Compiled, info: MeetingInfo, person_id: str, starts: set[int]) -> str:
     person = compiled.people[person_id]
-    delegation = next(d for d in compiled.problem.delegations if d.id == compiled.delegation_of[person_id])
-    who = f"{delegation.name}'s {'principal' if person.principal else person.rank.replace('_', ' ')} ({person.name})"
-    limits = []
-    if person.arrival:
-        limits.append(f"arrives {compiled.grid.describe(person.arrival)}")
-    if person.departure:
-        limits.append(f"leaves {compiled.grid.describe(person.departure)}")
+    limits: list[str] = []
+    left = set(starts)  # the starts still to rule out, by the limits in the order below
+    for text, ruled_out in _limits_of(compiled, info, person):
+        if left & ruled_out:
+            limits.append(text)
+            left -= ruled_out
     if not limits:
         limits.append("is in sessions or blocked windows whenever the others are free")
-    return f"{who} " + " and ".join(limits)
+    return f"{_who(compiled, person_id)} " + " and ".join(limits)
+
+
+def _who(compiled: Compiled, person_id: str) -> str:
+    person = compiled.people[person_id]
+    delegation = next(d for d in compiled.problem.delegations if d.id == compiled.delegation_of[person_id])
+    return f"{delegation.name}'s {'principal' if person.principal else person.rank.replace('_', ' ')} ({person.name})"
+
+
+def _limits_of(compiled: Compiled, info: MeetingInfo, person: Participant) -> Iterator[tuple[str, set[int]]]:
+    """Arrival, departure, blocked windows and sessions of `person`, each with the starts it rules out."""
+    grid = compiled.grid
+    spans = {s: (grid.starts[s], grid.end_of(s, info.length)) for s in candidate_starts(compiled, info)}
+
+    def overlapping(start: datetime, end: datetime) -> set[int]:
+        return {s for s, (begin, finish) in spans.items() if begin < grid.local(end) and finish > grid.local(start)}
+
+    if person.arrival:
+        yield (
+            f"arrives {grid.describe(person.arrival)}",
+            {s for s, (b, _) in spans.items() if b < grid.local(person.arrival)},
+        )
+    if person.departure:
+        gone = {s for s, (_, f) in spans.items() if f > grid.local(person.departure)}
+        yield f"leaves {grid.describe(person.departure)}", gone
+    for window in person.blocked:
+        text = f"is blocked {grid.describe(window.start)}-{grid.local(window.end):%H:%M}"
+        yield text, overlapping(window.start, window.end)
+    for session in compiled.problem.sessions:
+        if session_blocks(session.scope, session.participants, person):
+            text = f"is in {session.name} {grid.describe(session.start)}-{grid.local(session.end):%H:%M}"
+            yield text, overlapping(session.start, session.end)
 
 
 def _minimal_blockers(candidates: list[list[Group]]) -> set[str]:

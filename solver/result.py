@@ -23,6 +23,7 @@ ReasonCode = Literal[
     "capacity_conflict",  # every feasible start is taken by meetings that were kept
     "lower_priority",  # placing it would displace meetings worth more
     "not_reached",  # the search stopped before placing it (time limit)
+    "costs_more",  # it fits, but the proven optimum leaves it out (breaks, preferences, spread limit)
 ]
 
 

@@ -170,6 +170,13 @@ def _arrival_after_departure(document: dict[str, Any]) -> None:
     document["delegations"][0]["participants"][0].update(arrival="2023-06-02T12:00:00", departure="2023-06-02T10:00:00")
 
 
+def _placed_twice_before(document: dict[str, Any]) -> None:
+    document["previous"] = [
+        {"meeting": "m1", "start": "2023-06-02T09:00:00", "room": "R1"},
+        {"meeting": "m1", "start": "2023-06-02T10:00:00", "room": "R1"},
+    ]
+
+
 def _misspelt_field(document: dict[str, Any]) -> None:
     document["meetings"][1]["priorty"] = "high"
 
@@ -182,6 +189,7 @@ def _misspelt_field(document: dict[str, Any]) -> None:
         (_longer_than_any_day, "meetings[0].duration_minutes: 300 minutes is longer than any day (240)"),
         (_arrival_after_departure, "delegations[0].participants[0].departure: must be after the arrival"),
         (_misspelt_field, "meetings[1]: Object contains unknown field `priorty`"),
+        (_placed_twice_before, "previous[1].meeting: meeting 'm1' is placed by an earlier entry"),
     ],
 )
 def test_a_bad_problem_is_reported_by_field_path(

@@ -106,6 +106,15 @@ def test_arrival_and_departure():
     assert "leaves" in impossible.unplaced[0].message and "Bbb" in impossible.unplaced[0].message
 
 
+def test_no_common_availability_names_the_limits_in_the_way():
+    # AAA stays all morning but is blocked until 11:00; BBB leaves at 11:00.
+    people = trio(AAA={"departure": at("13:00"), "blocked": [window("09:00", "11:00")]}, BBB={"departure": at("11:00")})
+    result = run(problem(people, [meeting("ab", ["AAA", "BBB"], 30)]))
+    message = result.unplaced[0].message
+    assert "Aaa" in message and "is blocked Friday 09:00-11:00" in message
+    assert "leaves Friday 13:00" not in message  # true, but not why they never meet
+
+
 def test_programme_session_blocks_principals_only():
     plenary = ProgrammeSession("plenary", "Plenary", at("09:00"), at("12:00"), scope="principals")
     people = [
@@ -219,6 +228,15 @@ def test_daily_limit():
     assert len({p.start.date() for p in two_days.placed}) == 2
 
 
+def test_daily_limit_of_zero_is_the_reason_given():
+    # Every start is in the domain, but AAA may attend nothing: no meeting of
+    # higher rank is in the way, as "lower_priority" with no blockers claimed.
+    result = run(problem(trio(AAA={"max_meetings_per_day": 0}), [meeting("ab", ["AAA", "BBB"], 30)]))
+    (reason,) = result.unplaced
+    assert (reason.reason, reason.blockers) == ("no_common_availability", ["aaa"])
+    assert "daily limit of 0" in reason.message
+
+
 def test_keep_apart_never_back_to_back_in_one_room():
     people = [*trio(), delegation("DDD", person("ddd"))]
     meetings = [
@@ -280,6 +298,15 @@ def test_breaks_are_avoided():
     assert run(problem(trio(), gap)).terms["breaks"] == 10
 
 
+def test_meeting_left_out_of_a_proven_optimum_is_not_said_to_be_unreached():
+    # AAA can meet 09:00-09:30 and 10:00-10:30 only: holding both makes a break worth more than ac.
+    busy = {"blocked": [window("09:30", "10:00"), window("10:30", "13:00")]}
+    meetings = [meeting("ab", ["AAA", "BBB"], 30, priority="high"), meeting("ac", ["AAA", "CCC"], 30)]
+    objective = ObjectiveSettings(weights=Weights(breaks=400, fairness=0), breaks_count_unavailable=True)
+    result = run(problem(trio(AAA=busy), meetings, objective=objective))
+    assert result.status == "OPTIMAL" and unplaced(result) == {"ac": "costs_more"}
+
+
 def test_preferred_window_is_used():
     meetings = [meeting("ab", ["AAA", "BBB"], 30, preferred=[window("11:00", "12:00")])]
     result = run(problem(trio(), meetings))
@@ -309,6 +336,19 @@ def test_lexicographic_mode_puts_breaks_before_preferences():
     lexi = ObjectiveSettings(mode="lexicographic", lexicographic_order=order, weights=Weights(breaks=1, preferences=50))
     result = run(problem(trio(), meetings, objective=lexi))
     assert starts(result)["ac"] == at("09:30")
+    assert result.status == "OPTIMAL"
+
+
+def test_lexicographic_answer_is_not_replaced_by_a_cheaper_sum():
+    # AAA can meet 09:00-09:30 and 10:00-10:30 only: both meetings make a break.
+    # Breaks first, one meeting is left out; greedy's grid (both held) costs less
+    # as a sum, but is worse in this order and must not replace the answer.
+    busy = {"blocked": [window("09:30", "10:00"), window("10:30", "13:00")]}
+    meetings = [meeting("ab", ["AAA", "BBB"], 30), meeting("ac", ["AAA", "CCC"], 30)]
+    order = ["breaks", "held", "fairness", "preferences", "stability"]
+    objective = ObjectiveSettings(mode="lexicographic", lexicographic_order=order, breaks_count_unavailable=True)
+    result = run(problem(trio(AAA=busy), meetings, objective=objective))
+    assert result.terms["breaks"] == 0 and len(result.placed) == 1
     assert result.status == "OPTIMAL"
 
 
