@@ -31,7 +31,7 @@ from typing import Literal
 
 import msgspec
 
-from solver.changes import Change, Impact, MeetingRequested, broken_by, impacts
+from solver.changes import Change, Impact, MeetingRequested, impacts_and_broken
 from solver.check import Finding, ProblemError
 from solver.compile import Compiled, compile_problem
 from solver.diff import diff_schedules
@@ -107,7 +107,7 @@ def resolve(
     """
     options = options or RESOLVE_OPTIONS
     published = _in_forum_time(problem, published)
-    changed, found = impacts(problem, published, changes)
+    changed, found, broken = impacts_and_broken(problem, published, changes)
     surviving = [p for p in published.placed if p.meeting in {m.id for m in changed.meetings}]
     changed = msgspec.structs.replace(
         changed, previous=[PreviousPlacement(p.meeting, p.start, p.room) for p in surviving]
@@ -120,7 +120,7 @@ def resolve(
     _check_free(changed, free)
     for meeting_id in free:
         causes.setdefault(meeting_id, Cause("freed", "freed by the organiser"))
-    for meeting_id in broken_by(changed, surviving):  # broken before any change: kept, it would make no grid
+    for meeting_id in broken:  # broken before any change: kept, it would make no grid
         causes.setdefault(meeting_id, Cause("repair", "its published placement already broke a rule"))
     compiled = compile_problem(changed)
     published_grid = _assignment(compiled, surviving)

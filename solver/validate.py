@@ -344,9 +344,13 @@ def _session_blocks(session: ProgrammeSession, person: Participant) -> bool:
 
 
 def _check_session(context: _Context) -> Iterator[Violation]:
+    # Each session's times converted once, not once per placement (UNGA: 1,100 x 40).
+    spans = [
+        (session, context.local(session.start), context.local(session.end)) for session in context.problem.sessions
+    ]
     for placed in context.placed:
-        for session in context.problem.sessions:
-            if not placed.overlaps(context.local(session.start), context.local(session.end)):
+        for session, start, end in spans:
+            if not placed.overlaps(start, end):
                 continue
             blocked = [p for p in placed.people if p in context.people and _session_blocks(session, context.people[p])]
             if blocked:
