@@ -178,6 +178,23 @@ async def test_a_new_request_is_fitted_and_the_option_applied_as_a_new_version(
     assert [m.meeting for m in diff.moved] == [m["meeting"] for m in chosen["moves"]]
 
 
+async def test_an_applied_option_reports_its_moves_in_forum_time(client: httpx.AsyncClient, forum: Forum) -> None:
+    grid = (await client.get(f"{forum.base}/schedules/{forum.published}", headers=forum.organiser)).json()
+    placed = next(p for p in grid["placements"] if p["meeting"] == "US-CN")
+    options = (await client.get(f"{forum.base}/fit?meeting=US-CN&k=5", headers=forum.organiser)).json()
+    now = datetime.fromisoformat(placed["start"])
+    elsewhere = next(o for o in options if datetime.fromisoformat(o["start"]) != now)
+    applied = await client.post(
+        f"{forum.base}/fit/apply", json={"meeting": "US-CN", "option": elsewhere}, headers=forum.organiser
+    )
+    assert applied.status_code == 201, applied.text
+    moved = applied.json()["moved"]
+    assert "US-CN" in [m["meeting"] for m in moved]
+    for move in moved:  # before (the published grid) and after alike, as GET fit and the version diff give them
+        for side in (move["before"], move["after"]):
+            assert side["start"].endswith("+08:00") and side["end"].endswith("+08:00"), move
+
+
 async def test_a_stale_option_is_refused_and_new_meetings_are_requests(client: httpx.AsyncClient, forum: Forum) -> None:
     options = (await client.get(f"{forum.base}/fit?meeting=BD-LT&k=1", headers=forum.organiser)).json()
     assert options == []  # no common availability: nothing to offer

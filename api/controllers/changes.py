@@ -32,7 +32,7 @@ from solver.check import ProblemError
 from solver.diff import Move, diff_schedules
 from solver.fit import FitError, FitOption, apply_fit, fit
 from solver.model import Problem
-from solver.result import Schedule
+from solver.result import Placement, Schedule
 
 CHANGES_PATH = "/forums/{forum_id:str}/changes"
 FIT_PATH = "/forums/{forum_id:str}/fit"
@@ -147,6 +147,12 @@ def _in_zone(option: FitOption, zone: Any) -> FitOption:
     return msgspec.structs.replace(option, start=option.start.astimezone(zone), end=option.end.astimezone(zone))
 
 
+def _local(placed: list[Placement], zone: Any) -> list[Placement]:
+    """Placements as every other answer gives them: in the forum's zone, without the slot index.
+    The published grid comes back from the database in UTC, the applied option in the forum's zone."""
+    return [Placement(p.meeting, p.start.astimezone(zone), p.end.astimezone(zone), p.room) for p in placed]
+
+
 @post(
     f"{FIT_PATH}/apply",
     tags=["changes"],
@@ -176,7 +182,7 @@ async def apply_fit_option(
         version_id = await insert_version(connection, parsed, schedule, derived_from=published.number)
         await insert_placements(connection, parsed, version_id, stored_placements(problem, schedule, zone))
         number = await connection.fetchval("SELECT number FROM schedule_versions WHERE id = $1", version_id)
-        diff = diff_schedules(published.schedule.placed, schedule.placed)
+        diff = diff_schedules(_local(published.schedule.placed, zone), _local(schedule.placed, zone))
         body = FitApplied(int(number), diff.moved, data.meeting)
         await record_change(connection, parsed, caller.actor, "create", "schedule", str(number), None, body)
         return Reply(body, 201, {"Location": f"/forums/{forum_id}/schedules/{number}"})

@@ -35,8 +35,9 @@ from solver.result import Placement
 
 DELEGATION_PATH = "/forums/{forum_id:str}/delegations/{delegation_id:str}"
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
-CALENDAR = "text/calendar; charset=utf-8"
-CSV = "text/csv; charset=utf-8"
+# Litestar appends "; charset=utf-8" to every text/* media type: naming it here too sent it twice.
+CALENDAR = "text/calendar"
+CSV = "text/csv"
 IfNoneMatch = Annotated[
     str | None, HeaderParameter(name="If-None-Match", required=False, description="the ETag of the feed you hold")
 ]
