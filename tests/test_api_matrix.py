@@ -142,6 +142,21 @@ def test_every_route_is_in_the_matrix_or_deliberately_public() -> None:
     assert set(MATRIX) | set(PUBLIC) <= served, "the matrix names routes the app no longer has"
 
 
+def test_the_openapi_document_gives_each_route_the_success_status_it_answers() -> None:
+    # Litestar documents a POST as 201 unless told otherwise, and publish, accept,
+    # decline, withdraw, rotate and moves/check answer 200: a client generated from
+    # the document would have treated their answers as unexpected.
+    app = create_app(None, admin_token=ADMIN_TOKEN)  # type: ignore[arg-type]
+    paths = app.openapi_schema.to_schema()["paths"]
+    wrong = {}
+    for key, statuses in MATRIX.items():
+        method, path = key.split(" ", 1)
+        documented = set(paths[path][method.lower()]["responses"])
+        answered = {str(status) for status in statuses if 200 <= status < 300}
+        if answered - documented:
+            wrong[key] = (sorted(answered), sorted(documented))
+    assert wrong == {}
+
 def values(scene: Scene, delegation: str) -> dict[str, str]:
     """Path values for `delegation`'s things: A's own (A), or B's (what the others are asked about)."""
     own = delegation == A

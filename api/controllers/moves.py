@@ -74,7 +74,12 @@ def _checked(loaded: _Loaded, body: MoveIn) -> MoveCheck:
         raise invalid("meeting", f"no meeting {body.meeting} to schedule in this forum") from None
 
 
-@post(f"{MOVES_PATH}/check", tags=["schedules"], summary="What moving one meeting would break; changes nothing")
+@post(
+    f"{MOVES_PATH}/check",
+    tags=["schedules"],
+    summary="What moving one meeting would break; changes nothing",
+    status_code=200,
+)
 async def check_schedule_move(
     pool: PoolDep,
     caller: CallerDep,

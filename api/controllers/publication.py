@@ -245,6 +245,7 @@ async def read_calendar_link(
     f"{DELEGATION_PATH}/calendar-link/rotate",
     tags=["calendar"],
     summary="A new subscribe URL; the old one stops working",
+    status_code=200,
 )
 async def rotate_calendar_link(
     request: Request, pool: PoolDep, caller: CallerDep, forum_id: FromPath[str], delegation_id: FromPath[str]

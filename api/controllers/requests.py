@@ -234,7 +234,12 @@ async def _changed(
     return Reply(after.item, headers={"ETag": etag(after.version)})
 
 
-@post(f"{REQUEST_PATH}/accept", tags=["requests"], summary="Accept, naming attendees (an invited delegation)")
+@post(
+    f"{REQUEST_PATH}/accept",
+    tags=["requests"],
+    summary="Accept, naming attendees (an invited delegation)",
+    status_code=200,
+)
 async def accept_request(
     request: Request,
     pool: PoolDep,
@@ -248,7 +253,7 @@ async def accept_request(
     return await _answer(request, pool, caller, forum_id, request_id, if_match, idempotency_key, data)
 
 
-@post(f"{REQUEST_PATH}/decline", tags=["requests"], summary="Decline (an invited delegation)")
+@post(f"{REQUEST_PATH}/decline", tags=["requests"], summary="Decline (an invited delegation)", status_code=200)
 async def decline_request(
     request: Request,
     pool: PoolDep,
@@ -261,7 +266,12 @@ async def decline_request(
     return await _answer(request, pool, caller, forum_id, request_id, if_match, idempotency_key, None)
 
 
-@post(f"{REQUEST_PATH}/withdraw", tags=["requests"], summary="Withdraw (the requester, or the organiser)")
+@post(
+    f"{REQUEST_PATH}/withdraw",
+    tags=["requests"],
+    summary="Withdraw (the requester, or the organiser)",
+    status_code=200,
+)
 async def withdraw_request(
     request: Request,
     pool: PoolDep,

@@ -96,7 +96,12 @@ async def read_schedule(
     )
 
 
-@post(f"{VERSION_PATH}/publish", tags=["schedules"], summary="Publish this version, withdrawing any other (organiser)")
+@post(
+    f"{VERSION_PATH}/publish",
+    tags=["schedules"],
+    summary="Publish this version, withdrawing any other (organiser)",
+    status_code=200,
+)
 async def publish_schedule(
     request: Request,
     pool: PoolDep,
