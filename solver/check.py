@@ -43,6 +43,8 @@ def load_problem(data: bytes | str) -> Problem:
         raise ProblemError([_decode_finding(str(error))]) from None
     except msgspec.DecodeError as error:
         raise ProblemError([Finding("$", f"malformed JSON: {error}")]) from None
+    except UnicodeDecodeError as error:  # msgspec's own error for bytes that are not UTF-8 inside a string
+        raise ProblemError([Finding("$", f"not UTF-8 text: {error.reason}")]) from None
     findings = check_problem(problem)
     if findings:
         raise ProblemError(findings)

@@ -204,6 +204,15 @@ def test_malformed_json_is_reported_with_its_file(capsys: pytest.CaptureFixture[
     assert stderr.startswith(f"sidelines: error: {path}: $: malformed JSON")
 
 
+def test_a_problem_that_is_not_utf8_is_reported_not_raised(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
+    path = tmp_path / "problem.json"
+    path.write_bytes(pretty_json(four_delegations()).replace(b'"m1"', b'"m\xff1"', 1))
+    for command in (["solve", str(path)], ["validate", str(path), str(path)]):
+        code, stdout, stderr = run(capsys, *command)
+        assert (code, stdout) == (2, "")
+        assert stderr == f"sidelines: error: {path}: $: not UTF-8 text: invalid start byte\n"
+
+
 def test_a_missing_file_is_reported_not_raised(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
     missing = tmp_path / "nowhere.json"
     code, _, stderr = run(capsys, "solve", str(missing))
