@@ -40,7 +40,7 @@ def load_problem(data: bytes | str) -> Problem:
     try:
         problem = msgspec.json.decode(data, type=Problem)
     except msgspec.ValidationError as error:
-        raise ProblemError([_decode_finding(str(error))]) from None
+        raise ProblemError([decode_finding(str(error))]) from None
     except msgspec.DecodeError as error:
         raise ProblemError([Finding("$", f"malformed JSON: {error}")]) from None
     except UnicodeDecodeError as error:  # msgspec's own error for bytes that are not UTF-8 inside a string
@@ -51,7 +51,8 @@ def load_problem(data: bytes | str) -> Problem:
     return problem
 
 
-def _decode_finding(text: str) -> Finding:
+def decode_finding(text: str) -> Finding:
+    """A msgspec validation message as a finding; "$" when it names no place (the root object)."""
     match = _DECODE_PATH.match(text)
     assert match is not None  # the pattern matches any text
     path = (match["path"] or "").lstrip(".") or "$"

@@ -151,6 +151,23 @@ def test_validate_names_the_bad_field_of_a_schedule(
     assert stderr.startswith(f"sidelines: error: {bad}: placed[0].start: ")
 
 
+@pytest.mark.parametrize(
+    ("content", "expected"),
+    [
+        (b'{"status": "FEASIBLE", "placed": [], "x": 1}', "$: Object contains unknown field `x`"),
+        (b"[]", "$: Expected `object`, got `array`"),
+        (b'{"status": "FEASIBLE", "placed": [], "\xff": 1}', "$: not UTF-8 text: invalid start byte"),
+    ],
+)
+def test_a_schedule_wrong_at_its_root_is_reported_at_dollar(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path, problem_file: str, content: bytes, expected: str
+) -> None:
+    bad = tmp_path / "schedule.json"
+    bad.write_bytes(content)
+    code, stdout, stderr = run(capsys, "validate", problem_file, str(bad))
+    assert (code, stdout, stderr) == (2, "", f"sidelines: error: {bad}: {expected}\n")
+
+
 # ---- bad input: exit 2, one `sidelines: error: <file>: <field>: <message>` line per fault
 
 
