@@ -80,7 +80,7 @@ def _check_forum(problem: Problem) -> list[Finding]:
     found: list[Finding] = []
     try:
         ZoneInfo(forum.time_zone)
-    except (ZoneInfoNotFoundError, ValueError):
+    except (ZoneInfoNotFoundError, ValueError, OSError):  # OSError: a directory, or a name too long for a file
         found.append(Finding("forum.time_zone", f"unknown IANA time zone {forum.time_zone!r}"))
     if not 1 <= forum.slot_minutes <= 240:
         found.append(Finding("forum.slot_minutes", "must be between 1 and 240"))

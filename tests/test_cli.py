@@ -191,6 +191,14 @@ def _misspelt_field(document: dict[str, Any]) -> None:
     document["meetings"][1]["priorty"] = "high"
 
 
+def _zone_that_is_a_directory(document: dict[str, Any]) -> None:
+    document["forum"]["time_zone"] = "America"
+
+
+def _zone_too_long_for_a_file_name(document: dict[str, Any]) -> None:
+    document["forum"]["time_zone"] = "Z" * 300
+
+
 @pytest.mark.parametrize(
     ("damage", "expected"),
     [
@@ -199,6 +207,8 @@ def _misspelt_field(document: dict[str, Any]) -> None:
         (_longer_than_any_day, "meetings[0].duration_minutes: 300 minutes is longer than any day (240)"),
         (_arrival_after_departure, "delegations[0].participants[0].departure: must be after the arrival"),
         (_misspelt_field, "meetings[1]: Object contains unknown field `priorty`"),
+        (_zone_that_is_a_directory, "forum.time_zone: unknown IANA time zone 'America'"),
+        (_zone_too_long_for_a_file_name, f"forum.time_zone: unknown IANA time zone '{'Z' * 300}'"),
     ],
 )
 def test_a_bad_problem_is_reported_by_field_path(
