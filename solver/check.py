@@ -87,7 +87,10 @@ def _check_forum(problem: Problem) -> list[Finding]:
     if not forum.days:
         found.append(Finding("forum.days", "at least one day is needed"))
     for index, day in enumerate(forum.days):
-        if day.end <= day.start:
+        offsets = [name for name in ("start", "end") if getattr(day, name).tzinfo is not None]
+        for name in offsets:  # the zone is the forum's: an offset would be ignored, or not comparable
+            found.append(Finding(f"forum.days[{index}].{name}", "must be wall-clock time without a UTC offset"))
+        if not offsets and day.end <= day.start:
             found.append(Finding(f"forum.days[{index}].end", "must be after the day's start"))
     dates = [day.date for day in forum.days]
     if dates != sorted(set(dates)):

@@ -191,6 +191,10 @@ def _misspelt_field(document: dict[str, Any]) -> None:
     document["meetings"][1]["priorty"] = "high"
 
 
+def _day_end_with_an_offset(document: dict[str, Any]) -> None:
+    document["forum"]["days"][0]["end"] = "13:00:00+08:00"
+
+
 def _zone_that_is_a_directory(document: dict[str, Any]) -> None:
     document["forum"]["time_zone"] = "America"
 
@@ -207,6 +211,7 @@ def _zone_too_long_for_a_file_name(document: dict[str, Any]) -> None:
         (_longer_than_any_day, "meetings[0].duration_minutes: 300 minutes is longer than any day (240)"),
         (_arrival_after_departure, "delegations[0].participants[0].departure: must be after the arrival"),
         (_misspelt_field, "meetings[1]: Object contains unknown field `priorty`"),
+        (_day_end_with_an_offset, "forum.days[0].end: must be wall-clock time without a UTC offset"),
         (_zone_that_is_a_directory, "forum.time_zone: unknown IANA time zone 'America'"),
         (_zone_too_long_for_a_file_name, f"forum.time_zone: unknown IANA time zone '{'Z' * 300}'"),
     ],
