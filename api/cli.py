@@ -30,7 +30,7 @@ from rich.live import Live
 from rich.table import Table
 from rich.text import Text
 
-from solver.check import ProblemError, decode_finding, load_problem
+from solver.check import ProblemError, decode_finding, load_problem, out_of_calendar
 from solver.model import Problem
 from solver.result import Progress, Schedule
 
@@ -184,13 +184,17 @@ def problem_error(path: str, error: ValueError) -> CliError:
 
 def read_schedule(path: str) -> Schedule:
     try:
-        return msgspec.json.decode(read_bytes(path), type=Schedule)
+        schedule = msgspec.json.decode(read_bytes(path), type=Schedule)
     except msgspec.ValidationError as error:
         raise CliError([(path, str(decode_finding(str(error))))]) from None
     except msgspec.DecodeError as error:
         raise CliError([(path, f"$: malformed JSON: {error}")]) from None
     except UnicodeDecodeError as error:
         raise CliError([(path, f"$: not UTF-8 text: {error.reason}")]) from None
+    findings = out_of_calendar(schedule)
+    if findings:
+        raise CliError([(path, str(finding)) for finding in findings])
+    return schedule
 
 
 # ---- solve

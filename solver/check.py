@@ -7,7 +7,7 @@ from __future__ import annotations
 import re
 from collections import Counter
 from collections.abc import Iterable
-from datetime import datetime
+from datetime import date, datetime
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import msgspec
@@ -61,7 +61,7 @@ def decode_finding(text: str) -> Finding:
 
 def check_problem(problem: Problem) -> list[Finding]:
     """Every semantic fault of `problem`; empty when it can be solved."""
-    findings = _check_forum(problem)
+    findings = [*_check_forum(problem), *out_of_calendar(problem)]
     if findings:  # later checks need a valid grid
         return findings
     grid = TimeGrid.of(problem.forum)
@@ -96,6 +96,19 @@ def _check_forum(problem: Problem) -> list[Finding]:
     if dates != sorted(set(dates)):
         found.append(Finding("forum.days", "dates must be distinct and in order"))
     return found
+
+
+def out_of_calendar(value: object, path: str = "") -> list[Finding]:
+    """Each date or datetime in `value` (a struct, list or tuple, walked field by field) too
+    close to the calendar's ends for a change of zone or a day's slots to stay within it."""
+    if isinstance(value, date):  # datetimes too
+        return [] if 2 <= value.year <= 9998 else [Finding(path or "$", "must be between the years 2 and 9998")]
+    if isinstance(value, msgspec.Struct):
+        fields = ((name, getattr(value, name)) for name in value.__struct_fields__)
+        return [found for name, item in fields for found in out_of_calendar(item, f"{path}.{name}".lstrip("."))]
+    if isinstance(value, list | tuple):
+        return [found for index, item in enumerate(value) for found in out_of_calendar(item, f"{path}[{index}]")]
+    return []
 
 
 def _duplicates(path: str, ids: Iterable[str]) -> list[Finding]:

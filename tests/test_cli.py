@@ -168,6 +168,22 @@ def test_a_schedule_wrong_at_its_root_is_reported_at_dollar(
     assert (code, stdout, stderr) == (2, "", f"sidelines: error: {bad}: {expected}\n")
 
 
+def test_a_placement_at_the_calendars_end_is_bad_input(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path, problem_file: str
+) -> None:
+    bad = tmp_path / "schedule.json"
+    end = "9999-12-31T23:00:00-05:00"  # past the last datetime Python holds once in the forum's zone
+    bad.write_text(
+        f'{{"status": "FEASIBLE", "placed": [{{"meeting": "m1", "start": "{end}", "end": "{end}", "room": "R1"}}]}}'
+    )
+    code, stdout, stderr = run(capsys, "validate", problem_file, str(bad))
+    assert (code, stdout) == (2, "")
+    assert stderr == "".join(
+        f"sidelines: error: {bad}: placed[0].{field}: must be between the years 2 and 9998\n"
+        for field in ("start", "end")
+    )
+
+
 # ---- bad input: exit 2, one `sidelines: error: <file>: <field>: <message>` line per fault
 
 
@@ -195,6 +211,14 @@ def _day_end_with_an_offset(document: dict[str, Any]) -> None:
     document["forum"]["days"][0]["end"] = "13:00:00+08:00"
 
 
+def _arrival_at_the_calendars_start(document: dict[str, Any]) -> None:
+    document["delegations"][0]["participants"][0]["arrival"] = "0001-01-01T00:00:00+05:00"
+
+
+def _last_day_of_the_calendar(document: dict[str, Any]) -> None:
+    document["forum"]["days"][-1]["date"] = "9999-12-31"
+
+
 def _zone_that_is_a_directory(document: dict[str, Any]) -> None:
     document["forum"]["time_zone"] = "America"
 
@@ -212,6 +236,11 @@ def _zone_too_long_for_a_file_name(document: dict[str, Any]) -> None:
         (_arrival_after_departure, "delegations[0].participants[0].departure: must be after the arrival"),
         (_misspelt_field, "meetings[1]: Object contains unknown field `priorty`"),
         (_day_end_with_an_offset, "forum.days[0].end: must be wall-clock time without a UTC offset"),
+        (
+            _arrival_at_the_calendars_start,
+            "delegations[0].participants[0].arrival: must be between the years 2 and 9998",
+        ),
+        (_last_day_of_the_calendar, "forum.days[0].date: must be between the years 2 and 9998"),
         (_zone_that_is_a_directory, "forum.time_zone: unknown IANA time zone 'America'"),
         (_zone_too_long_for_a_file_name, f"forum.time_zone: unknown IANA time zone '{'Z' * 300}'"),
     ],
