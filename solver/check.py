@@ -281,21 +281,32 @@ def _check_meeting_place(problem: Problem, path: str, meeting: Meeting) -> list[
 
 
 def _check_precedence_cycles(problem: Problem) -> list[Finding]:
-    after = {meeting.id: set(meeting.after) for meeting in problem.meetings}
+    after = {meeting.id: meeting.after for meeting in problem.meetings}
     state: dict[str, int] = {}  # 1 visiting, 2 done
-
-    def cyclic(node: str) -> bool:
-        state[node] = 1
-        for before in after.get(node, ()):
-            if state.get(before) == 1 or (before not in state and cyclic(before)):
-                return True
-        state[node] = 2
-        return False
-
     for index, meeting in enumerate(problem.meetings):
-        if meeting.id not in state and cyclic(meeting.id):
+        if meeting.id not in state and _reaches_a_cycle(meeting.id, after, state):
             return [Finding(f"meetings[{index}].after", "precedences form a cycle")]
     return []
+
+
+def _reaches_a_cycle(root: str, after: dict[str, list[str]], state: dict[str, int]) -> bool:
+    """Depth-first from `root` on an explicit stack: a chain of precedences may be
+    longer than Python's recursion limit."""
+    state[root] = 1
+    stack = [(root, iter(after.get(root, ())))]
+    while stack:
+        node, pending = stack[-1]
+        for before in pending:
+            if state.get(before) == 1:
+                return True
+            if before not in state:
+                state[before] = 1
+                stack.append((before, iter(after.get(before, ()))))
+                break
+        else:
+            state[node] = 2
+            stack.pop()
+    return False
 
 
 def _check_rest(problem: Problem, grid: TimeGrid) -> list[Finding]:

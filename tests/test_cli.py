@@ -257,6 +257,19 @@ def test_a_bad_problem_is_reported_by_field_path(
         assert f"sidelines: error: {path}: {expected}\n" in stderr
 
 
+def test_a_precedence_cycle_longer_than_the_recursion_limit_is_reported(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    count = 2 * sys.getrecursionlimit()
+    document = msgspec.to_builtins(four_delegations())
+    chain = document["meetings"][0]
+    document["meetings"] = [{**chain, "id": f"c{n}", "after": [f"c{(n + 1) % count}"]} for n in range(count)]
+    path = write(tmp_path / "problem.json", document)
+    code, stdout, stderr = run(capsys, "solve", path, "--method", "greedy")
+    assert (code, stdout) == (2, "")
+    assert stderr == f"sidelines: error: {path}: meetings[0].after: precedences form a cycle\n"
+
+
 def test_malformed_json_is_reported_with_its_file(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
     path = tmp_path / "problem.json"
     path.write_text('{"forum": ')
