@@ -111,9 +111,12 @@ def out_of_calendar(value: object, path: str = "") -> list[Finding]:
     return []
 
 
+def _repeated(ids: Iterable[str]) -> list[tuple[str, int]]:
+    return [(key, n) for key, n in Counter(ids).items() if n > 1]
+
+
 def _duplicates(path: str, ids: Iterable[str]) -> list[Finding]:
-    counts = Counter(ids)
-    return [Finding(path, f"id {key!r} is used {n} times") for key, n in counts.items() if n > 1]
+    return [Finding(path, f"id {key!r} is used {n} times") for key, n in _repeated(ids)]
 
 
 def _check_ids(problem: Problem) -> list[Finding]:
@@ -214,6 +217,10 @@ def _check_meeting_parties(problem: Problem, path: str, meeting: Meeting) -> lis
     for delegation in meeting.delegations:
         if delegation not in known:
             found.append(Finding(f"{path}.delegations", f"unknown delegation {delegation!r}"))
+    found.extend(
+        Finding(f"{path}.participants", f"{person!r} is listed {n} times")
+        for person, n in _repeated(meeting.participants)
+    )
     for person in meeting.participants:
         if person not in people:
             found.append(Finding(f"{path}.participants", f"unknown participant {person!r}"))

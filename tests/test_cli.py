@@ -219,6 +219,10 @@ def _last_day_of_the_calendar(document: dict[str, Any]) -> None:
     document["forum"]["days"][-1]["date"] = "9999-12-31"
 
 
+def _attendee_listed_twice(document: dict[str, Any]) -> None:
+    document["meetings"][0]["participants"] = ["jp-min", "au-min", "jp-min"]
+
+
 def _zone_that_is_a_directory(document: dict[str, Any]) -> None:
     document["forum"]["time_zone"] = "America"
 
@@ -241,6 +245,7 @@ def _zone_too_long_for_a_file_name(document: dict[str, Any]) -> None:
             "delegations[0].participants[0].arrival: must be between the years 2 and 9998",
         ),
         (_last_day_of_the_calendar, "forum.days[0].date: must be between the years 2 and 9998"),
+        (_attendee_listed_twice, "meetings[0].participants: 'jp-min' is listed 2 times"),
         (_zone_that_is_a_directory, "forum.time_zone: unknown IANA time zone 'America'"),
         (_zone_too_long_for_a_file_name, f"forum.time_zone: unknown IANA time zone '{'Z' * 300}'"),
     ],
