@@ -332,7 +332,17 @@ def _check_rest(problem: Problem, grid: TimeGrid) -> list[Finding]:
             found.append(Finding(f"{path}.room", f"unknown room {placement.room!r}"))
         if grid.slot_at(placement.start) is None:
             found.append(Finding(f"{path}.start", "is not the start of a slot of the forum's grid"))
-    order = problem.objective.lexicographic_order
+    return [*found, *_check_objective(problem)]
+
+
+def _check_objective(problem: Problem) -> list[Finding]:
+    objective = problem.objective
+    order = objective.lexicographic_order
+    found: list[Finding] = []
     if len(set(order)) != len(order):
         found.append(Finding("objective.lexicographic_order", "terms must not repeat"))
+    if objective.mode == "lexicographic" and not order:
+        found.append(Finding("objective.lexicographic_order", "lexicographic mode needs at least one term"))
+    if objective.break_spread_limit is not None and objective.break_spread_limit < 0:
+        found.append(Finding("objective.break_spread_limit", "must not be negative"))
     return found

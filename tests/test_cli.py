@@ -223,6 +223,14 @@ def _attendee_listed_twice(document: dict[str, Any]) -> None:
     document["meetings"][0]["participants"] = ["jp-min", "au-min", "jp-min"]
 
 
+def _lexicographic_without_terms(document: dict[str, Any]) -> None:
+    document["objective"] = {"mode": "lexicographic", "lexicographic_order": []}
+
+
+def _negative_break_spread(document: dict[str, Any]) -> None:
+    document["objective"] = {"break_spread_limit": -1}
+
+
 def _zone_that_is_a_directory(document: dict[str, Any]) -> None:
     document["forum"]["time_zone"] = "America"
 
@@ -246,6 +254,8 @@ def _zone_too_long_for_a_file_name(document: dict[str, Any]) -> None:
         ),
         (_last_day_of_the_calendar, "forum.days[0].date: must be between the years 2 and 9998"),
         (_attendee_listed_twice, "meetings[0].participants: 'jp-min' is listed 2 times"),
+        (_lexicographic_without_terms, "objective.lexicographic_order: lexicographic mode needs at least one term"),
+        (_negative_break_spread, "objective.break_spread_limit: must not be negative"),
         (_zone_that_is_a_directory, "forum.time_zone: unknown IANA time zone 'America'"),
         (_zone_too_long_for_a_file_name, f"forum.time_zone: unknown IANA time zone '{'Z' * 300}'"),
     ],
