@@ -32,6 +32,8 @@ class ProblemError(ValueError):
         super().__init__("; ".join(str(finding) for finding in findings))
 
 
+# Costs, never rewards; small enough that any grid's objective stays far inside CP-SAT's int64.
+MAX_WEIGHT = 1_000_000_000
 _DECODE_PATH = re.compile(r"^(?P<message>.*?)(?: - at `\$(?P<path>[^`]*)`)?$")
 
 
@@ -345,4 +347,9 @@ def _check_objective(problem: Problem) -> list[Finding]:
         found.append(Finding("objective.lexicographic_order", "lexicographic mode needs at least one term"))
     if objective.break_spread_limit is not None and objective.break_spread_limit < 0:
         found.append(Finding("objective.break_spread_limit", "must not be negative"))
+    for group in ("priority_weights", "weights"):
+        weights = getattr(objective, group)
+        for name in weights.__struct_fields__:
+            if not 0 <= getattr(weights, name) <= MAX_WEIGHT:
+                found.append(Finding(f"objective.{group}.{name}", f"must be between 0 and {MAX_WEIGHT:,}"))
     return found

@@ -231,6 +231,14 @@ def _negative_break_spread(document: dict[str, Any]) -> None:
     document["objective"] = {"break_spread_limit": -1}
 
 
+def _negative_weight(document: dict[str, Any]) -> None:
+    document["objective"] = {"weights": {"breaks": -10}}
+
+
+def _weight_overflowing_the_objective(document: dict[str, Any]) -> None:
+    document["objective"] = {"priority_weights": {"high": 2**62}}
+
+
 def _zone_that_is_a_directory(document: dict[str, Any]) -> None:
     document["forum"]["time_zone"] = "America"
 
@@ -256,6 +264,8 @@ def _zone_too_long_for_a_file_name(document: dict[str, Any]) -> None:
         (_attendee_listed_twice, "meetings[0].participants: 'jp-min' is listed 2 times"),
         (_lexicographic_without_terms, "objective.lexicographic_order: lexicographic mode needs at least one term"),
         (_negative_break_spread, "objective.break_spread_limit: must not be negative"),
+        (_negative_weight, "objective.weights.breaks: must be between 0 and 1,000,000,000"),
+        (_weight_overflowing_the_objective, "objective.priority_weights.high: must be between 0 and 1,000,000,000"),
         (_zone_that_is_a_directory, "forum.time_zone: unknown IANA time zone 'America'"),
         (_zone_too_long_for_a_file_name, f"forum.time_zone: unknown IANA time zone '{'Z' * 300}'"),
     ],
