@@ -34,6 +34,7 @@ class ProblemError(ValueError):
 
 # Costs, never rewards; small enough that any grid's objective stays far inside CP-SAT's int64.
 MAX_WEIGHT = 1_000_000_000
+MINUTES_PER_DAY = 24 * 60
 _DECODE_PATH = re.compile(r"^(?P<message>.*?)(?: - at `\$(?P<path>[^`]*)`)?$")
 
 
@@ -164,8 +165,8 @@ def _check_rooms(problem: Problem, grid: TimeGrid) -> list[Finding]:
         for end in travel.between:
             if end not in venues:
                 found.append(Finding(f"{path}.between", f"unknown venue {end!r}"))
-        if travel.minutes < 0:
-            found.append(Finding(f"{path}.minutes", "must not be negative"))
+        if not 0 <= travel.minutes <= MINUTES_PER_DAY:  # longer only says "not on one day", and stalls CP-SAT
+            found.append(Finding(f"{path}.minutes", f"must be between 0 and {MINUTES_PER_DAY} (a day)"))
     return found
 
 

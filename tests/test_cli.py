@@ -239,6 +239,12 @@ def _weight_overflowing_the_objective(document: dict[str, Any]) -> None:
     document["objective"] = {"priority_weights": {"high": 2**62}}
 
 
+def _travel_longer_than_a_day(document: dict[str, Any]) -> None:
+    document["venues"] = [{"id": "v1", "name": "Hotel"}, {"id": "v2", "name": "Embassy"}]
+    document["rooms"][0]["venue"], document["rooms"][1]["venue"] = "v1", "v2"
+    document["travel"] = [{"between": ["v1", "v2"], "minutes": 2**62}]
+
+
 def _zone_that_is_a_directory(document: dict[str, Any]) -> None:
     document["forum"]["time_zone"] = "America"
 
@@ -266,6 +272,7 @@ def _zone_too_long_for_a_file_name(document: dict[str, Any]) -> None:
         (_negative_break_spread, "objective.break_spread_limit: must not be negative"),
         (_negative_weight, "objective.weights.breaks: must be between 0 and 1,000,000,000"),
         (_weight_overflowing_the_objective, "objective.priority_weights.high: must be between 0 and 1,000,000,000"),
+        (_travel_longer_than_a_day, "travel[0].minutes: must be between 0 and 1440 (a day)"),
         (_zone_that_is_a_directory, "forum.time_zone: unknown IANA time zone 'America'"),
         (_zone_too_long_for_a_file_name, f"forum.time_zone: unknown IANA time zone '{'Z' * 300}'"),
     ],
