@@ -13,7 +13,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import msgspec
 
-from solver.model import Delegation, Meeting, Participant, Problem, Resource, Window, attendees, participants_by_id
+from solver.model import Day, Delegation, Meeting, Participant, Problem, Resource, Window, attendees, participants_by_id
 from solver.timegrid import TimeGrid
 
 
@@ -69,6 +69,7 @@ def check_problem(problem: Problem) -> list[Finding]:
     if findings:  # later checks need a valid grid
         return findings
     grid = TimeGrid.of(problem.forum)
+    findings.extend(_check_clock_changes(grid.zone, problem.forum.days))
     findings.extend(_check_ids(problem))
     for check in (_check_rooms, _check_people, _check_sessions):
         findings.extend(check(problem, grid))
@@ -101,6 +102,19 @@ def _check_forum(problem: Problem) -> list[Finding]:
     if dates != sorted(set(dates)):
         found.append(Finding("forum.days", "dates must be distinct and in order"))
     return found
+
+
+def _check_clock_changes(zone: ZoneInfo, days: list[Day]) -> list[Finding]:
+    """Days whose hours hold a change of UTC offset (DST): slots step in wall-clock time, so
+    the engine's grid and the validator's (which measures real time) disagree on those days."""
+    return [
+        Finding(
+            f"forum.days[{index}]", "the clocks change between its start and end; move its hours clear of the change"
+        )
+        for index, day in enumerate(days)
+        if datetime.combine(day.date, day.start, zone).utcoffset()
+        != datetime.combine(day.date, day.end, zone).utcoffset()
+    ]
 
 
 def out_of_calendar(value: object, path: str = "") -> list[Finding]:

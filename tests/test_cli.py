@@ -245,6 +245,12 @@ def _travel_longer_than_a_day(document: dict[str, Any]) -> None:
     document["travel"] = [{"between": ["v1", "v2"], "minutes": 2**62}]
 
 
+def _day_holding_a_clock_change(document: dict[str, Any]) -> None:
+    document["forum"].update(
+        time_zone="Europe/Berlin", days=[{"date": "2024-03-31", "start": "00:00:00", "end": "06:00:00"}]
+    )
+
+
 def _zone_that_is_a_directory(document: dict[str, Any]) -> None:
     document["forum"]["time_zone"] = "America"
 
@@ -273,6 +279,10 @@ def _zone_too_long_for_a_file_name(document: dict[str, Any]) -> None:
         (_negative_weight, "objective.weights.breaks: must be between 0 and 1,000,000,000"),
         (_weight_overflowing_the_objective, "objective.priority_weights.high: must be between 0 and 1,000,000,000"),
         (_travel_longer_than_a_day, "travel[0].minutes: must be between 0 and 1440 (a day)"),
+        (
+            _day_holding_a_clock_change,
+            "forum.days[0]: the clocks change between its start and end; move its hours clear of the change",
+        ),
         (_zone_that_is_a_directory, "forum.time_zone: unknown IANA time zone 'America'"),
         (_zone_too_long_for_a_file_name, f"forum.time_zone: unknown IANA time zone '{'Z' * 300}'"),
     ],
