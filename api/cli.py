@@ -14,7 +14,6 @@ from __future__ import annotations
 import argparse
 import math
 import os
-import re
 import signal
 import sys
 import threading
@@ -31,7 +30,7 @@ from rich.live import Live
 from rich.table import Table
 from rich.text import Text
 
-from solver.check import ProblemError, load_problem
+from solver.check import ProblemError, decode_finding, load_problem, out_of_calendar
 from solver.model import Problem
 from solver.result import Progress, Schedule
 
@@ -183,18 +182,19 @@ def problem_error(path: str, error: ValueError) -> CliError:
     return CliError([(path, str(error).removeprefix(f"{path}: "))])
 
 
-_DECODE_AT = re.compile(r"^(?P<message>.*) - at `\$\.?(?P<field>[^`]*)`$")
-
-
 def read_schedule(path: str) -> Schedule:
     try:
-        return msgspec.json.decode(read_bytes(path), type=Schedule)
+        schedule = msgspec.json.decode(read_bytes(path), type=Schedule)
     except msgspec.ValidationError as error:
-        match = _DECODE_AT.match(str(error))
-        what = f"{match['field'] or '$'}: {match['message']}" if match else str(error)
-        raise CliError([(path, what)]) from None
+        raise CliError([(path, str(decode_finding(str(error))))]) from None
     except msgspec.DecodeError as error:
         raise CliError([(path, f"$: malformed JSON: {error}")]) from None
+    except UnicodeDecodeError as error:
+        raise CliError([(path, f"$: not UTF-8 text: {error.reason}")]) from None
+    findings = out_of_calendar(schedule)
+    if findings:
+        raise CliError([(path, str(finding)) for finding in findings])
+    return schedule
 
 
 # ---- solve

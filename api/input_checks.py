@@ -1,4 +1,4 @@
-"""Input PostgreSQL cannot hold, refused before any handler runs.
+"""Input PostgreSQL cannot hold, or Litestar cannot decode, refused before any handler runs.
 
 Text columns cannot store U+0000, and an integer path value beyond PostgreSQL's
 integer names nothing that can exist; both used to reach asyncpg and end as 500s.
@@ -12,6 +12,7 @@ from typing import Any
 
 import msgspec
 from litestar import Request
+from litestar.exceptions import SerializationException
 
 from api.errors import BadRequest, FieldError, NotFound
 from db.records import INT4_MAX
@@ -38,6 +39,21 @@ def _nul_field(value: Any, path: str) -> str | None:
     return None
 
 
+async def _refuse_undecodable_json(request: Request[Any, Any, Any]) -> None:
+    """Litestar decodes a JSON body (`data`) untyped first, and lets two faults escape its
+    error handling as 500s: invalid UTF-8 inside a string, and nesting past the recursion limit."""
+    if "data" not in request.route_handler.parsed_fn_signature.parameters:
+        return  # no JSON body: a CSV file
+    try:
+        await request.json()  # kept on the request: the handler's own decoding reuses it
+    except UnicodeDecodeError as error:
+        raise BadRequest(f"$: not UTF-8 text: {error.reason}", [FieldError("$", "not UTF-8 text")]) from None
+    except RecursionError:
+        raise BadRequest("$: nested too deeply", [FieldError("$", "nested too deeply")]) from None
+    except SerializationException:
+        return  # malformed JSON: the handler's own decoding names the fault
+
+
 def _refuse_nul(field: str) -> BadRequest:
     return BadRequest(f"{field}: may not contain the NUL character (U+0000)", [FieldError(field, "contains U+0000")])
 
@@ -56,6 +72,7 @@ async def refuse_unstorable_input(request: Request[Any, Any, Any]) -> None:
     body = await request.body()
     if b"\x00" in body:  # raw: a CSV file (in JSON text a raw NUL is malformed anyway)
         raise _refuse_nul("$")
+    await _refuse_undecodable_json(request)
     if b"\\u0000" in body:
         try:
             decoded = msgspec.json.decode(body)

@@ -7,12 +7,13 @@ from __future__ import annotations
 import re
 from collections import Counter
 from collections.abc import Iterable
-from datetime import datetime
+from dataclasses import dataclass
+from datetime import date, datetime
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import msgspec
 
-from solver.model import Meeting, Problem, Window, attendees, participants_by_id
+from solver.model import Day, Delegation, Meeting, Participant, Problem, Resource, Window, attendees, participants_by_id
 from solver.timegrid import TimeGrid
 
 
@@ -32,6 +33,9 @@ class ProblemError(ValueError):
         super().__init__("; ".join(str(finding) for finding in findings))
 
 
+# Costs, never rewards; small enough that any grid's objective stays far inside CP-SAT's int64.
+MAX_WEIGHT = 1_000_000_000
+MINUTES_PER_DAY = 24 * 60
 _DECODE_PATH = re.compile(r"^(?P<message>.*?)(?: - at `\$(?P<path>[^`]*)`)?$")
 
 
@@ -40,16 +44,19 @@ def load_problem(data: bytes | str) -> Problem:
     try:
         problem = msgspec.json.decode(data, type=Problem)
     except msgspec.ValidationError as error:
-        raise ProblemError([_decode_finding(str(error))]) from None
+        raise ProblemError([decode_finding(str(error))]) from None
     except msgspec.DecodeError as error:
         raise ProblemError([Finding("$", f"malformed JSON: {error}")]) from None
+    except UnicodeDecodeError as error:  # msgspec's own error for bytes that are not UTF-8 inside a string
+        raise ProblemError([Finding("$", f"not UTF-8 text: {error.reason}")]) from None
     findings = check_problem(problem)
     if findings:
         raise ProblemError(findings)
     return problem
 
 
-def _decode_finding(text: str) -> Finding:
+def decode_finding(text: str) -> Finding:
+    """A msgspec validation message as a finding; "$" when it names no place (the root object)."""
     match = _DECODE_PATH.match(text)
     assert match is not None  # the pattern matches any text
     path = (match["path"] or "").lstrip(".") or "$"
@@ -58,15 +65,17 @@ def _decode_finding(text: str) -> Finding:
 
 def check_problem(problem: Problem) -> list[Finding]:
     """Every semantic fault of `problem`; empty when it can be solved."""
-    findings = _check_forum(problem)
+    findings = [*_check_forum(problem), *out_of_calendar(problem)]
     if findings:  # later checks need a valid grid
         return findings
     grid = TimeGrid.of(problem.forum)
+    findings.extend(_check_clock_changes(grid.zone, problem.forum.days))
     findings.extend(_check_ids(problem))
     for check in (_check_rooms, _check_people, _check_sessions):
         findings.extend(check(problem, grid))
+    known = _Known.of(problem)
     for index, meeting in enumerate(problem.meetings):
-        findings.extend(_check_meeting(problem, grid, f"meetings[{index}]", meeting))
+        findings.extend(_check_meeting(problem, grid, known, f"meetings[{index}]", meeting))
     findings.extend(_check_precedence_cycles(problem))
     findings.extend(_check_rest(problem, grid))
     return findings
@@ -77,14 +86,17 @@ def _check_forum(problem: Problem) -> list[Finding]:
     found: list[Finding] = []
     try:
         ZoneInfo(forum.time_zone)
-    except (ZoneInfoNotFoundError, ValueError):
+    except (ZoneInfoNotFoundError, ValueError, OSError):  # OSError: a directory, or a name too long for a file
         found.append(Finding("forum.time_zone", f"unknown IANA time zone {forum.time_zone!r}"))
     if not 1 <= forum.slot_minutes <= 240:
         found.append(Finding("forum.slot_minutes", "must be between 1 and 240"))
     if not forum.days:
         found.append(Finding("forum.days", "at least one day is needed"))
     for index, day in enumerate(forum.days):
-        if day.end <= day.start:
+        offsets = [name for name in ("start", "end") if getattr(day, name).tzinfo is not None]
+        for name in offsets:  # the zone is the forum's: an offset would be ignored, or not comparable
+            found.append(Finding(f"forum.days[{index}].{name}", "must be wall-clock time without a UTC offset"))
+        if not offsets and day.end <= day.start:
             found.append(Finding(f"forum.days[{index}].end", "must be after the day's start"))
     dates = [day.date for day in forum.days]
     if dates != sorted(set(dates)):
@@ -92,9 +104,38 @@ def _check_forum(problem: Problem) -> list[Finding]:
     return found
 
 
+def _check_clock_changes(zone: ZoneInfo, days: list[Day]) -> list[Finding]:
+    """Days whose hours hold a change of UTC offset (DST): slots step in wall-clock time, so
+    the engine's grid and the validator's (which measures real time) disagree on those days."""
+    return [
+        Finding(
+            f"forum.days[{index}]", "the clocks change between its start and end; move its hours clear of the change"
+        )
+        for index, day in enumerate(days)
+        if datetime.combine(day.date, day.start, zone).utcoffset()
+        != datetime.combine(day.date, day.end, zone).utcoffset()
+    ]
+
+
+def out_of_calendar(value: object, path: str = "") -> list[Finding]:
+    """Each date or datetime in `value` (a struct, list or tuple, walked field by field) too
+    close to the calendar's ends for a change of zone or a day's slots to stay within it."""
+    if isinstance(value, date):  # datetimes too
+        return [] if 2 <= value.year <= 9998 else [Finding(path or "$", "must be between the years 2 and 9998")]
+    if isinstance(value, msgspec.Struct):
+        fields = ((name, getattr(value, name)) for name in value.__struct_fields__)
+        return [found for name, item in fields for found in out_of_calendar(item, f"{path}.{name}".lstrip("."))]
+    if isinstance(value, list | tuple):
+        return [found for index, item in enumerate(value) for found in out_of_calendar(item, f"{path}[{index}]")]
+    return []
+
+
+def _repeated(ids: Iterable[str]) -> list[tuple[str, int]]:
+    return [(key, n) for key, n in Counter(ids).items() if n > 1]
+
+
 def _duplicates(path: str, ids: Iterable[str]) -> list[Finding]:
-    counts = Counter(ids)
-    return [Finding(path, f"id {key!r} is used {n} times") for key, n in counts.items() if n > 1]
+    return [Finding(path, f"id {key!r} is used {n} times") for key, n in _repeated(ids)]
 
 
 def _check_ids(problem: Problem) -> list[Finding]:
@@ -140,8 +181,8 @@ def _check_rooms(problem: Problem, grid: TimeGrid) -> list[Finding]:
         for end in travel.between:
             if end not in venues:
                 found.append(Finding(f"{path}.between", f"unknown venue {end!r}"))
-        if travel.minutes < 0:
-            found.append(Finding(f"{path}.minutes", "must not be negative"))
+        if not 0 <= travel.minutes <= MINUTES_PER_DAY:  # longer only says "not on one day", and stalls CP-SAT
+            found.append(Finding(f"{path}.minutes", f"must be between 0 and {MINUTES_PER_DAY} (a day)"))
     return found
 
 
@@ -178,23 +219,50 @@ def _check_sessions(problem: Problem, grid: TimeGrid) -> list[Finding]:
     return found
 
 
-def _check_meeting(problem: Problem, grid: TimeGrid, path: str, meeting: Meeting) -> list[Finding]:
+@dataclass(frozen=True)
+class _Known:
+    """What a meeting may refer to, gathered once: gathered per meeting, the check took
+    quadratic time (46 s for 20,000 meetings)."""
+
+    people: dict[str, tuple[Delegation, Participant]]
+    delegations: set[str]
+    rooms: set[str]
+    venues: set[str]
+    resources: dict[str, Resource]
+    meetings: set[str]
+
+    @classmethod
+    def of(cls, problem: Problem) -> _Known:
+        return cls(
+            participants_by_id(problem),
+            {delegation.id for delegation in problem.delegations},
+            {room.id for room in problem.rooms},
+            {venue.id for venue in problem.venues},
+            {resource.id: resource for resource in problem.resources},
+            {meeting.id for meeting in problem.meetings},
+        )
+
+
+def _check_meeting(problem: Problem, grid: TimeGrid, known: _Known, path: str, meeting: Meeting) -> list[Finding]:
     return [
-        *_check_meeting_parties(problem, path, meeting),
+        *_check_meeting_parties(problem, known, path, meeting),
         *_check_meeting_time(problem, grid, path, meeting),
-        *_check_meeting_place(problem, path, meeting),
+        *_check_meeting_place(known, path, meeting),
     ]
 
 
-def _check_meeting_parties(problem: Problem, path: str, meeting: Meeting) -> list[Finding]:
-    people = participants_by_id(problem)
-    known = {delegation.id for delegation in problem.delegations}
+def _check_meeting_parties(problem: Problem, ids: _Known, path: str, meeting: Meeting) -> list[Finding]:
+    people, known = ids.people, ids.delegations
     found: list[Finding] = []
     if len(set(meeting.delegations)) < 2 or len(meeting.delegations) != len(set(meeting.delegations)):
         found.append(Finding(f"{path}.delegations", "needs two or more distinct delegations"))
     for delegation in meeting.delegations:
         if delegation not in known:
             found.append(Finding(f"{path}.delegations", f"unknown delegation {delegation!r}"))
+    found.extend(
+        Finding(f"{path}.participants", f"{person!r} is listed {n} times")
+        for person, n in _repeated(meeting.participants)
+    )
     for person in meeting.participants:
         if person not in people:
             found.append(Finding(f"{path}.participants", f"unknown participant {person!r}"))
@@ -236,11 +304,8 @@ def _check_meeting_time(problem: Problem, grid: TimeGrid, path: str, meeting: Me
     return found
 
 
-def _check_meeting_place(problem: Problem, path: str, meeting: Meeting) -> list[Finding]:
-    rooms = {room.id for room in problem.rooms}
-    venues = {venue.id for venue in problem.venues}
-    resources = {resource.id: resource for resource in problem.resources}
-    meetings = {other.id for other in problem.meetings}
+def _check_meeting_place(known: _Known, path: str, meeting: Meeting) -> list[Finding]:
+    rooms, venues, resources, meetings = known.rooms, known.venues, known.resources, known.meetings
     found: list[Finding] = []
     if meeting.pinned_room is not None and meeting.pinned_room not in rooms:
         found.append(Finding(f"{path}.pinned_room", f"unknown room {meeting.pinned_room!r}"))
@@ -262,21 +327,32 @@ def _check_meeting_place(problem: Problem, path: str, meeting: Meeting) -> list[
 
 
 def _check_precedence_cycles(problem: Problem) -> list[Finding]:
-    after = {meeting.id: set(meeting.after) for meeting in problem.meetings}
+    after = {meeting.id: meeting.after for meeting in problem.meetings}
     state: dict[str, int] = {}  # 1 visiting, 2 done
-
-    def cyclic(node: str) -> bool:
-        state[node] = 1
-        for before in after.get(node, ()):
-            if state.get(before) == 1 or (before not in state and cyclic(before)):
-                return True
-        state[node] = 2
-        return False
-
     for index, meeting in enumerate(problem.meetings):
-        if meeting.id not in state and cyclic(meeting.id):
+        if meeting.id not in state and _reaches_a_cycle(meeting.id, after, state):
             return [Finding(f"meetings[{index}].after", "precedences form a cycle")]
     return []
+
+
+def _reaches_a_cycle(root: str, after: dict[str, list[str]], state: dict[str, int]) -> bool:
+    """Depth-first from `root` on an explicit stack: a chain of precedences may be
+    longer than Python's recursion limit."""
+    state[root] = 1
+    stack = [(root, iter(after.get(root, ())))]
+    while stack:
+        node, pending = stack[-1]
+        for before in pending:
+            if state.get(before) == 1:
+                return True
+            if before not in state:
+                state[before] = 1
+                stack.append((before, iter(after.get(before, ()))))
+                break
+        else:
+            state[node] = 2
+            stack.pop()
+    return False
 
 
 def _check_rest(problem: Problem, grid: TimeGrid) -> list[Finding]:
@@ -300,7 +376,22 @@ def _check_rest(problem: Problem, grid: TimeGrid) -> list[Finding]:
             found.append(Finding(f"{path}.room", f"unknown room {placement.room!r}"))
         if grid.slot_at(placement.start) is None:
             found.append(Finding(f"{path}.start", "is not the start of a slot of the forum's grid"))
-    order = problem.objective.lexicographic_order
+    return [*found, *_check_objective(problem)]
+
+
+def _check_objective(problem: Problem) -> list[Finding]:
+    objective = problem.objective
+    order = objective.lexicographic_order
+    found: list[Finding] = []
     if len(set(order)) != len(order):
         found.append(Finding("objective.lexicographic_order", "terms must not repeat"))
+    if objective.mode == "lexicographic" and not order:
+        found.append(Finding("objective.lexicographic_order", "lexicographic mode needs at least one term"))
+    if objective.break_spread_limit is not None and objective.break_spread_limit < 0:
+        found.append(Finding("objective.break_spread_limit", "must not be negative"))
+    for group in ("priority_weights", "weights"):
+        weights = getattr(objective, group)
+        for name in weights.__struct_fields__:
+            if not 0 <= getattr(weights, name) <= MAX_WEIGHT:
+                found.append(Finding(f"objective.{group}.{name}", f"must be between 0 and {MAX_WEIGHT:,}"))
     return found

@@ -60,11 +60,16 @@ class TimeGrid:
 
     def slot_at(self, moment: datetime) -> int | None:
         """The slot starting exactly at `moment`, or None when off the grid."""
-        target = self.local(moment)
+        return self._slot_of_start.get(self.local(moment))
+
+    @cached_property
+    def _slot_of_start(self) -> dict[datetime, int]:
+        """Each slot start's index (the first, should two starts be equal); a scan per
+        lookup made checking many pins on a fine grid take minutes."""
+        found: dict[datetime, int] = {}
         for slot, start in enumerate(self.starts):
-            if start == target:
-                return slot
-        return None
+            found.setdefault(start, slot)
+        return found
 
     def fits(self, slot: int, length: int) -> bool:
         """True when `length` slots from `slot` stay inside one day."""

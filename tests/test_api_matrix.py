@@ -157,6 +157,7 @@ def test_the_openapi_document_gives_each_route_the_success_status_it_answers() -
             wrong[key] = (sorted(answered), sorted(documented))
     assert wrong == {}
 
+
 def values(scene: Scene, delegation: str) -> dict[str, str]:
     """Path values for `delegation`'s things: A's own (A), or B's (what the others are asked about)."""
     own = delegation == A

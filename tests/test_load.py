@@ -168,6 +168,34 @@ async def test_import_endpoint_creates_the_forum_for_the_admin_only(client: http
     assert "ATLANTIS" in bad.json()["detail"]
 
 
+@pytest.mark.parametrize(
+    ("field", "value", "named"),
+    [
+        (("forum", "time_zone"), "America", "forum.time_zone"),
+        (("forum", "days", 0, "end"), "19:00:00+05:00", "forum.days[0].end"),
+        (
+            ("rooms", 0, "unavailable"),
+            [{"start": "0001-01-01T00:00:00+05:00", "end": "2024-11-20T10:00:00"}],
+            "rooms[0].unavailable[0].start",
+        ),
+    ],
+)
+async def test_import_refuses_what_used_to_crash_the_checks(
+    client: httpx.AsyncClient, pool: asyncpg.Pool, field: tuple[str | int, ...], value: object, named: str
+) -> None:
+    document = msgspec.json.decode((EXAMPLES / "admm-plus.json").read_bytes())
+    *parents, last = field
+    inner = document
+    for key in parents:
+        inner = inner[key]
+    inner[last] = value
+    forums = await pool.fetchval("SELECT count(*) FROM forums")
+    answer = await client.post("/forums/import", json=document, headers=bearer(ADMIN_TOKEN))
+    assert (answer.status_code, answer.headers["content-type"]) == (422, "application/problem+json"), answer.text
+    assert [error["field"] for error in answer.json()["errors"]] == [named]
+    assert await pool.fetchval("SELECT count(*) FROM forums") == forums
+
+
 async def test_import_replay_shows_no_tokens(client: httpx.AsyncClient) -> None:
     document = (EXAMPLES / "cis-council.json").read_bytes()
     headers = {**bearer(ADMIN_TOKEN), "Content-Type": "application/json", "Idempotency-Key": "import-1"}
