@@ -109,14 +109,7 @@ def apply_change(problem: Problem, change: Change, index: int = 0) -> Problem:
             person = _person(problem, path, participant)
             return _with_participant(problem, path, participant, blocked=[*person.blocked, window])
         case RoomUnavailable(room_id, window):
-            rooms = [_known(problem.rooms, f"{path}.room", room_id, "room")]
-            return msgspec.structs.replace(
-                problem,
-                rooms=[
-                    msgspec.structs.replace(room, unavailable=[*room.unavailable, window]) if room in rooms else room
-                    for room in problem.rooms
-                ],
-            )
+            return _with_room_window(problem, path, room_id, window)
         case MeetingCancelled(meeting_id):
             _known(problem.meetings, f"{path}.meeting", meeting_id, "meeting")
             return _without_meetings(problem, {meeting_id})
@@ -236,6 +229,15 @@ def _with_participant(problem: Problem, path: str, participant: str, **fields: o
         ),
         path,
     )
+
+
+def _with_room_window(problem: Problem, path: str, room_id: str, window: Window) -> Problem:
+    lost = _known(problem.rooms, f"{path}.room", room_id, "room")
+    rooms = [
+        msgspec.structs.replace(room, unavailable=[*room.unavailable, window]) if room is lost else room
+        for room in problem.rooms
+    ]
+    return _checked(msgspec.structs.replace(problem, rooms=rooms), path)
 
 
 def _without_meetings(problem: Problem, gone: set[str]) -> Problem:

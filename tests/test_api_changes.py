@@ -128,6 +128,22 @@ async def test_bad_changes_name_the_field_and_store_nothing(client: httpx.AsyncC
     assert listed.json() == []
 
 
+async def test_a_window_ending_before_it_starts_is_refused_and_later_changes_still_apply(
+    client: httpx.AsyncClient, forum: Forum
+) -> None:
+    backwards = {"start": "2024-06-01T10:00:00", "end": "2024-06-01T09:00:00"}
+    for body in (
+        {"kind": "room_unavailable", "room": "sl-5", "window": backwards},
+        {"kind": "participant_blocked", "participant": "US/us-min", "window": backwards},
+    ):
+        refused = await client.post(f"{forum.base}/changes", json=body, headers=forum.organiser)
+        assert refused.status_code == 422, refused.text
+        assert [e["field"] for e in refused.json()["errors"]] == ["window"]
+    assert (await client.get(f"{forum.base}/changes", headers=forum.organiser)).json() == []
+    later = await client.post(f"{forum.base}/changes", json=arrival_body(), headers=forum.organiser)
+    assert later.status_code == 201, later.text
+
+
 async def test_delegations_may_neither_record_nor_read_changes_nor_fit(client: httpx.AsyncClient, forum: Forum) -> None:
     assert (
         await client.post(f"{forum.base}/changes", json=arrival_body(), headers=forum.delegation)

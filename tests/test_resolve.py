@@ -244,6 +244,12 @@ def test_changes_that_name_nothing_are_errors_naming_the_field() -> None:
     assert error.value.findings[0].path == "free[0]"
 
 
+def test_a_room_window_ending_before_it_starts_is_refused_under_the_change() -> None:
+    with pytest.raises(ProblemError) as error:
+        apply_changes(small(), [RoomUnavailable("R1", window("10:00", "09:00"))])
+    assert error.value.findings[0].path == "changes[0]: rooms[0].unavailable[0].end"
+
+
 def test_a_request_naming_an_unknown_delegation_is_refused_under_the_change() -> None:
     with pytest.raises(ProblemError) as error:
         apply_changes(small(), [MeetingRequested(meeting("ax", ["AAA", "XXX"], 30))])
