@@ -144,20 +144,23 @@ def broken_by(problem: Problem, placed: Iterable[Placement]) -> list[str]:
 def impacts(problem: Problem, schedule: Schedule, changes: Sequence[Change]) -> tuple[Problem, list[Impact]]:
     """The problem after every change, and what each change does to `schedule`.
 
-    Changes apply in order; a meeting is charged to the first change that
-    breaks or removes it, so each broken meeting has exactly one cause.
+    Changes apply in order; a change breaks the meetings that were valid
+    before it and are not after it, so a meeting stays charged to the first
+    change that broke it for as long as it stays broken. One that a later
+    change makes valid again (changes that cancel each other) is charged
+    anew if yet another change breaks it.
     """
     grid = TimeGrid.of(problem.forum)
     placed = list(schedule.placed)
-    charged = set(broken_by(problem, placed))  # already broken before any change: nobody's fault here
+    broken_now = set(broken_by(problem, placed))  # already broken before any change: nobody's fault here
     found: list[Impact] = []
     for index, change in enumerate(changes):
         before = {meeting.id for meeting in problem.meetings}
         problem = apply_change(problem, change, index)
         after = {meeting.id for meeting in problem.meetings}
         removed = sorted(p.meeting for p in placed if p.meeting in before - after)
-        broken = [m for m in broken_by(problem, placed) if m not in charged]
-        charged |= set(broken) | set(removed)
+        now = set(broken_by(problem, placed))
+        broken, broken_now = sorted(now - broken_now), now
         found.append(
             Impact(index, describe(problem, grid, change), broken, removed, sorted((after - before) & _added(change)))
         )

@@ -216,6 +216,41 @@ def test_each_change_breaks_exactly_the_placements_it_invalidates(change, broken
     assert moved_ids(result) - {"ab"} <= set(broken)
 
 
+def crowded() -> tuple[Problem, Schedule]:
+    """ab holds 09:00, the only time the request ac can take: moving ab would pay (ac held)."""
+    forum = problem(
+        [delegation(d, person(d.lower())) for d in ("AAA", "BBB", "CCC")],
+        [meeting("ab", ["AAA", "BBB"], 30), meeting("ac", ["AAA", "CCC"], 30, latest=at("09:30"))],
+        [room("R1")],
+    )
+    grid = schedule(forum, place(forum, "ab", "09:00"))
+    assert validate(forum, grid).ok
+    return forum, grid
+
+
+def test_changes_that_cancel_each_other_move_nothing() -> None:
+    forum, grid = crowded()
+    late, back = ArrivalChanged("aaa", at("10:00")), ArrivalChanged("aaa", None)
+    result = resolve(forum, grid, [late, back])
+    assert_minimal(result, grid)
+    assert [impact.breaks for impact in result.impacts] == [["ab"], []]
+    assert result.moves == [] and "ab" not in result.free
+
+
+def test_a_meeting_broken_again_is_charged_to_the_change_that_keeps_it_broken() -> None:
+    forum, grid = crowded()
+    changes = [
+        ArrivalChanged("aaa", at("10:00")),
+        ArrivalChanged("aaa", None),
+        ParticipantBlocked("bbb", window("09:00", "09:30")),
+    ]
+    result = resolve(forum, grid, changes)
+    assert_minimal(result, grid)
+    assert [impact.breaks for impact in result.impacts] == [["ab"], [], ["ab"]]
+    moved = next(m for m in result.moves if m.meeting == "ab")
+    assert moved.cause.change == 2 and "unavailable" in moved.cause.message
+
+
 def test_a_withdrawn_delegation_cancels_its_bilaterals_and_leaves_the_trilateral() -> None:
     forum = small()
     changed = apply_changes(forum, [DelegationWithdrawn("CCC")])
