@@ -4,6 +4,7 @@ and the option applied as a new version. Real PostgreSQL, real solver."""
 
 from __future__ import annotations
 
+import asyncio
 from datetime import UTC, datetime
 from pathlib import Path
 from uuid import UUID
@@ -109,6 +110,38 @@ async def test_a_second_change_is_checked_against_the_forum_after_the_first(
     assert again.status_code == 201, again.text
     assert again.json()["number"] == 2
     assert first.json()["breaks"] and again.json()["breaks"] == []  # the first change already broke them
+
+
+async def wait_for_lock_waiters(pool: asyncpg.Pool, count: int) -> None:
+    """Until `count` other sessions wait for a lock (the requests have done their reads)."""
+    for _ in range(200):
+        async with pool.acquire() as connection:
+            waiting = await connection.fetchval(
+                "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() AND wait_event_type = 'Lock'"
+            )
+        if waiting >= count:
+            return
+        await asyncio.sleep(0.02)
+    raise AssertionError("the requests never waited for the forum lock")
+
+
+async def test_two_organisers_recording_at_once_are_checked_one_after_the_other(
+    client: httpx.AsyncClient, pool: asyncpg.Pool, forum: Forum
+) -> None:
+    async def record() -> dict:
+        answer = await client.post(f"{forum.base}/changes", json=arrival_body(), headers=forum.organiser)
+        assert answer.status_code == 201, answer.text
+        return answer.json()
+
+    async with pool.acquire() as holder:
+        locked = holder.transaction()
+        await locked.start()
+        await holder.execute("SELECT 1 FROM forums WHERE id = $1 FOR UPDATE", UUID(forum.id))
+        both = asyncio.gather(record(), record())
+        await wait_for_lock_waiters(pool, 2)
+        await locked.rollback()
+        first, second = sorted(await both, key=lambda record: record["number"])
+    assert first["breaks"] and second["breaks"] == []  # the second sees the first: nothing left to break
 
 
 async def test_bad_changes_name_the_field_and_store_nothing(client: httpx.AsyncClient, forum: Forum) -> None:

@@ -101,6 +101,9 @@ async def record_forum_change(
         raise_if([FieldError("kind", "a new meeting is a request (POST /forums/{id}/requests); place it with GET fit")])
 
     async def work(connection: asyncpg.Connection) -> Reply:
+        # The forum row lock first, so that a change recorded (or a version published) meanwhile
+        # is part of what this one is checked against.
+        await queries.lock_forum(connection, parsed)
         stored, earlier = await _forum_now(connection, parsed)
         published = await published_grid(connection, parsed)
         grid = published.schedule if published else Schedule(status="FEASIBLE", placed=[])
