@@ -227,6 +227,24 @@ async def test_a_new_request_is_fitted_and_the_option_applied_as_a_new_version(
     assert [m.meeting for m in diff.moved] == [m["meeting"] for m in chosen["moves"]]
 
 
+async def test_an_option_applied_while_another_version_is_stored_gets_the_next_number(
+    client: httpx.AsyncClient, pool: asyncpg.Pool, forum: Forum
+) -> None:
+    option = (await client.get(f"{forum.base}/fit?meeting=US-CN&k=1", headers=forum.organiser)).json()[0]
+    async with pool.acquire() as holder:
+        storing = holder.transaction()  # a run or a move storing its version, under the forum lock
+        await storing.start()
+        await holder.execute("SELECT 1 FROM forums WHERE id = $1 FOR UPDATE", UUID(forum.id))
+        await insert_version(holder, UUID(forum.id), Schedule(status="FEASIBLE", placed=[]))
+        body = {"meeting": "US-CN", "option": option}
+        applying = asyncio.ensure_future(client.post(f"{forum.base}/fit/apply", json=body, headers=forum.organiser))
+        await wait_for_lock_waiters(pool, 1)
+        await storing.commit()
+        applied = await applying
+    assert applied.status_code == 201, applied.text
+    assert applied.json()["version"] == forum.published + 2
+
+
 async def test_a_stale_option_is_refused_and_new_meetings_are_requests(client: httpx.AsyncClient, forum: Forum) -> None:
     options = (await client.get(f"{forum.base}/fit?meeting=BD-LT&k=1", headers=forum.organiser)).json()
     assert options == []  # no common availability: nothing to offer

@@ -181,6 +181,9 @@ async def apply_fit_option(
     parsed = forum_organiser(caller, forum_id)
 
     async def work(connection: asyncpg.Connection) -> Reply:
+        # The forum lock numbers this version after any a run or a move is storing, and keeps
+        # the published grid the option is checked against from being replaced meanwhile.
+        await queries.lock_forum(connection, parsed)
         problem, published = await _fit_context(connection, parsed)
         zone = zone_of((await load_forum(connection, parsed)).item)
         try:
