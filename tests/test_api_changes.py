@@ -311,6 +311,24 @@ async def test_a_resolve_run_moves_only_what_the_recorded_change_broke(
     assert {m.meeting for m in diff.moved} | {p.meeting for p in diff.removed} <= broken
 
 
+async def test_moves_name_the_recorded_change_when_an_earlier_one_is_passed_over(
+    client: httpx.AsyncClient, pool: asyncpg.Pool, forum: Forum
+) -> None:
+    cancel = {"kind": "meeting_cancelled", "meeting": "US-SG"}
+    assert (await client.post(f"{forum.base}/changes", json=cancel, headers=forum.organiser)).status_code == 201
+    withdrawn = await client.post(f"{forum.base}/requests/US-SG/withdraw", headers=forum.organiser)
+    assert withdrawn.status_code == 200, withdrawn.text  # the cancellation now has nothing to change
+    recorded = await client.post(f"{forum.base}/changes", json=arrival_body(), headers=forum.organiser)
+    broken = set(recorded.json()["breaks"])
+    run = await run_to_end(client, pool, forum, {"resolve": {}})
+    changes = (await client.get(f"{forum.base}/changes", headers=forum.organiser)).json()
+    by_cause = {m["meeting"]: m["cause"] for m in run["moves"]}
+    assert broken & set(by_cause)
+    for meeting in broken & set(by_cause):
+        assert changes[by_cause[meeting]["change"]]["change"]["kind"] == "arrival_changed"
+    assert by_cause["US-SG"]["kind"] == "withdrawn"
+
+
 async def test_a_solve_from_scratch_sees_the_recorded_changes_and_resolve_checks_its_input(
     client: httpx.AsyncClient, pool: asyncpg.Pool, forum: Forum
 ) -> None:
