@@ -100,6 +100,7 @@ class Impact(msgspec.Struct, forbid_unknown_fields=True, frozen=True):
 def apply_change(problem: Problem, change: Change, index: int = 0) -> Problem:
     """The problem after `change`; ProblemError naming `changes[index].<field>` when it refers to nothing."""
     path = f"changes[{index}]"
+    _within_forum(problem, path, change)
     match change:
         case ArrivalChanged(participant, arrival):
             return _with_participant(problem, path, participant, arrival=arrival)
@@ -194,6 +195,25 @@ def describe(problem: Problem, grid: TimeGrid, change: Change) -> str:
         case DelegationWithdrawn(delegation):
             return f"delegation {delegation} withdraws"
     raise TypeError(f"not a change: {change!r}")
+
+
+def _within_forum(problem: Problem, path: str, change: Change) -> None:
+    """ProblemError when the change's time lies outside the forum's days (a mistyped date)."""
+    grid = TimeGrid.of(problem.forum)
+    first, last = grid.starts[0], grid.slot_end(grid.size - 1)
+    match change:
+        case ArrivalChanged(_, moment) | DepartureChanged(_, moment) if moment is not None:
+            field = "arrival" if isinstance(change, ArrivalChanged) else "departure"
+            if not first <= grid.local(moment) <= last:
+                raise ProblemError([Finding(f"{path}.{field}", f"outside the forum ({_span(grid, first, last)})")])
+        case ParticipantBlocked(_, window) | RoomUnavailable(_, window):
+            start, end = grid.local(window.start), grid.local(window.end)
+            if start < end and (end <= first or start >= last):  # a backwards one: the problem checks say so
+                raise ProblemError([Finding(f"{path}.window", f"outside the forum ({_span(grid, first, last)})")])
+
+
+def _span(grid: TimeGrid, first: datetime, last: datetime) -> str:
+    return f"{grid.describe(first)} to {grid.describe(last)}"
 
 
 def _added(change: Change) -> set[str]:

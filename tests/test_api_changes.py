@@ -177,6 +177,19 @@ async def test_a_window_ending_before_it_starts_is_refused_and_later_changes_sti
     assert later.status_code == 201, later.text
 
 
+async def test_a_change_outside_the_forums_days_is_refused(client: httpx.AsyncClient, forum: Forum) -> None:
+    last_year = {"start": "2023-06-01T08:00:00", "end": "2023-06-01T09:00:00"}  # a mistyped year
+    for body, field in (
+        ({"kind": "room_unavailable", "room": "sl-5", "window": last_year}, "window"),
+        ({"kind": "participant_blocked", "participant": "US/us-min", "window": last_year}, "window"),
+        ({"kind": "arrival_changed", "participant": "US/us-min", "arrival": "2025-05-31T17:00:00"}, "arrival"),
+    ):
+        refused = await client.post(f"{forum.base}/changes", json=body, headers=forum.organiser)
+        assert refused.status_code == 422, refused.text
+        assert [e["field"] for e in refused.json()["errors"]] == [field]
+    assert (await client.get(f"{forum.base}/changes", headers=forum.organiser)).json() == []
+
+
 async def test_delegations_may_neither_record_nor_read_changes_nor_fit(client: httpx.AsyncClient, forum: Forum) -> None:
     assert (
         await client.post(f"{forum.base}/changes", json=arrival_body(), headers=forum.delegation)

@@ -285,6 +285,23 @@ def test_a_room_window_ending_before_it_starts_is_refused_under_the_change() -> 
     assert error.value.findings[0].path == "changes[0]: rooms[0].unavailable[0].end"
 
 
+@pytest.mark.parametrize(
+    ("change", "path"),
+    [
+        (RoomUnavailable("R1", window("2019-06-02T09:00", "2019-06-02T10:00")), "changes[0].window"),
+        (ParticipantBlocked("aaa", window("14:00", "15:00")), "changes[0].window"),
+        (ArrivalChanged("aaa", at("09:00", day=3)), "changes[0].arrival"),
+        (DepartureChanged("aaa", at("2019-06-02T09:00")), "changes[0].departure"),
+    ],
+    ids=["room year", "blocked after hours", "arrival after", "departure before"],
+)
+def test_a_change_outside_the_forums_time_is_refused_naming_the_field(change, path: str) -> None:
+    with pytest.raises(ProblemError) as error:
+        apply_changes(small(), [change])
+    assert error.value.findings[0].path == path
+    assert "outside the forum" in error.value.findings[0].message
+
+
 def test_a_request_naming_an_unknown_delegation_is_refused_under_the_change() -> None:
     with pytest.raises(ProblemError) as error:
         apply_changes(small(), [MeetingRequested(meeting("ax", ["AAA", "XXX"], 30))])
