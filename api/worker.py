@@ -35,14 +35,14 @@ from datetime import UTC, datetime
 from multiprocessing.context import SpawnProcess
 from multiprocessing.synchronize import Event as ProcessEvent
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
 
 import asyncpg
 import msgspec
 
 from api.dispatcher import end_dispatcher, start_dispatcher
-from db.changes import applicable_changes, published_grid, stored_and_changes
+from db.changes import applicable_indices, published_grid, stored_and_changes
 from db.queries import runs
 from db.queries.forums import get_forum
 from db.queries.schedules import StoredPlacement
@@ -50,6 +50,9 @@ from solver.changes import Change, apply_changes
 from solver.check import check_problem
 from solver.model import Problem
 from solver.result import Progress, Schedule
+
+if TYPE_CHECKING:  # OR-Tools loads in the child only
+    from solver.resolve import Moved
 
 LEASE_SECONDS = 10.0
 HEARTBEAT_SECONDS = 0.5
@@ -91,9 +94,12 @@ class ResolveTask(msgspec.Struct, frozen=True):
     """What a re-solve run starts from, besides the stored forum's problem."""
 
     published: Schedule
-    changes: list[Change]
+    changes: list[Change]  # the recorded changes that still apply
     free: list[str]
     reoptimise: bool
+    # Each change's position among every recorded change (GET changes), which a move's
+    # cause names: a change passed over would otherwise shift the later ones' positions.
+    recorded: list[int] = []
 
 
 class _Answer(msgspec.Struct):
@@ -145,12 +151,22 @@ def _solve_in_child(
                 problem, task.published, task.changes, free=task.free, reoptimise=task.reoptimise,
                 options=options, on_progress=report, stop=stop,
             )  # fmt: skip
-            answer = {"schedule": found.schedule, "moves": found.moves}
+            answer = {"schedule": found.schedule, "moves": _as_recorded(found.moves, task.recorded)}
         else:
             answer = {"schedule": solve(problem, options, on_progress=report, stop=stop)}
         results.put(("ok", msgspec.json.encode(answer)))
     except Exception as error:  # reported to the parent, which fails the run
         results.put(("error", f"{type(error).__name__}: {error}"))
+
+
+def _as_recorded(moves: list[Moved], recorded: list[int]) -> list[Moved]:
+    """The moves with each cause naming its change's position among the recorded changes."""
+    return [
+        msgspec.structs.replace(move, cause=msgspec.structs.replace(move.cause, change=recorded[move.cause.change]))
+        if move.cause.change is not None
+        else move
+        for move in moves
+    ]
 
 
 class _Child:
@@ -210,7 +226,8 @@ async def _load_problem(pool: asyncpg.Pool, run: runs.RunRecord) -> _Loaded | st
     if forum is None or found is None:
         return "the forum no longer exists"
     stored, changes = found
-    changes = applicable_changes(stored, changes)
+    recorded = applicable_indices(stored, changes)
+    changes = [changes[index] for index in recorded]
     changed = apply_changes(stored, changes)
     findings = check_problem(changed)
     if findings:
@@ -221,7 +238,7 @@ async def _load_problem(pool: asyncpg.Pool, run: runs.RunRecord) -> _Loaded | st
         return _Loaded(changed, changed, zone)
     if published is None:
         return "nothing is published: a re-solve starts from the published version"
-    task = ResolveTask(published.schedule, changes, settings.free, settings.reoptimise)
+    task = ResolveTask(published.schedule, changes, settings.free, settings.reoptimise, recorded)
     return _Loaded(stored, changed, zone, task)
 
 

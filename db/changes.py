@@ -53,13 +53,18 @@ def applicable_changes(problem: Problem, changes: list[Change]) -> list[Change]:
     subject has left the stored forum since (a cancelled request withdrawn
     through the requests flow): it has nothing left to change, and must not
     stop every later solve."""
-    kept: list[Change] = []
-    for change in changes:
+    return [changes[index] for index in applicable_indices(problem, changes)]
+
+
+def applicable_indices(problem: Problem, changes: list[Change]) -> list[int]:
+    """The positions in `changes` of those that still apply (see `applicable_changes`)."""
+    kept: list[int] = []
+    for index, change in enumerate(changes):
         try:
             problem = apply_change(problem, change, len(kept))
         except ProblemError:
             continue
-        kept.append(change)
+        kept.append(index)
     return kept
 
 

@@ -100,6 +100,7 @@ class Impact(msgspec.Struct, forbid_unknown_fields=True, frozen=True):
 def apply_change(problem: Problem, change: Change, index: int = 0) -> Problem:
     """The problem after `change`; ProblemError naming `changes[index].<field>` when it refers to nothing."""
     path = f"changes[{index}]"
+    _within_forum(problem, path, change)
     match change:
         case ArrivalChanged(participant, arrival):
             return _with_participant(problem, path, participant, arrival=arrival)
@@ -109,14 +110,7 @@ def apply_change(problem: Problem, change: Change, index: int = 0) -> Problem:
             person = _person(problem, path, participant)
             return _with_participant(problem, path, participant, blocked=[*person.blocked, window])
         case RoomUnavailable(room_id, window):
-            rooms = [_known(problem.rooms, f"{path}.room", room_id, "room")]
-            return msgspec.structs.replace(
-                problem,
-                rooms=[
-                    msgspec.structs.replace(room, unavailable=[*room.unavailable, window]) if room in rooms else room
-                    for room in problem.rooms
-                ],
-            )
+            return _with_room_window(problem, path, room_id, window)
         case MeetingCancelled(meeting_id):
             _known(problem.meetings, f"{path}.meeting", meeting_id, "meeting")
             return _without_meetings(problem, {meeting_id})
@@ -151,8 +145,11 @@ def broken_by(problem: Problem, placed: Iterable[Placement]) -> list[str]:
 def impacts(problem: Problem, schedule: Schedule, changes: Sequence[Change]) -> tuple[Problem, list[Impact]]:
     """The problem after every change, and what each change does to `schedule`.
 
-    Changes apply in order; a meeting is charged to the first change that
-    breaks or removes it, so each broken meeting has exactly one cause.
+    Changes apply in order; a change breaks the meetings that were valid
+    before it and are not after it, so a meeting stays charged to the first
+    change that broke it for as long as it stays broken. One that a later
+    change makes valid again (changes that cancel each other) is charged
+    anew if yet another change breaks it.
     """
     changed, found, _ = impacts_and_broken(problem, schedule, changes)
     return changed, found
@@ -165,21 +162,19 @@ def impacts_and_broken(
     at UNGA's size each costs a third of a second)."""
     grid = TimeGrid.of(problem.forum)
     placed = list(schedule.placed)
-    now_broken = broken_by(problem, placed)
-    charged = set(now_broken)  # already broken before any change: nobody's fault here
+    broken_now = set(broken_by(problem, placed))  # already broken before any change: nobody's fault here
     found: list[Impact] = []
     for index, change in enumerate(changes):
         before = {meeting.id for meeting in problem.meetings}
         problem = apply_change(problem, change, index)
         after = {meeting.id for meeting in problem.meetings}
         removed = sorted(p.meeting for p in placed if p.meeting in before - after)
-        now_broken = broken_by(problem, placed)
-        broken = [m for m in now_broken if m not in charged]
-        charged |= set(broken) | set(removed)
+        now = set(broken_by(problem, placed))
+        broken, broken_now = sorted(now - broken_now), now
         found.append(
             Impact(index, describe(problem, grid, change), broken, removed, sorted((after - before) & _added(change)))
         )
-    return problem, found, now_broken
+    return problem, found, sorted(broken_now)
 
 
 def describe(problem: Problem, grid: TimeGrid, change: Change) -> str:
@@ -209,6 +204,25 @@ def describe(problem: Problem, grid: TimeGrid, change: Change) -> str:
         case DelegationWithdrawn(delegation):
             return f"delegation {delegation} withdraws"
     raise TypeError(f"not a change: {change!r}")
+
+
+def _within_forum(problem: Problem, path: str, change: Change) -> None:
+    """ProblemError when the change's time lies outside the forum's days (a mistyped date)."""
+    grid = TimeGrid.of(problem.forum)
+    first, last = grid.starts[0], grid.slot_end(grid.size - 1)
+    match change:
+        case ArrivalChanged(_, moment) | DepartureChanged(_, moment) if moment is not None:
+            field = "arrival" if isinstance(change, ArrivalChanged) else "departure"
+            if not first <= grid.local(moment) <= last:
+                raise ProblemError([Finding(f"{path}.{field}", f"outside the forum ({_span(grid, first, last)})")])
+        case ParticipantBlocked(_, window) | RoomUnavailable(_, window):
+            start, end = grid.local(window.start), grid.local(window.end)
+            if start < end and (end <= first or start >= last):  # a backwards one: the problem checks say so
+                raise ProblemError([Finding(f"{path}.window", f"outside the forum ({_span(grid, first, last)})")])
+
+
+def _span(grid: TimeGrid, first: datetime, last: datetime) -> str:
+    return f"{grid.describe(first)} to {grid.describe(last)}"
 
 
 def _added(change: Change) -> set[str]:
@@ -247,6 +261,15 @@ def _with_participant(problem: Problem, path: str, participant: str, **fields: o
         ),
         path,
     )
+
+
+def _with_room_window(problem: Problem, path: str, room_id: str, window: Window) -> Problem:
+    lost = _known(problem.rooms, f"{path}.room", room_id, "room")
+    rooms = [
+        msgspec.structs.replace(room, unavailable=[*room.unavailable, window]) if room is lost else room
+        for room in problem.rooms
+    ]
+    return _checked(msgspec.structs.replace(problem, rooms=rooms), path)
 
 
 def _without_meetings(problem: Problem, gone: set[str]) -> Problem:

@@ -112,7 +112,7 @@ def resolve(
     changed = msgspec.structs.replace(
         changed, previous=[PreviousPlacement(p.meeting, p.start, p.room) for p in surviving]
     )
-    causes = _causes(found)
+    causes = _causes(found, set(broken))
     known = {meeting.id for meeting in problem.meetings}
     for placement in published.placed:
         if placement.meeting not in known:  # withdrawn or declined before these changes
@@ -147,10 +147,19 @@ def _in_forum_time(problem: Problem, published: Schedule) -> Schedule:
     return msgspec.structs.replace(published, placed=placed)
 
 
-def _causes(found: list[Impact]) -> dict[str, Cause]:
+def _causes(found: list[Impact], still_broken: set[str]) -> dict[str, Cause]:
+    """The meetings the changes force to move, each charged to its change.
+
+    A meeting broken by one change and made valid again by a later one (changes
+    that cancel each other) is not forced: it is kept. One broken again after
+    that is charged to the change that broke it last, the one that keeps it broken.
+    """
     causes: dict[str, Cause] = {}
     for impact in found:
-        for meeting_id in [*impact.breaks, *impact.removes, *impact.adds]:
+        for meeting_id in impact.breaks:
+            if meeting_id in still_broken:
+                causes[meeting_id] = Cause("change", impact.summary, impact.change)
+        for meeting_id in [*impact.removes, *impact.adds]:
             causes.setdefault(meeting_id, Cause("change", impact.summary, impact.change))
     return causes
 

@@ -4,6 +4,7 @@ and the option applied as a new version. Real PostgreSQL, real solver."""
 
 from __future__ import annotations
 
+import asyncio
 from datetime import UTC, datetime
 from pathlib import Path
 from uuid import UUID
@@ -111,6 +112,38 @@ async def test_a_second_change_is_checked_against_the_forum_after_the_first(
     assert first.json()["breaks"] and again.json()["breaks"] == []  # the first change already broke them
 
 
+async def wait_for_lock_waiters(pool: asyncpg.Pool, count: int) -> None:
+    """Until `count` other sessions wait for a lock (the requests have done their reads)."""
+    for _ in range(200):
+        async with pool.acquire() as connection:
+            waiting = await connection.fetchval(
+                "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() AND wait_event_type = 'Lock'"
+            )
+        if waiting >= count:
+            return
+        await asyncio.sleep(0.02)
+    raise AssertionError("the requests never waited for the forum lock")
+
+
+async def test_two_organisers_recording_at_once_are_checked_one_after_the_other(
+    client: httpx.AsyncClient, pool: asyncpg.Pool, forum: Forum
+) -> None:
+    async def record() -> dict:
+        answer = await client.post(f"{forum.base}/changes", json=arrival_body(), headers=forum.organiser)
+        assert answer.status_code == 201, answer.text
+        return answer.json()
+
+    async with pool.acquire() as holder:
+        locked = holder.transaction()
+        await locked.start()
+        await holder.execute("SELECT 1 FROM forums WHERE id = $1 FOR UPDATE", UUID(forum.id))
+        both = asyncio.gather(record(), record())
+        await wait_for_lock_waiters(pool, 2)
+        await locked.rollback()
+        first, second = sorted(await both, key=lambda record: record["number"])
+    assert first["breaks"] and second["breaks"] == []  # the second sees the first: nothing left to break
+
+
 async def test_bad_changes_name_the_field_and_store_nothing(client: httpx.AsyncClient, forum: Forum) -> None:
     unknown = {"kind": "arrival_changed", "participant": "US/nobody", "arrival": None}
     answer = await client.post(f"{forum.base}/changes", json=unknown, headers=forum.organiser)
@@ -126,6 +159,35 @@ async def test_bad_changes_name_the_field_and_store_nothing(client: httpx.AsyncC
     assert refused.status_code == 422 and refused.json()["errors"][0]["field"] == "room"
     listed = await client.get(f"{forum.base}/changes", headers=forum.organiser)
     assert listed.json() == []
+
+
+async def test_a_window_ending_before_it_starts_is_refused_and_later_changes_still_apply(
+    client: httpx.AsyncClient, forum: Forum
+) -> None:
+    backwards = {"start": "2024-06-01T10:00:00", "end": "2024-06-01T09:00:00"}
+    for body in (
+        {"kind": "room_unavailable", "room": "sl-5", "window": backwards},
+        {"kind": "participant_blocked", "participant": "US/us-min", "window": backwards},
+    ):
+        refused = await client.post(f"{forum.base}/changes", json=body, headers=forum.organiser)
+        assert refused.status_code == 422, refused.text
+        assert [e["field"] for e in refused.json()["errors"]] == ["window"]
+    assert (await client.get(f"{forum.base}/changes", headers=forum.organiser)).json() == []
+    later = await client.post(f"{forum.base}/changes", json=arrival_body(), headers=forum.organiser)
+    assert later.status_code == 201, later.text
+
+
+async def test_a_change_outside_the_forums_days_is_refused(client: httpx.AsyncClient, forum: Forum) -> None:
+    last_year = {"start": "2023-06-01T08:00:00", "end": "2023-06-01T09:00:00"}  # a mistyped year
+    for body, field in (
+        ({"kind": "room_unavailable", "room": "sl-5", "window": last_year}, "window"),
+        ({"kind": "participant_blocked", "participant": "US/us-min", "window": last_year}, "window"),
+        ({"kind": "arrival_changed", "participant": "US/us-min", "arrival": "2025-05-31T17:00:00"}, "arrival"),
+    ):
+        refused = await client.post(f"{forum.base}/changes", json=body, headers=forum.organiser)
+        assert refused.status_code == 422, refused.text
+        assert [e["field"] for e in refused.json()["errors"]] == [field]
+    assert (await client.get(f"{forum.base}/changes", headers=forum.organiser)).json() == []
 
 
 async def test_delegations_may_neither_record_nor_read_changes_nor_fit(client: httpx.AsyncClient, forum: Forum) -> None:
@@ -195,6 +257,24 @@ async def test_an_applied_option_reports_its_moves_in_forum_time(client: httpx.A
             assert side["start"].endswith("+08:00") and side["end"].endswith("+08:00"), move
 
 
+async def test_an_option_applied_while_another_version_is_stored_gets_the_next_number(
+    client: httpx.AsyncClient, pool: asyncpg.Pool, forum: Forum
+) -> None:
+    option = (await client.get(f"{forum.base}/fit?meeting=US-CN&k=1", headers=forum.organiser)).json()[0]
+    async with pool.acquire() as holder:
+        storing = holder.transaction()  # a run or a move storing its version, under the forum lock
+        await storing.start()
+        await holder.execute("SELECT 1 FROM forums WHERE id = $1 FOR UPDATE", UUID(forum.id))
+        await insert_version(holder, UUID(forum.id), Schedule(status="FEASIBLE", placed=[]))
+        body = {"meeting": "US-CN", "option": option}
+        applying = asyncio.ensure_future(client.post(f"{forum.base}/fit/apply", json=body, headers=forum.organiser))
+        await wait_for_lock_waiters(pool, 1)
+        await storing.commit()
+        applied = await applying
+    assert applied.status_code == 201, applied.text
+    assert applied.json()["version"] == forum.published + 2
+
+
 async def test_a_stale_option_is_refused_and_new_meetings_are_requests(client: httpx.AsyncClient, forum: Forum) -> None:
     options = (await client.get(f"{forum.base}/fit?meeting=BD-LT&k=1", headers=forum.organiser)).json()
     assert options == []  # no common availability: nothing to offer
@@ -259,6 +339,24 @@ async def test_a_resolve_run_moves_only_what_the_recorded_change_broke(
     assert validate(problem, after).violations == []
     diff = diff_schedules(before.schedule.placed, after.placed)
     assert {m.meeting for m in diff.moved} | {p.meeting for p in diff.removed} <= broken
+
+
+async def test_moves_name_the_recorded_change_when_an_earlier_one_is_passed_over(
+    client: httpx.AsyncClient, pool: asyncpg.Pool, forum: Forum
+) -> None:
+    cancel = {"kind": "meeting_cancelled", "meeting": "US-SG"}
+    assert (await client.post(f"{forum.base}/changes", json=cancel, headers=forum.organiser)).status_code == 201
+    withdrawn = await client.post(f"{forum.base}/requests/US-SG/withdraw", headers=forum.organiser)
+    assert withdrawn.status_code == 200, withdrawn.text  # the cancellation now has nothing to change
+    recorded = await client.post(f"{forum.base}/changes", json=arrival_body(), headers=forum.organiser)
+    broken = set(recorded.json()["breaks"])
+    run = await run_to_end(client, pool, forum, {"resolve": {}})
+    changes = (await client.get(f"{forum.base}/changes", headers=forum.organiser)).json()
+    by_cause = {m["meeting"]: m["cause"] for m in run["moves"]}
+    assert broken & set(by_cause)
+    for meeting in broken & set(by_cause):
+        assert changes[by_cause[meeting]["change"]]["change"]["kind"] == "arrival_changed"
+    assert by_cause["US-SG"]["kind"] == "withdrawn"
 
 
 async def test_a_solve_from_scratch_sees_the_recorded_changes_and_resolve_checks_its_input(

@@ -216,6 +216,41 @@ def test_each_change_breaks_exactly_the_placements_it_invalidates(change, broken
     assert moved_ids(result) - {"ab"} <= set(broken)
 
 
+def crowded() -> tuple[Problem, Schedule]:
+    """ab holds 09:00, the only time the request ac can take: moving ab would pay (ac held)."""
+    forum = problem(
+        [delegation(d, person(d.lower())) for d in ("AAA", "BBB", "CCC")],
+        [meeting("ab", ["AAA", "BBB"], 30), meeting("ac", ["AAA", "CCC"], 30, latest=at("09:30"))],
+        [room("R1")],
+    )
+    grid = schedule(forum, place(forum, "ab", "09:00"))
+    assert validate(forum, grid).ok
+    return forum, grid
+
+
+def test_changes_that_cancel_each_other_move_nothing() -> None:
+    forum, grid = crowded()
+    late, back = ArrivalChanged("aaa", at("10:00")), ArrivalChanged("aaa", None)
+    result = resolve(forum, grid, [late, back])
+    assert_minimal(result, grid)
+    assert [impact.breaks for impact in result.impacts] == [["ab"], []]
+    assert result.moves == [] and "ab" not in result.free
+
+
+def test_a_meeting_broken_again_is_charged_to_the_change_that_keeps_it_broken() -> None:
+    forum, grid = crowded()
+    changes = [
+        ArrivalChanged("aaa", at("10:00")),
+        ArrivalChanged("aaa", None),
+        ParticipantBlocked("bbb", window("09:00", "09:30")),
+    ]
+    result = resolve(forum, grid, changes)
+    assert_minimal(result, grid)
+    assert [impact.breaks for impact in result.impacts] == [["ab"], [], ["ab"]]
+    moved = next(m for m in result.moves if m.meeting == "ab")
+    assert moved.cause.change == 2 and "unavailable" in moved.cause.message
+
+
 def test_a_withdrawn_delegation_cancels_its_bilaterals_and_leaves_the_trilateral() -> None:
     forum = small()
     changed = apply_changes(forum, [DelegationWithdrawn("CCC")])
@@ -242,6 +277,29 @@ def test_changes_that_name_nothing_are_errors_naming_the_field() -> None:
     with pytest.raises(ProblemError) as error:
         resolve(forum, small_grid(forum), [], free=["nope"])
     assert error.value.findings[0].path == "free[0]"
+
+
+def test_a_room_window_ending_before_it_starts_is_refused_under_the_change() -> None:
+    with pytest.raises(ProblemError) as error:
+        apply_changes(small(), [RoomUnavailable("R1", window("10:00", "09:00"))])
+    assert error.value.findings[0].path == "changes[0]: rooms[0].unavailable[0].end"
+
+
+@pytest.mark.parametrize(
+    ("change", "path"),
+    [
+        (RoomUnavailable("R1", window("2019-06-02T09:00", "2019-06-02T10:00")), "changes[0].window"),
+        (ParticipantBlocked("aaa", window("14:00", "15:00")), "changes[0].window"),
+        (ArrivalChanged("aaa", at("09:00", day=3)), "changes[0].arrival"),
+        (DepartureChanged("aaa", at("2019-06-02T09:00")), "changes[0].departure"),
+    ],
+    ids=["room year", "blocked after hours", "arrival after", "departure before"],
+)
+def test_a_change_outside_the_forums_time_is_refused_naming_the_field(change, path: str) -> None:
+    with pytest.raises(ProblemError) as error:
+        apply_changes(small(), [change])
+    assert error.value.findings[0].path == path
+    assert "outside the forum" in error.value.findings[0].message
 
 
 def test_a_request_naming_an_unknown_delegation_is_refused_under_the_change() -> None:

@@ -49,19 +49,33 @@ class FitApplied(msgspec.Struct):
     placed: str  # the meeting placed
 
 
-def _body_errors(error: ProblemError, index: int, body_field: str = "") -> list[FieldError]:
-    """Findings about `changes[index]` as paths into the request body."""
+# The field of each kind of change that the problem checks judge (a window must end after it starts...).
+CHECKED_FIELD = {
+    "arrival_changed": "arrival",
+    "departure_changed": "departure",
+    "participant_blocked": "window",
+    "room_unavailable": "window",
+}
+
+
+def _body_errors(error: ProblemError, index: int, body_field: str = "", checked: str = "meeting") -> list[FieldError]:
+    """Findings about `changes[index]` as paths into the request body; `checked` names
+    the field behind a finding of the problem checks (a request, a window)."""
     prefix = f"changes[{index}]"
     found = []
     for finding in error.findings:
         path = finding.path
         if path.startswith(prefix + "."):
             found.append(FieldError(path.removeprefix(prefix + "."), finding.message))
-        elif path.startswith(prefix + ": "):  # a request the problem checks refuse
-            found.append(FieldError("meeting", f"{path.removeprefix(prefix + ': ')}: {finding.message}"))
+        elif path.startswith(prefix + ": "):  # the changed forum fails the problem checks
+            found.append(FieldError(checked, f"{path.removeprefix(prefix + ': ')}: {finding.message}"))
         else:
             found.append(FieldError(body_field or path, finding.message))
     return found
+
+
+def _kind(change: Change) -> str:
+    return str(type(change).__struct_config__.tag)
 
 
 async def _forum_now(connection: asyncpg.Connection, forum_id: Any) -> tuple[Problem, list[Change]]:
@@ -87,6 +101,9 @@ async def record_forum_change(
         raise_if([FieldError("kind", "a new meeting is a request (POST /forums/{id}/requests); place it with GET fit")])
 
     async def work(connection: asyncpg.Connection) -> Reply:
+        # The forum row lock first, so that a change recorded (or a version published) meanwhile
+        # is part of what this one is checked against.
+        await queries.lock_forum(connection, parsed)
         stored, earlier = await _forum_now(connection, parsed)
         published = await published_grid(connection, parsed)
         grid = published.schedule if published else Schedule(status="FEASIBLE", placed=[])
@@ -94,7 +111,7 @@ async def record_forum_change(
             # Earlier changes apply first, so this one is checked against the forum as it now is.
             _, found = impacts(apply_recorded(stored, earlier), grid, [data])
         except ProblemError as error:
-            raise_if(_body_errors(error, 0))
+            raise_if(_body_errors(error, 0, checked=CHECKED_FIELD.get(_kind(data), "meeting")))
             raise
         checked = published.number if published else None
         record = await queries.insert_change(connection, parsed, data, found[0], checked, caller.actor)
@@ -170,6 +187,9 @@ async def apply_fit_option(
     parsed = forum_organiser(caller, forum_id)
 
     async def work(connection: asyncpg.Connection) -> Reply:
+        # The forum lock numbers this version after any a run or a move is storing, and keeps
+        # the published grid the option is checked against from being replaced meanwhile.
+        await queries.lock_forum(connection, parsed)
         problem, published = await _fit_context(connection, parsed)
         zone = zone_of((await load_forum(connection, parsed)).item)
         try:

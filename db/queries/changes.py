@@ -30,6 +30,11 @@ def _record(row: asyncpg.Record) -> ChangeRecord:
     return msgspec.convert(dict(row), ChangeRecord)
 
 
+async def lock_forum(connection: asyncpg.Connection, forum_id: Any) -> None:
+    """The forum's row lock, held to the end of the transaction: one change (or publication) at a time."""
+    await connection.execute("SELECT 1 FROM forums WHERE id = $1 FOR UPDATE", forum_id)
+
+
 async def insert_change(
     connection: asyncpg.Connection,
     forum_id: Any,
@@ -39,7 +44,7 @@ async def insert_change(
     actor: str,
 ) -> ChangeRecord:
     # Numbered under the forum's row lock, so two organisers' changes get distinct numbers in order.
-    await connection.execute("SELECT 1 FROM forums WHERE id = $1 FOR UPDATE", forum_id)
+    await lock_forum(connection, forum_id)
     row = await connection.fetchrow(
         "INSERT INTO forum_changes (forum_id, number, change, summary, checked_version, breaks, removes, adds, actor)"
         " SELECT $1, coalesce(max(number), 0) + 1, $2, $3, $4, $5, $6, $7, $8 FROM forum_changes WHERE forum_id = $1"
