@@ -11,6 +11,7 @@ answer an assumption core would give, in milliseconds.
 
 from __future__ import annotations
 
+from collections import defaultdict
 from collections.abc import Iterable, Iterator
 from datetime import datetime
 
@@ -31,7 +32,8 @@ Group = frozenset[str]  # meetings that jointly block a candidate
 
 def explain_unplaced(compiled: Compiled, assignment: Assignment, proven: bool = False) -> list[Unplaced]:
     """Why each meeting is left out of `assignment`; `proven`: the grid is proven optimal."""
-    return [explain(compiled, info, assignment, proven) for info in compiled.meetings if info.id not in assignment]
+    kept = _Kept(compiled, assignment)
+    return [explain(compiled, info, kept, proven) for info in compiled.meetings if info.id not in assignment]
 
 
 def explain_infeasible(compiled: Compiled) -> list[Unplaced]:
@@ -43,11 +45,11 @@ def explain_infeasible(compiled: Compiled) -> list[Unplaced]:
     ]
 
 
-def explain(compiled: Compiled, info: MeetingInfo, assignment: Assignment, proven: bool = False) -> Unplaced:
+def explain(compiled: Compiled, info: MeetingInfo, kept: _Kept, proven: bool = False) -> Unplaced:
     static = _static_reason(compiled, info)
     if static is not None:
         return static
-    candidates = [_blocking_groups(compiled, info, start, c, assignment) for start, c in info.domain]
+    candidates = [_blocking_groups(compiled, info, start, c, kept) for start, c in info.domain]
     if any(not groups for groups in candidates):
         if proven:  # the search did not stop short: holding it is worse
             return Unplaced(info.id, "costs_more", _COSTS_MORE)
@@ -204,114 +206,125 @@ def _minimal_blockers(candidates: list[list[Group]]) -> set[str]:
     for groups in sorted(candidates, key=len):
         if not any(group <= chosen for group in groups):
             chosen |= min(groups, key=lambda group: (len(group - chosen), sorted(group)))
+    # Pruned to be minimal: a meeting goes unless some candidate has it in every one
+    # of its groups inside `chosen` (their intersection: what that candidate needs).
+    covered = [[group for group in groups if group <= chosen] for groups in candidates]
+    needed = [frozenset.intersection(*groups) for groups in covered]
     for meeting in sorted(chosen):
-        if all(any(group <= chosen - {meeting} for group in groups) for groups in candidates):
-            chosen.discard(meeting)
+        if any(meeting in needs for needs in needed):
+            continue
+        chosen.discard(meeting)
+        for index, groups in enumerate(covered):
+            if any(meeting in group for group in groups):
+                covered[index] = [group for group in groups if meeting not in group]
+                needed[index] = frozenset.intersection(*covered[index])
     return chosen
 
 
-def _blocking_groups(
-    compiled: Compiled, info: MeetingInfo, start: int, room_class: int, assignment: Assignment
-) -> list[Group]:
+class _Kept:
+    """The grid as it stands, indexed once for every candidate of every meeting
+    to explain: scanning the whole grid per candidate took 14 s for the 665
+    meetings an oversubscribed UNGA (3 booths) leaves out."""
+
+    def __init__(self, compiled: Compiled, assignment: Assignment) -> None:
+        self.assignment = assignment
+        self.venue = {room.id: room.venue for room in compiled.problem.rooms}
+        self.in_room: dict[tuple[str, int], list[str]] = defaultdict(list)  # (room, slot) -> meetings
+        self.using: dict[tuple[str, int], dict[str, int]] = defaultdict(dict)  # (resource, slot) -> meeting: amount
+        self.room_meetings: dict[str, list[str]] = defaultdict(list)
+        for meeting_id, (start, room) in assignment.items():
+            other = compiled.by_id[meeting_id]
+            self.room_meetings[room].append(meeting_id)
+            for slot in range(start, start + other.length):
+                self.in_room[(room, slot)].append(meeting_id)
+                for use in other.meeting.resources:
+                    self.using[(use.resource, slot)][meeting_id] = use.amount
+        # (person, day) -> that person's kept meetings that day: (meeting, start, end, venue)
+        self.on_day: dict[tuple[str, int], list[tuple[str, int, int, str | None]]] = defaultdict(list)
+        for person in compiled.people:
+            for other in compiled.meetings_of(person):
+                if (placed := assignment.get(other.id)) is not None:
+                    entry = (other.id, placed[0], placed[0] + other.length, self.venue[placed[1]])
+                    self.on_day[(person, compiled.grid.day_of_slot[placed[0]])].append(entry)
+        self.followers: dict[str, list[str]] = defaultdict(list)  # meeting -> kept meetings that must follow it
+        for other in compiled.meetings:
+            if other.id in assignment:
+                for earlier in other.meeting.after:
+                    self.followers[earlier].append(other.id)
+
+
+def _blocking_groups(compiled: Compiled, info: MeetingInfo, start: int, room_class: int, kept: _Kept) -> list[Group]:
     """Each group alone, if kept where it is, rules out placing `info` here."""
     groups: list[Group] = []
-    groups += _people_groups(compiled, info, start, room_class, assignment)
-    groups += _room_groups(compiled, info, start, room_class, assignment)
-    groups += _resource_groups(compiled, info, start, assignment)
-    groups += _order_groups(compiled, info, start, room_class, assignment)
+    groups += _people_groups(compiled, info, start, room_class, kept)
+    groups += _room_groups(compiled, info, start, room_class, kept)
+    groups += _resource_groups(compiled, info, start, kept)
+    groups += _order_groups(compiled, info, start, room_class, kept)
     return groups
 
 
-def _venue_of_room(compiled: Compiled, room_id: str) -> str | None:
-    return next(room.venue for room in compiled.problem.rooms if room.id == room_id)
-
-
-def _people_groups(
-    compiled: Compiled, info: MeetingInfo, start: int, room_class: int, assignment: Assignment
-) -> Iterable[Group]:
+def _people_groups(compiled: Compiled, info: MeetingInfo, start: int, room_class: int, kept: _Kept) -> Iterable[Group]:
     grid = compiled.grid
     venue = compiled.classes[room_class].venue
     end = start + info.length
     day = grid.day_of_slot[start]
     for person in info.people:
-        same_day = []
-        for other in compiled.meetings_of(person):
-            placed = assignment.get(other.id)
-            if placed is None or grid.day_of_slot[placed[0]] != day:
-                continue
-            same_day.append(other.id)
-            other_start, room = placed
-            other_end = other_start + other.length
-            other_venue = _venue_of_room(compiled, room)
+        same_day = kept.on_day.get((person, day), [])
+        for other_id, other_start, other_end, other_venue in same_day:
             apart_after = other_start >= end + compiled.gap_needed(person, venue, other_venue)
             apart_before = start >= other_end + compiled.gap_needed(person, other_venue, venue)
             if not (apart_after or apart_before):
-                yield frozenset({other.id})
+                yield frozenset({other_id})
         limit = compiled.people[person].max_meetings_per_day
         if limit is not None and len(same_day) >= limit:
-            yield frozenset(same_day)
+            yield frozenset(other_id for other_id, *_ in same_day)
 
 
-def _room_groups(
-    compiled: Compiled, info: MeetingInfo, start: int, room_class: int, assignment: Assignment
-) -> Iterable[Group]:
-    rooms = {room.id for room in compiled.classes[room_class].rooms}
+def _room_groups(compiled: Compiled, info: MeetingInfo, start: int, room_class: int, kept: _Kept) -> Iterable[Group]:
+    rooms = [room.id for room in compiled.classes[room_class].rooms]
     for slot in info.covers(start):
-        occupants = frozenset(
-            meeting_id
-            for meeting_id, (other_start, room) in assignment.items()
-            if room in rooms and other_start <= slot < other_start + compiled.by_id[meeting_id].length
-        )
+        occupants = frozenset(meeting_id for room in rooms for meeting_id in kept.in_room.get((room, slot), ()))
         if len(occupants) >= len(rooms):
             yield occupants
 
 
-def _resource_groups(compiled: Compiled, info: MeetingInfo, start: int, assignment: Assignment) -> Iterable[Group]:
+def _resource_groups(compiled: Compiled, info: MeetingInfo, start: int, kept: _Kept) -> Iterable[Group]:
     capacity = {resource.id: resource.capacity for resource in compiled.problem.resources}
     for use in info.meeting.resources:
         for slot in info.covers(start):
-            users = {
-                meeting_id: amount
-                for meeting_id, (other_start, _) in assignment.items()
-                for other_use in compiled.by_id[meeting_id].meeting.resources
-                if other_use.resource == use.resource
-                and other_start <= slot < other_start + compiled.by_id[meeting_id].length
-                for amount in [other_use.amount]
-            }
+            users = kept.using.get((use.resource, slot), {})
             if sum(users.values()) + use.amount > capacity[use.resource]:
                 yield frozenset(users)
 
 
-def _order_groups(
-    compiled: Compiled, info: MeetingInfo, start: int, room_class: int, assignment: Assignment
-) -> Iterable[Group]:
+def _order_groups(compiled: Compiled, info: MeetingInfo, start: int, room_class: int, kept: _Kept) -> Iterable[Group]:
     end = start + info.length
     for earlier in info.meeting.after:
-        placed = assignment.get(earlier)
+        placed = kept.assignment.get(earlier)
         if placed and placed[0] + compiled.by_id[earlier].length > start:
             yield frozenset({earlier})
-    for other in compiled.meetings:
-        placed = assignment.get(other.id)
-        if placed and info.id in other.meeting.after and end > placed[0]:
-            yield frozenset({other.id})
-    yield from _keep_apart_groups(compiled, info, start, room_class, assignment)
+    for later in kept.followers.get(info.id, ()):
+        if end > kept.assignment[later][0]:
+            yield frozenset({later})
+    yield from _keep_apart_groups(compiled, info, start, room_class, kept)
 
 
 def _keep_apart_groups(
-    compiled: Compiled, info: MeetingInfo, start: int, room_class: int, assignment: Assignment
+    compiled: Compiled, info: MeetingInfo, start: int, room_class: int, kept: _Kept
 ) -> Iterable[Group]:
     grid = compiled.grid
-    rooms = {room.id for room in compiled.classes[room_class].rooms}
     end = start + info.length
     for pair in compiled.problem.keep_apart:
         for one, other in (pair.delegations, pair.delegations[::-1]):
             if one not in info.delegations or other in info.delegations:
                 continue
-            for meeting_id, (other_start, room) in assignment.items():
-                neighbour = compiled.by_id[meeting_id]
-                if room not in rooms or other not in neighbour.delegations or one in neighbour.delegations:
-                    continue
-                other_end = other_start + neighbour.length
-                touching = other_start == end or other_end == start
-                if touching and grid.day_of_slot[other_start] == grid.day_of_slot[start]:
-                    yield frozenset({meeting_id})
+            for room in compiled.classes[room_class].rooms:
+                for meeting_id in kept.room_meetings.get(room.id, ()):
+                    neighbour = compiled.by_id[meeting_id]
+                    if other not in neighbour.delegations or one in neighbour.delegations:
+                        continue
+                    other_start = kept.assignment[meeting_id][0]
+                    other_end = other_start + neighbour.length
+                    touching = other_start == end or other_end == start
+                    if touching and grid.day_of_slot[other_start] == grid.day_of_slot[start]:
+                        yield frozenset({meeting_id})
