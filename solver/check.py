@@ -13,7 +13,18 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import msgspec
 
-from solver.model import Day, Delegation, Meeting, Participant, Problem, Resource, Window, attendees, participants_by_id
+from solver.model import (
+    Day,
+    Delegation,
+    Forum,
+    Meeting,
+    Participant,
+    Problem,
+    Resource,
+    Window,
+    attendees,
+    participants_by_id,
+)
 from solver.timegrid import TimeGrid
 
 
@@ -36,6 +47,10 @@ class ProblemError(ValueError):
 # Costs, never rewards; small enough that any grid's objective stays far inside CP-SAT's int64.
 MAX_WEIGHT = 1_000_000_000
 MINUTES_PER_DAY = 24 * 60
+# Slots in the whole grid. A real forum has a few hundred (UNGA's week: 180; a week of
+# 5-minute slots round the clock: 2,016). Far past that, building the model alone
+# outlasts any time limit: 14 days of 1-minute slots took 17 s and 1.3 GB at 2 s.
+MAX_SLOTS = 5_000
 _DECODE_PATH = re.compile(r"^(?P<message>.*?)(?: - at `\$(?P<path>[^`]*)`)?$")
 
 
@@ -101,7 +116,18 @@ def _check_forum(problem: Problem) -> list[Finding]:
     dates = [day.date for day in forum.days]
     if dates != sorted(set(dates)):
         found.append(Finding("forum.days", "dates must be distinct and in order"))
+    if not found and (slots := _grid_size(forum)) > MAX_SLOTS:
+        size = f"{slots:,} slots of {forum.slot_minutes} min"
+        found.append(Finding("forum.days", f"{size} in all; at most {MAX_SLOTS:,}: use longer slots or fewer days"))
     return found
+
+
+def _grid_size(forum: Forum) -> int:
+    minutes = sum(
+        (datetime.combine(day.date, day.end) - datetime.combine(day.date, day.start)).total_seconds() // 60
+        for day in forum.days
+    )
+    return int(minutes) // forum.slot_minutes
 
 
 def _check_clock_changes(zone: ZoneInfo, days: list[Day]) -> list[Finding]:

@@ -258,6 +258,15 @@ def _day_holding_a_clock_change(document: dict[str, Any]) -> None:
     )
 
 
+def _grid_too_fine(document: dict[str, Any]) -> None:
+    # Two weeks of 1-minute slots: building the model alone took 17 s and 1.3 GB at a 2 s limit.
+    document["forum"]["slot_minutes"] = 1
+    document["meetings"] = []
+    document["forum"]["days"] = [
+        {"date": f"2024-06-{day:02d}", "start": "07:00:00", "end": "21:00:00"} for day in range(1, 15)
+    ]
+
+
 def _zone_that_is_a_directory(document: dict[str, Any]) -> None:
     document["forum"]["time_zone"] = "America"
 
@@ -291,6 +300,7 @@ def _zone_too_long_for_a_file_name(document: dict[str, Any]) -> None:
             _day_holding_a_clock_change,
             "forum.days[0]: the clocks change between its start and end; move its hours clear of the change",
         ),
+        (_grid_too_fine, "forum.days: 11,760 slots of 1 min in all; at most 5,000: use longer slots or fewer days"),
         (_zone_that_is_a_directory, "forum.time_zone: unknown IANA time zone 'America'"),
         (_zone_too_long_for_a_file_name, f"forum.time_zone: unknown IANA time zone '{'Z' * 300}'"),
     ],
@@ -320,12 +330,15 @@ def test_a_precedence_cycle_longer_than_the_recursion_limit_is_reported(
     assert stderr == f"sidelines: error: {path}: meetings[0].after: precedences form a cycle\n"
 
 
-def test_a_large_problem_is_checked_in_linear_time(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
-    """20,000 pinned meetings on a month of one-minute slots: the check took about a minute
-    when it gathered the known ids per meeting and scanned the grid per pin."""
+def test_twenty_thousand_pinned_meetings_are_checked_and_the_bad_one_named(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    """20,000 meetings pinned on three days of one-minute slots, the grid's largest size. The
+    check used to gather the known ids per meeting and scan the grid per pin (about a minute
+    here); how long it takes now is a benchmark's matter, not this test's."""
     document = msgspec.to_builtins(four_delegations())
     first = datetime.fromisoformat(document["forum"]["days"][0]["date"])
-    days = [first + timedelta(days=n) for n in range(30)]
+    days = [first + timedelta(days=n) for n in range(3)]
     document["forum"].update(
         slot_minutes=1, days=[{"date": f"{d:%Y-%m-%d}", "start": "00:00:00", "end": "23:59:00"} for d in days]
     )
@@ -334,10 +347,8 @@ def test_a_large_problem_is_checked_in_linear_time(capsys: pytest.CaptureFixture
         {**pinned, "id": "x", "delegations": ["jp", "zz"]}
     ]
     path = write(tmp_path / "problem.json", document)
-    started = time.perf_counter()
     code, _, stderr = run(capsys, "solve", path, "--method", "greedy")
     assert (code, stderr) == (2, f"sidelines: error: {path}: meetings[20000].delegations: unknown delegation 'zz'\n")
-    assert time.perf_counter() - started < 10
 
 
 def test_malformed_json_is_reported_with_its_file(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
