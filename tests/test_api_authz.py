@@ -128,3 +128,45 @@ async def test_rotated_token_replaces_the_old_one(client: httpx.AsyncClient, wor
     assert rotated.status_code == 201
     assert (await client.get(own, headers=world.tokens["SGP"])).status_code == 401
     assert (await client.get(own, headers=bearer(rotated.json()["token"]))).status_code == 200
+
+
+def _ordered_problem() -> dict[str, Any]:
+    """SGP meets JPN after a prep meeting of its own and after AUS-JPN, which it is no party to."""
+    from tests.conftest import FORUM_BODY
+
+    delegations = [
+        {"id": d, "name": d, "country": d, "participants": [{"id": f"{d}-min", "name": "Minister", "principal": True}]}
+        for d in ("SGP", "AUS", "JPN")
+    ]
+    meetings = [
+        {"id": "AUS-JPN-talks", "delegations": ["AUS", "JPN"], "duration_minutes": 30},
+        {"id": "SGP-JPN-prep", "delegations": ["SGP", "JPN"], "duration_minutes": 30},
+        {
+            "id": "SGP-JPN",
+            "delegations": ["SGP", "JPN"],
+            "duration_minutes": 30,
+            "after": ["SGP-JPN-prep", "AUS-JPN-talks"],
+        },
+    ]
+    rooms = [{"id": "R1", "name": "Room 1", "seats": 8}]
+    return {"forum": FORUM_BODY, "rooms": rooms, "delegations": delegations, "meetings": meetings}
+
+
+async def test_a_request_ordered_after_b_s_meeting_does_not_name_it_to_a(client: httpx.AsyncClient) -> None:
+    # A loaded problem may order A's meeting after one A is no party to: A's copy of its own
+    # request must not name that one (it would tell A that AUS meets JPN).
+    made = await client.post("/forums/import", json=_ordered_problem(), headers=bearer(ADMIN_TOKEN))
+    assert made.status_code == 201, made.text
+    base, tokens = f"/forums/{made.json()['forum']['id']}/requests", made.json()["delegation_tokens"]
+    a, c = bearer(tokens["SGP"]), bearer(tokens["JPN"])
+    answers = [
+        await client.get(base, headers=a),
+        await client.get(f"{base}/SGP-JPN", headers=a),
+        await client.post(f"{base}/SGP-JPN/decline", headers=a),
+    ]
+    for answer in answers:
+        assert answer.status_code == 200, answer.text
+        assert "AUS-JPN-talks" not in answer.text
+    assert answers[1].json()["needs"]["after"] == ["SGP-JPN-prep"]  # its own request stays named
+    both = (await client.get(f"{base}/SGP-JPN", headers=c)).json()["needs"]["after"]
+    assert both == ["SGP-JPN-prep", "AUS-JPN-talks"]  # JPN is party to both

@@ -14,6 +14,7 @@ from datetime import UTC, datetime
 from typing import Annotated, Any
 
 import asyncpg
+import msgspec
 from litestar import Request, Response, get, post
 from litestar.params import Body, FromPath
 
@@ -157,7 +158,8 @@ async def list_requests(pool: PoolDep, caller: CallerDep, forum_id: FromPath[str
     async with pool.acquire() as connection:
         forum = (await load_forum(connection, parsed)).item
         found = await queries.list_requests(connection, parsed, forum.request_deadline, _now(), _party_filter(caller))
-    return json_response([stored.item for stored in found])
+        shown = await _as_seen(connection, parsed, caller, [stored.item for stored in found])
+    return json_response(shown)
 
 
 async def _visible_request(
@@ -171,6 +173,27 @@ async def _visible_request(
     return stored
 
 
+async def _as_seen(
+    connection: asyncpg.Connection, forum_id: Any, caller: Caller, records: list[RequestRecord]
+) -> list[RequestRecord]:
+    """The requests as the caller may read them: a delegation's copy names in `needs.after`
+    only requests it is party to. The organiser may order a meeting after anyone's (a loaded
+    problem's `after`), and another delegation's request id would tell who meets whom."""
+    party = _party_filter(caller)
+    named = {other for record in records for other in record.needs.after}
+    if party is None or not named:
+        return records
+    own = await queries.party_request_ids(connection, forum_id, party, sorted(named))
+    return [_after_only(record, own) for record in records]
+
+
+def _after_only(record: RequestRecord, own: set[str]) -> RequestRecord:
+    after = [other for other in record.needs.after if other in own]
+    if after == record.needs.after:
+        return record
+    return msgspec.structs.replace(record, needs=msgspec.structs.replace(record.needs, after=after))
+
+
 @get(REQUEST_PATH, tags=["requests"], summary="Read a request (ETag)")
 async def read_request(
     pool: PoolDep, caller: CallerDep, forum_id: FromPath[str], request_id: FromPath[str]
@@ -178,7 +201,8 @@ async def read_request(
     parsed = forum_member(caller, forum_id)
     async with pool.acquire() as connection:
         stored = await _visible_request(connection, parsed, caller, request_id)
-    return json_response(stored.item, headers={"ETag": etag(stored.version)})
+        (shown,) = await _as_seen(connection, parsed, caller, [stored.item])
+    return json_response(shown, headers={"ETag": etag(stored.version)})
 
 
 def _own_party(caller: Caller, record: RequestRecord) -> PartyRecord:
@@ -231,7 +255,8 @@ async def _changed(
 ) -> Reply:
     after = await _visible_request(connection, forum_id, caller, request_id)
     await record_change(connection, forum_id, caller.actor, action, "request", request_id, before, after.item)
-    return Reply(after.item, headers={"ETag": etag(after.version)})
+    (shown,) = await _as_seen(connection, forum_id, caller, [after.item])
+    return Reply(shown, headers={"ETag": etag(after.version)})
 
 
 @post(

@@ -168,6 +168,20 @@ async def list_requests(
     return [_request(row, parties.get(row["id"], []), deadline, now) for row in rows]
 
 
+async def party_request_ids(
+    connection: asyncpg.Connection, forum_id: Any, delegation_id: str, among: Sequence[str]
+) -> set[str]:
+    """Which of the requests `among` the delegation is party to."""
+    rows = await connection.fetch(
+        "SELECT request_id FROM request_parties WHERE forum_id = $1 AND delegation_id = $2"
+        " AND request_id = ANY($3::text[])",
+        forum_id,
+        delegation_id,
+        list(among),
+    )
+    return {row["request_id"] for row in rows}
+
+
 async def get_request(
     connection: asyncpg.Connection,
     forum_id: Any,
