@@ -87,6 +87,7 @@ DEFAULT_SETTINGS = WorkerSettings()
 
 async def claim_next(pool: asyncpg.Pool, owner: str, lease_seconds: float = LEASE_SECONDS) -> runs.RunRecord | None:
     async with pool.acquire() as connection, connection.transaction():
+        await runs.end_abandoned_cancels(connection)
         return await runs.claim_next(connection, owner, lease_seconds)
 
 

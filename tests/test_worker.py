@@ -12,11 +12,13 @@ import asyncpg
 import httpx
 import pytest
 
+from api.app import create_app
 from api.worker import WorkerSettings, claim_next, process_run, run_worker
 from db.migrate import migrate_url
 from db.pool import connect
 from db.queries import runs
-from tests.conftest import Databases, World
+from tests.conftest import ADMIN_TOKEN, Databases, World, make_world
+from tests.processes import Isolated, eventually
 from tests.test_api_runs import FAST, arrange
 
 pytestmark = pytest.mark.anyio
@@ -106,3 +108,48 @@ async def test_chores_run_each_pass_and_a_failing_one_does_not_stop_the_worker(d
     finally:
         await pool.close()
     assert calls == ["broken", "counting"] * 3
+
+
+async def killed_mid_solve(isolated: Isolated, client: httpx.AsyncClient, world: World, owner: str) -> int:
+    """A run whose worker process was SIGKILLed while solving it: its lease (3 s) is left to lapse."""
+    run_id = await queue_run(client, world, time_limit=3)
+    doomed = await isolated.start("worker", "--owner", owner, "--lease", "3")
+    try:
+        await eventually(lambda: _owned_by(isolated, run_id, owner))
+    finally:
+        doomed.kill()
+        await doomed.wait()
+    return run_id
+
+
+async def _owned_by(isolated: Isolated, run_id: int, owner: str) -> bool:
+    return (await isolated.run_row(run_id))["lease_owner"] == owner
+
+
+async def test_a_cancelled_run_whose_worker_died_ends_cancelled(isolated: Isolated) -> None:
+    transport = httpx.ASGITransport(app=create_app(isolated.pool, admin_token=ADMIN_TOKEN))
+    async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as client:
+        world = await make_world(client)
+        # Cancelled while the dead worker's lease still holds: the next worker's claim ends it.
+        early = await killed_mid_solve(isolated, client, world, "doomed")
+        cancel = await client.post(f"{world.base}/runs/{early}/cancel", headers=world.organiser)
+        assert cancel.status_code == 202 and cancel.json()["status"] == "running"
+
+        async def cancelled() -> bool:
+            assert await claim_next(isolated.pool, "rescuer", FAST.lease_seconds) is None  # nothing to solve
+            return (await isolated.run_row(early))["status"] == "cancelled"
+
+        await eventually(cancelled)
+
+        # Cancelled once the lease has lapsed: it ends at once, no worker needed.
+        late = await killed_mid_solve(isolated, client, world, "doomed-too")
+        await eventually(lambda: _lapsed(isolated, late))
+        cancel = await client.post(f"{world.base}/runs/{late}/cancel", headers=world.organiser)
+        assert cancel.status_code == 202 and cancel.json()["status"] == "cancelled"
+    for run_id in (early, late):
+        row = await isolated.run_row(run_id)
+        assert (row["status"], row["lease_expires_at"], row["version_id"]) == ("cancelled", None, None)
+
+
+async def _lapsed(isolated: Isolated, run_id: int) -> bool:
+    return bool(await isolated.pool.fetchval("SELECT lease_expires_at < now() FROM solve_runs WHERE id = $1", run_id))

@@ -85,12 +85,18 @@ async def get_run(connection: asyncpg.Connection, forum_id: Any, run_id: int) ->
     return None if row is None else _run(row)
 
 
+# A run nobody works on: queued, or running under a lease that lapsed (its worker died).
+_UNWORKED = "(status = 'queued' OR lease_expires_at < now())"
+
+
 async def request_cancel(connection: asyncpg.Connection, forum_id: Any, run_id: int) -> RunRecord | None:
-    """A queued run ends at once; a running one is stopped by its worker at the next heartbeat."""
+    """A run nobody works on ends at once; a running one is stopped by its worker at the next
+    heartbeat (or by `end_abandoned_cancels`, should that worker die first)."""
     await connection.execute(
         "UPDATE solve_runs SET cancel_requested = true,"
-        " status = CASE WHEN status = 'queued' THEN 'cancelled' ELSE status END,"
-        " finished_at = CASE WHEN status = 'queued' THEN now() ELSE finished_at END"
+        f" status = CASE WHEN {_UNWORKED} THEN 'cancelled' ELSE status END,"
+        f" finished_at = CASE WHEN {_UNWORKED} THEN now() ELSE finished_at END,"
+        f" lease_expires_at = CASE WHEN {_UNWORKED} THEN NULL ELSE lease_expires_at END"
         " WHERE forum_id = $1 AND id = $2 AND status IN ('queued', 'running')",
         forum_id,
         run_id,
@@ -106,6 +112,15 @@ async def progress_after(connection: asyncpg.Connection, run_id: int, after_id: 
 
 
 # ---- the worker's side
+
+
+async def end_abandoned_cancels(connection: asyncpg.Connection) -> None:
+    """End as cancelled the runs whose cancel was asked and whose worker then died: `claim_next`
+    takes no run whose cancel was asked, so nothing else would ever end them."""
+    await connection.execute(
+        "UPDATE solve_runs SET status = 'cancelled', finished_at = now(), lease_expires_at = NULL"
+        " WHERE status = 'running' AND cancel_requested AND lease_expires_at < now()"
+    )
 
 
 async def claim_next(connection: asyncpg.Connection, owner: str, lease_seconds: float) -> RunRecord | None:
