@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import os
+import signal
 import sys
 
 import anyio
@@ -13,12 +14,12 @@ import httpx
 import pytest
 
 from api.app import create_app
-from api.worker import WorkerSettings, claim_next, process_run, run_worker
+from api.worker import FORUM_CHANGED, WorkerSettings, claim_next, process_run, run_worker
 from db.migrate import migrate_url
 from db.pool import connect
 from db.queries import runs
 from tests.conftest import ADMIN_TOKEN, Databases, World, make_world
-from tests.processes import Isolated, eventually
+from tests.processes import Isolated, eventually, serving, stopped
 from tests.test_api_runs import FAST, arrange
 
 pytestmark = pytest.mark.anyio
@@ -153,3 +154,26 @@ async def test_a_cancelled_run_whose_worker_died_ends_cancelled(isolated: Isolat
 
 async def _lapsed(isolated: Isolated, run_id: int) -> bool:
     return bool(await isolated.pool.fetchval("SELECT lease_expires_at < now() FROM solve_runs WHERE id = $1", run_id))
+
+
+async def test_a_delegation_deleted_mid_solve_fails_the_run_and_serve_goes_on(isolated: Isolated) -> None:
+    async with serving(isolated) as (process, client):  # its one in-process worker solves
+        world = await make_world(client)
+        run_id = await queue_run(client, world, time_limit=3)
+        await eventually(lambda: _solving(isolated, run_id))  # its problem loaded, its solver starting
+        gone = await client.delete(f"{world.base}/delegations/JPN", headers={**world.organiser, "If-Match": "*"})
+        assert gone.status_code == 204, gone.text
+
+        async def ended() -> bool:
+            return (await isolated.run_row(run_id))["status"] != "running"
+
+        await eventually(ended)
+        run = (await client.get(f"{world.base}/runs/{run_id}", headers=world.organiser)).json()
+        assert (run["status"], run["error"], run["version"]) == ("failed", FORUM_CHANGED, None)
+        assert (await client.get("/health/ready")).status_code == 200  # the worker's failure did not end serve
+        assert await stopped(process, signal.SIGTERM) == 0
+
+
+async def _solving(isolated: Isolated, run_id: int) -> bool:
+    """Past its first heartbeat: the worker has loaded the run's problem."""
+    return bool(await isolated.pool.fetchval("SELECT heartbeat_at > started_at FROM solve_runs WHERE id = $1", run_id))
