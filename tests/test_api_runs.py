@@ -134,6 +134,41 @@ async def test_events_stream_progress_then_end(
     assert set(first) == {"elapsed", "objective", "best_bound", "gap", "solutions"}
 
 
+async def read_events(client: httpx.AsyncClient, url: str, headers: dict[str, str]) -> list[tuple[str, str]]:
+    """The stream's (event, id) pairs, read to its end."""
+    events: list[tuple[str, str]] = []
+    with anyio.fail_after(60):
+        async with client.stream("GET", url, headers=headers) as stream:
+            assert stream.status_code == 200
+            event, event_id = "", ""
+            async for line in stream.aiter_lines():
+                field, _, value = line.partition(":")
+                if field == "event":
+                    event = value.strip()
+                elif field == "id":
+                    event_id = value.strip()
+                elif field == "data":
+                    events.append((event, event_id))
+                    event, event_id = "", ""
+    return events
+
+
+async def test_a_reconnecting_event_stream_resumes_after_its_last_event_id(
+    client: httpx.AsyncClient, world: World, pool: asyncpg.Pool
+) -> None:
+    await arrange(client, world, ["SGP", "AUS"])
+    run_url = (await start(client, world)).headers["location"]
+    assert await work_one(pool, world.forum_id) == "succeeded"
+    every = await read_events(client, f"{run_url}/events", world.organiser)
+    ids = [event_id for kind, event_id in every if kind == "progress"]
+    assert ids and every[-1][0] == "end"
+
+    resumed = await read_events(client, f"{run_url}/events", {**world.organiser, "Last-Event-ID": ids[0]})
+    assert resumed == every[1:]  # nothing the client already had
+    garbled = await read_events(client, f"{run_url}/events", {**world.organiser, "Last-Event-ID": "x"})
+    assert garbled == every  # not an id: from the start
+
+
 async def test_cancel_queued_and_running_runs(client: httpx.AsyncClient, world: World, pool: asyncpg.Pool) -> None:
     await arrange(client, world, ["SGP", "AUS"])
     queued_url = (await start(client, world)).headers["location"]
