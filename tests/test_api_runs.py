@@ -18,6 +18,7 @@ import pytest
 
 from api.worker import WorkerSettings, claim_next, process_run, run_worker
 from db.problem import build_problem
+from db.queries import runs as queries
 from solver.result import Placement, Schedule, Unplaced
 from solver.validate import validate
 from tests.conftest import World
@@ -188,6 +189,38 @@ async def test_cancel_queued_and_running_runs(client: httpx.AsyncClient, world: 
     assert run["status"] == "cancelled" and run["version_id"] is None
     listed = await client.get(f"{world.base}/schedules", headers=world.organiser)
     assert listed.json() == []
+
+
+EMPTY_GRID = {"status": "OPTIMAL", "placed": []}
+
+
+async def test_a_cancel_asked_while_the_grid_is_stored_is_exact(
+    client: httpx.AsyncClient, world: World, pool: asyncpg.Pool
+) -> None:
+    """The worker has its answer after the last heartbeat: a cancel accepted before the grid is
+    stored ends the run cancelled with no version; one that comes while it is stored answers 409."""
+    await arrange(client, world, ["SGP", "AUS"])
+    first = int((await start(client, world)).json()["id"])
+    assert (await claim_next(pool, "storer", FAST.lease_seconds)).id == first  # type: ignore[union-attr]
+    asked = await client.post(f"{world.base}/runs/{first}/cancel", headers=world.organiser)
+    assert asked.status_code == 202 and asked.json()["status"] == "running"
+    async with pool.acquire() as connection:
+        assert await queries.store_result(connection, first, EMPTY_GRID, []) is None
+    run = (await client.get(f"{world.base}/runs/{first}", headers=world.organiser)).json()
+    assert (run["status"], run["version"]) == ("cancelled", None)
+
+    second = int((await start(client, world)).json()["id"])
+    assert (await claim_next(pool, "storer", FAST.lease_seconds)).id == second  # type: ignore[union-attr]
+    async with pool.acquire() as connection, connection.transaction():
+        assert await queries.store_result(connection, second, EMPTY_GRID, []) is not None  # not yet committed
+        cancel = asyncio.create_task(client.post(f"{world.base}/runs/{second}/cancel", headers=world.organiser))
+        with anyio.fail_after(30):
+            while not await pool.fetchval("SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock'"):
+                await asyncio.sleep(0.05)  # the cancel waits for the stored run's row
+    answer = await cancel
+    assert answer.status_code == 409, answer.text
+    run = (await client.get(f"{world.base}/runs/{second}", headers=world.organiser)).json()
+    assert (run["status"], run["cancel_requested"]) == ("succeeded", False)
 
 
 async def test_delegations_cannot_run_nor_read_unpublished(

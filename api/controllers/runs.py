@@ -91,8 +91,10 @@ async def _check_resolve(connection: asyncpg.Connection, forum_id: Any, settings
     )
 
 
-async def _visible_run(connection: asyncpg.Connection, forum_id: Any, run_id: int) -> queries.RunRecord:
-    run = await queries.get_run(connection, forum_id, run_id)
+async def _visible_run(
+    connection: asyncpg.Connection, forum_id: Any, run_id: int, *, lock: bool = False
+) -> queries.RunRecord:
+    run = await queries.get_run(connection, forum_id, run_id, lock=lock)
     if run is None:
         raise NotFound(f"no run {run_id}")
     return run
@@ -120,7 +122,8 @@ async def cancel_run(
     parsed = forum_organiser(caller, forum_id)
 
     async def work(connection: asyncpg.Connection) -> Reply:
-        before = await _visible_run(connection, parsed, run_id)
+        # Locked: a worker storing the run's grid right now ends it first, and this answers 409.
+        before = await _visible_run(connection, parsed, run_id, lock=True)
         if before.status in queries.FINISHED:
             raise Conflict(f"the run has already ended ({before.status})")
         after = await queries.request_cancel(connection, parsed, run_id)
