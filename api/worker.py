@@ -300,6 +300,9 @@ async def _store(pool: asyncpg.Pool, run: runs.RunRecord, owner: str, loaded: _L
     """Store the child's answer as the run's version; a run whose forum lost a placed meeting,
     room or participant while it solved fails (its grid can no longer be stored)."""
     answer = msgspec.json.decode(payload, type=_Answer)
+    no_grid = _why_no_grid(answer.schedule)
+    if no_grid is not None:
+        return await _finish(pool, run.id, owner, "failed", no_grid)
     placements = stored_placements(loaded.changed, answer.schedule, loaded.zone)
     try:
         async with pool.acquire() as connection:
@@ -307,6 +310,18 @@ async def _store(pool: asyncpg.Pool, run: runs.RunRecord, owner: str, loaded: _L
     except asyncpg.ForeignKeyViolationError:
         return await _finish(pool, run.id, owner, "failed", FORUM_CHANGED)
     return "succeeded" if version_id is not None else "lost"
+
+
+def _why_no_grid(schedule: Schedule) -> str | None:
+    """Why the solver found no grid (INFEASIBLE, or UNKNOWN: none in time), each reason once with
+    its meetings; None when it found one. Such an answer is no version: it would publish an empty grid."""
+    if schedule.status not in ("INFEASIBLE", "UNKNOWN"):
+        return None
+    meetings: dict[str, list[str]] = {}
+    for unplaced in schedule.unplaced:
+        meetings.setdefault(unplaced.message, []).append(unplaced.meeting)
+    reasons = "; ".join(f"{message} ({', '.join(ids)})" for message, ids in meetings.items())
+    return f"no grid found ({schedule.status})" + (f": {reasons}" if reasons else "")
 
 
 async def _supervise(

@@ -21,7 +21,7 @@ from db.problem import build_problem
 from db.queries import runs as queries
 from solver.result import Placement, Schedule, Unplaced
 from solver.validate import validate
-from tests.conftest import World
+from tests.conftest import ADMIN_TOKEN, World, bearer
 
 pytestmark = pytest.mark.anyio
 
@@ -221,6 +221,46 @@ async def test_a_cancel_asked_while_the_grid_is_stored_is_exact(
     assert answer.status_code == 409, answer.text
     run = (await client.get(f"{world.base}/runs/{second}", headers=world.organiser)).json()
     assert (run["status"], run["cancel_requested"]) == ("succeeded", False)
+
+
+# Three must meetings of the same two people, musts hard, and two slots to hold them.
+IMPOSSIBLE = {
+    "forum": {
+        "name": "Too short",
+        "time_zone": "Asia/Singapore",
+        "slot_minutes": 30,
+        "days": [{"date": "2024-05-31", "start": "13:00:00", "end": "14:00:00"}],
+    },
+    "rooms": [{"id": "r1", "name": "Room 1", "seats": 8}],
+    "delegations": [
+        {
+            "id": code,
+            "name": code,
+            "country": code,
+            "participants": [{"id": f"{code}-1", "name": code, "principal": True}],
+        }
+        for code in ("SG", "AU")
+    ],
+    "meetings": [
+        {"id": f"m{index}", "delegations": ["SG", "AU"], "duration_minutes": 30, "priority": "must"}
+        for index in (1, 2, 3)
+    ],
+    "objective": {"must_is_hard": True},
+}
+
+
+async def test_a_run_that_finds_no_grid_fails_saying_why_and_stores_no_version(
+    client: httpx.AsyncClient, pool: asyncpg.Pool
+) -> None:
+    made = await client.post("/forums/import", json=IMPOSSIBLE, headers=bearer(ADMIN_TOKEN))
+    assert made.status_code == 201, made.text
+    base, organiser = f"/forums/{made.json()['forum']['id']}", bearer(made.json()["organiser_token"])
+    started = await client.post(f"{base}/runs", json=RUN, headers=organiser)
+    assert await work_one(pool, made.json()["forum"]["id"]) == "failed"
+    run = (await client.get(f"{base}/runs/{started.json()['id']}", headers=organiser)).json()
+    assert (run["status"], run["version"]) == ("failed", None)
+    assert run["error"].startswith("no grid found (INFEASIBLE): ") and "(m1, m2, m3)" in run["error"]
+    assert (await client.get(f"{base}/schedules", headers=organiser)).json() == []  # nothing to publish
 
 
 async def test_delegations_cannot_run_nor_read_unpublished(
