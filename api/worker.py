@@ -60,6 +60,10 @@ STOP_POLL_SECONDS = 0.1
 _log = logging.getLogger("sidelines.worker")
 _SPAWN = multiprocessing.get_context("spawn")
 HANDED_BACK = "handed back"  # process_run's answer when `stop` made it give the run up
+FORUM_CHANGED = (
+    "the forum changed while the run solved: its grid names a meeting, room or participant"
+    " that no longer exists; queue a new run"
+)
 
 Chore = Callable[[asyncpg.Pool], Awaitable[object]]
 DEFAULT_CHORES: list[Chore] = []  # other features append theirs here
@@ -87,6 +91,7 @@ DEFAULT_SETTINGS = WorkerSettings()
 
 async def claim_next(pool: asyncpg.Pool, owner: str, lease_seconds: float = LEASE_SECONDS) -> runs.RunRecord | None:
     async with pool.acquire() as connection, connection.transaction():
+        await runs.end_abandoned_cancels(connection)
         return await runs.claim_next(connection, owner, lease_seconds)
 
 
@@ -288,12 +293,35 @@ async def process_run(
         return await _finish(pool, run.id, owner, "cancelled", None)
     if kind == "error":
         return await _finish(pool, run.id, owner, "failed", str(payload))
+    return await _store(pool, run, owner, loaded, payload)
+
+
+async def _store(pool: asyncpg.Pool, run: runs.RunRecord, owner: str, loaded: _Loaded, payload: bytes) -> str:
+    """Store the child's answer as the run's version; a run whose forum lost a placed meeting,
+    room or participant while it solved fails (its grid can no longer be stored)."""
     answer = msgspec.json.decode(payload, type=_Answer)
-    schedule = answer.schedule
-    placements = stored_placements(loaded.changed, schedule, loaded.zone)
-    async with pool.acquire() as connection:
-        version_id = await runs.store_result(connection, run.id, schedule, placements, answer.moves)
+    no_grid = _why_no_grid(answer.schedule)
+    if no_grid is not None:
+        return await _finish(pool, run.id, owner, "failed", no_grid)
+    placements = stored_placements(loaded.changed, answer.schedule, loaded.zone)
+    try:
+        async with pool.acquire() as connection:
+            version_id = await runs.store_result(connection, run.id, answer.schedule, placements, answer.moves)
+    except asyncpg.ForeignKeyViolationError:
+        return await _finish(pool, run.id, owner, "failed", FORUM_CHANGED)
     return "succeeded" if version_id is not None else "lost"
+
+
+def _why_no_grid(schedule: Schedule) -> str | None:
+    """Why the solver found no grid (INFEASIBLE, or UNKNOWN: none in time), each reason once with
+    its meetings; None when it found one. Such an answer is no version: it would publish an empty grid."""
+    if schedule.status not in ("INFEASIBLE", "UNKNOWN"):
+        return None
+    meetings: dict[str, list[str]] = {}
+    for unplaced in schedule.unplaced:
+        meetings.setdefault(unplaced.message, []).append(unplaced.meeting)
+    reasons = "; ".join(f"{message} ({', '.join(ids)})" for message, ids in meetings.items())
+    return f"no grid found ({schedule.status})" + (f": {reasons}" if reasons else "")
 
 
 async def _supervise(
@@ -350,7 +378,7 @@ async def run_worker(
         _touch(settings)
         run = await claim_next(pool, owner, settings.lease_seconds)
         if run is not None:
-            status = await process_run(pool, run, owner, settings, stop)
+            status = await _process_or_fail(pool, run, owner, settings, stop)
             _log.info("run %s: %s", run.id, status)
             processed += 1
         await _do_chores(pool, DEFAULT_CHORES if chores is None else chores)
@@ -359,6 +387,21 @@ async def run_worker(
     await end_dispatcher(dispatcher)
     _log.info("worker %s stopped after %d run(s)", owner, processed)
     return processed
+
+
+async def _process_or_fail(
+    pool: asyncpg.Pool, run: runs.RunRecord, owner: str, settings: WorkerSettings, stop: asyncio.Event
+) -> str:
+    """process_run; should it raise, the run fails with the error, and the worker (and the API
+    that `serve` runs beside it) goes on. When even that fails (the database is gone), the run
+    is left to its lease and taken up again."""
+    try:
+        return await process_run(pool, run, owner, settings, stop)
+    except Exception as error:
+        _log.exception("run %s: the worker failed", run.id)
+        with contextlib.suppress(Exception):
+            return await _finish(pool, run.id, owner, "failed", f"the worker failed: {type(error).__name__}: {error}")
+        return "lost"
 
 
 async def _do_chores(pool: asyncpg.Pool, chores: Sequence[Chore]) -> None:

@@ -18,9 +18,10 @@ import pytest
 
 from api.worker import WorkerSettings, claim_next, process_run, run_worker
 from db.problem import build_problem
+from db.queries import runs as queries
 from solver.result import Placement, Schedule, Unplaced
 from solver.validate import validate
-from tests.conftest import World
+from tests.conftest import ADMIN_TOKEN, World, bearer
 
 pytestmark = pytest.mark.anyio
 
@@ -134,6 +135,41 @@ async def test_events_stream_progress_then_end(
     assert set(first) == {"elapsed", "objective", "best_bound", "gap", "solutions"}
 
 
+async def read_events(client: httpx.AsyncClient, url: str, headers: dict[str, str]) -> list[tuple[str, str]]:
+    """The stream's (event, id) pairs, read to its end."""
+    events: list[tuple[str, str]] = []
+    with anyio.fail_after(60):
+        async with client.stream("GET", url, headers=headers) as stream:
+            assert stream.status_code == 200
+            event, event_id = "", ""
+            async for line in stream.aiter_lines():
+                field, _, value = line.partition(":")
+                if field == "event":
+                    event = value.strip()
+                elif field == "id":
+                    event_id = value.strip()
+                elif field == "data":
+                    events.append((event, event_id))
+                    event, event_id = "", ""
+    return events
+
+
+async def test_a_reconnecting_event_stream_resumes_after_its_last_event_id(
+    client: httpx.AsyncClient, world: World, pool: asyncpg.Pool
+) -> None:
+    await arrange(client, world, ["SGP", "AUS"])
+    run_url = (await start(client, world)).headers["location"]
+    assert await work_one(pool, world.forum_id) == "succeeded"
+    every = await read_events(client, f"{run_url}/events", world.organiser)
+    ids = [event_id for kind, event_id in every if kind == "progress"]
+    assert ids and every[-1][0] == "end"
+
+    resumed = await read_events(client, f"{run_url}/events", {**world.organiser, "Last-Event-ID": ids[0]})
+    assert resumed == every[1:]  # nothing the client already had
+    garbled = await read_events(client, f"{run_url}/events", {**world.organiser, "Last-Event-ID": "x"})
+    assert garbled == every  # not an id: from the start
+
+
 async def test_cancel_queued_and_running_runs(client: httpx.AsyncClient, world: World, pool: asyncpg.Pool) -> None:
     await arrange(client, world, ["SGP", "AUS"])
     queued_url = (await start(client, world)).headers["location"]
@@ -153,6 +189,78 @@ async def test_cancel_queued_and_running_runs(client: httpx.AsyncClient, world: 
     assert run["status"] == "cancelled" and run["version_id"] is None
     listed = await client.get(f"{world.base}/schedules", headers=world.organiser)
     assert listed.json() == []
+
+
+EMPTY_GRID = {"status": "OPTIMAL", "placed": []}
+
+
+async def test_a_cancel_asked_while_the_grid_is_stored_is_exact(
+    client: httpx.AsyncClient, world: World, pool: asyncpg.Pool
+) -> None:
+    """The worker has its answer after the last heartbeat: a cancel accepted before the grid is
+    stored ends the run cancelled with no version; one that comes while it is stored answers 409."""
+    await arrange(client, world, ["SGP", "AUS"])
+    first = int((await start(client, world)).json()["id"])
+    assert (await claim_next(pool, "storer", FAST.lease_seconds)).id == first  # type: ignore[union-attr]
+    asked = await client.post(f"{world.base}/runs/{first}/cancel", headers=world.organiser)
+    assert asked.status_code == 202 and asked.json()["status"] == "running"
+    async with pool.acquire() as connection:
+        assert await queries.store_result(connection, first, EMPTY_GRID, []) is None
+    run = (await client.get(f"{world.base}/runs/{first}", headers=world.organiser)).json()
+    assert (run["status"], run["version"]) == ("cancelled", None)
+
+    second = int((await start(client, world)).json()["id"])
+    assert (await claim_next(pool, "storer", FAST.lease_seconds)).id == second  # type: ignore[union-attr]
+    async with pool.acquire() as connection, connection.transaction():
+        assert await queries.store_result(connection, second, EMPTY_GRID, []) is not None  # not yet committed
+        cancel = asyncio.create_task(client.post(f"{world.base}/runs/{second}/cancel", headers=world.organiser))
+        with anyio.fail_after(30):
+            while not await pool.fetchval("SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock'"):
+                await asyncio.sleep(0.05)  # the cancel waits for the stored run's row
+    answer = await cancel
+    assert answer.status_code == 409, answer.text
+    run = (await client.get(f"{world.base}/runs/{second}", headers=world.organiser)).json()
+    assert (run["status"], run["cancel_requested"]) == ("succeeded", False)
+
+
+# Three must meetings of the same two people, musts hard, and two slots to hold them.
+IMPOSSIBLE = {
+    "forum": {
+        "name": "Too short",
+        "time_zone": "Asia/Singapore",
+        "slot_minutes": 30,
+        "days": [{"date": "2024-05-31", "start": "13:00:00", "end": "14:00:00"}],
+    },
+    "rooms": [{"id": "r1", "name": "Room 1", "seats": 8}],
+    "delegations": [
+        {
+            "id": code,
+            "name": code,
+            "country": code,
+            "participants": [{"id": f"{code}-1", "name": code, "principal": True}],
+        }
+        for code in ("SG", "AU")
+    ],
+    "meetings": [
+        {"id": f"m{index}", "delegations": ["SG", "AU"], "duration_minutes": 30, "priority": "must"}
+        for index in (1, 2, 3)
+    ],
+    "objective": {"must_is_hard": True},
+}
+
+
+async def test_a_run_that_finds_no_grid_fails_saying_why_and_stores_no_version(
+    client: httpx.AsyncClient, pool: asyncpg.Pool
+) -> None:
+    made = await client.post("/forums/import", json=IMPOSSIBLE, headers=bearer(ADMIN_TOKEN))
+    assert made.status_code == 201, made.text
+    base, organiser = f"/forums/{made.json()['forum']['id']}", bearer(made.json()["organiser_token"])
+    started = await client.post(f"{base}/runs", json=RUN, headers=organiser)
+    assert await work_one(pool, made.json()["forum"]["id"]) == "failed"
+    run = (await client.get(f"{base}/runs/{started.json()['id']}", headers=organiser)).json()
+    assert (run["status"], run["version"]) == ("failed", None)
+    assert run["error"].startswith("no grid found (INFEASIBLE): ") and "(m1, m2, m3)" in run["error"]
+    assert (await client.get(f"{base}/schedules", headers=organiser)).json() == []  # nothing to publish
 
 
 async def test_delegations_cannot_run_nor_read_unpublished(

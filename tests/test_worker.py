@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import os
+import signal
 import sys
 
 import anyio
@@ -12,11 +13,13 @@ import asyncpg
 import httpx
 import pytest
 
-from api.worker import WorkerSettings, claim_next, process_run, run_worker
+from api.app import create_app
+from api.worker import FORUM_CHANGED, WorkerSettings, claim_next, process_run, run_worker
 from db.migrate import migrate_url
 from db.pool import connect
 from db.queries import runs
-from tests.conftest import Databases, World
+from tests.conftest import ADMIN_TOKEN, Databases, World, make_world
+from tests.processes import Isolated, eventually, serving, stopped
 from tests.test_api_runs import FAST, arrange
 
 pytestmark = pytest.mark.anyio
@@ -106,3 +109,71 @@ async def test_chores_run_each_pass_and_a_failing_one_does_not_stop_the_worker(d
     finally:
         await pool.close()
     assert calls == ["broken", "counting"] * 3
+
+
+async def killed_mid_solve(isolated: Isolated, client: httpx.AsyncClient, world: World, owner: str) -> int:
+    """A run whose worker process was SIGKILLed while solving it: its lease (3 s) is left to lapse."""
+    run_id = await queue_run(client, world, time_limit=3)
+    doomed = await isolated.start("worker", "--owner", owner, "--lease", "3")
+    try:
+        await eventually(lambda: _owned_by(isolated, run_id, owner))
+    finally:
+        doomed.kill()
+        await doomed.wait()
+    return run_id
+
+
+async def _owned_by(isolated: Isolated, run_id: int, owner: str) -> bool:
+    return (await isolated.run_row(run_id))["lease_owner"] == owner
+
+
+async def test_a_cancelled_run_whose_worker_died_ends_cancelled(isolated: Isolated) -> None:
+    transport = httpx.ASGITransport(app=create_app(isolated.pool, admin_token=ADMIN_TOKEN))
+    async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as client:
+        world = await make_world(client)
+        # Cancelled while the dead worker's lease still holds: the next worker's claim ends it.
+        early = await killed_mid_solve(isolated, client, world, "doomed")
+        cancel = await client.post(f"{world.base}/runs/{early}/cancel", headers=world.organiser)
+        assert cancel.status_code == 202 and cancel.json()["status"] == "running"
+
+        async def cancelled() -> bool:
+            assert await claim_next(isolated.pool, "rescuer", FAST.lease_seconds) is None  # nothing to solve
+            return (await isolated.run_row(early))["status"] == "cancelled"
+
+        await eventually(cancelled)
+
+        # Cancelled once the lease has lapsed: it ends at once, no worker needed.
+        late = await killed_mid_solve(isolated, client, world, "doomed-too")
+        await eventually(lambda: _lapsed(isolated, late))
+        cancel = await client.post(f"{world.base}/runs/{late}/cancel", headers=world.organiser)
+        assert cancel.status_code == 202 and cancel.json()["status"] == "cancelled"
+    for run_id in (early, late):
+        row = await isolated.run_row(run_id)
+        assert (row["status"], row["lease_expires_at"], row["version_id"]) == ("cancelled", None, None)
+
+
+async def _lapsed(isolated: Isolated, run_id: int) -> bool:
+    return bool(await isolated.pool.fetchval("SELECT lease_expires_at < now() FROM solve_runs WHERE id = $1", run_id))
+
+
+async def test_a_delegation_deleted_mid_solve_fails_the_run_and_serve_goes_on(isolated: Isolated) -> None:
+    async with serving(isolated) as (process, client):  # its one in-process worker solves
+        world = await make_world(client)
+        run_id = await queue_run(client, world, time_limit=3)
+        await eventually(lambda: _solving(isolated, run_id))  # its problem loaded, its solver starting
+        gone = await client.delete(f"{world.base}/delegations/JPN", headers={**world.organiser, "If-Match": "*"})
+        assert gone.status_code == 204, gone.text
+
+        async def ended() -> bool:
+            return (await isolated.run_row(run_id))["status"] != "running"
+
+        await eventually(ended)
+        run = (await client.get(f"{world.base}/runs/{run_id}", headers=world.organiser)).json()
+        assert (run["status"], run["error"], run["version"]) == ("failed", FORUM_CHANGED, None)
+        assert (await client.get("/health/ready")).status_code == 200  # the worker's failure did not end serve
+        assert await stopped(process, signal.SIGTERM) == 0
+
+
+async def _solving(isolated: Isolated, run_id: int) -> bool:
+    """Past its first heartbeat: the worker has loaded the run's problem."""
+    return bool(await isolated.pool.fetchval("SELECT heartbeat_at > started_at FROM solve_runs WHERE id = $1", run_id))

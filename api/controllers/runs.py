@@ -14,7 +14,7 @@ from typing import Annotated, Any
 import asyncpg
 import msgspec
 from litestar import Request, Response, get, post
-from litestar.params import Body, FromPath
+from litestar.params import Body, FromPath, HeaderParameter
 from litestar.response import ServerSentEvent, ServerSentEventMessage
 
 from api.controllers.common import CallerDep, IdempotencyKey, PoolDep, load_forum, raise_if
@@ -28,6 +28,10 @@ from db.queries.audit import record_change
 RUNS_PATH = "/forums/{forum_id:str}/runs"
 RUN_PATH = f"{RUNS_PATH}/{{run_id:int}}"
 POLL_SECONDS = 0.5  # how often the event stream looks at the run
+# A reconnecting EventSource sends the id of the last event it had: the stream resumes after it.
+LastEventId = Annotated[
+    str | None, HeaderParameter(name="Last-Event-ID", required=False, description="resume after this progress id")
+]
 
 
 class RunIn(msgspec.Struct, forbid_unknown_fields=True):
@@ -87,8 +91,10 @@ async def _check_resolve(connection: asyncpg.Connection, forum_id: Any, settings
     )
 
 
-async def _visible_run(connection: asyncpg.Connection, forum_id: Any, run_id: int) -> queries.RunRecord:
-    run = await queries.get_run(connection, forum_id, run_id)
+async def _visible_run(
+    connection: asyncpg.Connection, forum_id: Any, run_id: int, *, lock: bool = False
+) -> queries.RunRecord:
+    run = await queries.get_run(connection, forum_id, run_id, lock=lock)
     if run is None:
         raise NotFound(f"no run {run_id}")
     return run
@@ -116,7 +122,8 @@ async def cancel_run(
     parsed = forum_organiser(caller, forum_id)
 
     async def work(connection: asyncpg.Connection) -> Reply:
-        before = await _visible_run(connection, parsed, run_id)
+        # Locked: a worker storing the run's grid right now ends it first, and this answers 409.
+        before = await _visible_run(connection, parsed, run_id, lock=True)
         if before.status in queries.FINISHED:
             raise Conflict(f"the run has already ended ({before.status})")
         after = await queries.request_cancel(connection, parsed, run_id)
@@ -127,9 +134,16 @@ async def cancel_run(
     return await run_change(pool, request, caller, idempotency_key, work)
 
 
-async def _events(pool: asyncpg.Pool, forum_id: Any, run_id: int) -> AsyncIterator[ServerSentEventMessage]:
-    """Each stored progress report, then `end` with the final run once it has finished."""
-    seen = 0
+def _resumed_after(last_event_id: str | None) -> int:
+    """The progress id a reconnecting client had last; 0 (from the start) when absent or not an id."""
+    text = (last_event_id or "").strip()
+    return int(text) if text.isascii() and text.isdigit() and len(text) <= 18 else 0
+
+
+async def _events(
+    pool: asyncpg.Pool, forum_id: Any, run_id: int, seen: int = 0
+) -> AsyncIterator[ServerSentEventMessage]:
+    """Each stored progress report after id `seen`, then `end` with the final run once it has finished."""
     while True:
         async with pool.acquire() as connection:
             run = await queries.get_run(connection, forum_id, run_id)
@@ -146,12 +160,12 @@ async def _events(pool: asyncpg.Pool, forum_id: Any, run_id: int) -> AsyncIterat
 
 @get(f"{RUN_PATH}/events", tags=["runs"], summary="Progress as Server-Sent Events until the run ends (organiser)")
 async def run_events(
-    pool: PoolDep, caller: CallerDep, forum_id: FromPath[str], run_id: FromPath[int]
+    pool: PoolDep, caller: CallerDep, forum_id: FromPath[str], run_id: FromPath[int], last_event_id: LastEventId = None
 ) -> ServerSentEvent:
     parsed = forum_organiser(caller, forum_id)
     async with pool.acquire() as connection:
         await _visible_run(connection, parsed, run_id)  # a 404 before the stream starts
-    return ServerSentEvent(_events(pool, parsed, run_id))
+    return ServerSentEvent(_events(pool, parsed, run_id, _resumed_after(last_event_id)))
 
 
 ROUTES = [start_run, read_run, cancel_run, run_events]

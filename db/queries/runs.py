@@ -80,17 +80,27 @@ async def insert_run(connection: asyncpg.Connection, forum_id: Any, options: Run
     return found
 
 
-async def get_run(connection: asyncpg.Connection, forum_id: Any, run_id: int) -> RunRecord | None:
-    row = await connection.fetchrow(f"{_SELECT} WHERE r.forum_id = $1 AND r.id = $2", forum_id, run_id)
+async def get_run(
+    connection: asyncpg.Connection, forum_id: Any, run_id: int, *, lock: bool = False
+) -> RunRecord | None:
+    """The run; `lock`: its row locked to the end of the transaction (no worker ends it meanwhile)."""
+    locking = " FOR UPDATE OF r" if lock else ""
+    row = await connection.fetchrow(f"{_SELECT} WHERE r.forum_id = $1 AND r.id = $2{locking}", forum_id, run_id)
     return None if row is None else _run(row)
 
 
+# A run nobody works on: queued, or running under a lease that lapsed (its worker died).
+_UNWORKED = "(status = 'queued' OR lease_expires_at < now())"
+
+
 async def request_cancel(connection: asyncpg.Connection, forum_id: Any, run_id: int) -> RunRecord | None:
-    """A queued run ends at once; a running one is stopped by its worker at the next heartbeat."""
+    """A run nobody works on ends at once; a running one is stopped by its worker at the next
+    heartbeat (or by `end_abandoned_cancels`, should that worker die first)."""
     await connection.execute(
         "UPDATE solve_runs SET cancel_requested = true,"
-        " status = CASE WHEN status = 'queued' THEN 'cancelled' ELSE status END,"
-        " finished_at = CASE WHEN status = 'queued' THEN now() ELSE finished_at END"
+        f" status = CASE WHEN {_UNWORKED} THEN 'cancelled' ELSE status END,"
+        f" finished_at = CASE WHEN {_UNWORKED} THEN now() ELSE finished_at END,"
+        f" lease_expires_at = CASE WHEN {_UNWORKED} THEN NULL ELSE lease_expires_at END"
         " WHERE forum_id = $1 AND id = $2 AND status IN ('queued', 'running')",
         forum_id,
         run_id,
@@ -106,6 +116,15 @@ async def progress_after(connection: asyncpg.Connection, run_id: int, after_id: 
 
 
 # ---- the worker's side
+
+
+async def end_abandoned_cancels(connection: asyncpg.Connection) -> None:
+    """End as cancelled the runs whose cancel was asked and whose worker then died: `claim_next`
+    takes no run whose cancel was asked, so nothing else would ever end them."""
+    await connection.execute(
+        "UPDATE solve_runs SET status = 'cancelled', finished_at = now(), lease_expires_at = NULL"
+        " WHERE status = 'running' AND cancel_requested AND lease_expires_at < now()"
+    )
 
 
 async def claim_next(connection: asyncpg.Connection, owner: str, lease_seconds: float) -> RunRecord | None:
@@ -187,14 +206,22 @@ async def store_result(
     """The run's version with its placements, and the run succeeded, in one transaction.
 
     Whichever attempt finishes first stores; a later one (a worker whose lease lapsed
-    while it kept solving) finds the version and stores nothing. Returns the version id,
-    or None when the run already has one or no longer runs (cancelled).
+    while it kept solving) finds the version and stores nothing. A run whose cancel was
+    asked meanwhile (the answer came after the last heartbeat) ends cancelled instead.
+    Returns the version id, or None when the run already has one or no longer runs (cancelled).
     """
     async with connection.transaction():
         row = await connection.fetchrow(
-            "SELECT forum_id, status, version_id FROM solve_runs WHERE id = $1 FOR UPDATE", run_id
+            "SELECT forum_id, status, version_id, cancel_requested FROM solve_runs WHERE id = $1 FOR UPDATE", run_id
         )
         if row is None or row["version_id"] is not None or row["status"] != "running":
+            return None
+        if row["cancel_requested"]:
+            await connection.execute(
+                "UPDATE solve_runs SET status = 'cancelled', finished_at = now(), lease_expires_at = NULL"
+                " WHERE id = $1",
+                run_id,
+            )
             return None
         forum_id = row["forum_id"]
         # The forum row lock serialises version numbering with concurrent runs of the same forum.
