@@ -30,6 +30,7 @@ from rich.live import Live
 from rich.table import Table
 from rich.text import Text
 
+from db.errors import DatabaseUnreachable
 from solver.check import ProblemError, decode_finding, load_problem, out_of_calendar
 from solver.model import Problem
 from solver.result import Progress, Schedule
@@ -77,6 +78,9 @@ def main(argv: list[str] | None = None) -> int:
         return int(exit_request.code or 0)
     except CliError as error:
         _report(error)
+        return EXIT_USAGE
+    except DatabaseUnreachable as error:  # a wrong DATABASE_URL, or the server is down
+        print(f"sidelines: error: {error}", file=sys.stderr)
         return EXIT_USAGE
     except KeyboardInterrupt:
         return EXIT_INTERRUPTED

@@ -23,7 +23,7 @@ import asyncpg
 from api.worker import WorkerSettings, default_owner, run_worker
 from db.load import LoadedForum, load_problem
 from db.migrate import migrate_url
-from db.pool import Database, connect, resolve_database, setup_connection
+from db.pool import Database, connect, connect_one, resolve_database, setup_connection
 from solver.model import Problem
 
 T = TypeVar("T")
@@ -157,7 +157,7 @@ def run_in_transaction(work: Callable[[asyncpg.Connection], Awaitable[T]]) -> T:
 
     async def run() -> T:
         await migrate_url(database.url)
-        connection = await asyncpg.connect(database.url)
+        connection = await connect_one(database.url)
         try:
             await setup_connection(connection)
             async with connection.transaction():

@@ -13,6 +13,8 @@ from pathlib import Path
 import asyncpg
 import msgspec
 
+from db.pool import connect_one
+
 MIGRATIONS_DIR = Path(__file__).parent / "migrations"
 # Any constant shared by every migrator of this schema; "sidelines" in ASCII.
 MIGRATION_LOCK = 0x736964656C696E65
@@ -62,7 +64,7 @@ async def migrate(connection: asyncpg.Connection, directory: Path = MIGRATIONS_D
 
 
 async def migrate_url(url: str) -> list[str]:
-    connection = await asyncpg.connect(url)
+    connection = await connect_one(url)
     try:
         return await migrate(connection)
     finally:

@@ -3,14 +3,17 @@ whose jsonb columns read and write through msgspec."""
 
 from __future__ import annotations
 
+import asyncio
 import os
 from collections.abc import Mapping
 from pathlib import Path
+from urllib.parse import urlsplit, urlunsplit
 
 import asyncpg
 import msgspec
 
 from db.embedded import DEFAULT_DATA_DIR, EmbeddedServer, start_embedded
+from db.errors import DatabaseUnreachable
 
 
 class Database(msgspec.Struct):
@@ -48,9 +51,41 @@ async def keep_session(connection: asyncpg.Connection) -> None:
     """
 
 
+# What asyncpg raises when it cannot open a connection: refused, unknown host, timed out,
+# no such database or role, a wrong password, a server still starting, a malformed URL.
+_CONNECT_ERRORS = (OSError, asyncio.TimeoutError, asyncpg.PostgresError, asyncpg.InterfaceError, ValueError)
+
+
+def unreachable(url: str, error: BaseException) -> DatabaseUnreachable:
+    return DatabaseUnreachable(f"cannot connect to the database at {without_password(url)}: {error}")
+
+
+def without_password(url: str) -> str:
+    """The URL as it may be printed: a password in it replaced by ***."""
+    try:
+        parts = urlsplit(url)
+        if parts.password is None:
+            return url
+        netloc = parts.netloc.replace(f":{parts.password}@", ":***@", 1)
+        return urlunsplit(parts._replace(netloc=netloc))
+    except ValueError:  # not a URL at all: nothing in it is shown
+        return "(DATABASE_URL)"
+
+
 async def connect(url: str, min_size: int = 1, max_size: int = 10) -> asyncpg.Pool:
-    pool = await asyncpg.create_pool(
-        url, min_size=min_size, max_size=max_size, init=setup_connection, reset=keep_session
-    )
+    try:
+        pool = await asyncpg.create_pool(
+            url, min_size=min_size, max_size=max_size, init=setup_connection, reset=keep_session
+        )
+    except _CONNECT_ERRORS as error:
+        raise unreachable(url, error) from error
     assert pool is not None  # create_pool only returns None when awaited lazily
     return pool
+
+
+async def connect_one(url: str) -> asyncpg.Connection:
+    """A single connection, with the same message as `connect` when there is none to be had."""
+    try:
+        return await asyncpg.connect(url)
+    except _CONNECT_ERRORS as error:
+        raise unreachable(url, error) from error
