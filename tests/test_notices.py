@@ -279,6 +279,23 @@ async def next_notice(
     raise AssertionError("the stream ended without a notice")
 
 
+async def test_a_delegations_notice_ids_count_its_own_notices_only(
+    client: httpx.AsyncClient, story: Story, live_server: str
+) -> None:
+    # Ids were one counter for the whole server: v1's notices went to AUS, JPN and SGP in
+    # turn and v2's to JPN and SGP, so SGP saw 3 then 5, and the gap told it that one other
+    # delegation's meetings changed in v2 (JPN's: who SGP-JPN's counterpart also meets).
+    world = story.world
+    url = f"{live_server}{world.base}/delegations/SGP/events"
+    async with httpx.AsyncClient(timeout=20) as live:
+        first_id, _ = await next_notice(live, url, world.tokens["SGP"], lambda: publish(client, world, story.v1))
+        resumed = {**world.tokens["SGP"], "Last-Event-ID": first_id}
+        second_id, second = await next_notice(live, url, resumed, lambda: publish(client, world, story.v2))
+        aus_id, _ = await next_notice(live, f"{live_server}{world.base}/delegations/AUS/events", world.tokens["AUS"],
+                                      lambda: asyncio.sleep(0))  # fmt: skip
+    assert (first_id, second_id, second["id"], aus_id) == ("1", "2", 2, "1")
+
+
 async def test_event_stream_delivers_notices_and_resumes(
     client: httpx.AsyncClient, story: Story, live_server: str
 ) -> None:

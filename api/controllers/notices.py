@@ -130,9 +130,9 @@ async def _notices(pool: asyncpg.Pool, forum_id: Any, delegation_id: str, after:
         async with pool.acquire() as connection:
             found = await queries.notices_after(connection, forum_id, delegation_id, seen)
         for notice in found:
-            seen = notice.id
-            data = msgspec.json.encode({"id": notice.id, **notice.payload}).decode()
-            yield ServerSentEventMessage(data, event=str(notice.payload.get("type", "notice")), id=notice.id)
+            seen = notice.number
+            data = msgspec.json.encode({"id": notice.number, **notice.payload}).decode()
+            yield ServerSentEventMessage(data, event=str(notice.payload.get("type", "notice")), id=notice.number)
         if found:
             quiet = 0.0
             continue

@@ -23,13 +23,13 @@ class WebhookRecord(msgspec.Struct, frozen=True):
 
 
 class NoticeRow(msgspec.Struct, frozen=True):
-    id: int
+    number: int  # the delegation's own count (migration 0008), what it sees as the notice's id
     payload: dict[str, Any]
 
 
 class DueDelivery(msgspec.Struct, frozen=True):
     id: int
-    notice_id: int
+    notice_id: int  # the notice's number, as its delegation sees it
     attempts: int  # before this one
     url: str
     secret: str
@@ -44,7 +44,7 @@ class AttemptRecord(msgspec.Struct, frozen=True):
 
 class DeliveryRecord(msgspec.Struct, frozen=True):
     id: int
-    notice_id: int
+    notice_id: int  # the notice's number, as its delegation sees it
     webhook_id: int
     status: DeliveryStatus
     attempts: int
@@ -56,9 +56,12 @@ class DeliveryRecord(msgspec.Struct, frozen=True):
 async def insert_notice(
     connection: asyncpg.Connection, forum_id: Any, delegation_id: str, publication_id: int, payload: object
 ) -> int:
-    """The notice and one pending delivery per webhook the delegation has registered."""
+    """The notice and one pending delivery per webhook the delegation has registered.
+    The caller holds the forum's row lock (publishing does), which keeps numbers unique."""
     notice_id = await connection.fetchval(
-        "INSERT INTO notices (forum_id, delegation_id, publication_id, payload) VALUES ($1, $2, $3, $4) RETURNING id",
+        "INSERT INTO notices (forum_id, delegation_id, publication_id, payload, number)"
+        " SELECT $1, $2, $3, $4, coalesce(max(number), 0) + 1"
+        " FROM notices WHERE forum_id = $1 AND delegation_id = $2 RETURNING id",
         forum_id,
         delegation_id,
         publication_id,
@@ -75,15 +78,16 @@ async def insert_notice(
 
 
 async def notices_after(
-    connection: asyncpg.Connection, forum_id: Any, delegation_id: str, after_id: int
+    connection: asyncpg.Connection, forum_id: Any, delegation_id: str, after_number: int
 ) -> list[NoticeRow]:
     rows = await connection.fetch(
-        "SELECT id, payload FROM notices WHERE forum_id = $1 AND delegation_id = $2 AND id > $3 ORDER BY id LIMIT 100",
+        "SELECT number, payload FROM notices WHERE forum_id = $1 AND delegation_id = $2 AND number > $3"
+        " ORDER BY number LIMIT 100",
         forum_id,
         delegation_id,
-        after_id,
+        after_number,
     )
-    return [NoticeRow(row["id"], row["payload"]) for row in rows]
+    return [NoticeRow(row["number"], row["payload"]) for row in rows]
 
 
 # ---- webhooks
@@ -127,10 +131,10 @@ async def list_deliveries(
     connection: asyncpg.Connection, forum_id: Any, delegation_id: str, webhook_id: int
 ) -> list[DeliveryRecord]:
     rows = await connection.fetch(
-        "SELECT d.id, d.notice_id, d.webhook_id, d.status, d.attempts, d.next_attempt_at, d.delivered_at,"
+        "SELECT d.id, n.number AS notice_id, d.webhook_id, d.status, d.attempts, d.next_attempt_at, d.delivered_at,"
         " coalesce((SELECT jsonb_agg(jsonb_build_object('at', a.at, 'status_code', a.status_code, 'error', a.error)"
         "   ORDER BY a.id) FROM webhook_attempts a WHERE a.delivery_id = d.id), '[]') AS history"
-        " FROM webhook_deliveries d JOIN webhooks w ON w.id = d.webhook_id"
+        " FROM webhook_deliveries d JOIN webhooks w ON w.id = d.webhook_id JOIN notices n ON n.id = d.notice_id"
         " WHERE w.forum_id = $1 AND w.delegation_id = $2 AND w.id = $3 ORDER BY d.id",
         forum_id,
         delegation_id,
@@ -150,7 +154,7 @@ async def claim_due(connection: asyncpg.Connection, lease_seconds: float, limit:
         "  ORDER BY next_attempt_at, id LIMIT $2 FOR UPDATE SKIP LOCKED)"
         " UPDATE webhook_deliveries d SET next_attempt_at = now() + make_interval(secs => $1)"
         " FROM due, webhooks w, notices n WHERE d.id = due.id AND w.id = d.webhook_id AND n.id = d.notice_id"
-        " RETURNING d.id, d.notice_id, d.attempts, w.url, w.secret, n.payload",
+        " RETURNING d.id, n.number AS notice_id, d.attempts, w.url, w.secret, n.payload",
         lease_seconds,
         limit,
     )
