@@ -12,6 +12,7 @@ imported inside their subcommands so that `sidelines --help` stays fast.
 from __future__ import annotations
 
 import argparse
+import inspect
 import math
 import os
 import signal
@@ -31,7 +32,7 @@ from rich.table import Table
 from rich.text import Text
 
 from db.errors import DatabaseUnreachable
-from solver.check import ProblemError, decode_finding, load_problem, out_of_calendar
+from solver.check import ProblemError, decode_finding, load_problem, out_of_calendar, utf8_fault
 from solver.model import Problem
 from solver.result import Progress, Schedule
 
@@ -187,14 +188,15 @@ def problem_error(path: str, error: ValueError) -> CliError:
 
 
 def read_schedule(path: str) -> Schedule:
+    data = read_bytes(path)
+    if (reason := utf8_fault(data)) is not None:
+        raise CliError([(path, f"$: not UTF-8 text: {reason}")])
     try:
-        schedule = msgspec.json.decode(read_bytes(path), type=Schedule)
+        schedule = msgspec.json.decode(data, type=Schedule)
     except msgspec.ValidationError as error:
         raise CliError([(path, str(decode_finding(str(error))))]) from None
     except msgspec.DecodeError as error:
         raise CliError([(path, f"$: malformed JSON: {error}")]) from None
-    except UnicodeDecodeError as error:
-        raise CliError([(path, f"$: not UTF-8 text: {error.reason}")]) from None
     findings = out_of_calendar(schedule)
     if findings:
         raise CliError([(path, str(finding)) for finding in findings])
@@ -542,8 +544,21 @@ def schema_documents() -> dict[str, bytes]:
 
 
 def _schema_of(struct: type) -> dict[str, object]:
-    schema = msgspec.json.schema(struct)
+    schema = _dedented(msgspec.json.schema(struct))
     return {"$schema": "https://json-schema.org/draft/2020-12/schema", "title": struct.__name__, **schema}
+
+
+def _dedented(node: Any) -> Any:
+    """The schema with every description dedented as `inspect.cleandoc` does: msgspec 0.23
+    does so itself and 0.22 did not, and the committed files must not depend on which is installed."""
+    if isinstance(node, dict):
+        return {
+            key: inspect.cleandoc(value) if key == "description" and isinstance(value, str) else _dedented(value)
+            for key, value in node.items()
+        }
+    if isinstance(node, list):
+        return [_dedented(item) for item in node]
+    return node
 
 
 # ---- bench

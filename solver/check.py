@@ -56,18 +56,29 @@ _DECODE_PATH = re.compile(r"^(?P<message>.*?)(?: - at `\$(?P<path>[^`]*)`)?$")
 
 def load_problem(data: bytes | str) -> Problem:
     """Decode and check a problem; raise ProblemError naming the bad field."""
+    if (reason := utf8_fault(data)) is not None:
+        raise ProblemError([Finding("$", f"not UTF-8 text: {reason}")])
     try:
         problem = msgspec.json.decode(data, type=Problem)
     except msgspec.ValidationError as error:
         raise ProblemError([decode_finding(str(error))]) from None
     except msgspec.DecodeError as error:
         raise ProblemError([Finding("$", f"malformed JSON: {error}")]) from None
-    except UnicodeDecodeError as error:  # msgspec's own error for bytes that are not UTF-8 inside a string
-        raise ProblemError([Finding("$", f"not UTF-8 text: {error.reason}")]) from None
     findings = check_problem(problem)
     if findings:
         raise ProblemError(findings)
     return problem
+
+
+def utf8_fault(data: bytes | str) -> str | None:
+    """Why `data` is not UTF-8 text, or None when it is. Checked before decoding: msgspec
+    raised UnicodeDecodeError for it up to 0.22, and calls it malformed JSON from 0.23."""
+    if isinstance(data, bytes):
+        try:
+            data.decode("utf-8")
+        except UnicodeDecodeError as error:
+            return error.reason
+    return None
 
 
 def decode_finding(text: str) -> Finding:
