@@ -103,7 +103,7 @@ def check_problem(problem: Problem) -> list[Finding]:
     for index, meeting in enumerate(problem.meetings):
         findings.extend(_check_meeting(problem, grid, known, f"meetings[{index}]", meeting))
     findings.extend(_check_precedence_cycles(problem))
-    findings.extend(_check_rest(problem, grid))
+    findings.extend(_check_rest(problem, grid, known))
     return findings
 
 
@@ -288,13 +288,13 @@ def _check_meeting(problem: Problem, grid: TimeGrid, known: _Known, path: str, m
     ]
 
 
-def _check_meeting_parties(problem: Problem, ids: _Known, path: str, meeting: Meeting) -> list[Finding]:
-    people, known = ids.people, ids.delegations
+def _check_meeting_parties(problem: Problem, known: _Known, path: str, meeting: Meeting) -> list[Finding]:
+    people = known.people
     found: list[Finding] = []
     if len(set(meeting.delegations)) < 2 or len(meeting.delegations) != len(set(meeting.delegations)):
         found.append(Finding(f"{path}.delegations", "needs two or more distinct delegations"))
     for delegation in meeting.delegations:
-        if delegation not in known:
+        if delegation not in known.delegations:
             found.append(Finding(f"{path}.delegations", f"unknown delegation {delegation!r}"))
     found.extend(
         Finding(f"{path}.participants", f"{person!r} is listed {n} times")
@@ -307,7 +307,7 @@ def _check_meeting_parties(problem: Problem, ids: _Known, path: str, meeting: Me
             found.append(Finding(f"{path}.participants", f"{person!r} is not in one of the meeting's delegations"))
     present = {people[p][0].id for p in attendees(problem, meeting) if p in people}
     for delegation in meeting.delegations:
-        if delegation in known and delegation not in present:
+        if delegation in known.delegations and delegation not in present:
             found.append(
                 Finding(f"{path}.participants", f"delegation {delegation!r} has no attendee (and no principal)")
             )
@@ -392,10 +392,8 @@ def _reaches_a_cycle(root: str, after: dict[str, list[str]], state: dict[str, in
     return False
 
 
-def _check_rest(problem: Problem, grid: TimeGrid) -> list[Finding]:
-    delegations = {delegation.id for delegation in problem.delegations}
-    meetings = {meeting.id for meeting in problem.meetings}
-    rooms = {room.id for room in problem.rooms}
+def _check_rest(problem: Problem, grid: TimeGrid, known: _Known) -> list[Finding]:
+    delegations, meetings, rooms = known.delegations, known.meetings, known.rooms
     found: list[Finding] = []
     for index, pair in enumerate(problem.keep_apart):
         if pair.delegations[0] == pair.delegations[1] or not set(pair.delegations) <= delegations:

@@ -239,18 +239,23 @@ class _Kept:
                 self.in_room[(room, slot)].append(meeting_id)
                 for use in other.meeting.resources:
                     self.using[(use.resource, slot)][meeting_id] = use.amount
-        # (person, day) -> that person's kept meetings that day: (meeting, start, end, venue)
-        self.on_day: dict[tuple[str, int], list[tuple[str, int, int, str | None]]] = defaultdict(list)
-        for person in compiled.people:
-            for other in compiled.meetings_of(person):
-                if (placed := assignment.get(other.id)) is not None:
-                    entry = (other.id, placed[0], placed[0] + other.length, self.venue[placed[1]])
-                    self.on_day[(person, compiled.grid.day_of_slot[placed[0]])].append(entry)
+        self.capacity = {resource.id: resource.capacity for resource in compiled.problem.resources}
+        self.on_day = self._by_person_day(compiled)
         self.followers: dict[str, list[str]] = defaultdict(list)  # meeting -> kept meetings that must follow it
         for other in compiled.meetings:
             if other.id in assignment:
                 for earlier in other.meeting.after:
                     self.followers[earlier].append(other.id)
+
+    def _by_person_day(self, compiled: Compiled) -> dict[tuple[str, int], list[tuple[str, int, int, str | None]]]:
+        """(person, day) -> that person's kept meetings that day: (meeting, start, end, venue)."""
+        found: dict[tuple[str, int], list[tuple[str, int, int, str | None]]] = defaultdict(list)
+        for person in compiled.people:
+            for other in compiled.meetings_of(person):
+                if (placed := self.assignment.get(other.id)) is not None:
+                    entry = (other.id, placed[0], placed[0] + other.length, self.venue[placed[1]])
+                    found[(person, compiled.grid.day_of_slot[placed[0]])].append(entry)
+        return found
 
 
 def _blocking_groups(compiled: Compiled, info: MeetingInfo, start: int, room_class: int, kept: _Kept) -> list[Group]:
@@ -289,11 +294,10 @@ def _room_groups(compiled: Compiled, info: MeetingInfo, start: int, room_class: 
 
 
 def _resource_groups(compiled: Compiled, info: MeetingInfo, start: int, kept: _Kept) -> Iterable[Group]:
-    capacity = {resource.id: resource.capacity for resource in compiled.problem.resources}
     for use in info.meeting.resources:
         for slot in info.covers(start):
             users = kept.using.get((use.resource, slot), {})
-            if sum(users.values()) + use.amount > capacity[use.resource]:
+            if sum(users.values()) + use.amount > kept.capacity[use.resource]:
                 yield frozenset(users)
 
 
