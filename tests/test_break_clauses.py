@@ -154,6 +154,55 @@ def test_two_rungs_count_their_models_build_against_their_seconds(
     assert len(given) == 2 and all(seconds <= 1.5 for seconds in given)
 
 
+@pytest.mark.parametrize("floor_only", [False, True])
+def test_two_rungs_past_their_deadline_start_no_search(monkeypatch: pytest.MonkeyPatch, floor_only: bool) -> None:
+    # A 2 s solve of forum-13crafb ended at 3.9-4.7 s: the build ran on past
+    # the deadline and CP-SAT then spent 0.4 s loading clauses it had no time for.
+    prob, best = broken_problems()[0]
+    searches: list[float] = []
+
+    def recorded(seconds: float, seed: int) -> cp_model.CpSolver:
+        searches.append(seconds)
+        return one_worker(seconds, seed)
+
+    monkeypatch.setattr(break_clauses, "_single_worker", recorded)
+    grid, floor = two_rungs(compile_problem(prob), best, HARD.break_spread_limit, 0.0, seed=0, floor_only=floor_only)
+    assert (grid, floor, searches) == (None, best, [])
+
+
+def test_the_clauses_build_stops_at_its_deadline_or_when_stopped() -> None:
+    compiled = compile_problem(broken_problems()[0][0])
+    with pytest.raises(break_clauses.OutOfTime):
+        uncapped_model(compiled, HARD.break_spread_limit, deadline=time.perf_counter())
+    stop = threading.Event()
+    stop.set()
+    with pytest.raises(break_clauses.OutOfTime):
+        uncapped_model(compiled, HARD.break_spread_limit, stop=stop)
+    uncapped_model(compiled, HARD.break_spread_limit, deadline=time.perf_counter() + 60)  # in time: built
+
+
+def test_the_floor_search_seconds_count_from_the_hints_start(monkeypatch: pytest.MonkeyPatch) -> None:
+    # The floor's search had its seconds from its own start, so a solve overran
+    # its limit by what the window model and the pattern floor had taken.
+    prob = broken_problems()[0][0]
+    window_model = break_windows.zero_breaks
+
+    def slow_window_model(*args, **kwargs):
+        time.sleep(0.5)
+        return window_model(*args, **kwargs)
+
+    given: list[float] = []
+
+    def recorded(compiled, floor, seconds, seed, stop):
+        given.append(seconds)
+        return break_windows._at(None, floor)
+
+    monkeypatch.setattr(break_windows, "zero_breaks", slow_window_model)
+    monkeypatch.setattr(break_windows, "at_the_floor", recorded)
+    break_windows.zero_break_hint(compile_problem(prob), 5, seed=0, clause_seconds=2.0, floor_seconds=0.0)
+    assert len(given) == 1 and given[0] <= 1.5
+
+
 def test_tables_as_sums_or_as_counters_answer_every_rung_alike() -> None:
     """The floor's question builds the tables as sums: the same answers, and grids that keep the tables."""
     for prob, best in broken_problems():

@@ -33,6 +33,7 @@ lane's median over ten seeds 16 s against 24 s on ticf-13crafb "at most 3?",
 
 from __future__ import annotations
 
+import math
 import threading
 import time
 from collections import defaultdict
@@ -45,6 +46,7 @@ from solver.stopping import quiet_solver
 
 Literal = cp_model.IntVar
 Grid = dict[int, tuple[int, int]]  # meeting index -> (start, room class)
+MIN_LANE_SECONDS = 0.3  # less is spent loading the clauses before any search
 
 
 def at_most(model: cp_model.CpModel, literals: list[Literal], most: int) -> None:
@@ -111,13 +113,24 @@ def sum_at_most(model: cp_model.CpModel, literals: list[Literal], most: int) -> 
         model.add(sum(literals) <= most)
 
 
+class OutOfTime(Exception):
+    """The clauses' build passed its deadline (or was stopped): nothing is left to search with."""
+
+
 def uncapped_model(
-    compiled: Compiled, each: int | None, broken: frozenset[str] = frozenset(), sums: bool = False
+    compiled: Compiled,
+    each: int | None,
+    broken: frozenset[str] = frozenset(),
+    sums: bool = False,
+    deadline: float = math.inf,
+    stop: threading.Event | None = None,
 ) -> Uncapped:
     """`few_breaks_model` without its cap on the breaks in all, and the break-end
     literals that the cap counts: what two rungs have in common, built once.
     With `sums`, the tables are capped by linear sums instead of sequential
-    counters (see `two_rungs` for when each is faster)."""
+    counters (see `two_rungs` for when each is faster). Raises OutOfTime when
+    the build is still going at `deadline` or once `stop` is set: the build
+    takes 1-2 s at forum-13crafb, so a short limit was overrun by it."""
     capacity = sum_at_most if sums else at_most
     model = cp_model.CpModel()
     tables = compiled.classes[0].size
@@ -135,6 +148,8 @@ def uncapped_model(
     ends: list[Literal] = []
     unbroken: list[Literal] = []
     for person in compiled.people:
+        if time.perf_counter() > deadline or (stop is not None and stop.is_set()):
+            raise OutOfTime
         busy, theirs = counted_breaks(compiled, model, person, starts, each)
         for slot, literal in enumerate(busy):
             busy_in_slot[slot].append(literal)
@@ -256,7 +271,12 @@ def two_rungs(
     # tables as linear sums found it sooner (ticf-14crafa, engine seeds 0-2:
     # 10.5-13.5 s in all against 17.4-22.7 s); where a rung needs its proof the
     # counters are faster (ticf-13crafb: 22-24 s, and 46-54 s with sums).
-    uncapped = uncapped_model(compiled, each, broken, sums=floor_only)
+    try:
+        uncapped = uncapped_model(compiled, each, broken, floor_only, deadline, stop)
+    except OutOfTime:
+        return None, floor
+    if deadline - time.perf_counter() < MIN_LANE_SECONDS:
+        return None, floor  # capping and copying the model take a few tenths more
     if floor_only:  # one model per thread: the floor's itself, a clone for the second
         rungs = [capped(uncapped, floor)]
         models = [(0, rungs[0][0]), (0, rungs[0][0].clone())]
@@ -264,8 +284,11 @@ def two_rungs(
         rungs = [capped(uncapped, floor, clone=True), capped(uncapped, floor + 1)]
         models = [(0, rungs[0][0]), (1, rungs[1][0])]
     # The builds count against the deadline: 1-2 s at forum-13crafb, by which
-    # short time limits were overrun (nineteenth session).
-    seconds = max(0.0, deadline - time.perf_counter())
+    # short time limits were overrun (nineteenth session). Loading this model
+    # takes CP-SAT about 0.4 s even with no time to search it.
+    seconds = deadline - time.perf_counter()
+    if seconds < MIN_LANE_SECONDS:
+        return None, floor
     lanes = [_Lane(rung, model, _single_worker(seconds, seed + lane)) for lane, (rung, model) in enumerate(models)]
     while not _settled(lanes, floor_only) and any(lane.thread.is_alive() for lane in lanes):
         if stop is not None and stop.is_set():

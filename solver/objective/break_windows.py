@@ -203,21 +203,24 @@ def zero_break_hint(
     """The zero-break answer for this compiled problem (None where the window
     view does not apply), remembered: the window model for `seconds`. When
     there is no break-free grid, the pattern floor (`floor_seconds`, by
-    default `seconds`), then up to `clause_seconds` for a grid at that floor
-    (`at_the_floor`); when the window model did not decide, the same search
-    from no break."""
+    default `seconds`), then a grid at that floor (`at_the_floor`) until
+    `clause_seconds` after the start; when the window model did not decide,
+    the same search from no break. (The floor's search had its seconds from
+    its own start, so a solve overran its limit by the window model's and the
+    pattern floor's time: up to 12 s at 60 s on a slow machine.)"""
     if not applies(compiled):
         return None
+    clause_end = time.perf_counter() + clause_seconds
     answer = zero_breaks(compiled, seconds, seed, stop)
     if answer.none_exists:
         # Its own budget: under load the pattern floor of forumt-14crafe took
         # 7.5 s, and a bound that stops short is only the floors again.
         floor = max(1, pattern_floor(compiled, seconds if floor_seconds is None else floor_seconds, seed, stop))
-        answer = at_the_floor(compiled, floor, clause_seconds, seed, stop)
+        answer = at_the_floor(compiled, floor, clause_end - time.perf_counter(), seed, stop)
     elif answer.grid is None:
         # Undecided in its seconds (ticf-14crafa, in earlier sessions' runs):
         # the clauses found its break-free grid in 7-11 s.
-        answer = at_the_floor(compiled, 0, clause_seconds, seed, stop)
+        answer = at_the_floor(compiled, 0, clause_end - time.perf_counter(), seed, stop)
     compiled.derived["zero_breaks"] = answer
     return answer
 
