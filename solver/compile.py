@@ -200,15 +200,20 @@ def _meeting_info(compiled: Compiled, index: int, meeting: Meeting) -> MeetingIn
         for room_class in rooms
         if room_class.index in always_open or room_class.open_slots.issuperset(info.covers(start))
     ]
-    info.starts = sorted({start for start, _ in info.domain})
-    info.preferred_starts = frozenset(start for start in info.starts if in_preferred(grid, meeting, start, info.length))
+    if len(always_open) == len(rooms):  # every start with a room: the starts as they are (sorted)
+        info.starts = starts if rooms else []
+    else:
+        info.starts = sorted({start for start, _ in info.domain})
+    if meeting.preferred:  # without, every start's end was worked out for nothing (4 s at 800 meetings)
+        length = info.length
+        info.preferred_starts = frozenset(start for start in info.starts if in_preferred(grid, meeting, start, length))
     return info
 
 
 def candidate_starts(compiled: Compiled, info: MeetingInfo) -> list[int]:
     """Starts allowed by the grid, earliest/latest and the pin (not by people)."""
     grid, meeting = compiled.grid, info.meeting
-    starts = [s for s in range(grid.size) if grid.fits(s, info.length)]
+    starts = grid.fitting_starts(info.length)
     if meeting.earliest is not None or meeting.latest is not None:
         allowed = grid.within(meeting.earliest, meeting.latest)
         starts = [s for s in starts if allowed.issuperset(info.covers(s))]
@@ -218,9 +223,16 @@ def candidate_starts(compiled: Compiled, info: MeetingInfo) -> list[int]:
 
 
 def feasible_starts(compiled: Compiled, info: MeetingInfo) -> list[int]:
-    """Candidate starts at which every attendee is available throughout."""
-    everyone = frozenset(range(compiled.grid.size)).intersection(*(compiled.available[p] for p in info.people))
-    return [start for start in candidate_starts(compiled, info) if everyone.issuperset(info.covers(start))]
+    """Candidate starts at which every attendee is available throughout.
+    Through the runs of slots free to all: a set of covered slots per start
+    took half the compiling of an 800-meeting OptaPlanner file."""
+    size = compiled.grid.size
+    everyone = frozenset(range(size)).intersection(*(compiled.available[p] for p in info.people))
+    free_run = [0] * (size + 1)  # slots free to all from this one on, without a gap
+    for slot in range(size - 1, -1, -1):
+        if slot in everyone:
+            free_run[slot] = free_run[slot + 1] + 1
+    return [start for start in candidate_starts(compiled, info) if free_run[start] >= info.length]
 
 
 def suitable_classes(compiled: Compiled, meeting: Meeting) -> list[RoomClass]:

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import heapq
 from collections import defaultdict
+from collections.abc import Iterator
 from dataclasses import dataclass
 from graphlib import CycleError, TopologicalSorter
 
@@ -126,16 +127,51 @@ def _inherited_keys(
 
 def first_fit(ledger: Ledger, info: MeetingInfo) -> tuple[int, Room] | None:
     """The earliest feasible start and, there, the smallest free room."""
-    classes_at: dict[int, list[int]] = defaultdict(list)
-    for start, class_index in info.domain:
-        classes_at[start].append(class_index)
-    for start in sorted(classes_at):
+    for start, class_indices in by_start(info.domain):
         if not ledger.people_and_order_allow(info, start):
             continue
-        for room in ledger.rooms_of(tuple(classes_at[start])):
+        for room in ledger.rooms_of(class_indices):
             if ledger.room_allows(info, start, room) and ledger.gaps_allow(info, start, room.venue):
                 return start, room
     return None
+
+
+def by_start(domain: list[tuple[int, int]]) -> Iterator[tuple[int, tuple[int, ...]]]:
+    """Each start of the domain, earliest first, with its classes in the domain's order.
+
+    compile builds a domain start by start, so such a domain is read as it
+    stands, only as far as `first_fit` needs (grouping every pair first took
+    2.4 s of greedy's 2.7 on an 800-meeting OptaPlanner file, 8.4 M pairs);
+    a domain in any other order is grouped whole."""
+    if not _start_by_start(domain):
+        yield from _grouped(domain)
+        return
+    index, size = 0, len(domain)
+    while index < size:
+        start = domain[index][0]
+        classes: list[int] = []
+        while index < size and domain[index][0] == start:
+            classes.append(domain[index][1])
+            index += 1
+        yield start, tuple(classes)
+
+
+def _start_by_start(domain: list[tuple[int, int]]) -> bool:
+    """The starts never go down from one pair to the next."""
+    previous = -1
+    for start, _ in domain:
+        if start < previous:
+            return False
+        previous = start
+    return True
+
+
+def _grouped(domain: list[tuple[int, int]]) -> Iterator[tuple[int, tuple[int, ...]]]:
+    classes_at: dict[int, list[int]] = defaultdict(list)
+    for start, class_index in domain:
+        classes_at[start].append(class_index)
+    for start in sorted(classes_at):
+        yield start, tuple(classes_at[start])
 
 
 @dataclass(frozen=True)

@@ -76,6 +76,12 @@ class TimeGrid:
         last = slot + length - 1
         return last < self.size and self.day_of_slot[last] == self.day_of_slot[slot]
 
+    def fitting_starts(self, length: int) -> list[int]:
+        """Every slot from which `length` slots stay inside one day (`fits`, a day at a
+        time: asked slot by slot, 2.3 M calls took 3.5 s of compiling an
+        800-meeting OptaPlanner file)."""
+        return [slot for day in self.day_ranges for slot in range(day.start, day.stop - length + 1)]
+
     @cached_property
     def ends(self) -> tuple[datetime, ...]:
         """The end of each slot (sorted, like the starts)."""

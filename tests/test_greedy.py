@@ -16,7 +16,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from solver.compile import compile_problem
-from solver.greedy import greedy_assign, placement_order
+from solver.greedy import by_start, greedy_assign, placement_order
 from solver.model import Delegation, KeepApart, Meeting, Problem, Resource, ResourceUse, Travel, Venue
 from solver.result import Placement, Schedule, Unplaced
 from solver.scenarios import generate
@@ -374,3 +374,27 @@ def test_greedy_output_breaks_no_hard_rule_on_scenarios(name: str) -> None:
     schedule = greedy_schedule(the_problem)
     assert len(schedule.placed) > len(the_problem.meetings) // 2  # a real grid, not a trivially valid empty one
     assert validate(the_problem, schedule).violations == []
+
+
+@settings(max_examples=80, deadline=None)
+@given(st.lists(st.tuples(st.integers(0, 12), st.integers(0, 3)), unique=True), st.booleans())
+def test_starts_are_taken_earliest_first_with_all_their_classes_in_any_domain_order(
+    pairs: list[tuple[int, int]], start_by_start: bool
+) -> None:
+    # compile's domains come start by start and are read lazily; any other
+    # order must give the same starts, each with every class it has.
+    domain = sorted(pairs, key=lambda pair: pair[0]) if start_by_start else pairs
+    expected: dict[int, list[int]] = {}
+    for start, class_index in domain:
+        expected.setdefault(start, []).append(class_index)
+    assert list(by_start(domain)) == [(start, tuple(expected[start])) for start in sorted(expected)]
+
+
+@pytest.mark.parametrize("name", ["shangri-la", "unga-week"])
+def test_greedy_is_the_same_whatever_the_order_of_the_domains(name: str) -> None:
+    compiled = compile_problem(generate(name, seed=3))
+    as_built = greedy_assign(compiled)
+    rng = random.Random(0)
+    for info in compiled.meetings:
+        rng.shuffle(info.domain)
+    assert greedy_assign(compiled) == as_built
