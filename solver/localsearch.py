@@ -28,7 +28,7 @@ from itertools import accumulate, pairwise
 from typing import TypeVar
 
 from solver.compile import Compiled, MeetingInfo
-from solver.greedy import Ledger
+from solver.greedy import Ledger, classes_by_start
 from solver.model import Room
 from solver.terms import Assignment, breaks_by_person, total_cost
 
@@ -272,10 +272,7 @@ class LocalSearch:
 
     def _classes_at(self, info: MeetingInfo) -> dict[int, tuple[int, ...]]:
         if info.index not in self.classes_at:
-            grouped: dict[int, list[int]] = defaultdict(list)
-            for start, class_index in info.domain:
-                grouped[start].append(class_index)
-            self.classes_at[info.index] = {start: tuple(classes) for start, classes in grouped.items()}
+            self.classes_at[info.index] = classes_by_start(info.domain)
         return self.classes_at[info.index]
 
     def _spots(self, info: MeetingInfo, keep_room: str | None) -> list[Spot]:
