@@ -420,3 +420,37 @@ async def test_a_change_resolved_and_published_tells_exactly_the_affected_delega
     told_ids = [row["delegation_id"] for row in told]
     assert sorted(told_ids) == sorted(affected)  # exactly the affected ones, each once
     assert len(affected) < len({d for ids in parties.values() for d in ids})  # and not everybody
+
+
+async def test_a_move_check_on_a_meeting_a_change_broke_judges_it_against_the_change(
+    client: httpx.AsyncClient, forum: Forum
+) -> None:
+    """The meeting's published place already breaks the recorded change: keeping it (or any
+    place the change rules out) is refused, a place the changed forum allows is not, and a
+    meeting a change removed is no meeting to move (422, not a 500)."""
+    recorded = await client.post(f"{forum.base}/changes", json=arrival_body(), headers=forum.organiser)
+    assert "US-CN" in recorded.json()["breaks"]
+    grid = (await client.get(f"{forum.base}/schedules/{forum.published}", headers=forum.organiser)).json()
+    placed = next(p for p in grid["placements"] if p["meeting"] == "US-CN")
+    check_path = f"{forum.base}/schedules/{forum.published}/moves/check"
+    stay = {"meeting": "US-CN", "start": placed["start"][:19], "room": placed["room"]}
+    kept = await client.post(check_path, json=stay, headers=forum.organiser)
+    assert kept.status_code == 200, kept.text
+    assert kept.json()["allowed"] is False
+    assert kept.json()["blocking"] and all("US-CN" in v["meetings"] for v in kept.json()["blocking"])
+    stored = await client.post(f"{forum.base}/schedules/{forum.published}/moves", json=stay, headers=forum.organiser)
+    assert stored.status_code == 409, stored.text
+    option = next(
+        o
+        for o in (await client.get(f"{forum.base}/fit?meeting=US-CN&k=10", headers=forum.organiser)).json()
+        if not o["moves"]
+    )
+    elsewhere = {"meeting": "US-CN", "start": option["start"][:19], "room": option["room"]}
+    fine = await client.post(check_path, json=elsewhere, headers=forum.organiser)
+    assert fine.status_code == 200 and fine.json()["allowed"] is True, fine.text
+    cancel = {"kind": "meeting_cancelled", "meeting": "US-SG"}
+    assert (await client.post(f"{forum.base}/changes", json=cancel, headers=forum.organiser)).status_code == 201
+    us_sg = next(p for p in grid["placements"] if p["meeting"] == "US-SG")
+    gone = {"meeting": "US-SG", "start": us_sg["start"][:19], "room": us_sg["room"]}
+    removed = await client.post(check_path, json=gone, headers=forum.organiser)
+    assert removed.status_code == 422 and removed.json()["errors"][0]["field"] == "meeting", removed.text
