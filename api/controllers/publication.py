@@ -18,7 +18,7 @@ import msgspec
 from litestar import Request, Response, get, post
 from litestar.params import FromPath, HeaderParameter, QueryParameter
 
-from api.calendar import FeedLabels, build_calendar, feed_events, feed_key
+from api.calendar import FeedEvent, FeedLabels, build_calendar, event_fingerprint, feed_events, feed_key
 from api.controllers.common import CallerDep, PoolDep, load_forum, zone_of
 from api.controllers.schedules import VERSION_PATH, organiser_only
 from api.errors import NotFound, Unauthorized
@@ -172,7 +172,7 @@ async def _calendar(
         participants=await publications.participant_names(connection, forum_id, delegation_id),
         titles=await publications.meeting_titles(connection, forum_id),
     )
-    events = feed_events([grids[p.version_id] for p in history], delegation_id, zone_of(forum))
+    events = await _served(connection, forum_id, delegation_id, labels, history, grids, zone_of(forum))
     stamp = history[-1].published_at if history else datetime.now(UTC)
     content = build_calendar(str(forum_id), delegation_id, events, labels, stamp)
     tag = f'"{hashlib.sha256(content).hexdigest()[:32]}"'
@@ -181,6 +181,23 @@ async def _calendar(
         return Response(content=b"", status_code=304, headers=headers)
     headers["Content-Disposition"] = f'inline; filename="{delegation_id}.ics"'
     return Response(content=content, media_type=CALENDAR, headers=headers)
+
+
+async def _served(
+    connection: asyncpg.Connection,
+    forum_id: Any,
+    delegation_id: str,
+    labels: FeedLabels,
+    history: list[publications.PublicationRow],
+    grids: dict[int, list[GridPlacement]],
+    zone: Any,
+) -> list[FeedEvent]:
+    """The feed's events with the SEQUENCE each is served with (api/calendar.py)."""
+    events = feed_events([grids[p.version_id] for p in history], delegation_id, zone)
+    shown = [(e.meeting, event_fingerprint(str(forum_id), delegation_id, e, labels), e.sequence) for e in events]
+    async with connection.transaction():
+        served = await publications.served_sequences(connection, forum_id, delegation_id, shown)
+    return [msgspec.structs.replace(event, sequence=served[event.meeting]) for event in events]
 
 
 @get(

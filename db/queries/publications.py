@@ -119,3 +119,40 @@ async def find_feed(connection: asyncpg.Connection, key_hash: str) -> FeedKey | 
         "SELECT forum_id, delegation_id, generation FROM calendar_feeds WHERE key_hash = $1", key_hash
     )
     return None if row is None else FeedKey(row["forum_id"], row["delegation_id"], row["generation"])
+
+
+# ---- calendar event sequences (migration 0009)
+
+
+async def served_sequences(
+    connection: asyncpg.Connection, forum_id: Any, delegation_id: str, events: list[tuple[str, str, int]]
+) -> dict[str, int]:
+    """The SEQUENCE to serve for each (meeting, fingerprint, counted sequence): the number last
+    served while the event shows the same, else one more than that (at least the count), the
+    count for an event never served. Rows are taken in the order given (the feed's, the same
+    for every reader), so two reads at once wait for each other and raise a number once."""
+    if not events:
+        return {}
+    meetings, fingerprints, counted = (list(column) for column in zip(*events, strict=True))
+    await connection.execute(
+        "INSERT INTO calendar_event_sequences AS s (forum_id, delegation_id, meeting_id, fingerprint, sequence)"
+        " SELECT $1, $2, t.meeting, t.fingerprint, t.counted"
+        " FROM unnest($3::text[], $4::text[], $5::int[]) WITH ORDINALITY AS t(meeting, fingerprint, counted, position)"
+        " ORDER BY t.position"
+        " ON CONFLICT (forum_id, delegation_id, meeting_id) DO UPDATE"
+        " SET fingerprint = EXCLUDED.fingerprint, sequence = greatest(s.sequence + 1, EXCLUDED.sequence)"
+        " WHERE s.fingerprint <> EXCLUDED.fingerprint",
+        forum_id,
+        delegation_id,
+        meetings,
+        fingerprints,
+        counted,
+    )
+    found = await connection.fetch(
+        "SELECT meeting_id, sequence FROM calendar_event_sequences"
+        " WHERE forum_id = $1 AND delegation_id = $2 AND meeting_id = ANY($3::text[])",
+        forum_id,
+        delegation_id,
+        meetings,
+    )
+    return {row["meeting_id"]: int(row["sequence"]) for row in found}
