@@ -41,7 +41,7 @@ class NoticePayload(msgspec.Struct, frozen=True):
     type: Literal["schedule.changed"]
     forum: str
     delegation: str
-    publication: int
+    publication: int  # the publication's number in this forum (1, 2, 3 ...), as GET publications lists it
     version: int
     previous_version: int | None
     published_at: datetime
@@ -142,7 +142,7 @@ def _payload(
         type=NOTICE_TYPE,
         forum=forum_id,
         delegation=delegation_id,
-        publication=publication.id,
+        publication=publication.number,
         version=publication.version,
         previous_version=publication.previous_version,
         published_at=publication.published_at,

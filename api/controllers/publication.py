@@ -30,7 +30,7 @@ from db.queries import publications
 from db.queries import runs as versions
 from db.queries.audit import record_change
 from db.queries.runs import GridPlacement
-from solver.diff import Move, diff_schedules
+from solver.diff import Move, ScheduleDiff, diff_schedules
 from solver.result import Placement
 
 DELEGATION_PATH = "/forums/{forum_id:str}/delegations/{delegation_id:str}"
@@ -50,6 +50,16 @@ class VersionDiff(msgspec.Struct):
     added: list[Placement] = []
     removed: list[Placement] = []
     unchanged: list[str] = []
+
+
+class Publication(msgspec.Struct):
+    """One publication as the organiser lists it; `number` is the `publication` of its notices."""
+
+    number: int  # 1, 2, 3 ... in this forum
+    version: int
+    previous_version: int | None
+    published_at: datetime
+    diff: ScheduleDiff  # against the previous publication
 
 
 class CalendarLink(msgspec.Struct):
@@ -81,13 +91,11 @@ async def diff_versions(
 
 
 @get("/forums/{forum_id:str}/publications", tags=["schedules"], summary="Every publication and its diff (organiser)")
-async def list_publications(
-    pool: PoolDep, caller: CallerDep, forum_id: FromPath[str]
-) -> Response[list[publications.PublicationRow]]:
+async def list_publications(pool: PoolDep, caller: CallerDep, forum_id: FromPath[str]) -> Response[list[Publication]]:
     parsed = forum_organiser(caller, forum_id)
     async with pool.acquire() as connection:
         rows = await publications.list_publications(connection, parsed)
-    return json_response(rows)
+    return json_response([Publication(r.number, r.version, r.previous_version, r.published_at, r.diff) for r in rows])
 
 
 # ---- grid exports

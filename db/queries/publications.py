@@ -12,7 +12,8 @@ from solver.diff import ScheduleDiff
 
 
 class PublicationRow(msgspec.Struct, frozen=True):
-    id: int
+    id: int  # server-wide: never shown (it would count other forums' publications)
+    number: int  # the publication's number in its forum (migration 0010): what callers see
     version_id: int
     version: int  # the version's number in its forum
     previous_version: int | None
@@ -35,9 +36,10 @@ class FeedKey(msgspec.Struct, frozen=True):
 async def insert_publication(
     connection: asyncpg.Connection, forum_id: Any, version_id: int, previous_version_id: int | None, diff: ScheduleDiff
 ) -> PublicationRow:
+    # The publisher holds the forum's row lock, which keeps numbers unique.
     row = await connection.fetchrow(
-        "INSERT INTO publications (forum_id, version_id, previous_version_id, diff)"
-        " VALUES ($1, $2, $3, $4) RETURNING id",
+        "INSERT INTO publications (forum_id, version_id, previous_version_id, diff, number)"
+        " SELECT $1, $2, $3, $4, coalesce(max(number), 0) + 1 FROM publications WHERE forum_id = $1 RETURNING id",
         forum_id,
         version_id,
         previous_version_id,
@@ -53,7 +55,8 @@ async def list_publications(
 ) -> list[PublicationRow]:
     """The forum's publications, oldest first (or just `only_id`)."""
     rows = await connection.fetch(
-        "SELECT p.id, p.version_id, v.number AS version, pv.number AS previous_version, p.published_at, p.diff"
+        "SELECT p.id, p.number, p.version_id, v.number AS version, pv.number AS previous_version,"
+        " p.published_at, p.diff"
         " FROM publications p JOIN schedule_versions v ON v.id = p.version_id"
         " LEFT JOIN schedule_versions pv ON pv.id = p.previous_version_id"
         " WHERE p.forum_id = $1 AND ($2::bigint IS NULL OR p.id = $2) ORDER BY p.id",
