@@ -98,7 +98,8 @@ async def _grid(connection: asyncpg.Connection, version_id: int | None) -> list[
 
 
 async def publish(connection: asyncpg.Connection, forum_id: Any, number: int) -> PublishOutcome:
-    """Publish version `number` (withdrawing the other), record the publication and its notices.
+    """Publish version `number` (withdrawing the other), record the publication and its notices;
+    raises Superseded when `number` was made from a published version another has replaced since.
 
     Every publisher goes through here (the API, `sidelines demo`...), so that no publication
     is missing from the history that calendar feeds and notices are built from.
@@ -109,6 +110,8 @@ async def publish(connection: asyncpg.Connection, forum_id: Any, number: int) ->
         return PublishOutcome(found=False, publication=None)
     zone = ZoneInfo(zone_name)
     previous = await versions.get_version(connection, forum_id, None, published_only=True)
+    if previous is not None and previous.number != number:
+        await _refuse_if_superseded(connection, forum_id, number, previous.number)
     if not await versions.publish_version(connection, forum_id, number):
         return PublishOutcome(found=False, publication=None)
     if previous is not None and previous.number == number:
@@ -129,6 +132,32 @@ async def publish(connection: asyncpg.Connection, forum_id: Any, number: int) ->
         await notices.insert_notice(connection, forum_id, delegation_id, publication.id, payload)
         notified.append(delegation_id)
     return PublishOutcome(found=True, publication=publication, notified=notified)
+
+
+class Superseded(Exception):
+    """The version was made from a published grid that another publication has replaced since."""
+
+    def __init__(self, number: int, base: int, published: int) -> None:
+        super().__init__(
+            f"version {number} was made from version {base}, and version {published} has been published"
+            f" since: publishing {number} would undo what {published} changed (a meeting it placed or moved)."
+            f" Make it again from version {published} (fit, move or re-solve)"
+        )
+
+
+async def _refuse_if_superseded(connection: asyncpg.Connection, forum_id: Any, number: int, published: int) -> None:
+    """Raise Superseded when `number` was made from a version once published and no longer:
+    two fit options, moves or re-solves made from the same published grid each leave out
+    what the other changed, so the second to be published would silently drop the first's."""
+    base = await connection.fetchval(
+        "SELECT parent.number FROM schedule_versions v JOIN schedule_versions parent ON parent.id = v.derived_from_id"
+        " WHERE v.forum_id = $1 AND v.number = $2"
+        " AND EXISTS (SELECT 1 FROM publications p WHERE p.version_id = parent.id)",
+        forum_id,
+        number,
+    )
+    if base is not None and base != published:
+        raise Superseded(number, int(base), published)
 
 
 def _payload(
