@@ -455,3 +455,20 @@ async def test_a_notice_names_its_publication_by_the_forums_own_count(
     assert [
         p["number"] for p in (await client.get(f"{elsewhere.base}/publications", headers=elsewhere.organiser)).json()
     ] == [1, 2, 3]
+
+
+async def test_a_webhooks_delivery_ids_count_its_own_deliveries_only(client: httpx.AsyncClient, story: Story) -> None:
+    """Publishing v2 tells JPN and SGP: with one server-wide counter, SGP's deliveries were
+    numbered with a gap, JPN's delivery, telling SGP that JPN's meetings changed too."""
+    world = story.world
+    hooks = {}
+    for delegation in ("JPN", "SGP"):
+        url = f"{world.base}/delegations/{delegation}/webhooks"
+        made = await client.post(url, json={"url": "http://127.0.0.1:9/in"}, headers=world.tokens[delegation])
+        assert made.status_code == 201, made.text
+        hooks[delegation] = f"{url}/{made.json()['webhook']['id']}/deliveries"
+    await publish(client, world, story.v1)
+    await publish(client, world, story.v2)
+    listed = await client.get(hooks["SGP"], headers=world.tokens["SGP"])
+    assert listed.status_code == 200, listed.text
+    assert [(d["id"], d["notice_id"]) for d in listed.json()] == [(1, 1), (2, 2)]
