@@ -146,13 +146,18 @@ class Superseded(Exception):
 
 
 async def _refuse_if_superseded(connection: asyncpg.Connection, forum_id: Any, number: int, published: int) -> None:
-    """Raise Superseded when `number` was made from a version once published and no longer:
-    two fit options, moves or re-solves made from the same published grid each leave out
-    what the other changed, so the second to be published would silently drop the first's."""
+    """Raise Superseded when `number` was made (through any chain of `derived_from`: a move of
+    an unpublished fit option...) from a version once published and no longer: two fit options,
+    moves or re-solves made from the same published grid each leave out what the other changed,
+    so the second to be published would silently drop the first's."""
     base = await connection.fetchval(
-        "SELECT parent.number FROM schedule_versions v JOIN schedule_versions parent ON parent.id = v.derived_from_id"
-        " WHERE v.forum_id = $1 AND v.number = $2"
-        " AND EXISTS (SELECT 1 FROM publications p WHERE p.version_id = parent.id)",
+        "WITH RECURSIVE chain (id, parent, depth) AS ("
+        "  SELECT id, derived_from_id, 0 FROM schedule_versions WHERE forum_id = $1 AND number = $2"
+        "  UNION ALL SELECT v.id, v.derived_from_id, chain.depth + 1"
+        "  FROM schedule_versions v JOIN chain ON v.id = chain.parent)"
+        " SELECT v.number FROM chain JOIN schedule_versions v ON v.id = chain.id"
+        " WHERE chain.depth > 0 AND EXISTS (SELECT 1 FROM publications p WHERE p.version_id = chain.id)"
+        " ORDER BY chain.depth LIMIT 1",
         forum_id,
         number,
     )

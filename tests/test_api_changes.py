@@ -498,6 +498,13 @@ async def test_two_urgent_requests_racing_for_the_freed_spot_lose_nothing(
     assert refused.status_code == 409, refused.text
     assert f"version {winner}" in refused.json()["detail"]
     held = {p.meeting for p in (await version_grid(pool, forum, winner)).placed}
+    # Nor through a version made from the refused one (a move of a draft made on the old grid).
+    loser_meeting = next(m for m in meetings if m not in held)
+    spot = {"meeting": loser_meeting, "start": options[0]["start"][:19], "room": options[0]["room"]}
+    moved = await client.post(f"{forum.base}/schedules/{loser}/moves", json=spot, headers=forum.organiser)
+    assert moved.status_code == 201, moved.text
+    chained = await client.post(f"{forum.base}/schedules/{moved.json()['version']}/publish", headers=forum.organiser)
+    assert chained.status_code == 409, chained.text
     now = (await client.get(f"{forum.base}/schedules", headers=forum.organiser)).json()
     assert [v["number"] for v in now if v["published"]] == [winner]  # the refusal changed nothing
     waiting = next(m for m in meetings if m not in held)
