@@ -300,3 +300,22 @@ async def test_the_sequence_rises_whenever_what_an_event_shows_changes_and_only_
     first = await client.get(url, headers=sgp)
     again = await client.get(url, headers={**sgp, "If-None-Match": first.headers["ETag"]})
     assert again.status_code == 304  # the same feed: nothing rose between two reads
+
+
+async def test_a_rotated_token_retires_the_calendar_link_derived_from_it(
+    client: httpx.AsyncClient, story: Story
+) -> None:
+    """The organiser rotates a leaked delegation token: the subscribe URL, an HMAC of the old token
+    that whoever held it could compute, stops working at once, not when the delegation next
+    happens to read its link; the link read with the new token works."""
+    world = story.world
+    link_url = f"{world.base}/delegations/SGP/calendar-link"
+    old = (await client.get(link_url, headers=world.tokens["SGP"])).json()["url"]
+    assert (await client.get(httpx.URL(old).path)).status_code == 200
+    rotated = await client.post(f"{world.base}/delegations/SGP/token", headers=world.organiser)
+    assert rotated.status_code == 201, rotated.text
+    assert (await client.get(httpx.URL(old).path)).status_code == 404
+    new_token = {"Authorization": f"Bearer {rotated.json()['token']}"}
+    new = (await client.get(link_url, headers=new_token)).json()["url"]
+    assert new != old and (await client.get(httpx.URL(new).path)).status_code == 200
+    assert (await client.get(httpx.URL(old).path)).status_code == 404
