@@ -2,11 +2,17 @@
 
 Calendar apps update an event in place when it keeps its UID and its SEQUENCE
 rises; they duplicate it when the UID changes, and ignore a change whose SEQUENCE
-did not rise. So every meeting keeps one UID across versions, its SEQUENCE counts
-the publications that changed it as the delegation sees it (its time, its room, or
-which of the delegation's own people attend: those are its ATTENDEE lines), and a
-meeting the delegation no longer attends stays in the feed as STATUS:CANCELLED
-(with a raised SEQUENCE) rather than vanishing, which most clients would ignore.
+did not rise. So every meeting keeps one UID across versions, and a meeting the
+delegation no longer attends stays in the feed as STATUS:CANCELLED (with a raised
+SEQUENCE) rather than vanishing, which most clients would ignore.
+
+SEQUENCE: `feed_events` counts the publications that changed the event as the
+delegation sees it (its time, its room, which of its own people attend, which
+delegations it meets); the feed serves that count the first time, and from then on
+raises it by one whenever the event as served (every property but DTSTAMP and
+SEQUENCE: `event_fingerprint`) differs from the last read, so that what changes
+without a publication (a room, a delegation, the forum renamed) raises it too,
+and an event shown unchanged keeps its number (db.queries.publications.served_sequences).
 """
 
 from __future__ import annotations
@@ -15,7 +21,7 @@ import base64
 import hashlib
 import hmac
 from collections.abc import Sequence
-from datetime import datetime, tzinfo
+from datetime import UTC, datetime, tzinfo
 
 import msgspec
 from icalendar import Calendar, Event, vCalAddress, vText
@@ -78,15 +84,33 @@ def _after(
         return FeedEvent(meeting, placement, 0, cancelled=False)
     revised = moved or (
         placement is not None
-        and own_attendees(known.placement, delegation_id) != own_attendees(placement, delegation_id)
+        and (
+            own_attendees(known.placement, delegation_id) != own_attendees(placement, delegation_id)
+            or counterparts(known.placement, delegation_id) != counterparts(placement, delegation_id)
+        )
     )
     current = placement if placement is not None else known.placement
     return FeedEvent(meeting, current, known.sequence + revised, cancelled=placement is None)
 
 
+def counterparts(placement: GridPlacement, delegation_id: str) -> set[str]:
+    """The other delegations attending: the event's SUMMARY names their countries."""
+    return {attendee.split("/", 1)[0] for attendee in placement.attendees} - {delegation_id}
+
+
+_NO_STAMP = datetime(2000, 1, 1, tzinfo=UTC)
+
+
+def event_fingerprint(forum_id: str, delegation_id: str, event: FeedEvent, labels: FeedLabels) -> str:
+    """A hash of what the event shows a calendar app, but for DTSTAMP and SEQUENCE."""
+    entry = _event(forum_id, delegation_id, msgspec.structs.replace(event, sequence=0), labels, _NO_STAMP)
+    return hashlib.sha256(entry.to_ical()).hexdigest()
+
+
 def build_calendar(
     forum_id: str, delegation_id: str, events: Sequence[FeedEvent], labels: FeedLabels, stamp: datetime
 ) -> bytes:
+    """The feed; each event's `sequence` as it is to be served."""
     calendar = Calendar()
     calendar.add("prodid", PRODID)
     calendar.add("version", "2.0")
@@ -122,8 +146,7 @@ def _event(forum_id: str, delegation_id: str, event: FeedEvent, labels: FeedLabe
 
 
 def _summary(event: FeedEvent, delegation_id: str, labels: FeedLabels) -> str:
-    counterparts = {attendee.split("/", 1)[0] for attendee in event.placement.attendees} - {delegation_id}
-    others = sorted({labels.countries.get(other, other) for other in counterparts})
+    others = sorted({labels.countries.get(other, other) for other in counterparts(event.placement, delegation_id)})
     summary = f"Meeting with {', '.join(others)}" if others else "Meeting"
     title = labels.titles.get(event.meeting, "")
     return f"{summary}: {title}" if title else summary

@@ -41,7 +41,7 @@ class NoticePayload(msgspec.Struct, frozen=True):
     type: Literal["schedule.changed"]
     forum: str
     delegation: str
-    publication: int
+    publication: int  # the publication's number in this forum (1, 2, 3 ...), as GET publications lists it
     version: int
     previous_version: int | None
     published_at: datetime
@@ -98,7 +98,8 @@ async def _grid(connection: asyncpg.Connection, version_id: int | None) -> list[
 
 
 async def publish(connection: asyncpg.Connection, forum_id: Any, number: int) -> PublishOutcome:
-    """Publish version `number` (withdrawing the other), record the publication and its notices.
+    """Publish version `number` (withdrawing the other), record the publication and its notices;
+    raises Superseded when `number` was made from a published version another has replaced since.
 
     Every publisher goes through here (the API, `sidelines demo`...), so that no publication
     is missing from the history that calendar feeds and notices are built from.
@@ -109,6 +110,8 @@ async def publish(connection: asyncpg.Connection, forum_id: Any, number: int) ->
         return PublishOutcome(found=False, publication=None)
     zone = ZoneInfo(zone_name)
     previous = await versions.get_version(connection, forum_id, None, published_only=True)
+    if previous is not None and previous.number != number:
+        await _refuse_if_superseded(connection, forum_id, number, previous.number)
     if not await versions.publish_version(connection, forum_id, number):
         return PublishOutcome(found=False, publication=None)
     if previous is not None and previous.number == number:
@@ -131,6 +134,37 @@ async def publish(connection: asyncpg.Connection, forum_id: Any, number: int) ->
     return PublishOutcome(found=True, publication=publication, notified=notified)
 
 
+class Superseded(Exception):
+    """The version was made from a published grid that another publication has replaced since."""
+
+    def __init__(self, number: int, base: int, published: int) -> None:
+        super().__init__(
+            f"version {number} was made from version {base}, and version {published} has been published"
+            f" since: publishing {number} would undo what {published} changed (a meeting it placed or moved)."
+            f" Make it again from version {published} (fit, move or re-solve)"
+        )
+
+
+async def _refuse_if_superseded(connection: asyncpg.Connection, forum_id: Any, number: int, published: int) -> None:
+    """Raise Superseded when `number` was made (through any chain of `derived_from`: a move of
+    an unpublished fit option...) from a version once published and no longer: two fit options,
+    moves or re-solves made from the same published grid each leave out what the other changed,
+    so the second to be published would silently drop the first's."""
+    base = await connection.fetchval(
+        "WITH RECURSIVE chain (id, parent, depth) AS ("
+        "  SELECT id, derived_from_id, 0 FROM schedule_versions WHERE forum_id = $1 AND number = $2"
+        "  UNION ALL SELECT v.id, v.derived_from_id, chain.depth + 1"
+        "  FROM schedule_versions v JOIN chain ON v.id = chain.parent)"
+        " SELECT v.number FROM chain JOIN schedule_versions v ON v.id = chain.id"
+        " WHERE chain.depth > 0 AND EXISTS (SELECT 1 FROM publications p WHERE p.version_id = chain.id)"
+        " ORDER BY chain.depth LIMIT 1",
+        forum_id,
+        number,
+    )
+    if base is not None and base != published:
+        raise Superseded(number, int(base), published)
+
+
 def _payload(
     forum_id: str,
     delegation_id: str,
@@ -142,7 +176,7 @@ def _payload(
         type=NOTICE_TYPE,
         forum=forum_id,
         delegation=delegation_id,
-        publication=publication.id,
+        publication=publication.number,
         version=publication.version,
         previous_version=publication.previous_version,
         published_at=publication.published_at,

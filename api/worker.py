@@ -220,6 +220,7 @@ class _Loaded(msgspec.Struct):
     changed: Problem  # the forum with its recorded changes: whose meetings the placements are
     zone: ZoneInfo
     task: ResolveTask | None = None
+    derived_from: int | None = None  # a re-solve: the published version it starts from
 
 
 async def _load_problem(pool: asyncpg.Pool, run: runs.RunRecord) -> _Loaded | str:
@@ -244,7 +245,7 @@ async def _load_problem(pool: asyncpg.Pool, run: runs.RunRecord) -> _Loaded | st
     if published is None:
         return "nothing is published: a re-solve starts from the published version"
     task = ResolveTask(published.schedule, changes, settings.free, settings.reoptimise, recorded)
-    return _Loaded(stored, changed, zone, task)
+    return _Loaded(stored, changed, zone, task, published.number)
 
 
 def stored_placements(problem: Problem, schedule: Schedule, zone: ZoneInfo) -> list[StoredPlacement]:
@@ -306,7 +307,9 @@ async def _store(pool: asyncpg.Pool, run: runs.RunRecord, owner: str, loaded: _L
     placements = stored_placements(loaded.changed, answer.schedule, loaded.zone)
     try:
         async with pool.acquire() as connection:
-            version_id = await runs.store_result(connection, run.id, answer.schedule, placements, answer.moves)
+            version_id = await runs.store_result(
+                connection, run.id, answer.schedule, placements, answer.moves, loaded.derived_from
+            )
     except asyncpg.ForeignKeyViolationError:
         return await _finish(pool, run.id, owner, "failed", FORUM_CHANGED)
     return "succeeded" if version_id is not None else "lost"

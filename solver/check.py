@@ -4,7 +4,9 @@ time order. Every finding names the field path, e.g.
 
 from __future__ import annotations
 
+import functools
 import re
+import zoneinfo
 from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -107,6 +109,18 @@ def check_problem(problem: Problem) -> list[Finding]:
     return findings
 
 
+# Files in the system's zoneinfo directory that ZoneInfo loads but that name no zone, or one that
+# depends on the machine: `localtime` is the server's own zone (a forum stored with it changes
+# zone, or stops loading, on another server), `posixrules` a default rule set, `Factory` no
+# offset at all; `posix/...` and `right/...` are copies some systems carry and others do not.
+_MACHINE_FILES = frozenset({"localtime", "posixrules", "Factory"})
+
+
+@functools.cache
+def _portable_zones() -> frozenset[str]:
+    return frozenset(zoneinfo.available_timezones() - _MACHINE_FILES)
+
+
 def _check_forum(problem: Problem) -> list[Finding]:
     forum = problem.forum
     found: list[Finding] = []
@@ -114,6 +128,15 @@ def _check_forum(problem: Problem) -> list[Finding]:
         ZoneInfo(forum.time_zone)
     except (ZoneInfoNotFoundError, ValueError, OSError):  # OSError: a directory, or a name too long for a file
         found.append(Finding("forum.time_zone", f"unknown IANA time zone {forum.time_zone!r}"))
+    else:
+        if forum.time_zone not in _portable_zones():
+            found.append(
+                Finding(
+                    "forum.time_zone",
+                    f"{forum.time_zone!r} is a file of this machine, not an IANA time zone:"
+                    " name the place (Asia/Singapore)",
+                )
+            )
     if not 1 <= forum.slot_minutes <= 240:
         found.append(Finding("forum.slot_minutes", "must be between 1 and 240"))
     if not forum.days:

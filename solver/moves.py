@@ -2,7 +2,8 @@
 
 `check_move` applies the move to a copy of the schedule and asks the validator
 (solver/validate.py) what the moved grid breaks that the original did not:
-hard-rule violations block the move; a worse objective term (a break added, a
+hard-rule violations block the move (those the grid already had too, when
+they concern the moved meeting: its new place must keep every rule); a worse objective term (a break added, a
 preferred window missed, a delegation served less fairly, a published slot left)
 only warns. A meeting listed as unplaced may be moved onto the grid the same way.
 Pure: no I/O, no OR-Tools.
@@ -71,7 +72,14 @@ def check_move(problem: Problem, schedule: Schedule, meeting_id: str, start: dat
     """What moving `meeting_id` to `start` in `room` would break (blocking) or worsen (warnings)."""
     moved = apply_move(problem, schedule, meeting_id, start, room)
     report_before, report_after = validate(problem, schedule), validate(problem, moved)
-    blocking = [violation for violation in report_after.violations if violation not in report_before.violations]
+    # New violations block, and so does any that names the moved meeting: its new place is the
+    # organiser's choice now, even where the old one already broke the rule (a change recorded
+    # since, a late arrival, made it invalid), so "allowed" never answers for a broken place.
+    blocking = [
+        violation
+        for violation in report_after.violations
+        if violation not in report_before.violations or meeting_id in violation.meetings
+    ]
     warnings = _warnings(problem, schedule, moved, report_before.terms, report_after.terms, meeting_id)
     return MoveCheck(
         meeting=meeting_id,

@@ -420,3 +420,126 @@ async def test_a_change_resolved_and_published_tells_exactly_the_affected_delega
     told_ids = [row["delegation_id"] for row in told]
     assert sorted(told_ids) == sorted(affected)  # exactly the affected ones, each once
     assert len(affected) < len({d for ids in parties.values() for d in ids})  # and not everybody
+
+
+async def test_a_move_check_on_a_meeting_a_change_broke_judges_it_against_the_change(
+    client: httpx.AsyncClient, forum: Forum
+) -> None:
+    """The meeting's published place already breaks the recorded change: keeping it (or any
+    place the change rules out) is refused, a place the changed forum allows is not, and a
+    meeting a change removed is no meeting to move (422, not a 500)."""
+    recorded = await client.post(f"{forum.base}/changes", json=arrival_body(), headers=forum.organiser)
+    assert "US-CN" in recorded.json()["breaks"]
+    grid = (await client.get(f"{forum.base}/schedules/{forum.published}", headers=forum.organiser)).json()
+    placed = next(p for p in grid["placements"] if p["meeting"] == "US-CN")
+    check_path = f"{forum.base}/schedules/{forum.published}/moves/check"
+    stay = {"meeting": "US-CN", "start": placed["start"][:19], "room": placed["room"]}
+    kept = await client.post(check_path, json=stay, headers=forum.organiser)
+    assert kept.status_code == 200, kept.text
+    assert kept.json()["allowed"] is False
+    assert kept.json()["blocking"] and all("US-CN" in v["meetings"] for v in kept.json()["blocking"])
+    stored = await client.post(f"{forum.base}/schedules/{forum.published}/moves", json=stay, headers=forum.organiser)
+    assert stored.status_code == 409, stored.text
+    option = next(
+        o
+        for o in (await client.get(f"{forum.base}/fit?meeting=US-CN&k=10", headers=forum.organiser)).json()
+        if not o["moves"]
+    )
+    elsewhere = {"meeting": "US-CN", "start": option["start"][:19], "room": option["room"]}
+    fine = await client.post(check_path, json=elsewhere, headers=forum.organiser)
+    assert fine.status_code == 200 and fine.json()["allowed"] is True, fine.text
+    cancel = {"kind": "meeting_cancelled", "meeting": "US-SG"}
+    assert (await client.post(f"{forum.base}/changes", json=cancel, headers=forum.organiser)).status_code == 201
+    us_sg = next(p for p in grid["placements"] if p["meeting"] == "US-SG")
+    gone = {"meeting": "US-SG", "start": us_sg["start"][:19], "room": us_sg["room"]}
+    removed = await client.post(check_path, json=gone, headers=forum.organiser)
+    assert removed.status_code == 422 and removed.json()["errors"][0]["field"] == "meeting", removed.text
+
+
+async def test_two_urgent_requests_racing_for_the_freed_spot_lose_nothing(
+    client: httpx.AsyncClient, pool: asyncpg.Pool, forum: Forum
+) -> None:
+    """US-SG is cancelled; two urgent US-Singapore requests both take its freed spot, applied at
+    once. Each answer is a version of its own, valid, derived from the published grid; the first
+    published, the second cannot be (it would drop the first's meeting): 409, and fitted again
+    into the new published grid it takes another place, both meetings held, nothing shared."""
+    cancel = {"kind": "meeting_cancelled", "meeting": "US-SG"}
+    assert (await client.post(f"{forum.base}/changes", json=cancel, headers=forum.organiser)).status_code == 201
+    grid = (await client.get(f"{forum.base}/schedules/{forum.published}", headers=forum.organiser)).json()
+    freed = next(p for p in grid["placements"] if p["meeting"] == "US-SG")
+    meetings, options = [], []
+    for title in ("urgent one", "urgent two"):
+        body = {"parties": ["US", "SG"], "duration_minutes": 30, "priority": "must", "title": title}
+        made = await client.post(f"{forum.base}/requests", json=body, headers=forum.organiser)
+        assert made.status_code == 201, made.text
+        meetings.append(made.json()["id"])
+        found = await client.get(f"{forum.base}/fit?meeting={meetings[-1]}&k=1&moves=false", headers=forum.organiser)
+        options.append(found.json()[0])
+    assert (options[0]["start"], options[0]["room"]) == (options[1]["start"], options[1]["room"])
+    assert options[0]["start"] == freed["start"]  # the spot the cancellation freed
+
+    async def apply(meeting: str, option: dict) -> httpx.Response:
+        body = {"meeting": meeting, "option": option}
+        return await client.post(f"{forum.base}/fit/apply", json=body, headers=forum.organiser)
+
+    first, second = await asyncio.gather(*(apply(m, o) for m, o in zip(meetings, options, strict=True)))
+    assert (first.status_code, second.status_code) == (201, 201), (first.text, second.text)
+    numbers = sorted([first.json()["version"], second.json()["version"]])
+    assert numbers == [forum.published + 1, forum.published + 2]
+    async with pool.acquire() as connection:
+        problem = await changed_problem(connection, UUID(forum.id), datetime.now(UTC))
+    assert problem is not None
+    for number in numbers:  # each alone is whole and valid
+        assert validate(problem, await version_grid(pool, forum, number)).violations == []
+    winner, loser = numbers
+    published = await client.post(f"{forum.base}/schedules/{winner}/publish", headers=forum.organiser)
+    assert published.status_code == 200, published.text
+    refused = await client.post(f"{forum.base}/schedules/{loser}/publish", headers=forum.organiser)
+    assert refused.status_code == 409, refused.text
+    assert f"version {winner}" in refused.json()["detail"]
+    held = {p.meeting for p in (await version_grid(pool, forum, winner)).placed}
+    # Nor through a version made from the refused one (a move of a draft made on the old grid).
+    loser_meeting = next(m for m in meetings if m not in held)
+    spot = {"meeting": loser_meeting, "start": options[0]["start"][:19], "room": options[0]["room"]}
+    moved = await client.post(f"{forum.base}/schedules/{loser}/moves", json=spot, headers=forum.organiser)
+    assert moved.status_code == 201, moved.text
+    chained = await client.post(f"{forum.base}/schedules/{moved.json()['version']}/publish", headers=forum.organiser)
+    assert chained.status_code == 409, chained.text
+    now = (await client.get(f"{forum.base}/schedules", headers=forum.organiser)).json()
+    assert [v["number"] for v in now if v["published"]] == [winner]  # the refusal changed nothing
+    waiting = next(m for m in meetings if m not in held)
+    again = await client.get(f"{forum.base}/fit?meeting={waiting}&k=1", headers=forum.organiser)
+    option = again.json()[0]
+    assert (option["start"], option["room"]) != (options[0]["start"], options[0]["room"])
+    applied = await apply(waiting, option)
+    assert applied.status_code == 201, applied.text
+    final = applied.json()["version"]
+    assert (await client.post(f"{forum.base}/schedules/{final}/publish", headers=forum.organiser)).status_code == 200
+    after = await version_grid(pool, forum, final)
+    assert set(meetings) <= {p.meeting for p in after.placed}
+    assert validate(problem, after).violations == []
+
+
+async def test_two_queued_resolves_cannot_undo_each_other(
+    client: httpx.AsyncClient, pool: asyncpg.Pool, forum: Forum
+) -> None:
+    """Two re-solves queued on the same published grid (a late arrival, then a lost morning):
+    each version names that grid; once one is published the other, which never saw it, is
+    refused (409) rather than published over it, and a re-solve queued now starts from it."""
+    assert (await client.post(f"{forum.base}/changes", json=arrival_body(), headers=forum.organiser)).status_code == 201
+    first = await run_to_end(client, pool, forum, {"resolve": {}})
+    lost = SCENARIO_CHANGES["room-lost"]
+    assert (await client.post(f"{forum.base}/changes", json=lost, headers=forum.organiser)).status_code == 201
+    second = await run_to_end(client, pool, forum, {"resolve": {}})
+    listed = {v["number"]: v for v in (await client.get(f"{forum.base}/schedules", headers=forum.organiser)).json()}
+    assert listed[first["version"]]["derived_from"] == listed[second["version"]]["derived_from"] == forum.published
+    published = await client.post(f"{forum.base}/schedules/{second['version']}/publish", headers=forum.organiser)
+    assert published.status_code == 200, published.text
+    stale = await client.post(f"{forum.base}/schedules/{first['version']}/publish", headers=forum.organiser)
+    assert stale.status_code == 409, stale.text
+    assert f"version {second['version']}" in stale.json()["detail"]
+    third = await run_to_end(client, pool, forum, {"resolve": {}})
+    listed = {v["number"]: v for v in (await client.get(f"{forum.base}/schedules", headers=forum.organiser)).json()}
+    assert listed[third["version"]]["derived_from"] == second["version"]
+    again = await client.post(f"{forum.base}/schedules/{third['version']}/publish", headers=forum.organiser)
+    assert again.status_code == 200, again.text

@@ -81,6 +81,11 @@ async def test_replayed_token_answers_hide_the_token(client: httpx.AsyncClient, 
         ({**FORUM_BODY, "colour": "blue"}, 400, "colour"),
         ({**FORUM_BODY, "days": [{"date": "2023-06-02", "start": "9am", "end": "13:00:00"}]}, 400, "days[0].start"),
         ({**FORUM_BODY, "time_zone": "Mars/Olympus"}, 422, "time_zone"),
+        # loaded by ZoneInfo from the system's files, but the machine's own zone or no place's
+        ({**FORUM_BODY, "time_zone": "localtime"}, 422, "time_zone"),
+        ({**FORUM_BODY, "time_zone": "posixrules"}, 422, "time_zone"),
+        ({**FORUM_BODY, "time_zone": "Factory"}, 422, "time_zone"),
+        ({**FORUM_BODY, "time_zone": "right/Asia/Singapore"}, 422, "time_zone"),
         ({**FORUM_BODY, "days": [{"date": "2023-06-02", "start": "13:00:00", "end": "09:00:00"}]}, 422, "days[0].end"),
     ],
 )

@@ -108,3 +108,26 @@ async def test_delegation_lists_only_its_requests(client: httpx.AsyncClient, wor
     assert hidden.status_code == 404
     everything = await client.get(f"{world.base}/requests", headers=world.organiser)
     assert {r["id"] for r in everything.json()} == {mine["id"], theirs["id"]}
+
+
+async def test_a_slot_size_that_open_requests_do_not_fill_is_refused(client: httpx.AsyncClient, world: World) -> None:
+    """A 30-minute request and 20-minute slots: the forum took the change, then every solve,
+    change and fit failed on the request's duration. Refused naming it, unless it is withdrawn."""
+    asked = await ask(client, world, "SGP", ["SGP", "AUS"])
+
+    async def slots(minutes: int) -> httpx.Response:
+        forum = await client.get(world.base, headers=world.organiser)
+        return await client.patch(
+            world.base,
+            json={"slot_minutes": minutes},
+            headers={**world.organiser, "If-Match": forum.headers["etag"]},
+        )
+
+    refused = await slots(20)
+    assert refused.status_code == 409, refused.text
+    assert [e["field"] for e in refused.json()["errors"]] == ["slot_minutes"] and asked["id"] in refused.text
+    assert (await client.get(world.base, headers=world.organiser)).json()["slot_minutes"] == 15
+    assert (await slots(10)).status_code == 200  # 30 minutes are three of them
+    withdrawn = await client.post(f"{world.base}/requests/{asked['id']}/withdraw", headers=world.tokens["SGP"])
+    assert withdrawn.status_code == 200
+    assert (await slots(20)).status_code == 200

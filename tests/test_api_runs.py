@@ -183,10 +183,14 @@ async def test_cancel_queued_and_running_runs(client: httpx.AsyncClient, world: 
     await wait_for(client, running_url, world.organiser, {"running"})
     asked = await client.post(f"{running_url}/cancel", headers=world.organiser)
     assert asked.status_code == 202 and asked.json()["cancel_requested"] is True
+    # What only the workers need stays theirs: the lease names a worker's host and process.
+    assert not {"lease_owner", "lease_expires_at", "heartbeat_at", "version_id"} & set(asked.json())
+    audit = (await client.get(f"{world.base}/audit", headers=world.organiser)).text
+    assert "test-worker" not in audit  # nor through the audit log's copy of the run
     with anyio.fail_after(60):
         assert await task == "cancelled"
     run = (await client.get(running_url, headers=world.organiser)).json()
-    assert run["status"] == "cancelled" and run["version_id"] is None
+    assert run["status"] == "cancelled" and run["version"] is None
     listed = await client.get(f"{world.base}/schedules", headers=world.organiser)
     assert listed.json() == []
 

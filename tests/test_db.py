@@ -3,14 +3,17 @@
 from __future__ import annotations
 
 import asyncio
+import json
+import shutil
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from uuid import UUID
 
 import asyncpg
 import httpx
 import pytest
 
-from db.migrate import load_migrations, migrate, migrate_url
+from db.migrate import MIGRATIONS_DIR, load_migrations, migrate, migrate_url
 from db.queries.schedules import StoredPlacement, insert_placements, insert_version
 from tests.conftest import Databases, World
 
@@ -104,3 +107,64 @@ async def test_tokens_are_stored_hashed_only(client: httpx.AsyncClient, world: W
     assert world.forum_id in everything  # the dump does see this forum's rows
     for token in tokens:
         assert token not in everything
+
+
+async def test_publication_numbers_are_backfilled_per_forum_with_their_notices(
+    databases: Databases, tmp_path: Path
+) -> None:
+    """Migration 0010 on a database holding publications of two forums interleaved, and a
+    notice naming its publication by the old server-wide id."""
+    before = tmp_path / "migrations"
+    before.mkdir()
+    for path in sorted(MIGRATIONS_DIR.glob("*.sql")):
+        if int(path.name[:4]) < 10:
+            shutil.copy(path, before / path.name)
+    url = await databases.create()
+    connection = await asyncpg.connect(url)
+    try:
+        await migrate(connection, before)
+        forums = []
+        for name in ("A", "B"):
+            forum = await connection.fetchval(
+                "INSERT INTO forums (name, time_zone, slot_minutes, days, organiser_token_hash)"
+                " VALUES ($1, 'UTC', 15, '[]', $2) RETURNING id",
+                name,
+                f"hash-{name}",
+            )
+            await connection.execute(
+                "INSERT INTO delegations (forum_id, id, name, country, token_hash) VALUES ($1, 'SGP', 'S', 'SGP', $2)",
+                forum,
+                f"token-{name}",
+            )
+            forums.append(forum)
+        publications = []
+        for number, forum in enumerate([forums[0], forums[1], forums[1], forums[0]], start=1):
+            version = await connection.fetchval(
+                "INSERT INTO schedule_versions (forum_id, number) VALUES ($1, $2) RETURNING id", forum, number
+            )
+            publications.append(
+                await connection.fetchval(
+                    "INSERT INTO publications (forum_id, version_id, diff) VALUES ($1, $2, '{}') RETURNING id",
+                    forum,
+                    version,
+                )
+            )
+        last = publications[3]  # forum A's second publication, the server's fourth
+        await connection.execute(
+            "INSERT INTO notices (forum_id, delegation_id, publication_id, payload, number)"
+            " VALUES ($1, 'SGP', $2, jsonb_build_object('publication', $2::bigint, 'version', 4), 1)",
+            forums[0],
+            last,
+        )
+        await migrate(connection)
+        numbers = await connection.fetch("SELECT forum_id, number FROM publications ORDER BY id")
+        assert [(row["forum_id"], row["number"]) for row in numbers] == [
+            (forums[0], 1),
+            (forums[1], 1),
+            (forums[1], 2),
+            (forums[0], 2),
+        ]
+        payload = await connection.fetchval("SELECT payload::text FROM notices")
+        assert json.loads(payload) == {"publication": 2, "version": 4}
+    finally:
+        await connection.close()

@@ -30,7 +30,7 @@ from api.app import create_app
 from api.dispatcher import SIGNATURE_HEADER, DispatchSettings, deliver_due
 from api.webhook_policy import ALLOW_VARIABLE
 from api.worker import run_worker
-from tests.conftest import ADMIN_TOKEN, World
+from tests.conftest import ADMIN_TOKEN, World, make_world
 from tests.grids import Slot, agree, publish, store_grid
 from tests.test_api_runs import FAST
 
@@ -422,3 +422,53 @@ async def test_a_change_of_own_attendees_only_is_a_notice_to_that_delegation_alo
     notice = rows[0]["payload"]  # jsonb comes decoded (db/pool.py)
     assert notice["moved"] == notice["added"] == notice["removed"] == []
     assert notice["attendees"] == [{"meeting": ids["sa"], "before": ["SGP/min"], "after": ["SGP/aide", "SGP/min"]}]
+
+
+async def test_a_notice_names_its_publication_by_the_forums_own_count(
+    client: httpx.AsyncClient, story: Story, pool: asyncpg.Pool
+) -> None:
+    """`publication` was the server-wide id: publications in another forum in between showed
+    up as a gap. Now it counts the forum's publications, as the organiser's list numbers them."""
+    elsewhere = await make_world(client)
+    other = await agree(client, elsewhere, ("SGP", "AUS"))
+    parties = {other[0]: ("SGP", "AUS")}
+    for start in ("09:00", "10:00", "11:00"):  # another forum publishes before and between
+        await publish(client, elsewhere, await store_grid(pool, elsewhere, parties, {other[0]: Slot("R1", start)}))
+        if start == "09:00":
+            await publish(client, story.world, story.v1)
+    await publish(client, story.world, story.v2)
+    async with pool.acquire() as connection:
+        rows = await connection.fetch(
+            "SELECT payload FROM notices WHERE forum_id = $1 AND delegation_id = 'SGP' ORDER BY number",
+            UUID(story.world.forum_id),
+        )
+    payloads = [
+        msgspec.json.decode(row["payload"]) if isinstance(row["payload"], str) else row["payload"] for row in rows
+    ]
+    assert [(p["publication"], p["version"], p["previous_version"]) for p in payloads] == [
+        (1, story.v1, None),
+        (2, story.v2, story.v1),
+    ]
+    listed = (await client.get(f"{story.world.base}/publications", headers=story.world.organiser)).json()
+    assert [p["number"] for p in listed] == [1, 2]
+    assert not {"id", "version_id"} & set(listed[0])  # no server-wide ids for the organiser either
+    assert [
+        p["number"] for p in (await client.get(f"{elsewhere.base}/publications", headers=elsewhere.organiser)).json()
+    ] == [1, 2, 3]
+
+
+async def test_a_webhooks_delivery_ids_count_its_own_deliveries_only(client: httpx.AsyncClient, story: Story) -> None:
+    """Publishing v2 tells JPN and SGP: with one server-wide counter, SGP's deliveries were
+    numbered with a gap, JPN's delivery, telling SGP that JPN's meetings changed too."""
+    world = story.world
+    hooks = {}
+    for delegation in ("JPN", "SGP"):
+        url = f"{world.base}/delegations/{delegation}/webhooks"
+        made = await client.post(url, json={"url": "http://127.0.0.1:9/in"}, headers=world.tokens[delegation])
+        assert made.status_code == 201, made.text
+        hooks[delegation] = f"{url}/{made.json()['webhook']['id']}/deliveries"
+    await publish(client, world, story.v1)
+    await publish(client, world, story.v2)
+    listed = await client.get(hooks["SGP"], headers=world.tokens["SGP"])
+    assert listed.status_code == 200, listed.text
+    assert [(d["id"], d["notice_id"]) for d in listed.json()] == [(1, 1), (2, 2)]

@@ -25,7 +25,7 @@ from db.records import ForumRecord
 from solver.model import Day
 from tests.conftest import World
 from tests.grids import ZONE, Slot, add_venue_room, agree, local, publish, store_grid
-from tests.test_api_runs import start, work_one
+from tests.test_api_runs import arrange, start, work_one
 
 pytestmark = pytest.mark.anyio
 
@@ -260,3 +260,62 @@ def test_a_change_of_the_delegations_own_attendees_raises_the_sequence_and_no_on
     assert sequences == {"SGP": [0, 1, 1], "AUS": [0, 0, 1]}
     (event,) = feed_events(history, "SGP", ZONE)
     assert event.placement.attendees == ["AUS/au-dep", "SGP/sg-dep", "SGP/sg-min"] and not event.cancelled
+
+
+async def test_the_sequence_rises_whenever_what_an_event_shows_changes_and_only_then(
+    client: httpx.AsyncClient, world: World, pool: asyncpg.Pool
+) -> None:
+    """Japan leaves a meeting of three (same time and room: SUMMARY changes), then the room is
+    renamed without any publication (LOCATION changes): each raises SEQUENCE once, so calendar
+    apps take the new text; reading again, or a publication that leaves the event alone, does not."""
+    meeting = await arrange(client, world, ["SGP", "AUS", "JPN"])
+    other = await arrange(client, world, ["AUS", "JPN"])
+    parties = {meeting: ("SGP", "AUS", "JPN"), other: ("AUS", "JPN")}
+    three = await store_grid(pool, world, parties, {meeting: Slot("R1", "09:00")})
+    without_japan = {meeting: [("AUS", "min"), ("SGP", "min")]}
+    two = await store_grid(pool, world, parties, {meeting: Slot("R1", "09:00")}, without_japan)
+    grid = {meeting: Slot("R1", "09:00"), other: Slot("R1", "10:00")}
+    plus_other = await store_grid(pool, world, parties, grid, without_japan)
+    url, sgp = f"{world.base}/delegations/SGP/calendar", world.tokens["SGP"]
+
+    async def shown() -> tuple[str, int, str]:
+        feed = await client.get(url, headers=sgp)
+        event = events_of(feed)[f"{meeting}.{world.forum_id}@sidelines"]
+        return str(event["SUMMARY"]), int(event["SEQUENCE"]), str(event["LOCATION"])
+
+    await publish(client, world, three)
+    assert await shown() == ("Meeting with AUS, JPN", 0, "Room 1")
+    assert await shown() == ("Meeting with AUS, JPN", 0, "Room 1")  # read again: unchanged
+    await publish(client, world, two)
+    assert await shown() == ("Meeting with AUS", 1, "Room 1")
+    await publish(client, world, plus_other)  # a meeting Singapore does not attend
+    assert await shown() == ("Meeting with AUS", 1, "Room 1")
+    room = await client.get(f"{world.base}/rooms/R1", headers=world.organiser)
+    body = {**room.json(), "name": "Orchid Room"}
+    renamed = await client.put(
+        f"{world.base}/rooms/R1", json=body, headers={**world.organiser, "If-Match": room.headers["ETag"]}
+    )
+    assert renamed.status_code == 200, renamed.text
+    assert await shown() == ("Meeting with AUS", 2, "Orchid Room")
+    first = await client.get(url, headers=sgp)
+    again = await client.get(url, headers={**sgp, "If-None-Match": first.headers["ETag"]})
+    assert again.status_code == 304  # the same feed: nothing rose between two reads
+
+
+async def test_a_rotated_token_retires_the_calendar_link_derived_from_it(
+    client: httpx.AsyncClient, story: Story
+) -> None:
+    """The organiser rotates a leaked delegation token: the subscribe URL, an HMAC of the old token
+    that whoever held it could compute, stops working at once, not when the delegation next
+    happens to read its link; the link read with the new token works."""
+    world = story.world
+    link_url = f"{world.base}/delegations/SGP/calendar-link"
+    old = (await client.get(link_url, headers=world.tokens["SGP"])).json()["url"]
+    assert (await client.get(httpx.URL(old).path)).status_code == 200
+    rotated = await client.post(f"{world.base}/delegations/SGP/token", headers=world.organiser)
+    assert rotated.status_code == 201, rotated.text
+    assert (await client.get(httpx.URL(old).path)).status_code == 404
+    new_token = {"Authorization": f"Bearer {rotated.json()['token']}"}
+    new = (await client.get(link_url, headers=new_token)).json()["url"]
+    assert new != old and (await client.get(httpx.URL(new).path)).status_code == 200
+    assert (await client.get(httpx.URL(old).path)).status_code == 404

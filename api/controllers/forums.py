@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Any
 from zoneinfo import ZoneInfo
 
 import asyncpg
@@ -11,7 +11,7 @@ from litestar import Request, Response, get, patch, post
 from litestar.params import Body, FromPath
 
 from api.controllers.common import CallerDep, IdempotencyKey, IfMatch, PoolDep, load_forum, raise_if
-from api.errors import FieldError
+from api.errors import Conflict, FieldError
 from api.guards import forum_member, forum_organiser, hash_token, new_token, require_admin
 from api.http import Reply, check_version, etag, expected_version, json_response, run_change
 from db.queries import forums
@@ -70,6 +70,24 @@ async def read_forum(pool: PoolDep, caller: CallerDep, forum_id: FromPath[str]) 
     return json_response(stored.item, headers={"ETag": etag(stored.version)})
 
 
+async def _refuse_slots_requests_do_not_fill(connection: asyncpg.Connection, forum_id: Any, minutes: int) -> None:
+    """409 when a request still open lasts no whole number of the new slots: the forum would
+    accept the change, then every solve, change and fit would fail on the request's duration."""
+    rows = await connection.fetch(
+        "SELECT id, duration_minutes FROM meeting_requests"
+        " WHERE forum_id = $1 AND withdrawn_at IS NULL AND duration_minutes % $2 <> 0 ORDER BY id LIMIT 6",
+        forum_id,
+        minutes,
+    )
+    if rows:
+        named = ", ".join(f"{row['id']} ({row['duration_minutes']} min)" for row in rows[:5])
+        more = " and others" if len(rows) > 5 else ""
+        raise Conflict(
+            f"requests last no whole number of {minutes}-minute slots: {named}{more}; change or withdraw them first",
+            [FieldError("slot_minutes", f"{named}{more} do not fill whole {minutes}-minute slots")],
+        )
+
+
 @patch("/forums/{forum_id:str}", tags=["forums"], summary="Change a forum's settings (organiser, If-Match)")
 async def change_forum(
     request: Request,
@@ -90,6 +108,8 @@ async def change_forum(
         merged = {**msgspec.structs.asdict(current.item), **changes}
         del merged["id"]
         settings = checked_settings(ForumSettings(**merged))
+        if settings.slot_minutes != current.item.slot_minutes:
+            await _refuse_slots_requests_do_not_fill(connection, parsed, settings.slot_minutes)
         stored = await forums.update_forum(connection, parsed, settings)
         await record_change(connection, parsed, caller.actor, "update", "forum", forum_id, current.item, stored.item)
         return Reply(stored.item, headers={"ETag": etag(stored.version)})

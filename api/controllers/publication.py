@@ -18,7 +18,7 @@ import msgspec
 from litestar import Request, Response, get, post
 from litestar.params import FromPath, HeaderParameter, QueryParameter
 
-from api.calendar import FeedLabels, build_calendar, feed_events, feed_key
+from api.calendar import FeedEvent, FeedLabels, build_calendar, event_fingerprint, feed_events, feed_key
 from api.controllers.common import CallerDep, PoolDep, load_forum, zone_of
 from api.controllers.schedules import VERSION_PATH, organiser_only
 from api.errors import NotFound, Unauthorized
@@ -30,7 +30,7 @@ from db.queries import publications
 from db.queries import runs as versions
 from db.queries.audit import record_change
 from db.queries.runs import GridPlacement
-from solver.diff import Move, diff_schedules
+from solver.diff import Move, ScheduleDiff, diff_schedules
 from solver.result import Placement
 
 DELEGATION_PATH = "/forums/{forum_id:str}/delegations/{delegation_id:str}"
@@ -50,6 +50,16 @@ class VersionDiff(msgspec.Struct):
     added: list[Placement] = []
     removed: list[Placement] = []
     unchanged: list[str] = []
+
+
+class Publication(msgspec.Struct):
+    """One publication as the organiser lists it; `number` is the `publication` of its notices."""
+
+    number: int  # 1, 2, 3 ... in this forum
+    version: int
+    previous_version: int | None
+    published_at: datetime
+    diff: ScheduleDiff  # against the previous publication
 
 
 class CalendarLink(msgspec.Struct):
@@ -81,13 +91,11 @@ async def diff_versions(
 
 
 @get("/forums/{forum_id:str}/publications", tags=["schedules"], summary="Every publication and its diff (organiser)")
-async def list_publications(
-    pool: PoolDep, caller: CallerDep, forum_id: FromPath[str]
-) -> Response[list[publications.PublicationRow]]:
+async def list_publications(pool: PoolDep, caller: CallerDep, forum_id: FromPath[str]) -> Response[list[Publication]]:
     parsed = forum_organiser(caller, forum_id)
     async with pool.acquire() as connection:
         rows = await publications.list_publications(connection, parsed)
-    return json_response(rows)
+    return json_response([Publication(r.number, r.version, r.previous_version, r.published_at, r.diff) for r in rows])
 
 
 # ---- grid exports
@@ -172,7 +180,7 @@ async def _calendar(
         participants=await publications.participant_names(connection, forum_id, delegation_id),
         titles=await publications.meeting_titles(connection, forum_id),
     )
-    events = feed_events([grids[p.version_id] for p in history], delegation_id, zone_of(forum))
+    events = await _served(connection, forum_id, delegation_id, labels, history, grids, zone_of(forum))
     stamp = history[-1].published_at if history else datetime.now(UTC)
     content = build_calendar(str(forum_id), delegation_id, events, labels, stamp)
     tag = f'"{hashlib.sha256(content).hexdigest()[:32]}"'
@@ -181,6 +189,23 @@ async def _calendar(
         return Response(content=b"", status_code=304, headers=headers)
     headers["Content-Disposition"] = f'inline; filename="{delegation_id}.ics"'
     return Response(content=content, media_type=CALENDAR, headers=headers)
+
+
+async def _served(
+    connection: asyncpg.Connection,
+    forum_id: Any,
+    delegation_id: str,
+    labels: FeedLabels,
+    history: list[publications.PublicationRow],
+    grids: dict[int, list[GridPlacement]],
+    zone: Any,
+) -> list[FeedEvent]:
+    """The feed's events with the SEQUENCE each is served with (api/calendar.py)."""
+    events = feed_events([grids[p.version_id] for p in history], delegation_id, zone)
+    shown = [(e.meeting, event_fingerprint(str(forum_id), delegation_id, e, labels), e.sequence) for e in events]
+    async with connection.transaction():
+        served = await publications.served_sequences(connection, forum_id, delegation_id, shown)
+    return [msgspec.structs.replace(event, sequence=served[event.meeting]) for event in events]
 
 
 @get(

@@ -10,6 +10,7 @@ import asyncio
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime
 from typing import Annotated, Any
+from uuid import UUID
 
 import asyncpg
 import msgspec
@@ -42,6 +43,34 @@ class RunIn(msgspec.Struct, forbid_unknown_fields=True):
     resolve: queries.ResolveSettings | None = None
 
 
+class Run(msgspec.Struct):
+    """A run as the organiser reads it: without what only the workers need, the version's
+    server-wide id (it counted other forums' versions) and the lease, whose owner names a
+    worker's host and process."""
+
+    id: int
+    forum_id: UUID
+    status: queries.RunStatus
+    options: queries.RunOptions
+    cancel_requested: bool
+    attempts: int
+    progress: queries.RunProgress | None
+    error: str | None
+    created_at: datetime
+    started_at: datetime | None
+    finished_at: datetime | None
+    version: int | None  # the version's number in its forum
+    # A re-solve's moves against the published version (solver.resolve.Moved, with their causes).
+    moves: list[dict[str, Any]] | None = None
+
+
+def shown(run: queries.RunRecord) -> Run:
+    return Run(
+        run.id, run.forum_id, run.status, run.options, run.cancel_requested, run.attempts, run.progress,
+        run.error, run.created_at, run.started_at, run.finished_at, run.version, run.moves,
+    )  # fmt: skip
+
+
 def _options(body: RunIn) -> queries.RunOptions:
     time_limit = body.time_limit if body.time_limit is not None else (0.5 if body.resolve else 10.0)
     # Bounds keep one run from holding a worker (and its cores) for long.
@@ -62,7 +91,7 @@ async def start_run(
     forum_id: FromPath[str],
     data: Annotated[RunIn | None, Body()] = None,
     idempotency_key: IdempotencyKey = None,
-) -> Response[queries.RunRecord]:
+) -> Response[Run]:
     parsed = forum_organiser(caller, forum_id)
     options = _options(data or RunIn())
 
@@ -71,8 +100,8 @@ async def start_run(
         if options.resolve is not None:
             await _check_resolve(connection, parsed, options.resolve)
         run = await queries.insert_run(connection, parsed, options)
-        await record_change(connection, parsed, caller.actor, "create", "run", str(run.id), None, run)
-        return Reply(run, 202, {"Location": f"{request.url.path}/{run.id}"})
+        await record_change(connection, parsed, caller.actor, "create", "run", str(run.id), None, shown(run))
+        return Reply(shown(run), 202, {"Location": f"{request.url.path}/{run.id}"})
 
     return await run_change(pool, request, caller, idempotency_key, work)
 
@@ -101,13 +130,11 @@ async def _visible_run(
 
 
 @get(RUN_PATH, tags=["runs"], summary="A run's status and latest progress (organiser)")
-async def read_run(
-    pool: PoolDep, caller: CallerDep, forum_id: FromPath[str], run_id: FromPath[int]
-) -> Response[queries.RunRecord]:
+async def read_run(pool: PoolDep, caller: CallerDep, forum_id: FromPath[str], run_id: FromPath[int]) -> Response[Run]:
     parsed = forum_organiser(caller, forum_id)
     async with pool.acquire() as connection:
         run = await _visible_run(connection, parsed, run_id)
-    return json_response(run)
+    return json_response(shown(run))
 
 
 @post(f"{RUN_PATH}/cancel", tags=["runs"], summary="Cancel a queued or running run (organiser)", status_code=202)
@@ -118,7 +145,7 @@ async def cancel_run(
     forum_id: FromPath[str],
     run_id: FromPath[int],
     idempotency_key: IdempotencyKey = None,
-) -> Response[queries.RunRecord]:
+) -> Response[Run]:
     parsed = forum_organiser(caller, forum_id)
 
     async def work(connection: asyncpg.Connection) -> Reply:
@@ -128,8 +155,8 @@ async def cancel_run(
             raise Conflict(f"the run has already ended ({before.status})")
         after = await queries.request_cancel(connection, parsed, run_id)
         assert after is not None
-        await record_change(connection, parsed, caller.actor, "cancel", "run", str(run_id), before, after)
-        return Reply(after, 202)
+        await record_change(connection, parsed, caller.actor, "cancel", "run", str(run_id), shown(before), shown(after))
+        return Reply(shown(after), 202)
 
     return await run_change(pool, request, caller, idempotency_key, work)
 
@@ -152,7 +179,7 @@ async def _events(
             seen = report_id
             yield ServerSentEventMessage(msgspec.json.encode(report).decode(), event="progress", id=str(report_id))
         if run is None or run.status in queries.FINISHED:
-            final = msgspec.json.encode(run).decode() if run is not None else "null"
+            final = msgspec.json.encode(shown(run)).decode() if run is not None else "null"
             yield ServerSentEventMessage(final, event="end")
             return
         await asyncio.sleep(POLL_SECONDS)

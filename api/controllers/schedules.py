@@ -17,7 +17,7 @@ from litestar.params import FromPath
 
 from api import publishing
 from api.controllers.common import CallerDep, IdempotencyKey, PoolDep, load_forum, zone_of
-from api.errors import NotFound
+from api.errors import Conflict, NotFound
 from api.guards import Caller, delegation_reader, forum_member, forum_organiser
 from api.http import Reply, json_response, run_change
 from api.publishing import in_zone
@@ -36,7 +36,7 @@ class Grid(msgspec.Struct):
     published_at: datetime | None
     created_at: datetime
     run_id: int | None
-    derived_from: int | None  # the version this one was made from (a move, a fit option)
+    derived_from: int | None  # the version this one was made from (a move, a fit option, a re-solve)
     status: str | None
     objective: int | None
     placements: list[queries.GridPlacement]  # start and end in the forum's time zone
@@ -114,7 +114,11 @@ async def publish_schedule(
 
     async def work(connection: asyncpg.Connection) -> Reply:
         # The publication, its diff and the change notices commit with the publish itself.
-        if not (await publishing.publish(connection, parsed, version)).found:
+        try:
+            outcome = await publishing.publish(connection, parsed, version)
+        except publishing.Superseded as error:
+            raise Conflict(str(error)) from None
+        if not outcome.found:
             raise NotFound(f"no schedule version {version}")
         summary = next(v for v in await queries.list_versions(connection, parsed) if v.number == version)
         await record_change(connection, parsed, caller.actor, "publish", "schedule", str(version), None, summary)

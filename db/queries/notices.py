@@ -43,6 +43,8 @@ class AttemptRecord(msgspec.Struct, frozen=True):
 
 
 class DeliveryRecord(msgspec.Struct, frozen=True):
+    # The delivery's number among its webhook's (1, 2, 3 ...): the table's id is one counter for
+    # the whole server, whose gaps told a delegation how many deliveries others got in between.
     id: int
     notice_id: int  # the notice's number, as its delegation sees it
     webhook_id: int
@@ -131,7 +133,8 @@ async def list_deliveries(
     connection: asyncpg.Connection, forum_id: Any, delegation_id: str, webhook_id: int
 ) -> list[DeliveryRecord]:
     rows = await connection.fetch(
-        "SELECT d.id, n.number AS notice_id, d.webhook_id, d.status, d.attempts, d.next_attempt_at, d.delivered_at,"
+        "SELECT row_number() OVER (ORDER BY d.id) AS id, n.number AS notice_id, d.webhook_id, d.status,"
+        " d.attempts, d.next_attempt_at, d.delivered_at,"
         " coalesce((SELECT jsonb_agg(jsonb_build_object('at', a.at, 'status_code', a.status_code, 'error', a.error)"
         "   ORDER BY a.id) FROM webhook_attempts a WHERE a.delivery_id = d.id), '[]') AS history"
         " FROM webhook_deliveries d JOIN webhooks w ON w.id = d.webhook_id JOIN notices n ON n.id = d.notice_id"

@@ -12,7 +12,8 @@ from solver.diff import ScheduleDiff
 
 
 class PublicationRow(msgspec.Struct, frozen=True):
-    id: int
+    id: int  # server-wide: never shown (it would count other forums' publications)
+    number: int  # the publication's number in its forum (migration 0010): what callers see
     version_id: int
     version: int  # the version's number in its forum
     previous_version: int | None
@@ -35,9 +36,10 @@ class FeedKey(msgspec.Struct, frozen=True):
 async def insert_publication(
     connection: asyncpg.Connection, forum_id: Any, version_id: int, previous_version_id: int | None, diff: ScheduleDiff
 ) -> PublicationRow:
+    # The publisher holds the forum's row lock, which keeps numbers unique.
     row = await connection.fetchrow(
-        "INSERT INTO publications (forum_id, version_id, previous_version_id, diff)"
-        " VALUES ($1, $2, $3, $4) RETURNING id",
+        "INSERT INTO publications (forum_id, version_id, previous_version_id, diff, number)"
+        " SELECT $1, $2, $3, $4, coalesce(max(number), 0) + 1 FROM publications WHERE forum_id = $1 RETURNING id",
         forum_id,
         version_id,
         previous_version_id,
@@ -53,7 +55,8 @@ async def list_publications(
 ) -> list[PublicationRow]:
     """The forum's publications, oldest first (or just `only_id`)."""
     rows = await connection.fetch(
-        "SELECT p.id, p.version_id, v.number AS version, pv.number AS previous_version, p.published_at, p.diff"
+        "SELECT p.id, p.number, p.version_id, v.number AS version, pv.number AS previous_version,"
+        " p.published_at, p.diff"
         " FROM publications p JOIN schedule_versions v ON v.id = p.version_id"
         " LEFT JOIN schedule_versions pv ON pv.id = p.previous_version_id"
         " WHERE p.forum_id = $1 AND ($2::bigint IS NULL OR p.id = $2) ORDER BY p.id",
@@ -119,3 +122,40 @@ async def find_feed(connection: asyncpg.Connection, key_hash: str) -> FeedKey | 
         "SELECT forum_id, delegation_id, generation FROM calendar_feeds WHERE key_hash = $1", key_hash
     )
     return None if row is None else FeedKey(row["forum_id"], row["delegation_id"], row["generation"])
+
+
+# ---- calendar event sequences (migration 0009)
+
+
+async def served_sequences(
+    connection: asyncpg.Connection, forum_id: Any, delegation_id: str, events: list[tuple[str, str, int]]
+) -> dict[str, int]:
+    """The SEQUENCE to serve for each (meeting, fingerprint, counted sequence): the number last
+    served while the event shows the same, else one more than that (at least the count), the
+    count for an event never served. Rows are taken in the order given (the feed's, the same
+    for every reader), so two reads at once wait for each other and raise a number once."""
+    if not events:
+        return {}
+    meetings, fingerprints, counted = (list(column) for column in zip(*events, strict=True))
+    await connection.execute(
+        "INSERT INTO calendar_event_sequences AS s (forum_id, delegation_id, meeting_id, fingerprint, sequence)"
+        " SELECT $1, $2, t.meeting, t.fingerprint, t.counted"
+        " FROM unnest($3::text[], $4::text[], $5::int[]) WITH ORDINALITY AS t(meeting, fingerprint, counted, position)"
+        " ORDER BY t.position"
+        " ON CONFLICT (forum_id, delegation_id, meeting_id) DO UPDATE"
+        " SET fingerprint = EXCLUDED.fingerprint, sequence = greatest(s.sequence + 1, EXCLUDED.sequence)"
+        " WHERE s.fingerprint <> EXCLUDED.fingerprint",
+        forum_id,
+        delegation_id,
+        meetings,
+        fingerprints,
+        counted,
+    )
+    found = await connection.fetch(
+        "SELECT meeting_id, sequence FROM calendar_event_sequences"
+        " WHERE forum_id = $1 AND delegation_id = $2 AND meeting_id = ANY($3::text[])",
+        forum_id,
+        delegation_id,
+        meetings,
+    )
+    return {row["meeting_id"]: int(row["sequence"]) for row in found}

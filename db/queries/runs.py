@@ -202,8 +202,10 @@ async def store_result(
     schedule: object,
     placements: Sequence[StoredPlacement],
     moves: object = None,
+    derived_from: int | None = None,
 ) -> int | None:
-    """The run's version with its placements, and the run succeeded, in one transaction.
+    """The run's version with its placements, and the run succeeded, in one transaction;
+    a re-solve's version names the published version it started from (`derived_from`, a number).
 
     Whichever attempt finishes first stores; a later one (a worker whose lease lapsed
     while it kept solving) finds the version and stores nothing. A run whose cancel was
@@ -227,11 +229,14 @@ async def store_result(
         # The forum row lock serialises version numbering with concurrent runs of the same forum.
         await connection.execute("SELECT 1 FROM forums WHERE id = $1 FOR UPDATE", forum_id)
         version_id = await connection.fetchval(
-            "INSERT INTO schedule_versions (forum_id, number, schedule, run_id)"
-            " SELECT $1, coalesce(max(number), 0) + 1, $2, $3 FROM schedule_versions WHERE forum_id = $1 RETURNING id",
+            "INSERT INTO schedule_versions (forum_id, number, schedule, run_id, derived_from_id)"
+            " SELECT $1, coalesce(max(number), 0) + 1, $2, $3,"
+            "  (SELECT id FROM schedule_versions WHERE forum_id = $1 AND number = $4)"
+            " FROM schedule_versions WHERE forum_id = $1 RETURNING id",
             forum_id,
             msgspec.to_builtins(schedule),
             run_id,
+            derived_from,
         )
         await insert_placements(connection, forum_id, version_id, placements)
         await connection.execute(
@@ -253,7 +258,7 @@ class VersionSummary(msgspec.Struct, frozen=True):
     published_at: datetime | None
     created_at: datetime
     run_id: int | None
-    derived_from: int | None  # the version this one was made from (a move, a fit option)
+    derived_from: int | None  # the version this one was made from (a move, a fit option, a re-solve)
     status: str | None
     objective: int | None
     placed: int
