@@ -174,7 +174,9 @@ def _start_twin(
         if total_cost(compiled, answer) <= bound:
             halt.set()
 
-    job = Job(compiled.problem, baseline, time.monotonic() + (deadline - time.perf_counter()), seed, bound)
+    job = Job(
+        compiled.problem, baseline, time.monotonic() + (deadline - time.perf_counter()), seed, bound, compiled.pinned
+    )
     try:
         return TwinSearch(job, on_answer)
     except OSError:  # no process to be had (limits, no interpreter path): one search it is
