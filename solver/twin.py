@@ -113,6 +113,11 @@ def prewarm() -> None:
         _spare = None
 
 
+def spare_waiting() -> bool:
+    """True when a prewarmed child waits for its job (`prewarm`)."""
+    return _spare is not None and _spare.poll() is None
+
+
 def discard_spare() -> None:
     """End the waiting child, if any, before it has searched."""
     process = _take_spare()
