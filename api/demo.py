@@ -17,17 +17,16 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import signal
 import sys
 from collections.abc import Callable
 from pathlib import Path
-from types import FrameType
 from uuid import UUID
 
 import asyncpg
 import msgspec
 
 from api import publishing
+from api.server import STOP_SIGNALS, stoppable_server
 from api.worker import LEASE_SECONDS, default_owner, process_run
 from db.embedded import DEFAULT_DATA_DIR
 from db.load import load_problem
@@ -179,7 +178,8 @@ async def _serve(pool: asyncpg.Pool, demo: DemoForum, host: str, port: int) -> N
 
     from api.app import create_app
 
-    server = uvicorn.Server(uvicorn.Config(create_app(pool), host=host, port=port, log_level="info"))
+    # The stop handlers replace the solve's (which cancel the demo): Ctrl-C or SIGTERM now stop the server.
+    server = stoppable_server(uvicorn.Config(create_app(pool), host=host, port=port, log_level="info"), asyncio.Event())
     serving = asyncio.create_task(server.serve())
     while not server.started:
         if serving.done():
@@ -192,25 +192,18 @@ async def _serve(pool: asyncpg.Pool, demo: DemoForum, host: str, port: int) -> N
     await serving
 
 
-def _ignore_after_shutdown(signum: int, frame: FrameType | None) -> None:
-    """uvicorn re-raises the signal that stopped it once it has shut down; the demo ends normally."""
-
-
 async def _demo(problem: Problem, host: str, port: int, time_limit: float, url: str) -> None:
     loop = asyncio.get_running_loop()
     main = asyncio.current_task()
     assert main is not None
-    for stop_signal in (signal.SIGINT, signal.SIGTERM):
+    for stop_signal in STOP_SIGNALS:
         loop.add_signal_handler(stop_signal, main.cancel)  # during the solve: stop at once
     pool: asyncpg.Pool | None = None
     try:
         await migrate_url(url)
         pool = await connect(url, max_size=5)
         demo = await prepare_forum(pool, problem, time_limit, _say)
-        for stop_signal in (signal.SIGINT, signal.SIGTERM):
-            loop.remove_signal_handler(stop_signal)
-            signal.signal(stop_signal, _ignore_after_shutdown)
-        await _serve(pool, demo, host, port)  # uvicorn handles the signals while it serves
+        await _serve(pool, demo, host, port)
     finally:
         if pool is not None:
             await pool.close()

@@ -16,7 +16,7 @@ import contextlib
 import logging
 import signal
 from collections.abc import Awaitable, Callable, Coroutine
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import asyncpg
 
@@ -25,6 +25,9 @@ from db.load import LoadedForum, load_problem
 from db.migrate import migrate_url
 from db.pool import Database, connect, connect_one, resolve_database, setup_connection
 from solver.model import Problem
+
+if TYPE_CHECKING:
+    import uvicorn
 
 T = TypeVar("T")
 
@@ -48,12 +51,6 @@ def run_serve(host: str, port: int, workers: int = 1, settings: WorkerSettings |
 
     database = resolve_database()
 
-    class Server(uvicorn.Server):
-        def capture_signals(self) -> contextlib.nullcontext[None]:  # type: ignore[override]
-            # uvicorn re-raises the signal it caught once it has shut down, which would end the
-            # process by that signal instead of exit 0; the handlers below stop server and workers.
-            return contextlib.nullcontext()
-
     async def serve() -> None:
         await _migrate(database.url)
         pool = await connect(database.url)
@@ -64,14 +61,8 @@ def run_serve(host: str, port: int, workers: int = 1, settings: WorkerSettings |
             log_level="info",
             timeout_graceful_shutdown=GRACEFUL_SHUTDOWN_SECONDS,
         )
-        server = Server(config)
         stop = asyncio.Event()
-
-        def on_signal(signum: int) -> None:
-            if stop.is_set() and signum == signal.SIGINT:
-                server.force_exit = True
-            stop.set()
-            server.should_exit = True
+        server = stoppable_server(config, stop)
 
         async def serve_http() -> None:
             try:
@@ -79,7 +70,6 @@ def run_serve(host: str, port: int, workers: int = 1, settings: WorkerSettings |
             finally:
                 stop.set()  # however the server ended, the workers end with it
 
-        _handle_stop_signals(on_signal)
         try:
             await asyncio.gather(serve_http(), _work(database.url, workers, stop, settings))
         finally:
@@ -89,6 +79,32 @@ def run_serve(host: str, port: int, workers: int = 1, settings: WorkerSettings |
         run_loop(serve())
     finally:
         _stop(database)
+
+
+def stoppable_server(config: uvicorn.Config, stop: asyncio.Event) -> uvicorn.Server:
+    """A uvicorn server that SIGTERM or SIGINT stops (setting `stop` too), a second
+    SIGINT aborting the requests still open, and that exits 0 once shut down.
+
+    uvicorn's own handlers re-raise the signal they caught once it has shut
+    down, which would end the process by that signal instead of exit 0: these
+    replace them, on the running loop (`sidelines serve` and `sidelines demo`).
+    """
+    import uvicorn  # only the server needs it
+
+    class Server(uvicorn.Server):
+        def capture_signals(self) -> contextlib.nullcontext[None]:  # type: ignore[override]
+            return contextlib.nullcontext()
+
+    server = Server(config)
+
+    def on_signal(signum: int) -> None:
+        if stop.is_set() and signum == signal.SIGINT:
+            server.force_exit = True
+        stop.set()
+        server.should_exit = True
+
+    _handle_stop_signals(on_signal)
+    return server
 
 
 def run_loop(main: Coroutine[Any, Any, None]) -> None:

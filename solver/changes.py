@@ -97,10 +97,13 @@ class Impact(msgspec.Struct, forbid_unknown_fields=True, frozen=True):
     adds: list[str] = []  # meetings the change asks to place
 
 
-def apply_change(problem: Problem, change: Change, index: int = 0) -> Problem:
-    """The problem after `change`; ProblemError naming `changes[index].<field>` when it refers to nothing."""
+def apply_change(problem: Problem, change: Change, index: int = 0, grid: TimeGrid | None = None) -> Problem:
+    """The problem after `change`; ProblemError naming `changes[index].<field>` when it refers to nothing.
+
+    `grid` is the forum's TimeGrid when the caller has it (no change alters the forum's days).
+    """
     path = f"changes[{index}]"
-    _within_forum(problem, path, change)
+    _within_forum(grid or TimeGrid.of(problem.forum), path, change)
     match change:
         case ArrivalChanged(participant, arrival):
             return _with_participant(problem, path, participant, arrival=arrival)
@@ -123,8 +126,9 @@ def apply_change(problem: Problem, change: Change, index: int = 0) -> Problem:
 
 
 def apply_changes(problem: Problem, changes: Sequence[Change]) -> Problem:
+    grid = TimeGrid.of(problem.forum)
     for index, change in enumerate(changes):
-        problem = apply_change(problem, change, index)
+        problem = apply_change(problem, change, index, grid)
     return problem
 
 
@@ -166,7 +170,7 @@ def impacts_and_broken(
     found: list[Impact] = []
     for index, change in enumerate(changes):
         before = {meeting.id for meeting in problem.meetings}
-        problem = apply_change(problem, change, index)
+        problem = apply_change(problem, change, index, grid)
         after = {meeting.id for meeting in problem.meetings}
         removed = sorted(p.meeting for p in placed if p.meeting in before - after)
         now = set(broken_by(problem, placed))
@@ -206,9 +210,8 @@ def describe(problem: Problem, grid: TimeGrid, change: Change) -> str:
     raise TypeError(f"not a change: {change!r}")
 
 
-def _within_forum(problem: Problem, path: str, change: Change) -> None:
+def _within_forum(grid: TimeGrid, path: str, change: Change) -> None:
     """ProblemError when the change's time lies outside the forum's days (a mistyped date)."""
-    grid = TimeGrid.of(problem.forum)
     first, last = grid.starts[0], grid.slot_end(grid.size - 1)
     match change:
         case ArrivalChanged(_, moment) | DepartureChanged(_, moment) if moment is not None:

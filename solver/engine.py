@@ -276,18 +276,27 @@ def _admissible(compiled: Compiled, assignment: Assignment) -> bool:
 
 def _pick(compiled: Compiled, outcome: SearchOutcome, fallbacks: list[Assignment]) -> tuple[Assignment, Status]:
     """CP-SAT's grid, or the cheapest fallback (greedy's, the hint) when that is cheaper or CP-SAT found none."""
-    cheapest = min(fallbacks, key=lambda grid: _rank(compiled, grid), default=None)
+    # Each fallback ranked once: the cheapest one's rank is what CP-SAT's grid is compared with.
+    ranked = [(_rank(compiled, grid), grid) for grid in fallbacks]
+    cheapest = min(ranked, key=lambda pair: pair[0], default=None)
     if not outcome.chosen:
-        return (cheapest, "FEASIBLE") if cheapest is not None else ({}, outcome.status)
+        return (cheapest[1], "FEASIBLE") if cheapest is not None else ({}, outcome.status)
     found = assign_rooms(compiled, outcome.chosen)
-    return _no_worse_than_greedy(compiled, found, outcome.status, cheapest or {}, cheapest is not None)
+    return _cheaper(compiled, found, outcome.status, cheapest)
 
 
 def _no_worse_than_greedy(
     compiled: Compiled, found: Assignment, status: Status, baseline: Assignment, baseline_ok: bool
 ) -> tuple[Assignment, Status]:
-    if baseline_ok and _rank(compiled, baseline) < _rank(compiled, found):
-        return baseline, "FEASIBLE"
+    return _cheaper(compiled, found, status, (_rank(compiled, baseline), baseline) if baseline_ok else None)
+
+
+def _cheaper(
+    compiled: Compiled, found: Assignment, status: Status, fallback: tuple[tuple[int, ...], Assignment] | None
+) -> tuple[Assignment, Status]:
+    """`found`, or the ranked fallback when that ranks strictly better."""
+    if fallback is not None and fallback[0] < _rank(compiled, found):
+        return fallback[1], "FEASIBLE"
     return found, status
 
 

@@ -33,7 +33,7 @@ import msgspec
 
 from solver.changes import Change, Impact, MeetingRequested, impacts_and_broken
 from solver.check import Finding, ProblemError
-from solver.compile import Compiled, compile_problem
+from solver.compile import compile_problem
 from solver.diff import diff_schedules
 from solver.engine import SolveOptions, solve_compiled
 from solver.fit import fit
@@ -108,7 +108,8 @@ def resolve(
     options = options or RESOLVE_OPTIONS
     published = _in_forum_time(problem, published)
     changed, found, broken = impacts_and_broken(problem, published, changes)
-    surviving = [p for p in published.placed if p.meeting in {m.id for m in changed.meetings}]
+    alive = {m.id for m in changed.meetings}  # once: as the filter's condition it was built once per placement
+    surviving = [p for p in published.placed if p.meeting in alive]
     changed = msgspec.structs.replace(
         changed, previous=[PreviousPlacement(p.meeting, p.start, p.room) for p in surviving]
     )
@@ -122,12 +123,11 @@ def resolve(
         causes.setdefault(meeting_id, Cause("freed", "freed by the organiser"))
     for meeting_id in broken:  # broken before any change: kept, it would make no grid
         causes.setdefault(meeting_id, Cause("repair", "its published placement already broke a rule"))
-    compiled = compile_problem(changed)
-    published_grid = _assignment(compiled, surviving)
-    causes.update(_urgent_displacements(changed, published, changes, found, causes))
+    published_grid = _assignment(TimeGrid.of(changed.forum), surviving)
+    causes.update(_urgent_displacements(changed, surviving, changes, found, causes))
     unbroken = {m: spot for m, spot in published_grid.items() if m not in causes}
     kept = {} if reoptimise else unbroken
-    _pin(compiled, kept)
+    compiled = compile_problem(changed, pinned=kept)  # each kept meeting's published spot is its only choice
     baseline = greedy_assign(compiled, kept=unbroken)
     schedule = solve_compiled(compiled, baseline, options, on_progress, stop, fixed=frozenset(kept))
     return ResolveResult(
@@ -171,33 +171,22 @@ def _check_free(problem: Problem, free: Sequence[str]) -> None:
         raise ProblemError(faults)
 
 
-def _assignment(compiled: Compiled, placed: list[Placement]) -> Assignment:
-    grid = compiled.grid
+def _assignment(grid: TimeGrid, placed: list[Placement]) -> Assignment:
     return {p.meeting: (slot, p.room) for p in placed if (slot := grid.slot_at(p.start)) is not None}
 
 
-def _class_of(compiled: Compiled, room_id: str) -> int:
-    return next(rc.index for rc in compiled.classes for room in rc.rooms if room.id == room_id)
-
-
-def _pin(compiled: Compiled, kept: Assignment) -> None:
-    """Leave each kept meeting its published (start, room) as its only choice."""
-    for meeting_id, (start, room_id) in kept.items():
-        info = compiled.by_id[meeting_id]
-        info.domain = [(start, _class_of(compiled, room_id))]
-        info.starts = [start]
-        info.preferred_starts = info.preferred_starts & {start}
-
-
 def _urgent_displacements(
-    changed: Problem, published: Schedule, changes: Sequence[Change], found: list[Impact], causes: dict[str, Cause]
+    changed: Problem,
+    surviving: list[Placement],
+    changes: Sequence[Change],
+    found: list[Impact],
+    causes: dict[str, Cause],
 ) -> dict[str, Cause]:
     """For each urgent request that fits nowhere in the unbroken grid, free the
-    one meeting whose move makes the cheapest room for it."""
+    one meeting whose move makes the cheapest room for it (`surviving`: the
+    published placements of meetings still in the forum)."""
     freed: dict[str, Cause] = {}
-    standing = [
-        p for p in published.placed if p.meeting not in causes and p.meeting in {m.id for m in changed.meetings}
-    ]
+    standing = [p for p in surviving if p.meeting not in causes]
     for impact, change in zip(found, changes, strict=True):
         if not (isinstance(change, MeetingRequested) and change.urgent):
             continue

@@ -51,6 +51,10 @@ class Job(msgspec.Struct, frozen=True):
     deadline: float  # time.monotonic(): the same clock in every process of the machine
     seed: int
     floor: int
+    # Meetings held at one (start slot, room id) each (a re-solve's kept ones,
+    # `Compiled.pinned`): the child compiles them pinned too, or its search
+    # would move meetings the re-solve promised to keep.
+    pinned: dict[str, tuple[int, str]] = {}
 
 
 class TwinSearch:
@@ -109,6 +113,11 @@ def prewarm() -> None:
         _spare = None
 
 
+def spare_waiting() -> bool:
+    """True when a prewarmed child waits for its job (`prewarm`)."""
+    return _spare is not None and _spare.poll() is None
+
+
 def discard_spare() -> None:
     """End the waiting child, if any, before it has searched."""
     process = _take_spare()
@@ -161,7 +170,7 @@ def main() -> None:
     if not received:  # the parent ended before it sent a job
         return
     job = msgspec.json.decode(received, type=Job)
-    compiled = compile_problem(job.problem)
+    compiled = compile_problem(job.problem, job.pinned)
     deadline = time.perf_counter() + (job.deadline - time.monotonic())
     assignment = search_grid(compiled, dict(job.start), deadline, job.seed, stop, job.floor)
     sys.stdout.buffer.write(msgspec.json.encode(assignment))

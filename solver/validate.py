@@ -15,6 +15,7 @@ from collections import defaultdict
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
+from functools import cached_property
 from itertools import combinations, pairwise
 
 import msgspec
@@ -76,6 +77,16 @@ class _Context:
     people: dict[str, Participant]
     placed: list[_Placed]
     by_id: dict[str, _Placed]
+
+    @cached_property
+    def shared_pairs(self) -> dict[tuple[str, str], list[str]]:
+        """`_shared_pairs`, once: three checks read it (UNGA: 20,000 pairs)."""
+        return _shared_pairs(self)
+
+    @cached_property
+    def sequential_pairs(self) -> list[tuple[_Placed, _Placed, list[str], timedelta]]:
+        """`_sequential_pairs`, once: the buffer and travel checks both read it."""
+        return list(_sequential_pairs(self))
 
     def when(self, moment: datetime) -> str:
         return self.grid.describe(moment)
@@ -225,7 +236,7 @@ def _shared_pairs(context: _Context) -> dict[tuple[str, str], list[str]]:
 
 
 def _check_participant_overlap(context: _Context) -> Iterator[Violation]:
-    for (first_id, second_id), people in _shared_pairs(context).items():
+    for (first_id, second_id), people in context.shared_pairs.items():
         first, second = context.by_id[first_id], context.by_id[second_id]
         if first.overlaps(second.start, second.end):
             yield Violation(
@@ -241,14 +252,14 @@ def _sequential_pairs(context: _Context) -> Iterator[tuple[_Placed, _Placed, lis
 
     Overlapping pairs are left to `participant_overlap`, so one fault is reported once.
     """
-    for (first_id, second_id), people in _shared_pairs(context).items():
+    for (first_id, second_id), people in context.shared_pairs.items():
         first, second = context.by_id[first_id], context.by_id[second_id]
         if first.day == second.day and not first.overlaps(second.start, second.end):
             yield first, second, people, second.start - first.end
 
 
 def _check_buffer(context: _Context) -> Iterator[Violation]:
-    for first, second, people, gap in _sequential_pairs(context):
+    for first, second, people, gap in context.sequential_pairs:
         short = [p for p in people if p in context.people and gap < timedelta(minutes=context.people[p].buffer_minutes)]
         if short:
             needed = max(context.people[p].buffer_minutes for p in short)
@@ -272,7 +283,7 @@ def _travel_minutes(problem: Problem) -> dict[frozenset[str], int]:
 
 def _check_travel(context: _Context) -> Iterator[Violation]:
     table = _travel_minutes(context.problem)
-    for first, second, people, gap in _sequential_pairs(context):
+    for first, second, people, gap in context.sequential_pairs:
         if first.room is None or second.room is None or first.room.venue == second.room.venue:
             continue
         venues = frozenset(room.venue for room in (first.room, second.room) if room.venue is not None)

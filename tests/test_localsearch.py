@@ -28,7 +28,7 @@ from solver.model import ObjectiveSettings, Problem
 from solver.result import Schedule, Unplaced
 from solver.scenarios import SCENARIOS, generate
 from solver.search import SearchSettings
-from solver.terms import Assignment, evaluate
+from solver.terms import Assignment, evaluate, total_cost
 from solver.validate import validate
 from tests.builders import at, delegation, forum, meeting, person, problem, room
 from tests.test_properties import forums
@@ -337,6 +337,21 @@ def test_the_twin_process_hands_back_a_valid_grid_no_worse_than_its_start() -> N
     assert answer is not None
     assert validate(forum_problem, _schedule_of(forum_problem, answer)).violations == []
     assert sum(evaluate(compiled, answer).values()) == 0  # it reached the floor, and stopped there
+
+
+def test_the_twin_keeps_pinned_meetings_where_they_are() -> None:
+    # A re-solve pins the meetings it keeps (compile_problem's `pinned`); a twin
+    # that compiled the problem without them moved them (resolve's "kept
+    # meetings moved" at a limit long enough for the twin to search).
+    forum_problem = _rounds_problem()
+    pinned = {"AB": (0, "R1"), "AD": (16, "R1")}  # where they start: A cannot be break-free with both
+    compiled = compile_problem(forum_problem, pinned)
+    job = twin.Job(forum_problem, _spread_out(), time.monotonic() + 3, seed=3, floor=-1, pinned=pinned)
+    answer = twin.TwinSearch(job).finish(wait=30)
+    assert answer is not None
+    assert {meeting: answer[meeting] for meeting in pinned} == pinned
+    assert validate(forum_problem, _schedule_of(forum_problem, answer)).violations == []
+    assert total_cost(compiled, answer) <= total_cost(compiled, _spread_out())
 
 
 def test_a_prewarmed_twin_is_the_process_the_next_twin_search_takes() -> None:

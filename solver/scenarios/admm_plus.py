@@ -9,8 +9,8 @@ from __future__ import annotations
 
 from datetime import date
 
-from solver.model import Problem, Rank
-from solver.scenarios.common import ScenarioBuilder
+from solver.model import Problem
+from solver.scenarios.common import RoomRow, ScenarioBuilder
 
 HOST = "LA"
 ASEAN = ("BN", "KH", "ID", "LA", "MY", "MM", "PH", "SG", "TH", "VN")
@@ -36,18 +36,18 @@ def _programme(forum: ScenarioBuilder) -> None:
 
 def _places(forum: ScenarioBuilder) -> None:
     forum.add_venue("nccv", "National Convention Centre, Vientiane")
-    forum.add_room("admm-1", "Bilateral Room Champa", 8, venue="nccv")
-    forum.add_room("admm-2", "Bilateral Room Mekong", 10, venue="nccv", features=["interpretation"])
-    forum.add_room("admm-3", "Bilateral Room That Luang", 12, venue="nccv", features=["interpretation"])
-    forum.add_room("admm-4", "Secure Room Phou Bia", 14, venue="nccv", features=["interpretation", "secure"])
-    for language, team in INTERPRETER_TEAMS.items():
-        forum.add_resource(team, f"Interpreter team ({language})", 1)
+    rooms: tuple[RoomRow, ...] = (
+        ("admm-1", "Bilateral Room Champa", 8, []),
+        ("admm-2", "Bilateral Room Mekong", 10, ["interpretation"]),
+        ("admm-3", "Bilateral Room That Luang", 12, ["interpretation"]),
+        ("admm-4", "Secure Room Phou Bia", 14, ["interpretation", "secure"]),
+    )
+    forum.add_rooms("nccv", rooms)
+    forum.add_interpreter_teams(INTERPRETER_TEAMS)
 
 
 def _delegations(forum: ScenarioBuilder) -> None:
-    for code in (*ASEAN, *PLUS):
-        rank: Rank = "minister" if code in (HOST, *PLUS) else forum.rng.choice(("minister", "deputy_minister"))
-        forum.add_delegation(code, rank, officials=forum.rng.choice((1, 2)))
+    forum.add_delegations((*ASEAN, *PLUS), ("minister", "deputy_minister"), ministers=(HOST, *PLUS))
     forum.sessions[0].participants = [forum.principal(code).id for code in ASEAN]
     early = forum.rng.choice(("RU", "IN", "NZ"))
     forum.update_principal(early, departure=forum.at(1, "15:00"))

@@ -8,7 +8,7 @@ from __future__ import annotations
 from datetime import date
 
 from solver.model import Problem, Rank
-from solver.scenarios.common import ScenarioBuilder
+from solver.scenarios.common import RoomRow, ScenarioBuilder
 
 HOST = "AR"
 MEMBERS = (
@@ -42,15 +42,14 @@ def _programme(forum: ScenarioBuilder) -> None:
 
 def _places(forum: ScenarioBuilder) -> None:
     forum.add_venue("conference", "Centro de Congresos y Exposiciones, Mendoza")
-    rooms = (
+    rooms: tuple[RoomRow, ...] = (
         ("cdma-1", "Sala Aconcagua", 10, ["interpretation"]),
         ("cdma-2", "Sala Tupungato", 10, ["interpretation"]),
         ("cdma-3", "Sala Malbec", 8, ["interpretation"]),
         ("cdma-4", "Sala Uco", 8, []),
         ("cdma-5", "Sala Cuyo", 12, ["interpretation", "secure"]),
     )
-    for room_id, name, seats, features in rooms:
-        forum.add_room(room_id, name, seats, venue="conference", features=features)
+    forum.add_rooms("conference", rooms)
     forum.add_resource("interp-en", "Interpreter team Spanish-English", 2)
     forum.add_resource("interp-pt", "Interpreter team Spanish-Portuguese", 1)
     forum.add_resource("interp-fr", "Interpreter team Spanish-French", 1)
@@ -58,9 +57,7 @@ def _places(forum: ScenarioBuilder) -> None:
 
 def _delegations(forum: ScenarioBuilder) -> None:
     ranks: tuple[Rank, ...] = ("minister", "minister", "minister", "deputy_minister", "chief_of_defence")
-    for code in MEMBERS:
-        rank: Rank = "minister" if code in (HOST, *LARGER) else forum.rng.choice(ranks)
-        forum.add_delegation(code, rank, officials=forum.rng.choice((1, 2)))
+    forum.add_delegations(MEMBERS, ranks, ministers=(HOST, *LARGER))
     forum.update_principal(HOST, max_meetings_per_day=14)
     small = [code for code in MEMBERS if code not in (HOST, *LARGER)]
     late, early, blocked = forum.rng.sample(small, 3)

@@ -8,7 +8,7 @@ from __future__ import annotations
 from datetime import date
 
 from solver.model import Problem
-from solver.scenarios.common import ScenarioBuilder
+from solver.scenarios.common import RoomRow, ScenarioBuilder
 
 HOST = "RU"
 MEMBERS = ("RU", "BY", "KZ", "KG", "TJ", "AM", "AZ", "UZ", "TM")
@@ -31,15 +31,17 @@ def _programme(forum: ScenarioBuilder) -> None:
 
 def _places(forum: ScenarioBuilder) -> None:
     forum.add_venue("ndmc", "National Defence Management Centre")
-    forum.add_room("cis-1", "Bilateral hall 1", 12, venue="ndmc", features=["interpretation", "secure"])
-    forum.add_room("cis-2", "Bilateral hall 2", 10, venue="ndmc", features=["interpretation"])
-    forum.add_room("cis-3", "Bilateral hall 3", 8, venue="ndmc")
+    rooms: tuple[RoomRow, ...] = (
+        ("cis-1", "Bilateral hall 1", 12, ["interpretation", "secure"]),
+        ("cis-2", "Bilateral hall 2", 10, ["interpretation"]),
+        ("cis-3", "Bilateral hall 3", 8, []),
+    )
+    forum.add_rooms("ndmc", rooms)
     forum.add_resource("interp-ru", "Russian interpreter team", 2)
 
 
 def _delegations(forum: ScenarioBuilder) -> None:
-    for code in MEMBERS:
-        forum.add_delegation(code, "minister", officials=forum.rng.choice((1, 2)))
+    forum.add_delegations(MEMBERS)
     late = forum.rng.choice([code for code in MEMBERS if code != HOST])
     forum.update_principal(late, arrival=forum.at(0, "14:00"))
     forum.update_principal(HOST, buffer_minutes=15)

@@ -10,9 +10,9 @@ from __future__ import annotations
 
 import random
 from collections import Counter
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Collection, Iterable, Sequence
 from datetime import date, datetime, time, timedelta
-from typing import Any
+from typing import Any, TypeVar
 
 import msgspec
 
@@ -35,6 +35,9 @@ from solver.model import (
     attendees,
 )
 from solver.scenarios.countries import COUNTRIES
+
+T = TypeVar("T")
+RoomRow = tuple[str, str, int, list[str]]  # id, name, seats, features
 
 PRINCIPAL_SUFFIX: dict[Rank, str] = {
     "head_of_state": "hos",
@@ -154,6 +157,26 @@ class ScenarioBuilder:
         self.delegations[code] = delegation
         return delegation
 
+    def add_delegations(
+        self,
+        codes: Iterable[str],
+        ranks: Sequence[Rank] = ("minister",),
+        ministers: Collection[str] = (),
+        officials: Sequence[int] = (1, 2),
+    ) -> None:
+        """A delegation of each of `codes`: its principal's rank one of `ranks` (a
+        minister for `ministers`), its number of officials one of `officials`.
+
+        Each is drawn, rank first, only where there is a choice: a single rank
+        or count draws nothing, so the seed's later draws stay where they were.
+        """
+        for code in codes:
+            rank = "minister" if code in ministers else self._one_of(ranks)
+            self.add_delegation(code, rank, officials=self._one_of(officials))
+
+    def _one_of(self, choices: Sequence[T]) -> T:
+        return choices[0] if len(choices) == 1 else self.rng.choice(choices)
+
     def principal(self, code: str) -> Participant:
         return next(person for person in self.delegations[code].participants if person.principal)
 
@@ -177,6 +200,16 @@ class ScenarioBuilder:
 
     def add_room(self, room_id: str, name: str, seats: int, venue: str | None = None, **fields: Any) -> None:
         self.rooms.append(Room(id=room_id, name=name, seats=seats, venue=venue, **fields))
+
+    def add_rooms(self, venue: str, rooms: Iterable[RoomRow]) -> None:
+        """Rooms of one venue, each (id, name, seats, features)."""
+        for room_id, name, seats, features in rooms:
+            self.add_room(room_id, name, seats, venue=venue, features=features)
+
+    def add_interpreter_teams(self, teams: dict[str, str], capacity: dict[str, int] | None = None) -> None:
+        """One resource per team of `teams` (language -> resource id), of capacity 1 unless `capacity` says."""
+        for language, team in teams.items():
+            self.add_resource(team, f"Interpreter team ({language})", (capacity or {}).get(language, 1))
 
     def add_resource(self, resource_id: str, name: str, capacity: int) -> None:
         self.resources[resource_id] = Resource(id=resource_id, name=name, capacity=capacity)

@@ -10,7 +10,7 @@ from __future__ import annotations
 from datetime import date
 
 from solver.model import Problem, Rank
-from solver.scenarios.common import ScenarioBuilder
+from solver.scenarios.common import RoomRow, ScenarioBuilder
 
 HOST = "CA"
 IN_DEMAND = ("US", "UA", "GB")
@@ -43,12 +43,14 @@ def _programme(forum: ScenarioBuilder) -> None:
 
 def _places(forum: ScenarioBuilder) -> None:
     forum.add_venue("westin", "The Westin Nova Scotian")
-    forum.add_room("hfx-1", "Harbour Room", 8, venue="westin")
-    forum.add_room("hfx-2", "Citadel Room", 10, venue="westin", features=["interpretation"])
-    forum.add_room("hfx-3", "Atlantic Room", 12, venue="westin", features=["interpretation"])
-    forum.add_room("hfx-4", "Secure Room, Nova Scotia Suite", 12, venue="westin", features=["secure"])
-    for language, team in INTERPRETER_TEAMS.items():
-        forum.add_resource(team, f"Interpreter team ({language})", 1)
+    rooms: tuple[RoomRow, ...] = (
+        ("hfx-1", "Harbour Room", 8, []),
+        ("hfx-2", "Citadel Room", 10, ["interpretation"]),
+        ("hfx-3", "Atlantic Room", 12, ["interpretation"]),
+        ("hfx-4", "Secure Room, Nova Scotia Suite", 12, ["secure"]),
+    )
+    forum.add_rooms("westin", rooms)
+    forum.add_interpreter_teams(INTERPRETER_TEAMS)
 
 
 def _delegations(forum: ScenarioBuilder) -> None:
@@ -56,8 +58,7 @@ def _delegations(forum: ScenarioBuilder) -> None:
     for code in IN_DEMAND:
         forum.add_delegation(code, "minister", officials=2, buffer_minutes=15)
     ranks: tuple[Rank, ...] = ("minister", "minister", "deputy_minister", "chief_of_defence")
-    for code in OTHERS:
-        forum.add_delegation(code, forum.rng.choice(ranks), officials=1)
+    forum.add_delegations(OTHERS, ranks, officials=(1,))
     late, early = forum.rng.sample(OTHERS, 2)
     forum.update_principal(late, arrival=forum.at(1, "07:00"))  # misses Friday
     forum.update_principal(early, departure=forum.at(1, "16:30"))

@@ -11,8 +11,8 @@ from __future__ import annotations
 
 from datetime import date
 
-from solver.model import KeepApart, Problem, Rank, Window
-from solver.scenarios.common import ScenarioBuilder
+from solver.model import KeepApart, Problem, Window
+from solver.scenarios.common import RoomRow, ScenarioBuilder
 
 HOST = "SG"
 CORE = ("US", "CN", "JP", "AU", "IN", "KR", "PH", "VN", "ID", "MY", "TH", "GB", "FR", "DE", "NZ", "CA")
@@ -66,7 +66,7 @@ def _places(forum: ScenarioBuilder) -> None:
     forum.add_venue("hotel", "Shangri-La Hotel")
     forum.add_venue("us-embassy", "Embassy of the United States, Napier Road")
     forum.add_travel("hotel", "us-embassy", 25)
-    rooms = (
+    rooms: tuple[RoomRow, ...] = (
         ("sl-1", "Bilateral Room 1, Tower Wing", 8, []),
         ("sl-2", "Bilateral Room 2, Tower Wing", 8, ["interpretation"]),
         ("sl-3", "Bilateral Room 3, Garden Wing", 10, []),
@@ -74,24 +74,19 @@ def _places(forum: ScenarioBuilder) -> None:
         ("sl-5", "Bilateral Room 5, Valley Wing", 14, ["interpretation"]),
         ("sl-6", "Secure Room, Horizon Club", 16, ["interpretation", "secure"]),
     )
-    for room_id, name, seats, features in rooms:
-        forum.add_room(room_id, name, seats, venue="hotel", features=features)
+    forum.add_rooms("hotel", rooms)
     # Breakfast set-up keeps one room closed early on Saturday.
     forum.rooms[2].unavailable = [forum.window(1, "07:30", "08:30")]
     forum.add_room(
         "emb-1", "Ambassador's conference room", 12, venue="us-embassy", features=["interpretation", "secure"]
     )
-    for language, team in INTERPRETER_TEAMS.items():
-        forum.add_resource(team, f"Interpreter team ({language})", 2 if language == "ja" else 1)
+    forum.add_interpreter_teams(INTERPRETER_TEAMS, capacity={"ja": 2})
 
 
 def _delegations(forum: ScenarioBuilder) -> None:
     forum.add_delegation(HOST, "minister", officials=2, max_meetings_per_day=12)
-    for code in CORE:
-        forum.add_delegation(code, "minister", officials=forum.rng.choice((1, 2)))
-    ranks: tuple[Rank, ...] = ("minister", "minister", "minister", "deputy_minister", "chief_of_defence")
-    for code in OTHERS:
-        forum.add_delegation(code, forum.rng.choice(ranks), officials=forum.rng.choice((1, 2)))
+    forum.add_delegations(CORE)
+    forum.add_delegations(OTHERS, ("minister", "minister", "minister", "deputy_minister", "chief_of_defence"))
 
 
 def _meet(forum: ScenarioBuilder, codes: tuple[str, ...], minutes: int, **fields: object) -> None:
