@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from solver.model import Meeting, Participant, Problem, Room, attendees, participants_by_id
+from solver.spots import domain_pairs, spot_table
 from solver.timegrid import TimeGrid
 
 
@@ -216,12 +217,7 @@ def _meeting_info(compiled: Compiled, index: int, meeting: Meeting, previous: tu
         starts = [start for start in starts if start == pin[0]]  # the full domain, at the pin's start only
     rooms = suitable_classes(compiled, meeting)
     always_open = {room_class.index for room_class in rooms if len(room_class.open_slots) == grid.size}
-    info.domain = [
-        (start, room_class.index)
-        for start in starts
-        for room_class in rooms
-        if room_class.index in always_open or room_class.open_slots.issuperset(info.covers(start))
-    ]
+    info.domain = domain_pairs(_spots(compiled), starts, rooms, always_open, info.length)
     if len(always_open) == len(rooms):  # every start with a room: the starts as they are (sorted)
         info.starts = starts if rooms else []
     else:
@@ -246,6 +242,14 @@ def candidate_starts(compiled: Compiled, info: MeetingInfo) -> list[int]:
     if meeting.pinned_start is not None:
         starts = [s for s in starts if s == info.pinned_start]
     return starts
+
+
+def _spots(compiled: Compiled) -> list[list[tuple[int, int]]]:
+    """The shared (start, class) pairs (solver/spots.py), made once."""
+    table: list[list[tuple[int, int]]] | None = compiled.derived.get("spots")
+    if table is None:
+        table = compiled.derived["spots"] = spot_table(compiled.grid.size, len(compiled.classes))
+    return table
 
 
 def _fitting_starts(compiled: Compiled, length: int) -> tuple[int, ...]:

@@ -165,15 +165,19 @@ def _start_by_start(domain: list[tuple[int, int]]) -> bool:
 
 
 def _runs(domain: list[tuple[int, int]]) -> Iterator[tuple[int, tuple[int, ...]]]:
-    """The runs of pairs with one start, of a domain that goes start by start."""
+    """The runs of pairs with one start, of a domain that goes start by start. Equal
+    class tuples are one object: most starts of a meeting have the same classes,
+    and the local search keeps them for every meeting (2.3 M at 800 meetings)."""
     index, size = 0, len(domain)
+    shared: dict[tuple[int, ...], tuple[int, ...]] = {}
     while index < size:
         start = domain[index][0]
         classes: list[int] = []
         while index < size and domain[index][0] == start:
             classes.append(domain[index][1])
             index += 1
-        yield start, tuple(classes)
+        found = tuple(classes)
+        yield start, shared.setdefault(found, found)
 
 
 def _first_seen(domain: list[tuple[int, int]]) -> dict[int, tuple[int, ...]]:
