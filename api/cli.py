@@ -32,7 +32,7 @@ from rich.table import Table
 from rich.text import Text
 
 from db.errors import DatabaseUnreachable
-from solver.check import ProblemError, decode_finding, load_problem, out_of_calendar, utf8_fault
+from solver.check import BOM, ProblemError, decode_finding, load_problem, out_of_calendar, utf8_fault
 from solver.model import Problem
 from solver.result import Progress, Schedule
 
@@ -191,6 +191,9 @@ def read_schedule(path: str) -> Schedule:
     data = read_bytes(path)
     if (reason := utf8_fault(data)) is not None:
         raise CliError([(path, f"$: not UTF-8 text: {reason}")])
+    data = data.removeprefix(BOM.encode())
+    if not data.strip():
+        raise CliError([(path, "$: empty: a schedule is a JSON object")])
     try:
         schedule = msgspec.json.decode(data, type=Schedule)
     except msgspec.ValidationError as error:

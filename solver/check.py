@@ -51,6 +51,7 @@ MINUTES_PER_DAY = 24 * 60
 # 5-minute slots round the clock: 2,016). Far past that, building the model alone
 # outlasts any time limit: 14 days of 1-minute slots took 17 s and 1.3 GB at 2 s.
 MAX_SLOTS = 5_000
+BOM = "\ufeff"
 _DECODE_PATH = re.compile(r"^(?P<message>.*?)(?: - at `\$(?P<path>[^`]*)`)?$")
 
 
@@ -58,6 +59,9 @@ def load_problem(data: bytes | str) -> Problem:
     """Decode and check a problem; raise ProblemError naming the bad field."""
     if (reason := utf8_fault(data)) is not None:
         raise ProblemError([Finding("$", f"not UTF-8 text: {reason}")])
+    data = without_bom(data)
+    if not data.strip():
+        raise ProblemError([Finding("$", "empty: a problem is a JSON object")])
     try:
         problem = msgspec.json.decode(data, type=Problem)
     except msgspec.ValidationError as error:
@@ -68,6 +72,14 @@ def load_problem(data: bytes | str) -> Problem:
     if findings:
         raise ProblemError(findings)
     return problem
+
+
+def without_bom(data: bytes | str) -> bytes | str:
+    """`data` without a leading byte-order mark. Windows editors write one into UTF-8 files,
+    and RFC 8259 (section 8.1) lets a parser ignore it; the CSV import ignores it too."""
+    if isinstance(data, bytes):
+        return data.removeprefix(BOM.encode())
+    return data.removeprefix(BOM)
 
 
 def utf8_fault(data: bytes | str) -> str | None:

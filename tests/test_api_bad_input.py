@@ -10,6 +10,7 @@ problem that stored nothing.
 
 from __future__ import annotations
 
+import json
 from collections.abc import AsyncIterator
 from typing import Any
 from uuid import UUID
@@ -141,6 +142,36 @@ async def test_malformed_and_misshapen_bodies(client: httpx.AsyncClient, pool: a
             wrong = {**target.body, field: {"not": ["a", value]}}
             check.names(target, f"{field} wrong type", await check.refused(target, f"{field} type", json=wrong), field)
     assert check.faults == []
+
+
+async def test_empty_and_byte_order_marked_bodies(client: httpx.AsyncClient, pool: asyncpg.Pool, scene: Scene) -> None:
+    """An empty body was `$: 'data'` and a malformed one named no field; a leading BOM (Windows
+    tools write one; RFC 8259 lets a parser ignore it) was refused as malformed JSON."""
+    check = Checked(client, pool, scene)
+    as_json = {"Content-Type": "application/json"}
+    for target in json_targets(scene):
+        for label, content in (("empty", b""), ("blank", b" \r\n"), ("only a BOM", b"\xef\xbb\xbf")):
+            if target.key == "POST /forums/{forum_id}/runs" and not content:
+                continue  # its body is optional: none means the defaults
+            answer = await check.refused(target, label, content=content, headers=as_json)
+            problem = answer.json()
+            if (problem.get("errors"), problem.get("detail")) != (
+                [{"field": "$", "message": "empty: send a JSON object"}],
+                "$: the body is empty: send a JSON object",
+            ):
+                check.faults.append((target.key, label, answer.status_code, answer.text[:160]))
+        malformed = await check.refused(target, "malformed", content=b'{"name": ', headers=as_json)
+        if [error["field"] for error in malformed.json().get("errors", [])] != ["$"]:
+            check.faults.append((target.key, "malformed", malformed.status_code, malformed.text[:160]))
+    assert check.faults == []
+    world, org = scene.world, scene.world.organiser
+    body = b"\xef\xbb\xbf" + json.dumps({"id": "V8", "name": "Tent \u00e9"}).encode()
+    answer = await client.post(f"{world.base}/venues", content=body, headers={**org, **as_json})
+    assert answer.status_code == 201, answer.text
+    assert answer.json()["name"] == "Tent \u00e9"
+    nul = b"\xef\xbb\xbf" + json.dumps({"id": "V9", "name": "Tent\u0000"}).encode()
+    answer = await client.post(f"{world.base}/venues", content=nul, headers={**org, **as_json})
+    assert answer.status_code == 400 and answer.json()["errors"][0]["field"] == "name"
 
 
 OUT_OF_RANGE = [-1, 0, 2**31, 2**63, 10**30, 1e300, "", "x" * 100_000, "\x00"]

@@ -368,6 +368,31 @@ def test_a_problem_that_is_not_utf8_is_reported_not_raised(capsys: pytest.Captur
         assert stderr == f"sidelines: error: {path}: $: not UTF-8 text: invalid start byte\n"
 
 
+def test_files_with_a_byte_order_mark_are_read(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path, problem_file: str
+) -> None:
+    """Windows editors start UTF-8 files with a BOM; RFC 8259 lets a reader ignore it, as the CSV import does."""
+    path = tmp_path / "bom-problem.json"
+    path.write_bytes(b"\xef\xbb\xbf" + Path(problem_file).read_bytes())
+    schedule = tmp_path / "schedule.json"
+    assert run(capsys, "solve", str(path), "--method", "greedy", "--out", str(schedule))[0] == 0
+    schedule.write_bytes(b"\xef\xbb\xbf" + schedule.read_bytes())
+    code, stdout, stderr = run(capsys, "validate", str(path), str(schedule))
+    assert (code, stderr) == (0, ""), stdout
+
+
+@pytest.mark.parametrize("content", [b"", b"\xef\xbb\xbf", b" \n"])
+def test_an_empty_file_is_reported_as_empty(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path, problem_file: str, content: bytes
+) -> None:
+    path = tmp_path / "empty.json"
+    path.write_bytes(content)
+    expected = f"sidelines: error: {path}: $: empty: a problem is a JSON object\n"
+    assert run(capsys, "solve", str(path)) == (2, "", expected)
+    expected = f"sidelines: error: {path}: $: empty: a schedule is a JSON object\n"
+    assert run(capsys, "validate", problem_file, str(path)) == (2, "", expected)
+
+
 def test_a_missing_file_is_reported_not_raised(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
     missing = tmp_path / "nowhere.json"
     code, _, stderr = run(capsys, "solve", str(missing))
