@@ -4,12 +4,13 @@ time order. Every finding names the field path, e.g.
 
 from __future__ import annotations
 
+import functools
 import re
 from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date, datetime
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
 
 import msgspec
 
@@ -122,10 +123,8 @@ def check_problem(problem: Problem) -> list[Finding]:
 def _check_forum(problem: Problem) -> list[Finding]:
     forum = problem.forum
     found: list[Finding] = []
-    try:
-        ZoneInfo(forum.time_zone)
-    except (ZoneInfoNotFoundError, ValueError, OSError):  # OSError: a directory, or a name too long for a file
-        found.append(Finding("forum.time_zone", f"unknown IANA time zone {forum.time_zone!r}"))
+    if (fault := zone_fault(forum.time_zone)) is not None:
+        found.append(Finding("forum.time_zone", fault))
     if not 1 <= forum.slot_minutes <= 240:
         found.append(Finding("forum.slot_minutes", "must be between 1 and 240"))
     if not forum.days:
@@ -143,6 +142,40 @@ def _check_forum(problem: Problem) -> list[Finding]:
         size = f"{slots:,} slots of {forum.slot_minutes} min"
         found.append(Finding("forum.days", f"{size} in all; at most {MAX_SLOTS:,}: use longer slots or fewer days"))
     return found
+
+
+# Names zoneinfo loads that name no place: a forum in one would keep the hours of whatever
+# server or library reads it, or none at all.
+_NOT_A_PLACE = {
+    "localtime": "the server's own clock setting",
+    "posixrules": "the tz compiler's template for POSIX TZ strings",
+    "Factory": "the placeholder of a machine whose zone is not set",
+}
+
+
+@functools.cache
+def _iana_zones() -> frozenset[str]:
+    """The IANA names of zones and their links (tzdata's list and the system's), without the
+    `posix/` and `right/` copies; about 600 names, read once per process (about 40 ms)."""
+    return frozenset(available_timezones() - _NOT_A_PLACE.keys())
+
+
+def zone_fault(name: str) -> str | None:
+    """Why `name` is not the IANA time zone of a place, or None when it is ("Asia/Singapore",
+    "UTC", "Etc/GMT-8" and the old links such as "US/Eastern" are)."""
+    if name in _NOT_A_PLACE:
+        return f"{name!r} is {_NOT_A_PLACE[name]}, not a place's IANA time zone (such as 'Asia/Singapore')"
+    copy, _, zone = name.partition("/")
+    if copy in ("posix", "right") and zone in _iana_zones():
+        leap = ", counting leap seconds that no wall clock shows" if copy == "right" else ""
+        return f"{name!r} is a copy of {zone!r} kept for C libraries{leap}: name {zone!r}"
+    if name not in _iana_zones():
+        return f"unknown IANA time zone {name!r}"
+    try:
+        ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError, OSError):  # listed by the system, yet unreadable
+        return f"unknown IANA time zone {name!r}"
+    return None
 
 
 def _grid_size(forum: Forum) -> int:

@@ -81,6 +81,9 @@ async def test_replayed_token_answers_hide_the_token(client: httpx.AsyncClient, 
         ({**FORUM_BODY, "colour": "blue"}, 400, "colour"),
         ({**FORUM_BODY, "days": [{"date": "2023-06-02", "start": "9am", "end": "13:00:00"}]}, 400, "days[0].start"),
         ({**FORUM_BODY, "time_zone": "Mars/Olympus"}, 422, "time_zone"),
+        ({**FORUM_BODY, "time_zone": "localtime"}, 422, "time_zone"),  # zoneinfo loads these three
+        ({**FORUM_BODY, "time_zone": "Factory"}, 422, "time_zone"),
+        ({**FORUM_BODY, "time_zone": "posix/Asia/Singapore"}, 422, "time_zone"),
         ({**FORUM_BODY, "days": [{"date": "2023-06-02", "start": "13:00:00", "end": "09:00:00"}]}, 422, "days[0].end"),
     ],
 )
@@ -91,6 +94,18 @@ async def test_bad_forum_bodies_name_the_field(client: httpx.AsyncClient, body: 
     problem = answer.json()
     assert problem["status"] == status and problem["instance"] == "/forums" and problem["type"].startswith("urn:")
     assert field in [error["field"] for error in problem["errors"]]
+
+
+async def test_a_forum_cannot_be_moved_to_the_servers_own_zone(client: httpx.AsyncClient, world: World) -> None:
+    answer = await client.patch(
+        world.base, json={"time_zone": "localtime"}, headers={**world.organiser, "If-Match": "*"}
+    )
+    assert answer.status_code == 422, answer.text
+    assert answer.json()["errors"][0]["field"] == "time_zone" and "server's own clock" in answer.text
+    answer = await client.patch(
+        world.base, json={"time_zone": "Asia/Tokyo"}, headers={**world.organiser, "If-Match": "*"}
+    )
+    assert answer.status_code == 200 and answer.json()["time_zone"] == "Asia/Tokyo", answer.text
 
 
 async def test_malformed_json_and_unknown_routes_are_problems(client: httpx.AsyncClient, world: World) -> None:

@@ -317,6 +317,39 @@ def test_a_bad_problem_is_reported_by_field_path(
         assert f"sidelines: error: {path}: {expected}\n" in stderr
 
 
+@pytest.mark.parametrize(
+    ("zone", "expected"),
+    [
+        ("localtime", "'localtime' is the server's own clock setting, not a place's IANA time zone"),
+        ("posixrules", "'posixrules' is the tz compiler's template for POSIX TZ strings, not a place's"),
+        ("Factory", "'Factory' is the placeholder of a machine whose zone is not set, not a place's"),
+        ("posix/Asia/Singapore", "'posix/Asia/Singapore' is a copy of 'Asia/Singapore' kept for C libraries"),
+        ("right/UTC", "'right/UTC' is a copy of 'UTC' kept for C libraries, counting leap seconds"),
+        ("right/Nowhere", "unknown IANA time zone 'right/Nowhere'"),
+    ],
+)
+def test_zones_zoneinfo_loads_that_are_no_place_are_refused(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path, zone: str, expected: str
+) -> None:
+    """zoneinfo loads each of these; a forum in one would keep the server's hours, or none."""
+    document = msgspec.to_builtins(four_delegations())
+    document["forum"]["time_zone"] = zone
+    path = write(tmp_path / "problem.json", document)
+    code, stdout, stderr = run(capsys, "validate", path, path)
+    assert (code, stdout) == (2, "")
+    assert stderr.startswith(f"sidelines: error: {path}: forum.time_zone: {expected}"), stderr
+
+
+@pytest.mark.parametrize("zone", ["Asia/Singapore", "America/Halifax", "UTC", "Etc/GMT-8", "US/Eastern"])
+def test_place_zones_and_their_links_are_accepted(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path, zone: str
+) -> None:
+    document = msgspec.to_builtins(four_delegations())
+    document["forum"]["time_zone"] = zone
+    path = write(tmp_path / "problem.json", document)
+    assert run(capsys, "solve", path, "--method", "greedy")[0] == 0
+
+
 def test_a_precedence_cycle_longer_than_the_recursion_limit_is_reported(
     capsys: pytest.CaptureFixture[str], tmp_path: Path
 ) -> None:
