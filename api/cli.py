@@ -32,7 +32,7 @@ from rich.table import Table
 from rich.text import Text
 
 from db.errors import DatabaseUnreachable
-from solver.check import BOM, ProblemError, decode_finding, load_problem, out_of_calendar, utf8_fault
+from solver.check import BOM, ProblemError, decode_finding, decode_json, load_problem, out_of_calendar, utf8_fault
 from solver.model import Problem
 from solver.result import Progress, Schedule
 
@@ -195,7 +195,7 @@ def read_schedule(path: str) -> Schedule:
     if not data.strip():
         raise CliError([(path, "$: empty: a schedule is a JSON object")])
     try:
-        schedule = msgspec.json.decode(data, type=Schedule)
+        schedule = decode_json(data, Schedule)
     except msgspec.ValidationError as error:
         raise CliError([(path, str(decode_finding(str(error))))]) from None
     except msgspec.DecodeError as error:

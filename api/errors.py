@@ -20,6 +20,8 @@ import msgspec
 from litestar import Request, Response
 from litestar.exceptions import HTTPException, ValidationException
 
+from solver.check import plain_message
+
 PROBLEM_JSON = "application/problem+json"
 _log = logging.getLogger("sidelines.api")
 
@@ -132,7 +134,7 @@ def handle_http_exception(request: Request[Any, Any, Any], error: HTTPException)
     status = error.status_code
     errors: list[FieldError] = []
     if isinstance(error, ValidationException) and isinstance(error.extra, list):
-        errors = [FieldError(_field_of(entry), str(entry.get("message", ""))) for entry in error.extra]
+        errors = [FieldError(_field_of(entry), plain_message(str(entry.get("message", "")))) for entry in error.extra]
     detail = "; ".join(f"{e.field}: {e.message}" for e in errors) or str(error.detail)
     slug = HTTPStatus(status).phrase.lower().replace(" ", "-")
     details = ProblemDetails(f"urn:sidelines:problem:{slug}", HTTPStatus(status).phrase, status, detail, errors=errors)

@@ -18,6 +18,7 @@ from litestar.utils.scope.state import ScopeState
 from api.errors import BadRequest, FieldError, NotFound
 from db.records import INT4_MAX
 from solver.check import BOM, utf8_fault
+from solver.times import MAYBE_MINUTES, with_seconds
 
 NUL = "\x00"
 _NOUNS = {"version": "schedule version", "other": "schedule version"}
@@ -48,7 +49,7 @@ async def _decode_json_body(request: Request[Any, Any, Any], body: bytes) -> Any
     Litestar let two faults escape its error handling as 500s (invalid UTF-8 inside a
     string, nesting past the recursion limit), named an empty body `$: 'data'`, and a
     malformed one without a field. A leading byte-order mark is ignored, as RFC 8259
-    allows and as the CLI does for files.
+    allows and as the CLI does for files; times written to the minute get their seconds.
     """
     parameter = request.route_handler.parsed_fn_signature.parameters.get("data")
     if parameter is None:
@@ -66,6 +67,8 @@ async def _decode_json_body(request: Request[Any, Any, Any], body: bytes) -> Any
         raise BadRequest("$: nested too deeply", [FieldError("$", "nested too deeply")]) from None
     except SerializationException as error:
         raise BadRequest(f"$: malformed JSON: {error}", [FieldError("$", f"malformed JSON: {error}")]) from None
+    if MAYBE_MINUTES.search(text):  # "14:30" where a time is due: msgspec needs "14:30:00"
+        decoded = with_seconds(decoded, parameter.annotation)
     ScopeState.from_scope(request.scope).json = decoded  # what `request.json()` answers from now on
     return decoded
 

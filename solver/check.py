@@ -10,6 +10,7 @@ from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date, datetime
+from typing import TypeVar
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
 
 import msgspec
@@ -27,6 +28,9 @@ from solver.model import (
     participants_by_id,
 )
 from solver.timegrid import TimeGrid
+from solver.times import decode_with_seconds
+
+T = TypeVar("T")
 
 
 class Finding(msgspec.Struct, frozen=True):
@@ -64,7 +68,7 @@ def load_problem(data: bytes | str) -> Problem:
     if not data.strip():
         raise ProblemError([Finding("$", "empty: a problem is a JSON object")])
     try:
-        problem = msgspec.json.decode(data, type=Problem)
+        problem = decode_json(data, Problem)
     except msgspec.ValidationError as error:
         raise ProblemError([decode_finding(str(error))]) from None
     except msgspec.DecodeError as error:
@@ -73,6 +77,17 @@ def load_problem(data: bytes | str) -> Problem:
     if findings:
         raise ProblemError(findings)
     return problem
+
+
+def decode_json(data: bytes | str, kind: type[T]) -> T:
+    """`data` decoded as `kind`; times written to the minute ("14:30") read as on the minute,
+    as the CSV import and the API read them (solver/times.py)."""
+    try:
+        return msgspec.json.decode(data, type=kind)
+    except msgspec.ValidationError as error:
+        if not str(error).startswith("Invalid RFC3339 encoded"):
+            raise
+    return decode_with_seconds(data, kind)  # type: ignore[no-any-return]
 
 
 def without_bom(data: bytes | str) -> bytes | str:
@@ -99,7 +114,20 @@ def decode_finding(text: str) -> Finding:
     match = _DECODE_PATH.match(text)
     assert match is not None  # the pattern matches any text
     path = (match["path"] or "").lstrip(".") or "$"
-    return Finding(path, match["message"])
+    return Finding(path, plain_message(match["message"]))
+
+
+# msgspec's words for a time it cannot read, and what to write instead.
+_TIME_FORMATS = {
+    "Invalid RFC3339 encoded datetime": "must be a date and time such as 2024-05-31T14:30 or 2024-05-31T14:30:00",
+    "Invalid RFC3339 encoded time": "must be a time of day such as 14:30 or 14:30:00",
+    "Invalid RFC3339 encoded date": "must be a date such as 2024-05-31",
+}
+
+
+def plain_message(message: str) -> str:
+    """A msgspec validation message, with the format to use where it only says a time is invalid."""
+    return _TIME_FORMATS.get(message, message)
 
 
 def check_problem(problem: Problem) -> list[Finding]:

@@ -7,7 +7,7 @@ import asyncio
 import httpx
 import pytest
 
-from tests.conftest import ADMIN_TOKEN, FORUM_BODY, World, bearer
+from tests.conftest import ADMIN_TOKEN, FORUM_BODY, World, bearer, make_world
 
 pytestmark = pytest.mark.anyio
 
@@ -106,6 +106,23 @@ async def test_a_forum_cannot_be_moved_to_the_servers_own_zone(client: httpx.Asy
         world.base, json={"time_zone": "Asia/Tokyo"}, headers={**world.organiser, "If-Match": "*"}
     )
     assert answer.status_code == 200 and answer.json()["time_zone"] == "Asia/Tokyo", answer.text
+
+
+async def test_times_to_the_minute_are_read_only_where_a_time_is_due(client: httpx.AsyncClient) -> None:
+    days = [{"date": "2023-06-02", "start": "09:00", "end": "13:00"}]
+    body = {**FORUM_BODY, "days": days, "request_deadline": "2023-05-30T18:00"}
+    answer = await client.post("/forums", json=body, headers=bearer(ADMIN_TOKEN))
+    assert answer.status_code == 201, answer.text
+    forum = answer.json()["forum"]
+    assert forum["days"] == [{"date": "2023-06-02", "start": "09:00:00", "end": "13:00:00"}]
+    assert forum["request_deadline"] == "2023-05-30T10:00:00Z"  # 18:00 in Singapore
+    world = await make_world(client)
+    request = {"parties": ["SGP", "AUS"], "duration_minutes": 30, "title": "09:00"}
+    made = await client.post(f"{world.base}/requests", json=request, headers=world.tokens["SGP"])
+    assert made.status_code == 201 and made.json()["title"] == "09:00", made.text  # text stays as written
+    change = {"kind": "arrival_changed", "participant": "SGP/min", "arrival": "2023-06-02T10:00"}  # a tagged union
+    recorded = await client.post(f"{world.base}/changes", json=change, headers=world.organiser)
+    assert recorded.status_code == 201, recorded.text
 
 
 async def test_malformed_json_and_unknown_routes_are_problems(client: httpx.AsyncClient, world: World) -> None:

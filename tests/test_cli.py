@@ -426,6 +426,25 @@ def test_an_empty_file_is_reported_as_empty(
     assert run(capsys, "validate", problem_file, str(path)) == (2, "", expected)
 
 
+def test_times_to_the_minute_are_read_as_on_the_minute(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
+    """As the CSV import and the API read them; a time still unreadable says what to write."""
+    document = msgspec.to_builtins(four_delegations())
+    document["forum"]["days"][0].update(start="09:00", end="13:00")
+    document["meetings"][0]["pinned_start"] = document["forum"]["days"][0]["date"] + "T09:30"
+    path = write(tmp_path / "problem.json", document)
+    schedule = tmp_path / "schedule.json"
+    assert run(capsys, "solve", path, "--method", "greedy", "--out", str(schedule))[0] == 0
+    placed = {p.meeting: p.start for p in read_schedule(schedule).placed}
+    assert f"{placed['m1']:%H:%M:%S}" == "09:30:00"
+    document["forum"]["days"][0]["start"] = "9am"
+    write(tmp_path / "problem.json", document)
+    code, _, stderr = run(capsys, "solve", path)
+    assert (code, stderr) == (
+        2,
+        f"sidelines: error: {path}: forum.days[0].start: must be a time of day such as 14:30 or 14:30:00\n",
+    )
+
+
 def test_a_missing_file_is_reported_not_raised(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
     missing = tmp_path / "nowhere.json"
     code, _, stderr = run(capsys, "solve", str(missing))
