@@ -141,6 +141,20 @@ def non_negative_int(text: str) -> int:
     return int(text)
 
 
+def port(text: str) -> int:
+    """A TCP port. uvicorn took 70000 and listened on 4464 (70000 - 65536), saying 70000."""
+    if not (text.isascii() and text.isdigit()) or not 1 <= int(text) <= 65535:
+        raise argparse.ArgumentTypeError(f"must be a TCP port from 1 to 65535, not {text!r}")
+    return int(text)
+
+
+def port_or_zero(text: str) -> int:
+    """A TCP port, or 0 for one the system picks."""
+    if not (text.isascii() and text.isdigit()) or not 0 <= int(text) <= 65535:
+        raise argparse.ArgumentTypeError(f"must be a TCP port from 1 to 65535, or 0 for a free one, not {text!r}")
+    return int(text)
+
+
 # ---- files
 
 
@@ -644,7 +658,7 @@ def _add_serve(commands: Subparsers) -> None:
         "migrates first. SIDELINES_ADMIN_TOKEN enables POST /forums.",
     )
     command.add_argument("--host", default="127.0.0.1", help="default 127.0.0.1")
-    command.add_argument("--port", type=positive_int, default=DEFAULT_PORT, help=f"default {DEFAULT_PORT}")
+    command.add_argument("--port", type=port, default=DEFAULT_PORT, help=f"default {DEFAULT_PORT}")
     command.add_argument(
         "--workers",
         type=non_negative_int,
@@ -742,7 +756,7 @@ def _add_demo(commands: Subparsers) -> None:
     command.add_argument("--problem", metavar="PROBLEM.json", help="default examples/shangri-la.json")
     command.add_argument("--time-limit", type=positive_float, default=10.0, metavar="S", help="seconds (default 10)")
     command.add_argument("--host", default="127.0.0.1", help="default 127.0.0.1")
-    command.add_argument("--port", type=non_negative_int, default=8000, help="default 8000; 0 picks a free port")
+    command.add_argument("--port", type=port_or_zero, default=8000, help="default 8000; 0 picks a free port")
     command.set_defaults(run=run_demo)
 
 

@@ -463,6 +463,19 @@ def test_a_bad_option_value_names_the_option(
     assert f"sidelines: error: {option}: " in stderr and value in stderr
 
 
+@pytest.mark.parametrize(
+    ("command", "value"), [("serve", "70000"), ("serve", "0"), ("serve", "x"), ("demo", "65536"), ("demo", "-1")]
+)
+def test_a_port_out_of_range_is_refused_before_anything_starts(
+    capsys: pytest.CaptureFixture[str], command: str, value: str
+) -> None:
+    """uvicorn took --port 70000, said it ran on 70000, and listened on 4464 (70000 - 65536)."""
+    code, stdout, stderr = run(capsys, command, "--port", value)
+    assert (code, stdout) == (2, "")
+    zero = ", or 0 for a free one" if command == "demo" else ""
+    assert stderr.endswith(f"sidelines: error: --port: must be a TCP port from 1 to 65535{zero}, not {value!r}\n")
+
+
 def test_an_unknown_scenario_lists_the_known_ones(capsys: pytest.CaptureFixture[str]) -> None:
     code, stdout, stderr = run(capsys, "generate", "atlantis")
     assert code == 2 and stdout == ""
