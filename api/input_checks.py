@@ -7,17 +7,19 @@ The JSON body is decoded here, once: Litestar's own decoding of `data` reuses it
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
+import msgspec
 from litestar import Request
 from litestar.exceptions import SerializationException
 from litestar.serialization import decode_json
 from litestar.types import Empty
 from litestar.utils.scope.state import ScopeState
 
-from api.errors import BadRequest, FieldError, NotFound
+from api.errors import BadRequest, FieldError, NotFound, Unprocessable
 from db.records import INT4_MAX
-from solver.check import BOM, utf8_fault
+from solver.check import BOM, out_of_calendar, utf8_fault
 from solver.times import MAYBE_MINUTES, with_seconds
 
 NUL = "\x00"
@@ -96,3 +98,23 @@ async def refuse_unstorable_input(request: Request[Any, Any, Any]) -> None:
         field = _nul_field(decoded, "")
         if field is not None:
             raise _refuse_nul(field)
+    if _EDGE_YEAR.search(body) and decoded is not Empty:
+        _refuse_out_of_calendar(decoded, request.route_handler.parsed_fn_signature.parameters["data"].annotation)
+
+
+# A date in year 1 or 9999: RFC 3339 years have four digits, and msgspec refuses year 0.
+_EDGE_YEAR = re.compile(rb'"(?:0001|9999)-\d\d-\d\d')
+
+
+def _refuse_out_of_calendar(decoded: Any, kind: Any) -> None:
+    """Dates too near the calendar's ends for a change of zone to stay within it. PostgreSQL
+    could not store a forum deadline in year 1 or 9999 (a 500), and a session or window
+    there was stored, to fail every solve (solver/check.py refuses them in problems)."""
+    try:
+        typed = msgspec.convert(decoded, kind, strict=False, str_keys=True)
+    except (msgspec.ValidationError, TypeError):
+        return  # the handler's own decoding names the fault
+    findings = out_of_calendar(typed)
+    if findings:
+        errors = [FieldError(finding.path, finding.message) for finding in findings]
+        raise Unprocessable("; ".join(str(finding) for finding in findings), errors)

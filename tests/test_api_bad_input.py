@@ -23,7 +23,7 @@ from hypothesis import strategies as st
 
 from api.app import create_app
 from tests.authz_scene import A, B, Scene, published_scene, tidy
-from tests.conftest import ADMIN_TOKEN
+from tests.conftest import ADMIN_TOKEN, FORUM_BODY, bearer
 from tests.test_api_matrix import ITEMS, MATRIX, QUERIES, STREAMS, body_of, fill, in_call_order, stream_status, values
 
 pytestmark = pytest.mark.anyio
@@ -172,6 +172,42 @@ async def test_empty_and_byte_order_marked_bodies(client: httpx.AsyncClient, poo
     nul = b"\xef\xbb\xbf" + json.dumps({"id": "V9", "name": "Tent\u0000"}).encode()
     answer = await client.post(f"{world.base}/venues", content=nul, headers={**org, **as_json})
     assert answer.status_code == 400 and answer.json()["errors"][0]["field"] == "name"
+
+
+async def test_dates_at_the_calendars_ends_are_refused_naming_the_field(
+    client: httpx.AsyncClient, pool: asyncpg.Pool, scene: Scene
+) -> None:
+    """A forum deadline in year 1 or 9999 was a 500 (PostgreSQL cannot store it once moved to UTC);
+    a session, window or arrival there was stored, and every solve then failed on it."""
+    world, org = scene.world, scene.world.organiser
+    before = await snapshot(pool, world.forum_id)
+    first, last = "0001-01-01T00:00:00", "9999-12-31T23:59:59"
+    cases = [
+        ("PATCH", world.base, {**org, "If-Match": "*"}, {"request_deadline": first}, "request_deadline"),
+        ("PATCH", world.base, {**org, "If-Match": "*"}, {"request_deadline": last + "-05:00"}, "request_deadline"),
+        ("POST", f"{world.base}/sessions", org, {"id": "S9", "name": "x", "start": first, "end": last}, "start"),
+        (
+            "POST",
+            f"{world.base}/requests",
+            world.tokens[A],
+            {"parties": [A, B], "duration_minutes": 30, "preferred": [{"start": first, "end": last}]},
+            "preferred[0].start",
+        ),
+        (
+            "POST",
+            f"{world.base}/delegations/{A}/participants",
+            world.tokens[A],
+            {"id": "p9", "name": "x", "arrival": last},
+            "arrival",
+        ),
+    ]
+    for method, url, headers, body, field in cases:
+        answer = await client.request(method, url, json=body, headers=headers)
+        assert answer.status_code == 422, (url, answer.text)
+        assert {"field": field, "message": "must be between the years 2 and 9998"} in answer.json()["errors"]
+    assert await snapshot(pool, world.forum_id) == before
+    created = await client.post("/forums", json={**FORUM_BODY, "request_deadline": first}, headers=bearer(ADMIN_TOKEN))
+    assert created.status_code == 422 and created.json()["errors"][0]["field"] == "request_deadline", created.text
 
 
 OUT_OF_RANGE = [-1, 0, 2**31, 2**63, 10**30, 1e300, "", "x" * 100_000, "\x00"]
