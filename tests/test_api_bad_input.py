@@ -210,6 +210,24 @@ async def test_dates_at_the_calendars_ends_are_refused_naming_the_field(
     assert created.status_code == 422 and created.json()["errors"][0]["field"] == "request_deadline", created.text
 
 
+async def test_dot_segments_are_no_ids(client: httpx.AsyncClient, pool: asyncpg.Pool, scene: Scene) -> None:
+    """A room ".." was stored, and `/rooms/..` then meant the forum itself to every URL client."""
+    world, org = scene.world, scene.world.organiser
+    before = await snapshot(pool, world.forum_id)
+    rule = "must be 1 to 64 letters, digits, '_', '.' or '-', other than '.' and '..'"
+    for room in (".", ".."):
+        answer = await client.post(f"{world.base}/rooms", json={"id": room, "name": "x", "seats": 4}, headers=org)
+        assert answer.status_code == 400 and answer.json()["errors"] == [{"field": "id", "message": rule}], answer.text
+    csv = "id,name,country\n..,Dots,NZ\n"
+    answer = await client.post(
+        f"{world.base}/import/delegations", content=csv, headers={**org, "Content-Type": "text/csv"}
+    )
+    assert answer.status_code == 422 and answer.json()["errors"][0]["message"] == rule, answer.text
+    assert await snapshot(pool, world.forum_id) == before
+    kept = await client.post(f"{world.base}/rooms", json={"id": "...", "name": "x", "seats": 4}, headers=org)
+    assert kept.status_code == 201, kept.text  # three dots are a name like any other
+
+
 OUT_OF_RANGE = [-1, 0, 2**31, 2**63, 10**30, 1e300, "", "x" * 100_000, "\x00"]
 
 
