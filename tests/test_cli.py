@@ -18,10 +18,12 @@ from typing import Any
 
 import msgspec
 import pytest
+from ortools.sat.python import cp_model
 
 from api import cli
 from api.cli import main, pretty_json
 from solver.model import Problem
+from solver.objective import break_clauses, break_windows
 from solver.result import Schedule
 from solver.scenarios import SCENARIOS, generate
 from tests.builders import delegation, meeting, person, problem, room, window
@@ -474,6 +476,17 @@ def test_a_port_out_of_range_is_refused_before_anything_starts(
     assert (code, stdout) == (2, "")
     zero = ", or 0 for a free one" if command == "demo" else ""
     assert stderr.endswith(f"sidelines: error: --port: must be a TCP port from 1 to 65535{zero}, not {value!r}\n")
+
+
+def test_a_seed_past_int32_solves(capsys: pytest.CaptureFixture[str], tmp_path: Path, problem_file: str) -> None:
+    """CP-SAT takes an int32 seed: --seed 2147483648 ended in a TypeError traceback."""
+    out = tmp_path / "schedule.json"
+    code, stdout, stderr = run(capsys, "solve", problem_file, "--seed", str(2**31), "--out", str(out))
+    assert (code, stderr) == (0, ""), stderr
+    assert f"seed {2**31}" in stdout
+    for seed in (2**31, 2**70):  # the break searches make solvers of their own
+        assert break_clauses.one_worker(1.0, seed).parameters.random_seed == seed % 2**31
+        assert break_windows._run(cp_model.CpModel(), 1.0, seed, None)[0].parameters.random_seed == seed % 2**31
 
 
 def test_an_unknown_scenario_lists_the_known_ones(capsys: pytest.CaptureFixture[str]) -> None:
