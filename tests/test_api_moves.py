@@ -116,6 +116,10 @@ async def test_a_move_to_the_minute_is_read_as_on_the_minute(
     new = (await client.get(f"{world.base}/schedules/2", headers=world.organiser)).json()
     moved = next(p for p in new["placements"] if p["meeting"] == moving["meeting"])
     assert datetime.fromisoformat(moved["start"]) == datetime.fromisoformat(target + "+08:00")
+    between = {**body, "start": target.removesuffix(":00") + ":30"}  # half a minute past a slot start
+    check = (await client.post(f"{path}/check", json=between, headers=world.organiser)).json()
+    expected = f"starts at {datetime.fromisoformat(target):%A %H:%M}:30, which is not a slot start of the grid"
+    assert [v["rule"] for v in check["blocking"]] == ["grid"] and expected in check["blocking"][0]["message"], check
     noon = await client.post(f"{path}/check", json={**body, "start": "noon"}, headers=world.organiser)
     assert noon.status_code == 400
     expected = "must be a date and time such as 2024-05-31T14:30 or 2024-05-31T14:30:00"
