@@ -674,10 +674,30 @@ def _add_lease_option(command: argparse.ArgumentParser) -> None:
     command.add_argument("--lease", type=positive_float, default=10.0, metavar="S", help="lease seconds (default 10)")
 
 
+def check_listen(host: str, port: int) -> None:
+    """Fail before the database is touched when the server could not listen: uvicorn only
+    logged 'ERROR: [Errno -2] Name or service not known' (or 98) and ended with exit 3."""
+    import socket
+
+    try:
+        found = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM, flags=socket.AI_PASSIVE)
+    except (socket.gaierror, UnicodeError) as error:
+        reason = error.strerror if isinstance(error, socket.gaierror) else str(error)
+        raise CliError([("--host", f"cannot listen on {host!r}: {reason}")]) from None
+    family, kind, protocol, _, address = found[0]
+    with socket.socket(family, kind, protocol) as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # as uvicorn binds
+        try:
+            probe.bind(address)
+        except OSError as error:
+            raise CliError([("--port", f"cannot listen on {host}:{port}: {error.strerror or error}")]) from None
+
+
 def run_serve(args: argparse.Namespace) -> int:
     from api.server import run_serve as serve
     from api.worker import WorkerSettings
 
+    check_listen(args.host, args.port)
     serve(args.host, args.port, args.workers, WorkerSettings(args.lease))
     return EXIT_OK
 
@@ -766,6 +786,7 @@ def run_demo(args: argparse.Namespace) -> int:
 
     path = args.problem or str(DEFAULT_PROBLEM)
     problem = read_problem(path)
+    check_listen(args.host, args.port)
     try:
         return demo(problem, args.host, args.port, args.time_limit)
     except ProblemError as error:  # ids the API cannot carry in a URL

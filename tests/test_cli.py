@@ -9,6 +9,7 @@ import pty
 import re
 import select
 import signal
+import socket
 import subprocess
 import sys
 import time
@@ -487,6 +488,25 @@ def test_a_seed_past_int32_solves(capsys: pytest.CaptureFixture[str], tmp_path: 
     for seed in (2**31, 2**70):  # the break searches make solvers of their own
         assert break_clauses.one_worker(1.0, seed).parameters.random_seed == seed % 2**31
         assert break_windows._run(cp_model.CpModel(), 1.0, seed, None)[0].parameters.random_seed == seed % 2**31
+
+
+def test_serve_names_a_host_or_port_it_cannot_listen_on(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """uvicorn logged 'ERROR: [Errno -2] Name or service not known' and exited 3, after migrating."""
+    monkeypatch.setenv("DATABASE_URL", "postgresql://nobody@127.0.0.1:1/none")  # never reached
+    code, stdout, stderr = run(capsys, "serve", "--host", "999.1.1.1", "--workers", "0")
+    assert (code, stdout) == (2, "")
+    assert stderr.startswith("sidelines: error: --host: cannot listen on '999.1.1.1': "), stderr
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        for command in ("serve", "demo"):
+            code, stdout, stderr = run(capsys, command, "--port", str(port))
+            assert (code, stdout) == (2, "")
+            expected = f"sidelines: error: --port: cannot listen on 127.0.0.1:{port}: Address already in use\n"
+            assert stderr == expected
 
 
 def test_an_unknown_scenario_lists_the_known_ones(capsys: pytest.CaptureFixture[str]) -> None:
