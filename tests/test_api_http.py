@@ -125,6 +125,26 @@ async def test_times_to_the_minute_are_read_only_where_a_time_is_due(client: htt
     assert recorded.status_code == 201, recorded.text
 
 
+async def test_a_forum_setting_that_would_break_stored_requests_is_refused(
+    client: httpx.AsyncClient, world: World
+) -> None:
+    """A 7-minute slot under a 30-minute request was stored, and every solve then failed on it."""
+    made = await client.post(
+        f"{world.base}/requests", json={"parties": ["SGP", "AUS"], "duration_minutes": 30}, headers=world.organiser
+    )
+    assert made.status_code == 201, made.text
+    request_id = made.json()["id"]
+    if_match = {**world.organiser, "If-Match": "*"}
+    refused = await client.patch(world.base, json={"slot_minutes": 7}, headers=if_match)
+    assert refused.status_code == 409, refused.text
+    message = f"30 is not a positive multiple of the 7-minute slot (request {request_id})"
+    assert refused.json()["errors"] == [{"field": "meetings[0].duration_minutes", "message": message}]
+    assert (await client.get(world.base, headers=world.organiser)).json()["slot_minutes"] == 15
+    for change in ({"slot_minutes": 10}, {"name": "Renamed"}):
+        answer = await client.patch(world.base, json=change, headers=if_match)
+        assert answer.status_code == 200, answer.text
+
+
 async def test_malformed_json_and_unknown_routes_are_problems(client: httpx.AsyncClient, world: World) -> None:
     broken = await client.post(
         f"{world.base}/venues", content=b"{not json", headers={**world.organiser, "content-type": "application/json"}
