@@ -141,6 +141,18 @@ def non_negative_int(text: str) -> int:
     return int(text)
 
 
+MAX_LEASE_SECONDS = 86_400.0  # a day: longer, and a dead worker's run waits for nobody
+
+
+def lease_seconds(text: str) -> float:
+    """A worker's lease. 1e308 passed as a positive number, and the first claim ended in a
+    traceback: PostgreSQL's 'timestamp out of range' for now() plus the lease."""
+    value = positive_float(text)
+    if value > MAX_LEASE_SECONDS:
+        raise argparse.ArgumentTypeError(f"must be at most {MAX_LEASE_SECONDS:g} seconds (a day), not {text!r}")
+    return value
+
+
 def port(text: str) -> int:
     """A TCP port. uvicorn took 70000 and listened on 4464 (70000 - 65536), saying 70000."""
     if not (text.isascii() and text.isdigit()) or not 1 <= int(text) <= 65535:
@@ -671,7 +683,7 @@ def _add_serve(commands: Subparsers) -> None:
 
 
 def _add_lease_option(command: argparse.ArgumentParser) -> None:
-    command.add_argument("--lease", type=positive_float, default=10.0, metavar="S", help="lease seconds (default 10)")
+    command.add_argument("--lease", type=lease_seconds, default=10.0, metavar="S", help="lease seconds (default 10)")
 
 
 def check_listen(host: str, port: int) -> None:

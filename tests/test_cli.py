@@ -509,6 +509,17 @@ def test_serve_names_a_host_or_port_it_cannot_listen_on(
             assert stderr == expected
 
 
+@pytest.mark.parametrize("command", ["worker", "serve"])
+def test_a_lease_past_a_day_is_refused(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch, command: str
+) -> None:
+    """--lease 1e308 was taken, and the first claim of a run ended in a 'timestamp out of range' traceback."""
+    monkeypatch.setenv("DATABASE_URL", "postgresql://nobody@127.0.0.1:1/none")  # never reached
+    code, stdout, stderr = run(capsys, command, "--lease", "1e308")
+    assert (code, stdout) == (2, "")
+    assert stderr.endswith("sidelines: error: --lease: must be at most 86400 seconds (a day), not '1e308'\n"), stderr
+
+
 def test_an_unknown_scenario_lists_the_known_ones(capsys: pytest.CaptureFixture[str]) -> None:
     code, stdout, stderr = run(capsys, "generate", "atlantis")
     assert code == 2 and stdout == ""
