@@ -145,6 +145,23 @@ async def test_a_forum_setting_that_would_break_stored_requests_is_refused(
         assert answer.status_code == 200, answer.text
 
 
+async def test_a_session_naming_nobody_is_refused(client: httpx.AsyncClient, world: World) -> None:
+    """Both were stored, and every solve of the forum then failed on the session."""
+    times = {"start": "2023-06-02T10:00:00", "end": "2023-06-02T11:00:00"}
+    cases = [
+        ({"participants": ["SGP/min", "nobody"]}, "participants[1]", "no participant 'nobody'"),
+        ({"scope": "listed", "participants": []}, "participants", "scope 'listed' needs participants"),
+    ]
+    for index, (fields, field, message) in enumerate(cases):
+        body = {"id": f"S{index}", "name": "Plenary", **times, **fields}
+        answer = await client.post(f"{world.base}/sessions", json=body, headers=world.organiser)
+        assert answer.status_code == 422, answer.text
+        assert [(e["field"], e["message"].startswith(message)) for e in answer.json()["errors"]] == [(field, True)]
+    assert (await client.get(f"{world.base}/sessions", headers=world.organiser)).json() == []
+    body = {"id": "S9", "name": "Plenary", **times, "scope": "listed", "participants": ["SGP/min", "AUS/aide"]}
+    assert (await client.post(f"{world.base}/sessions", json=body, headers=world.organiser)).status_code == 201
+
+
 async def test_malformed_json_and_unknown_routes_are_problems(client: httpx.AsyncClient, world: World) -> None:
     broken = await client.post(
         f"{world.base}/venues", content=b"{not json", headers={**world.organiser, "content-type": "application/json"}
