@@ -162,6 +162,26 @@ async def test_a_session_naming_nobody_is_refused(client: httpx.AsyncClient, wor
     assert (await client.post(f"{world.base}/sessions", json=body, headers=world.organiser)).status_code == 201
 
 
+async def test_people_a_session_lists_cannot_be_deleted_from_under_it(client: httpx.AsyncClient, world: World) -> None:
+    """The participant was deleted, and every solve then failed: 'unknown participant SGP/aide'."""
+    times = {"start": "2023-06-02T10:00:00", "end": "2023-06-02T11:00:00"}
+    body = {"id": "S1", "name": "Plenary", **times, "scope": "listed", "participants": ["SGP/aide"]}
+    assert (await client.post(f"{world.base}/sessions", json=body, headers=world.organiser)).status_code == 201
+    aide = f"{world.base}/delegations/SGP/participants/aide"
+    refused = await client.delete(aide, headers={**world.tokens["SGP"], "If-Match": "*"})
+    assert refused.status_code == 409, refused.text
+    assert refused.json()["detail"].startswith("participant SGP/aide is listed by programme session S1")
+    refused = await client.delete(f"{world.base}/delegations/SGP", headers={**world.organiser, "If-Match": "*"})
+    assert refused.status_code == 409 and refused.json()["errors"][0]["field"] == "path:delegation_id", refused.text
+    assert (await client.get(aide, headers=world.tokens["SGP"])).status_code == 200
+    minister = f"{world.base}/delegations/SGP/participants/min"  # listed by no session
+    assert (await client.delete(minister, headers={**world.tokens["SGP"], "If-Match": "*"})).status_code == 204
+    assert (
+        await client.delete(f"{world.base}/sessions/S1", headers={**world.organiser, "If-Match": "*"})
+    ).status_code == 204
+    assert (await client.delete(aide, headers={**world.tokens["SGP"], "If-Match": "*"})).status_code == 204
+
+
 async def test_malformed_json_and_unknown_routes_are_problems(client: httpx.AsyncClient, world: World) -> None:
     broken = await client.post(
         f"{world.base}/venues", content=b"{not json", headers={**world.organiser, "content-type": "application/json"}
