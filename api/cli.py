@@ -32,7 +32,7 @@ from rich.table import Table
 from rich.text import Text
 
 from db.errors import DatabaseUnreachable
-from solver.check import ProblemError, decode_finding, load_problem, out_of_calendar, utf8_fault
+from solver.check import BOM, ProblemError, decode_finding, decode_json, load_problem, out_of_calendar, utf8_fault
 from solver.model import Problem
 from solver.result import Progress, Schedule
 
@@ -141,6 +141,32 @@ def non_negative_int(text: str) -> int:
     return int(text)
 
 
+MAX_LEASE_SECONDS = 86_400.0  # a day: longer, and a dead worker's run waits for nobody
+
+
+def lease_seconds(text: str) -> float:
+    """A worker's lease. 1e308 passed as a positive number, and the first claim ended in a
+    traceback: PostgreSQL's 'timestamp out of range' for now() plus the lease."""
+    value = positive_float(text)
+    if value > MAX_LEASE_SECONDS:
+        raise argparse.ArgumentTypeError(f"must be at most {MAX_LEASE_SECONDS:g} seconds (a day), not {text!r}")
+    return value
+
+
+def port(text: str) -> int:
+    """A TCP port. uvicorn took 70000 and listened on 4464 (70000 - 65536), saying 70000."""
+    if not (text.isascii() and text.isdigit()) or not 1 <= int(text) <= 65535:
+        raise argparse.ArgumentTypeError(f"must be a TCP port from 1 to 65535, not {text!r}")
+    return int(text)
+
+
+def port_or_zero(text: str) -> int:
+    """A TCP port, or 0 for one the system picks."""
+    if not (text.isascii() and text.isdigit()) or not 0 <= int(text) <= 65535:
+        raise argparse.ArgumentTypeError(f"must be a TCP port from 1 to 65535, or 0 for a free one, not {text!r}")
+    return int(text)
+
+
 # ---- files
 
 
@@ -191,8 +217,11 @@ def read_schedule(path: str) -> Schedule:
     data = read_bytes(path)
     if (reason := utf8_fault(data)) is not None:
         raise CliError([(path, f"$: not UTF-8 text: {reason}")])
+    data = data.removeprefix(BOM.encode())
+    if not data.strip():
+        raise CliError([(path, "$: empty: a schedule is a JSON object")])
     try:
-        schedule = msgspec.json.decode(data, type=Schedule)
+        schedule = decode_json(data, Schedule)
     except msgspec.ValidationError as error:
         raise CliError([(path, str(decode_finding(str(error))))]) from None
     except msgspec.DecodeError as error:
@@ -641,7 +670,7 @@ def _add_serve(commands: Subparsers) -> None:
         "migrates first. SIDELINES_ADMIN_TOKEN enables POST /forums.",
     )
     command.add_argument("--host", default="127.0.0.1", help="default 127.0.0.1")
-    command.add_argument("--port", type=positive_int, default=DEFAULT_PORT, help=f"default {DEFAULT_PORT}")
+    command.add_argument("--port", type=port, default=DEFAULT_PORT, help=f"default {DEFAULT_PORT}")
     command.add_argument(
         "--workers",
         type=non_negative_int,
@@ -654,13 +683,33 @@ def _add_serve(commands: Subparsers) -> None:
 
 
 def _add_lease_option(command: argparse.ArgumentParser) -> None:
-    command.add_argument("--lease", type=positive_float, default=10.0, metavar="S", help="lease seconds (default 10)")
+    command.add_argument("--lease", type=lease_seconds, default=10.0, metavar="S", help="lease seconds (default 10)")
+
+
+def check_listen(host: str, port: int) -> None:
+    """Fail before the database is touched when the server could not listen: uvicorn only
+    logged 'ERROR: [Errno -2] Name or service not known' (or 98) and ended with exit 3."""
+    import socket
+
+    try:
+        found = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM, flags=socket.AI_PASSIVE)
+    except (socket.gaierror, UnicodeError) as error:
+        reason = error.strerror if isinstance(error, socket.gaierror) else str(error)
+        raise CliError([("--host", f"cannot listen on {host!r}: {reason}")]) from None
+    family, kind, protocol, _, address = found[0]
+    with socket.socket(family, kind, protocol) as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # as uvicorn binds
+        try:
+            probe.bind(address)
+        except OSError as error:
+            raise CliError([("--port", f"cannot listen on {host}:{port}: {error.strerror or error}")]) from None
 
 
 def run_serve(args: argparse.Namespace) -> int:
     from api.server import run_serve as serve
     from api.worker import WorkerSettings
 
+    check_listen(args.host, args.port)
     serve(args.host, args.port, args.workers, WorkerSettings(args.lease))
     return EXIT_OK
 
@@ -739,7 +788,7 @@ def _add_demo(commands: Subparsers) -> None:
     command.add_argument("--problem", metavar="PROBLEM.json", help="default examples/shangri-la.json")
     command.add_argument("--time-limit", type=positive_float, default=10.0, metavar="S", help="seconds (default 10)")
     command.add_argument("--host", default="127.0.0.1", help="default 127.0.0.1")
-    command.add_argument("--port", type=non_negative_int, default=8000, help="default 8000; 0 picks a free port")
+    command.add_argument("--port", type=port_or_zero, default=8000, help="default 8000; 0 picks a free port")
     command.set_defaults(run=run_demo)
 
 
@@ -749,6 +798,7 @@ def run_demo(args: argparse.Namespace) -> int:
 
     path = args.problem or str(DEFAULT_PROBLEM)
     problem = read_problem(path)
+    check_listen(args.host, args.port)
     try:
         return demo(problem, args.host, args.port, args.time_limit)
     except ProblemError as error:  # ids the API cannot carry in a URL

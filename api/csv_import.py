@@ -27,7 +27,7 @@ import msgspec
 
 from api.controllers.common import order_errors, window_errors
 from api.controllers.requests import check_request  # the API's own request rules
-from api.errors import FieldError
+from api.errors import FieldError, readable
 from api.guards import Caller
 from db.queries import items
 from db.queries import requests as request_queries
@@ -281,7 +281,7 @@ def _convert(context: _Context, row: Row, values: dict[str, Any], record_type: t
         match = _AT.match(str(error))
         assert match is not None  # the pattern matches any text
         column = _column(match["path"] or "")
-        context.errors.append(RowError(row.number, column or None, match["message"]))
+        context.errors.append(RowError(row.number, column or None, readable(match["message"])))
         return None
 
 

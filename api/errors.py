@@ -20,6 +20,9 @@ import msgspec
 from litestar import Request, Response
 from litestar.exceptions import HTTPException, ValidationException
 
+from db.records import ID_PATTERN, ID_RULE
+from solver.check import plain_message
+
 PROBLEM_JSON = "application/problem+json"
 _log = logging.getLogger("sidelines.api")
 
@@ -123,6 +126,14 @@ def _field_of(entry: dict[str, Any]) -> str:
     return key if source == "body" else f"{source}:{key}"
 
 
+_ID_MISMATCH = f"Expected `str` matching regex {ID_PATTERN!r}"
+
+
+def readable(message: str) -> str:
+    """A msgspec validation message in the words of the API's rules, where those are plainer."""
+    return ID_RULE if message == _ID_MISMATCH else plain_message(message)
+
+
 def handle_api_error(request: Request[Any, Any, Any], error: ApiError) -> Response[bytes]:
     return problem_response(request, error)
 
@@ -132,7 +143,7 @@ def handle_http_exception(request: Request[Any, Any, Any], error: HTTPException)
     status = error.status_code
     errors: list[FieldError] = []
     if isinstance(error, ValidationException) and isinstance(error.extra, list):
-        errors = [FieldError(_field_of(entry), str(entry.get("message", ""))) for entry in error.extra]
+        errors = [FieldError(_field_of(entry), readable(str(entry.get("message", "")))) for entry in error.extra]
     detail = "; ".join(f"{e.field}: {e.message}" for e in errors) or str(error.detail)
     slug = HTTPStatus(status).phrase.lower().replace(" ", "-")
     details = ProblemDetails(f"urn:sidelines:problem:{slug}", HTTPStatus(status).phrase, status, detail, errors=errors)

@@ -2,20 +2,25 @@
 
 Text columns cannot store U+0000, and an integer path value beyond PostgreSQL's
 integer names nothing that can exist; both used to reach asyncpg and end as 500s.
-The JSON body is only decoded here when its bytes contain an escaped NUL, so the
-common request pays one substring search.
+The JSON body is decoded here, once: Litestar's own decoding of `data` reuses it.
 """
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 import msgspec
 from litestar import Request
 from litestar.exceptions import SerializationException
+from litestar.serialization import decode_json
+from litestar.types import Empty
+from litestar.utils.scope.state import ScopeState
 
-from api.errors import BadRequest, FieldError, NotFound
+from api.errors import BadRequest, FieldError, NotFound, Unprocessable
 from db.records import INT4_MAX
+from solver.check import BOM, out_of_calendar, utf8_fault
+from solver.times import MAYBE_MINUTES, with_seconds
 
 NUL = "\x00"
 _NOUNS = {"version": "schedule version", "other": "schedule version"}
@@ -39,19 +44,35 @@ def _nul_field(value: Any, path: str) -> str | None:
     return None
 
 
-async def _refuse_undecodable_json(request: Request[Any, Any, Any]) -> None:
-    """Litestar decodes a JSON body (`data`) untyped first, and lets two faults escape its
-    error handling as 500s: invalid UTF-8 inside a string, and nesting past the recursion limit."""
-    if "data" not in request.route_handler.parsed_fn_signature.parameters:
-        return  # no JSON body: a CSV file
+async def _decode_json_body(request: Request[Any, Any, Any], body: bytes) -> Any:
+    """The JSON body (`data`) decoded untyped, as Litestar would, kept where its own decoding
+    finds it; Empty for a route without one (a CSV file) or an optional body left out.
+
+    Litestar let two faults escape its error handling as 500s (invalid UTF-8 inside a
+    string, nesting past the recursion limit), named an empty body `$: 'data'`, and a
+    malformed one without a field. A leading byte-order mark is ignored, as RFC 8259
+    allows and as the CLI does for files; times written to the minute get their seconds.
+    """
+    parameter = request.route_handler.parsed_fn_signature.parameters.get("data")
+    if parameter is None:
+        return Empty
+    if (reason := utf8_fault(body)) is not None:
+        raise BadRequest(f"$: not UTF-8 text: {reason}", [FieldError("$", "not UTF-8 text")])
+    text = body.removeprefix(BOM.encode())
+    if not text.strip():
+        if not body and (parameter.is_optional or parameter.has_default):
+            return Empty
+        raise BadRequest("$: the body is empty: send a JSON object", [FieldError("$", "empty: send a JSON object")])
     try:
-        await request.json()  # kept on the request: the handler's own decoding reuses it
-    except UnicodeDecodeError as error:
-        raise BadRequest(f"$: not UTF-8 text: {error.reason}", [FieldError("$", "not UTF-8 text")]) from None
+        decoded = decode_json(text)
     except RecursionError:
         raise BadRequest("$: nested too deeply", [FieldError("$", "nested too deeply")]) from None
-    except SerializationException:
-        return  # malformed JSON: the handler's own decoding names the fault
+    except SerializationException as error:
+        raise BadRequest(f"$: malformed JSON: {error}", [FieldError("$", f"malformed JSON: {error}")]) from None
+    if MAYBE_MINUTES.search(text):  # "14:30" where a time is due: msgspec needs "14:30:00"
+        decoded = with_seconds(decoded, parameter.annotation)
+    ScopeState.from_scope(request.scope).json = decoded  # what `request.json()` answers from now on
+    return decoded
 
 
 def _refuse_nul(field: str) -> BadRequest:
@@ -72,12 +93,28 @@ async def refuse_unstorable_input(request: Request[Any, Any, Any]) -> None:
     body = await request.body()
     if b"\x00" in body:  # raw: a CSV file (in JSON text a raw NUL is malformed anyway)
         raise _refuse_nul("$")
-    await _refuse_undecodable_json(request)
-    if b"\\u0000" in body:
-        try:
-            decoded = msgspec.json.decode(body)
-        except msgspec.DecodeError:
-            return  # the handler's own decoding names the fault
+    decoded = await _decode_json_body(request, body)
+    if b"\\u0000" in body and decoded is not Empty:
         field = _nul_field(decoded, "")
         if field is not None:
             raise _refuse_nul(field)
+    if _EDGE_YEAR.search(body) and decoded is not Empty:
+        _refuse_out_of_calendar(decoded, request.route_handler.parsed_fn_signature.parameters["data"].annotation)
+
+
+# A date in year 1 or 9999: RFC 3339 years have four digits, and msgspec refuses year 0.
+_EDGE_YEAR = re.compile(rb'"(?:0001|9999)-\d\d-\d\d')
+
+
+def _refuse_out_of_calendar(decoded: Any, kind: Any) -> None:
+    """Dates too near the calendar's ends for a change of zone to stay within it. PostgreSQL
+    could not store a forum deadline in year 1 or 9999 (a 500), and a session or window
+    there was stored, to fail every solve (solver/check.py refuses them in problems)."""
+    try:
+        typed = msgspec.convert(decoded, kind, strict=False, str_keys=True)
+    except (msgspec.ValidationError, TypeError):
+        return  # the handler's own decoding names the fault
+    findings = out_of_calendar(typed)
+    if findings:
+        errors = [FieldError(finding.path, finding.message) for finding in findings]
+        raise Unprocessable("; ".join(str(finding) for finding in findings), errors)

@@ -32,6 +32,8 @@ from db.queries.audit import record_change
 from db.queries.delegations import DELEGATIONS, PARTICIPANTS, insert_keep_apart
 from db.queries.setup import RESOURCES, ROOMS, SESSIONS, TRAVEL, VENUES, travel_id
 from db.records import (
+    ID_PATTERN,
+    ID_RULE,
     DelegationRecord,
     ForumSettings,
     Id,
@@ -258,4 +260,5 @@ def _finding(path: str, error: str) -> Finding:
     inner = match["path"] or ""
     if inner.startswith(".parties"):
         inner = inner.replace(".parties", ".delegations", 1)
-    return Finding(f"{path}{inner}", match["message"])
+    message = match["message"]
+    return Finding(f"{path}{inner}", ID_RULE if message == f"Expected `str` matching regex {ID_PATTERN!r}" else message)

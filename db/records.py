@@ -25,7 +25,11 @@ from solver.model import (
     Window,
 )
 
-Id = Annotated[str, Meta(pattern=r"^[A-Za-z0-9_.-]{1,64}$", description="letters, digits, '_', '.', '-'; 1-64")]
+# Ids are path segments: "." and ".." would be read as the current and the parent path by
+# every URL client (RFC 3986, section 5.2.4), so a room "..", once stored, could not be reached.
+ID_PATTERN = r"^(?!\.\.?$)[A-Za-z0-9_.-]{1,64}$"
+ID_RULE = "must be 1 to 64 letters, digits, '_', '.' or '-', other than '.' and '..'"
+Id = Annotated[str, Meta(pattern=ID_PATTERN, description="letters, digits, '_', '.', '-'; 1-64; not '.' or '..'")]
 Name = Annotated[str, Meta(min_length=1, max_length=200)]
 INT8_MAX = 2**63 - 1  # a bigint id (audit entries, notices)
 INT4_MAX = 2**31 - 1  # the stored columns are PostgreSQL integers: a larger value is bad input, not a crash

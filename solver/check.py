@@ -6,12 +6,12 @@ from __future__ import annotations
 
 import functools
 import re
-import zoneinfo
 from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date, datetime
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+from typing import TypeVar
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
 
 import msgspec
 
@@ -28,6 +28,9 @@ from solver.model import (
     participants_by_id,
 )
 from solver.timegrid import TimeGrid
+from solver.times import decode_with_seconds
+
+T = TypeVar("T")
 
 
 class Finding(msgspec.Struct, frozen=True):
@@ -53,6 +56,7 @@ MINUTES_PER_DAY = 24 * 60
 # 5-minute slots round the clock: 2,016). Far past that, building the model alone
 # outlasts any time limit: 14 days of 1-minute slots took 17 s and 1.3 GB at 2 s.
 MAX_SLOTS = 5_000
+BOM = "\ufeff"
 _DECODE_PATH = re.compile(r"^(?P<message>.*?)(?: - at `\$(?P<path>[^`]*)`)?$")
 
 
@@ -60,8 +64,11 @@ def load_problem(data: bytes | str) -> Problem:
     """Decode and check a problem; raise ProblemError naming the bad field."""
     if (reason := utf8_fault(data)) is not None:
         raise ProblemError([Finding("$", f"not UTF-8 text: {reason}")])
+    data = without_bom(data)
+    if not data.strip():
+        raise ProblemError([Finding("$", "empty: a problem is a JSON object")])
     try:
-        problem = msgspec.json.decode(data, type=Problem)
+        problem = decode_json(data, Problem)
     except msgspec.ValidationError as error:
         raise ProblemError([decode_finding(str(error))]) from None
     except msgspec.DecodeError as error:
@@ -70,6 +77,25 @@ def load_problem(data: bytes | str) -> Problem:
     if findings:
         raise ProblemError(findings)
     return problem
+
+
+def decode_json(data: bytes | str, kind: type[T]) -> T:
+    """`data` decoded as `kind`; times written to the minute ("14:30") read as on the minute,
+    as the CSV import and the API read them (solver/times.py)."""
+    try:
+        return msgspec.json.decode(data, type=kind)
+    except msgspec.ValidationError as error:
+        if not str(error).startswith("Invalid RFC3339 encoded"):
+            raise
+    return decode_with_seconds(data, kind)  # type: ignore[no-any-return]
+
+
+def without_bom(data: bytes | str) -> bytes | str:
+    """`data` without a leading byte-order mark. Windows editors write one into UTF-8 files,
+    and RFC 8259 (section 8.1) lets a parser ignore it; the CSV import ignores it too."""
+    if isinstance(data, bytes):
+        return data.removeprefix(BOM.encode())
+    return data.removeprefix(BOM)
 
 
 def utf8_fault(data: bytes | str) -> str | None:
@@ -88,7 +114,20 @@ def decode_finding(text: str) -> Finding:
     match = _DECODE_PATH.match(text)
     assert match is not None  # the pattern matches any text
     path = (match["path"] or "").lstrip(".") or "$"
-    return Finding(path, match["message"])
+    return Finding(path, plain_message(match["message"]))
+
+
+# msgspec's words for a time it cannot read, and what to write instead.
+_TIME_FORMATS = {
+    "Invalid RFC3339 encoded datetime": "must be a date and time such as 2024-05-31T14:30 or 2024-05-31T14:30:00",
+    "Invalid RFC3339 encoded time": "must be a time of day such as 14:30 or 14:30:00",
+    "Invalid RFC3339 encoded date": "must be a date such as 2024-05-31",
+}
+
+
+def plain_message(message: str) -> str:
+    """A msgspec validation message, with the format to use where it only says a time is invalid."""
+    return _TIME_FORMATS.get(message, message)
 
 
 def check_problem(problem: Problem) -> list[Finding]:
@@ -109,34 +148,11 @@ def check_problem(problem: Problem) -> list[Finding]:
     return findings
 
 
-# Files in the system's zoneinfo directory that ZoneInfo loads but that name no zone, or one that
-# depends on the machine: `localtime` is the server's own zone (a forum stored with it changes
-# zone, or stops loading, on another server), `posixrules` a default rule set, `Factory` no
-# offset at all; `posix/...` and `right/...` are copies some systems carry and others do not.
-_MACHINE_FILES = frozenset({"localtime", "posixrules", "Factory"})
-
-
-@functools.cache
-def _portable_zones() -> frozenset[str]:
-    return frozenset(zoneinfo.available_timezones() - _MACHINE_FILES)
-
-
 def _check_forum(problem: Problem) -> list[Finding]:
     forum = problem.forum
     found: list[Finding] = []
-    try:
-        ZoneInfo(forum.time_zone)
-    except (ZoneInfoNotFoundError, ValueError, OSError):  # OSError: a directory, or a name too long for a file
-        found.append(Finding("forum.time_zone", f"unknown IANA time zone {forum.time_zone!r}"))
-    else:
-        if forum.time_zone not in _portable_zones():
-            found.append(
-                Finding(
-                    "forum.time_zone",
-                    f"{forum.time_zone!r} is a file of this machine, not an IANA time zone:"
-                    " name the place (Asia/Singapore)",
-                )
-            )
+    if (fault := zone_fault(forum.time_zone)) is not None:
+        found.append(Finding("forum.time_zone", fault))
     if not 1 <= forum.slot_minutes <= 240:
         found.append(Finding("forum.slot_minutes", "must be between 1 and 240"))
     if not forum.days:
@@ -154,6 +170,40 @@ def _check_forum(problem: Problem) -> list[Finding]:
         size = f"{slots:,} slots of {forum.slot_minutes} min"
         found.append(Finding("forum.days", f"{size} in all; at most {MAX_SLOTS:,}: use longer slots or fewer days"))
     return found
+
+
+# Names zoneinfo loads that name no place: a forum in one would keep the hours of whatever
+# server or library reads it, or none at all.
+_NOT_A_PLACE = {
+    "localtime": "the server's own clock setting",
+    "posixrules": "the tz compiler's template for POSIX TZ strings",
+    "Factory": "the placeholder of a machine whose zone is not set",
+}
+
+
+@functools.cache
+def _iana_zones() -> frozenset[str]:
+    """The IANA names of zones and their links (tzdata's list and the system's), without the
+    `posix/` and `right/` copies; about 600 names, read once per process (about 40 ms)."""
+    return frozenset(available_timezones() - _NOT_A_PLACE.keys())
+
+
+def zone_fault(name: str) -> str | None:
+    """Why `name` is not the IANA time zone of a place, or None when it is ("Asia/Singapore",
+    "UTC", "Etc/GMT-8" and the old links such as "US/Eastern" are)."""
+    if name in _NOT_A_PLACE:
+        return f"{name!r} is {_NOT_A_PLACE[name]}, not a place's IANA time zone (such as 'Asia/Singapore')"
+    copy, _, zone = name.partition("/")
+    if copy in ("posix", "right") and zone in _iana_zones():
+        leap = ", counting leap seconds that no wall clock shows" if copy == "right" else ""
+        return f"{name!r} is a copy of {zone!r} kept for C libraries{leap}: name {zone!r}"
+    if name not in _iana_zones():
+        return f"unknown IANA time zone {name!r}"
+    try:
+        ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError, OSError):  # listed by the system, yet unreadable
+        return f"unknown IANA time zone {name!r}"
+    return None
 
 
 def _grid_size(forum: Forum) -> int:

@@ -21,6 +21,12 @@ def quiet_solver() -> cp_model.CpSolver:
     return solver
 
 
+def cp_sat_seed(seed: int) -> int:
+    """`seed` as CP-SAT takes it: an int32. Any seed of at least 0 is a seed (`--seed`, a run's
+    `seed`), and the searches add steps to it; CP-SAT raised TypeError past 2**31 - 1."""
+    return seed % 2**31
+
+
 def watch_stop(solver: cp_model.CpSolver, stop: threading.Event | None) -> threading.Event | None:
     """Stop the search from another thread when `stop` is set."""
     if stop is None:

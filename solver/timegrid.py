@@ -107,6 +107,8 @@ class TimeGrid:
         }
 
     def describe(self, moment: datetime) -> str:
-        """'Saturday 12:00' in the forum's zone, for messages people read."""
+        """'Saturday 12:00' in the forum's zone, for messages people read; with the seconds when
+        there are any ('Friday 09:15:30'), or a time off the grid reads as a slot start."""
         local = self.local(moment)
-        return f"{local:%A} {local:%H:%M}"
+        clock = local.time().isoformat() if local.second or local.microsecond else f"{local:%H:%M}"
+        return f"{local:%A} {clock}"

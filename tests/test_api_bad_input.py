@@ -10,6 +10,7 @@ problem that stored nothing.
 
 from __future__ import annotations
 
+import json
 from collections.abc import AsyncIterator
 from typing import Any
 from uuid import UUID
@@ -22,7 +23,7 @@ from hypothesis import strategies as st
 
 from api.app import create_app
 from tests.authz_scene import A, B, Scene, published_scene, tidy
-from tests.conftest import ADMIN_TOKEN
+from tests.conftest import ADMIN_TOKEN, FORUM_BODY, bearer
 from tests.test_api_matrix import ITEMS, MATRIX, QUERIES, STREAMS, body_of, fill, in_call_order, stream_status, values
 
 pytestmark = pytest.mark.anyio
@@ -141,6 +142,90 @@ async def test_malformed_and_misshapen_bodies(client: httpx.AsyncClient, pool: a
             wrong = {**target.body, field: {"not": ["a", value]}}
             check.names(target, f"{field} wrong type", await check.refused(target, f"{field} type", json=wrong), field)
     assert check.faults == []
+
+
+async def test_empty_and_byte_order_marked_bodies(client: httpx.AsyncClient, pool: asyncpg.Pool, scene: Scene) -> None:
+    """An empty body was `$: 'data'` and a malformed one named no field; a leading BOM (Windows
+    tools write one; RFC 8259 lets a parser ignore it) was refused as malformed JSON."""
+    check = Checked(client, pool, scene)
+    as_json = {"Content-Type": "application/json"}
+    for target in json_targets(scene):
+        for label, content in (("empty", b""), ("blank", b" \r\n"), ("only a BOM", b"\xef\xbb\xbf")):
+            if target.key == "POST /forums/{forum_id}/runs" and not content:
+                continue  # its body is optional: none means the defaults
+            answer = await check.refused(target, label, content=content, headers=as_json)
+            problem = answer.json()
+            if (problem.get("errors"), problem.get("detail")) != (
+                [{"field": "$", "message": "empty: send a JSON object"}],
+                "$: the body is empty: send a JSON object",
+            ):
+                check.faults.append((target.key, label, answer.status_code, answer.text[:160]))
+        malformed = await check.refused(target, "malformed", content=b'{"name": ', headers=as_json)
+        if [error["field"] for error in malformed.json().get("errors", [])] != ["$"]:
+            check.faults.append((target.key, "malformed", malformed.status_code, malformed.text[:160]))
+    assert check.faults == []
+    world, org = scene.world, scene.world.organiser
+    body = b"\xef\xbb\xbf" + json.dumps({"id": "V8", "name": "Tent \u00e9"}).encode()
+    answer = await client.post(f"{world.base}/venues", content=body, headers={**org, **as_json})
+    assert answer.status_code == 201, answer.text
+    assert answer.json()["name"] == "Tent \u00e9"
+    nul = b"\xef\xbb\xbf" + json.dumps({"id": "V9", "name": "Tent\u0000"}).encode()
+    answer = await client.post(f"{world.base}/venues", content=nul, headers={**org, **as_json})
+    assert answer.status_code == 400 and answer.json()["errors"][0]["field"] == "name"
+
+
+async def test_dates_at_the_calendars_ends_are_refused_naming_the_field(
+    client: httpx.AsyncClient, pool: asyncpg.Pool, scene: Scene
+) -> None:
+    """A forum deadline in year 1 or 9999 was a 500 (PostgreSQL cannot store it once moved to UTC);
+    a session, window or arrival there was stored, and every solve then failed on it."""
+    world, org = scene.world, scene.world.organiser
+    before = await snapshot(pool, world.forum_id)
+    first, last = "0001-01-01T00:00:00", "9999-12-31T23:59:59"
+    cases = [
+        ("PATCH", world.base, {**org, "If-Match": "*"}, {"request_deadline": first}, "request_deadline"),
+        ("PATCH", world.base, {**org, "If-Match": "*"}, {"request_deadline": last + "-05:00"}, "request_deadline"),
+        ("POST", f"{world.base}/sessions", org, {"id": "S9", "name": "x", "start": first, "end": last}, "start"),
+        (
+            "POST",
+            f"{world.base}/requests",
+            world.tokens[A],
+            {"parties": [A, B], "duration_minutes": 30, "preferred": [{"start": first, "end": last}]},
+            "preferred[0].start",
+        ),
+        (
+            "POST",
+            f"{world.base}/delegations/{A}/participants",
+            world.tokens[A],
+            {"id": "p9", "name": "x", "arrival": last},
+            "arrival",
+        ),
+    ]
+    for method, url, headers, body, field in cases:
+        answer = await client.request(method, url, json=body, headers=headers)
+        assert answer.status_code == 422, (url, answer.text)
+        assert {"field": field, "message": "must be between the years 2 and 9998"} in answer.json()["errors"]
+    assert await snapshot(pool, world.forum_id) == before
+    created = await client.post("/forums", json={**FORUM_BODY, "request_deadline": first}, headers=bearer(ADMIN_TOKEN))
+    assert created.status_code == 422 and created.json()["errors"][0]["field"] == "request_deadline", created.text
+
+
+async def test_dot_segments_are_no_ids(client: httpx.AsyncClient, pool: asyncpg.Pool, scene: Scene) -> None:
+    """A room ".." was stored, and `/rooms/..` then meant the forum itself to every URL client."""
+    world, org = scene.world, scene.world.organiser
+    before = await snapshot(pool, world.forum_id)
+    rule = "must be 1 to 64 letters, digits, '_', '.' or '-', other than '.' and '..'"
+    for room in (".", ".."):
+        answer = await client.post(f"{world.base}/rooms", json={"id": room, "name": "x", "seats": 4}, headers=org)
+        assert answer.status_code == 400 and answer.json()["errors"] == [{"field": "id", "message": rule}], answer.text
+    csv = "id,name,country\n..,Dots,NZ\n"
+    answer = await client.post(
+        f"{world.base}/import/delegations", content=csv, headers={**org, "Content-Type": "text/csv"}
+    )
+    assert answer.status_code == 422 and answer.json()["errors"][0]["message"] == rule, answer.text
+    assert await snapshot(pool, world.forum_id) == before
+    kept = await client.post(f"{world.base}/rooms", json={"id": "...", "name": "x", "seats": 4}, headers=org)
+    assert kept.status_code == 201, kept.text  # three dots are a name like any other
 
 
 OUT_OF_RANGE = [-1, 0, 2**31, 2**63, 10**30, 1e300, "", "x" * 100_000, "\x00"]

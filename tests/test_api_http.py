@@ -7,7 +7,7 @@ import asyncio
 import httpx
 import pytest
 
-from tests.conftest import ADMIN_TOKEN, FORUM_BODY, World, bearer
+from tests.conftest import ADMIN_TOKEN, FORUM_BODY, World, bearer, make_world
 
 pytestmark = pytest.mark.anyio
 
@@ -86,6 +86,7 @@ async def test_replayed_token_answers_hide_the_token(client: httpx.AsyncClient, 
         ({**FORUM_BODY, "time_zone": "posixrules"}, 422, "time_zone"),
         ({**FORUM_BODY, "time_zone": "Factory"}, 422, "time_zone"),
         ({**FORUM_BODY, "time_zone": "right/Asia/Singapore"}, 422, "time_zone"),
+        ({**FORUM_BODY, "time_zone": "posix/Asia/Singapore"}, 422, "time_zone"),
         ({**FORUM_BODY, "days": [{"date": "2023-06-02", "start": "13:00:00", "end": "09:00:00"}]}, 422, "days[0].end"),
     ],
 )
@@ -96,6 +97,92 @@ async def test_bad_forum_bodies_name_the_field(client: httpx.AsyncClient, body: 
     problem = answer.json()
     assert problem["status"] == status and problem["instance"] == "/forums" and problem["type"].startswith("urn:")
     assert field in [error["field"] for error in problem["errors"]]
+
+
+async def test_a_forum_cannot_be_moved_to_the_servers_own_zone(client: httpx.AsyncClient, world: World) -> None:
+    answer = await client.patch(
+        world.base, json={"time_zone": "localtime"}, headers={**world.organiser, "If-Match": "*"}
+    )
+    assert answer.status_code == 422, answer.text
+    assert answer.json()["errors"][0]["field"] == "time_zone" and "server's own clock" in answer.text
+    answer = await client.patch(
+        world.base, json={"time_zone": "Asia/Tokyo"}, headers={**world.organiser, "If-Match": "*"}
+    )
+    assert answer.status_code == 200 and answer.json()["time_zone"] == "Asia/Tokyo", answer.text
+
+
+async def test_times_to_the_minute_are_read_only_where_a_time_is_due(client: httpx.AsyncClient) -> None:
+    days = [{"date": "2023-06-02", "start": "09:00", "end": "13:00"}]
+    body = {**FORUM_BODY, "days": days, "request_deadline": "2023-05-30T18:00"}
+    answer = await client.post("/forums", json=body, headers=bearer(ADMIN_TOKEN))
+    assert answer.status_code == 201, answer.text
+    forum = answer.json()["forum"]
+    assert forum["days"] == [{"date": "2023-06-02", "start": "09:00:00", "end": "13:00:00"}]
+    assert forum["request_deadline"] == "2023-05-30T10:00:00Z"  # 18:00 in Singapore
+    world = await make_world(client)
+    request = {"parties": ["SGP", "AUS"], "duration_minutes": 30, "title": "09:00"}
+    made = await client.post(f"{world.base}/requests", json=request, headers=world.tokens["SGP"])
+    assert made.status_code == 201 and made.json()["title"] == "09:00", made.text  # text stays as written
+    change = {"kind": "arrival_changed", "participant": "SGP/min", "arrival": "2023-06-02T10:00"}  # a tagged union
+    recorded = await client.post(f"{world.base}/changes", json=change, headers=world.organiser)
+    assert recorded.status_code == 201, recorded.text
+
+
+async def test_a_forum_setting_that_would_break_stored_requests_is_refused(
+    client: httpx.AsyncClient, world: World
+) -> None:
+    """A 7-minute slot under a 30-minute request was stored, and every solve then failed on it."""
+    made = await client.post(
+        f"{world.base}/requests", json={"parties": ["SGP", "AUS"], "duration_minutes": 30}, headers=world.organiser
+    )
+    assert made.status_code == 201, made.text
+    request_id = made.json()["id"]
+    if_match = {**world.organiser, "If-Match": "*"}
+    refused = await client.patch(world.base, json={"slot_minutes": 7}, headers=if_match)
+    assert refused.status_code == 409, refused.text
+    message = f"30 is not a positive multiple of the 7-minute slot (request {request_id})"
+    assert refused.json()["errors"] == [{"field": "meetings[0].duration_minutes", "message": message}]
+    assert (await client.get(world.base, headers=world.organiser)).json()["slot_minutes"] == 15
+    for change in ({"slot_minutes": 10}, {"name": "Renamed"}):
+        answer = await client.patch(world.base, json=change, headers=if_match)
+        assert answer.status_code == 200, answer.text
+
+
+async def test_a_session_naming_nobody_is_refused(client: httpx.AsyncClient, world: World) -> None:
+    """Both were stored, and every solve of the forum then failed on the session."""
+    times = {"start": "2023-06-02T10:00:00", "end": "2023-06-02T11:00:00"}
+    cases = [
+        ({"participants": ["SGP/min", "nobody"]}, "participants[1]", "no participant 'nobody'"),
+        ({"scope": "listed", "participants": []}, "participants", "scope 'listed' needs participants"),
+    ]
+    for index, (fields, field, message) in enumerate(cases):
+        body = {"id": f"S{index}", "name": "Plenary", **times, **fields}
+        answer = await client.post(f"{world.base}/sessions", json=body, headers=world.organiser)
+        assert answer.status_code == 422, answer.text
+        assert [(e["field"], e["message"].startswith(message)) for e in answer.json()["errors"]] == [(field, True)]
+    assert (await client.get(f"{world.base}/sessions", headers=world.organiser)).json() == []
+    body = {"id": "S9", "name": "Plenary", **times, "scope": "listed", "participants": ["SGP/min", "AUS/aide"]}
+    assert (await client.post(f"{world.base}/sessions", json=body, headers=world.organiser)).status_code == 201
+
+
+async def test_people_a_session_lists_cannot_be_deleted_from_under_it(client: httpx.AsyncClient, world: World) -> None:
+    """The participant was deleted, and every solve then failed: 'unknown participant SGP/aide'."""
+    times = {"start": "2023-06-02T10:00:00", "end": "2023-06-02T11:00:00"}
+    body = {"id": "S1", "name": "Plenary", **times, "scope": "listed", "participants": ["SGP/aide"]}
+    assert (await client.post(f"{world.base}/sessions", json=body, headers=world.organiser)).status_code == 201
+    aide = f"{world.base}/delegations/SGP/participants/aide"
+    refused = await client.delete(aide, headers={**world.tokens["SGP"], "If-Match": "*"})
+    assert refused.status_code == 409, refused.text
+    assert refused.json()["detail"].startswith("participant SGP/aide is listed by programme session S1")
+    refused = await client.delete(f"{world.base}/delegations/SGP", headers={**world.organiser, "If-Match": "*"})
+    assert refused.status_code == 409 and refused.json()["errors"][0]["field"] == "path:delegation_id", refused.text
+    assert (await client.get(aide, headers=world.tokens["SGP"])).status_code == 200
+    minister = f"{world.base}/delegations/SGP/participants/min"  # listed by no session
+    assert (await client.delete(minister, headers={**world.tokens["SGP"], "If-Match": "*"})).status_code == 204
+    assert (
+        await client.delete(f"{world.base}/sessions/S1", headers={**world.organiser, "If-Match": "*"})
+    ).status_code == 204
+    assert (await client.delete(aide, headers={**world.tokens["SGP"], "If-Match": "*"})).status_code == 204
 
 
 async def test_malformed_json_and_unknown_routes_are_problems(client: httpx.AsyncClient, world: World) -> None:

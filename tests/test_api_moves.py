@@ -98,6 +98,34 @@ async def test_a_valid_move_stores_a_new_version_and_leaves_the_old_one(
     assert any(entry["action"] == "move" and entry["entity_id"] == "2" for entry in audit)
 
 
+async def test_a_move_to_the_minute_is_read_as_on_the_minute(
+    client: httpx.AsyncClient, world: World, pool: asyncpg.Pool
+) -> None:
+    """RFC 3339 needs seconds (msgspec refused 2023-06-02T09:15); people, the CSV import and
+    HTML's datetime-local inputs write none. A time still unreadable says what to write."""
+    grid = await solved(client, world, pool)
+    moving = grid["placements"][0]
+    target = free_start(grid, moving)  # 2023-06-02T09:15:00, say
+    path = f"{world.base}/schedules/1/moves"
+    body = {"meeting": moving["meeting"], "start": target.removesuffix(":00"), "room": "R1"}
+    for when in (body["start"], body["start"] + "+08:00"):
+        check = await client.post(f"{path}/check", json={**body, "start": when}, headers=world.organiser)
+        assert check.status_code == 200 and check.json()["allowed"] is True, (when, check.text)
+    stored = await client.post(path, json=body, headers=world.organiser)
+    assert stored.status_code == 201, stored.text
+    new = (await client.get(f"{world.base}/schedules/2", headers=world.organiser)).json()
+    moved = next(p for p in new["placements"] if p["meeting"] == moving["meeting"])
+    assert datetime.fromisoformat(moved["start"]) == datetime.fromisoformat(target + "+08:00")
+    between = {**body, "start": target.removesuffix(":00") + ":30"}  # half a minute past a slot start
+    check = (await client.post(f"{path}/check", json=between, headers=world.organiser)).json()
+    expected = f"starts at {datetime.fromisoformat(target):%A %H:%M}:30, which is not a slot start of the grid"
+    assert [v["rule"] for v in check["blocking"]] == ["grid"] and expected in check["blocking"][0]["message"], check
+    noon = await client.post(f"{path}/check", json={**body, "start": "noon"}, headers=world.organiser)
+    assert noon.status_code == 400
+    expected = "must be a date and time such as 2024-05-31T14:30 or 2024-05-31T14:30:00"
+    assert noon.json()["errors"] == [{"field": "start", "message": expected}], noon.text
+
+
 async def test_bad_moves_name_the_field_and_delegations_see_nothing(
     client: httpx.AsyncClient, world: World, pool: asyncpg.Pool
 ) -> None:

@@ -112,6 +112,16 @@ async def test_run_from_post_to_a_valid_version(client: httpx.AsyncClient, world
     assert [(v["number"], v["run_id"], v["published"]) for v in listed] == [(1, run["id"], False)]
 
 
+async def test_a_run_with_a_seed_past_int32_succeeds(
+    client: httpx.AsyncClient, world: World, pool: asyncpg.Pool
+) -> None:
+    """The API takes any seed of at least 0; CP-SAT takes an int32 and raised TypeError past it."""
+    await arrange(client, world, ["SGP", "AUS"])
+    answer = await client.post(f"{world.base}/runs", json={**RUN, "seed": 2**40}, headers=world.organiser)
+    assert answer.status_code == 202, answer.text
+    assert await work_one(pool, world.forum_id) == "succeeded"
+
+
 async def test_events_stream_progress_then_end(
     client: httpx.AsyncClient, world: World, pool: asyncpg.Pool, worker: None
 ) -> None:

@@ -9,6 +9,7 @@ import pty
 import re
 import select
 import signal
+import socket
 import subprocess
 import sys
 import time
@@ -18,10 +19,12 @@ from typing import Any
 
 import msgspec
 import pytest
+from ortools.sat.python import cp_model
 
 from api import cli
 from api.cli import main, pretty_json
 from solver.model import Problem
+from solver.objective import break_clauses, break_windows
 from solver.result import Schedule
 from solver.scenarios import SCENARIOS, generate
 from tests.builders import delegation, meeting, person, problem, room, window
@@ -317,6 +320,39 @@ def test_a_bad_problem_is_reported_by_field_path(
         assert f"sidelines: error: {path}: {expected}\n" in stderr
 
 
+@pytest.mark.parametrize(
+    ("zone", "expected"),
+    [
+        ("localtime", "'localtime' is the server's own clock setting, not a place's IANA time zone"),
+        ("posixrules", "'posixrules' is the tz compiler's template for POSIX TZ strings, not a place's"),
+        ("Factory", "'Factory' is the placeholder of a machine whose zone is not set, not a place's"),
+        ("posix/Asia/Singapore", "'posix/Asia/Singapore' is a copy of 'Asia/Singapore' kept for C libraries"),
+        ("right/UTC", "'right/UTC' is a copy of 'UTC' kept for C libraries, counting leap seconds"),
+        ("right/Nowhere", "unknown IANA time zone 'right/Nowhere'"),
+    ],
+)
+def test_zones_zoneinfo_loads_that_are_no_place_are_refused(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path, zone: str, expected: str
+) -> None:
+    """zoneinfo loads each of these; a forum in one would keep the server's hours, or none."""
+    document = msgspec.to_builtins(four_delegations())
+    document["forum"]["time_zone"] = zone
+    path = write(tmp_path / "problem.json", document)
+    code, stdout, stderr = run(capsys, "validate", path, path)
+    assert (code, stdout) == (2, "")
+    assert stderr.startswith(f"sidelines: error: {path}: forum.time_zone: {expected}"), stderr
+
+
+@pytest.mark.parametrize("zone", ["Asia/Singapore", "America/Halifax", "UTC", "Etc/GMT-8", "US/Eastern"])
+def test_place_zones_and_their_links_are_accepted(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path, zone: str
+) -> None:
+    document = msgspec.to_builtins(four_delegations())
+    document["forum"]["time_zone"] = zone
+    path = write(tmp_path / "problem.json", document)
+    assert run(capsys, "solve", path, "--method", "greedy")[0] == 0
+
+
 def test_a_precedence_cycle_longer_than_the_recursion_limit_is_reported(
     capsys: pytest.CaptureFixture[str], tmp_path: Path
 ) -> None:
@@ -368,6 +404,50 @@ def test_a_problem_that_is_not_utf8_is_reported_not_raised(capsys: pytest.Captur
         assert stderr == f"sidelines: error: {path}: $: not UTF-8 text: invalid start byte\n"
 
 
+def test_files_with_a_byte_order_mark_are_read(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path, problem_file: str
+) -> None:
+    """Windows editors start UTF-8 files with a BOM; RFC 8259 lets a reader ignore it, as the CSV import does."""
+    path = tmp_path / "bom-problem.json"
+    path.write_bytes(b"\xef\xbb\xbf" + Path(problem_file).read_bytes())
+    schedule = tmp_path / "schedule.json"
+    assert run(capsys, "solve", str(path), "--method", "greedy", "--out", str(schedule))[0] == 0
+    schedule.write_bytes(b"\xef\xbb\xbf" + schedule.read_bytes())
+    code, stdout, stderr = run(capsys, "validate", str(path), str(schedule))
+    assert (code, stderr) == (0, ""), stdout
+
+
+@pytest.mark.parametrize("content", [b"", b"\xef\xbb\xbf", b" \n"])
+def test_an_empty_file_is_reported_as_empty(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path, problem_file: str, content: bytes
+) -> None:
+    path = tmp_path / "empty.json"
+    path.write_bytes(content)
+    expected = f"sidelines: error: {path}: $: empty: a problem is a JSON object\n"
+    assert run(capsys, "solve", str(path)) == (2, "", expected)
+    expected = f"sidelines: error: {path}: $: empty: a schedule is a JSON object\n"
+    assert run(capsys, "validate", problem_file, str(path)) == (2, "", expected)
+
+
+def test_times_to_the_minute_are_read_as_on_the_minute(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
+    """As the CSV import and the API read them; a time still unreadable says what to write."""
+    document = msgspec.to_builtins(four_delegations())
+    document["forum"]["days"][0].update(start="09:00", end="13:00")
+    document["meetings"][0]["pinned_start"] = document["forum"]["days"][0]["date"] + "T09:30"
+    path = write(tmp_path / "problem.json", document)
+    schedule = tmp_path / "schedule.json"
+    assert run(capsys, "solve", path, "--method", "greedy", "--out", str(schedule))[0] == 0
+    placed = {p.meeting: p.start for p in read_schedule(schedule).placed}
+    assert f"{placed['m1']:%H:%M:%S}" == "09:30:00"
+    document["forum"]["days"][0]["start"] = "9am"
+    write(tmp_path / "problem.json", document)
+    code, _, stderr = run(capsys, "solve", path)
+    assert (code, stderr) == (
+        2,
+        f"sidelines: error: {path}: forum.days[0].start: must be a time of day such as 14:30 or 14:30:00\n",
+    )
+
+
 def test_a_missing_file_is_reported_not_raised(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
     missing = tmp_path / "nowhere.json"
     code, _, stderr = run(capsys, "solve", str(missing))
@@ -384,6 +464,60 @@ def test_a_bad_option_value_names_the_option(
     code, _, stderr = run(capsys, "solve", problem_file, option, value)
     assert code == 2
     assert f"sidelines: error: {option}: " in stderr and value in stderr
+
+
+@pytest.mark.parametrize(
+    ("command", "value"), [("serve", "70000"), ("serve", "0"), ("serve", "x"), ("demo", "65536"), ("demo", "-1")]
+)
+def test_a_port_out_of_range_is_refused_before_anything_starts(
+    capsys: pytest.CaptureFixture[str], command: str, value: str
+) -> None:
+    """uvicorn took --port 70000, said it ran on 70000, and listened on 4464 (70000 - 65536)."""
+    code, stdout, stderr = run(capsys, command, "--port", value)
+    assert (code, stdout) == (2, "")
+    zero = ", or 0 for a free one" if command == "demo" else ""
+    assert stderr.endswith(f"sidelines: error: --port: must be a TCP port from 1 to 65535{zero}, not {value!r}\n")
+
+
+def test_a_seed_past_int32_solves(capsys: pytest.CaptureFixture[str], tmp_path: Path, problem_file: str) -> None:
+    """CP-SAT takes an int32 seed: --seed 2147483648 ended in a TypeError traceback."""
+    out = tmp_path / "schedule.json"
+    code, stdout, stderr = run(capsys, "solve", problem_file, "--seed", str(2**31), "--out", str(out))
+    assert (code, stderr) == (0, ""), stderr
+    assert f"seed {2**31}" in stdout
+    for seed in (2**31, 2**70):  # the break searches make solvers of their own
+        assert break_clauses.one_worker(1.0, seed).parameters.random_seed == seed % 2**31
+        assert break_windows._run(cp_model.CpModel(), 1.0, seed, None)[0].parameters.random_seed == seed % 2**31
+
+
+def test_serve_names_a_host_or_port_it_cannot_listen_on(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """uvicorn logged 'ERROR: [Errno -2] Name or service not known' and exited 3, after migrating."""
+    monkeypatch.setenv("DATABASE_URL", "postgresql://nobody@127.0.0.1:1/none")  # never reached
+    code, stdout, stderr = run(capsys, "serve", "--host", "999.1.1.1", "--workers", "0")
+    assert (code, stdout) == (2, "")
+    assert stderr.startswith("sidelines: error: --host: cannot listen on '999.1.1.1': "), stderr
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        for command in ("serve", "demo"):
+            code, stdout, stderr = run(capsys, command, "--port", str(port))
+            assert (code, stdout) == (2, "")
+            expected = f"sidelines: error: --port: cannot listen on 127.0.0.1:{port}: Address already in use\n"
+            assert stderr == expected
+
+
+@pytest.mark.parametrize("command", ["worker", "serve"])
+def test_a_lease_past_a_day_is_refused(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch, command: str
+) -> None:
+    """--lease 1e308 was taken, and the first claim of a run ended in a 'timestamp out of range' traceback."""
+    monkeypatch.setenv("DATABASE_URL", "postgresql://nobody@127.0.0.1:1/none")  # never reached
+    code, stdout, stderr = run(capsys, command, "--lease", "1e308")
+    assert (code, stdout) == (2, "")
+    assert stderr.endswith("sidelines: error: --lease: must be at most 86400 seconds (a day), not '1e308'\n"), stderr
 
 
 def test_an_unknown_scenario_lists_the_known_ones(capsys: pytest.CaptureFixture[str]) -> None:

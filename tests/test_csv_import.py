@@ -108,7 +108,10 @@ BAD_PARTICIPANT_ROWS = [
     ("SGP,p3,Someone,official,,2023-06-03 10:00,2023-06-02 10:00,,,", "row 5, column departure: must be after arrival"),
     ("SGP,p4,Someone,official,maybe,,,,,", "row 6, column principal: must be yes or no, not 'maybe'"),
     ("SGP,p5,Someone,official,,,,,many,", "row 7, column max_meetings_per_day: must be a whole number, not 'many'"),
-    ("SGP,p 6,Someone,official,,,,,,", "row 8, column id: Expected `str` matching regex '^[A-Za-z0-9_.-]{1,64}$'"),
+    (
+        "SGP,p 6,Someone,official,,,,,,",
+        "row 8, column id: must be 1 to 64 letters, digits, '_', '.' or '-', other than '.' and '..'",
+    ),
     ("SGP,ok,Someone,official,,,,,,", None),
     ("SGP,ok,Someone else,official,,,,,,", "row 10, column id: repeats row 9"),
     (

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import csv
 import json
+import re
 from datetime import datetime, time
 from pathlib import Path
 
@@ -167,6 +168,22 @@ def test_b2b_malformed_file_raises_value_error_naming_the_fault(tmp_path: Path, 
     text, message = BAD_DZN[case]
     with pytest.raises(ValueError, match=message.replace("[", r"\[").replace("]", r"\]").replace(".", r"\.")):
         parse_b2b(_write(tmp_path, text))
+
+
+def test_instance_files_with_a_byte_order_mark_or_not_utf8_are_told_apart(tmp_path: Path) -> None:
+    """A BOM was 'expected `name = value;`, found \\ufeff'; bytes not UTF-8 gave the codec's own words."""
+    plain = load_b2b(_write(tmp_path, SMALL_DZN))
+    path = tmp_path / "small.dzn"  # the same name: the forum is named after the file
+    path.write_bytes(b"\xef\xbb\xbf" + SMALL_DZN.encode())
+    assert load_b2b(path) == plain
+    markdown = tmp_path / "instances.md"
+    markdown.write_bytes(b"\xef\xbb\xbf" + _first_block().encode())
+    assert parse_csplib046(markdown)[1] == parse_csplib046(PROB046_MD)[1]
+    for broken, read in ((path, parse_b2b), (markdown, parse_csplib046)):
+        broken.write_bytes(b"\xff" + broken.read_bytes())
+        expected = f"^{re.escape(str(broken))}: not UTF-8 text: invalid start byte at byte 0$"
+        with pytest.raises(ValueError, match=expected):
+            read(broken)
 
 
 def test_b2b_missing_file_raises_value_error(tmp_path: Path) -> None:

@@ -138,7 +138,8 @@ async def test_load_command_prints_the_forum_and_its_tokens(databases: Databases
     path.write_bytes(msgspec.json.encode(broken))
     refused = subprocess.run([*command[:4], str(path)], env=environment, capture_output=True, text=True, check=False)
     assert refused.returncode == 2
-    assert refused.stderr.startswith(f"sidelines: error: {path}: delegations[2].participants[0].id: Expected `str`")
+    rule = "must be 1 to 64 letters, digits, '_', '.' or '-', other than '.' and '..'"
+    assert refused.stderr == f"sidelines: error: {path}: delegations[2].participants[0].id: {rule}\n"
 
 
 async def test_import_endpoint_creates_the_forum_for_the_admin_only(client: httpx.AsyncClient) -> None:

@@ -347,6 +347,34 @@ async def test_webhooks_to_private_or_local_addresses_are_refused_naming_the_fie
     assert (await client.get(f"{world.base}/delegations/SGP/webhooks", headers=world.tokens["SGP"])).json() == []
 
 
+@pytest.mark.parametrize(
+    ("url", "message"),
+    [
+        ("http://[::1", "must be an absolute http or https URL (Invalid IPv6 URL)"),  # was a 500
+        ("http://hooks.example.org:99999/in", "must be an absolute http or https URL (Port out of range 0-65535)"),
+        ("http://hooks.example.org:0/in", "port 0 cannot be called"),
+        ("https://hooks.exa mple.org/in", "host 'hooks.exa mple.org' is not a valid name"),
+        ("https://-hooks.example.org/in", "host '-hooks.example.org' is not a valid name"),
+        ("https://hooks.example.org/in\n", "must be an absolute http or https URL (Invalid non-printable ASCII"),
+    ],
+)
+async def test_webhook_urls_that_cannot_be_called_are_refused_naming_the_field(
+    client: httpx.AsyncClient, world: World, url: str, message: str
+) -> None:
+    """Each was stored (to fail at every delivery) or, with the open bracket, a 500."""
+    made = await client.post(f"{world.base}/delegations/SGP/webhooks", json={"url": url}, headers=world.tokens["SGP"])
+    assert made.status_code == 422, made.text
+    error = made.json()["errors"][0]
+    assert error["field"] == "url" and error["message"].startswith(message), error
+    assert (await client.get(f"{world.base}/delegations/SGP/webhooks", headers=world.tokens["SGP"])).json() == []
+    idn = await client.post(
+        f"{world.base}/delegations/SGP/webhooks",
+        json={"url": "https://b\u00fccher.example/in"},
+        headers=world.tokens["SGP"],
+    )
+    assert idn.status_code == 201, idn.text  # an internationalised name is a name
+
+
 async def test_the_operator_can_allow_a_private_network_for_webhooks(
     client: httpx.AsyncClient, world: World, monkeypatch: pytest.MonkeyPatch
 ) -> None:

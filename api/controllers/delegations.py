@@ -99,6 +99,29 @@ async def replace_delegation(
     return await run_change(pool, request, caller, None, work)
 
 
+async def _refuse_if_in_sessions(
+    connection: asyncpg.Connection, forum_id: Any, delegation_id: str, participant_id: str | None
+) -> None:
+    """409 while a programme session lists the participant (any of the delegation's, for
+    None). Sessions name people as "delegation/participant" in a JSON list, which no
+    foreign key guards: the delete went through, and every solve then failed on the
+    session's unknown participant."""
+    rows = await connection.fetch(
+        "SELECT DISTINCT s.id FROM programme_sessions s, jsonb_array_elements_text(s.participants) AS person"
+        " WHERE s.forum_id = $1 AND split_part(person, '/', 1) = $2"
+        " AND ($3::text IS NULL OR split_part(person, '/', 2) = $3) ORDER BY s.id",
+        forum_id,
+        delegation_id,
+        participant_id,
+    )
+    if rows:
+        who = f"participant {delegation_id}/{participant_id}" if participant_id else f"delegation {delegation_id}"
+        sessions = ", ".join(row["id"] for row in rows)
+        field = "path:participant_id" if participant_id else "path:delegation_id"
+        message = f"listed by programme session {sessions}: the organiser takes them off it first"
+        raise Conflict(f"{who} is {message}", [FieldError(field, message)])
+
+
 @delete(DELEGATION_PATH, tags=["delegations"], summary="Delete a delegation, its participants and requests")
 async def delete_delegation(
     request: Request,
@@ -112,6 +135,7 @@ async def delete_delegation(
     expected = expected_version(if_match)
 
     async def work(connection: asyncpg.Connection) -> Reply:
+        await _refuse_if_in_sessions(connection, parsed, delegation_id, None)
         return await handlers.remove(connection, DELEGATIONS, (parsed,), delegation_id, expected, caller)
 
     await run_change(pool, request, caller, None, work)
@@ -240,6 +264,7 @@ async def delete_participant(
 
     async def work(connection: asyncpg.Connection) -> Reply:
         scope = (parsed, delegation_id)
+        await _refuse_if_in_sessions(connection, parsed, delegation_id, participant_id)
         return await handlers.remove(connection, PARTICIPANTS, scope, participant_id, expected, caller)
 
     await run_change(pool, request, caller, None, work)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+from datetime import UTC, datetime
 from typing import Annotated, Any
 from zoneinfo import ZoneInfo
 
@@ -14,10 +16,11 @@ from api.controllers.common import CallerDep, IdempotencyKey, IfMatch, PoolDep, 
 from api.errors import Conflict, FieldError
 from api.guards import forum_member, forum_organiser, hash_token, new_token, require_admin
 from api.http import Reply, check_version, etag, expected_version, json_response, run_change
+from db.changes import apply_recorded, stored_and_changes
 from db.queries import forums
 from db.queries.audit import record_change
 from db.records import ForumCreated, ForumPatch, ForumRecord, ForumSettings
-from solver.check import check_problem
+from solver.check import Finding, check_problem
 from solver.model import Forum, Problem
 
 
@@ -60,6 +63,39 @@ async def create_forum(
         return Reply(ForumCreated(stored.item, token), 201, headers, replay_body=ForumCreated(stored.item, None))
 
     return await run_change(pool, request, caller, idempotency_key, work)
+
+
+async def _refuse_breaking_stored_data(connection: asyncpg.Connection, forum_id: Any, settings: ForumSettings) -> None:
+    """409 when the new settings would make stored data invalid: a slot of 7 minutes under
+    requests of 30, a day dropped under a pinned meeting. They used to be stored, and every
+    solve then failed on the forum until the setting was changed back."""
+    found = await stored_and_changes(connection, forum_id, datetime.now(UTC))
+    assert found is not None  # the forum was just read
+    problem, changes = found
+    forum = Forum(settings.name, settings.time_zone, settings.slot_minutes, settings.days)
+    before = set(check_problem(apply_recorded(problem, changes)))
+    changed = apply_recorded(msgspec.structs.replace(problem, forum=forum), changes)
+    broken = [finding for finding in check_problem(changed) if finding not in before]
+    if broken:
+        errors = [FieldError(finding.path, _named(changed, finding)) for finding in broken]
+        raise Conflict(
+            "the new settings would make stored data invalid: "
+            + "; ".join(f"{error.field}: {error.message}" for error in errors),
+            errors,
+        )
+
+
+_INDEXED = re.compile(r"^(?P<collection>meetings|sessions|rooms|delegations)\[(?P<index>\d+)\]")
+_NOUNS = {"meetings": "request", "sessions": "session", "rooms": "room", "delegations": "delegation"}
+
+
+def _named(problem: Problem, finding: Finding) -> str:
+    """The finding's message, naming the stored item its path points at by index."""
+    match = _INDEXED.match(finding.path)
+    if match is None:
+        return finding.message
+    item = getattr(problem, match["collection"])[int(match["index"])]
+    return f"{finding.message} ({_NOUNS[match['collection']]} {item.id})"
 
 
 @get("/forums/{forum_id:str}", tags=["forums"], summary="Read a forum (its organiser and delegations)")
@@ -108,7 +144,10 @@ async def change_forum(
         merged = {**msgspec.structs.asdict(current.item), **changes}
         del merged["id"]
         settings = checked_settings(ForumSettings(**merged))
-        if settings.slot_minutes != current.item.slot_minutes:
+        grid = ("time_zone", "slot_minutes", "days")
+        if any(getattr(settings, name) != getattr(current.item, name) for name in grid):
+            await _refuse_breaking_stored_data(connection, parsed, settings)
+        if settings.slot_minutes != current.item.slot_minutes:  # requests not accepted yet, too
             await _refuse_slots_requests_do_not_fill(connection, parsed, settings.slot_minutes)
         stored = await forums.update_forum(connection, parsed, settings)
         await record_change(connection, parsed, caller.actor, "update", "forum", forum_id, current.item, stored.item)

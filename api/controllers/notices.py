@@ -10,12 +10,15 @@ their secret is shown once, when created.
 from __future__ import annotations
 
 import asyncio
+import ipaddress
+import re
 import secrets
 from collections.abc import AsyncIterator
 from typing import Annotated, Any
 from urllib.parse import urlsplit
 
 import asyncpg
+import httpx
 import msgspec
 from litestar import Request, Response, delete, get, post
 from litestar.params import Body, FromPath, HeaderParameter
@@ -50,10 +53,39 @@ class WebhookCreated(msgspec.Struct):
     secret: str | None
 
 
+# One label of a DNS name, after IDNA encoding (underscores too: some internal names use them).
+_LABEL = re.compile(r"(?!-)[A-Za-z0-9_-]{1,63}(?<!-)")
+
+
+def _host_fault(host: str) -> str | None:
+    """Why `host` (an IP literal or a DNS name) cannot be called, or None."""
+    try:
+        ipaddress.ip_address(host)
+        return None
+    except ValueError:
+        pass
+    try:
+        name = host.encode("idna").decode("ascii")
+    except UnicodeError:
+        return f"host {host!r} is not a valid name"
+    if len(name) > 253 or not all(_LABEL.fullmatch(label) for label in name.removesuffix(".").split(".")):
+        return f"host {host!r} is not a valid name"
+    return None
+
+
 def _checked_url(url: str) -> str:
-    parts = urlsplit(url)
+    try:  # both parsers: urlsplit here, httpx at delivery (a bracket left open was a 500)
+        parts = urlsplit(url)
+        port = parts.port  # raises for a port past 65535 or not a number
+        httpx.URL(url)
+    except (ValueError, httpx.InvalidURL) as error:
+        raise invalid("url", f"must be an absolute http or https URL ({error})") from None
     if parts.scheme not in ("http", "https") or not parts.hostname:
         raise invalid("url", "must be an absolute http or https URL")
+    if port == 0:
+        raise invalid("url", "port 0 cannot be called")
+    if (fault := _host_fault(parts.hostname)) is not None:
+        raise invalid("url", fault)
     refusal = literal_refusal(parts.hostname)
     if refusal is not None:
         raise invalid("url", f"host {refusal}: webhooks may only call public addresses ({ALLOW_VARIABLE})")

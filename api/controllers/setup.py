@@ -42,7 +42,28 @@ async def _no_check(connection: asyncpg.Connection, forum_id: Any, record: Any) 
 
 
 async def _check_session(connection: asyncpg.Connection, forum_id: Any, record: SessionRecord) -> list[FieldError]:
-    return [FieldError("end", "must be after start")] if record.end <= record.start else []
+    """As solver/check.py checks a problem's sessions: a session naming a participant that does not
+    exist, or listing nobody, was stored, and every solve of the forum then failed on it."""
+    errors = [FieldError("end", "must be after start")] if record.end <= record.start else []
+    if record.scope == "listed" and not record.participants:
+        errors.append(FieldError("participants", "scope 'listed' needs participants"))
+    known = {
+        row["person"]
+        for row in await connection.fetch(
+            "SELECT delegation_id || '/' || id AS person FROM participants"
+            " WHERE forum_id = $1 AND delegation_id || '/' || id = ANY($2::text[])",
+            forum_id,
+            record.participants,
+        )
+    }
+    errors.extend(
+        FieldError(
+            f"participants[{index}]", f"no participant {person!r} (write delegation/participant, e.g. 'SGP/min')"
+        )
+        for index, person in enumerate(record.participants)
+        if person not in known
+    )
+    return errors
 
 
 async def _check_room(connection: asyncpg.Connection, forum_id: Any, record: RoomRecord) -> list[FieldError]:

@@ -57,9 +57,11 @@ class B2BInstance:
 def read_dzn(path: Path) -> dict[str, DznValue]:
     """Assignments `name = value;` of a .dzn file (only the constructs the benchmark uses)."""
     try:
-        text = path.read_text()
+        text = path.read_text(encoding="utf-8-sig")  # a byte-order mark, as editors on Windows write, is skipped
     except OSError as error:
         raise ValueError(f"{path}: cannot read the B2B instance ({error.strerror or error})") from None
+    except UnicodeDecodeError as error:
+        raise ValueError(f"{path}: not UTF-8 text: {error.reason} at byte {error.start}") from None
     text = re.sub(r"%[^\n]*", "", text)  # MiniZinc line comments
     values: dict[str, DznValue] = {}
     for statement in text.split(";"):

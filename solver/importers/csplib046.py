@@ -53,9 +53,11 @@ class Prob046Instance:
 def parse_csplib046(path: Path) -> dict[int, Prob046Instance]:
     """All instances of instances.md by their number; raise ValueError naming a malformed one."""
     try:
-        text = path.read_text()
+        text = path.read_text(encoding="utf-8-sig")  # a byte-order mark, as editors on Windows write, is skipped
     except OSError as error:
         raise ValueError(f"{path}: cannot read the prob046 instances ({error.strerror or error})") from None
+    except UnicodeDecodeError as error:
+        raise ValueError(f"{path}: not UTF-8 text: {error.reason} at byte {error.start}") from None
     parts = _HEADER.split(text)  # [preamble, number, body, number, body, ...]
     if len(parts) < 3:
         raise ValueError(f"{path}: no `**Instance #k**` block found")

@@ -42,7 +42,7 @@ from ortools.sat.python import cp_model
 
 from solver.compile import Compiled
 from solver.objective.break_bounds import window_starts
-from solver.stopping import quiet_solver
+from solver.stopping import cp_sat_seed, quiet_solver
 
 Literal = cp_model.IntVar
 Grid = dict[int, tuple[int, int]]  # meeting index -> (start, room class)
@@ -230,7 +230,7 @@ def one_worker(seconds: float, seed: int) -> cp_model.CpSolver:
     """A solver of one worker that leaves SIGINT to Python (`quiet_solver`)."""
     solver = quiet_solver()
     solver.parameters.num_workers = 1
-    solver.parameters.random_seed = seed
+    solver.parameters.random_seed = cp_sat_seed(seed)
     solver.parameters.max_time_in_seconds = seconds
     return solver
 

@@ -35,7 +35,7 @@ from ortools.sat.python import cp_model
 from solver.compile import Compiled
 from solver.objective.break_bounds import perfect_matching, window_starts
 from solver.objective.break_clauses import Grid, at_most, counted_breaks, grid_of, one_worker, sum_at_most, two_rungs
-from solver.stopping import Halt, quiet_solver, watch_stop
+from solver.stopping import Halt, cp_sat_seed, quiet_solver, watch_stop
 
 
 @dataclass(frozen=True)
@@ -562,7 +562,7 @@ def _run(
     solver = quiet_solver()
     params = solver.parameters
     params.num_workers = 2
-    params.random_seed = seed
+    params.random_seed = cp_sat_seed(seed)
     params.max_time_in_seconds = seconds
     params.subsolvers.extend(subsolvers)
     finished = watch_stop(solver, stop)
