@@ -222,7 +222,7 @@ def _meeting_info(compiled: Compiled, index: int, meeting: Meeting, previous: tu
         info.starts = starts if rooms else []
     else:
         info.starts = sorted({start for start, _ in info.domain})
-    if meeting.preferred:  # without, every start's end was worked out for nothing (4 s at 800 meetings)
+    if meeting.preferred:  # else every start's end was worked out for nothing (1.5 M at 800 meetings)
         length = info.length
         info.preferred_starts = frozenset(start for start in info.starts if in_preferred(grid, meeting, start, length))
     if pin is not None:
