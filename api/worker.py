@@ -221,6 +221,7 @@ class _Loaded(msgspec.Struct):
     zone: ZoneInfo
     task: ResolveTask | None = None
     derived_from: int | None = None  # a re-solve: the published version it starts from
+    changes_seen: int = 0  # the forum's recorded changes when loaded (numbered 1, 2, 3 ...)
 
 
 async def _load_problem(pool: asyncpg.Pool, run: runs.RunRecord) -> _Loaded | str:
@@ -232,6 +233,7 @@ async def _load_problem(pool: asyncpg.Pool, run: runs.RunRecord) -> _Loaded | st
     if forum is None or found is None:
         return "the forum no longer exists"
     stored, changes = found
+    seen = len(changes)
     recorded = applicable_indices(stored, changes)
     changes = [changes[index] for index in recorded]
     changed = apply_changes(stored, changes)
@@ -241,11 +243,11 @@ async def _load_problem(pool: asyncpg.Pool, run: runs.RunRecord) -> _Loaded | st
     zone = ZoneInfo(forum.item.time_zone)
     settings = run.options.resolve
     if settings is None:
-        return _Loaded(changed, changed, zone)
+        return _Loaded(changed, changed, zone, changes_seen=seen)
     if published is None:
         return "nothing is published: a re-solve starts from the published version"
     task = ResolveTask(published.schedule, changes, settings.free, settings.reoptimise, recorded)
-    return _Loaded(stored, changed, zone, task, published.number)
+    return _Loaded(stored, changed, zone, task, published.number, seen)
 
 
 def stored_placements(problem: Problem, schedule: Schedule, zone: ZoneInfo) -> list[StoredPlacement]:
@@ -299,7 +301,9 @@ async def process_run(
 
 async def _store(pool: asyncpg.Pool, run: runs.RunRecord, owner: str, loaded: _Loaded, payload: bytes) -> str:
     """Store the child's answer as the run's version; a run whose forum lost a placed meeting,
-    room or participant while it solved fails (its grid can no longer be stored)."""
+    room or participant while it solved fails (its grid can no longer be stored), and so does
+    one whose forum recorded a change meanwhile (its grid would ignore the change, and could
+    be published so)."""
     answer = msgspec.json.decode(payload, type=_Answer)
     no_grid = _why_no_grid(answer.schedule)
     if no_grid is not None:
@@ -308,10 +312,12 @@ async def _store(pool: asyncpg.Pool, run: runs.RunRecord, owner: str, loaded: _L
     try:
         async with pool.acquire() as connection:
             version_id = await runs.store_result(
-                connection, run.id, answer.schedule, placements, answer.moves, loaded.derived_from
+                connection, run.id, answer.schedule, placements, answer.moves, loaded.derived_from, loaded.changes_seen
             )
     except asyncpg.ForeignKeyViolationError:
         return await _finish(pool, run.id, owner, "failed", FORUM_CHANGED)
+    except runs.ChangedMeanwhile as changed:
+        return await _finish(pool, run.id, owner, "failed", str(changed))
     return "succeeded" if version_id is not None else "lost"
 
 

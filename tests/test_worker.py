@@ -174,6 +174,30 @@ async def test_a_delegation_deleted_mid_solve_fails_the_run_and_serve_goes_on(is
         assert await stopped(process, signal.SIGTERM) == 0
 
 
+async def test_a_change_recorded_mid_solve_fails_the_run_naming_it(isolated: Isolated) -> None:
+    """Its grid would ignore the change (a late arrival), and could be published so: the
+    run fails, naming the change, and the next run takes it into account."""
+    async with serving(isolated) as (process, client):
+        world = await make_world(client)
+        run_id = await queue_run(client, world, time_limit=3)
+        await eventually(lambda: _solving(isolated, run_id))  # its problem loaded, its solver starting
+        late = {"kind": "arrival_changed", "participant": "JPN/min", "arrival": "2023-06-03T11:00:00"}
+        recorded = await client.post(f"{world.base}/changes", json=late, headers=world.organiser)
+        assert recorded.status_code == 201, recorded.text
+
+        async def ended(run_id: int) -> bool:
+            return (await isolated.run_row(run_id))["status"] not in ("queued", "running")
+
+        await eventually(lambda: ended(run_id))
+        run = (await client.get(f"{world.base}/runs/{run_id}", headers=world.organiser)).json()
+        assert (run["status"], run["version"]) == ("failed", None)
+        assert "change 1 (" in run["error"] and "queue a new run" in run["error"]
+        again = await client.post(f"{world.base}/runs", json={"time_limit": 1}, headers=world.organiser)
+        await eventually(lambda: ended(int(again.json()["id"])))
+        assert (await isolated.run_row(int(again.json()["id"])))["status"] == "succeeded"
+        assert await stopped(process, signal.SIGTERM) == 0
+
+
 async def _solving(isolated: Isolated, run_id: int) -> bool:
     """Past its first heartbeat: the worker has loaded the run's problem."""
     return bool(await isolated.pool.fetchval("SELECT heartbeat_at > started_at FROM solve_runs WHERE id = $1", run_id))

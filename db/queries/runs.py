@@ -203,9 +203,12 @@ async def store_result(
     placements: Sequence[StoredPlacement],
     moves: object = None,
     derived_from: int | None = None,
+    changes_seen: int | None = None,
 ) -> int | None:
     """The run's version with its placements, and the run succeeded, in one transaction;
     a re-solve's version names the published version it started from (`derived_from`, a number).
+    Raises ChangedMeanwhile when the forum has recorded changes past the `changes_seen`
+    first that the run loaded (its grid does not take them into account); nothing is stored.
 
     Whichever attempt finishes first stores; a later one (a worker whose lease lapsed
     while it kept solving) finds the version and stores nothing. A run whose cancel was
@@ -228,6 +231,8 @@ async def store_result(
         forum_id = row["forum_id"]
         # The forum row lock serialises version numbering with concurrent runs of the same forum.
         await connection.execute("SELECT 1 FROM forums WHERE id = $1 FOR UPDATE", forum_id)
+        if changes_seen is not None:
+            await _refuse_if_changed(connection, forum_id, changes_seen)
         version_id = await connection.fetchval(
             "INSERT INTO schedule_versions (forum_id, number, schedule, run_id, derived_from_id)"
             " SELECT $1, coalesce(max(number), 0) + 1, $2, $3,"
@@ -247,6 +252,26 @@ async def store_result(
             None if moves is None else msgspec.to_builtins(moves),
         )
         return int(version_id)
+
+
+class ChangedMeanwhile(Exception):
+    """Changes were recorded while the run solved: its grid would ignore them."""
+
+
+async def _refuse_if_changed(connection: asyncpg.Connection, forum_id: Any, changes_seen: int) -> None:
+    """Raise ChangedMeanwhile naming the changes recorded past the first `changes_seen`.
+    Recording a change takes the forum's row lock first, as the caller holds it now."""
+    later = await connection.fetch(
+        "SELECT number, summary FROM forum_changes WHERE forum_id = $1 AND number > $2 ORDER BY number",
+        forum_id,
+        changes_seen,
+    )
+    if later:
+        named = "; ".join(f"change {row['number']} ({row['summary']})" for row in later)
+        raise ChangedMeanwhile(
+            f"the forum changed while the run solved: {named} came after it loaded the forum,"
+            " so its grid does not take them into account; queue a new run"
+        )
 
 
 # ---- stored versions, as the schedules API shows them
