@@ -162,3 +162,26 @@ async def test_a_move_is_checked_against_the_recorded_changes(
     body = {"meeting": grid["placements"][0]["meeting"], "start": "2023-06-03T12:00:00", "room": "R1"}
     check = await client.post(f"{world.base}/schedules/1/moves/check", json=body, headers=world.organiser)
     assert {v["rule"] for v in check.json()["blocking"]} == {"room_unavailable"}  # R1 is lost on Saturday
+
+
+async def test_a_move_leaves_out_a_meeting_withdrawn_since_the_version(
+    client: httpx.AsyncClient, world: World, pool: asyncpg.Pool
+) -> None:
+    """The moved version copied every placement of its source, a withdrawn meeting too:
+    published, it would have announced that meeting again (a fit option leaves it out)."""
+    grid = await solved(client, world, pool)
+    gone, moving = grid["placements"]
+    withdrawn = await client.post(f"{world.base}/requests/{gone['meeting']}/withdraw", headers=world.organiser)
+    assert withdrawn.status_code == 200, withdrawn.text
+    body = {"meeting": moving["meeting"], "start": free_start(grid, moving), "room": "R1"}
+    stored = await client.post(f"{world.base}/schedules/1/moves", json=body, headers=world.organiser)
+    assert stored.status_code == 201, stored.text
+    moved = (await client.get(f"{world.base}/schedules/{stored.json()['version']}", headers=world.organiser)).json()
+    assert [p["meeting"] for p in moved["placements"]] == [moving["meeting"]]
+    placed = await pool.fetchval(
+        "SELECT count(*) FROM schedule_placements p JOIN schedule_versions v ON v.id = p.version_id"
+        " WHERE v.forum_id = $1 AND v.number = $2",
+        world.forum_id,
+        stored.json()["version"],
+    )
+    assert placed == 1  # the stored grid too, which feeds the agendas and calendars

@@ -2,7 +2,8 @@
 
 `.../moves/check` answers at once what the move would break and changes nothing.
 `.../moves` stores the moved grid as a NEW version derived from that one (stored
-versions are immutable), or refuses a move that breaks a hard rule with a 409
+versions are immutable; meetings the forum no longer has are left out of it, and
+attendees are the forum's own now, as for a fit option), or refuses a move that breaks a hard rule with a 409
 whose `errors` list each broken rule as `rule:<name>`. To a delegation every
 version is hidden, so both answer it 404.
 """
@@ -22,10 +23,11 @@ from api.controllers.common import CallerDep, IdempotencyKey, PoolDep, load_foru
 from api.controllers.schedules import VERSION_PATH, organiser_only
 from api.errors import Conflict, FieldError, NotFound, invalid
 from api.http import Reply, json_response, run_change
+from api.worker import stored_placements
 from db.changes import changed_problem
 from db.queries import runs as queries
 from db.queries.audit import record_change
-from db.queries.schedules import StoredPlacement, insert_placements, insert_version
+from db.queries.schedules import insert_placements, insert_version
 from db.records import to_forum_time
 from solver.model import Problem
 from solver.moves import MoveCheck, UnknownMeeting, apply_move, check_move
@@ -61,7 +63,17 @@ async def _load(connection: asyncpg.Connection, forum_id: Any, version: int) -> 
     # What every solve sees: the stored forum with its recorded changes (a lost room, a late arrival).
     problem = await changed_problem(connection, forum_id, datetime.now(UTC))
     assert problem is not None  # the forum was just loaded
-    return _Loaded(problem, zone, row, msgspec.convert(row.schedule, Schedule))
+    return _Loaded(problem, zone, row, _current(problem, msgspec.convert(row.schedule, Schedule)))
+
+
+def _current(problem: Problem, schedule: Schedule) -> Schedule:
+    """The version's grid without the meetings the forum no longer has (a request withdrawn
+    or cancelled since), as a fit option leaves them out: a moved version that kept them
+    would announce them again once published."""
+    known = {meeting.id for meeting in problem.meetings}
+    placed = [placement for placement in schedule.placed if placement.meeting in known]
+    unplaced = [entry for entry in schedule.unplaced if entry.meeting in known]
+    return msgspec.structs.replace(schedule, placed=placed, unplaced=unplaced)
 
 
 def _checked(loaded: _Loaded, body: MoveIn) -> MoveCheck:
@@ -127,27 +139,10 @@ async def _store(connection: asyncpg.Connection, forum_id: Any, loaded: _Loaded,
     # The forum row lock serialises version numbering with runs storing theirs.
     await connection.execute("SELECT 1 FROM forums WHERE id = $1 FOR UPDATE", forum_id)
     version_id = await insert_version(connection, forum_id, moved, derived_from=loaded.row.number)
-    await insert_placements(connection, forum_id, version_id, await _placements(connection, loaded, check))
+    # Attendees as the forum has them now (a change may have swapped one), as for a run or a fit.
+    await insert_placements(connection, forum_id, version_id, stored_placements(loaded.problem, moved, loaded.zone))
     number = await connection.fetchval("SELECT number FROM schedule_versions WHERE id = $1", version_id)
     return int(number)
-
-
-async def _placements(connection: asyncpg.Connection, loaded: _Loaded, check: MoveCheck) -> list[StoredPlacement]:
-    """The source version's placements and attendees, with the moved meeting at its new place."""
-    source = await queries.grid_placements(connection, loaded.row.id)
-    attendees = {p.meeting: [tuple(a.split("/", 1)) for a in p.attendees] for p in source}
-    if check.meeting not in attendees:  # it was unplaced: its attendees are the problem's
-        meeting = next(m for m in loaded.problem.meetings if m.id == check.meeting)
-        attendees[check.meeting] = [tuple(person.split("/", 1)) for person in meeting.participants]
-    placements = [
-        StoredPlacement(p.meeting, p.room, p.start, p.end, attendees[p.meeting])  # type: ignore[arg-type]
-        for p in source
-        if p.meeting != check.meeting
-    ]
-    after = check.after
-    start, end = after.start.astimezone(loaded.zone), after.end.astimezone(loaded.zone)
-    placements.append(StoredPlacement(after.meeting, after.room, start, end, attendees[after.meeting]))  # type: ignore[arg-type]
-    return placements
 
 
 ROUTES = [check_schedule_move, move_meeting]
