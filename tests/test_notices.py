@@ -500,3 +500,23 @@ async def test_a_webhooks_delivery_ids_count_its_own_deliveries_only(client: htt
     listed = await client.get(hooks["SGP"], headers=world.tokens["SGP"])
     assert listed.status_code == 200, listed.text
     assert [(d["id"], d["notice_id"]) for d in listed.json()] == [(1, 1), (2, 2)]
+
+
+async def test_a_rotated_token_takes_the_webhooks_registered_with_it(client: httpx.AsyncClient, world: World) -> None:
+    """Whoever held a leaked token could register a webhook and go on receiving the delegation's
+    notices after the organiser rotated the token: rotation removes the delegation's webhooks."""
+    url = f"{world.base}/delegations/SGP/webhooks"
+    made = await client.post(url, json={"url": "https://hooks.example.org/in"}, headers=world.tokens["SGP"])
+    assert made.status_code == 201, made.text
+    other = await client.post(
+        f"{world.base}/delegations/AUS/webhooks",
+        json={"url": "https://hooks.example.org/aus"},
+        headers=world.tokens["AUS"],
+    )
+    assert other.status_code == 201, other.text
+    rotated = await client.post(f"{world.base}/delegations/SGP/token", headers=world.organiser)
+    assert rotated.status_code == 201, rotated.text
+    fresh = {"Authorization": f"Bearer {rotated.json()['token']}"}
+    assert (await client.get(url, headers=fresh)).json() == []
+    kept = (await client.get(f"{world.base}/delegations/AUS/webhooks", headers=world.tokens["AUS"])).json()
+    assert [hook["url"] for hook in kept] == ["https://hooks.example.org/aus"]  # another delegation's stay

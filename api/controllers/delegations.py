@@ -141,7 +141,11 @@ async def delete_delegation(
     await run_change(pool, request, caller, None, work)
 
 
-@post(f"{DELEGATION_PATH}/token", tags=["delegations"], summary="Issue a new token; the old one stops working")
+@post(
+    f"{DELEGATION_PATH}/token",
+    tags=["delegations"],
+    summary="Issue a new token; the old one, its calendar link and its webhooks stop working",
+)
 async def rotate_token(
     request: Request,
     pool: PoolDep,

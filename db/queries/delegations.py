@@ -14,18 +14,20 @@ PARTICIPANTS = Family("participant", "participants", ParticipantRecord, scope=("
 
 
 async def set_token_hash(connection: asyncpg.Connection, forum_id: Any, delegation_id: str, token_hash: str) -> bool:
-    """Replace the delegation's token, and retire its calendar link: the link's key is an HMAC of
-    the old token, so whoever held that token could compute it and go on reading the feed.
-    False when there is no such delegation."""
+    """Replace the delegation's token, and retire its calendar link and its webhooks: the link's
+    key is an HMAC of the old token, so whoever held that token could compute it and go on reading
+    the feed; and whoever held it could have registered a webhook, which would go on receiving the
+    delegation's notices. False when there is no such delegation."""
     status = await connection.execute(
         "UPDATE delegations SET token_hash = $3, version = version + 1 WHERE forum_id = $1 AND id = $2",
         forum_id,
         delegation_id,
         token_hash,
     )
-    await connection.execute(
-        "DELETE FROM calendar_feeds WHERE forum_id = $1 AND delegation_id = $2", forum_id, delegation_id
-    )
+    for table in ("calendar_feeds", "webhooks"):  # a webhook's deliveries go with it (ON DELETE CASCADE)
+        await connection.execute(
+            f"DELETE FROM {table} WHERE forum_id = $1 AND delegation_id = $2", forum_id, delegation_id
+        )
     return status.endswith(" 1")
 
 
