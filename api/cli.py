@@ -135,6 +135,16 @@ def positive_int(text: str) -> int:
     return int(text)
 
 
+MAX_SEARCH_WORKERS = 64  # CP-SAT starts a thread each: 100,000 asked for (unchecked) meant 100,000 threads
+
+
+def search_workers(text: str) -> int:
+    count = positive_int(text)
+    if count > MAX_SEARCH_WORKERS:
+        raise argparse.ArgumentTypeError(f"must be at most {MAX_SEARCH_WORKERS} search threads, not {text!r}")
+    return count
+
+
 def non_negative_int(text: str) -> int:
     if not (text.isascii() and text.isdigit()):
         raise argparse.ArgumentTypeError(f"must be a whole number of at least 0, not {text!r}")
@@ -243,7 +253,7 @@ def _add_solve(commands: Subparsers) -> None:
     )
     command.add_argument("problem", metavar="PROBLEM.json")
     command.add_argument("--time-limit", type=positive_float, default=10.0, metavar="S", help="seconds (default 10)")
-    command.add_argument("--workers", type=positive_int, default=2, metavar="N", help="search threads (default 2)")
+    command.add_argument("--workers", type=search_workers, default=2, metavar="N", help="search threads (default 2)")
     command.add_argument("--seed", type=non_negative_int, default=0, metavar="K", help="random seed (default 0)")
     command.add_argument("--method", choices=("cpsat", "greedy"), default="cpsat")
     command.add_argument("--deterministic", action="store_true", help="same answer for the same seed and workers")
@@ -616,7 +626,7 @@ def _add_bench(commands: Subparsers) -> None:
         help="seconds per solve; scenarios take several (default: b2b 60, csplib046 10, scenarios 1 5 30, "
         "optaplanner 30)",
     )
-    command.add_argument("--workers", type=positive_int, default=2, metavar="N", help="search threads (default 2)")
+    command.add_argument("--workers", type=search_workers, default=2, metavar="N", help="search threads (default 2)")
     command.add_argument("--instances", nargs="+", metavar="NAME", help="only these (default: all)")
     command.add_argument("--data", metavar="DIR", help="benchmark data (default: ../shared/bench/external)")
     command.set_defaults(run=run_bench)

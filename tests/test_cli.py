@@ -456,7 +456,14 @@ def test_a_missing_file_is_reported_not_raised(capsys: pytest.CaptureFixture[str
 
 @pytest.mark.parametrize(
     ("option", "value"),
-    [("--time-limit", "0"), ("--time-limit", "soon"), ("--workers", "0"), ("--seed", "-1"), ("--method", "magic")],
+    [
+        ("--time-limit", "0"),
+        ("--time-limit", "soon"),
+        ("--workers", "0"),
+        ("--workers", "100000"),
+        ("--seed", "-1"),
+        ("--method", "magic"),
+    ],
 )
 def test_a_bad_option_value_names_the_option(
     capsys: pytest.CaptureFixture[str], problem_file: str, option: str, value: str
