@@ -20,7 +20,7 @@ import msgspec
 from litestar import Request, Response
 from litestar.exceptions import HTTPException, ValidationException
 
-from db.records import ID_PATTERN, ID_RULE
+from db.records import id_rule_message
 from solver.check import plain_message
 
 PROBLEM_JSON = "application/problem+json"
@@ -126,12 +126,9 @@ def _field_of(entry: dict[str, Any]) -> str:
     return key if source == "body" else f"{source}:{key}"
 
 
-_ID_MISMATCH = f"Expected `str` matching regex {ID_PATTERN!r}"
-
-
 def readable(message: str) -> str:
     """A msgspec validation message in the words of the API's rules, where those are plainer."""
-    return ID_RULE if message == _ID_MISMATCH else plain_message(message)
+    return plain_message(id_rule_message(message))
 
 
 def handle_api_error(request: Request[Any, Any, Any], error: ApiError) -> Response[bytes]:

@@ -32,8 +32,6 @@ from db.queries.audit import record_change
 from db.queries.delegations import DELEGATIONS, PARTICIPANTS, insert_keep_apart
 from db.queries.setup import RESOURCES, ROOMS, SESSIONS, TRAVEL, VENUES, travel_id
 from db.records import (
-    ID_PATTERN,
-    ID_RULE,
     DelegationRecord,
     ForumSettings,
     Id,
@@ -46,6 +44,7 @@ from db.records import (
     TravelIn,
     TravelRecord,
     VenueRecord,
+    id_rule_message,
     to_forum_time,
 )
 from db.tokens import hash_token, new_token
@@ -260,5 +259,4 @@ def _finding(path: str, error: str) -> Finding:
     inner = match["path"] or ""
     if inner.startswith(".parties"):
         inner = inner.replace(".parties", ".delegations", 1)
-    message = match["message"]
-    return Finding(f"{path}{inner}", ID_RULE if message == f"Expected `str` matching regex {ID_PATTERN!r}" else message)
+    return Finding(f"{path}{inner}", id_rule_message(match["message"]))

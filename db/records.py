@@ -29,6 +29,14 @@ from solver.model import (
 # every URL client (RFC 3986, section 5.2.4), so a room "..", once stored, could not be reached.
 ID_PATTERN = r"^(?!\.\.?$)[A-Za-z0-9_.-]{1,64}$"
 ID_RULE = "must be 1 to 64 letters, digits, '_', '.' or '-', other than '.' and '..'"
+_ID_MISMATCH = f"Expected `str` matching regex {ID_PATTERN!r}"  # msgspec's words for a bad id
+
+
+def id_rule_message(message: str) -> str:
+    """A msgspec validation message, in the rule's words where it is about an id."""
+    return ID_RULE if message == _ID_MISMATCH else message
+
+
 Id = Annotated[str, Meta(pattern=ID_PATTERN, description="letters, digits, '_', '.', '-'; 1-64; not '.' or '..'")]
 Name = Annotated[str, Meta(min_length=1, max_length=200)]
 INT8_MAX = 2**63 - 1  # a bigint id (audit entries, notices)

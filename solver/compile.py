@@ -291,7 +291,5 @@ def suitable_classes(compiled: Compiled, meeting: Meeting) -> list[RoomClass]:
 
 def in_preferred(grid: TimeGrid, meeting: Meeting, start: int, length: int) -> bool:
     """True when the meeting starting at `start` lies inside a preferred window."""
-    if not meeting.preferred:
-        return False
     begin, end = grid.starts[start], grid.end_of(start, length)
     return any(grid.local(window.start) <= begin and end <= grid.local(window.end) for window in meeting.preferred)

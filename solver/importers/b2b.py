@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from datetime import datetime, time, timedelta
 from pathlib import Path
 
-from solver.importers.common import BENCHMARK_DATE, one_day_forum, solo
+from solver.importers.common import BENCHMARK_DATE, one_day_forum, read_source, solo
 from solver.model import Delegation, Forum, Meeting, ObjectiveSettings, Problem, Room, Window
 
 DznValue = int | list[int] | list[set[int]] | list[list[int]]
@@ -56,13 +56,7 @@ class B2BInstance:
 
 def read_dzn(path: Path) -> dict[str, DznValue]:
     """Assignments `name = value;` of a .dzn file (only the constructs the benchmark uses)."""
-    try:
-        text = path.read_text(encoding="utf-8-sig")  # a byte-order mark, as editors on Windows write, is skipped
-    except OSError as error:
-        raise ValueError(f"{path}: cannot read the B2B instance ({error.strerror or error})") from None
-    except UnicodeDecodeError as error:
-        raise ValueError(f"{path}: not UTF-8 text: {error.reason} at byte {error.start}") from None
-    text = re.sub(r"%[^\n]*", "", text)  # MiniZinc line comments
+    text = re.sub(r"%[^\n]*", "", read_source(path, "the B2B instance"))  # MiniZinc line comments
     values: dict[str, DznValue] = {}
     for statement in text.split(";"):
         if not statement.strip():

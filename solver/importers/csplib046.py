@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from datetime import time
 from pathlib import Path
 
-from solver.importers.common import one_day_forum, solo
+from solver.importers.common import one_day_forum, read_source, solo
 from solver.model import Delegation, Forum, Meeting, ObjectiveSettings, Problem, Room, Travel, Venue, Weights
 
 DAY_START = time(8, 0)
@@ -52,12 +52,7 @@ class Prob046Instance:
 
 def parse_csplib046(path: Path) -> dict[int, Prob046Instance]:
     """All instances of instances.md by their number; raise ValueError naming a malformed one."""
-    try:
-        text = path.read_text(encoding="utf-8-sig")  # a byte-order mark, as editors on Windows write, is skipped
-    except OSError as error:
-        raise ValueError(f"{path}: cannot read the prob046 instances ({error.strerror or error})") from None
-    except UnicodeDecodeError as error:
-        raise ValueError(f"{path}: not UTF-8 text: {error.reason} at byte {error.start}") from None
+    text = read_source(path, "the prob046 instances")
     parts = _HEADER.split(text)  # [preamble, number, body, number, body, ...]
     if len(parts) < 3:
         raise ValueError(f"{path}: no `**Instance #k**` block found")
