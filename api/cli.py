@@ -19,7 +19,7 @@ import signal
 import sys
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 from types import FrameType
@@ -414,7 +414,7 @@ def _method(schedule: Schedule) -> str:
     return f"{searched(stats.searches)}, {workers}, seed {stats.seed}, limit {stats.time_limit:g} s"
 
 
-def searched(searches: list[str]) -> str:
+def searched(searches: Sequence[str]) -> str:
     """What ran, e.g. "local search + CP-SAT" or "2 local searches" (a twin, solver/twin.py)."""
     counts = {search: searches.count(search) for search in searches}
     names = [SEARCH_NAMES[search][0] if n == 1 else f"{n} {SEARCH_NAMES[search][1]}" for search, n in counts.items()]

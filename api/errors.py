@@ -19,6 +19,7 @@ import asyncpg
 import msgspec
 from litestar import Request, Response
 from litestar.exceptions import HTTPException, ValidationException
+from litestar.types import ExceptionHandlersMap
 
 from db.records import id_rule_message
 from solver.check import plain_message
@@ -180,7 +181,7 @@ def handle_unexpected(request: Request[Any, Any, Any], error: Exception) -> Resp
     return problem_response(request, ApiError("an unexpected error occurred; it has been logged"))
 
 
-EXCEPTION_HANDLERS: dict[type[Exception], Any] = {
+EXCEPTION_HANDLERS: ExceptionHandlersMap = {
     ApiError: handle_api_error,
     HTTPException: handle_http_exception,
     asyncpg.PostgresError: handle_database_error,

@@ -87,7 +87,7 @@ def decode_json(data: bytes | str, kind: type[T]) -> T:
     except msgspec.ValidationError as error:
         if not str(error).startswith("Invalid RFC3339 encoded"):
             raise
-    return decode_with_seconds(data, kind)  # type: ignore[no-any-return]
+    return decode_with_seconds(data, kind)
 
 
 def without_bom(data: bytes | str) -> bytes | str:
