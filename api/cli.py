@@ -32,7 +32,16 @@ from rich.table import Table
 from rich.text import Text
 
 from db.errors import DatabaseUnreachable
-from solver.check import BOM, ProblemError, decode_finding, decode_json, load_problem, out_of_calendar, utf8_fault
+from solver.check import (
+    BOM,
+    ProblemError,
+    decode_finding,
+    decode_json,
+    json_fault,
+    load_problem,
+    out_of_calendar,
+    utf8_fault,
+)
 from solver.model import Problem
 from solver.result import Progress, Schedule
 
@@ -235,7 +244,7 @@ def read_schedule(path: str) -> Schedule:
     except msgspec.ValidationError as error:
         raise CliError([(path, str(decode_finding(str(error))))]) from None
     except msgspec.DecodeError as error:
-        raise CliError([(path, f"$: malformed JSON: {error}")]) from None
+        raise CliError([(path, f"$: {json_fault(data, error)}")]) from None
     findings = out_of_calendar(schedule)
     if findings:
         raise CliError([(path, str(finding)) for finding in findings])

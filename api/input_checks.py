@@ -19,7 +19,7 @@ from litestar.utils.scope.state import ScopeState
 
 from api.errors import BadRequest, FieldError, NotFound, Unprocessable
 from db.records import INT4_MAX
-from solver.check import BOM, out_of_calendar, utf8_fault
+from solver.check import BOM, json_fault, out_of_calendar, utf8_fault
 from solver.times import MAYBE_MINUTES, with_seconds
 
 NUL = "\x00"
@@ -68,7 +68,8 @@ async def _decode_json_body(request: Request[Any, Any, Any], body: bytes) -> Any
     except RecursionError:
         raise BadRequest("$: nested too deeply", [FieldError("$", "nested too deeply")]) from None
     except SerializationException as error:
-        raise BadRequest(f"$: malformed JSON: {error}", [FieldError("$", f"malformed JSON: {error}")]) from None
+        fault = json_fault(body, error)
+        raise BadRequest(f"$: {fault}", [FieldError("$", fault)]) from None
     if MAYBE_MINUTES.search(text):  # "14:30" where a time is due: msgspec needs "14:30:00"
         decoded = with_seconds(decoded, parameter.annotation)
     ScopeState.from_scope(request.scope).json = decoded  # what `request.json()` answers from now on

@@ -174,6 +174,26 @@ async def test_empty_and_byte_order_marked_bodies(client: httpx.AsyncClient, poo
     assert answer.status_code == 400 and answer.json()["errors"][0]["field"] == "name"
 
 
+async def test_a_lone_surrogate_escape_is_named_not_called_truncated(
+    client: httpx.AsyncClient, pool: asyncpg.Pool, scene: Scene
+) -> None:
+    """msgspec called a \\ud800 escape without its low half "Input data was truncated"."""
+    check = Checked(client, pool, scene)
+    as_json = {"Content-Type": "application/json"}
+    fault = "invalid text: \\ud800 (byte 10) is half of a UTF-16 surrogate pair, not a character"
+    for target in json_targets(scene):
+        answer = await check.refused(target, "lone surrogate", content=rb'{"name": "\ud800"}', headers=as_json)
+        problem = answer.json()
+        if (problem.get("errors"), problem.get("detail")) != ([{"field": "$", "message": fault}], f"$: {fault}"):
+            check.faults.append((target.key, "lone surrogate", answer.status_code, answer.text[:160]))
+    assert check.faults == []
+    world, org = scene.world, scene.world.organiser
+    for venue, name, stored in (("V8", rb"\ud83d\ude00", "\U0001f600"), ("V9", rb"\\ud800", "\\ud800")):
+        body = b'{"id": "%s", "name": "%s"}' % (venue.encode(), name)
+        answer = await client.post(f"{world.base}/venues", content=body, headers={**org, **as_json})
+        assert answer.status_code == 201 and answer.json()["name"] == stored, answer.text
+
+
 async def test_dates_at_the_calendars_ends_are_refused_naming_the_field(
     client: httpx.AsyncClient, pool: asyncpg.Pool, scene: Scene
 ) -> None:
