@@ -141,7 +141,7 @@ def _event(forum_id: str, delegation_id: str, event: FeedEvent, labels: FeedLabe
             address = vCalAddress(f"urn:sidelines:participant:{delegation_id}:{participant}")
             address.params["cn"] = vText(labels.participants.get(participant, participant))
             address.params["role"] = vText("REQ-PARTICIPANT")
-            entry.add("attendee", address, encode=0)
+            entry.add("attendee", address, encode=False)
     return entry
 
 

@@ -19,7 +19,7 @@ import signal
 import sys
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 from types import FrameType
@@ -32,7 +32,16 @@ from rich.table import Table
 from rich.text import Text
 
 from db.errors import DatabaseUnreachable
-from solver.check import BOM, ProblemError, decode_finding, decode_json, load_problem, out_of_calendar, utf8_fault
+from solver.check import (
+    BOM,
+    ProblemError,
+    decode_finding,
+    decode_json,
+    json_fault,
+    load_problem,
+    out_of_calendar,
+    utf8_fault,
+)
 from solver.model import Problem
 from solver.result import Progress, Schedule
 
@@ -235,7 +244,7 @@ def read_schedule(path: str) -> Schedule:
     except msgspec.ValidationError as error:
         raise CliError([(path, str(decode_finding(str(error))))]) from None
     except msgspec.DecodeError as error:
-        raise CliError([(path, f"$: malformed JSON: {error}")]) from None
+        raise CliError([(path, f"$: {json_fault(data, error)}")]) from None
     findings = out_of_calendar(schedule)
     if findings:
         raise CliError([(path, str(finding)) for finding in findings])
@@ -414,7 +423,7 @@ def _method(schedule: Schedule) -> str:
     return f"{searched(stats.searches)}, {workers}, seed {stats.seed}, limit {stats.time_limit:g} s"
 
 
-def searched(searches: list[str]) -> str:
+def searched(searches: Sequence[str]) -> str:
     """What ran, e.g. "local search + CP-SAT" or "2 local searches" (a twin, solver/twin.py)."""
     counts = {search: searches.count(search) for search in searches}
     names = [SEARCH_NAMES[search][0] if n == 1 else f"{n} {SEARCH_NAMES[search][1]}" for search, n in counts.items()]

@@ -19,7 +19,9 @@ import asyncpg
 import msgspec
 from litestar import Request, Response
 from litestar.exceptions import HTTPException, ValidationException
+from litestar.types import ExceptionHandlersMap
 
+from api.parameters import missing_parameter, parameter_field, parameter_message
 from db.records import id_rule_message
 from solver.check import plain_message
 
@@ -113,17 +115,19 @@ def problem_response(request: Request[Any, Any, Any], error: ApiError | ProblemD
 _UNKNOWN_FIELD = re.compile(r"unknown field `(?P<name>[^`]+)`")
 
 
-def _field_of(entry: dict[str, Any]) -> str:
-    """The field path of one Litestar validation message; "data" is the body's root."""
+def _field_error(request: Request[Any, Any, Any], entry: dict[str, Any]) -> FieldError:
+    """One Litestar validation message as a field and a message; "data" is the body's root."""
     key = str(entry.get("key", "") or "")
-    key = "" if key == "data" else key
-    unknown = _UNKNOWN_FIELD.search(str(entry.get("message", "")))
-    if unknown:  # msgspec names the object holding the unknown field, not the field
-        key = f"{key}.{unknown['name']}" if key else unknown["name"]
+    message = str(entry.get("message", ""))
     source = entry.get("source", "body")
     source = str(getattr(source, "value", source))
-    key = key or "$"
-    return key if source == "body" else f"{source}:{key}"
+    if source != "body" and key:  # a query, path or header value: said from its declaration
+        return FieldError(parameter_field(request, key, source), parameter_message(request, key, message))
+    key = "" if key == "data" else key
+    unknown = _UNKNOWN_FIELD.search(message)
+    if unknown:  # msgspec names the object holding the unknown field, not the field
+        key = f"{key}.{unknown['name']}" if key else unknown["name"]
+    return FieldError(key or "$", readable(message))
 
 
 def readable(message: str) -> str:
@@ -140,7 +144,9 @@ def handle_http_exception(request: Request[Any, Any, Any], error: HTTPException)
     status = error.status_code
     errors: list[FieldError] = []
     if isinstance(error, ValidationException) and isinstance(error.extra, list):
-        errors = [FieldError(_field_of(entry), readable(str(entry.get("message", "")))) for entry in error.extra]
+        errors = [_field_error(request, entry) for entry in error.extra]
+    elif isinstance(error, ValidationException) and (missing := missing_parameter(str(error.detail))):
+        errors = [FieldError(*missing)]
     detail = "; ".join(f"{e.field}: {e.message}" for e in errors) or str(error.detail)
     slug = HTTPStatus(status).phrase.lower().replace(" ", "-")
     details = ProblemDetails(f"urn:sidelines:problem:{slug}", HTTPStatus(status).phrase, status, detail, errors=errors)
@@ -180,7 +186,7 @@ def handle_unexpected(request: Request[Any, Any, Any], error: Exception) -> Resp
     return problem_response(request, ApiError("an unexpected error occurred; it has been logged"))
 
 
-EXCEPTION_HANDLERS: dict[type[Exception], Any] = {
+EXCEPTION_HANDLERS: ExceptionHandlersMap = {
     ApiError: handle_api_error,
     HTTPException: handle_http_exception,
     asyncpg.PostgresError: handle_database_error,

@@ -156,10 +156,10 @@ def _merge_runs(sheet: Worksheet, column: int, cells: list[str]) -> None:
 
 
 def _write(sheet: Worksheet, rows: Sequence[Sequence[str]]) -> None:
-    for row in rows:
-        sheet.append(list(row))
-    for cell in sheet[1]:
-        cell.font = Font(bold=True)
+    for values in rows:
+        sheet.append(list(values))
+    for heading in sheet[1]:
+        heading.font = Font(bold=True)
     for row in sheet.iter_rows(min_row=2):
         for cell in row:
             if isinstance(cell.value, str) and cell.value.startswith(_FORMULA_STARTS):

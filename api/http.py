@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Awaitable, Callable
-from typing import Any
+from typing import Any, Generic, TypeVar, cast
 
 import asyncpg
 import msgspec
@@ -25,16 +25,18 @@ from db.queries.idempotency import StoredAnswer, find_answer, lock_key, store_an
 JSON = "application/json"
 IF_MATCH = "header:If-Match"
 
+T = TypeVar("T")
 
-class Reply(msgspec.Struct):
-    body: object
+
+class Reply(msgspec.Struct, Generic[T]):
+    body: T
     status: int = 200
     headers: dict[str, str] = {}
     # What an idempotent replay shows, when it must differ from `body` (tokens removed).
     replay_body: object | None = None
 
 
-Work = Callable[[asyncpg.Connection], Awaitable[Reply]]
+Work = Callable[[asyncpg.Connection], Awaitable[Reply[T]]]
 
 
 def etag(version: int) -> str:
@@ -67,9 +69,11 @@ def check_version(current: int, expected: int | None) -> None:
         )
 
 
-def json_response(body: object, status: int = 200, headers: dict[str, str] | None = None) -> Response[bytes]:
+def json_response(body: T, status: int = 200, headers: dict[str, str] | None = None) -> Response[T]:
+    """`body` encoded by msgspec here, typed as `body`'s type: handlers declare `Response[Record]`,
+    which Litestar reads for the OpenAPI schema and mypy checks against what they pass."""
     content = b"" if status == 204 else msgspec.json.encode(body)
-    return Response(content=content, status_code=status, media_type=JSON, headers=headers or {})
+    return cast("Response[T]", Response(content=content, status_code=status, media_type=JSON, headers=headers or {}))
 
 
 async def run_change(
@@ -77,10 +81,10 @@ async def run_change(
     request: Request[Any, Any, Any],
     caller: Caller,
     idempotency_key: str | None,
-    work: Work,
+    work: Work[T],
     *,
     one_statement: bool = False,
-) -> Response[bytes]:
+) -> Response[T]:
     """Run `work` in a transaction, replaying or storing its answer under an Idempotency-Key.
 
     `one_statement`: `work` writes (change and audit row) with a single statement, its last
@@ -110,11 +114,12 @@ async def run_change(
         return json_response(reply.body, reply.status, reply.headers)
 
 
-def _replay(stored: StoredAnswer, fingerprint: str) -> Response[bytes]:
+def _replay(stored: StoredAnswer, fingerprint: str) -> Response[Any]:
     if stored.request_hash != fingerprint:
         raise Unprocessable(
             "this Idempotency-Key was used for a different request",
             [FieldError("header:Idempotency-Key", "already used with another method, path or body")],
         )
     headers = {**stored.headers, "Idempotency-Replayed": "true"}
+    # Any: the stored bytes are the first answer's body, whose type the caller's work gave.
     return Response(content=stored.body, status_code=stored.status, media_type=JSON, headers=headers)

@@ -15,11 +15,12 @@ from litestar import Request
 from litestar.exceptions import SerializationException
 from litestar.serialization import decode_json
 from litestar.types import Empty
+from litestar.typing import FieldDefinition
 from litestar.utils.scope.state import ScopeState
 
 from api.errors import BadRequest, FieldError, NotFound, Unprocessable
 from db.records import INT4_MAX
-from solver.check import BOM, out_of_calendar, utf8_fault
+from solver.check import BOM, json_fault, out_of_calendar, utf8_fault
 from solver.times import MAYBE_MINUTES, with_seconds
 
 NUL = "\x00"
@@ -44,23 +45,23 @@ def _nul_field(value: Any, path: str) -> str | None:
     return None
 
 
-async def _decode_json_body(request: Request[Any, Any, Any], body: bytes) -> Any:
+async def _decode_json_body(request: Request[Any, Any, Any], body: bytes, parameter: FieldDefinition) -> Any:
     """The JSON body (`data`) decoded untyped, as Litestar would, kept where its own decoding
-    finds it; Empty for a route without one (a CSV file) or an optional body left out.
+    finds it; Empty for an optional body left out.
 
     Litestar let two faults escape its error handling as 500s (invalid UTF-8 inside a
     string, nesting past the recursion limit), named an empty body `$: 'data'`, and a
     malformed one without a field. A leading byte-order mark is ignored, as RFC 8259
     allows and as the CLI does for files; times written to the minute get their seconds.
     """
-    parameter = request.route_handler.parsed_fn_signature.parameters.get("data")
-    if parameter is None:
-        return Empty
+    state = ScopeState.from_scope(request.scope)  # its `json` is what `request.json()` answers
     if (reason := utf8_fault(body)) is not None:
         raise BadRequest(f"$: not UTF-8 text: {reason}", [FieldError("$", "not UTF-8 text")])
     text = body.removeprefix(BOM.encode())
     if not text.strip():
-        if not body and (parameter.is_optional or parameter.has_default):
+        if parameter.is_optional or parameter.has_default:
+            # Left out, as an empty body is: a body of only a BOM or white space holds no value either.
+            state.json = None
             return Empty
         raise BadRequest("$: the body is empty: send a JSON object", [FieldError("$", "empty: send a JSON object")])
     try:
@@ -68,10 +69,11 @@ async def _decode_json_body(request: Request[Any, Any, Any], body: bytes) -> Any
     except RecursionError:
         raise BadRequest("$: nested too deeply", [FieldError("$", "nested too deeply")]) from None
     except SerializationException as error:
-        raise BadRequest(f"$: malformed JSON: {error}", [FieldError("$", f"malformed JSON: {error}")]) from None
+        fault = json_fault(body, error)
+        raise BadRequest(f"$: {fault}", [FieldError("$", fault)]) from None
     if MAYBE_MINUTES.search(text):  # "14:30" where a time is due: msgspec needs "14:30:00"
         decoded = with_seconds(decoded, parameter.annotation)
-    ScopeState.from_scope(request.scope).json = decoded  # what `request.json()` answers from now on
+    state.json = decoded
     return decoded
 
 
@@ -93,13 +95,18 @@ async def refuse_unstorable_input(request: Request[Any, Any, Any]) -> None:
     body = await request.body()
     if b"\x00" in body:  # raw: a CSV file (in JSON text a raw NUL is malformed anyway)
         raise _refuse_nul("$")
-    decoded = await _decode_json_body(request, body)
-    if b"\\u0000" in body and decoded is not Empty:
+    parameter = request.route_handler.parsed_fn_signature.parameters.get("data")
+    if parameter is None:  # no JSON body on this route (a CSV file is taken raw)
+        return
+    decoded = await _decode_json_body(request, body, parameter)
+    if decoded is Empty:
+        return
+    if b"\\u0000" in body:
         field = _nul_field(decoded, "")
         if field is not None:
             raise _refuse_nul(field)
-    if _EDGE_YEAR.search(body) and decoded is not Empty:
-        _refuse_out_of_calendar(decoded, request.route_handler.parsed_fn_signature.parameters["data"].annotation)
+    if _EDGE_YEAR.search(body):
+        _refuse_out_of_calendar(decoded, parameter.annotation)
 
 
 # A date in year 1 or 9999: RFC 3339 years have four digits, and msgspec refuses year 0.

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from datetime import datetime, tzinfo
-from typing import Any, Literal
+from typing import Any, Final, Literal
 from zoneinfo import ZoneInfo
 
 import asyncpg
@@ -24,7 +24,7 @@ from db.queries.runs import GridPlacement
 from solver.diff import Move, ScheduleDiff, diff_schedules
 from solver.result import Placement
 
-NOTICE_TYPE = "schedule.changed"
+NOTICE_TYPE: Final = "schedule.changed"
 
 
 class AttendeeChange(msgspec.Struct, frozen=True):
@@ -118,9 +118,9 @@ async def publish(connection: asyncpg.Connection, forum_id: Any, number: int) ->
         return PublishOutcome(found=True, publication=None)  # already published: nothing changed
     current = await versions.get_version(connection, forum_id, number)
     assert current is not None
-    before, after = await _grid(connection, previous and previous.id), await _grid(connection, current.id)
-    diff = diff_schedules(as_placements(before, zone), as_placements(after, zone))
     previous_id = None if previous is None else previous.id
+    before, after = await _grid(connection, previous_id), await _grid(connection, current.id)
+    diff = diff_schedules(as_placements(before, zone), as_placements(after, zone))
     publication = await publications.insert_publication(connection, forum_id, current.id, previous_id, diff)
     notified = []
     for delegation_id in sorted(attending_delegations([before, after])):

@@ -190,7 +190,7 @@ class _Child:
         self.process.start()
 
     def drain_progress(self) -> list[runs.RunProgress]:
-        found = []
+        found: list[runs.RunProgress] = []
         while True:
             try:
                 report = msgspec.json.decode(self.progress.get_nowait(), type=Progress)

@@ -52,6 +52,7 @@ from solver.check import Finding, ProblemError, check_problem
 from solver.model import ObjectiveSettings, Problem
 
 T = TypeVar("T")
+R = TypeVar("R", bound=msgspec.Struct)
 _AT = re.compile(r"^(?P<message>.*?)(?: - at `\$(?P<path>[^`]*)`)?$")
 
 
@@ -129,15 +130,18 @@ async def load_problem(connection: asyncpg.Connection, problem: Problem, *, acto
 async def _store_setup(connection: asyncpg.Connection, forum_id: str, records: _Records) -> None:
     scope = (forum_id,)
     # venues before rooms and travel, which refer to them
-    for family, stored in (
-        (VENUES, records.venues),
-        (SESSIONS, records.sessions),
-        (TRAVEL, records.travel),
-        (ROOMS, records.rooms),
-        (RESOURCES, records.resources),
-    ):
-        for record in stored:
-            await items.insert_item(connection, family, scope, record)
+    await _insert_all(connection, VENUES, scope, records.venues)
+    await _insert_all(connection, SESSIONS, scope, records.sessions)
+    await _insert_all(connection, TRAVEL, scope, records.travel)
+    await _insert_all(connection, ROOMS, scope, records.rooms)
+    await _insert_all(connection, RESOURCES, scope, records.resources)
+
+
+async def _insert_all(
+    connection: asyncpg.Connection, family: items.Family[R], scope: tuple[str], stored: list[R]
+) -> None:
+    for record in stored:
+        await items.insert_item(connection, family, scope, record)
 
 
 async def _store_delegations(

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from datetime import datetime
+from typing import Protocol, TypeVar
 
 import msgspec
 
@@ -232,7 +233,15 @@ def _added(change: Change) -> set[str]:
     return {change.meeting.id} if isinstance(change, MeetingRequested) else set()
 
 
-def _known(items: Sequence, path: str, wanted: str, what: str):
+class _Identified(Protocol):
+    @property
+    def id(self) -> str: ...
+
+
+Item = TypeVar("Item", bound=_Identified)
+
+
+def _known(items: Sequence[Item], path: str, wanted: str, what: str) -> Item:
     for item in items:
         if item.id == wanted:
             return item

@@ -72,7 +72,7 @@ def load_problem(data: bytes | str) -> Problem:
     except msgspec.ValidationError as error:
         raise ProblemError([decode_finding(str(error))]) from None
     except msgspec.DecodeError as error:
-        raise ProblemError([Finding("$", f"malformed JSON: {error}")]) from None
+        raise ProblemError([Finding("$", json_fault(data, error))]) from None
     findings = check_problem(problem)
     if findings:
         raise ProblemError(findings)
@@ -87,7 +87,7 @@ def decode_json(data: bytes | str, kind: type[T]) -> T:
     except msgspec.ValidationError as error:
         if not str(error).startswith("Invalid RFC3339 encoded"):
             raise
-    return decode_with_seconds(data, kind)  # type: ignore[no-any-return]
+    return decode_with_seconds(data, kind)
 
 
 def without_bom(data: bytes | str) -> bytes | str:
@@ -107,6 +107,40 @@ def utf8_fault(data: bytes | str) -> str | None:
         except UnicodeDecodeError as error:
             return error.reason
     return None
+
+
+# A JSON escape: \uXXXX (group 1), or a backslash and the one character it escapes. Matched
+# left to right, `\\` is taken whole, so the `\u` in `\\ud800` is text, not an escape.
+_ESCAPE = re.compile(rb"\\(?:u([0-9a-fA-F]{4})|.)", re.DOTALL)
+
+
+def lone_surrogate(data: bytes | str) -> tuple[str, int] | None:
+    """The first \\uD800-style escape in JSON `data` that is half of a UTF-16 surrogate pair
+    without its other half, and its byte offset. msgspec reports a lone high half as
+    "Input data was truncated", which sends the reader looking for a cut-off body."""
+    raw = data.encode() if isinstance(data, str) else data
+    pending: re.Match[bytes] | None = None  # a high half, waiting for its low half right after it
+    for match in _ESCAPE.finditer(raw):
+        unit = int(match[1], 16) if match[1] is not None else -1
+        low = 0xDC00 <= unit <= 0xDFFF
+        if pending is not None:
+            if not (low and match.start() == pending.end()):
+                break
+            pending = None
+        elif 0xD800 <= unit <= 0xDBFF:
+            pending = match
+        elif low:
+            return match[0].decode(), match.start()
+    return None if pending is None else (pending[0].decode(), pending.start())
+
+
+def json_fault(data: bytes | str, error: Exception) -> str:
+    """Why msgspec could not decode JSON `data` (raising `error`), in plain words where it has none."""
+    lone = lone_surrogate(data)
+    if lone is not None:
+        escape, offset = lone
+        return f"invalid text: {escape} (byte {offset}) is half of a UTF-16 surrogate pair, not a character"
+    return f"malformed JSON: {error}"
 
 
 def decode_finding(text: str) -> Finding:

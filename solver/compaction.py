@@ -193,7 +193,11 @@ def compact(
     return best
 
 
-def _random_move(state: _State, rng: random.Random) -> list[tuple[int, tuple[int, int] | None]] | None:
+# What puts a move back: (meeting, its choice before the move; None when it was left out).
+Undo = list[tuple[int, tuple[int, int] | None]]
+
+
+def _random_move(state: _State, rng: random.Random) -> Undo | None:
     """Move a meeting to another allowed choice, or swap its start with the
     meeting that blocks it there, or place a left-out meeting by evicting what
     is in its way; returns the undo list."""
@@ -213,7 +217,7 @@ def _random_move(state: _State, rng: random.Random) -> list[tuple[int, tuple[int
     return _swap(state, rng, index, start)
 
 
-def _evict(state: _State, rng: random.Random, index: int, choice: tuple[int, int]) -> list:
+def _evict(state: _State, rng: random.Random, index: int, choice: tuple[int, int]) -> Undo:
     """Place left-out meeting `index` at `choice`, leaving out the meetings it
     collides with (attendees, or one of a full room class)."""
     compiled = state.compiled
@@ -227,14 +231,14 @@ def _evict(state: _State, rng: random.Random, index: int, choice: tuple[int, int
     if state.load[choice] - sum(state.choice[other] == choice for other in in_way) >= compiled.classes[room_class].size:
         there = [other for other, placed in state.choice.items() if placed == choice and other not in in_way]
         in_way.add(rng.choice(there))
-    undo = [(other, state.choice[other]) for other in in_way]
+    undo: Undo = [(other, state.choice[other]) for other in in_way]
     for other in in_way:
         state.place(other, None)
     state.place(index, choice)
     return [*undo, (index, None)]
 
 
-def _swap(state: _State, rng: random.Random, index: int, start: int) -> list[tuple[int, tuple[int, int]]] | None:
+def _swap(state: _State, rng: random.Random, index: int, start: int) -> Undo | None:
     """Exchange starts with a meeting at `start` that shares an attendee, each keeping its room class."""
     compiled = state.compiled
     own_start, own_class = state.choice[index]
@@ -256,7 +260,7 @@ def _swap(state: _State, rng: random.Random, index: int, start: int) -> list[tup
         or state.load[own_start, other_class] >= compiled.classes[other_class].size
     ):
         return None
-    undo = [(index, (own_start, own_class)), (other, (start, other_class))]
+    undo: Undo = [(index, (own_start, own_class)), (other, (start, other_class))]
     state.place(index, (start, own_class))
     state.place(other, (own_start, other_class))
     return undo

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 
 from ortools.sat.python import cp_model
@@ -113,7 +113,7 @@ def _hint_choices(formulation: Formulation, chosen: dict[int, tuple[int, int]]) 
     hinted: set[int] = set()  # variable indices; IntVar == builds an expression, so compare indices
     for index, choices in enumerate(formulation.x):
         wanted = chosen.get(index)
-        layers = [
+        layers: list[Iterator[tuple[cp_model.IntVar, bool]]] = [
             ((literal, choice == wanted) for choice, literal in choices.items()),
             ((literal, wanted is not None and wanted[0] == start) for start, literal in formulation.y[index].items()),
         ]
@@ -190,7 +190,7 @@ def _lexicographic(
     formulation: Formulation,
     settings: SearchSettings,
     deadline: float,
-    order: list[str],
+    order: Sequence[str],
     on_progress: ProgressHandler | None,
     stop: threading.Event | None,
 ) -> SearchOutcome:
@@ -201,7 +201,7 @@ def _lexicographic(
     for position, term in enumerate(order):
         formulation.model.minimize(formulation.terms[term])
         outcome = _solve(formulation, settings, _remaining(deadline, len(order) - position), on_progress, stop)
-        if not outcome.chosen:
+        if not outcome.chosen or outcome.objective is None:  # no grid: nothing to hold the next stage to
             return outcome
         all_optimal &= outcome.status == "OPTIMAL"
         formulation.model.add(formulation.terms[term] <= outcome.objective)

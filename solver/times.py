@@ -55,6 +55,7 @@ def _walk(value: Any, info: mi.Type) -> Any:
 def _member(value: Any, info: mi.UnionType) -> mi.Type | None:
     """The member of a union that `value` is meant for: a tagged struct by its tag, else the only candidate."""
     members = [member.type if isinstance(member, mi.Metadata) else member for member in info.types]
+    candidates: list[mi.Type]
     if isinstance(value, str):
         candidates = [member for member in members if isinstance(member, (mi.DateTimeType, mi.TimeType))]
     elif isinstance(value, dict):

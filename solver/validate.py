@@ -305,8 +305,8 @@ def _minutes(gap: timedelta) -> str:
 def _check_daily_limit(context: _Context) -> Iterator[Violation]:
     by_person_day: dict[tuple[str, date], list[_Placed]] = defaultdict(list)
     for placed in context.placed:
-        for person in placed.people:
-            by_person_day[(person, placed.day)].append(placed)
+        for attendee in placed.people:
+            by_person_day[(attendee, placed.day)].append(placed)
     for (person_id, day), meetings in by_person_day.items():
         person = context.people.get(person_id)
         if person and person.max_meetings_per_day is not None and len(meetings) > person.max_meetings_per_day:

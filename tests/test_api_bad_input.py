@@ -151,8 +151,8 @@ async def test_empty_and_byte_order_marked_bodies(client: httpx.AsyncClient, poo
     as_json = {"Content-Type": "application/json"}
     for target in json_targets(scene):
         for label, content in (("empty", b""), ("blank", b" \r\n"), ("only a BOM", b"\xef\xbb\xbf")):
-            if target.key == "POST /forums/{forum_id}/runs" and not content:
-                continue  # its body is optional: none means the defaults
+            if target.key == "POST /forums/{forum_id}/runs":
+                continue  # its body is optional: none means the defaults (tests/test_api_runs.py)
             answer = await check.refused(target, label, content=content, headers=as_json)
             problem = answer.json()
             if (problem.get("errors"), problem.get("detail")) != (
@@ -172,6 +172,26 @@ async def test_empty_and_byte_order_marked_bodies(client: httpx.AsyncClient, poo
     nul = b"\xef\xbb\xbf" + json.dumps({"id": "V9", "name": "Tent\u0000"}).encode()
     answer = await client.post(f"{world.base}/venues", content=nul, headers={**org, **as_json})
     assert answer.status_code == 400 and answer.json()["errors"][0]["field"] == "name"
+
+
+async def test_a_lone_surrogate_escape_is_named_not_called_truncated(
+    client: httpx.AsyncClient, pool: asyncpg.Pool, scene: Scene
+) -> None:
+    """msgspec called a \\ud800 escape without its low half "Input data was truncated"."""
+    check = Checked(client, pool, scene)
+    as_json = {"Content-Type": "application/json"}
+    fault = "invalid text: \\ud800 (byte 10) is half of a UTF-16 surrogate pair, not a character"
+    for target in json_targets(scene):
+        answer = await check.refused(target, "lone surrogate", content=rb'{"name": "\ud800"}', headers=as_json)
+        problem = answer.json()
+        if (problem.get("errors"), problem.get("detail")) != ([{"field": "$", "message": fault}], f"$: {fault}"):
+            check.faults.append((target.key, "lone surrogate", answer.status_code, answer.text[:160]))
+    assert check.faults == []
+    world, org = scene.world, scene.world.organiser
+    for venue, name, stored in (("V8", rb"\ud83d\ude00", "\U0001f600"), ("V9", rb"\\ud800", "\\ud800")):
+        body = b'{"id": "%s", "name": "%s"}' % (venue.encode(), name)
+        answer = await client.post(f"{world.base}/venues", content=body, headers={**org, **as_json})
+        assert answer.status_code == 201 and answer.json()["name"] == stored, answer.text
 
 
 async def test_dates_at_the_calendars_ends_are_refused_naming_the_field(
@@ -349,26 +369,48 @@ async def test_fuzzed_bodies_never_crash_nor_half_store(
 
 
 async def test_bad_queries_name_the_parameter(client: httpx.AsyncClient, pool: asyncpg.Pool, scene: Scene) -> None:
+    """Each names the parameter and says what it must be: a query value is always text, so
+    msgspec's "Expected `int`, got `str`" said neither, and a missing one named no field."""
     world, org = scene.world, scene.world.organiser
+    after, limit = "must be an integer from 0 to 9223372036854775807", "must be an integer from 1 to 1000"
+    fit, k = f"/fit?meeting={scene.meeting_b}", "must be an integer from 1 to 50"
     cases = {
-        "/audit?after=-1": "query:after",
-        "/audit?after=abc": "query:after",
-        f"/audit?after={10**30}": "query:after",
-        "/audit?limit=0": "query:limit",
-        "/audit?limit=1001": "query:limit",
-        "/fit": "meeting",
-        "/fit?meeting=nope": "query:meeting",
-        f"/fit?meeting={scene.meeting_b}&k=0": "query:k",
-        f"/fit?meeting={scene.meeting_b}&k={10**20}": "query:k",
-        f"/fit?meeting={scene.meeting_b}&moves=maybe": "query:moves",
-        f"/schedules/{scene.versions[0]}/grid.csv?layout=pdf": "query:layout",
-        "/rooms?x=%00": "query:x",
+        "/audit?after=-1": ("query:after", after),
+        "/audit?after=abc": ("query:after", after),
+        f"/audit?after={10**30}": ("query:after", after),
+        "/audit?limit=0": ("query:limit", limit),
+        "/audit?limit=abc": ("query:limit", limit),
+        "/audit?limit=1.5": ("query:limit", limit),
+        "/audit?limit=1001": ("query:limit", limit),
+        "/fit": ("query:meeting", "required"),
+        "/fit?meeting=nope": ("query:meeting", "unknown meeting 'nope'"),
+        f"{fit}&k=0": ("query:k", k),
+        f"{fit}&k={10**20}": ("query:k", k),
+        f"{fit}&k=x": ("query:k", k),
+        f"{fit}&moves=maybe": ("query:moves", "must be true or false"),
+        f"/schedules/{scene.versions[0]}/grid.csv?layout=pdf": ("query:layout", "must be one of grid, list"),
+        "/rooms?x=%00": ("query:x", "contains U+0000"),
     }
     before = await snapshot(pool, world.forum_id)
-    for query, field in cases.items():
+    for query, (field, message) in cases.items():
         answer = await client.get(world.base + query, headers=org)
         assert 400 <= answer.status_code < 500 and answer.headers["content-type"] == PROBLEM, (query, answer.text)
-        assert field in answer.text, (query, answer.text)
+        problem = answer.json()
+        assert problem["errors"] == [{"field": field, "message": message}], (query, answer.text)
+        assert problem["detail"].startswith(f"{field}: "), (query, answer.text)
+    assert await snapshot(pool, world.forum_id) == before
+
+
+async def test_a_header_too_long_is_named_as_sent(client: httpx.AsyncClient, pool: asyncpg.Pool, scene: Scene) -> None:
+    """It was named by the handler's argument (`header:idempotency_key`), in msgspec's words."""
+    world, org = scene.world, scene.world.organiser
+    before = await snapshot(pool, world.forum_id)
+    key = {"Idempotency-Key": "k" * 201}
+    answer = await client.post(f"{world.base}/venues", json={"id": "V9", "name": "x"}, headers={**org, **key})
+    assert answer.status_code == 400, answer.text
+    message = "must be text of at most 200 characters"
+    assert answer.json()["errors"] == [{"field": "header:Idempotency-Key", "message": message}]
+    assert answer.json()["detail"] == f"header:Idempotency-Key: {message}"
     assert await snapshot(pool, world.forum_id) == before
 
 

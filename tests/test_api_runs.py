@@ -112,6 +112,22 @@ async def test_run_from_post_to_a_valid_version(client: httpx.AsyncClient, world
     assert [(v["number"], v["run_id"], v["published"]) for v in listed] == [(1, run["id"], False)]
 
 
+@pytest.mark.parametrize(
+    "content", [b"", b"\xef\xbb\xbf", b"\xef\xbb\xbf\r\n", b" \n"], ids=["empty", "BOM", "BOM+CRLF", "blank"]
+)
+async def test_a_run_without_a_json_value_in_its_body_takes_the_defaults(
+    client: httpx.AsyncClient, world: World, content: bytes
+) -> None:
+    """The body is optional, and an empty one means the defaults. A leading byte-order mark is
+    ignored (RFC 8259), so a body of only a BOM, or of white space, is as empty: it was refused."""
+    headers = {**world.organiser, "Content-Type": "application/json"}
+    answer = await client.post(f"{world.base}/runs", content=content, headers=headers)
+    assert answer.status_code == 202, answer.text
+    assert answer.json()["options"] == {"time_limit": 10.0, "workers": 2, "seed": 0, "resolve": None}
+    cancelled = await client.post(f"{answer.headers['location']}/cancel", headers=world.organiser)
+    assert cancelled.json()["status"] == "cancelled"  # queued runs are claimed by other tests' workers
+
+
 async def test_a_run_with_a_seed_past_int32_succeeds(
     client: httpx.AsyncClient, world: World, pool: asyncpg.Pool
 ) -> None:

@@ -38,5 +38,5 @@ def test_ci_runs_the_readme_test_command_verbatim_then_the_linters() -> None:
     assert command in lines, "the README's test command must be a line of .ci/run, word for word"
     after = lines[lines.index(command) + 1 :]
     assert after[0] == "status=$?"  # pytest's status is kept (5, no tests collected, fails CI)
-    assert after[-2:] == [".venv/bin/ruff check", ".venv/bin/ruff format --check"]
+    assert after[-3:] == [".venv/bin/ruff check", ".venv/bin/ruff format --check", ".venv/bin/mypy"]
     assert lines[0] == "set -euo pipefail"

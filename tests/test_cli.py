@@ -23,6 +23,7 @@ from ortools.sat.python import cp_model
 
 from api import cli
 from api.cli import main, pretty_json
+from solver.check import lone_surrogate
 from solver.model import Problem
 from solver.objective import break_clauses, break_windows
 from solver.result import Schedule
@@ -160,6 +161,10 @@ def test_validate_names_the_bad_field_of_a_schedule(
         (b'{"status": "FEASIBLE", "placed": [], "x": 1}', "$: Object contains unknown field `x`"),
         (b"[]", "$: Expected `object`, got `array`"),
         (b'{"status": "FEASIBLE", "placed": [], "\xff": 1}', "$: not UTF-8 text: invalid start byte"),
+        (
+            b'{"status": "FEASIBLE", "placed": [], "x\\ud800": 1}',
+            "$: invalid text: \\ud800 (byte 39) is half of a UTF-16 surrogate pair, not a character",
+        ),
     ],
 )
 def test_a_schedule_wrong_at_its_root_is_reported_at_dollar(
@@ -393,6 +398,39 @@ def test_malformed_json_is_reported_with_its_file(capsys: pytest.CaptureFixture[
     code, _, stderr = run(capsys, "solve", str(path))
     assert code == 2
     assert stderr.startswith(f"sidelines: error: {path}: $: malformed JSON")
+
+
+def test_a_lone_surrogate_in_a_problem_is_named_not_called_truncated(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    """msgspec says "Input data was truncated" for a \\ud800 escape with no low half after it."""
+    path = tmp_path / "problem.json"
+    path.write_bytes(pretty_json(four_delegations()).replace(b'"m1"', b'"m\\uD83D1"', 1))
+    code, _, stderr = run(capsys, "solve", str(path))
+    offset = path.read_bytes().index(b"\\uD83D")
+    assert (code, stderr) == (
+        2,
+        f"sidelines: error: {path}: $: invalid text: \\uD83D (byte {offset}) is half of a UTF-16 surrogate pair,"
+        " not a character\n",
+    )
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        (rb'"\ud800"', (r"\ud800", 1)),  # a high half at the end
+        (rb'"\ud800x\udc00"', (r"\ud800", 1)),  # its low half not right after it
+        (rb'"\ud800\n"', (r"\ud800", 1)),  # another escape after it
+        (rb'"ok \udc00"', (r"\udc00", 4)),  # a low half alone
+        (rb'"\ud83d\ude00 \uDBFF\uDFFF"', None),  # pairs, either case
+        (rb'"\\ud800"', None),  # an escaped backslash, then text
+        (rb'"\\\ud800"', (r"\ud800", 3)),  # an escaped backslash, then the escape
+        ('"\u00e9 \\ud800"'.encode(), (r"\ud800", 4)),  # offsets count bytes (é is two)
+    ],
+)
+def test_lone_surrogate_finds_the_first_half_pair(text: bytes, expected: tuple[str, int] | None) -> None:
+    assert lone_surrogate(text) == expected
+    assert lone_surrogate(text.decode()) == expected
 
 
 def test_a_problem_that_is_not_utf8_is_reported_not_raised(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:

@@ -57,7 +57,7 @@ async def import_csv_file(
 
     async def work(connection: asyncpg.Connection) -> Reply:
         try:
-            imported = await import_csv(connection, parsed, kind, text, caller.actor)  # type: ignore[arg-type]
+            imported = await import_csv(connection, parsed, kind, text, caller.actor)
         except CsvError as error:
             raise csv_problem(error) from None
         replay = CsvImported(imported.kind, imported.created, imported.unchanged, None) if imported.tokens else None

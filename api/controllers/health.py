@@ -61,7 +61,7 @@ async def _applied_migrations(pool: asyncpg.Pool) -> set[int]:
     return {row["number"] for row in rows}
 
 
-def _unavailable(health: Health) -> Response[bytes]:
+def _unavailable(health: Health) -> Response[Health]:
     return json_response(health, 503, {"Cache-Control": "no-store", "Retry-After": "5"})
 
 

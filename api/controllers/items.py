@@ -24,13 +24,13 @@ def _key(scope: Sequence[Any], item_id: str) -> str:
     return "/".join([*(str(part) for part in scope[1:]), item_id])
 
 
-async def list_response(pool: asyncpg.Pool, family: Family[T], scope: Sequence[Any]) -> Response[bytes]:
+async def list_response(pool: asyncpg.Pool, family: Family[T], scope: Sequence[Any]) -> Response[list[T]]:
     async with pool.acquire() as connection:
         stored = await items.list_items(connection, family, scope)
     return json_response([entry.item for entry in stored])
 
 
-async def read_response(pool: asyncpg.Pool, family: Family[T], scope: Sequence[Any], item_id: str) -> Response[bytes]:
+async def read_response(pool: asyncpg.Pool, family: Family[T], scope: Sequence[Any], item_id: str) -> Response[T]:
     async with pool.acquire() as connection:
         stored = await items.get_item(connection, family, scope, item_id)
     if stored is None:

@@ -18,11 +18,13 @@ import msgspec
 from litestar import Response, get
 from litestar.params import FromPath
 from litestar.static_files import create_static_files_router
+from litestar.types import ControllerRouterHandler
 
 from api.controllers.common import CallerDep, PoolDep, load_forum, zone_of
 from api.controllers.schedules import published_meetings_of
 from api.errors import Unauthorized
 from api.guards import CallerKind, delegation_reader
+from api.http import json_response
 from db.problem import build_problem
 from db.queries import runs as queries
 from solver.model import Delegation, Participant, Problem
@@ -64,7 +66,7 @@ async def read_me(caller: CallerDep) -> Response[Me]:
     if caller.kind == "anonymous":
         raise Unauthorized("this endpoint needs a bearer token")
     forum_id = str(caller.forum_id) if caller.forum_id else None
-    return Response(msgspec.json.encode(Me(caller.kind, forum_id, caller.delegation_id)), media_type="application/json")
+    return json_response(Me(caller.kind, forum_id, caller.delegation_id))
 
 
 class Party(msgspec.Struct):
@@ -117,10 +119,7 @@ async def read_detailed_agenda(
         row, placements = await published_meetings_of(connection, parsed, delegation_id)
         problem = await build_problem(connection, parsed, datetime.now(UTC))
         assert problem is not None
-    return Response(
-        msgspec.json.encode(_detailed(problem, forum.time_zone, delegation_id, row, placements, zone_of(forum))),
-        media_type="application/json",
-    )
+    return json_response(_detailed(problem, forum.time_zone, delegation_id, row, placements, zone_of(forum)))
 
 
 def _detailed(
@@ -175,7 +174,7 @@ def _attendee(delegation_id: str, person: Participant) -> Attendee:
     return Attendee(delegation_id, participant, person.name, person.rank, person.principal)
 
 
-ROUTES = [
+ROUTES: list[ControllerRouterHandler] = [
     grid_page,
     agenda_page,
     read_me,

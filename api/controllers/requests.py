@@ -34,7 +34,17 @@ from api.http import Reply, check_version, etag, expected_version, json_response
 from db.queries import requests as queries
 from db.queries.audit import record_change
 from db.queries.delegations import participant_ids
-from db.records import AcceptIn, ForumRecord, PartyRecord, PartyStatus, RequestIn, RequestRecord, Stored, to_forum_time
+from db.records import (
+    AcceptIn,
+    ForumRecord,
+    PartyRecord,
+    PartyRole,
+    PartyStatus,
+    RequestIn,
+    RequestRecord,
+    Stored,
+    to_forum_time,
+)
 
 REQUESTS_PATH = "/forums/{forum_id:str}/requests"
 REQUEST_PATH = f"{REQUESTS_PATH}/{{request_id:str}}"
@@ -99,7 +109,7 @@ def _parties(caller: Caller, body: RequestIn) -> list[PartyRecord]:
     parties = []
     for party in body.parties:
         agreed = caller.kind == "organiser" or party == caller.delegation_id
-        role = "requester" if party == caller.delegation_id else "invitee"
+        role: PartyRole = "requester" if party == caller.delegation_id else "invitee"
         parties.append(PartyRecord(party, role, "accepted" if agreed else "pending", body.attendees.get(party, [])))
     return queries.ordered_parties(parties)
 
@@ -228,7 +238,7 @@ async def _answer(
     if_match: str | None,
     idempotency_key: str | None,
     accept: AcceptIn | None,
-) -> Response[bytes]:
+) -> Response[RequestRecord]:
     """Accept (with attendees) when `accept` is given, else decline."""
     parsed = forum_member(caller, forum_id)
     expected = expected_version(if_match, required=False)

@@ -16,6 +16,8 @@ the published optimum.
 
 from __future__ import annotations
 
+from collections.abc import Container
+
 from solver.compile import Compiled, MeetingInfo
 from solver.formulation import Formulation
 
@@ -25,7 +27,7 @@ def always_held(formulation: Formulation, infos: list[MeetingInfo]) -> bool:
     return objective.must_is_hard and all(info.meeting.priority == "must" for info in infos)
 
 
-def person_break_floor(formulation: Formulation, person: str, counted: set[int] | range) -> int:
+def person_break_floor(formulation: Formulation, person: str, counted: Container[int]) -> int:
     """0 or 1: a lower bound on `person`'s breaks in every grid (0 when it does not apply).
 
     Applies to a participant without buffer whose meetings are all held,

@@ -37,6 +37,8 @@ import math
 import threading
 import time
 from collections import defaultdict
+from collections.abc import Mapping, Sequence
+from typing import TYPE_CHECKING
 
 from ortools.sat.python import cp_model
 
@@ -44,12 +46,16 @@ from solver.compile import Compiled
 from solver.objective.break_bounds import window_starts
 from solver.stopping import cp_sat_seed, quiet_solver
 
-Literal = cp_model.IntVar
+if TYPE_CHECKING:
+    # A variable or its negation (`~x`): ortools 9.12+ types both as Literal, IntVar's base class.
+    from ortools.sat.python.cp_model_helper import Literal
+else:
+    Literal = cp_model.IntVar  # older ortools have no such class; IntVar stands in at run time
 Grid = dict[int, tuple[int, int]]  # meeting index -> (start, room class)
 MIN_LANE_SECONDS = 0.3  # less is spent loading the clauses before any search
 
 
-def at_most(model: cp_model.CpModel, literals: list[Literal], most: int) -> None:
+def at_most(model: cp_model.CpModel, literals: Sequence[Literal], most: int) -> None:
     """At most `most` of `literals` true, as a sequential counter (Sinz 2005):
     counts[i][j] says that at least j + 1 of the first i + 1 are true."""
     if most >= len(literals):
@@ -72,7 +78,7 @@ def at_most(model: cp_model.CpModel, literals: list[Literal], most: int) -> None
         model.add_bool_or([~literal, ~counts[i - 1][most - 1]])
 
 
-def exactly(model: cp_model.CpModel, literals: list[Literal], count: int) -> None:
+def exactly(model: cp_model.CpModel, literals: Sequence[Literal], count: int) -> None:
     """Exactly `count` true: at most `count` of them and at most the rest of their negations."""
     at_most(model, literals, count)
     if count == 1:
@@ -91,8 +97,10 @@ def few_breaks_model(compiled: Compiled, most: int, each: int | None, broken: fr
     return capped(uncapped_model(compiled, each, broken), most)
 
 
-Rung = tuple[cp_model.CpModel, list[dict[int, Literal]], list[Literal]]  # model, starts, "no break" literals
-Uncapped = tuple[cp_model.CpModel, list[dict[int, Literal]], list[Literal], list[Literal]]  # and the break ends
+# model, starts (meeting index -> start -> literal), "no break" literals
+Rung = tuple[cp_model.CpModel, list[dict[int, cp_model.IntVar]], list[cp_model.IntVar]]
+# model, starts, break ends, "no break" literals
+Uncapped = tuple[cp_model.CpModel, list[dict[int, cp_model.IntVar]], list[cp_model.IntVar], list[cp_model.IntVar]]
 
 
 def capped(uncapped: Uncapped, most: int, clone: bool = False) -> Rung:
@@ -107,7 +115,7 @@ def capped(uncapped: Uncapped, most: int, clone: bool = False) -> Rung:
     return model, starts, unbroken
 
 
-def sum_at_most(model: cp_model.CpModel, literals: list[Literal], most: int) -> None:
+def sum_at_most(model: cp_model.CpModel, literals: Sequence[Literal], most: int) -> None:
     """At most `most` of `literals` true, as one linear constraint (CP-SAT's own)."""
     if most < len(literals):
         model.add(sum(literals) <= most)
@@ -134,19 +142,19 @@ def uncapped_model(
     capacity = sum_at_most if sums else at_most
     model = cp_model.CpModel()
     tables = compiled.classes[0].size
-    starts: list[dict[int, Literal]] = []
-    in_slot: dict[int, list[Literal]] = defaultdict(list)
+    starts: list[dict[int, cp_model.IntVar]] = []
+    in_slot: dict[int, list[cp_model.IntVar]] = defaultdict(list)
     for info in compiled.meetings:
-        literals = {start: model.new_bool_var("") for start in info.starts}
-        exactly(model, list(literals.values()), 1)
-        starts.append(literals)
-        for start, literal in literals.items():
+        by_start = {start: model.new_bool_var("") for start in info.starts}
+        exactly(model, list(by_start.values()), 1)
+        starts.append(by_start)
+        for start, literal in by_start.items():
             in_slot[start].append(literal)
     for literals in in_slot.values():
         capacity(model, literals, tables)
-    busy_in_slot: dict[int, list[Literal]] = defaultdict(list)
-    ends: list[Literal] = []
-    unbroken: list[Literal] = []
+    busy_in_slot: dict[int, list[cp_model.IntVar]] = defaultdict(list)
+    ends: list[cp_model.IntVar] = []
+    unbroken: list[cp_model.IntVar] = []
     for person in compiled.people:
         if time.perf_counter() > deadline or (stop is not None and stop.is_set()):
             raise OutOfTime
@@ -164,8 +172,8 @@ def uncapped_model(
 
 
 def break_free(
-    compiled: Compiled, model: cp_model.CpModel, person: str, busy: list[Literal], ends: list[Literal]
-) -> Literal:
+    compiled: Compiled, model: cp_model.CpModel, person: str, busy: Sequence[Literal], ends: Sequence[Literal]
+) -> cp_model.IntVar:
     """A literal true exactly when the person has no break: then their meetings
     fill one of the windows of break_bounds.window_starts (break_windows.py's
     view), and the search can decide who breaks before where."""
@@ -185,8 +193,8 @@ def break_free(
 
 
 def counted_breaks(
-    compiled: Compiled, model: cp_model.CpModel, person: str, starts: list[dict[int, Literal]], each: int | None
-) -> tuple[list[Literal], list[Literal]]:
+    compiled: Compiled, model: cp_model.CpModel, person: str, starts: Sequence[Mapping[int, Literal]], each: int | None
+) -> tuple[list[cp_model.IntVar], list[cp_model.IntVar]]:
     """The person's busy literals per slot and break-end literals, at most `each` of those (None: no cap)."""
     busy = _busy(compiled, model, person, starts)
     ends = _break_ends(model, busy)
@@ -195,7 +203,9 @@ def counted_breaks(
     return busy, ends
 
 
-def _busy(compiled: Compiled, model: cp_model.CpModel, person: str, starts: list[dict[int, Literal]]) -> list[Literal]:
+def _busy(
+    compiled: Compiled, model: cp_model.CpModel, person: str, starts: Sequence[Mapping[int, Literal]]
+) -> list[cp_model.IntVar]:
     """busy[t] for each slot: one of the person's meetings at t (at most one), their count the meetings'."""
     theirs = compiled.meetings_of(person)
     busy = []
@@ -211,7 +221,7 @@ def _busy(compiled: Compiled, model: cp_model.CpModel, person: str, starts: list
     return busy
 
 
-def _break_ends(model: cp_model.CpModel, busy: list[Literal]) -> list[Literal]:
+def _break_ends(model: cp_model.CpModel, busy: Sequence[Literal]) -> list[cp_model.IntVar]:
     """ends[t]: forced when the person is idle at t, busy at t + 1 and busy at some slot up to t."""
     seen = [model.new_bool_var("") for _ in busy]
     for slot, literal in enumerate(busy):
@@ -327,7 +337,7 @@ class _Lane:
 
     def __init__(self, rung: int, model: cp_model.CpModel, solver: cp_model.CpSolver) -> None:
         self.rung, self.solver = rung, solver
-        self.code: int | None = None
+        self.code: cp_model.CpSolverStatus | None = None
         self.thread = threading.Thread(target=self._run, args=(model,), daemon=True)
         self.thread.start()
 
@@ -352,7 +362,7 @@ def _settled(lanes: list[_Lane], floor_only: bool = False) -> bool:
     return cp_model.INFEASIBLE in codes[0] and (floor_only or bool(codes[1] & grid))
 
 
-def grid_of(compiled: Compiled, solver: cp_model.CpSolver, starts: list[dict[int, Literal]]) -> Grid:
+def grid_of(compiled: Compiled, solver: cp_model.CpSolver, starts: Sequence[Mapping[int, Literal]]) -> Grid:
     """The solved start of each meeting, in the one room class of a B2B-shaped problem."""
     room_class = compiled.classes[0].index
     return {

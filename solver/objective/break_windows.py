@@ -34,7 +34,16 @@ from ortools.sat.python import cp_model
 
 from solver.compile import Compiled
 from solver.objective.break_bounds import perfect_matching, window_starts
-from solver.objective.break_clauses import Grid, at_most, counted_breaks, grid_of, one_worker, sum_at_most, two_rungs
+from solver.objective.break_clauses import (
+    Grid,
+    Literal,
+    at_most,
+    counted_breaks,
+    grid_of,
+    one_worker,
+    sum_at_most,
+    two_rungs,
+)
 from solver.stopping import Halt, cp_sat_seed, quiet_solver, watch_stop
 
 
@@ -76,19 +85,19 @@ def zero_break_model(
     may leave their window, and each who does counts as one of the `most`
     (a relaxation: their breaks are not counted, see `_CandidateLanes`)."""
     model = cp_model.CpModel()
-    exempt_ends: list[cp_model.IntVar] = []
+    exempt_ends: list[Literal] = []  # with the negations of `kept`
     tables = compiled.classes[0].size
     starts: list[dict[int, cp_model.IntVar]] = []
     at: dict[str, dict[int, list]] = defaultdict(lambda: defaultdict(list))
     in_slot: dict[int, list] = defaultdict(list)
     for info in compiled.meetings:
-        literals = {start: model.new_bool_var(f"m{info.index}_{start}") for start in info.starts}
-        model.add_exactly_one(literals.values())
-        starts.append(literals)
-        for start, literal in literals.items():
+        by_start = {start: model.new_bool_var(f"m{info.index}_{start}") for start in info.starts}
+        model.add_exactly_one(by_start.values())
+        starts.append(by_start)
+        for start, literal in by_start.items():
             in_slot[start].append(literal)
         for person in info.people:
-            for start, literal in literals.items():
+            for start, literal in by_start.items():
                 at[person][start].append(literal)
     # The tables, counted on the meetings and (redundant, it is what prunes the
     # windows) on the participant-slots in use: two per meeting, so at most twice the tables.
@@ -545,7 +554,9 @@ def pattern_floor(compiled: Compiled, seconds: float, seed: int, stop: threading
     return floor
 
 
-def _solve(model: cp_model.CpModel, seconds: float, seed: int, stop: threading.Event | None) -> tuple[int, float]:
+def _solve(
+    model: cp_model.CpModel, seconds: float, seed: int, stop: threading.Event | None
+) -> tuple[cp_model.CpSolverStatus, float]:
     """CP-SAT's status and objective bound, default workers (their LP is what bounds the minimisation)."""
     solver, code = _run(model, seconds, seed, stop)
     return code, solver.best_objective_bound
@@ -557,7 +568,7 @@ def _run(
     seed: int,
     stop: threading.Event | None,
     subsolvers: tuple[str, ...] = (),
-) -> tuple[cp_model.CpSolver, int]:
+) -> tuple[cp_model.CpSolver, cp_model.CpSolverStatus]:
     """Solve with two workers (and these subsolvers), stoppable from another thread."""
     solver = quiet_solver()
     params = solver.parameters

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Container
 
 from ortools.sat.python import cp_model
 
@@ -70,7 +71,7 @@ def _breaks_of(formulation: Formulation, person: str) -> cp_model.LinearExprT:
     return count
 
 
-def _counted_slots(formulation: Formulation, person: str) -> set[int] | range:
+def _counted_slots(formulation: Formulation, person: str) -> Container[int]:
     compiled = formulation.compiled
     if compiled.problem.objective.breaks_count_unavailable:
         return range(compiled.grid.size)
@@ -148,7 +149,9 @@ def _busy_later(model: cp_model.CpModel, used: list) -> list:
     return later
 
 
-def _next_after_buffer(formulation: Formulation, person: str, day_slots: range, counted) -> dict[int, int]:
+def _next_after_buffer(
+    formulation: Formulation, person: str, day_slots: range, counted: Container[int]
+) -> dict[int, int]:
     """last slot of a meeting -> the start of a following meeting that makes
     no break: the first counted slot after the participant's buffer."""
     buffer = formulation.compiled.buffer_slots.get(person, 0)

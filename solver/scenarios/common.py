@@ -29,6 +29,7 @@ from solver.model import (
     Resource,
     ResourceUse,
     Room,
+    SessionScope,
     Travel,
     Venue,
     Window,
@@ -215,7 +216,14 @@ class ScenarioBuilder:
         self.resources[resource_id] = Resource(id=resource_id, name=name, capacity=capacity)
 
     def add_session(
-        self, session_id: str, name: str, day: int, start: str, end: str, scope: str = "everyone", **fields: Any
+        self,
+        session_id: str,
+        name: str,
+        day: int,
+        start: str,
+        end: str,
+        scope: SessionScope = "everyone",
+        **fields: Any,
     ) -> None:
         self.sessions.append(
             ProgrammeSession(

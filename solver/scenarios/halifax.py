@@ -8,6 +8,7 @@ take the principals for much of Saturday, so the rooms are busiest around them.
 from __future__ import annotations
 
 from datetime import date
+from typing import Any
 
 from solver.model import Problem, Rank
 from solver.scenarios.common import RoomRow, ScenarioBuilder
@@ -79,7 +80,7 @@ def _meetings(forum: ScenarioBuilder) -> None:
     wanted = TARGET_MEETINGS - len(forum.meetings)
     for first, second in forum.random_pairs(pool, wanted, cap=9, weights=weights):
         priority = forum.rng.choice(("high", "normal", "normal", "low"))
-        fields: dict[str, object] = {"priority": priority}
+        fields: dict[str, Any] = {"priority": priority}
         if forum.rng.random() < 0.15:
             fields["preferred"] = [forum.window(1, "13:15", "19:00")]
         forum.meet((first, second), forum.minutes(30, 45), teams, **fields)

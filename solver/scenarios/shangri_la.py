@@ -10,6 +10,7 @@ is unplaceable for an obvious reason.
 from __future__ import annotations
 
 from datetime import date
+from typing import Any
 
 from solver.model import KeepApart, Problem, Window
 from solver.scenarios.common import RoomRow, ScenarioBuilder
@@ -89,7 +90,7 @@ def _delegations(forum: ScenarioBuilder) -> None:
     forum.add_delegations(OTHERS, ("minister", "minister", "minister", "deputy_minister", "chief_of_defence"))
 
 
-def _meet(forum: ScenarioBuilder, codes: tuple[str, ...], minutes: int, **fields: object) -> None:
+def _meet(forum: ScenarioBuilder, codes: tuple[str, ...], minutes: int, **fields: Any) -> None:
     """A principals' meeting: bilaterals seat three or four a side, larger formats more."""
     seats = {2: forum.rng.choice((6, 8)), 3: 12}.get(len(codes), 16)
     forum.meet(codes, minutes, INTERPRETER_TEAMS, seats=seats, **fields)
