@@ -15,6 +15,7 @@ from uuid import UUID
 import asyncpg
 import msgspec
 
+from db.queries.revisions import OutOfDate, out_of_date
 from db.queries.schedules import StoredPlacement, insert_placements
 
 RunStatus = Literal["queued", "running", "succeeded", "failed", "cancelled"]
@@ -204,11 +205,14 @@ async def store_result(
     moves: object = None,
     derived_from: int | None = None,
     changes_seen: int | None = None,
+    forum_revision: int = 0,
 ) -> int | None:
     """The run's version with its placements, and the run succeeded, in one transaction;
     a re-solve's version names the published version it started from (`derived_from`, a number).
     Raises ChangedMeanwhile when the forum has recorded changes past the `changes_seen`
     first that the run loaded (its grid does not take them into account); nothing is stored.
+    Setup edits made meanwhile are no reason to fail: the version records the forum revision
+    it loaded (`forum_revision`), and shows as out of date (db/queries/revisions.py).
 
     Whichever attempt finishes first stores; a later one (a worker whose lease lapsed
     while it kept solving) finds the version and stores nothing. A run whose cancel was
@@ -234,14 +238,15 @@ async def store_result(
         if changes_seen is not None:
             await _refuse_if_changed(connection, forum_id, changes_seen)
         version_id = await connection.fetchval(
-            "INSERT INTO schedule_versions (forum_id, number, schedule, run_id, derived_from_id)"
+            "INSERT INTO schedule_versions (forum_id, number, schedule, run_id, derived_from_id, forum_revision)"
             " SELECT $1, coalesce(max(number), 0) + 1, $2, $3,"
-            "  (SELECT id FROM schedule_versions WHERE forum_id = $1 AND number = $4)"
+            "  (SELECT id FROM schedule_versions WHERE forum_id = $1 AND number = $4), $5"
             " FROM schedule_versions WHERE forum_id = $1 RETURNING id",
             forum_id,
             msgspec.to_builtins(schedule),
             run_id,
             derived_from,
+            forum_revision,
         )
         await insert_placements(connection, forum_id, version_id, placements)
         await connection.execute(
@@ -288,6 +293,8 @@ class VersionSummary(msgspec.Struct, frozen=True):
     objective: int | None
     placed: int
     unplaced: int
+    forum_revision: int  # the forum's setup edits it was built with (db/queries/revisions.py)
+    out_of_date: OutOfDate | None = None  # the setup edits since, which it was built without
 
 
 class GridPlacement(msgspec.Struct, frozen=True):
@@ -307,6 +314,7 @@ class VersionRow(msgspec.Struct, frozen=True):
     run_id: int | None
     derived_from: int | None
     schedule: dict[str, Any]
+    forum_revision: int = 0
 
 
 # The parent version's number (versions are numbered per forum; ids are internal).
@@ -318,11 +326,13 @@ async def list_versions(connection: asyncpg.Connection, forum_id: Any) -> list[V
         "SELECT number, published, published_at, created_at, run_id, schedule->>'status' AS status,"
         f" {_PARENT} AS derived_from, (schedule->>'objective')::int AS objective,"
         " coalesce(jsonb_array_length(schedule->'placed'), 0) AS placed,"
-        " coalesce(jsonb_array_length(schedule->'unplaced'), 0) AS unplaced"
+        " coalesce(jsonb_array_length(schedule->'unplaced'), 0) AS unplaced, forum_revision"
         " FROM schedule_versions v WHERE forum_id = $1 ORDER BY number",
         forum_id,
     )
-    return [msgspec.convert(dict(row), VersionSummary) for row in rows]
+    found = [msgspec.convert(dict(row), VersionSummary) for row in rows]
+    stale = await out_of_date(connection, forum_id, [version.forum_revision for version in found])
+    return [msgspec.structs.replace(v, out_of_date=stale.get(v.forum_revision)) for v in found]
 
 
 async def get_version(
@@ -333,7 +343,8 @@ async def get_version(
     if published_only:
         condition += " AND published"
     row = await connection.fetchrow(
-        f"SELECT id, number, published, published_at, created_at, run_id, {_PARENT} AS derived_from, schedule"
+        f"SELECT id, number, published, published_at, created_at, run_id, {_PARENT} AS derived_from, schedule,"
+        " forum_revision"
         f" FROM schedule_versions v WHERE forum_id = $1 AND {condition}",
         forum_id,
         number,
