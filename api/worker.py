@@ -400,7 +400,7 @@ async def run_worker(
         run = await claim_next(pool, owner, settings.lease_seconds)
         if run is not None:
             status = await _process_or_fail(pool, run, owner, settings, stop)
-            _log.info("run %s: %s", run.id, status)
+            _log.info("run %s of forum %s: %s", run.number, run.forum_id, status)  # as its URL names it
             processed += 1
         await _do_chores(pool, DEFAULT_CHORES if chores is None else chores)
         if run is None:
@@ -419,7 +419,7 @@ async def _process_or_fail(
     try:
         return await process_run(pool, run, owner, settings, stop)
     except Exception as error:
-        _log.exception("run %s: the worker failed", run.id)
+        _log.exception("run %s of forum %s: the worker failed", run.number, run.forum_id)
         with contextlib.suppress(Exception):
             return await _finish(pool, run.id, owner, "failed", f"the worker failed: {type(error).__name__}: {error}")
         return "lost"
