@@ -114,7 +114,7 @@ async def _solve_and_publish(pool: asyncpg.Pool, forum_id: str, time_limit: floa
         run = await runs.insert_run(connection, UUID(forum_id), runs.RunOptions(time_limit=time_limit))
     finished = await _solved(pool, run, owner)
     if finished.status != "succeeded" or finished.version is None:
-        raise DemoError(f"solve run {run.id} ended {finished.status}: {finished.error or 'no grid'}")
+        raise DemoError(f"solve run {run.number} ended {finished.status}: {finished.error or 'no grid'}")
     async with pool.acquire() as connection, connection.transaction():
         await publishing.publish(connection, UUID(forum_id), finished.version)  # history, feeds, notices
         await record_change(connection, UUID(forum_id), "demo", "publish", "schedule", str(finished.version))
@@ -126,7 +126,7 @@ async def _solved(pool: asyncpg.Pool, run: runs.RunRecord, owner: str) -> runs.R
     runs, taken first in queue order, or another worker may take this one: then wait for it."""
     while True:
         async with pool.acquire() as connection:
-            current = await runs.get_run(connection, run.forum_id, run.id)
+            current = await runs.get_run(connection, run.forum_id, run.number)
             assert current is not None
             if current.status in runs.FINISHED:
                 return current

@@ -18,7 +18,7 @@ from zoneinfo import ZoneInfo
 import asyncpg
 import msgspec
 
-from db.queries import notices, publications
+from db.queries import notices, publications, revisions
 from db.queries import runs as versions
 from db.queries.runs import GridPlacement
 from solver.diff import Move, ScheduleDiff, diff_schedules
@@ -99,7 +99,8 @@ async def _grid(connection: asyncpg.Connection, version_id: int | None) -> list[
 
 async def publish(connection: asyncpg.Connection, forum_id: Any, number: int) -> PublishOutcome:
     """Publish version `number` (withdrawing the other), record the publication and its notices;
-    raises Superseded when `number` was made from a published version another has replaced since.
+    raises Superseded when `number` was made from a published version another has replaced since,
+    and OutOfDate when the forum has had setup edits since `number` was built.
 
     Every publisher goes through here (the API, `sidelines demo`...), so that no publication
     is missing from the history that calendar feeds and notices are built from.
@@ -112,6 +113,8 @@ async def publish(connection: asyncpg.Connection, forum_id: Any, number: int) ->
     previous = await versions.get_version(connection, forum_id, None, published_only=True)
     if previous is not None and previous.number != number:
         await _refuse_if_superseded(connection, forum_id, number, previous.number)
+    if previous is None or previous.number != number:
+        await _refuse_if_out_of_date(connection, forum_id, number)
     if not await versions.publish_version(connection, forum_id, number):
         return PublishOutcome(found=False, publication=None)
     if previous is not None and previous.number == number:
@@ -163,6 +166,32 @@ async def _refuse_if_superseded(connection: asyncpg.Connection, forum_id: Any, n
     )
     if base is not None and base != published:
         raise Superseded(number, int(base), published)
+
+
+class OutOfDate(Exception):
+    """The version was built from the forum before setup edits it does not take into account."""
+
+    def __init__(self, number: int, state: revisions.OutOfDate) -> None:
+        super().__init__(
+            f"version {number} is out of date: it was built before {revisions.describe(state)}, so its grid"
+            " does not take them into account (a withdrawn meeting may still be placed, a changed availability"
+            " or room ignored, an accepted request missing). Queue a new run, or a re-solve of the published"
+            " version, and publish its version"
+        )
+
+
+async def _refuse_if_out_of_date(connection: asyncpg.Connection, forum_id: Any, number: int) -> None:
+    """Raise OutOfDate when the forum has had setup edits since version `number` was built.
+    Runs the check under the forum row lock the publisher holds; an edit committed after it
+    makes the published version out of date, which the versions list then shows."""
+    revision = await connection.fetchval(
+        "SELECT forum_revision FROM schedule_versions WHERE forum_id = $1 AND number = $2", forum_id, number
+    )
+    if revision is None:
+        return  # no such version: publish_version answers that
+    state = (await revisions.out_of_date(connection, forum_id, [revision])).get(revision)
+    if state is not None:
+        raise OutOfDate(number, state)
 
 
 def _payload(

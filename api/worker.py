@@ -45,6 +45,7 @@ from api.dispatcher import end_dispatcher, start_dispatcher
 from db.changes import applicable_indices, published_grid, stored_and_changes
 from db.queries import runs
 from db.queries.forums import get_forum
+from db.queries.revisions import current_revision
 from db.queries.schedules import StoredPlacement
 from solver.changes import Change, apply_changes
 from solver.check import check_problem
@@ -222,11 +223,14 @@ class _Loaded(msgspec.Struct):
     task: ResolveTask | None = None
     derived_from: int | None = None  # a re-solve: the published version it starts from
     changes_seen: int = 0  # the forum's recorded changes when loaded (numbered 1, 2, 3 ...)
+    revision: int = 0  # the forum's setup edits when loaded: the version's forum_revision
 
 
 async def _load_problem(pool: asyncpg.Pool, run: runs.RunRecord) -> _Loaded | str:
     """What the run solves and the forum's zone, or why the run cannot solve."""
-    async with pool.acquire() as connection:
+    # One snapshot: the revision counts exactly the setup edits the loaded forum has.
+    async with pool.acquire() as connection, connection.transaction(isolation="repeatable_read", readonly=True):
+        revision = await current_revision(connection, run.forum_id)
         forum = await get_forum(connection, run.forum_id)
         found = await stored_and_changes(connection, run.forum_id, datetime.now(UTC))
         published = await published_grid(connection, run.forum_id)
@@ -243,11 +247,11 @@ async def _load_problem(pool: asyncpg.Pool, run: runs.RunRecord) -> _Loaded | st
     zone = ZoneInfo(forum.item.time_zone)
     settings = run.options.resolve
     if settings is None:
-        return _Loaded(changed, changed, zone, changes_seen=seen)
+        return _Loaded(changed, changed, zone, changes_seen=seen, revision=revision)
     if published is None:
         return "nothing is published: a re-solve starts from the published version"
     task = ResolveTask(published.schedule, changes, settings.free, settings.reoptimise, recorded)
-    return _Loaded(stored, changed, zone, task, published.number, seen)
+    return _Loaded(stored, changed, zone, task, published.number, seen, revision)
 
 
 def stored_placements(problem: Problem, schedule: Schedule, zone: ZoneInfo) -> list[StoredPlacement]:
@@ -303,7 +307,8 @@ async def _store(pool: asyncpg.Pool, run: runs.RunRecord, owner: str, loaded: _L
     """Store the child's answer as the run's version; a run whose forum lost a placed meeting,
     room or participant while it solved fails (its grid can no longer be stored), and so does
     one whose forum recorded a change meanwhile (its grid would ignore the change, and could
-    be published so)."""
+    be published so). Setup edits meanwhile leave a version that shows as out of date, and
+    that publishing refuses (api/publishing.py): it can still be reviewed and compared."""
     answer = msgspec.json.decode(payload, type=_Answer)
     no_grid = _why_no_grid(answer.schedule)
     if no_grid is not None:
@@ -312,7 +317,14 @@ async def _store(pool: asyncpg.Pool, run: runs.RunRecord, owner: str, loaded: _L
     try:
         async with pool.acquire() as connection:
             version_id = await runs.store_result(
-                connection, run.id, answer.schedule, placements, answer.moves, loaded.derived_from, loaded.changes_seen
+                connection,
+                run.id,
+                answer.schedule,
+                placements,
+                answer.moves,
+                loaded.derived_from,
+                loaded.changes_seen,
+                loaded.revision,
             )
     except asyncpg.ForeignKeyViolationError:
         return await _finish(pool, run.id, owner, "failed", FORUM_CHANGED)
@@ -388,7 +400,7 @@ async def run_worker(
         run = await claim_next(pool, owner, settings.lease_seconds)
         if run is not None:
             status = await _process_or_fail(pool, run, owner, settings, stop)
-            _log.info("run %s: %s", run.id, status)
+            _log.info("run %s of forum %s: %s", run.number, run.forum_id, status)  # as its URL names it
             processed += 1
         await _do_chores(pool, DEFAULT_CHORES if chores is None else chores)
         if run is None:
@@ -407,7 +419,7 @@ async def _process_or_fail(
     try:
         return await process_run(pool, run, owner, settings, stop)
     except Exception as error:
-        _log.exception("run %s: the worker failed", run.id)
+        _log.exception("run %s of forum %s: the worker failed", run.number, run.forum_id)
         with contextlib.suppress(Exception):
             return await _finish(pool, run.id, owner, "failed", f"the worker failed: {type(error).__name__}: {error}")
         return "lost"

@@ -109,10 +109,10 @@ async def tidy(pool: asyncpg.Pool, forum_id: str) -> None:
     forum = UUID(forum_id)
     async with pool.acquire() as connection:
         runs = await connection.fetch(
-            "SELECT id FROM solve_runs WHERE forum_id = $1 AND status IN ('queued', 'running')", forum
+            "SELECT number FROM solve_runs WHERE forum_id = $1 AND status IN ('queued', 'running')", forum
         )
         for run in runs:
-            await request_cancel(connection, forum, run["id"])
+            await request_cancel(connection, forum, run["number"])
         for delegation in (A, B, C):
             for hook in await list_webhooks(connection, forum, delegation):
                 await delete_webhook(connection, forum, delegation, hook.id)

@@ -454,15 +454,18 @@ async def test_a_grid_is_confidential_until_published_then_each_sees_its_own(
 
 
 async def test_b_webhook_under_a_own_path_is_404(client: httpx.AsyncClient, scene: Scene) -> None:
-    """A's own delegation path with B's webhook id: the id alone must not reach B's webhook."""
+    """A's own delegation path with B's webhook id: the id alone must not reach B's webhook.
+    Webhooks are numbered per delegation, so B's number names A's own webhook there, if any."""
     own = f"{scene.world.base}/delegations/{A}/webhooks"
     headers = {**scene.world.tokens[A], "If-Match": "*"}
-    for method, suffix in (("GET", "/deliveries"), ("DELETE", "")):
+    assert scene.hooks[B] == scene.hooks[A] == 1  # each delegation's first
+    for method, suffix, status in (("GET", "/deliveries", 200), ("DELETE", "", 204)):
         answers = [
             await client.request(method, f"{own}/{hook}{suffix}", headers=headers)
             for hook in (scene.hooks[B], 987654321)
         ]
-        assert [answer.status_code for answer in answers] == [404, 404], method
+        assert [answer.status_code for answer in answers] == [status, 404], method
         assert B_HOOK not in answers[0].text
+    assert (await client.get(own, headers=scene.world.tokens[A])).json() == []  # A's own went
     listed = await client.get(f"{scene.world.base}/delegations/{B}/webhooks", headers=scene.world.tokens[B])
     assert [hook["url"] for hook in listed.json()] == [B_HOOK]  # still there

@@ -231,18 +231,20 @@ async def test_a_cancel_asked_while_the_grid_is_stored_is_exact(
     stored ends the run cancelled with no version; one that comes while it is stored answers 409."""
     await arrange(client, world, ["SGP", "AUS"])
     first = int((await start(client, world)).json()["id"])
-    assert (await claim_next(pool, "storer", FAST.lease_seconds)).id == first  # type: ignore[union-attr]
+    claimed = await claim_next(pool, "storer", FAST.lease_seconds)
+    assert claimed is not None and claimed.number == first
     asked = await client.post(f"{world.base}/runs/{first}/cancel", headers=world.organiser)
     assert asked.status_code == 202 and asked.json()["status"] == "running"
     async with pool.acquire() as connection:
-        assert await queries.store_result(connection, first, EMPTY_GRID, []) is None
+        assert await queries.store_result(connection, claimed.id, EMPTY_GRID, []) is None
     run = (await client.get(f"{world.base}/runs/{first}", headers=world.organiser)).json()
     assert (run["status"], run["version"]) == ("cancelled", None)
 
     second = int((await start(client, world)).json()["id"])
-    assert (await claim_next(pool, "storer", FAST.lease_seconds)).id == second  # type: ignore[union-attr]
+    claimed = await claim_next(pool, "storer", FAST.lease_seconds)
+    assert claimed is not None and claimed.number == second
     async with pool.acquire() as connection, connection.transaction():
-        assert await queries.store_result(connection, second, EMPTY_GRID, []) is not None  # not yet committed
+        assert await queries.store_result(connection, claimed.id, EMPTY_GRID, []) is not None  # not yet committed
         cancel = asyncio.create_task(client.post(f"{world.base}/runs/{second}/cancel", headers=world.organiser))
         with anyio.fail_after(30):
             while not await pool.fetchval("SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock'"):

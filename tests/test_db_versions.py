@@ -33,7 +33,7 @@ async def test_run_id_of_a_version_cannot_be_changed_or_cleared(world: World, po
             with pytest.raises(asyncpg.IntegrityConstraintViolationError, match="immutable"):
                 await connection.execute("UPDATE schedule_versions SET run_id = $2 WHERE id = $1", version_id, new_run)
         assert await connection.fetchval("SELECT run_id FROM schedule_versions WHERE id = $1", version_id) == run_id
-        await runs.request_cancel(connection, forum_id, other.id)  # leave no queued run to later tests' workers
+        await runs.request_cancel(connection, forum_id, other.number)  # leave no queued run to later tests' workers
         # publishing is still the one change allowed
         published = await connection.execute("UPDATE schedule_versions SET published = true WHERE id = $1", version_id)
         assert published == "UPDATE 1"

@@ -34,7 +34,11 @@ async def queue_run(client: httpx.AsyncClient, world: World, time_limit: float =
     return int(started.json()["id"])
 
 
+_LEASE_OWNER = "SELECT lease_owner FROM solve_runs WHERE forum_id = $1 AND number = $2"
+
+
 async def versions_of(pool: asyncpg.Pool, run_id: int) -> int:
+    """The versions of the run with internal id `run_id`."""
     return int(await pool.fetchval("SELECT count(*) FROM schedule_versions WHERE run_id = $1", run_id))
 
 
@@ -43,21 +47,21 @@ async def test_lapsed_lease_is_retried_and_late_finisher_adds_nothing(
 ) -> None:
     run_id = await queue_run(client, world)
     ghost = await claim_next(pool, "ghost", lease_seconds=60)  # claims, then "dies" without a heartbeat
-    assert ghost is not None and ghost.id == run_id and ghost.status == "running"
+    assert ghost is not None and ghost.number == run_id and ghost.status == "running"
     assert await claim_next(pool, "rescuer") is None  # the lease still holds: nobody else takes it
 
-    await pool.execute("UPDATE solve_runs SET lease_expires_at = now() - interval '1 second' WHERE id = $1", run_id)
+    await pool.execute("UPDATE solve_runs SET lease_expires_at = now() - interval '1 second' WHERE id = $1", ghost.id)
     rescued = await claim_next(pool, "rescuer", FAST.lease_seconds)
-    assert rescued is not None and rescued.id == run_id and rescued.attempts == 2
+    assert rescued is not None and rescued.id == ghost.id and rescued.attempts == 2
     assert await process_run(pool, rescued, "rescuer", FAST) == "succeeded"
 
     # The ghost comes back: its heartbeat finds the lease gone, so it stops and stores nothing.
     assert await process_run(pool, ghost, "ghost", FAST) == "lost"
     async with pool.acquire() as connection:
-        assert await runs.store_result(connection, run_id, {"status": "FEASIBLE", "placed": []}, []) is None
+        assert await runs.store_result(connection, ghost.id, {"status": "FEASIBLE", "placed": []}, []) is None
         run = await runs.get_run(connection, world.forum_id, run_id)
     assert run is not None and run.status == "succeeded" and run.lease_owner == "rescuer"
-    assert await versions_of(pool, run_id) == 1
+    assert await versions_of(pool, ghost.id) == 1
 
 
 async def test_killed_worker_process_run_is_taken_up_again(
@@ -70,7 +74,7 @@ async def test_killed_worker_process_run_is_taken_up_again(
     )
     try:
         with anyio.fail_after(60):
-            while await pool.fetchval("SELECT lease_owner FROM solve_runs WHERE id = $1", run_id) != "doomed":
+            while await pool.fetchval(_LEASE_OWNER, world.forum_id, run_id) != "doomed":
                 await asyncio.sleep(0.1)
     finally:
         doomed.kill()  # mid-solve: its lease is no longer renewed
@@ -81,9 +85,9 @@ async def test_killed_worker_process_run_is_taken_up_again(
         while rescued is None:  # once the 2 s lease lapses
             rescued = await claim_next(pool, "rescuer", settings.lease_seconds)
             await asyncio.sleep(0.2)
-        assert rescued.id == run_id and rescued.attempts == 2
+        assert rescued.number == run_id and rescued.attempts == 2
         assert await process_run(pool, rescued, "rescuer", settings) == "succeeded"
-    assert await versions_of(pool, run_id) == 1
+    assert await versions_of(pool, rescued.id) == 1
 
 
 async def test_chores_run_each_pass_and_a_failing_one_does_not_stop_the_worker(databases: Databases) -> None:
@@ -153,7 +157,8 @@ async def test_a_cancelled_run_whose_worker_died_ends_cancelled(isolated: Isolat
 
 
 async def _lapsed(isolated: Isolated, run_id: int) -> bool:
-    return bool(await isolated.pool.fetchval("SELECT lease_expires_at < now() FROM solve_runs WHERE id = $1", run_id))
+    query = "SELECT lease_expires_at < now() FROM solve_runs WHERE number = $1"
+    return bool(await isolated.pool.fetchval(query, run_id))
 
 
 async def test_a_delegation_deleted_mid_solve_fails_the_run_and_serve_goes_on(isolated: Isolated) -> None:
@@ -200,4 +205,5 @@ async def test_a_change_recorded_mid_solve_fails_the_run_naming_it(isolated: Iso
 
 async def _solving(isolated: Isolated, run_id: int) -> bool:
     """Past its first heartbeat: the worker has loaded the run's problem."""
-    return bool(await isolated.pool.fetchval("SELECT heartbeat_at > started_at FROM solve_runs WHERE id = $1", run_id))
+    query = "SELECT heartbeat_at > started_at FROM solve_runs WHERE number = $1"
+    return bool(await isolated.pool.fetchval(query, run_id))

@@ -26,6 +26,7 @@ from api.worker import stored_placements
 from db.changes import Published, apply_recorded, published_grid, stored_and_changes
 from db.queries import changes as queries
 from db.queries.audit import record_change
+from db.queries.revisions import current_revision, derived_revision, version_revision
 from db.queries.schedules import insert_placements, insert_version
 from solver.changes import Change, MeetingRequested, impacts
 from solver.check import ProblemError
@@ -33,6 +34,7 @@ from solver.diff import Move, diff_schedules
 from solver.fit import FitError, FitOption, apply_fit, fit
 from solver.model import Problem
 from solver.result import Placement, Schedule
+from solver.validate import validate
 
 CHANGES_PATH = "/forums/{forum_id:str}/changes"
 FIT_PATH = "/forums/{forum_id:str}/fit"
@@ -190,6 +192,7 @@ async def apply_fit_option(
         # The forum lock numbers this version after any a run or a move is storing, and keeps
         # the published grid the option is checked against from being replaced meanwhile.
         await queries.lock_forum(connection, parsed)
+        current = await current_revision(connection, parsed)  # before the problem: a later edit counts as unseen
         problem, published = await _fit_context(connection, parsed)
         zone = zone_of((await load_forum(connection, parsed)).item)
         try:
@@ -199,7 +202,11 @@ async def apply_fit_option(
             raise
         except FitError as error:
             raise Conflict(f"the option no longer fits the published grid: {error}") from None
-        version_id = await insert_version(connection, parsed, schedule, derived_from=published.number)
+        source = await version_revision(connection, parsed, published.number)
+        revision = derived_revision(current, source, validate(problem, schedule).ok)
+        version_id = await insert_version(
+            connection, parsed, schedule, derived_from=published.number, forum_revision=revision
+        )
         await insert_placements(connection, parsed, version_id, stored_placements(problem, schedule, zone))
         number = await connection.fetchval("SELECT number FROM schedule_versions WHERE id = $1", version_id)
         diff = diff_schedules(_local(published.schedule.placed, zone), _local(schedule.placed, zone))

@@ -27,11 +27,13 @@ from api.worker import stored_placements
 from db.changes import changed_problem
 from db.queries import runs as queries
 from db.queries.audit import record_change
+from db.queries.revisions import current_revision, derived_revision
 from db.queries.schedules import insert_placements, insert_version
 from db.records import to_forum_time
 from solver.model import Problem
 from solver.moves import MoveCheck, UnknownMeeting, apply_move, check_move
 from solver.result import Schedule
+from solver.validate import validate
 
 MOVES_PATH = f"{VERSION_PATH}/moves"
 
@@ -53,9 +55,11 @@ class _Loaded(msgspec.Struct):
     zone: ZoneInfo
     row: queries.VersionRow
     schedule: Schedule
+    revision: int  # the forum's, read before the problem: an edit committed between counts as unseen
 
 
 async def _load(connection: asyncpg.Connection, forum_id: Any, version: int) -> _Loaded:
+    revision = await current_revision(connection, forum_id)
     zone = zone_of((await load_forum(connection, forum_id)).item)
     row = await queries.get_version(connection, forum_id, version)
     if row is None:
@@ -63,7 +67,7 @@ async def _load(connection: asyncpg.Connection, forum_id: Any, version: int) -> 
     # What every solve sees: the stored forum with its recorded changes (a lost room, a late arrival).
     problem = await changed_problem(connection, forum_id, datetime.now(UTC))
     assert problem is not None  # the forum was just loaded
-    return _Loaded(problem, zone, row, _current(problem, msgspec.convert(row.schedule, Schedule)))
+    return _Loaded(problem, zone, row, _current(problem, msgspec.convert(row.schedule, Schedule)), revision)
 
 
 def _current(problem: Problem, schedule: Schedule) -> Schedule:
@@ -138,7 +142,10 @@ async def _store(connection: asyncpg.Connection, forum_id: Any, loaded: _Loaded,
     )
     # The forum row lock serialises version numbering with runs storing theirs.
     await connection.execute("SELECT 1 FROM forums WHERE id = $1 FOR UPDATE", forum_id)
-    version_id = await insert_version(connection, forum_id, moved, derived_from=loaded.row.number)
+    revision = derived_revision(loaded.revision, loaded.row.forum_revision, validate(loaded.problem, moved).ok)
+    version_id = await insert_version(
+        connection, forum_id, moved, derived_from=loaded.row.number, forum_revision=revision
+    )
     # Attendees as the forum has them now (a change may have swapped one), as for a run or a fit.
     await insert_placements(connection, forum_id, version_id, stored_placements(loaded.problem, moved, loaded.zone))
     number = await connection.fetchval("SELECT number FROM schedule_versions WHERE id = $1", version_id)

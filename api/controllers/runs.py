@@ -31,7 +31,7 @@ RUN_PATH = f"{RUNS_PATH}/{{run_id:int}}"
 POLL_SECONDS = 0.5  # how often the event stream looks at the run
 # A reconnecting EventSource sends the id of the last event it had: the stream resumes after it.
 LastEventId = Annotated[
-    str | None, HeaderParameter(name="Last-Event-ID", required=False, description="resume after this progress id")
+    str | None, HeaderParameter(name="Last-Event-ID", required=False, description="resume after this progress event")
 ]
 
 
@@ -44,11 +44,11 @@ class RunIn(msgspec.Struct, forbid_unknown_fields=True):
 
 
 class Run(msgspec.Struct):
-    """A run as the organiser reads it: without what only the workers need, the version's
-    server-wide id (it counted other forums' versions) and the lease, whose owner names a
-    worker's host and process."""
+    """A run as the organiser reads it: without what only the workers need, the server-wide
+    ids of the run and its version (they counted other forums' runs and versions) and the
+    lease, whose owner names a worker's host and process."""
 
-    id: int
+    id: int  # the run's number in its forum (1, 2, 3 ...)
     forum_id: UUID
     status: queries.RunStatus
     options: queries.RunOptions
@@ -66,7 +66,7 @@ class Run(msgspec.Struct):
 
 def shown(run: queries.RunRecord) -> Run:
     return Run(
-        run.id, run.forum_id, run.status, run.options, run.cancel_requested, run.attempts, run.progress,
+        run.number, run.forum_id, run.status, run.options, run.cancel_requested, run.attempts, run.progress,
         run.error, run.created_at, run.started_at, run.finished_at, run.version, run.moves,
     )  # fmt: skip
 
@@ -100,8 +100,8 @@ async def start_run(
         if options.resolve is not None:
             await _check_resolve(connection, parsed, options.resolve)
         run = await queries.insert_run(connection, parsed, options)
-        await record_change(connection, parsed, caller.actor, "create", "run", str(run.id), None, shown(run))
-        return Reply(shown(run), 202, {"Location": f"{request.url.path}/{run.id}"})
+        await record_change(connection, parsed, caller.actor, "create", "run", str(run.number), None, shown(run))
+        return Reply(shown(run), 202, {"Location": f"{request.url.path}/{run.number}"})
 
     return await run_change(pool, request, caller, idempotency_key, work)
 
@@ -162,7 +162,7 @@ async def cancel_run(
 
 
 def _resumed_after(last_event_id: str | None) -> int:
-    """The progress id a reconnecting client had last; 0 (from the start) when absent or not an id."""
+    """The progress event a reconnecting client had last; 0 (from the start) when absent or not an id."""
     text = (last_event_id or "").strip()
     return int(text) if text.isascii() and text.isdigit() and len(text) <= 18 else 0
 
@@ -170,11 +170,11 @@ def _resumed_after(last_event_id: str | None) -> int:
 async def _events(
     pool: asyncpg.Pool, forum_id: Any, run_id: int, seen: int = 0
 ) -> AsyncIterator[ServerSentEventMessage]:
-    """Each stored progress report after id `seen`, then `end` with the final run once it has finished."""
+    """Each stored progress report after the first `seen`, then `end` with the final run once it has finished."""
     while True:
         async with pool.acquire() as connection:
             run = await queries.get_run(connection, forum_id, run_id)
-            reports = await queries.progress_after(connection, run_id, seen)
+            reports = [] if run is None else await queries.progress_after(connection, run.id, seen)
         for report_id, report in reports:
             seen = report_id
             yield ServerSentEventMessage(msgspec.json.encode(report).decode(), event="progress", id=str(report_id))

@@ -24,6 +24,7 @@ from api.publishing import in_zone
 from db.queries import runs as queries
 from db.queries.audit import record_change
 from db.queries.delegations import delegation_ids
+from db.queries.revisions import OutOfDate, out_of_date
 from solver.result import Unplaced
 
 SCHEDULES_PATH = "/forums/{forum_id:str}/schedules"
@@ -41,6 +42,8 @@ class Grid(msgspec.Struct):
     objective: int | None
     placements: list[queries.GridPlacement]  # start and end in the forum's time zone
     unplaced: list[Unplaced]
+    forum_revision: int  # the forum's setup edits it was built with
+    out_of_date: OutOfDate | None  # the setup edits since, which it was built without
 
 
 class Agenda(msgspec.Struct):
@@ -79,6 +82,7 @@ async def read_schedule(
         if row is None:
             raise NotFound(f"no schedule version {version}")
         placements = await queries.grid_placements(connection, row.id, zone=zone)
+        stale = await out_of_date(connection, parsed, [row.forum_revision])
     schedule = row.schedule
     return json_response(
         Grid(
@@ -92,6 +96,8 @@ async def read_schedule(
             objective=schedule.get("objective"),
             placements=placements,
             unplaced=msgspec.convert(schedule.get("unplaced", []), list[Unplaced]),
+            forum_revision=row.forum_revision,
+            out_of_date=stale.get(row.forum_revision),
         )
     )
 
@@ -116,7 +122,7 @@ async def publish_schedule(
         # The publication, its diff and the change notices commit with the publish itself.
         try:
             outcome = await publishing.publish(connection, parsed, version)
-        except publishing.Superseded as error:
+        except (publishing.Superseded, publishing.OutOfDate) as error:
             raise Conflict(str(error)) from None
         if not outcome.found:
             raise NotFound(f"no schedule version {version}")

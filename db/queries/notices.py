@@ -17,6 +17,8 @@ DeliveryStatus = Literal["pending", "delivered", "failed"]
 
 
 class WebhookRecord(msgspec.Struct, frozen=True):
+    # Its number among its delegation's webhooks (1, 2, 3 ..., never reused; migration 0012): the
+    # table's id is one counter for the whole server, whose gaps counted other delegations' webhooks.
     id: int
     url: str
     created_at: datetime
@@ -47,7 +49,7 @@ class DeliveryRecord(msgspec.Struct, frozen=True):
     # the whole server, whose gaps told a delegation how many deliveries others got in between.
     id: int
     notice_id: int  # the notice's number, as its delegation sees it
-    webhook_id: int
+    webhook_id: int  # the webhook's number, as its delegation sees it
     status: DeliveryStatus
     attempts: int
     next_attempt_at: datetime
@@ -98,9 +100,14 @@ async def notices_after(
 async def insert_webhook(
     connection: asyncpg.Connection, forum_id: Any, delegation_id: str, url: str, secret: str
 ) -> WebhookRecord:
+    # The delegation's count of registrations, raised under its row lock: numbers never collide,
+    # and one freed by a deletion never names a later webhook.
     row = await connection.fetchrow(
-        "INSERT INTO webhooks (forum_id, delegation_id, url, secret) VALUES ($1, $2, $3, $4)"
-        " RETURNING id, url, created_at",
+        "WITH counted AS (UPDATE delegations SET webhooks_registered = webhooks_registered + 1"
+        "  WHERE forum_id = $1 AND id = $2 RETURNING webhooks_registered)"
+        " INSERT INTO webhooks (forum_id, delegation_id, number, url, secret)"
+        " SELECT $1, $2, webhooks_registered, $3, $4 FROM counted"
+        " RETURNING number AS id, url, created_at",
         forum_id,
         delegation_id,
         url,
@@ -112,7 +119,7 @@ async def insert_webhook(
 
 async def list_webhooks(connection: asyncpg.Connection, forum_id: Any, delegation_id: str) -> list[WebhookRecord]:
     rows = await connection.fetch(
-        "SELECT id, url, created_at FROM webhooks WHERE forum_id = $1 AND delegation_id = $2 ORDER BY id",
+        "SELECT number AS id, url, created_at FROM webhooks WHERE forum_id = $1 AND delegation_id = $2 ORDER BY number",
         forum_id,
         delegation_id,
     )
@@ -120,8 +127,9 @@ async def list_webhooks(connection: asyncpg.Connection, forum_id: Any, delegatio
 
 
 async def delete_webhook(connection: asyncpg.Connection, forum_id: Any, delegation_id: str, webhook_id: int) -> bool:
+    """Remove the delegation's webhook numbered `webhook_id`; False when it has none so numbered."""
     status = await connection.execute(
-        "DELETE FROM webhooks WHERE forum_id = $1 AND delegation_id = $2 AND id = $3",
+        "DELETE FROM webhooks WHERE forum_id = $1 AND delegation_id = $2 AND number = $3",
         forum_id,
         delegation_id,
         webhook_id,
@@ -133,12 +141,12 @@ async def list_deliveries(
     connection: asyncpg.Connection, forum_id: Any, delegation_id: str, webhook_id: int
 ) -> list[DeliveryRecord]:
     rows = await connection.fetch(
-        "SELECT row_number() OVER (ORDER BY d.id) AS id, n.number AS notice_id, d.webhook_id, d.status,"
+        "SELECT row_number() OVER (ORDER BY d.id) AS id, n.number AS notice_id, w.number AS webhook_id, d.status,"
         " d.attempts, d.next_attempt_at, d.delivered_at,"
         " coalesce((SELECT jsonb_agg(jsonb_build_object('at', a.at, 'status_code', a.status_code, 'error', a.error)"
         "   ORDER BY a.id) FROM webhook_attempts a WHERE a.delivery_id = d.id), '[]') AS history"
         " FROM webhook_deliveries d JOIN webhooks w ON w.id = d.webhook_id JOIN notices n ON n.id = d.notice_id"
-        " WHERE w.forum_id = $1 AND w.delegation_id = $2 AND w.id = $3 ORDER BY d.id",
+        " WHERE w.forum_id = $1 AND w.delegation_id = $2 AND w.number = $3 ORDER BY d.id",
         forum_id,
         delegation_id,
         webhook_id,

@@ -15,6 +15,7 @@ from uuid import UUID
 import asyncpg
 import msgspec
 
+from db.queries.revisions import OutOfDate, out_of_date
 from db.queries.schedules import StoredPlacement, insert_placements
 
 RunStatus = Literal["queued", "running", "succeeded", "failed", "cancelled"]
@@ -44,7 +45,8 @@ class RunProgress(msgspec.Struct, frozen=True):
 
 
 class RunRecord(msgspec.Struct, frozen=True):
-    id: int
+    id: int  # internal, server-wide: the workers' handle
+    number: int  # 1, 2, 3 ... in its forum: what the API shows as the run's id (migration 0012)
     forum_id: UUID
     status: RunStatus
     options: RunOptions
@@ -72,20 +74,25 @@ def _run(row: asyncpg.Record) -> RunRecord:
 
 
 async def insert_run(connection: asyncpg.Connection, forum_id: Any, options: RunOptions) -> RunRecord:
-    run_id = await connection.fetchval(
-        "INSERT INTO solve_runs (forum_id, options) VALUES ($1, $2) RETURNING id", forum_id, options
+    """A queued run, numbered after its forum's last while the forum's row is locked (no two collide)."""
+    await connection.execute("SELECT 1 FROM forums WHERE id = $1 FOR UPDATE", forum_id)
+    number = await connection.fetchval(
+        "INSERT INTO solve_runs (forum_id, number, options)"
+        " SELECT $1, coalesce(max(number), 0) + 1, $2 FROM solve_runs WHERE forum_id = $1 RETURNING number",
+        forum_id,
+        options,
     )
-    found = await get_run(connection, forum_id, run_id)
+    found = await get_run(connection, forum_id, number)
     assert found is not None
     return found
 
 
 async def get_run(
-    connection: asyncpg.Connection, forum_id: Any, run_id: int, *, lock: bool = False
+    connection: asyncpg.Connection, forum_id: Any, number: int, *, lock: bool = False
 ) -> RunRecord | None:
-    """The run; `lock`: its row locked to the end of the transaction (no worker ends it meanwhile)."""
+    """The forum's run `number`; `lock`: its row locked to the end of the transaction (no worker ends it meanwhile)."""
     locking = " FOR UPDATE OF r" if lock else ""
-    row = await connection.fetchrow(f"{_SELECT} WHERE r.forum_id = $1 AND r.id = $2{locking}", forum_id, run_id)
+    row = await connection.fetchrow(f"{_SELECT} WHERE r.forum_id = $1 AND r.number = $2{locking}", forum_id, number)
     return None if row is None else _run(row)
 
 
@@ -93,7 +100,7 @@ async def get_run(
 _UNWORKED = "(status = 'queued' OR lease_expires_at < now())"
 
 
-async def request_cancel(connection: asyncpg.Connection, forum_id: Any, run_id: int) -> RunRecord | None:
+async def request_cancel(connection: asyncpg.Connection, forum_id: Any, number: int) -> RunRecord | None:
     """A run nobody works on ends at once; a running one is stopped by its worker at the next
     heartbeat (or by `end_abandoned_cancels`, should that worker die first)."""
     await connection.execute(
@@ -101,18 +108,24 @@ async def request_cancel(connection: asyncpg.Connection, forum_id: Any, run_id: 
         f" status = CASE WHEN {_UNWORKED} THEN 'cancelled' ELSE status END,"
         f" finished_at = CASE WHEN {_UNWORKED} THEN now() ELSE finished_at END,"
         f" lease_expires_at = CASE WHEN {_UNWORKED} THEN NULL ELSE lease_expires_at END"
-        " WHERE forum_id = $1 AND id = $2 AND status IN ('queued', 'running')",
+        " WHERE forum_id = $1 AND number = $2 AND status IN ('queued', 'running')",
         forum_id,
-        run_id,
+        number,
     )
-    return await get_run(connection, forum_id, run_id)
+    return await get_run(connection, forum_id, number)
 
 
-async def progress_after(connection: asyncpg.Connection, run_id: int, after_id: int) -> list[tuple[int, RunProgress]]:
+async def progress_after(connection: asyncpg.Connection, run_id: int, after: int) -> list[tuple[int, RunProgress]]:
+    """The run's progress reports after its first `after`, each with its position (1, 2, 3 ...):
+    the event stream's ids. The table's ids are server-wide, and would count other runs' reports.
+    Positions hold: a run's reports are only appended, by the one worker holding its lease."""
     rows = await connection.fetch(
-        "SELECT id, progress FROM solve_run_progress WHERE run_id = $1 AND id > $2 ORDER BY id", run_id, after_id
+        "SELECT position, progress FROM (SELECT row_number() OVER (ORDER BY id) AS position, progress"
+        "  FROM solve_run_progress WHERE run_id = $1) AS reports WHERE position > $2 ORDER BY position",
+        run_id,
+        after,
     )
-    return [(row["id"], msgspec.convert(row["progress"], RunProgress)) for row in rows]
+    return [(row["position"], msgspec.convert(row["progress"], RunProgress)) for row in rows]
 
 
 # ---- the worker's side
@@ -136,11 +149,11 @@ async def claim_next(connection: asyncpg.Connection, owner: str, lease_seconds: 
         " UPDATE solve_runs r SET status = 'running', lease_owner = $1,"
         "  lease_expires_at = now() + make_interval(secs => $2), heartbeat_at = now(),"
         "  started_at = coalesce(started_at, now()), attempts = attempts + 1"
-        " FROM next WHERE r.id = next.id RETURNING r.id, r.forum_id",
+        " FROM next WHERE r.id = next.id RETURNING r.number, r.forum_id",
         owner,
         lease_seconds,
     )
-    return None if row is None else await get_run(connection, row["forum_id"], row["id"])
+    return None if row is None else await get_run(connection, row["forum_id"], row["number"])
 
 
 async def renew_lease(
@@ -204,11 +217,14 @@ async def store_result(
     moves: object = None,
     derived_from: int | None = None,
     changes_seen: int | None = None,
+    forum_revision: int = 0,
 ) -> int | None:
     """The run's version with its placements, and the run succeeded, in one transaction;
     a re-solve's version names the published version it started from (`derived_from`, a number).
     Raises ChangedMeanwhile when the forum has recorded changes past the `changes_seen`
     first that the run loaded (its grid does not take them into account); nothing is stored.
+    Setup edits made meanwhile are no reason to fail: the version records the forum revision
+    it loaded (`forum_revision`), and shows as out of date (db/queries/revisions.py).
 
     Whichever attempt finishes first stores; a later one (a worker whose lease lapsed
     while it kept solving) finds the version and stores nothing. A run whose cancel was
@@ -234,14 +250,15 @@ async def store_result(
         if changes_seen is not None:
             await _refuse_if_changed(connection, forum_id, changes_seen)
         version_id = await connection.fetchval(
-            "INSERT INTO schedule_versions (forum_id, number, schedule, run_id, derived_from_id)"
+            "INSERT INTO schedule_versions (forum_id, number, schedule, run_id, derived_from_id, forum_revision)"
             " SELECT $1, coalesce(max(number), 0) + 1, $2, $3,"
-            "  (SELECT id FROM schedule_versions WHERE forum_id = $1 AND number = $4)"
+            "  (SELECT id FROM schedule_versions WHERE forum_id = $1 AND number = $4), $5"
             " FROM schedule_versions WHERE forum_id = $1 RETURNING id",
             forum_id,
             msgspec.to_builtins(schedule),
             run_id,
             derived_from,
+            forum_revision,
         )
         await insert_placements(connection, forum_id, version_id, placements)
         await connection.execute(
@@ -282,12 +299,14 @@ class VersionSummary(msgspec.Struct, frozen=True):
     published: bool
     published_at: datetime | None
     created_at: datetime
-    run_id: int | None
+    run_id: int | None  # the run's number in the forum
     derived_from: int | None  # the version this one was made from (a move, a fit option, a re-solve)
     status: str | None
     objective: int | None
     placed: int
     unplaced: int
+    forum_revision: int  # the forum's setup edits it was built with (db/queries/revisions.py)
+    out_of_date: OutOfDate | None = None  # the setup edits since, which it was built without
 
 
 class GridPlacement(msgspec.Struct, frozen=True):
@@ -307,22 +326,26 @@ class VersionRow(msgspec.Struct, frozen=True):
     run_id: int | None
     derived_from: int | None
     schedule: dict[str, Any]
+    forum_revision: int = 0
 
 
-# The parent version's number (versions are numbered per forum; ids are internal).
+# The parent version's and the run's numbers (both are numbered per forum; ids are internal).
 _PARENT = "(SELECT parent.number FROM schedule_versions parent WHERE parent.id = v.derived_from_id)"
+_RUN = "(SELECT r.number FROM solve_runs r WHERE r.id = v.run_id) AS run_id"
 
 
 async def list_versions(connection: asyncpg.Connection, forum_id: Any) -> list[VersionSummary]:
     rows = await connection.fetch(
-        "SELECT number, published, published_at, created_at, run_id, schedule->>'status' AS status,"
+        f"SELECT number, published, published_at, created_at, {_RUN}, schedule->>'status' AS status,"
         f" {_PARENT} AS derived_from, (schedule->>'objective')::int AS objective,"
         " coalesce(jsonb_array_length(schedule->'placed'), 0) AS placed,"
-        " coalesce(jsonb_array_length(schedule->'unplaced'), 0) AS unplaced"
+        " coalesce(jsonb_array_length(schedule->'unplaced'), 0) AS unplaced, forum_revision"
         " FROM schedule_versions v WHERE forum_id = $1 ORDER BY number",
         forum_id,
     )
-    return [msgspec.convert(dict(row), VersionSummary) for row in rows]
+    found = [msgspec.convert(dict(row), VersionSummary) for row in rows]
+    stale = await out_of_date(connection, forum_id, [version.forum_revision for version in found])
+    return [msgspec.structs.replace(v, out_of_date=stale.get(v.forum_revision)) for v in found]
 
 
 async def get_version(
@@ -333,7 +356,8 @@ async def get_version(
     if published_only:
         condition += " AND published"
     row = await connection.fetchrow(
-        f"SELECT id, number, published, published_at, created_at, run_id, {_PARENT} AS derived_from, schedule"
+        f"SELECT id, number, published, published_at, created_at, {_RUN}, {_PARENT} AS derived_from, schedule,"
+        " forum_revision"
         f" FROM schedule_versions v WHERE forum_id = $1 AND {condition}",
         forum_id,
         number,

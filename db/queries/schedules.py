@@ -21,18 +21,25 @@ class StoredPlacement(msgspec.Struct, frozen=True):
 
 
 async def insert_version(
-    connection: asyncpg.Connection, forum_id: Any, schedule: object, derived_from: int | None = None
+    connection: asyncpg.Connection,
+    forum_id: Any,
+    schedule: object,
+    derived_from: int | None = None,
+    forum_revision: int | None = None,
 ) -> int:
     """A new version numbered after the forum's last, made from version number
-    `derived_from` when it was (a move, a fit option); returns its id."""
+    `derived_from` when it was (a move, a fit option), built from the forum at
+    `forum_revision` (None: as it is now, in this transaction); returns its id."""
     version_id = await connection.fetchval(
-        "INSERT INTO schedule_versions (forum_id, number, schedule, derived_from_id)"
+        "INSERT INTO schedule_versions (forum_id, number, schedule, derived_from_id, forum_revision)"
         " SELECT $1, coalesce(max(number), 0) + 1, $2,"
-        "  (SELECT id FROM schedule_versions WHERE forum_id = $1 AND number = $3)"
+        "  (SELECT id FROM schedule_versions WHERE forum_id = $1 AND number = $3),"
+        "  coalesce($4, (SELECT revision FROM forum_revisions WHERE forum_id = $1), 0)"
         " FROM schedule_versions WHERE forum_id = $1 RETURNING id",
         forum_id,
         msgspec.to_builtins(schedule),
         derived_from,
+        forum_revision,
     )
     return int(version_id)
 

@@ -1,0 +1,99 @@
+"""A forum's revision: how many setup edits it has had (migration 0011 counts them).
+
+A schedule version records the revision it was built from; once the forum has
+moved past it, the version is out of date, and these say since which edit.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import UTC, datetime
+from typing import Any
+
+import asyncpg
+import msgspec
+
+SHOWN_EDITS = 5  # an import counts one edit per record: the first few say enough
+
+
+class Edit(msgspec.Struct, frozen=True):
+    """One setup edit, as the audit log (GET .../audit) has it."""
+
+    revision: int
+    at: datetime
+    action: str  # create, update, delete, import, accept, withdraw ...
+    entity: str  # room, participant, request, forum ...
+    entity_id: str
+
+
+class OutOfDate(msgspec.Struct, frozen=True):
+    """The setup edits a version was built without."""
+
+    since: datetime  # the first of them
+    edits: int  # how many
+    first: list[Edit]  # the first SHOWN_EDITS, oldest first
+
+
+async def current_revision(connection: asyncpg.Connection, forum_id: Any) -> int:
+    revision = await connection.fetchval("SELECT revision FROM forum_revisions WHERE forum_id = $1", forum_id)
+    return int(revision or 0)
+
+
+async def out_of_date(connection: asyncpg.Connection, forum_id: Any, revisions: Iterable[int]) -> dict[int, OutOfDate]:
+    """For each of `revisions` the forum has moved past, the edits since; current ones are left out."""
+    current = await current_revision(connection, forum_id)
+    found = {}
+    for revision in sorted({r for r in revisions if r < current}):
+        rows = await connection.fetch(
+            "SELECT revision, at, action, entity, entity_id FROM audit_log"
+            " WHERE forum_id = $1 AND revision > $2 ORDER BY revision LIMIT $3",
+            forum_id,
+            revision,
+            SHOWN_EDITS,
+        )
+        first = [Edit(**dict(row)) for row in rows]
+        found[revision] = OutOfDate(first[0].at, current - revision, first)
+    return found
+
+
+def describe(state: OutOfDate) -> str:
+    """The edits in a sentence, for a refusal."""
+    named = "; ".join(
+        f"{edit.entity} {edit.entity_id} {_past(edit.action)} at {edit.at.astimezone(UTC):%Y-%m-%d %H:%M:%S} UTC"
+        for edit in state.first
+    )
+    more = f" and {state.edits - len(state.first)} more" if state.edits > len(state.first) else ""
+    return f"{state.edits} setup edit{'s' if state.edits != 1 else ''} ({named}{more})"
+
+
+# Audit actions as a sentence says them ("declin" is how the requests flow records a decline).
+_PAST = {
+    "create": "created",
+    "update": "edited",
+    "delete": "deleted",
+    "import": "imported",
+    "load": "loaded",
+    "accept": "accepted",
+    "declin": "declined",
+    "withdraw": "withdrawn",
+}
+
+
+def _past(action: str) -> str:
+    return _PAST.get(action, action)
+
+
+def derived_revision(current: int, source: int, valid_now: bool) -> int:
+    """The revision a version made from another (a move, a fit option) is built from. It reads
+    the forum as it is now (`current`: its meetings, attendees, rules), but keeps the rest of its
+    source's grid: current when that grid breaks no rule of today's forum (an accepted request
+    merely waits for its placement), else no newer than its source (an edit broke a placement it
+    kept, which only a solve mends)."""
+    return current if valid_now else min(source, current)
+
+
+async def version_revision(connection: asyncpg.Connection, forum_id: Any, number: int) -> int:
+    revision = await connection.fetchval(
+        "SELECT forum_revision FROM schedule_versions WHERE forum_id = $1 AND number = $2", forum_id, number
+    )
+    return int(revision or 0)
