@@ -414,14 +414,21 @@ def test_a_move_can_be_checked_with_the_keyboard_alone(grid_page: Page, site: Si
     expect(grid_page.locator("#move-panel")).to_be_hidden()
 
 
+def _solve_on_page(page: Page, seconds: int) -> int:
+    """Start a solve from the page and wait for the version it opens."""
+    page.locator("#time-limit").fill(str(seconds))
+    page.locator("#solve-button").click()
+    title = page.locator("#progress .progress-title")
+    expect(title).to_contain_text("Solved: version", timeout=120_000)
+    solved = int(title.inner_text().rsplit(" ", 1)[-1])
+    expect(page.locator("#version-select")).to_have_value(str(solved))
+    return solved
+
+
 def test_a_solve_started_from_the_page_shows_progress_and_opens_its_version(grid_page: Page, site: Site) -> None:
     before = _shown_version(grid_page)
-    grid_page.locator("#time-limit").fill("12")
-    grid_page.locator("#solve-button").click()
-    title = grid_page.locator("#progress .progress-title")
-    expect(title).to_contain_text("Solved: version", timeout=120_000)
+    solved = _solve_on_page(grid_page, 12)
     expect(grid_page.locator("#progress-elapsed")).to_contain_text(" s")
-    solved = int(title.inner_text().rsplit(" ", 1)[-1])
     run = site.get("/runs/" + str(next(v["run_id"] for v in site.get("/schedules") if v["number"] == solved)))
     # The engine reports greedy's grid at once, so every solve has at least one report.
     report = run["progress"]
@@ -436,6 +443,104 @@ def test_a_solve_started_from_the_page_shows_progress_and_opens_its_version(grid
     expect(grid_page.locator("#summary")).to_contain_text(f"Since version {before}:")
     placed = len(site.get(f"/schedules/{solved}")["placements"])
     assert sum(len(ids) for ids in _blocks_by_day(grid_page).values()) == placed
+
+
+def _option_label(page: Page, version: int) -> str:
+    return page.locator(f'#version-select option[value="{version}"]').inner_text()
+
+
+def test_a_current_version_shows_no_out_of_date_notice(grid_page: Page, site: Site) -> None:
+    version = _shown_version(grid_page)
+    assert site.get(f"/schedules/{version}")["out_of_date"] is None
+    notice = grid_page.locator("#out-of-date")
+    expect(notice).to_be_attached()  # the page has the notice, and keeps it hidden
+    expect(notice).to_be_hidden()
+    publish = grid_page.locator("#publish-button")
+    expect(publish).not_to_have_attribute("aria-disabled", "true")
+    expect(publish).to_have_text(re.compile(r"^(Publish this version|Published)$"))
+    assert "out of date" not in _option_label(grid_page, version)
+    expect(grid_page.locator("#print-caption")).to_have_text(re.compile(rf"version {version}\b"))
+    expect(grid_page.locator("#print-caption")).not_to_contain_text("out of date")
+
+
+def _accepted(site: Site, requester: str, invited: str, title: str) -> str:
+    """A request between two delegations, accepted by the invited one (an edit of what a solve
+    sees); its id, which its meeting has."""
+    request_id = _ask(site, requester, [requester, invited], title)
+    token = {"Authorization": f"Bearer {site.forum.delegation_tokens[invited]}"}
+    answer = site.api.post(f"{site.base}/requests/{request_id}/accept", json={"attendees": []}, headers=token)
+    assert answer.status_code == 200 and answer.json()["status"] == "accepted", answer.text
+    return request_id
+
+
+def _published(site: Site) -> list[int]:
+    return [v["number"] for v in site.get("/schedules") if v["published"]]
+
+
+def test_a_setup_edit_makes_the_shown_version_out_of_date_and_the_page_says_so(grid_page: Page, site: Site) -> None:
+    notice = grid_page.locator("#out-of-date")
+    publish = grid_page.locator("#publish-button")
+    version = _solve_on_page(grid_page, 2)  # a version not yet published, whichever test ran before
+    assert site.get(f"/schedules/{version}")["out_of_date"] is None
+    expect(notice).to_be_hidden()
+    expect(publish).to_have_text("Publish this version")
+    published = _published(site)
+
+    # edits made elsewhere while the page shows the version: publishing it is refused, and the
+    # page, reading the version again, says why in plain words
+    meeting = _accepted(site, "SG", "JP", "Maritime security talks")
+    room = site.api.post(
+        f"{site.base}/rooms", json={"id": "annex", "name": "Annex Room", "seats": 6}, headers=site.organiser()
+    )
+    assert room.status_code == 201, room.text
+    assert site.get(f"/schedules/{version}")["out_of_date"]["edits"] == 2
+    publish.click()
+    expect(grid_page.locator("#message")).to_have_text(f"Not published: version {version} is out of date.")
+    said = "2 setup edits since this version was built"
+    edits = "a request accepted (Maritime security talks), a room added (Annex Room)."
+    for text in (said, edits, "Start a solve to include them."):
+        expect(notice).to_contain_text(text)
+    assert _published(site) == published
+
+    # opened afresh, the page says so at once: the notice, the button and the version list
+    grid_page.reload()
+    grid_page.locator(".sheet.current .meeting").first.wait_for(timeout=WAIT_MS)
+    expect(notice).to_contain_text(said)
+    expect(notice).to_contain_text(edits)
+    assert "out of date" in _option_label(grid_page, version)
+    expect(publish).to_have_text("Can't publish: out of date")
+    expect(publish).to_have_attribute("aria-disabled", "true")
+    expect(publish).to_have_attribute("aria-describedby", "out-of-date")
+    # still reached with the keyboard: pressing it leads to the reason, and publishes nothing
+    publish.focus()
+    grid_page.keyboard.press("Enter")
+    expect(notice).to_be_focused()
+    assert _published(site) == published
+    contrast = _contrast(grid_page)
+    assert contrast["failures"] == [], contrast["failures"]
+
+    # on paper, the caption says it in a line and the notice stays off the A3 day pages
+    grid_page.emulate_media(media="print")
+    expect(notice).to_be_hidden()
+    expect(grid_page.locator("#print-caption")).to_contain_text(f"version {version} · out of date: 2 setup edits")
+    pdf = grid_page.pdf(prefer_css_page_size=True, print_background=True)
+    assert len(re.findall(rb"/Type\s*/Page[^s]", pdf)) == len(site.problem.forum.days)
+    grid_page.emulate_media(media="screen")
+
+    # a solve, as the notice says, includes the edits: its version is current and places the
+    # accepted meeting, which the page knows by name; the older version keeps its notice
+    solved = _solve_on_page(grid_page, 2)
+    assert site.get(f"/schedules/{solved}")["out_of_date"] is None
+    expect(notice).to_be_hidden()
+    expect(publish).to_have_text("Publish this version")
+    expect(publish).not_to_have_attribute("aria-disabled", "true")
+    placed = _placement(site, solved, meeting)
+    _show_day_of(grid_page, placed["start"])
+    block = grid_page.locator(f'.sheet.current .meeting[data-meeting="{meeting}"]')
+    expect(block).to_have_attribute("aria-label", re.compile(r"Maritime security talks.*accepted"))
+    grid_page.locator("#version-select").select_option(str(version))
+    expect(notice).to_contain_text(said, timeout=WAIT_MS)
+    expect(publish).to_have_text("Can't publish: out of date")
 
 
 # ---------------------------------------------------------------- the delegation's agenda

@@ -10,7 +10,7 @@
     forumId: null,
     forum: null,
     problem: null,
-    requests: new Map(), // request id -> status
+    requests: new Map(), // request id -> request (status, title)
     versions: [],
     version: null, // number shown
     grid: null,
@@ -36,6 +36,20 @@
       return;
     }
     state.forumId = me.forum_id;
+    await loadSetup();
+    $("forum-name").textContent = `${state.forum.name} · meeting grid`;
+    document.title = `${state.forum.name} · meeting grid`;
+    wireControls();
+    $("app").hidden = false;
+    await loadVersions();
+    const latest = state.versions.at(-1);
+    if (latest) await show(latest.number, null);
+    else render();
+  }
+
+  // The forum as a solve sees it (rooms, meetings, requests): read again once it may have been
+  // edited, so that a new meeting or room shows by name rather than as an unknown id.
+  async function loadSetup() {
     const base = forumPath();
     const [forum, problemView, requests] = await Promise.all([
       call("GET", base),
@@ -44,15 +58,7 @@
     ]);
     state.forum = forum;
     state.problem = problemView.problem;
-    state.requests = new Map(requests.map((request) => [request.id, request.status]));
-    $("forum-name").textContent = `${forum.name} · meeting grid`;
-    document.title = `${forum.name} · meeting grid`;
-    wireControls();
-    $("app").hidden = false;
-    await loadVersions();
-    const latest = state.versions.at(-1);
-    if (latest) await show(latest.number, null);
-    else render();
+    state.requests = new Map(requests.map((request) => [request.id, request]));
   }
 
   function forumPath() {
@@ -86,6 +92,7 @@
     if (version.unplaced) parts.push(`${version.unplaced} unplaced`);
     if (version.run_id === null) parts.push("manual");
     if (version.published) parts.push("published");
+    if (version.out_of_date) parts.push("out of date");
     return parts.join(" · ");
   }
 
@@ -133,11 +140,86 @@
       text += ` Since version ${state.compare}: ${moved} moved, ${added} new.`;
     }
     $("summary").textContent = text + note;
-    $("print-caption").textContent = `${state.forum.name} · version ${grid.number}${grid.published ? " (published)" : ""}`;
-    const publish = $("publish-button");
-    publish.disabled = grid.published;
-    publish.textContent = grid.published ? "Published" : "Publish this version";
+    $("print-caption").textContent = printCaption(grid);
+    showOutOfDate(grid.out_of_date);
+    showPublish(grid);
     showUndo(grid);
+  }
+
+  // The notice does not print (it would push each day off its A3 page); the caption says it in
+  // a few words instead, so that a paper copy of an out-of-date grid cannot pass for current.
+  function printCaption(grid) {
+    const stale = grid.out_of_date ? ` · out of date: ${editCount(grid.out_of_date)} since it was built` : "";
+    return `${state.forum.name} · version ${grid.number}${grid.published ? " (published)" : ""}${stale}`;
+  }
+
+  // An out-of-date version is not published (the server refuses it), but its button stays
+  // focusable (aria-disabled, not disabled): a keyboard or screen-reader user still reaches it
+  // and hears why, from the notice it is described by. A published one needs nothing more.
+  function showPublish(grid) {
+    const publish = $("publish-button");
+    const stale = grid.out_of_date !== null && !grid.published;
+    publish.disabled = grid.published;
+    publish.textContent = grid.published ? "Published" : stale ? "Can't publish: out of date" : "Publish this version";
+    for (const [name, value] of [["aria-disabled", "true"], ["aria-describedby", "out-of-date"]]) {
+      if (stale) publish.setAttribute(name, value);
+      else publish.removeAttribute(name);
+    }
+  }
+
+  // ---------------------------------------------------------------- out of date
+
+  // Setup edits as the audit log records them (entity, action), said in plain words.
+  const EDITED = {
+    create: "added",
+    update: "edited",
+    delete: "removed",
+    import: "imported",
+    load: "loaded",
+    accept: "accepted",
+    declin: "declined", // how the requests flow records a decline
+    withdraw: "withdrawn",
+  };
+  const EDITED_THINGS = {
+    session: "a programme session",
+    venue: "a venue",
+    travel: "a travel time",
+    room: "a room",
+    resource: "a resource",
+    delegation: "a delegation",
+    participant: "a participant",
+    request: "a request",
+  };
+  const SINCE_FORMAT = new Intl.DateTimeFormat("en-GB", { day: "numeric", month: "long", hour: "2-digit", minute: "2-digit" });
+
+  function showOutOfDate(stale) {
+    $("out-of-date").hidden = stale === null;
+    if (stale === null) return;
+    const more = stale.edits > stale.first.length ? ` and ${stale.edits - stale.first.length} more` : "";
+    // The time of an edit is when someone made it, so the viewer's clock reads it (unlike the grid's times).
+    const since = SINCE_FORMAT.format(new Date(stale.since));
+    $("out-of-date-text").textContent =
+      `${editCount(stale)} since this version was built (the first on ${since}) — ${stale.first.map(saidEdit).join(", ")}${more}.`;
+  }
+
+  function editCount(stale) {
+    return `${stale.edits} setup edit${stale.edits === 1 ? "" : "s"}`;
+  }
+
+  function saidEdit(edit) {
+    const done = EDITED[edit.action] || edit.action;
+    if (edit.entity === "forum") return edit.action === "update" ? "the forum's settings edited" : `the forum ${done}`;
+    const name = editedName(edit);
+    return `${EDITED_THINGS[edit.entity] || edit.entity} ${done}${name ? ` (${name})` : ""}`;
+  }
+
+  // What the organiser knows the edited thing by: a request's title (its id is a uuid), a room's
+  // or delegation's name, else its id (a participant's reads "AU/min").
+  function editedName(edit) {
+    const id = edit.entity_id;
+    if (edit.entity === "request") return state.requests.get(id)?.title || "";
+    const named = { room: state.problem.rooms, delegation: state.problem.delegations }[edit.entity] || [];
+    return named.find((thing) => thing.id === id)?.name || id;
   }
 
   // A version made by a move or an applied fit option records the version it
@@ -183,10 +265,33 @@
   }
 
   async function publish() {
-    await call("POST", `${forumPath()}/schedules/${state.version}/publish`);
+    if ($("publish-button").getAttribute("aria-disabled") === "true") {
+      $("out-of-date").focus(); // the reason, read out where the focus lands
+      return;
+    }
+    try {
+      await call("POST", `${forumPath()}/schedules/${state.version}/publish`);
+    } catch (error) {
+      if (error.status !== 409) throw error;
+      await refused(error);
+      return;
+    }
+    await reshow();
+    showMessage("");
+  }
+
+  // Refused (409): an edit since the page loaded may have made the version out of date. Shown
+  // again, the version says so in its notice, naming the edits in plain words (the server's
+  // reason names them by id); another refusal (a superseded version) keeps the server's reason.
+  async function refused(error) {
+    await loadSetup();
+    await reshow();
+    showMessage(state.grid.out_of_date ? `Not published: version ${state.version} is out of date.` : error.message);
+  }
+
+  async function reshow() {
     await loadVersions();
     await show(state.version, state.compare);
-    showMessage("");
   }
 
   async function solve() {
@@ -222,6 +327,7 @@
       }
       if (final.progress) showProgress(final.progress);
       const before = state.version;
+      await loadSetup(); // the solve may place a request accepted since the page loaded
       await loadVersions();
       await show(final.version, before);
       // A solve that ends before CP-SAT reports (the greedy grid kept) still has the grid's objective.
@@ -273,7 +379,7 @@
       codes: delegations.map((d) => countries.get(d) || d),
       kind: kindOf(delegations.length),
       duration: meeting ? meeting.duration_minutes : null,
-      request: state.requests.get(id) || "unknown",
+      request: state.requests.get(id)?.status || "unknown",
     };
   }
 
