@@ -11,6 +11,7 @@ from pathlib import Path
 
 import pytest
 
+from api.bench import DEFAULT_DATA
 from solver.check import check_problem
 from solver.engine import SolveOptions, solve
 from solver.importers import load_b2b, load_csplib046, parse_b2b, parse_csplib046
@@ -20,7 +21,7 @@ from solver.result import Placement, Schedule
 from solver.timegrid import TimeGrid
 from solver.validate import validate
 
-BENCH = Path("/work/shared/bench/external")
+BENCH = DEFAULT_DATA  # ../shared beside the clone, as CI has it
 B2B_DIR = BENCH / "b2b-udg"
 B2B_FILES = sorted((B2B_DIR / "noves").glob("*.dzn"))
 PROB046_MD = BENCH / "csplib-prob046" / "instances.md"

@@ -8,7 +8,7 @@ import msgspec
 import openpyxl
 import pytest
 
-from api.bench import optaplanner_files, run_suite
+from api.bench import DEFAULT_DATA, optaplanner_files, run_suite
 from api.cli import main
 from solver.check import check_problem
 from solver.compile import compile_problem
@@ -17,7 +17,7 @@ from solver.importers import load_optaplanner, parse_optaplanner
 from solver.model import Problem
 from solver.validate import validate
 
-BENCH = Path("/work/shared/bench/external")
+BENCH = DEFAULT_DATA  # ../shared beside the clone, as CI has it
 FOLDER = BENCH / "optaplanner-meetingscheduling"
 SMALLEST = FOLDER / "50meetings-160timegrains-5rooms.xlsx"
 HEADER = ("Topic", "Group", "Duration", "Speakers", "Content", "Required attendance list", "Preferred attendance list")
