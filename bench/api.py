@@ -28,6 +28,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import importlib.util
 import json
 import logging
@@ -38,7 +39,7 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Callable
+from collections.abc import AsyncIterator, Callable
 from datetime import UTC, datetime
 from pathlib import Path
 from types import ModuleType
@@ -223,21 +224,30 @@ async def measure(
     from api.app import create_app
     from db.migrate import migrate_url
 
-    name = f"sidelines_api_bench_{secrets.token_hex(4)}"
-    await _admin(server, f'CREATE DATABASE "{name}"')
-    url = f"{server.rsplit('/', 1)[0]}/{name}"
-    try:
+    async with throwaway_database(server) as (url, postgres):
         await migrate_url(url)
         counter = Counter()
         pool = await open_pool(url, counter)
         try:
             transport = httpx.ASGITransport(app=create_app(pool, admin_token=ADMIN))
             async with httpx.AsyncClient(transport=transport, base_url="http://bench", timeout=600) as client:
-                return await _rounds(Bench(client, counter), pool, runs, time_limit, log)
+                samples, about = await _rounds(Bench(client, counter), pool, runs, time_limit, log)
         finally:
             await pool.close()
+    return samples, {**about, "postgres": postgres}
+
+
+@contextlib.asynccontextmanager
+async def throwaway_database(server: str) -> AsyncIterator[tuple[str, str]]:
+    """A new database on `server` (its URL, and the server's version), dropped on the way out."""
+    name = f"sidelines_api_bench_{secrets.token_hex(4)}"
+    admin = await asyncpg.connect(server)
+    try:
+        await admin.execute(f'CREATE DATABASE "{name}"')
+        yield f"{server.rsplit('/', 1)[0]}/{name}", str(await admin.fetchval("SHOW server_version"))
     finally:
-        await _admin(server, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        await admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        await admin.close()
 
 
 async def _rounds(
@@ -266,14 +276,6 @@ async def _rounds(
         "publications": runs + 1,
     }
     return bench.samples, about
-
-
-async def _admin(url: str, statement: str) -> None:
-    connection = await asyncpg.connect(url)
-    try:
-        await connection.execute(statement)
-    finally:
-        await connection.close()
 
 
 # ---- reporting
@@ -354,7 +356,7 @@ The machine is shared and noisy: compare figures of one run, as ratios.
 {table(["endpoint", "median (ms)", "worst (ms)", "statements", "answer"], rows)}
 {compared}
 _Measured {datetime.now(UTC):%Y-%m-%d %H:%M} UTC, load average (1 min) {load}; {setting}; {versions};
-PostgreSQL {args.postgres}._
+PostgreSQL {about["postgres"]}._
 {END}
 """
 
@@ -363,17 +365,6 @@ def _version(name: str) -> str:
     from importlib.metadata import version
 
     return version(name)
-
-
-def _postgres(server: str) -> str:
-    async def ask() -> str:
-        connection = await asyncpg.connect(server)
-        try:
-            return str(await connection.fetchval("SHOW server_version"))
-        finally:
-            await connection.close()
-
-    return asyncio.run(ask())
 
 
 def child(tree: Path, args: argparse.Namespace, out: Path) -> Samples:
@@ -429,7 +420,6 @@ def main(argv: list[str] | None = None) -> int:
         )
     else:
         samples, about = asyncio.run(measure(args.server, args.runs, args.time_limit, log))
-    args.postgres = _postgres(args.server)
     load += f" at the start, {os.getloadavg()[0]:.1f} at the end"
     _run_all().write_marked(args.out, START, END, section(args, samples, about, compared, load))
     log(f"wrote the API section of {args.out}")
