@@ -10,7 +10,6 @@ own people attend them (`attendees`).
 
 from __future__ import annotations
 
-from collections.abc import Iterable
 from datetime import datetime, tzinfo
 from typing import Any, Final, Literal
 from zoneinfo import ZoneInfo
@@ -76,8 +75,13 @@ def attendee_changes(
     return [AttendeeChange(m, old[m], new[m]) for m in sorted(old.keys() & new.keys()) if old[m] != new[m]]
 
 
-def attending_delegations(grids: Iterable[list[GridPlacement]]) -> set[str]:
-    return {attendee.split("/", 1)[0] for grid in grids for placement in grid for attendee in placement.attendees}
+def by_delegation(grid: list[GridPlacement]) -> dict[str, list[GridPlacement]]:
+    """Each attending delegation's placements, in the grid's order (as `attends` would filter them)."""
+    found: dict[str, list[GridPlacement]] = {}
+    for placement in grid:
+        for delegation_id in dict.fromkeys(attendee.partition("/")[0] for attendee in placement.attendees):
+            found.setdefault(delegation_id, []).append(placement)
+    return found
 
 
 def in_zone(grid: list[GridPlacement], zone: tzinfo) -> list[GridPlacement]:
@@ -126,9 +130,13 @@ async def publish(connection: asyncpg.Connection, forum_id: Any, number: int) ->
     diff = diff_schedules(as_placements(before, zone), as_placements(after, zone))
     publication = await publications.insert_publication(connection, forum_id, current.id, previous_id, diff)
     notified = []
-    for delegation_id in sorted(attending_delegations([before, after])):
-        own = diff_schedules(as_placements(before, zone, delegation_id), as_placements(after, zone, delegation_id))
-        people = attendee_changes(before, after, delegation_id)
+    # Each delegation's own meetings picked out once: filtering both whole grids for each of them
+    # made a UNGA publication (190 delegations, 1,100 meetings) cost about 0.5 s.
+    old_by, new_by = by_delegation(before), by_delegation(after)
+    for delegation_id in sorted(old_by.keys() | new_by.keys()):
+        mine_before, mine_after = old_by.get(delegation_id, []), new_by.get(delegation_id, [])
+        own = diff_schedules(as_placements(mine_before, zone), as_placements(mine_after, zone))
+        people = attendee_changes(mine_before, mine_after, delegation_id)
         if own.is_empty and not people:
             continue
         payload = _payload(str(forum_id), delegation_id, publication, own, people)

@@ -549,15 +549,16 @@ def _breaks_of(context: _Context, person: Participant, busy: set[int]) -> int:
     buffer = math.ceil(person.buffer_minutes / context.problem.forum.slot_minutes)
     total = 0
     for day_slots in grid.day_ranges:
-        counted = {
-            slot
-            for slot in day_slots
-            if counts_all or not _unavailable_in_slot(context, person, grid.starts[slot], grid.slot_end(slot))
-        }
         busy_today = sorted(slot for slot in day_slots if slot in busy)
         for earlier, later in pairwise(busy_today):
-            # idle slots inside the buffer after a meeting are the buffer, not a break
-            if any(slot in counted for slot in range(earlier + buffer + 1, later)):
+            # idle slots inside the buffer after a meeting are the buffer, not a break. Only these
+            # gaps' slots are looked at: checking every slot of every day for every person made
+            # two thirds of a UNGA validation (0.8 of 1.0 s, which a move check does twice).
+            gap = range(earlier + buffer + 1, later)
+            if any(
+                counts_all or not _unavailable_in_slot(context, person, grid.starts[slot], grid.slot_end(slot))
+                for slot in gap
+            ):
                 total += 1
     return total
 

@@ -14,6 +14,7 @@ import httpx
 import pytest
 
 from db.migrate import MIGRATIONS_DIR, load_migrations, migrate, migrate_url
+from db.queries.runs import grid_placements
 from db.queries.schedules import StoredPlacement, insert_placements, insert_version
 from tests.conftest import Databases, World
 
@@ -87,6 +88,31 @@ async def test_exclusion_constraints_refuse_double_booking(
             await connection.execute(
                 "UPDATE schedule_versions SET derived_from_id = $2 WHERE id = $1", derived, next_version
             )
+
+
+async def test_placements_are_stored_as_one_batch(client: httpx.AsyncClient, world: World, pool: asyncpg.Pool) -> None:
+    """A version's placements go in as a batch (two statements, not two per placement): every
+    placement and attendee reads back, and a batch with one double booking stores none of it."""
+    first, second = await _two_requests(client, world)
+    forum_id = UUID(world.forum_id)
+    batch = [
+        await _placement(first, "R1", NINE, 30, ("SGP", "min"), ("AUS", "min")),
+        await _placement(second, "R2", NINE + timedelta(minutes=30), 30, ("SGP", "min"), ("JPN", "min")),
+    ]
+    clash = await _placement(second, "R2", NINE + timedelta(minutes=15), 30, ("AUS", "min"))
+    async with pool.acquire() as connection:
+        version = await insert_version(connection, forum_id, {"status": "FEASIBLE"})
+        await insert_placements(connection, forum_id, version, batch)
+        stored = await grid_placements(connection, version)
+        assert [(p.meeting, p.room, p.start, p.attendees) for p in stored] == [
+            (first, "R1", NINE, ["AUS/min", "SGP/min"]),
+            (second, "R2", NINE + timedelta(minutes=30), ["JPN/min", "SGP/min"]),
+        ]
+        other = await insert_version(connection, forum_id, {"status": "FEASIBLE"})
+        with pytest.raises(asyncpg.ExclusionViolationError, match="no_participant_double_booking"):
+            async with connection.transaction():
+                await insert_placements(connection, forum_id, other, [batch[0], clash])
+        assert await grid_placements(connection, other) == []
 
 
 async def test_tokens_are_stored_hashed_only(client: httpx.AsyncClient, world: World, pool: asyncpg.Pool) -> None:

@@ -30,6 +30,7 @@ from api.app import create_app
 from api.dispatcher import SIGNATURE_HEADER, DispatchSettings, deliver_due
 from api.webhook_policy import ALLOW_VARIABLE
 from api.worker import run_worker
+from db.queries.runs import GridPlacement
 from tests.conftest import ADMIN_TOKEN, World, make_world
 from tests.grids import Slot, agree, publish, store_grid
 from tests.test_api_runs import FAST
@@ -520,3 +521,22 @@ async def test_a_rotated_token_takes_the_webhooks_registered_with_it(client: htt
     assert (await client.get(url, headers=fresh)).json() == []
     kept = (await client.get(f"{world.base}/delegations/AUS/webhooks", headers=world.tokens["AUS"])).json()
     assert [hook["url"] for hook in kept] == ["https://hooks.example.org/aus"]  # another delegation's stay
+
+
+def test_each_delegation_gets_its_own_meetings_once_in_grid_order() -> None:
+    """What a publication compares per delegation (api/publishing.by_delegation): the meetings
+    it attends, each once however many of its people attend, in the grid's order."""
+    start = datetime(2023, 6, 2, 9)
+    grid = [
+        GridPlacement("m1", "R1", start, start, ["AUS/a", "AUS/b", "SGP/c"]),
+        GridPlacement("m2", "R2", start, start, ["JPN/d", "SGP/e"]),
+        GridPlacement("m3", "R1", start, start, ["AUS/a", "JPN/f"]),
+    ]
+    found = publishing.by_delegation(grid)
+    assert {name: [p.meeting for p in own] for name, own in found.items()} == {
+        "AUS": ["m1", "m3"],
+        "SGP": ["m1", "m2"],
+        "JPN": ["m2", "m3"],
+    }
+    for name, own in found.items():
+        assert own == [p for p in grid if publishing.attends(p, name)]

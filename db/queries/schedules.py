@@ -47,19 +47,19 @@ async def insert_version(
 async def insert_placements(
     connection: asyncpg.Connection, forum_id: Any, version_id: int, placements: Sequence[StoredPlacement]
 ) -> None:
-    for placement in placements:
-        during = Range(placement.start, placement.end)
-        await connection.execute(
-            "INSERT INTO schedule_placements (version_id, forum_id, meeting_id, room_id, during)"
-            " VALUES ($1, $2, $3, $4, $5)",
-            version_id,
-            forum_id,
-            placement.meeting_id,
-            placement.room_id,
-            during,
-        )
-        await connection.executemany(
-            "INSERT INTO schedule_attendance (version_id, forum_id, meeting_id, delegation_id, participant_id, during)"
-            " VALUES ($1, $2, $3, $4, $5, $6)",
-            [(version_id, forum_id, placement.meeting_id, d, p, during) for d, p in placement.attendees],
-        )
+    # Two batches, not two statements per placement: a UNGA grid was 2,200 round trips (1.8 s a move).
+    ranges = [Range(placement.start, placement.end) for placement in placements]
+    await connection.executemany(
+        "INSERT INTO schedule_placements (version_id, forum_id, meeting_id, room_id, during)"
+        " VALUES ($1, $2, $3, $4, $5)",
+        [(version_id, forum_id, p.meeting_id, p.room_id, during) for p, during in zip(placements, ranges, strict=True)],
+    )
+    await connection.executemany(
+        "INSERT INTO schedule_attendance (version_id, forum_id, meeting_id, delegation_id, participant_id, during)"
+        " VALUES ($1, $2, $3, $4, $5, $6)",
+        [
+            (version_id, forum_id, p.meeting_id, delegation, participant, during)
+            for p, during in zip(placements, ranges, strict=True)
+            for delegation, participant in p.attendees
+        ],
+    )
