@@ -55,6 +55,28 @@ def gap_price(rule: GapRule, end: int, start: int) -> int:
     return weight if start > idle and (counted is None or counted[start] > counted[idle]) else 0
 
 
+Choice = tuple[int, tuple[int, ...]]  # (start slot, room classes)
+BusyDay = tuple[GapRule, list[int], list[int]]  # an attendee's gap rule, its meetings' starts and ends that day
+
+
+def _change_at(busy: list[BusyDay], start: int, end: int) -> int | None:
+    """The change of the attendees' breaks when a meeting takes [start, end) on a
+    day where `busy` are those with meetings; None when one of them is busy then."""
+    change = 0
+    for rule, starts, ends in busy:
+        after = bisect_right(ends, start)  # the first meeting that ends after `start`
+        if after < len(starts) and starts[after] < end:
+            return None
+        # The gaps made, less the one split.
+        if after:
+            change += gap_price(rule, ends[after - 1], start)
+        if after < len(starts):
+            change += gap_price(rule, end, starts[after])
+            if after:
+                change -= gap_price(rule, ends[after - 1], starts[after])
+    return change
+
+
 class MovableLedger(Ledger):
     """The greedy's ledger, with meetings that can be taken out again."""
 
@@ -166,6 +188,7 @@ class LocalSearch:
         # Without buffers or travel, "attendees free" already is the whole gap rule.
         self.gaps_matter = bool(compiled.travel_slots) or any(compiled.buffer_slots.values())
         self.choice_lists: dict[int, list[tuple[int, tuple[int, ...]]]] = {}
+        self.choices_by_day: dict[int, list[tuple[int, list[Choice]]]] = {}
         self.meetings_of_person: dict[str, list[MeetingInfo]] = defaultdict(list)
         for info in compiled.meetings:
             for person in info.people:
@@ -338,6 +361,10 @@ class LocalSearch:
         Starts are priced first (cheap: a few neighbours per attendee) and the
         rooms, gaps and order rules checked from the cheapest start up, until
         the rest cost more than the best found."""
+        if info.previous is None and not info.meeting.preferred:
+            drawn = self._one_of_the_fewest_breaks(info, keep_room)
+            if drawn is not None:
+                return [drawn[0]], drawn[1]
         previous = info.previous
         breaks_weight = self.costs.weights.breaks
         candidates = []
@@ -367,38 +394,84 @@ class LocalSearch:
         all starts at once. Each attendee-day's meetings are sorted once, and
         each start finds its neighbours by bisection (the ejection chains price
         every start of a meeting this way, and one `_breaks_with` at a time
-        took 43% of the focused search's time at Shangri-La)."""
+        took 43% of the focused search's time at Shangri-La). An attendee with
+        no meeting that day changes nothing there, so a day when none has one
+        costs no lookup per start (most days of a long forum: 72 of them in the
+        800-meeting OptaPlanner file)."""
         day_of_slot = self.compiled.grid.day_of_slot
-        person_day = self.ledger.person_day
-        # Per attendee: its rule, and day -> its meetings' starts and ends that day, sorted.
-        attendees: list[tuple[str, GapRule, dict[int, tuple[list[int], list[int]]]]] = [
-            (person, self.costs.rule[person], {}) for person in info.people
-        ]
-        length = info.length
+        busy_by_day: dict[int, list[BusyDay]] = {}
         found = []
         for start, classes in self._classes_at(info).items():
-            end = start + length
             day = day_of_slot[start]
-            change = 0
-            for person, rule, days in attendees:
-                spans = days.get(day)
-                if spans is None:  # a person's meetings do not overlap: by start is also by end
-                    bookings = sorted((booking.start, booking.end) for booking in person_day[(person, day)])
-                    spans = days[day] = ([span[0] for span in bookings], [span[1] for span in bookings])
-                starts, ends = spans
-                after = bisect_right(ends, start)  # the first meeting that ends after `start`
-                if after < len(starts) and starts[after] < end:
-                    break  # the attendee is busy there
-                # The gaps made, less the one split.
-                if after:
-                    change += gap_price(rule, ends[after - 1], start)
-                if after < len(starts):
-                    change += gap_price(rule, end, starts[after])
-                    if after:
-                        change -= gap_price(rule, ends[after - 1], starts[after])
-            else:
+            busy = busy_by_day.get(day)
+            if busy is None:
+                busy = busy_by_day[day] = self._busy_that_day(info, day)
+            change = _change_at(busy, start, start + info.length)
+            if change is not None:
                 found.append((start, classes, change))
         return found
+
+    def _one_of_the_fewest_breaks(self, info: MeetingInfo, keep_room: str | None) -> tuple[Spot, int] | None:
+        """`_cheapest` where the price is the breaks alone (no previous spot, no
+        preferred windows): one spot drawn at random among the fitting starts
+        that add the fewest breaks, as `_relocate` would pick from the full list;
+        None when none of those fits (the caller then looks further). A day on
+        which no attendee has a meeting adds none at any start, so its starts
+        are taken as one block, unpriced. The starts are drawn in random order
+        until one fits rather than all checked: a meeting free on many days has
+        thousands of equally cheap starts (the 800-meeting OptaPlanner file:
+        more than half of them), each a room check."""
+        length = info.length
+        fewest = 1 << 30
+        blocks: list[list[Choice]] = []  # the cheapest starts so far, a day's block or single starts
+        for day, choices in self._choices_by_day(info):
+            busy = self._busy_that_day(info, day)
+            if not busy:
+                if fewest > 0:
+                    fewest, blocks = 0, []
+                if fewest == 0:
+                    blocks.append(choices)
+                continue
+            singles: list[Choice] = []
+            for choice in choices:
+                change = _change_at(busy, choice[0], choice[0] + length)
+                if change is None or change > fewest:
+                    continue
+                if change < fewest:
+                    fewest, blocks, singles = change, [], []
+                if not singles:
+                    blocks.append(singles)
+                singles.append(choice)
+        cheapest = [choice for block in blocks for choice in block]  # a copy: the blocks are cached
+        for drawn in range(len(cheapest)):  # a Fisher-Yates shuffle, stopped at the first fit
+            other = drawn + int(self.rng.random() * (len(cheapest) - drawn))
+            cheapest[drawn], cheapest[other] = cheapest[other], cheapest[drawn]
+            start, classes = cheapest[drawn]
+            room = self._free_room(info, start, classes, keep_room)
+            if room is not None:
+                return (start, room), self.costs.weights.breaks * fewest
+        return None
+
+    def _choices_by_day(self, info: MeetingInfo) -> list[tuple[int, list[Choice]]]:
+        """The meeting's (start, room classes) grouped by day, built once."""
+        if info.index not in self.choices_by_day:
+            day_of_slot = self.compiled.grid.day_of_slot
+            by_day: dict[int, list[Choice]] = {}
+            for choice in self._choices(info):
+                by_day.setdefault(day_of_slot[choice[0]], []).append(choice)
+            self.choices_by_day[info.index] = list(by_day.items())
+        return self.choices_by_day[info.index]
+
+    def _busy_that_day(self, info: MeetingInfo, day: int) -> list[BusyDay]:
+        """Per attendee with meetings that day: its gap rule and their starts and
+        ends, sorted (a person's meetings do not overlap: by start is also by end)."""
+        busy: list[BusyDay] = []
+        for person in info.people:
+            bookings = self.ledger.person_day.get((person, day))
+            if bookings:
+                spans = sorted((booking.start, booking.end) for booking in bookings)
+                busy.append((self.costs.rule[person], [span[0] for span in spans], [span[1] for span in spans]))
+        return busy
 
     def _broken_days(self) -> list[tuple[str, int]]:
         """Person-days that have a break: where moves pay off."""

@@ -19,10 +19,12 @@ from hypothesis import HealthCheck, assume, given, settings
 
 import solver.large as large
 import solver.twin as twin
+from api.bench import DEFAULT_DATA
 from solver.compile import compile_problem
 from solver.engine import SolveOptions, solve
 from solver.greedy import greedy_assign
 from solver.grid import placements_of
+from solver.importers import load_optaplanner
 from solver.localsearch import GUIDE_CAP, LocalSearch, MovableLedger
 from solver.model import ObjectiveSettings, Problem
 from solver.result import Schedule, Unplaced
@@ -78,13 +80,21 @@ def test_descent_closes_most_of_greedys_breaks_at_halifax() -> None:
     assert validate(forum_problem, _schedule_of(forum_problem, search.assignment())).violations == []
 
 
-@pytest.mark.parametrize("name", ["shangri-la", "halifax", "staff-talks"])
+def _forum_or_file(name: str) -> Problem:
+    if name.endswith(".xlsx"):
+        return load_optaplanner(DEFAULT_DATA / "optaplanner-meetingscheduling" / name)
+    return generate(name, 0)
+
+
+# The OptaPlanner file: 9 days, up to 10 attendees a meeting, most of them with
+# no meeting on most days (the days `_free_starts` skips without a lookup).
+@pytest.mark.parametrize("name", ["shangri-la", "halifax", "staff-talks", "100meetings-320timegrains-5rooms.xlsx"])
 def test_free_starts_price_each_start_as_breaks_with_does(name: str) -> None:
     """The ejection chains' pricing of every start at once (`_free_starts`)
     agrees with pricing one start at a time (`_breaks_with`), and leaves out
     exactly the starts where an attendee is busy: for every meeting lifted
     from a grid the search has worked on (with penalties, as the focused search has)."""
-    compiled = compile_problem(generate(name, 0))
+    compiled = compile_problem(_forum_or_file(name))
     penalised = {compiled.meetings[0].people[0]: 5}
     search = LocalSearch(compiled, greedy_assign(compiled), seed=3, penalty=penalised)
     search.run(time.perf_counter() + 0.5)
