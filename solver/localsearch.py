@@ -357,14 +357,19 @@ class LocalSearch:
         return (start, room.id) != (old[0], old[1].id)
 
     def _cheapest(self, info: MeetingInfo, keep_room: str | None) -> tuple[list[Spot], int]:
-        """The cheapest spots where a lifted meeting fits now, and their price.
-        Starts are priced first (cheap: a few neighbours per attendee) and the
-        rooms, gaps and order rules checked from the cheapest start up, until
-        the rest cost more than the best found."""
+        """The cheapest spots where a lifted meeting fits now (or one of them,
+        drawn at random, where the price is the breaks alone), and their price."""
         if info.previous is None and not info.meeting.preferred:
             drawn = self._one_of_the_fewest_breaks(info, keep_room)
             if drawn is not None:
                 return [drawn[0]], drawn[1]
+        return self._all_cheapest(info, keep_room)
+
+    def _all_cheapest(self, info: MeetingInfo, keep_room: str | None) -> tuple[list[Spot], int]:
+        """All the cheapest spots where a lifted meeting fits now, and their price.
+        Starts are priced first (cheap: a few neighbours per attendee) and the
+        rooms, gaps and order rules checked from the cheapest start up, until
+        the rest cost more than the best found."""
         previous = info.previous
         breaks_weight = self.costs.weights.breaks
         candidates = []

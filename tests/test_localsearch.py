@@ -111,6 +111,28 @@ def test_free_starts_price_each_start_as_breaks_with_does(name: str) -> None:
         search.ledger.book(info, *spot)
 
 
+@pytest.mark.parametrize("name", ["halifax", "staff-talks", "100meetings-320timegrains-5rooms.xlsx"])
+def test_the_drawn_cheapest_spot_is_one_of_all_the_cheapest(name: str) -> None:
+    """Where the price is the breaks alone, `_cheapest` draws one spot instead of
+    listing them all: it must be one of `_all_cheapest`'s spots, at their price,
+    and over many draws reach more than one of them where there are several."""
+    compiled = compile_problem(_forum_or_file(name))
+    search = LocalSearch(compiled, greedy_assign(compiled), seed=5)
+    search.run(time.perf_counter() + 0.5)
+    several = 0
+    for meeting_id in sorted(search.ledger.placed):
+        info = compiled.by_id[meeting_id]
+        spot = search.ledger.take_out(info)
+        every, price = search._all_cheapest(info, keep_room=None)
+        allowed = {(start, room.id) for start, room in every}
+        drawn = {(start, room.id) for _ in range(20) for start, room in search._cheapest(info, keep_room=None)[0]}
+        assert drawn <= allowed, meeting_id
+        assert search._cheapest(info, keep_room=None)[1] == price, meeting_id
+        several += len(drawn) > 1
+        search.ledger.book(info, *spot)
+    assert several > 0
+
+
 def test_unbooking_restores_the_ledger() -> None:
     compiled = compile_problem(generate("shangri-la", 0))
     assignment = greedy_assign(compiled)
