@@ -3,6 +3,8 @@ published results, and rows that turn FAILED when a schedule or the solver's cla
 
 from __future__ import annotations
 
+import subprocess
+import sys
 from pathlib import Path
 
 import msgspec
@@ -10,6 +12,7 @@ import pytest
 
 from api.bench import (
     DEFAULT_DATA,
+    REPO,
     B2BPublished,
     BenchError,
     Run,
@@ -193,3 +196,15 @@ def test_cli_bench_bad_arguments_exit_2(capsys: pytest.CaptureFixture[str], args
 def test_run_suite_rejects_an_unknown_suite_before_solving() -> None:
     with pytest.raises(BenchError, match="unknown suite 'nope'; known: b2b, csplib046, scenarios"):
         run_suite("nope", DEFAULT_DATA, None, 2)
+
+
+@pytest.mark.parametrize("script", sorted(path.name for path in (REPO / "bench").glob("*.py")))
+def test_each_bench_script_starts(script: str) -> None:
+    """Every script in bench/ imports and answers --help as run: from bench/, which Python
+    puts first on the path, so a script named like a package (bench/api.py once) would stand
+    in for it and break every other script's `from api.bench import ...`."""
+    result = subprocess.run(
+        [sys.executable, str(REPO / "bench" / script), "--help"], capture_output=True, text=True, timeout=120
+    )
+    assert result.returncode == 0, result.stderr
+    assert "usage:" in result.stdout

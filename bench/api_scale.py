@@ -1,8 +1,8 @@
 """The HTTP API at UNGA scale: what the pages and integrators call, timed in process.
 
-    python bench/api.py                                  # writes its section of docs/benchmarks.md
-    python bench/api.py --runs 3 --out /tmp/x.md
-    python bench/api.py --compare /work/wt/base --rounds 3   # before/after against another tree
+    python bench/api_scale.py                                  # writes its section of docs/benchmarks.md
+    python bench/api_scale.py --runs 3 --out /tmp/x.md
+    python bench/api_scale.py --compare /work/wt/base --rounds 3   # before/after against another tree
 
 examples/unga-week.json (190 delegations, 1,100 meetings, 20 booths, 5 days) is stored as a forum
 through `POST /forums/import` (the loader of `sidelines load`), solved through the worker's own code
@@ -29,7 +29,6 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
-import importlib.util
 import json
 import logging
 import os
@@ -42,20 +41,14 @@ import time
 from collections.abc import AsyncIterator, Callable
 from datetime import UTC, datetime
 from pathlib import Path
-from types import ModuleType
 from typing import Any
 
 import asyncpg
 import httpx
-
-# This file is bench/api.py: with bench/ on the path (a script's directory, and the solver's spawned
-# child inherits the path) it would stand in for the `api` package. So bench/ leaves the path, and
-# bench/run_all.py is loaded from its file (`_run_all`).
-if sys.path and Path(sys.path[0]).resolve() == Path(__file__).resolve().parent:
-    sys.path.pop(0)
+from run_all import machine, write_marked  # bench/ is the script's directory
 
 REPO = Path(__file__).resolve().parents[1]
-START, END = "<!-- bench/api.py: start -->", "<!-- bench/api.py: end -->"
+START, END = "<!-- bench/api_scale.py: start -->", "<!-- bench/api_scale.py: end -->"
 EXAMPLE = REPO / "examples" / "unga-week.json"
 ADMIN = secrets.token_urlsafe(16)
 DEFAULT_SERVER = "postgresql://postgres@127.0.0.1:5432/postgres"
@@ -281,15 +274,6 @@ async def _rounds(
 # ---- reporting
 
 
-def _run_all() -> ModuleType:
-    spec = importlib.util.spec_from_file_location("run_all", Path(__file__).with_name("run_all.py"))
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    sys.modules["run_all"] = module  # its dataclasses look their module up
-    spec.loader.exec_module(module)
-    return module
-
-
 def row(name: str, entry: dict[str, Any]) -> list[str]:
     ms = entry["ms"]
     return [name, f"{statistics.median(ms):.1f}", f"{max(ms):.1f}", str(entry["statements"]), _size(entry["bytes"])]
@@ -336,13 +320,13 @@ def comparison(before: Samples, after: Samples) -> str:
 
 def section(args: argparse.Namespace, samples: Samples, about: dict[str, Any], compared: str, load: str) -> str:
     rows = [row(name, entry) for name, entry in samples.items()]
-    setting = ", ".join(f"{what} {value}" for what, value in _run_all().machine().items() if what != "date")
+    setting = ", ".join(f"{what} {value}" for what, value in machine().items() if what != "date")
     versions = ", ".join(f"{name} {_version(name)}" for name in ("litestar", "asyncpg", "httpx"))
-    command = f"python bench/api.py --runs {args.runs} --time-limit {args.time_limit:g}"
+    command = f"python bench/api_scale.py --runs {args.runs} --time-limit {args.time_limit:g}"
     if args.compare:
         command += f" --compare {args.compare} --rounds {args.rounds}"
     return f"""{START}
-## The HTTP API at UNGA scale (bench/api.py)
+## The HTTP API at UNGA scale (bench/api_scale.py)
 
 Written by `{command}`. `examples/unga-week.json` stored through `POST /forums/import`, solved by the
 worker's code path ({args.time_limit:g} s: the engine in a child process), published, then moved and
@@ -421,7 +405,7 @@ def main(argv: list[str] | None = None) -> int:
     else:
         samples, about = asyncio.run(measure(args.server, args.runs, args.time_limit, log))
     load += f" at the start, {os.getloadavg()[0]:.1f} at the end"
-    _run_all().write_marked(args.out, START, END, section(args, samples, about, compared, load))
+    write_marked(args.out, START, END, section(args, samples, about, compared, load))
     log(f"wrote the API section of {args.out}")
     return 0
 
