@@ -30,6 +30,7 @@ from typing import TypeVar
 from solver.compile import Compiled, MeetingInfo
 from solver.greedy import Ledger, classes_by_start
 from solver.model import Room
+from solver.spots import starts_by_day
 from solver.terms import Assignment, breaks_by_person, total_cost
 
 DESCENT_SHARE = 0.1  # of the time; the rest anneals
@@ -55,7 +56,6 @@ def gap_price(rule: GapRule, end: int, start: int) -> int:
     return weight if start > idle and (counted is None or counted[start] > counted[idle]) else 0
 
 
-Choice = tuple[int, tuple[int, ...]]  # (start slot, room classes)
 BusyDay = tuple[GapRule, list[int], list[int]]  # an attendee's gap rule, its meetings' starts and ends that day
 
 
@@ -188,7 +188,7 @@ class LocalSearch:
         # Without buffers or travel, "attendees free" already is the whole gap rule.
         self.gaps_matter = bool(compiled.travel_slots) or any(compiled.buffer_slots.values())
         self.choice_lists: dict[int, list[tuple[int, tuple[int, ...]]]] = {}
-        self.choices_by_day: dict[int, list[tuple[int, list[Choice]]]] = {}
+        self.starts_by_day: dict[int, list[tuple[int, list[int]]]] = {}
         self.meetings_of_person: dict[str, list[MeetingInfo]] = defaultdict(list)
         for info in compiled.meetings:
             for person in info.people:
@@ -428,44 +428,44 @@ class LocalSearch:
         more than half of them), each a room check."""
         length = info.length
         fewest = 1 << 30
-        blocks: list[list[Choice]] = []  # the cheapest starts so far, a day's block or single starts
-        for day, choices in self._choices_by_day(info):
+        blocks: list[list[int]] = []  # the cheapest starts so far, a day's block or single starts
+        for day, starts in self._starts_by_day(info):
             busy = self._busy_that_day(info, day)
             if not busy:
                 if fewest > 0:
                     fewest, blocks = 0, []
                 if fewest == 0:
-                    blocks.append(choices)
+                    blocks.append(starts)
                 continue
-            singles: list[Choice] = []
-            for choice in choices:
-                change = _change_at(busy, choice[0], choice[0] + length)
+            singles: list[int] = []
+            for start in starts:
+                change = _change_at(busy, start, start + length)
                 if change is None or change > fewest:
                     continue
                 if change < fewest:
                     fewest, blocks, singles = change, [], []
                 if not singles:
                     blocks.append(singles)
-                singles.append(choice)
-        cheapest = [choice for block in blocks for choice in block]  # a copy: the blocks are cached
+                singles.append(start)
+        cheapest: list[int] = []  # a copy: the days' blocks are cached
+        for block in blocks:
+            cheapest.extend(block)
+        classes_at = self._classes_at(info)
         for drawn in range(len(cheapest)):  # a Fisher-Yates shuffle, stopped at the first fit
             other = drawn + int(self.rng.random() * (len(cheapest) - drawn))
             cheapest[drawn], cheapest[other] = cheapest[other], cheapest[drawn]
-            start, classes = cheapest[drawn]
-            room = self._free_room(info, start, classes, keep_room)
+            start = cheapest[drawn]
+            room = self._free_room(info, start, classes_at[start], keep_room)
             if room is not None:
                 return (start, room), self.costs.weights.breaks * fewest
         return None
 
-    def _choices_by_day(self, info: MeetingInfo) -> list[tuple[int, list[Choice]]]:
-        """The meeting's (start, room classes) grouped by day, built once."""
-        if info.index not in self.choices_by_day:
-            day_of_slot = self.compiled.grid.day_of_slot
-            by_day: dict[int, list[Choice]] = {}
-            for choice in self._choices(info):
-                by_day.setdefault(day_of_slot[choice[0]], []).append(choice)
-            self.choices_by_day[info.index] = list(by_day.items())
-        return self.choices_by_day[info.index]
+    def _starts_by_day(self, info: MeetingInfo) -> list[tuple[int, list[int]]]:
+        """The meeting's starts grouped by day, built once (in solver/spots.py, so that
+        they are the domain's own int objects, not a boxed copy of each)."""
+        if info.index not in self.starts_by_day:
+            self.starts_by_day[info.index] = starts_by_day(self._classes_at(info), self.compiled.grid.day_of_slot)
+        return self.starts_by_day[info.index]
 
     def _busy_that_day(self, info: MeetingInfo, day: int) -> list[BusyDay]:
         """Per attendee with meetings that day: its gap rule and their starts and
