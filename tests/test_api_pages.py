@@ -9,6 +9,7 @@ import pytest
 
 from api.demo import DemoForum, demo_lines
 from tests.conftest import World
+from tests.grids import Slot, add_venue_room, publish, store_grid
 from tests.test_api_moves import solved
 
 pytestmark = pytest.mark.anyio
@@ -60,6 +61,94 @@ async def test_the_detailed_agenda_holds_only_the_delegations_own_meetings(
     assert (await client.get(path, headers=world.organiser)).status_code == 200
     both = (await client.get(f"{world.base}/delegations/AUS/agenda/detailed", headers=world.tokens["AUS"])).json()
     assert len(both["meetings"]) == 2
+
+
+async def _titled(client: httpx.AsyncClient, world: World, title: str, *parties: str) -> str:
+    body = {"parties": list(parties), "duration_minutes": 30, "title": title}
+    made = await client.post(f"{world.base}/requests", json=body, headers=world.organiser)
+    assert made.status_code == 201, made.text
+    return str(made.json()["id"])
+
+
+def _person(delegation: str, participant: str, principal: bool) -> dict:
+    name = f"{delegation} {participant}"
+    return {
+        "delegation": delegation,
+        "participant": participant,
+        "name": name,
+        "rank": "minister",
+        "principal": principal,
+    }
+
+
+async def test_the_detailed_agenda_names_everything_as_it_did_from_the_whole_forums_problem(
+    client: httpx.AsyncClient, world: World, pool: asyncpg.Pool
+) -> None:
+    """Three delegations, a meeting of all three in a venue's room, Singapore's aide at one, a meeting
+    Singapore is not at, and one withdrawn after publication (its title is no longer an accepted
+    request's: empty). The whole answer, as it was when it was read from the forum's solver problem."""
+    await add_venue_room(client, world)
+    three = await _titled(client, world, "Straits", "SGP", "AUS", "JPN")
+    pair = await _titled(client, world, "Exercises", "SGP", "AUS")
+    others = await _titled(client, world, "Not Singapore's", "AUS", "JPN")
+    gone = await _titled(client, world, "Withdrawn", "SGP", "JPN")
+    parties = {three: ("SGP", "AUS", "JPN"), pair: ("SGP", "AUS"), others: ("AUS", "JPN"), gone: ("SGP", "JPN")}
+    grid = {three: Slot("R2", "09:00"), pair: Slot("R1", "10:00"), others: Slot("R1", "11:00")}
+    grid[gone] = Slot("R1", "12:00")
+    with_aide = {pair: [("AUS", "min"), ("SGP", "aide"), ("SGP", "min")]}
+    await publish(client, world, await store_grid(pool, world, parties, grid, with_aide))
+    withdrawn = await client.post(f"{world.base}/requests/{gone}/withdraw", headers=world.organiser)
+    assert withdrawn.status_code == 200, withdrawn.text
+
+    answer = await client.get(f"{world.base}/delegations/SGP/agenda/detailed", headers=world.tokens["SGP"])
+    assert answer.status_code == 200, answer.text
+    assert others not in answer.text and "Not Singapore's" not in answer.text  # AUS-JPN: not Singapore's
+    agenda = answer.json()
+    assert agenda.pop("published_at")
+    sgp, aus, jpn = (_person(code, "min", True) for code in ("SGP", "AUS", "JPN"))
+    singapore = {"id": "SGP", "name": "Singapore", "country": "SGP"}
+    australia = {"id": "AUS", "name": "Australia", "country": "AUS"}
+    japan = {"id": "JPN", "name": "Japan", "country": "JPN"}
+    at = {"room": "R1", "room_name": "Room 1", "venue": None}
+    assert agenda == {
+        "forum": "Shangri-La Dialogue",
+        "time_zone": "Asia/Singapore",
+        "delegation": singapore,
+        "people": [_person("SGP", "aide", False), sgp],
+        "version": 1,
+        "meetings": [
+            {
+                "meeting": three,
+                "title": "Straits",
+                "start": "2023-06-02T09:00:00+08:00",
+                "end": "2023-06-02T09:30:00+08:00",
+                **{"room": "R2", "room_name": "Island Ballroom", "venue": "Shangri-La Hotel"},
+                "counterparts": [australia, japan],
+                "attendees": [aus, jpn, sgp],
+            },
+            {
+                "meeting": pair,
+                "title": "Exercises",
+                "start": "2023-06-02T10:00:00+08:00",
+                "end": "2023-06-02T10:30:00+08:00",
+                **at,
+                "counterparts": [australia],
+                "attendees": [aus, _person("SGP", "aide", False), sgp],
+            },
+            {
+                "meeting": gone,
+                "title": "",
+                "start": "2023-06-02T12:00:00+08:00",
+                "end": "2023-06-02T12:30:00+08:00",
+                **at,
+                "counterparts": [japan],
+                "attendees": [jpn, sgp],
+            },
+        ],
+    }
+    japans = await client.get(f"{world.base}/delegations/JPN/agenda/detailed", headers=world.tokens["JPN"])
+    assert [m["meeting"] for m in japans.json()["meetings"]] == [three, others, gone]
+    assert japans.json()["people"] == [_person("JPN", "aide", False), jpn]
 
 
 def test_the_demo_prints_the_pages_with_their_tokens() -> None:

@@ -185,6 +185,64 @@ async def test_calendar_updates_in_place_across_publications(client: httpx.Async
     assert events_of(organiser_view).keys() == after.keys()
 
 
+async def test_the_feed_after_each_of_four_publications_pins_every_event(
+    client: httpx.AsyncClient, story: Story, pool: asyncpg.Pool
+) -> None:
+    """v1, v2, a v3 that brings the dropped meeting back and adds Singapore's aide to the moved one,
+    then v1 again: the feed after each, event by event in the order served. The feed reads every
+    published grid at once (one statement for the whole history, a version published twice
+    included), so this pins what it served when it read them one by one."""
+    world, ids = story.world, story.meetings
+    parties = {ids["sa"]: ("SGP", "AUS"), ids["sj"]: ("SGP", "JPN"), ids["aj"]: ("AUS", "JPN")}
+    parties[ids["sa2"]] = ("SGP", "AUS")
+    third = {"sa": Slot("R1", "09:00"), "sj": Slot("R2", "11:00"), "aj": Slot("R1", "10:00")}
+    third["sa2"] = Slot("R2", "12:00")
+    with_aide = {ids["sj"]: [("JPN", "min"), ("SGP", "aide"), ("SGP", "min")]}
+    v3 = await store_grid(pool, world, parties, {ids[key]: slot for key, slot in third.items()}, with_aide)
+    names = {meeting: key for key, meeting in ids.items()}
+
+    async def served() -> list[tuple[str, int, str, str, str, str, list[str]]]:
+        feed = await client.get(f"{world.base}/delegations/SGP/calendar", headers=world.tokens["SGP"])
+        events = list(events_of(feed).values())
+        assert all(str(e["UID"]) == f"{str(e['UID']).split('.')[0]}.{world.forum_id}@sidelines" for e in events)
+        return [_shown(names[str(e["UID"]).split(".")[0]], e) for e in events]
+
+    await publish(client, world, story.v1)
+    assert await served() == [
+        ("sa", 0, "CONFIRMED", "09:00-09:30", "Room 1", "Meeting with AUS", ["min"]),
+        ("sj", 0, "CONFIRMED", "09:30-10:00", "Room 1", "Meeting with JPN", ["min"]),
+        ("sa2", 0, "CONFIRMED", "10:30-11:00", "Room 1", "Meeting with AUS", ["min"]),
+    ]
+    await publish(client, world, story.v2)
+    assert await served() == [
+        ("sa", 0, "CONFIRMED", "09:00-09:30", "Room 1", "Meeting with AUS", ["min"]),
+        ("sa2", 1, "CANCELLED", "10:30-11:00", "Room 1", "Meeting with AUS", ["min"]),
+        ("sj", 1, "CONFIRMED", "11:00-11:30", "Island Ballroom, Shangri-La Hotel", "Meeting with JPN", ["min"]),
+    ]
+    await publish(client, world, v3)
+    assert await served() == [
+        ("sa", 0, "CONFIRMED", "09:00-09:30", "Room 1", "Meeting with AUS", ["min"]),
+        ("sj", 2, "CONFIRMED", "11:00-11:30", "Island Ballroom, Shangri-La Hotel", "Meeting with JPN", ["aide", "min"]),
+        ("sa2", 2, "CONFIRMED", "12:00-12:30", "Island Ballroom, Shangri-La Hotel", "Meeting with AUS", ["min"]),
+    ]
+    await publish(client, world, story.v1)
+    assert await served() == [
+        ("sa", 0, "CONFIRMED", "09:00-09:30", "Room 1", "Meeting with AUS", ["min"]),
+        ("sj", 3, "CONFIRMED", "09:30-10:00", "Room 1", "Meeting with JPN", ["min"]),
+        ("sa2", 3, "CONFIRMED", "10:30-11:00", "Room 1", "Meeting with AUS", ["min"]),
+    ]
+
+
+def _shown(key: str, event: Event) -> tuple[str, int, str, str, str, str, list[str]]:
+    """What a calendar app shows of one event (the meeting by its story key)."""
+    span = f"{event.decoded('DTSTART'):%H:%M}-{event.decoded('DTEND'):%H:%M}"
+    attendees = event.get("ATTENDEE", [])
+    attendees = attendees if isinstance(attendees, list) else [attendees]
+    people = [str(a).rsplit(":", 1)[-1] for a in attendees]
+    status, location, summary = str(event["STATUS"]), str(event["LOCATION"]), str(event["SUMMARY"])
+    return key, int(event["SEQUENCE"]), status, span, location, summary, people
+
+
 async def test_calendar_link_reads_back_and_rotates(client: httpx.AsyncClient, story: Story) -> None:
     world = story.world
     link_url = f"{world.base}/delegations/SGP/calendar-link"

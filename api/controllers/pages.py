@@ -10,10 +10,11 @@ holds; `.../agenda/detailed` is the agenda with the names a phone screen shows
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import datetime
 from pathlib import Path
-from zoneinfo import ZoneInfo
+from typing import Any
 
+import asyncpg
 import msgspec
 from litestar import Response, get
 from litestar.params import FromPath
@@ -25,9 +26,10 @@ from api.controllers.schedules import published_meetings_of
 from api.errors import Unauthorized
 from api.guards import CallerKind, delegation_reader
 from api.http import json_response
-from db.problem import build_problem
+from db.queries import publications
 from db.queries import runs as queries
-from solver.model import Delegation, Participant, Problem
+from db.queries.publications import RoomLabel
+from db.records import ForumRecord
 
 STATIC = Path(__file__).resolve().parent.parent / "static"
 # Pages load only their own files and talk only to this server; nobody may frame them.
@@ -117,61 +119,71 @@ async def read_detailed_agenda(
     async with pool.acquire() as connection:
         forum = (await load_forum(connection, parsed)).item
         row, placements = await published_meetings_of(connection, parsed, delegation_id)
-        problem = await build_problem(connection, parsed, datetime.now(UTC))
-        assert problem is not None
-    return json_response(_detailed(problem, forum.time_zone, delegation_id, row, placements, zone_of(forum)))
+        names = await _names(connection, parsed, delegation_id, placements)
+    return json_response(_detailed(forum, names, delegation_id, row, placements))
+
+
+class AgendaNames(msgspec.Struct, frozen=True):
+    """The names one delegation's agenda prints: only what its own meetings mention."""
+
+    delegations: dict[str, Party]  # the delegation and those it meets
+    people: dict[str, Attendee]  # "delegation/participant" -> their participants
+    rooms: dict[str, RoomLabel]
+    titles: dict[str, str]  # of the meetings still accepted (a withdrawn one's is "")
+
+
+async def _names(
+    connection: asyncpg.Connection, forum_id: Any, delegation_id: str, placements: list[queries.GridPlacement]
+) -> AgendaNames:
+    # The forum's whole solver problem (every request, participant and room) took 65-105 ms at
+    # UNGA scale for these few names (bench/api.py, docs/benchmarks.md).
+    involved = sorted({delegation_id} | {a.split("/", 1)[0] for p in placements for a in p.attendees})
+    meeting_ids = [placement.meeting for placement in placements]
+    delegations = await publications.delegation_labels(connection, forum_id, involved)
+    people = await publications.people_labels(connection, forum_id, involved)
+    return AgendaNames(
+        delegations={d.id: Party(d.id, d.name, d.country) for d in delegations},
+        people={f"{p.delegation}/{p.id}": Attendee(p.delegation, p.id, p.name, p.rank, p.principal) for p in people},
+        rooms={room.id: room for room in await publications.room_labels(connection, forum_id)},
+        titles=await publications.accepted_titles(connection, forum_id, meeting_ids),
+    )
 
 
 def _detailed(
-    problem: Problem,
-    time_zone: str,
+    forum: ForumRecord,
+    names: AgendaNames,
     delegation_id: str,
     row: queries.VersionRow,
     placements: list[queries.GridPlacement],
-    zone: ZoneInfo,
 ) -> DetailedAgenda:
-    delegations = {d.id: d for d in problem.delegations}
-    people = {p.id: _attendee(d.id, p) for d in problem.delegations for p in d.participants}
-    rooms = {room.id: room for room in problem.rooms}
-    venues = {venue.id: venue.name for venue in problem.venues}
-    titles = {meeting.id: meeting.title for meeting in problem.meetings}
+    zone = zone_of(forum)
     meetings = []
     for placement in placements:
-        room = rooms.get(placement.room)
-        attendees = [people[a] for a in placement.attendees if a in people]
+        room = names.rooms.get(placement.room)
+        attendees = [names.people[a] for a in placement.attendees if a in names.people]
         parties = sorted({a.delegation for a in attendees} - {delegation_id})
         meetings.append(
             AgendaMeeting(
                 meeting=placement.meeting,
-                title=titles.get(placement.meeting, ""),
+                title=names.titles.get(placement.meeting, ""),
                 start=placement.start.astimezone(zone),
                 end=placement.end.astimezone(zone),
                 room=placement.room,
                 room_name=room.name if room else placement.room,
-                venue=venues.get(room.venue, room.venue) if room and room.venue else None,
-                counterparts=[_party(delegations[d]) for d in parties if d in delegations],
+                venue=room.venue if room else None,
+                counterparts=[names.delegations[d] for d in parties if d in names.delegations],
                 attendees=attendees,
             )
         )
-    own = delegations[delegation_id]
     return DetailedAgenda(
-        forum=problem.forum.name,
-        time_zone=time_zone,
-        delegation=_party(own),
-        people=[people[p.id] for p in own.participants],
+        forum=forum.name,
+        time_zone=forum.time_zone,
+        delegation=names.delegations[delegation_id],
+        people=[person for person in names.people.values() if person.delegation == delegation_id],
         version=row.number,
         published_at=row.published_at,
         meetings=meetings,
     )
-
-
-def _party(delegation: Delegation) -> Party:
-    return Party(delegation.id, delegation.name, delegation.country)
-
-
-def _attendee(delegation_id: str, person: Participant) -> Attendee:
-    participant = person.id.split("/", 1)[-1]  # the problem names people "delegation/participant"
-    return Attendee(delegation_id, participant, person.name, person.rank, person.principal)
 
 
 ROUTES: list[ControllerRouterHandler] = [

@@ -167,12 +167,7 @@ async def _calendar(
     if delegation_id not in countries:
         raise NotFound(f"no delegation {delegation_id}")
     history = await publications.list_publications(connection, forum_id)
-    grids: dict[int, list[GridPlacement]] = {}
-    for publication in history:
-        if publication.version_id not in grids:
-            grids[publication.version_id] = await versions.grid_placements(
-                connection, publication.version_id, delegation_id
-            )
+    grids = await versions.grids_placements(connection, [p.version_id for p in history], delegation_id)
     labels = FeedLabels(
         forum_name=forum.name,
         rooms={room.id: room for room in await publications.room_labels(connection, forum_id)},

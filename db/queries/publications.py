@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
@@ -25,6 +26,20 @@ class RoomLabel(msgspec.Struct, frozen=True):
     id: str
     name: str
     venue: str | None  # the venue's name
+
+
+class DelegationLabel(msgspec.Struct, frozen=True):
+    id: str
+    name: str
+    country: str
+
+
+class PersonLabel(msgspec.Struct, frozen=True):
+    delegation: str
+    id: str  # unique within the delegation
+    name: str
+    rank: str
+    principal: bool
 
 
 class FeedKey(msgspec.Struct, frozen=True):
@@ -89,6 +104,44 @@ async def participant_names(connection: asyncpg.Connection, forum_id: Any, deleg
 
 async def meeting_titles(connection: asyncpg.Connection, forum_id: Any) -> dict[str, str]:
     rows = await connection.fetch("SELECT id, title FROM meeting_requests WHERE forum_id = $1", forum_id)
+    return {row["id"]: row["title"] for row in rows}
+
+
+async def delegation_labels(
+    connection: asyncpg.Connection, forum_id: Any, delegation_ids: Sequence[str]
+) -> list[DelegationLabel]:
+    rows = await connection.fetch(
+        "SELECT id, name, country FROM delegations WHERE forum_id = $1 AND id = ANY($2::text[]) ORDER BY id",
+        forum_id,
+        list(delegation_ids),
+    )
+    return [DelegationLabel(row["id"], row["name"], row["country"]) for row in rows]
+
+
+async def people_labels(
+    connection: asyncpg.Connection, forum_id: Any, delegation_ids: Sequence[str]
+) -> list[PersonLabel]:
+    """The delegations' participants, by delegation then id."""
+    rows = await connection.fetch(
+        "SELECT delegation_id, id, name, rank, principal FROM participants"
+        " WHERE forum_id = $1 AND delegation_id = ANY($2::text[]) ORDER BY delegation_id, id",
+        forum_id,
+        list(delegation_ids),
+    )
+    return [PersonLabel(*row) for row in rows]
+
+
+async def accepted_titles(connection: asyncpg.Connection, forum_id: Any, meeting_ids: Sequence[str]) -> dict[str, str]:
+    """The titles of those of the meetings whose requests are accepted now (not withdrawn, every
+    party accepted: `requests.effective_status`), the meetings a solver problem would hold."""
+    rows = await connection.fetch(
+        "SELECT r.id, r.title FROM meeting_requests r"
+        " WHERE r.forum_id = $1 AND r.id = ANY($2::text[]) AND r.withdrawn_at IS NULL"
+        " AND NOT EXISTS (SELECT 1 FROM request_parties p"
+        "  WHERE p.forum_id = r.forum_id AND p.request_id = r.id AND p.status <> 'accepted')",
+        forum_id,
+        list(meeting_ids),
+    )
     return {row["id"]: row["title"] for row in rows}
 
 

@@ -365,32 +365,56 @@ async def get_version(
     return None if row is None else msgspec.convert(dict(row), VersionRow)
 
 
+# Attendees by an ARRAY subquery on the attendance key (already in order), not a join grouped by
+# (meeting, room, during): sorting the joined rows for that GROUP BY took 12 of 15 ms on the
+# 1,100-meeting grid, the subqueries take 2 (bench/load.py, docs/benchmarks.md).
+_PLACEMENTS = (
+    'SELECT p.version_id, p.meeting_id, p.room_id, lower(p.during) AS start, upper(p.during) AS "end",'
+    " ARRAY(SELECT a.delegation_id || '/' || a.participant_id FROM schedule_attendance a"
+    "  WHERE a.version_id = p.version_id AND a.meeting_id = p.meeting_id"
+    "  ORDER BY a.delegation_id, a.participant_id) AS attendees"
+    " FROM schedule_placements p"
+)
+_ATTENDED_BY = (
+    "($2::text IS NULL OR EXISTS (SELECT 1 FROM schedule_attendance mine"
+    "  WHERE mine.version_id = p.version_id AND mine.meeting_id = p.meeting_id AND mine.delegation_id = $2))"
+)
+_IN_GRID_ORDER = "lower(p.during), p.room_id, p.meeting_id"
+
+
 async def grid_placements(
     connection: asyncpg.Connection, version_id: int, delegation_id: str | None = None, *, zone: tzinfo | None = None
 ) -> list[GridPlacement]:
     """The version's placements; with `delegation_id`, only the meetings that delegation attends.
     Start and end are UTC instants, or in `zone` when given (one pass instead of a copy per placement)."""
-    # Attendees by an ARRAY subquery on the attendance key (already in order), not a join grouped by
-    # (meeting, room, during): sorting the joined rows for that GROUP BY took 12 of 15 ms on the
-    # 1,100-meeting grid, the subqueries take 2 (bench/load.py, docs/benchmarks.md).
     rows = await connection.fetch(
-        'SELECT p.meeting_id, p.room_id, lower(p.during) AS start, upper(p.during) AS "end",'
-        " ARRAY(SELECT a.delegation_id || '/' || a.participant_id FROM schedule_attendance a"
-        "  WHERE a.version_id = p.version_id AND a.meeting_id = p.meeting_id"
-        "  ORDER BY a.delegation_id, a.participant_id) AS attendees"
-        " FROM schedule_placements p"
-        " WHERE p.version_id = $1 AND ($2::text IS NULL OR EXISTS (SELECT 1 FROM schedule_attendance mine"
-        "  WHERE mine.version_id = p.version_id AND mine.meeting_id = p.meeting_id AND mine.delegation_id = $2))"
-        " ORDER BY lower(p.during), p.room_id, p.meeting_id",
+        f"{_PLACEMENTS} WHERE p.version_id = $1 AND {_ATTENDED_BY} ORDER BY {_IN_GRID_ORDER}",
         version_id,
         delegation_id,
     )
     if zone is None:
-        return [GridPlacement(meeting, room, start, end, attendees) for meeting, room, start, end, attendees in rows]
+        return [GridPlacement(meeting, room, start, end, attendees) for _, meeting, room, start, end, attendees in rows]
     return [
         GridPlacement(meeting, room, start.astimezone(zone), end.astimezone(zone), attendees)
-        for meeting, room, start, end, attendees in rows
+        for _, meeting, room, start, end, attendees in rows
     ]
+
+
+async def grids_placements(
+    connection: asyncpg.Connection, version_ids: Sequence[int], delegation_id: str
+) -> dict[int, list[GridPlacement]]:
+    """`grid_placements` of each of the versions for one delegation, in one statement: the
+    calendar feed needs every published version's grid, and a query per version was N+1."""
+    rows = await connection.fetch(
+        f"{_PLACEMENTS} WHERE p.version_id = ANY($1::bigint[]) AND {_ATTENDED_BY}"
+        f" ORDER BY p.version_id, {_IN_GRID_ORDER}",
+        list(version_ids),
+        delegation_id,
+    )
+    grids: dict[int, list[GridPlacement]] = {version_id: [] for version_id in version_ids}
+    for version_id, meeting, room, start, end, attendees in rows:
+        grids[version_id].append(GridPlacement(meeting, room, start, end, attendees))
+    return grids
 
 
 async def publish_version(connection: asyncpg.Connection, forum_id: Any, number: int) -> bool:
