@@ -136,7 +136,7 @@ async def _names(
     connection: asyncpg.Connection, forum_id: Any, delegation_id: str, placements: list[queries.GridPlacement]
 ) -> AgendaNames:
     # The forum's whole solver problem (every request, participant and room) took 65-105 ms at
-    # UNGA scale for these few names (bench/api.py, docs/benchmarks.md).
+    # UNGA scale for these few names (bench/api_scale.py, docs/benchmarks.md).
     involved = sorted({delegation_id} | {a.split("/", 1)[0] for p in placements for a in p.attendees})
     meeting_ids = [placement.meeting for placement in placements]
     delegations = await publications.delegation_labels(connection, forum_id, involved)

@@ -40,20 +40,26 @@ async def current_revision(connection: asyncpg.Connection, forum_id: Any) -> int
 
 
 async def out_of_date(connection: asyncpg.Connection, forum_id: Any, revisions: Iterable[int]) -> dict[int, OutOfDate]:
-    """For each of `revisions` the forum has moved past, the edits since; current ones are left out."""
+    """For each of `revisions` the forum has moved past, the edits since; current ones are left out.
+    One statement for all of them: a version list names many revisions."""
     current = await current_revision(connection, forum_id)
-    found = {}
-    for revision in sorted({r for r in revisions if r < current}):
-        rows = await connection.fetch(
-            "SELECT revision, at, action, entity, entity_id FROM audit_log"
-            " WHERE forum_id = $1 AND revision > $2 ORDER BY revision LIMIT $3",
-            forum_id,
-            revision,
-            SHOWN_EDITS,
+    behind = sorted({r for r in revisions if r < current})
+    rows = await connection.fetch(
+        "SELECT behind.revision AS since_revision, edit.revision, edit.at, edit.action, edit.entity, edit.entity_id"
+        " FROM unnest($2::bigint[]) AS behind(revision)"
+        " CROSS JOIN LATERAL (SELECT revision, at, action, entity, entity_id FROM audit_log"
+        "  WHERE forum_id = $1 AND revision > behind.revision ORDER BY revision LIMIT $3) AS edit"
+        " ORDER BY behind.revision, edit.revision",
+        forum_id,
+        behind,
+        SHOWN_EDITS,
+    )
+    first: dict[int, list[Edit]] = {revision: [] for revision in behind}
+    for row in rows:
+        first[row["since_revision"]].append(
+            Edit(row["revision"], row["at"], row["action"], row["entity"], row["entity_id"])
         )
-        first = [Edit(**dict(row)) for row in rows]
-        found[revision] = OutOfDate(first[0].at, current - revision, first)
-    return found
+    return {revision: OutOfDate(edits[0].at, current - revision, edits) for revision, edits in first.items() if edits}
 
 
 def describe(state: OutOfDate) -> str:
