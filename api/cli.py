@@ -812,11 +812,15 @@ def _add_demo(commands: Subparsers) -> None:
 
 
 def run_demo(args: argparse.Namespace) -> int:
-    from api.demo import DEFAULT_PROBLEM
+    from api.demo import DEFAULT_PROBLEM, SHOWN_DELEGATIONS
     from api.demo import run_demo as demo
 
     path = args.problem or str(DEFAULT_PROBLEM)
     problem = read_problem(path)
+    if len(problem.delegations) < SHOWN_DELEGATIONS:  # its curl lines show one delegation hidden from another
+        raise CliError(
+            [(path, f"delegations: the demo needs at least {SHOWN_DELEGATIONS}, not {len(problem.delegations)}")]
+        )
     check_listen(args.host, args.port)
     try:
         return demo(problem, args.host, args.port, args.time_limit)
