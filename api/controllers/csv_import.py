@@ -10,9 +10,10 @@ from __future__ import annotations
 
 import asyncpg
 from litestar import Request, Response, post
-from litestar.params import FromPath, RawBody
+from litestar.params import RawBody
 
 from api.controllers.common import CallerDep, IdempotencyKey, PoolDep
+from api.controllers.paths import ForumPath, ImportKindPath
 from api.csv_import import KINDS, CsvError, CsvImported, import_csv
 from api.errors import ApiError, BadRequest, Conflict, FieldError, NotFound, Unprocessable
 from api.guards import forum_organiser
@@ -42,8 +43,8 @@ async def import_csv_file(
     request: Request,
     pool: PoolDep,
     caller: CallerDep,
-    forum_id: FromPath[str],
-    kind: FromPath[str],
+    forum_id: ForumPath,
+    kind: ImportKindPath,
     body: RawBody,  # the file itself, never decoded as JSON
     idempotency_key: IdempotencyKey = None,
 ) -> Response[CsvImported]:

@@ -21,11 +21,12 @@ import asyncpg
 import httpx
 import msgspec
 from litestar import Request, Response, delete, get, post
-from litestar.params import Body, FromPath, HeaderParameter
+from litestar.params import Body, HeaderParameter
 from litestar.response import ServerSentEvent, ServerSentEventMessage
 from msgspec import Meta
 
 from api.controllers.common import CallerDep, IdempotencyKey, PoolDep
+from api.controllers.paths import DelegationPath, ForumPath, WebhookPath
 from api.errors import NotFound, invalid
 from api.guards import delegation_itself, delegation_reader
 from api.http import Reply, json_response, run_change
@@ -97,8 +98,8 @@ async def create_webhook(
     request: Request,
     pool: PoolDep,
     caller: CallerDep,
-    forum_id: FromPath[str],
-    delegation_id: FromPath[str],
+    forum_id: ForumPath,
+    delegation_id: DelegationPath,
     data: Annotated[WebhookIn, Body()],
     idempotency_key: IdempotencyKey = None,
 ) -> Response[WebhookCreated]:
@@ -117,7 +118,7 @@ async def create_webhook(
 
 @get(WEBHOOKS_PATH, tags=["notices"], summary="The delegation's webhooks (without their secrets)")
 async def list_webhooks(
-    pool: PoolDep, caller: CallerDep, forum_id: FromPath[str], delegation_id: FromPath[str]
+    pool: PoolDep, caller: CallerDep, forum_id: ForumPath, delegation_id: DelegationPath
 ) -> Response[list[queries.WebhookRecord]]:
     parsed = delegation_itself(caller, forum_id, delegation_id, WEBHOOKS)
     async with pool.acquire() as connection:
@@ -129,9 +130,9 @@ async def delete_webhook(
     request: Request,
     pool: PoolDep,
     caller: CallerDep,
-    forum_id: FromPath[str],
-    delegation_id: FromPath[str],
-    webhook_id: FromPath[int],
+    forum_id: ForumPath,
+    delegation_id: DelegationPath,
+    webhook_id: WebhookPath,
 ) -> None:
     parsed = delegation_itself(caller, forum_id, delegation_id, WEBHOOKS)
 
@@ -146,7 +147,7 @@ async def delete_webhook(
 
 @get(f"{WEBHOOK_PATH}/deliveries", tags=["notices"], summary="Each delivery of a webhook and its attempts")
 async def list_deliveries(
-    pool: PoolDep, caller: CallerDep, forum_id: FromPath[str], delegation_id: FromPath[str], webhook_id: FromPath[int]
+    pool: PoolDep, caller: CallerDep, forum_id: ForumPath, delegation_id: DelegationPath, webhook_id: WebhookPath
 ) -> Response[list[queries.DeliveryRecord]]:
     parsed = delegation_itself(caller, forum_id, delegation_id, WEBHOOKS)
     async with pool.acquire() as connection:
@@ -179,8 +180,8 @@ async def _notices(pool: asyncpg.Pool, forum_id: Any, delegation_id: str, after:
 async def notice_events(
     pool: PoolDep,
     caller: CallerDep,
-    forum_id: FromPath[str],
-    delegation_id: FromPath[str],
+    forum_id: ForumPath,
+    delegation_id: DelegationPath,
     last_event_id: Annotated[
         str | None, HeaderParameter(name="Last-Event-ID", required=False, description="resume after this notice")
     ] = None,

@@ -15,10 +15,11 @@ from uuid import UUID
 import asyncpg
 import msgspec
 from litestar import Request, Response, get, post
-from litestar.params import Body, FromPath, HeaderParameter
+from litestar.params import Body, HeaderParameter
 from litestar.response import ServerSentEvent, ServerSentEventMessage
 
 from api.controllers.common import CallerDep, IdempotencyKey, PoolDep, load_forum, raise_if
+from api.controllers.paths import ForumPath, RunPath
 from api.errors import Conflict, FieldError, NotFound, invalid
 from api.guards import forum_organiser
 from api.http import Reply, json_response, run_change
@@ -88,7 +89,7 @@ async def start_run(
     request: Request,
     pool: PoolDep,
     caller: CallerDep,
-    forum_id: FromPath[str],
+    forum_id: ForumPath,
     data: Annotated[RunIn | None, Body()] = None,
     idempotency_key: IdempotencyKey = None,
 ) -> Response[Run]:
@@ -130,7 +131,7 @@ async def _visible_run(
 
 
 @get(RUN_PATH, tags=["runs"], summary="A run's status and latest progress (organiser)")
-async def read_run(pool: PoolDep, caller: CallerDep, forum_id: FromPath[str], run_id: FromPath[int]) -> Response[Run]:
+async def read_run(pool: PoolDep, caller: CallerDep, forum_id: ForumPath, run_id: RunPath) -> Response[Run]:
     parsed = forum_organiser(caller, forum_id)
     async with pool.acquire() as connection:
         run = await _visible_run(connection, parsed, run_id)
@@ -142,8 +143,8 @@ async def cancel_run(
     request: Request,
     pool: PoolDep,
     caller: CallerDep,
-    forum_id: FromPath[str],
-    run_id: FromPath[int],
+    forum_id: ForumPath,
+    run_id: RunPath,
     idempotency_key: IdempotencyKey = None,
 ) -> Response[Run]:
     parsed = forum_organiser(caller, forum_id)
@@ -187,7 +188,7 @@ async def _events(
 
 @get(f"{RUN_PATH}/events", tags=["runs"], summary="Progress as Server-Sent Events until the run ends (organiser)")
 async def run_events(
-    pool: PoolDep, caller: CallerDep, forum_id: FromPath[str], run_id: FromPath[int], last_event_id: LastEventId = None
+    pool: PoolDep, caller: CallerDep, forum_id: ForumPath, run_id: RunPath, last_event_id: LastEventId = None
 ) -> ServerSentEvent:
     parsed = forum_organiser(caller, forum_id)
     async with pool.acquire() as connection:
