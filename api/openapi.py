@@ -31,6 +31,7 @@ _NOT_INPUT = frozenset({"pool", "caller", "request", "state"})
 _CHANGES = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 _PATH_PARAMETER = re.compile(r"\{(\w+)(?::\w+)?\}")
 
+TIME_OF_DAY = "a time of day, 14:30 or 14:30:00, in the forum's time zone"
 # A handler's `opt` key: statuses its signature does not tell (GET fit: a meeting
 # in its query that is unknown, 422; nothing published yet, 409).
 MORE_ERRORS = "more_errors"
@@ -108,8 +109,5 @@ class TimeOfDaySchema(OpenAPISchemaPlugin):
         return value is time
 
     def to_openapi_schema(self, field_definition: FieldDefinition, schema_creator: Any) -> Schema:
-        return Schema(
-            type=OpenAPIType.STRING,
-            format=OpenAPIFormat.TIME,
-            description="a time of day, 14:30 or 14:30:00, in the forum's time zone",
-        )
+        own = getattr(field_definition.kwarg_definition, "description", None)
+        return Schema(type=OpenAPIType.STRING, format=OpenAPIFormat.TIME, description=own or TIME_OF_DAY)

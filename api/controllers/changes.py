@@ -43,8 +43,8 @@ FIT_PATH = "/forums/{forum_id:str}/fit"
 
 
 class FitIn(msgspec.Struct, forbid_unknown_fields=True):
-    meeting: str
-    option: FitOption
+    meeting: Annotated[str, msgspec.Meta(description="the meeting's id, as GET fit was asked")]
+    option: Annotated[FitOption, msgspec.Meta(description="one option as GET fit answered it")]
 
 
 class FitApplied(msgspec.Struct):

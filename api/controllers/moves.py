@@ -40,9 +40,12 @@ MOVES_PATH = f"{VERSION_PATH}/moves"
 
 
 class MoveIn(msgspec.Struct, forbid_unknown_fields=True):
-    meeting: str
-    start: datetime  # without an offset: forum-local time
-    room: str
+    meeting: Annotated[str, msgspec.Meta(description="the meeting's id")]
+    start: Annotated[
+        datetime,
+        msgspec.Meta(description="the new start (without a UTC offset: forum-local time)"),
+    ]
+    room: Annotated[str, msgspec.Meta(description="the new room's id")]
 
 
 class MoveStored(msgspec.Struct):

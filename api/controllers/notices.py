@@ -45,7 +45,11 @@ WEBHOOKS = "its webhooks"
 
 
 class WebhookIn(msgspec.Struct, forbid_unknown_fields=True):
-    url: Annotated[str, Meta(min_length=1, max_length=2000)]
+    url: Annotated[
+        str,
+        Meta(min_length=1, max_length=2000),
+        msgspec.Meta(description="an https URL on a public address (SIDELINES_WEBHOOK_ALLOW admits private networks)"),
+    ]
 
 
 class WebhookCreated(msgspec.Struct):

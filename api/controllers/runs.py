@@ -37,11 +37,19 @@ LastEventId = Annotated[
 
 
 class RunIn(msgspec.Struct, forbid_unknown_fields=True):
-    time_limit: float | None = None  # default: 10 s for a solve, 0.5 s for a re-solve
-    workers: int = 2
-    seed: int = 0
+    time_limit: Annotated[
+        float | None,
+        msgspec.Meta(description="seconds, above 0 and at most 3600; default 10 for a solve, 0.5 for a re-solve"),
+    ] = None
+    workers: Annotated[int, msgspec.Meta(description="search threads, 1 to 16")] = 2
+    seed: Annotated[int, msgspec.Meta(description="random seed, 0 or more")] = 0
     # Set: a re-solve from the published version and the recorded changes (docs/resolve.md).
-    resolve: queries.ResolveSettings | None = None
+    resolve: Annotated[
+        queries.ResolveSettings | None,
+        msgspec.Meta(
+            description="set: a re-solve from the published version and the recorded changes (docs/resolve.md)"
+        ),
+    ] = None
 
 
 class Run(msgspec.Struct):
