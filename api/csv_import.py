@@ -81,6 +81,10 @@ class CsvError(Exception):
         super().__init__("; ".join(str(error) for error in errors))
 
 
+class UnknownForum(CsvError):
+    """No forum has this id: the command line's fault, not the file's (the API's guards answer 404 first)."""
+
+
 class CsvImported(msgspec.Struct):
     kind: str
     created: list[str]  # ids; participants as "delegation/participant"
@@ -319,7 +323,7 @@ async def import_csv(connection: asyncpg.Connection, forum_id: UUID, kind: Kind,
     rows, errors = read_rows(text, kind)
     forum = await get_forum(connection, forum_id)
     if forum is None:
-        raise CsvError([RowError(None, None, f"no forum {forum_id}")])
+        raise UnknownForum([RowError(None, None, f"no forum {forum_id}")])
     context = _Context(forum_id, forum.item, ZoneInfo(forum.item.time_zone), errors)
     outcome = await _IMPORTERS[kind](connection, context, rows, actor)
     if context.errors:

@@ -278,6 +278,11 @@ async def test_csv_command_imports_and_names_bad_rows(
         f"sidelines: error: {bad}: row 2, column arrival: must be a date and time such as 2024-06-01 14:30, not 'soon'"
     )
 
+    nowhere = "00000000-0000-0000-0000-000000000000"  # a well-formed id of no forum: the id is at fault, not the file
+    command[-1] = nowhere
+    unknown = subprocess.run([*command, str(good)], env=environment, capture_output=True, text=True, check=False)
+    assert (unknown.returncode, unknown.stderr.strip()) == (2, f"sidelines: error: FORUM_ID: no forum {nowhere}")
+
 
 async def test_the_examples_in_docs_csv_md_import(client: httpx.AsyncClient, world: World) -> None:
     guide = (Path(__file__).parent.parent / "docs" / "csv.md").read_text()
