@@ -48,7 +48,9 @@ class WebhookIn(msgspec.Struct, forbid_unknown_fields=True):
     url: Annotated[
         str,
         Meta(min_length=1, max_length=2000),
-        msgspec.Meta(description="an https URL on a public address (SIDELINES_WEBHOOK_ALLOW admits private networks)"),
+        msgspec.Meta(
+            description="an http or https URL on a public address (SIDELINES_WEBHOOK_ALLOW admits private networks)"
+        ),
     ]
 
 
