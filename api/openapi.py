@@ -14,12 +14,13 @@ from __future__ import annotations
 import inspect
 import re
 from collections.abc import Iterable
+from dataclasses import dataclass
 from datetime import time
 from typing import Any
 
 from litestar.handlers import HTTPRouteHandler
 from litestar.openapi.datastructures import ResponseSpec
-from litestar.openapi.spec import Schema
+from litestar.openapi.spec import OpenAPIMediaType, Operation, RequestBody, Schema
 from litestar.openapi.spec.enums import OpenAPIFormat, OpenAPIType
 from litestar.plugins import OpenAPISchemaPlugin
 from litestar.typing import FieldDefinition
@@ -111,3 +112,24 @@ class TimeOfDaySchema(OpenAPISchemaPlugin):
     def to_openapi_schema(self, field_definition: FieldDefinition, schema_creator: Any) -> Schema:
         own = getattr(field_definition.kwarg_definition, "description", None)
         return Schema(type=OpenAPIType.STRING, format=OpenAPIFormat.TIME, description=own or TIME_OF_DAY)
+
+
+def event_stream(description: str) -> dict[int, ResponseSpec]:
+    """A route's 200 as what it is, `text/event-stream`, not the JSON Litestar would say."""
+    return {
+        200: ResponseSpec(
+            data_container=str, media_type="text/event-stream", description=description, generate_examples=False
+        )
+    }
+
+
+@dataclass
+class CsvFileOperation(Operation):
+    """The CSV import's body is the file itself (the handler reads it raw, so Litestar declares none)."""
+
+    def __post_init__(self) -> None:
+        self.request_body = RequestBody(
+            content={"text/csv": OpenAPIMediaType(schema=Schema(type=OpenAPIType.STRING))},
+            description="the CSV file, UTF-8, a header row of the columns in docs/csv.md",
+            required=True,
+        )

@@ -108,3 +108,11 @@ def test_every_body_field_has_a_description(document: dict[str, Any]) -> None:
     ]
     assert missing == []
     assert "Meeting" in set(_body_schemas(document))  # POST /forums/import's problem is walked too
+
+
+def test_streams_and_the_csv_import_say_their_media_types(document: dict[str, Any]) -> None:
+    paths = document["paths"]
+    for stream in ("/forums/{forum_id}/runs/{run_id}/events", "/forums/{forum_id}/delegations/{delegation_id}/events"):
+        assert list(paths[stream]["get"]["responses"]["200"]["content"]) == ["text/event-stream"], stream
+    body = paths["/forums/{forum_id}/import/{kind}"]["post"]["requestBody"]
+    assert list(body["content"]) == ["text/csv"] and body["required"]

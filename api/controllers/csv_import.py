@@ -18,6 +18,7 @@ from api.csv_import import KINDS, CsvError, CsvImported, import_csv
 from api.errors import ApiError, BadRequest, Conflict, FieldError, NotFound, Unprocessable
 from api.guards import forum_organiser
 from api.http import Reply, run_change
+from api.openapi import CsvFileOperation
 
 MAX_ERRORS_IN_DETAIL = 5
 
@@ -36,6 +37,7 @@ def csv_problem(error: CsvError) -> ApiError:
     tags=["import"],
     summary="Import delegations, participants or requests from a CSV file, all or nothing (organiser)",
     status_code=200,
+    operation_class=CsvFileOperation,
     description="The request body is the CSV file itself (Content-Type: text/csv, UTF-8); its columns are in "
     "docs/csv.md. A file with a bad row stores nothing: 422 names each row and column.",
 )

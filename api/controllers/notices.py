@@ -30,6 +30,7 @@ from api.controllers.paths import DelegationPath, ForumPath, WebhookPath
 from api.errors import NotFound, invalid
 from api.guards import delegation_itself, delegation_reader
 from api.http import Reply, json_response, run_change
+from api.openapi import event_stream
 from api.webhook_policy import ALLOW_VARIABLE, literal_refusal
 from db.queries import notices as queries
 from db.queries.audit import record_change
@@ -182,7 +183,12 @@ async def _notices(pool: asyncpg.Pool, forum_id: Any, delegation_id: str, after:
             yield ServerSentEventMessage(None, comment="keep-alive")
 
 
-@get(f"{DELEGATION_PATH}/events", tags=["notices"], summary="The delegation's change notices as Server-Sent Events")
+@get(
+    f"{DELEGATION_PATH}/events",
+    tags=["notices"],
+    summary="The delegation's change notices as Server-Sent Events",
+    responses=event_stream("`schedule.changed` events (id: the notice's number), a keep-alive comment every 15 s"),
+)
 async def notice_events(
     pool: PoolDep,
     caller: CallerDep,

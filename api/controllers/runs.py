@@ -23,6 +23,7 @@ from api.controllers.paths import ForumPath, RunPath
 from api.errors import Conflict, FieldError, NotFound, invalid
 from api.guards import forum_organiser
 from api.http import Reply, json_response, run_change
+from api.openapi import event_stream
 from db.changes import changed_problem, published_grid
 from db.queries import runs as queries
 from db.queries.audit import record_change
@@ -194,7 +195,12 @@ async def _events(
         await asyncio.sleep(POLL_SECONDS)
 
 
-@get(f"{RUN_PATH}/events", tags=["runs"], summary="Progress as Server-Sent Events until the run ends (organiser)")
+@get(
+    f"{RUN_PATH}/events",
+    tags=["runs"],
+    summary="Progress as Server-Sent Events until the run ends (organiser)",
+    responses=event_stream("`progress` events (id: the report's number in the run), then one `end` with the run"),
+)
 async def run_events(
     pool: PoolDep, caller: CallerDep, forum_id: ForumPath, run_id: RunPath, last_event_id: LastEventId = None
 ) -> ServerSentEvent:
