@@ -116,3 +116,7 @@ def test_streams_and_the_csv_import_say_their_media_types(document: dict[str, An
         assert list(paths[stream]["get"]["responses"]["200"]["content"]) == ["text/event-stream"], stream
     body = paths["/forums/{forum_id}/import/{kind}"]["post"]["requestBody"]
     assert list(body["content"]) == ["text/csv"] and body["required"]
+
+
+def test_a_run_may_be_queued_without_a_body(document: dict[str, Any]) -> None:
+    assert document["paths"]["/forums/{forum_id}/runs"]["post"]["requestBody"]["required"] is False

@@ -23,7 +23,7 @@ from api.controllers.paths import ForumPath, RunPath
 from api.errors import Conflict, FieldError, NotFound, invalid
 from api.guards import forum_organiser
 from api.http import Reply, json_response, run_change
-from api.openapi import event_stream
+from api.openapi import OptionalBodyOperation, event_stream
 from db.changes import changed_problem, published_grid
 from db.queries import runs as queries
 from db.queries.audit import record_change
@@ -93,7 +93,14 @@ def _options(body: RunIn) -> queries.RunOptions:
     return queries.RunOptions(time_limit, body.workers, body.seed, body.resolve)
 
 
-@post(RUNS_PATH, tags=["runs"], summary="Queue a solve of the forum (organiser)", status_code=202)
+@post(
+    RUNS_PATH,
+    tags=["runs"],
+    summary="Queue a solve of the forum (organiser)",
+    status_code=202,
+    operation_class=OptionalBodyOperation,
+    description="No body, or one of only white space, queues a solve with the defaults.",
+)
 async def start_run(
     request: Request,
     pool: PoolDep,
