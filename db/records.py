@@ -37,6 +37,27 @@ def id_rule_message(message: str) -> str:
     return ID_RULE if message == _ID_MISMATCH else message
 
 
+NUL = "\x00"  # PostgreSQL text cannot hold it
+
+
+def nul_field(value: Any, path: str = "") -> str | None:
+    """The path of the first string (or key) holding U+0000 in a JSON-like value."""
+    if isinstance(value, str):
+        return path or "$" if NUL in value else None
+    if isinstance(value, dict):
+        for key, item in value.items():
+            inner = f"{path}.{key}" if path else str(key)
+            found = inner if NUL in str(key) else nul_field(item, inner)
+            if found is not None:
+                return found
+    if isinstance(value, list):
+        for index, item in enumerate(value):
+            found = nul_field(item, f"{path}[{index}]")
+            if found is not None:
+                return found
+    return None
+
+
 Id = Annotated[str, Meta(pattern=ID_PATTERN, description="letters, digits, '_', '.', '-'; 1-64; not '.' or '..'")]
 Name = Annotated[str, Meta(min_length=1, max_length=200)]
 INT8_MAX = 2**63 - 1  # a bigint id (audit entries, notices)
