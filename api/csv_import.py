@@ -36,6 +36,7 @@ from db.queries.delegations import DELEGATIONS, PARTICIPANTS
 from db.queries.forums import get_forum
 from db.queries.setup import VENUES
 from db.records import (
+    NUL,
     DelegationRecord,
     ForumRecord,
     Id,
@@ -194,7 +195,12 @@ def _read_row(columns: Columns, header: list[str], number: int, cells: list[str]
             continue
         if value is not None:
             row.values[name] = value
-    faults.extend(RowError(number, name, "is empty") for name in columns.required if name not in row.values)
+    unreadable = {fault.column for fault in faults}  # a cell that could not be read is not also "empty"
+    faults.extend(
+        RowError(number, name, "is empty")
+        for name in columns.required
+        if name not in row.values and name not in unreadable
+    )
     return row, faults
 
 
@@ -224,6 +230,8 @@ def _header_errors(header: list[str], columns: Columns) -> list[RowError]:
 
 def _parse_cell(columns: Columns, name: str, cell: str) -> Any:
     """The cell's value by its column's shape; None for an empty cell (the default)."""
+    if NUL in cell:  # PostgreSQL text cannot hold it; the API refuses the file before, the CLI reads it here
+        raise ValueError("may not contain the NUL character (U+0000)")
     if name in columns.flags:
         return _flag(cell)
     if not cell:
