@@ -6,7 +6,8 @@ Litestar declares one error answer by itself, a 400 whose body is its own
 answers it can give, with that body, derived from what the route takes: a token
 (401, 403), a path (404), a body or a query (400, 422), a change (409), If-Match
 (412, 428). `TimeOfDaySchema` writes a time of day as `format: time`, where Litestar
-would say `duration`.
+would say `duration`; `event_stream` and the two Operation classes say what the event
+streams answer and what the CSV import and POST runs take, which Litestar cannot tell.
 """
 
 from __future__ import annotations
