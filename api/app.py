@@ -37,6 +37,7 @@ from api.controllers import notices as notice_routes
 from api.errors import EXCEPTION_HANDLERS
 from api.guards import hash_token, provide_caller
 from api.input_checks import refuse_unstorable_input
+from api.openapi import TimeOfDaySchema, declare_errors
 from api.webhook_policy import allowed_networks
 
 
@@ -47,26 +48,29 @@ def create_app(pool: asyncpg.Pool, admin_token: str | None = None) -> Litestar:
     async def provide_pool() -> asyncpg.Pool:
         return pool
 
+    route_handlers = [
+        forums.create_forum,
+        forums.read_forum,
+        forums.change_forum,
+        *setup.ROUTES,
+        *delegations.ROUTES,
+        *requests.ROUTES,
+        *forum_views.ROUTES,
+        *runs.ROUTES,
+        *schedules.ROUTES,
+        *loading.ROUTES,
+        *publication.ROUTES,
+        *notice_routes.ROUTES,
+        *csv_import.ROUTES,
+        *change_routes.ROUTES,
+        *health.ROUTES,
+        *moves.ROUTES,
+        *pages.ROUTES,
+    ]
+    declare_errors(route_handlers)
     return Litestar(
-        route_handlers=[
-            forums.create_forum,
-            forums.read_forum,
-            forums.change_forum,
-            *setup.ROUTES,
-            *delegations.ROUTES,
-            *requests.ROUTES,
-            *forum_views.ROUTES,
-            *runs.ROUTES,
-            *schedules.ROUTES,
-            *loading.ROUTES,
-            *publication.ROUTES,
-            *notice_routes.ROUTES,
-            *csv_import.ROUTES,
-            *change_routes.ROUTES,
-            *health.ROUTES,
-            *moves.ROUTES,
-            *pages.ROUTES,
-        ],
+        route_handlers=route_handlers,
+        plugins=[TimeOfDaySchema()],
         dependencies={"pool": Provide(provide_pool), "caller": Provide(provide_caller)},
         exception_handlers=EXCEPTION_HANDLERS,
         before_request=refuse_unstorable_input,

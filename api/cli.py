@@ -812,11 +812,15 @@ def _add_demo(commands: Subparsers) -> None:
 
 
 def run_demo(args: argparse.Namespace) -> int:
-    from api.demo import DEFAULT_PROBLEM
+    from api.demo import DEFAULT_PROBLEM, SHOWN_DELEGATIONS
     from api.demo import run_demo as demo
 
     path = args.problem or str(DEFAULT_PROBLEM)
     problem = read_problem(path)
+    if len(problem.delegations) < SHOWN_DELEGATIONS:  # its curl lines show one delegation hidden from another
+        raise CliError(
+            [(path, f"delegations: the demo needs at least {SHOWN_DELEGATIONS}, not {len(problem.delegations)}")]
+        )
     check_listen(args.host, args.port)
     try:
         return demo(problem, args.host, args.port, args.time_limit)
@@ -845,7 +849,7 @@ def _add_csv(commands: Subparsers) -> None:
 def run_csv(args: argparse.Namespace) -> int:
     from uuid import UUID
 
-    from api.csv_import import CsvError, import_csv
+    from api.csv_import import CsvError, UnknownForum, import_csv
     from api.server import run_in_transaction
 
     try:
@@ -857,6 +861,8 @@ def run_csv(args: argparse.Namespace) -> int:
         raise CliError([("FORUM_ID", f"{args.forum!r} is not a forum id")]) from None
     try:
         imported = run_in_transaction(lambda connection: import_csv(connection, forum_id, args.kind, text, "cli"))
+    except UnknownForum:
+        raise CliError([("FORUM_ID", f"no forum {forum_id}")]) from None
     except CsvError as error:
         raise CliError([(args.file, str(fault)) for fault in error.errors]) from None
     if args.json:

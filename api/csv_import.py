@@ -36,6 +36,7 @@ from db.queries.delegations import DELEGATIONS, PARTICIPANTS
 from db.queries.forums import get_forum
 from db.queries.setup import VENUES
 from db.records import (
+    NUL,
     DelegationRecord,
     ForumRecord,
     Id,
@@ -79,6 +80,10 @@ class CsvError(Exception):
         self.errors = errors
         self.conflict = conflict
         super().__init__("; ".join(str(error) for error in errors))
+
+
+class UnknownForum(CsvError):
+    """No forum has this id: the command line's fault, not the file's (the API's guards answer 404 first)."""
 
 
 class CsvImported(msgspec.Struct):
@@ -190,7 +195,12 @@ def _read_row(columns: Columns, header: list[str], number: int, cells: list[str]
             continue
         if value is not None:
             row.values[name] = value
-    faults.extend(RowError(number, name, "is empty") for name in columns.required if name not in row.values)
+    unreadable = {fault.column for fault in faults}  # a cell that could not be read is not also "empty"
+    faults.extend(
+        RowError(number, name, "is empty")
+        for name in columns.required
+        if name not in row.values and name not in unreadable
+    )
     return row, faults
 
 
@@ -220,6 +230,8 @@ def _header_errors(header: list[str], columns: Columns) -> list[RowError]:
 
 def _parse_cell(columns: Columns, name: str, cell: str) -> Any:
     """The cell's value by its column's shape; None for an empty cell (the default)."""
+    if NUL in cell:  # PostgreSQL text cannot hold it; the API refuses the file before, the CLI reads it here
+        raise ValueError("may not contain the NUL character (U+0000)")
     if name in columns.flags:
         return _flag(cell)
     if not cell:
@@ -319,7 +331,7 @@ async def import_csv(connection: asyncpg.Connection, forum_id: UUID, kind: Kind,
     rows, errors = read_rows(text, kind)
     forum = await get_forum(connection, forum_id)
     if forum is None:
-        raise CsvError([RowError(None, None, f"no forum {forum_id}")])
+        raise UnknownForum([RowError(None, None, f"no forum {forum_id}")])
     context = _Context(forum_id, forum.item, ZoneInfo(forum.item.time_zone), errors)
     outcome = await _IMPORTERS[kind](connection, context, rows, actor)
     if context.errors:

@@ -20,13 +20,14 @@ import contextlib
 import sys
 from collections.abc import Callable
 from pathlib import Path
+from typing import TYPE_CHECKING
 from uuid import UUID
 
 import asyncpg
 import msgspec
 
 from api import publishing
-from api.server import STOP_SIGNALS, stoppable_server
+from api.server import STOP_SIGNALS, run_workers, stoppable_server
 from api.worker import LEASE_SECONDS, default_owner, process_run
 from db.embedded import DEFAULT_DATA_DIR
 from db.load import load_problem
@@ -36,6 +37,9 @@ from db.queries import runs
 from db.queries.audit import record_change
 from solver.model import Problem
 from solver.result import Unplaced
+
+if TYPE_CHECKING:
+    import uvicorn
 
 DEFAULT_PROBLEM = Path(__file__).resolve().parent.parent / "examples" / "shangri-la.json"
 SHOWN_DELEGATIONS = 2
@@ -173,14 +177,28 @@ def _display_host(host: str) -> str:
     return "127.0.0.1" if host in ("0.0.0.0", "::", "") else host
 
 
-async def _serve(pool: asyncpg.Pool, demo: DemoForum, host: str, port: int) -> None:
+async def _serve(pool: asyncpg.Pool, demo: DemoForum, host: str, port: int, url: str) -> None:
+    """Serve the API with one solve worker beside it, as `sidelines serve` does: without it,
+    a run queued from the grid page or over HTTP would wait forever."""
     import uvicorn  # only the server needs it
 
     from api.app import create_app
 
     # The stop handlers replace the solve's (which cancel the demo): Ctrl-C or SIGTERM now stop the server.
-    server = stoppable_server(uvicorn.Config(create_app(pool), host=host, port=port, log_level="info"), asyncio.Event())
+    stop = asyncio.Event()
+    server = stoppable_server(uvicorn.Config(create_app(pool), host=host, port=port, log_level="info"), stop)
     serving = asyncio.create_task(server.serve())
+    working = asyncio.create_task(run_workers(url, 1, stop, None))
+    try:
+        await _announce(server, serving, demo, host, port)
+        await serving
+    finally:
+        stop.set()  # however the server ended, the worker ends with it
+        await working
+
+
+async def _announce(server: uvicorn.Server, serving: asyncio.Task[None], demo: DemoForum, host: str, port: int) -> None:
+    """Print the block once the server listens."""
     while not server.started:
         if serving.done():
             await serving  # it failed to start (the port is taken): its error ends the demo
@@ -189,7 +207,6 @@ async def _serve(pool: asyncpg.Pool, demo: DemoForum, host: str, port: int) -> N
     bound = server.servers[0].sockets[0].getsockname()[1]
     shown = msgspec.structs.replace(demo, base_url=f"http://{_display_host(host)}:{bound}")
     print("\n".join(demo_lines(shown)), flush=True)
-    await serving
 
 
 async def _demo(problem: Problem, host: str, port: int, time_limit: float, url: str) -> None:
@@ -203,7 +220,7 @@ async def _demo(problem: Problem, host: str, port: int, time_limit: float, url: 
         await migrate_url(url)
         pool = await connect(url, max_size=5)
         demo = await prepare_forum(pool, problem, time_limit, _say)
-        await _serve(pool, demo, host, port)
+        await _serve(pool, demo, host, port, url)
     finally:
         if pool is not None:
             await pool.close()

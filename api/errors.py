@@ -13,7 +13,7 @@ from __future__ import annotations
 import logging
 import re
 from http import HTTPStatus
-from typing import Any
+from typing import Annotated, Any
 
 import asyncpg
 import msgspec
@@ -30,17 +30,27 @@ _log = logging.getLogger("sidelines.api")
 
 
 class FieldError(msgspec.Struct, frozen=True):
-    field: str  # a path into the body ("days[0].end"), or "header:If-Match", "query:limit"
-    message: str
+    """One faulty field and what is wrong with it."""
+
+    field: Annotated[
+        str,
+        msgspec.Meta(
+            description='a path into the body ("days[0].end", "$" for the body itself), or "header:If-Match", '
+            '"query:limit", "path:version"; a CSV import\'s "row 4, column arrival"'
+        ),
+    ]
+    message: Annotated[str, msgspec.Meta(description="what is wrong, and what the value must be")]
 
 
 class ProblemDetails(msgspec.Struct, omit_defaults=True):
-    type: str
-    title: str
-    status: int
-    detail: str = ""
-    instance: str = ""
-    errors: list[FieldError] = []
+    """An error answer (RFC 9457, application/problem+json)."""
+
+    type: Annotated[str, msgspec.Meta(description="urn:sidelines:problem:<kind>, e.g. ...:not-found")]
+    title: Annotated[str, msgspec.Meta(description="the HTTP status's phrase")]
+    status: Annotated[int, msgspec.Meta(description="the HTTP status")]
+    detail: Annotated[str, msgspec.Meta(description="what went wrong, in a sentence")] = ""
+    instance: Annotated[str, msgspec.Meta(description="the request's path")] = ""
+    errors: Annotated[list[FieldError], msgspec.Meta(description="each faulty field, when there are any")] = []
 
 
 class ApiError(Exception):

@@ -19,30 +19,11 @@ from litestar.typing import FieldDefinition
 from litestar.utils.scope.state import ScopeState
 
 from api.errors import BadRequest, FieldError, NotFound, Unprocessable
-from db.records import INT4_MAX
+from db.records import INT4_MAX, NUL, nul_field
 from solver.check import BOM, json_fault, out_of_calendar, utf8_fault
 from solver.times import MAYBE_MINUTES, with_seconds
 
-NUL = "\x00"
 _NOUNS = {"version": "schedule version", "other": "schedule version"}
-
-
-def _nul_field(value: Any, path: str) -> str | None:
-    """The path of the first string (or key) holding U+0000 in a decoded JSON value."""
-    if isinstance(value, str):
-        return path or "$" if NUL in value else None
-    if isinstance(value, dict):
-        for key, item in value.items():
-            inner = f"{path}.{key}" if path else str(key)
-            found = inner if NUL in str(key) else _nul_field(item, inner)
-            if found is not None:
-                return found
-    if isinstance(value, list):
-        for index, item in enumerate(value):
-            found = _nul_field(item, f"{path}[{index}]")
-            if found is not None:
-                return found
-    return None
 
 
 async def _decode_json_body(request: Request[Any, Any, Any], body: bytes, parameter: FieldDefinition) -> Any:
@@ -102,7 +83,7 @@ async def refuse_unstorable_input(request: Request[Any, Any, Any]) -> None:
     if decoded is Empty:
         return
     if b"\\u0000" in body:
-        field = _nul_field(decoded, "")
+        field = nul_field(decoded)
         if field is not None:
             raise _refuse_nul(field)
     if _EDGE_YEAR.search(body):

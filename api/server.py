@@ -71,7 +71,7 @@ def run_serve(host: str, port: int, workers: int = 1, settings: WorkerSettings |
                 stop.set()  # however the server ended, the workers end with it
 
         try:
-            await asyncio.gather(serve_http(), _work(database.url, workers, stop, settings))
+            await asyncio.gather(serve_http(), run_workers(database.url, workers, stop, settings))
         finally:
             await pool.close()
 
@@ -127,7 +127,7 @@ def run_worker_process(owner: str | None, settings: WorkerSettings) -> None:
         await _migrate(database.url)
         stop = asyncio.Event()
         _handle_stop_signals(lambda signum: stop.set())
-        await _work(database.url, 1, stop, settings, owner)
+        await run_workers(database.url, 1, stop, settings, owner)
 
     try:
         run_loop(work())
@@ -135,7 +135,7 @@ def run_worker_process(owner: str | None, settings: WorkerSettings) -> None:
         _stop(database)
 
 
-async def _work(
+async def run_workers(
     url: str, count: int, stop: asyncio.Event, settings: WorkerSettings | None, owner: str | None = None
 ) -> None:
     """`count` workers on a pool of their own (the API's load cannot starve their heartbeats)."""

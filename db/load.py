@@ -45,6 +45,7 @@ from db.records import (
     TravelRecord,
     VenueRecord,
     id_rule_message,
+    nul_field,
     to_forum_time,
 )
 from db.tokens import hash_token, new_token
@@ -106,6 +107,8 @@ async def load_problem(connection: asyncpg.Connection, problem: Problem, *, acto
     findings = check_problem(problem)
     if findings:
         raise ProblemError(findings)
+    if (field := nul_field(msgspec.to_builtins(problem))) is not None:  # the API refuses it before; the CLI reads files
+        raise ProblemError([Finding(field, "may not contain the NUL character (U+0000)")])
     records = _records(problem)
     async with connection.transaction():
         organiser_token = new_token()

@@ -37,6 +37,27 @@ def id_rule_message(message: str) -> str:
     return ID_RULE if message == _ID_MISMATCH else message
 
 
+NUL = "\x00"  # PostgreSQL text cannot hold it
+
+
+def nul_field(value: Any, path: str = "") -> str | None:
+    """The path of the first string (or key) holding U+0000 in a JSON-like value."""
+    if isinstance(value, str):
+        return path or "$" if NUL in value else None
+    if isinstance(value, dict):
+        for key, item in value.items():
+            inner = f"{path}.{key}" if path else str(key)
+            found = inner if NUL in str(key) else nul_field(item, inner)
+            if found is not None:
+                return found
+    if isinstance(value, list):
+        for index, item in enumerate(value):
+            found = nul_field(item, f"{path}[{index}]")
+            if found is not None:
+                return found
+    return None
+
+
 Id = Annotated[str, Meta(pattern=ID_PATTERN, description="letters, digits, '_', '.', '-'; 1-64; not '.' or '..'")]
 Name = Annotated[str, Meta(min_length=1, max_length=200)]
 INT8_MAX = 2**63 - 1  # a bigint id (audit entries, notices)
@@ -66,20 +87,29 @@ class Stored(msgspec.Struct, Generic[T]):
 
 
 class ForumSettings(Record):
-    name: Name
-    time_zone: str
-    slot_minutes: Positive
-    days: list[Day]
+    name: Annotated[Name, msgspec.Meta(description="shown on the pages, exports and calendars")]
+    time_zone: Annotated[str, msgspec.Meta(description="the IANA zone of a place (Asia/Singapore, or UTC)")]
+    slot_minutes: Annotated[Positive, msgspec.Meta(description="the grid's step in minutes, 1 to 240")]
+    days: Annotated[list[Day], msgspec.Meta(description="the forum's days, each with its hours")]
     # After this instant pending requests read as expired; a naive value is forum-local time.
-    request_deadline: datetime | None = None
+    request_deadline: Annotated[
+        datetime | None,
+        msgspec.Meta(
+            description="after this, pending requests read as expired (without a UTC offset: forum-local time)"
+        ),
+    ] = None
 
 
 class ForumPatch(Record):
-    name: Name | msgspec.UnsetType = msgspec.UNSET
-    time_zone: str | msgspec.UnsetType = msgspec.UNSET
-    slot_minutes: Positive | msgspec.UnsetType = msgspec.UNSET
-    days: list[Day] | msgspec.UnsetType = msgspec.UNSET
-    request_deadline: datetime | msgspec.UnsetType | None = msgspec.UNSET
+    name: Annotated[Name | msgspec.UnsetType, msgspec.Meta(description="left out: unchanged")] = msgspec.UNSET
+    time_zone: Annotated[str | msgspec.UnsetType, msgspec.Meta(description="left out: unchanged")] = msgspec.UNSET
+    slot_minutes: Annotated[Positive | msgspec.UnsetType, msgspec.Meta(description="left out: unchanged")] = (
+        msgspec.UNSET
+    )
+    days: Annotated[list[Day] | msgspec.UnsetType, msgspec.Meta(description="left out: unchanged")] = msgspec.UNSET
+    request_deadline: Annotated[
+        datetime | msgspec.UnsetType | None, msgspec.Meta(description="null: none; left out: unchanged")
+    ] = msgspec.UNSET
 
 
 class ForumRecord(Record):
@@ -102,30 +132,30 @@ class ForumCreated(Record):
 
 class SessionRecord(ProgrammeSession, omit_defaults=False):
     id: Id
-    name: Name
+    name: Annotated[Name, msgspec.Meta(description="e.g. Plenary 1")]
 
 
 class VenueRecord(Venue, omit_defaults=False):
     id: Id
-    name: Name
+    name: Annotated[Name, msgspec.Meta(description="e.g. Shangri-La Hotel")]
 
 
 class RoomRecord(Room, omit_defaults=False):
     id: Id
-    name: Name
-    seats: Positive
+    name: Annotated[Name, msgspec.Meta(description="e.g. Bilateral Room 1")]
+    seats: Annotated[Positive, msgspec.Meta(description="seats at its table")]
     venue: Id | None = None
 
 
 class ResourceRecord(Resource, omit_defaults=False):
     id: Id
-    name: Name
-    capacity: Positive
+    name: Annotated[Name, msgspec.Meta(description="e.g. Japanese-English interpreters")]
+    capacity: Annotated[Positive, msgspec.Meta(description="how much the meetings in progress may use in any slot")]
 
 
 class TravelIn(Record):
-    between: tuple[Id, Id]
-    minutes: NonNegative
+    between: Annotated[tuple[Id, Id], msgspec.Meta(description="two venue ids")]
+    minutes: Annotated[NonNegative, msgspec.Meta(description="minutes from one to the other, either way")]
 
 
 class TravelRecord(Record):
@@ -139,8 +169,10 @@ class TravelRecord(Record):
 
 class DelegationRecord(Record):
     id: Id
-    name: Name
-    country: Annotated[str, Meta(min_length=1, max_length=100)]
+    name: Annotated[Name, msgspec.Meta(description="e.g. Delegation of Singapore")]
+    country: Annotated[
+        str, Meta(min_length=1, max_length=100), msgspec.Meta(description="the code shown in grids and calendars (SG)")
+    ]
 
 
 class DelegationCreated(Record):
@@ -151,26 +183,43 @@ class DelegationCreated(Record):
 
 class ParticipantRecord(Participant, omit_defaults=False):
     id: Id
-    name: Name
-    max_meetings_per_day: Positive | None = None
-    buffer_minutes: NonNegative = 0
+    name: Annotated[Name, msgspec.Meta(description="as shown to the organiser and in messages")]
+    max_meetings_per_day: Annotated[
+        Positive | None, msgspec.Meta(description="at most this many meetings starting on one day (null: no limit)")
+    ] = None
+    buffer_minutes: Annotated[
+        NonNegative, msgspec.Meta(description="minutes kept free between two of the participant's meetings")
+    ] = 0
 
 
 # ---- meeting requests
 
 
 class RequestIn(Record):
-    parties: Annotated[list[Id], Meta(min_length=2, max_length=4)]
-    duration_minutes: Positive
-    title: Annotated[str, Meta(max_length=200)] = ""
-    priority: Priority = "normal"
-    preferred: list[Window] = []
+    parties: Annotated[
+        list[Id],
+        Meta(min_length=2, max_length=4),
+        msgspec.Meta(description="2 to 4 delegation ids, the requester's among them"),
+    ]
+    duration_minutes: Annotated[Positive, msgspec.Meta(description="a multiple of the forum's slot")]
+    title: Annotated[str, Meta(max_length=200), msgspec.Meta(description="shown in grids and calendars")] = ""
+    priority: Annotated[Priority, msgspec.Meta(description="must, high, normal or low: the cost of leaving it out")] = (
+        "normal"
+    )
+    preferred: Annotated[list[Window], msgspec.Meta(description="windows it should lie inside")] = []
     # Attendees by delegation id; a delegation names only its own. Empty: its principals.
-    attendees: dict[str, list[Id]] = {}
+    attendees: Annotated[
+        dict[str, list[Id]],
+        msgspec.Meta(
+            description="participant ids by delegation id; a delegation names only its own; left out: its principals"
+        ),
+    ] = {}
 
 
 class AcceptIn(Record):
-    attendees: list[Id] = []  # empty: the delegation's principals
+    attendees: Annotated[
+        list[Id], msgspec.Meta(description="the accepting delegation's participant ids; empty: its principals")
+    ] = []
 
 
 class PartyRecord(Record):

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from datetime import datetime
-from typing import Protocol, TypeVar
+from typing import Annotated, Protocol, TypeVar
 
 import msgspec
 
@@ -33,48 +33,54 @@ class Base(msgspec.Struct, forbid_unknown_fields=True, omit_defaults=True, tag_f
 class ArrivalChanged(Base, tag="arrival_changed"):
     """The participant arrives at `arrival` (None: present from the start)."""
 
-    participant: str
-    arrival: datetime | None
+    participant: Annotated[str, msgspec.Meta(description="delegation/participant, e.g. US/us-min")]
+    arrival: Annotated[
+        datetime | None,
+        msgspec.Meta(description="the new arrival (without a UTC offset: forum-local time); null: from the start"),
+    ]
 
 
 class DepartureChanged(Base, tag="departure_changed"):
     """The participant leaves at `departure` (None: stays to the end)."""
 
-    participant: str
-    departure: datetime | None
+    participant: Annotated[str, msgspec.Meta(description="delegation/participant, e.g. US/us-min")]
+    departure: Annotated[
+        datetime | None,
+        msgspec.Meta(description="the new departure (without a UTC offset: forum-local time); null: to the end"),
+    ]
 
 
 class ParticipantBlocked(Base, tag="participant_blocked"):
     """The participant cannot meet during `window` (a call home, a press event)."""
 
-    participant: str
-    window: Window
+    participant: Annotated[str, msgspec.Meta(description="delegation/participant, e.g. US/us-min")]
+    window: Annotated[Window, msgspec.Meta(description="when the participant cannot meet")]
 
 
 class RoomUnavailable(Base, tag="room_unavailable"):
     """The room cannot be used during `window`."""
 
-    room: str
-    window: Window
+    room: Annotated[str, msgspec.Meta(description="a room id")]
+    window: Annotated[Window, msgspec.Meta(description="when the room cannot be used")]
 
 
 class MeetingCancelled(Base, tag="meeting_cancelled"):
-    meeting: str
+    meeting: Annotated[str, msgspec.Meta(description="the meeting's (request's) id")]
 
 
 class MeetingRequested(Base, tag="meeting_requested"):
     """A newly accepted request. An urgent one may displace one other meeting
     (priced as a move) when it fits nowhere in the grid as it stands."""
 
-    meeting: Meeting
-    urgent: bool = False
+    meeting: Annotated[Meeting, msgspec.Meta(description="the new meeting")]
+    urgent: Annotated[bool, msgspec.Meta(description="may displace one other meeting when it fits nowhere")] = False
 
 
 class DelegationWithdrawn(Base, tag="delegation_withdrawn"):
     """The delegation leaves the forum: its bilaterals are cancelled; meetings
     of three or more delegations go on without it and its people."""
 
-    delegation: str
+    delegation: Annotated[str, msgspec.Meta(description="the delegation's id")]
 
 
 Change = (

@@ -9,7 +9,7 @@ compares placements by meeting id and knows nothing of how they were stored.
 from __future__ import annotations
 
 from collections.abc import Iterable
-from typing import Literal
+from typing import Annotated, Literal
 
 import msgspec
 
@@ -21,10 +21,10 @@ ChangeKind = Literal["time", "room", "time_and_room"]
 class Move(msgspec.Struct, forbid_unknown_fields=True, frozen=True):
     """A meeting placed in both grids, somewhere else in the second."""
 
-    meeting: str
-    before: Placement
-    after: Placement
-    kind: ChangeKind
+    meeting: Annotated[str, msgspec.Meta(description="the meeting's id")]
+    before: Annotated[Placement, msgspec.Meta(description="its placement in the first grid")]
+    after: Annotated[Placement, msgspec.Meta(description="its placement in the second")]
+    kind: Annotated[ChangeKind, msgspec.Meta(description="what changed: time, room or time_and_room")]
 
 
 class ScheduleDiff(msgspec.Struct, forbid_unknown_fields=True, frozen=True):

@@ -20,6 +20,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Annotated
 
 import msgspec
 
@@ -36,12 +37,14 @@ from solver.terms import Assignment, person_breaks
 class FitOption(msgspec.Struct, forbid_unknown_fields=True, frozen=True):
     """One placement of the meeting and what it would move."""
 
-    start: datetime
-    end: datetime
-    room: str
-    cost: int  # the sum of `costs`
-    costs: dict[str, int]  # moves, breaks, preferences, displaced (the meeting's own move)
-    moves: list[Move] = []  # other meetings it moves (at most one)
+    start: Annotated[datetime, msgspec.Meta(description="where the meeting would start (the forum's zone)")]
+    end: Annotated[datetime, msgspec.Meta(description="where it would end")]
+    room: Annotated[str, msgspec.Meta(description="the room's id")]
+    cost: Annotated[int, msgspec.Meta(description="the sum of costs, in the objective's units")]
+    costs: Annotated[
+        dict[str, int], msgspec.Meta(description="moves, breaks, preferences, displaced (the meeting's own move)")
+    ]
+    moves: Annotated[list[Move], msgspec.Meta(description="other meetings it moves (at most one)")] = []
 
 
 class FitError(ValueError):

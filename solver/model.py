@@ -9,7 +9,7 @@ converted to it.
 from __future__ import annotations
 
 from datetime import date, datetime, time
-from typing import Literal
+from typing import Annotated, Literal
 
 import msgspec
 
@@ -26,6 +26,11 @@ SessionScope = Literal["everyone", "principals", "listed"]
 ObjectiveMode = Literal["weighted", "lexicographic"]
 Term = Literal["held", "fairness", "breaks", "preferences", "stability"]
 
+# Every date and time of a problem: the wire format says how it is read.
+MOMENT = (
+    "a date and time, 2024-05-31T14:30 (seconds optional); without a UTC offset, wall-clock time in the forum's zone"
+)
+
 PRIORITIES: tuple[Priority, ...] = ("must", "high", "normal", "low")
 TERMS: tuple[Term, ...] = ("held", "fairness", "breaks", "preferences", "stability")
 
@@ -37,23 +42,32 @@ class Base(msgspec.Struct, forbid_unknown_fields=True, omit_defaults=True):
 class Window(Base):
     """A half-open time window [start, end)."""
 
-    start: datetime
-    end: datetime
+    start: Annotated[datetime, msgspec.Meta(description=MOMENT)]
+    end: Annotated[datetime, msgspec.Meta(description=MOMENT)]
 
 
 class Day(Base):
     """One forum day and the hours in which sideline meetings may be held."""
 
-    date: date
-    start: time
-    end: time
+    date: Annotated[date, msgspec.Meta(description="the day, 2024-05-31")]
+    start: Annotated[
+        time, msgspec.Meta(description="when sideline meetings may start, wall-clock time in the forum's zone (07:30)")
+    ]
+    end: Annotated[time, msgspec.Meta(description="when the day's last meeting must have ended")]
 
 
 class Forum(Base):
-    name: str
-    time_zone: str
-    slot_minutes: int
-    days: list[Day]
+    name: Annotated[str, msgspec.Meta(description="shown on the pages, exports and calendars")]
+    time_zone: Annotated[
+        str,
+        msgspec.Meta(
+            description="the IANA zone of a place (Asia/Singapore, or UTC); a time without offset is local to it"
+        ),
+    ]
+    slot_minutes: Annotated[
+        int, msgspec.Meta(description="the grid's step, 1 to 240 minutes; every duration is a multiple of it")
+    ]
+    days: Annotated[list[Day], msgspec.Meta(description="the forum's days, each with its hours")]
 
 
 class ProgrammeSession(Base):
@@ -63,65 +77,83 @@ class ProgrammeSession(Base):
     "listed" only the participants named in `participants`.
     """
 
-    id: str
-    name: str
-    start: datetime
-    end: datetime
-    scope: SessionScope = "everyone"
-    participants: list[str] = []
+    id: Annotated[str, msgspec.Meta(description="unique among sessions")]
+    name: Annotated[str, msgspec.Meta(description="e.g. Plenary 1")]
+    start: Annotated[datetime, msgspec.Meta(description=MOMENT)]
+    end: Annotated[datetime, msgspec.Meta(description=MOMENT)]
+    scope: Annotated[
+        SessionScope,
+        msgspec.Meta(description="whom it blocks: everyone, the principals (and the listed), or only the listed"),
+    ] = "everyone"
+    participants: Annotated[
+        list[str],
+        msgspec.Meta(description="participant ids it blocks besides its scope (for scope listed: the only ones)"),
+    ] = []
 
 
 class Venue(Base):
-    id: str
-    name: str
+    id: Annotated[str, msgspec.Meta(description="unique among venues")]
+    name: Annotated[str, msgspec.Meta(description="e.g. Shangri-La Hotel")]
 
 
 class Travel(Base):
     """Minutes needed to get between two venues (the same both ways)."""
 
-    between: tuple[str, str]
-    minutes: int
+    between: Annotated[tuple[str, str], msgspec.Meta(description="two venue ids")]
+    minutes: Annotated[int, msgspec.Meta(description="minutes needed from one to the other, either way")]
 
 
 class Room(Base):
-    id: str
-    name: str
-    seats: int
-    venue: str | None = None
-    features: list[str] = []
-    unavailable: list[Window] = []
+    id: Annotated[str, msgspec.Meta(description="unique among rooms")]
+    name: Annotated[str, msgspec.Meta(description="e.g. Bilateral Room 1")]
+    seats: Annotated[int, msgspec.Meta(description="seats at its table")]
+    venue: Annotated[
+        str | None, msgspec.Meta(description="the venue id it is at (travel between venues counts); null: none")
+    ] = None
+    features: Annotated[list[str], msgspec.Meta(description="what it offers, e.g. interpretation, secure")] = []
+    unavailable: Annotated[list[Window], msgspec.Meta(description="windows in which it cannot be used")] = []
 
 
 class Participant(Base):
-    id: str
-    name: str
-    rank: Rank = "official"
-    principal: bool = False
-    arrival: datetime | None = None
-    departure: datetime | None = None
-    blocked: list[Window] = []
-    max_meetings_per_day: int | None = None
-    buffer_minutes: int = 0
+    id: Annotated[str, msgspec.Meta(description="unique in the problem (e.g. sg-min)")]
+    name: Annotated[str, msgspec.Meta(description="as shown to the organiser and in messages")]
+    rank: Annotated[Rank, msgspec.Meta(description="protocol rank")] = "official"
+    principal: Annotated[
+        bool, msgspec.Meta(description="a principal attends every meeting of the delegation that lists no participants")
+    ] = False
+    arrival: Annotated[
+        datetime | None, msgspec.Meta(description="not available before this (null: from the forum's start)")
+    ] = None
+    departure: Annotated[
+        datetime | None, msgspec.Meta(description="not available after this (null: to the forum's end)")
+    ] = None
+    blocked: Annotated[list[Window], msgspec.Meta(description="windows in which the participant cannot meet")] = []
+    max_meetings_per_day: Annotated[
+        int | None, msgspec.Meta(description="at most this many meetings starting on one day (null: no limit)")
+    ] = None
+    buffer_minutes: Annotated[
+        int, msgspec.Meta(description="minutes kept free between two of the participant's meetings")
+    ] = 0
 
 
 class Delegation(Base):
-    id: str
-    name: str
-    country: str
-    participants: list[Participant] = []
+    id: Annotated[str, msgspec.Meta(description="unique in the problem (e.g. SG)")]
+    name: Annotated[str, msgspec.Meta(description="e.g. Delegation of Singapore")]
+    country: Annotated[str, msgspec.Meta(description="the code shown in grids and calendars (SG)")]
+    participants: Annotated[list[Participant], msgspec.Meta(description="its people")] = []
 
 
 class Resource(Base):
     """A shared resource with a capacity per slot (interpreter team, escorts)."""
 
-    id: str
-    name: str
-    capacity: int
+    id: Annotated[str, msgspec.Meta(description="unique among resources")]
+    name: Annotated[str, msgspec.Meta(description="e.g. Japanese-English interpreters")]
+    capacity: Annotated[int, msgspec.Meta(description="how much the meetings in progress may use in any slot")]
 
 
 class ResourceUse(Base):
-    resource: str
-    amount: int = 1
+    resource: Annotated[str, msgspec.Meta(description="a resource id")]
+    amount: Annotated[int, msgspec.Meta(description="how much of its capacity the meeting uses")] = 1
 
 
 class Meeting(Base):
@@ -133,34 +165,43 @@ class Meeting(Base):
     `after` lists meetings that, when both are held, must end before this starts.
     """
 
-    id: str
-    delegations: list[str]
-    duration_minutes: int
-    participants: list[str] = []
-    title: str = ""
-    priority: Priority = "normal"
-    features: list[str] = []
-    seats: int | None = None
-    venues: list[str] = []
-    preferred: list[Window] = []
-    earliest: datetime | None = None
-    latest: datetime | None = None
-    pinned_start: datetime | None = None
-    pinned_room: str | None = None
-    after: list[str] = []
-    resources: list[ResourceUse] = []
+    id: Annotated[str, msgspec.Meta(description="unique in the problem")]
+    delegations: Annotated[list[str], msgspec.Meta(description="the delegation ids that meet, two or more")]
+    duration_minutes: Annotated[int, msgspec.Meta(description="a multiple of forum.slot_minutes")]
+    participants: Annotated[
+        list[str], msgspec.Meta(description="participant ids attending; empty: every principal of its delegations")
+    ] = []
+    title: Annotated[str, msgspec.Meta(description="shown in grids and calendars")] = ""
+    priority: Annotated[
+        Priority, msgspec.Meta(description="the cost of leaving it out (objective.priority_weights)")
+    ] = "normal"
+    features: Annotated[list[str], msgspec.Meta(description="room features it needs")] = []
+    seats: Annotated[int | None, msgspec.Meta(description="seats it needs (null: one per attendee)")] = None
+    venues: Annotated[list[str], msgspec.Meta(description="venue ids it may be held at (empty: any)")] = []
+    preferred: Annotated[
+        list[Window],
+        msgspec.Meta(description="windows it should lie inside; missing all of them costs weights.preferences"),
+    ] = []
+    earliest: Annotated[datetime | None, msgspec.Meta(description="it starts no earlier than this")] = None
+    latest: Annotated[datetime | None, msgspec.Meta(description="it ends no later than this")] = None
+    pinned_start: Annotated[datetime | None, msgspec.Meta(description="it starts exactly then")] = None
+    pinned_room: Annotated[str | None, msgspec.Meta(description="it is held in this room id")] = None
+    after: Annotated[
+        list[str], msgspec.Meta(description="meeting ids that, when both are held, end before this one starts")
+    ] = []
+    resources: Annotated[list[ResourceUse], msgspec.Meta(description="shared resources it uses (interpreters)")] = []
 
 
 class KeepApart(Base):
     """Two delegations whose meetings must never be back to back in one room."""
 
-    delegations: tuple[str, str]
+    delegations: Annotated[tuple[str, str], msgspec.Meta(description="two delegation ids")]
 
 
 class PreviousPlacement(Base):
-    meeting: str
-    start: datetime
-    room: str
+    meeting: Annotated[str, msgspec.Meta(description="a meeting id")]
+    start: Annotated[datetime, msgspec.Meta(description=MOMENT)]
+    room: Annotated[str, msgspec.Meta(description="a room id")]
 
 
 class PriorityWeights(Base):
@@ -170,57 +211,93 @@ class PriorityWeights(Base):
     the soft terms, so the engine never drops a meeting to save a break.
     """
 
-    must: int = 10_000
-    high: int = 1_000
-    normal: int = 300
-    low: int = 100
+    must: Annotated[int, msgspec.Meta(description="cost of leaving a must meeting out")] = 10_000
+    high: Annotated[int, msgspec.Meta(description="cost of leaving a high meeting out")] = 1_000
+    normal: Annotated[int, msgspec.Meta(description="cost of leaving a normal meeting out")] = 300
+    low: Annotated[int, msgspec.Meta(description="cost of leaving a low meeting out")] = 100
 
 
 class Weights(Base):
     """Weights of the soft objective terms (all costs, minimised)."""
 
-    breaks: int = 10  # per idle break inside a participant's day
-    preferences: int = 5  # per held meeting outside all its preferred windows
-    fairness: int = 10  # per percentage point the worst-served delegation lacks
+    breaks: Annotated[int, msgspec.Meta(description="per idle break inside a participant's day")] = 10
+    preferences: Annotated[int, msgspec.Meta(description="per held meeting outside all its preferred windows")] = 5
+    fairness: Annotated[
+        int, msgspec.Meta(description="per percentage point of meetings the worst-served delegation lacks")
+    ] = 10
     # Disruption against `previous`: a new time costs more than a new room (every
     # attendee's day changes, not only the signs), and a principal's meeting more
     # than an officials' one (ministers' programmes are the hardest to rearrange).
-    moved_time: int = 50  # per principal's meeting whose start differs from the previous schedule (or dropped)
-    moved_room: int = 10  # per principal's meeting kept in time but moved to another room
-    moved_time_official: int = 20  # the same for a meeting no principal attends
-    moved_room_official: int = 5
+    moved_time: Annotated[
+        int, msgspec.Meta(description="per principal's meeting of `previous` now at another time, or left out")
+    ] = 50
+    moved_room: Annotated[
+        int, msgspec.Meta(description="per principal's meeting of `previous` kept in time but in another room")
+    ] = 10
+    moved_time_official: Annotated[int, msgspec.Meta(description="moved_time for a meeting no principal attends")] = 20
+    moved_room_official: Annotated[int, msgspec.Meta(description="moved_room for a meeting no principal attends")] = 5
 
 
 class ObjectiveSettings(Base):
-    mode: ObjectiveMode = "weighted"
-    priority_weights: PriorityWeights = msgspec.field(default_factory=PriorityWeights)
-    weights: Weights = msgspec.field(default_factory=Weights)
-    lexicographic_order: list[Term] = msgspec.field(default_factory=lambda: list(TERMS))
+    mode: Annotated[
+        ObjectiveMode,
+        msgspec.Meta(
+            description="weighted: one sum; lexicographic: the terms one after another in lexicographic_order"
+        ),
+    ] = "weighted"
+    priority_weights: Annotated[
+        PriorityWeights, msgspec.Meta(description="cost of an unplaced meeting, by priority")
+    ] = msgspec.field(default_factory=PriorityWeights)
+    weights: Annotated[Weights, msgspec.Meta(description="weights of the other terms")] = msgspec.field(
+        default_factory=Weights
+    )
+    lexicographic_order: Annotated[
+        list[Term], msgspec.Meta(description="the terms in order of importance (mode lexicographic)")
+    ] = msgspec.field(default_factory=lambda: list(TERMS))
     # Idle slots in which a participant cannot meet anyway (a plenary, a
     # blocked window) do not make a break; the B2B benchmark counts them.
-    breaks_count_unavailable: bool = False
+    breaks_count_unavailable: Annotated[
+        bool,
+        msgspec.Meta(
+            description="true: idle slots in which a participant cannot meet anyway make a break too (as B2B counts)"
+        ),
+    ] = False
     # Hard bound: no participant has more than this many breaks above the
     # participant with the fewest (the B2B benchmark's fairness d).
-    break_spread_limit: int | None = None
+    break_spread_limit: Annotated[
+        int | None,
+        msgspec.Meta(description="a hard rule: nobody has more than this many breaks above the fewest (null: none)"),
+    ] = None
     # Must meetings become a hard rule: a grid without all of them is
     # INFEASIBLE rather than a grid that reports them unplaced. Forums leave
     # this off (an organiser wants the best grid and the reasons); the B2B and
     # prob046 benchmarks, which require every meeting, turn it on.
-    must_is_hard: bool = False
+    must_is_hard: Annotated[
+        bool, msgspec.Meta(description="true: a grid must hold every must meeting, else INFEASIBLE")
+    ] = False
 
 
 class Problem(Base):
-    forum: Forum
-    rooms: list[Room]
-    delegations: list[Delegation]
-    meetings: list[Meeting]
-    sessions: list[ProgrammeSession] = []
-    venues: list[Venue] = []
-    travel: list[Travel] = []
-    resources: list[Resource] = []
-    keep_apart: list[KeepApart] = []
-    previous: list[PreviousPlacement] = []
-    objective: ObjectiveSettings = msgspec.field(default_factory=ObjectiveSettings)
+    forum: Annotated[Forum, msgspec.Meta(description="name, time zone, slot and days")]
+    rooms: Annotated[list[Room], msgspec.Meta(description="where meetings are held")]
+    delegations: Annotated[list[Delegation], msgspec.Meta(description="the delegations and their people")]
+    meetings: Annotated[list[Meeting], msgspec.Meta(description="the requested meetings")]
+    sessions: Annotated[
+        list[ProgrammeSession], msgspec.Meta(description="plenaries, dinners and sessions that block their attendees")
+    ] = []
+    venues: Annotated[list[Venue], msgspec.Meta(description="sites rooms are at")] = []
+    travel: Annotated[list[Travel], msgspec.Meta(description="minutes between venues")] = []
+    resources: Annotated[list[Resource], msgspec.Meta(description="shared resources with a capacity")] = []
+    keep_apart: Annotated[
+        list[KeepApart], msgspec.Meta(description="pairs of delegations never back to back in one room")
+    ] = []
+    previous: Annotated[
+        list[PreviousPlacement],
+        msgspec.Meta(description="the published grid, for a re-solve: moving its meetings costs the weights' moved_*"),
+    ] = []
+    objective: Annotated[ObjectiveSettings, msgspec.Meta(description="what the grid minimises (docs/rules.md)")] = (
+        msgspec.field(default_factory=ObjectiveSettings)
+    )
 
 
 def participants_by_id(problem: Problem) -> dict[str, tuple[Delegation, Participant]]:

@@ -4,7 +4,7 @@ how good the grid is."""
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Literal
+from typing import Annotated, Literal
 
 import msgspec
 
@@ -32,46 +32,62 @@ class Base(msgspec.Struct, forbid_unknown_fields=True, omit_defaults=True):
 
 
 class Placement(Base):
-    meeting: str
-    start: datetime
-    end: datetime
-    room: str
+    meeting: Annotated[str, msgspec.Meta(description="the meeting's id")]
+    start: Annotated[datetime, msgspec.Meta(description="in the forum's zone, with its offset")]
+    end: Annotated[datetime, msgspec.Meta(description="start plus the meeting's duration")]
+    room: Annotated[str, msgspec.Meta(description="the room's id")]
     # The start's index on the forum's slot grid. None (left out) where it is
     # not known: placements read back from the service's database. Not 0 by
     # default: with omit_defaults a meeting in the first slot lost its index.
-    slot: int | None = None
+    slot: Annotated[
+        int | None, msgspec.Meta(description="the start's index on the forum's slot grid (absent where not known)")
+    ] = None
 
 
 class Unplaced(Base):
-    meeting: str
-    reason: ReasonCode
-    message: str
+    meeting: Annotated[str, msgspec.Meta(description="the meeting's id")]
+    reason: Annotated[ReasonCode, msgspec.Meta(description="why it is left out (docs/rules.md)")]
+    message: Annotated[str, msgspec.Meta(description="the reason in a sentence for the organiser")]
     # Ids of what stands in the way: meetings, participants, rooms or resources.
-    blockers: list[str] = []
+    blockers: Annotated[list[str], msgspec.Meta(description="participant, room or meeting ids in the way")] = []
 
 
 class SolveStats(Base):
-    method: Method = "cpsat"
-    workers: int = 1
-    seed: int = 0
-    time_limit: float = 0.0
-    solve_seconds: float = 0.0
-    first_solution_seconds: float | None = None
-    variables: int = 0
-    constraints: int = 0
-    greedy_objective: int | None = None
-    searches: list[Search] = []
+    method: Annotated[Method, msgspec.Meta(description="cpsat (CP-SAT and the local search) or greedy")] = "cpsat"
+    workers: Annotated[int, msgspec.Meta(description="search threads")] = 1
+    seed: Annotated[int, msgspec.Meta(description="random seed")] = 0
+    time_limit: Annotated[float, msgspec.Meta(description="seconds allowed")] = 0.0
+    solve_seconds: Annotated[float, msgspec.Meta(description="seconds used")] = 0.0
+    first_solution_seconds: Annotated[float | None, msgspec.Meta(description="seconds to the first grid")] = None
+    variables: Annotated[int, msgspec.Meta(description="CP-SAT model variables (0 where CP-SAT did not run)")] = 0
+    constraints: Annotated[int, msgspec.Meta(description="CP-SAT model constraints")] = 0
+    greedy_objective: Annotated[
+        int | None, msgspec.Meta(description="the greedy baseline's objective, for comparison")
+    ] = None
+    searches: Annotated[list[Search], msgspec.Meta(description="what searched: cpsat, local_search or both")] = []
 
 
 class Schedule(Base):
-    status: Status
-    placed: list[Placement]
-    unplaced: list[Unplaced] = []
-    objective: int | None = None
-    best_bound: int | None = None
-    gap: float | None = None
-    terms: dict[str, int] = {}
-    stats: SolveStats = msgspec.field(default_factory=SolveStats)
+    status: Annotated[
+        Status,
+        msgspec.Meta(
+            description="OPTIMAL: proven best; FEASIBLE: not proven; INFEASIBLE: none can exist; UNKNOWN: none found"
+        ),
+    ]
+    placed: Annotated[list[Placement], msgspec.Meta(description="the placed meetings")]
+    unplaced: Annotated[list[Unplaced], msgspec.Meta(description="the meetings left out, each with its reason")] = []
+    objective: Annotated[
+        int | None, msgspec.Meta(description="the grid's cost (sum of terms); null without a grid")
+    ] = None
+    best_bound: Annotated[int | None, msgspec.Meta(description="no grid costs less than this")] = None
+    gap: Annotated[float | None, msgspec.Meta(description="(objective - best_bound) / objective")] = None
+    terms: Annotated[
+        dict[str, int],
+        msgspec.Meta(description="the objective by term: held, fairness, breaks, preferences, stability"),
+    ] = {}
+    stats: Annotated[SolveStats, msgspec.Meta(description="how the solve ran")] = msgspec.field(
+        default_factory=SolveStats
+    )
 
 
 class Progress(Base):

@@ -265,7 +265,7 @@ def _check_buffer(context: _Context) -> Iterator[Violation]:
             needed = max(context.people[p].buffer_minutes for p in short)
             yield Violation(
                 "buffer",
-                f"{context.persons(short)} need {needed} minutes between {_label(first.meeting)} "
+                f"{context.persons(short)} {_need(short)} {_count(needed, 'minute')} between {_label(first.meeting)} "
                 f"(ends {first.end:%H:%M}) and {_label(second.meeting)} (starts {context.when(second.start)}), "
                 f"but get {_minutes(gap)}.",
                 [first.id, second.id],
@@ -291,7 +291,8 @@ def _check_travel(context: _Context) -> Iterator[Violation]:
         if gap < timedelta(minutes=needed):
             yield Violation(
                 "travel",
-                f"{context.persons(people)} need {needed} minutes to get from {_room_label(first)} "
+                f"{context.persons(people)} {_need(people)} {_count(needed, 'minute')} to get from "
+                f"{_room_label(first)} "
                 f"(after {_label(first.meeting)}, ends {first.end:%H:%M}) to {_room_label(second)} "
                 f"(for {_label(second.meeting)}, starts {context.when(second.start)}), but get {_minutes(gap)}.",
                 [first.id, second.id],
@@ -299,7 +300,16 @@ def _check_travel(context: _Context) -> Iterator[Violation]:
 
 
 def _minutes(gap: timedelta) -> str:
-    return f"{int(gap.total_seconds() // 60)} minutes"
+    return _count(int(gap.total_seconds() // 60), "minute")
+
+
+def _count(number: int, noun: str) -> str:
+    return f"{number} {noun}" if number == 1 else f"{number} {noun}s"
+
+
+def _need(people: list[str]) -> str:
+    """The verb agreeing with the people named before it ("Marles needs", "Marles, Kihara need")."""
+    return "needs" if len(people) == 1 else "need"
 
 
 def _check_daily_limit(context: _Context) -> Iterator[Violation]:

@@ -212,6 +212,8 @@ BAD_REQUEST_ROWS = [
     ("r7,SGP AUS,30,,,,atlantis", "row 8, column venues: no venue atlantis"),
     ("r8,SGP AUS,30,,,sgp-min,", "row 9, column attendees: 'sgp-min' is not delegation/participant"),
     ("r9,SGP SGP,30,,,,", "row 10, column parties: SGP is listed twice"),
+    # a required cell that cannot be read is that one fault, not also "is empty"
+    ("r10,SGP AUS,half an hour,,,,", "row 11, column duration_minutes: must be a whole number, not 'half an hour'"),
 ]
 
 
@@ -277,6 +279,19 @@ async def test_csv_command_imports_and_names_bad_rows(
     assert refused.stderr.strip() == (
         f"sidelines: error: {bad}: row 2, column arrival: must be a date and time such as 2024-06-01 14:30, not 'soon'"
     )
+
+    nul = tmp_path / "nul.csv"
+    nul.write_text("delegation,id,name\nSGP,late,Late\x00comer\n")  # PostgreSQL text cannot hold U+0000
+    refused = subprocess.run([*command, str(nul)], env=environment, capture_output=True, text=True, check=False)
+    assert (refused.returncode, refused.stderr.strip()) == (
+        2,
+        f"sidelines: error: {nul}: row 2, column name: may not contain the NUL character (U+0000)",
+    )
+
+    nowhere = "00000000-0000-0000-0000-000000000000"  # a well-formed id of no forum: the id is at fault, not the file
+    command[-1] = nowhere
+    unknown = subprocess.run([*command, str(good)], env=environment, capture_output=True, text=True, check=False)
+    assert (unknown.returncode, unknown.stderr.strip()) == (2, f"sidelines: error: FORUM_ID: no forum {nowhere}")
 
 
 async def test_the_examples_in_docs_csv_md_import(client: httpx.AsyncClient, world: World) -> None:

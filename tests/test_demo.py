@@ -13,15 +13,19 @@ import sys
 import threading
 import time
 from collections.abc import Iterator
+from pathlib import Path
 
+import httpx
 import msgspec
 import pytest
 
+from api.cli import main
 from api.demo import LAST_LINE
 from tests.conftest import Databases
 
 pytestmark = pytest.mark.anyio
 
+HALIFAX = Path(__file__).resolve().parent.parent / "examples" / "halifax.json"
 STARTUP_SECONDS = 180  # migrate, load, spawn the solver, solve for --time-limit, publish, bind
 
 
@@ -80,6 +84,39 @@ def _run_curl(command: str) -> tuple[int, object]:
     return int(status_line.removeprefix("HTTP ")), msgspec.json.decode(body)
 
 
+def _printed(lines: list[str], label: str) -> str:
+    """The value after `label` in the block ("  organiser        <token>")."""
+    return next(line.split()[-1] for line in lines if line.split()[:-1] == label.split())
+
+
+def _queue_a_run(printed: list[str]) -> dict[str, object]:
+    """Queue a solve as the grid page does and follow it until it ends (a demo without a
+    worker leaves it queued: that is the fault this catches)."""
+    base = f"{_printed(printed, 'API')}/forums/{_printed(printed, 'forum id')}"
+    headers = {"Authorization": f"Bearer {_printed(printed, 'organiser')}"}
+    started = httpx.post(f"{base}/runs", json={"time_limit": 1}, headers=headers, timeout=30)
+    assert started.status_code == 202, started.text
+    run_url = f"{base}/runs/{started.json()['id']}"
+    deadline = time.monotonic() + STARTUP_SECONDS
+    while True:
+        run: dict[str, object] = httpx.get(run_url, headers=headers, timeout=30).json()
+        if run["status"] not in ("queued", "running") or time.monotonic() > deadline:
+            return run
+        time.sleep(0.5)
+
+
+def test_a_problem_with_one_delegation_is_refused_before_anything_starts(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("DATABASE_URL", "postgresql://postgres@127.0.0.1:1/unreachable")  # touches no database
+    problem = msgspec.json.decode(HALIFAX.read_bytes())
+    problem.update(delegations=problem["delegations"][:1], meetings=[], sessions=[], keep_apart=[])
+    path = tmp_path / "one.json"
+    path.write_bytes(msgspec.json.encode(problem))
+    assert main(["demo", "--problem", str(path), "--port", "0"]) == 2
+    assert capsys.readouterr().err == f"sidelines: error: {path}: delegations: the demo needs at least 2, not 1\n"
+
+
 @pytest.mark.parametrize("stop_signal", [signal.SIGTERM, signal.SIGINT])
 async def test_demo_prints_curl_commands_that_work_and_stops_cleanly(
     databases: Databases, stop_signal: signal.Signals
@@ -91,6 +128,7 @@ async def test_demo_prints_curl_commands_that_work_and_stops_cleanly(
         curls = [line.strip() for line in printed if line.strip().startswith("curl ")]
         assert len(curls) == 3, printed
         answers = [_run_curl(line) for line in curls]
+        queued = _queue_a_run(printed)
     finally:
         code, errors = demo.stop(stop_signal)
     assert [status for status, _ in answers] == [200, 200, 404]
@@ -101,6 +139,7 @@ async def test_demo_prints_curl_commands_that_work_and_stops_cleanly(
     assert len(meetings) < len(grid["placements"])  # type: ignore[index]
     assert hidden["type"] == "urn:sidelines:problem:not-found"  # type: ignore[index]
     assert any(line.startswith("  API docs") and line.endswith("/schema") for line in printed)
+    assert queued["status"] == "succeeded" and queued["version"] == 2, queued  # the grid page's "Start a solve"
     assert code == 0, errors
     assert "Traceback" not in errors
 

@@ -141,6 +141,17 @@ async def test_load_command_prints_the_forum_and_its_tokens(databases: Databases
     rule = "must be 1 to 64 letters, digits, '_', '.' or '-', other than '.' and '..'"
     assert refused.stderr == f"sidelines: error: {path}: delegations[2].participants[0].id: {rule}\n"
 
+    titled = msgspec.to_builtins(problem)
+    titled["meetings"][1]["title"] = (
+        "Border\x00talks"  # valid JSON, valid for the solver; PostgreSQL text cannot hold it
+    )
+    path.write_bytes(msgspec.json.encode(titled))
+    refused = subprocess.run([*command[:4], str(path)], env=environment, capture_output=True, text=True, check=False)
+    assert (refused.returncode, refused.stderr) == (
+        2,
+        f"sidelines: error: {path}: meetings[1].title: may not contain the NUL character (U+0000)\n",
+    )
+
 
 async def test_import_endpoint_creates_the_forum_for_the_admin_only(client: httpx.AsyncClient) -> None:
     document = (EXAMPLES / "cis-council.json").read_bytes()

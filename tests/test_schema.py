@@ -40,3 +40,15 @@ def test_schedule_schema_lists_every_status() -> None:
     schema = json.loads((SCHEMA_DIR / "schedule.schema.json").read_bytes())
     status = schema["$defs"]["Schedule"]["properties"]["status"]
     assert status["enum"] == ["FEASIBLE", "INFEASIBLE", "OPTIMAL", "UNKNOWN"]
+
+
+@pytest.mark.parametrize("name", sorted(SCHEMA_FILES))
+def test_every_field_of_the_documents_says_what_it_is(name: str) -> None:
+    schema = json.loads((SCHEMA_DIR / name).read_bytes())
+    missing = [
+        f"{definition}.{field}"
+        for definition, body in schema["$defs"].items()
+        for field, property_schema in body.get("properties", {}).items()
+        if not property_schema.get("description")
+    ]
+    assert missing == []

@@ -303,7 +303,7 @@ def test_buffer() -> None:
     built = four_nations(bilateral("aus", "jpn"), bilateral("aus", "sgp"), people={"marles": {"buffer_minutes": 15}})
     tight = validated(built, place(built, "aus-jpn", "09:00", "R1"), place(built, "aus-sgp", "09:30", "R2"))
     only(tight, "buffer")
-    assert "Marles" in tight.violations[0].message
+    assert "Marles needs 15 minutes between" in tight.violations[0].message
     assert validated(built, place(built, "aus-jpn", "09:00", "R1"), place(built, "aus-sgp", "09:45", "R2")).ok
 
 
@@ -330,6 +330,7 @@ def test_travel_between_venues() -> None:
     rushed = validated(built, place(built, "aus-jpn", "09:00", "SL"), place(built, "aus-sgp", "09:45", "FU"))
     only(rushed, "travel")
     assert "Room SL" in rushed.violations[0].message and "Room FU" in rushed.violations[0].message
+    assert "needs 30 minutes to get from" in rushed.violations[0].message
     # The table holds each pair once and serves both directions.
     only(validated(built, place(built, "aus-jpn", "09:00", "FU"), place(built, "aus-sgp", "09:45", "SL")), "travel")
     assert validated(built, place(built, "aus-jpn", "09:00", "SL"), place(built, "aus-sgp", "10:00", "FU")).ok

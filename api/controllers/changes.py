@@ -16,12 +16,14 @@ from typing import Annotated, Any
 import asyncpg
 import msgspec
 from litestar import Request, Response, get, post
-from litestar.params import Body, FromPath, QueryParameter
+from litestar.params import Body, QueryParameter
 
 from api.controllers.common import CallerDep, IdempotencyKey, PoolDep, load_forum, raise_if, zone_of
+from api.controllers.paths import ForumPath
 from api.errors import Conflict, FieldError, NotFound
 from api.guards import forum_organiser
 from api.http import Reply, json_response, run_change
+from api.openapi import MORE_ERRORS
 from api.worker import stored_placements
 from db.changes import Published, apply_recorded, published_grid, stored_and_changes
 from db.queries import changes as queries
@@ -41,8 +43,8 @@ FIT_PATH = "/forums/{forum_id:str}/fit"
 
 
 class FitIn(msgspec.Struct, forbid_unknown_fields=True):
-    meeting: str
-    option: FitOption
+    meeting: Annotated[str, msgspec.Meta(description="the meeting's id, as GET fit was asked")]
+    option: Annotated[FitOption, msgspec.Meta(description="one option as GET fit answered it")]
 
 
 class FitApplied(msgspec.Struct):
@@ -93,7 +95,7 @@ async def record_forum_change(
     request: Request,
     pool: PoolDep,
     caller: CallerDep,
-    forum_id: FromPath[str],
+    forum_id: ForumPath,
     data: Annotated[Change, Body(description="one change, tagged by `kind` (docs/resolve.md)")],
     idempotency_key: IdempotencyKey = None,
 ) -> Response[queries.ChangeRecord]:
@@ -125,7 +127,7 @@ async def record_forum_change(
 
 @get(CHANGES_PATH, tags=["changes"], summary="Every recorded change, in order, with what each broke (organiser)")
 async def list_forum_changes(
-    pool: PoolDep, caller: CallerDep, forum_id: FromPath[str]
+    pool: PoolDep, caller: CallerDep, forum_id: ForumPath
 ) -> Response[list[queries.ChangeRecord]]:
     parsed = forum_organiser(caller, forum_id)
     async with pool.acquire() as connection:
@@ -141,11 +143,16 @@ async def _fit_context(connection: asyncpg.Connection, forum_id: Any) -> tuple[P
     return apply_recorded(stored, changes), published
 
 
-@get(FIT_PATH, tags=["changes"], summary="The best placements of one meeting in the published grid (organiser)")
+@get(
+    FIT_PATH,
+    tags=["changes"],
+    summary="The best placements of one meeting in the published grid (organiser)",
+    opt={MORE_ERRORS: (409, 422)},
+)
 async def fit_meeting(
     pool: PoolDep,
     caller: CallerDep,
-    forum_id: FromPath[str],
+    forum_id: ForumPath,
     meeting: Annotated[str, QueryParameter(name="meeting", description="the meeting (request id) to place")],
     k: Annotated[int, QueryParameter(name="k", ge=1, le=50, description="how many options")] = 5,
     moves: Annotated[bool, QueryParameter(name="moves", description="include options moving one meeting")] = True,
@@ -182,7 +189,7 @@ async def apply_fit_option(
     request: Request,
     pool: PoolDep,
     caller: CallerDep,
-    forum_id: FromPath[str],
+    forum_id: ForumPath,
     data: Annotated[FitIn, Body(description="the meeting and one option as GET fit answered it")],
     idempotency_key: IdempotencyKey = None,
 ) -> Response[FitApplied]:

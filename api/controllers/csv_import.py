@@ -10,13 +10,15 @@ from __future__ import annotations
 
 import asyncpg
 from litestar import Request, Response, post
-from litestar.params import FromPath, RawBody
+from litestar.params import RawBody
 
 from api.controllers.common import CallerDep, IdempotencyKey, PoolDep
+from api.controllers.paths import ForumPath, ImportKindPath
 from api.csv_import import KINDS, CsvError, CsvImported, import_csv
 from api.errors import ApiError, BadRequest, Conflict, FieldError, NotFound, Unprocessable
 from api.guards import forum_organiser
 from api.http import Reply, run_change
+from api.openapi import CsvFileOperation
 
 MAX_ERRORS_IN_DETAIL = 5
 
@@ -35,6 +37,7 @@ def csv_problem(error: CsvError) -> ApiError:
     tags=["import"],
     summary="Import delegations, participants or requests from a CSV file, all or nothing (organiser)",
     status_code=200,
+    operation_class=CsvFileOperation,
     description="The request body is the CSV file itself (Content-Type: text/csv, UTF-8); its columns are in "
     "docs/csv.md. A file with a bad row stores nothing: 422 names each row and column.",
 )
@@ -42,8 +45,8 @@ async def import_csv_file(
     request: Request,
     pool: PoolDep,
     caller: CallerDep,
-    forum_id: FromPath[str],
-    kind: FromPath[str],
+    forum_id: ForumPath,
+    kind: ImportKindPath,
     body: RawBody,  # the file itself, never decoded as JSON
     idempotency_key: IdempotencyKey = None,
 ) -> Response[CsvImported]:

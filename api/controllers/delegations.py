@@ -6,7 +6,7 @@ from typing import Annotated, Any
 
 import asyncpg
 from litestar import Request, Response, delete, get, post, put
-from litestar.params import Body, FromPath
+from litestar.params import Body
 
 from api.controllers import items as handlers
 from api.controllers.common import (
@@ -20,6 +20,7 @@ from api.controllers.common import (
     window_errors,
     zone_of,
 )
+from api.controllers.paths import DelegationPath, ForumPath, ParticipantPath
 from api.errors import Conflict, FieldError, NotFound
 from api.guards import (
     delegation_organiser,
@@ -42,9 +43,7 @@ PARTICIPANT_PATH = f"{PARTICIPANTS_PATH}/{{participant_id:str}}"
 
 
 @get(DELEGATIONS_PATH, tags=["delegations"], summary="List delegations (organiser)")
-async def list_delegations(
-    pool: PoolDep, caller: CallerDep, forum_id: FromPath[str]
-) -> Response[list[DelegationRecord]]:
+async def list_delegations(pool: PoolDep, caller: CallerDep, forum_id: ForumPath) -> Response[list[DelegationRecord]]:
     return await handlers.list_response(pool, DELEGATIONS, (forum_organiser(caller, forum_id),))
 
 
@@ -53,7 +52,7 @@ async def create_delegation(
     request: Request,
     pool: PoolDep,
     caller: CallerDep,
-    forum_id: FromPath[str],
+    forum_id: ForumPath,
     data: Annotated[DelegationRecord, Body()],
     idempotency_key: IdempotencyKey = None,
 ) -> Response[DelegationCreated]:
@@ -74,7 +73,7 @@ async def create_delegation(
 
 @get(DELEGATION_PATH, tags=["delegations"], summary="Read a delegation (organiser, or the delegation itself)")
 async def read_delegation(
-    pool: PoolDep, caller: CallerDep, forum_id: FromPath[str], delegation_id: FromPath[str]
+    pool: PoolDep, caller: CallerDep, forum_id: ForumPath, delegation_id: DelegationPath
 ) -> Response[DelegationRecord]:
     parsed = delegation_reader(caller, forum_id, delegation_id)
     return await handlers.read_response(pool, DELEGATIONS, (parsed,), delegation_id)
@@ -85,8 +84,8 @@ async def replace_delegation(
     request: Request,
     pool: PoolDep,
     caller: CallerDep,
-    forum_id: FromPath[str],
-    delegation_id: FromPath[str],
+    forum_id: ForumPath,
+    delegation_id: DelegationPath,
     data: Annotated[DelegationRecord, Body()],
     if_match: IfMatch = None,
 ) -> Response[DelegationRecord]:
@@ -127,8 +126,8 @@ async def delete_delegation(
     request: Request,
     pool: PoolDep,
     caller: CallerDep,
-    forum_id: FromPath[str],
-    delegation_id: FromPath[str],
+    forum_id: ForumPath,
+    delegation_id: DelegationPath,
     if_match: IfMatch = None,
 ) -> None:
     parsed = delegation_organiser(caller, forum_id, delegation_id)
@@ -150,8 +149,8 @@ async def rotate_token(
     request: Request,
     pool: PoolDep,
     caller: CallerDep,
-    forum_id: FromPath[str],
-    delegation_id: FromPath[str],
+    forum_id: ForumPath,
+    delegation_id: DelegationPath,
     idempotency_key: IdempotencyKey = None,
 ) -> Response[DelegationCreated]:
     parsed = delegation_organiser(caller, forum_id, delegation_id)
@@ -191,7 +190,7 @@ async def _prepared(connection: asyncpg.Connection, forum_id: Any, body: Partici
 
 @get(PARTICIPANTS_PATH, tags=["participants"], summary="List a delegation's participants")
 async def list_participants(
-    pool: PoolDep, caller: CallerDep, forum_id: FromPath[str], delegation_id: FromPath[str]
+    pool: PoolDep, caller: CallerDep, forum_id: ForumPath, delegation_id: DelegationPath
 ) -> Response[list[ParticipantRecord]]:
     parsed = delegation_reader(caller, forum_id, delegation_id)
     async with pool.acquire() as connection:
@@ -204,8 +203,8 @@ async def create_participant(
     request: Request,
     pool: PoolDep,
     caller: CallerDep,
-    forum_id: FromPath[str],
-    delegation_id: FromPath[str],
+    forum_id: ForumPath,
+    delegation_id: DelegationPath,
     data: Annotated[ParticipantRecord, Body()],
     idempotency_key: IdempotencyKey = None,
 ) -> Response[ParticipantRecord]:
@@ -223,9 +222,9 @@ async def create_participant(
 async def read_participant(
     pool: PoolDep,
     caller: CallerDep,
-    forum_id: FromPath[str],
-    delegation_id: FromPath[str],
-    participant_id: FromPath[str],
+    forum_id: ForumPath,
+    delegation_id: DelegationPath,
+    participant_id: ParticipantPath,
 ) -> Response[ParticipantRecord]:
     parsed = delegation_reader(caller, forum_id, delegation_id)
     return await handlers.read_response(pool, PARTICIPANTS, (parsed, delegation_id), participant_id)
@@ -236,9 +235,9 @@ async def replace_participant(
     request: Request,
     pool: PoolDep,
     caller: CallerDep,
-    forum_id: FromPath[str],
-    delegation_id: FromPath[str],
-    participant_id: FromPath[str],
+    forum_id: ForumPath,
+    delegation_id: DelegationPath,
+    participant_id: ParticipantPath,
     data: Annotated[ParticipantRecord, Body()],
     if_match: IfMatch = None,
 ) -> Response[ParticipantRecord]:
@@ -258,9 +257,9 @@ async def delete_participant(
     request: Request,
     pool: PoolDep,
     caller: CallerDep,
-    forum_id: FromPath[str],
-    delegation_id: FromPath[str],
-    participant_id: FromPath[str],
+    forum_id: ForumPath,
+    delegation_id: DelegationPath,
+    participant_id: ParticipantPath,
     if_match: IfMatch = None,
 ) -> None:
     parsed = delegation_writer(caller, forum_id, delegation_id)

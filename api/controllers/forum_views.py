@@ -7,9 +7,10 @@ from typing import Annotated
 
 import msgspec
 from litestar import Response, get
-from litestar.params import FromPath, QueryParameter
+from litestar.params import QueryParameter
 
 from api.controllers.common import CallerDep, PoolDep
+from api.controllers.paths import ForumPath
 from api.guards import forum_organiser
 from api.http import json_response
 from db.problem import build_problem
@@ -26,7 +27,7 @@ class ProblemView(msgspec.Struct):
 
 
 @get("/forums/{forum_id:str}/problem", tags=["forums"], summary="The problem the solver will see (organiser)")
-async def read_problem(pool: PoolDep, caller: CallerDep, forum_id: FromPath[str]) -> Response[ProblemView]:
+async def read_problem(pool: PoolDep, caller: CallerDep, forum_id: ForumPath) -> Response[ProblemView]:
     parsed = forum_organiser(caller, forum_id)
     async with pool.acquire() as connection:
         problem = await build_problem(connection, parsed, datetime.now(UTC))
@@ -38,9 +39,9 @@ async def read_problem(pool: PoolDep, caller: CallerDep, forum_id: FromPath[str]
 async def read_audit(
     pool: PoolDep,
     caller: CallerDep,
-    forum_id: FromPath[str],
+    forum_id: ForumPath,
     after: Annotated[int, QueryParameter(name="after", ge=0, le=INT8_MAX, description="entries with a larger id")] = 0,
-    limit: Annotated[int, QueryParameter(name="limit", ge=1, le=1000)] = 100,
+    limit: Annotated[int, QueryParameter(name="limit", ge=1, le=1000, description="at most this many entries")] = 100,
 ) -> Response[list[AuditEntry]]:
     parsed = forum_organiser(caller, forum_id)
     async with pool.acquire() as connection:

@@ -10,9 +10,10 @@ from zoneinfo import ZoneInfo
 import asyncpg
 import msgspec
 from litestar import Request, Response, get, patch, post
-from litestar.params import Body, FromPath
+from litestar.params import Body
 
 from api.controllers.common import CallerDep, IdempotencyKey, IfMatch, PoolDep, load_forum, raise_if
+from api.controllers.paths import ForumPath
 from api.errors import Conflict, FieldError
 from api.guards import forum_member, forum_organiser, hash_token, new_token, require_admin
 from api.http import Reply, check_version, etag, expected_version, json_response, run_change
@@ -99,7 +100,7 @@ def _named(problem: Problem, finding: Finding) -> str:
 
 
 @get("/forums/{forum_id:str}", tags=["forums"], summary="Read a forum (its organiser and delegations)")
-async def read_forum(pool: PoolDep, caller: CallerDep, forum_id: FromPath[str]) -> Response[ForumRecord]:
+async def read_forum(pool: PoolDep, caller: CallerDep, forum_id: ForumPath) -> Response[ForumRecord]:
     parsed = forum_member(caller, forum_id)
     async with pool.acquire() as connection:
         stored = await load_forum(connection, parsed)
@@ -129,7 +130,7 @@ async def change_forum(
     request: Request,
     pool: PoolDep,
     caller: CallerDep,
-    forum_id: FromPath[str],
+    forum_id: ForumPath,
     data: Annotated[ForumPatch, Body()],
     if_match: IfMatch = None,
 ) -> Response[ForumRecord]:

@@ -14,6 +14,7 @@ import asyncio
 import asyncpg
 import msgspec
 from litestar import Response, get
+from litestar.openapi.datastructures import ResponseSpec
 
 from api.controllers.common import PoolDep
 from api.http import json_response
@@ -40,7 +41,13 @@ async def liveness() -> Response[bytes]:
     return Response(content=_ALIVE, media_type="application/json", headers={"Cache-Control": "no-store"})
 
 
-@get(READINESS_PATH, tags=["health"], summary="Readiness: database reachable, migrations applied", security=[{}])
+@get(
+    READINESS_PATH,
+    tags=["health"],
+    summary="Readiness: database reachable, migrations applied",
+    security=[{}],
+    responses={503: ResponseSpec(Health, description="The database is unreachable, or migrations are missing")},
+)
 async def readiness(pool: PoolDep) -> Response[Health]:
     try:
         applied = await asyncio.wait_for(_applied_migrations(pool), READINESS_TIMEOUT_SECONDS)

@@ -17,9 +17,10 @@ from zoneinfo import ZoneInfo
 import asyncpg
 import msgspec
 from litestar import Request, Response, post
-from litestar.params import Body, FromPath
+from litestar.params import Body
 
 from api.controllers.common import CallerDep, IdempotencyKey, PoolDep, load_forum, zone_of
+from api.controllers.paths import ForumPath, VersionPath
 from api.controllers.schedules import VERSION_PATH, organiser_only
 from api.errors import Conflict, FieldError, NotFound, invalid
 from api.http import Reply, json_response, run_change
@@ -39,9 +40,12 @@ MOVES_PATH = f"{VERSION_PATH}/moves"
 
 
 class MoveIn(msgspec.Struct, forbid_unknown_fields=True):
-    meeting: str
-    start: datetime  # without an offset: forum-local time
-    room: str
+    meeting: Annotated[str, msgspec.Meta(description="the meeting's id")]
+    start: Annotated[
+        datetime,
+        msgspec.Meta(description="the new start (without a UTC offset: forum-local time)"),
+    ]
+    room: Annotated[str, msgspec.Meta(description="the new room's id")]
 
 
 class MoveStored(msgspec.Struct):
@@ -99,8 +103,8 @@ def _checked(loaded: _Loaded, body: MoveIn) -> MoveCheck:
 async def check_schedule_move(
     pool: PoolDep,
     caller: CallerDep,
-    forum_id: FromPath[str],
-    version: FromPath[int],
+    forum_id: ForumPath,
+    version: VersionPath,
     data: Annotated[MoveIn, Body()],
 ) -> Response[MoveCheck]:
     parsed = organiser_only(caller, forum_id, version)
@@ -114,8 +118,8 @@ async def move_meeting(
     request: Request,
     pool: PoolDep,
     caller: CallerDep,
-    forum_id: FromPath[str],
-    version: FromPath[int],
+    forum_id: ForumPath,
+    version: VersionPath,
     data: Annotated[MoveIn, Body()],
     idempotency_key: IdempotencyKey = None,
 ) -> Response[MoveStored]:

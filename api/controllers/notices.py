@@ -21,14 +21,16 @@ import asyncpg
 import httpx
 import msgspec
 from litestar import Request, Response, delete, get, post
-from litestar.params import Body, FromPath, HeaderParameter
+from litestar.params import Body, HeaderParameter
 from litestar.response import ServerSentEvent, ServerSentEventMessage
 from msgspec import Meta
 
 from api.controllers.common import CallerDep, IdempotencyKey, PoolDep
+from api.controllers.paths import DelegationPath, ForumPath, WebhookPath
 from api.errors import NotFound, invalid
 from api.guards import delegation_itself, delegation_reader
 from api.http import Reply, json_response, run_change
+from api.openapi import event_stream
 from api.webhook_policy import ALLOW_VARIABLE, literal_refusal
 from db.queries import notices as queries
 from db.queries.audit import record_change
@@ -44,7 +46,13 @@ WEBHOOKS = "its webhooks"
 
 
 class WebhookIn(msgspec.Struct, forbid_unknown_fields=True):
-    url: Annotated[str, Meta(min_length=1, max_length=2000)]
+    url: Annotated[
+        str,
+        Meta(min_length=1, max_length=2000),
+        msgspec.Meta(
+            description="an http or https URL on a public address (SIDELINES_WEBHOOK_ALLOW admits private networks)"
+        ),
+    ]
 
 
 class WebhookCreated(msgspec.Struct):
@@ -97,8 +105,8 @@ async def create_webhook(
     request: Request,
     pool: PoolDep,
     caller: CallerDep,
-    forum_id: FromPath[str],
-    delegation_id: FromPath[str],
+    forum_id: ForumPath,
+    delegation_id: DelegationPath,
     data: Annotated[WebhookIn, Body()],
     idempotency_key: IdempotencyKey = None,
 ) -> Response[WebhookCreated]:
@@ -117,7 +125,7 @@ async def create_webhook(
 
 @get(WEBHOOKS_PATH, tags=["notices"], summary="The delegation's webhooks (without their secrets)")
 async def list_webhooks(
-    pool: PoolDep, caller: CallerDep, forum_id: FromPath[str], delegation_id: FromPath[str]
+    pool: PoolDep, caller: CallerDep, forum_id: ForumPath, delegation_id: DelegationPath
 ) -> Response[list[queries.WebhookRecord]]:
     parsed = delegation_itself(caller, forum_id, delegation_id, WEBHOOKS)
     async with pool.acquire() as connection:
@@ -129,9 +137,9 @@ async def delete_webhook(
     request: Request,
     pool: PoolDep,
     caller: CallerDep,
-    forum_id: FromPath[str],
-    delegation_id: FromPath[str],
-    webhook_id: FromPath[int],
+    forum_id: ForumPath,
+    delegation_id: DelegationPath,
+    webhook_id: WebhookPath,
 ) -> None:
     parsed = delegation_itself(caller, forum_id, delegation_id, WEBHOOKS)
 
@@ -146,7 +154,7 @@ async def delete_webhook(
 
 @get(f"{WEBHOOK_PATH}/deliveries", tags=["notices"], summary="Each delivery of a webhook and its attempts")
 async def list_deliveries(
-    pool: PoolDep, caller: CallerDep, forum_id: FromPath[str], delegation_id: FromPath[str], webhook_id: FromPath[int]
+    pool: PoolDep, caller: CallerDep, forum_id: ForumPath, delegation_id: DelegationPath, webhook_id: WebhookPath
 ) -> Response[list[queries.DeliveryRecord]]:
     parsed = delegation_itself(caller, forum_id, delegation_id, WEBHOOKS)
     async with pool.acquire() as connection:
@@ -175,12 +183,17 @@ async def _notices(pool: asyncpg.Pool, forum_id: Any, delegation_id: str, after:
             yield ServerSentEventMessage(None, comment="keep-alive")
 
 
-@get(f"{DELEGATION_PATH}/events", tags=["notices"], summary="The delegation's change notices as Server-Sent Events")
+@get(
+    f"{DELEGATION_PATH}/events",
+    tags=["notices"],
+    summary="The delegation's change notices as Server-Sent Events",
+    responses=event_stream("`schedule.changed` events (id: the notice's number), a keep-alive comment every 15 s"),
+)
 async def notice_events(
     pool: PoolDep,
     caller: CallerDep,
-    forum_id: FromPath[str],
-    delegation_id: FromPath[str],
+    forum_id: ForumPath,
+    delegation_id: DelegationPath,
     last_event_id: Annotated[
         str | None, HeaderParameter(name="Last-Event-ID", required=False, description="resume after this notice")
     ] = None,

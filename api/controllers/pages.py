@@ -19,11 +19,11 @@ from typing import Any
 import asyncpg
 import msgspec
 from litestar import Response, get
-from litestar.params import FromPath
 from litestar.static_files import create_static_files_router
 from litestar.types import ControllerRouterHandler
 
 from api.controllers.common import CallerDep, PoolDep, load_forum, zone_of
+from api.controllers.paths import DelegationPath, ForumPath
 from api.controllers.schedules import published_meetings_of
 from api.errors import NotFound, Unauthorized
 from api.guards import CallerKind, delegation_reader, forum_member
@@ -132,7 +132,7 @@ class DetailedAgenda(msgspec.Struct):
     summary="The published agenda with room, venue, counterpart and attendee names (the delegation, or the organiser)",
 )
 async def read_detailed_agenda(
-    pool: PoolDep, caller: CallerDep, forum_id: FromPath[str], delegation_id: FromPath[str]
+    pool: PoolDep, caller: CallerDep, forum_id: ForumPath, delegation_id: DelegationPath
 ) -> Response[DetailedAgenda]:
     parsed = delegation_reader(caller, forum_id, delegation_id)
     async with pool.acquire() as connection:

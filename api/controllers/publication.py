@@ -16,10 +16,11 @@ from typing import Annotated, Any, Literal
 import asyncpg
 import msgspec
 from litestar import Request, Response, get, post
-from litestar.params import FromPath, HeaderParameter, QueryParameter
+from litestar.params import HeaderParameter, QueryParameter
 
 from api.calendar import FeedEvent, FeedLabels, build_calendar, event_fingerprint, feed_events, feed_key
 from api.controllers.common import CallerDep, PoolDep, load_forum, zone_of
+from api.controllers.paths import DelegationPath, FeedPath, ForumPath, OtherVersionPath, VersionPath
 from api.controllers.schedules import VERSION_PATH, organiser_only
 from api.errors import NotFound, Unauthorized
 from api.exports import GridContext, grid_csv, grid_xlsx, list_csv
@@ -79,7 +80,7 @@ async def _version_grid(connection: asyncpg.Connection, forum_id: Any, number: i
     summary="What changed from this version to another: moved, added, removed meetings (organiser)",
 )
 async def diff_versions(
-    pool: PoolDep, caller: CallerDep, forum_id: FromPath[str], version: FromPath[int], other: FromPath[int]
+    pool: PoolDep, caller: CallerDep, forum_id: ForumPath, version: VersionPath, other: OtherVersionPath
 ) -> Response[VersionDiff]:
     parsed = organiser_only(caller, forum_id, version)
     async with pool.acquire() as connection:
@@ -91,7 +92,7 @@ async def diff_versions(
 
 
 @get("/forums/{forum_id:str}/publications", tags=["schedules"], summary="Every publication and its diff (organiser)")
-async def list_publications(pool: PoolDep, caller: CallerDep, forum_id: FromPath[str]) -> Response[list[Publication]]:
+async def list_publications(pool: PoolDep, caller: CallerDep, forum_id: ForumPath) -> Response[list[Publication]]:
     parsed = forum_organiser(caller, forum_id)
     async with pool.acquire() as connection:
         rows = await publications.list_publications(connection, parsed)
@@ -129,9 +130,12 @@ def _download(content: bytes, media_type: str, filename: str) -> Response[bytes]
 async def export_csv(
     pool: PoolDep,
     caller: CallerDep,
-    forum_id: FromPath[str],
-    version: FromPath[int],
-    layout: Annotated[Literal["grid", "list"], QueryParameter(name="layout")] = "grid",
+    forum_id: ForumPath,
+    version: VersionPath,
+    layout: Annotated[
+        Literal["grid", "list"],
+        QueryParameter(name="layout", description="grid: rooms by time, a row per slot; list: a row per meeting"),
+    ] = "grid",
 ) -> Response[bytes]:
     parsed = organiser_only(caller, forum_id, version)
     async with pool.acquire() as connection:
@@ -146,9 +150,7 @@ async def export_csv(
     summary="The grid as XLSX: a sheet per day and a Meetings sheet",
     media_type=XLSX,
 )
-async def export_xlsx(
-    pool: PoolDep, caller: CallerDep, forum_id: FromPath[str], version: FromPath[int]
-) -> Response[bytes]:
+async def export_xlsx(pool: PoolDep, caller: CallerDep, forum_id: ForumPath, version: VersionPath) -> Response[bytes]:
     parsed = organiser_only(caller, forum_id, version)
     async with pool.acquire() as connection:
         context = await _grid_context(connection, parsed, version)
@@ -212,8 +214,8 @@ async def _served(
 async def read_calendar(
     pool: PoolDep,
     caller: CallerDep,
-    forum_id: FromPath[str],
-    delegation_id: FromPath[str],
+    forum_id: ForumPath,
+    delegation_id: DelegationPath,
     if_none_match: IfNoneMatch = None,
 ) -> Response[bytes]:
     parsed = delegation_reader(caller, forum_id, delegation_id)
@@ -228,9 +230,7 @@ async def read_calendar(
     media_type=CALENDAR,
     security=[{}],
 )
-async def read_subscribed_calendar(
-    pool: PoolDep, feed: FromPath[str], if_none_match: IfNoneMatch = None
-) -> Response[bytes]:
+async def read_subscribed_calendar(pool: PoolDep, feed: FeedPath, if_none_match: IfNoneMatch = None) -> Response[bytes]:
     key = feed.removesuffix(".ics")
     async with pool.acquire() as connection:
         owner = await publications.find_feed(connection, hash_token(key)) if feed.endswith(".ics") else None
@@ -254,7 +254,7 @@ async def _link(
 
 @get(f"{DELEGATION_PATH}/calendar-link", tags=["calendar"], summary="The delegation's secret subscribe URL")
 async def read_calendar_link(
-    request: Request, pool: PoolDep, caller: CallerDep, forum_id: FromPath[str], delegation_id: FromPath[str]
+    request: Request, pool: PoolDep, caller: CallerDep, forum_id: ForumPath, delegation_id: DelegationPath
 ) -> Response[CalendarLink]:
     parsed = delegation_itself(caller, forum_id, delegation_id, "its calendar link")
     async with pool.acquire() as connection, connection.transaction():
@@ -268,7 +268,7 @@ async def read_calendar_link(
     status_code=200,
 )
 async def rotate_calendar_link(
-    request: Request, pool: PoolDep, caller: CallerDep, forum_id: FromPath[str], delegation_id: FromPath[str]
+    request: Request, pool: PoolDep, caller: CallerDep, forum_id: ForumPath, delegation_id: DelegationPath
 ) -> Response[CalendarLink]:
     parsed = delegation_itself(caller, forum_id, delegation_id, "its calendar link")
 

@@ -16,7 +16,7 @@ from typing import Annotated, Any
 import asyncpg
 import msgspec
 from litestar import Request, Response, get, post
-from litestar.params import Body, FromPath
+from litestar.params import Body
 
 from api.controllers.common import (
     CallerDep,
@@ -28,6 +28,7 @@ from api.controllers.common import (
     window_errors,
     zone_of,
 )
+from api.controllers.paths import ForumPath, RequestPath
 from api.errors import Conflict, FieldError, Forbidden, NotFound
 from api.guards import Caller, forum_member
 from api.http import Reply, check_version, etag, expected_version, json_response, run_change
@@ -136,7 +137,7 @@ async def create_request(
     request: Request,
     pool: PoolDep,
     caller: CallerDep,
-    forum_id: FromPath[str],
+    forum_id: ForumPath,
     data: Annotated[RequestIn, Body()],
     idempotency_key: IdempotencyKey = None,
 ) -> Response[RequestRecord]:
@@ -163,7 +164,7 @@ async def create_request(
 
 
 @get(REQUESTS_PATH, tags=["requests"], summary="List requests (organiser: all; a delegation: those it is party to)")
-async def list_requests(pool: PoolDep, caller: CallerDep, forum_id: FromPath[str]) -> Response[list[RequestRecord]]:
+async def list_requests(pool: PoolDep, caller: CallerDep, forum_id: ForumPath) -> Response[list[RequestRecord]]:
     parsed = forum_member(caller, forum_id)
     async with pool.acquire() as connection:
         forum = (await load_forum(connection, parsed)).item
@@ -206,7 +207,7 @@ def _after_only(record: RequestRecord, own: set[str]) -> RequestRecord:
 
 @get(REQUEST_PATH, tags=["requests"], summary="Read a request (ETag)")
 async def read_request(
-    pool: PoolDep, caller: CallerDep, forum_id: FromPath[str], request_id: FromPath[str]
+    pool: PoolDep, caller: CallerDep, forum_id: ForumPath, request_id: RequestPath
 ) -> Response[RequestRecord]:
     parsed = forum_member(caller, forum_id)
     async with pool.acquire() as connection:
@@ -279,8 +280,8 @@ async def accept_request(
     request: Request,
     pool: PoolDep,
     caller: CallerDep,
-    forum_id: FromPath[str],
-    request_id: FromPath[str],
+    forum_id: ForumPath,
+    request_id: RequestPath,
     data: Annotated[AcceptIn, Body()],
     if_match: IfMatch = None,
     idempotency_key: IdempotencyKey = None,
@@ -293,8 +294,8 @@ async def decline_request(
     request: Request,
     pool: PoolDep,
     caller: CallerDep,
-    forum_id: FromPath[str],
-    request_id: FromPath[str],
+    forum_id: ForumPath,
+    request_id: RequestPath,
     if_match: IfMatch = None,
     idempotency_key: IdempotencyKey = None,
 ) -> Response[RequestRecord]:
@@ -311,8 +312,8 @@ async def withdraw_request(
     request: Request,
     pool: PoolDep,
     caller: CallerDep,
-    forum_id: FromPath[str],
-    request_id: FromPath[str],
+    forum_id: ForumPath,
+    request_id: RequestPath,
     if_match: IfMatch = None,
     idempotency_key: IdempotencyKey = None,
 ) -> Response[RequestRecord]:

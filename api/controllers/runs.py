@@ -15,13 +15,15 @@ from uuid import UUID
 import asyncpg
 import msgspec
 from litestar import Request, Response, get, post
-from litestar.params import Body, FromPath, HeaderParameter
+from litestar.params import Body, HeaderParameter
 from litestar.response import ServerSentEvent, ServerSentEventMessage
 
 from api.controllers.common import CallerDep, IdempotencyKey, PoolDep, load_forum, raise_if
+from api.controllers.paths import ForumPath, RunPath
 from api.errors import Conflict, FieldError, NotFound, invalid
 from api.guards import forum_organiser
 from api.http import Reply, json_response, run_change
+from api.openapi import OptionalBodyOperation, event_stream
 from db.changes import changed_problem, published_grid
 from db.queries import runs as queries
 from db.queries.audit import record_change
@@ -36,11 +38,19 @@ LastEventId = Annotated[
 
 
 class RunIn(msgspec.Struct, forbid_unknown_fields=True):
-    time_limit: float | None = None  # default: 10 s for a solve, 0.5 s for a re-solve
-    workers: int = 2
-    seed: int = 0
+    time_limit: Annotated[
+        float | None,
+        msgspec.Meta(description="seconds, above 0 and at most 3600; default 10 for a solve, 0.5 for a re-solve"),
+    ] = None
+    workers: Annotated[int, msgspec.Meta(description="search threads, 1 to 16")] = 2
+    seed: Annotated[int, msgspec.Meta(description="random seed, 0 or more")] = 0
     # Set: a re-solve from the published version and the recorded changes (docs/resolve.md).
-    resolve: queries.ResolveSettings | None = None
+    resolve: Annotated[
+        queries.ResolveSettings | None,
+        msgspec.Meta(
+            description="set: a re-solve from the published version and the recorded changes (docs/resolve.md)"
+        ),
+    ] = None
 
 
 class Run(msgspec.Struct):
@@ -83,12 +93,19 @@ def _options(body: RunIn) -> queries.RunOptions:
     return queries.RunOptions(time_limit, body.workers, body.seed, body.resolve)
 
 
-@post(RUNS_PATH, tags=["runs"], summary="Queue a solve of the forum (organiser)", status_code=202)
+@post(
+    RUNS_PATH,
+    tags=["runs"],
+    summary="Queue a solve of the forum (organiser)",
+    status_code=202,
+    operation_class=OptionalBodyOperation,
+    description="No body, or one of only white space, queues a solve with the defaults.",
+)
 async def start_run(
     request: Request,
     pool: PoolDep,
     caller: CallerDep,
-    forum_id: FromPath[str],
+    forum_id: ForumPath,
     data: Annotated[RunIn | None, Body()] = None,
     idempotency_key: IdempotencyKey = None,
 ) -> Response[Run]:
@@ -130,7 +147,7 @@ async def _visible_run(
 
 
 @get(RUN_PATH, tags=["runs"], summary="A run's status and latest progress (organiser)")
-async def read_run(pool: PoolDep, caller: CallerDep, forum_id: FromPath[str], run_id: FromPath[int]) -> Response[Run]:
+async def read_run(pool: PoolDep, caller: CallerDep, forum_id: ForumPath, run_id: RunPath) -> Response[Run]:
     parsed = forum_organiser(caller, forum_id)
     async with pool.acquire() as connection:
         run = await _visible_run(connection, parsed, run_id)
@@ -142,8 +159,8 @@ async def cancel_run(
     request: Request,
     pool: PoolDep,
     caller: CallerDep,
-    forum_id: FromPath[str],
-    run_id: FromPath[int],
+    forum_id: ForumPath,
+    run_id: RunPath,
     idempotency_key: IdempotencyKey = None,
 ) -> Response[Run]:
     parsed = forum_organiser(caller, forum_id)
@@ -185,9 +202,14 @@ async def _events(
         await asyncio.sleep(POLL_SECONDS)
 
 
-@get(f"{RUN_PATH}/events", tags=["runs"], summary="Progress as Server-Sent Events until the run ends (organiser)")
+@get(
+    f"{RUN_PATH}/events",
+    tags=["runs"],
+    summary="Progress as Server-Sent Events until the run ends (organiser)",
+    responses=event_stream("`progress` events (id: the report's number in the run), then one `end` with the run"),
+)
 async def run_events(
-    pool: PoolDep, caller: CallerDep, forum_id: FromPath[str], run_id: FromPath[int], last_event_id: LastEventId = None
+    pool: PoolDep, caller: CallerDep, forum_id: ForumPath, run_id: RunPath, last_event_id: LastEventId = None
 ) -> ServerSentEvent:
     parsed = forum_organiser(caller, forum_id)
     async with pool.acquire() as connection:

@@ -13,10 +13,10 @@ from typing import Any
 import asyncpg
 import msgspec
 from litestar import Request, Response, get, post
-from litestar.params import FromPath
 
 from api import publishing
 from api.controllers.common import CallerDep, IdempotencyKey, PoolDep, load_forum, zone_of
+from api.controllers.paths import DelegationPath, ForumPath, VersionPath
 from api.errors import Conflict, NotFound
 from api.guards import Caller, delegation_reader, forum_member, forum_organiser
 from api.http import Reply, json_response, run_change
@@ -59,7 +59,7 @@ class Agenda(msgspec.Struct):
 
 @get(SCHEDULES_PATH, tags=["schedules"], summary="Every stored version (organiser)")
 async def list_schedules(
-    pool: PoolDep, caller: CallerDep, forum_id: FromPath[str]
+    pool: PoolDep, caller: CallerDep, forum_id: ForumPath
 ) -> Response[list[queries.VersionSummary]]:
     parsed = forum_organiser(caller, forum_id)
     async with pool.acquire() as connection:
@@ -76,9 +76,7 @@ def organiser_only(caller: Caller, forum_id: str, version: int) -> Any:
 
 
 @get(VERSION_PATH, tags=["schedules"], summary="One version's grid: placements and unplaced meetings (organiser)")
-async def read_schedule(
-    pool: PoolDep, caller: CallerDep, forum_id: FromPath[str], version: FromPath[int]
-) -> Response[Grid]:
+async def read_schedule(pool: PoolDep, caller: CallerDep, forum_id: ForumPath, version: VersionPath) -> Response[Grid]:
     parsed = organiser_only(caller, forum_id, version)
     async with pool.acquire() as connection:
         zone = zone_of((await load_forum(connection, parsed)).item)
@@ -118,8 +116,8 @@ async def publish_schedule(
     request: Request,
     pool: PoolDep,
     caller: CallerDep,
-    forum_id: FromPath[str],
-    version: FromPath[int],
+    forum_id: ForumPath,
+    version: VersionPath,
     idempotency_key: IdempotencyKey = None,
 ) -> Response[queries.VersionSummary]:
     parsed = forum_organiser(caller, forum_id)
@@ -145,7 +143,7 @@ async def publish_schedule(
     summary="The delegation's meetings in the published version (the delegation, or the organiser)",
 )
 async def read_agenda(
-    pool: PoolDep, caller: CallerDep, forum_id: FromPath[str], delegation_id: FromPath[str]
+    pool: PoolDep, caller: CallerDep, forum_id: ForumPath, delegation_id: DelegationPath
 ) -> Response[Agenda]:
     parsed = delegation_reader(caller, forum_id, delegation_id)
     async with pool.acquire() as connection:

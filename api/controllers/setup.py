@@ -13,7 +13,7 @@ import asyncpg
 import msgspec
 from litestar import Request, Response, delete, get, post, put
 from litestar.handlers import HTTPRouteHandler
-from litestar.params import Body, FromPath
+from litestar.params import Body
 
 from api.controllers import items as handlers
 from api.controllers.common import (
@@ -26,6 +26,7 @@ from api.controllers.common import (
     window_errors,
     zone_of,
 )
+from api.controllers.paths import ForumPath, ItemPath
 from api.errors import FieldError
 from api.guards import forum_organiser
 from api.http import Reply, expected_version, run_change
@@ -112,7 +113,7 @@ def family_routes(
         return record
 
     @get(collection, operation_id=f"list_{segment}", tags=tags, summary=f"List the forum's {segment} (organiser)")
-    async def list_items(pool: PoolDep, caller: CallerDep, forum_id: FromPath[str]) -> Response[list[record_type]]:  # type: ignore[valid-type]
+    async def list_items(pool: PoolDep, caller: CallerDep, forum_id: ForumPath) -> Response[list[record_type]]:  # type: ignore[valid-type]
         return await handlers.list_response(pool, family, (forum_organiser(caller, forum_id),))
 
     @post(collection, operation_id=f"create_{family.entity}", tags=tags, summary=f"Add a {family.entity}")
@@ -120,7 +121,7 @@ def family_routes(
         request: Request,
         pool: PoolDep,
         caller: CallerDep,
-        forum_id: FromPath[str],
+        forum_id: ForumPath,
         data: Annotated[body_type, Body()],  # type: ignore[valid-type]
         idempotency_key: IdempotencyKey = None,
     ) -> Response[record_type]:  # type: ignore[valid-type]
@@ -134,7 +135,7 @@ def family_routes(
 
     @get(member, operation_id=f"read_{family.entity}", tags=tags, summary=f"Read a {family.entity} (ETag)")
     async def read_item(
-        pool: PoolDep, caller: CallerDep, forum_id: FromPath[str], item_id: FromPath[str]
+        pool: PoolDep, caller: CallerDep, forum_id: ForumPath, item_id: ItemPath
     ) -> Response[record_type]:  # type: ignore[valid-type]
         return await handlers.read_response(pool, family, (forum_organiser(caller, forum_id),), item_id)
 
@@ -143,8 +144,8 @@ def family_routes(
         request: Request,
         pool: PoolDep,
         caller: CallerDep,
-        forum_id: FromPath[str],
-        item_id: FromPath[str],
+        forum_id: ForumPath,
+        item_id: ItemPath,
         data: Annotated[body_type, Body()],  # type: ignore[valid-type]
         if_match: IfMatch = None,
     ) -> Response[record_type]:  # type: ignore[valid-type]
@@ -162,8 +163,8 @@ def family_routes(
         request: Request,
         pool: PoolDep,
         caller: CallerDep,
-        forum_id: FromPath[str],
-        item_id: FromPath[str],
+        forum_id: ForumPath,
+        item_id: ItemPath,
         if_match: IfMatch = None,
     ) -> None:
         parsed = forum_organiser(caller, forum_id)

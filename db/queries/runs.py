@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import datetime, tzinfo
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 from uuid import UUID
 
 import asyncpg
@@ -25,8 +25,12 @@ FINISHED: frozenset[str] = frozenset({"succeeded", "failed", "cancelled"})
 class ResolveSettings(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
     """A re-solve (solver/resolve.py): from the published version and the recorded changes."""
 
-    free: list[str] = []  # meetings the organiser lets move besides those the changes break
-    reoptimise: bool = False  # free everything, the stability term pricing each move
+    free: Annotated[
+        list[str], msgspec.Meta(description="meeting ids the organiser lets move besides those the changes break")
+    ] = []
+    reoptimise: Annotated[
+        bool, msgspec.Meta(description="free every meeting, the stability term pricing each move")
+    ] = False
 
 
 class RunOptions(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
