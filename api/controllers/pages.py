@@ -78,7 +78,7 @@ async def read_me(caller: CallerDep) -> Response[Me]:
     tags=["pages"],
     summary="The forum's setup revision and its latest and published version numbers, for a page to poll (organiser)",
 )
-async def read_revision(pool: PoolDep, caller: CallerDep, forum_id: FromPath[str]) -> Response[revisions.Pulse]:
+async def read_revision(pool: PoolDep, caller: CallerDep, forum_id: ForumPath) -> Response[revisions.Pulse]:
     """Polled rather than streamed: an open grid page asks every few seconds, and one small
     statement per ask costs less than a stream held open (and polling the database) for the
     hours a page stays open; the page reads the version again only when a number has moved."""
