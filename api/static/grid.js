@@ -2,7 +2,7 @@
 "use strict";
 
 (() => {
-  const { api, events, el, wall, dayName, kindOf } = Sidelines;
+  const { api, every, events, el, wall, dayName, kindOf } = Sidelines;
   const $ = (id) => document.getElementById(id);
 
   const state = {
@@ -54,7 +54,7 @@
     const [forum, problemView, requests] = await Promise.all([
       call("GET", base),
       call("GET", `${base}/problem`),
-      call("GET", `${base}/requests`),
+      every(state.token, `${base}/requests`),
     ]);
     state.forum = forum;
     state.problem = problemView.problem;
@@ -77,7 +77,7 @@
   // ---------------------------------------------------------------- versions
 
   async function loadVersions() {
-    state.versions = await call("GET", `${forumPath()}/schedules`);
+    state.versions = await every(state.token, `${forumPath()}/schedules`);
     const versionSelect = $("version-select");
     const compareSelect = $("compare-select");
     versionSelect.replaceChildren(...state.versions.map((v) => el("option", { value: v.number, text: versionLabel(v) })));
