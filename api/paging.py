@@ -59,8 +59,8 @@ def fetched(limit: int) -> int:
 
 def next_url(request: Request[Any, Any, Any], after: object, limit: int) -> str:
     """The request's path and query with `after` and `limit` set for the page that follows."""
-    kept = [(name, value) for name, value in parse_qsl(request.url.query, keep_blank_values=True)]
-    kept = [(name, value) for name, value in kept if name not in ("after", "limit")]
+    pairs = parse_qsl(request.url.query, keep_blank_values=True)
+    kept = [(name, value) for name, value in pairs if name not in ("after", "limit")]
     return f"{request.url.path}?{urlencode([*kept, ('after', str(after)), ('limit', str(limit))])}"
 
 
