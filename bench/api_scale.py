@@ -14,7 +14,9 @@ sockets) against a throwaway database of DATABASE_URL's server (dropped at the e
    followed by publishing the new version, so the forum has a publication history;
 2. `--runs` rounds of every read the pages and integrators make, one after the other in each round:
    what the grid page loads, versions compared, a move checked, a delegation's agenda and calendar,
-   requests, changes, publications, the audit log by pages, the exports;
+   requests, changes, publications, the audit log by pages, the exports; then the lists the pages
+   read whole, every page of them by their `Link: rel="next"` (one row each: all pages' time,
+   statements and bytes together);
 3. `--runs` rounds of the writes that edit the forum (a delegation's request, its acceptance, a
    recorded change), last because they make every version out of date.
 
@@ -98,10 +100,33 @@ class Bench:
         self.counter.on = False
         if answer.status_code != expect:
             raise SystemExit(f"{method} {path}: {answer.status_code} {answer.text[:500]}")
+        self._keep(name, elapsed, len(answer.content))
+        return answer
+
+    async def walk(self, name: str, path: str, token: str) -> int:
+        """Every page of a paged list, each read from the previous one's `Link: rel="next"`, timed
+        and counted as one call (a tree without pages answers the whole list at once); the pages."""
+        self.counter.count, self.counter.on = 0, True
+        clock = time.perf_counter()
+        url: str | None = path
+        pages, size = 0, 0
+        while url is not None:
+            answer = await self.client.get(url, headers={"Authorization": f"Bearer {token}"})
+            if answer.status_code != 200:
+                raise SystemExit(f"GET {url}: {answer.status_code} {answer.text[:500]}")
+            answer.json()
+            pages, size = pages + 1, size + len(answer.content)
+            url = answer.links.get("next", {}).get("url")
+        elapsed = time.perf_counter() - clock
+        await asyncio.sleep(0)
+        self.counter.on = False
+        self._keep(name, elapsed, size)
+        return pages
+
+    def _keep(self, name: str, elapsed: float, size: int) -> None:
         entry = self.samples.setdefault(name, {"ms": []})
         entry["ms"].append(elapsed * 1000)
-        entry["statements"], entry["bytes"] = self.counter.count, len(answer.content)
-        return answer
+        entry["statements"], entry["bytes"] = self.counter.count, size
 
 
 async def setup_forum(client: httpx.AsyncClient, pool: asyncpg.Pool, time_limit: float) -> dict[str, Any]:
@@ -176,7 +201,7 @@ def reads(base: str, published: int, delegation: str, check: dict[str, str]) -> 
         ("GET revision (grid page, polled)", "GET", f"{base}/revision", "organiser", None),
         ("GET forum", "GET", base, "organiser", None),
         ("GET problem (grid page)", "GET", f"{base}/problem", "organiser", None),
-        ("GET requests, organiser (1,100)", "GET", f"{base}/requests", "organiser", None),
+        ("GET requests, organiser (first page)", "GET", f"{base}/requests", "organiser", None),
         ("GET schedules (versions)", "GET", f"{base}/schedules", "organiser", None),
         ("GET schedule (the grid)", "GET", f"{base}/schedules/{published}", "organiser", None),
         ("GET diff v1 to latest", "GET", f"{base}/schedules/1/diff/{published}", "organiser", None),
@@ -193,6 +218,15 @@ def reads(base: str, published: int, delegation: str, check: dict[str, str]) -> 
         ("GET calendar (.ics)", "GET", f"{mine}/calendar", "delegation", None),
         ("GET calendar-link", "GET", f"{mine}/calendar-link", "delegation", None),
         ("GET requests, delegation", "GET", f"{base}/requests", "delegation", None),
+    ]
+
+
+def walks(base: str) -> list[tuple[str, str, str]]:
+    """(name, path, who): the lists a page reads whole, every page of them (as Sidelines.every does)."""
+    return [
+        ("GET requests, organiser, every page (1,100; as the grid page)", f"{base}/requests?limit=1000", "organiser"),
+        ("GET requests, delegation, every page (as the agenda page)", f"{base}/requests?limit=1000", "delegation"),
+        ("GET schedules, every page (as the grid page)", f"{base}/schedules?limit=1000", "organiser"),
     ]
 
 
@@ -259,6 +293,8 @@ async def _rounds(
     for _ in range(runs):
         for name, method, path, who, body in reads(base, published, delegation, check):
             await bench.call(name, method, path, tokens[who], body)
+        for name, path, who in walks(base):
+            await bench.walk(name, path, tokens[who])
     log("reads done")
     other = next(d for d in sorted(forum["delegations"]) if d != delegation)
     await edits(bench, base, forum, (delegation, other), runs)

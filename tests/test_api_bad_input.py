@@ -401,6 +401,34 @@ async def test_bad_queries_name_the_parameter(client: httpx.AsyncClient, pool: a
     assert await snapshot(pool, world.forum_id) == before
 
 
+async def test_bad_page_values_name_the_parameter(client: httpx.AsyncClient, pool: asyncpg.Pool, scene: Scene) -> None:
+    """Every paged list (api/paging.py) says which of `after` and `limit` is wrong, and what it must be."""
+    world = scene.world
+    after, limit = "must be an integer from 0 to 9223372036854775807", "must be an integer from 1 to 1000"
+    request_after = "must be text from 1 to 64 characters"
+    hook = f"/delegations/{A}/webhooks/{scene.hooks[A]}/deliveries"
+    numbered = ["/audit", "/changes", "/schedules", "/publications", hook]
+    cases: dict[str, tuple[int, str, str]] = {}
+    for path in [*numbered, "/requests"]:
+        for value in ("0", "1001", "abc", "1.5", "-1", str(10**30), ""):
+            cases[f"{path}?limit={value}"] = (400, "query:limit", limit)
+    for path in numbered:
+        for value in ("-1", "abc", "1.5", str(10**30), ""):
+            cases[f"{path}?after={value}"] = (400, "query:after", after)
+    for value in ("", "m" * 65):
+        cases[f"/requests?after={value}"] = (400, "query:after", request_after)
+    cases["/requests?after=nope"] = (422, "query:after", "no request nope")
+    cases[f"/requests?after={scene.request_b}"] = (422, "query:after", f"no request {scene.request_b}")
+    before = await snapshot(pool, world.forum_id)
+    for query, (status, field, message) in cases.items():
+        headers = world.tokens[A] if query.startswith(("/delegations", "/requests?after=")) else world.organiser
+        answer = await client.get(world.base + query, headers=headers)
+        assert answer.status_code == status and answer.headers["content-type"] == PROBLEM, (query, answer.text)
+        assert answer.json()["errors"] == [{"field": field, "message": message}], (query, answer.text)
+        assert answer.json()["detail"] == f"{field}: {message}", (query, answer.text)
+    assert await snapshot(pool, world.forum_id) == before
+
+
 async def test_a_header_too_long_is_named_as_sent(client: httpx.AsyncClient, pool: asyncpg.Pool, scene: Scene) -> None:
     """It was named by the handler's argument (`header:idempotency_key`), in msgspec's words."""
     world, org = scene.world, scene.world.organiser

@@ -381,6 +381,18 @@ async def test_delegation_a_gets_404_for_b_and_learns_nothing(
         assert unnamed(text, b_named) == unnamed(nothing[1], values(scene, NOBODY)), key
     listed = (await client.get(f"{scene.world.base}/requests", headers=scene.world.tokens[A])).json()
     assert {request["id"] for request in listed} == {scene.request_a, scene.meeting_a}
+    # By pages of one: A's own, each page full until the last; a page after B's request is one after nothing.
+    pages: list[list[str]] = []
+    url: str | None = f"{scene.world.base}/requests?limit=1"
+    while url:
+        answer = await client.get(url, headers=scene.world.tokens[A])
+        pages.append([request["id"] for request in answer.json()])
+        url = answer.links.get("next", {}).get("url")
+    assert sorted(map(tuple, pages)) == sorted([(scene.request_a,), (scene.meeting_a,)])
+    after_b = await client.get(f"{scene.world.base}/requests?after={scene.request_b}", headers=scene.world.tokens[A])
+    after_none = await client.get(f"{scene.world.base}/requests?after=m-0123456789", headers=scene.world.tokens[A])
+    assert after_b.status_code == after_none.status_code == 422
+    assert after_b.text.replace(scene.request_b, "<id>") == after_none.text.replace("m-0123456789", "<id>")
 
 
 async def test_no_token_is_401_with_a_problem(client: httpx.AsyncClient, app: Litestar, scene: Scene) -> None:

@@ -67,6 +67,17 @@ class Site(msgspec.Struct):
         assert answer.status_code == 200, answer.text
         return answer.json()
 
+    def every(self, path: str) -> list[Any]:
+        """Every item of a paged list (`/requests`, `/schedules`), page after page by their Link."""
+        items: list[Any] = []
+        url: str | None = f"{self.base}{path}"
+        while url is not None:
+            answer = self.api.get(url, headers=self.organiser())
+            assert answer.status_code == 200, answer.text
+            items.extend(answer.json())
+            url = answer.links.get("next", {}).get("url")
+        return items
+
 
 @pytest.fixture(scope="module")
 def site(server_url: str) -> Iterator[Site]:
@@ -209,6 +220,18 @@ def test_the_grid_shows_every_placed_meeting(grid_page: Page, site: Site) -> Non
     grid_page.emulate_media(media="screen")
 
 
+def test_the_grid_reads_every_page_of_the_requests(grid_page: Page, site: Site) -> None:
+    """The forum has more requests than a list's first page holds by default (100): every
+    meeting still shows its request's status, and the pages' reader follows pages of any size."""
+    requests = site.every("/requests")
+    assert len(requests) > 100
+    statuses = grid_page.locator(".sheet .meeting .status").evaluate_all("nodes => nodes.map(n => n.textContent)")
+    assert len(statuses) >= 100 and [status for status in statuses if "unknown" in status] == []
+    token, path = site.forum.organiser_token, f"{site.base}/requests?limit=7"
+    read = grid_page.evaluate("([token, path]) => Sidelines.every(token, path)", [token, path])
+    assert [request["id"] for request in read] == [request["id"] for request in requests]
+
+
 def _placement(site: Site, version: int, meeting: str) -> dict[str, Any]:
     return next(p for p in site.get(f"/schedules/{version}")["placements"] if p["meeting"] == meeting)
 
@@ -236,7 +259,7 @@ def _day_label(page: Page, date: str) -> str:
 def test_a_drag_onto_a_clash_shows_what_breaks_and_changes_nothing(grid_page: Page, site: Site) -> None:
     version = _shown_version(grid_page)
     before = site.get(f"/schedules/{version}")["placements"]
-    versions_before = len(site.get("/schedules"))
+    versions_before = len(site.every("/schedules"))
     # two meetings of one day in different rooms: drop the second onto the first's room and time
     target = before[0]
     moving = next(p for p in before if p["start"][:10] == target["start"][:10] and p["room"] != target["room"])
@@ -256,7 +279,7 @@ def test_a_drag_onto_a_clash_shows_what_breaks_and_changes_nothing(grid_page: Pa
 
     grid_page.locator("#move-cancel").click()
     expect(grid_page.locator("#move-panel")).to_be_hidden()
-    assert len(site.get("/schedules")) == versions_before
+    assert len(site.every("/schedules")) == versions_before
     assert site.get(f"/schedules/{version}")["placements"] == before
 
 
@@ -311,7 +334,7 @@ def _only_warns(check: dict[str, Any]) -> bool:
 
 def test_a_move_that_only_worsens_the_grid_is_shown_in_amber(grid_page: Page, site: Site) -> None:
     version = _shown_version(grid_page)
-    versions_before = len(site.get("/schedules"))
+    versions_before = len(site.every("/schedules"))
     # a meeting held in its preferred window: most allowed moves away from it only warn
     preferred = {m.id: m.preferred for m in site.problem.meetings if m.preferred}
     candidates = [
@@ -334,7 +357,7 @@ def test_a_move_that_only_worsens_the_grid_is_shown_in_amber(grid_page: Page, si
     expect(grid_page.locator(".ghost.warn")).to_be_visible()
     expect(grid_page.locator("#move-confirm")).to_be_enabled()
     grid_page.locator("#move-cancel").click()
-    assert len(site.get("/schedules")) == versions_before
+    assert len(site.every("/schedules")) == versions_before
 
 
 def test_a_valid_move_is_saved_as_a_new_version(grid_page: Page, site: Site) -> None:
@@ -372,7 +395,7 @@ def test_a_valid_move_is_saved_as_a_new_version(grid_page: Page, site: Site) -> 
     expect(grid_page.locator("#version-select")).to_have_value(str(version), timeout=WAIT_MS)
     expect(grid_page.locator("#compare-select")).to_have_value(str(new_version))
     expect(undo).to_be_hidden()  # the solved version came from no other
-    assert new_version in [v["number"] for v in site.get("/schedules")]
+    assert new_version in [v["number"] for v in site.every("/schedules")]
 
     # two versions chosen in quick succession, the first one's answer the slower (held back
     # here): the page ends on the version chosen last, the one still drawn (nothing to compare)
@@ -405,7 +428,7 @@ def test_a_valid_move_is_saved_as_a_new_version(grid_page: Page, site: Site) -> 
     grid_page.locator("#publish-button").click()
     expect(grid_page.locator("#publish-button")).to_have_text("Published", timeout=WAIT_MS)
     expect(grid_page.locator("#publish-button")).to_be_disabled()
-    assert [v["number"] for v in site.get("/schedules") if v["published"]] == [new_version]
+    assert [v["number"] for v in site.every("/schedules") if v["published"]] == [new_version]
 
 
 def test_a_move_can_be_checked_with_the_keyboard_alone(grid_page: Page, site: Site) -> None:
@@ -447,7 +470,7 @@ def test_a_solve_started_from_the_page_shows_progress_and_opens_its_version(grid
     before = _shown_version(grid_page)
     solved = _solve_on_page(grid_page, 12)
     expect(grid_page.locator("#progress-elapsed")).to_contain_text(" s")
-    run = site.get("/runs/" + str(next(v["run_id"] for v in site.get("/schedules") if v["number"] == solved)))
+    run = site.get("/runs/" + str(next(v["run_id"] for v in site.every("/schedules") if v["number"] == solved)))
     # The engine reports greedy's grid at once, so every solve has at least one report.
     report = run["progress"]
     assert report is not None
@@ -492,7 +515,7 @@ def _accepted(site: Site, requester: str, invited: str, title: str) -> str:
 
 
 def _published(site: Site) -> list[int]:
-    return [v["number"] for v in site.get("/schedules") if v["published"]]
+    return [v["number"] for v in site.every("/schedules") if v["published"]]
 
 
 def _room(site: Site, room_id: str, name: str) -> None:
@@ -673,7 +696,7 @@ def test_the_agenda_shows_only_the_delegations_own_meetings(browser: Browser, si
     page.locator(".meeting-card").first.wait_for(timeout=WAIT_MS)
     assert "token" not in page.url  # the fragment is dropped from the address bar
 
-    published = next(v["number"] for v in site.get("/schedules") if v["published"])
+    published = next(v["number"] for v in site.every("/schedules") if v["published"])
     grid = site.get(f"/schedules/{published}")
     own = {p["meeting"] for p in grid["placements"] if any(a.startswith(f"{delegation}/") for a in p["attendees"])}
     shown = page.locator(".meeting-card").evaluate_all("nodes => nodes.map(n => n.dataset.meeting)")
@@ -693,7 +716,7 @@ def test_the_agenda_shows_only_the_delegations_own_meetings(browser: Browser, si
     expect(page.locator("#inbox-status")).to_contain_text("Accepted", timeout=WAIT_MS)
     expect(card).to_have_count(0)
     page.screenshot(path=str(SCREENSHOTS / "agenda.png"), full_page=True, clip={"x": 0, "y": 0, **PHONE_SHOT})
-    request_id = next(r["id"] for r in site.get("/requests") if r["title"] == "Defence industry dialogue")
+    request_id = next(r["id"] for r in site.every("/requests") if r["title"] == "Defence industry dialogue")
     assert site.get(f"/requests/{request_id}")["status"] == "accepted"
     assert errors == [], errors
     page.close()

@@ -24,12 +24,14 @@ from api.errors import Conflict, FieldError, NotFound
 from api.guards import forum_organiser
 from api.http import Reply, json_response, run_change
 from api.openapi import MORE_ERRORS
+from api.paging import DEFAULT_LIMIT, LINK_HEADER, Limit, fetched, page
 from api.worker import stored_placements
 from db.changes import Published, apply_recorded, published_grid, stored_and_changes
 from db.queries import changes as queries
 from db.queries.audit import record_change
 from db.queries.revisions import current_revision, derived_revision, version_revision
 from db.queries.schedules import insert_placements, insert_version
+from db.records import INT8_MAX
 from solver.changes import Change, MeetingRequested, impacts
 from solver.check import ProblemError
 from solver.diff import Move, diff_schedules
@@ -125,14 +127,27 @@ async def record_forum_change(
     return await run_change(pool, request, caller, idempotency_key, work)
 
 
-@get(CHANGES_PATH, tags=["changes"], summary="Every recorded change, in order, with what each broke (organiser)")
+@get(
+    CHANGES_PATH,
+    tags=["changes"],
+    summary="Every recorded change, in order, with what each broke, by pages (organiser)",
+    response_headers=[LINK_HEADER],
+)
 async def list_forum_changes(
-    pool: PoolDep, caller: CallerDep, forum_id: ForumPath
+    request: Request,
+    pool: PoolDep,
+    caller: CallerDep,
+    forum_id: ForumPath,
+    after: Annotated[
+        int, QueryParameter(name="after", ge=0, le=INT8_MAX, description="the `number` of the last change you have")
+    ] = 0,
+    limit: Limit = DEFAULT_LIMIT,
 ) -> Response[list[queries.ChangeRecord]]:
     parsed = forum_organiser(caller, forum_id)
     async with pool.acquire() as connection:
         await load_forum(connection, parsed)
-        return json_response(await queries.list_changes(connection, parsed))
+        found = await queries.list_changes(connection, parsed, after, fetched(limit))
+    return page(request, found, limit, lambda change: change.number)
 
 
 async def _fit_context(connection: asyncpg.Connection, forum_id: Any) -> tuple[Problem, Published]:

@@ -6,13 +6,14 @@ from datetime import UTC, datetime
 from typing import Annotated
 
 import msgspec
-from litestar import Response, get
+from litestar import Request, Response, get
 from litestar.params import QueryParameter
 
 from api.controllers.common import CallerDep, PoolDep
 from api.controllers.paths import ForumPath
 from api.guards import forum_organiser
 from api.http import json_response
+from api.paging import DEFAULT_LIMIT, LINK_HEADER, Limit, fetched, page
 from db.problem import build_problem
 from db.queries.audit import list_changes
 from db.records import INT8_MAX, AuditEntry
@@ -35,18 +36,26 @@ async def read_problem(pool: PoolDep, caller: CallerDep, forum_id: ForumPath) ->
     return json_response(ProblemView(problem, check_problem(problem)))
 
 
-@get("/forums/{forum_id:str}/audit", tags=["forums"], summary="Every change to the forum, oldest first (organiser)")
+@get(
+    "/forums/{forum_id:str}/audit",
+    tags=["forums"],
+    summary="Every change to the forum, oldest first, by pages (organiser)",
+    response_headers=[LINK_HEADER],
+)
 async def read_audit(
+    request: Request,
     pool: PoolDep,
     caller: CallerDep,
     forum_id: ForumPath,
-    after: Annotated[int, QueryParameter(name="after", ge=0, le=INT8_MAX, description="entries with a larger id")] = 0,
-    limit: Annotated[int, QueryParameter(name="limit", ge=1, le=1000, description="at most this many entries")] = 100,
+    after: Annotated[
+        int, QueryParameter(name="after", ge=0, le=INT8_MAX, description="the `id` of the last entry you have")
+    ] = 0,
+    limit: Limit = DEFAULT_LIMIT,
 ) -> Response[list[AuditEntry]]:
     parsed = forum_organiser(caller, forum_id)
     async with pool.acquire() as connection:
-        entries = await list_changes(connection, parsed, after, limit)
-    return json_response(entries)
+        entries = await list_changes(connection, parsed, after, fetched(limit))
+    return page(request, entries, limit, lambda entry: entry.id)
 
 
 ROUTES = [read_problem, read_audit]

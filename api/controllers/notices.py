@@ -21,7 +21,7 @@ import asyncpg
 import httpx
 import msgspec
 from litestar import Request, Response, delete, get, post
-from litestar.params import Body, HeaderParameter
+from litestar.params import Body, HeaderParameter, QueryParameter
 from litestar.response import ServerSentEvent, ServerSentEventMessage
 from msgspec import Meta
 
@@ -31,6 +31,7 @@ from api.errors import NotFound, invalid
 from api.guards import delegation_itself, delegation_reader
 from api.http import Reply, json_response, run_change
 from api.openapi import event_stream
+from api.paging import DEFAULT_LIMIT, LINK_HEADER, Limit, fetched, page
 from api.webhook_policy import ALLOW_VARIABLE, literal_refusal
 from db.queries import notices as queries
 from db.queries.audit import record_change
@@ -152,15 +153,30 @@ async def delete_webhook(
     await run_change(pool, request, caller, None, work)
 
 
-@get(f"{WEBHOOK_PATH}/deliveries", tags=["notices"], summary="Each delivery of a webhook and its attempts")
+@get(
+    f"{WEBHOOK_PATH}/deliveries",
+    tags=["notices"],
+    summary="Each delivery of a webhook and its attempts, oldest first, by pages",
+    response_headers=[LINK_HEADER],
+)
 async def list_deliveries(
-    pool: PoolDep, caller: CallerDep, forum_id: ForumPath, delegation_id: DelegationPath, webhook_id: WebhookPath
+    request: Request,
+    pool: PoolDep,
+    caller: CallerDep,
+    forum_id: ForumPath,
+    delegation_id: DelegationPath,
+    webhook_id: WebhookPath,
+    after: Annotated[
+        int, QueryParameter(name="after", ge=0, le=INT8_MAX, description="the `id` of the last delivery you have")
+    ] = 0,
+    limit: Limit = DEFAULT_LIMIT,
 ) -> Response[list[queries.DeliveryRecord]]:
     parsed = delegation_itself(caller, forum_id, delegation_id, WEBHOOKS)
     async with pool.acquire() as connection:
         if not any(w.id == webhook_id for w in await queries.list_webhooks(connection, parsed, delegation_id)):
             raise NotFound(f"no webhook {webhook_id}")
-        return json_response(await queries.list_deliveries(connection, parsed, delegation_id, webhook_id))
+        found = await queries.list_deliveries(connection, parsed, delegation_id, webhook_id, after, fetched(limit))
+    return page(request, found, limit, lambda delivery: delivery.id)
 
 
 async def _notices(pool: asyncpg.Pool, forum_id: Any, delegation_id: str, after: int) -> AsyncIterator[Any]:

@@ -26,11 +26,13 @@ from api.errors import NotFound, Unauthorized
 from api.exports import GridContext, grid_csv, grid_xlsx, list_csv
 from api.guards import delegation_itself, delegation_reader, forum_organiser, hash_token
 from api.http import Reply, json_response, run_change
+from api.paging import DEFAULT_LIMIT, LINK_HEADER, Limit, fetched, page
 from api.publishing import as_placements, in_zone
 from db.queries import publications
 from db.queries import runs as versions
 from db.queries.audit import record_change
 from db.queries.runs import GridPlacement
+from db.records import INT8_MAX
 from solver.diff import Move, ScheduleDiff, diff_schedules
 from solver.result import Placement
 
@@ -91,12 +93,28 @@ async def diff_versions(
     return json_response(VersionDiff(version, other, diff.moved, diff.added, diff.removed, diff.unchanged))
 
 
-@get("/forums/{forum_id:str}/publications", tags=["schedules"], summary="Every publication and its diff (organiser)")
-async def list_publications(pool: PoolDep, caller: CallerDep, forum_id: ForumPath) -> Response[list[Publication]]:
+@get(
+    "/forums/{forum_id:str}/publications",
+    tags=["schedules"],
+    summary="Every publication and its diff, oldest first, by pages (organiser)",
+    response_headers=[LINK_HEADER],
+)
+async def list_publications(
+    request: Request,
+    pool: PoolDep,
+    caller: CallerDep,
+    forum_id: ForumPath,
+    after: Annotated[
+        int,
+        QueryParameter(name="after", ge=0, le=INT8_MAX, description="the `number` of the last publication you have"),
+    ] = 0,
+    limit: Limit = DEFAULT_LIMIT,
+) -> Response[list[Publication]]:
     parsed = forum_organiser(caller, forum_id)
     async with pool.acquire() as connection:
-        rows = await publications.list_publications(connection, parsed)
-    return json_response([Publication(r.number, r.version, r.previous_version, r.published_at, r.diff) for r in rows])
+        rows = await publications.list_publications(connection, parsed, after=after, limit=fetched(limit))
+    shown = [Publication(r.number, r.version, r.previous_version, r.published_at, r.diff) for r in rows]
+    return page(request, shown, limit, lambda publication: publication.number)
 
 
 # ---- grid exports

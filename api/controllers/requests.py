@@ -16,7 +16,7 @@ from typing import Annotated, Any
 import asyncpg
 import msgspec
 from litestar import Request, Response, get, post
-from litestar.params import Body
+from litestar.params import Body, QueryParameter
 
 from api.controllers.common import (
     CallerDep,
@@ -29,9 +29,10 @@ from api.controllers.common import (
     zone_of,
 )
 from api.controllers.paths import ForumPath, RequestPath
-from api.errors import Conflict, FieldError, Forbidden, NotFound
+from api.errors import Conflict, FieldError, Forbidden, NotFound, invalid
 from api.guards import Caller, forum_member
 from api.http import Reply, check_version, etag, expected_version, json_response, run_change
+from api.paging import DEFAULT_LIMIT, LINK_HEADER, Limit, fetched, page
 from db.queries import requests as queries
 from db.queries.audit import record_change
 from db.queries.delegations import participant_ids
@@ -163,14 +164,36 @@ async def create_request(
     return await run_change(pool, request, caller, idempotency_key, work, one_statement=True)
 
 
-@get(REQUESTS_PATH, tags=["requests"], summary="List requests (organiser: all; a delegation: those it is party to)")
-async def list_requests(pool: PoolDep, caller: CallerDep, forum_id: ForumPath) -> Response[list[RequestRecord]]:
+@get(
+    REQUESTS_PATH,
+    tags=["requests"],
+    summary="List requests in order of creation, by pages (organiser: all; a delegation: those it is party to)",
+    response_headers=[LINK_HEADER],
+)
+async def list_requests(
+    request: Request,
+    pool: PoolDep,
+    caller: CallerDep,
+    forum_id: ForumPath,
+    after: Annotated[
+        str | None,
+        QueryParameter(name="after", min_length=1, max_length=64, description="the `id` of the last request you have"),
+    ] = None,
+    limit: Limit = DEFAULT_LIMIT,
+) -> Response[list[RequestRecord]]:
     parsed = forum_member(caller, forum_id)
+    party = _party_filter(caller)
     async with pool.acquire() as connection:
         forum = (await load_forum(connection, parsed)).item
-        found = await queries.list_requests(connection, parsed, forum.request_deadline, _now(), _party_filter(caller))
+        found = await queries.list_requests(
+            connection, parsed, forum.request_deadline, _now(), party, after=after, limit=fetched(limit)
+        )
+        # An empty page after a request the caller may not see is not the end: it pages from nothing.
+        # Another delegation's request is named as unknown, as one that does not exist.
+        if after is not None and not found and not await queries.sees_request(connection, parsed, after, party):
+            raise invalid("query:after", f"no request {after}")
         shown = await _as_seen(connection, parsed, caller, [stored.item for stored in found])
-    return json_response(shown)
+    return page(request, shown, limit, lambda record: record.id)
 
 
 async def _visible_request(

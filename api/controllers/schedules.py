@@ -8,11 +8,12 @@ never reads a whole grid: each version answers it 404, as if it did not exist.
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
+from typing import Annotated, Any
 
 import asyncpg
 import msgspec
 from litestar import Request, Response, get, post
+from litestar.params import QueryParameter
 
 from api import publishing
 from api.controllers.common import CallerDep, IdempotencyKey, PoolDep, load_forum, zone_of
@@ -20,12 +21,14 @@ from api.controllers.paths import DelegationPath, ForumPath, VersionPath
 from api.errors import Conflict, NotFound
 from api.guards import Caller, delegation_reader, forum_member, forum_organiser
 from api.http import Reply, json_response, run_change
+from api.paging import DEFAULT_LIMIT, LINK_HEADER, Limit, fetched, page
 from api.publishing import in_zone
 from db.queries import publications
 from db.queries import runs as queries
 from db.queries.audit import record_change
 from db.queries.delegations import delegation_ids
 from db.queries.revisions import OutOfDate, out_of_date
+from db.records import INT8_MAX
 from solver.result import Unplaced
 
 SCHEDULES_PATH = "/forums/{forum_id:str}/schedules"
@@ -57,14 +60,26 @@ class Agenda(msgspec.Struct):
     meetings: list[queries.GridPlacement]
 
 
-@get(SCHEDULES_PATH, tags=["schedules"], summary="Every stored version (organiser)")
+@get(
+    SCHEDULES_PATH,
+    tags=["schedules"],
+    summary="Every stored version, oldest first, by pages (organiser)",
+    response_headers=[LINK_HEADER],
+)
 async def list_schedules(
-    pool: PoolDep, caller: CallerDep, forum_id: ForumPath
+    request: Request,
+    pool: PoolDep,
+    caller: CallerDep,
+    forum_id: ForumPath,
+    after: Annotated[
+        int, QueryParameter(name="after", ge=0, le=INT8_MAX, description="the `number` of the last version you have")
+    ] = 0,
+    limit: Limit = DEFAULT_LIMIT,
 ) -> Response[list[queries.VersionSummary]]:
     parsed = forum_organiser(caller, forum_id)
     async with pool.acquire() as connection:
-        versions = await queries.list_versions(connection, parsed)
-    return json_response(versions)
+        versions = await queries.list_versions(connection, parsed, after, fetched(limit))
+    return page(request, versions, limit, lambda version: version.number)
 
 
 def organiser_only(caller: Caller, forum_id: str, version: int) -> Any:
@@ -130,7 +145,7 @@ async def publish_schedule(
             raise Conflict(str(error)) from None
         if not outcome.found:
             raise NotFound(f"no schedule version {version}")
-        summary = next(v for v in await queries.list_versions(connection, parsed) if v.number == version)
+        (summary,) = await queries.list_versions(connection, parsed, after=version - 1, limit=1)
         await record_change(connection, parsed, caller.actor, "publish", "schedule", str(version), None, summary)
         return Reply(summary)
 

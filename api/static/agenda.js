@@ -2,7 +2,7 @@
 "use strict";
 
 (() => {
-  const { api, el, wall, dayName, kindOf } = Sidelines;
+  const { api, every, el, wall, dayName, kindOf } = Sidelines;
   const $ = (id) => document.getElementById(id);
   const state = { token: null, forumId: null, delegationId: null, agenda: null, people: [] };
 
@@ -122,7 +122,7 @@
   // ---------------------------------------------------------------- inbox
 
   async function loadInbox() {
-    const requests = await call("GET", `/forums/${state.forumId}/requests`);
+    const requests = await every(state.token, `/forums/${state.forumId}/requests`);
     const waiting = requests.filter((request) =>
       request.status === "pending" &&
       request.parties.some((p) => p.delegation === state.delegationId && p.role === "invitee" && p.status === "pending"),

@@ -61,7 +61,8 @@ const Sidelines = (() => {
     }
   }
 
-  async function api(token, method, path, body) {
+  // The answer and its parsed JSON body; a problem detail is thrown as an ApiError.
+  async function send(token, method, path, body) {
     const headers = { Authorization: `Bearer ${token}`, Accept: "application/json" };
     const init = { method, headers };
     if (body !== undefined) {
@@ -77,7 +78,32 @@ const Sidelines = (() => {
       parsed = null;
     }
     if (!answer.ok) throw new ApiError(answer.status, parsed);
-    return parsed;
+    return { answer, parsed };
+  }
+
+  async function api(token, method, path, body) {
+    return (await send(token, method, path, body)).parsed;
+  }
+
+  const PAGE = 1000; // the largest page a list gives (api/paging.py)
+
+  // Every item of a paged list: a list answers a page at a time (100 items unless asked for
+  // more) and names the next page in `Link: <...>; rel="next"` until the last. The pages are
+  // of PAGE items unless `path` asks for another size.
+  async function every(token, path) {
+    const items = [];
+    let next = /[?&]limit=/.test(path) ? path : `${path}${path.includes("?") ? "&" : "?"}limit=${PAGE}`;
+    while (next) {
+      const { answer, parsed } = await send(token, "GET", next);
+      items.push(...parsed);
+      next = nextPage(answer.headers.get("Link"));
+    }
+    return items;
+  }
+
+  function nextPage(link) {
+    const found = /<([^>]*)>\s*;\s*rel="?next"?/.exec(link || "");
+    return found ? found[1] : null;
   }
 
   // Server-Sent Events over fetch, since EventSource cannot send an Authorization header.
@@ -152,5 +178,5 @@ const Sidelines = (() => {
     return { 2: "bilateral", 3: "trilateral", 4: "quadrilateral" }[count] || `${count}-party`;
   }
 
-  return { takeToken, forgetToken, askToken, start, api, events, el, wall, dayName, kindOf, ApiError };
+  return { takeToken, forgetToken, askToken, start, api, every, events, el, wall, dayName, kindOf, ApiError };
 })();

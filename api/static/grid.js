@@ -2,7 +2,7 @@
 "use strict";
 
 (() => {
-  const { api, events, el, wall, dayName, kindOf } = Sidelines;
+  const { api, every, events, el, wall, dayName, kindOf } = Sidelines;
   const $ = (id) => document.getElementById(id);
 
   const state = {
@@ -63,7 +63,7 @@
     const [forum, problemView, requests] = await Promise.all([
       call("GET", base),
       call("GET", `${base}/problem`),
-      call("GET", `${base}/requests`),
+      every(state.token, `${base}/requests`),
     ]);
     state.forum = forum;
     state.problem = problemView.problem;
@@ -88,7 +88,7 @@
   // The selects keep what they show: a list read again while the page is open (a colleague's
   // work) neither changes the version chosen nor closes a select being used when nothing changed.
   async function loadVersions() {
-    state.versions = await call("GET", `${forumPath()}/schedules`);
+    state.versions = await every(state.token, `${forumPath()}/schedules`);
     fillSelect($("version-select"), state.versions.map((v) => [String(v.number), versionLabel(v)]));
     fillSelect($("compare-select"), [["", "nothing"], ...state.versions.map((v) => [String(v.number), `version ${v.number}`])]);
   }

@@ -62,6 +62,14 @@ async def insert_change(
     return _record(row)
 
 
-async def list_changes(connection: asyncpg.Connection, forum_id: Any) -> list[ChangeRecord]:
-    rows = await connection.fetch(f"SELECT {_COLUMNS} FROM forum_changes WHERE forum_id = $1 ORDER BY number", forum_id)
+async def list_changes(
+    connection: asyncpg.Connection, forum_id: Any, after: int = 0, limit: int | None = None
+) -> list[ChangeRecord]:
+    """The changes numbered above `after`, in order; all of them without `limit`."""
+    rows = await connection.fetch(
+        f"SELECT {_COLUMNS} FROM forum_changes WHERE forum_id = $1 AND number > $2::bigint ORDER BY number LIMIT $3",
+        forum_id,
+        after,
+        limit,
+    )
     return [_record(row) for row in rows]

@@ -138,18 +138,32 @@ async def delete_webhook(connection: asyncpg.Connection, forum_id: Any, delegati
 
 
 async def list_deliveries(
-    connection: asyncpg.Connection, forum_id: Any, delegation_id: str, webhook_id: int
+    connection: asyncpg.Connection,
+    forum_id: Any,
+    delegation_id: str,
+    webhook_id: int,
+    after: int = 0,
+    limit: int | None = None,
 ) -> list[DeliveryRecord]:
+    """The webhook's deliveries numbered above `after`, oldest first; all of them without `limit`.
+
+    A delivery's number is its position among its webhook's: they are inserted by publications,
+    which hold the forum's lock (so they commit in id order), and deleted only with the webhook."""
     rows = await connection.fetch(
-        "SELECT row_number() OVER (ORDER BY d.id) AS id, n.number AS notice_id, w.number AS webhook_id, d.status,"
+        "SELECT d.number AS id, n.number AS notice_id, w.number AS webhook_id, d.status,"
         " d.attempts, d.next_attempt_at, d.delivered_at,"
         " coalesce((SELECT jsonb_agg(jsonb_build_object('at', a.at, 'status_code', a.status_code, 'error', a.error)"
         "   ORDER BY a.id) FROM webhook_attempts a WHERE a.delivery_id = d.id), '[]') AS history"
-        " FROM webhook_deliveries d JOIN webhooks w ON w.id = d.webhook_id JOIN notices n ON n.id = d.notice_id"
-        " WHERE w.forum_id = $1 AND w.delegation_id = $2 AND w.number = $3 ORDER BY d.id",
+        " FROM (SELECT *, row_number() OVER (ORDER BY id) AS number FROM webhook_deliveries"
+        "       WHERE webhook_id = (SELECT id FROM webhooks WHERE forum_id = $1 AND delegation_id = $2 AND number = $3)"
+        "      ) d"
+        " JOIN webhooks w ON w.id = d.webhook_id JOIN notices n ON n.id = d.notice_id"
+        " WHERE d.number > $4::bigint ORDER BY d.id LIMIT $5",
         forum_id,
         delegation_id,
         webhook_id,
+        after,
+        limit,
     )
     return [msgspec.convert(dict(row), DeliveryRecord, strict=False) for row in rows]
 

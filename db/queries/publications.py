@@ -66,17 +66,26 @@ async def insert_publication(
 
 
 async def list_publications(
-    connection: asyncpg.Connection, forum_id: Any, only_id: int | None = None
+    connection: asyncpg.Connection,
+    forum_id: Any,
+    only_id: int | None = None,
+    *,
+    after: int = 0,
+    limit: int | None = None,
 ) -> list[PublicationRow]:
-    """The forum's publications, oldest first (or just `only_id`)."""
+    """The forum's publications numbered above `after`, oldest first (or just `only_id`);
+    all of them without `limit`. Numbers follow ids: both are assigned under the forum's lock."""
     rows = await connection.fetch(
         "SELECT p.id, p.number, p.version_id, v.number AS version, pv.number AS previous_version,"
         " p.published_at, p.diff"
         " FROM publications p JOIN schedule_versions v ON v.id = p.version_id"
         " LEFT JOIN schedule_versions pv ON pv.id = p.previous_version_id"
-        " WHERE p.forum_id = $1 AND ($2::bigint IS NULL OR p.id = $2) ORDER BY p.id",
+        " WHERE p.forum_id = $1 AND ($2::bigint IS NULL OR p.id = $2) AND p.number > $3::bigint"
+        " ORDER BY p.number LIMIT $4",
         forum_id,
         only_id,
+        after,
+        limit,
     )
     return [msgspec.convert(dict(row), PublicationRow, strict=False) for row in rows]
 

@@ -144,6 +144,14 @@ async def insert_request(
     return int(version)
 
 
+def _party_to(alias: str) -> str:
+    """SQL: `party` ($2) is a party to request `alias`, or no party is asked about."""
+    return (
+        f"($2::text IS NULL OR EXISTS (SELECT 1 FROM request_parties p"
+        f" WHERE p.forum_id = {alias}.forum_id AND p.request_id = {alias}.id AND p.delegation_id = $2))"
+    )
+
+
 async def list_requests(
     connection: asyncpg.Connection,
     forum_id: Any,
@@ -152,20 +160,39 @@ async def list_requests(
     party: str | None = None,
     request_id: str | None = None,
     for_update: bool = False,
+    *,
+    after: str | None = None,
+    limit: int | None = None,
 ) -> list[Stored[RequestRecord]]:
-    """The forum's requests, or only those `party` is party to, or only `request_id`; by creation."""
+    """The forum's requests, or only those `party` is party to, or only `request_id`; by creation
+    (then id: both are fixed once the request is made). With `after`, those that come after that
+    request, which must be one `party` is party to (else none: see `sees_request`); all without `limit`."""
     lock = " FOR UPDATE" if for_update else ""
     rows = await connection.fetch(
-        "SELECT * FROM meeting_requests r WHERE forum_id = $1"
-        " AND ($2::text IS NULL OR EXISTS (SELECT 1 FROM request_parties p"
-        "      WHERE p.forum_id = r.forum_id AND p.request_id = r.id AND p.delegation_id = $2))"
-        f" AND ($3::text IS NULL OR id = $3) ORDER BY created_at, id{lock}",
+        f"SELECT * FROM meeting_requests r WHERE forum_id = $1 AND {_party_to('r')}"
+        " AND ($3::text IS NULL OR id = $3)"
+        " AND ($4::text IS NULL OR (created_at, id) > (SELECT mark.created_at, mark.id FROM meeting_requests mark"
+        f"      WHERE mark.forum_id = $1 AND mark.id = $4 AND {_party_to('mark')}))"
+        f" ORDER BY created_at, id LIMIT $5{lock}",
+        forum_id,
+        party,
+        request_id,
+        after,
+        limit,
+    )
+    parties = await _parties(connection, forum_id, [row["id"] for row in rows])
+    return [_request(row, parties.get(row["id"], []), deadline, now) for row in rows]
+
+
+async def sees_request(connection: asyncpg.Connection, forum_id: Any, request_id: str, party: str | None) -> bool:
+    """Whether the request exists and `party` (None: the organiser) is party to it."""
+    found = await connection.fetchval(
+        f"SELECT EXISTS (SELECT 1 FROM meeting_requests r WHERE forum_id = $1 AND id = $3 AND {_party_to('r')})",
         forum_id,
         party,
         request_id,
     )
-    parties = await _parties(connection, forum_id, [row["id"] for row in rows])
-    return [_request(row, parties.get(row["id"], []), deadline, now) for row in rows]
+    return bool(found)
 
 
 async def party_request_ids(

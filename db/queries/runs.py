@@ -338,14 +338,19 @@ _PARENT = "(SELECT parent.number FROM schedule_versions parent WHERE parent.id =
 _RUN = "(SELECT r.number FROM solve_runs r WHERE r.id = v.run_id) AS run_id"
 
 
-async def list_versions(connection: asyncpg.Connection, forum_id: Any) -> list[VersionSummary]:
+async def list_versions(
+    connection: asyncpg.Connection, forum_id: Any, after: int = 0, limit: int | None = None
+) -> list[VersionSummary]:
+    """The versions numbered above `after`, in order; all of them without `limit`."""
     rows = await connection.fetch(
         f"SELECT number, published, published_at, created_at, {_RUN}, schedule->>'status' AS status,"
         f" {_PARENT} AS derived_from, (schedule->>'objective')::int AS objective,"
         " coalesce(jsonb_array_length(schedule->'placed'), 0) AS placed,"
         " coalesce(jsonb_array_length(schedule->'unplaced'), 0) AS unplaced, forum_revision"
-        " FROM schedule_versions v WHERE forum_id = $1 ORDER BY number",
+        " FROM schedule_versions v WHERE forum_id = $1 AND number > $2::bigint ORDER BY number LIMIT $3",
         forum_id,
+        after,
+        limit,
     )
     found = [msgspec.convert(dict(row), VersionSummary) for row in rows]
     stale = await out_of_date(connection, forum_id, [version.forum_revision for version in found])
