@@ -3,6 +3,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import asyncpg
 import httpx
 import pytest
@@ -70,7 +72,7 @@ async def _titled(client: httpx.AsyncClient, world: World, title: str, *parties:
     return str(made.json()["id"])
 
 
-def _person(delegation: str, participant: str, principal: bool) -> dict:
+def _person(delegation: str, participant: str, principal: bool) -> dict[str, Any]:
     name = f"{delegation} {participant}"
     return {
         "delegation": delegation,
