@@ -23,6 +23,10 @@ def test_mypy_checks_every_package_that_is_installed() -> None:
     packages = {pattern.rstrip("*") for pattern in settings["setuptools"]["packages"]["find"]["include"]}
     assert set(settings["mypy"]["files"]) == packages | {"tests", "bench"}
     assert settings["mypy"]["disallow_untyped_defs"] is True
+    # A bare `Reply` (Any inside) leaves a handler's answer unchecked against its Response[Record].
+    assert settings["mypy"]["disallow_any_generics"] is True
+    loosened = [o["module"] for o in settings["mypy"]["overrides"] if o.get("disallow_any_generics") is False]
+    assert all(module.split(".")[0] == "solver" for modules in loosened for module in modules), loosened
 
 
 def test_the_packages_type_check() -> None:
