@@ -204,8 +204,6 @@ def unga_forum(client: httpx.Client, url: str) -> UngaForum:
         created(client.post(f"{base}/venues", json=msgspec.to_builtins(venue), headers=as_organiser))
     for room in problem.rooms:
         created(client.post(f"{base}/rooms", json=msgspec.to_builtins(room), headers=as_organiser))
-    for session in problem.sessions:
-        created(client.post(f"{base}/sessions", json=msgspec.to_builtins(session), headers=as_organiser))
     owner: dict[str, str] = {}
     for delegation in problem.delegations:
         body = {"id": delegation.id, "name": delegation.name, "country": delegation.country}
@@ -214,6 +212,11 @@ def unga_forum(client: httpx.Client, url: str) -> UngaForum:
             owner[participant.id] = delegation.id
             path = f"{base}/delegations/{delegation.id}/participants"
             created(client.post(path, json=msgspec.to_builtins(participant), headers=bearer(token)))
+    # After the people: a session names existing participants, as delegation/participant (422 otherwise).
+    for session in problem.sessions:
+        listed = [f"{owner[person]}/{person}" for person in session.participants]
+        named = {**msgspec.to_builtins(session), "participants": listed}
+        created(client.post(f"{base}/sessions", json=named, headers=as_organiser))
     for meeting in problem.meetings:
         attendees: dict[str, list[str]] = {}
         for person in meeting.participants:
