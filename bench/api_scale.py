@@ -173,6 +173,7 @@ def reads(base: str, published: int, delegation: str, check: dict[str, str]) -> 
     mine = f"{base}/delegations/{delegation}"
     return [
         ("GET /me (pages)", "GET", "/me", "organiser", None),
+        ("GET revision (grid page, polled)", "GET", f"{base}/revision", "organiser", None),
         ("GET forum", "GET", base, "organiser", None),
         ("GET problem (grid page)", "GET", f"{base}/problem", "organiser", None),
         ("GET requests, organiser (1,100)", "GET", f"{base}/requests", "organiser", None),

@@ -43,6 +43,7 @@ from solver.terms import Assignment
 
 STOP_GRACE = 2.0  # seconds a stopped child has to write its grid before it is killed
 ORPHAN_POLL = 0.5  # seconds between the child's looks at whether its parent still lives
+PARENT_VARIABLE = "SIDELINES_TWIN_PARENT"  # the parent's pid, set by the parent itself
 
 
 class Job(msgspec.Struct, frozen=True):
@@ -141,7 +142,7 @@ def _spawn() -> subprocess.Popen[bytes]:
         stdin=subprocess.PIPE,
         stdout=subprocess.PIPE,
         stderr=subprocess.DEVNULL,
-        env={**os.environ, "PYTHONPATH": path},
+        env={**os.environ, "PYTHONPATH": path, PARENT_VARIABLE: str(os.getpid())},
     )
 
 
@@ -156,16 +157,18 @@ atexit.register(discard_spare)
 
 
 def main() -> None:
+    stop = threading.Event()
+    # Before the imports below (OR-Tools: seconds on a loaded machine): a stop or a
+    # parent's death while they run must not be lost. SIGINT too: a Ctrl-C at the
+    # terminal reaches the whole process group, and a twin stopped that way still
+    # writes its grid, which may be the cheaper one.
+    for stop_signal in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(stop_signal, lambda *_: stop.set())
+    threading.Thread(target=_stop_when_orphaned, args=(stop, _parent_pid()), daemon=True).start()
     # Imported here: the parent only needs the classes above.
     from solver.compile import compile_problem
     from solver.large import search_grid
 
-    stop = threading.Event()
-    # SIGINT too: a Ctrl-C at the terminal reaches the whole process group, and a
-    # twin stopped that way still writes its grid, which may be the cheaper one.
-    for stop_signal in (signal.SIGTERM, signal.SIGINT):
-        signal.signal(stop_signal, lambda *_: stop.set())
-    threading.Thread(target=_stop_when_orphaned, args=(stop,), daemon=True).start()
     received = sys.stdin.buffer.read()
     if not received:  # the parent ended before it sent a job
         return
@@ -176,13 +179,22 @@ def main() -> None:
     sys.stdout.buffer.write(msgspec.json.encode(assignment))
 
 
-def _stop_when_orphaned(stop: threading.Event) -> None:
+def _parent_pid() -> int:
+    """The pid of the process that started this one, as it said itself: a parent
+    that died while this one was still starting up has already handed it to
+    init, so `os.getppid()` read here would name init and never change."""
+    try:
+        return int(os.environ[PARENT_VARIABLE])
+    except (KeyError, ValueError):
+        return os.getppid()
+
+
+def _stop_when_orphaned(stop: threading.Event, parent: int) -> None:
     """Stop when the parent is gone (killed before it could stop this search),
     instead of holding a core until the deadline."""
-    parent = os.getppid()
-    while not stop.wait(ORPHAN_POLL):
-        if os.getppid() != parent:
-            stop.set()
+    while os.getppid() == parent and not stop.wait(ORPHAN_POLL):
+        pass
+    stop.set()
 
 
 if __name__ == "__main__":

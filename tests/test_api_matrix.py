@@ -84,6 +84,7 @@ MATRIX: dict[str, tuple[int, int]] = {
     f"POST {V}/moves": (201, 404),
     f"GET {D}/agenda/detailed": (200, 200),
     "GET /me": (200, 200),  # whose token it is: the caller's own identity
+    f"GET {F}/revision": (200, 404),  # counts the organiser's setup edits: hidden, as whole grids are
     f"GET {F}/changes": (200, 403),
     f"POST {F}/changes": (201, 403),
     f"GET {F}/fit": (200, 403),

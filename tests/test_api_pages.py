@@ -1,8 +1,10 @@
 """What the pages need from the server, over HTTP: the pages themselves (no data, no token),
-`GET /me`, and the detailed agenda (a delegation's own meetings, with names, else 404)."""
+`GET /me`, the detailed agenda (a delegation's own meetings, with names, else 404), and the
+forum's revision an open grid page polls (the organiser's; a delegation gets 404)."""
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 
 import asyncpg
@@ -10,9 +12,10 @@ import httpx
 import pytest
 
 from api.demo import DemoForum, demo_lines
-from tests.conftest import World
+from tests.conftest import World, make_world
 from tests.grids import Slot, add_venue_room, publish, store_grid
 from tests.test_api_moves import solved
+from tests.test_api_runs import start, work_one
 
 pytestmark = pytest.mark.anyio
 
@@ -63,6 +66,103 @@ async def test_the_detailed_agenda_holds_only_the_delegations_own_meetings(
     assert (await client.get(path, headers=world.organiser)).status_code == 200
     both = (await client.get(f"{world.base}/delegations/AUS/agenda/detailed", headers=world.tokens["AUS"])).json()
     assert len(both["meetings"]) == 2
+
+
+async def _revision(client: httpx.AsyncClient, world: World) -> dict[str, Any]:
+    answer = await client.get(f"{world.base}/revision", headers=world.organiser)
+    assert answer.status_code == 200, answer.text
+    return dict(answer.json())
+
+
+async def test_the_revision_moves_with_setup_edits_versions_and_publications(
+    client: httpx.AsyncClient, world: World, pool: asyncpg.Pool
+) -> None:
+    """Each number an open grid page compares moves when, and only when, what it shows would
+    change: a setup edit, a new version, a publication (even of the version published before)."""
+    empty = await _revision(client, world)
+    assert empty == {
+        "revision": empty["revision"],
+        "latest_version": None,
+        "published_version": None,
+        "publications": 0,
+    }
+    await solved(client, world, pool)  # two requests agreed: two setup edits, and version 1
+    first = await _revision(client, world)
+    assert first == {**empty, "revision": empty["revision"] + 2, "latest_version": 1}
+
+    rotated = await client.post(f"{world.base}/delegations/JPN/token", headers=world.organiser)
+    assert rotated.status_code == 201 and await _revision(client, world) == first  # no solve would differ
+    room = await client.post(
+        f"{world.base}/rooms", json={"id": "R2", "name": "Room 2", "seats": 8}, headers=world.organiser
+    )
+    assert room.status_code == 201, room.text
+    edited = await _revision(client, world)
+    assert edited == {**first, "revision": first["revision"] + 1}
+
+    await _solve(client, world, pool)  # version 2, current; version 1 lacks the room
+    assert await _revision(client, world) == {**edited, "latest_version": 2}
+    await _publish(client, world, 2)
+    published = await _revision(client, world)
+    assert published == {**edited, "latest_version": 2, "published_version": 2, "publications": 1}
+    await _solve(client, world, pool)
+    await _publish(client, world, 3)
+    await _publish(client, world, 2)  # 2 again: only the count tells that 3 was published meanwhile
+    again = await _revision(client, world)
+    assert again == {**published, "latest_version": 3, "publications": 3}
+    await _publish(client, world, 2)  # already published: nothing is recorded, nothing moves
+    assert await _revision(client, world) == again
+
+
+async def test_a_grid_says_when_it_was_last_published_also_once_replaced(
+    client: httpx.AsyncClient, world: World, pool: asyncpg.Pool
+) -> None:
+    """`published_at` is the current publication's; `last_published_at` stays once another version
+    replaces it, which is how the grid page tells a version delegations saw from a draft."""
+    await solved(client, world, pool)
+    draft = await _grid(client, world, 1)
+    assert draft["published_at"] is None and draft["last_published_at"] is None
+    await _publish(client, world, 1)
+    shown = await _grid(client, world, 1)
+    assert shown["published"] and shown["last_published_at"] == shown["published_at"] is not None
+    await _solve(client, world, pool)
+    await _publish(client, world, 2)
+    replaced = await _grid(client, world, 1)
+    assert not replaced["published"] and replaced["published_at"] is None
+    assert replaced["last_published_at"] == shown["published_at"]
+    current = await _grid(client, world, 2)
+    assert current["last_published_at"] == current["published_at"]
+    assert datetime.fromisoformat(current["published_at"]) > datetime.fromisoformat(shown["published_at"])
+
+
+async def _solve(client: httpx.AsyncClient, world: World, pool: asyncpg.Pool) -> None:
+    await start(client, world)
+    assert await work_one(pool, world.forum_id) == "succeeded"
+
+
+async def _publish(client: httpx.AsyncClient, world: World, number: int) -> None:
+    answer = await client.post(f"{world.base}/schedules/{number}/publish", headers=world.organiser)
+    assert answer.status_code == 200, answer.text
+
+
+async def _grid(client: httpx.AsyncClient, world: World, number: int) -> dict[str, Any]:
+    answer = await client.get(f"{world.base}/schedules/{number}", headers=world.organiser)
+    assert answer.status_code == 200, answer.text
+    return dict(answer.json())
+
+
+async def test_the_revision_is_hidden_from_delegations_and_other_forums(
+    client: httpx.AsyncClient, world: World
+) -> None:
+    """It counts the organiser's setup edits, unpublished ones included: to a delegation of the
+    forum it does not exist (404, as a whole grid), nor to another forum's organiser."""
+    path = f"{world.base}/revision"
+    for delegation in ("SGP", "AUS"):
+        answer = await client.get(path, headers=world.tokens[delegation])
+        assert answer.status_code == 404 and answer.headers["content-type"] == "application/problem+json"
+        assert "revision" not in answer.json() and "edit" not in answer.text
+    other = await make_world(client)
+    assert (await client.get(path, headers=other.organiser)).status_code == 404
+    assert (await client.get(path)).status_code == 401
 
 
 async def _titled(client: httpx.AsyncClient, world: World, title: str, *parties: str) -> str:

@@ -539,6 +539,33 @@ def test_a_twin_whose_parent_dies_stops_instead_of_running_to_its_deadline() -> 
     assert not _alive(twin_pid)  # well before its 120 s deadline
 
 
+# The parent sends the job and dies at once, while the twin is still importing:
+# a twin that asked the system for its parent only after its imports found init
+# there and would have searched to its 120 s deadline.
+PARENT_GONE_AT_ONCE = """
+import os, time
+import msgspec
+from solver import twin
+from tests.test_localsearch import _rounds_problem, _spread_out
+child = twin._spawn()
+child.stdin.write(msgspec.json.encode(twin.Job(_rounds_problem(), _spread_out(), time.monotonic() + 120, 0, -1)))
+child.stdin.close()
+print(child.pid, flush=True)
+os._exit(0)
+"""
+
+
+def test_a_twin_whose_parent_dies_while_it_starts_stops_too() -> None:
+    parent = subprocess.run(
+        [sys.executable, "-c", PARENT_GONE_AT_ONCE], capture_output=True, text=True, timeout=60, check=True
+    )
+    twin_pid = int(parent.stdout.split()[0])
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline and _alive(twin_pid):
+        time.sleep(0.1)
+    assert not _alive(twin_pid)  # well before its 120 s deadline
+
+
 def _alive(pid: int) -> bool:
     try:
         with open(f"/proc/{pid}/stat") as stat:

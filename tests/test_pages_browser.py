@@ -129,6 +129,24 @@ def grid_page(browser: Browser, site: Site) -> Iterator[Page]:
     page.close()
 
 
+@pytest.fixture
+def still_page(browser: Browser, site: Site) -> Iterator[Page]:
+    """The grid page with its clock stopped once loaded: it asks the server whether a colleague
+    has edited the forum only when the test moves its time on (or the window takes focus)."""
+    page = browser.new_page(viewport=DESK)
+    errors = _watch(page)
+    page.clock.install()
+    page.goto(f"{site.server.url}/grid#token={site.forum.organiser_token}")
+    page.locator(".sheet.current .meeting").first.wait_for(timeout=WAIT_MS)
+    page.clock.pause_at(page.evaluate("Date.now()") / 1000 + 1)
+    yield page
+    assert errors == [], errors
+    page.close()
+
+
+CHECK = "00:16"  # past the page's next check for a colleague's work (grid.js CHECK_MS)
+
+
 def _watch(page: Page) -> list[str]:
     """Uncaught script errors on the page: a page test fails on any."""
     errors: list[str] = []
@@ -477,70 +495,170 @@ def _published(site: Site) -> list[int]:
     return [v["number"] for v in site.get("/schedules") if v["published"]]
 
 
-def test_a_setup_edit_makes_the_shown_version_out_of_date_and_the_page_says_so(grid_page: Page, site: Site) -> None:
-    notice = grid_page.locator("#out-of-date")
-    publish = grid_page.locator("#publish-button")
-    version = _solve_on_page(grid_page, 2)  # a version not yet published, whichever test ran before
+def _room(site: Site, room_id: str, name: str) -> None:
+    body = {"id": room_id, "name": name, "seats": 6}
+    added = site.api.post(f"{site.base}/rooms", json=body, headers=site.organiser())
+    assert added.status_code == 201, added.text
+
+
+def _draft_advice(them: str) -> str:
+    return f"This version can't be published. Start a solve to make a version that includes {them}."
+
+
+def test_publishing_a_version_gone_out_of_date_since_the_last_check_says_why(still_page: Page, site: Site) -> None:
+    """A colleague's edits land between two checks: the click is refused (409), and the page
+    says so, shows the notice naming the edits in plain words and takes the focus there."""
+    page = still_page
+    notice = page.locator("#out-of-date")
+    publish = page.locator("#publish-button")
+    version = _solve_on_page(page, 2)  # a version not yet published, whichever test ran before
     assert site.get(f"/schedules/{version}")["out_of_date"] is None
     expect(notice).to_be_hidden()
     expect(publish).to_have_text("Publish this version")
     published = _published(site)
 
-    # edits made elsewhere while the page shows the version: publishing it is refused, and the
-    # page, reading the version again, says why in plain words
     meeting = _accepted(site, "SG", "JP", "Maritime security talks")
-    room = site.api.post(
-        f"{site.base}/rooms", json={"id": "annex", "name": "Annex Room", "seats": 6}, headers=site.organiser()
-    )
-    assert room.status_code == 201, room.text
+    _room(site, "annex", "Annex Room")
     assert site.get(f"/schedules/{version}")["out_of_date"]["edits"] == 2
+    expect(notice).to_be_hidden()  # no check since: the page does not know yet
     publish.click()
-    expect(grid_page.locator("#message")).to_have_text(f"Not published: version {version} is out of date.")
+    expect(page.locator("#message")).to_have_text(f"Not published: version {version} is out of date.")
     said = "2 setup edits since this version was built"
     edits = "a request accepted (Maritime security talks), a room added (Annex Room)."
-    for text in (said, edits, "Start a solve to include them."):
+    for text in ("Out of date:", said, edits, _draft_advice("them")):
         expect(notice).to_contain_text(text)
+    expect(notice).to_be_focused()
+    expect(publish).to_have_text("Can't publish: out of date")
     assert _published(site) == published
 
     # opened afresh, the page says so at once: the notice, the button and the version list
-    grid_page.reload()
-    grid_page.locator(".sheet.current .meeting").first.wait_for(timeout=WAIT_MS)
-    expect(notice).to_contain_text(said)
+    page.reload()
+    page.locator(".sheet.current .meeting").first.wait_for(timeout=WAIT_MS)
+    page.locator("#version-select").select_option(str(version))
+    expect(notice).to_contain_text(said, timeout=WAIT_MS)
     expect(notice).to_contain_text(edits)
-    assert "out of date" in _option_label(grid_page, version)
+    assert "out of date" in _option_label(page, version)
     expect(publish).to_have_text("Can't publish: out of date")
     expect(publish).to_have_attribute("aria-disabled", "true")
     expect(publish).to_have_attribute("aria-describedby", "out-of-date")
     # still reached with the keyboard: pressing it leads to the reason, and publishes nothing
     publish.focus()
-    grid_page.keyboard.press("Enter")
+    page.keyboard.press("Enter")
     expect(notice).to_be_focused()
     assert _published(site) == published
-    contrast = _contrast(grid_page)
+    contrast = _contrast(page)
     assert contrast["failures"] == [], contrast["failures"]
 
     # on paper, the caption says it in a line and the notice stays off the A3 day pages
-    grid_page.emulate_media(media="print")
+    page.emulate_media(media="print")
     expect(notice).to_be_hidden()
-    expect(grid_page.locator("#print-caption")).to_contain_text(f"version {version} · out of date: 2 setup edits")
-    pdf = grid_page.pdf(prefer_css_page_size=True, print_background=True)
+    expect(page.locator("#print-caption")).to_contain_text(f"version {version} · out of date: 2 setup edits")
+    pdf = page.pdf(prefer_css_page_size=True, print_background=True)
     assert len(re.findall(rb"/Type\s*/Page[^s]", pdf)) == len(site.problem.forum.days)
-    grid_page.emulate_media(media="screen")
+    page.emulate_media(media="screen")
 
     # a solve, as the notice says, includes the edits: its version is current and places the
     # accepted meeting, which the page knows by name; the older version keeps its notice
-    solved = _solve_on_page(grid_page, 2)
+    solved = _solve_on_page(page, 2)
     assert site.get(f"/schedules/{solved}")["out_of_date"] is None
     expect(notice).to_be_hidden()
     expect(publish).to_have_text("Publish this version")
     expect(publish).not_to_have_attribute("aria-disabled", "true")
     placed = _placement(site, solved, meeting)
-    _show_day_of(grid_page, placed["start"])
-    block = grid_page.locator(f'.sheet.current .meeting[data-meeting="{meeting}"]')
+    _show_day_of(page, placed["start"])
+    block = page.locator(f'.sheet.current .meeting[data-meeting="{meeting}"]')
     expect(block).to_have_attribute("aria-label", re.compile(r"Maritime security talks.*accepted"))
-    grid_page.locator("#version-select").select_option(str(version))
+    page.locator("#version-select").select_option(str(version))
     expect(notice).to_contain_text(said, timeout=WAIT_MS)
     expect(publish).to_have_text("Can't publish: out of date")
+
+
+def test_a_page_left_open_learns_that_its_version_went_out_of_date(still_page: Page, site: Site) -> None:
+    """A colleague accepts a request and adds a room while the page stays open: at its next check
+    (or when its window takes the focus again) the notice appears, without a reload, naming them;
+    the grid drawn and the move being checked are left as they were."""
+    page = still_page
+    notice = page.locator("#out-of-date")
+    publish = page.locator("#publish-button")
+    version = _solve_on_page(page, 2)
+    expect(notice).to_be_hidden()
+    page.evaluate("window.sameDocument = true")  # gone if the page were loaded again
+    page.locator(".sheet.current .meeting").first.focus()
+    page.keyboard.press("Enter")  # a move being checked, by keyboard
+    expect(page.locator("#move-form")).to_be_visible()
+    drawn = page.locator(".sheet.current .meeting").count()
+
+    _accepted(site, "MY", "PH", "Coast guard cooperation")
+    page.clock.fast_forward(CHECK)
+    expect(notice).to_be_visible(timeout=WAIT_MS)
+    expect(notice).to_contain_text("1 setup edit since this version was built")
+    expect(notice).to_contain_text("a request accepted (Coast guard cooperation).")
+    expect(notice).to_contain_text(_draft_advice("it"))
+    expect(publish).to_have_text("Can't publish: out of date")
+    expect(publish).to_have_attribute("aria-disabled", "true")
+    expect(page.locator(f'#version-select option[value="{version}"]')).to_contain_text("out of date")
+    expect(page.locator("#version-select")).to_have_value(str(version))
+    # announced where it stands (a live region present before it appeared), and not taken focus
+    assert page.locator("#out-of-date-live").get_attribute("role") == "status"
+    expect(page.locator("#out-of-date-live #out-of-date")).to_be_visible()
+    expect(page.locator("#move-form")).to_be_visible()
+    assert page.locator(".sheet.current .meeting").count() == drawn
+    page.locator("#move-cancel").click()
+
+    _room(site, "loft", "Loft Room")  # a room the page has never read: named all the same
+    page.evaluate("window.dispatchEvent(new Event('focus'))")  # back from another window
+    expect(notice).to_contain_text("2 setup edits since this version was built", timeout=WAIT_MS)
+    expect(notice).to_contain_text("a request accepted (Coast guard cooperation), a room added (Loft Room).")
+    assert page.evaluate("window.sameDocument") is True
+    publish.focus()
+    page.keyboard.press("Enter")  # refused on the page: nothing sent, the focus goes to the reason
+    expect(notice).to_be_focused()
+    expect(page.locator("#message")).to_be_hidden()
+
+
+def test_the_notice_says_what_the_staleness_means_for_each_kind_of_version(still_page: Page, site: Site) -> None:
+    """A draft can't be published; the published version is what delegations still see; a
+    version published earlier can't go back to them. Each notice is reached with Tab."""
+    page = still_page
+    notice = page.locator("#out-of-date")
+    title = page.locator("#out-of-date-title")
+    advice = page.locator("#out-of-date-advice")
+    first = _solve_on_page(page, 2)
+    page.locator("#publish-button").click()  # the organiser publishes it from the page
+    expect(page.locator("#publish-button")).to_have_text("Published", timeout=WAIT_MS)
+    _room(site, "terrace", "Terrace Room")
+    page.clock.fast_forward(CHECK)
+    expect(title).to_have_text("Published, but out of date:", timeout=WAIT_MS)
+    expect(advice).to_have_text(
+        "Delegations' agendas and calendars still show this version, without it. To bring them up to date,"
+        " start a solve and publish the version it makes (each delegation is told what changed for it)."
+    )
+    expect(page.locator("#publish-button")).to_be_disabled()
+    notice.screenshot(path=str(SCREENSHOTS / "grid-out-of-date.png"))
+    page.locator("#solve-button").focus()
+    page.keyboard.press("Tab")  # the publish button is disabled: the notice is in the tab order
+    expect(notice).to_be_focused()
+
+    # a colleague solves and publishes the edit in: the page shown the old one learns both
+    second = _solve_on_page(page, 2)
+    page.locator("#version-select").select_option(str(first))
+    expect(title).to_have_text("Published, but out of date:", timeout=WAIT_MS)
+    published = site.api.post(f"{site.base}/schedules/{second}/publish", headers=site.organiser())
+    assert published.status_code == 200, published.text
+    page.clock.fast_forward(CHECK)
+    expect(title).to_have_text("Out of date:", timeout=WAIT_MS)
+    expect(advice).to_have_text(
+        f"This version was published until version {second} replaced it; it can't be published again, as"
+        " delegations would get back a grid without it. Start a solve to make a version that includes it."
+    )
+    expect(page.locator("#publish-button")).to_have_text("Can't publish: out of date")
+
+    _solve_on_page(page, 2)  # a draft, current until the next edit
+    expect(notice).to_be_hidden()
+    _accepted(site, "ID", "TH", "Counter-terrorism exchange")
+    page.clock.fast_forward(CHECK)
+    expect(title).to_have_text("Out of date:", timeout=WAIT_MS)
+    expect(advice).to_have_text(_draft_advice("it"))
 
 
 # ---------------------------------------------------------------- the delegation's agenda

@@ -6,6 +6,8 @@ never sent to the server), stays in the tab's sessionStorage, and the page calls
 the JSON API with it as a Bearer header. `GET /me` tells a page whose token it
 holds; `.../agenda/detailed` is the agenda with the names a phone screen shows
 (rooms, venues, counterparts, attendees), limited to the delegation's own meetings.
+`.../revision` is what an open grid page polls to learn that a colleague's edit has
+made the version it shows out of date (or that a version was added or published).
 """
 
 from __future__ import annotations
@@ -23,10 +25,10 @@ from litestar.types import ControllerRouterHandler
 
 from api.controllers.common import CallerDep, PoolDep, load_forum, zone_of
 from api.controllers.schedules import published_meetings_of
-from api.errors import Unauthorized
-from api.guards import CallerKind, delegation_reader
+from api.errors import NotFound, Unauthorized
+from api.guards import CallerKind, delegation_reader, forum_member
 from api.http import json_response
-from db.queries import publications
+from db.queries import publications, revisions
 from db.queries import runs as queries
 from db.queries.publications import RoomLabel
 from db.records import ForumRecord
@@ -69,6 +71,23 @@ async def read_me(caller: CallerDep) -> Response[Me]:
         raise Unauthorized("this endpoint needs a bearer token")
     forum_id = str(caller.forum_id) if caller.forum_id else None
     return json_response(Me(caller.kind, forum_id, caller.delegation_id))
+
+
+@get(
+    "/forums/{forum_id:str}/revision",
+    tags=["pages"],
+    summary="The forum's setup revision and its latest and published version numbers, for a page to poll (organiser)",
+)
+async def read_revision(pool: PoolDep, caller: CallerDep, forum_id: FromPath[str]) -> Response[revisions.Pulse]:
+    """Polled rather than streamed: an open grid page asks every few seconds, and one small
+    statement per ask costs less than a stream held open (and polling the database) for the
+    hours a page stays open; the page reads the version again only when a number has moved."""
+    parsed = forum_member(caller, forum_id)
+    if caller.kind != "organiser":
+        # Setup edits and unpublished versions are the organiser's: to a delegation, as if absent.
+        raise NotFound("no forum revision")
+    async with pool.acquire() as connection:
+        return json_response(await revisions.pulse(connection, parsed))
 
 
 class Party(msgspec.Struct):
@@ -190,6 +209,7 @@ ROUTES: list[ControllerRouterHandler] = [
     grid_page,
     agenda_page,
     read_me,
+    read_revision,
     read_detailed_agenda,
     create_static_files_router(path="/static", directories=[STATIC], include_in_schema=False),
 ]

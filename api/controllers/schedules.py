@@ -21,6 +21,7 @@ from api.errors import Conflict, NotFound
 from api.guards import Caller, delegation_reader, forum_member, forum_organiser
 from api.http import Reply, json_response, run_change
 from api.publishing import in_zone
+from db.queries import publications
 from db.queries import runs as queries
 from db.queries.audit import record_change
 from db.queries.delegations import delegation_ids
@@ -40,6 +41,9 @@ class Grid(msgspec.Struct):
     derived_from: int | None  # the version this one was made from (a move, a fit option, a re-solve)
     status: str | None
     objective: int | None
+    # When it was last published, kept after another replaced it (`published_at` is then null):
+    # the grid page tells a version once published, which delegations saw, from a draft.
+    last_published_at: datetime | None
     placements: list[queries.GridPlacement]  # start and end in the forum's time zone
     unplaced: list[Unplaced]
     forum_revision: int  # the forum's setup edits it was built with
@@ -83,6 +87,7 @@ async def read_schedule(
             raise NotFound(f"no schedule version {version}")
         placements = await queries.grid_placements(connection, row.id, zone=zone)
         stale = await out_of_date(connection, parsed, [row.forum_revision])
+        last_published = await publications.last_published(connection, parsed, row.id)
     schedule = row.schedule
     return json_response(
         Grid(
@@ -94,6 +99,7 @@ async def read_schedule(
             derived_from=row.derived_from,
             status=schedule.get("status"),
             objective=schedule.get("objective"),
+            last_published_at=last_published,
             placements=placements,
             unplaced=msgspec.convert(schedule.get("unplaced", []), list[Unplaced]),
             forum_revision=row.forum_revision,

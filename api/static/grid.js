@@ -20,7 +20,13 @@
     pending: null, // the move being checked: {meeting, start, room, check}
     grab: 0, // rows between the top of a dragged block and the pointer
     shows: 0, // calls of show(): only the latest may draw
+    note: "", // what the summary adds about the comparison (it could not be made)
+    pulse: null, // the forum's revision and version numbers when the page last read them
+    checking: false, // a check for a colleague's work is under way
   };
+  // How often an open page asks whether a colleague has edited the setup, added or published a
+  // version (GET .../revision: one small statement); also at once when the tab is shown again.
+  const CHECK_MS = 15000;
 
   // ---------------------------------------------------------------- start
 
@@ -36,6 +42,8 @@
       return;
     }
     state.forumId = me.forum_id;
+    // Read before everything else: an edit made while the page loads moves it, and is caught up.
+    state.pulse = await call("GET", `${forumPath()}/revision`);
     await loadSetup();
     $("forum-name").textContent = `${state.forum.name} · meeting grid`;
     document.title = `${state.forum.name} · meeting grid`;
@@ -45,6 +53,7 @@
     const latest = state.versions.at(-1);
     if (latest) await show(latest.number, null);
     else render();
+    watch();
   }
 
   // The forum as a solve sees it (rooms, meetings, requests): read again once it may have been
@@ -76,15 +85,21 @@
 
   // ---------------------------------------------------------------- versions
 
+  // The selects keep what they show: a list read again while the page is open (a colleague's
+  // work) neither changes the version chosen nor closes a select being used when nothing changed.
   async function loadVersions() {
     state.versions = await call("GET", `${forumPath()}/schedules`);
-    const versionSelect = $("version-select");
-    const compareSelect = $("compare-select");
-    versionSelect.replaceChildren(...state.versions.map((v) => el("option", { value: v.number, text: versionLabel(v) })));
-    compareSelect.replaceChildren(
-      el("option", { value: "", text: "nothing" }),
-      ...state.versions.map((v) => el("option", { value: v.number, text: `version ${v.number}` })),
-    );
+    fillSelect($("version-select"), state.versions.map((v) => [String(v.number), versionLabel(v)]));
+    fillSelect($("compare-select"), [["", "nothing"], ...state.versions.map((v) => [String(v.number), `version ${v.number}`])]);
+  }
+
+  function fillSelect(select, options) {
+    const same = select.options.length === options.length &&
+      options.every(([value, text], index) => select.options[index].value === value && select.options[index].text === text);
+    if (same) return;
+    const chosen = select.value;
+    select.replaceChildren(...options.map(([value, text]) => el("option", { value, text })));
+    if (options.some(([value]) => value === chosen)) select.value = chosen;
   }
 
   function versionLabel(version) {
@@ -120,12 +135,13 @@
     state.changed = changed;
     $("version-select").value = String(number);
     $("compare-select").value = compare === null ? "" : String(compare);
+    state.note = note;
     clearMove();
     render();
-    summarise(note);
+    summarise();
   }
 
-  function summarise(note) {
+  function summarise() {
     const grid = state.grid;
     if (!grid) {
       $("summary").textContent = "No schedule yet: start a solve.";
@@ -134,14 +150,16 @@
     const objective = grid.objective !== null ? `, objective ${grid.objective}` : "";
     let text = `Version ${grid.number} (${grid.status || "?"}${objective}): ${grid.placements.length} placed, `;
     text += `${grid.unplaced.length} unplaced${grid.published ? ", published" : ""}.`;
-    if (state.compare !== null && !note) {
+    if (state.compare !== null && !state.note) {
       const moved = [...state.changed.values()].filter((kind) => kind === "moved").length;
       const added = state.changed.size - moved;
       text += ` Since version ${state.compare}: ${moved} moved, ${added} new.`;
     }
-    $("summary").textContent = text + note;
+    // Written only when it changes: the summary is a live region, and a colleague's edit
+    // elsewhere should not have it read out again unchanged.
+    if ($("summary").textContent !== text + state.note) $("summary").textContent = text + state.note;
     $("print-caption").textContent = printCaption(grid);
-    showOutOfDate(grid.out_of_date);
+    showOutOfDate(grid);
     showPublish(grid);
     showUndo(grid);
   }
@@ -192,14 +210,47 @@
   };
   const SINCE_FORMAT = new Intl.DateTimeFormat("en-GB", { day: "numeric", month: "long", hour: "2-digit", minute: "2-digit" });
 
-  function showOutOfDate(stale) {
-    $("out-of-date").hidden = stale === null;
-    if (stale === null) return;
+  // What the edits mean depends on who sees the version: nobody yet (a draft), the delegations
+  // (the published one), or the delegations before another replaced it (published earlier).
+  function showOutOfDate(grid) {
+    const stale = grid.out_of_date;
+    const notice = $("out-of-date");
+    if (stale === null) {
+      notice.hidden = true;
+      return;
+    }
     const more = stale.edits > stale.first.length ? ` and ${stale.edits - stale.first.length} more` : "";
     // The time of an edit is when someone made it, so the viewer's clock reads it (unlike the grid's times).
     const since = SINCE_FORMAT.format(new Date(stale.since));
-    $("out-of-date-text").textContent =
-      `${editCount(stale)} since this version was built (the first on ${since}) — ${stale.first.map(saidEdit).join(", ")}${more}.`;
+    const [title, advice] = staleness(grid);
+    // Written only when they change: the notice sits in a live region, read out on each change.
+    const text = `${editCount(stale)} since this version was built (the first on ${since}) — ${stale.first.map(saidEdit).join(", ")}${more}.`;
+    for (const [id, value] of [["out-of-date-title", title], ["out-of-date-text", text], ["out-of-date-advice", advice]]) {
+      if ($(id).textContent !== value) $(id).textContent = value;
+    }
+    notice.hidden = false;
+  }
+
+  function staleness(grid) {
+    const them = grid.out_of_date.edits === 1 ? "it" : "them";
+    const solve = `Start a solve to make a version that includes ${them}.`;
+    if (grid.published) {
+      return [
+        "Published, but out of date:",
+        `Delegations' agendas and calendars still show this version, without ${them}. To bring them up to date, ` +
+          "start a solve and publish the version it makes (each delegation is told what changed for it).",
+      ];
+    }
+    if (grid.last_published_at !== null) {
+      const current = state.versions.find((version) => version.published);
+      const replaced = current ? `until version ${current.number} replaced it` : "earlier";
+      return [
+        "Out of date:",
+        `This version was published ${replaced}; it can't be published again, as delegations would get back ` +
+          `a grid without ${them}. ${solve}`,
+      ];
+    }
+    return ["Out of date:", `This version can't be published. ${solve}`];
   }
 
   function editCount(stale) {
@@ -287,6 +338,7 @@
     await loadSetup();
     await reshow();
     showMessage(state.grid.out_of_date ? `Not published: version ${state.version} is out of date.` : error.message);
+    if (state.grid.out_of_date) $("out-of-date").focus(); // from the refused button to the reason
   }
 
   async function reshow() {
@@ -343,6 +395,61 @@
     $("progress-objective").textContent = report.objective ?? "–";
     $("progress-bound").textContent = report.best_bound ?? "–";
     $("progress-gap").textContent = report.gap === null || report.gap === undefined ? "–" : `${(report.gap * 100).toFixed(1)}%`;
+  }
+
+  // ---------------------------------------------------------------- a colleague's work
+
+  // Polled, not streamed: the page stays open for hours, and a stream would hold a connection
+  // and read the database twice a second for each open page (as a run's progress does, for the
+  // seconds a solve lasts); this asks one small question every CHECK_MS while the tab is shown.
+  function watch() {
+    const next = () => setTimeout(async () => {
+      await check();
+      next();
+    }, CHECK_MS);
+    next();
+    document.addEventListener("visibilitychange", () => check());
+    window.addEventListener("focus", () => check());
+  }
+
+  async function check() {
+    if (document.hidden || state.checking) return;
+    state.checking = true;
+    try {
+      const pulse = await call("GET", `${forumPath()}/revision`);
+      if (!samePulse(pulse, state.pulse)) await catchUp(pulse);
+    } catch (_) {
+      // Unreachable for now: asked again at the next check; the page's own calls say why they fail.
+    } finally {
+      state.checking = false;
+    }
+  }
+
+  function samePulse(a, b) {
+    return ["revision", "latest_version", "published_version", "publications"].every((key) => a[key] === b[key]);
+  }
+
+  // Versions never change, only whether they are published or out of date: the version shown is
+  // read again for those, and the grid drawn, the move being checked and the focus are left alone.
+  async function catchUp(pulse) {
+    const number = state.version;
+    const grid = number === null ? null : await call("GET", `${forumPath()}/schedules/${number}`);
+    if (grid && grid.out_of_date && grid.out_of_date.first.some(unnamed)) await loadSetup();
+    await loadVersions();
+    if (grid && state.version === number) { // else another version was shown meanwhile, read afresh
+      state.grid = grid;
+      summarise();
+    } else if (number === null && state.versions.length) {
+      await show(state.versions.at(-1).number, null); // a colleague's solve made the first version
+    }
+    state.pulse = pulse; // only once caught up: a failure is tried again at the next check
+  }
+
+  // An edit of something the page has not read (a room added, a request made since it loaded).
+  function unnamed(edit) {
+    if (edit.entity === "request") return !state.requests.has(edit.entity_id);
+    const named = { room: state.problem.rooms, delegation: state.problem.delegations }[edit.entity];
+    return Boolean(named) && !named.some((thing) => thing.id === edit.entity_id);
   }
 
   // ---------------------------------------------------------------- the grid

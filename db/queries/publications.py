@@ -81,6 +81,14 @@ async def list_publications(
     return [msgspec.convert(dict(row), PublicationRow, strict=False) for row in rows]
 
 
+async def last_published(connection: asyncpg.Connection, forum_id: Any, version_id: int) -> datetime | None:
+    """When the version was last published, also once another has replaced it; None: never."""
+    stamp = await connection.fetchval(
+        "SELECT max(published_at) FROM publications WHERE forum_id = $1 AND version_id = $2", forum_id, version_id
+    )
+    return stamp if isinstance(stamp, datetime) else None
+
+
 async def room_labels(connection: asyncpg.Connection, forum_id: Any) -> list[RoomLabel]:
     rows = await connection.fetch(
         "SELECT r.id, r.name, v.name AS venue FROM rooms r"

@@ -39,6 +39,28 @@ async def current_revision(connection: asyncpg.Connection, forum_id: Any) -> int
     return int(revision or 0)
 
 
+class Pulse(msgspec.Struct, frozen=True):
+    """What an open grid page compares with what it shows, to learn of a colleague's work."""
+
+    revision: int  # setup edits so far: a version built at a lower revision is out of date
+    latest_version: int | None  # the highest version number (a new run or move added one)
+    published_version: int | None
+    publications: int  # a count: publishing v2, then v3, then v2 again leaves the rest as it was
+
+
+async def pulse(connection: asyncpg.Connection, forum_id: Any) -> Pulse:
+    """One statement on three indexed lookups and a count of the forum's publications (tens):
+    its cost does not grow with the grid, which is what lets a page ask every few seconds."""
+    row = await connection.fetchrow(
+        "SELECT coalesce((SELECT revision FROM forum_revisions WHERE forum_id = $1), 0) AS revision,"
+        " (SELECT max(number) FROM schedule_versions WHERE forum_id = $1) AS latest_version,"
+        " (SELECT number FROM schedule_versions WHERE forum_id = $1 AND published) AS published_version,"
+        " (SELECT count(*) FROM publications WHERE forum_id = $1) AS publications",
+        forum_id,
+    )
+    return msgspec.convert(dict(row), Pulse)
+
+
 async def out_of_date(connection: asyncpg.Connection, forum_id: Any, revisions: Iterable[int]) -> dict[int, OutOfDate]:
     """For each of `revisions` the forum has moved past, the edits since; current ones are left out.
     One statement for all of them: a version list names many revisions."""
