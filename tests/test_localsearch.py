@@ -20,13 +20,13 @@ from hypothesis import HealthCheck, assume, given, settings
 import solver.large as large
 import solver.twin as twin
 from api.bench import DEFAULT_DATA
-from solver.compile import compile_problem
+from solver.compile import Compiled, compile_problem
 from solver.engine import SolveOptions, solve
 from solver.greedy import greedy_assign
 from solver.grid import placements_of
 from solver.importers import load_optaplanner
 from solver.localsearch import GUIDE_CAP, LocalSearch, MovableLedger
-from solver.model import ObjectiveSettings, Problem
+from solver.model import Meeting, ObjectiveSettings, Problem
 from solver.result import Schedule, Unplaced
 from solver.scenarios import SCENARIOS, generate
 from solver.search import SearchSettings
@@ -213,10 +213,11 @@ def test_local_search_solves_of_random_forums_are_valid_bounded_and_never_worse_
     report = validate(forum_problem, found)
     assert report.violations == []
     assert found.terms == report.terms and found.objective == report.objective
+    assert found.objective is not None and greedy.objective is not None
     assert found.objective <= greedy.objective
     assert found.best_bound is not None and found.best_bound <= found.objective
     if exact.status == "OPTIMAL":  # the domain bound never passes the true optimum
-        assert found.best_bound <= exact.objective
+        assert exact.objective is not None and found.best_bound <= exact.objective
 
 
 def test_a_stop_request_ends_the_local_search_with_a_valid_grid() -> None:
@@ -230,7 +231,7 @@ def test_a_stop_request_ends_the_local_search_with_a_valid_grid() -> None:
     assert schedule.objective <= schedule.stats.greedy_objective
 
 
-def _rigid_forum(meetings: list, rooms: int = 3) -> Problem:
+def _rigid_forum(meetings: list[Meeting], rooms: int = 3) -> Problem:
     """One hour in four 15-minute slots, one principal per delegation."""
     names = sorted({name for m in meetings for name in m.delegations})
     return problem(
@@ -443,7 +444,9 @@ def test_the_focused_search_runs_in_doubling_epochs_each_with_its_own_seed(monke
     # optimum came after 7.8 s, against 0.35 s at 10 s.
     calls: list[tuple[float, int]] = []
 
-    def whole_epoch(compiled, start, deadline, seed, stop, floor):
+    def whole_epoch(
+        compiled: Compiled, start: Assignment, deadline: float, seed: int, stop: threading.Event | None, floor: int
+    ) -> Assignment:
         calls.append((deadline - time.perf_counter(), seed))
         time.sleep(max(0.0, deadline - time.perf_counter()))
         return start
@@ -464,7 +467,9 @@ def test_an_epoch_that_reaches_the_floor_ends_the_search(monkeypatch: pytest.Mon
     assert sum(evaluate(compiled, rounds).values()) == 0 == large.domain_bound(compiled)
     calls: list[Assignment] = []
 
-    def optimal_at_once(compiled, start, deadline, seed, stop, floor):
+    def optimal_at_once(
+        compiled: Compiled, start: Assignment, deadline: float, seed: int, stop: threading.Event | None, floor: int
+    ) -> Assignment:
         calls.append(start)
         return rounds
 

@@ -103,7 +103,7 @@ def _checked_url(url: str) -> str:
 
 @post(WEBHOOKS_PATH, tags=["notices"], summary="Register a webhook for change notices; answers its secret once")
 async def create_webhook(
-    request: Request,
+    request: Request[Any, Any, Any],
     pool: PoolDep,
     caller: CallerDep,
     forum_id: ForumPath,
@@ -114,7 +114,7 @@ async def create_webhook(
     parsed = delegation_itself(caller, forum_id, delegation_id, WEBHOOKS)
     url = _checked_url(data.url)
 
-    async def work(connection: asyncpg.Connection) -> Reply:
+    async def work(connection: asyncpg.Connection) -> Reply[WebhookCreated]:
         secret = secrets.token_urlsafe(32)
         webhook = await queries.insert_webhook(connection, parsed, delegation_id, url, secret)
         await record_change(connection, parsed, caller.actor, "create", "webhook", str(webhook.id), None, webhook)
@@ -135,7 +135,7 @@ async def list_webhooks(
 
 @delete(WEBHOOK_PATH, tags=["notices"], summary="Remove a webhook; its pending deliveries go with it")
 async def delete_webhook(
-    request: Request,
+    request: Request[Any, Any, Any],
     pool: PoolDep,
     caller: CallerDep,
     forum_id: ForumPath,
@@ -144,7 +144,7 @@ async def delete_webhook(
 ) -> None:
     parsed = delegation_itself(caller, forum_id, delegation_id, WEBHOOKS)
 
-    async def work(connection: asyncpg.Connection) -> Reply:
+    async def work(connection: asyncpg.Connection) -> Reply[None]:
         if not await queries.delete_webhook(connection, parsed, delegation_id, webhook_id):
             raise NotFound(f"no webhook {webhook_id}")
         await record_change(connection, parsed, caller.actor, "delete", "webhook", str(webhook_id))
@@ -160,7 +160,7 @@ async def delete_webhook(
     response_headers=[LINK_HEADER],
 )
 async def list_deliveries(
-    request: Request,
+    request: Request[Any, Any, Any],
     pool: PoolDep,
     caller: CallerDep,
     forum_id: ForumPath,
