@@ -6,6 +6,7 @@ tracks move by move must be the one the rules define.
 
 from __future__ import annotations
 
+import os
 import signal
 import subprocess
 import sys
@@ -413,12 +414,31 @@ def test_a_prewarmed_twin_that_no_search_takes_ends_with_the_solve() -> None:
     assert spare.poll() is not None  # ended with the solve, not left waiting
 
 
+SEARCHING_CPU_SECONDS = 1.5  # the twin's imports take 0.4-0.8 s of CPU; past this it searches
+
+
+def _wait_until_searching(pid: int) -> None:
+    """Until the twin has used the CPU time of its start-up and more: by its CPU, not the
+    clock, so that a loaded machine (helpers' test runs, load 5 on 2 cores: the start-up
+    then takes seconds) does not stop a twin that has not begun to search."""
+    deadline = time.monotonic() + 60
+    while _cpu_seconds(pid) < SEARCHING_CPU_SECONDS:
+        assert time.monotonic() < deadline, "the twin never started searching"
+        time.sleep(0.05)
+
+
+def _cpu_seconds(pid: int) -> float:
+    with open(f"/proc/{pid}/stat") as stat:
+        fields = stat.read().split(") ")[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")  # utime + stime
+
+
 def test_a_stopped_twin_hands_in_the_grid_it_has_at_once() -> None:
     forum_problem = _rounds_problem()
     start = _spread_out()
     job = twin.Job(forum_problem, start, time.monotonic() + 120, seed=0, floor=-1)  # never reached
     search = twin.TwinSearch(job)
-    time.sleep(1.0)  # started and searching
+    _wait_until_searching(search.process.pid)
     clock = time.perf_counter()
     answer = search.finish(wait=0)
     assert time.perf_counter() - clock < twin.STOP_GRACE
@@ -431,7 +451,7 @@ def test_a_twin_sent_ctrl_c_hands_in_its_grid() -> None:
     forum_problem = _rounds_problem()
     job = twin.Job(forum_problem, _spread_out(), time.monotonic() + 120, seed=0, floor=-1)  # never reached
     search = twin.TwinSearch(job)
-    time.sleep(1.0)  # started and searching
+    _wait_until_searching(search.process.pid)
     search.process.send_signal(signal.SIGINT)
     search.reader.join(twin.STOP_GRACE)
     assert not search.reader.is_alive()  # ended on the signal, not on a later SIGTERM
