@@ -42,12 +42,12 @@ import asyncpg
 import msgspec
 
 from api.dispatcher import end_dispatcher, start_dispatcher
-from db.changes import applicable_indices, published_grid, stored_and_changes
+from db.changes import applied, published_grid, stored_and_changes
 from db.queries import runs
 from db.queries.forums import get_forum
 from db.queries.revisions import current_revision
 from db.queries.schedules import StoredPlacement
-from solver.changes import Change, apply_changes
+from solver.changes import Change
 from solver.check import check_problem
 from solver.model import Problem
 from solver.result import Progress, Schedule
@@ -238,9 +238,8 @@ async def _load_problem(pool: asyncpg.Pool, run: runs.RunRecord) -> _Loaded | st
         return "the forum no longer exists"
     stored, changes = found
     seen = len(changes)
-    recorded = applicable_indices(stored, changes)
+    recorded, changed = applied(stored, changes)
     changes = [changes[index] for index in recorded]
-    changed = apply_changes(stored, changes)
     findings = check_problem(changed)
     if findings:
         return "; ".join(f"{finding.path}: {finding.message}" for finding in findings)

@@ -13,14 +13,16 @@ import msgspec
 from db.problem import build_problem
 from db.queries import changes as change_queries
 from db.queries import runs as run_queries
-from solver.changes import Change, apply_change, apply_changes
+from solver.changes import Change, apply_change
 from solver.check import ProblemError
 from solver.model import Problem
 from solver.result import Placement, Schedule, Unplaced
+from solver.timegrid import TimeGrid
 
 
 class Published(msgspec.Struct, frozen=True):
     number: int
+    version_id: int  # the version's row id: never given to another version
     schedule: Schedule  # the stored placements (instants), and the unplaced meetings with their reasons
 
 
@@ -45,7 +47,7 @@ async def changed_problem(connection: asyncpg.Connection, forum_id: Any, now: da
 
 
 def apply_recorded(problem: Problem, changes: list[Change]) -> Problem:
-    return apply_changes(problem, applicable_changes(problem, changes))
+    return applied(problem, changes)[1]
 
 
 def applicable_changes(problem: Problem, changes: list[Change]) -> list[Change]:
@@ -58,14 +60,21 @@ def applicable_changes(problem: Problem, changes: list[Change]) -> list[Change]:
 
 def applicable_indices(problem: Problem, changes: list[Change]) -> list[int]:
     """The positions in `changes` of those that still apply (see `applicable_changes`)."""
+    return applied(problem, changes)[0]
+
+
+def applied(problem: Problem, changes: list[Change]) -> tuple[list[int], Problem]:
+    """`applicable_indices`, and the problem once they apply: both from one pass, as each change
+    checks the whole changed forum (the pass was made twice, once for each)."""
+    grid = TimeGrid.of(problem.forum)
     kept: list[int] = []
     for index, change in enumerate(changes):
         try:
-            problem = apply_change(problem, change, len(kept))
+            problem = apply_change(problem, change, len(kept), grid)
         except ProblemError:
             continue
         kept.append(index)
-    return kept
+    return kept, problem
 
 
 async def published_grid(connection: asyncpg.Connection, forum_id: Any) -> Published | None:
@@ -78,4 +87,4 @@ async def published_grid(connection: asyncpg.Connection, forum_id: Any) -> Publi
         placed=[Placement(p.meeting, p.start, p.end, p.room) for p in placements],
         unplaced=msgspec.convert(row.schedule.get("unplaced", []), list[Unplaced]),
     )
-    return Published(row.number, schedule)
+    return Published(row.number, row.id, schedule)

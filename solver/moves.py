@@ -19,7 +19,7 @@ import msgspec
 from solver.model import TERMS, Meeting, Problem
 from solver.result import Placement, Schedule
 from solver.timegrid import TimeGrid
-from solver.validate import Violation, breaks_by_participant, validate
+from solver.validate import Report, Violation, breaks_by_participant, validate
 
 WarningKind = Literal["held", "fairness", "breaks", "preferences", "stability"]
 
@@ -70,8 +70,23 @@ def apply_move(problem: Problem, schedule: Schedule, meeting_id: str, start: dat
 
 def check_move(problem: Problem, schedule: Schedule, meeting_id: str, start: datetime, room: str) -> MoveCheck:
     """What moving `meeting_id` to `start` in `room` would break (blocking) or worsen (warnings)."""
+    return checked_move(problem, schedule, meeting_id, start, room)[0]
+
+
+def checked_move(
+    problem: Problem,
+    schedule: Schedule,
+    meeting_id: str,
+    start: datetime,
+    room: str,
+    report_before: Report | None = None,
+) -> tuple[MoveCheck, Report]:
+    """`check_move`, and the moved grid's report. `report_before` is `validate(problem, schedule)`
+    when the caller kept it (a validation is most of a check at UNGA's size)."""
     moved = apply_move(problem, schedule, meeting_id, start, room)
-    report_before, report_after = validate(problem, schedule), validate(problem, moved)
+    if report_before is None:
+        report_before = validate(problem, schedule)
+    report_after = validate(problem, moved)
     # New violations block, and so does any that names the moved meeting: its new place is the
     # organiser's choice now, even where the old one already broke the rule (a change recorded
     # since, a late arrival, made it invalid), so "allowed" never answers for a broken place.
@@ -81,7 +96,7 @@ def check_move(problem: Problem, schedule: Schedule, meeting_id: str, start: dat
         if violation not in report_before.violations or meeting_id in violation.meetings
     ]
     warnings = _warnings(problem, schedule, moved, report_before.terms, report_after.terms, meeting_id)
-    return MoveCheck(
+    check = MoveCheck(
         meeting=meeting_id,
         allowed=not blocking,
         before=next((p for p in schedule.placed if p.meeting == meeting_id), None),
@@ -92,6 +107,7 @@ def check_move(problem: Problem, schedule: Schedule, meeting_id: str, start: dat
         objective_after=report_after.objective,
         terms_after=report_after.terms,
     )
+    return check, report_after
 
 
 def _meeting(problem: Problem, meeting_id: str) -> Meeting:

@@ -16,11 +16,21 @@ from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from functools import cached_property
-from itertools import combinations, pairwise
+from itertools import pairwise
 
 import msgspec
 
-from solver.model import TERMS, Meeting, Participant, Problem, ProgrammeSession, Room, attendees, move_weights
+from solver.model import (
+    TERMS,
+    Attendance,
+    Meeting,
+    Participant,
+    Problem,
+    ProgrammeSession,
+    Room,
+    attendees,
+    move_weights,
+)
 from solver.result import Placement, Schedule, Unplaced
 from solver.timegrid import TimeGrid
 
@@ -57,14 +67,9 @@ class _Placed:
     end: datetime  # forum-local
     people: tuple[str, ...]
     slots: frozenset[int]  # grid slots overlapping [start, end)
-
-    @property
-    def id(self) -> str:
-        return self.meeting.id
-
-    @property
-    def day(self) -> date:
-        return self.start.date()
+    # Stored, not derived: the pair checks read them 70,000 times a UNGA validation.
+    id: str  # the meeting's
+    day: date  # the start's
 
     def overlaps(self, start: datetime, end: datetime) -> bool:
         return self.start < end and self.end > start
@@ -87,6 +92,11 @@ class _Context:
     def sequential_pairs(self) -> list[tuple[_Placed, _Placed, list[str], timedelta]]:
         """`_sequential_pairs`, once: the buffer and travel checks both read it."""
         return list(_sequential_pairs(self))
+
+    @cached_property
+    def buffers(self) -> dict[str, timedelta]:
+        """Each participant's buffer, built once rather than once per pair and person."""
+        return {person_id: timedelta(minutes=person.buffer_minutes) for person_id, person in self.people.items()}
 
     def when(self, moment: datetime) -> str:
         return self.grid.describe(moment)
@@ -159,6 +169,7 @@ def _collect(problem: Problem, grid: TimeGrid, schedule: Schedule) -> tuple[list
     """The usable placements (first of each known meeting) and the `schedule` violations."""
     meetings = {meeting.id: meeting for meeting in problem.meetings}
     rooms = {room.id: room for room in problem.rooms}
+    attendance = Attendance(problem)
     usable: dict[str, _Placed] = {}
     found: list[Violation] = []
     for placement in schedule.placed:
@@ -172,7 +183,7 @@ def _collect(problem: Problem, grid: TimeGrid, schedule: Schedule) -> tuple[list
             if room is None:
                 text = f"Meeting {_label(meeting)} is placed in unknown room {placement.room!r}."
                 found.append(_schedule(text, placement))
-            usable[meeting.id] = _placed(problem, grid, meeting, placement, room)
+            usable[meeting.id] = _placed(attendance, grid, meeting, placement, room)
     found.extend(_check_unplaced(meetings, usable, schedule))
     return list(usable.values()), found
 
@@ -192,10 +203,13 @@ def _schedule(message: str, entry: Placement | Unplaced) -> Violation:
     return Violation("schedule", message, [entry.meeting])
 
 
-def _placed(problem: Problem, grid: TimeGrid, meeting: Meeting, placement: Placement, room: Room | None) -> _Placed:
+def _placed(
+    attendance: Attendance, grid: TimeGrid, meeting: Meeting, placement: Placement, room: Room | None
+) -> _Placed:
     start, end = grid.local(placement.start), grid.local(placement.end)
-    people = tuple(attendees(problem, meeting))
-    return _Placed(meeting, placement, room, start, end, people, frozenset(grid.overlapping(start, end)))
+    people = tuple(attendance.of(meeting))
+    slots = frozenset(grid.overlapping(start, end))
+    return _Placed(meeting, placement, room, start, end, people, slots, meeting.id, start.date())
 
 
 # ---------------------------------------------------------------- grid
@@ -223,15 +237,21 @@ def _check_grid(context: _Context) -> Iterator[Violation]:
 
 
 def _shared_pairs(context: _Context) -> dict[tuple[str, str], list[str]]:
-    """Every pair of placed meetings with a common attendee (earlier first) and those attendees."""
+    """Every pair of placed meetings with a common attendee (earlier first) that overlap or
+    share a day, and those attendees: the only pairs the checks that read it look at."""
     by_person: dict[str, list[_Placed]] = defaultdict(list)
     for placed in sorted(context.placed, key=lambda item: (item.start, item.end, item.id)):
         for person in placed.people:
             by_person[person].append(placed)
     pairs: dict[tuple[str, str], list[str]] = defaultdict(list)
     for person, meetings in by_person.items():
-        for first, second in combinations(meetings, 2):
-            pairs[(first.id, second.id)].append(person)
+        for index, first in enumerate(meetings):
+            for second in meetings[index + 1 :]:
+                # Starts only grow from here, so no later one overlaps `first` or shares its day
+                # either (every pair of a person's 40 UNGA meetings was a third of a validation).
+                if second.start >= first.end and second.day != first.day:
+                    break
+                pairs[(first.id, second.id)].append(person)
     return pairs
 
 
@@ -260,7 +280,7 @@ def _sequential_pairs(context: _Context) -> Iterator[tuple[_Placed, _Placed, lis
 
 def _check_buffer(context: _Context) -> Iterator[Violation]:
     for first, second, people, gap in context.sequential_pairs:
-        short = [p for p in people if p in context.people and gap < timedelta(minutes=context.people[p].buffer_minutes)]
+        short = [p for p in people if p in context.buffers and gap < context.buffers[p]]
         if short:
             needed = max(context.people[p].buffer_minutes for p in short)
             yield Violation(
@@ -369,8 +389,9 @@ def _check_session(context: _Context) -> Iterator[Violation]:
     spans = [
         (session, context.local(session.start), context.local(session.end)) for session in context.problem.sessions
     ]
+    nearby = _sessions_by_day(spans)
     for placed in context.placed:
-        for session, start, end in spans:
+        for session, start, end in nearby(placed):
             if not placed.overlaps(start, end):
                 continue
             blocked = [p for p in placed.people if p in context.people and _session_blocks(session, context.people[p])]
@@ -382,6 +403,38 @@ def _check_session(context: _Context) -> Iterator[Violation]:
                     f"that {context.persons(blocked)} must attend.",
                     [placed.id],
                 )
+
+
+_Span = tuple[ProgrammeSession, datetime, datetime]
+_LONGEST_INDEXED = timedelta(days=31)
+
+
+def _sessions_by_day(spans: list[_Span]) -> Callable[[_Placed], list[_Span]]:
+    """For a placement, in their order, the sessions that may overlap it: those sharing one of
+    its days (an overlap has an instant in both), and any too odd to file by day (backwards,
+    or longer than a month). A placement that ends before it starts gets every session."""
+    by_day: dict[date, list[int]] = defaultdict(list)
+    anywhere: list[int] = []
+    for index, (_, start, end) in enumerate(spans):
+        if end < start or end - start > _LONGEST_INDEXED:
+            anywhere.append(index)
+            continue
+        day = start.date()
+        while day <= end.date():
+            by_day[day].append(index)
+            day += timedelta(days=1)
+
+    def nearby(placed: _Placed) -> list[_Span]:
+        if placed.end < placed.start or placed.end - placed.start > _LONGEST_INDEXED:
+            return spans
+        found = set(anywhere)
+        day = placed.day
+        while day <= placed.end.date():
+            found.update(by_day.get(day, ()))
+            day += timedelta(days=1)
+        return [spans[index] for index in sorted(found)]
+
+    return nearby
 
 
 def _check_precedence(context: _Context) -> Iterator[Violation]:
@@ -476,8 +529,12 @@ def _check_room_overlap(context: _Context) -> Iterator[Violation]:
         by_room[room.id].append(placed)
     for meetings in by_room.values():
         ordered = sorted(meetings, key=lambda item: (item.start, item.id))
-        for first, second in combinations(ordered, 2):
-            if first.overlaps(second.start, second.end):
+        for index, first in enumerate(ordered):
+            for second in ordered[index + 1 :]:
+                if second.start >= first.end:
+                    break  # starts only grow from here: no later one overlaps `first`
+                if not first.overlaps(second.start, second.end):
+                    continue
                 yield Violation(
                     "room_overlap",
                     f"{_room_label(first)} would hold {_label(first.meeting)} ({context.span(first)}) "
