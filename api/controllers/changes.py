@@ -10,7 +10,6 @@ accepted request waits for a placement, which GET fit proposes.
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
 from typing import Annotated, Any
 
 import asyncpg
@@ -26,13 +25,14 @@ from api.http import Reply, json_response, run_change
 from api.openapi import MORE_ERRORS
 from api.paging import DEFAULT_LIMIT, LINK_HEADER, Limit, fetched, page
 from api.worker import stored_placements
-from db.changes import Published, apply_recorded, published_grid, stored_and_changes
+from db.changes import Published, published_grid
+from db.forum_state import ForumState, after_change, forum_state
 from db.queries import changes as queries
 from db.queries.audit import record_change
 from db.queries.revisions import current_revision, derived_revision, version_revision
 from db.queries.schedules import insert_placements, insert_version
 from db.records import INT8_MAX
-from solver.changes import Change, MeetingRequested, impacts
+from solver.changes import Change, MeetingRequested, broken_by, impacts_and_broken
 from solver.check import ProblemError
 from solver.diff import Move, diff_schedules
 from solver.fit import FitError, FitOption, apply_fit, fit
@@ -84,12 +84,23 @@ def _kind(change: Change) -> str:
     return str(type(change).__struct_config__.tag)
 
 
-async def _forum_now(connection: asyncpg.Connection, forum_id: Any) -> tuple[Problem, list[Change]]:
+_PUBLISHED = "published"  # the published grid's placements, as `published_grid` reads them
+
+
+async def _state_now(connection: asyncpg.Connection, forum_id: Any) -> ForumState:
     await load_forum(connection, forum_id)
-    found = await stored_and_changes(connection, forum_id, datetime.now(UTC))
-    if found is None:
+    state = await forum_state(connection, forum_id)
+    if state is None:
         raise NotFound(f"no forum {forum_id}")
-    return found
+    return state
+
+
+def _broken(state: ForumState, published: Published | None) -> list[str] | None:
+    """`broken_by` of the published grid in the forum as it is now; None with nothing published."""
+    if published is None:
+        return None
+    placed = published.schedule.placed
+    return state.derived(_PUBLISHED, published.version_id, lambda: broken_by(state.changed, placed))
 
 
 @post(CHANGES_PATH, tags=["changes"], summary="Record a last-minute change; answers what it breaks (organiser)")
@@ -110,15 +121,20 @@ async def record_forum_change(
         # The forum row lock first, so that a change recorded (or a version published) meanwhile
         # is part of what this one is checked against.
         await queries.lock_forum(connection, parsed)
-        stored, earlier = await _forum_now(connection, parsed)
+        state = await _state_now(connection, parsed)
         published = await published_grid(connection, parsed)
         grid = published.schedule if published else Schedule(status="FEASIBLE", placed=[])
+        # Earlier changes apply first, so this one is checked against the forum as it now is; what
+        # the published grid breaks there was kept by the change before this one, or is now.
+        before = _broken(state, published)
         try:
-            # Earlier changes apply first, so this one is checked against the forum as it now is.
-            _, found = impacts(apply_recorded(stored, earlier), grid, [data])
+            changed, found, after = impacts_and_broken(state.changed, grid, [data], before)
         except ProblemError as error:
             raise_if(_body_errors(error, 0, checked=CHECKED_FIELD.get(_kind(data), "meeting")))
             raise
+        following = after_change(state, data, changed)
+        if published is not None:
+            following.remember(_PUBLISHED, published.version_id, after)
         checked = published.number if published else None
         record = await queries.insert_change(connection, parsed, data, found[0], checked, caller.actor)
         await record_change(connection, parsed, caller.actor, "create", "change", str(record.number), None, record)
@@ -151,11 +167,11 @@ async def list_forum_changes(
 
 
 async def _fit_context(connection: asyncpg.Connection, forum_id: Any) -> tuple[Problem, Published]:
-    stored, changes = await _forum_now(connection, forum_id)
+    state = await _state_now(connection, forum_id)
     published = await published_grid(connection, forum_id)
     if published is None:
         raise Conflict("nothing is published yet: fit places a meeting into the published grid")
-    return apply_recorded(stored, changes), published
+    return state.changed, published
 
 
 @get(

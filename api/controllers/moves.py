@@ -10,7 +10,7 @@ version is hidden, so both answer it 404.
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Annotated, Any
 from zoneinfo import ZoneInfo
 
@@ -25,16 +25,16 @@ from api.controllers.schedules import VERSION_PATH, organiser_only
 from api.errors import Conflict, FieldError, NotFound, invalid
 from api.http import Reply, json_response, run_change
 from api.worker import stored_placements
-from db.changes import changed_problem
+from db.forum_state import ForumState, forum_state
 from db.queries import runs as queries
 from db.queries.audit import record_change
-from db.queries.revisions import current_revision, derived_revision
+from db.queries.revisions import derived_revision
 from db.queries.schedules import insert_placements, insert_version
 from db.records import to_forum_time
 from solver.model import Problem
-from solver.moves import MoveCheck, UnknownMeeting, apply_move, check_move
+from solver.moves import MoveCheck, UnknownMeeting, apply_move, checked_move
 from solver.result import Schedule
-from solver.validate import validate
+from solver.validate import Report, validate
 
 MOVES_PATH = f"{VERSION_PATH}/moves"
 
@@ -55,23 +55,38 @@ class MoveStored(msgspec.Struct):
 
 
 class _Loaded(msgspec.Struct):
-    problem: Problem
+    state: ForumState
     zone: ZoneInfo
     row: queries.VersionRow
     schedule: Schedule
-    revision: int  # the forum's, read before the problem: an edit committed between counts as unseen
+
+    @property
+    def problem(self) -> Problem:
+        """What every solve sees: the stored forum with its recorded changes (a lost room, a late arrival)."""
+        return self.state.changed
+
+    @property
+    def revision(self) -> int:
+        """The forum's, read before the problem: an edit committed between counts as unseen."""
+        return self.state.revision
+
+    def report(self) -> Report:
+        """The version's grid validated against the forum as it is now, kept for the next call."""
+        return self.state.derived(_VERSION, self.row.id, lambda: validate(self.problem, self.schedule))
+
+
+_VERSION = "version"  # a version's grid as `_current` reads its row
 
 
 async def _load(connection: asyncpg.Connection, forum_id: Any, version: int) -> _Loaded:
-    revision = await current_revision(connection, forum_id)
     zone = zone_of((await load_forum(connection, forum_id)).item)
     row = await queries.get_version(connection, forum_id, version)
     if row is None:
         raise NotFound(f"no schedule version {version}")
-    # What every solve sees: the stored forum with its recorded changes (a lost room, a late arrival).
-    problem = await changed_problem(connection, forum_id, datetime.now(UTC))
-    assert problem is not None  # the forum was just loaded
-    return _Loaded(problem, zone, row, _current(problem, msgspec.convert(row.schedule, Schedule)), revision)
+    state = await forum_state(connection, forum_id)
+    if state is None:
+        raise NotFound(f"no forum {forum_id}")
+    return _Loaded(state, zone, row, _current(state.changed, msgspec.convert(row.schedule, Schedule)))
 
 
 def _current(problem: Problem, schedule: Schedule) -> Schedule:
@@ -84,12 +99,15 @@ def _current(problem: Problem, schedule: Schedule) -> Schedule:
     return msgspec.structs.replace(schedule, placed=placed, unplaced=unplaced)
 
 
-def _checked(loaded: _Loaded, body: MoveIn) -> MoveCheck:
+def _checked(loaded: _Loaded, body: MoveIn) -> tuple[MoveCheck, Report]:
+    """The move's check, and the moved grid's report."""
     if body.room not in {room.id for room in loaded.problem.rooms}:
         raise invalid("room", f"no room {body.room}")
     start = to_forum_time(body.start, loaded.zone)
+    if body.meeting not in {meeting.id for meeting in loaded.problem.meetings}:
+        raise invalid("meeting", f"no meeting {body.meeting} to schedule in this forum")
     try:
-        return check_move(loaded.problem, loaded.schedule, body.meeting, start, body.room)
+        return checked_move(loaded.problem, loaded.schedule, body.meeting, start, body.room, loaded.report())
     except UnknownMeeting:
         raise invalid("meeting", f"no meeting {body.meeting} to schedule in this forum") from None
 
@@ -110,7 +128,7 @@ async def check_schedule_move(
     parsed = organiser_only(caller, forum_id, version)
     async with pool.acquire() as connection:
         loaded = await _load(connection, parsed, version)
-    return json_response(_checked(loaded, data))
+    return json_response(_checked(loaded, data)[0])
 
 
 @post(MOVES_PATH, tags=["schedules"], summary="Store the moved grid as a new version, unless it breaks a rule")
@@ -127,11 +145,11 @@ async def move_meeting(
 
     async def work(connection: asyncpg.Connection) -> Reply[MoveStored]:
         loaded = await _load(connection, parsed, version)
-        check = _checked(loaded, data)
+        check, report = _checked(loaded, data)
         if not check.allowed:
             errors = [FieldError(f"rule:{violation.rule}", violation.message) for violation in check.blocking]
             raise Conflict("the move breaks " + ", ".join(sorted({v.rule for v in check.blocking})), errors)
-        number = await _store(connection, parsed, loaded, check)
+        number = await _store(connection, parsed, loaded, check, report)
         stored = MoveStored(number, version, check)
         await record_change(connection, parsed, caller.actor, "move", "schedule", str(number), None, stored)
         return Reply(stored, 201, {"Location": f"/forums/{forum_id}/schedules/{number}"})
@@ -139,21 +157,32 @@ async def move_meeting(
     return await run_change(pool, request, caller, idempotency_key, work)
 
 
-async def _store(connection: asyncpg.Connection, forum_id: Any, loaded: _Loaded, check: MoveCheck) -> int:
+async def _store(
+    connection: asyncpg.Connection, forum_id: Any, loaded: _Loaded, check: MoveCheck, report: Report
+) -> int:
+    """Stores the moved grid; `report` is its validation as `check_move` made it."""
     moved = apply_move(loaded.problem, loaded.schedule, check.meeting, check.after.start, check.after.room)
     moved = msgspec.structs.replace(
         moved, status="FEASIBLE", objective=check.objective_after, terms=check.terms_after, gap=None
     )
+    # The check validated the grid under the version's status; only `must_held` reads it, and
+    # alike for every status but these two, under which it checks nothing.
+    if loaded.schedule.status in _NOT_A_GRID:
+        report = validate(loaded.problem, moved)
     # The forum row lock serialises version numbering with runs storing theirs.
     await connection.execute("SELECT 1 FROM forums WHERE id = $1 FOR UPDATE", forum_id)
-    revision = derived_revision(loaded.revision, loaded.row.forum_revision, validate(loaded.problem, moved).ok)
+    revision = derived_revision(loaded.revision, loaded.row.forum_revision, report.ok)
     version_id = await insert_version(
         connection, forum_id, moved, derived_from=loaded.row.number, forum_revision=revision
     )
+    # The next move or check starts from this version, read back from its row as `moved`.
+    loaded.state.remember(_VERSION, version_id, report)
     # Attendees as the forum has them now (a change may have swapped one), as for a run or a fit.
     await insert_placements(connection, forum_id, version_id, stored_placements(loaded.problem, moved, loaded.zone))
     number = await connection.fetchval("SELECT number FROM schedule_versions WHERE id = $1", version_id)
     return int(number)
 
+
+_NOT_A_GRID = ("INFEASIBLE", "UNKNOWN")
 
 ROUTES = [check_schedule_move, move_meeting]

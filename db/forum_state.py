@@ -1,0 +1,175 @@
+"""The forum as every solve sees it, kept in this process between calls.
+
+A move check, a stored move and a recorded change each need the stored forum's
+problem with the recorded changes applied, and a validation of the grid they
+start from; at UNGA's size rebuilding and validating them was most of each call.
+They are kept here under a key read from the database in one statement:
+
+- the forum's revision (migration 0011: a trigger on the audit log counts every
+  edit of what `db/problem.py` reads, in the editing transaction itself), which
+  pins the stored problem;
+- the recorded changes themselves (their JSON, in order: a number could be
+  taken again after a rolled-back change), which pin the changed problem.
+
+Everything kept is a pure function of that key and, for a grid's validation, of
+a version's row id (versions are immutable, and an id is never handed out twice).
+A problem is read from the database only after its key; it is kept only when
+the key, read again after it, has not moved: an edit committed in between would
+otherwise be filed under the revision before it. So several API processes
+and workers may share one database, each with its own copy. Memory is bounded:
+the last `MAX_FORUMS` keys, each with its last `MAX_DERIVED` validations.
+
+What is handed out is shared between calls: read it, never change it in place.
+"""
+
+from __future__ import annotations
+
+from collections import OrderedDict
+from collections.abc import Callable
+from datetime import UTC, datetime
+from typing import Any, TypeVar
+
+import asyncpg
+import msgspec
+
+from db.changes import apply_recorded
+from db.problem import build_problem
+from solver.changes import Change
+from solver.model import Problem
+
+MAX_FORUMS = 4  # a UNGA problem is a few MB
+MAX_DERIVED = 8  # validations of grids per key: a version checked, then the versions moves make
+
+T = TypeVar("T")
+
+# (forum id, revision, the recorded changes as canonical JSON)
+Key = tuple[str, int, bytes]
+
+
+class ForumState:
+    """The stored problem and the changed one for one key, and what was derived from them."""
+
+    def __init__(self, key: Key, stored: Problem, changes: list[Change], changed: Problem) -> None:
+        self.key, self.stored, self.changes, self.changed = key, stored, changes, changed
+        self.kept = False  # in the cache: read from committed data under its own key
+        self._derived: OrderedDict[tuple[str, int], Any] = OrderedDict()
+
+    @property
+    def revision(self) -> int:
+        return self.key[1]
+
+    def derived(self, what: str, version_id: int, compute: Callable[[], T]) -> T:
+        """`compute()`, kept for (`what`, `version_id`): `what` names how it reads the version."""
+        name = (what, version_id)
+        if name in self._derived:
+            self._derived.move_to_end(name)
+            found: T = self._derived[name]
+            return found
+        value = compute()
+        self.remember(what, version_id, value)
+        return value
+
+    def knows(self, what: str, version_id: int) -> bool:
+        return (what, version_id) in self._derived
+
+    def remember(self, what: str, version_id: int, value: object) -> None:
+        self._derived[(what, version_id)] = value
+        self._derived.move_to_end((what, version_id))
+        while len(self._derived) > MAX_DERIVED:
+            self._derived.popitem(last=False)
+
+
+_states: OrderedDict[Key, ForumState] = OrderedDict()
+
+# The forum's revision, whether this transaction wrote it, and the recorded changes. A setup
+# edit of this very transaction is part of what it reads, yet may still roll back and its
+# revision number go to another edit: such a read is used, never kept. A transaction that has
+# written nothing has no id, and wrote no revision; else a row version it sees whose writer is
+# still in progress is its own (or a savepoint's), the row's 32-bit xmin widened to the
+# 64-bit id nearest this transaction's (live ids lie within 2^31 of each other).
+_KEY = """
+WITH me AS (SELECT pg_current_xact_id_if_assigned()::text::bigint AS ours),
+widened AS (
+    SELECT r.forum_id, r.revision, ((me.ours >> 32) << 32) + r.xmin::text::bigint AS near, me.ours
+    FROM forum_revisions r CROSS JOIN me WHERE r.forum_id = $1
+)
+SELECT coalesce(w.revision, 0) AS revision,
+       coalesce(w.ours IS NOT NULL AND pg_xact_status(greatest(3, w.near
+           + CASE WHEN w.near - w.ours > 2147483648 THEN -4294967296
+                  WHEN w.ours - w.near > 2147483648 THEN 4294967296 ELSE 0 END)::text::xid8) = 'in progress',
+           false) AS own,
+       c.change
+FROM forums f
+LEFT JOIN widened w ON w.forum_id = f.id
+LEFT JOIN forum_changes c ON c.forum_id = f.id
+WHERE f.id = $1 ORDER BY c.number
+"""
+
+
+def changes_key(changes: list[Change]) -> bytes:
+    return msgspec.json.encode(changes)
+
+
+class _Read(msgspec.Struct, frozen=True):
+    key: Key
+    own: bool  # the revision is this transaction's own, not yet committed
+    changes: list[Change]
+
+
+async def _read_key(connection: asyncpg.Connection, forum_id: Any) -> _Read | None:
+    """The forum's key and its recorded changes, in one statement (one snapshot); None: no forum."""
+    rows = await connection.fetch(_KEY, forum_id)
+    if not rows:
+        return None
+    changes = [msgspec.convert(row["change"], Change) for row in rows if row["change"] is not None]
+    return _Read((str(forum_id), int(rows[0]["revision"]), changes_key(changes)), bool(rows[0]["own"]), changes)
+
+
+async def forum_state(connection: asyncpg.Connection, forum_id: Any) -> ForumState | None:
+    """The forum's state as it is now; None when there is no such forum."""
+    read = await _read_key(connection, forum_id)
+    if read is None:
+        return None
+    state = _states.get(read.key)
+    if state is not None and not read.own:
+        _states.move_to_end(read.key)
+        return state
+    stored = await build_problem(connection, forum_id, datetime.now(UTC))
+    if stored is None:
+        return None
+    state = ForumState(read.key, stored, read.changes, apply_recorded(stored, read.changes))
+    again = await _read_key(connection, forum_id)
+    if not read.own and again is not None and again.key == read.key:
+        _remember(state)
+    return state
+
+
+def after_change(state: ForumState, change: Change, changed: Problem) -> ForumState:
+    """The state once `change` is recorded, `changed` being `state.changed` with it applied
+    (as `solver.changes.impacts` answers it: it applied, so it is among those that still apply).
+    Kept at once when `state` is: its key names its stored problem and every change, so it is
+    right whether or not the transaction recording the change commits."""
+    changes = [*state.changes, change]
+    key = (state.key[0], state.key[1], changes_key(changes))
+    following = ForumState(key, state.stored, changes, changed)
+    if state.kept:
+        _remember(following)
+    return following
+
+
+def _remember(state: ForumState) -> None:
+    state.kept = True
+    _states[state.key] = state
+    _states.move_to_end(state.key)
+    while len(_states) > MAX_FORUMS:
+        _states.popitem(last=False)
+
+
+def forget_all() -> None:
+    """Empty the cache (tests compare an answer made from it with one made without)."""
+    _states.clear()
+
+
+def kept() -> list[ForumState]:
+    """The states kept, least recently used first."""
+    return list(_states.values())
