@@ -32,7 +32,7 @@ from db.queries.revisions import derived_revision
 from db.queries.schedules import insert_placements, insert_version
 from db.records import to_forum_time
 from solver.model import Problem
-from solver.moves import MoveCheck, UnknownMeeting, apply_move, checked_move
+from solver.moves import MoveCheck, apply_move, checked_move
 from solver.result import Schedule
 from solver.validate import Report, validate
 
@@ -104,12 +104,10 @@ def _checked(loaded: _Loaded, body: MoveIn) -> tuple[MoveCheck, Report]:
     if body.room not in {room.id for room in loaded.problem.rooms}:
         raise invalid("room", f"no room {body.room}")
     start = to_forum_time(body.start, loaded.zone)
+    # Asked here (`check_move` raises UnknownMeeting), before the version's validation is made.
     if body.meeting not in {meeting.id for meeting in loaded.problem.meetings}:
         raise invalid("meeting", f"no meeting {body.meeting} to schedule in this forum")
-    try:
-        return checked_move(loaded.problem, loaded.schedule, body.meeting, start, body.room, loaded.report())
-    except UnknownMeeting:
-        raise invalid("meeting", f"no meeting {body.meeting} to schedule in this forum") from None
+    return checked_move(loaded.problem, loaded.schedule, body.meeting, start, body.room, loaded.report())
 
 
 @post(
