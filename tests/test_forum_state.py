@@ -328,3 +328,17 @@ async def test_the_stored_problem_names_each_meetings_attendees_as_the_example(
     expected = {m.id: {f"{owner[p]}/{p}" for p in attendees(example, m)} for m in example.meetings}
     assert {m.id: set(m.participants) for m in stored.meetings} == expected
     assert any(m.participants for m in example.meetings) and any(not m.participants for m in example.meetings)
+
+
+async def test_a_move_of_an_unknown_meeting_names_the_field_and_validates_nothing(
+    client: httpx.AsyncClient, pool: asyncpg.Pool, forum: Forum
+) -> None:
+    body = {"meeting": "nope", "start": "2024-06-01T09:00:00", "room": "sl-1"}
+    for path in ("moves/check", "moves"):
+        answer = await client.post(
+            f"{forum.base}/schedules/{forum.published}/{path}", json=body, headers=forum.organiser
+        )
+        assert answer.status_code == 422, answer.text
+        assert answer.json()["errors"] == [{"field": "meeting", "message": "no meeting nope to schedule in this forum"}]
+    [state] = forum_state.kept()
+    assert not state.knows("version", await version_id(pool, forum, forum.published))
