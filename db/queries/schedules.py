@@ -47,19 +47,33 @@ async def insert_version(
 async def insert_placements(
     connection: asyncpg.Connection, forum_id: Any, version_id: int, placements: Sequence[StoredPlacement]
 ) -> None:
-    # Two batches, not two statements per placement: a UNGA grid was 2,200 round trips (1.8 s a move).
+    # Two statements over arrays: one per placement was 2,200 round trips at UNGA's size (1.8 s a
+    # move), and a batch of executions (executemany) a fifth slower than one over `unnest`.
     ranges = [Range(placement.start, placement.end) for placement in placements]
-    await connection.executemany(
+    await connection.execute(
         "INSERT INTO schedule_placements (version_id, forum_id, meeting_id, room_id, during)"
-        " VALUES ($1, $2, $3, $4, $5)",
-        [(version_id, forum_id, p.meeting_id, p.room_id, during) for p, during in zip(placements, ranges, strict=True)],
+        " SELECT $1, $2, meeting, room, during FROM unnest($3::text[], $4::text[], $5::tstzrange[])"
+        " AS placed(meeting, room, during)",
+        version_id,
+        forum_id,
+        [p.meeting_id for p in placements],
+        [p.room_id for p in placements],
+        ranges,
     )
-    await connection.executemany(
+    attending = [
+        (p.meeting_id, delegation, participant, during)
+        for p, during in zip(placements, ranges, strict=True)
+        for delegation, participant in p.attendees
+    ]
+    await connection.execute(
         "INSERT INTO schedule_attendance (version_id, forum_id, meeting_id, delegation_id, participant_id, during)"
-        " VALUES ($1, $2, $3, $4, $5, $6)",
-        [
-            (version_id, forum_id, p.meeting_id, delegation, participant, during)
-            for p, during in zip(placements, ranges, strict=True)
-            for delegation, participant in p.attendees
-        ],
+        " SELECT $1, $2, meeting, delegation, participant, during"
+        " FROM unnest($3::text[], $4::text[], $5::text[], $6::tstzrange[])"
+        " AS attending(meeting, delegation, participant, during)",
+        version_id,
+        forum_id,
+        [row[0] for row in attending],
+        [row[1] for row in attending],
+        [row[2] for row in attending],
+        [row[3] for row in attending],
     )
