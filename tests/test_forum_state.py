@@ -71,7 +71,9 @@ async def check(client: httpx.AsyncClient, forum: Forum, version: int, move: dic
     return dict(answer.json())
 
 
-async def checks(client: httpx.AsyncClient, forum: Forum, version: int, moves: list[dict[str, str]]) -> list[dict]:
+async def checks(
+    client: httpx.AsyncClient, forum: Forum, version: int, moves: list[dict[str, str]]
+) -> list[dict[str, Any]]:
     return [await check(client, forum, version, move) for move in moves]
 
 
