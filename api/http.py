@@ -29,11 +29,16 @@ T = TypeVar("T")
 
 
 class Reply(msgspec.Struct, Generic[T]):
+    """What a change answers: `T` is the handler's `Response[T]`, which mypy checks against the
+    body (and the replay body) through `run_change`; a bare `Reply` is a mypy error
+    (disallow_any_generics), so the record a handler declares is the one it answers."""
+
     body: T
     status: int = 200
     headers: dict[str, str] = {}
-    # What an idempotent replay shows, when it must differ from `body` (tokens removed).
-    replay_body: object | None = None
+    # What an idempotent replay shows, when it must differ from `body` (tokens removed): the
+    # same record type, for the replay answers under the same OpenAPI schema.
+    replay_body: T | None = None
 
 
 Work = Callable[[asyncpg.Connection], Awaitable[Reply[T]]]

@@ -25,9 +25,10 @@ import subprocess
 import sys
 import time
 from pathlib import Path
+from typing import Any
 
 
-def solve_in(tree: Path, example: Path, limit: float, seed: int) -> dict:
+def solve_in(tree: Path, example: Path, limit: float, seed: int) -> dict[str, Any]:
     """One solve with the code of `tree`, in a process of its own (this script's `--one`)."""
     done = subprocess.run(
         [sys.executable, __file__, "--one", str(example), str(limit), str(seed)],
@@ -65,7 +66,7 @@ def solve_one(example: str, limit: str, seed: str) -> None:
     print(json.dumps({**outcome, "valid": not report.violations, "code": solver.__file__}))
 
 
-def summary(runs: list[dict]) -> str:
+def summary(runs: list[dict[str, Any]]) -> str:
     proven = [run["seconds"] for run in runs if run["status"] == "OPTIMAL"]
     objective = statistics.median(run["objective"] for run in runs)
     when = f", median time of those {statistics.median(proven):.1f} s" if proven else ""
@@ -84,7 +85,7 @@ def main() -> None:
     args = parser.parse_args()
     trees = [tree.resolve() for tree in args.trees]
     example = Path(__file__).resolve().parent.parent / "examples" / f"{args.example}.json"
-    results: dict[Path, list[dict]] = {tree: [] for tree in trees}
+    results: dict[Path, list[dict[str, Any]]] = {tree: [] for tree in trees}
     for seed in range(args.seeds[0], args.seeds[1] + 1):
         for tree in trees:
             run = solve_in(tree, example, args.limit, seed)

@@ -20,6 +20,8 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from ortools.sat.python import cp_model
+
 from api.bench import B2B_FAIRNESS, DEFAULT_DATA, b2b_instances
 from solver.engine import SolveOptions, solve
 from solver.importers import load_b2b
@@ -60,13 +62,15 @@ def trace_lanes(clock: Clock) -> None:
     """Each lane of two_rungs prints its rung, its answer and its span."""
     lane_run = break_clauses._Lane._run
 
-    def run(lane: break_clauses._Lane, model: Any) -> None:
+    def run(lane: break_clauses._Lane, model: cp_model.CpModel) -> None:
         began = clock.now()
         lane_run(lane, model)
         status = lane.solver.status_name(lane.code) if lane.code is not None else "none"
         print(f"    lane, rung +{lane.rung}: {status:10s} {began:6.2f} -> {clock.now():6.2f}", flush=True)
 
-    break_clauses._Lane._run = run  # type: ignore[method-assign]
+    # A method replaced on the class, for tracing: mypy refuses the assignment, and reads the
+    # class's function as taking `self` twice, so the plain function matches neither.
+    break_clauses._Lane._run = run  # type: ignore[method-assign, assignment]
 
 
 def main() -> None:

@@ -40,7 +40,6 @@ from contextlib import contextmanager
 from datetime import UTC, datetime
 from importlib.metadata import version
 from pathlib import Path
-from typing import Any
 from uuid import UUID
 from zoneinfo import ZoneInfo
 
@@ -91,6 +90,19 @@ class Result(msgspec.Struct):
     @property
     def rate(self) -> float:
         return self.answers / (self.elapsed_us / 1e6) if self.elapsed_us > 0 else 0.0
+
+
+class PeopleForum(msgspec.Struct):
+    forum_id: str
+    participants: list[dict[str, str]]  # each participant's path, delegation token and ETag
+    tokens: dict[str, str]  # delegation id -> its token
+
+
+class UngaForum(msgspec.Struct):
+    forum_id: str
+    organiser: str  # the organiser's token
+    version: int  # the stored and published grid's version number
+    placed: int
 
 
 # ---- the server and its data
@@ -149,7 +161,7 @@ def created(answer: httpx.Response) -> httpx.Response:
     return answer
 
 
-def new_forum(client: httpx.Client, settings: dict[str, Any]) -> tuple[str, str]:
+def new_forum(client: httpx.Client, settings: dict[str, object]) -> tuple[str, str]:
     answer = created(client.post("/forums", json=settings, headers=bearer(ADMIN_TOKEN))).json()
     return answer["forum"]["id"], answer["organiser_token"]
 
@@ -162,24 +174,26 @@ FORUM = {
 }
 
 
-def people_forum(client: httpx.Client) -> dict[str, Any]:
+def people_forum(client: httpx.Client) -> PeopleForum:
     """40 delegations of 5 participants: (path, token, ETag) per participant, a token per delegation."""
     forum_id, organiser = new_forum(client, FORUM)
-    participants, tokens = [], {}
+    participants: list[dict[str, str]] = []
+    tokens: dict[str, str] = {}
     for index in range(DELEGATIONS):
         code = f"D{index:02d}"
         body = {"id": code, "name": f"Delegation {code}", "country": "ZZ"}
         token = created(client.post(f"/forums/{forum_id}/delegations", json=body, headers=bearer(organiser))).json()
         tokens[code] = token["token"]
         for person in range(PEOPLE_EACH):
-            body = {"id": f"{code}-p{person}", "name": f"{code} person {person}", "principal": person == 0}
+            person_id = f"{code}-p{person}"
+            added = {"id": person_id, "name": f"{code} person {person}", "principal": person == 0}
             path = f"/forums/{forum_id}/delegations/{code}/participants"
-            answer = created(client.post(path, json=body, headers=bearer(tokens[code])))
-            participants.append({"path": f"{path}/{body['id']}", "token": tokens[code], "etag": answer.headers["etag"]})
-    return {"forum_id": forum_id, "participants": participants, "tokens": tokens}
+            answer = created(client.post(path, json=added, headers=bearer(tokens[code])))
+            participants.append({"path": f"{path}/{person_id}", "token": tokens[code], "etag": answer.headers["etag"]})
+    return PeopleForum(forum_id, participants, tokens)
 
 
-def unga_forum(client: httpx.Client, url: str) -> dict[str, Any]:
+def unga_forum(client: httpx.Client, url: str) -> UngaForum:
     """examples/unga-week.json entered through the API, solved (greedy), stored and published."""
     problem = load_problem((REPO / "examples" / "unga-week.json").read_bytes())
     forum = msgspec.to_builtins(problem.forum)
@@ -190,21 +204,24 @@ def unga_forum(client: httpx.Client, url: str) -> dict[str, Any]:
         created(client.post(f"{base}/venues", json=msgspec.to_builtins(venue), headers=as_organiser))
     for room in problem.rooms:
         created(client.post(f"{base}/rooms", json=msgspec.to_builtins(room), headers=as_organiser))
-    for session in problem.sessions:
-        created(client.post(f"{base}/sessions", json=msgspec.to_builtins(session), headers=as_organiser))
     owner: dict[str, str] = {}
     for delegation in problem.delegations:
         body = {"id": delegation.id, "name": delegation.name, "country": delegation.country}
         token = created(client.post(f"{base}/delegations", json=body, headers=as_organiser)).json()["token"]
-        for person in delegation.participants:
-            owner[person.id] = delegation.id
+        for participant in delegation.participants:
+            owner[participant.id] = delegation.id
             path = f"{base}/delegations/{delegation.id}/participants"
-            created(client.post(path, json=msgspec.to_builtins(person), headers=bearer(token)))
+            created(client.post(path, json=msgspec.to_builtins(participant), headers=bearer(token)))
+    # After the people: a session names existing participants, as delegation/participant (422 otherwise).
+    for session in problem.sessions:
+        listed = [f"{owner[person]}/{person}" for person in session.participants]
+        named = {**msgspec.to_builtins(session), "participants": listed}
+        created(client.post(f"{base}/sessions", json=named, headers=as_organiser))
     for meeting in problem.meetings:
         attendees: dict[str, list[str]] = {}
         for person in meeting.participants:
             attendees.setdefault(owner[person], []).append(person)
-        body = {
+        request = {
             "parties": meeting.delegations,
             "duration_minutes": meeting.duration_minutes,
             "title": meeting.title,
@@ -212,10 +229,10 @@ def unga_forum(client: httpx.Client, url: str) -> dict[str, Any]:
             "preferred": msgspec.to_builtins(meeting.preferred),
             "attendees": attendees,
         }
-        created(client.post(f"{base}/requests", json=body, headers=as_organiser))
+        created(client.post(f"{base}/requests", json=request, headers=as_organiser))
     number, placed = asyncio.run(_solve_and_store(url, UUID(forum_id)))
     created(client.post(f"{base}/schedules/{number}/publish", headers=as_organiser))
-    return {"forum_id": forum_id, "organiser": organiser, "version": number, "placed": placed}
+    return UngaForum(forum_id, organiser, number, placed)
 
 
 async def _solve_and_store(url: str, forum_id: UUID) -> tuple[int, int]:
@@ -406,14 +423,14 @@ def main(argv: Sequence[str] | None = None) -> int:
             print("setting up the forums...", file=sys.stderr)
             started = time.monotonic()
             people, unga = people_forum(client), unga_forum(client, url)
-            print(f"  done in {time.monotonic() - started:.0f} s; {unga['placed']} meetings placed", file=sys.stderr)
+            print(f"  done in {time.monotonic() - started:.0f} s; {unga.placed} meetings placed", file=sys.stderr)
             scenarios = [
                 scenario
                 for scenario in build_scenarios(client, people, unga, args.pace)
                 if not args.only or scenario.name.startswith(("health", *args.only))
             ]
             results = measure(base, scenarios, args, scripts)
-    section = report(results, scenarios, args, unga["placed"])
+    section = report(results, scenarios, args, unga.placed)
     print(section)
     if args.write:
         write_section(section)
@@ -445,19 +462,19 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     return args
 
 
-def build_scenarios(client: httpx.Client, people: dict[str, Any], unga: dict[str, Any], pace: int) -> list[Scenario]:
-    grid_path = f"/forums/{unga['forum_id']}/schedules/{unga['version']}"
+def build_scenarios(client: httpx.Client, people: PeopleForum, unga: UngaForum, pace: int) -> list[Scenario]:
+    grid_path = f"/forums/{unga.forum_id}/schedules/{unga.version}"
 
     def availability(count: int, pace: int = 0) -> str:
         # every run starts from the ETags the previous runs left
         participants = [
             {**p, "etag": created(client.get(p["path"], headers=bearer(p["token"]))).headers["etag"]}
-            for p in people["participants"]
+            for p in people.participants
         ]
         return lua_availability(participants, count, pace)
 
     def requests(count: int, pace: int = 0) -> str:
-        return lua_requests(people["forum_id"], people["tokens"], count, pace)
+        return lua_requests(people.forum_id, people.tokens, count, pace)
 
     return [
         Scenario("health", lambda count: lua_get("/health", None, count)),
@@ -473,11 +490,11 @@ def build_scenarios(client: httpx.Client, people: dict[str, Any], unga: dict[str
         ),
         Scenario(
             "grid, 1 connection",
-            lambda count: lua_get(grid_path, unga["organiser"], count),
+            lambda count: lua_get(grid_path, unga.organiser, count),
             single=True,
             baseline="health, 1 connection",
         ),
-        Scenario("grid", lambda count: lua_get(grid_path, unga["organiser"], count)),
+        Scenario("grid", lambda count: lua_get(grid_path, unga.organiser, count)),
     ]
 
 

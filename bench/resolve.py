@@ -22,6 +22,7 @@ import statistics
 import sys
 import time
 from collections.abc import Callable
+from functools import partial
 from pathlib import Path
 from typing import TypeVar
 
@@ -69,7 +70,9 @@ def checked(problem: Problem, schedule: Schedule) -> Schedule:
     return schedule
 
 
-def scenario_row(scenario: LateChange, base: Problem, args: argparse.Namespace, log) -> tuple[str, list[str]]:
+def scenario_row(
+    scenario: LateChange, base: Problem, args: argparse.Namespace, log: Callable[[str], None]
+) -> tuple[str, list[str]]:
     forum = scenario.forum(base)
     published = checked(forum, solve(forum, SolveOptions(time_limit=args.publish_limit, workers=2)))
     log(f"{scenario.name}: published {len(published.placed)} placed")
@@ -116,7 +119,7 @@ def _fit_rows(scenario: LateChange, forum: Problem, published: Schedule, result:
     wanted += [m.id for m in scenario.waiting]
     rows = []
     for meeting_id in wanted:
-        options, seconds = timed(lambda meeting_id=meeting_id: fit(changed, published, meeting_id, k=5), runs)
+        options, seconds = timed(partial(fit, changed, published, meeting_id, k=5), runs)
         with_move = sum(1 for o in options if o.moves)
         best = f"{options[0].cost}" if options else "none"
         rows.append(

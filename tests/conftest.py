@@ -11,19 +11,23 @@ from __future__ import annotations
 
 import os
 import secrets
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Awaitable, Callable, Coroutine, Iterator, MutableMapping
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any, TypeAlias, cast
 
 import asyncpg
 import httpx
 import msgspec
 import pytest
+from litestar import Litestar
 
 from api.app import create_app
 from db.embedded import start_embedded
 from db.migrate import migrate_url
 from db.pool import connect
+
+if TYPE_CHECKING:
+    from tests.processes import Isolated
 
 ADMIN_TOKEN = "test-admin-token"
 
@@ -100,13 +104,30 @@ async def pool(database_url: str) -> AsyncIterator[asyncpg.Pool]:
     await created.close()
 
 
+# An ASGI scope or message as the spec has it, and httpx and anyio take it: a mapping of any values.
+Message: TypeAlias = MutableMapping[str, Any]
+ASGIApp: TypeAlias = Callable[
+    [Message, Callable[[], Awaitable[Message]], Callable[[Message], Awaitable[None]]], Coroutine[Any, Any, None]
+]
+
+
+def asgi(app: Litestar) -> ASGIApp:
+    """`app` as an ASGI application. Litestar types scopes and messages as TypedDicts with keys of
+    its own (`route_handler`, `litestar_app`), httpx as plain mappings (encode/httpx#3111): the same
+    calls at run time, which mypy cannot match."""
+    return cast(ASGIApp, app)
+
+
+def asgi_client(app: Litestar) -> httpx.AsyncClient:
+    """A client that runs `app` in the test's own event loop. Not litestar.testing.AsyncTestClient:
+    in Litestar 2.x it runs the app on another thread's event loop (litestar-org/litestar#1920),
+    where the pool's connections cannot be used."""
+    return httpx.AsyncClient(transport=httpx.ASGITransport(app=asgi(app)), base_url="http://testserver")
+
+
 @pytest.fixture
 async def client(pool: asyncpg.Pool) -> AsyncIterator[httpx.AsyncClient]:
-    # Not litestar.testing.AsyncTestClient: in Litestar 2.x it runs the app on another thread's
-    # event loop (litestar-org/litestar#1920), where the pool's connections cannot be used.
-    # httpx's ASGITransport runs the app in the test's own loop.
-    transport = httpx.ASGITransport(app=create_app(pool, admin_token=ADMIN_TOKEN))
-    async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as test_client:
+    async with asgi_client(create_app(pool, admin_token=ADMIN_TOKEN)) as test_client:
         yield test_client
 
 
@@ -172,7 +193,7 @@ async def world(client: httpx.AsyncClient) -> World:
 
 
 @pytest.fixture
-async def isolated(databases: Databases, tmp_path: Path) -> AsyncIterator[Any]:
+async def isolated(databases: Databases, tmp_path: Path) -> AsyncIterator[Isolated]:
     """A migrated database of the test's own, for real `sidelines` processes (tests/processes.py)."""
     from tests.processes import Isolated  # it imports this module
 

@@ -7,6 +7,7 @@ meeting moves between two versions; solving is tested elsewhere.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import datetime, timedelta
 from uuid import UUID
 from zoneinfo import ZoneInfo
@@ -54,9 +55,9 @@ async def agree(client: httpx.AsyncClient, world: World, *pairs: tuple[str, str]
 async def store_grid(
     pool: asyncpg.Pool,
     world: World,
-    parties: dict[str, tuple[str, ...]],
-    grid: dict[str, Slot],
-    attendees: dict[str, list[tuple[str, str]]] | None = None,
+    parties: Mapping[str, tuple[str, ...]],  # read only: a dict of pairs or of trios
+    grid: Mapping[str, Slot],
+    attendees: Mapping[str, list[tuple[str, str]]] | None = None,
 ) -> int:
     """A new version holding `grid` (meeting -> slot); returns its number. Each
     meeting is attended by its parties' ministers unless `attendees` says otherwise."""

@@ -11,8 +11,8 @@ import asyncio
 import contextlib
 import socket
 import threading
-from collections.abc import Awaitable, Callable, Iterator
-from typing import TypeVar
+from collections.abc import Callable, Coroutine, Iterator
+from typing import Any, TypeVar
 
 import asyncpg
 import uvicorn
@@ -47,8 +47,9 @@ class LiveServer:
         if not self._ready.wait(60) or self._error is not None:
             raise RuntimeError(f"the live server did not start: {self._error!r}")
 
-    def call(self, work: Callable[[asyncpg.Pool], Awaitable[T]], timeout: float = 120) -> T:
-        """Run `work(pool)` on the server's loop and wait for its result."""
+    def call(self, work: Callable[[asyncpg.Pool], Coroutine[Any, Any, T]], timeout: float = 120) -> T:
+        """Run `work(pool)` on the server's loop and wait for its result (run_coroutine_threadsafe
+        takes a coroutine, not any awaitable: a Future or Task would be a TypeError)."""
         assert self.pool is not None
         return asyncio.run_coroutine_threadsafe(work(self.pool), self.loop).result(timeout)
 

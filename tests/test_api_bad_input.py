@@ -127,7 +127,8 @@ async def test_malformed_and_misshapen_bodies(client: httpx.AsyncClient, pool: a
         await check.refused(target, "not JSON", content=b"\xff\xfe", headers=as_json)
         await check.refused(target, "not UTF-8", content=b'{"name": "\xff"}', headers=as_json)
         await check.refused(target, "too deep", content=b"[" * 100_000 + b"]" * 100_000, headers=as_json)
-        for shape in ([], "text", 7, None):
+        shapes: tuple[object, ...] = ([], "text", 7, None)
+        for shape in shapes:
             if target.body or shape is not None:  # a body of only optional fields takes null as {}
                 await check.refused(target, f"body {shape!r}", content=repr(shape).encode(), headers=as_json)
         unknown = await check.refused(target, "unknown field", json={**target.body, "zz_unknown": 1})

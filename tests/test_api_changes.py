@@ -7,6 +7,7 @@ from __future__ import annotations
 import asyncio
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 from uuid import UUID
 from zoneinfo import ZoneInfo
 
@@ -74,7 +75,7 @@ async def forum(client: httpx.AsyncClient, pool: asyncpg.Pool) -> Forum:
     return Forum(forum_id, organiser, us, number)
 
 
-def arrival_body() -> dict:
+def arrival_body() -> dict[str, Any]:
     return {"kind": "arrival_changed", "participant": "US/us-min", "arrival": LATE_ARRIVAL.isoformat()}
 
 
@@ -128,7 +129,7 @@ async def wait_for_lock_waiters(pool: asyncpg.Pool, count: int) -> None:
 async def test_two_organisers_recording_at_once_are_checked_one_after_the_other(
     client: httpx.AsyncClient, pool: asyncpg.Pool, forum: Forum
 ) -> None:
-    async def record() -> dict:
+    async def record() -> dict[str, Any]:
         answer = await client.post(f"{forum.base}/changes", json=arrival_body(), headers=forum.organiser)
         assert answer.status_code == 201, answer.text
         return answer.json()
@@ -152,9 +153,10 @@ async def test_bad_changes_name_the_field_and_store_nothing(client: httpx.AsyncC
     assert answer.json()["errors"][0]["field"] == "participant"
     wrong_kind = await client.post(f"{forum.base}/changes", json={"kind": "meteor"}, headers=forum.organiser)
     assert wrong_kind.status_code == 400
-    room = {"kind": "room_unavailable", "room": "nowhere", "window": {"start": "2024-06-01T08:00:00", "end": "09:00"}}
+    window = {"start": "2024-06-01T08:00:00", "end": "09:00"}
+    room = {"kind": "room_unavailable", "room": "nowhere", "window": window}
     assert (await client.post(f"{forum.base}/changes", json=room, headers=forum.organiser)).status_code == 400
-    room["window"]["end"] = "2024-06-01T09:00:00"
+    window["end"] = "2024-06-01T09:00:00"
     refused = await client.post(f"{forum.base}/changes", json=room, headers=forum.organiser)
     assert refused.status_code == 422 and refused.json()["errors"][0]["field"] == "room"
     listed = await client.get(f"{forum.base}/changes", headers=forum.organiser)
@@ -298,7 +300,9 @@ async def test_fit_needs_a_published_grid_and_a_known_meeting(client: httpx.Asyn
     assert unpublished.status_code == 409, unpublished.text
 
 
-async def run_to_end(client: httpx.AsyncClient, pool: asyncpg.Pool, forum: Forum, body: dict) -> dict:
+async def run_to_end(
+    client: httpx.AsyncClient, pool: asyncpg.Pool, forum: Forum, body: dict[str, Any]
+) -> dict[str, Any]:
     queued = await client.post(f"{forum.base}/runs", json=body, headers=forum.organiser)
     assert queued.status_code == 202, queued.text
     assert await work_one(pool, forum.id) == "succeeded"
@@ -478,7 +482,7 @@ async def test_two_urgent_requests_racing_for_the_freed_spot_lose_nothing(
     assert (options[0]["start"], options[0]["room"]) == (options[1]["start"], options[1]["room"])
     assert options[0]["start"] == freed["start"]  # the spot the cancellation freed
 
-    async def apply(meeting: str, option: dict) -> httpx.Response:
+    async def apply(meeting: str, option: dict[str, Any]) -> httpx.Response:
         body = {"meeting": meeting, "option": option}
         return await client.post(f"{forum.base}/fit/apply", json=body, headers=forum.organiser)
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+from typing import Any
 
 import httpx
 import pytest
@@ -90,7 +91,9 @@ async def test_replayed_token_answers_hide_the_token(client: httpx.AsyncClient, 
         ({**FORUM_BODY, "days": [{"date": "2023-06-02", "start": "13:00:00", "end": "09:00:00"}]}, 422, "days[0].end"),
     ],
 )
-async def test_bad_forum_bodies_name_the_field(client: httpx.AsyncClient, body: dict, status: int, field: str) -> None:
+async def test_bad_forum_bodies_name_the_field(
+    client: httpx.AsyncClient, body: dict[str, Any], status: int, field: str
+) -> None:
     answer = await client.post("/forums", json=body, headers=bearer(ADMIN_TOKEN))
     assert answer.status_code == status, answer.text
     assert answer.headers["content-type"] == "application/problem+json"
@@ -151,12 +154,12 @@ async def test_a_forum_setting_that_would_break_stored_requests_is_refused(
 async def test_a_session_naming_nobody_is_refused(client: httpx.AsyncClient, world: World) -> None:
     """Both were stored, and every solve of the forum then failed on the session."""
     times = {"start": "2023-06-02T10:00:00", "end": "2023-06-02T11:00:00"}
-    cases = [
+    cases: list[tuple[dict[str, object], str, str]] = [
         ({"participants": ["SGP/min", "nobody"]}, "participants[1]", "no participant 'nobody'"),
         ({"scope": "listed", "participants": []}, "participants", "scope 'listed' needs participants"),
     ]
     for index, (fields, field, message) in enumerate(cases):
-        body = {"id": f"S{index}", "name": "Plenary", **times, **fields}
+        body: dict[str, object] = {"id": f"S{index}", "name": "Plenary", **times, **fields}
         answer = await client.post(f"{world.base}/sessions", json=body, headers=world.organiser)
         assert answer.status_code == 422, answer.text
         assert [(e["field"], e["message"].startswith(message)) for e in answer.json()["errors"]] == [(field, True)]

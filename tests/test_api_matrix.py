@@ -22,7 +22,7 @@ from litestar import Litestar
 
 from api.app import create_app
 from tests.authz_scene import B_HOOK, B_SECRET_PERSON, A, B, Scene, make_scene, published_scene, tidy
-from tests.conftest import ADMIN_TOKEN, FORUM_BODY, bearer, make_world
+from tests.conftest import ADMIN_TOKEN, FORUM_BODY, Message, asgi, bearer, make_world
 
 pytestmark = pytest.mark.anyio
 
@@ -137,7 +137,7 @@ def route_keys(app: Litestar) -> set[str]:
 
 
 def test_every_route_is_in_the_matrix_or_deliberately_public() -> None:
-    served = route_keys(create_app(None, admin_token=ADMIN_TOKEN))  # type: ignore[arg-type]
+    served = route_keys(create_app(None, admin_token=ADMIN_TOKEN))
     assert not set(MATRIX) & set(PUBLIC)
     assert served - set(MATRIX) - set(PUBLIC) == set(), "add these routes to MATRIX (or PUBLIC, with the reason)"
     assert set(MATRIX) | set(PUBLIC) <= served, "the matrix names routes the app no longer has"
@@ -147,7 +147,7 @@ def test_the_openapi_document_gives_each_route_the_success_status_it_answers() -
     # Litestar documents a POST as 201 unless told otherwise, and publish, accept,
     # decline, withdraw, rotate and moves/check answer 200: a client generated from
     # the document would have treated their answers as unexpected.
-    app = create_app(None, admin_token=ADMIN_TOKEN)  # type: ignore[arg-type]
+    app = create_app(None, admin_token=ADMIN_TOKEN)
     paths = app.openapi_schema.to_schema()["paths"]
     wrong = {}
     for key, statuses in MATRIX.items():
@@ -250,7 +250,7 @@ async def stream_status(app: Litestar, path: str, headers: dict[str, str]) -> tu
         await done.wait()
         return {"type": "http.disconnect"}
 
-    async def send(message: dict[str, Any]) -> None:
+    async def send(message: Message) -> None:
         if message["type"] == "http.response.start":
             answer["status"] = message["status"]
             if message["status"] == 200:
@@ -275,7 +275,7 @@ async def stream_status(app: Litestar, path: str, headers: dict[str, str]) -> tu
         "server": ("testserver", 80),
     }
     async with anyio.create_task_group() as tasks:
-        tasks.start_soon(app, scope, receive, send)
+        tasks.start_soon(asgi(app), scope, receive, send)
         with anyio.fail_after(10):
             await done.wait()
         tasks.cancel_scope.cancel()

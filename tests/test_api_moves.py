@@ -8,6 +8,7 @@ SGP, AUS and JPN, one room R1, two mornings in 15-minute slots.
 from __future__ import annotations
 
 from datetime import datetime, timedelta
+from typing import Any
 
 import asyncpg
 import httpx
@@ -19,7 +20,7 @@ from tests.test_api_runs import arrange, start, work_one
 pytestmark = pytest.mark.anyio
 
 
-async def solved(client: httpx.AsyncClient, world: World, pool: asyncpg.Pool) -> dict:
+async def solved(client: httpx.AsyncClient, world: World, pool: asyncpg.Pool) -> dict[str, Any]:
     """Version 1 of the world with SGP-AUS and AUS-JPN both placed."""
     for parties in (["SGP", "AUS"], ["AUS", "JPN"]):
         await arrange(client, world, parties)
@@ -30,7 +31,7 @@ async def solved(client: httpx.AsyncClient, world: World, pool: asyncpg.Pool) ->
     return grid
 
 
-def free_start(grid: dict, moving: dict) -> str:
+def free_start(grid: dict[str, Any], moving: dict[str, Any]) -> str:
     """A slot start, forum-local, where `moving` overlaps no other meeting and is not already."""
     others = [(datetime.fromisoformat(p["start"]), datetime.fromisoformat(p["end"])) for p in grid["placements"]]
     length = datetime.fromisoformat(moving["end"]) - datetime.fromisoformat(moving["start"])

@@ -5,6 +5,7 @@ forum's revision an open grid page polls (the organiser's; a delegation gets 404
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any
 
 import asyncpg
 import httpx
@@ -67,7 +68,7 @@ async def test_the_detailed_agenda_holds_only_the_delegations_own_meetings(
     assert len(both["meetings"]) == 2
 
 
-async def _revision(client: httpx.AsyncClient, world: World) -> dict:
+async def _revision(client: httpx.AsyncClient, world: World) -> dict[str, Any]:
     answer = await client.get(f"{world.base}/revision", headers=world.organiser)
     assert answer.status_code == 200, answer.text
     return dict(answer.json())
@@ -143,7 +144,7 @@ async def _publish(client: httpx.AsyncClient, world: World, number: int) -> None
     assert answer.status_code == 200, answer.text
 
 
-async def _grid(client: httpx.AsyncClient, world: World, number: int) -> dict:
+async def _grid(client: httpx.AsyncClient, world: World, number: int) -> dict[str, Any]:
     answer = await client.get(f"{world.base}/schedules/{number}", headers=world.organiser)
     assert answer.status_code == 200, answer.text
     return dict(answer.json())
@@ -171,7 +172,7 @@ async def _titled(client: httpx.AsyncClient, world: World, title: str, *parties:
     return str(made.json()["id"])
 
 
-def _person(delegation: str, participant: str, principal: bool) -> dict:
+def _person(delegation: str, participant: str, principal: bool) -> dict[str, Any]:
     name = f"{delegation} {participant}"
     return {
         "delegation": delegation,

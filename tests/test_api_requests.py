@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import httpx
 import pytest
 
@@ -12,7 +14,7 @@ from tests.conftest import World
 pytestmark = pytest.mark.anyio
 
 
-async def ask(client: httpx.AsyncClient, world: World, by: str, parties: list[str], **fields: object) -> dict:
+async def ask(client: httpx.AsyncClient, world: World, by: str, parties: list[str], **fields: object) -> dict[str, Any]:
     body = {"parties": parties, "duration_minutes": 30, "title": f"{by} asks", **fields}
     answer = await client.post(f"{world.base}/requests", json=body, headers=world.tokens[by])
     assert answer.status_code == 201, answer.text

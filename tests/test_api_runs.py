@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime
+from typing import Any
 
 import anyio
 import asyncpg
@@ -56,7 +57,7 @@ async def work_one(pool: asyncpg.Pool, forum_id: str, owner: str = "test-worker"
     return await process_run(pool, run, owner, FAST)
 
 
-async def wait_for(client: httpx.AsyncClient, url: str, headers: dict[str, str], statuses: set[str]) -> dict:
+async def wait_for(client: httpx.AsyncClient, url: str, headers: dict[str, str], statuses: set[str]) -> dict[str, Any]:
     with anyio.fail_after(60):
         while True:
             run = (await client.get(url, headers=headers)).json()

@@ -6,16 +6,21 @@ from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from functools import partial
 from itertools import product
+from typing import Any
 
 import pytest
 from ortools.sat.python import cp_model
 
 from solver.compile import Compiled, compile_problem
 from solver.engine import SolveOptions, solve
+from solver.model import Problem
 from solver.objective import break_clauses, break_windows
 from solver.objective.break_clauses import (
+    Grid,
+    Uncapped,
     at_most,
     break_free,
     capped,
@@ -29,13 +34,22 @@ from solver.objective.break_clauses import (
     uncapped_model,
     who_breaks_first,
 )
-from solver.objective.break_windows import at_the_floor, can_break, one_more_broken, windowless, zero_break_model
+from solver.objective.break_windows import (
+    ZeroBreaks,
+    at_the_floor,
+    can_break,
+    one_more_broken,
+    windowless,
+    zero_break_model,
+)
 from solver.validate import validate
 from tests.builders import at, delegation, forum, meeting, person, problem, room
 from tests.test_break_windows import HARD, SHAPES, check_grid, optimum, random_b2b
 
 
-def feasible_with(literal_count: int, values: tuple[bool, ...], encode) -> bool:
+def feasible_with(
+    literal_count: int, values: tuple[bool, ...], encode: Callable[[cp_model.CpModel, list[cp_model.IntVar]], None]
+) -> bool:
     model = cp_model.CpModel()
     literals = [model.new_bool_var(f"x{index}") for index in range(literal_count)]
     encode(model, literals)
@@ -48,12 +62,12 @@ def feasible_with(literal_count: int, values: tuple[bool, ...], encode) -> bool:
 def test_sequential_counter_and_sum_admit_exactly_the_assignments_within_their_bound(size: int) -> None:
     for most, values in product(range(size + 1), product([False, True], repeat=size)):
         for encode in (at_most, sum_at_most):
-            assert feasible_with(size, values, lambda model, literals, m=most, e=encode: e(model, literals, m)) == (
-                sum(values) <= most
-            ), (encode.__name__, most, values)
-        assert feasible_with(size, values, lambda model, literals, most=most: exactly(model, literals, most)) == (
-            sum(values) == most
-        ), (most, values)
+            assert feasible_with(size, values, partial(encode, most=most)) == (sum(values) <= most), (
+                encode.__name__,
+                most,
+                values,
+            )
+        assert feasible_with(size, values, partial(exactly, count=most)) == (sum(values) == most), (most, values)
 
 
 def test_break_free_holds_exactly_when_the_meetings_are_consecutive() -> None:
@@ -85,14 +99,14 @@ def test_break_free_holds_exactly_when_the_meetings_are_consecutive() -> None:
     assert seen == {True, False}
 
 
-def breaks_of(prob, grid: dict[int, tuple[int, int]]) -> int:
+def breaks_of(prob: Problem, grid: Grid) -> int:
     """The breaks of the grid as the validator counts them (it reports them weighted)."""
     return check_grid(prob, grid) // prob.objective.weights.breaks
 
 
-def broken_problems() -> list[tuple[object, int]]:
+def broken_problems() -> list[tuple[Problem, int]]:
     """The random B2B-shaped problems of test_break_windows whose optimum is one break or more."""
-    found = []
+    found: list[tuple[Problem, int]] = []
     for shape, seed in product(SHAPES, range(6)):
         prob = random_b2b(seed, *shape)
         best = optimum(prob)
@@ -138,7 +152,7 @@ def test_two_rungs_count_their_models_build_against_their_seconds(
     prob, best = broken_problems()[0]
     build = break_clauses.uncapped_model
 
-    def slow_build(*args, **kwargs):
+    def slow_build(*args: Any, **kwargs: Any) -> Uncapped:  # Any: passed through as given
         time.sleep(0.5)
         return build(*args, **kwargs)
 
@@ -187,13 +201,13 @@ def test_the_floor_search_seconds_count_from_the_hints_start(monkeypatch: pytest
     prob = broken_problems()[0][0]
     window_model = break_windows.zero_breaks
 
-    def slow_window_model(*args, **kwargs):
+    def slow_window_model(*args: Any, **kwargs: Any) -> ZeroBreaks:  # Any: passed through as given
         time.sleep(0.5)
         return window_model(*args, **kwargs)
 
     given: list[float] = []
 
-    def recorded(compiled, floor, seconds, seed, stop):
+    def recorded(compiled: Compiled, floor: int, seconds: float, seed: int, stop: threading.Event | None) -> ZeroBreaks:
         given.append(seconds)
         return break_windows._at(None, floor)
 
@@ -244,7 +258,7 @@ def test_at_the_floor_reaches_every_optimum_from_one_break() -> None:
         assert breaks_of(prob, answer.grid) == best
 
 
-def one_more_cases() -> Iterator[tuple[object, int, Compiled, frozenset[str], int]]:
+def one_more_cases() -> Iterator[tuple[Problem, int, Compiled, frozenset[str], int]]:
     """(problem, optimum, compiled, windowless, floor) where the optimum is at
     least one more break than the windowless have (the floor of one_more_broken)."""
     for prob, best in broken_problems():
@@ -355,7 +369,7 @@ def test_at_the_floor_from_no_break_finds_a_break_free_grid_or_climbs() -> None:
         assert answer.grid is not None and breaks_of(prob, answer.grid) == best
 
 
-def gap_forced() -> object:
+def gap_forced() -> Problem:
     """B0 meets B1 only at 09:00 and B2 only at 10:00: B0 has a break in every
     grid (no window fits), and nobody else needs one."""
     names = ["B0", "B1", "B2", "B3"]

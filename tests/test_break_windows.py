@@ -69,12 +69,13 @@ def check_grid(prob: Problem, grid: dict[int, tuple[int, int]]) -> int:
 # Tables nearly full over five slots, as on the 10-slot B2B instances: a mix
 # of problems without a grid, with a break-free grid and with optima of 1-2
 # breaks, most of them matched by the pattern floor (checked when written).
-SHAPES = [(6, 9, 2, "11:30"), (8, 14, 3, "11:30")]
+Shape = tuple[int, int, int, str]  # random_b2b's people, meetings, rooms and end
+SHAPES: list[Shape] = [(6, 9, 2, "11:30"), (8, 14, 3, "11:30")]
 
 
 @pytest.mark.parametrize("shape", SHAPES)
 @pytest.mark.parametrize("seed", range(6))
-def test_zero_break_model_agrees_with_the_optimum_and_the_pattern_floor_stays_below_it(seed: int, shape) -> None:
+def test_zero_break_model_agrees_with_the_optimum_and_the_pattern_floor_stays_below_it(seed: int, shape: Shape) -> None:
     prob = random_b2b(seed, *shape)
     compiled = compile_problem(prob)
     assert applies(compiled)

@@ -13,6 +13,7 @@ import socket
 import subprocess
 import sys
 import time
+from collections.abc import Callable
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -337,7 +338,7 @@ def _zone_too_long_for_a_file_name(document: dict[str, Any]) -> None:
     ],
 )
 def test_a_bad_problem_is_reported_by_field_path(
-    capsys: pytest.CaptureFixture[str], tmp_path: Path, damage: Any, expected: str
+    capsys: pytest.CaptureFixture[str], tmp_path: Path, damage: Callable[[dict[str, Any]], None], expected: str
 ) -> None:
     document = msgspec.to_builtins(four_delegations())
     damage(document)

@@ -7,23 +7,27 @@ a participant or overfills a room class fails here.
 from __future__ import annotations
 
 import threading
+from typing import Any
+
+import pytest
 
 from solver import engine
 from solver.compaction import applies, compact
 from solver.compile import compile_problem
 from solver.engine import SolveOptions, solve
 from solver.grid import placements_of
-from solver.model import ObjectiveSettings
+from solver.model import ObjectiveSettings, Problem
 from solver.result import Schedule
 from solver.rooms import assign_rooms
 from solver.search import SearchOutcome
-from solver.validate import validate
+from solver.terms import Assignment
+from solver.validate import Report, validate
 from tests.builders import delegation, forum, meeting, person, problem, room
 
 HARD = ObjectiveSettings(must_is_hard=True, breaks_count_unavailable=True, break_spread_limit=2)
 
 
-def hub(**fields):
+def hub(**fields: Any) -> Problem:  # Any: forwarded to Participant, as builders.person does
     """AAA meets BBB, CCC and DDD in one of two rooms, over a morning of eight half-hour slots."""
     delegations = [delegation(name, person(name.lower(), **fields)) for name in ("AAA", "BBB", "CCC", "DDD")]
     meetings = [meeting(f"a{other}", ["AAA", other], 30, priority="must") for other in ("BBB", "CCC", "DDD")]
@@ -31,7 +35,7 @@ def hub(**fields):
     return problem(delegations, meetings, rooms=rooms, forum=forum(slot=30), objective=HARD)
 
 
-def compacted(prob, assignment) -> tuple[Schedule, object]:
+def compacted(prob: Problem, assignment: Assignment) -> tuple[Schedule, Report]:
     compiled = compile_problem(prob)
     chosen = compact(compiled, assignment, seconds=2.0, seed=0)
     grid = assign_rooms(compiled, chosen)
@@ -41,27 +45,27 @@ def compacted(prob, assignment) -> tuple[Schedule, object]:
     return schedule, report
 
 
-def test_compaction_closes_the_gaps_of_a_spread_out_grid():
+def test_compaction_closes_the_gaps_of_a_spread_out_grid() -> None:
     spread_out = {"aBBB": (0, "R1"), "aCCC": (3, "R2"), "aDDD": (6, "R1")}
     schedule, report = compacted(hub(), spread_out)
     assert len(schedule.placed) == 3
     assert report.terms["breaks"] == 0
 
 
-def test_compaction_places_a_meeting_greedy_left_out():
+def test_compaction_places_a_meeting_greedy_left_out() -> None:
     schedule, report = compacted(hub(), {"aBBB": (0, "R1"), "aCCC": (2, "R2")})
     assert {placement.meeting for placement in schedule.placed} == {"aBBB", "aCCC", "aDDD"}
     assert report.terms["breaks"] == 0
 
 
-def test_compaction_applies_only_to_one_slot_hard_musts_without_buffers():
+def test_compaction_applies_only_to_one_slot_hard_musts_without_buffers() -> None:
     assert applies(compile_problem(hub()))
     assert not applies(compile_problem(hub(buffer_minutes=30)))
     soft = problem(hub().delegations, hub().meetings, rooms=hub().rooms, forum=forum(slot=30))
     assert not applies(compile_problem(soft))
 
 
-def test_solve_with_the_compaction_hint_is_optimal_and_valid():
+def test_solve_with_the_compaction_hint_is_optimal_and_valid() -> None:
     prob = hub()
     schedule = solve(prob, SolveOptions(time_limit=5, workers=2))
     report = validate(prob, schedule)
@@ -69,7 +73,7 @@ def test_solve_with_the_compaction_hint_is_optimal_and_valid():
     assert schedule.status == "OPTIMAL" and len(schedule.placed) == 3 and report.terms["breaks"] == 0
 
 
-def test_the_compacted_grid_is_the_answer_when_cp_sat_finds_none_in_its_time(monkeypatch):
+def test_the_compacted_grid_is_the_answer_when_cp_sat_finds_none_in_its_time(monkeypatch: pytest.MonkeyPatch) -> None:
     # After a floor search that found nothing, CP-SAT may have too little time for a
     # grid; greedy's breaks a hard rule on B2B. Before, the answer was then no grid at
     # all (forum-13crafb at 5-15 s) though the compaction had a valid one.
@@ -88,7 +92,7 @@ def test_the_compacted_grid_is_the_answer_when_cp_sat_finds_none_in_its_time(mon
     }
 
 
-def test_a_compaction_out_of_time_goes_on_until_its_grid_holds_every_meeting():
+def test_a_compaction_out_of_time_goes_on_until_its_grid_holds_every_meeting() -> None:
     compiled = compile_problem(hub())
     start = {"aBBB": (0, "R1"), "aCCC": (2, "R2")}  # aDDD left out
     assert len(compact(compiled, start, seconds=0.0, seed=0)) == 2
@@ -98,7 +102,7 @@ def test_a_compaction_out_of_time_goes_on_until_its_grid_holds_every_meeting():
     assert len(compact(compiled, start, seconds=-3.0, seed=0, settle_seconds=1.0)) == 3
 
 
-def test_a_stopped_compaction_hands_in_a_grid_that_holds_every_meeting():
+def test_a_stopped_compaction_hands_in_a_grid_that_holds_every_meeting() -> None:
     # A Ctrl-C during the B2B floor search used to end the solve with no grid at all.
     compiled = compile_problem(hub())
     start = {"aBBB": (0, "R1"), "aCCC": (2, "R2")}  # aDDD left out

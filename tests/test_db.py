@@ -123,7 +123,7 @@ async def test_tokens_are_stored_hashed_only(client: httpx.AsyncClient, world: W
             "SELECT table_name FROM information_schema.tables"
             " WHERE table_schema = 'public' AND table_type = 'BASE TABLE'"
         )
-        dump = []
+        dump: list[str] = []
         for table in tables:
             rows = await connection.fetch(f'SELECT t::text AS row FROM "{table["table_name"]}" t')
             dump.extend(row["row"] for row in rows)

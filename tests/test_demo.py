@@ -14,6 +14,7 @@ import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import httpx
 import msgspec
@@ -76,12 +77,12 @@ def _block(lines: queue.Queue[str | None]) -> Iterator[str]:
             return
 
 
-def _run_curl(command: str) -> tuple[int, object]:
+def _run_curl(command: str) -> tuple[int, dict[str, Any]]:
     """Run a printed curl line as a shell would split it; its answer's status and JSON body."""
     done = subprocess.run(shlex.split(command), capture_output=True, text=True, check=True, timeout=30)
     body, _, status_line = done.stdout.rstrip("\n").rpartition("\n")
     assert status_line.startswith("HTTP "), done.stdout
-    return int(status_line.removeprefix("HTTP ")), msgspec.json.decode(body)
+    return int(status_line.removeprefix("HTTP ")), msgspec.json.decode(body, type=dict[str, Any])
 
 
 def _printed(lines: list[str], label: str) -> str:
@@ -133,11 +134,11 @@ async def test_demo_prints_curl_commands_that_work_and_stops_cleanly(
         code, errors = demo.stop(stop_signal)
     assert [status for status, _ in answers] == [200, 200, 404]
     grid, agenda, hidden = (body for _, body in answers)
-    assert grid["published"] and len(grid["placements"]) >= 100  # type: ignore[index]
-    meetings = agenda["meetings"]  # type: ignore[index]
+    assert grid["published"] and len(grid["placements"]) >= 100
+    meetings = agenda["meetings"]
     assert meetings and all(any(a.startswith("SG/") for a in m["attendees"]) for m in meetings)
-    assert len(meetings) < len(grid["placements"])  # type: ignore[index]
-    assert hidden["type"] == "urn:sidelines:problem:not-found"  # type: ignore[index]
+    assert len(meetings) < len(grid["placements"])
+    assert hidden["type"] == "urn:sidelines:problem:not-found"
     assert any(line.startswith("  API docs") and line.endswith("/schema") for line in printed)
     assert queued["status"] == "succeeded" and queued["version"] == 2, queued  # the grid page's "Start a solve"
     assert code == 0, errors

@@ -10,27 +10,32 @@ from __future__ import annotations
 
 import threading
 from datetime import datetime
+from typing import Any
 
 from solver.engine import SolveOptions, solve
 from solver.model import (
+    Delegation,
+    Forum,
     KeepApart,
     ObjectiveSettings,
     PreviousPlacement,
+    Problem,
     ProgrammeSession,
     Resource,
     ResourceUse,
+    Term,
     Travel,
     Venue,
     Weights,
 )
-from solver.result import Schedule
+from solver.result import Progress, Schedule
 from solver.validate import validate
 from tests.builders import at, delegation, forum, meeting, person, problem, room, window
 
 FAST = SolveOptions(time_limit=5, workers=2)
 
 
-def run(prob, options: SolveOptions = FAST) -> Schedule:
+def run(prob: Problem, options: SolveOptions = FAST) -> Schedule:
     schedule = solve(prob, options)
     report = validate(prob, schedule)
     assert report.violations == [], report.violations
@@ -51,19 +56,19 @@ def unplaced(schedule: Schedule) -> dict[str, str]:
     return {u.meeting: u.reason for u in schedule.unplaced}
 
 
-def trio(**fields):
+def trio(**fields: dict[str, Any]) -> list[Delegation]:
     """Three one-person delegations A, B, C."""
     return [delegation(name, person(name.lower(), **fields.get(name, {}))) for name in ("AAA", "BBB", "CCC")]
 
 
-def one_slot_forum():
+def one_slot_forum() -> Forum:
     return forum(slot=30, start="09:00", end="09:30")
 
 
 # --- hard rules -------------------------------------------------------------
 
 
-def test_participant_attends_one_meeting_at_a_time():
+def test_participant_attends_one_meeting_at_a_time() -> None:
     meetings = [meeting("ab", ["AAA", "BBB"], 30), meeting("ac", ["AAA", "CCC"], 30)]
     rooms_ = [room("R1"), room("R2")]
     tight = run(problem(trio(), meetings, rooms_, forum=one_slot_forum()))
@@ -73,7 +78,7 @@ def test_participant_attends_one_meeting_at_a_time():
     assert len(set(starts(roomy).values())) == 2
 
 
-def test_room_holds_one_meeting_at_a_time():
+def test_room_holds_one_meeting_at_a_time() -> None:
     people = [*trio(), delegation("DDD", person("ddd"))]
     meetings = [meeting("ab", ["AAA", "BBB"], 30), meeting("cd", ["CCC", "DDD"], 30)]
     single = run(problem(people, meetings, [room("R1")], forum=one_slot_forum()))
@@ -83,7 +88,7 @@ def test_room_holds_one_meeting_at_a_time():
     assert sorted(rooms(double).values()) == ["R1", "R2"]
 
 
-def test_shared_resource_capacity():
+def test_shared_resource_capacity() -> None:
     people = [*trio(), delegation("DDD", person("ddd"))]
     interpreted = [ResourceUse("interp-fr")]
     meetings = [
@@ -96,7 +101,7 @@ def test_shared_resource_capacity():
         assert len(result.placed) == expected
 
 
-def test_arrival_and_departure():
+def test_arrival_and_departure() -> None:
     people = trio(AAA={"arrival": at("10:00")}, BBB={"departure": at("12:00")})
     result = run(problem(people, [meeting("ab", ["AAA", "BBB"], 60)]))
     assert at("10:00") <= starts(result)["ab"] <= at("11:00")
@@ -106,7 +111,7 @@ def test_arrival_and_departure():
     assert "leaves" in impossible.unplaced[0].message and "Bbb" in impossible.unplaced[0].message
 
 
-def test_no_common_availability_names_the_limits_in_the_way():
+def test_no_common_availability_names_the_limits_in_the_way() -> None:
     # AAA stays all morning but is blocked until 11:00; BBB leaves at 11:00.
     people = trio(AAA={"departure": at("13:00"), "blocked": [window("09:00", "11:00")]}, BBB={"departure": at("11:00")})
     result = run(problem(people, [meeting("ab", ["AAA", "BBB"], 30)]))
@@ -115,7 +120,7 @@ def test_no_common_availability_names_the_limits_in_the_way():
     assert "leaves Friday 13:00" not in message  # true, but not why they never meet
 
 
-def test_programme_session_blocks_principals_only():
+def test_programme_session_blocks_principals_only() -> None:
     plenary = ProgrammeSession("plenary", "Plenary", at("09:00"), at("12:00"), scope="principals")
     people = [
         delegation("AAA", person("a-min"), person("a-off", principal=False)),
@@ -131,13 +136,13 @@ def test_programme_session_blocks_principals_only():
     assert starts(result)["officials"] < at("12:00")
 
 
-def test_room_unavailable_window():
+def test_room_unavailable_window() -> None:
     closed = room("R1", unavailable=[window("09:00", "11:00")])
     result = run(problem(trio(), [meeting("ab", ["AAA", "BBB"], 60)], [closed]))
     assert starts(result)["ab"] >= at("11:00")
 
 
-def test_room_seats_features_and_venue():
+def test_room_seats_features_and_venue() -> None:
     venues = [Venue("hotel", "Hotel"), Venue("embassy", "Embassy")]
     rooms_ = [
         room("small", seats=2, venue="hotel", features=["secure"]),
@@ -158,7 +163,7 @@ def test_room_seats_features_and_venue():
     assert unplaced(result) == {"nowhere": "no_suitable_room"}
 
 
-def test_earliest_latest_window():
+def test_earliest_latest_window() -> None:
     meetings = [meeting("ab", ["AAA", "BBB"], 30, earliest=at("11:00"), latest=at("12:00"))]
     result = run(problem(trio(), meetings))
     assert at("11:00") <= starts(result)["ab"] <= at("11:30")
@@ -166,7 +171,7 @@ def test_earliest_latest_window():
     assert unplaced(run(problem(trio(), outside))) == {"ab": "outside_window"}
 
 
-def test_pins_are_honoured_and_pinned_clash_leaves_one_out():
+def test_pins_are_honoured_and_pinned_clash_leaves_one_out() -> None:
     rooms_ = [room("R1"), room("R2")]
     pinned = [meeting("ab", ["AAA", "BBB"], 30, pinned_start=at("11:00"), pinned_room="R2")]
     result = run(problem(trio(), pinned, rooms_))
@@ -177,7 +182,7 @@ def test_pins_are_honoured_and_pinned_clash_leaves_one_out():
     assert clashed.unplaced[0].blockers == ["ab"]
 
 
-def test_precedence():
+def test_precedence() -> None:
     meetings = [
         meeting("prep", ["AAA", "BBB"], 60),
         meeting("main", ["AAA", "CCC"], 60, after=["prep"], preferred=[window("09:00", "10:00")]),
@@ -192,7 +197,7 @@ def test_precedence():
     assert unplaced(blocked) == {"main": "lower_priority"}
 
 
-def test_buffer_between_meetings():
+def test_buffer_between_meetings() -> None:
     people = trio(AAA={"buffer_minutes": 15})
     meetings = [meeting("ab", ["AAA", "BBB"], 30), meeting("ac", ["AAA", "CCC"], 30)]
     result = run(problem(people, meetings, [room("R1"), room("R2")], forum=forum(slot=15, end="10:15")))
@@ -202,7 +207,7 @@ def test_buffer_between_meetings():
     assert len(tight.placed) == 1
 
 
-def test_travel_between_venues():
+def test_travel_between_venues() -> None:
     venues = [Venue("hotel", "Hotel"), Venue("embassy", "Embassy")]
     travel = [Travel(("hotel", "embassy"), 30)]
     rooms_ = [room("H", venue="hotel"), room("E", venue="embassy")]
@@ -219,7 +224,7 @@ def test_travel_between_venues():
     assert squeezed.unplaced[0].blockers == [squeezed.placed[0].meeting]
 
 
-def test_daily_limit():
+def test_daily_limit() -> None:
     people = trio(AAA={"max_meetings_per_day": 1})
     meetings = [meeting("ab", ["AAA", "BBB"], 30), meeting("ac", ["AAA", "CCC"], 30)]
     one_day = run(problem(people, meetings))
@@ -228,7 +233,7 @@ def test_daily_limit():
     assert len({p.start.date() for p in two_days.placed}) == 2
 
 
-def test_daily_limit_of_zero_is_the_reason_given():
+def test_daily_limit_of_zero_is_the_reason_given() -> None:
     # Every start is in the domain, but AAA may attend nothing: no meeting of
     # higher rank is in the way, as "lower_priority" with no blockers claimed.
     result = run(problem(trio(AAA={"max_meetings_per_day": 0}), [meeting("ab", ["AAA", "BBB"], 30)]))
@@ -237,7 +242,7 @@ def test_daily_limit_of_zero_is_the_reason_given():
     assert "daily limit of 0" in reason.message
 
 
-def test_keep_apart_never_back_to_back_in_one_room():
+def test_keep_apart_never_back_to_back_in_one_room() -> None:
     people = [*trio(), delegation("DDD", person("ddd"))]
     meetings = [
         meeting("ac", ["AAA", "CCC"], 30, pinned_start=at("09:00")),
@@ -250,7 +255,7 @@ def test_keep_apart_never_back_to_back_in_one_room():
     assert starts(together)["bd"] == at("09:30")
 
 
-def test_break_spread_limit():
+def test_break_spread_limit() -> None:
     meetings = [
         meeting("early", ["AAA", "BBB"], 30, pinned_start=at("09:00")),
         meeting("late", ["AAA", "CCC"], 30, pinned_start=at("10:00")),
@@ -264,7 +269,7 @@ def test_break_spread_limit():
 # --- objective terms ----------------------------------------------------------
 
 
-def test_priority_decides_who_gets_the_only_slot():
+def test_priority_decides_who_gets_the_only_slot() -> None:
     meetings = [
         meeting("low", ["AAA", "BBB"], 30, priority="low"),
         meeting("must", ["AAA", "CCC"], 30, priority="must"),
@@ -274,7 +279,7 @@ def test_priority_decides_who_gets_the_only_slot():
     assert result.terms["held"] == 100
 
 
-def test_fairness_spreads_meetings_between_delegations():
+def test_fairness_spreads_meetings_between_delegations() -> None:
     people = [*trio(), delegation("DDD", person("ddd"))]
     meetings = [
         meeting("ca", ["CCC", "AAA"], 30),
@@ -289,7 +294,7 @@ def test_fairness_spreads_meetings_between_delegations():
     assert result.terms["fairness"] == 10 * 50
 
 
-def test_breaks_are_avoided():
+def test_breaks_are_avoided() -> None:
     meetings = [meeting("ab", ["AAA", "BBB"], 30, pinned_start=at("09:00")), meeting("ac", ["AAA", "CCC"], 30)]
     result = run(problem(trio(), meetings))
     assert starts(result)["ac"] == at("09:30")
@@ -298,7 +303,7 @@ def test_breaks_are_avoided():
     assert run(problem(trio(), gap)).terms["breaks"] == 10
 
 
-def test_meeting_left_out_of_a_proven_optimum_is_not_said_to_be_unreached():
+def test_meeting_left_out_of_a_proven_optimum_is_not_said_to_be_unreached() -> None:
     # AAA can meet 09:00-09:30 and 10:00-10:30 only: holding both makes a break worth more than ac.
     busy = {"blocked": [window("09:30", "10:00"), window("10:30", "13:00")]}
     meetings = [meeting("ab", ["AAA", "BBB"], 30, priority="high"), meeting("ac", ["AAA", "CCC"], 30)]
@@ -307,14 +312,14 @@ def test_meeting_left_out_of_a_proven_optimum_is_not_said_to_be_unreached():
     assert result.status == "OPTIMAL" and unplaced(result) == {"ac": "costs_more"}
 
 
-def test_preferred_window_is_used():
+def test_preferred_window_is_used() -> None:
     meetings = [meeting("ab", ["AAA", "BBB"], 30, preferred=[window("11:00", "12:00")])]
     result = run(problem(trio(), meetings))
     assert at("11:00") <= starts(result)["ab"] <= at("11:30")
     assert result.terms["preferences"] == 0
 
 
-def test_stability_keeps_previous_placement():
+def test_stability_keeps_previous_placement() -> None:
     meetings = [meeting("ab", ["AAA", "BBB"], 30), meeting("ac", ["AAA", "CCC"], 30)]
     previous = [PreviousPlacement("ab", at("11:00"), "R2"), PreviousPlacement("ac", at("11:30"), "R1")]
     result = run(problem(trio(), meetings, [room("R1"), room("R2")], previous=previous))
@@ -325,27 +330,27 @@ def test_stability_keeps_previous_placement():
     assert run(moved).terms["stability"] == Weights().moved_time
 
 
-def test_lexicographic_mode_puts_breaks_before_preferences():
+def test_lexicographic_mode_puts_breaks_before_preferences() -> None:
     meetings = [
         meeting("ab", ["AAA", "BBB"], 30, pinned_start=at("09:00")),
         meeting("ac", ["AAA", "CCC"], 30, preferred=[window("11:00", "12:00")]),
     ]
     weighted = run(problem(trio(), meetings, objective=ObjectiveSettings(weights=Weights(breaks=1, preferences=50))))
     assert starts(weighted)["ac"] >= at("11:00")
-    order = ["held", "breaks", "preferences", "fairness", "stability"]
+    order: list[Term] = ["held", "breaks", "preferences", "fairness", "stability"]
     lexi = ObjectiveSettings(mode="lexicographic", lexicographic_order=order, weights=Weights(breaks=1, preferences=50))
     result = run(problem(trio(), meetings, objective=lexi))
     assert starts(result)["ac"] == at("09:30")
     assert result.status == "OPTIMAL"
 
 
-def test_lexicographic_answer_is_not_replaced_by_a_cheaper_sum():
+def test_lexicographic_answer_is_not_replaced_by_a_cheaper_sum() -> None:
     # AAA can meet 09:00-09:30 and 10:00-10:30 only: both meetings make a break.
     # Breaks first, one meeting is left out; greedy's grid (both held) costs less
     # as a sum, but is worse in this order and must not replace the answer.
     busy = {"blocked": [window("09:30", "10:00"), window("10:30", "13:00")]}
     meetings = [meeting("ab", ["AAA", "BBB"], 30), meeting("ac", ["AAA", "CCC"], 30)]
-    order = ["breaks", "held", "fairness", "preferences", "stability"]
+    order: list[Term] = ["breaks", "held", "fairness", "preferences", "stability"]
     objective = ObjectiveSettings(mode="lexicographic", lexicographic_order=order, breaks_count_unavailable=True)
     result = run(problem(trio(AAA=busy), meetings, objective=objective))
     assert result.terms["breaks"] == 0 and len(result.placed) == 1
@@ -355,9 +360,9 @@ def test_lexicographic_answer_is_not_replaced_by_a_cheaper_sum():
 # --- engine behaviour ---------------------------------------------------------
 
 
-def test_progress_reports_and_stop():
+def test_progress_reports_and_stop() -> None:
     meetings = [meeting(f"m{i}", ["AAA", "BBB"], 30) for i in range(4)]
-    reports = []
+    reports: list[Progress] = []
     result = solve(problem(trio(), meetings), FAST, on_progress=reports.append)
     assert reports and reports[-1].objective == result.objective
     # greedy's grid comes first, at once, as solution 1; CP-SAT's follow it, counted after it
@@ -370,7 +375,7 @@ def test_progress_reports_and_stop():
     assert validate(problem(trio(), meetings), stopped).violations == []
 
 
-def test_greedy_method_and_stats():
+def test_greedy_method_and_stats() -> None:
     meetings = [meeting("ab", ["AAA", "BBB"], 30), meeting("ac", ["AAA", "CCC"], 30)]
     prob = problem(trio(), meetings)
     greedy = run(prob, SolveOptions(method="greedy"))
@@ -379,10 +384,11 @@ def test_greedy_method_and_stats():
     exact = run(prob)
     assert exact.status == "OPTIMAL" and exact.best_bound == exact.objective and exact.gap == 0
     assert exact.stats.variables > 0 and exact.stats.first_solution_seconds is not None
+    assert exact.objective is not None and greedy.objective is not None
     assert exact.objective <= greedy.objective
 
 
-def test_buffer_gap_is_not_counted_as_a_break():
+def test_buffer_gap_is_not_counted_as_a_break() -> None:
     people = trio(AAA={"buffer_minutes": 30})
     meetings = [meeting("ab", ["AAA", "BBB"], 30, pinned_start=at("09:00")), meeting("ac", ["AAA", "CCC"], 30)]
     result = run(problem(people, meetings, forum=forum(slot=30)))
@@ -390,7 +396,7 @@ def test_buffer_gap_is_not_counted_as_a_break():
     assert result.terms["breaks"] == 0
 
 
-def test_deterministic_mode_repeats_itself():
+def test_deterministic_mode_repeats_itself() -> None:
     from solver.scenarios import generate
 
     forum_problem = generate("cis-council", 0)
@@ -401,7 +407,7 @@ def test_deterministic_mode_repeats_itself():
     assert validate(forum_problem, first).violations == []
 
 
-def test_solve_in_a_worker_thread():
+def test_solve_in_a_worker_thread() -> None:
     """The service runs solves off the main thread; CP-SAT must not install its signal handler there."""
     results: list[Schedule] = []
     prob = problem(trio(), [meeting("ab", ["AAA", "BBB"], 30)])

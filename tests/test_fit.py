@@ -9,6 +9,8 @@ that differs from the published one in exactly the meetings the option names.
 
 from __future__ import annotations
 
+from datetime import datetime
+
 import msgspec
 import pytest
 
@@ -83,7 +85,7 @@ def valid(built: Problem, grid: Schedule) -> bool:
     return validate(built, grid).violations == []
 
 
-def key(start, room_id: str) -> tuple[str, str]:
+def key(start: datetime, room_id: str) -> tuple[str, str]:
     return (start.strftime("%H:%M"), room_id)
 
 

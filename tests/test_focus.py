@@ -3,6 +3,7 @@ builds, and that its grids keep every rule and are never worse than the plain se
 
 from __future__ import annotations
 
+import threading
 import time
 from pathlib import Path
 
@@ -17,7 +18,7 @@ from solver.large import domain_bound
 from solver.localsearch import Costs, LocalSearch, LocalSearchResult
 from solver.model import Problem, Room
 from solver.objective.break_clauses import one_worker
-from solver.terms import breaks_by_person, evaluate
+from solver.terms import Assignment, breaks_by_person, evaluate
 from solver.validate import validate
 from tests.builders import at, delegation, forum, meeting, person, problem
 from tests.test_localsearch import _schedule_of
@@ -195,9 +196,17 @@ def _recording_searches(monkeypatch: pytest.MonkeyPatch) -> list[dict[str, int] 
     penalties: list[dict[str, int] | None] = []
     real_improve = focus.improve
 
-    def recorded(*args: object, penalty: dict[str, int] | None = None, **kwargs: object) -> LocalSearchResult:
+    def recorded(
+        compiled: Compiled,
+        assignment: Assignment,
+        deadline: float,
+        seed: int = 0,
+        stop: threading.Event | None = None,
+        floor: int | None = None,
+        penalty: dict[str, int] | None = None,
+    ) -> LocalSearchResult:
         penalties.append(penalty)
-        return real_improve(*args, penalty=penalty, **kwargs)  # type: ignore[arg-type]
+        return real_improve(compiled, assignment, deadline, seed, stop, floor, penalty)
 
     monkeypatch.setattr(focus, "improve", recorded)
     return penalties
@@ -295,8 +304,16 @@ def test_an_attempt_short_of_the_floor_gives_way_to_one_from_another_packing(
     grids: list[int] = []
     real_improve = focus.improve
 
-    def recorded(*args: object, **kwargs: object) -> LocalSearchResult:
-        result = real_improve(*args, **kwargs)  # type: ignore[arg-type]
+    def recorded(
+        searched: Compiled,  # perhaps narrowed: the grid is priced on the whole forum below
+        assignment: Assignment,
+        deadline: float,
+        seed: int = 0,
+        stop: threading.Event | None = None,
+        floor: int | None = None,
+        penalty: dict[str, int] | None = None,
+    ) -> LocalSearchResult:
+        result = real_improve(searched, assignment, deadline, seed, stop, floor, penalty)
         grids.append(sum(evaluate(compiled, result.assignment).values()))
         return result
 

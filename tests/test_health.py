@@ -10,14 +10,13 @@ import pytest
 from api.app import create_app
 from db.migrate import load_migrations, migrate_url
 from db.pool import connect
-from tests.conftest import ADMIN_TOKEN, Databases
+from tests.conftest import ADMIN_TOKEN, Databases, asgi_client
 
 pytestmark = pytest.mark.anyio
 
 
 def _client(pool: asyncpg.Pool) -> httpx.AsyncClient:
-    transport = httpx.ASGITransport(app=create_app(pool, admin_token=ADMIN_TOKEN))
-    return httpx.AsyncClient(transport=transport, base_url="http://testserver")
+    return asgi_client(create_app(pool, admin_token=ADMIN_TOKEN))
 
 
 async def test_both_answer_without_a_token_even_with_a_bad_one(client: httpx.AsyncClient) -> None:

@@ -6,8 +6,10 @@ from __future__ import annotations
 import csv
 import json
 import re
+from collections.abc import Callable
 from datetime import datetime, time
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -16,7 +18,7 @@ from solver.check import check_problem
 from solver.engine import SolveOptions, solve
 from solver.importers import load_b2b, load_csplib046, parse_b2b, parse_csplib046
 from solver.importers.common import one_day_forum
-from solver.model import Problem, Window, attendees, participants_by_id
+from solver.model import Meeting, Participant, Problem, Window, attendees, participants_by_id
 from solver.result import Placement, Schedule
 from solver.timegrid import TimeGrid
 from solver.validate import validate
@@ -34,7 +36,7 @@ def _b2b_summary() -> dict[str, dict[str, str]]:
         return {row["file"]: row for row in csv.DictReader(handle)}
 
 
-def _prob046_reference() -> dict[int, dict]:
+def _prob046_reference() -> dict[int, dict[str, Any]]:
     return {item["id"]: item for item in json.loads(PROB046_JSON.read_text())["instances"]}
 
 
@@ -43,11 +45,11 @@ def _at(clock: str) -> datetime:
     return datetime.fromisoformat(f"2024-01-15T{clock}")
 
 
-def _meeting(problem: Problem, meeting_id: str):
+def _meeting(problem: Problem, meeting_id: str) -> Meeting:
     return next(meeting for meeting in problem.meetings if meeting.id == meeting_id)
 
 
-def _person(problem: Problem, person_id: str):
+def _person(problem: Problem, person_id: str) -> Participant:
     return participants_by_id(problem)[person_id][1]
 
 
@@ -330,7 +332,9 @@ def _first_block() -> str:
     ],
     ids=["no header", "missing setting", "agent lines", "short row", "asymmetric", "unknown meeting"],
 )
-def test_prob046_malformed_file_raises_value_error_naming_the_fault(tmp_path: Path, mangle, message: str) -> None:
+def test_prob046_malformed_file_raises_value_error_naming_the_fault(
+    tmp_path: Path, mangle: Callable[[str], str], message: str
+) -> None:
     path = tmp_path / "instances.md"
     original = _first_block()
     mangled = mangle(original)
@@ -351,7 +355,11 @@ def test_prob046_engine_reproduces_the_published_label(number: int, feasible: bo
     assert schedule.status == ("OPTIMAL" if feasible else "INFEASIBLE")
     assert (schedule.unplaced == []) is feasible
     grid = TimeGrid.of(problem.forum)
-    times = {placement.meeting: grid.slot_at(placement.start) for placement in schedule.placed}
+    times: dict[str, int] = {}
+    for placement in schedule.placed:
+        slot = grid.slot_at(placement.start)
+        assert slot is not None, placement  # every grid's starts are slot starts
+        times[placement.meeting] = slot
     if feasible:
         assert _arrival_violations(problem, times) == set()
 

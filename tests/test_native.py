@@ -9,6 +9,7 @@ import subprocess
 import sys
 from importlib.machinery import EXTENSION_SUFFIXES
 from pathlib import Path
+from typing import Any
 
 import solver
 import solver.localsearch
@@ -42,7 +43,7 @@ print(json.dumps({
 """
 
 
-def _search(example: str, seed: int, penalty: dict[str, int], pure: bool) -> dict:
+def _search(example: str, seed: int, penalty: dict[str, int], pure: bool) -> dict[str, Any]:
     env = {key: value for key, value in os.environ.items() if key != native.PURE_PYTHON_VARIABLE}
     if pure:
         env[native.PURE_PYTHON_VARIABLE] = "1"

@@ -16,6 +16,7 @@ import time
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from datetime import datetime
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
 from uuid import UUID
 
 import anyio
@@ -53,7 +54,7 @@ class Received(msgspec.Struct):
     body: bytes
 
     @property
-    def notice(self) -> dict:
+    def notice(self) -> dict[str, Any]:
         return msgspec.json.decode(self.body)
 
 
@@ -311,7 +312,7 @@ async def live_server(pool: asyncpg.Pool) -> AsyncIterator[str]:
 
 async def next_notice(
     live: httpx.AsyncClient, url: str, headers: dict[str, str], publish_step: Callable[[], Awaitable[None]]
-) -> tuple[str, dict]:
+) -> tuple[str, dict[str, Any]]:
     """Open the stream, run `publish_step`, and return the first notice's id and data."""
     with anyio.fail_after(20):  # never an endless read
         async with live.stream("GET", url, headers=headers) as stream:

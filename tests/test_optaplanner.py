@@ -21,6 +21,7 @@ BENCH = DEFAULT_DATA  # ../shared beside the clone, as CI has it
 FOLDER = BENCH / "optaplanner-meetingscheduling"
 SMALLEST = FOLDER / "50meetings-160timegrains-5rooms.xlsx"
 HEADER = ("Topic", "Group", "Duration", "Speakers", "Content", "Required attendance list", "Preferred attendance list")
+Row = tuple[str, str, int, str, str, str, str]  # a Meetings row, in HEADER's columns
 
 
 def test_the_five_workbooks_are_found_smallest_first() -> None:
@@ -77,9 +78,9 @@ def test_smallest_workbook_solves_valid_and_never_worse_than_greedy() -> None:
     assert len(schedule.placed) == 50
 
 
-def _workbook(tmp_path: Path, meetings: list[tuple], persons: tuple[str, ...] = ("Amy Cole", "Beth Fox")) -> Path:
+def _workbook(tmp_path: Path, meetings: list[Row], persons: tuple[str, ...] = ("Amy Cole", "Beth Fox")) -> Path:
     book = openpyxl.Workbook()
-    days = book.active
+    days = book.worksheets[0]  # the new workbook's one sheet (`active`, typed as possibly None)
     days.title = "Days"
     days.append(("Day", "Start", "End", "Lunch hour start time"))
     days.append(("Sat 2022-01-01", "08:00", "18:00", "12:00"))
@@ -108,7 +109,7 @@ def _workbook(tmp_path: Path, meetings: list[tuple], persons: tuple[str, ...] = 
         (("Plan", "", 30, "", "", "Amy Cole", ""), "row 2: a meeting needs two required attendees or more"),
     ],
 )
-def test_bad_rows_raise_value_error_naming_sheet_row_and_column(tmp_path: Path, row: tuple, message: str) -> None:
+def test_bad_rows_raise_value_error_naming_sheet_row_and_column(tmp_path: Path, row: Row, message: str) -> None:
     path = _workbook(tmp_path, [row])
     with pytest.raises(ValueError, match="sheet Meetings " + message.replace("(", r"\(")):
         parse_optaplanner(path)
@@ -121,7 +122,7 @@ def test_a_good_hand_made_workbook_imports(tmp_path: Path) -> None:
 
 def test_missing_sheet_missing_file_and_not_a_workbook(tmp_path: Path) -> None:
     book = openpyxl.Workbook()
-    book.active.title = "Days"
+    book.worksheets[0].title = "Days"
     partial = tmp_path / "partial.xlsx"
     book.save(partial)
     with pytest.raises(ValueError, match="missing sheet 'Rooms'"):

@@ -16,6 +16,7 @@ import httpx
 import pytest
 
 from api import worker
+from db.queries.runs import RunRecord
 from tests.conftest import World
 from tests.test_api_runs import RUN, arrange, work_one
 
@@ -78,7 +79,7 @@ def _edit_between_load_and_store(monkeypatch: pytest.MonkeyPatch, edit: Callable
     """The worker loads the forum, then `edit` commits, then the solver starts: its answer is stored after."""
     load = worker._load_problem
 
-    async def load_then_edit(pool: asyncpg.Pool, run: Any) -> Any:
+    async def load_then_edit(pool: asyncpg.Pool, run: RunRecord) -> worker._Loaded | str:
         loaded = await load(pool, run)
         await edit()
         return loaded

@@ -13,7 +13,7 @@ import asyncio
 import re
 import time
 from collections import defaultdict
-from collections.abc import Awaitable, Callable, Iterator
+from collections.abc import Callable, Coroutine, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime
 from pathlib import Path
@@ -23,7 +23,7 @@ import asyncpg
 import httpx
 import msgspec
 import pytest
-from playwright.sync_api import Browser, Page, Route, expect, sync_playwright
+from playwright.sync_api import Browser, FloatRect, Locator, Page, Route, ViewportSize, expect, sync_playwright
 
 from db.load import LoadedForum, load_problem
 from solver.model import Problem
@@ -37,16 +37,16 @@ CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"]
 SOLVE_SECONDS = 8
 WAIT_MS = 30_000
-PHONE = {"width": 390, "height": 844}
-DESK = {"width": 1600, "height": 2300}  # a whole 12-hour day: a drag never scrolls
-SHOT = {"x": 0, "y": 0, "width": 1600, "height": 1000}
-PHONE_SHOT = {"width": 390, "height": 1400}  # the top of the agenda: header, inbox, the first day
+PHONE: ViewportSize = {"width": 390, "height": 844}
+DESK: ViewportSize = {"width": 1600, "height": 2300}  # a whole 12-hour day: a drag never scrolls
+SHOT: FloatRect = {"x": 0, "y": 0, "width": 1600, "height": 1000}
+PHONE_SHOT: ViewportSize = {"width": 390, "height": 1400}  # the top of the agenda: header, inbox, the first day
 
 
-def aside(work: Callable[[], Awaitable[T]]) -> T:
+def aside(work: Callable[[], Coroutine[Any, Any, T]]) -> T:
     """Run a coroutine to completion on a private loop in another thread (the test thread has none)."""
     with ThreadPoolExecutor(1) as pool:
-        return pool.submit(asyncio.run, work()).result()  # type: ignore[arg-type]
+        return pool.submit(asyncio.run, work()).result()
 
 
 class Site(msgspec.Struct):
@@ -236,7 +236,7 @@ def _placement(site: Site, version: int, meeting: str) -> dict[str, Any]:
     return next(p for p in site.get(f"/schedules/{version}")["placements"] if p["meeting"] == meeting)
 
 
-def _cell(page: Page, room: str, start: str) -> Any:
+def _cell(page: Page, room: str, start: str) -> Locator:
     """The grid cell at `start` ("2024-06-01T10:30", forum-local) in `room`."""
     return page.locator(f'.sheet.current .cell[data-room="{room}"][data-start="{start[:16]}:00"]')
 

@@ -10,6 +10,7 @@ from solver.check import check_problem
 from solver.engine import SolveOptions, solve
 from solver.model import (
     KeepApart,
+    Meeting,
     ObjectiveSettings,
     Problem,
     ProgrammeSession,
@@ -67,7 +68,7 @@ def forums(draw: st.DrawFn) -> Problem:
 
 
 @st.composite
-def _meeting(draw: st.DrawFn, index: int, names: list[str]):
+def _meeting(draw: st.DrawFn, index: int, names: list[str]) -> Meeting:
     parties = draw(st.lists(st.sampled_from(names), min_size=2, max_size=3, unique=True))
     fields = {
         "priority": draw(st.sampled_from(["must", "high", "normal", "low"])),
@@ -94,6 +95,7 @@ def test_every_solve_is_valid_and_never_worse_than_greedy(forum_problem: Problem
         placed = {p.meeting for p in schedule.placed}
         assert placed.isdisjoint(u.meeting for u in schedule.unplaced)
         assert placed | {u.meeting for u in schedule.unplaced} == {m.id for m in forum_problem.meetings}
+    assert exact.objective is not None and greedy.objective is not None
     assert exact.objective <= greedy.objective
     if exact.status == "OPTIMAL" and forum_problem.objective.mode == "weighted":
         assert exact.best_bound == exact.objective

@@ -15,7 +15,7 @@ import httpx
 import msgspec
 import openpyxl
 import pytest
-from icalendar import Calendar, Event
+from icalendar import Calendar, Component
 
 from api.calendar import feed_events
 from api.exports import GridContext, grid_xlsx, list_csv
@@ -131,14 +131,21 @@ async def test_grid_csv_and_xlsx(client: httpx.AsyncClient, story: Story) -> Non
     assert (await client.get(f"{url}.csv", headers=world.tokens["SGP"])).status_code == 404
 
 
-def events_of(feed: httpx.Response) -> dict[str, Event]:
+def events_of(feed: httpx.Response) -> dict[str, Component]:
     assert feed.status_code == 200, feed.text
     assert feed.headers["content-type"] == "text/calendar; charset=utf-8"  # one charset, as calendar apps parse it
     calendar = Calendar.from_ical(feed.content)
     return {str(event["UID"]): event for event in calendar.walk("VEVENT")}
 
 
-def uid_of(events: dict[str, Event], meeting: str) -> str:
+def sequence_of(event: Component) -> int:
+    """The event's SEQUENCE, which every event of a feed carries (icalendar parses it as an int)."""
+    sequence = event["SEQUENCE"]
+    assert isinstance(sequence, int), sequence
+    return sequence
+
+
+def uid_of(events: dict[str, Component], meeting: str) -> str:
     return next(uid for uid in events if uid.startswith(f"{meeting}."))
 
 
@@ -154,15 +161,15 @@ async def test_calendar_updates_in_place_across_publications(client: httpx.Async
     await publish(client, world, story.v1)
     before = events_of(await client.get(feed_url, headers=sgp))
     assert {uid.split(".")[0] for uid in before} == {ids["sa"], ids["sj"], ids["sa2"]}  # not AUS-JPN
-    assert {int(event["SEQUENCE"]) for event in before.values()} == {0}
+    assert {sequence_of(event) for event in before.values()} == {0}
 
     await publish(client, world, story.v2)
     after = events_of(await client.get(subscribe.path))  # no Authorization header: the secret URL
     assert set(after) == set(before)  # same UIDs: calendars update, never duplicate
     kept, moved, dropped = (after[uid_of(after, ids[key])] for key in ("sa", "sj", "sa2"))
-    assert (int(kept["SEQUENCE"]), str(kept["STATUS"])) == (0, "CONFIRMED")
-    assert (int(moved["SEQUENCE"]), str(moved["STATUS"])) == (1, "CONFIRMED")
-    assert (int(dropped["SEQUENCE"]), str(dropped["STATUS"])) == (1, "CANCELLED")
+    assert (sequence_of(kept), str(kept["STATUS"])) == (0, "CONFIRMED")
+    assert (sequence_of(moved), str(moved["STATUS"])) == (1, "CONFIRMED")
+    assert (sequence_of(dropped), str(dropped["STATUS"])) == (1, "CANCELLED")
     start: datetime = moved.decoded("DTSTART")
     assert start == local("11:00") and moved["DTSTART"].params["TZID"] == "Asia/Singapore"
     assert moved.decoded("DTEND") == local("11:30") and str(start.tzinfo) == str(ZONE)
@@ -176,7 +183,7 @@ async def test_calendar_updates_in_place_across_publications(client: httpx.Async
 
     aus = events_of(await client.get(f"{world.base}/delegations/AUS/calendar", headers=world.tokens["AUS"]))
     assert uid_of(aus, ids["sa"]) == uid_of(after, ids["sa"])  # one meeting, one UID in every feed
-    assert int(aus[uid_of(aus, ids["aj"])]["SEQUENCE"]) == 0 and ids["sj"] not in "".join(aus)
+    assert sequence_of(aus[uid_of(aus, ids["aj"])]) == 0 and ids["sj"] not in "".join(aus)
     assert str(aus[uid_of(aus, ids["sa2"])]["STATUS"]) == "CANCELLED"
 
     peeking = await client.get(f"{world.base}/delegations/JPN/calendar", headers=sgp)
@@ -233,14 +240,14 @@ async def test_the_feed_after_each_of_four_publications_pins_every_event(
     ]
 
 
-def _shown(key: str, event: Event) -> tuple[str, int, str, str, str, str, list[str]]:
+def _shown(key: str, event: Component) -> tuple[str, int, str, str, str, str, list[str]]:
     """What a calendar app shows of one event (the meeting by its story key)."""
     span = f"{event.decoded('DTSTART'):%H:%M}-{event.decoded('DTEND'):%H:%M}"
     attendees = event.get("ATTENDEE", [])
     attendees = attendees if isinstance(attendees, list) else [attendees]
     people = [str(a).rsplit(":", 1)[-1] for a in attendees]
     status, location, summary = str(event["STATUS"]), str(event["LOCATION"]), str(event["SUMMARY"])
-    return key, int(event["SEQUENCE"]), status, span, location, summary, people
+    return key, sequence_of(event), status, span, location, summary, people
 
 
 async def test_calendar_link_reads_back_and_rotates(client: httpx.AsyncClient, story: Story) -> None:
@@ -297,7 +304,7 @@ async def test_solved_version_reaches_the_feed(client: httpx.AsyncClient, world:
     events = events_of(await client.get(f"{world.base}/delegations/SGP/calendar", headers=world.tokens["SGP"]))
     (event,) = events.values()
     assert uid_of(events, with_sgp) and event.decoded("DTSTART") == datetime.fromisoformat(placed[with_sgp]["start"])
-    assert str(event["SUMMARY"]) == "Meeting with AUS" and int(event["SEQUENCE"]) == 0
+    assert str(event["SUMMARY"]) == "Meeting with AUS" and sequence_of(event) == 0
     flat = await client.get(f"{world.base}/schedules/1/grid.csv", params={"layout": "list"}, headers=world.organiser)
     assert {row["meeting"] for row in csv.DictReader(io.StringIO(flat.text))} == set(placed)
 
@@ -339,7 +346,7 @@ async def test_the_sequence_rises_whenever_what_an_event_shows_changes_and_only_
     async def shown() -> tuple[str, int, str]:
         feed = await client.get(url, headers=sgp)
         event = events_of(feed)[f"{meeting}.{world.forum_id}@sidelines"]
-        return str(event["SUMMARY"]), int(event["SEQUENCE"]), str(event["LOCATION"])
+        return str(event["SUMMARY"]), sequence_of(event), str(event["LOCATION"])
 
     await publish(client, world, three)
     assert await shown() == ("Meeting with AUS, JPN", 0, "Room 1")

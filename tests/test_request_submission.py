@@ -13,7 +13,7 @@ import pytest
 
 from api.app import create_app
 from db.pool import keep_session, setup_connection
-from tests.conftest import ADMIN_TOKEN, World, make_world
+from tests.conftest import ADMIN_TOKEN, World, asgi_client, make_world
 
 pytestmark = pytest.mark.anyio
 
@@ -87,8 +87,8 @@ async def test_organiser_request_and_an_expired_deadline(client: httpx.AsyncClie
 
 
 async def test_attendees_are_checked_per_party_and_nothing_is_written(client: httpx.AsyncClient, world: World) -> None:
-    body = {"parties": ["SGP", "AUS", "JPN"], "duration_minutes": 30, "attendees": {"AUS": ["min", "ghost"]}}
-    body["attendees"]["JPN"] = ["aide", "min", "SGP-only"]
+    attendees = {"AUS": ["min", "ghost"], "JPN": ["aide", "min", "SGP-only"]}
+    body = {"parties": ["SGP", "AUS", "JPN"], "duration_minutes": 30, "attendees": attendees}
     bad = await client.post(f"{world.base}/requests", json=body, headers=world.organiser)
     assert bad.status_code == 422, bad.text
     assert {error["field"] for error in bad.json()["errors"]} == {"attendees.AUS[1]", "attendees.JPN[2]"}
@@ -129,9 +129,8 @@ class Statements:
 async def watched(database_url: str) -> AsyncIterator[tuple[httpx.AsyncClient, Statements]]:
     statements = Statements()
     pool = await asyncpg.create_pool(database_url, min_size=1, max_size=2, init=statements.watch, reset=keep_session)
-    transport = httpx.ASGITransport(app=create_app(pool, admin_token=ADMIN_TOKEN))
     try:
-        async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as client:
+        async with asgi_client(create_app(pool, admin_token=ADMIN_TOKEN)) as client:
             yield client, statements
     finally:
         await pool.close()

@@ -9,6 +9,7 @@ re-solve does not care how the published grid was made.
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Callable
 from datetime import datetime, timedelta, timezone
 from functools import cache
 from pathlib import Path
@@ -18,6 +19,7 @@ import pytest
 
 from solver.changes import (
     ArrivalChanged,
+    Change,
     DelegationWithdrawn,
     DepartureChanged,
     MeetingCancelled,
@@ -203,7 +205,7 @@ def small_grid(forum: Problem) -> Schedule:
     ],
     ids=["departure", "arrival", "blocked", "room", "cancelled"],
 )
-def test_each_change_breaks_exactly_the_placements_it_invalidates(change, broken: list[str]) -> None:
+def test_each_change_breaks_exactly_the_placements_it_invalidates(change: Change, broken: list[str]) -> None:
     forum = small()
     grid = small_grid(forum)
     assert broken_by(forum, grid.placed) == []
@@ -239,7 +241,7 @@ def test_changes_that_cancel_each_other_move_nothing() -> None:
 
 def test_a_meeting_broken_again_is_charged_to_the_change_that_keeps_it_broken() -> None:
     forum, grid = crowded()
-    changes = [
+    changes: list[Change] = [
         ArrivalChanged("aaa", at("10:00")),
         ArrivalChanged("aaa", None),
         ParticipantBlocked("bbb", window("09:00", "09:30")),
@@ -263,7 +265,7 @@ def test_a_withdrawn_delegation_cancels_its_bilaterals_and_leaves_the_trilateral
 
 def test_changes_that_name_nothing_are_errors_naming_the_field() -> None:
     forum = small()
-    cases = [
+    cases: list[tuple[Change, str]] = [
         (ArrivalChanged("nobody", None), "changes[0].participant"),
         (RoomUnavailable("R9", window("09:00", "10:00")), "changes[0].room"),
         (MeetingCancelled("zz"), "changes[0].meeting"),
@@ -295,7 +297,7 @@ def test_a_room_window_ending_before_it_starts_is_refused_under_the_change() -> 
     ],
     ids=["room year", "blocked after hours", "arrival after", "departure before"],
 )
-def test_a_change_outside_the_forums_time_is_refused_naming_the_field(change, path: str) -> None:
+def test_a_change_outside_the_forums_time_is_refused_naming_the_field(change: Change, path: str) -> None:
     with pytest.raises(ProblemError) as error:
         apply_changes(small(), [change])
     assert error.value.findings[0].path == path
@@ -375,7 +377,7 @@ def first_morning(forum: Problem) -> Window:
     return Window(start, start + timedelta(hours=3))
 
 
-CHANGE_MAKERS = {
+CHANGE_MAKERS: dict[str, Callable[[Problem], Change]] = {
     "late arrival": lambda forum: ArrivalChanged(busiest_principal(forum), second_day_noon(forum)),
     "early departure": lambda forum: DepartureChanged(busiest_principal(forum), second_day_noon(forum)),
     "blocked morning": lambda forum: ParticipantBlocked(busiest_principal(forum), first_morning(forum)),

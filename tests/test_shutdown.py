@@ -8,12 +8,13 @@ from __future__ import annotations
 import asyncio
 import signal
 import time
+from functools import partial
 
 import httpx
 import pytest
 
 from api.app import create_app
-from tests.conftest import ADMIN_TOKEN, World, make_world
+from tests.conftest import ADMIN_TOKEN, World, asgi_client, make_world
 from tests.processes import Isolated, eventually, serving, stopped
 from tests.test_api_runs import arrange
 
@@ -42,8 +43,7 @@ async def running(isolated: Isolated, run_id: int, owner_prefix: str = "") -> bo
 
 
 async def test_worker_hands_back_its_run_on_sigterm_and_another_completes_it(isolated: Isolated) -> None:
-    transport = httpx.ASGITransport(app=create_app(isolated.pool, admin_token=ADMIN_TOKEN))
-    async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as client:
+    async with asgi_client(create_app(isolated.pool, admin_token=ADMIN_TOKEN)) as client:
         world = await make_world(client)
         (run_id,) = await queue_runs(client, world, 1)
     leaving = await isolated.start("worker", "--owner", "leaving", "--lease", "60")
@@ -75,7 +75,7 @@ async def test_serve_workers_hand_back_on_sigint_and_the_default_worker_solves(i
         world = await make_world(client)
         run_ids = await queue_runs(client, world, 2)
         for run_id in run_ids:
-            await eventually(lambda run_id=run_id: running(isolated, run_id))
+            await eventually(partial(running, isolated, run_id))
         owners = {(await isolated.run_row(run_id))["lease_owner"] for run_id in run_ids}
         assert {owner.rsplit("#", 1)[1] for owner in owners} == {"1", "2"}  # two in-process workers at once
         assert await stopped(process, signal.SIGINT) == 0
@@ -85,7 +85,7 @@ async def test_serve_workers_hand_back_on_sigint_and_the_default_worker_solves(i
 
     async with serving(isolated) as (process, client):  # one in-process worker by default
         for run_id in run_ids:
-            await eventually(lambda run_id=run_id: _succeeded(isolated, run_id))
+            await eventually(partial(_succeeded, isolated, run_id))
             answer = await client.get(f"{world.base}/runs/{run_id}", headers=world.organiser)
             assert answer.json()["status"] == "succeeded" and answer.json()["version"] is not None
         assert await stopped(process, signal.SIGTERM) == 0

@@ -25,6 +25,7 @@ from solver.model import (
     Travel,
     Venue,
     Weights,
+    Window,
 )
 from solver.result import Placement, Schedule, Unplaced
 from solver.validate import Report, breaks_by_participant, validate
@@ -172,7 +173,7 @@ def test_resource_capacity_kept_when_the_capacity_suffices() -> None:
 
 # ---------------------------------------------------------------- availability and sessions
 
-AVAILABILITY = {
+AVAILABILITY: dict[str, tuple[dict[str, datetime | list[Window]], str, str]] = {
     "arrival": ({"arrival": at("10:00")}, "09:45", "10:00"),
     "departure": ({"departure": at("10:00")}, "09:45", "09:30"),
     "blocked": ({"blocked": [window("10:00", "10:30")]}, "09:45", "10:30"),
@@ -234,7 +235,8 @@ def test_room_unavailable_broken_and_kept() -> None:
 
 # ---------------------------------------------------------------- room fit
 
-ROOM_FIT = {
+# Any: a meeting's and a room's fields of several types, passed on as keywords
+ROOM_FIT: dict[str, tuple[dict[str, Any], dict[str, Any]]] = {
     "too few seats for the attendees": ({}, {"seats": 1}),
     "too few seats for the requested seats": ({"seats": 6}, {"seats": 5}),
     "missing feature": ({"features": ["secure", "video"]}, {"features": ["video"]}),
@@ -251,9 +253,9 @@ def test_room_fit_broken(case: str) -> None:
 
 
 def test_room_fit_kept() -> None:
-    demands = {"seats": 6, "features": ["secure"], "venues": ["shangri-la"]}
+    demands = bilateral("aus", "jpn", seats=6, features=["secure"], venues=["shangri-la"])
     suits = room("R1", seats=6, features=["secure", "video"], venue="shangri-la")
-    built = four_nations(bilateral("aus", "jpn", **demands), rooms=[suits], venues=VENUES)
+    built = four_nations(demands, rooms=[suits], venues=VENUES)
     assert validated(built, place(built, "aus-jpn", "09:00")).ok
 
 

@@ -18,7 +18,7 @@ from api.worker import FORUM_CHANGED, WorkerSettings, claim_next, process_run, r
 from db.migrate import migrate_url
 from db.pool import connect
 from db.queries import runs
-from tests.conftest import ADMIN_TOKEN, Databases, World, make_world
+from tests.conftest import ADMIN_TOKEN, Databases, World, asgi_client, make_world
 from tests.processes import Isolated, eventually, serving, stopped
 from tests.test_api_runs import FAST, arrange
 
@@ -132,8 +132,7 @@ async def _owned_by(isolated: Isolated, run_id: int, owner: str) -> bool:
 
 
 async def test_a_cancelled_run_whose_worker_died_ends_cancelled(isolated: Isolated) -> None:
-    transport = httpx.ASGITransport(app=create_app(isolated.pool, admin_token=ADMIN_TOKEN))
-    async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as client:
+    async with asgi_client(create_app(isolated.pool, admin_token=ADMIN_TOKEN)) as client:
         world = await make_world(client)
         # Cancelled while the dead worker's lease still holds: the next worker's claim ends it.
         early = await killed_mid_solve(isolated, client, world, "doomed")

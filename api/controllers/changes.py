@@ -94,7 +94,7 @@ async def _forum_now(connection: asyncpg.Connection, forum_id: Any) -> tuple[Pro
 
 @post(CHANGES_PATH, tags=["changes"], summary="Record a last-minute change; answers what it breaks (organiser)")
 async def record_forum_change(
-    request: Request,
+    request: Request[Any, Any, Any],
     pool: PoolDep,
     caller: CallerDep,
     forum_id: ForumPath,
@@ -106,7 +106,7 @@ async def record_forum_change(
         # Placements name stored requests; a request comes through the requests flow.
         raise_if([FieldError("kind", "a new meeting is a request (POST /forums/{id}/requests); place it with GET fit")])
 
-    async def work(connection: asyncpg.Connection) -> Reply:
+    async def work(connection: asyncpg.Connection) -> Reply[queries.ChangeRecord]:
         # The forum row lock first, so that a change recorded (or a version published) meanwhile
         # is part of what this one is checked against.
         await queries.lock_forum(connection, parsed)
@@ -134,7 +134,7 @@ async def record_forum_change(
     response_headers=[LINK_HEADER],
 )
 async def list_forum_changes(
-    request: Request,
+    request: Request[Any, Any, Any],
     pool: PoolDep,
     caller: CallerDep,
     forum_id: ForumPath,
@@ -201,7 +201,7 @@ def _local(placed: list[Placement], zone: Any) -> list[Placement]:
     status_code=201,
 )
 async def apply_fit_option(
-    request: Request,
+    request: Request[Any, Any, Any],
     pool: PoolDep,
     caller: CallerDep,
     forum_id: ForumPath,
@@ -210,7 +210,7 @@ async def apply_fit_option(
 ) -> Response[FitApplied]:
     parsed = forum_organiser(caller, forum_id)
 
-    async def work(connection: asyncpg.Connection) -> Reply:
+    async def work(connection: asyncpg.Connection) -> Reply[FitApplied]:
         # The forum lock numbers this version after any a run or a move is storing, and keeps
         # the published grid the option is checked against from being replaced meanwhile.
         await queries.lock_forum(connection, parsed)

@@ -8,6 +8,8 @@ Importing the same file again answers 200 with every id under `unchanged`.
 
 from __future__ import annotations
 
+from typing import Any
+
 import asyncpg
 from litestar import Request, Response, post
 from litestar.params import RawBody
@@ -42,7 +44,7 @@ def csv_problem(error: CsvError) -> ApiError:
     "docs/csv.md. A file with a bad row stores nothing: 422 names each row and column.",
 )
 async def import_csv_file(
-    request: Request,
+    request: Request[Any, Any, Any],
     pool: PoolDep,
     caller: CallerDep,
     forum_id: ForumPath,
@@ -58,7 +60,7 @@ async def import_csv_file(
     except UnicodeDecodeError:
         raise BadRequest("the file must be UTF-8 text", [FieldError("$", "not UTF-8")]) from None
 
-    async def work(connection: asyncpg.Connection) -> Reply:
+    async def work(connection: asyncpg.Connection) -> Reply[CsvImported]:
         try:
             imported = await import_csv(connection, parsed, kind, text, caller.actor)
         except CsvError as error:

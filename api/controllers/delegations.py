@@ -49,7 +49,7 @@ async def list_delegations(pool: PoolDep, caller: CallerDep, forum_id: ForumPath
 
 @post(DELEGATIONS_PATH, tags=["delegations"], summary="Add a delegation; answers its token once (organiser)")
 async def create_delegation(
-    request: Request,
+    request: Request[Any, Any, Any],
     pool: PoolDep,
     caller: CallerDep,
     forum_id: ForumPath,
@@ -58,7 +58,7 @@ async def create_delegation(
 ) -> Response[DelegationCreated]:
     parsed = forum_organiser(caller, forum_id)
 
-    async def work(connection: asyncpg.Connection) -> Reply:
+    async def work(connection: asyncpg.Connection) -> Reply[DelegationCreated]:
         token = new_token()
         stored = await items.insert_item(connection, DELEGATIONS, (parsed,), data, {"token_hash": hash_token(token)})
         if stored is None:
@@ -81,7 +81,7 @@ async def read_delegation(
 
 @put(DELEGATION_PATH, tags=["delegations"], summary="Replace a delegation's name and country (organiser)")
 async def replace_delegation(
-    request: Request,
+    request: Request[Any, Any, Any],
     pool: PoolDep,
     caller: CallerDep,
     forum_id: ForumPath,
@@ -92,7 +92,7 @@ async def replace_delegation(
     parsed = delegation_organiser(caller, forum_id, delegation_id)
     expected = expected_version(if_match)
 
-    async def work(connection: asyncpg.Connection) -> Reply:
+    async def work(connection: asyncpg.Connection) -> Reply[DelegationRecord]:
         return await handlers.replace(connection, DELEGATIONS, (parsed,), delegation_id, data, expected, caller)
 
     return await run_change(pool, request, caller, None, work)
@@ -123,7 +123,7 @@ async def _refuse_if_in_sessions(
 
 @delete(DELEGATION_PATH, tags=["delegations"], summary="Delete a delegation, its participants and requests")
 async def delete_delegation(
-    request: Request,
+    request: Request[Any, Any, Any],
     pool: PoolDep,
     caller: CallerDep,
     forum_id: ForumPath,
@@ -133,7 +133,7 @@ async def delete_delegation(
     parsed = delegation_organiser(caller, forum_id, delegation_id)
     expected = expected_version(if_match)
 
-    async def work(connection: asyncpg.Connection) -> Reply:
+    async def work(connection: asyncpg.Connection) -> Reply[None]:
         await _refuse_if_in_sessions(connection, parsed, delegation_id, None)
         return await handlers.remove(connection, DELEGATIONS, (parsed,), delegation_id, expected, caller)
 
@@ -146,7 +146,7 @@ async def delete_delegation(
     summary="Issue a new token; the old one, its calendar link and its webhooks stop working",
 )
 async def rotate_token(
-    request: Request,
+    request: Request[Any, Any, Any],
     pool: PoolDep,
     caller: CallerDep,
     forum_id: ForumPath,
@@ -155,7 +155,7 @@ async def rotate_token(
 ) -> Response[DelegationCreated]:
     parsed = delegation_organiser(caller, forum_id, delegation_id)
 
-    async def work(connection: asyncpg.Connection) -> Reply:
+    async def work(connection: asyncpg.Connection) -> Reply[DelegationCreated]:
         token = new_token()
         if not await set_token_hash(connection, parsed, delegation_id, hash_token(token)):
             raise NotFound(f"no delegation {delegation_id}")
@@ -200,7 +200,7 @@ async def list_participants(
 
 @post(PARTICIPANTS_PATH, tags=["participants"], summary="Add a participant (the delegation itself)")
 async def create_participant(
-    request: Request,
+    request: Request[Any, Any, Any],
     pool: PoolDep,
     caller: CallerDep,
     forum_id: ForumPath,
@@ -210,7 +210,7 @@ async def create_participant(
 ) -> Response[ParticipantRecord]:
     parsed = delegation_writer(caller, forum_id, delegation_id)
 
-    async def work(connection: asyncpg.Connection) -> Reply:
+    async def work(connection: asyncpg.Connection) -> Reply[ParticipantRecord]:
         record = await _prepared(connection, parsed, data)
         scope = (parsed, delegation_id)
         return await handlers.create(connection, PARTICIPANTS, scope, record, caller, request.url.path)
@@ -232,7 +232,7 @@ async def read_participant(
 
 @put(PARTICIPANT_PATH, tags=["participants"], summary="Replace a participant's details and availability (If-Match)")
 async def replace_participant(
-    request: Request,
+    request: Request[Any, Any, Any],
     pool: PoolDep,
     caller: CallerDep,
     forum_id: ForumPath,
@@ -244,7 +244,7 @@ async def replace_participant(
     parsed = delegation_writer(caller, forum_id, delegation_id)
     expected = expected_version(if_match)
 
-    async def work(connection: asyncpg.Connection) -> Reply:
+    async def work(connection: asyncpg.Connection) -> Reply[ParticipantRecord]:
         record = await _prepared(connection, parsed, data)
         scope = (parsed, delegation_id)
         return await handlers.replace(connection, PARTICIPANTS, scope, participant_id, record, expected, caller)
@@ -254,7 +254,7 @@ async def replace_participant(
 
 @delete(PARTICIPANT_PATH, tags=["participants"], summary="Delete a participant (If-Match)")
 async def delete_participant(
-    request: Request,
+    request: Request[Any, Any, Any],
     pool: PoolDep,
     caller: CallerDep,
     forum_id: ForumPath,
@@ -265,7 +265,7 @@ async def delete_participant(
     parsed = delegation_writer(caller, forum_id, delegation_id)
     expected = expected_version(if_match)
 
-    async def work(connection: asyncpg.Connection) -> Reply:
+    async def work(connection: asyncpg.Connection) -> Reply[None]:
         scope = (parsed, delegation_id)
         await _refuse_if_in_sessions(connection, parsed, delegation_id, participant_id)
         return await handlers.remove(connection, PARTICIPANTS, scope, participant_id, expected, caller)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from typing import Annotated
+from typing import Annotated, Any
 
 import msgspec
 from litestar import Request, Response, get
@@ -43,7 +43,7 @@ async def read_problem(pool: PoolDep, caller: CallerDep, forum_id: ForumPath) ->
     response_headers=[LINK_HEADER],
 )
 async def read_audit(
-    request: Request,
+    request: Request[Any, Any, Any],
     pool: PoolDep,
     caller: CallerDep,
     forum_id: ForumPath,

@@ -45,7 +45,7 @@ def checked_settings(settings: ForumSettings) -> ForumSettings:
 
 @post("/forums", tags=["forums"], summary="Create a forum (admin token); answers its organiser token once")
 async def create_forum(
-    request: Request,
+    request: Request[Any, Any, Any],
     pool: PoolDep,
     caller: CallerDep,
     data: Annotated[ForumSettings, Body()],
@@ -54,7 +54,7 @@ async def create_forum(
     require_admin(caller)
     settings = checked_settings(data)
 
-    async def work(connection: asyncpg.Connection) -> Reply:
+    async def work(connection: asyncpg.Connection) -> Reply[ForumCreated]:
         token = new_token()
         stored = await forums.insert_forum(connection, settings, hash_token(token))
         await record_change(
@@ -127,7 +127,7 @@ async def _refuse_slots_requests_do_not_fill(connection: asyncpg.Connection, for
 
 @patch("/forums/{forum_id:str}", tags=["forums"], summary="Change a forum's settings (organiser, If-Match)")
 async def change_forum(
-    request: Request,
+    request: Request[Any, Any, Any],
     pool: PoolDep,
     caller: CallerDep,
     forum_id: ForumPath,
@@ -137,7 +137,7 @@ async def change_forum(
     parsed = forum_organiser(caller, forum_id)
     expected = expected_version(if_match)
 
-    async def work(connection: asyncpg.Connection) -> Reply:
+    async def work(connection: asyncpg.Connection) -> Reply[ForumRecord]:
         current = await forums.get_forum(connection, parsed, for_update=True)
         assert current is not None  # the caller's token belongs to it
         check_version(current.version, expected)

@@ -40,7 +40,7 @@ async def read_response(pool: asyncpg.Pool, family: Family[T], scope: Sequence[A
 
 async def create(
     connection: asyncpg.Connection, family: Family[T], scope: Sequence[Any], item: T, caller: Caller, location: str
-) -> Reply:
+) -> Reply[T]:
     item_id: str = getattr(item, "id")  # noqa: B009 - every family's record has an id
     stored = await items.insert_item(connection, family, scope, item)
     if stored is None:
@@ -59,7 +59,7 @@ async def replace(
     item: T,
     expected: int | None,
     caller: Caller,
-) -> Reply:
+) -> Reply[T]:
     if getattr(item, "id") != item_id:  # noqa: B009
         raise invalid("id", f"must be {item_id!r}, the id in the path")
     current = await items.get_item(connection, family, scope, item_id, for_update=True)
@@ -80,7 +80,7 @@ async def remove(
     item_id: str,
     expected: int | None,
     caller: Caller,
-) -> Reply:
+) -> Reply[None]:
     current = await items.get_item(connection, family, scope, item_id, for_update=True)
     if current is None:
         raise NotFound(f"no {family.entity} {item_id}")

@@ -7,7 +7,7 @@ delegation, once; an idempotent replay shows them as null.
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Any
 
 import asyncpg
 import msgspec
@@ -38,7 +38,7 @@ class ForumImported(msgspec.Struct):
     summary="Create a forum from a whole problem document (admin); answers every token once",
 )
 async def import_forum(
-    request: Request,
+    request: Request[Any, Any, Any],
     pool: PoolDep,
     caller: CallerDep,
     data: Annotated[Problem, Body(description="a problem document (docs/schema/problem.schema.json)")],
@@ -46,7 +46,7 @@ async def import_forum(
 ) -> Response[ForumImported]:
     require_admin(caller)
 
-    async def work(connection: asyncpg.Connection) -> Reply:
+    async def work(connection: asyncpg.Connection) -> Reply[ForumImported]:
         try:
             loaded = await load_problem(connection, data, actor=caller.actor)
         except ProblemError as error:

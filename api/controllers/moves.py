@@ -115,7 +115,7 @@ async def check_schedule_move(
 
 @post(MOVES_PATH, tags=["schedules"], summary="Store the moved grid as a new version, unless it breaks a rule")
 async def move_meeting(
-    request: Request,
+    request: Request[Any, Any, Any],
     pool: PoolDep,
     caller: CallerDep,
     forum_id: ForumPath,
@@ -125,7 +125,7 @@ async def move_meeting(
 ) -> Response[MoveStored]:
     parsed = organiser_only(caller, forum_id, version)
 
-    async def work(connection: asyncpg.Connection) -> Reply:
+    async def work(connection: asyncpg.Connection) -> Reply[MoveStored]:
         loaded = await _load(connection, parsed, version)
         check = _checked(loaded, data)
         if not check.allowed:

@@ -110,7 +110,7 @@ def _checked_url(url: str) -> str:
     summary=f"Register a webhook for change notices (at most {MAX_WEBHOOKS} a delegation); answers its secret once",
 )
 async def create_webhook(
-    request: Request,
+    request: Request[Any, Any, Any],
     pool: PoolDep,
     caller: CallerDep,
     forum_id: ForumPath,
@@ -121,7 +121,7 @@ async def create_webhook(
     parsed = delegation_itself(caller, forum_id, delegation_id, WEBHOOKS)
     url = _checked_url(data.url)
 
-    async def work(connection: asyncpg.Connection) -> Reply:
+    async def work(connection: asyncpg.Connection) -> Reply[WebhookCreated]:
         secret = secrets.token_urlsafe(32)
         webhook = await queries.insert_webhook(connection, parsed, delegation_id, url, secret, MAX_WEBHOOKS)
         if webhook is None:
@@ -147,7 +147,7 @@ async def list_webhooks(
 
 @delete(WEBHOOK_PATH, tags=["notices"], summary="Remove a webhook; its pending deliveries go with it")
 async def delete_webhook(
-    request: Request,
+    request: Request[Any, Any, Any],
     pool: PoolDep,
     caller: CallerDep,
     forum_id: ForumPath,
@@ -156,7 +156,7 @@ async def delete_webhook(
 ) -> None:
     parsed = delegation_itself(caller, forum_id, delegation_id, WEBHOOKS)
 
-    async def work(connection: asyncpg.Connection) -> Reply:
+    async def work(connection: asyncpg.Connection) -> Reply[None]:
         if not await queries.delete_webhook(connection, parsed, delegation_id, webhook_id):
             raise NotFound(f"no webhook {webhook_id}")
         await record_change(connection, parsed, caller.actor, "delete", "webhook", str(webhook_id))
@@ -172,7 +172,7 @@ async def delete_webhook(
     response_headers=[LINK_HEADER],
 )
 async def list_deliveries(
-    request: Request,
+    request: Request[Any, Any, Any],
     pool: PoolDep,
     caller: CallerDep,
     forum_id: ForumPath,

@@ -100,7 +100,7 @@ async def diff_versions(
     response_headers=[LINK_HEADER],
 )
 async def list_publications(
-    request: Request,
+    request: Request[Any, Any, Any],
     pool: PoolDep,
     caller: CallerDep,
     forum_id: ForumPath,
@@ -272,7 +272,11 @@ async def _link(
 
 @get(f"{DELEGATION_PATH}/calendar-link", tags=["calendar"], summary="The delegation's secret subscribe URL")
 async def read_calendar_link(
-    request: Request, pool: PoolDep, caller: CallerDep, forum_id: ForumPath, delegation_id: DelegationPath
+    request: Request[Any, Any, Any],
+    pool: PoolDep,
+    caller: CallerDep,
+    forum_id: ForumPath,
+    delegation_id: DelegationPath,
 ) -> Response[CalendarLink]:
     parsed = delegation_itself(caller, forum_id, delegation_id, "its calendar link")
     async with pool.acquire() as connection, connection.transaction():
@@ -286,11 +290,15 @@ async def read_calendar_link(
     status_code=200,
 )
 async def rotate_calendar_link(
-    request: Request, pool: PoolDep, caller: CallerDep, forum_id: ForumPath, delegation_id: DelegationPath
+    request: Request[Any, Any, Any],
+    pool: PoolDep,
+    caller: CallerDep,
+    forum_id: ForumPath,
+    delegation_id: DelegationPath,
 ) -> Response[CalendarLink]:
     parsed = delegation_itself(caller, forum_id, delegation_id, "its calendar link")
 
-    async def work(connection: asyncpg.Connection) -> Reply:
+    async def work(connection: asyncpg.Connection) -> Reply[CalendarLink]:
         link = await _link(connection, request, parsed, delegation_id, rotate=True)
         await record_change(connection, parsed, caller.actor, "rotate_calendar_link", "delegation", delegation_id)
         return Reply(link)

@@ -135,7 +135,7 @@ def _new_request(caller: Caller, body: RequestIn, forum: ForumRecord, now: datet
 
 @post(REQUESTS_PATH, tags=["requests"], summary="Ask for a meeting (a party to it, or the organiser)")
 async def create_request(
-    request: Request,
+    request: Request[Any, Any, Any],
     pool: PoolDep,
     caller: CallerDep,
     forum_id: ForumPath,
@@ -144,7 +144,7 @@ async def create_request(
 ) -> Response[RequestRecord]:
     parsed = forum_member(caller, forum_id)
 
-    async def work(connection: asyncpg.Connection) -> Reply:
+    async def work(connection: asyncpg.Connection) -> Reply[RequestRecord]:
         # Three round trips in all: the token (guards), this read, and the insert that also
         # writes the audit row; the answer is built from what is inserted, not read back.
         context = await _request_context(connection, parsed, data)
@@ -171,7 +171,7 @@ async def create_request(
     response_headers=[LINK_HEADER],
 )
 async def list_requests(
-    request: Request,
+    request: Request[Any, Any, Any],
     pool: PoolDep,
     caller: CallerDep,
     forum_id: ForumPath,
@@ -254,7 +254,7 @@ def _must_be_open(record: RequestRecord) -> None:
 
 
 async def _answer(
-    request: Request,
+    request: Request[Any, Any, Any],
     pool: asyncpg.Pool,
     caller: Caller,
     forum_id: str,
@@ -267,7 +267,7 @@ async def _answer(
     parsed = forum_member(caller, forum_id)
     expected = expected_version(if_match, required=False)
 
-    async def work(connection: asyncpg.Connection) -> Reply:
+    async def work(connection: asyncpg.Connection) -> Reply[RequestRecord]:
         current = await _visible_request(connection, parsed, caller, request_id, for_update=True)
         check_version(current.version, expected)
         party = _own_party(caller, current.item)
@@ -286,7 +286,7 @@ async def _answer(
 
 async def _changed(
     connection: asyncpg.Connection, forum_id: Any, caller: Caller, request_id: str, before: RequestRecord, action: str
-) -> Reply:
+) -> Reply[RequestRecord]:
     after = await _visible_request(connection, forum_id, caller, request_id)
     await record_change(connection, forum_id, caller.actor, action, "request", request_id, before, after.item)
     (shown,) = await _as_seen(connection, forum_id, caller, [after.item])
@@ -300,7 +300,7 @@ async def _changed(
     status_code=200,
 )
 async def accept_request(
-    request: Request,
+    request: Request[Any, Any, Any],
     pool: PoolDep,
     caller: CallerDep,
     forum_id: ForumPath,
@@ -314,7 +314,7 @@ async def accept_request(
 
 @post(f"{REQUEST_PATH}/decline", tags=["requests"], summary="Decline (an invited delegation)", status_code=200)
 async def decline_request(
-    request: Request,
+    request: Request[Any, Any, Any],
     pool: PoolDep,
     caller: CallerDep,
     forum_id: ForumPath,
@@ -332,7 +332,7 @@ async def decline_request(
     status_code=200,
 )
 async def withdraw_request(
-    request: Request,
+    request: Request[Any, Any, Any],
     pool: PoolDep,
     caller: CallerDep,
     forum_id: ForumPath,
@@ -343,7 +343,7 @@ async def withdraw_request(
     parsed = forum_member(caller, forum_id)
     expected = expected_version(if_match, required=False)
 
-    async def work(connection: asyncpg.Connection) -> Reply:
+    async def work(connection: asyncpg.Connection) -> Reply[RequestRecord]:
         current = await _visible_request(connection, parsed, caller, request_id, for_update=True)
         check_version(current.version, expected)
         if caller.kind == "delegation" and current.item.requester != caller.delegation_id:

@@ -102,7 +102,7 @@ def _options(body: RunIn) -> queries.RunOptions:
     description="No body, or one of only white space, queues a solve with the defaults.",
 )
 async def start_run(
-    request: Request,
+    request: Request[Any, Any, Any],
     pool: PoolDep,
     caller: CallerDep,
     forum_id: ForumPath,
@@ -112,7 +112,7 @@ async def start_run(
     parsed = forum_organiser(caller, forum_id)
     options = _options(data or RunIn())
 
-    async def work(connection: asyncpg.Connection) -> Reply:
+    async def work(connection: asyncpg.Connection) -> Reply[Run]:
         await load_forum(connection, parsed)
         if options.resolve is not None:
             await _check_resolve(connection, parsed, options.resolve)
@@ -156,7 +156,7 @@ async def read_run(pool: PoolDep, caller: CallerDep, forum_id: ForumPath, run_id
 
 @post(f"{RUN_PATH}/cancel", tags=["runs"], summary="Cancel a queued or running run (organiser)", status_code=202)
 async def cancel_run(
-    request: Request,
+    request: Request[Any, Any, Any],
     pool: PoolDep,
     caller: CallerDep,
     forum_id: ForumPath,
@@ -165,7 +165,7 @@ async def cancel_run(
 ) -> Response[Run]:
     parsed = forum_organiser(caller, forum_id)
 
-    async def work(connection: asyncpg.Connection) -> Reply:
+    async def work(connection: asyncpg.Connection) -> Reply[Run]:
         # Locked: a worker storing the run's grid right now ends it first, and this answers 409.
         before = await _visible_run(connection, parsed, run_id, lock=True)
         if before.status in queries.FINISHED:

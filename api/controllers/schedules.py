@@ -67,7 +67,7 @@ class Agenda(msgspec.Struct):
     response_headers=[LINK_HEADER],
 )
 async def list_schedules(
-    request: Request,
+    request: Request[Any, Any, Any],
     pool: PoolDep,
     caller: CallerDep,
     forum_id: ForumPath,
@@ -128,7 +128,7 @@ async def read_schedule(pool: PoolDep, caller: CallerDep, forum_id: ForumPath, v
     status_code=200,
 )
 async def publish_schedule(
-    request: Request,
+    request: Request[Any, Any, Any],
     pool: PoolDep,
     caller: CallerDep,
     forum_id: ForumPath,
@@ -137,7 +137,7 @@ async def publish_schedule(
 ) -> Response[queries.VersionSummary]:
     parsed = forum_organiser(caller, forum_id)
 
-    async def work(connection: asyncpg.Connection) -> Reply:
+    async def work(connection: asyncpg.Connection) -> Reply[queries.VersionSummary]:
         # The publication, its diff and the change notices commit with the publish itself.
         try:
             outcome = await publishing.publish(connection, parsed, version)

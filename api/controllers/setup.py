@@ -7,7 +7,7 @@ function, and Litestar reads their annotations, which must be real types.
 """
 
 from collections.abc import Awaitable, Callable
-from typing import Annotated, Any
+from typing import Annotated, Any, TypeVar
 
 import asyncpg
 import msgspec
@@ -34,8 +34,10 @@ from db.queries.items import Family
 from db.queries.setup import RESOURCES, ROOMS, SESSIONS, TRAVEL, VENUES, travel_id
 from db.records import ResourceRecord, RoomRecord, SessionRecord, TravelIn, TravelRecord, VenueRecord, to_forum_time
 
+R = TypeVar("R", bound=msgspec.Struct)  # a family's record
+
 # (connection, forum id, record) -> field errors: checks the body's shape cannot express
-Check = Callable[[asyncpg.Connection, Any, Any], Awaitable[list[FieldError]]]
+Check = Callable[[asyncpg.Connection, Any, R], Awaitable[list[FieldError]]]
 
 
 async def _no_check(connection: asyncpg.Connection, forum_id: Any, record: Any) -> list[FieldError]:
@@ -95,18 +97,21 @@ def _travel_record(body: TravelIn) -> TravelRecord:
 
 def family_routes(
     segment: str,
-    family: Family[Any],
+    family: Family[R],
     body_type: type[msgspec.Struct],
-    check: Check = _no_check,
-    to_record: Callable[[Any], Any] = lambda body: body,
+    check: Check[R] = _no_check,
+    to_record: Callable[[Any], R] = lambda body: body,
 ) -> list[HTTPRouteHandler]:
-    """List, create, read, replace and delete handlers for /forums/{forum_id}/{segment}."""
+    """List, create, read, replace and delete handlers for /forums/{forum_id}/{segment}.
+
+    Litestar reads the handlers' annotations at run time, so they name `record_type` (the
+    family's record, a value here); mypy checks the work against `R`, the same type."""
     collection = f"/forums/{{forum_id:str}}/{segment}"
     member = f"{collection}/{{item_id:str}}"
     record_type = family.record
     tags = [segment]
 
-    async def prepared(connection: asyncpg.Connection, forum_id: Any, body: msgspec.Struct) -> Any:
+    async def prepared(connection: asyncpg.Connection, forum_id: Any, body: msgspec.Struct) -> R:
         forum = await load_forum(connection, forum_id)
         record = to_forum_time(to_record(body), zone_of(forum.item))
         raise_if(await check(connection, forum_id, record))
@@ -118,7 +123,7 @@ def family_routes(
 
     @post(collection, operation_id=f"create_{family.entity}", tags=tags, summary=f"Add a {family.entity}")
     async def create_item(
-        request: Request,
+        request: Request[Any, Any, Any],
         pool: PoolDep,
         caller: CallerDep,
         forum_id: ForumPath,
@@ -127,7 +132,7 @@ def family_routes(
     ) -> Response[record_type]:  # type: ignore[valid-type]
         parsed = forum_organiser(caller, forum_id)
 
-        async def work(connection: asyncpg.Connection) -> Reply:
+        async def work(connection: asyncpg.Connection) -> Reply[R]:
             record = await prepared(connection, parsed, data)
             return await handlers.create(connection, family, (parsed,), record, caller, request.url.path)
 
@@ -141,7 +146,7 @@ def family_routes(
 
     @put(member, operation_id=f"replace_{family.entity}", tags=tags, summary=f"Replace a {family.entity} (If-Match)")
     async def replace_item(
-        request: Request,
+        request: Request[Any, Any, Any],
         pool: PoolDep,
         caller: CallerDep,
         forum_id: ForumPath,
@@ -152,7 +157,7 @@ def family_routes(
         parsed = forum_organiser(caller, forum_id)
         expected = expected_version(if_match)
 
-        async def work(connection: asyncpg.Connection) -> Reply:
+        async def work(connection: asyncpg.Connection) -> Reply[R]:
             record = await prepared(connection, parsed, data)
             return await handlers.replace(connection, family, (parsed,), item_id, record, expected, caller)
 
@@ -160,7 +165,7 @@ def family_routes(
 
     @delete(member, operation_id=f"delete_{family.entity}", tags=tags, summary=f"Delete a {family.entity} (If-Match)")
     async def delete_item(
-        request: Request,
+        request: Request[Any, Any, Any],
         pool: PoolDep,
         caller: CallerDep,
         forum_id: ForumPath,
@@ -170,7 +175,7 @@ def family_routes(
         parsed = forum_organiser(caller, forum_id)
         expected = expected_version(if_match)
 
-        async def work(connection: asyncpg.Connection) -> Reply:
+        async def work(connection: asyncpg.Connection) -> Reply[None]:
             return await handlers.remove(connection, family, (parsed,), item_id, expected, caller)
 
         await run_change(pool, request, caller, None, work)
