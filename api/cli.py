@@ -242,7 +242,7 @@ def read_schedule(path: str) -> Schedule:
     try:
         schedule = decode_json(data, Schedule)
     except msgspec.ValidationError as error:
-        raise CliError([(path, str(decode_finding(str(error))))]) from None
+        raise CliError([(path, str(decode_finding(str(error), Schedule)))]) from None
     except msgspec.DecodeError as error:
         raise CliError([(path, f"$: {json_fault(data, error)}")]) from None
     findings = out_of_calendar(schedule)

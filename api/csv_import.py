@@ -47,13 +47,13 @@ from db.records import (
     to_forum_time,
 )
 from db.tokens import hash_token, new_token
+from solver.check import split_validation
 
 Kind = Literal["delegations", "participants", "requests"]
 KINDS: tuple[Kind, ...] = ("delegations", "participants", "requests")
 T = TypeVar("T")
 _FIELD = re.compile(r"[A-Za-z_]+")
 _LIST = re.compile(r"[\s;,]+")
-_AT = re.compile(r"^(?P<message>.*?)(?: - at `\$\.?(?P<path>[^`]*)`)?$")
 TRUE, FALSE = {"true", "yes", "y", "1", "x"}, {"false", "no", "n", "0", ""}
 
 
@@ -290,10 +290,9 @@ def _convert(context: _Context, row: Row, values: dict[str, Any], record_type: t
     try:
         return to_forum_time(msgspec.convert(values, record_type, strict=False), context.zone)
     except msgspec.ValidationError as error:
-        match = _AT.match(str(error))
-        assert match is not None  # the pattern matches any text
-        column = _column(match["path"] or "")
-        context.errors.append(RowError(row.number, column or None, readable(match["message"])))
+        message, path = split_validation(str(error))
+        column = _column(path.removeprefix("."))
+        context.errors.append(RowError(row.number, column or None, readable(message, record_type, path)))
         return None
 
 

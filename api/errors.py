@@ -137,12 +137,15 @@ def _field_error(request: Request[Any, Any, Any], entry: dict[str, Any]) -> Fiel
     unknown = _UNKNOWN_FIELD.search(message)
     if unknown:  # msgspec names the object holding the unknown field, not the field
         key = f"{key}.{unknown['name']}" if key else unknown["name"]
-    return FieldError(key or "$", readable(message))
+    body = request.route_handler.parsed_fn_signature.parameters.get("data")
+    path = key if not key or key.startswith("[") else f".{key}"  # msgspec's, as Litestar cut it
+    return FieldError(key or "$", readable(message, None if body is None else body.annotation, path))
 
 
-def readable(message: str) -> str:
-    """A msgspec validation message in the words of the API's rules, where those are plainer."""
-    return plain_message(id_rule_message(message))
+def readable(message: str, kind: Any = None, path: str = "") -> str:
+    """A msgspec validation message about the field at `path` (msgspec's, after `$`) of `kind`,
+    in the words of the API's rules where those are plainer, saying what the value must be."""
+    return plain_message(id_rule_message(message), kind, path)
 
 
 def handle_api_error(request: Request[Any, Any, Any], error: ApiError) -> Response[bytes]:

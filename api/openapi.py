@@ -47,7 +47,7 @@ ERROR_DESCRIPTIONS: dict[int, str] = {
     404: "No such forum, item or version, or one this token may not see (another delegation's answers 404, as if "
     "it did not exist)",
     409: "The request conflicts with what is stored (it already exists, a version that cannot be published, a "
-    "change that would make stored data invalid); `detail` says which",
+    "change that would make stored data invalid, a delegation's webhooks at their limit); `detail` says which",
     412: "If-Match is not the item's current ETag: it changed since you read it",
     422: "Well-formed, but wrong for this forum (an unknown id, a time off the slot grid, an Idempotency-Key reused "
     "with another request); `errors` names each field",

@@ -9,9 +9,9 @@ last item; without it the list is at its end, and a page shorter than `limit` is
 last one too. Keyset paging, never OFFSET: an item added or removed while a client
 pages shifts none of the pages it has yet to read, so none is shown twice or passed
 over. Numbered lists number their items under the forum's lock (changes, versions,
-publications, deliveries), so numbers are committed in order. Requests (by creation
-time) and audit entries (by a server-wide id) are keyed when written, not committed:
-one whose transaction is still open while a page is read may land behind that page.
+publications, deliveries) or at commit (audit entries), so numbers are committed in
+order. Requests (by creation time) are keyed when written, not committed: one whose
+transaction is still open while a page is read may land behind that page.
 
 The next URL is a path with its query, without scheme and host (RFC 8288 resolves it
 against the request's URL): behind a proxy that terminates TLS the server does not

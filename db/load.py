@@ -19,7 +19,6 @@ Tokens are returned once and stored only as hashes, as the API does.
 
 from __future__ import annotations
 
-import re
 from typing import Any, TypeVar
 from zoneinfo import ZoneInfo
 
@@ -49,12 +48,11 @@ from db.records import (
     to_forum_time,
 )
 from db.tokens import hash_token, new_token
-from solver.check import Finding, ProblemError, check_problem
+from solver.check import Finding, ProblemError, check_problem, plain_message, split_validation
 from solver.model import ObjectiveSettings, Problem
 
 T = TypeVar("T")
 R = TypeVar("R", bound=msgspec.Struct)
-_AT = re.compile(r"^(?P<message>.*?)(?: - at `\$(?P<path>[^`]*)`)?$")
 
 
 class LoadedForum(msgspec.Struct, frozen=True):
@@ -174,7 +172,7 @@ def _records(problem: Problem) -> _Records:
         try:
             converted = msgspec.convert(value, record_type, from_attributes=True)
         except msgspec.ValidationError as error:
-            findings.append(_finding(path, str(error)))
+            findings.append(_finding(path, str(error), record_type))
             return None  # type: ignore[return-value]  # only read when findings is empty
         return to_forum_time(converted, zone)
 
@@ -259,11 +257,9 @@ def _request_body(meeting: Any, people: dict[str, tuple[str, str]]) -> dict[str,
     }
 
 
-def _finding(path: str, error: str) -> Finding:
-    """A msgspec error ("... - at `$.id`") as a finding under `path`; the request's parties are `delegations`."""
-    match = _AT.match(error)
-    assert match is not None  # the pattern matches any text
-    inner = match["path"] or ""
-    if inner.startswith(".parties"):
-        inner = inner.replace(".parties", ".delegations", 1)
-    return Finding(f"{path}{inner}", id_rule_message(match["message"]))
+def _finding(path: str, error: str, record_type: type) -> Finding:
+    """A msgspec error ("... - at `$.id`") from converting to `record_type` as a finding under
+    `path`; the request's parties are `delegations`."""
+    message, inner = split_validation(error)
+    shown = inner.replace(".parties", ".delegations", 1) if inner.startswith(".parties") else inner
+    return Finding(f"{path}{shown}", plain_message(id_rule_message(message), record_type, inner))

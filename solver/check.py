@@ -10,11 +10,12 @@ from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date, datetime
-from typing import TypeVar
+from typing import Any, TypeVar
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
 
 import msgspec
 
+from solver.choices import choices_message
 from solver.model import (
     Attendance,
     Day,
@@ -70,7 +71,7 @@ def load_problem(data: bytes | str) -> Problem:
     try:
         problem = decode_json(data, Problem)
     except msgspec.ValidationError as error:
-        raise ProblemError([decode_finding(str(error))]) from None
+        raise ProblemError([decode_finding(str(error), Problem)]) from None
     except msgspec.DecodeError as error:
         raise ProblemError([Finding("$", json_fault(data, error))]) from None
     findings = check_problem(problem)
@@ -143,12 +144,19 @@ def json_fault(data: bytes | str, error: Exception) -> str:
     return f"malformed JSON: {error}"
 
 
-def decode_finding(text: str) -> Finding:
-    """A msgspec validation message as a finding; "$" when it names no place (the root object)."""
+def split_validation(text: str) -> tuple[str, str]:
+    """msgspec's validation message ("Invalid enum value 'x' - at `$.meetings[0].priority`") as
+    its words and its path after `$` (".meetings[0].priority"; "" when it names no place)."""
     match = _DECODE_PATH.match(text)
     assert match is not None  # the pattern matches any text
-    path = (match["path"] or "").lstrip(".") or "$"
-    return Finding(path, plain_message(match["message"]))
+    return match["message"], match["path"] or ""
+
+
+def decode_finding(text: str, kind: Any) -> Finding:
+    """A msgspec validation message, from decoding `kind`, as a finding; "$" when it names no
+    place (the root object)."""
+    message, path = split_validation(text)
+    return Finding(path.lstrip(".") or "$", plain_message(message, kind, path))
 
 
 # msgspec's words for a time it cannot read, and what to write instead.
@@ -159,8 +167,11 @@ _TIME_FORMATS = {
 }
 
 
-def plain_message(message: str) -> str:
-    """A msgspec validation message, with the format to use where it only says a time is invalid."""
+def plain_message(message: str, kind: Any = None, path: str = "") -> str:
+    """A msgspec validation message about the field at `path` (msgspec's, after `$`) of `kind`,
+    with what the value must be where msgspec does not say: a time's format, a fixed set's values."""
+    if kind is not None and (choices := choices_message(message, kind, path)) is not None:
+        return choices
     return _TIME_FORMATS.get(message, message)
 
 

@@ -243,6 +243,18 @@ def _lexicographic_without_terms(document: dict[str, Any]) -> None:
     document["objective"] = {"mode": "lexicographic", "lexicographic_order": []}
 
 
+def _urgent_priority(document: dict[str, Any]) -> None:
+    document["meetings"][0]["priority"] = "urgent"
+
+
+def _unknown_term(document: dict[str, Any]) -> None:
+    document["objective"] = {"mode": "lexicographic", "lexicographic_order": ["held", "speed"]}
+
+
+def _rank_in_french(document: dict[str, Any]) -> None:
+    document["delegations"][1]["participants"][0]["rank"] = "ministre"
+
+
 def _negative_break_spread(document: dict[str, Any]) -> None:
     document["objective"] = {"break_spread_limit": -1}
 
@@ -301,6 +313,17 @@ def _zone_too_long_for_a_file_name(document: dict[str, Any]) -> None:
         (_last_day_of_the_calendar, "forum.days[0].date: must be between the years 2 and 9998"),
         (_attendee_listed_twice, "meetings[0].participants: 'jp-min' is listed 2 times"),
         (_lexicographic_without_terms, "objective.lexicographic_order: lexicographic mode needs at least one term"),
+        (_urgent_priority, "meetings[0].priority: must be one of: must, high, normal, low (not 'urgent')"),
+        (
+            _unknown_term,
+            "objective.lexicographic_order[1]: must be one of: held, fairness, breaks, preferences, stability"
+            " (not 'speed')",
+        ),
+        (
+            _rank_in_french,
+            "delegations[1].participants[0].rank: must be one of: head_of_state, minister, deputy_minister,"
+            " chief_of_defence, senior_official, official (not 'ministre')",
+        ),
         (_negative_break_spread, "objective.break_spread_limit: must not be negative"),
         (_negative_weight, "objective.weights.breaks: must be between 0 and 1,000,000,000"),
         (_weight_overflowing_the_objective, "objective.priority_weights.high: must be between 0 and 1,000,000,000"),

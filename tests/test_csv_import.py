@@ -123,7 +123,11 @@ BAD_PARTICIPANT_ROWS = [
         "row 12, column blocked: must be windows start/end separated by ';', not '2023-06-02 12:00'",
     ),
     ("SGP,p9,,official,,,,,,", "row 13, column name: is empty"),
-    ("SGP,p10,Someone,general,,,,,,", "row 14, column rank: Invalid enum value 'general'"),
+    (
+        "SGP,p10,Someone,general,,,,,,",
+        "row 14, column rank: must be one of: head_of_state, minister, deputy_minister, chief_of_defence,"
+        " senior_official, official (not 'general')",
+    ),
     ("SGP,p11,Someone,official,,,,,0,", "row 15, column max_meetings_per_day: Expected `int` >= 1"),
 ]
 
@@ -207,7 +211,7 @@ BAD_REQUEST_ROWS = [
     ("r2,SGP ATL,30,,,,", "row 3, column parties: no delegation ATL"),
     ("r3,SGP AUS,30,,,JPN/min,", "row 4, column attendees: is not a party to this request"),
     ("r4,SGP AUS,30,,,SGP/ghost,", "row 5, column attendees: no participant ghost in delegation SGP"),
-    ("r5,SGP AUS,30,,urgent,,", "row 6, column priority: Invalid enum value 'urgent'"),
+    ("r5,SGP AUS,30,,urgent,,", "row 6, column priority: must be one of: must, high, normal, low (not 'urgent')"),
     ("r6,SGP,30,,,,", "row 7, column parties: Expected `array` of length >= 2"),
     ("r7,SGP AUS,30,,,,atlantis", "row 8, column venues: no venue atlantis"),
     ("r8,SGP AUS,30,,,sgp-min,", "row 9, column attendees: 'sgp-min' is not delegation/participant"),

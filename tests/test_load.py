@@ -141,6 +141,13 @@ async def test_load_command_prints_the_forum_and_its_tokens(databases: Databases
     rule = "must be 1 to 64 letters, digits, '_', '.' or '-', other than '.' and '..'"
     assert refused.stderr == f"sidelines: error: {path}: delegations[2].participants[0].id: {rule}\n"
 
+    urgent = msgspec.to_builtins(problem)
+    urgent["meetings"][3]["priority"] = "urgent"
+    path.write_bytes(msgspec.json.encode(urgent))
+    refused = subprocess.run([*command[:4], str(path)], env=environment, capture_output=True, text=True, check=False)
+    choices = "must be one of: must, high, normal, low (not 'urgent')"
+    assert (refused.returncode, refused.stderr) == (2, f"sidelines: error: {path}: meetings[3].priority: {choices}\n")
+
     titled = msgspec.to_builtins(problem)
     titled["meetings"][1]["title"] = (
         "Border\x00talks"  # valid JSON, valid for the solver; PostgreSQL text cannot hold it

@@ -28,9 +28,11 @@ import uvicorn
 
 from api import publishing
 from api.app import create_app
+from api.controllers.notices import MAX_WEBHOOKS
 from api.dispatcher import SIGNATURE_HEADER, DispatchSettings, deliver_due
 from api.webhook_policy import ALLOW_VARIABLE
 from api.worker import run_worker
+from db.queries import notices
 from db.queries.runs import GridPlacement
 from tests.conftest import ADMIN_TOKEN, World, make_world
 from tests.grids import Slot, agree, publish, store_grid
@@ -239,6 +241,50 @@ async def test_webhooks_belong_to_their_delegation(client: httpx.AsyncClient, wo
     assert (await client.delete(hook, headers=world.tokens["JPN"])).status_code == 404
     assert (await client.delete(hook, headers=sgp)).status_code == 204
     assert (await client.delete(hook, headers=sgp)).status_code == 404
+
+
+async def test_a_delegation_registers_at_most_ten_webhooks(client: httpx.AsyncClient, world: World) -> None:
+    url = f"{world.base}/delegations/SGP/webhooks"
+    sgp = world.tokens["SGP"]
+    for number in range(1, MAX_WEBHOOKS + 1):
+        made = await client.post(url, json={"url": f"https://hooks.example.org/{number}"}, headers=sgp)
+        assert made.status_code == 201, made.text
+    refused = await client.post(
+        url, json={"url": "https://hooks.example.org/more"}, headers={**sgp, "Idempotency-Key": "one-more"}
+    )
+    assert refused.status_code == 409 and refused.headers["content-type"] == "application/problem+json"
+    assert refused.json()["detail"].startswith("a delegation may register at most 10 webhooks, and SGP has 10:")
+    assert len((await client.get(url, headers=sgp)).json()) == MAX_WEBHOOKS  # nothing stored
+    aus = f"{world.base}/delegations/AUS/webhooks"  # each delegation has its own ten
+    assert (await client.post(aus, json={"url": "https://hooks.example.org/a"}, headers=world.tokens["AUS"])).is_success
+    assert (await client.delete(f"{url}/3", headers=sgp)).status_code == 204
+    made = await client.post(url, json={"url": "https://hooks.example.org/more"}, headers=sgp)
+    assert made.status_code == 201 and made.json()["webhook"]["id"] == MAX_WEBHOOKS + 1  # the refusal took no number
+    for hook in (await client.get(url, headers=sgp)).json():
+        assert (await client.delete(f"{url}/{hook['id']}", headers=sgp)).status_code == 204
+    assert (await client.delete(f"{aus}/1", headers=world.tokens["AUS"])).status_code == 204
+
+
+async def test_two_registrations_at_once_never_pass_the_limit(world: World, pool: asyncpg.Pool) -> None:
+    """Two connections register at once where one more webhook is allowed: the second waits for
+    the first's commit and finds the limit reached."""
+    forum = UUID(world.forum_id)
+    async with pool.acquire() as one, pool.acquire() as two:
+        first, second = one.transaction(), two.transaction()
+        await first.start()
+        await second.start()
+        assert await notices.insert_webhook(one, forum, "SGP", "https://hooks.example.org/1", "s", 1) is not None
+        racing = asyncio.create_task(notices.insert_webhook(two, forum, "SGP", "https://hooks.example.org/2", "s", 1))
+        with anyio.fail_after(30):
+            while not await pool.fetchval(
+                "SELECT wait_event_type = 'Lock' FROM pg_stat_activity WHERE pid = $1", two.get_server_pid()
+            ):
+                await asyncio.sleep(0.05)
+        await first.commit()
+        assert await racing is None
+        await second.rollback()
+    assert await pool.fetchval("SELECT count(*) FROM webhooks WHERE forum_id = $1", forum) == 1
+    await pool.execute("DELETE FROM webhooks WHERE forum_id = $1", forum)
 
 
 @pytest.fixture

@@ -27,7 +27,7 @@ from msgspec import Meta
 
 from api.controllers.common import CallerDep, IdempotencyKey, PoolDep
 from api.controllers.paths import DelegationPath, ForumPath, WebhookPath
-from api.errors import NotFound, invalid
+from api.errors import Conflict, NotFound, invalid
 from api.guards import delegation_itself, delegation_reader
 from api.http import Reply, json_response, run_change
 from api.openapi import event_stream
@@ -44,6 +44,9 @@ WEBHOOK_PATH = f"{WEBHOOKS_PATH}/{{webhook_id:int}}"
 POLL_SECONDS = 0.5  # how often the stream looks for new notices
 KEEPALIVE_SECONDS = 15.0  # a comment line, so proxies do not close an idle stream
 WEBHOOKS = "its webhooks"
+# A delegation's own systems (a calendar bridge, a staff channel, a spare): each publication
+# posts every notice to each of them, and their list is answered whole.
+MAX_WEBHOOKS = 10
 
 
 class WebhookIn(msgspec.Struct, forbid_unknown_fields=True):
@@ -101,7 +104,11 @@ def _checked_url(url: str) -> str:
     return url
 
 
-@post(WEBHOOKS_PATH, tags=["notices"], summary="Register a webhook for change notices; answers its secret once")
+@post(
+    WEBHOOKS_PATH,
+    tags=["notices"],
+    summary=f"Register a webhook for change notices (at most {MAX_WEBHOOKS} a delegation); answers its secret once",
+)
 async def create_webhook(
     request: Request[Any, Any, Any],
     pool: PoolDep,
@@ -116,7 +123,12 @@ async def create_webhook(
 
     async def work(connection: asyncpg.Connection) -> Reply[WebhookCreated]:
         secret = secrets.token_urlsafe(32)
-        webhook = await queries.insert_webhook(connection, parsed, delegation_id, url, secret)
+        webhook = await queries.insert_webhook(connection, parsed, delegation_id, url, secret, MAX_WEBHOOKS)
+        if webhook is None:
+            raise Conflict(
+                f"a delegation may register at most {MAX_WEBHOOKS} webhooks, and {delegation_id} has"
+                f" {MAX_WEBHOOKS}: remove one (DELETE {request.url.path}/{{id}}) before registering another"
+            )
         await record_change(connection, parsed, caller.actor, "create", "webhook", str(webhook.id), None, webhook)
         headers = {"Location": f"{request.url.path}/{webhook.id}"}
         return Reply(WebhookCreated(webhook, secret), 201, headers, replay_body=WebhookCreated(webhook, None))

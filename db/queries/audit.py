@@ -1,4 +1,7 @@
-"""The audit log: one row per change, written in the change's own transaction."""
+"""The audit log: one row per change, written in the change's own transaction.
+
+Each entry is numbered within its forum when its transaction commits (migration 0015);
+the table's id is one counter for the whole server and is never shown."""
 
 from __future__ import annotations
 
@@ -33,12 +36,14 @@ async def record_change(
     )
 
 
-async def list_changes(connection: asyncpg.Connection, forum_id: Any, after_id: int, limit: int) -> list[AuditEntry]:
+async def list_changes(connection: asyncpg.Connection, forum_id: Any, after: int, limit: int) -> list[AuditEntry]:
+    """The forum's entries numbered above `after`, in order: numbers are given at commit, in
+    commit order (migration 0015), so an entry committed later is never numbered below a page read."""
     rows = await connection.fetch(
-        "SELECT id, actor, action, entity, entity_id, before, after, at FROM audit_log"
-        " WHERE forum_id = $1 AND id > $2 ORDER BY id LIMIT $3",
+        "SELECT number AS id, actor, action, entity, entity_id, before, after, at FROM audit_log"
+        " WHERE forum_id = $1 AND number > $2 ORDER BY number LIMIT $3",
         forum_id,
-        after_id,
+        after,
         limit,
     )
     return [AuditEntry(**dict(row)) for row in rows]

@@ -98,8 +98,19 @@ async def notices_after(
 
 
 async def insert_webhook(
-    connection: asyncpg.Connection, forum_id: Any, delegation_id: str, url: str, secret: str
-) -> WebhookRecord:
+    connection: asyncpg.Connection, forum_id: Any, delegation_id: str, url: str, secret: str, most: int
+) -> WebhookRecord | None:
+    """The delegation's new webhook; None when it has `most` already. In the caller's transaction:
+    the delegation's row lock, taken first, has concurrent registrations count one after another
+    (a count in the insert's own statement would read a snapshot from before the other's commit)."""
+    await connection.execute(
+        "SELECT 1 FROM delegations WHERE forum_id = $1 AND id = $2 FOR UPDATE", forum_id, delegation_id
+    )
+    held = await connection.fetchval(
+        "SELECT count(*) FROM webhooks WHERE forum_id = $1 AND delegation_id = $2", forum_id, delegation_id
+    )
+    if held >= most:
+        return None
     # The delegation's count of registrations, raised under its row lock: numbers never collide,
     # and one freed by a deletion never names a later webhook.
     row = await connection.fetchrow(
