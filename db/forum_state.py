@@ -81,26 +81,19 @@ class ForumState:
 
 _states: OrderedDict[Key, ForumState] = OrderedDict()
 
-# The forum's revision, whether this transaction wrote it, and the recorded changes. A setup
-# edit of this very transaction is part of what it reads, yet may still roll back and its
-# revision number go to another edit: such a read is used, never kept. A transaction that has
-# written nothing has no id, and wrote no revision; else a row version it sees whose writer is
-# still in progress is its own (or a savepoint's), the row's 32-bit xmin widened to the
-# 64-bit id nearest this transaction's (live ids lie within 2^31 of each other).
+# The forum's revision, whether this transaction has made a setup edit of it, and the recorded
+# changes. Such an edit is part of what the transaction reads, yet may still roll back, and the
+# revision counts it only at commit (migration 0014): a read made after it is used, never kept.
+# Its audit entry says so: an entry still unnumbered is the transaction's own (every committed
+# one has its number), and `is_setup_edit` is the rule the revision counts by.
 _KEY = """
-WITH me AS (SELECT pg_current_xact_id_if_assigned()::text::bigint AS ours),
-widened AS (
-    SELECT r.forum_id, r.revision, ((me.ours >> 32) << 32) + r.xmin::text::bigint AS near, me.ours
-    FROM forum_revisions r CROSS JOIN me WHERE r.forum_id = $1
-)
-SELECT coalesce(w.revision, 0) AS revision,
-       coalesce(w.ours IS NOT NULL AND pg_xact_status(greatest(3, w.near
-           + CASE WHEN w.near - w.ours > 2147483648 THEN -4294967296
-                  WHEN w.ours - w.near > 2147483648 THEN 4294967296 ELSE 0 END)::text::xid8) = 'in progress',
-           false) AS own,
+SELECT coalesce(r.revision, 0) AS revision,
+       EXISTS (SELECT 1 FROM audit_log a
+               WHERE a.forum_id = $1 AND a.number IS NULL
+                 AND is_setup_edit(a.entity, a.action, a.before, a.after)) AS own,
        c.change
 FROM forums f
-LEFT JOIN widened w ON w.forum_id = f.id
+LEFT JOIN forum_revisions r ON r.forum_id = f.id
 LEFT JOIN forum_changes c ON c.forum_id = f.id
 WHERE f.id = $1 ORDER BY c.number
 """
@@ -112,7 +105,7 @@ def changes_key(changes: list[Change]) -> bytes:
 
 class _Read(msgspec.Struct, frozen=True):
     key: Key
-    own: bool  # the revision is this transaction's own, not yet committed
+    own: bool  # this transaction has a setup edit of the forum, not yet committed
     changes: list[Change]
 
 

@@ -264,7 +264,7 @@ class RequestRecord(Record):
 
 
 class AuditEntry(Record):
-    # Its number in its forum (1, 2, 3 ..., in commit order; migration 0015): the table's id is one
+    # Its number in its forum (1, 2, 3 ..., in commit order; migration 0014): the table's id is one
     # counter for the whole server, whose gaps told an organiser how much other forums had changed.
     id: int
     actor: str

@@ -1,6 +1,6 @@
 """The audit log: one row per change, written in the change's own transaction.
 
-Each entry is numbered within its forum when its transaction commits (migration 0015);
+Each entry is numbered within its forum when its transaction commits (migration 0014);
 the table's id is one counter for the whole server and is never shown."""
 
 from __future__ import annotations
@@ -38,7 +38,7 @@ async def record_change(
 
 async def list_changes(connection: asyncpg.Connection, forum_id: Any, after: int, limit: int) -> list[AuditEntry]:
     """The forum's entries numbered above `after`, in order: numbers are given at commit, in
-    commit order (migration 0015), so an entry committed later is never numbered below a page read."""
+    commit order (migration 0014), so an entry committed later is never numbered below a page read."""
     rows = await connection.fetch(
         "SELECT number AS id, actor, action, entity, entity_id, before, after, at FROM audit_log"
         " WHERE forum_id = $1 AND number > $2 ORDER BY number LIMIT $3",

@@ -1,4 +1,4 @@
-"""A forum's revision: how many setup edits it has had (counted by migration 0011, at commit since 0015).
+"""A forum's revision: how many setup edits it has had (counted by migration 0011, at commit since 0014).
 
 A schedule version records the revision it was built from; once the forum has
 moved past it, the version is out of date, and these say since which edit.
