@@ -23,6 +23,7 @@
     note: "", // what the summary adds about the comparison (it could not be made)
     pulse: null, // the forum's revision and version numbers when the page last read them
     checking: false, // a check for a colleague's work is under way
+    checkAgain: false, // another check was asked for meanwhile
   };
   // How often an open page asks whether a colleague has edited the setup, added or published a
   // version (GET .../revision: one small statement); also at once when the tab is shown again.
@@ -413,7 +414,13 @@
   }
 
   async function check() {
-    if (document.hidden || state.checking) return;
+    if (document.hidden) return;
+    if (state.checking) {
+      // Asked for while one is under way (a timer beside a focus): that one may have read the
+      // numbers before the work it was asked for, so it is run again once done, not dropped.
+      state.checkAgain = true;
+      return;
+    }
     state.checking = true;
     try {
       const pulse = await call("GET", `${forumPath()}/revision`);
@@ -422,6 +429,10 @@
       // Unreachable for now: asked again at the next check; the page's own calls say why they fail.
     } finally {
       state.checking = false;
+    }
+    if (state.checkAgain) {
+      state.checkAgain = false;
+      await check();
     }
   }
 
