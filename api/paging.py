@@ -29,6 +29,7 @@ from litestar.datastructures import ResponseHeader
 from litestar.params import QueryParameter
 
 from api.http import json_response
+from db.records import INT8_MAX
 
 T = TypeVar("T")
 
@@ -44,6 +45,14 @@ Limit = Annotated[
         description=f'at most this many items (default {DEFAULT_LIMIT}); a `Link: <...>; rel="next"` header'
         " names the next page while there are more",
     ),
+]
+# `after` for the lists keyed by a number (or the audit's `id`, a number too): the key of
+# the last item the client has, as the list shows it.
+AfterNumber = Annotated[
+    int, QueryParameter(name="after", ge=0, le=INT8_MAX, description="the `number` of the last item you have")
+]
+AfterId = Annotated[
+    int, QueryParameter(name="after", ge=0, le=INT8_MAX, description="the `id` of the last item you have")
 ]
 LINK_HEADER = ResponseHeader(
     name="Link",

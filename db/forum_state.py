@@ -5,9 +5,9 @@ problem with the recorded changes applied, and a validation of the grid they
 start from; at UNGA's size rebuilding and validating them was most of each call.
 They are kept here under a key read from the database in one statement:
 
-- the forum's revision (migration 0011: a trigger on the audit log counts every
-  edit of what `db/problem.py` reads, in the editing transaction itself), which
-  pins the stored problem;
+- the forum's revision (migrations 0011 and 0014: every edit of what
+  `db/problem.py` reads writes an audit entry, and the entry's transaction counts
+  it as it commits), which pins the stored problem;
 - the recorded changes themselves (their JSON, in order: a number could be
   taken again after a rolled-back change), which pin the changed problem.
 

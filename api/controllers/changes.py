@@ -23,7 +23,7 @@ from api.errors import Conflict, FieldError, NotFound
 from api.guards import forum_organiser
 from api.http import Reply, json_response, run_change
 from api.openapi import MORE_ERRORS
-from api.paging import DEFAULT_LIMIT, LINK_HEADER, Limit, fetched, page
+from api.paging import DEFAULT_LIMIT, LINK_HEADER, AfterNumber, Limit, fetched, page
 from api.worker import stored_placements
 from db.changes import Published, published_grid
 from db.forum_state import ForumState, after_change, forum_state
@@ -31,7 +31,6 @@ from db.queries import changes as queries
 from db.queries.audit import record_change
 from db.queries.revisions import current_revision, derived_revision, version_revision
 from db.queries.schedules import insert_placements, insert_version
-from db.records import INT8_MAX
 from solver.changes import Change, MeetingRequested, broken_by, impacts_and_broken
 from solver.check import ProblemError
 from solver.diff import Move, diff_schedules
@@ -154,9 +153,7 @@ async def list_forum_changes(
     pool: PoolDep,
     caller: CallerDep,
     forum_id: ForumPath,
-    after: Annotated[
-        int, QueryParameter(name="after", ge=0, le=INT8_MAX, description="the `number` of the last change you have")
-    ] = 0,
+    after: AfterNumber = 0,
     limit: Limit = DEFAULT_LIMIT,
 ) -> Response[list[queries.ChangeRecord]]:
     parsed = forum_organiser(caller, forum_id)

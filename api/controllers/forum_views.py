@@ -3,20 +3,19 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from typing import Annotated, Any
+from typing import Any
 
 import msgspec
 from litestar import Request, Response, get
-from litestar.params import QueryParameter
 
 from api.controllers.common import CallerDep, PoolDep
 from api.controllers.paths import ForumPath
 from api.guards import forum_organiser
 from api.http import json_response
-from api.paging import DEFAULT_LIMIT, LINK_HEADER, Limit, fetched, page
+from api.paging import DEFAULT_LIMIT, LINK_HEADER, AfterId, Limit, fetched, page
 from db.problem import build_problem
 from db.queries.audit import list_changes
-from db.records import INT8_MAX, AuditEntry
+from db.records import AuditEntry
 from solver.check import Finding, check_problem
 from solver.model import Problem
 
@@ -47,9 +46,7 @@ async def read_audit(
     pool: PoolDep,
     caller: CallerDep,
     forum_id: ForumPath,
-    after: Annotated[
-        int, QueryParameter(name="after", ge=0, le=INT8_MAX, description="the `id` of the last entry you have")
-    ] = 0,
+    after: AfterId = 0,
     limit: Limit = DEFAULT_LIMIT,
 ) -> Response[list[AuditEntry]]:
     parsed = forum_organiser(caller, forum_id)

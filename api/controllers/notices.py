@@ -21,7 +21,7 @@ import asyncpg
 import httpx
 import msgspec
 from litestar import Request, Response, delete, get, post
-from litestar.params import Body, HeaderParameter, QueryParameter
+from litestar.params import Body, HeaderParameter
 from litestar.response import ServerSentEvent, ServerSentEventMessage
 from msgspec import Meta
 
@@ -31,7 +31,7 @@ from api.errors import Conflict, NotFound, invalid
 from api.guards import delegation_itself, delegation_reader
 from api.http import Reply, json_response, run_change
 from api.openapi import event_stream
-from api.paging import DEFAULT_LIMIT, LINK_HEADER, Limit, fetched, page
+from api.paging import DEFAULT_LIMIT, LINK_HEADER, AfterId, Limit, fetched, page
 from api.webhook_policy import ALLOW_VARIABLE, literal_refusal
 from db.queries import notices as queries
 from db.queries.audit import record_change
@@ -178,9 +178,7 @@ async def list_deliveries(
     forum_id: ForumPath,
     delegation_id: DelegationPath,
     webhook_id: WebhookPath,
-    after: Annotated[
-        int, QueryParameter(name="after", ge=0, le=INT8_MAX, description="the `id` of the last delivery you have")
-    ] = 0,
+    after: AfterId = 0,
     limit: Limit = DEFAULT_LIMIT,
 ) -> Response[list[queries.DeliveryRecord]]:
     parsed = delegation_itself(caller, forum_id, delegation_id, WEBHOOKS)

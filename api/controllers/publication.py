@@ -26,13 +26,12 @@ from api.errors import NotFound, Unauthorized
 from api.exports import GridContext, grid_csv, grid_xlsx, list_csv
 from api.guards import delegation_itself, delegation_reader, forum_organiser, hash_token
 from api.http import Reply, json_response, run_change
-from api.paging import DEFAULT_LIMIT, LINK_HEADER, Limit, fetched, page
+from api.paging import DEFAULT_LIMIT, LINK_HEADER, AfterNumber, Limit, fetched, page
 from api.publishing import as_placements, in_zone
 from db.queries import publications
 from db.queries import runs as versions
 from db.queries.audit import record_change
 from db.queries.runs import GridPlacement
-from db.records import INT8_MAX
 from solver.diff import Move, ScheduleDiff, diff_schedules
 from solver.result import Placement
 
@@ -104,10 +103,7 @@ async def list_publications(
     pool: PoolDep,
     caller: CallerDep,
     forum_id: ForumPath,
-    after: Annotated[
-        int,
-        QueryParameter(name="after", ge=0, le=INT8_MAX, description="the `number` of the last publication you have"),
-    ] = 0,
+    after: AfterNumber = 0,
     limit: Limit = DEFAULT_LIMIT,
 ) -> Response[list[Publication]]:
     parsed = forum_organiser(caller, forum_id)

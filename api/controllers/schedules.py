@@ -8,12 +8,11 @@ never reads a whole grid: each version answers it 404, as if it did not exist.
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Annotated, Any
+from typing import Any
 
 import asyncpg
 import msgspec
 from litestar import Request, Response, get, post
-from litestar.params import QueryParameter
 
 from api import publishing
 from api.controllers.common import CallerDep, IdempotencyKey, PoolDep, load_forum, zone_of
@@ -21,14 +20,13 @@ from api.controllers.paths import DelegationPath, ForumPath, VersionPath
 from api.errors import Conflict, NotFound
 from api.guards import Caller, delegation_reader, forum_member, forum_organiser
 from api.http import Reply, json_response, run_change
-from api.paging import DEFAULT_LIMIT, LINK_HEADER, Limit, fetched, page
+from api.paging import DEFAULT_LIMIT, LINK_HEADER, AfterNumber, Limit, fetched, page
 from api.publishing import in_zone
 from db.queries import publications
 from db.queries import runs as queries
 from db.queries.audit import record_change
 from db.queries.delegations import delegation_ids
 from db.queries.revisions import OutOfDate, out_of_date
-from db.records import INT8_MAX
 from solver.result import Unplaced
 
 SCHEDULES_PATH = "/forums/{forum_id:str}/schedules"
@@ -71,9 +69,7 @@ async def list_schedules(
     pool: PoolDep,
     caller: CallerDep,
     forum_id: ForumPath,
-    after: Annotated[
-        int, QueryParameter(name="after", ge=0, le=INT8_MAX, description="the `number` of the last version you have")
-    ] = 0,
+    after: AfterNumber = 0,
     limit: Limit = DEFAULT_LIMIT,
 ) -> Response[list[queries.VersionSummary]]:
     parsed = forum_organiser(caller, forum_id)
