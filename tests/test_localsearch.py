@@ -119,7 +119,10 @@ def test_the_drawn_cheapest_spot_is_one_of_all_the_cheapest(name: str) -> None:
     and over many draws reach more than one of them where there are several."""
     compiled = compile_problem(_forum_or_file(name))
     search = LocalSearch(compiled, greedy_assign(compiled), seed=5)
-    search.run(time.perf_counter() + 0.5)
+    # A descent, not a timed search: the grid it ends on is the same on a busy
+    # machine, and staff-talks' has few meetings with several cheapest spots
+    # (1-3 after 0.5 s of annealing, so a slower run could leave none).
+    search.descend()
     several = 0
     for meeting_id in sorted(search.ledger.placed):
         info = compiled.by_id[meeting_id]
