@@ -43,6 +43,7 @@ from api.reference import documentation_plugins
 from api.webhook_policy import allowed_networks
 
 SCHEMA_PATH = "/schema"
+TOKENS = "the admin token (to create or import a forum), the forum's organiser token or a delegation's token"
 
 
 def create_app(pool: asyncpg.Pool, admin_token: str | None = None) -> Litestar:
@@ -86,7 +87,7 @@ def create_app(pool: asyncpg.Pool, admin_token: str | None = None) -> Litestar:
             path=SCHEMA_PATH,
             render_plugins=documentation_plugins(SCHEMA_PATH),
             components=Components(
-                security_schemes={"bearer": SecurityScheme(type="http", scheme="bearer", description="a forum token")}
+                security_schemes={"bearer": SecurityScheme(type="http", scheme="bearer", description=TOKENS)}
             ),
             security=[{"bearer": []}],
         ),
