@@ -1,6 +1,8 @@
 """The Litestar application: `create_app(pool)`, so tests and `sidelines serve` inject their pool.
 
-OpenAPI 3.1 is served at /schema (interactive docs) and /schema/openapi.json.
+OpenAPI 3.1 is served at /schema/openapi.json; /schema is the API reference written from it
+on the server (api/reference.py, nothing loaded from outside), and /schema/scalar and
+/schema/swagger the interactive viewers, which load their code from a CDN.
 Creating a forum needs the admin token from SIDELINES_ADMIN_TOKEN (or the
 `admin_token` argument); without one, forums cannot be created over HTTP.
 """
@@ -14,7 +16,6 @@ from litestar import Litestar
 from litestar.datastructures import State
 from litestar.di import Provide
 from litestar.openapi import OpenAPIConfig
-from litestar.openapi.plugins import ScalarRenderPlugin, SwaggerRenderPlugin
 from litestar.openapi.spec import Components, SecurityScheme
 
 from api.controllers import changes as change_routes
@@ -38,7 +39,11 @@ from api.errors import EXCEPTION_HANDLERS
 from api.guards import hash_token, provide_caller
 from api.input_checks import refuse_unstorable_input
 from api.openapi import TimeOfDaySchema, declare_errors
+from api.reference import documentation_plugins
 from api.webhook_policy import allowed_networks
+
+SCHEMA_PATH = "/schema"
+TOKENS = "the admin token (to create or import a forum), the forum's organiser token or a delegation's token"
 
 
 def create_app(pool: asyncpg.Pool, admin_token: str | None = None) -> Litestar:
@@ -79,10 +84,10 @@ def create_app(pool: asyncpg.Pool, admin_token: str | None = None) -> Litestar:
             title="Sidelines",
             version="0.1.0",
             description="Bilateral meeting requests and grids for multilateral defence forums.",
-            path="/schema",
-            render_plugins=[ScalarRenderPlugin(), SwaggerRenderPlugin(path="/swagger")],
+            path=SCHEMA_PATH,
+            render_plugins=documentation_plugins(SCHEMA_PATH),
             components=Components(
-                security_schemes={"bearer": SecurityScheme(type="http", scheme="bearer", description="a forum token")}
+                security_schemes={"bearer": SecurityScheme(type="http", scheme="bearer", description=TOKENS)}
             ),
             security=[{"bearer": []}],
         ),

@@ -684,7 +684,7 @@ DEFAULT_PORT = 8000  # docker-compose.yml publishes this one
 def _add_serve(commands: Subparsers) -> None:
     command = commands.add_parser(
         "serve",
-        help="run the HTTP API (OpenAPI docs at /schema)",
+        help="run the HTTP API (API reference at /schema)",
         description="Serve the API. Uses DATABASE_URL, else an embedded PostgreSQL in .sidelines/pgdata; "
         "migrates first. SIDELINES_ADMIN_TOKEN enables POST /forums.",
     )
