@@ -3,6 +3,7 @@ process matters (entry point, Ctrl-C, terminal progress), as a real subprocess."
 
 from __future__ import annotations
 
+import argparse
 import json
 import os
 import pty
@@ -13,7 +14,7 @@ import socket
 import subprocess
 import sys
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -587,6 +588,58 @@ def test_a_lease_past_a_day_is_refused(
     code, stdout, stderr = run(capsys, command, "--lease", "1e308")
     assert (code, stdout) == (2, "")
     assert stderr.endswith("sidelines: error: --lease: must be at most 86400 seconds (a day), not '1e308'\n"), stderr
+
+
+def _commands(
+    parser: argparse.ArgumentParser, words: tuple[str, ...] = ()
+) -> Iterator[tuple[tuple[str, ...], argparse.ArgumentParser]]:
+    """The top-level parser and every command's, each with the words that name it ("import", "b2b")."""
+    yield words, parser
+    for action in parser._actions:
+        if isinstance(action, argparse._SubParsersAction):
+            for name, command in action.choices.items():
+                yield from _commands(command, (*words, name))
+
+
+def _parsing_arguments(parser: argparse.ArgumentParser) -> list[str]:
+    """Arguments `parser` takes without complaint: each positional and each required option, given
+    "1" (a number, a file name, a port) or its first choice; a group of commands, its first."""
+    arguments: list[str] = []
+    for action in parser._actions:
+        if isinstance(action, argparse._SubParsersAction):
+            name, command = next(iter(action.choices.items()))
+            arguments += [name, *_parsing_arguments(command)]
+        elif not action.option_strings:
+            arguments.append(str(next(iter(action.choices))) if action.choices else "1")
+        elif action.required:
+            arguments += [action.option_strings[0], "1"]
+    return arguments
+
+
+COMMANDS = list(_commands(cli.build_parser()))
+
+
+@pytest.mark.parametrize(("words", "parser"), COMMANDS, ids=[" ".join(words) or "sidelines" for words, _ in COMMANDS])
+def test_an_unknown_option_is_named_under_its_commands_usage(
+    capsys: pytest.CaptureFixture[str], words: tuple[str, ...], parser: argparse.ArgumentParser
+) -> None:
+    """The top-level parser took a command's unknown option as its own: `usage: sidelines [-h]
+    COMMAND ...` and 'unrecognized arguments', whichever command had been given."""
+    code, stdout, stderr = run(capsys, *words, "--no-such-option", *_parsing_arguments(parser))
+    assert (code, stdout) == (2, "")
+    usage = parser.format_usage()
+    assert usage.startswith(f"usage: {' '.join(('sidelines', *words))} ")
+    assert stderr == f"{usage}sidelines: error: --no-such-option: unknown option\n"
+
+
+def test_a_misspelt_option_is_named_with_the_one_meant(capsys: pytest.CaptureFixture[str], problem_file: str) -> None:
+    code, stdout, stderr = run(capsys, "solve", problem_file, "--time-limt", "5")
+    assert (code, stdout) == (2, "")
+    assert stderr.startswith("usage: sidelines solve ")
+    assert stderr.endswith("sidelines: error: --time-limt: unknown option; did you mean --time-limit?\n")
+    code, _, stderr = run(capsys, "validate", problem_file, problem_file, "extra.json")
+    assert code == 2 and stderr.startswith("usage: sidelines validate ")
+    assert stderr.endswith("sidelines: error: unexpected argument: extra.json\n")
 
 
 def test_an_unknown_scenario_lists_the_known_ones(capsys: pytest.CaptureFixture[str]) -> None:
