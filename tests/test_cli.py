@@ -19,6 +19,7 @@ from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+import httpx
 import msgspec
 import pytest
 from ortools.sat.python import cp_model
@@ -31,6 +32,7 @@ from solver.objective import break_clauses, break_windows
 from solver.result import Schedule
 from solver.scenarios import SCENARIOS, generate
 from tests.builders import delegation, meeting, person, problem, room, window
+from tests.conftest import ADMIN_TOKEN, bearer
 
 REPO = Path(__file__).resolve().parent.parent
 BENCHMARKS = REPO.parent / "shared" / "bench" / "external"
@@ -160,7 +162,7 @@ def test_validate_names_the_bad_field_of_a_schedule(
 @pytest.mark.parametrize(
     ("content", "expected"),
     [
-        (b'{"status": "FEASIBLE", "placed": [], "x": 1}', "$: Object contains unknown field `x`"),
+        (b'{"status": "FEASIBLE", "placed": [], "x": 1}', "x: Object contains unknown field `x`"),
         (b"[]", "$: Expected `object`, got `array`"),
         (b'{"status": "FEASIBLE", "placed": [], "\xff": 1}', "$: not UTF-8 text: invalid start byte"),
         (
@@ -222,6 +224,10 @@ def _placed_twice_before(document: dict[str, Any]) -> None:
 
 def _misspelt_field(document: dict[str, Any]) -> None:
     document["meetings"][1]["priorty"] = "high"
+
+
+def _unknown_top_level_field(document: dict[str, Any]) -> None:
+    document["colour"] = "blue"
 
 
 def _day_end_with_an_offset(document: dict[str, Any]) -> None:
@@ -297,47 +303,48 @@ def _zone_too_long_for_a_file_name(document: dict[str, Any]) -> None:
     document["forum"]["time_zone"] = "Z" * 300
 
 
-@pytest.mark.parametrize(
-    ("damage", "expected"),
-    [
-        (_unknown_participant, "meetings[0].participants: unknown participant 'ghost'"),
-        (_duration_off_the_grid, "meetings[0].duration_minutes: 25 is not a positive multiple of the 15-minute slot"),
-        (_longer_than_any_day, "meetings[0].duration_minutes: 300 minutes is longer than any day (240)"),
-        (_arrival_after_departure, "delegations[0].participants[0].departure: must be after the arrival"),
-        (_misspelt_field, "meetings[1]: Object contains unknown field `priorty`"),
-        (_placed_twice_before, "previous[1].meeting: meeting 'm1' is placed by an earlier entry"),
-        (_day_end_with_an_offset, "forum.days[0].end: must be wall-clock time without a UTC offset"),
-        (
-            _arrival_at_the_calendars_start,
-            "delegations[0].participants[0].arrival: must be between the years 2 and 9998",
-        ),
-        (_last_day_of_the_calendar, "forum.days[0].date: must be between the years 2 and 9998"),
-        (_attendee_listed_twice, "meetings[0].participants: 'jp-min' is listed 2 times"),
-        (_lexicographic_without_terms, "objective.lexicographic_order: lexicographic mode needs at least one term"),
-        (_urgent_priority, "meetings[0].priority: must be one of: must, high, normal, low (not 'urgent')"),
-        (
-            _unknown_term,
-            "objective.lexicographic_order[1]: must be one of: held, fairness, breaks, preferences, stability"
-            " (not 'speed')",
-        ),
-        (
-            _rank_in_french,
-            "delegations[1].participants[0].rank: must be one of: head_of_state, minister, deputy_minister,"
-            " chief_of_defence, senior_official, official (not 'ministre')",
-        ),
-        (_negative_break_spread, "objective.break_spread_limit: must not be negative"),
-        (_negative_weight, "objective.weights.breaks: must be between 0 and 1,000,000,000"),
-        (_weight_overflowing_the_objective, "objective.priority_weights.high: must be between 0 and 1,000,000,000"),
-        (_travel_longer_than_a_day, "travel[0].minutes: must be between 0 and 1440 (a day)"),
-        (
-            _day_holding_a_clock_change,
-            "forum.days[0]: the clocks change between its start and end; move its hours clear of the change",
-        ),
-        (_grid_too_fine, "forum.days: 11,760 slots of 1 min in all; at most 5,000: use longer slots or fewer days"),
-        (_zone_that_is_a_directory, "forum.time_zone: unknown IANA time zone 'America'"),
-        (_zone_too_long_for_a_file_name, f"forum.time_zone: unknown IANA time zone '{'Z' * 300}'"),
-    ],
-)
+BAD_PROBLEMS: list[tuple[Callable[[dict[str, Any]], None], str]] = [
+    (_unknown_participant, "meetings[0].participants: unknown participant 'ghost'"),
+    (_duration_off_the_grid, "meetings[0].duration_minutes: 25 is not a positive multiple of the 15-minute slot"),
+    (_longer_than_any_day, "meetings[0].duration_minutes: 300 minutes is longer than any day (240)"),
+    (_arrival_after_departure, "delegations[0].participants[0].departure: must be after the arrival"),
+    (_misspelt_field, "meetings[1].priorty: Object contains unknown field `priorty`"),
+    (_unknown_top_level_field, "colour: Object contains unknown field `colour`"),
+    (_placed_twice_before, "previous[1].meeting: meeting 'm1' is placed by an earlier entry"),
+    (_day_end_with_an_offset, "forum.days[0].end: must be wall-clock time without a UTC offset"),
+    (
+        _arrival_at_the_calendars_start,
+        "delegations[0].participants[0].arrival: must be between the years 2 and 9998",
+    ),
+    (_last_day_of_the_calendar, "forum.days[0].date: must be between the years 2 and 9998"),
+    (_attendee_listed_twice, "meetings[0].participants: 'jp-min' is listed 2 times"),
+    (_lexicographic_without_terms, "objective.lexicographic_order: lexicographic mode needs at least one term"),
+    (_urgent_priority, "meetings[0].priority: must be one of: must, high, normal, low (not 'urgent')"),
+    (
+        _unknown_term,
+        "objective.lexicographic_order[1]: must be one of: held, fairness, breaks, preferences, stability"
+        " (not 'speed')",
+    ),
+    (
+        _rank_in_french,
+        "delegations[1].participants[0].rank: must be one of: head_of_state, minister, deputy_minister,"
+        " chief_of_defence, senior_official, official (not 'ministre')",
+    ),
+    (_negative_break_spread, "objective.break_spread_limit: must not be negative"),
+    (_negative_weight, "objective.weights.breaks: must be between 0 and 1,000,000,000"),
+    (_weight_overflowing_the_objective, "objective.priority_weights.high: must be between 0 and 1,000,000,000"),
+    (_travel_longer_than_a_day, "travel[0].minutes: must be between 0 and 1440 (a day)"),
+    (
+        _day_holding_a_clock_change,
+        "forum.days[0]: the clocks change between its start and end; move its hours clear of the change",
+    ),
+    (_grid_too_fine, "forum.days: 11,760 slots of 1 min in all; at most 5,000: use longer slots or fewer days"),
+    (_zone_that_is_a_directory, "forum.time_zone: unknown IANA time zone 'America'"),
+    (_zone_too_long_for_a_file_name, f"forum.time_zone: unknown IANA time zone '{'Z' * 300}'"),
+]
+
+
+@pytest.mark.parametrize(("damage", "expected"), BAD_PROBLEMS)
 def test_a_bad_problem_is_reported_by_field_path(
     capsys: pytest.CaptureFixture[str], tmp_path: Path, damage: Callable[[dict[str, Any]], None], expected: str
 ) -> None:
@@ -348,6 +355,22 @@ def test_a_bad_problem_is_reported_by_field_path(
         code, stdout, stderr = run(capsys, *command)
         assert code == 2 and stdout == ""
         assert f"sidelines: error: {path}: {expected}\n" in stderr
+
+
+@pytest.mark.anyio
+@pytest.mark.parametrize(("damage", "expected"), BAD_PROBLEMS)
+async def test_the_api_names_a_bad_problem_as_the_cli_does(
+    client: httpx.AsyncClient, damage: Callable[[dict[str, Any]], None], expected: str
+) -> None:
+    """The same document posted to POST /forums/import: its problem names the same field with the
+    same message. The CLI said `meetings[1]: ...` for the unknown field the API called
+    `meetings[1].priorty`."""
+    document = msgspec.to_builtins(four_delegations())
+    damage(document)
+    answer = await client.post("/forums/import", json=document, headers=bearer(ADMIN_TOKEN))
+    assert answer.status_code in (400, 422), answer.text
+    field, _, message = expected.partition(": ")
+    assert {"field": field, "message": message} in answer.json()["errors"]
 
 
 @pytest.mark.parametrize(
