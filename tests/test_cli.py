@@ -230,6 +230,18 @@ def _unknown_top_level_field(document: dict[str, Any]) -> None:
     document["colour"] = "blue"
 
 
+def _duration_as_text(document: dict[str, Any]) -> None:
+    document["meetings"][0]["duration_minutes"] = "30"
+
+
+def _duration_as_a_float(document: dict[str, Any]) -> None:
+    document["meetings"][0]["duration_minutes"] = 30.0
+
+
+def _slots_in_words(document: dict[str, Any]) -> None:
+    document["forum"]["slot_minutes"] = "fifteen"
+
+
 def _day_end_with_an_offset(document: dict[str, Any]) -> None:
     document["forum"]["days"][0]["end"] = "13:00:00+08:00"
 
@@ -310,6 +322,9 @@ BAD_PROBLEMS: list[tuple[Callable[[dict[str, Any]], None], str]] = [
     (_arrival_after_departure, "delegations[0].participants[0].departure: must be after the arrival"),
     (_misspelt_field, "meetings[1].priorty: Object contains unknown field `priorty`"),
     (_unknown_top_level_field, "colour: Object contains unknown field `colour`"),
+    (_duration_as_text, "meetings[0].duration_minutes: Expected `int`, got `str`"),
+    (_duration_as_a_float, "meetings[0].duration_minutes: Expected `int`, got `float`"),
+    (_slots_in_words, "forum.slot_minutes: Expected `int`, got `str`"),
     (_placed_twice_before, "previous[1].meeting: meeting 'm1' is placed by an earlier entry"),
     (_day_end_with_an_offset, "forum.days[0].end: must be wall-clock time without a UTC offset"),
     (
@@ -364,7 +379,7 @@ async def test_the_api_names_a_bad_problem_as_the_cli_does(
 ) -> None:
     """The same document posted to POST /forums/import: its problem names the same field with the
     same message. The CLI said `meetings[1]: ...` for the unknown field the API called
-    `meetings[1].priorty`."""
+    `meetings[1].priorty`, and the API took "30" for the number 30, which the CLI refused."""
     document = msgspec.to_builtins(four_delegations())
     damage(document)
     answer = await client.post("/forums/import", json=document, headers=bearer(ADMIN_TOKEN))
