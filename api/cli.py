@@ -12,6 +12,7 @@ imported inside their subcommands so that `sidelines --help` stays fast.
 from __future__ import annotations
 
 import argparse
+import difflib
 import inspect
 import math
 import os
@@ -69,13 +70,47 @@ class CliError(Exception):
 
 
 class _Parser(argparse.ArgumentParser):
-    """argparse that raises instead of exiting, so `main` decides what reaches the user."""
+    """argparse that raises instead of exiting, so `main` decides what reaches the user.
+
+    Every command's parser is one too (subparsers take their parent's class). An argument a
+    command does not know is that command's error, said with its usage: argparse hands a
+    command's leftover arguments up to the top-level parser, which named them under
+    `usage: sidelines [-h] COMMAND ...`, as though the command were the fault."""
 
     def error(self, message: str) -> NoReturn:
         # "argument --seed: invalid value" names the option; other messages name nothing
         where, _, what = message.removeprefix("argument ").partition(": ")
         line = (where, what) if message.startswith("argument ") and what else ("", message)
         raise CliError([line], usage=self.format_usage())
+
+    def parse_known_args(  # type: ignore[override]  # one signature for typeshed's three overloads
+        self, args: Sequence[str] | None = None, namespace: argparse.Namespace | None = None
+    ) -> tuple[argparse.Namespace, list[str]]:
+        parsed, extras = super().parse_known_args(args, namespace)
+        if extras:
+            raise CliError(self._unknown(extras), usage=self.format_usage())
+        return parsed, extras
+
+    def _unknown(self, extras: list[str]) -> list[tuple[str, str]]:
+        """One line per unknown option ("--time-limt: unknown option; did you mean --time-limit?");
+        only when there are none, the stray arguments (a value after an unknown option is its own)."""
+        options = [text.partition("=")[0] for text in extras if text.startswith("-") and not _is_number(text)]
+        if not options:
+            return [("", f"unexpected argument{'s' if len(extras) > 1 else ''}: {' '.join(extras)}")]
+        known = {option.lstrip("-"): option for action in self._actions for option in action.option_strings}
+        lines = []
+        for option in options:
+            close = difflib.get_close_matches(option.lstrip("-"), known, n=1, cutoff=0.75)
+            lines.append((option, "unknown option" + (f"; did you mean {known[close[0]]}?" if close else "")))
+        return lines
+
+
+def _is_number(text: str) -> bool:
+    try:
+        float(text)
+    except ValueError:
+        return False
+    return True
 
 
 def main(argv: list[str] | None = None) -> int:

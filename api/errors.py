@@ -11,7 +11,6 @@ slot grid) answers 422. Either way `errors` names each offending field.
 from __future__ import annotations
 
 import logging
-import re
 from http import HTTPStatus
 from typing import Annotated, Any
 
@@ -23,7 +22,7 @@ from litestar.types import ExceptionHandlersMap
 
 from api.parameters import missing_parameter, parameter_field, parameter_message
 from db.records import id_rule_message
-from solver.check import plain_message
+from solver.check import plain_message, validation_finding
 
 PROBLEM_JSON = "application/problem+json"
 _log = logging.getLogger("sidelines.api")
@@ -122,9 +121,6 @@ def problem_response(request: Request[Any, Any, Any], error: ApiError | ProblemD
     )
 
 
-_UNKNOWN_FIELD = re.compile(r"unknown field `(?P<name>[^`]+)`")
-
-
 def _field_error(request: Request[Any, Any, Any], entry: dict[str, Any]) -> FieldError:
     """One Litestar validation message as a field and a message; "data" is the body's root."""
     key = str(entry.get("key", "") or "")
@@ -134,12 +130,16 @@ def _field_error(request: Request[Any, Any, Any], entry: dict[str, Any]) -> Fiel
     if source != "body" and key:  # a query, path or header value: said from its declaration
         return FieldError(parameter_field(request, key, source), parameter_message(request, key, message))
     key = "" if key == "data" else key
-    unknown = _UNKNOWN_FIELD.search(message)
-    if unknown:  # msgspec names the object holding the unknown field, not the field
-        key = f"{key}.{unknown['name']}" if key else unknown["name"]
     body = request.route_handler.parsed_fn_signature.parameters.get("data")
     path = key if not key or key.startswith("[") else f".{key}"  # msgspec's, as Litestar cut it
-    return FieldError(key or "$", readable(message, None if body is None else body.annotation, path))
+    return body_field_error(message, path, None if body is None else body.annotation)
+
+
+def body_field_error(message: str, path: str, kind: Any = None) -> FieldError:
+    """A msgspec validation message about `path` (msgspec's, after `$`) of a body of `kind`, with
+    the field named as the CLI names it in a file (solver/check.py's `validation_finding`)."""
+    finding = validation_finding(id_rule_message(message), path, kind)
+    return FieldError(finding.path, finding.message)
 
 
 def readable(message: str, kind: Any = None, path: str = "") -> str:

@@ -2,7 +2,8 @@
 
 Text columns cannot store U+0000, and an integer path value beyond PostgreSQL's
 integer names nothing that can exist; both used to reach asyncpg and end as 500s.
-The JSON body is decoded here, once: Litestar's own decoding of `data` reuses it.
+The JSON body is decoded here, once, and converted strictly to the handler's `data` type:
+Litestar's own decoding of `data` reuses it (and its lax mode never sees a body).
 """
 
 from __future__ import annotations
@@ -18,9 +19,9 @@ from litestar.types import Empty
 from litestar.typing import FieldDefinition
 from litestar.utils.scope.state import ScopeState
 
-from api.errors import BadRequest, FieldError, NotFound, Unprocessable
+from api.errors import BadRequest, FieldError, NotFound, Unprocessable, body_field_error
 from db.records import INT4_MAX, NUL, nul_field
-from solver.check import BOM, json_fault, out_of_calendar, utf8_fault
+from solver.check import BOM, json_fault, out_of_calendar, split_validation, utf8_fault
 from solver.times import MAYBE_MINUTES, with_seconds
 
 _NOUNS = {"version": "schedule version", "other": "schedule version"}
@@ -86,22 +87,37 @@ async def refuse_unstorable_input(request: Request[Any, Any, Any]) -> None:
         field = nul_field(decoded)
         if field is not None:
             raise _refuse_nul(field)
+    typed = _strictly_typed(decoded, parameter.annotation)
+    # Litestar's own decoding of `data` takes this value as it is (msgspec passes an instance
+    # of the type through): the body is converted once.
+    ScopeState.from_scope(request.scope).json = typed
     if _EDGE_YEAR.search(body):
-        _refuse_out_of_calendar(decoded, parameter.annotation)
+        _refuse_out_of_calendar(typed)
+
+
+def _strictly_typed(decoded: Any, kind: Any) -> Any:
+    """The body as the handler's `data` type, converted strictly, as the CLI decodes files.
+
+    Litestar converts `data` from the decoded JSON in msgspec's lax mode (strict=False, meant for
+    query strings and forms), which took "10" for the number 10, "true" or 1 for true, 30.0 for
+    the whole number 30 and 1700000000 for a date: a JSON body has numbers and booleans of its own,
+    and a string where one is due is a client's bug to be told of. A 400 names the field."""
+    try:
+        return msgspec.convert(decoded, kind, strict=True, str_keys=True)
+    except msgspec.ValidationError as error:
+        message, path = split_validation(str(error))
+        fault = body_field_error(message, path, kind)
+        raise BadRequest(f"{fault.field}: {fault.message}", [fault]) from None
 
 
 # A date in year 1 or 9999: RFC 3339 years have four digits, and msgspec refuses year 0.
 _EDGE_YEAR = re.compile(rb'"(?:0001|9999)-\d\d-\d\d')
 
 
-def _refuse_out_of_calendar(decoded: Any, kind: Any) -> None:
+def _refuse_out_of_calendar(typed: Any) -> None:
     """Dates too near the calendar's ends for a change of zone to stay within it. PostgreSQL
     could not store a forum deadline in year 1 or 9999 (a 500), and a session or window
     there was stored, to fail every solve (solver/check.py refuses them in problems)."""
-    try:
-        typed = msgspec.convert(decoded, kind, strict=False, str_keys=True)
-    except (msgspec.ValidationError, TypeError):
-        return  # the handler's own decoding names the fault
     findings = out_of_calendar(typed)
     if findings:
         errors = [FieldError(finding.path, finding.message) for finding in findings]

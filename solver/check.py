@@ -153,10 +153,23 @@ def split_validation(text: str) -> tuple[str, str]:
 
 
 def decode_finding(text: str, kind: Any) -> Finding:
-    """A msgspec validation message, from decoding `kind`, as a finding; "$" when it names no
-    place (the root object)."""
-    message, path = split_validation(text)
-    return Finding(path.lstrip(".") or "$", plain_message(message, kind, path))
+    """A msgspec validation error's text, from decoding `kind`, as a finding (`validation_finding`)."""
+    return validation_finding(*split_validation(text), kind)
+
+
+# msgspec names the object holding an unknown field, at its path, and the field in its words.
+_UNKNOWN_FIELD = re.compile(r"Object contains unknown field `(?P<name>.*)`", re.DOTALL)
+
+
+def validation_finding(message: str, path: str, kind: Any = None) -> Finding:
+    """A msgspec validation message about `path` (msgspec's, after `$`: ".meetings[3]", "[0]", ""
+    for the document) of `kind` as a finding, named as the API and the CLI both name fields:
+    "meetings[3].duration_minutes", "$" for the document itself, and for an unknown field that
+    field ("meetings[3].foo"), not the object holding it."""
+    field = path
+    if (unknown := _UNKNOWN_FIELD.fullmatch(message)) is not None:
+        field = f"{path}.{unknown['name']}"
+    return Finding(field.removeprefix(".") or "$", plain_message(message, kind, path))
 
 
 # msgspec's words for a time it cannot read, and what to write instead.

@@ -11,7 +11,7 @@ problem that stored nothing.
 from __future__ import annotations
 
 import json
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterator
 from typing import Any
 from uuid import UUID
 
@@ -267,6 +267,57 @@ async def test_out_of_range_values_are_refused_by_field(
                 if answer.status_code >= 400:  # a long name may be fine: then it is stored, by design
                     check.names(target, label, answer, field)
     assert check.faults == []
+
+
+def _lax_readings(value: Any, path: str = "") -> Iterator[tuple[str, Any]]:
+    """(field path, stand-in) for each number and boolean of a valid body: values msgspec's lax
+    mode read as the number or boolean meant (text, a whole float, 1 for true, text for true)."""
+    if isinstance(value, bool):
+        yield from ((path, stand_in) for stand_in in (str(value).lower(), int(value)))
+    elif isinstance(value, int):
+        yield from ((path, stand_in) for stand_in in (str(value), float(value)))
+    elif isinstance(value, float):
+        yield path, repr(value)
+    elif isinstance(value, dict):
+        for key, item in value.items():
+            yield from _lax_readings(item, f"{path}.{key}" if path else key)
+    elif isinstance(value, list):
+        for index, item in enumerate(value):
+            yield from _lax_readings(item, f"{path}[{index}]")
+
+
+def _replaced(value: Any, path: str, stand_in: Any) -> Any:
+    """`value` (a JSON body) with the value at `path` (as `_lax_readings` names it) replaced."""
+    if isinstance(value, dict):
+        key, dot, rest = path.partition(".")
+        key, bracket, index = key.partition("[")
+        inner = f"[{index}{dot}{rest}" if bracket else rest
+        return {k: (_replaced(v, inner, stand_in) if k == key else v) for k, v in value.items()}
+    if isinstance(value, list) and path.startswith("["):
+        index, _, rest = path[1:].partition("]")
+        rest = rest.removeprefix(".")
+        return [_replaced(v, rest, stand_in) if i == int(index) else v for i, v in enumerate(value)]
+    return stand_in
+
+
+async def test_numbers_and_booleans_are_not_read_from_text(
+    client: httpx.AsyncClient, pool: asyncpg.Pool, scene: Scene
+) -> None:
+    """Litestar converts bodies in msgspec's lax mode: {"time_limit": "10"} started a run of 10 s,
+    "true" or 1 was true, 30.0 the whole number 30. Each number and boolean of each route's valid
+    body, replaced so: a 400 naming that field, and nothing stored."""
+    check = Checked(client, pool, scene)
+    swept = 0
+    for target in json_targets(scene):
+        for path, stand_in in _lax_readings(target.body):
+            label = f"{path}={stand_in!r}"
+            answer = await check.refused(target, label, json=_replaced(target.body, path, stand_in))
+            swept += 1
+            fields = [error["field"] for error in answer.json().get("errors", [])] if answer.content else []
+            if answer.status_code != 400 or fields != [path]:
+                check.faults.append((target.key, label, answer.status_code, answer.text[:160]))
+    assert check.faults == []
+    assert swept >= 10  # the bodies hold numbers and booleans to sweep (run options, seats, durations ...)
 
 
 async def test_oversized_body_is_413(client: httpx.AsyncClient, pool: asyncpg.Pool, scene: Scene) -> None:

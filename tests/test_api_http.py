@@ -79,6 +79,8 @@ async def test_replayed_token_answers_hide_the_token(client: httpx.AsyncClient, 
     ("body", "status", "field"),
     [
         ({**FORUM_BODY, "slot_minutes": "fifteen"}, 400, "slot_minutes"),
+        ({**FORUM_BODY, "slot_minutes": "15"}, 400, "slot_minutes"),  # was read as 15 (lax decoding)
+        ({**FORUM_BODY, "slot_minutes": 15.0}, 400, "slot_minutes"),
         ({**FORUM_BODY, "colour": "blue"}, 400, "colour"),
         ({**FORUM_BODY, "days": [{"date": "2023-06-02", "start": "9am", "end": "13:00:00"}]}, 400, "days[0].start"),
         ({**FORUM_BODY, "time_zone": "Mars/Olympus"}, 422, "time_zone"),

@@ -10,6 +10,7 @@ import asyncio
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime
 from typing import Any
+from uuid import UUID
 
 import anyio
 import asyncpg
@@ -127,6 +128,29 @@ async def test_a_run_without_a_json_value_in_its_body_takes_the_defaults(
     assert answer.json()["options"] == {"time_limit": 10.0, "workers": 2, "seed": 0, "resolve": None}
     cancelled = await client.post(f"{answer.headers['location']}/cancel", headers=world.organiser)
     assert cancelled.json()["status"] == "cancelled"  # queued runs are claimed by other tests' workers
+
+
+@pytest.mark.parametrize(
+    ("body", "field", "message"),
+    [
+        ({"time_limit": "10"}, "time_limit", "Expected `float | null`, got `str`"),
+        ({"workers": "2"}, "workers", "Expected `int`, got `str`"),
+        ({"seed": 1.0}, "seed", "Expected `int`, got `float`"),
+        ({"resolve": {"reoptimise": "true"}}, "resolve.reoptimise", "Expected `bool`, got `str`"),
+        ({"resolve": {"reoptimise": 1}}, "resolve.reoptimise", "Expected `bool`, got `int`"),
+        ({"resolve": {"free": [], "fre": []}}, "resolve.fre", "Object contains unknown field `fre`"),
+    ],
+)
+async def test_a_run_option_of_the_wrong_json_type_is_refused_naming_it(
+    client: httpx.AsyncClient, world: World, pool: asyncpg.Pool, body: dict[str, Any], field: str, message: str
+) -> None:
+    """{"time_limit": "10"} started a run of 10 s: Litestar decoded bodies in msgspec's lax mode."""
+    answer = await client.post(f"{world.base}/runs", json=body, headers=world.organiser)
+    assert answer.status_code == 400, answer.text
+    assert answer.headers["content-type"] == "application/problem+json"
+    assert answer.json()["errors"] == [{"field": field, "message": message}]
+    assert answer.json()["detail"] == f"{field}: {message}"
+    assert await pool.fetchval("SELECT count(*) FROM solve_runs WHERE forum_id = $1", UUID(world.forum_id)) == 0
 
 
 async def test_a_run_with_a_seed_past_int32_succeeds(

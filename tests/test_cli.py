@@ -3,6 +3,7 @@ process matters (entry point, Ctrl-C, terminal progress), as a real subprocess."
 
 from __future__ import annotations
 
+import argparse
 import json
 import os
 import pty
@@ -13,11 +14,12 @@ import socket
 import subprocess
 import sys
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+import httpx
 import msgspec
 import pytest
 from ortools.sat.python import cp_model
@@ -30,6 +32,7 @@ from solver.objective import break_clauses, break_windows
 from solver.result import Schedule
 from solver.scenarios import SCENARIOS, generate
 from tests.builders import delegation, meeting, person, problem, room, window
+from tests.conftest import ADMIN_TOKEN, bearer
 
 REPO = Path(__file__).resolve().parent.parent
 BENCHMARKS = REPO.parent / "shared" / "bench" / "external"
@@ -159,7 +162,7 @@ def test_validate_names_the_bad_field_of_a_schedule(
 @pytest.mark.parametrize(
     ("content", "expected"),
     [
-        (b'{"status": "FEASIBLE", "placed": [], "x": 1}', "$: Object contains unknown field `x`"),
+        (b'{"status": "FEASIBLE", "placed": [], "x": 1}', "x: Object contains unknown field `x`"),
         (b"[]", "$: Expected `object`, got `array`"),
         (b'{"status": "FEASIBLE", "placed": [], "\xff": 1}', "$: not UTF-8 text: invalid start byte"),
         (
@@ -221,6 +224,22 @@ def _placed_twice_before(document: dict[str, Any]) -> None:
 
 def _misspelt_field(document: dict[str, Any]) -> None:
     document["meetings"][1]["priorty"] = "high"
+
+
+def _unknown_top_level_field(document: dict[str, Any]) -> None:
+    document["colour"] = "blue"
+
+
+def _duration_as_text(document: dict[str, Any]) -> None:
+    document["meetings"][0]["duration_minutes"] = "30"
+
+
+def _duration_as_a_float(document: dict[str, Any]) -> None:
+    document["meetings"][0]["duration_minutes"] = 30.0
+
+
+def _slots_in_words(document: dict[str, Any]) -> None:
+    document["forum"]["slot_minutes"] = "fifteen"
 
 
 def _day_end_with_an_offset(document: dict[str, Any]) -> None:
@@ -296,47 +315,51 @@ def _zone_too_long_for_a_file_name(document: dict[str, Any]) -> None:
     document["forum"]["time_zone"] = "Z" * 300
 
 
-@pytest.mark.parametrize(
-    ("damage", "expected"),
-    [
-        (_unknown_participant, "meetings[0].participants: unknown participant 'ghost'"),
-        (_duration_off_the_grid, "meetings[0].duration_minutes: 25 is not a positive multiple of the 15-minute slot"),
-        (_longer_than_any_day, "meetings[0].duration_minutes: 300 minutes is longer than any day (240)"),
-        (_arrival_after_departure, "delegations[0].participants[0].departure: must be after the arrival"),
-        (_misspelt_field, "meetings[1]: Object contains unknown field `priorty`"),
-        (_placed_twice_before, "previous[1].meeting: meeting 'm1' is placed by an earlier entry"),
-        (_day_end_with_an_offset, "forum.days[0].end: must be wall-clock time without a UTC offset"),
-        (
-            _arrival_at_the_calendars_start,
-            "delegations[0].participants[0].arrival: must be between the years 2 and 9998",
-        ),
-        (_last_day_of_the_calendar, "forum.days[0].date: must be between the years 2 and 9998"),
-        (_attendee_listed_twice, "meetings[0].participants: 'jp-min' is listed 2 times"),
-        (_lexicographic_without_terms, "objective.lexicographic_order: lexicographic mode needs at least one term"),
-        (_urgent_priority, "meetings[0].priority: must be one of: must, high, normal, low (not 'urgent')"),
-        (
-            _unknown_term,
-            "objective.lexicographic_order[1]: must be one of: held, fairness, breaks, preferences, stability"
-            " (not 'speed')",
-        ),
-        (
-            _rank_in_french,
-            "delegations[1].participants[0].rank: must be one of: head_of_state, minister, deputy_minister,"
-            " chief_of_defence, senior_official, official (not 'ministre')",
-        ),
-        (_negative_break_spread, "objective.break_spread_limit: must not be negative"),
-        (_negative_weight, "objective.weights.breaks: must be between 0 and 1,000,000,000"),
-        (_weight_overflowing_the_objective, "objective.priority_weights.high: must be between 0 and 1,000,000,000"),
-        (_travel_longer_than_a_day, "travel[0].minutes: must be between 0 and 1440 (a day)"),
-        (
-            _day_holding_a_clock_change,
-            "forum.days[0]: the clocks change between its start and end; move its hours clear of the change",
-        ),
-        (_grid_too_fine, "forum.days: 11,760 slots of 1 min in all; at most 5,000: use longer slots or fewer days"),
-        (_zone_that_is_a_directory, "forum.time_zone: unknown IANA time zone 'America'"),
-        (_zone_too_long_for_a_file_name, f"forum.time_zone: unknown IANA time zone '{'Z' * 300}'"),
-    ],
-)
+BAD_PROBLEMS: list[tuple[Callable[[dict[str, Any]], None], str]] = [
+    (_unknown_participant, "meetings[0].participants: unknown participant 'ghost'"),
+    (_duration_off_the_grid, "meetings[0].duration_minutes: 25 is not a positive multiple of the 15-minute slot"),
+    (_longer_than_any_day, "meetings[0].duration_minutes: 300 minutes is longer than any day (240)"),
+    (_arrival_after_departure, "delegations[0].participants[0].departure: must be after the arrival"),
+    (_misspelt_field, "meetings[1].priorty: Object contains unknown field `priorty`"),
+    (_unknown_top_level_field, "colour: Object contains unknown field `colour`"),
+    (_duration_as_text, "meetings[0].duration_minutes: Expected `int`, got `str`"),
+    (_duration_as_a_float, "meetings[0].duration_minutes: Expected `int`, got `float`"),
+    (_slots_in_words, "forum.slot_minutes: Expected `int`, got `str`"),
+    (_placed_twice_before, "previous[1].meeting: meeting 'm1' is placed by an earlier entry"),
+    (_day_end_with_an_offset, "forum.days[0].end: must be wall-clock time without a UTC offset"),
+    (
+        _arrival_at_the_calendars_start,
+        "delegations[0].participants[0].arrival: must be between the years 2 and 9998",
+    ),
+    (_last_day_of_the_calendar, "forum.days[0].date: must be between the years 2 and 9998"),
+    (_attendee_listed_twice, "meetings[0].participants: 'jp-min' is listed 2 times"),
+    (_lexicographic_without_terms, "objective.lexicographic_order: lexicographic mode needs at least one term"),
+    (_urgent_priority, "meetings[0].priority: must be one of: must, high, normal, low (not 'urgent')"),
+    (
+        _unknown_term,
+        "objective.lexicographic_order[1]: must be one of: held, fairness, breaks, preferences, stability"
+        " (not 'speed')",
+    ),
+    (
+        _rank_in_french,
+        "delegations[1].participants[0].rank: must be one of: head_of_state, minister, deputy_minister,"
+        " chief_of_defence, senior_official, official (not 'ministre')",
+    ),
+    (_negative_break_spread, "objective.break_spread_limit: must not be negative"),
+    (_negative_weight, "objective.weights.breaks: must be between 0 and 1,000,000,000"),
+    (_weight_overflowing_the_objective, "objective.priority_weights.high: must be between 0 and 1,000,000,000"),
+    (_travel_longer_than_a_day, "travel[0].minutes: must be between 0 and 1440 (a day)"),
+    (
+        _day_holding_a_clock_change,
+        "forum.days[0]: the clocks change between its start and end; move its hours clear of the change",
+    ),
+    (_grid_too_fine, "forum.days: 11,760 slots of 1 min in all; at most 5,000: use longer slots or fewer days"),
+    (_zone_that_is_a_directory, "forum.time_zone: unknown IANA time zone 'America'"),
+    (_zone_too_long_for_a_file_name, f"forum.time_zone: unknown IANA time zone '{'Z' * 300}'"),
+]
+
+
+@pytest.mark.parametrize(("damage", "expected"), BAD_PROBLEMS)
 def test_a_bad_problem_is_reported_by_field_path(
     capsys: pytest.CaptureFixture[str], tmp_path: Path, damage: Callable[[dict[str, Any]], None], expected: str
 ) -> None:
@@ -347,6 +370,22 @@ def test_a_bad_problem_is_reported_by_field_path(
         code, stdout, stderr = run(capsys, *command)
         assert code == 2 and stdout == ""
         assert f"sidelines: error: {path}: {expected}\n" in stderr
+
+
+@pytest.mark.anyio
+@pytest.mark.parametrize(("damage", "expected"), BAD_PROBLEMS)
+async def test_the_api_names_a_bad_problem_as_the_cli_does(
+    client: httpx.AsyncClient, damage: Callable[[dict[str, Any]], None], expected: str
+) -> None:
+    """The same document posted to POST /forums/import: its problem names the same field with the
+    same message. The CLI said `meetings[1]: ...` for the unknown field the API called
+    `meetings[1].priorty`, and the API took "30" for the number 30, which the CLI refused."""
+    document = msgspec.to_builtins(four_delegations())
+    damage(document)
+    answer = await client.post("/forums/import", json=document, headers=bearer(ADMIN_TOKEN))
+    assert answer.status_code in (400, 422), answer.text
+    field, _, message = expected.partition(": ")
+    assert {"field": field, "message": message} in answer.json()["errors"]
 
 
 @pytest.mark.parametrize(
@@ -587,6 +626,58 @@ def test_a_lease_past_a_day_is_refused(
     code, stdout, stderr = run(capsys, command, "--lease", "1e308")
     assert (code, stdout) == (2, "")
     assert stderr.endswith("sidelines: error: --lease: must be at most 86400 seconds (a day), not '1e308'\n"), stderr
+
+
+def _commands(
+    parser: argparse.ArgumentParser, words: tuple[str, ...] = ()
+) -> Iterator[tuple[tuple[str, ...], argparse.ArgumentParser]]:
+    """The top-level parser and every command's, each with the words that name it ("import", "b2b")."""
+    yield words, parser
+    for action in parser._actions:
+        if isinstance(action, argparse._SubParsersAction):
+            for name, command in action.choices.items():
+                yield from _commands(command, (*words, name))
+
+
+def _parsing_arguments(parser: argparse.ArgumentParser) -> list[str]:
+    """Arguments `parser` takes without complaint: each positional and each required option, given
+    "1" (a number, a file name, a port) or its first choice; a group of commands, its first."""
+    arguments: list[str] = []
+    for action in parser._actions:
+        if isinstance(action, argparse._SubParsersAction):
+            name, command = next(iter(action.choices.items()))
+            arguments += [name, *_parsing_arguments(command)]
+        elif not action.option_strings:
+            arguments.append(str(next(iter(action.choices))) if action.choices else "1")
+        elif action.required:
+            arguments += [action.option_strings[0], "1"]
+    return arguments
+
+
+COMMANDS = list(_commands(cli.build_parser()))
+
+
+@pytest.mark.parametrize(("words", "parser"), COMMANDS, ids=[" ".join(words) or "sidelines" for words, _ in COMMANDS])
+def test_an_unknown_option_is_named_under_its_commands_usage(
+    capsys: pytest.CaptureFixture[str], words: tuple[str, ...], parser: argparse.ArgumentParser
+) -> None:
+    """The top-level parser took a command's unknown option as its own: `usage: sidelines [-h]
+    COMMAND ...` and 'unrecognized arguments', whichever command had been given."""
+    code, stdout, stderr = run(capsys, *words, "--no-such-option", *_parsing_arguments(parser))
+    assert (code, stdout) == (2, "")
+    usage = parser.format_usage()
+    assert usage.startswith(f"usage: {' '.join(('sidelines', *words))} ")
+    assert stderr == f"{usage}sidelines: error: --no-such-option: unknown option\n"
+
+
+def test_a_misspelt_option_is_named_with_the_one_meant(capsys: pytest.CaptureFixture[str], problem_file: str) -> None:
+    code, stdout, stderr = run(capsys, "solve", problem_file, "--time-limt", "5")
+    assert (code, stdout) == (2, "")
+    assert stderr.startswith("usage: sidelines solve ")
+    assert stderr.endswith("sidelines: error: --time-limt: unknown option; did you mean --time-limit?\n")
+    code, _, stderr = run(capsys, "validate", problem_file, problem_file, "extra.json")
+    assert code == 2 and stderr.startswith("usage: sidelines validate ")
+    assert stderr.endswith("sidelines: error: unexpected argument: extra.json\n")
 
 
 def test_an_unknown_scenario_lists_the_known_ones(capsys: pytest.CaptureFixture[str]) -> None:
