@@ -59,11 +59,23 @@ def run_shown(run_id: int, forum_id: UUID, created: datetime, status: str = "que
     }
 
 
-def run_record(run_id: int, forum_id: UUID, created: datetime) -> dict[str, Any]:
+LEASE = ("lease_owner", "lease_expires_at", "heartbeat_at", "version_id")
+
+
+def run_record(
+    run_id: int, forum_id: UUID, created: datetime, status: str = "queued", version_id: int | None = None
+) -> dict[str, Any]:
     """A run as its entries copied it before 639d1e3: the whole record, worker lease and all."""
-    shown = run_shown(run_id, forum_id, created)
-    del shown["moves"]
-    return {**shown, "version_id": None, "lease_owner": None, "lease_expires_at": None, "heartbeat_at": None}
+    shown = run_shown(run_id, forum_id, created, status)
+    del shown["moves"], shown["version"]
+    leased = status != "queued"
+    return {
+        **shown,
+        "version_id": version_id,
+        "lease_owner": "worker-7.example.org:4242" if leased else None,
+        "lease_expires_at": created if leased else None,
+        "heartbeat_at": created if leased else None,
+    }
 
 
 def summary(number: int, run_id: int, created: datetime) -> dict[str, Any]:
@@ -141,6 +153,7 @@ async def test_entries_written_before_0012_name_runs_and_webhooks_by_their_numbe
         assert shown == [
             # written before 0012: ids, now numbers
             (a, "create", "run", "1", None, 1),  # A's first run: id 1, number 1
+            (a, "cancel", "run", "1", 1, 1),
             (b, "create", "run", "1", None, 1),  # B's first run: id 2
             (a, "create", "run", "2", None, 2),  # A's second run: id 3
             (a, "cancel", "run", "2", 2, 2),
@@ -154,6 +167,15 @@ async def test_entries_written_before_0012_name_runs_and_webhooks_by_their_numbe
             (a, "publish", "schedule", "2", None, 3),
             (a, "create", "webhook", "2", None, 2),
         ]
+        # The old copies of a whole run record lose the worker's lease and the version's
+        # server-wide id; they name the version by its number, as the API shows a run.
+        for *_, before, after, _number, _revision, _at in rows:
+            for value in (before, after):
+                assert value is None or not set(LEASE) & set(json.loads(value)), value
+        assert json.loads(written[1][4])["lease_owner"] == "worker-7.example.org:4242"
+        cancelled = json.loads(rows[1][5])
+        assert cancelled["status"] == "cancelled" and cancelled["version"] == 1  # version id 2
+        assert json.loads(rows[1][4])["version"] is None
         # Only the names changed: the rest of each entry, its number and revision are as written.
         for old, new in zip(written, rows, strict=True):
             assert old[6:] == new[6:]
@@ -162,6 +184,8 @@ async def test_entries_written_before_0012_name_runs_and_webhooks_by_their_numbe
                     kept = {key: value for key, value in json.loads(old[before_or_after]).items() if key != "id"}
                     changed = {key: value for key, value in json.loads(new[before_or_after]).items() if key != "id"}
                     kept.pop("run_id", None), changed.pop("run_id", None)
+                    for key in (*LEASE, "version"):
+                        kept.pop(key, None), changed.pop(key, None)
                     assert kept == changed
         sql = (MIGRATIONS_DIR / "0015_audit_run_and_webhook_numbers.sql").read_text()
         await connection.execute(sql)  # run again: nothing left that it ties to a row
@@ -193,9 +217,13 @@ async def _old_server(connection: asyncpg.Connection, tmp_path: Path) -> None:
             )
         )
     assert runs == [1, 2, 3]
-    await connection.execute(
-        "INSERT INTO schedule_versions (forum_id, number, run_id, created_at) VALUES ($1, 1, 3, $2)", a, at(4)
-    )
+    for forum_id, run in ((b, 2), (a, 3)):  # A's version 1 is id 2
+        await connection.execute(
+            "INSERT INTO schedule_versions (forum_id, number, run_id, created_at) VALUES ($1, 1, $2, $3)",
+            forum_id,
+            run,
+            at(4),
+        )
     hooks = []
     for forum_id, delegation, second in ((b, "AUS", 5), (a, "SGP", 6), (a, "SGP", 7)):
         hooks.append(
@@ -212,6 +240,8 @@ async def _old_server(connection: asyncpg.Connection, tmp_path: Path) -> None:
     await connection.execute("DELETE FROM webhooks WHERE id = 2")
 
     await write(connection, a, organiser_a, "create", "run", "1", None, run_record(1, a, at(1)))
+    running = run_record(1, a, at(1), "running")
+    await write(connection, a, organiser_a, "cancel", "run", "1", running, run_record(1, a, at(1), "cancelled", 2))
     await write(connection, b, organiser_b, "create", "run", "2", None, run_shown(2, b, at(2)))
     await write(connection, a, organiser_a, "create", "run", "3", None, run_shown(3, a, at(3)))
     cancelled = run_shown(3, a, at(3), "cancelled")

@@ -77,5 +77,26 @@ UPDATE audit_log a
     FROM tied
     WHERE a.id = tied.entry;
 
+-- Before 639d1e3 a run's entries copied its whole record: the worker's lease (`lease_owner`
+-- named a worker's host and pid; `lease_expires_at`, `heartbeat_at`) and `version_id`, the
+-- version's server-wide id, which counted other forums' versions. The API has shown a run
+-- without them since, and with `version`, its version's number in the forum; so do these entries.
+CREATE FUNCTION pg_temp.as_shown(value jsonb, forum uuid) RETURNS jsonb LANGUAGE sql STABLE AS $$
+    SELECT CASE WHEN jsonb_typeof(value) <> 'object' THEN value
+                ELSE (value - 'lease_owner' - 'lease_expires_at' - 'heartbeat_at' - 'version_id')
+                     || CASE WHEN value ? 'version_id' THEN jsonb_build_object('version', (
+                            SELECT v.number FROM schedule_versions v
+                            WHERE v.forum_id = forum AND jsonb_typeof(value->'version_id') = 'number'
+                              AND v.id = (value->>'version_id')::bigint))
+                        ELSE '{}' END END
+$$;
+
+UPDATE audit_log a
+    SET before = pg_temp.as_shown(a.before, a.forum_id), after = pg_temp.as_shown(a.after, a.forum_id)
+    WHERE a.entity = 'run'
+      AND (a.before ?| ARRAY['lease_owner', 'lease_expires_at', 'heartbeat_at', 'version_id']
+           OR a.after ?| ARRAY['lease_owner', 'lease_expires_at', 'heartbeat_at', 'version_id']);
+
+DROP FUNCTION pg_temp.as_shown(jsonb, uuid);
 DROP FUNCTION pg_temp.recorded_at(jsonb);
 DROP FUNCTION pg_temp.numbered(jsonb, text, bigint);
