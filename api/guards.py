@@ -7,12 +7,17 @@ The admin token (SIDELINES_ADMIN_TOKEN) only creates forums.
 Anything outside the caller's reach answers 404, exactly as if it did not exist:
 another forum, another delegation, a request the caller is not party to. Only an
 endpoint of the caller's own forum that its role may not use answers 403.
+
+Each guard says which kinds of token it lets through (`admits`); the OpenAPI document's
+`security` of each operation is derived from the guards its handler calls
+(api/openapi.py, `route_access`), so a guard's declaration is what the document says.
 """
 
 from __future__ import annotations
 
 import hmac
-from typing import Any, Literal
+from collections.abc import Callable
+from typing import Any, Literal, TypeVar
 from uuid import UUID
 
 import asyncpg
@@ -27,6 +32,36 @@ from db.tokens import hash_token as hash_token  # re-exported: the controllers i
 from db.tokens import new_token as new_token
 
 CallerKind = Literal["anonymous", "admin", "organiser", "delegation"]
+TokenKind = Literal["admin", "organiser", "delegation"]
+TOKEN_KINDS: tuple[TokenKind, ...] = ("admin", "organiser", "delegation")
+OWN_ONLY = "Own resources only"  # how a note on a delegation's reach begins, in the document too
+
+
+class Access(msgspec.Struct, frozen=True):
+    """What a guard lets through: the kinds of token, and a note on their reach, if any."""
+
+    kinds: frozenset[TokenKind]
+    note: str | None = None  # a sentence for the operation's description
+
+
+ACCESS: dict[Callable[..., Any], Access] = {}  # each guard -> what it lets through
+_Guard = TypeVar("_Guard", bound=Callable[..., Any])
+
+
+def admits(*kinds: TokenKind, note: str | None = None) -> Callable[[_Guard], _Guard]:
+    """Declares a guard: the kinds of token it lets through (every other kind is refused)."""
+
+    def declared(guard: _Guard) -> _Guard:
+        ACCESS[guard] = Access(frozenset(kinds), note)
+        return guard
+
+    return declared
+
+
+OWN_DELEGATION = (
+    f"{OWN_ONLY}: a delegation's token reaches its own delegation only;"
+    " another delegation's answers 404, as if it did not exist."
+)
 
 
 class Caller(msgspec.Struct, frozen=True):
@@ -66,6 +101,7 @@ async def provide_caller(
     return Caller("delegation", owner.forum_id, owner.delegation_id)
 
 
+@admits("admin")
 def require_admin(caller: Caller) -> None:
     if caller.kind == "anonymous":
         raise Unauthorized("creating a forum needs the server's admin token")
@@ -73,6 +109,14 @@ def require_admin(caller: Caller) -> None:
         raise Forbidden("creating a forum needs the server's admin token")
 
 
+@admits("admin", "organiser", "delegation")
+def any_token(caller: Caller) -> None:
+    """Any valid token: whose it is (GET /me)."""
+    if caller.kind == "anonymous":
+        raise Unauthorized("this endpoint needs a bearer token")
+
+
+@admits("organiser", "delegation")
 def forum_member(caller: Caller, forum_id: str) -> UUID:
     """The forum's id when the caller is its organiser or one of its delegations."""
     if caller.kind == "anonymous":
@@ -86,6 +130,7 @@ def forum_member(caller: Caller, forum_id: str) -> UUID:
     return parsed
 
 
+@admits("organiser")
 def forum_organiser(caller: Caller, forum_id: str) -> UUID:
     parsed = forum_member(caller, forum_id)
     if caller.kind != "organiser":
@@ -93,6 +138,16 @@ def forum_organiser(caller: Caller, forum_id: str) -> UUID:
     return parsed
 
 
+@admits("organiser", note="To a delegation's token this answers 404, as if it did not exist.")
+def organiser_hidden(caller: Caller, forum_id: str, what: str) -> UUID:
+    """The organiser's forum id; to a delegation `what` is hidden, as if it did not exist (404)."""
+    parsed = forum_member(caller, forum_id)
+    if caller.kind != "organiser":
+        raise NotFound(f"no {what}")
+    return parsed
+
+
+@admits("organiser", "delegation", note=OWN_DELEGATION)
 def delegation_reader(caller: Caller, forum_id: str, delegation_id: str) -> UUID:
     """The organiser, or the delegation itself; another delegation gets 404."""
     parsed = forum_member(caller, forum_id)
@@ -101,6 +156,7 @@ def delegation_reader(caller: Caller, forum_id: str, delegation_id: str) -> UUID
     return parsed
 
 
+@admits("delegation", note=OWN_DELEGATION)
 def delegation_writer(caller: Caller, forum_id: str, delegation_id: str) -> UUID:
     """The delegation itself: it manages its participants; the organiser reads them."""
     parsed = delegation_reader(caller, forum_id, delegation_id)
@@ -109,6 +165,7 @@ def delegation_writer(caller: Caller, forum_id: str, delegation_id: str) -> UUID
     return parsed
 
 
+@admits("organiser")
 def delegation_organiser(caller: Caller, forum_id: str, delegation_id: str) -> UUID:
     """The organiser acting on a delegation; the delegation itself gets 403, any other 404."""
     parsed = delegation_reader(caller, forum_id, delegation_id)
@@ -117,6 +174,7 @@ def delegation_organiser(caller: Caller, forum_id: str, delegation_id: str) -> U
     return parsed
 
 
+@admits("delegation", note=OWN_DELEGATION)
 def delegation_itself(caller: Caller, forum_id: str, delegation_id: str, what: str) -> UUID:
     """Only the delegation: things derived from or delivered to it alone (its feed link, its webhooks)."""
     parsed = delegation_reader(caller, forum_id, delegation_id)

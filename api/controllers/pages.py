@@ -25,8 +25,7 @@ from litestar.types import ControllerRouterHandler
 from api.controllers.common import CallerDep, PoolDep, load_forum, zone_of
 from api.controllers.paths import DelegationPath, ForumPath
 from api.controllers.schedules import published_meetings_of
-from api.errors import NotFound, Unauthorized
-from api.guards import CallerKind, delegation_reader, forum_member
+from api.guards import CallerKind, any_token, delegation_reader, organiser_hidden
 from api.http import json_response
 from db.queries import publications, revisions
 from db.queries import runs as queries
@@ -67,8 +66,7 @@ class Me(msgspec.Struct):
 
 @get("/me", tags=["pages"], summary="Whose token this is: organiser or delegation, and of which forum")
 async def read_me(caller: CallerDep) -> Response[Me]:
-    if caller.kind == "anonymous":
-        raise Unauthorized("this endpoint needs a bearer token")
+    any_token(caller)
     forum_id = str(caller.forum_id) if caller.forum_id else None
     return json_response(Me(caller.kind, forum_id, caller.delegation_id))
 
@@ -82,10 +80,8 @@ async def read_revision(pool: PoolDep, caller: CallerDep, forum_id: ForumPath) -
     """Polled rather than streamed: an open grid page asks every few seconds, and one small
     statement per ask costs less than a stream held open (and polling the database) for the
     hours a page stays open; the page reads the version again only when a number has moved."""
-    parsed = forum_member(caller, forum_id)
-    if caller.kind != "organiser":
-        # Setup edits and unpublished versions are the organiser's: to a delegation, as if absent.
-        raise NotFound("no forum revision")
+    # Setup edits and unpublished versions are the organiser's: to a delegation, as if absent.
+    parsed = organiser_hidden(caller, forum_id, "forum revision")
     async with pool.acquire() as connection:
         return json_response(await revisions.pulse(connection, parsed))
 

@@ -30,7 +30,7 @@ from api.controllers.common import (
 )
 from api.controllers.paths import ForumPath, RequestPath
 from api.errors import Conflict, FieldError, Forbidden, NotFound, invalid
-from api.guards import Caller, forum_member
+from api.guards import OWN_ONLY, Caller, admits, forum_member
 from api.http import Reply, check_version, etag, expected_version, json_response, run_change
 from api.paging import DEFAULT_LIMIT, LINK_HEADER, Limit, fetched, page
 from db.queries import requests as queries
@@ -196,6 +196,12 @@ async def list_requests(
     return page(request, shown, limit, lambda record: record.id)
 
 
+@admits(
+    "organiser",
+    "delegation",
+    note=f"{OWN_ONLY}: a delegation's token reaches the requests it is party to;"
+    " any other answers 404, as if it did not exist.",
+)
 async def _visible_request(
     connection: asyncpg.Connection, forum_id: Any, caller: Caller, request_id: str, for_update: bool = False
 ) -> Stored[RequestRecord]:
@@ -239,6 +245,7 @@ async def read_request(
     return json_response(shown, headers={"ETag": etag(stored.version)})
 
 
+@admits("delegation")
 def _own_party(caller: Caller, record: RequestRecord) -> PartyRecord:
     if caller.kind != "delegation":
         raise Forbidden("only an invited delegation answers a request")
@@ -325,6 +332,12 @@ async def decline_request(
     return await _answer(request, pool, caller, forum_id, request_id, if_match, idempotency_key, None)
 
 
+@admits("organiser", "delegation", note="A delegation withdraws only the requests it made (403 for the others).")
+def _withdrawer(caller: Caller, record: RequestRecord) -> None:
+    if caller.kind == "delegation" and record.requester != caller.delegation_id:
+        raise Forbidden("only the requesting delegation may withdraw a request")
+
+
 @post(
     f"{REQUEST_PATH}/withdraw",
     tags=["requests"],
@@ -346,8 +359,7 @@ async def withdraw_request(
     async def work(connection: asyncpg.Connection) -> Reply[RequestRecord]:
         current = await _visible_request(connection, parsed, caller, request_id, for_update=True)
         check_version(current.version, expected)
-        if caller.kind == "delegation" and current.item.requester != caller.delegation_id:
-            raise Forbidden("only the requesting delegation may withdraw a request")
+        _withdrawer(caller, current.item)
         if current.item.status == "withdrawn":
             raise Conflict("the request is already withdrawn")
         await queries.withdraw_request(connection, parsed, request_id)

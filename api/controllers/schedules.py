@@ -18,7 +18,7 @@ from api import publishing
 from api.controllers.common import CallerDep, IdempotencyKey, PoolDep, load_forum, zone_of
 from api.controllers.paths import DelegationPath, ForumPath, VersionPath
 from api.errors import Conflict, NotFound
-from api.guards import Caller, delegation_reader, forum_member, forum_organiser
+from api.guards import Caller, delegation_reader, forum_organiser, organiser_hidden
 from api.http import Reply, json_response, run_change
 from api.paging import DEFAULT_LIMIT, LINK_HEADER, AfterNumber, Limit, fetched, page
 from api.publishing import in_zone
@@ -80,10 +80,7 @@ async def list_schedules(
 
 def organiser_only(caller: Caller, forum_id: str, version: int) -> Any:
     """The organiser's forum id; to a delegation every whole grid is hidden (404)."""
-    parsed = forum_member(caller, forum_id)
-    if caller.kind != "organiser":
-        raise NotFound(f"no schedule version {version}")
-    return parsed
+    return organiser_hidden(caller, forum_id, f"schedule version {version}")
 
 
 @get(VERSION_PATH, tags=["schedules"], summary="One version's grid: placements and unplaced meetings (organiser)")
