@@ -16,7 +16,7 @@ from litestar import Litestar
 from litestar.datastructures import State
 from litestar.di import Provide
 from litestar.openapi import OpenAPIConfig
-from litestar.openapi.spec import Components, SecurityScheme
+from litestar.openapi.spec import Components
 
 from api.controllers import changes as change_routes
 from api.controllers import (
@@ -38,12 +38,11 @@ from api.controllers import notices as notice_routes
 from api.errors import EXCEPTION_HANDLERS
 from api.guards import hash_token, provide_caller
 from api.input_checks import refuse_unstorable_input
-from api.openapi import TimeOfDaySchema, declare_errors
+from api.openapi import TOKEN_SCHEMES, TimeOfDaySchema, declare_errors, declare_tokens
 from api.reference import documentation_plugins
 from api.webhook_policy import allowed_networks
 
 SCHEMA_PATH = "/schema"
-TOKENS = "the admin token (to create or import a forum), the forum's organiser token or a delegation's token"
 
 
 def create_app(pool: asyncpg.Pool, admin_token: str | None = None) -> Litestar:
@@ -73,6 +72,7 @@ def create_app(pool: asyncpg.Pool, admin_token: str | None = None) -> Litestar:
         *pages.ROUTES,
     ]
     declare_errors(route_handlers)
+    declare_tokens(route_handlers)  # each operation's `security`, from the guards its handler calls
     return Litestar(
         route_handlers=route_handlers,
         plugins=[TimeOfDaySchema()],
@@ -86,9 +86,6 @@ def create_app(pool: asyncpg.Pool, admin_token: str | None = None) -> Litestar:
             description="Bilateral meeting requests and grids for multilateral defence forums.",
             path=SCHEMA_PATH,
             render_plugins=documentation_plugins(SCHEMA_PATH),
-            components=Components(
-                security_schemes={"bearer": SecurityScheme(type="http", scheme="bearer", description=TOKENS)}
-            ),
-            security=[{"bearer": []}],
+            components=Components(security_schemes={kind: scheme for kind, scheme in TOKEN_SCHEMES.items()}),
         ),
     )

@@ -5,28 +5,33 @@ Litestar declares one error answer by itself, a 400 whose body is its own
 9457 problem detail (api/errors.py). `declare_errors` gives each route the error
 answers it can give, with that body, derived from what the route takes: a token
 (401, 403), a path (404), a body or a query (400, 422), a change (409), If-Match
-(412, 428). `TimeOfDaySchema` writes a time of day as `format: time`, where Litestar
-would say `duration`; `event_stream` and the two Operation classes say what the event
-streams answer and what the CSV import and POST runs take, which Litestar cannot tell.
+(412, 428). `declare_tokens` gives each route the kinds of token it accepts, derived
+from the guards its handler calls (`route_access`): one security scheme per kind, and
+`security: []` where the handler takes no token. `TimeOfDaySchema` writes a time of day
+as `format: time`, where Litestar would say `duration`; `event_stream` and the two
+Operation classes say what the event streams answer and what the CSV import and POST
+runs take, which Litestar cannot tell.
 """
 
 from __future__ import annotations
 
 import inspect
 import re
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from datetime import time
+from types import CodeType, FunctionType
 from typing import Any
 
 from litestar.handlers import HTTPRouteHandler
 from litestar.openapi.datastructures import ResponseSpec
-from litestar.openapi.spec import OpenAPIMediaType, Operation, RequestBody, Schema
+from litestar.openapi.spec import OpenAPIMediaType, Operation, RequestBody, Schema, SecurityScheme
 from litestar.openapi.spec.enums import OpenAPIFormat, OpenAPIType
 from litestar.plugins import OpenAPISchemaPlugin
 from litestar.typing import FieldDefinition
 
 from api.errors import PROBLEM_JSON, ProblemDetails
+from api.guards import ACCESS, OWN_ONLY, TOKEN_KINDS, Access, TokenKind
 
 # Arguments that are not the client's input: dependencies and the request itself.
 _NOT_INPUT = frozenset({"pool", "caller", "request", "state"})
@@ -101,6 +106,112 @@ def declare_errors(handlers: Iterable[object]) -> None:
         if isinstance(handler, HTTPRouteHandler) and handler.include_in_schema:
             declared = {status: _problem(status) for status in error_statuses(handler)}
             handler.responses = {**declared, **(handler.responses or {})}
+
+
+# ---- tokens
+
+TOKEN_SCHEMES: dict[TokenKind, SecurityScheme] = {
+    "admin": SecurityScheme(
+        type="http",
+        scheme="bearer",
+        description="The server's admin token, set by SIDELINES_ADMIN_TOKEN. It creates and imports forums (and "
+        "GET /me says whose it is); a forum's routes answer it 404.",
+    ),
+    "organiser": SecurityScheme(
+        type="http",
+        scheme="bearer",
+        description="A forum's organiser token, answered once when the forum is created or imported. It reaches "
+        "everything in its forum; another forum's routes answer it 404.",
+    ),
+    "delegation": SecurityScheme(
+        type="http",
+        scheme="bearer",
+        description="A delegation's token, answered once when the organiser adds the delegation or issues it a new "
+        "one. It reaches the operations that list it, on its own delegation's resources and the requests it is "
+        "party to; another delegation's answer it 404, as if they did not exist.",
+    ),
+}
+_CALLER = "caller"  # the handler argument that brings the token's owner (api/guards.py provide_caller)
+_BASE_DESCRIPTION = "description_without_tokens"  # a handler's `opt` key: its description before the note
+
+
+def guards_called(function: Callable[..., Any]) -> list[Callable[..., Any]]:
+    """The guards (api/guards.py `admits`) a handler calls: by itself, in the functions it defines
+    (a transaction's `work`), and through the api's own functions it calls, in the order named."""
+    found: list[Callable[..., Any]] = []
+    seen: set[int] = set()
+
+    def visit(value: object) -> None:
+        if not isinstance(value, FunctionType) or id(value) in seen:
+            return
+        seen.add(id(value))
+        if value in ACCESS:  # a guard: what it lets through is declared, not read further
+            found.append(value)
+        elif value.__module__.startswith("api."):
+            names = {**value.__globals__, **inspect.getclosurevars(value).nonlocals}
+            walk(value.__code__, names)
+
+    def walk(code: CodeType, names: Mapping[str, object]) -> None:
+        for name in code.co_names + code.co_freevars:
+            visit(names.get(name))
+        for constant in code.co_consts:
+            if isinstance(constant, CodeType):
+                walk(constant, names)
+
+    visit(function)
+    return found
+
+
+def route_access(handler: HTTPRouteHandler) -> Access | None:
+    """The kinds of token a route accepts: those every guard its handler calls lets through,
+    with the guards' notes; None when the handler takes no token at all (a public route)."""
+    if _CALLER not in inspect.signature(handler.fn).parameters:
+        return None
+    guards = guards_called(handler.fn)
+    if not guards:
+        raise TypeError(f"{handler.handler_name} takes a token but calls no guard (api/guards.py `admits`)")
+    kinds = frozenset.intersection(*(ACCESS[guard].kinds for guard in guards))
+    if not kinds:
+        raise TypeError(f"{handler.handler_name}: its guards together let no token through")
+    notes = [
+        note
+        for note in dict.fromkeys(ACCESS[guard].note for guard in guards)
+        if note is not None and ("delegation" in kinds or not note.startswith(OWN_ONLY))
+    ]
+    return Access(kinds, " ".join(notes) or None)
+
+
+@dataclass
+class _NoToken(Operation):
+    """An operation that needs no token says so: `security: []` (Litestar leaves an empty list out)."""
+
+    def __post_init__(self) -> None:
+        parent = getattr(super(), "__post_init__", None)
+        if parent is not None:
+            parent()
+        self.security = []
+
+
+def _without_token(operation_class: type[Operation]) -> type[Operation]:
+    if issubclass(operation_class, _NoToken):
+        return operation_class
+    return type(f"NoToken{operation_class.__name__}", (_NoToken, operation_class), {})
+
+
+def declare_tokens(handlers: Iterable[object]) -> None:
+    """Set each documented route's `security` (the schemes of TOKEN_SCHEMES it accepts) and add
+    its guards' note to its description."""
+    for handler in handlers:
+        if not isinstance(handler, HTTPRouteHandler) or not handler.include_in_schema:
+            continue
+        access = route_access(handler)
+        base = handler.opt.setdefault(_BASE_DESCRIPTION, handler.description)
+        if access is None:
+            handler.security = None
+            handler.operation_class = _without_token(handler.operation_class)
+            continue
+        handler.security = [{kind: []} for kind in TOKEN_KINDS if kind in access.kinds]
+        handler.description = "\n\n".join(part for part in (base, access.note) if part) or None
 
 
 class TimeOfDaySchema(OpenAPISchemaPlugin):

@@ -360,8 +360,7 @@ class Reference:
             f"<p>A first forum, call by call, from <code>POST /forums</code> to a delegation's agenda: the quick "
             f"start in <code>{QUICK_START}</code> (in the source tree), as curl commands that work as written.</p>",
             "<ul>",
-            "<li><strong>Tokens.</strong> Every operation says which it needs: most take "
-            "<code>Authorization: Bearer &lt;token&gt;</code>, a few are public.</li>",
+            self.tokens(),
             "<li><strong>Errors.</strong> Every error answer is an RFC 9457 problem detail "
             f"(<code>application/problem+json</code>, {problem_link}); each operation lists the statuses "
             "it can answer and why.</li>",
@@ -375,6 +374,33 @@ class Reference:
             "</section>",
         ]
         return "\n".join(part for part in parts if part)
+
+    def tokens(self) -> str:
+        """The document's security schemes, each with its anchor: the operations link to them."""
+        kinds = "".join(
+            f'<li id="{self.token_anchor(name)}"><code>{escape(name)}</code> ({self.credential(scheme)})'
+            + (f": {_text(scheme['description'])}" if scheme.get("description") else "")
+            + "</li>"
+            for name, scheme in self.security_schemes.items()
+        )
+        return (
+            "<li><strong>Tokens.</strong> Every operation says which kinds of token it accepts; a few need none."
+            + (f"<ul>{kinds}</ul>" if kinds else "")
+            + "</li>"
+        )
+
+    @staticmethod
+    def token_anchor(name: str) -> str:
+        return f"token-{_slug(name)}"
+
+    @staticmethod
+    def credential(scheme: Json) -> str:
+        """How a scheme's token is sent."""
+        if scheme.get("type") == "http":
+            return f"<code>Authorization: {escape(str(scheme.get('scheme', '')).title())} &lt;token&gt;</code>"
+        if scheme.get("type") == "apiKey":
+            return f"API key in the {escape(str(scheme.get('in')))} <code>{escape(str(scheme.get('name')))}</code>"
+        return escape(str(scheme.get("type", "")))
 
     def tag_section(self, tag: str, operations: list[Operation]) -> str:
         anchor = self.tag_anchor(tag)
@@ -416,29 +442,27 @@ class Reference:
         return "\n".join(part for part in parts if part)
 
     def security(self, spec: Json) -> str:
+        """The kinds of token an operation accepts, each linked to its scheme, and how they are sent."""
         requirements = spec["security"] if "security" in spec else self.document.get("security") or []
         alternatives = [requirement for requirement in requirements if requirement]
         if not alternatives:
             return "none (public)"
-        phrases = []
-        for requirement in alternatives:
-            names = []
-            for name in requirement:
-                scheme = self.security_schemes.get(name) or {}
-                if scheme.get("type") == "http":
-                    phrase = f"HTTP {scheme.get('scheme', '')} (<code>Authorization: {scheme.get('scheme', '').title()}"
-                    phrase += " &lt;token&gt;</code>)"
-                elif scheme.get("type") == "apiKey":
-                    phrase = (
-                        f"API key in the {escape(str(scheme.get('in')))} <code>{escape(str(scheme.get('name')))}</code>"
-                    )
-                else:
-                    phrase = escape(name)
-                if scheme.get("description"):
-                    phrase += f", {_text(scheme['description'])}"
-                names.append(phrase)
-            phrases.append(" and ".join(names))
-        return " or ".join(phrases)
+        named = [
+            " and ".join(
+                f'<a href="#{self.token_anchor(name)}">{escape(name)}</a>'
+                if name in self.security_schemes
+                else escape(name)
+                for name in requirement
+            )
+            for requirement in alternatives
+        ]
+        sent = {
+            self.credential(self.security_schemes[name])
+            for r in alternatives
+            for name in r
+            if name in self.security_schemes
+        }
+        return " or ".join(named) + (f" ({sent.pop()})" if len(sent) == 1 else "")
 
     def parameters(self, operation: Operation) -> str:
         if not operation.parameters:

@@ -9,9 +9,14 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
+from litestar import get
 
 from api.app import create_app
+from api.controllers.common import CallerDep
+from api.controllers.requests import _own_party, _visible_request, accept_request
 from api.errors import PROBLEM_JSON
+from api.guards import OWN_ONLY, forum_member
+from api.openapi import declare_tokens, guards_called
 
 OPERATIONS = ("get", "post", "put", "patch", "delete")
 
@@ -63,7 +68,7 @@ def test_every_error_answer_is_a_problem_detail(document: dict[str, Any]) -> Non
 def test_errors_are_declared_where_they_can_happen(document: dict[str, Any]) -> None:
     for path, method, operation in _operations(document):
         statuses = set(operation["responses"])
-        if operation.get("security") != [{}] and path != "/calendar/{feed}":  # a token is needed
+        if operation["security"]:  # a token is needed
             assert {"401", "403"} <= statuses, f"{method} {path}"
         if "{" in path:
             assert "404" in statuses, f"{method} {path}"
@@ -120,3 +125,30 @@ def test_streams_and_the_csv_import_say_their_media_types(document: dict[str, An
 
 def test_a_run_may_be_queued_without_a_body(document: dict[str, Any]) -> None:
     assert document["paths"]["/forums/{forum_id}/runs"]["post"]["requestBody"]["required"] is False
+
+
+def test_a_route_that_takes_a_token_must_call_a_guard() -> None:
+    """The document's `security` is read from the guards a handler calls: one that takes the
+    caller and calls none would be documented as nothing, so the app refuses to start."""
+
+    @get("/unguarded", summary="takes a token, checks nothing")
+    async def unguarded(caller: CallerDep) -> None:
+        return None
+
+    with pytest.raises(TypeError, match="unguarded takes a token but calls no guard"):
+        declare_tokens([unguarded])
+
+
+def test_the_guards_are_found_through_helpers_and_nested_work() -> None:
+    # accept_request calls a helper whose transaction (a nested function) reads the request
+    # and checks the caller is a party: three guards, two of them out of the handler's sight.
+    assert set(guards_called(accept_request.fn)) == {forum_member, _visible_request, _own_party}
+
+
+def test_a_second_app_does_not_repeat_the_notes() -> None:
+    """The handlers are module-level objects shared by every app made (tests make many)."""
+    create_app(None)
+    again = create_app(None).openapi_schema.to_schema()
+    read = again["paths"]["/forums/{forum_id}/delegations/{delegation_id}"]["get"]
+    assert read["description"].count(OWN_ONLY) == 1
+    assert read["security"] == [{"organiser": []}, {"delegation": []}]

@@ -208,11 +208,23 @@ async def test_each_operation_shows_its_parameters_body_answers_and_token(served
                 assert PROBLEM_JSON in cell(row, "Body").text(), (where, status)
                 assert links(cell(row, "Body")) == {"#schema-ProblemDetails"}, (where, status)
 
-        token = article.one("p", **{"class": "auth"}).text()
-        if spec.get("security") == [{}]:
-            assert token == "Token: none (public)", where
-        else:
-            assert "Authorization: Bearer <token>" in token, where
+        token = article.one("p", **{"class": "auth"})
+        kinds = [name for requirement in spec["security"] for name in requirement]  # each operation says
+        if not kinds:
+            assert token.text() == "Token: none (public)", where
+        else:  # one kind per requirement (any of them will do), each linked to its scheme
+            assert all(len(requirement) == 1 for requirement in spec["security"]), where
+            assert token.text() == f"Token: {' or '.join(kinds)} (Authorization: Bearer <token>)", where
+            assert links(token) == {f"#token-{kind}" for kind in kinds}, where
+
+
+async def test_the_start_names_each_kind_of_token(served: Served) -> None:
+    schemes = served.document["components"]["securitySchemes"]
+    assert set(schemes) == {"admin", "organiser", "delegation"} and "security" not in served.document
+    start = served.tree.one("section", id="start")
+    for name, scheme in schemes.items():
+        item = start.one("li", id=f"token-{name}")
+        assert item.text() == f"{name} (Authorization: Bearer <token>): {plain(scheme['description'])}", name
 
 
 async def test_a_problem_details_answer_and_its_schema_are_shown(served: Served) -> None:

@@ -242,7 +242,6 @@ async def read_calendar(
     tags=["calendar"],
     summary="A delegation's feed at its secret subscribe URL (no header)",
     media_type=CALENDAR,
-    security=[{}],
 )
 async def read_subscribed_calendar(pool: PoolDep, feed: FeedPath, if_none_match: IfNoneMatch = None) -> Response[bytes]:
     key = feed.removesuffix(".ics")
