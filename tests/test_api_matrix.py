@@ -4,14 +4,16 @@ Each route is called by the organiser, by delegation A on its own things, by A o
 things, with no token, and with the tokens of another forum; the status of each is
 stated here. A guard test enumerates the app's routes and fails when one is neither in
 MATRIX nor in PUBLIC, so a new route cannot skip this file. A's answers never contain
-anything of B's (tests/authz_scene.py lists B's secrets).
+anything of B's (tests/authz_scene.py lists B's secrets). The OpenAPI document's
+`security` of each operation is held to what the routes answer each kind of token
+(`test_the_document_lists_exactly_the_tokens_each_route_accepts`).
 """
 
 from __future__ import annotations
 
 import json
 import re
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Callable, Mapping
 from typing import Any
 
 import anyio
@@ -21,7 +23,8 @@ import pytest
 from litestar import Litestar
 
 from api.app import create_app
-from tests.authz_scene import B_HOOK, B_SECRET_PERSON, A, B, Scene, make_scene, published_scene, tidy
+from api.guards import OWN_ONLY
+from tests.authz_scene import B_HOOK, B_SECRET_PERSON, A, B, C, Scene, make_scene, published_scene, tidy
 from tests.conftest import ADMIN_TOKEN, FORUM_BODY, Message, asgi, bearer, make_world
 
 pytestmark = pytest.mark.anyio
@@ -286,9 +289,11 @@ class Caller:
     def __init__(self, client: httpx.AsyncClient, app: Litestar, scene: Scene, headers: dict[str, str]) -> None:
         self.client, self.app, self.scene, self.headers = client, app, scene, headers
 
-    async def call(self, key: str, whose: str) -> tuple[int, str, httpx.Headers | None]:
+    async def call(
+        self, key: str, whose: str, overrides: Mapping[str, str] | None = None
+    ) -> tuple[int, str, httpx.Headers | None]:
         method, template = key.split(" ", 1)
-        filled = values(self.scene, whose)
+        filled = {**values(self.scene, whose), **(overrides or {})}
         filled["meeting"] = self.scene.meeting_b
         family = template.split("/")[3] if template.count("/") >= 3 else ""
         filled["item_id"] = ITEMS.get(family, "")
@@ -482,3 +487,67 @@ async def test_b_webhook_under_a_own_path_is_404(client: httpx.AsyncClient, scen
     assert (await client.get(own, headers=scene.world.tokens[A])).json() == []  # A's own went
     listed = await client.get(f"{scene.world.base}/delegations/{B}/webhooks", headers=scene.world.tokens[B])
     assert [hook["url"] for hook in listed.json()] == [B_HOOK]  # still there
+
+
+# ---- the OpenAPI document's tokens, held to what the routes answer
+
+KINDS = ("admin", "organiser", "delegation")  # the document's security schemes, one per kind of token
+# A refusal. Every path value below names something the scene made (each creation is asserted),
+# so a 404 is never absence here: it is the route hiding what it names from this token, as it
+# hides another forum from the admin, every whole grid from a delegation, or B's things from A.
+REFUSED = (401, 403, 404)
+
+
+def documented_tokens(document: dict[str, Any]) -> dict[str, tuple[set[str], bool]]:
+    """Each operation's kinds of token as the document lists them, and whether its description
+    limits a delegation to its own resources."""
+    found = {}
+    for path, item in document["paths"].items():
+        for method, operation in item.items():
+            if method in ("get", "put", "post", "patch", "delete"):
+                kinds = {name for requirement in operation["security"] for name in requirement}
+                assert all(len(requirement) == 1 for requirement in operation["security"]), (method, path)
+                found[f"{method.upper()} {path}"] = (kinds, OWN_ONLY in (operation.get("description") or ""))
+    return found
+
+
+async def test_the_document_lists_exactly_the_tokens_each_route_accepts(
+    client: httpx.AsyncClient, app: Litestar, scene: Scene
+) -> None:
+    """Every route, called with each kind of token on what that kind may reach if anything: the admin
+    and the organiser on B's things (any delegation's, to the organiser), delegation A on its own.
+    The kinds the document lists are exactly those not refused. Where it lists delegations and its
+    description says "Own resources only", A on B's things must answer 404; where it does not, they
+    must not (routes whose path names no delegation's thing have nothing to tell apart)."""
+    documented = documented_tokens(app.openapi_schema.to_schema())
+    assert set(app.openapi_schema.to_schema()["components"]["securitySchemes"]) == set(KINDS)
+    in_document = set(PUBLIC) & set(documented)
+    assert set(documented) == set(MATRIX) | in_document  # every route the app documents is called here
+    # Public routes need no token and say so: `security: []`.
+    assert in_document == {"GET /health", "GET /health/ready", "GET /calendar/{feed}"}
+    for key in sorted(in_document):
+        assert documented[key] == (set(), False), key
+        answer = await client.get(fill(key.split(" ", 1)[1], {"feed": scene.feed_key}))
+        assert answer.status_code == 200, (key, answer.text)
+    # A's own request to withdraw: request_a is C's and A's meeting was arranged by the organiser.
+    made = await client.post(
+        f"{scene.world.base}/requests", json={"parties": [A, C], "duration_minutes": 30}, headers=scene.world.tokens[A]
+    )
+    assert made.status_code == 201, made.text
+    own_values = {f"POST {F}/requests/{{request_id}}/withdraw": {"request_id": made.json()["id"]}}
+    admin = Caller(client, app, scene, bearer(ADMIN_TOKEN))
+    organiser = Caller(client, app, scene, scene.world.organiser)
+    delegation = Caller(client, app, scene, scene.world.tokens[A])
+    wrong = {}
+    for key in in_call_order():  # refused calls change nothing, so they go first on each route
+        kinds, own_only = documented[key]
+        assert kinds, f"{key}: a route that needs a token lists none"
+        answers = {"admin": (await admin.call(key, A))[0]}
+        on_b = (await delegation.call(key, B))[0] if touches_b(key) else None
+        answers["delegation"] = (await delegation.call(key, A, own_values.get(key)))[0]
+        answers["organiser"] = (await organiser.call(key, B))[0]
+        accepted = {kind for kind, status in answers.items() if status not in REFUSED}
+        limited = "delegation" in accepted and on_b == 404
+        if accepted != kinds or own_only != limited:
+            wrong[key] = {"documented": (sorted(kinds), own_only), "answers": answers, "A on B's": on_b}
+    assert wrong == {}
