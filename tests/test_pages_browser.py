@@ -684,6 +684,35 @@ def test_the_notice_says_what_the_staleness_means_for_each_kind_of_version(still
     expect(advice).to_have_text(_draft_advice("it"))
 
 
+def test_a_version_read_before_a_colleagues_publication_is_read_again(still_page: Page, site: Site) -> None:
+    """The version chosen is read while a colleague publishes another, and its answer comes
+    back only after the page has caught up with that publication: the page reads it again
+    rather than show it as still published."""
+    page = still_page
+    first = _solve_on_page(page, 2)
+    page.locator("#publish-button").click()
+    expect(page.locator("#publish-button")).to_have_text("Published", timeout=WAIT_MS)
+    second = _solve_on_page(page, 2)  # a draft beside the published first
+    held: list[tuple[Route, Any]] = []
+    page.route(f"**/schedules/{first}", lambda route: held.append((route, route.fetch())))
+    page.locator("#version-select").select_option(str(first))
+    deadline = time.monotonic() + WAIT_MS / 1000
+    while not held:  # the read of the first version, answered as it stood (published) and held
+        assert time.monotonic() < deadline
+        page.wait_for_timeout(50)
+    published = site.api.post(f"{site.base}/schedules/{second}/publish", headers=site.organiser())
+    assert published.status_code == 200, published.text
+    page.clock.fast_forward(CHECK)  # the page catches up, the first version's read still out
+    expect(page.locator(f'#version-select option[value="{second}"]')).to_contain_text("published", timeout=WAIT_MS)
+    route, answer = held[0]
+    route.fulfill(response=answer)
+    page.unroute(f"**/schedules/{first}")  # a read made from here on goes through
+    summary = page.locator("#summary")
+    expect(summary).to_have_text(re.compile(rf"^Version {first} \("), timeout=WAIT_MS)
+    expect(summary).not_to_contain_text("published")
+    assert site.get(f"/schedules/{first}")["published"] is False
+
+
 # ---------------------------------------------------------------- the delegation's agenda
 
 
