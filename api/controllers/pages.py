@@ -181,10 +181,11 @@ async def read_detailed_agenda(
     if_none_match: IfNoneMatch = None,
 ) -> Response[DetailedAgenda]:
     """The ETag is a digest of the answer itself, so it moves when, and only when, what the caller
-    would read moves: a publication or setup edit that leaves this agenda as it was answers 304
-    still (another delegation's meetings, a draft, a room it does not use). The digest is kept
-    under the forum's numbers (`AgendaKey`), which an open page's poll reads in one statement
-    instead of the agenda's nine (bench/api_scale.py)."""
+    would read moves: a setup edit or a draft that leaves this agenda as it was answers 304 still
+    (a room it does not use, another pair's request), while every publication answers 200 (its
+    `version` is in the answer). The digest is kept under the forum's numbers (`AgendaKey`): an
+    open page's poll costs two statements (the token's and these numbers), not the agenda's ten
+    (bench/api_scale.py)."""
     parsed = delegation_reader(caller, forum_id, delegation_id)
     name = (str(parsed), delegation_id)
     async with pool.acquire() as connection:
