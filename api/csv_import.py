@@ -34,6 +34,7 @@ from db.queries import requests as request_queries
 from db.queries.audit import record_change
 from db.queries.delegations import DELEGATIONS, PARTICIPANTS
 from db.queries.forums import get_forum
+from db.queries.items import Family
 from db.queries.setup import VENUES
 from db.records import (
     NUL,
@@ -44,6 +45,7 @@ from db.records import (
     ParticipantRecord,
     RequestIn,
     RequestRecord,
+    Stored,
     to_forum_time,
 )
 from db.tokens import hash_token, new_token
@@ -52,6 +54,7 @@ from solver.check import split_validation
 Kind = Literal["delegations", "participants", "requests"]
 KINDS: tuple[Kind, ...] = ("delegations", "participants", "requests")
 T = TypeVar("T")
+R = TypeVar("R", bound=msgspec.Struct)
 _FIELD = re.compile(r"[A-Za-z_]+")
 _LIST = re.compile(r"[\s;,]+")
 TRUE, FALSE = {"true", "yes", "y", "1", "x"}, {"false", "no", "n", "0", ""}
@@ -354,15 +357,27 @@ async def _delegations(connection: asyncpg.Connection, context: _Context, rows: 
     for row, record in records:
         assert record is not None
         stored = await items.get_item(connection, DELEGATIONS, scope, record.id)
-        if stored is not None:
-            _sort(outcome, row, record.id, stored.item == record, f"delegation {record.id}")
-            continue
-        token = new_token()
-        await items.insert_item(connection, DELEGATIONS, scope, record, {"token_hash": hash_token(token)})
-        await record_change(connection, context.forum_id, actor, "import", "delegation", record.id, None, record)
-        outcome.created.append(record.id)
-        outcome.tokens[record.id] = token
+        if stored is None:
+            token = new_token()
+            extra = {"token_hash": hash_token(token)}
+            if await items.insert_item(connection, DELEGATIONS, scope, record, extra) is not None:
+                await record_change(
+                    connection, context.forum_id, actor, "import", "delegation", record.id, None, record
+                )
+                outcome.created.append(record.id)
+                outcome.tokens[record.id] = token
+                continue
+            stored = await _stored_meanwhile(connection, DELEGATIONS, scope, record.id)
+        _sort(outcome, row, record.id, stored.item == record, f"delegation {record.id}")
     return outcome
+
+
+async def _stored_meanwhile(connection: asyncpg.Connection, family: Family[R], scope: Any, item_id: str) -> Stored[R]:
+    """The item an insert found stored although it was not when read: another transaction (a
+    concurrent import of the same id) stored it meanwhile, and the insert waited for its commit."""
+    stored = await items.get_item(connection, family, scope, item_id)
+    assert stored is not None  # committed before the insert went on, so seen by this statement
+    return stored
 
 
 def _sort(outcome: _Outcome, row: Row, key: str, same: bool, what: str) -> None:
@@ -396,12 +411,13 @@ async def _participants(connection: asyncpg.Connection, context: _Context, rows:
         scope = (context.forum_id, delegation)
         key = f"{delegation}/{record.id}"
         stored = await items.get_item(connection, PARTICIPANTS, scope, record.id)
-        if stored is not None:
-            _sort(outcome, row, key, stored.item == record, f"participant {key}")
-            continue
-        await items.insert_item(connection, PARTICIPANTS, scope, record)
-        await record_change(connection, context.forum_id, actor, "import", "participant", key, None, record)
-        outcome.created.append(key)
+        if stored is None:
+            if await items.insert_item(connection, PARTICIPANTS, scope, record) is not None:
+                await record_change(connection, context.forum_id, actor, "import", "participant", key, None, record)
+                outcome.created.append(key)
+                continue
+            stored = await _stored_meanwhile(connection, PARTICIPANTS, scope, record.id)
+        _sort(outcome, row, key, stored.item == record, f"participant {key}")
     return outcome
 
 

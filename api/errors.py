@@ -6,6 +6,12 @@ every error answer has the same shape and bad input never becomes a 500.
 Shape errors (malformed JSON, wrong types, unknown fields) answer 400; input that
 is well-formed but wrong for this forum (an unknown delegation, a duration off the
 slot grid) answers 422. Either way `errors` names each offending field.
+
+A transient failure of the database answers 503 with Retry-After, never 500: a
+deadlock or serialization failure that outlived its retries (db/transient.py), a
+database that cannot be reached, a connection lost, or no connection free within
+the pool's acquire timeout (db/pool.py). The problem says what kind; what exactly
+went wrong is logged, not shown.
 """
 
 from __future__ import annotations
@@ -21,6 +27,7 @@ from litestar.exceptions import HTTPException, ValidationException
 from litestar.types import ExceptionHandlersMap
 
 from api.parameters import missing_parameter, parameter_field, parameter_message
+from db.errors import DatabaseUnavailable
 from db.records import id_rule_message
 from solver.check import plain_message, validation_finding
 
@@ -96,6 +103,15 @@ class Unprocessable(ApiError):
 
 class PreconditionRequired(ApiError):
     status, slug = 428, "precondition-required"
+
+
+class ServiceUnavailable(ApiError):
+    """A transient failure: the same request sent again after `retry_after` seconds should succeed."""
+
+    status, slug = 503, "service-unavailable"
+
+    def __init__(self, detail: str, retry_after: int) -> None:
+        super().__init__(detail, headers={"Retry-After": str(retry_after)})
 
 
 def invalid(field: str, message: str) -> Unprocessable:
@@ -184,7 +200,65 @@ _UNSTORABLE: dict[type[asyncpg.PostgresError], str] = {
 }
 
 
+# Seconds a client is told to wait: a conflict between transactions is over at once; a database
+# restarting, unreachable or out of connections takes longer (readiness says 5 s too).
+RETRY_CONFLICT_SECONDS = 1
+RETRY_UNAVAILABLE_SECONDS = 5
+
+# Transient failures: what the problem says, and how long to wait before sending the request again.
+_TRANSIENT: dict[type[asyncpg.PostgresError], tuple[str, int]] = {
+    # rolled back whole: nothing of the request was stored (retried in db/transient.py first)
+    asyncpg.DeadlockDetectedError: ("a concurrent request deadlocked with this one", RETRY_CONFLICT_SECONDS),
+    asyncpg.SerializationError: ("a concurrent change conflicted with this one", RETRY_CONFLICT_SECONDS),
+    # the connection went away mid-request: a change may or may not have been stored
+    asyncpg.PostgresConnectionError: ("the connection to the database was lost", RETRY_UNAVAILABLE_SECONDS),
+    asyncpg.AdminShutdownError: ("the database is shutting down", RETRY_UNAVAILABLE_SECONDS),
+    asyncpg.CrashShutdownError: ("the database is restarting", RETRY_UNAVAILABLE_SECONDS),
+    asyncpg.CannotConnectNowError: ("the database is starting up", RETRY_UNAVAILABLE_SECONDS),
+    asyncpg.TooManyConnectionsError: ("the database has no connection to spare", RETRY_UNAVAILABLE_SECONDS),
+}
+
+
+def unavailable(
+    request: Request[Any, Any, Any], error: BaseException, reason: str, retry_after: int
+) -> Response[bytes]:
+    """503 with Retry-After; the error itself goes to the log, without a traceback (it is expected)."""
+    said = "; ".join(f"{type(each).__name__}: {each}" for each in _chain(error))
+    _log.warning("%s %s answered 503: %s", request.method, request.url.path, said)
+    detail = f"{reason}: send the request again in {retry_after} s"
+    return problem_response(request, ServiceUnavailable(detail, retry_after))
+
+
+def handle_unavailable(request: Request[Any, Any, Any], error: DatabaseUnavailable) -> Response[bytes]:
+    reason = "every database connection is busy" if error.busy else "the database cannot be reached"
+    return unavailable(request, error, reason, RETRY_UNAVAILABLE_SECONDS)
+
+
+def _chain(error: BaseException) -> list[BaseException]:
+    """`error`, then what it was raised from or while handling, a few deep."""
+    found: list[BaseException] = []
+    current: BaseException | None = error
+    while current is not None and len(found) < 5:
+        found.append(current)
+        current = current.__cause__ if current.__suppress_context__ else current.__cause__ or current.__context__
+    return found
+
+
+def _transient(error: BaseException) -> tuple[str, int] | None:
+    """The reason and the wait when `error`, or what it was raised while handling, is transient:
+    a connection lost mid-transaction surfaces as asyncpg's InterfaceError from the rollback,
+    raised while handling the loss itself."""
+    for each in _chain(error):
+        for kind, found in _TRANSIENT.items():
+            if isinstance(each, kind):
+                return found
+    return None
+
+
 def handle_database_error(request: Request[Any, Any, Any], error: asyncpg.PostgresError) -> Response[bytes]:
+    transient = _transient(error)
+    if transient is not None:
+        return unavailable(request, error, *transient)
     for kind, message in _UNSTORABLE.items():
         if isinstance(error, kind):
             return problem_response(request, BadRequest(message, [FieldError("$", message)]))
@@ -195,6 +269,9 @@ def handle_database_error(request: Request[Any, Any, Any], error: asyncpg.Postgr
 
 
 def handle_unexpected(request: Request[Any, Any, Any], error: Exception) -> Response[bytes]:
+    transient = _transient(error)
+    if transient is not None:
+        return unavailable(request, error, *transient)
     _log.exception("unexpected error on %s %s", request.method, request.url.path, exc_info=error)
     return problem_response(request, ApiError("an unexpected error occurred; it has been logged"))
 
@@ -203,5 +280,6 @@ EXCEPTION_HANDLERS: ExceptionHandlersMap = {
     ApiError: handle_api_error,
     HTTPException: handle_http_exception,
     asyncpg.PostgresError: handle_database_error,
+    DatabaseUnavailable: handle_unavailable,
     Exception: handle_unexpected,
 }

@@ -1,6 +1,7 @@
 """Conditional requests, idempotent POSTs and transactional changes.
 
-Every change runs in one transaction that also writes its audit row. ETags are
+Every change runs in one transaction that also writes its audit row, run again
+after a deadlock or a serialization failure (db/transient.py). ETags are
 the row's `version`; PUT, PATCH and DELETE need If-Match (428 without it, 412
 when stale). A POST with an Idempotency-Key replays the first answer for the
 same key and body (Idempotency-Replayed: true), and answers 422 for the same
@@ -21,6 +22,7 @@ from litestar import Request, Response
 from api.errors import FieldError, PreconditionFailed, PreconditionRequired, Unprocessable
 from api.guards import Caller
 from db.queries.idempotency import StoredAnswer, find_answer, lock_key, store_answer
+from db.transient import retrying
 
 JSON = "application/json"
 IF_MATCH = "header:If-Match"
@@ -92,11 +94,30 @@ async def run_change(
 ) -> Response[T]:
     """Run `work` in a transaction, replaying or storing its answer under an Idempotency-Key.
 
+    A deadlock or a serialization failure runs the whole transaction again (db/transient.py),
+    so `work` is run once per attempt: it may touch nothing outside the database but
+    db/forum_state's cache (which a failed attempt leaves as it found it).
+
     `one_statement`: `work` writes (change and audit row) with a single statement, its last
     step, which PostgreSQL makes atomic and durable on its own; without an Idempotency-Key it
     then runs outside a transaction, sparing the BEGIN and COMMIT round trips (the commit's
     WAL flush is the same). Its reads see committed data either way (READ COMMITTED).
     """
+
+    async def attempt() -> Response[T]:
+        return await _change_once(pool, request, caller, idempotency_key, work, one_statement)
+
+    return await retrying(attempt, f"{request.method} {request.url.path}")
+
+
+async def _change_once(
+    pool: asyncpg.Pool,
+    request: Request[Any, Any, Any],
+    caller: Caller,
+    idempotency_key: str | None,
+    work: Work[T],
+    one_statement: bool,
+) -> Response[T]:
     if one_statement and idempotency_key is None:
         async with pool.acquire() as connection:
             reply = await work(connection)

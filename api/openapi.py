@@ -5,12 +5,12 @@ Litestar declares one error answer by itself, a 400 whose body is its own
 9457 problem detail (api/errors.py). `declare_errors` gives each route the error
 answers it can give, with that body, derived from what the route takes: a token
 (401, 403), a path (404), a body or a query (400, 422), a change (409), If-Match
-(412, 428). `declare_tokens` gives each route the kinds of token it accepts, derived
-from the guards its handler calls (`route_access`): one security scheme per kind, and
-`security: []` where the handler takes no token. `TimeOfDaySchema` writes a time of day
-as `format: time`, where Litestar would say `duration`; `event_stream` and the two
-Operation classes say what the event streams answer and what the CSV import and POST
-runs take, which Litestar cannot tell.
+(412, 428), the database (503). `declare_tokens` gives each route the kinds of token it
+accepts, derived from the guards its handler calls (`route_access`): one security scheme
+per kind, and `security: []` where the handler takes no token. `TimeOfDaySchema` writes
+a time of day as `format: time`, where Litestar would say `duration`; `event_stream` and
+the two Operation classes say what the event streams answer and what the CSV import and
+POST runs take, which Litestar cannot tell.
 """
 
 from __future__ import annotations
@@ -57,6 +57,9 @@ ERROR_DESCRIPTIONS: dict[int, str] = {
     422: "Well-formed, but wrong for this forum (an unknown id, a time off the slot grid, an Idempotency-Key reused "
     "with another request); `errors` names each field",
     428: "If-Match is required: send the ETag you read",
+    503: "A transient failure of the database (a deadlock or a serialization failure still there after the "
+    "server's own retries, the database unreachable, or no connection free in time): nothing is wrong with the "
+    "request; send it again after the seconds `Retry-After` says",
 }
 
 
@@ -88,6 +91,8 @@ def error_statuses(handler: HTTPRouteHandler) -> list[int]:
     statuses.update(handler.opt.get(MORE_ERRORS, ()))
     if "if_match" in parameters:
         statuses |= {412, 428}
+    if "pool" in parameters or authenticated:  # a token is looked up in the database
+        statuses.add(503)
     return sorted(statuses)
 
 

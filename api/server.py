@@ -143,7 +143,8 @@ async def run_workers(
         return
     base = owner or default_owner()
     owners = [base] if count == 1 else [f"{base}#{index}" for index in range(1, count + 1)]
-    pool: asyncpg.Pool = await connect(url, max_size=count + 1)
+    # Sized to them, so they wait for a connection as long as it takes (no acquire timeout).
+    pool: asyncpg.Pool = await connect(url, max_size=count + 1, acquire_timeout=None)
     try:
         await asyncio.gather(*(run_worker(pool, name, stop, settings or WorkerSettings()) for name in owners))
     finally:

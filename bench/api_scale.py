@@ -87,12 +87,20 @@ class Bench:
         self.samples: Samples = {}
 
     async def call(
-        self, name: str, method: str, path: str, token: str, body: object = None, expect: int = 200
+        self,
+        name: str,
+        method: str,
+        path: str,
+        token: str,
+        body: object = None,
+        expect: int = 200,
+        headers: dict[str, str] | None = None,
     ) -> httpx.Response:
         """One timed call; its statements are counted, and kept from the last call of each endpoint."""
         self.counter.count, self.counter.on = 0, True
         clock = time.perf_counter()
-        answer = await self.client.request(method, path, json=body, headers={"Authorization": f"Bearer {token}"})
+        sent = {"Authorization": f"Bearer {token}", **(headers or {})}
+        answer = await self.client.request(method, path, json=body, headers=sent)
         if answer.headers.get("content-type", "").startswith("application/json"):
             answer.json()
         elapsed = time.perf_counter() - clock
@@ -193,6 +201,10 @@ async def moves_and_publications(bench: Bench, base: str, organiser: str, runs: 
     return published
 
 
+AGENDA_READ = "GET agenda/detailed (agenda page)"
+AGENDA_POLL = "GET agenda/detailed, If-None-Match (agenda page, polled: 304)"
+
+
 def reads(base: str, published: int, delegation: str, check: dict[str, str]) -> list[tuple[str, str, str, str, object]]:
     """(name, method, path, who, body): who is "organiser" or "delegation"."""
     mine = f"{base}/delegations/{delegation}"
@@ -213,7 +225,7 @@ def reads(base: str, published: int, delegation: str, check: dict[str, str]) -> 
         ("GET changes", "GET", f"{base}/changes", "organiser", None),
         ("GET audit (a page of 100)", "GET", f"{base}/audit?limit=100", "organiser", None),
         ("GET agenda", "GET", f"{mine}/agenda", "delegation", None),
-        ("GET agenda/detailed (agenda page)", "GET", f"{mine}/agenda/detailed", "delegation", None),
+        (AGENDA_READ, "GET", f"{mine}/agenda/detailed", "delegation", None),
         ("GET participants (agenda page)", "GET", f"{mine}/participants", "delegation", None),
         ("GET calendar (.ics)", "GET", f"{mine}/calendar", "delegation", None),
         ("GET calendar-link", "GET", f"{mine}/calendar-link", "delegation", None),
@@ -295,7 +307,11 @@ async def _rounds(
     tokens = {"organiser": organiser, "delegation": forum["delegations"][delegation]}
     for _ in range(runs):
         for name, method, path, who, body in reads(base, published, delegation, check):
-            await bench.call(name, method, path, tokens[who], body)
+            answer = await bench.call(name, method, path, tokens[who], body)
+            if name == AGENDA_READ:  # what an open agenda page polls: its ETag, while unchanged (a tree with one)
+                tag = answer.headers.get("etag")
+                unchanged = {"If-None-Match": tag} if tag else {}
+                await bench.call(AGENDA_POLL, method, path, tokens[who], body, 304 if tag else 200, unchanged)
         for name, path, who in walks(base):
             await bench.walk(name, path, tokens[who])
     log("reads done")

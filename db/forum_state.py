@@ -19,13 +19,19 @@ otherwise be filed under the revision before it. So several API processes
 and workers may share one database, each with its own copy. Memory is bounded:
 the last `MAX_FORUMS` keys, each with its last `MAX_DERIVED` validations.
 
+What a transaction keeps here while it runs is taken out again when it fails
+(`attempt`, which db/transient.py wraps each attempt of a transaction in): a
+rolled-back attempt, retried after a deadlock or refused, leaves nothing here.
+
 What is handed out is shared between calls: read it, never change it in place.
 """
 
 from __future__ import annotations
 
 from collections import OrderedDict
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 from datetime import UTC, datetime
 from typing import Any, TypeVar
 
@@ -73,13 +79,42 @@ class ForumState:
         return (what, version_id) in self._derived
 
     def remember(self, what: str, version_id: int, value: object) -> None:
-        self._derived[(what, version_id)] = value
+        name = (what, version_id)
+        undo = _undo.get()
+        if undo is not None and self.kept and name not in self._derived:
+            undo.append(lambda: self._forget(name, value))
+        self._derived[name] = value
         self._derived.move_to_end((what, version_id))
         while len(self._derived) > MAX_DERIVED:
             self._derived.popitem(last=False)
 
+    def _forget(self, name: tuple[str, int], value: object) -> None:
+        if self._derived.get(name) is value:
+            del self._derived[name]
+
 
 _states: OrderedDict[Key, ForumState] = OrderedDict()
+
+# The steps that take out again what the current attempt kept (`attempt`); None outside one.
+_undo: ContextVar[list[Callable[[], None]] | None] = ContextVar("forum_state_undo", default=None)
+
+
+@contextmanager
+def attempt() -> Iterator[None]:
+    """Whatever the block keeps (states, and what is derived from kept states) is taken out
+    again when it raises, newest first; a state it replaced comes back. Per task: another
+    request's states are left alone."""
+    undo: list[Callable[[], None]] = []
+    token = _undo.set(undo)
+    try:
+        yield
+    except BaseException:
+        for step in reversed(undo):
+            step()
+        raise
+    finally:
+        _undo.reset(token)
+
 
 # The forum's revision, whether this transaction has made a setup edit of it, and the recorded
 # changes. Such an edit is part of what the transaction reads, yet may still roll back, and the
@@ -151,11 +186,26 @@ def after_change(state: ForumState, change: Change, changed: Problem) -> ForumSt
 
 
 def _remember(state: ForumState) -> None:
+    previous = _states.get(state.key)
+    undo = _undo.get()
+    if undo is not None and previous is not state:
+        undo.append(lambda: _put_back(state, previous))
     state.kept = True
     _states[state.key] = state
     _states.move_to_end(state.key)
     while len(_states) > MAX_FORUMS:
         _states.popitem(last=False)
+
+
+def _put_back(state: ForumState, previous: ForumState | None) -> None:
+    """Undo `_remember(state)`: `previous` in its place again, unless another call replaced it since."""
+    state.kept = False
+    if _states.get(state.key) is not state:
+        return
+    if previous is None:
+        del _states[state.key]
+    else:
+        _states[state.key] = previous
 
 
 def forget_all() -> None:

@@ -5,15 +5,17 @@ from __future__ import annotations
 
 import asyncio
 import os
-from collections.abc import Mapping
+from collections.abc import Generator, Mapping
 from pathlib import Path
+from types import TracebackType
+from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
 import asyncpg
 import msgspec
 
 from db.embedded import DEFAULT_DATA_DIR, EmbeddedServer, start_embedded
-from db.errors import DatabaseUnreachable
+from db.errors import DatabaseUnavailable, DatabaseUnreachable
 
 
 class Database(msgspec.Struct):
@@ -72,14 +74,79 @@ def without_password(url: str) -> str:
         return "(DATABASE_URL)"
 
 
-async def connect(url: str, min_size: int = 1, max_size: int = 10) -> asyncpg.Pool:
+# How long an API request waits for a free connection before it answers 503 (Retry-After):
+# the pool's connections all busy this long means the server is overloaded, and a client told
+# to come back later does better than one whose request hangs.
+ACQUIRE_TIMEOUT_SECONDS = 10.0
+
+
+class Pool(asyncpg.Pool):
+    """asyncpg's pool, whose `acquire` waits at most `acquire_timeout` seconds (None: for ever)
+    for a free connection and says why it has none with DatabaseUnavailable: the server does not
+    answer or refuses connections, or every connection stayed busy past the timeout."""
+
+    __slots__ = ("acquire_timeout",)
+
+    def acquire(self, *, timeout: float | None = None) -> Acquiring:
+        return Acquiring(self, self.acquire_timeout if timeout is None else timeout)
+
+
+class Acquiring:
+    """`pool.acquire()` as asyncpg's own: awaited, or `async with` (released at its end)."""
+
+    __slots__ = ("connection", "pool", "timeout")
+
+    def __init__(self, pool: Pool, timeout: float | None) -> None:
+        self.pool, self.timeout = pool, timeout
+        self.connection: asyncpg.Connection | None = None
+
+    async def _acquire(self) -> asyncpg.Connection:
+        try:
+            return await asyncpg.Pool.acquire(self.pool, timeout=self.timeout)
+        except TimeoutError as error:
+            if self.timeout is None:  # asyncpg's own connect timeout
+                raise DatabaseUnavailable("connecting to the database timed out") from error
+            message = f"no database connection came free within {self.timeout:g} s"
+            raise DatabaseUnavailable(message, busy=True) from error
+        except _CONNECT_ERRORS as error:
+            raise DatabaseUnavailable(f"cannot connect to the database: {type(error).__name__}: {error}") from error
+
+    async def __aenter__(self) -> asyncpg.Connection:
+        self.connection = await self._acquire()
+        return self.connection
+
+    async def __aexit__(
+        self, kind: type[BaseException] | None, error: BaseException | None, trace: TracebackType | None
+    ) -> None:
+        connection, self.connection = self.connection, None
+        await self.pool.release(connection)
+
+    def __await__(self) -> Generator[Any, None, asyncpg.Connection]:
+        return self._acquire().__await__()
+
+
+async def connect(
+    url: str, min_size: int = 1, max_size: int = 10, acquire_timeout: float | None = ACQUIRE_TIMEOUT_SECONDS
+) -> Pool:
+    """A pool (db.pool.Pool) made as asyncpg.create_pool makes one (its arguments and defaults),
+    connections set up for msgspec."""
     try:
-        pool = await asyncpg.create_pool(
-            url, min_size=min_size, max_size=max_size, init=setup_connection, reset=keep_session
+        pool = Pool(
+            url,
+            min_size=min_size,
+            max_size=max_size,
+            max_queries=50000,
+            max_inactive_connection_lifetime=300.0,
+            init=setup_connection,
+            reset=keep_session,
+            loop=None,
+            connection_class=asyncpg.Connection,
+            record_class=asyncpg.Record,
         )
+        pool.acquire_timeout = acquire_timeout
+        await pool
     except _CONNECT_ERRORS as error:
         raise unreachable(url, error) from error
-    assert pool is not None  # create_pool only returns None when awaited lazily
     return pool
 
 

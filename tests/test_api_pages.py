@@ -1,19 +1,23 @@
 """What the pages need from the server, over HTTP: the pages themselves (no data, no token),
-`GET /me`, the detailed agenda (a delegation's own meetings, with names, else 404), and the
-forum's revision an open grid page polls (the organiser's; a delegation gets 404)."""
+`GET /me`, the detailed agenda (a delegation's own meetings, with names, else 404; an open agenda
+page polls it with If-None-Match), and the forum's revision an open grid page polls (the
+organiser's; a delegation gets 404)."""
 
 from __future__ import annotations
 
 from datetime import datetime
 from typing import Any
+from uuid import UUID
 
 import asyncpg
 import httpx
 import pytest
 
+from api.controllers import pages
 from api.demo import DemoForum, demo_lines
+from db.queries.audit import record_change
 from tests.conftest import World, make_world
-from tests.grids import Slot, add_venue_room, publish, store_grid
+from tests.grids import Slot, add_venue_room, agree, publish, store_grid
 from tests.test_api_moves import solved
 from tests.test_api_runs import start, work_one
 
@@ -268,3 +272,111 @@ def test_the_demo_prints_the_pages_with_their_tokens() -> None:
     lines = demo_lines(demo)
     assert "  organiser grid   http://127.0.0.1:8000/grid#token=organiser-token" in lines
     assert "  agenda of SG     http://127.0.0.1:8000/agenda#token=sg-token" in lines
+
+
+async def _agenda(
+    client: httpx.AsyncClient, world: World, delegation: str, tag: str | None = None, as_: str | None = None
+) -> httpx.Response:
+    """`delegation`'s detailed agenda, read with its own token (or `as_`'s), If-None-Match `tag`."""
+    headers = {**world.tokens[as_ or delegation], **({} if tag is None else {"If-None-Match": tag})}
+    return await client.get(f"{world.base}/delegations/{delegation}/agenda/detailed", headers=headers)
+
+
+async def _rename_room(client: httpx.AsyncClient, world: World, room: str, name: str) -> None:
+    path = f"{world.base}/rooms/{room}"
+    read = await client.get(path, headers=world.organiser)
+    body = {**read.json(), "name": name}
+    answer = await client.put(path, json=body, headers={**world.organiser, "If-Match": read.headers["etag"]})
+    assert answer.status_code == 200, answer.text
+
+
+async def test_an_open_agenda_is_answered_304_until_what_it_shows_changes(
+    client: httpx.AsyncClient, world: World, pool: asyncpg.Pool
+) -> None:
+    """What an open agenda page polls. Its ETag is a digest of the answer: setup edits and drafts
+    that leave Singapore's agenda as it was answer 304, so nothing of them reaches it; a publication
+    answers 200 (its version number is in the answer), with Singapore's meetings as they were when it
+    moved only others'; a move of Singapore's meeting, or a rename of its room, answers 200 with it."""
+    await add_venue_room(client, world)  # R2, "Island Ballroom" in "Shangri-La Hotel"
+    sa, aj = await agree(client, world, ("SGP", "AUS"), ("AUS", "JPN"))
+    parties = {sa: ("SGP", "AUS"), aj: ("AUS", "JPN")}
+    await publish(
+        client, world, await store_grid(pool, world, parties, {sa: Slot("R1", "09:00"), aj: Slot("R1", "10:00")})
+    )
+    first = await _agenda(client, world, "SGP")
+    assert first.status_code == 200 and first.headers["cache-control"] == "private, no-cache"
+    tag = first.headers["etag"]
+    unchanged = await _agenda(client, world, "SGP", tag)
+    assert unchanged.status_code == 304 and unchanged.content == b"" and unchanged.headers["etag"] == tag
+    assert (await _agenda(client, world, "SGP", f'"elsewhere", W/{tag}')).status_code == 304
+    assert (await _agenda(client, world, "SGP", '"elsewhere"')).json() == first.json()
+
+    # the organiser's work that Singapore's agenda does not show: a room, another pair's request, a draft
+    room = await client.post(
+        f"{world.base}/rooms", json={"id": "R3", "name": "Annex", "seats": 4}, headers=world.organiser
+    )
+    assert room.status_code == 201, room.text
+    await agree(client, world, ("AUS", "JPN"))
+    assert (await _agenda(client, world, "SGP", tag)).status_code == 304
+    draft = await store_grid(pool, world, parties, {sa: Slot("R2", "11:00"), aj: Slot("R1", "10:00")})
+    assert (await _agenda(client, world, "SGP", tag)).status_code == 304
+
+    # a publication that moves Australia and Japan's meeting only
+    others = await store_grid(pool, world, parties, {sa: Slot("R1", "09:00"), aj: Slot("R2", "12:00")})
+    await publish(client, world, others)
+    republished = await _agenda(client, world, "SGP", tag)
+    assert republished.status_code == 200 and republished.json()["version"] == others
+    assert republished.json()["meetings"] == first.json()["meetings"]
+    tag = republished.headers["etag"]
+    assert (await _agenda(client, world, "SGP", tag)).status_code == 304
+
+    # Singapore's meeting moved, then its room renamed (a setup edit of what its agenda shows)
+    await publish(client, world, draft)
+    moved = await _agenda(client, world, "SGP", tag)
+    assert moved.status_code == 200 and moved.headers["etag"] != tag
+    [meeting] = moved.json()["meetings"]
+    assert (meeting["start"], meeting["room_name"]) == ("2023-06-02T11:00:00+08:00", "Island Ballroom")
+    tag = moved.headers["etag"]
+    assert (await _agenda(client, world, "SGP", tag)).status_code == 304
+    await _rename_room(client, world, "R2", "Orchid Room")
+    renamed = await _agenda(client, world, "SGP", tag)
+    assert renamed.status_code == 200 and renamed.json()["meetings"][0]["room_name"] == "Orchid Room"
+    tag = renamed.headers["etag"]
+
+    # another delegation, or forum, asking with the tag it might have seen: 404, never a 304
+    for peeking in ("JPN", "AUS"):
+        refused = await _agenda(client, world, "SGP", tag, as_=peeking)
+        assert refused.status_code == 404 and "etag" not in refused.headers
+    other = await make_world(client)
+    stranger = await client.get(
+        f"{world.base}/delegations/SGP/agenda/detailed", headers={**other.organiser, "If-None-Match": tag}
+    )
+    assert stranger.status_code == 404
+    assert (await _agenda(client, world, "SGP", tag)).status_code == 304
+
+
+async def test_an_edit_committed_while_the_agenda_is_read_is_not_missed(
+    client: httpx.AsyncClient, world: World, pool: asyncpg.Pool, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The agenda's tag is kept under the forum's numbers read before the agenda: a room renamed
+    (and counted) just after the agenda's names were read is caught at the next poll, not filed
+    under the numbers that already count it, where the old tag would answer 304 for good."""
+    (sa,) = await agree(client, world, ("SGP", "AUS"))
+    await publish(client, world, await store_grid(pool, world, {sa: ("SGP", "AUS")}, {sa: Slot("R1", "09:00")}))
+    names = pages._names
+
+    async def then_renamed(connection: asyncpg.Connection, *args: Any) -> pages.AgendaNames:
+        read = await names(connection, *args)
+        async with pool.acquire() as other, other.transaction():
+            await other.execute(
+                "UPDATE rooms SET name = 'Orchid Room' WHERE forum_id = $1 AND id = 'R1'", UUID(world.forum_id)
+            )
+            await record_change(other, UUID(world.forum_id), "test", "update", "room", "R1")
+        return read
+
+    monkeypatch.setattr(pages, "_names", then_renamed)
+    before = await _agenda(client, world, "SGP")
+    monkeypatch.setattr(pages, "_names", names)
+    assert before.json()["meetings"][0]["room_name"] == "Room 1"
+    after = await _agenda(client, world, "SGP", before.headers["etag"])
+    assert after.status_code == 200 and after.json()["meetings"][0]["room_name"] == "Orchid Room"

@@ -684,6 +684,35 @@ def test_the_notice_says_what_the_staleness_means_for_each_kind_of_version(still
     expect(advice).to_have_text(_draft_advice("it"))
 
 
+def test_a_version_read_before_a_colleagues_publication_is_read_again(still_page: Page, site: Site) -> None:
+    """The version chosen is read while a colleague publishes another, and its answer comes
+    back only after the page has caught up with that publication: the page reads it again
+    rather than show it as still published."""
+    page = still_page
+    first = _solve_on_page(page, 2)
+    page.locator("#publish-button").click()
+    expect(page.locator("#publish-button")).to_have_text("Published", timeout=WAIT_MS)
+    second = _solve_on_page(page, 2)  # a draft beside the published first
+    held: list[tuple[Route, Any]] = []
+    page.route(f"**/schedules/{first}", lambda route: held.append((route, route.fetch())))
+    page.locator("#version-select").select_option(str(first))
+    deadline = time.monotonic() + WAIT_MS / 1000
+    while not held:  # the read of the first version, answered as it stood (published) and held
+        assert time.monotonic() < deadline
+        page.wait_for_timeout(50)
+    published = site.api.post(f"{site.base}/schedules/{second}/publish", headers=site.organiser())
+    assert published.status_code == 200, published.text
+    page.clock.fast_forward(CHECK)  # the page catches up, the first version's read still out
+    expect(page.locator(f'#version-select option[value="{second}"]')).to_contain_text("published", timeout=WAIT_MS)
+    route, answer = held[0]
+    route.fulfill(response=answer)
+    page.unroute(f"**/schedules/{first}")  # a read made from here on goes through
+    summary = page.locator("#summary")
+    expect(summary).to_have_text(re.compile(rf"^Version {first} \("), timeout=WAIT_MS)
+    expect(summary).not_to_contain_text("published")
+    assert site.get(f"/schedules/{first}")["published"] is False
+
+
 # ---------------------------------------------------------------- the delegation's agenda
 
 
@@ -718,6 +747,130 @@ def test_the_agenda_shows_only_the_delegations_own_meetings(browser: Browser, si
     page.screenshot(path=str(SCREENSHOTS / "agenda.png"), full_page=True, clip={"x": 0, "y": 0, **PHONE_SHOT})
     request_id = next(r["id"] for r in site.every("/requests") if r["title"] == "Defence industry dialogue")
     assert site.get(f"/requests/{request_id}")["status"] == "accepted"
+    assert errors == [], errors
+    page.close()
+
+
+AGENDA_POLL = "00:21"  # past an agenda page's next read of its agenda (agenda.js POLL_MS)
+# Before the page's own scripts: counts its reads of the agenda, and the most of them in flight at once.
+COUNT_READS = """
+(() => {
+  const fetch = window.fetch;
+  window.agendaReads = { now: 0, most: 0, all: 0 };
+  window.fetch = async (...args) => {
+    const counted = String(args[0]).includes("/agenda/detailed");
+    if (counted) {
+      agendaReads.now += 1;
+      agendaReads.all += 1;
+      agendaReads.most = Math.max(agendaReads.most, agendaReads.now);
+    }
+    try {
+      return await fetch(...args);
+    } finally {
+      if (counted) agendaReads.now -= 1;
+    }
+  };
+})();
+"""
+
+
+def _reads(page: Page) -> dict[str, int]:
+    return dict(page.evaluate("({...agendaReads})"))
+
+
+def _after_reads(page: Page, count: int) -> None:
+    """Until the page has sent `count` reads of its agenda and none is in flight (asked from here:
+    the page's Content-Security-Policy refuses the script wait_for_function would poll with)."""
+    deadline = time.monotonic() + WAIT_MS / 1000
+    while not page.evaluate("count => agendaReads.all >= count && agendaReads.now === 0", count):
+        assert time.monotonic() < deadline, _reads(page)
+        time.sleep(0.05)
+
+
+def test_an_open_agenda_shows_a_publication_without_a_reload(browser: Browser, site: Site) -> None:
+    """The organiser moves one of Singapore's meetings and publishes it while its agenda stays open:
+    at the page's next read (304 until then) the card moves, a live region says what changed, the
+    focus stays where it was. With the network down the page says so quietly, and recovers; the
+    reads asked for by the timer, a focus, a shown tab and the network's return never overlap."""
+    delegation = "SG"
+    page = browser.new_page(viewport=PHONE, device_scale_factor=2, is_mobile=True, has_touch=True)
+    errors = _watch(page)
+    page.add_init_script(COUNT_READS)
+    page.clock.install()
+    page.goto(f"{site.server.url}/agenda#token={site.forum.delegation_tokens[delegation]}")
+    page.locator(".meeting-card").first.wait_for(timeout=WAIT_MS)
+    page.clock.pause_at(page.evaluate("Date.now()") / 1000 + 1)
+    page.evaluate("window.sameDocument = true")  # gone if the page were loaded again
+    [published] = _published(site)
+    expect(page.locator("#subtitle")).to_contain_text(f"published version {published} ")
+    updates, connection = page.locator("#agenda-updates"), page.locator("#connection")
+    assert updates.get_attribute("role") == connection.get_attribute("role") == "status"
+
+    page.clock.fast_forward(AGENDA_POLL)  # nothing published since: answered 304, nothing said
+    _after_reads(page, 2)
+    expect(updates).to_be_empty()
+
+    placements = site.get(f"/schedules/{published}")["placements"]
+    mine = [p for p in placements if any(a.startswith(f"{delegation}/") for a in p["attendees"])]
+    moving, room, start = _movable(site, published, mine, _clean)
+    body = {"meeting": moving["meeting"], "start": start, "room": room}
+    stored = site.api.post(f"{site.base}/schedules/{published}/moves", json=body, headers=site.organiser())
+    assert stored.status_code == 201, stored.text
+    version = stored.json()["version"]
+    answer = site.api.post(f"{site.base}/schedules/{version}/publish", headers=site.organiser())
+    assert answer.status_code == 200, answer.text
+    # the reader has chosen one of its people, who attends the meeting, and has the focus there
+    person = next(a.split("/", 1)[1] for a in moving["attendees"] if a.startswith(f"{delegation}/"))
+    page.locator("#person-filter").select_option(person)
+    page.locator("#person-filter").focus()
+
+    page.clock.fast_forward(AGENDA_POLL)
+    parties = sorted({a.split("/", 1)[0] for a in moving["attendees"]} - {delegation})
+    names = ", ".join(d.name for d in sorted(site.problem.delegations, key=lambda d: d.id) if d.id in parties)
+    room_name = next(r.name for r in site.problem.rooms if r.id == room)
+    said = rf"^Updated \d\d:\d\d: meeting with {re.escape(names)} moved to {start[11:16]}, {re.escape(room_name)}"
+    expect(updates).to_have_text(re.compile(said + r"( \(.+\))?\.$"), timeout=WAIT_MS)
+    card = page.locator(f'.meeting-card[data-meeting="{moving["meeting"]}"]')
+    expect(card.locator(".when time")).to_have_attribute("datetime", re.compile(f"^{start[:16]}"))
+    expect(card.locator(".where")).to_contain_text(room_name)
+    expect(card.locator(".mark")).to_have_text(re.compile(r"^Moved at \d\d:\d\d$"))
+    expect(page.locator(".meeting-card .mark")).to_have_count(1)
+    expect(page.locator("#subtitle")).to_contain_text(f"published version {version} ")
+    expect(page.locator("#person-filter")).to_be_focused()
+    expect(page.locator("#person-filter")).to_have_value(person)  # and the meetings shown are still theirs
+    assert page.evaluate("window.sameDocument") is True
+    contrast = _contrast(page)
+    assert contrast["failures"] == [], contrast["failures"]
+    page.screenshot(path=str(SCREENSHOTS / "agenda-updated.png"), clip={"x": 0, "y": 0, **PHONE_SHOT})
+
+    # the network down: said once, quietly, with the last time the page was current; then back
+    page.route("**/agenda/detailed", lambda route: route.abort())
+    page.clock.fast_forward(AGENDA_POLL)
+    expect(connection).to_have_text(re.compile(r"^Offline, last updated \d\d:\d\d\. Trying again\.$"), timeout=WAIT_MS)
+    expect(updates).to_contain_text("moved to")  # what changed is still said, the card still marked
+    expect(card.locator(".mark")).to_be_visible()
+    page.unroute("**/agenda/detailed")
+    page.evaluate("window.dispatchEvent(new Event('online'))")
+    expect(connection).to_have_text(re.compile(r"^Back online, up to date at \d\d:\d\d\.$"), timeout=WAIT_MS)
+    _after_reads(page, _reads(page)["all"])
+
+    # a focus, a shown tab and the network's return at once: one read at a time, and one more after
+    # it (asked for meanwhile); then the timer's (moved on once they are in: a jump past a read
+    # still in flight gives that read up, as a device waking from sleep would)
+    sent = _reads(page)["all"]
+    page.evaluate(
+        "for (const name of ['focus', 'online']) window.dispatchEvent(new Event(name));"
+        " document.dispatchEvent(new Event('visibilitychange'))"
+    )
+    _after_reads(page, sent + 2)
+    page.clock.fast_forward(AGENDA_POLL)
+    _after_reads(page, sent + 3)
+    time.sleep(0.3)  # any read still to come is sent
+    _after_reads(page, sent + 3)
+    reads = _reads(page)
+    assert reads["most"] == 1 and reads["all"] == sent + 3, reads
+    expect(updates).to_contain_text("moved to")  # 304s: nothing new to say
+    expect(connection).to_be_empty()
     assert errors == [], errors
     page.close()
 

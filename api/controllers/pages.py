@@ -8,17 +8,22 @@ holds; `.../agenda/detailed` is the agenda with the names a phone screen shows
 (rooms, venues, counterparts, attendees), limited to the delegation's own meetings.
 `.../revision` is what an open grid page polls to learn that a colleague's edit has
 made the version it shows out of date (or that a version was added or published).
+An open agenda page polls its detailed agenda with If-None-Match instead: its ETag is a
+digest of the answer, so a 304 or a 200 tells the delegation nothing the answer does not.
 """
 
 from __future__ import annotations
 
+import hashlib
+from collections import OrderedDict
 from datetime import datetime
 from pathlib import Path
-from typing import Any
+from typing import Annotated, Any, cast
 
 import asyncpg
 import msgspec
 from litestar import Response, get
+from litestar.params import HeaderParameter
 from litestar.static_files import create_static_files_router
 from litestar.types import ControllerRouterHandler
 
@@ -26,12 +31,18 @@ from api.controllers.common import CallerDep, PoolDep, load_forum, zone_of
 from api.controllers.paths import DelegationPath, ForumPath
 from api.controllers.schedules import published_meetings_of
 from api.guards import CallerKind, any_token, delegation_reader, organiser_hidden
-from api.http import json_response
+from api.http import JSON, json_response
 from db.queries import publications, revisions
 from db.queries import runs as queries
 from db.queries.publications import RoomLabel
 from db.records import ForumRecord
 
+IfNoneMatch = Annotated[
+    str | None,
+    HeaderParameter(
+        name="If-None-Match", required=False, description="the ETag of the agenda you hold: 304 while it is current"
+    ),
+]
 STATIC = Path(__file__).resolve().parent.parent / "static"
 # Pages load only their own files and talk only to this server; nobody may frame them.
 PAGE_HEADERS = {
@@ -122,20 +133,81 @@ class DetailedAgenda(msgspec.Struct):
     meetings: list[AgendaMeeting]
 
 
+# What the detailed agenda reads besides the published version's own (immutable) grid: names of the
+# forum, delegations, participants, rooms and venues, and which requests are accepted. Every edit of
+# those is a setup edit, counted in the forum's revision at commit (migrations 0011 and 0014, as
+# db/forum_state.py relies on), and a publication moves the published version or the count.
+# Drafts (`latest_version`) are left out: a new version changes no delegation's agenda.
+AgendaKey = tuple[int, int | None, int]
+# Per process, the ETag each delegation's agenda last answered, under the key read before the
+# answer was: an edit committed in between moves the key, so the tag is read afresh next time.
+_tags: OrderedDict[tuple[str, str], tuple[AgendaKey, str]] = OrderedDict()
+MAX_TAGS = 4096  # (forum, delegation) pairs: a key and a tag each, about 200 bytes
+
+
+def _remember_tag(name: tuple[str, str], key: AgendaKey, tag: str) -> None:
+    _tags[name] = (key, tag)
+    _tags.move_to_end(name)
+    while len(_tags) > MAX_TAGS:
+        _tags.popitem(last=False)
+
+
+def _none_match(if_none_match: str | None, tag: str) -> bool:
+    """Whether If-None-Match names `tag` (weak comparison, RFC 9110 13.1.2) or is `*`."""
+    if if_none_match is None:
+        return False
+    named = {candidate.strip().removeprefix("W/") for candidate in if_none_match.split(",")}
+    return tag in named or "*" in named
+
+
+AGENDA_CACHE = {"Cache-Control": "private, no-cache"}
+
+
 @get(
     "/forums/{forum_id:str}/delegations/{delegation_id:str}/agenda/detailed",
     tags=["schedules"],
-    summary="The published agenda with room, venue, counterpart and attendee names (the delegation, or the organiser)",
+    summary="The published agenda with room, venue, counterpart and attendee names (the delegation, or the organiser);"
+    " 304 to If-None-Match while unchanged",
 )
 async def read_detailed_agenda(
-    pool: PoolDep, caller: CallerDep, forum_id: ForumPath, delegation_id: DelegationPath
+    pool: PoolDep,
+    caller: CallerDep,
+    forum_id: ForumPath,
+    delegation_id: DelegationPath,
+    if_none_match: IfNoneMatch = None,
 ) -> Response[DetailedAgenda]:
+    """The ETag is a digest of the answer itself, so it moves when, and only when, what the caller
+    would read moves: a setup edit or a draft that leaves this agenda as it was answers 304 still
+    (a room it does not use, another pair's request), while every publication answers 200 (its
+    `version` is in the answer). The digest is kept under the forum's numbers (`AgendaKey`): an
+    open page's poll costs two statements (the token's and these numbers), not the agenda's ten
+    (bench/api_scale.py)."""
     parsed = delegation_reader(caller, forum_id, delegation_id)
+    name = (str(parsed), delegation_id)
     async with pool.acquire() as connection:
+        pulse = await revisions.pulse(connection, parsed)  # before the agenda: an edit after it moves it
+        key = (pulse.revision, pulse.published_version, pulse.publications)
+        known = _tags.get(name)
+        if known is not None and known[0] == key and _none_match(if_none_match, known[1]):
+            _tags.move_to_end(name)
+            return _not_modified(known[1])
         forum = (await load_forum(connection, parsed)).item
         row, placements = await published_meetings_of(connection, parsed, delegation_id)
         names = await _names(connection, parsed, delegation_id, placements)
-    return json_response(_detailed(forum, names, delegation_id, row, placements))
+    content = msgspec.json.encode(_detailed(forum, names, delegation_id, row, placements))
+    tag = f'"{hashlib.sha256(content).hexdigest()[:32]}"'
+    _remember_tag(name, key, tag)
+    if _none_match(if_none_match, tag):
+        return _not_modified(tag)
+    # The bytes digested are the bytes sent: typed as the record they encode, as json_response does.
+    answer = Response(content=content, media_type=JSON, headers={"ETag": tag, **AGENDA_CACHE})
+    return cast("Response[DetailedAgenda]", answer)
+
+
+def _not_modified(tag: str) -> Response[DetailedAgenda]:
+    return cast(
+        "Response[DetailedAgenda]", Response(content=b"", status_code=304, headers={"ETag": tag, **AGENDA_CACHE})
+    )
 
 
 class AgendaNames(msgspec.Struct, frozen=True):

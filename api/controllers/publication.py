@@ -32,6 +32,7 @@ from db.queries import publications
 from db.queries import runs as versions
 from db.queries.audit import record_change
 from db.queries.runs import GridPlacement
+from db.transient import retrying
 from solver.diff import Move, ScheduleDiff, diff_schedules
 from solver.result import Placement
 
@@ -214,8 +215,12 @@ async def _served(
     """The feed's events with the SEQUENCE each is served with (api/calendar.py)."""
     events = feed_events([grids[p.version_id] for p in history], delegation_id, zone)
     shown = [(e.meeting, event_fingerprint(str(forum_id), delegation_id, e, labels), e.sequence) for e in events]
-    async with connection.transaction():
-        served = await publications.served_sequences(connection, forum_id, delegation_id, shown)
+
+    async def serve() -> dict[str, int]:
+        async with connection.transaction():
+            return await publications.served_sequences(connection, forum_id, delegation_id, shown)
+
+    served = await retrying(serve, f"the calendar feed of {delegation_id}")
     return [msgspec.structs.replace(event, sequence=served[event.meeting]) for event in events]
 
 
@@ -274,8 +279,12 @@ async def read_calendar_link(
     delegation_id: DelegationPath,
 ) -> Response[CalendarLink]:
     parsed = delegation_itself(caller, forum_id, delegation_id, "its calendar link")
-    async with pool.acquire() as connection, connection.transaction():
-        return json_response(await _link(connection, request, parsed, delegation_id, rotate=False))
+
+    async def attempt() -> Response[CalendarLink]:
+        async with pool.acquire() as connection, connection.transaction():
+            return json_response(await _link(connection, request, parsed, delegation_id, rotate=False))
+
+    return await retrying(attempt, f"{request.method} {request.url.path}")
 
 
 @post(

@@ -117,6 +117,7 @@
   // is always the version the select names.
   async function show(number, compare) {
     const thisShow = ++state.shows;
+    const pulse = state.pulse; // a check that catches up meanwhile may find this read too old
     const grid = await call("GET", `${forumPath()}/schedules/${number}`);
     const changed = new Map();
     let note = "";
@@ -130,6 +131,7 @@
       }
     }
     if (thisShow !== state.shows) return; // a later show() has begun
+    if (state.pulse !== pulse) return show(number, compare); // read before a colleague's work it has caught up to
     state.grid = grid;
     state.version = number;
     state.compare = compare;
@@ -443,15 +445,20 @@
   // Versions never change, only whether they are published or out of date: the version shown is
   // read again for those, and the grid drawn, the move being checked and the focus are left alone.
   async function catchUp(pulse) {
-    const number = state.version;
-    const grid = number === null ? null : await call("GET", `${forumPath()}/schedules/${number}`);
-    if (grid && grid.out_of_date && grid.out_of_date.first.some(unnamed)) await loadSetup();
-    await loadVersions();
-    if (grid && state.version === number) { // else another version was shown meanwhile, read afresh
-      state.grid = grid;
-      summarise();
-    } else if (number === null && state.versions.length) {
-      await show(state.versions.at(-1).number, null); // a colleague's solve made the first version
+    for (;;) {
+      const number = state.version;
+      const grid = number === null ? null : await call("GET", `${forumPath()}/schedules/${number}`);
+      if (grid && grid.out_of_date && grid.out_of_date.first.some(unnamed)) await loadSetup();
+      await loadVersions();
+      // Another version shown meanwhile may have been read before the colleague's work: again.
+      if (state.version !== number) continue;
+      if (grid) {
+        state.grid = grid;
+        summarise();
+      } else if (state.versions.length) {
+        await show(state.versions.at(-1).number, null); // a colleague's solve made the first version
+      }
+      break;
     }
     state.pulse = pulse; // only once caught up: a failure is tried again at the next check
   }
