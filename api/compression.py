@@ -14,10 +14,12 @@ whose Accept-Encoding holds the substring "gzip". `Compression` narrows that:
   a 304: a shared cache must not hand a gzip body to a client that did not ask for one (or keep a
   plain one as the only copy).
 - A strong ETag is made weak (`W/"..."`) on a compressed answer, as nginx does: RFC 9110 8.8.3 ties
-  a strong validator to the bytes, and the gzip bytes are not the identity bytes. So is the ETag of
-  a 304 to a client that accepts gzip, so that a cache holding the compressed answer matches it.
-  If-None-Match compares weakly (`none_match` in api/http.py), so `W/"x"` sent back still gets its
-  304; If-Match already reads the version through a `W/`.
+  a strong validator to the bytes, and the gzip bytes are not the identity bytes. A 304 must name
+  the ETag its 200 would have (RFC 9110 15.4.5), and whether that 200 would be compressed is not
+  known without making it: the 304 to a client that accepts gzip names the tag in the form the
+  client sent (`W/"x"` for `W/"x"`, got from a compressed answer; `"x"` for `"x"`, from an answer
+  too small to compress). If-None-Match compares weakly (`none_match` in api/http.py), so `W/"x"`
+  sent back still gets its 304; If-Match already reads the version through a `W/`.
 - A HEAD answer says what the GET would: Content-Encoding, no Content-Length, the weak ETag.
 
 BREACH (a secret in a compressed body beside text an attacker chose, read by its size) needs
@@ -98,6 +100,15 @@ def _weaken(headers: MutableScopeHeaders) -> None:
         headers["ETag"] = f"W/{tag}"
 
 
+def _held_weak(if_none_match: str, tag: str | None) -> bool:
+    """Whether the client sent `tag` in its weak form only: it holds a compressed answer."""
+    if tag is None:
+        return False
+    sent = {candidate.strip() for candidate in if_none_match.split(",")}
+    strong = tag.removeprefix("W/")
+    return f"W/{strong}" in sent and strong not in sent
+
+
 def _vary(headers: MutableScopeHeaders) -> None:
     """`Vary` holding Accept-Encoding once (Litestar's wrapper adds it to what it compresses)."""
     named = [v.strip() for line in headers.getall("vary", []) for v in line.split(",") if v.strip()]
@@ -113,19 +124,23 @@ class Compression(CompressionMiddleware):
     """Litestar's gzip middleware behind the rules of the module's docstring."""
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        accepted = accepts_gzip(Headers.from_scope(scope).get("accept-encoding", ""))
+        asked = Headers.from_scope(scope)
+        accepted = accepts_gzip(asked.get("accept-encoding", ""))
+        held = asked.get("if-none-match", "")
         head = scope.get("method") == "HEAD"
         chosen: Send | None = None
 
         async def choose(message: Message) -> None:
             nonlocal chosen
             if chosen is None and message["type"] == "http.response.start":
-                chosen = self._route(message, accepted, head, send, scope)
+                chosen = self._route(message, accepted, head, held, send, scope)
             await (chosen or send)(message)
 
         await self.app(scope, receive, choose)
 
-    def _route(self, start: HTTPResponseStartEvent, accepted: bool, head: bool, send: Send, scope: Scope) -> Send:
+    def _route(
+        self, start: HTTPResponseStartEvent, accepted: bool, head: bool, held: str, send: Send, scope: Scope
+    ) -> Send:
         """Where the answer that `start` begins goes: as it is, or through Litestar's gzip wrapper."""
         headers = MutableScopeHeaders(start)
         status = start["status"]
@@ -140,7 +155,7 @@ class Compression(CompressionMiddleware):
             return send
         if status == 304 or head or not accepted:
             _vary(headers)
-            if accepted and status == 304:
+            if accepted and status == 304 and _held_weak(held, headers.get("etag")):
                 _weaken(headers)
             if accepted and head:
                 length = headers.get("content-length")

@@ -195,11 +195,16 @@ async def test_a_calendar_etag_is_weak_when_compressed_and_still_answers_304(
     assert packed.headers["content-encoding"] == "gzip" and packed.body == plain.raw
     strong = plain.headers["etag"]
     assert strong.startswith('"') and packed.headers["etag"] == f"W/{strong}"  # the gzip bytes are other bytes
-    # Each client sends back the tag it holds, and gets a 304 that names that same tag.
-    for asked, held in ((GZIP, packed.headers["etag"]), (IDENTITY, strong)):
+    # Each client sends back the tag it holds, and gets a 304 that names that same tag: the one its
+    # 200 had. A gzip client holding the strong form got it from an answer too small to compress
+    # (the agenda of a delegation with few meetings); a client no longer asking for gzip would get
+    # the strong form in its 200.
+    weak = packed.headers["etag"]
+    for asked, held, named in ((GZIP, weak, weak), (IDENTITY, strong, strong), (GZIP, strong, strong),
+                               (IDENTITY, weak, strong)):  # fmt: skip
         again = await wire(client, "GET", url, {**sgp, **asked, "If-None-Match": held})
-        assert again.status == 304 and again.raw == b"", asked
-        assert again.headers["etag"] == held and "accept-encoding" in again.vary(), asked
+        assert again.status == 304 and again.raw == b"", (asked, held)
+        assert again.headers["etag"] == named and "accept-encoding" in again.vary(), (asked, held)
     changed = await wire(client, "GET", url, {**sgp, **GZIP, "If-None-Match": 'W/"something-else"'})
     assert changed.status == 200 and changed.body == plain.raw
 
