@@ -3,6 +3,7 @@
 OpenAPI 3.1 is served at /schema/openapi.json; /schema is the API reference written from it
 on the server (api/reference.py, nothing loaded from outside), and /schema/scalar and
 /schema/swagger the interactive viewers, which load their code from a CDN.
+Answers are gzipped for clients that ask, except event streams and zip files (api/compression.py).
 Creating a forum needs the admin token from SIDELINES_ADMIN_TOKEN (or the
 `admin_token` argument); without one, forums cannot be created over HTTP.
 """
@@ -18,6 +19,7 @@ from litestar.di import Provide
 from litestar.openapi import OpenAPIConfig
 from litestar.openapi.spec import Components
 
+from api.compression import compression_config
 from api.controllers import changes as change_routes
 from api.controllers import (
     csv_import,
@@ -78,6 +80,7 @@ def create_app(pool: asyncpg.Pool, admin_token: str | None = None) -> Litestar:
         plugins=[TimeOfDaySchema()],
         dependencies={"pool": Provide(provide_pool), "caller": Provide(provide_caller)},
         exception_handlers=EXCEPTION_HANDLERS,
+        compression_config=compression_config(),
         before_request=refuse_unstorable_input,
         state=State({"admin_token_hash": hash_token(admin_token) if admin_token else None}),
         openapi_config=OpenAPIConfig(

@@ -68,6 +68,16 @@ def expected_version(if_match: str | None, *, required: bool = True) -> int | No
     return int(digits)
 
 
+def none_match(if_none_match: str | None, tag: str) -> bool:
+    """Whether If-None-Match names `tag` or is `*`, by weak comparison (RFC 9110 13.1.2): a
+    compressed answer carries its ETag as `W/"..."` (api/compression.py), and a client sends that
+    form back."""
+    if if_none_match is None:
+        return False
+    named = {candidate.strip().removeprefix("W/") for candidate in if_none_match.split(",")}
+    return tag.removeprefix("W/") in named or "*" in named
+
+
 def check_version(current: int, expected: int | None) -> None:
     if expected is not None and current != expected:
         raise PreconditionFailed(

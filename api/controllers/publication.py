@@ -25,7 +25,7 @@ from api.controllers.schedules import VERSION_PATH, organiser_only
 from api.errors import NotFound, Unauthorized
 from api.exports import GridContext, grid_csv, grid_xlsx, list_csv
 from api.guards import delegation_itself, delegation_reader, forum_organiser, hash_token
-from api.http import Reply, json_response, run_change
+from api.http import Reply, json_response, none_match, run_change
 from api.paging import DEFAULT_LIMIT, LINK_HEADER, AfterNumber, Limit, fetched, page
 from api.publishing import as_placements, in_zone
 from db.queries import publications
@@ -197,7 +197,7 @@ async def _calendar(
     content = build_calendar(str(forum_id), delegation_id, events, labels, stamp)
     tag = f'"{hashlib.sha256(content).hexdigest()[:32]}"'
     headers = {"ETag": tag, "Cache-Control": "private, no-cache"}
-    if if_none_match is not None and tag in {candidate.strip() for candidate in if_none_match.split(",")}:
+    if none_match(if_none_match, tag):
         return Response(content=b"", status_code=304, headers=headers)
     headers["Content-Disposition"] = f'inline; filename="{delegation_id}.ics"'
     return Response(content=content, media_type=CALENDAR, headers=headers)
