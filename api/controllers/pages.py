@@ -31,7 +31,7 @@ from api.controllers.common import CallerDep, PoolDep, load_forum, zone_of
 from api.controllers.paths import DelegationPath, ForumPath
 from api.controllers.schedules import published_meetings_of
 from api.guards import CallerKind, any_token, delegation_reader, organiser_hidden
-from api.http import JSON, json_response
+from api.http import JSON, json_response, none_match
 from db.queries import publications, revisions
 from db.queries import runs as queries
 from db.queries.publications import RoomLabel
@@ -152,14 +152,6 @@ def _remember_tag(name: tuple[str, str], key: AgendaKey, tag: str) -> None:
         _tags.popitem(last=False)
 
 
-def _none_match(if_none_match: str | None, tag: str) -> bool:
-    """Whether If-None-Match names `tag` (weak comparison, RFC 9110 13.1.2) or is `*`."""
-    if if_none_match is None:
-        return False
-    named = {candidate.strip().removeprefix("W/") for candidate in if_none_match.split(",")}
-    return tag in named or "*" in named
-
-
 AGENDA_CACHE = {"Cache-Control": "private, no-cache"}
 
 
@@ -188,7 +180,7 @@ async def read_detailed_agenda(
         pulse = await revisions.pulse(connection, parsed)  # before the agenda: an edit after it moves it
         key = (pulse.revision, pulse.published_version, pulse.publications)
         known = _tags.get(name)
-        if known is not None and known[0] == key and _none_match(if_none_match, known[1]):
+        if known is not None and known[0] == key and none_match(if_none_match, known[1]):
             _tags.move_to_end(name)
             return _not_modified(known[1])
         forum = (await load_forum(connection, parsed)).item
@@ -197,7 +189,7 @@ async def read_detailed_agenda(
     content = msgspec.json.encode(_detailed(forum, names, delegation_id, row, placements))
     tag = f'"{hashlib.sha256(content).hexdigest()[:32]}"'
     _remember_tag(name, key, tag)
-    if _none_match(if_none_match, tag):
+    if none_match(if_none_match, tag):
         return _not_modified(tag)
     # The bytes digested are the bytes sent: typed as the record they encode, as json_response does.
     answer = Response(content=content, media_type=JSON, headers={"ETag": tag, **AGENDA_CACHE})
