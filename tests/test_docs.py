@@ -26,6 +26,7 @@ GUIDES = [
     "docs/api.md",
     "docs/csv.md",
     "docs/importers.md",
+    "docs/organisers.md",
     "docs/publication.md",
     "docs/resolve.md",
     "docs/rules.md",
