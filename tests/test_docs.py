@@ -26,27 +26,61 @@ GUIDES = [
     "docs/api.md",
     "docs/csv.md",
     "docs/importers.md",
+    "docs/organisers.md",
     "docs/publication.md",
     "docs/resolve.md",
     "docs/rules.md",
 ]
 GUIDES.append("examples/README.md")
 DOCUMENTS = sorted({*GUIDES, *(str(path.relative_to(ROOT)) for path in (ROOT / "docs").glob("*.md"))})
-_BLOCK = re.compile(r"```(?:sh|console|bash)?\n(.*?)```", re.DOTALL)
+_SHELL = {"", "sh", "console", "bash"}
 _REPOSITORY_PATH = re.compile(r"`((?:api|db|solver|bench|tests|docs|examples|\.ci)/[\w./-]*)`")
+
+
+def fenced_blocks(text: str) -> list[tuple[str, str]]:
+    """Each fenced block's info string and body, fences paired line by line. A regex from one
+    fence of a shell block to the next paired a closing fence with the next opening one after a
+    block of another kind (```json forum.json), and read the prose between them instead."""
+    blocks: list[tuple[str, str]] = []
+    info: str | None = None
+    body: list[str] = []
+    for line in text.splitlines():
+        if info is None:
+            if line.startswith("```"):
+                info, body = line[3:].strip(), []
+        elif line.startswith("```"):
+            blocks.append((info, "".join(f"{kept}\n" for kept in body)))
+            info = None
+        else:
+            body.append(line)
+    assert info is None, "a fenced block is never closed"
+    return blocks
+
+
+def _shell_blocks(text: str) -> list[str]:
+    return [body for info, body in fenced_blocks(text) if info.split(" ")[0] in _SHELL]
 
 
 def _command_lines(text: str) -> list[str]:
     """`sidelines ...` as shown: each line of a shell block (prompt, variables and comment
     dropped), and each inline one that has arguments (`sidelines load` alone names a command)."""
     lines = []
-    for block in _BLOCK.findall(text):
+    for block in _shell_blocks(text):
         for line in block.splitlines():
             line = re.sub(r"^(\$ )?(\w+=\S+ )*", "", line.strip())
             if line.startswith("sidelines "):
                 lines.append(line)
     lines += [line for line in re.findall(r"`(sidelines [^`]+)`", text) if len(line.split()) > 2]
     return [re.split(r"\s+#", line)[0].strip() for line in lines]
+
+
+def _arguments(line: str) -> list[str]:
+    """The command's own arguments: what follows a redirection, a pipe or `&&` is the shell's."""
+    lexer = shlex.shlex(line, posix=True, punctuation_chars=True)
+    lexer.whitespace_split = True
+    words = list(lexer)
+    ends = [index for index, word in enumerate(words) if word in {">", ">>", "<", "|", "||", "&&", ";"}]
+    return words[1 : ends[0] if ends else len(words)]
 
 
 COMMANDS = sorted({(name, line) for name in DOCUMENTS for line in _command_lines((ROOT / name).read_text())})
@@ -60,7 +94,7 @@ def test_the_documents_show_commands() -> None:
 @pytest.mark.parametrize(("document", "line"), COMMANDS)
 def test_every_command_line_shown_parses(document: str, line: str) -> None:
     try:
-        build_parser().parse_args(shlex.split(line)[1:])
+        build_parser().parse_args(_arguments(line))
     except CliError as error:
         pytest.fail(f"{document}: `{line}`: {error}")
 
@@ -92,7 +126,7 @@ def _curl_commands(text: str) -> list[str]:
     or a quoted body that spans lines) joined into one."""
     commands: list[str] = []
     pending = ""
-    for block in _BLOCK.findall(text):
+    for block in _shell_blocks(text):
         for line in block.splitlines():
             pending = f"{pending}\n{line}" if pending else line
             if pending.endswith("\\"):
