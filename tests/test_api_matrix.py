@@ -86,6 +86,7 @@ MATRIX: dict[str, tuple[int, int]] = {
     f"POST {V}/moves/check": (200, 404),
     f"POST {V}/moves": (201, 404),
     f"GET {D}/agenda/detailed": (200, 200),
+    f"GET {D}/inbox": (200, 200),  # the requests it is party to: waiting for its answer, and its own
     "GET /me": (200, 200),  # whose token it is: the caller's own identity
     f"GET {F}/revision": (200, 404),  # counts the organiser's setup edits: hidden, as whole grids are
     f"GET {F}/changes": (200, 403),

@@ -5,10 +5,12 @@ organiser's; a delegation gets 404)."""
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 from uuid import UUID
+from zoneinfo import ZoneInfo
 
+import anyio
 import asyncpg
 import httpx
 import pytest
@@ -222,6 +224,7 @@ async def test_the_detailed_agenda_names_everything_as_it_did_from_the_whole_for
         "delegation": singapore,
         "people": [_person("SGP", "aide", False), sgp],
         "version": 1,
+        "publication": 1,
         "meetings": [
             {
                 "meeting": three,
@@ -380,3 +383,155 @@ async def test_an_edit_committed_while_the_agenda_is_read_is_not_missed(
     assert before.json()["meetings"][0]["room_name"] == "Room 1"
     after = await _agenda(client, world, "SGP", before.headers["etag"])
     assert after.status_code == 200 and after.json()["meetings"][0]["room_name"] == "Orchid Room"
+
+
+# ---------------------------------------------------------------- the inbox
+
+
+async def _inbox(
+    client: httpx.AsyncClient, world: World, delegation: str, tag: str | None = None, as_: str | None = None
+) -> httpx.Response:
+    """`delegation`'s inbox, read with its own token (or `as_`'s), If-None-Match `tag`."""
+    headers = {**world.tokens[as_ or delegation], **({} if tag is None else {"If-None-Match": tag})}
+    return await client.get(f"{world.base}/delegations/{delegation}/inbox", headers=headers)
+
+
+async def _ask(client: httpx.AsyncClient, world: World, asker: str, *others: str, title: str = "") -> str:
+    body = {"parties": [asker, *others], "duration_minutes": 30, "title": title}
+    made = await client.post(f"{world.base}/requests", json=body, headers=world.tokens[asker])
+    assert made.status_code == 201, made.text
+    return str(made.json()["id"])
+
+
+def _answers(request: dict[str, Any]) -> dict[str, str]:
+    return {party["delegation"]: party["status"] for party in request["parties"]}
+
+
+async def test_an_open_inbox_is_answered_304_until_a_request_or_an_answer_of_its_own_moves_it(
+    client: httpx.AsyncClient, world: World
+) -> None:
+    """What an open agenda page polls beside its agenda: the requests waiting for Singapore's answer
+    and those it made. Its ETag is a digest of the answer: requests Singapore is no party to, and
+    setup edits, answer 304; a request to it, an answer to one of its own, its own answer and the
+    request deadline passing (nothing written: a pending request expires with the clock) answer 200."""
+    empty = await _inbox(client, world, "SGP")
+    assert empty.status_code == 200 and empty.headers["cache-control"] == "private, no-cache"
+    assert empty.json() == {
+        "forum": "Shangri-La Dialogue",
+        "time_zone": "Asia/Singapore",
+        "request_deadline": None,
+        "delegation": {"id": "SGP", "name": "Singapore", "country": "SGP"},
+        "waiting": [],
+        "sent": [],
+    }
+    tag = empty.headers["etag"]
+    unchanged = await _inbox(client, world, "SGP", tag)
+    assert unchanged.status_code == 304 and unchanged.content == b"" and unchanged.headers["etag"] == tag
+
+    # others' requests and the organiser's setup work: nothing of them reaches Singapore
+    others = await _ask(client, world, "AUS", "JPN", title="Not Singapore's")
+    await agree(client, world, ("AUS", "JPN"))
+    room = await client.post(
+        f"{world.base}/rooms", json={"id": "R3", "name": "Annex", "seats": 4}, headers=world.organiser
+    )
+    assert room.status_code == 201, room.text
+    assert (await _inbox(client, world, "SGP", tag)).status_code == 304
+
+    # Australia asks Singapore and Japan: waiting for Singapore's answer, with every party named
+    asked = await _ask(client, world, "AUS", "SGP", "JPN", title="Straits")
+    arrived = await _inbox(client, world, "SGP", tag)
+    assert arrived.status_code == 200 and arrived.headers["etag"] != tag
+    [waiting] = arrived.json()["waiting"]
+    assert waiting["id"] == asked and waiting["title"] == "Straits" and waiting["status"] == "pending"
+    assert waiting["requester"] == "AUS" and waiting["created_at"].endswith("+08:00")
+    assert waiting["parties"] == [
+        {"delegation": "AUS", "name": "Australia", "country": "AUS", "role": "requester", "status": "accepted"},
+        {"delegation": "JPN", "name": "Japan", "country": "JPN", "role": "invitee", "status": "pending"},
+        {"delegation": "SGP", "name": "Singapore", "country": "SGP", "role": "invitee", "status": "pending"},
+    ]
+    assert arrived.json()["sent"] == [] and others not in arrived.text and "Not Singapore's" not in arrived.text
+    tag = arrived.headers["etag"]
+    assert (await _inbox(client, world, "SGP", tag)).status_code == 304
+    [australias] = (await _inbox(client, world, "AUS")).json()["sent"][1:]
+    assert australias["id"] == asked and _answers(australias) == {"AUS": "accepted", "JPN": "pending", "SGP": "pending"}
+
+    # Japan accepts first (still waiting for Singapore: the answer moves), Singapore then accepts
+    accepted = await client.post(f"{world.base}/requests/{asked}/accept", json={}, headers=world.tokens["JPN"])
+    assert accepted.status_code == 200, accepted.text
+    moved = await _inbox(client, world, "SGP", tag)
+    assert moved.status_code == 200 and _answers(moved.json()["waiting"][0])["JPN"] == "accepted"
+    tag = moved.headers["etag"]
+    accepted = await client.post(f"{world.base}/requests/{asked}/accept", json={}, headers=world.tokens["SGP"])
+    assert accepted.status_code == 200, accepted.text
+    answered = await _inbox(client, world, "SGP", tag)
+    assert answered.status_code == 200 and answered.json()["waiting"] == []
+    tag = answered.headers["etag"]
+
+    # Singapore asks Japan: its own request, then Japan's answer to it
+    own = await _ask(client, world, "SGP", "JPN", title="Exercises")
+    sent = await _inbox(client, world, "SGP", tag)
+    assert sent.status_code == 200 and [r["id"] for r in sent.json()["sent"]] == [own]
+    assert _answers(sent.json()["sent"][0]) == {"SGP": "accepted", "JPN": "pending"}
+    tag = sent.headers["etag"]
+    assert (await _inbox(client, world, "SGP", tag)).status_code == 304
+
+    # the request deadline passes, nothing written meanwhile: a pending request expires with the clock
+    deadline = datetime.now(UTC) + timedelta(seconds=1)
+    forum = await client.get(world.base, headers=world.organiser)
+    headers = {**world.organiser, "If-Match": forum.headers["etag"]}
+    set_ = await client.patch(world.base, json={"request_deadline": deadline.isoformat()}, headers=headers)
+    assert set_.status_code == 200, set_.text
+    before = await _inbox(client, world, "SGP", tag)
+    assert before.status_code == 200 and before.json()["sent"][0]["status"] == "pending"
+    assert before.json()["request_deadline"] == deadline.astimezone(ZoneInfo("Asia/Singapore")).isoformat()
+    tag = before.headers["etag"]
+    await anyio.sleep((deadline - datetime.now(UTC)).total_seconds() + 0.05)
+    expired = await _inbox(client, world, "SGP", tag)
+    assert expired.status_code == 200 and expired.json()["sent"][0]["status"] == "expired"
+    tag = expired.headers["etag"]
+    declined = await client.post(f"{world.base}/requests/{own}/decline", headers=world.tokens["JPN"])
+    assert declined.status_code == 409  # expired: no answer any more
+    assert (await _inbox(client, world, "SGP", tag)).status_code == 304
+
+
+async def test_another_delegations_inbox_is_404_even_with_its_tag(client: httpx.AsyncClient, world: World) -> None:
+    """Another delegation, or another forum, asking for Singapore's inbox with the tag Singapore
+    holds: 404, never a 304 (which would say that the tag is Singapore's current one); the forum's
+    organiser reads it, and no one's of a delegation that does not exist."""
+    await _ask(client, world, "AUS", "SGP", title="Straits")
+    current = await _inbox(client, world, "SGP")
+    tag = current.headers["etag"]
+    for peeking in ("JPN", "AUS"):  # AUS is a party to the request in it: still not its inbox
+        refused = await _inbox(client, world, "SGP", tag, as_=peeking)
+        assert refused.status_code == 404 and "etag" not in refused.headers
+        assert refused.headers["content-type"] == "application/problem+json" and "Straits" not in refused.text
+    other = await make_world(client)
+    for stranger in (other.organiser, other.tokens["SGP"]):
+        path = f"{world.base}/delegations/SGP/inbox"
+        assert (await client.get(path, headers={**stranger, "If-None-Match": tag})).status_code == 404
+    assert (await client.get(f"{world.base}/delegations/SGP/inbox")).status_code == 401
+    organisers = await client.get(f"{world.base}/delegations/SGP/inbox", headers=world.organiser)
+    assert organisers.status_code == 200 and organisers.json() == current.json()
+    nobody = await client.get(f"{world.base}/delegations/NZL/inbox", headers=world.organiser)
+    assert nobody.status_code == 404
+    assert (await _inbox(client, world, "SGP", tag)).status_code == 304
+
+
+async def test_the_agenda_names_its_publication_as_well_as_its_version(
+    client: httpx.AsyncClient, world: World, pool: asyncpg.Pool
+) -> None:
+    """Versions count the organiser's drafts; publications only what delegations were shown. Two
+    drafts, then the second published: version 2, publication 1; the first published after it:
+    version 1, publication 2. Both agendas, plain and detailed, say both."""
+    (sa,) = await agree(client, world, ("SGP", "AUS"))
+    parties = {sa: ("SGP", "AUS")}
+    first = await store_grid(pool, world, parties, {sa: Slot("R1", "09:00")})
+    second = await store_grid(pool, world, parties, {sa: Slot("R1", "10:00")})
+    await publish(client, world, second)
+    for path in ("agenda", "agenda/detailed"):
+        agenda = (await client.get(f"{world.base}/delegations/SGP/{path}", headers=world.tokens["SGP"])).json()
+        assert (agenda["version"], agenda["publication"]) == (second, 1)
+    await publish(client, world, first)
+    for path in ("agenda", "agenda/detailed"):
+        agenda = (await client.get(f"{world.base}/delegations/SGP/{path}", headers=world.tokens["SGP"])).json()
+        assert (agenda["version"], agenda["publication"]) == (first, 2)

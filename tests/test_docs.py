@@ -201,7 +201,8 @@ async def test_the_api_guide_works_as_written(client: httpx.AsyncClient, pool: a
     assert [answer.status_code for answer in calls] == [201, 201, 201, 201, 201, 201, 201, 200, 202, 200, 200, 200]
     assert calls[9].json()["status"] == "succeeded" and calls[9].json()["version"] == 1
     agenda = calls[-1].json()
-    assert set(agenda) == {"delegation", "version", "published_at", "meetings"}
+    assert set(agenda) == {"delegation", "version", "publication", "published_at", "meetings"}
+    assert (agenda["version"], agenda["publication"]) == (1, 1)
     (meeting,) = agenda["meetings"]
     assert meeting["meeting"] == guide.variables["REQUEST"] and meeting["attendees"] == ["CA/ca-min", "UA/ua-min"]
     assert (

@@ -753,37 +753,40 @@ def test_the_agenda_shows_only_the_delegations_own_meetings(browser: Browser, si
 
 AGENDA_POLL = "00:21"  # past an agenda page's next read of its agenda (agenda.js POLL_MS)
 # Before the page's own scripts: counts its reads of the agenda, and the most of them in flight at once.
+# Its reads of its requests are counted alike (inboxReads).
 COUNT_READS = """
 (() => {
   const fetch = window.fetch;
   window.agendaReads = { now: 0, most: 0, all: 0 };
+  window.inboxReads = { now: 0, most: 0, all: 0 };
   window.fetch = async (...args) => {
-    const counted = String(args[0]).includes("/agenda/detailed");
+    const url = String(args[0]);
+    const counted = url.includes("/agenda/detailed") ? agendaReads : url.endsWith("/inbox") ? inboxReads : null;
     if (counted) {
-      agendaReads.now += 1;
-      agendaReads.all += 1;
-      agendaReads.most = Math.max(agendaReads.most, agendaReads.now);
+      counted.now += 1;
+      counted.all += 1;
+      counted.most = Math.max(counted.most, counted.now);
     }
     try {
       return await fetch(...args);
     } finally {
-      if (counted) agendaReads.now -= 1;
+      if (counted) counted.now -= 1;
     }
   };
 })();
 """
 
 
-def _reads(page: Page) -> dict[str, int]:
-    return dict(page.evaluate("({...agendaReads})"))
+def _reads(page: Page, of: str = "agendaReads") -> dict[str, int]:
+    return dict(page.evaluate(f"({{...{of}}})"))
 
 
-def _after_reads(page: Page, count: int) -> None:
-    """Until the page has sent `count` reads of its agenda and none is in flight (asked from here:
-    the page's Content-Security-Policy refuses the script wait_for_function would poll with)."""
+def _after_reads(page: Page, count: int, of: str = "agendaReads") -> None:
+    """Until the page has sent `count` reads of its agenda (or `of`) and none is in flight (asked from
+    here: the page's Content-Security-Policy refuses the script wait_for_function would poll with)."""
     deadline = time.monotonic() + WAIT_MS / 1000
-    while not page.evaluate("count => agendaReads.all >= count && agendaReads.now === 0", count):
-        assert time.monotonic() < deadline, _reads(page)
+    while not page.evaluate(f"count => {of}.all >= count && {of}.now === 0", count):
+        assert time.monotonic() < deadline, _reads(page, of)
         time.sleep(0.05)
 
 
@@ -802,8 +805,9 @@ def test_an_open_agenda_shows_a_publication_without_a_reload(browser: Browser, s
     page.clock.pause_at(page.evaluate("Date.now()") / 1000 + 1)
     page.evaluate("window.sameDocument = true")  # gone if the page were loaded again
     [published] = _published(site)
-    expect(page.locator("#subtitle")).to_contain_text(f"published version {published} ")
-    updates, connection = page.locator("#agenda-updates"), page.locator("#connection")
+    publication = site.every("/publications")[-1]["number"]  # versions count drafts: the page names this
+    expect(page.locator("#subtitle")).to_contain_text(f"(publication {publication})")
+    updates, connection = page.locator("#updates"), page.locator("#connection")
     assert updates.get_attribute("role") == connection.get_attribute("role") == "status"
 
     page.clock.fast_forward(AGENDA_POLL)  # nothing published since: answered 304, nothing said
@@ -835,7 +839,7 @@ def test_an_open_agenda_shows_a_publication_without_a_reload(browser: Browser, s
     expect(card.locator(".where")).to_contain_text(room_name)
     expect(card.locator(".mark")).to_have_text(re.compile(r"^Moved at \d\d:\d\d$"))
     expect(page.locator(".meeting-card .mark")).to_have_count(1)
-    expect(page.locator("#subtitle")).to_contain_text(f"published version {version} ")
+    expect(page.locator("#subtitle")).to_contain_text(f"(publication {publication + 1})")
     expect(page.locator("#person-filter")).to_be_focused()
     expect(page.locator("#person-filter")).to_have_value(person)  # and the meetings shown are still theirs
     assert page.evaluate("window.sameDocument") is True
@@ -871,6 +875,116 @@ def test_an_open_agenda_shows_a_publication_without_a_reload(browser: Browser, s
     assert reads["most"] == 1 and reads["all"] == sent + 3, reads
     expect(updates).to_contain_text("moved to")  # 304s: nothing new to say
     expect(connection).to_be_empty()
+    assert errors == [], errors
+    page.close()
+
+
+def test_an_open_agenda_shows_requests_as_they_arrive_and_the_answers_to_its_own(browser: Browser, site: Site) -> None:
+    """Korea's agenda stays open while the Philippines asks it for a meeting and Viet Nam declines
+    Korea's own request: at the page's next read (304s until then) the new request's card appears,
+    marked, the sent request shows the refusal, the live region says both, the focus stays. The new
+    request is then accepted with the keyboard while a read sent before the answer is held back: it
+    comes back listing the request as still waiting, and its card must not come back."""
+    delegation = "KR"
+    tokens = site.forum.delegation_tokens
+    own = _ask(site, delegation, [delegation, "VN"], "Coast guard cooperation")
+    page = browser.new_page(viewport=PHONE, device_scale_factor=2, is_mobile=True, has_touch=True)
+    errors = _watch(page)
+    page.add_init_script(COUNT_READS)
+    page.clock.install()
+    page.goto(f"{site.server.url}/agenda#token={tokens[delegation]}")
+    sent = page.locator(f'.sent-card[data-request="{own}"]')
+    sent.wait_for(timeout=WAIT_MS)
+    page.clock.pause_at(page.evaluate("Date.now()") / 1000 + 1)
+    page.evaluate("window.sameDocument = true")  # gone if the page were loaded again
+    updates, count = page.locator("#updates"), page.locator("#inbox-count")
+    expect(page.locator("#inbox-note")).to_have_text(re.compile(r"^No requests are waiting for your answer\."))
+    expect(sent.locator(".state")).to_have_text("Waiting for Delegation of Viet Nam.")
+    page.clock.fast_forward(AGENDA_POLL)  # nothing new: 304s, nothing said
+    _after_reads(page, 2, "inboxReads")
+    expect(updates).to_be_empty()
+
+    asked = _ask(site, "PH", ["PH", delegation], "Maritime domain awareness")
+    declined = site.api.post(f"{site.base}/requests/{own}/decline", headers={"Authorization": f"Bearer {tokens['VN']}"})
+    assert declined.status_code == 200, declined.text
+    page.locator("#person-filter").focus()  # the reader is choosing whose meetings to see
+    page.clock.fast_forward(AGENDA_POLL)
+    card = page.locator(f'.request-card[data-request="{asked}"]')
+    said = (
+        r'^Updated \d\d:\d\d: new request from Delegation of the Philippines: "Maritime domain awareness";'
+        r' Delegation of Viet Nam declined your request "Coast guard cooperation"\.$'
+    )
+    expect(updates).to_have_text(re.compile(said), timeout=WAIT_MS)
+    expect(card.locator(".mark")).to_have_text(re.compile(r"^New at \d\d:\d\d$"))
+    expect(card.locator(".about")).to_contain_text("From: Delegation of the Philippines")
+    expect(sent.locator(".state")).to_have_text("Declined by Delegation of Viet Nam.")
+    expect(sent.locator(".mark")).to_have_text(re.compile(r"^Answered at \d\d:\d\d$"))
+    expect(count).to_have_text("(1)")
+    expect(page.locator("#person-filter")).to_be_focused()
+    assert page.evaluate("window.sameDocument") is True
+    contrast = _contrast(page)
+    assert contrast["failures"] == [], contrast["failures"]
+    page.screenshot(path=str(SCREENSHOTS / "agenda-request.png"), clip={"x": 0, "y": 0, **PHONE_SHOT})
+
+    # declining is final, so asked once more; "Keep it" (where the focus goes) takes the reader back
+    card.locator("button.decline").focus()
+    page.keyboard.press("Enter")
+    expect(card.locator(".confirm")).to_be_visible()
+    expect(card.locator("button.keep")).to_be_focused()
+    page.keyboard.press("Enter")
+    expect(card.locator(".confirm")).to_be_hidden()
+    expect(card.locator("button.decline")).to_be_focused()
+
+    # a read of the requests is sent, answered in full as they stood (the request waiting: without
+    # If-None-Match, as when anything else in them had changed) and held back
+    before = _reads(page, "inboxReads")["all"]
+    held: list[tuple[Route, Any]] = []
+
+    def hold(route: Route) -> None:
+        if held:
+            route.continue_()
+            return
+        unconditional = {k: v for k, v in route.request.headers.items() if k.lower() != "if-none-match"}
+        held.append((route, route.fetch(headers=unconditional)))
+
+    page.route("**/inbox", hold)
+    page.clock.fast_forward(AGENDA_POLL)
+    deadline = time.monotonic() + WAIT_MS / 1000
+    while not held:
+        assert time.monotonic() < deadline
+        page.wait_for_timeout(50)
+    # counts the times the request's card is put (back) in the list from here on
+    page.evaluate(
+        """id => {
+          window.cardsAdded = 0;
+          new MutationObserver((changes) => {
+            for (const change of changes)
+              for (const node of change.addedNodes) if (node.dataset && node.dataset.request === id) cardsAdded += 1;
+          }).observe(document.getElementById("inbox"), { childList: true });
+        }""",
+        asked,
+    )
+    card.locator("button.accept").focus()
+    page.keyboard.press("Enter")  # its principal ticked: who attends for Korea
+    status = page.locator("#inbox-status")
+    expect(status).to_have_text('Accepted: "Maritime domain awareness". No more requests waiting.', timeout=WAIT_MS)
+    expect(card).to_have_count(0)
+    expect(page.locator("#inbox-title")).to_be_focused()  # the card it was on is gone: the list's heading
+    route, answer = held[0]
+    route.fulfill(response=answer)  # the stale read comes in, then the one asked for by the answer
+    _after_reads(page, before + 2, "inboxReads")
+    time.sleep(0.3)  # any read still to come is sent
+    _after_reads(page, _reads(page, "inboxReads")["all"], "inboxReads")
+    page.unroute("**/inbox")
+    assert page.evaluate("window.cardsAdded") == 0
+    expect(card).to_have_count(0)
+    expect(count).to_have_text("(0)")
+    expect(updates).not_to_contain_text("no longer waits")  # answered here: nothing to tell
+    expect(page.locator("#inbox-title")).to_be_focused()
+    request = site.get(f"/requests/{asked}")
+    assert request["status"] == "accepted"
+    assert next(p for p in request["parties"] if p["delegation"] == delegation)["attendees"] == ["kr-min"]
+    assert _reads(page, "inboxReads")["most"] == 1 and _reads(page)["most"] == 1
     assert errors == [], errors
     page.close()
 

@@ -10,15 +10,18 @@ holds; `.../agenda/detailed` is the agenda with the names a phone screen shows
 made the version it shows out of date (or that a version was added or published).
 An open agenda page polls its detailed agenda with If-None-Match instead: its ETag is a
 digest of the answer, so a 304 or a 200 tells the delegation nothing the answer does not.
+`.../inbox` is the page's other half, polled the same way: the requests waiting for the
+delegation's answer and those it made, with their parties' names.
 """
 
 from __future__ import annotations
 
 import hashlib
 from collections import OrderedDict
-from datetime import datetime
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Annotated, Any, cast
+from zoneinfo import ZoneInfo
 
 import asyncpg
 import msgspec
@@ -29,18 +32,21 @@ from litestar.types import ControllerRouterHandler
 
 from api.controllers.common import CallerDep, PoolDep, load_forum, zone_of
 from api.controllers.paths import DelegationPath, ForumPath
-from api.controllers.schedules import published_meetings_of
+from api.controllers.schedules import PublicationNumber, published_meetings_of
+from api.errors import NotFound
 from api.guards import CallerKind, any_token, delegation_reader, organiser_hidden
 from api.http import JSON, json_response, none_match
 from db.queries import publications, revisions
+from db.queries import requests as request_queries
 from db.queries import runs as queries
 from db.queries.publications import RoomLabel
-from db.records import ForumRecord
+from db.records import ForumRecord, PartyRole, PartyStatus, Priority, RequestRecord, RequestStatus
+from solver.model import Window
 
 IfNoneMatch = Annotated[
     str | None,
     HeaderParameter(
-        name="If-None-Match", required=False, description="the ETag of the agenda you hold: 304 while it is current"
+        name="If-None-Match", required=False, description="the ETag of the answer you hold: 304 while it is current"
     ),
 ]
 STATIC = Path(__file__).resolve().parent.parent / "static"
@@ -129,6 +135,7 @@ class DetailedAgenda(msgspec.Struct):
     delegation: Party
     people: list[Attendee]  # the delegation's own participants
     version: int
+    publication: PublicationNumber
     published_at: datetime | None
     meetings: list[AgendaMeeting]
 
@@ -186,7 +193,8 @@ async def read_detailed_agenda(
         forum = (await load_forum(connection, parsed)).item
         row, placements = await published_meetings_of(connection, parsed, delegation_id)
         names = await _names(connection, parsed, delegation_id, placements)
-    content = msgspec.json.encode(_detailed(forum, names, delegation_id, row, placements))
+        publication = await publications.publication_of(connection, parsed, row.id)
+    content = msgspec.json.encode(_detailed(forum, names, delegation_id, row, publication, placements))
     tag = f'"{hashlib.sha256(content).hexdigest()[:32]}"'
     _remember_tag(name, key, tag)
     if none_match(if_none_match, tag):
@@ -196,10 +204,8 @@ async def read_detailed_agenda(
     return cast("Response[DetailedAgenda]", answer)
 
 
-def _not_modified(tag: str) -> Response[DetailedAgenda]:
-    return cast(
-        "Response[DetailedAgenda]", Response(content=b"", status_code=304, headers={"ETag": tag, **AGENDA_CACHE})
-    )
+def _not_modified(tag: str) -> Response[Any]:
+    return Response(content=b"", status_code=304, headers={"ETag": tag, **AGENDA_CACHE})
 
 
 class AgendaNames(msgspec.Struct, frozen=True):
@@ -233,6 +239,7 @@ def _detailed(
     names: AgendaNames,
     delegation_id: str,
     row: queries.VersionRow,
+    publication: int | None,
     placements: list[queries.GridPlacement],
 ) -> DetailedAgenda:
     zone = zone_of(forum)
@@ -260,9 +267,122 @@ def _detailed(
         delegation=names.delegations[delegation_id],
         people=[person for person in names.people.values() if person.delegation == delegation_id],
         version=row.number,
+        publication=publication,
         published_at=row.published_at,
         meetings=meetings,
     )
+
+
+# ---- the inbox
+
+
+class InboxParty(msgspec.Struct):
+    delegation: str
+    name: str
+    country: str
+    role: PartyRole
+    status: PartyStatus  # its answer
+
+
+class InboxRequest(msgspec.Struct):
+    id: str
+    title: str
+    duration_minutes: int
+    priority: Priority
+    preferred: list[Window]  # in the forum's time zone
+    status: RequestStatus  # the request's: pending until every party has answered
+    requester: str | None
+    parties: list[InboxParty]  # the requester first
+    created_at: datetime
+
+
+class Inbox(msgspec.Struct):
+    forum: str
+    time_zone: str
+    request_deadline: Annotated[
+        datetime | None, msgspec.Meta(description="after this, pending requests expire (the forum's time zone)")
+    ]
+    delegation: Party
+    waiting: Annotated[
+        list[InboxRequest],
+        msgspec.Meta(description="requests other delegations made that wait for this one's answer, oldest first"),
+    ]
+    sent: Annotated[
+        list[InboxRequest],
+        msgspec.Meta(description="requests this delegation made, whatever their status, oldest first"),
+    ]
+
+
+@get(
+    "/forums/{forum_id:str}/delegations/{delegation_id:str}/inbox",
+    tags=["requests"],
+    summary="The requests waiting for the delegation's answer and those it made, with names (the delegation,"
+    " or the organiser); 304 to If-None-Match while unchanged",
+)
+async def read_inbox(
+    pool: PoolDep,
+    caller: CallerDep,
+    forum_id: ForumPath,
+    delegation_id: DelegationPath,
+    if_none_match: IfNoneMatch = None,
+) -> Response[Inbox]:
+    """What an open agenda page polls beside its agenda. Read whole each time (two statements on
+    the delegation's own request rows, bench/api_scale.py): unlike the agenda's, what it shows is
+    not all counted in the forum's revision (a new request, a decline of a pending one) and a
+    pending request expires with the clock, so no tag is kept under numbers. The ETag is a digest
+    of the answer: a 304 says nothing but "as you have it", and another delegation's inbox is 404."""
+    parsed = delegation_reader(caller, forum_id, delegation_id)
+    async with pool.acquire() as connection:
+        owner = await request_queries.inbox_owner(connection, parsed, delegation_id)
+        if owner is None:  # the organiser asking of no one (a delegation's token names its own)
+            raise NotFound(f"no delegation {delegation_id}")
+        rows = await request_queries.inbox_requests(
+            connection, parsed, delegation_id, owner.request_deadline, datetime.now(UTC)
+        )
+    content = msgspec.json.encode(_inbox(owner, delegation_id, rows))
+    tag = f'"{hashlib.sha256(content).hexdigest()[:32]}"'
+    if none_match(if_none_match, tag):
+        return _not_modified(tag)
+    answer = Response(content=content, media_type=JSON, headers={"ETag": tag, **AGENDA_CACHE})
+    return cast("Response[Inbox]", answer)
+
+
+def _inbox(owner: request_queries.InboxOwner, delegation_id: str, rows: request_queries.InboxRows) -> Inbox:
+    zone = ZoneInfo(owner.time_zone)
+    waiting, sent = [], []
+    for record in rows.requests:
+        mine = next(party for party in record.parties if party.delegation == delegation_id)
+        if mine.role == "requester":
+            sent.append(_inbox_request(record, rows.names, zone))
+        elif record.status == "pending" and mine.status == "pending":
+            waiting.append(_inbox_request(record, rows.names, zone))
+    deadline = owner.request_deadline.astimezone(zone) if owner.request_deadline else None
+    delegation = Party(delegation_id, owner.name, owner.country)
+    return Inbox(owner.forum, owner.time_zone, deadline, delegation, waiting, sent)
+
+
+def _inbox_request(record: RequestRecord, names: dict[str, request_queries.PartyName], zone: ZoneInfo) -> InboxRequest:
+    parties = [
+        InboxParty(p.delegation, names[p.delegation].name, names[p.delegation].country, p.role, p.status)
+        for p in record.parties
+    ]
+    preferred = [Window(_local(window.start, zone), _local(window.end, zone)) for window in record.preferred]
+    return InboxRequest(
+        id=record.id,
+        title=record.title,
+        duration_minutes=record.duration_minutes,
+        priority=record.priority,
+        preferred=preferred,
+        status=record.status,
+        requester=record.requester,
+        parties=parties,
+        created_at=record.created_at.astimezone(zone),
+    )
+
+
+def _local(moment: datetime, zone: ZoneInfo) -> datetime:
+    """A stored forum-local (naive) time with the zone's offset."""
+    return moment.replace(tzinfo=zone) if moment.tzinfo is None else moment.astimezone(zone)
 
 
 ROUTES: list[ControllerRouterHandler] = [
@@ -271,5 +391,6 @@ ROUTES: list[ControllerRouterHandler] = [
     read_me,
     read_revision,
     read_detailed_agenda,
+    read_inbox,
     create_static_files_router(path="/static", directories=[STATIC], include_in_schema=False),
 ]

@@ -8,7 +8,7 @@ never reads a whole grid: each version answers it 404, as if it did not exist.
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
+from typing import Annotated, Any
 
 import asyncpg
 import msgspec
@@ -51,9 +51,23 @@ class Grid(msgspec.Struct):
     out_of_date: OutOfDate | None  # the setup edits since, which it was built without
 
 
+# What a delegation is told of its agenda's origin: the version number counts the organiser's drafts
+# too (kept: integrators read it, and change notices carry it); the publication counts only what
+# delegations were shown, so the agenda page names that.
+PublicationNumber = Annotated[
+    int | None,
+    msgspec.Meta(
+        description="the publication this agenda is from: 1, 2, 3 ... in the forum, the `publication` of its change"
+        " notices (`version` counts unpublished versions too); null for a version published before publications"
+        " were recorded"
+    ),
+]
+
+
 class Agenda(msgspec.Struct):
     delegation: str
     version: int
+    publication: PublicationNumber
     published_at: datetime | None
     meetings: list[queries.GridPlacement]
 
@@ -157,7 +171,8 @@ async def read_agenda(
     async with pool.acquire() as connection:
         zone = zone_of((await load_forum(connection, parsed)).item)
         row, meetings = await published_meetings_of(connection, parsed, delegation_id)
-    return json_response(Agenda(delegation_id, row.number, row.published_at, in_zone(meetings, zone)))
+        publication = await publications.publication_of(connection, parsed, row.id)
+    return json_response(Agenda(delegation_id, row.number, publication, row.published_at, in_zone(meetings, zone)))
 
 
 async def published_meetings_of(

@@ -1,33 +1,44 @@
-// A delegation's agenda on a phone: its own meetings day by day, its calendar feed, its inbox.
+// A delegation's agenda on a phone: its own meetings day by day, its calendar feed, the requests
+// waiting for its answer and those it sent. Kept up to date while it stays open.
 "use strict";
 
 (() => {
-  const { api, every, el, wall, dayName, kindOf, ApiError } = Sidelines;
+  const { api, el, wall, dayName, kindOf, describe, forgetToken, ApiError } = Sidelines;
   const $ = (id) => document.getElementById(id);
   const state = {
     token: null,
     forumId: null,
     delegationId: null,
     agenda: null, // the detailed agenda shown, or null before anything is published
-    etag: null, // its ETag: the next read asks If-None-Match, and an unchanged agenda answers 304
+    agendaTag: null, // its ETag: the next read asks If-None-Match, and an unchanged agenda answers 304
+    inbox: null, // the requests waiting for an answer and those sent, with the forum's name and zone
+    inboxTag: null,
     people: [],
     marks: new Map(), // meeting id -> what the last update did to it ("Moved at 14:32"), shown on its card
+    inboxMarks: new Map(), // request id -> the same, for requests
+    // Requests answered from this page: never shown as waiting again, even by a read sent before the
+    // answer was stored and answered after it (an answer cannot be taken back to pending).
+    answered: new Set(),
+    cards: new Map(), // request id -> {node, shown}: a waiting request's card, kept while it waits
     checked: null, // when the server last answered (a Date): "last updated" while offline
     offline: false,
     checking: false, // a read is under way: never two at once
     checkAgain: false, // another was asked for meanwhile
     stopped: false, // the token was refused: reading again cannot help
   };
-  // How often an open page asks whether its agenda changed (a conditional GET: 304 while it has
-  // not, two small statements on the server); also at once when the tab is shown again, the window
-  // takes the focus or the network comes back. A read that hangs is given up after READ_MS.
+  // How often an open page asks whether its agenda or its requests changed (conditional GETs: 304
+  // while they have not); also at once when the tab is shown again, the window takes the focus or
+  // the network comes back. A read that hangs is given up after READ_MS.
   const POLL_MS = 20000;
   const READ_MS = 10000;
+  const REFUSED =
+    "This link no longer opens the agenda: the delegation's token was replaced by a new one, or the delegation" +
+    " or its forum removed. Ask the organiser for the delegation's current link, or enter its current token.";
 
   Sidelines.start("The agenda", (token) => {
     state.token = token;
     return open();
-  }, showMessage);
+  }, showMessage, REFUSED);
 
   function call(method, path, body) {
     return api(state.token, method, path, body);
@@ -51,75 +62,134 @@
     state.forumId = me.forum_id;
     state.delegationId = me.delegation_id;
     state.people = await call("GET", `${delegationPath()}/participants`);
-    $("app").hidden = false;
     const filter = $("person-filter");
     filter.replaceChildren(
       el("option", { value: "", text: "everyone in the delegation" }),
       ...state.people.map((p) => el("option", { value: p.id, text: `${p.name}${p.principal ? " (principal)" : ""}` })),
     );
     filter.addEventListener("change", renderAgenda);
-    await Promise.all([loadAgenda(), loadInbox(), loadCalendar()]);
+    await Promise.all([refresh(false), loadCalendar()]);
+    $("app").hidden = false;
     watch();
   }
 
-  // ---------------------------------------------------------------- agenda
+  // ---------------------------------------------------------------- reading
 
-  async function loadAgenda() {
-    const read = await readAgenda();
-    state.checked = new Date();
-    if (read.changed) {
-      state.agenda = read.agenda;
-      state.etag = read.etag;
-    }
-    showAgenda();
-  }
-
-  // The agenda if it changed since the one held: {changed: false} on a 304, else {changed: true,
-  // agenda, etag}, with agenda null before anything is published (404). Throws when unreachable.
-  async function readAgenda() {
+  // One conditional GET: {status: 304} while `tag` is current, else {status, body, tag}; 404
+  // is returned, any other failure thrown (an ApiError, or a TypeError/AbortError unreached).
+  async function read(path, tag) {
     const headers = { Authorization: `Bearer ${state.token}`, Accept: "application/json" };
-    if (state.etag) headers["If-None-Match"] = state.etag;
+    if (tag) headers["If-None-Match"] = tag;
     const stop = new AbortController();
     const timer = setTimeout(() => stop.abort(), READ_MS);
     try {
       // no-store: the 304 reaches this script, rather than the browser's cache answering for it.
-      const answer = await fetch(`${delegationPath()}/agenda/detailed`, { headers, cache: "no-store", signal: stop.signal });
-      if (answer.status === 304) return { changed: false };
-      if (answer.status === 404) return { changed: state.agenda !== null, agenda: null, etag: null };
+      const answer = await fetch(path, { headers, cache: "no-store", signal: stop.signal });
+      if (answer.status === 304 || answer.status === 404) return { status: answer.status };
       const body = await answer.json().catch(() => null);
       if (!answer.ok) throw new ApiError(answer.status, body);
-      return { changed: true, agenda: body, etag: answer.headers.get("ETag") };
+      return { status: answer.status, body, tag: answer.headers.get("ETag") };
     } finally {
       clearTimeout(timer);
     }
   }
 
-  function showAgenda() {
-    if (state.agenda) {
-      $("title").textContent = `${state.agenda.delegation.name} · agenda`;
-      $("subtitle").textContent = `${state.agenda.forum} · published version ${state.agenda.version} · times in ${state.agenda.time_zone}`;
-      document.title = `${state.agenda.delegation.name} · agenda`;
-    } else {
-      $("title").textContent = `${state.delegationId} · agenda`;
-      $("subtitle").textContent = "";
+  // Both reads at once, one of each at a time; what changed is shown, and said when `announce`.
+  async function refresh(announce) {
+    const [agenda, inbox] = await Promise.all([
+      read(`${delegationPath()}/agenda/detailed`, state.agendaTag),
+      read(`${delegationPath()}/inbox`, state.inboxTag),
+    ]);
+    if (inbox.status === 404) throw new ApiError(404, null); // only a delegation gone meanwhile
+    state.checked = new Date();
+    const said = [];
+    const published = agenda.status === 404 ? null : agenda.body;
+    const moved = agenda.status === 404 ? state.agenda !== null : agenda.status !== 304;
+    if (moved || !announce) {
+      const before = state.agenda;
+      state.agenda = published;
+      state.agendaTag = published ? agenda.tag : null;
+      if (announce) said.push(...agendaNews(before, published));
+      showAgenda();
     }
+    if (inbox.status !== 304) {
+      const before = state.inbox;
+      state.inbox = inbox.body;
+      state.inboxTag = inbox.tag;
+      if (announce) said.push(...inboxNews(before, inbox.body));
+      showInbox();
+    }
+    showHeader();
+    if (said.length) say(said);
+  }
+
+  // ---------------------------------------------------------------- header
+
+  function showHeader() {
+    if (!state.inbox) return;
+    const { forum, delegation, time_zone: zone } = state.inbox;
+    $("title").textContent = `${delegation.name} · agenda`;
+    document.title = `${delegation.name} · agenda`;
+    const agenda = state.agenda;
+    const published = !agenda
+      ? "no agenda published yet"
+      : `published${agenda.published_at ? ` ${moment(agenda.published_at)}` : ""}${agenda.publication ? ` (publication ${agenda.publication})` : ""}`;
+    $("subtitle").textContent = `${forum} · ${published}`;
+    // Stated in words, with the offset: staff read this on phones set to their home time.
+    const at = agenda && agenda.meetings.length ? new Date(agenda.meetings[0].start) : new Date();
+    const offset = offsetOf(zone, at);
+    const device = offsetOf(Intl.DateTimeFormat().resolvedOptions().timeZone, at);
+    const differs = device !== offset ? ", not this device's time zone" : "";
+    $("zone").textContent = `Times are the forum's: ${zone} (${offset})${differs}.`;
+  }
+
+  // "UTC+08:00" for a zone at a moment.
+  function offsetOf(zone, at) {
+    const parts = new Intl.DateTimeFormat("en-GB", { timeZone: zone, timeZoneName: "longOffset" }).formatToParts(at);
+    const name = (parts.find((part) => part.type === "timeZoneName") || { value: "GMT" }).value;
+    return name === "GMT" ? "UTC" : name.replace("GMT", "UTC");
+  }
+
+  function zoneOptions() {
+    return state.inbox ? { timeZone: state.inbox.time_zone } : {};
+  }
+
+  // HH:MM of a moment in the forum's time zone, as the meetings are shown.
+  function clock(at) {
+    return new Intl.DateTimeFormat("en-GB", { hour: "2-digit", minute: "2-digit", hourCycle: "h23", ...zoneOptions() }).format(at);
+  }
+
+  // "Fri 31 May, 14:05" of an ISO moment, in the forum's time zone.
+  function moment(iso) {
+    const at = new Date(iso);
+    const day = new Intl.DateTimeFormat("en-GB", { weekday: "short", day: "numeric", month: "short", ...zoneOptions() }).format(at);
+    return `${day}, ${clock(at)}`;
+  }
+
+  // ---------------------------------------------------------------- agenda
+
+  function showAgenda() {
+    $("filter").hidden = !state.agenda;
     renderAgenda();
   }
 
   function renderAgenda() {
     const days = $("days");
     if (!state.agenda) {
-      $("agenda-note").textContent = "No agenda has been published yet.";
+      $("agenda-note").textContent = "No agenda has been published yet: your meetings appear here as soon as the organiser publishes it.";
       days.replaceChildren();
       return;
     }
     const person = $("person-filter").value;
+    const whose = person ? ` for ${state.people.find((p) => p.id === person)?.name || person}` : "";
     const meetings = state.agenda.meetings.filter(
       (m) => !person || m.attendees.some((a) => a.delegation === state.delegationId && a.participant === person),
     );
     $("agenda-note").textContent = meetings.length
-      ? `${meetings.length} meeting${meetings.length > 1 ? "s" : ""}.`
-      : "No meetings.";
+      ? `${meetings.length} meeting${meetings.length > 1 ? "s" : ""}${whose}.`
+      : person
+        ? `No meetings${whose} in the published agenda.`
+        : "Your delegation has no meetings in the published agenda.";
     const byDay = new Map();
     for (const meeting of meetings) {
       const date = wall(meeting.start).date;
@@ -153,113 +223,43 @@
     );
   }
 
-  // ---------------------------------------------------------------- kept up to date
-
-  // Polled, not streamed, as the grid page is: staff keep this page open all day on a phone, and
-  // a stream would hold a connection (and read the database twice a second) for each open page.
-  // The ETag is a digest of the agenda itself: a 304 says nothing but "as you have it".
-  function watch() {
-    const next = () => setTimeout(async () => {
-      await check();
-      next();
-    }, POLL_MS);
-    next();
-    document.addEventListener("visibilitychange", () => check());
-    window.addEventListener("focus", () => check());
-    window.addEventListener("online", () => check());
-  }
-
-  async function check() {
-    if (document.hidden || state.stopped) return;
-    if (state.checking) {
-      // One read at a time; one asked for meanwhile runs once this one is done (it may have
-      // been sent before what the new ask is about).
-      state.checkAgain = true;
-      return;
-    }
-    state.checking = true;
-    try {
-      const before = state.agenda;
-      const read = await readAgenda();
-      state.checked = new Date();
-      if (read.changed) {
-        state.agenda = read.agenda;
-        state.etag = read.etag;
-        announce(before, read.agenda);
-        showAgenda(); // the filter, the inbox and the focus are left as they are
-      }
-      if (state.offline) {
-        state.offline = false;
-        $("connection").textContent = `Back online, up to date at ${clock(state.checked)}.`;
-      } else {
-        $("connection").textContent = ""; // said at the read before: the page is simply current again
-      }
-    } catch (error) {
-      if (error.status === 401) {
-        state.stopped = true;
-        showMessage("This token is no longer accepted: open the page again with the delegation's new token.");
-      } else if (!state.offline) {
-        state.offline = true; // said once, quietly; the next read tries again
-        const why = error.status ? `Not updated (the server answered ${error.status})` : "Offline";
-        $("connection").textContent = `${why}, last updated ${clock(state.checked)}. Trying again.`;
-      }
-    } finally {
-      state.checking = false;
-    }
-    if (state.checkAgain) {
-      state.checkAgain = false;
-      await check();
-    }
-  }
-
-  // HH:MM of a moment in the forum's time zone, as the meetings are shown (the viewer's before
-  // anything is published).
-  function clock(moment) {
-    const zone = state.agenda ? { timeZone: state.agenda.time_zone } : {};
-    return new Intl.DateTimeFormat("en-GB", { hour: "2-digit", minute: "2-digit", hourCycle: "h23", ...zone }).format(moment);
-  }
-
-  // Says what changed between two readings of the agenda, in the live region, and marks the
-  // meetings it names until the next change.
-  function announce(before, after) {
+  // What changed between two readings of the agenda; marks the meetings it names until the next.
+  function agendaNews(before, after) {
     const at = clock(new Date());
     const said = [];
     state.marks = new Map();
-    if (!after) {
-      said.push("the agenda is no longer published");
-    } else if (!before) {
+    if (!after) return ["the agenda is no longer published"];
+    if (!before) {
       const count = after.meetings.length;
-      said.push(`the agenda has been published: ${count} meeting${count === 1 ? "" : "s"}`);
-    } else {
-      const old = new Map(before.meetings.map((m) => [m.meeting, m]));
-      const now = new Set(after.meetings.map((m) => m.meeting));
-      for (const meeting of after.meetings) {
-        const was = old.get(meeting.meeting);
-        if (!was) {
-          said.push(`new meeting ${withWhom(meeting)} on ${whenWhere(meeting, null)}`);
-          state.marks.set(meeting.meeting, `New at ${at}`);
-        } else if (was.start !== meeting.start || was.end !== meeting.end || was.room !== meeting.room) {
-          said.push(`meeting ${withWhom(meeting)} moved to ${whenWhere(meeting, was)}`);
-          state.marks.set(meeting.meeting, `Moved at ${at}`);
-        } else {
-          const detail = detailChange(was, meeting);
-          if (detail) {
-            said.push(`meeting ${withWhom(meeting)}: ${detail}`);
-            state.marks.set(meeting.meeting, `Changed at ${at}`);
-          }
+      return [`the agenda has been published: ${count} meeting${count === 1 ? "" : "s"} for your delegation`];
+    }
+    const old = new Map(before.meetings.map((m) => [m.meeting, m]));
+    const now = new Set(after.meetings.map((m) => m.meeting));
+    for (const meeting of after.meetings) {
+      const was = old.get(meeting.meeting);
+      if (!was) {
+        said.push(`new meeting ${withWhom(meeting)} on ${whenWhere(meeting, null)}`);
+        state.marks.set(meeting.meeting, `New at ${at}`);
+      } else if (was.start !== meeting.start || was.end !== meeting.end || was.room !== meeting.room) {
+        said.push(`meeting ${withWhom(meeting)} moved to ${whenWhere(meeting, was)}`);
+        state.marks.set(meeting.meeting, `Moved at ${at}`);
+      } else {
+        const detail = detailChange(was, meeting);
+        if (detail) {
+          said.push(`meeting ${withWhom(meeting)}: ${detail}`);
+          state.marks.set(meeting.meeting, `Changed at ${at}`);
         }
       }
-      for (const meeting of before.meetings) {
-        if (!now.has(meeting.meeting)) said.push(`meeting ${withWhom(meeting)} on ${whenWhere(meeting, null)} is no longer on your agenda`);
-      }
-      if (!said.length && before.version !== after.version) {
-        said.push(`version ${after.version} published, your meetings are unchanged`);
-      } else if (!said.length) {
-        said.push("names in your agenda changed");
-      }
     }
-    const shown = said.length > 4 ? [...said.slice(0, 3), `and ${said.length - 3} more changes, marked below`] : said;
-    $("agenda-updates").textContent = `Updated ${at}: ${shown.join("; ")}.`;
+    for (const meeting of before.meetings) {
+      if (!now.has(meeting.meeting)) said.push(`meeting ${withWhom(meeting)} on ${whenWhere(meeting, null)} is no longer on your agenda`);
+    }
+    if (!said.length && before.publication !== after.publication) {
+      said.push(`a new publication${after.publication ? ` (${after.publication})` : ""} leaves your meetings as they were`);
+    } else if (!said.length) {
+      said.push("names in your agenda changed");
+    }
+    return said;
   }
 
   function withWhom(meeting) {
@@ -289,6 +289,65 @@
     return parts.join(", ");
   }
 
+  // ---------------------------------------------------------------- kept up to date
+
+  // Polled, not streamed, as the grid page is: staff keep this page open all day on a phone, and
+  // a stream would hold a connection for each open page. The ETags are digests of the answers: a
+  // 304 says nothing but "as you have it".
+  function watch() {
+    const next = () => setTimeout(async () => {
+      await check();
+      next();
+    }, POLL_MS);
+    next();
+    document.addEventListener("visibilitychange", () => check());
+    window.addEventListener("focus", () => check());
+    window.addEventListener("online", () => check());
+  }
+
+  async function check() {
+    if (document.hidden || state.stopped) return;
+    if (state.checking) {
+      // One read at a time; one asked for meanwhile runs once this one is done (it may have
+      // been sent before what the new ask is about).
+      state.checkAgain = true;
+      return;
+    }
+    state.checking = true;
+    try {
+      await refresh(true); // the filter, the requests' ticks and the focus are left as they are
+      if (state.offline) {
+        state.offline = false;
+        $("connection").textContent = `Back online, up to date at ${clock(state.checked)}.`;
+      } else {
+        $("connection").textContent = ""; // said at the read before: the page is simply current again
+      }
+    } catch (error) {
+      if (error.status === 401) {
+        state.stopped = true;
+        forgetToken();
+        showMessage(REFUSED);
+        $("connection").textContent = `Not updated since ${clock(state.checked)}.`;
+      } else if (!state.offline) {
+        state.offline = true; // said once, quietly; the next read tries again
+        const why = error.status ? `Not updated (the server answered ${error.status})` : "Offline";
+        $("connection").textContent = `${why}, last updated ${clock(state.checked)}. Trying again.`;
+      }
+    } finally {
+      state.checking = false;
+    }
+    if (state.checkAgain) {
+      state.checkAgain = false;
+      await check();
+    }
+  }
+
+  // Says what changed in the live region (the focus stays where it is).
+  function say(said) {
+    const shown = said.length > 4 ? [...said.slice(0, 3), `and ${said.length - 3} more changes, marked below`] : said;
+    $("updates").textContent = `Updated ${clock(new Date())}: ${shown.join("; ")}.`;
+  }
+
   // ---------------------------------------------------------------- calendar
 
   async function loadCalendar() {
@@ -301,62 +360,216 @@
     }
   }
 
-  // ---------------------------------------------------------------- inbox
+  // ---------------------------------------------------------------- requests
 
-  async function loadInbox() {
-    const requests = await every(state.token, `/forums/${state.forumId}/requests`);
-    const waiting = requests.filter((request) =>
-      request.status === "pending" &&
-      request.parties.some((p) => p.delegation === state.delegationId && p.role === "invitee" && p.status === "pending"),
-    );
+  const others = (request) => request.parties.filter((p) => p.delegation !== state.delegationId);
+  // "A", "A and B", "A, B and C"
+  const names = (parties) => {
+    const all = parties.map((p) => p.name);
+    return all.length > 1 ? `${all.slice(0, -1).join(", ")} and ${all[all.length - 1]}` : all.join("");
+  };
+  const label = (request) => (request.title ? `"${request.title}"` : `the meeting with ${names(others(request))}`);
+  const capital = (text) => text.charAt(0).toUpperCase() + text.slice(1);
+
+  function waitingShown() {
+    return state.inbox.waiting.filter((request) => !state.answered.has(request.id));
+  }
+
+  function showInbox() {
+    const waiting = waitingShown();
     $("inbox-count").textContent = `(${waiting.length})`;
-    $("inbox").replaceChildren(...waiting.map(requestCard));
-    if (!waiting.length) $("inbox-status").textContent = $("inbox-status").textContent || "Nothing waiting.";
+    const deadline = state.inbox.request_deadline;
+    const open = !deadline || new Date(deadline) > new Date();
+    const until = deadline ? ` Requests can be answered until ${moment(deadline)}.` : "";
+    $("inbox-note").textContent = waiting.length
+      ? `${waiting.length} waiting.${open ? until : ""}`
+      : `No requests are waiting for your answer.${open ? until : ""}`;
+    renderWaiting(waiting);
+    renderSent();
+  }
+
+  // Cards are kept while their request waits, so that the ticks and the focus in them survive a
+  // read; new ones come last (oldest first), so no kept card is moved.
+  function renderWaiting(waiting) {
+    const list = $("inbox");
+    const keep = new Set(waiting.map((request) => request.id));
+    let lostFocus = false;
+    for (const [id, shown] of state.cards) {
+      if (keep.has(id)) continue;
+      lostFocus = lostFocus || shown.node.contains(document.activeElement);
+      shown.node.remove();
+      state.cards.delete(id);
+    }
+    waiting.forEach((request, index) => {
+      const signature = JSON.stringify(request);
+      let shown = state.cards.get(request.id);
+      if (!shown) {
+        shown = { node: requestCard(request), signature };
+        state.cards.set(request.id, shown);
+      } else if (shown.signature !== signature) {
+        shown.node.querySelector(".about").replaceWith(about(request));
+        shown.signature = signature;
+      }
+      const mark = state.inboxMarks.get(request.id);
+      shown.node.querySelector(".mark").textContent = mark || "";
+      shown.node.classList.toggle("updated", Boolean(mark));
+      if (list.children[index] !== shown.node) list.insertBefore(shown.node, list.children[index] || null);
+    });
+    if (lostFocus) $("inbox-title").focus(); // the request it was on is gone (withdrawn, expired, answered elsewhere)
+  }
+
+  // What a waiting request is: who asks, with whom, how long, when they would like it.
+  function about(request) {
+    const requester = request.parties.find((p) => p.role === "requester");
+    const also = others(request).filter((p) => p.role !== "requester");
+    const when = request.preferred.map((w) => `${dayName(wall(w.start).date)}, ${wall(w.start).time}–${wall(w.end).time}`);
+    return el(
+      "div",
+      { class: "about" },
+      el("h3", { text: request.title || `Meeting with ${names(others(request))}` }),
+      el("p", {}, el("strong", { text: "From: " }), requester ? requester.name : "the organiser"),
+      also.length
+        ? el("p", {}, el("strong", { text: "Also invited: " }), also.map((p) => `${p.name} (${p.status === "accepted" ? "accepted" : "not answered yet"})`).join(", "))
+        : null,
+      el(
+        "p",
+        { class: "kind" },
+        [capital(kindOf(request.parties.length)), `${request.duration_minutes} min`, request.priority !== "normal" ? `priority ${request.priority}` : null]
+          .filter(Boolean)
+          .join(" · "),
+      ),
+      when.length ? el("p", {}, el("strong", { text: "Preferred: " }), when.join("; ")) : null,
+    );
   }
 
   function requestCard(request) {
-    const others = request.parties.filter((p) => p.delegation !== state.delegationId);
-    const legend = `Who attends for you (none ticked: your principals)`;
     const choices = el(
       "fieldset",
       { class: "attendees" },
-      el("legend", { text: legend }),
+      el("legend", { text: "Who attends for you (none ticked: your principals)" }),
       state.people.map((p) =>
-        el(
-          "label",
-          {},
-          el("input", { type: "checkbox", value: p.id, checked: p.principal }),
-          ` ${p.name}`,
-        ),
+        el("label", {}, el("input", { type: "checkbox", value: p.id, checked: p.principal }), ` ${p.name}`),
       ),
     );
+    const node = el("li", { class: "card request-card", dataset: { request: request.id } }, el("p", { class: "mark" }), about(request), choices);
+    const buttons = () => node.querySelectorAll("button");
     const answer = async (accept) => {
       const path = `/forums/${state.forumId}/requests/${encodeURIComponent(request.id)}/${accept ? "accept" : "decline"}`;
       const attendees = [...choices.querySelectorAll("input:checked")].map((box) => box.value);
+      buttons().forEach((button) => { button.disabled = true; });
       try {
         await call("POST", path, accept ? { attendees } : undefined);
-        $("inbox-status").textContent = `${accept ? "Accepted" : "Declined"}: ${request.title || request.id}.`;
-        await loadInbox();
       } catch (error) {
-        $("inbox-status").textContent = `Could not answer: ${error.message}`;
+        buttons().forEach((button) => { button.disabled = false; });
+        $("inbox-status").textContent = `Could not answer ${label(request)}: ${describe(error)}`;
+        if (error.status === 401) showMessage(REFUSED);
+        if (error.status === 409 || error.status === 404) check(); // answered or withdrawn meanwhile
+        return;
       }
+      state.answered.add(request.id);
+      const left = waitingShown().length;
+      $("inbox-status").textContent =
+        `${accept ? "Accepted" : "Declined"}: ${label(request)}. ${left ? `${left} more waiting.` : "No more requests waiting."}`;
+      showInbox();
+      $("inbox-title").focus(); // the card and its buttons are gone
+      check();
     };
-    return el(
-      "li",
-      { class: "card request-card", dataset: { request: request.id } },
-      el("h4", { text: request.title || `Meeting with ${others.map((p) => p.delegation).join(", ")}` }),
-      el(
-        "p",
-        { text: `${kindOf(request.parties.length)} with ${others.map((p) => p.delegation).join(", ")} · ${request.duration_minutes} min · ${request.priority}` },
-      ),
-      request.requester ? el("p", { class: "note", text: `Asked by ${request.requester}` }) : null,
-      choices,
-      el(
-        "div",
-        { class: "answer" },
-        el("button", { type: "button", class: "accept", text: "Accept", onclick: () => answer(true) }),
-        el("button", { type: "button", class: "secondary decline", text: "Decline", onclick: () => answer(false) }),
-      ),
+    const accept = el("button", { type: "button", class: "accept", text: "Accept", onclick: () => answer(true) });
+    const decline = el("button", { type: "button", class: "secondary decline", text: "Decline…" });
+    const choose = el("div", { class: "answer" }, accept, decline);
+    // Declining is final (accepting can still be followed by a decline): asked once more.
+    const keep = el("button", { type: "button", class: "secondary keep", text: "Keep it" });
+    const sure = el(
+      "div",
+      { class: "confirm", hidden: true },
+      el("p", { text: "Decline for good? The other delegations are told, and it cannot be accepted afterwards." }),
+      el("div", { class: "answer" }, el("button", { type: "button", class: "danger confirm-decline", text: "Yes, decline", onclick: () => answer(false) }), keep),
     );
+    decline.addEventListener("click", () => {
+      choose.hidden = true;
+      sure.hidden = false;
+      keep.focus();
+    });
+    keep.addEventListener("click", () => {
+      sure.hidden = true;
+      choose.hidden = false;
+      decline.focus();
+    });
+    node.append(choose, sure);
+    return node;
+  }
+
+  // The requests sent, newest first, each with where its answers stand.
+  function renderSent() {
+    const sent = [...state.inbox.sent].reverse();
+    $("sent-note").textContent = sent.length ? "" : "Your delegation has not asked for a meeting.";
+    $("sent").replaceChildren(
+      ...sent.map((request) => {
+        const mark = state.inboxMarks.get(request.id);
+        return el(
+          "li",
+          { class: `card sent-card ${request.status}${mark ? " updated" : ""}`, dataset: { request: request.id } },
+          mark ? el("p", { class: "mark", text: mark }) : null,
+          el("h3", { text: request.title || `Meeting with ${names(others(request))}` }),
+          el("p", { class: "kind", text: `${capital(kindOf(request.parties.length))} with ${names(others(request))} · ${request.duration_minutes} min` }),
+          el("p", { class: "state", text: standing(request) }),
+        );
+      }),
+    );
+  }
+
+  function standing(request) {
+    const them = others(request);
+    const by = (status) => names(them.filter((p) => p.status === status));
+    switch (request.status) {
+      case "accepted":
+        return "Accepted by all: it goes into the next agenda the organiser publishes.";
+      case "declined":
+        return `Declined by ${by("declined")}.`;
+      case "withdrawn":
+        return "Withdrawn.";
+      case "expired":
+        return `Expired: ${by("pending")} did not answer before the deadline.`;
+      default:
+        return `${by("accepted") ? `Accepted by ${by("accepted")}; w` : "W"}aiting for ${by("pending")}.`;
+    }
+  }
+
+  // What changed between two readings of the requests; marks the requests it names until the next.
+  function inboxNews(before, after) {
+    const at = clock(new Date());
+    state.inboxMarks = new Map();
+    if (!before) return [];
+    const said = [];
+    const was = new Map(before.waiting.map((request) => [request.id, request]));
+    const now = new Set(after.waiting.map((request) => request.id));
+    for (const request of after.waiting) {
+      if (was.has(request.id) || state.answered.has(request.id)) continue;
+      const from = request.parties.find((p) => p.role === "requester");
+      said.push(`new request from ${from ? from.name : "the organiser"}: ${label(request)}`);
+      state.inboxMarks.set(request.id, `New at ${at}`);
+    }
+    for (const request of before.waiting) {
+      if (!now.has(request.id) && !state.answered.has(request.id)) said.push(`${label(request)} no longer waits for your answer`);
+    }
+    const sent = new Map(before.sent.map((request) => [request.id, request]));
+    for (const request of after.sent) {
+      const earlier = sent.get(request.id);
+      if (!earlier) {
+        said.push(`your delegation asked ${names(others(request))} for ${label(request)}`);
+        state.inboxMarks.set(request.id, `Sent at ${at}`);
+        continue;
+      }
+      const answers = others(request).filter((p) => {
+        const old = earlier.parties.find((q) => q.delegation === p.delegation);
+        return old && old.status !== p.status && p.status !== "pending";
+      });
+      for (const party of answers) said.push(`${party.name} ${party.status} your request ${label(request)}`);
+      if (earlier.status !== request.status && (request.status === "withdrawn" || request.status === "expired")) {
+        said.push(`your request ${label(request)} ${request.status === "withdrawn" ? "was withdrawn" : "expired"}`);
+      }
+      if (answers.length || earlier.status !== request.status) state.inboxMarks.set(request.id, `${answers.length ? "Answered" : "Changed"} at ${at}`);
+    }
+    return said;
   }
 })();

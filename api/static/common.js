@@ -26,31 +26,53 @@ const Sidelines = (() => {
   // Shows the token form (inside `form`) until a token is entered; resolves with the token.
   function askToken(form) {
     return new Promise((resolve) => {
-      form.hidden = false;
-      form.addEventListener("submit", (event) => {
+      const input = form.querySelector("input");
+      const submit = (event) => {
         event.preventDefault();
-        const value = form.querySelector("input").value.trim();
+        const value = input.value.trim();
         if (!value) return;
         sessionStorage.setItem(storageKey(), value);
+        form.removeEventListener("submit", submit);
         form.hidden = true;
         resolve(value);
-      });
-      form.querySelector("input").focus();
+      };
+      form.addEventListener("submit", submit);
+      form.hidden = false;
+      input.value = "";
+      input.focus();
     });
   }
 
-  // Once the page has loaded: the token (fragment, storage or form), then `open(token)`;
-  // a failure is shown with `showMessage`, and a token the server refused is forgotten.
-  function start(what, open, showMessage) {
+  // Once the page has loaded: the token (fragment, storage or form), then `open(token)`; a
+  // failure is shown with `showMessage`. A token the server refuses (replaced by a new one, or
+  // its delegation or forum removed: the server cannot tell which) is forgotten, `refused` says
+  // what to do, and the form asks for another.
+  function start(what, open, showMessage, refused) {
     document.addEventListener("DOMContentLoaded", async () => {
-      const token = takeToken() || (await askToken(document.getElementById("token-form")));
-      try {
-        await open(token);
-      } catch (error) {
-        if (error.status === 401) forgetToken();
-        showMessage(`${what} could not be opened: ${error.message}`);
+      const form = document.getElementById("token-form");
+      let token = takeToken() || (await askToken(form));
+      for (;;) {
+        try {
+          await open(token);
+          return;
+        } catch (error) {
+          if (error.status !== 401) {
+            showMessage(`${what} could not be opened: ${describe(error)}`);
+            return;
+          }
+          forgetToken();
+          showMessage(refused || "This token is not accepted (it may have been replaced by a new one): enter the current one.");
+          token = await askToken(form);
+          showMessage("");
+        }
       }
     });
+  }
+
+  // What went wrong, for a reader: a problem's detail, or that the server was not reached.
+  function describe(error) {
+    if (error instanceof ApiError) return error.message;
+    return "the server could not be reached. Check the connection, then reload the page.";
   }
 
   class ApiError extends Error {
@@ -178,5 +200,5 @@ const Sidelines = (() => {
     return { 2: "bilateral", 3: "trilateral", 4: "quadrilateral" }[count] || `${count}-party`;
   }
 
-  return { takeToken, forgetToken, askToken, start, api, every, events, el, wall, dayName, kindOf, ApiError };
+  return { takeToken, forgetToken, askToken, start, describe, api, every, events, el, wall, dayName, kindOf, ApiError };
 })();

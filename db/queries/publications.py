@@ -90,6 +90,14 @@ async def list_publications(
     return [msgspec.convert(dict(row), PublicationRow, strict=False) for row in rows]
 
 
+async def publication_of(connection: asyncpg.Connection, forum_id: Any, version_id: int) -> int | None:
+    """The number of the latest publication of the version (None: published before publications were recorded)."""
+    number = await connection.fetchval(
+        "SELECT max(number) FROM publications WHERE forum_id = $1 AND version_id = $2", forum_id, version_id
+    )
+    return None if number is None else int(number)
+
+
 async def last_published(connection: asyncpg.Connection, forum_id: Any, version_id: int) -> datetime | None:
     """When the version was last published, also once another has replaced it; None: never."""
     stamp = await connection.fetchval(

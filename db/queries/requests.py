@@ -184,6 +184,69 @@ async def list_requests(
     return [_request(row, parties.get(row["id"], []), deadline, now) for row in rows]
 
 
+class PartyName(msgspec.Struct, frozen=True):
+    name: str
+    country: str
+
+
+class InboxRows(msgspec.Struct, frozen=True):
+    """What one delegation's inbox reads: the requests it made and those still asking its answer."""
+
+    requests: list[RequestRecord]  # by creation, then id
+    names: dict[str, PartyName]  # every party's, by delegation id
+
+
+class InboxOwner(msgspec.Struct, frozen=True):
+    forum: str
+    time_zone: str
+    request_deadline: datetime | None
+    name: str  # the delegation's
+    country: str
+
+
+async def inbox_owner(connection: asyncpg.Connection, forum_id: Any, delegation_id: str) -> InboxOwner | None:
+    """The forum's name, zone and request deadline and the delegation's name; None without either."""
+    row = await connection.fetchrow(
+        "SELECT f.name AS forum, f.time_zone, f.request_deadline, d.name, d.country"
+        " FROM forums f JOIN delegations d ON d.forum_id = f.id AND d.id = $2 WHERE f.id = $1",
+        forum_id,
+        delegation_id,
+    )
+    return None if row is None else msgspec.convert(dict(row), InboxOwner)
+
+
+# Driven from the delegation's own party rows (request_parties_by_delegation), not from the forum's
+# requests: one statement for the requests, their parties and the parties' names. Requests it made
+# (any status) and those it was invited to and has not answered; the rest are on its agenda or gone.
+_INBOX = (
+    "SELECT r.*, p.delegation_id AS party, p.role AS party_role, p.status AS party_status,"
+    " p.attendees AS party_attendees, d.name AS party_name, d.country AS party_country"
+    " FROM request_parties mine"
+    " JOIN meeting_requests r ON r.forum_id = mine.forum_id AND r.id = mine.request_id"
+    " JOIN request_parties p ON p.forum_id = mine.forum_id AND p.request_id = mine.request_id"
+    " JOIN delegations d ON d.forum_id = p.forum_id AND d.id = p.delegation_id"
+    " WHERE mine.forum_id = $1 AND mine.delegation_id = $2 AND (mine.role = 'requester' OR mine.status = 'pending')"
+    # requester first, then byte order, as ordered_parties
+    ' ORDER BY r.created_at, r.id, p.role DESC, p.delegation_id COLLATE "C"'
+)
+
+
+async def inbox_requests(
+    connection: asyncpg.Connection, forum_id: Any, delegation_id: str, deadline: datetime | None, now: datetime
+) -> InboxRows:
+    """The requests `delegation_id` made, and those it is invited to and has not answered (their
+    status as of `now`: an open one may have been declined by another party, or have expired)."""
+    rows = await connection.fetch(_INBOX, forum_id, delegation_id)
+    grouped: dict[str, tuple[asyncpg.Record, list[PartyRecord]]] = {}
+    names: dict[str, PartyName] = {}
+    for row in rows:
+        party = PartyRecord(row["party"], row["party_role"], row["party_status"], list(row["party_attendees"]))
+        grouped.setdefault(row["id"], (row, []))[1].append(party)
+        names[row["party"]] = PartyName(row["party_name"], row["party_country"])
+    requests = [_request(row, parties, deadline, now).item for row, parties in grouped.values()]
+    return InboxRows(requests, names)
+
+
 async def sees_request(connection: asyncpg.Connection, forum_id: Any, request_id: str, party: str | None) -> bool:
     """Whether the request exists and `party` (None: the organiser) is party to it."""
     found = await connection.fetchval(
