@@ -156,13 +156,11 @@ def delegation_reader(caller: Caller, forum_id: str, delegation_id: str) -> UUID
     return parsed
 
 
-@admits("delegation", note=OWN_DELEGATION)
-def delegation_writer(caller: Caller, forum_id: str, delegation_id: str) -> UUID:
-    """The delegation itself: it manages its participants; the organiser reads them."""
-    parsed = delegation_reader(caller, forum_id, delegation_id)
-    if caller.kind != "delegation":
-        raise Forbidden("only the delegation itself manages its participants")
-    return parsed
+@admits("organiser", "delegation", note=OWN_DELEGATION)
+def participant_editor(caller: Caller, forum_id: str, delegation_id: str) -> UUID:
+    """Who adds, corrects and deletes a delegation's people: the delegation itself, and the
+    organiser, who imports them (CSV) and must be able to correct what it imported."""
+    return delegation_reader(caller, forum_id, delegation_id)
 
 
 @admits("organiser")

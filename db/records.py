@@ -203,9 +203,13 @@ class RequestIn(Record):
     ]
     duration_minutes: Annotated[Positive, msgspec.Meta(description="a multiple of the forum's slot")]
     title: Annotated[str, Meta(max_length=200), msgspec.Meta(description="shown in grids and calendars")] = ""
-    priority: Annotated[Priority, msgspec.Meta(description="must, high, normal or low: the cost of leaving it out")] = (
-        "normal"
-    )
+    priority: Annotated[
+        Priority,
+        msgspec.Meta(
+            description="must, high, normal or low: the cost of leaving it out; a delegation's `must` is used as"
+            " `high` until the organiser decides (kept as `requested_priority`)"
+        ),
+    ] = "normal"
     preferred: Annotated[list[Window], msgspec.Meta(description="windows it should lie inside")] = []
     # Attendees by delegation id; a delegation names only its own. Empty: its principals.
     attendees: Annotated[
@@ -214,6 +218,10 @@ class RequestIn(Record):
             description="participant ids by delegation id; a delegation names only its own; left out: its principals"
         ),
     ] = {}
+
+
+class PriorityIn(Record):
+    priority: Annotated[Priority, msgspec.Meta(description="must, high, normal or low: the cost of leaving it out")]
 
 
 class AcceptIn(Record):
@@ -250,7 +258,15 @@ class RequestRecord(Record):
     id: str
     title: str
     duration_minutes: int
-    priority: Priority
+    priority: Annotated[
+        Priority, msgspec.Meta(description="the priority the solver uses: the organiser's to set (PATCH)")
+    ]
+    requested_priority: Annotated[
+        Priority,
+        msgspec.Meta(
+            description="what the asker chose; a delegation's `must` is used as `high` until the organiser decides"
+        ),
+    ]
     preferred: list[Window]
     created_by: CreatedBy
     requester: str | None

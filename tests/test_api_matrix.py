@@ -54,9 +54,9 @@ MATRIX: dict[str, tuple[int, int]] = {
     f"PUT {D}": (200, 403),
     f"POST {D}/token": (201, 403),
     f"GET {D}/participants": (200, 200),
-    f"POST {D}/participants": (403, 201),  # the delegation manages its own people
+    f"POST {D}/participants": (201, 201),  # the delegation manages its own people; the organiser corrects them
     f"GET {D}/participants/{{participant_id}}": (200, 200),
-    f"PUT {D}/participants/{{participant_id}}": (403, 200),
+    f"PUT {D}/participants/{{participant_id}}": (200, 200),
     f"GET {D}/agenda": (200, 200),  # published by then: the delegation's own meetings
     f"GET {D}/calendar": (200, 200),
     f"GET {D}/calendar-link": (403, 200),  # derived from the delegation's own token
@@ -68,6 +68,7 @@ MATRIX: dict[str, tuple[int, int]] = {
     f"GET {F}/requests": (200, 200),  # A: only those it is party to (checked below)
     f"POST {F}/requests": (201, 201),
     f"GET {F}/requests/{{request_id}}": (200, 200),
+    f"PATCH {F}/requests/{{request_id}}": (200, 403),  # priorities are the organiser's
     f"POST {F}/requests/{{request_id}}/accept": (403, 200),  # only an invited party answers
     f"POST {F}/requests/{{request_id}}/decline": (403, 200),
     f"POST {F}/requests/{{request_id}}/withdraw": (200, 403),  # the requester or the organiser
@@ -96,7 +97,7 @@ MATRIX: dict[str, tuple[int, int]] = {
     **{f"DELETE {F}/{family}/{{item_id}}": (204, 403) for family in ("sessions", "travel", "venues", "resources")},
     f"DELETE {F}/rooms/{{item_id}}": (409, 403),  # reached: the stored grids place meetings in it
     f"DELETE {D}/webhooks/{{webhook_id}}": (403, 204),
-    f"DELETE {D}/participants/{{participant_id}}": (403, 409),  # reached: "min" attends placed meetings
+    f"DELETE {D}/participants/{{participant_id}}": (204, 409),  # reached: "min" attends placed meetings
     f"DELETE {D}": (409, 403),  # reached: its meetings are in stored grids
 }
 
@@ -209,6 +210,7 @@ def body_of(key: str, filled: dict[str, str], scene: Scene) -> Any:
         f"PUT {D}/participants/{{participant_id}}": lambda: {"id": filled["participant_id"], "name": "Renamed"},
         f"POST {D}/webhooks": lambda: {"url": "https://elsewhere.example.org/hook"},
         f"POST {F}/requests": lambda: {"parties": [A, "JPN"], "duration_minutes": 30},
+        f"PATCH {F}/requests/{{request_id}}": lambda: {"priority": "low"},
         f"POST {F}/requests/{{request_id}}/accept": lambda: {},
         f"POST {F}/runs": lambda: {},
         f"POST {F}/import/{{kind}}": lambda: NEW_CSV,

@@ -194,12 +194,13 @@ class _Guide:
 async def test_the_api_guide_works_as_written(client: httpx.AsyncClient, pool: asyncpg.Pool) -> None:
     guide = _Guide(client, pool)
     commands = _curl_commands((ROOT / "docs" / "api.md").read_text())
-    assert len(commands) == 15, commands
+    assert len(commands) == 16, commands
     for command in commands:
         await guide.run(command)
     *calls, hidden = guide.answers
-    assert [answer.status_code for answer in calls] == [201, 201, 201, 201, 201, 201, 201, 200, 202, 200, 200, 200]
-    assert calls[9].json()["status"] == "succeeded" and calls[9].json()["version"] == 1
+    assert [answer.status_code for answer in calls] == [201, 201, 201, 201, 201, 201, 201, 200, 200, 202, 200, 200, 200]
+    assert (calls[8].json()["priority"], calls[8].json()["requested_priority"]) == ("must", "normal")
+    assert calls[10].json()["status"] == "succeeded" and calls[10].json()["version"] == 1
     agenda = calls[-1].json()
     assert set(agenda) == {"delegation", "version", "publication", "published_at", "meetings"}
     assert (agenda["version"], agenda["publication"]) == (1, 1)

@@ -1,4 +1,4 @@
-"""Delegations (organiser) and their participants (the delegation itself; the organiser reads)."""
+"""Delegations (organiser) and their participants (the delegation itself, or the organiser)."""
 
 from __future__ import annotations
 
@@ -25,10 +25,10 @@ from api.errors import Conflict, FieldError, NotFound
 from api.guards import (
     delegation_organiser,
     delegation_reader,
-    delegation_writer,
     forum_organiser,
     hash_token,
     new_token,
+    participant_editor,
 )
 from api.http import Reply, etag, expected_version, run_change
 from db.queries import items
@@ -198,7 +198,7 @@ async def list_participants(
     return await handlers.list_response(pool, PARTICIPANTS, (parsed, delegation_id))
 
 
-@post(PARTICIPANTS_PATH, tags=["participants"], summary="Add a participant (the delegation itself)")
+@post(PARTICIPANTS_PATH, tags=["participants"], summary="Add a participant (the delegation itself, or the organiser)")
 async def create_participant(
     request: Request[Any, Any, Any],
     pool: PoolDep,
@@ -208,7 +208,7 @@ async def create_participant(
     data: Annotated[ParticipantRecord, Body()],
     idempotency_key: IdempotencyKey = None,
 ) -> Response[ParticipantRecord]:
-    parsed = delegation_writer(caller, forum_id, delegation_id)
+    parsed = participant_editor(caller, forum_id, delegation_id)
 
     async def work(connection: asyncpg.Connection) -> Reply[ParticipantRecord]:
         record = await _prepared(connection, parsed, data)
@@ -241,7 +241,7 @@ async def replace_participant(
     data: Annotated[ParticipantRecord, Body()],
     if_match: IfMatch = None,
 ) -> Response[ParticipantRecord]:
-    parsed = delegation_writer(caller, forum_id, delegation_id)
+    parsed = participant_editor(caller, forum_id, delegation_id)
     expected = expected_version(if_match)
 
     async def work(connection: asyncpg.Connection) -> Reply[ParticipantRecord]:
@@ -262,7 +262,7 @@ async def delete_participant(
     participant_id: ParticipantPath,
     if_match: IfMatch = None,
 ) -> None:
-    parsed = delegation_writer(caller, forum_id, delegation_id)
+    parsed = participant_editor(caller, forum_id, delegation_id)
     expected = expected_version(if_match)
 
     async def work(connection: asyncpg.Connection) -> Reply[None]:

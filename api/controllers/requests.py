@@ -5,6 +5,10 @@ may withdraw. Only accepted requests are scheduled.
 A delegation sees only the requests it is party to; any other answers 404.
 Requests the organiser creates (host-nation calls) start accepted by every party,
 with the attendees the organiser names (else principals); a party may still decline.
+
+Priorities are the organiser's: a delegation asks for at most `high` (its `must` is kept as
+the request's `requested_priority` and used as `high`), and only the organiser sets a
+request's priority afterwards (PATCH), which counts as a setup edit once it is accepted.
 """
 
 from __future__ import annotations
@@ -15,7 +19,7 @@ from typing import Annotated, Any
 
 import asyncpg
 import msgspec
-from litestar import Request, Response, get, post
+from litestar import Request, Response, get, patch, post
 from litestar.params import Body, QueryParameter
 
 from api.controllers.common import (
@@ -42,6 +46,8 @@ from db.records import (
     PartyRecord,
     PartyRole,
     PartyStatus,
+    Priority,
+    PriorityIn,
     RequestIn,
     RequestRecord,
     Stored,
@@ -116,6 +122,19 @@ def _parties(caller: Caller, body: RequestIn) -> list[PartyRecord]:
     return queries.ordered_parties(parties)
 
 
+# The highest priority a delegation's own request is used with: `must` outweighs ten `high`
+# meetings, which is the organiser's call (the host's bilaterals, the ministers' must-meets).
+DELEGATION_PRIORITY_CAP: Priority = "high"
+_RANK: dict[Priority, int] = {"low": 0, "normal": 1, "high": 2, "must": 3}
+
+
+def used_priority(caller: Caller, asked: Priority) -> Priority:
+    """The priority a new request is used with: the organiser's as asked, a delegation's at most the cap."""
+    if caller.kind == "delegation" and _RANK[asked] > _RANK[DELEGATION_PRIORITY_CAP]:
+        return DELEGATION_PRIORITY_CAP
+    return asked
+
+
 def _new_request(caller: Caller, body: RequestIn, forum: ForumRecord, now: datetime) -> RequestRecord:
     """The request as a read of it will show it once inserted."""
     parties = _parties(caller, body)
@@ -123,7 +142,8 @@ def _new_request(caller: Caller, body: RequestIn, forum: ForumRecord, now: datet
         id=f"m-{secrets.token_hex(5)}",
         title=body.title,
         duration_minutes=body.duration_minutes,
-        priority=body.priority,
+        priority=used_priority(caller, body.priority),
+        requested_priority=body.priority,
         preferred=body.preferred,
         created_by="organiser" if caller.kind == "organiser" else "delegation",
         requester=caller.delegation_id,
@@ -155,8 +175,18 @@ async def create_request(
         record = _new_request(caller, body, forum, now)
         audit = queries.AuditNote(caller.actor, "create", record)
         created_by, requester = record.created_by, record.requester
+        used = msgspec.structs.replace(body, priority=record.priority)
         version = await queries.insert_request(
-            connection, parsed, record.id, body, created_by, requester, record.parties, created_at=now, audit=audit
+            connection,
+            parsed,
+            record.id,
+            used,
+            created_by,
+            requester,
+            record.parties,
+            created_at=now,
+            audit=audit,
+            requested_priority=body.priority,
         )
         headers = {"Location": f"{request.url.path}/{record.id}", "ETag": etag(version)}
         return Reply(record, 201, headers)
@@ -368,4 +398,48 @@ async def withdraw_request(
     return await run_change(pool, request, caller, idempotency_key, work)
 
 
-ROUTES = [create_request, list_requests, read_request, accept_request, decline_request, withdraw_request]
+@admits("organiser")
+def _priority_setter(caller: Caller) -> None:
+    if caller.kind != "organiser":
+        raise Forbidden("only the forum's organiser sets a request's priority")
+
+
+@patch(
+    REQUEST_PATH,
+    tags=["requests"],
+    summary="Set a request's priority (organiser; If-Match); an accepted request's makes built versions out of date",
+)
+async def set_request_priority(
+    request: Request[Any, Any, Any],
+    pool: PoolDep,
+    caller: CallerDep,
+    forum_id: ForumPath,
+    request_id: RequestPath,
+    data: Annotated[PriorityIn, Body()],
+    if_match: IfMatch = None,
+) -> Response[RequestRecord]:
+    parsed = forum_member(caller, forum_id)
+    expected = expected_version(if_match)
+
+    async def work(connection: asyncpg.Connection) -> Reply[RequestRecord]:
+        # A request the delegation is no party to answers 404 first, as every other request route.
+        current = await _visible_request(connection, parsed, caller, request_id, for_update=True)
+        _priority_setter(caller)
+        check_version(current.version, expected)
+        if current.item.priority == data.priority:  # nothing to change, nothing to audit or count
+            return Reply(current.item, headers={"ETag": etag(current.version)})
+        await queries.set_priority(connection, parsed, request_id, data.priority)
+        return await _changed(connection, parsed, caller, request_id, current.item, "set_priority")
+
+    return await run_change(pool, request, caller, None, work)
+
+
+ROUTES = [
+    create_request,
+    set_request_priority,
+    list_requests,
+    read_request,
+    accept_request,
+    decline_request,
+    withdraw_request,
+]

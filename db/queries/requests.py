@@ -21,6 +21,7 @@ from db.records import (
     MeetingNeeds,
     PartyRecord,
     PartyStatus,
+    Priority,
     RequestIn,
     RequestRecord,
     RequestStatus,
@@ -95,7 +96,8 @@ class AuditNote(msgspec.Struct, frozen=True):
 # `after` ($13), the record the caller built from the same values.
 _INSERT_REQUEST = (
     "WITH request AS (INSERT INTO meeting_requests (forum_id, id, title, duration_minutes, priority, preferred,"
-    " created_by, requester_id, needs, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, coalesce($10, now()))"
+    " created_by, requester_id, needs, created_at, requested_priority)"
+    " VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, coalesce($10, now()), coalesce($15, $5))"
     " RETURNING forum_id, id, version),"
     " parties AS (INSERT INTO request_parties (forum_id, request_id, delegation_id, role, status, attendees)"
     " SELECT request.forum_id, request.id, party.delegation, party.role, party.status, party.attendees"
@@ -119,10 +121,12 @@ async def insert_request(
     *,
     created_at: datetime | None = None,
     audit: AuditNote | None = None,
+    requested_priority: Priority | None = None,
 ) -> int:
     """Insert the request and its parties (and `audit`'s row) in one statement; the request's version.
 
-    `created_at` defaults to the transaction's start.
+    `created_at` defaults to the transaction's start; `requested_priority` (what the asker chose)
+    to `request.priority` (the priority the solver uses).
     """
     version = await connection.fetchval(
         _INSERT_REQUEST,
@@ -140,6 +144,7 @@ async def insert_request(
         None if audit is None else audit.actor,
         None if audit is None else msgspec.to_builtins(audit.after),
         None if audit is None else audit.action,
+        requested_priority,
     )
     return int(version)
 
@@ -302,7 +307,7 @@ async def _parties(connection: asyncpg.Connection, forum_id: Any, ids: list[str]
 def _request(
     row: asyncpg.Record, parties: list[PartyRecord], deadline: datetime | None, now: datetime
 ) -> Stored[RequestRecord]:
-    names = ("id", "title", "duration_minutes", "priority", "preferred", "created_at", "needs")
+    names = ("id", "title", "duration_minutes", "priority", "requested_priority", "preferred", "created_at", "needs")
     values = {name: row[name] for name in names}
     record = msgspec.convert(
         {
@@ -336,6 +341,15 @@ async def set_party_answer(
         list(attendees),
     )
     await _bump(connection, forum_id, request_id)
+
+
+async def set_priority(connection: asyncpg.Connection, forum_id: Any, request_id: str, priority: Priority) -> None:
+    await connection.execute(
+        "UPDATE meeting_requests SET priority = $3, version = version + 1 WHERE forum_id = $1 AND id = $2",
+        forum_id,
+        request_id,
+        priority,
+    )
 
 
 async def withdraw_request(connection: asyncpg.Connection, forum_id: Any, request_id: str) -> None:
