@@ -93,6 +93,10 @@ class Conflict(ApiError):
     status, slug = 409, "conflict"
 
 
+class Gone(ApiError):
+    status, slug = 410, "gone"
+
+
 class PreconditionFailed(ApiError):
     status, slug = 412, "precondition-failed"
 

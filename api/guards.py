@@ -68,14 +68,18 @@ class Caller(msgspec.Struct, frozen=True):
     kind: CallerKind
     forum_id: UUID | None = None
     delegation_id: str | None = None
+    organiser_token: int | None = None  # which of the forum's organiser tokens (its number)
+    closed: bool = False  # the caller's forum is closed: an organiser may read, not change (api/http.py)
 
     @property
     def actor(self) -> str:
-        """Who did it, for audit rows and idempotency keys."""
+        """Who did it, for audit rows and idempotency keys: `delegation:<forum>/<delegation>`,
+        `organiser:<forum>/<token number>` (`organiser:<forum>` in entries written before
+        migration 0018, when a forum had one organiser token), `admin`, `cli`."""
         if self.kind == "delegation":
             return f"delegation:{self.forum_id}/{self.delegation_id}"
         if self.kind == "organiser":
-            return f"organiser:{self.forum_id}"
+            return f"organiser:{self.forum_id}/{self.organiser_token}"
         return self.kind
 
 
@@ -97,7 +101,9 @@ async def provide_caller(
     if owner is None:
         raise Unauthorized("unknown or revoked token")
     if owner.delegation_id is None:
-        return Caller("organiser", owner.forum_id)
+        return Caller("organiser", owner.forum_id, organiser_token=owner.organiser_token, closed=owner.closed)
+    if owner.closed:
+        raise Unauthorized("the forum is closed: its delegation tokens no longer work")
     return Caller("delegation", owner.forum_id, owner.delegation_id)
 
 

@@ -19,7 +19,7 @@ import asyncpg
 import msgspec
 from litestar import Request, Response
 
-from api.errors import FieldError, PreconditionFailed, PreconditionRequired, Unprocessable
+from api.errors import Conflict, FieldError, PreconditionFailed, PreconditionRequired, Unprocessable
 from api.guards import Caller
 from db.queries.idempotency import StoredAnswer, find_answer, lock_key, store_answer
 from db.transient import retrying
@@ -101,8 +101,12 @@ async def run_change(
     work: Work[T],
     *,
     one_statement: bool = False,
+    when_closed: bool = False,
 ) -> Response[T]:
     """Run `work` in a transaction, replaying or storing its answer under an Idempotency-Key.
+
+    A closed forum (POST /forums/{id}/close) changes nothing: 409, unless `when_closed` (closing
+    and reopening it). Every change of a forum passes here, so this is the one place to refuse.
 
     A deadlock or a serialization failure runs the whole transaction again (db/transient.py),
     so `work` is run once per attempt: it may touch nothing outside the database but
@@ -113,6 +117,12 @@ async def run_change(
     then runs outside a transaction, sparing the BEGIN and COMMIT round trips (the commit's
     WAL flush is the same). Its reads see committed data either way (READ COMMITTED).
     """
+
+    if caller.closed and not when_closed:
+        raise Conflict(
+            "the forum is closed: it can be read and exported, not changed;"
+            f" its organiser reopens it with POST /forums/{caller.forum_id}/reopen"
+        )
 
     async def attempt() -> Response[T]:
         return await _change_once(pool, request, caller, idempotency_key, work, one_statement)

@@ -46,13 +46,16 @@ MORE_ERRORS = "more_errors"
 ERROR_DESCRIPTIONS: dict[int, str] = {
     400: "Malformed JSON, a wrong type or an unknown field in the body, or a bad path, query or header value; "
     "`errors` names each field",
-    401: "No token, a malformed Authorization header, or an unknown or revoked token",
+    401: "No token, a malformed Authorization header, an unknown or revoked token, or a delegation's token of a "
+    "closed forum",
     403: "A token of the wrong kind for this route (a delegation's where the organiser's is needed, or the other "
     "way round)",
     404: "No such forum, item or version, or one this token may not see (another delegation's answers 404, as if "
     "it did not exist)",
     409: "The request conflicts with what is stored (it already exists, a version that cannot be published, a "
-    "change that would make stored data invalid, a delegation's webhooks at their limit); `detail` says which",
+    "change that would make stored data invalid, a delegation's webhooks at their limit, any change to a closed "
+    "forum); `detail` says which",
+    410: "The forum is closed: its calendar feeds have ended",
     412: "If-Match is not the item's current ETag: it changed since you read it",
     422: "Well-formed, but wrong for this forum (an unknown id, a time off the slot grid, an Idempotency-Key reused "
     "with another request); `errors` names each field",
@@ -125,8 +128,9 @@ TOKEN_SCHEMES: dict[TokenKind, SecurityScheme] = {
     "organiser": SecurityScheme(
         type="http",
         scheme="bearer",
-        description="A forum's organiser token, answered once when the forum is created or imported. It reaches "
-        "everything in its forum; another forum's routes answer it 404.",
+        description="A forum's organiser token, answered once when the forum is created or imported, or issued "
+        "(named) by another of its organiser tokens. It reaches everything in its forum; another forum's routes "
+        "answer it 404.",
     ),
     "delegation": SecurityScheme(
         type="http",

@@ -119,6 +119,8 @@ class ForumRecord(Record):
     slot_minutes: int
     days: list[Day]
     request_deadline: datetime | None = None
+    # Since when the forum is closed (POST /forums/{id}/close); null while it is open.
+    closed_at: datetime | None = None
 
 
 class ForumCreated(Record):

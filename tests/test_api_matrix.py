@@ -42,6 +42,10 @@ MATRIX: dict[str, tuple[int, int]] = {
     "POST /forums/import": (403, 403),  # the admin's
     f"GET {F}": (200, 200),  # name, days and deadline are every member's
     f"PATCH {F}": (200, 403),
+    f"GET {F}/organiser-tokens": (200, 403),
+    f"POST {F}/organiser-tokens": (201, 403),
+    f"POST {F}/close": (200, 403),  # reopened at once: every later change would answer 409
+    f"POST {F}/reopen": (200, 403),
     f"GET {F}/problem": (200, 403),
     f"GET {F}/audit": (200, 403),
     **{f"GET {F}/{family}": (200, 403) for family in FAMILIES},
@@ -99,6 +103,7 @@ MATRIX: dict[str, tuple[int, int]] = {
     f"DELETE {D}/webhooks/{{webhook_id}}": (403, 204),
     f"DELETE {D}/participants/{{participant_id}}": (204, 409),  # reached: "min" attends placed meetings
     f"DELETE {D}": (409, 403),  # reached: its meetings are in stored grids
+    f"DELETE {F}/organiser-tokens/{{token_number}}": (204, 403),  # token 2, issued above
 }
 
 # Routes anyone may call, and why.
@@ -186,6 +191,7 @@ def values(scene: Scene, delegation: str) -> dict[str, str]:
         "other": str(scene.versions[1]),
         "kind": "delegations",
         "feed": scene.feed_key,
+        "token_number": "2",
     }
 
 
@@ -204,6 +210,7 @@ def body_of(key: str, filled: dict[str, str], scene: Scene) -> Any:
         "POST /forums": lambda: FORUM_BODY,
         "POST /forums/import": lambda: {"forum": FORUM_BODY, "delegations": [], "meetings": [], "rooms": []},
         f"PATCH {F}": lambda: {"name": "Renamed"},
+        f"POST {F}/organiser-tokens": lambda: {"name": "Duty officer, night shift"},
         f"POST {F}/delegations": lambda: {"id": "NZL", "name": "New Zealand", "country": "NZ"},
         f"PUT {D}": lambda: {"id": filled["delegation_id"], "name": "Renamed", "country": filled["delegation_id"]},
         f"POST {D}/participants": lambda: {"id": "p9", "name": "Adviser"},

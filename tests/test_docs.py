@@ -179,7 +179,7 @@ class _Guide:
         data = answer.json() if answer.headers.get("content-type", "").endswith("json") else None
         if not isinstance(data, dict) or method != "POST":
             return
-        if "organiser_token" in data:
+        if "forum" in data and "organiser_token" in data:
             self.variables.update(FORUM=data["forum"]["id"], ORGANISER=data["organiser_token"])
         elif "delegation" in data and "token" in data:
             self.variables[data["delegation"]["id"]] = data["token"]
@@ -194,10 +194,15 @@ class _Guide:
 async def test_the_api_guide_works_as_written(client: httpx.AsyncClient, pool: asyncpg.Pool) -> None:
     guide = _Guide(client, pool)
     commands = _curl_commands((ROOT / "docs" / "api.md").read_text())
-    assert len(commands) == 16, commands
+    assert len(commands) == 20, commands
     for command in commands:
         await guide.run(command)
-    *calls, hidden = guide.answers
+    *calls, hidden = guide.answers[:14]
+    issued, tokens, closed, reopened = guide.answers[14:]
+    assert [answer.status_code for answer in (issued, tokens, closed, reopened)] == [201, 200, 200, 200]
+    assert [token["name"] for token in tokens.json()] == ["first organiser token", "Duty officer, night shift"]
+    assert issued.json()["token"] not in tokens.text
+    assert closed.json()["closed_at"] is not None and reopened.json()["closed_at"] is None
     assert [answer.status_code for answer in calls] == [201, 201, 201, 201, 201, 201, 201, 200, 200, 202, 200, 200, 200]
     assert (calls[8].json()["priority"], calls[8].json()["requested_priority"]) == ("must", "normal")
     assert calls[10].json()["status"] == "succeeded" and calls[10].json()["version"] == 1

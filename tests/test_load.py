@@ -98,7 +98,7 @@ async def test_tokens_are_issued_once_and_stored_hashed(pool: asyncpg.Pool) -> N
     async with pool.acquire() as connection:
         loaded = await load_problem(connection, problem)
         organiser_hash = await connection.fetchval(
-            "SELECT organiser_token_hash FROM forums WHERE id = $1", UUID(loaded.forum_id)
+            "SELECT token_hash FROM organiser_tokens WHERE forum_id = $1 AND number = 1", UUID(loaded.forum_id)
         )
         rows = await connection.fetch(
             "SELECT id, token_hash FROM delegations WHERE forum_id = $1", UUID(loaded.forum_id)

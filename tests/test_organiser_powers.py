@@ -72,7 +72,7 @@ async def test_the_organiser_corrects_a_delegations_participant(
     assert answer.headers["ETag"] != current.headers["ETag"]
     entry = await _last_audit(client, world)
     assert (entry["actor"], entry["action"], entry["entity"], entry["entity_id"]) == (
-        f"organiser:{world.forum_id}",
+        f"organiser:{world.forum_id}/1",  # its first organiser token
         "update",
         "participant",
         "AUS/min",
@@ -161,7 +161,7 @@ async def test_the_organiser_sets_a_priority_and_the_next_solve_uses_it(
     assert (await client.get(request_url, headers=world.tokens["AUS"])).json()["priority"] == "must"
     entry = await _last_audit(client, world)
     assert (entry["actor"], entry["action"], entry["entity"], entry["entity_id"]) == (
-        f"organiser:{world.forum_id}",
+        f"organiser:{world.forum_id}/1",  # its first organiser token
         "set_priority",
         "request",
         australia,

@@ -72,7 +72,7 @@ async def test_organiser_request_and_an_expired_deadline(client: httpx.AsyncClie
     read = await client.get(f"{world.base}/requests/{made['id']}", headers=world.tokens["SGP"])
     assert read.json() == made
     [entry] = await audit_of(client, world, made["id"])
-    assert entry["actor"] == f"organiser:{world.forum_id}" and entry["after"] == made
+    assert entry["actor"] == f"organiser:{world.forum_id}/1" and entry["after"] == made
 
     forum = await client.get(world.base, headers=world.organiser)
     past = {"request_deadline": "2020-01-01T00:00:00Z"}

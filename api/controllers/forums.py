@@ -143,7 +143,7 @@ async def change_forum(
         check_version(current.version, expected)
         changes = {name: value for name, value in msgspec.structs.asdict(data).items() if value is not msgspec.UNSET}
         merged = {**msgspec.structs.asdict(current.item), **changes}
-        del merged["id"]
+        del merged["id"], merged["closed_at"]
         settings = checked_settings(ForumSettings(**merged))
         grid = ("time_zone", "slot_minutes", "days")
         if any(getattr(settings, name) != getattr(current.item, name) for name in grid):

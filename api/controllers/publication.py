@@ -22,10 +22,11 @@ from api.calendar import FeedEvent, FeedLabels, build_calendar, event_fingerprin
 from api.controllers.common import CallerDep, PoolDep, load_forum, zone_of
 from api.controllers.paths import DelegationPath, FeedPath, ForumPath, OtherVersionPath, VersionPath
 from api.controllers.schedules import VERSION_PATH, organiser_only
-from api.errors import NotFound, Unauthorized
+from api.errors import Gone, NotFound, Unauthorized
 from api.exports import GridContext, grid_csv, grid_xlsx, list_csv
 from api.guards import delegation_itself, delegation_reader, forum_organiser, hash_token
 from api.http import Reply, json_response, none_match, run_change
+from api.openapi import MORE_ERRORS
 from api.paging import DEFAULT_LIMIT, LINK_HEADER, AfterNumber, Limit, fetched, page
 from api.publishing import as_placements, in_zone
 from db.queries import publications
@@ -247,6 +248,7 @@ async def read_calendar(
     tags=["calendar"],
     summary="A delegation's feed at its secret subscribe URL (no header)",
     media_type=CALENDAR,
+    opt={MORE_ERRORS: (410,)},  # the forum is closed
 )
 async def read_subscribed_calendar(pool: PoolDep, feed: FeedPath, if_none_match: IfNoneMatch = None) -> Response[bytes]:
     key = feed.removesuffix(".ics")
@@ -254,6 +256,8 @@ async def read_subscribed_calendar(pool: PoolDep, feed: FeedPath, if_none_match:
         owner = await publications.find_feed(connection, hash_token(key)) if feed.endswith(".ics") else None
         if owner is None:
             raise NotFound("no such calendar feed")
+        if owner.closed:
+            raise Gone("the forum is closed: its calendar feeds have ended")
         return await _calendar(connection, owner.forum_id, owner.delegation_id, if_none_match)
 
 

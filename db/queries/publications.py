@@ -46,6 +46,7 @@ class FeedKey(msgspec.Struct, frozen=True):
     forum_id: Any
     delegation_id: str
     generation: int
+    closed: bool = False  # the forum is closed: the feed is gone
 
 
 async def insert_publication(
@@ -197,9 +198,13 @@ async def store_feed_key(
 
 async def find_feed(connection: asyncpg.Connection, key_hash: str) -> FeedKey | None:
     row = await connection.fetchrow(
-        "SELECT forum_id, delegation_id, generation FROM calendar_feeds WHERE key_hash = $1", key_hash
+        "SELECT c.forum_id, c.delegation_id, c.generation, f.closed_at IS NOT NULL AS closed"
+        " FROM calendar_feeds c JOIN forums f ON f.id = c.forum_id WHERE c.key_hash = $1",
+        key_hash,
     )
-    return None if row is None else FeedKey(row["forum_id"], row["delegation_id"], row["generation"])
+    if row is None:
+        return None
+    return FeedKey(row["forum_id"], row["delegation_id"], row["generation"], row["closed"])
 
 
 # ---- calendar event sequences (migration 0009)
