@@ -4,7 +4,10 @@ The solve runs in a child process (multiprocessing, spawn), so that CP-SAT never
 blocks this event loop and a crash of the solver cannot take the worker down.
 While it runs, the parent renews the run's lease at every heartbeat, stores the
 progress the child sends through a queue, and turns a cancel request into the
-child's stop event. A worker that dies stops renewing; once its lease lapses,
+child's stop event. A stopped search answers with the best grid it has (as Ctrl-C
+on `sidelines solve` does), which is stored as the run's version like any other,
+the run ending `cancelled` with it; a search stopped before it had any grid ends
+`cancelled` with none. A worker that dies stops renewing; once its lease lapses,
 another worker claims the run again, and `store_result` keeps it to one version.
 
 Shutdown: when the `stop` event passed to `run_worker` is set (SIGTERM/SIGINT in
@@ -61,6 +64,7 @@ STOP_POLL_SECONDS = 0.1
 _log = logging.getLogger("sidelines.worker")
 _SPAWN = multiprocessing.get_context("spawn")
 HANDED_BACK = "handed back"  # process_run's answer when `stop` made it give the run up
+CANCELLED = "cancelled"  # _supervise's answer when a cancel was asked: with the stopped child's answer
 FORUM_CHANGED = (
     "the forum changed while the run solved: its grid names a meeting, room or participant"
     " that no longer exists; queue a new run"
@@ -295,27 +299,36 @@ async def process_run(
     if kind == HANDED_BACK:
         async with pool.acquire() as connection:
             return HANDED_BACK if await runs.release_run(connection, run.id, owner) else "lost"
-    if kind == "cancelled":
+    if kind == CANCELLED:
+        # The stopped search's answer, kept as a version when it is a grid.
+        if payload is not None and payload[0] == "ok":
+            return await _store(pool, run, owner, loaded, payload[1], cancelled=True)
         return await _finish(pool, run.id, owner, "cancelled", None)
     if kind == "error":
         return await _finish(pool, run.id, owner, "failed", str(payload))
     return await _store(pool, run, owner, loaded, payload)
 
 
-async def _store(pool: asyncpg.Pool, run: runs.RunRecord, owner: str, loaded: _Loaded, payload: bytes) -> str:
+async def _store(
+    pool: asyncpg.Pool, run: runs.RunRecord, owner: str, loaded: _Loaded, payload: bytes, *, cancelled: bool = False
+) -> str:
     """Store the child's answer as the run's version; a run whose forum lost a placed meeting,
     room or participant while it solved fails (its grid can no longer be stored), and so does
     one whose forum recorded a change meanwhile (its grid would ignore the change, and could
     be published so). Setup edits meanwhile leave a version that shows as out of date, and
-    that publishing refuses (api/publishing.py): it can still be reviewed and compared."""
+    that publishing refuses (api/publishing.py): it can still be reviewed and compared.
+    A `cancelled` run ends cancelled either way: with the version, or with the reason it has none
+    (no reason when its search was stopped before it had a grid). A cancel asked after the
+    last heartbeat ends the run cancelled too, with the version (`runs.store_result`)."""
     answer = msgspec.json.decode(payload, type=_Answer)
     no_grid = _why_no_grid(answer.schedule)
+    failed: runs.RunStatus = "cancelled" if cancelled else "failed"
     if no_grid is not None:
-        return await _finish(pool, run.id, owner, "failed", no_grid)
+        return await _finish(pool, run.id, owner, failed, None if cancelled else no_grid)
     placements = stored_placements(loaded.changed, answer.schedule, loaded.zone)
     try:
         async with pool.acquire() as connection:
-            version_id = await runs.store_result(
+            stored = await runs.store_result(
                 connection,
                 run.id,
                 answer.schedule,
@@ -326,10 +339,10 @@ async def _store(pool: asyncpg.Pool, run: runs.RunRecord, owner: str, loaded: _L
                 loaded.revision,
             )
     except asyncpg.ForeignKeyViolationError:
-        return await _finish(pool, run.id, owner, "failed", FORUM_CHANGED)
+        return await _finish(pool, run.id, owner, failed, FORUM_CHANGED)
     except runs.ChangedMeanwhile as changed:
-        return await _finish(pool, run.id, owner, "failed", str(changed))
-    return "succeeded" if version_id is not None else "lost"
+        return await _finish(pool, run.id, owner, failed, str(changed))
+    return stored.status if stored is not None else "lost"
 
 
 def _why_no_grid(schedule: Schedule) -> str | None:
@@ -347,7 +360,8 @@ def _why_no_grid(schedule: Schedule) -> str | None:
 async def _supervise(
     pool: asyncpg.Pool, run: runs.RunRecord, owner: str, child: _Child, settings: WorkerSettings, stop: asyncio.Event
 ) -> tuple[str, Any] | None:
-    """Heartbeat until the child answers or `stop` is set. None when the lease was lost to another worker."""
+    """Heartbeat until the child answers or `stop` is set. None when the lease was lost to another worker;
+    (CANCELLED, the child's answer or None) when a cancel was asked."""
     cancelled = False
     while True:
         outcome = child.result()
@@ -360,14 +374,14 @@ async def _supervise(
         _touch(settings)
         if cancel and not cancelled:
             cancelled = True
-            child.stop.set()  # the engine returns its best grid soon after; it is discarded
-        if outcome is not None:
-            return ("cancelled", None) if cancelled else outcome
-        if not child.process.is_alive() and child.results.empty():
+            child.stop.set()  # the engine returns its best grid soon after, as at its time limit
+        if outcome is None and not child.process.is_alive() and child.results.empty():
             await asyncio.sleep(settings.heartbeat_seconds)  # a last answer may still be in the pipe
-            outcome = child.result()
-            return outcome or ("error", f"the solver process ended with code {child.process.exitcode}")
-        await _wait(stop, settings.heartbeat_seconds)
+            outcome = child.result() or ("error", f"the solver process ended with code {child.process.exitcode}")
+        if outcome is not None:
+            return (CANCELLED, outcome) if cancelled else outcome
+        # Sooner once stopped: the answer is awaited, and a heartbeat's wait would add to it.
+        await _wait(stop, settings.heartbeat_seconds / 5 if cancelled else settings.heartbeat_seconds)
 
 
 async def _wait(stop: asyncio.Event, seconds: float) -> None:

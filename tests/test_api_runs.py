@@ -240,10 +240,11 @@ async def test_cancel_queued_and_running_runs(client: httpx.AsyncClient, world: 
     assert "test-worker" not in audit  # nor through the audit log's copy of the run
     with anyio.fail_after(60):
         assert await task == "cancelled"
+    # The stopped search's grid is kept (tests/test_cancel_keeps_grid.py); the queued run made none.
     run = (await client.get(running_url, headers=world.organiser)).json()
-    assert run["status"] == "cancelled" and run["version"] is None
+    assert run["status"] == "cancelled" and run["version"] == 1
     listed = await client.get(f"{world.base}/schedules", headers=world.organiser)
-    assert listed.json() == []
+    assert [(v["number"], v["run_id"]) for v in listed.json()] == [(1, run["id"])]
 
 
 EMPTY_GRID = {"status": "OPTIMAL", "placed": []}
@@ -253,7 +254,8 @@ async def test_a_cancel_asked_while_the_grid_is_stored_is_exact(
     client: httpx.AsyncClient, world: World, pool: asyncpg.Pool
 ) -> None:
     """The worker has its answer after the last heartbeat: a cancel accepted before the grid is
-    stored ends the run cancelled with no version; one that comes while it is stored answers 409."""
+    stored ends the run cancelled with that grid as its version; one that comes while it is
+    stored answers 409, the run succeeded. Either way one state, and one version."""
     await arrange(client, world, ["SGP", "AUS"])
     first = int((await start(client, world)).json()["id"])
     claimed = await claim_next(pool, "storer", FAST.lease_seconds)
@@ -261,9 +263,11 @@ async def test_a_cancel_asked_while_the_grid_is_stored_is_exact(
     asked = await client.post(f"{world.base}/runs/{first}/cancel", headers=world.organiser)
     assert asked.status_code == 202 and asked.json()["status"] == "running"
     async with pool.acquire() as connection:
-        assert await queries.store_result(connection, claimed.id, EMPTY_GRID, []) is None
+        stored = await queries.store_result(connection, claimed.id, EMPTY_GRID, [])
+        assert stored is not None and stored.status == "cancelled"
+        assert await queries.store_result(connection, claimed.id, EMPTY_GRID, []) is None  # one version
     run = (await client.get(f"{world.base}/runs/{first}", headers=world.organiser)).json()
-    assert (run["status"], run["version"]) == ("cancelled", None)
+    assert (run["status"], run["version"]) == ("cancelled", 1)
 
     second = int((await start(client, world)).json()["id"])
     claimed = await claim_next(pool, "storer", FAST.lease_seconds)
@@ -277,7 +281,7 @@ async def test_a_cancel_asked_while_the_grid_is_stored_is_exact(
     answer = await cancel
     assert answer.status_code == 409, answer.text
     run = (await client.get(f"{world.base}/runs/{second}", headers=world.organiser)).json()
-    assert (run["status"], run["cancel_requested"]) == ("succeeded", False)
+    assert (run["status"], run["cancel_requested"], run["version"]) == ("succeeded", False, 2)
 
 
 # Three must meetings of the same two people, musts hard, and two slots to hold them.

@@ -19,9 +19,9 @@ async def _solved_run(connection: asyncpg.Connection, forum_id: UUID) -> tuple[i
     run = await runs.insert_run(connection, forum_id, runs.RunOptions())
     # taken as claim_next would, but this very run: other tests' runs may wait in the shared queue
     await connection.execute("UPDATE solve_runs SET status = 'running', lease_owner = 'test' WHERE id = $1", run.id)
-    version_id = await runs.store_result(connection, run.id, {"status": "FEASIBLE", "placed": []}, [])
-    assert version_id is not None
-    return run.id, version_id
+    stored = await runs.store_result(connection, run.id, {"status": "FEASIBLE", "placed": []}, [])
+    assert stored is not None and stored.status == "succeeded"
+    return run.id, stored.version_id
 
 
 async def test_run_id_of_a_version_cannot_be_changed_or_cleared(world: World, pool: asyncpg.Pool) -> None:

@@ -53,6 +53,26 @@ class RunIn(msgspec.Struct, forbid_unknown_fields=True):
     ] = None
 
 
+STATUS_DESCRIPTION = (
+    "queued, running, then succeeded (with its version), failed (`error` says why) or cancelled."
+    " A running run that is cancelled stops its search within seconds and keeps the best grid it"
+    " had found, as a version like any other (`version`; its status FEASIBLE, or OPTIMAL if proven);"
+    " it has none when it was stopped before any grid existed, or cancelled while still queued."
+)
+VERSION_DESCRIPTION = (
+    "the number of the version the run made: a succeeded run's grid, or a cancelled run's best grid"
+    " when it was stopped; null otherwise"
+)
+CANCEL_DESCRIPTION = (
+    "A queued run ends `cancelled` at once, with no version. A running one is stopped at its"
+    " worker's next heartbeat (half a second): its search ends as at its time limit, and the best"
+    " grid found so far is stored as a version, with the same checks as a finished run's, which the"
+    " run names as it ends `cancelled`, within a few seconds. No version when no grid existed yet,"
+    " nor when the forum recorded a change meanwhile (`error` says why). A run that finished"
+    " before the cancel reached it answers 409 and stays as it ended."
+)
+
+
 class Run(msgspec.Struct):
     """A run as the organiser reads it: without what only the workers need, the server-wide
     ids of the run and its version (they counted other forums' runs and versions) and the
@@ -60,7 +80,7 @@ class Run(msgspec.Struct):
 
     id: int  # the run's number in its forum (1, 2, 3 ...)
     forum_id: UUID
-    status: queries.RunStatus
+    status: Annotated[queries.RunStatus, msgspec.Meta(description=STATUS_DESCRIPTION)]
     options: queries.RunOptions
     cancel_requested: bool
     attempts: int
@@ -69,7 +89,7 @@ class Run(msgspec.Struct):
     created_at: datetime
     started_at: datetime | None
     finished_at: datetime | None
-    version: int | None  # the version's number in its forum
+    version: Annotated[int | None, msgspec.Meta(description=VERSION_DESCRIPTION)]  # its number in the forum
     # A re-solve's moves against the published version (solver.resolve.Moved, with their causes).
     moves: list[dict[str, Any]] | None = None
 
@@ -154,7 +174,13 @@ async def read_run(pool: PoolDep, caller: CallerDep, forum_id: ForumPath, run_id
     return json_response(shown(run))
 
 
-@post(f"{RUN_PATH}/cancel", tags=["runs"], summary="Cancel a queued or running run (organiser)", status_code=202)
+@post(
+    f"{RUN_PATH}/cancel",
+    tags=["runs"],
+    summary="Cancel a queued or running run, keeping a running one's best grid (organiser)",
+    description=CANCEL_DESCRIPTION,
+    status_code=202,
+)
 async def cancel_run(
     request: Request[Any, Any, Any],
     pool: PoolDep,

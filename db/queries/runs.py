@@ -222,18 +222,22 @@ async def store_result(
     derived_from: int | None = None,
     changes_seen: int | None = None,
     forum_revision: int = 0,
-) -> int | None:
-    """The run's version with its placements, and the run succeeded, in one transaction;
-    a re-solve's version names the published version it started from (`derived_from`, a number).
+) -> Stored | None:
+    """The run's version with its placements, and the run ended, in one transaction: succeeded,
+    or cancelled when its cancel was asked (the grid is the best the search had when it was
+    stopped, or its answer if that came after the last heartbeat; `Stored.status` says which).
+    A re-solve's version names the published version it started from (`derived_from`, a number).
     Raises ChangedMeanwhile when the forum has recorded changes past the `changes_seen`
     first that the run loaded (its grid does not take them into account); nothing is stored.
     Setup edits made meanwhile are no reason to fail: the version records the forum revision
     it loaded (`forum_revision`), and shows as out of date (db/queries/revisions.py).
 
     Whichever attempt finishes first stores; a later one (a worker whose lease lapsed
-    while it kept solving) finds the version and stores nothing. A run whose cancel was
-    asked meanwhile (the answer came after the last heartbeat) ends cancelled instead.
-    Returns the version id, or None when the run already has one or no longer runs (cancelled).
+    while it kept solving) finds the version and stores nothing. The run's row is locked
+    first, as the cancel endpoint locks it: a cancel either comes before (the run ends
+    cancelled with this version) or finds the run ended (and is refused).
+    Returns the version and how the run ended, or None when the run already has a version
+    or no longer runs.
     """
     async with connection.transaction():
         row = await connection.fetchrow(
@@ -241,13 +245,7 @@ async def store_result(
         )
         if row is None or row["version_id"] is not None or row["status"] != "running":
             return None
-        if row["cancel_requested"]:
-            await connection.execute(
-                "UPDATE solve_runs SET status = 'cancelled', finished_at = now(), lease_expires_at = NULL"
-                " WHERE id = $1",
-                run_id,
-            )
-            return None
+        status: RunStatus = "cancelled" if row["cancel_requested"] else "succeeded"
         forum_id = row["forum_id"]
         # The forum row lock serialises version numbering with concurrent runs of the same forum.
         await connection.execute("SELECT 1 FROM forums WHERE id = $1 FOR UPDATE", forum_id)
@@ -266,13 +264,21 @@ async def store_result(
         )
         await insert_placements(connection, forum_id, version_id, placements)
         await connection.execute(
-            "UPDATE solve_runs SET status = 'succeeded', version_id = $2, finished_at = now(), lease_expires_at = NULL,"
+            "UPDATE solve_runs SET status = $4, version_id = $2, finished_at = now(), lease_expires_at = NULL,"
             " moves = $3 WHERE id = $1",
             run_id,
             version_id,
             None if moves is None else msgspec.to_builtins(moves),
+            status,
         )
-        return int(version_id)
+        return Stored(int(version_id), status)
+
+
+class Stored(msgspec.Struct, frozen=True):
+    """A run's stored version (its internal id) and how the run ended."""
+
+    version_id: int
+    status: RunStatus
 
 
 class ChangedMeanwhile(Exception):
