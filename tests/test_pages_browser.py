@@ -102,15 +102,40 @@ def site(server_url: str) -> Iterator[Site]:
 
 
 def _solve_and_publish(site: Site) -> None:
-    run = site.api.post(f"{site.base}/runs", json={"time_limit": SOLVE_SECONDS}, headers=site.organiser())
+    version = _solve(site, SOLVE_SECONDS)
+    published = site.api.post(f"{site.base}/schedules/{version}/publish", headers=site.organiser())
+    assert published.status_code == 200, published.text
+
+
+def _solve(site: Site, seconds: int) -> int:
+    """A solve through the API and the live server's worker; the version it made."""
+    run = site.api.post(f"{site.base}/runs", json={"time_limit": seconds}, headers=site.organiser())
     assert run.status_code == 202, run.text
     deadline = time.monotonic() + 180
     while (status := site.get(f"/runs/{run.json()['id']}"))["status"] not in ("succeeded", "failed", "cancelled"):
         assert time.monotonic() < deadline, status
         time.sleep(0.3)
     assert status["status"] == "succeeded", status
-    published = site.api.post(f"{site.base}/schedules/{status['version']}/publish", headers=site.organiser())
-    assert published.status_code == 200, published.text
+    return int(status["version"])
+
+
+def _another_forum(site: Site, name: str) -> Site:
+    """Another forum (an example problem) on the same server and database, not solved."""
+    problem = msgspec.json.decode((ROOT / "examples" / f"{name}.json").read_bytes(), type=Problem)
+
+    async def load(pool: asyncpg.Pool) -> LoadedForum:
+        async with pool.acquire() as connection:
+            return await load_problem(connection, problem)
+
+    return Site(site.server, site.server.call(load), site.api, problem)
+
+
+@pytest.fixture(scope="module")
+def unga(site: Site) -> Site:
+    """The UNGA week (1,100 meetings, 20 booths, 5 days of 20-minute slots), solved for 2 s."""
+    built = _another_forum(site, "unga-week")
+    _solve(built, 2)
+    return built
 
 
 def _ask(site: Site, requester: str, parties: list[str], title: str) -> str:
@@ -138,6 +163,14 @@ def grid_page(browser: Browser, site: Site) -> Iterator[Page]:
     yield page
     assert errors == [], errors
     page.close()
+
+
+def _open_grid(browser: Browser, site: Site) -> tuple[Page, list[str]]:
+    page = browser.new_page(viewport=DESK)
+    errors = _watch(page)
+    page.goto(f"{site.server.url}/grid#token={site.forum.organiser_token}")
+    page.locator(".sheet.current .meeting").first.wait_for(timeout=WAIT_MS)
+    return page, errors
 
 
 @pytest.fixture
@@ -230,6 +263,40 @@ def test_the_grid_reads_every_page_of_the_requests(grid_page: Page, site: Site) 
     token, path = site.forum.organiser_token, f"{site.base}/requests?limit=7"
     read = grid_page.evaluate("([token, path]) => Sidelines.every(token, path)", [token, path])
     assert [request["id"] for request in read] == [request["id"] for request in requests]
+
+
+# Each time down the side against the row it names: the top of the cells that start then.
+TIMES_MISPLACED = """
+() => [...document.querySelectorAll(".sheet.current .time")].flatMap(label => {
+  const sheet = label.closest(".sheet");
+  const cell = sheet.querySelector(`.cell[data-start="${sheet.dataset.day}T${label.textContent}:00"]`);
+  if (!cell) return [`${label.textContent}: no such row`];
+  const off = Math.abs(label.getBoundingClientRect().top - cell.getBoundingClientRect().top);
+  return off > 1 ? [`${label.textContent}: ${off.toFixed(1)} px off`] : [];
+})
+"""
+
+
+def test_the_times_down_the_side_name_their_rows_at_any_slot_length(
+    grid_page: Page, browser: Browser, unga: Site
+) -> None:
+    """Shangri-La's 10-minute rows get a time every half hour; UNGA's 20-minute rows (where a half
+    hour can fall inside a row) get one each. Each stands beside the row it names, on screen and
+    on the A3 sheet the stewards are given."""
+    assert grid_page.locator(".sheet.current .time").count() >= 10
+    assert grid_page.evaluate(TIMES_MISPLACED) == []
+    page, errors = _open_grid(browser, unga)
+    forum = unga.problem.forum
+    assert forum.slot_minutes == 20
+    for index, day in enumerate(forum.days):
+        page.locator(".day-tab").nth(index).click()
+        rows = (day.end.hour * 60 + day.end.minute - day.start.hour * 60 - day.start.minute) // forum.slot_minutes
+        expect(page.locator(".sheet.current .time")).to_have_count(rows)
+        assert page.evaluate(TIMES_MISPLACED) == [], day.date
+    page.emulate_media(media="print")
+    assert page.evaluate(TIMES_MISPLACED) == []
+    assert errors == [], errors
+    page.close()
 
 
 def _placement(site: Site, version: int, meeting: str) -> dict[str, Any]:

@@ -554,11 +554,15 @@
       grid.append(head);
     });
 
+    // A time on every half hour from the day's start (on every slot when slots are 20 minutes or
+    // more, since a half hour then may fall inside one), each label spanning its rows up to the next.
+    const labelled = starts.map((minute) => step >= 20 || (minute - first) % 30 === 0);
     starts.forEach((minute, slot) => {
       const row = String(slot + 2);
-      if (minute % 30 === 0) {
-        const label = el("div", { class: "time", text: clockOf(minute) });
-        label.style.gridRow = `${row} / span ${Math.min(30 / step, starts.length - slot)}`;
+      if (labelled[slot]) {
+        const next = labelled.indexOf(true, slot + 1);
+        const label = el("div", { class: minute % 60 === 0 ? "time hour" : "time", text: clockOf(minute) });
+        label.style.gridRow = `${row} / span ${(next < 0 ? starts.length : next) - slot}`;
         grid.append(label);
       }
       rooms.forEach((room, column) => {
