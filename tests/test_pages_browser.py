@@ -489,9 +489,23 @@ def test_a_valid_move_is_saved_as_a_new_version(grid_page: Page, site: Site) -> 
     expect(old_block).to_have_attribute("data-room", moving["room"])
     expect(old_block).to_have_class(re.compile(r"\bchanged\b"))
 
-    # publishing from the page
+    # publishing from the page; while a version chosen is still being read (held back here), the
+    # button can't publish the version still drawn
+    publish = grid_page.locator("#publish-button")
     grid_page.locator("#version-select").select_option(str(new_version))
-    expect(grid_page.locator("#publish-button")).to_be_enabled()
+    expect(grid_page.locator("#summary")).to_contain_text(f"Version {new_version} ", timeout=WAIT_MS)
+    expect(publish).to_be_enabled()  # a draft, drawn: publishable
+    held: list[Route] = []
+    grid_page.route(f"**/schedules/{version}", lambda route: held.append(route))
+    grid_page.locator("#version-select").select_option(str(version))
+    expect(publish).to_be_disabled()
+    assert len(held) == 1
+    expect(grid_page.locator("#summary")).to_contain_text(f"Version {new_version} ")  # still drawn
+    held[0].continue_()
+    grid_page.unroute(f"**/schedules/{version}")
+    expect(grid_page.locator("#summary")).to_contain_text(f"Version {version} ", timeout=WAIT_MS)
+    grid_page.locator("#version-select").select_option(str(new_version))
+    expect(publish).to_be_enabled()
     grid_page.locator("#publish-button").click()
     expect(grid_page.locator("#publish-button")).to_have_text("Published", timeout=WAIT_MS)
     expect(grid_page.locator("#publish-button")).to_be_disabled()

@@ -115,10 +115,23 @@
   // Two versions chosen in quick succession start two calls whose answers may
   // come back in either order: only the latest call draws, so the grid shown
   // is always the version the select names.
+  //
+  // Until it is drawn, the version the select names is not the one shown: the publish button is
+  // disabled meanwhile, or a click would publish the version still drawn.
   async function show(number, compare) {
     const thisShow = ++state.shows;
     const pulse = state.pulse; // a check that catches up meanwhile may find this read too old
-    const grid = await call("GET", `${forumPath()}/schedules/${number}`);
+    $("publish-button").disabled = true;
+    let grid;
+    try {
+      grid = await call("GET", `${forumPath()}/schedules/${number}`);
+    } catch (error) {
+      if (thisShow === state.shows && state.grid) {
+        $("version-select").value = String(state.version); // the version still shown
+        showPublish(state.grid);
+      }
+      throw error;
+    }
     const changed = new Map();
     let note = "";
     if (compare !== null && compare !== number) {
