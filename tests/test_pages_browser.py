@@ -299,6 +299,52 @@ def test_the_times_down_the_side_name_their_rows_at_any_slot_length(
     page.close()
 
 
+def test_a_solves_figures_are_not_read_out_as_they_tick_and_a_lost_stream_is_said(grid_page: Page, site: Site) -> None:
+    """Only the solve's title is a live region (it changes when a solve starts, ends or fails):
+    the elapsed time beside it changes four times a second. A stream lost mid-solve is said there
+    rather than left at "Solving…"."""
+    live = "node => Boolean(node.closest('[aria-live], [role=status], [role=log], [role=alert], [role=timer]'))"
+    for figure in ("objective", "bound", "gap", "elapsed"):
+        assert grid_page.locator(f"#progress-{figure}").evaluate(live) is False, figure
+    title = grid_page.locator("#progress .progress-title")
+    assert title.get_attribute("role") == "status"
+
+    grid_page.route("**/events", lambda route: route.abort())
+    grid_page.locator("#time-limit").fill("2")
+    grid_page.locator("#solve-button").click()
+    expect(title).to_have_text(
+        re.compile(r"^Solve \d+: progress lost \(.+\); its version joins the list when it ends$"), timeout=WAIT_MS
+    )
+    expect(grid_page.locator("#solve-button")).to_be_enabled()
+    run = int(re.findall(r"\d+", title.inner_text())[0])
+    deadline = time.monotonic() + 120  # the run goes on on the server: let it end before the next test
+    while site.get(f"/runs/{run}")["status"] not in ("succeeded", "failed", "cancelled"):
+        assert time.monotonic() < deadline
+        time.sleep(0.3)
+
+
+def test_a_forum_without_a_version_says_so_and_offers_nothing_to_publish(browser: Browser, site: Site) -> None:
+    fresh = _another_forum(site, "shangri-la")
+    page = browser.new_page(viewport=DESK)
+    errors = _watch(page)
+    page.goto(f"{site.server.url}/grid#token={fresh.forum.organiser_token}")
+    summary = page.locator("#summary")
+    expect(summary).to_have_text("No version yet: start a solve to make the first one.", timeout=WAIT_MS)
+    expect(page.locator("#publish-button")).to_be_disabled()
+    expect(page.locator("#version-select")).to_be_disabled()
+    expect(page.locator("#compare-select")).to_be_disabled()
+    expect(page.locator("#undo-button")).to_be_hidden()
+    expect(page.locator(".sheet.current .cell").first).to_be_visible()  # the empty day, rooms and times
+    expect(page.locator(".meeting")).to_have_count(0)
+    expect(page.locator("#message")).to_be_hidden()
+    solved = _solve_on_page(page, 2)  # the first version: shown, and publishable
+    expect(summary).to_contain_text(f"Version {solved} (")
+    expect(page.locator("#publish-button")).to_be_enabled()
+    expect(page.locator("#version-select")).to_be_enabled()
+    assert errors == [], errors
+    page.close()
+
+
 def _placement(site: Site, version: int, meeting: str) -> dict[str, Any]:
     return next(p for p in site.get(f"/schedules/{version}")["placements"] if p["meeting"] == meeting)
 

@@ -53,7 +53,10 @@
     await loadVersions();
     const latest = state.versions.at(-1);
     if (latest) await show(latest.number, null);
-    else render();
+    else {
+      render();
+      summarise();
+    }
     watch();
   }
 
@@ -92,6 +95,7 @@
     state.versions = await every(state.token, `${forumPath()}/schedules`);
     fillSelect($("version-select"), state.versions.map((v) => [String(v.number), versionLabel(v)]));
     fillSelect($("compare-select"), [["", "nothing"], ...state.versions.map((v) => [String(v.number), `version ${v.number}`])]);
+    $("version-select").disabled = $("compare-select").disabled = state.versions.length === 0;
   }
 
   function fillSelect(select, options) {
@@ -160,7 +164,10 @@
   function summarise() {
     const grid = state.grid;
     if (!grid) {
-      $("summary").textContent = "No schedule yet: start a solve.";
+      // No version yet (a forum just loaded): nothing to publish, undo or print a caption for.
+      $("summary").textContent = "No version yet: start a solve to make the first one.";
+      $("publish-button").disabled = true;
+      $("undo-button").hidden = true;
       return;
     }
     const objective = grid.objective !== null ? `, objective ${grid.objective}` : "";
@@ -375,9 +382,10 @@
     const ticker = setInterval(() => {
       $("progress-elapsed").textContent = `${((performance.now() - started) / 1000).toFixed(1)} s`;
     }, 250);
+    let run = null;
     try {
       const timeLimit = Number($("time-limit").value) || 10;
-      const run = await call("POST", `${forumPath()}/runs`, { time_limit: timeLimit });
+      run = await call("POST", `${forumPath()}/runs`, { time_limit: timeLimit });
       let final = null;
       let reports = 0;
       await events(state.token, `${forumPath()}/runs/${run.id}/events`, (name, data) => {
@@ -401,6 +409,12 @@
       // A solve that ends before CP-SAT reports (the greedy grid kept) still has the grid's objective.
       if (!final.progress && state.grid.objective !== null) $("progress-objective").textContent = state.grid.objective;
       progress.querySelector(".progress-title").textContent = `Solved: version ${final.version}`;
+    } catch (error) {
+      // Not left saying "Solving…": a run the server took goes on, and its version joins the list
+      // at the next check for a colleague's work.
+      progress.querySelector(".progress-title").textContent = run
+        ? `Solve ${run.id}: progress lost (${error.message}); its version joins the list when it ends`
+        : `Solve not started: ${error.message}`;
     } finally {
       clearInterval(ticker);
       button.disabled = false;
