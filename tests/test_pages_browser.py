@@ -252,6 +252,19 @@ def test_the_grid_shows_every_placed_meeting(grid_page: Page, site: Site) -> Non
     grid_page.locator(".sheet").nth(1).screenshot(path=str(SCREENSHOTS / "grid-print.png"))
     grid_page.emulate_media(media="screen")
 
+    # "Print this day": the day shown alone, for its stewards, while the print dialog (held here)
+    # is open. (Not through page.pdf, which fires the page's afterprint itself.)
+    grid_page.locator(".day-tab").nth(1).click()
+    grid_page.evaluate("window.print = () => { window.printed = true; }")
+    grid_page.locator("#print-day").click()
+    assert grid_page.evaluate("window.printed") is True
+    grid_page.emulate_media(media="print")
+    expect(grid_page.locator(".sheet").nth(1)).to_be_visible()
+    expect(grid_page.locator(".sheet:visible")).to_have_count(1)
+    grid_page.evaluate("window.dispatchEvent(new Event('afterprint'))")  # the dialog closed: every day again
+    expect(grid_page.locator(".sheet:visible")).to_have_count(len(site.problem.forum.days))
+    grid_page.emulate_media(media="screen")
+
 
 def test_the_grid_reads_every_page_of_the_requests(grid_page: Page, site: Site) -> None:
     """The forum has more requests than a list's first page holds by default (100): every
@@ -295,6 +308,95 @@ def test_the_times_down_the_side_name_their_rows_at_any_slot_length(
         assert page.evaluate(TIMES_MISPLACED) == [], day.date
     page.emulate_media(media="print")
     assert page.evaluate(TIMES_MISPLACED) == []
+    assert errors == [], errors
+    page.close()
+
+
+FOUND = "() => [...document.querySelectorAll('.sheet .meeting.found')].map(node => node.dataset.meeting)"
+# A node of the grid kept, and every change of a meeting's classes counted from here on.
+WATCH_GRID = """() => {
+  window.keptCell = document.querySelector(".sheet .cell");
+  window.touched = 0;
+  new MutationObserver(records => { touched += records.filter(r => r.target.classList.contains("meeting")).length; })
+    .observe(document.getElementById("sheets"), { attributes: true, attributeFilter: ["class"], subtree: true });
+}"""
+
+
+def test_finding_a_delegation_marks_its_meetings_cheaply_at_unga_scale(browser: Browser, unga: Site) -> None:
+    """The organiser types a delegation's code or part of its name: its meetings are marked where
+    they stand (the others fade), each day's tab counts them, its unplaced meetings are marked too;
+    the grid is not drawn again and only the found meetings are touched. Enter goes to the first,
+    Escape clears."""
+    page, errors = _open_grid(browser, unga)
+    grid = unga.get(f"/schedules/{_shown_version(page)}")
+    assert len(grid["placements"]) > 1000 and grid["unplaced"]
+    parties = {m.id: set(m.delegations) for m in unga.problem.meetings}
+    # a delegation one of whose meetings could not be placed
+    code = sorted(parties[grid["unplaced"][0]["meeting"]])[0]
+    name = next(d.name for d in unga.problem.delegations if d.id == code)
+    placed = [p for p in grid["placements"] if code in parties[p["meeting"]]]
+    unplaced = [u["meeting"] for u in grid["unplaced"] if code in parties[u["meeting"]]]
+    page.evaluate(WATCH_GRID)
+
+    box = page.locator("#find-input")
+    box.focus()
+    page.keyboard.type(code.lower())
+    expect(page.locator(".sheet .meeting.found")).to_have_count(len(placed))
+    assert sorted(page.evaluate(FOUND)) == sorted(p["meeting"] for p in placed)
+    found_unplaced = page.locator("#unplaced-list .found").evaluate_all("nodes => nodes.map(n => n.dataset.meeting)")
+    assert sorted(found_unplaced) == sorted(unplaced)
+    expect(page.locator("#sheets")).to_have_class(re.compile(r"\bfinding\b"))
+    said = f"{name} ({code}): {len(placed)} meeting{'s' if len(placed) != 1 else ''} placed, {len(unplaced)} unplaced."
+    expect(page.locator("#find-result")).to_have_text(said)
+    expect(page.locator("#find-said")).to_have_text(said)  # said once the typing pauses
+    assert page.locator("#find-said").get_attribute("role") == "status"
+    per_day: dict[str, int] = defaultdict(int)
+    for placement in placed:
+        per_day[placement["start"][:10]] += 1
+    for index, day in enumerate(unga.problem.forum.days):
+        count = per_day[day.date.isoformat()]
+        tab = page.locator(".day-tab").nth(index)
+        expect(tab.locator(".found-count")).to_have_text(f" · {count} found" if count else "")
+    # cheap at this size: nothing drawn again, and no meeting but the found ones touched
+    assert page.evaluate("window.keptCell.isConnected") is True
+    assert page.evaluate("window.touched") == len(placed)
+
+    # part of a name: every delegation whose name holds it
+    box.fill("guinea")
+    guineas = {d.id for d in unga.problem.delegations if "guinea" in d.name.lower()}
+    assert len(guineas) > 1
+    expected = sorted(p["meeting"] for p in grid["placements"] if parties[p["meeting"]] & guineas)
+    expect(page.locator(".sheet .meeting.found")).to_have_count(len(expected))
+    assert sorted(page.evaluate(FOUND)) == expected
+    expect(page.locator("#find-result")).to_contain_text(f"{len(guineas)} delegations (")
+    assert page.evaluate("window.touched") == 2 * len(placed) + len(expected)  # the last ones unmarked, these marked
+    box.fill("zz")
+    expect(page.locator("#find-result")).to_have_text("No delegation matches “zz”.")
+    expect(page.locator(".meeting.found")).to_have_count(0)
+
+    # Enter: the first of its meetings (the earliest day, then time, then room); Enter again moves
+    # it, Escape comes back to it; Escape in the box clears
+    box.fill(code)
+    box.press("Enter")
+    rooms = [room.id for room in unga.problem.rooms]
+    first = min(placed, key=lambda p: (p["start"], rooms.index(p["room"])))
+    focused = page.locator(".meeting:focus")
+    expect(focused).to_have_attribute("data-meeting", first["meeting"])
+    expect(page.locator(".sheet.current")).to_have_attribute("data-day", first["start"][:10])
+    page.keyboard.press("Enter")
+    expect(page.locator("#move-form")).to_be_visible()
+    page.keyboard.press("Escape")
+    expect(page.locator("#move-panel")).to_be_hidden()
+    expect(focused).to_have_attribute("data-meeting", first["meeting"])
+    # drawn again (another comparison chosen), the marks are put back
+    page.locator("#compare-select").select_option(str(_shown_version(page)))
+    expect(page.locator(".sheet .meeting.found")).to_have_count(len(placed))
+    box.focus()
+    page.keyboard.press("Escape")
+    expect(box).to_have_value("")
+    expect(page.locator(".meeting.found")).to_have_count(0)
+    expect(page.locator("#sheets")).not_to_have_class(re.compile(r"\bfinding\b"))
+    expect(page.locator(".day-tab .found-count").first).to_have_text("")
     assert errors == [], errors
     page.close()
 
@@ -488,6 +590,8 @@ def test_a_valid_move_is_saved_as_a_new_version(grid_page: Page, site: Site) -> 
 
     new_version = _shown_version(grid_page)
     assert new_version > version
+    # the focus goes where the meeting now stands (the panel that had it is gone)
+    expect(grid_page.locator(f'.sheet.current .meeting[data-meeting="{moving["meeting"]}"]')).to_be_focused()
     moved = _placement(site, new_version, moving["meeting"])
     assert (moved["room"], moved["start"][:16]) == (room, start[:16])
     assert _placement(site, version, moving["meeting"]) == moving  # the old version is untouched
@@ -580,6 +684,14 @@ def test_a_move_can_be_checked_with_the_keyboard_alone(grid_page: Page, site: Si
     grid_page.locator("#move-cancel").focus()
     grid_page.keyboard.press("Enter")
     expect(grid_page.locator("#move-panel")).to_be_hidden()
+    # the focus is back on the meeting the move was for, on its own day, not lost with the panel
+    block = grid_page.locator(f'.sheet.current .meeting[data-meeting="{moving["meeting"]}"]')
+    expect(block).to_be_focused()
+    grid_page.keyboard.press("Enter")
+    expect(grid_page.locator("#move-form")).to_be_visible()
+    grid_page.keyboard.press("Escape")  # closes it too
+    expect(grid_page.locator("#move-panel")).to_be_hidden()
+    expect(block).to_be_focused()
 
 
 def _solve_on_page(page: Page, seconds: int) -> int:
