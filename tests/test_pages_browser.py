@@ -102,15 +102,40 @@ def site(server_url: str) -> Iterator[Site]:
 
 
 def _solve_and_publish(site: Site) -> None:
-    run = site.api.post(f"{site.base}/runs", json={"time_limit": SOLVE_SECONDS}, headers=site.organiser())
+    version = _solve(site, SOLVE_SECONDS)
+    published = site.api.post(f"{site.base}/schedules/{version}/publish", headers=site.organiser())
+    assert published.status_code == 200, published.text
+
+
+def _solve(site: Site, seconds: int) -> int:
+    """A solve through the API and the live server's worker; the version it made."""
+    run = site.api.post(f"{site.base}/runs", json={"time_limit": seconds}, headers=site.organiser())
     assert run.status_code == 202, run.text
     deadline = time.monotonic() + 180
     while (status := site.get(f"/runs/{run.json()['id']}"))["status"] not in ("succeeded", "failed", "cancelled"):
         assert time.monotonic() < deadline, status
         time.sleep(0.3)
     assert status["status"] == "succeeded", status
-    published = site.api.post(f"{site.base}/schedules/{status['version']}/publish", headers=site.organiser())
-    assert published.status_code == 200, published.text
+    return int(status["version"])
+
+
+def _another_forum(site: Site, name: str) -> Site:
+    """Another forum (an example problem) on the same server and database, not solved."""
+    problem = msgspec.json.decode((ROOT / "examples" / f"{name}.json").read_bytes(), type=Problem)
+
+    async def load(pool: asyncpg.Pool) -> LoadedForum:
+        async with pool.acquire() as connection:
+            return await load_problem(connection, problem)
+
+    return Site(site.server, site.server.call(load), site.api, problem)
+
+
+@pytest.fixture(scope="module")
+def unga(site: Site) -> Site:
+    """The UNGA week (1,100 meetings, 20 booths, 5 days of 20-minute slots), solved for 2 s."""
+    built = _another_forum(site, "unga-week")
+    _solve(built, 2)
+    return built
 
 
 def _ask(site: Site, requester: str, parties: list[str], title: str) -> str:
@@ -138,6 +163,14 @@ def grid_page(browser: Browser, site: Site) -> Iterator[Page]:
     yield page
     assert errors == [], errors
     page.close()
+
+
+def _open_grid(browser: Browser, site: Site) -> tuple[Page, list[str]]:
+    page = browser.new_page(viewport=DESK)
+    errors = _watch(page)
+    page.goto(f"{site.server.url}/grid#token={site.forum.organiser_token}")
+    page.locator(".sheet.current .meeting").first.wait_for(timeout=WAIT_MS)
+    return page, errors
 
 
 @pytest.fixture
@@ -219,6 +252,19 @@ def test_the_grid_shows_every_placed_meeting(grid_page: Page, site: Site) -> Non
     grid_page.locator(".sheet").nth(1).screenshot(path=str(SCREENSHOTS / "grid-print.png"))
     grid_page.emulate_media(media="screen")
 
+    # "Print this day": the day shown alone, for its stewards, while the print dialog (held here)
+    # is open. (Not through page.pdf, which fires the page's afterprint itself.)
+    grid_page.locator(".day-tab").nth(1).click()
+    grid_page.evaluate("window.print = () => { window.printed = true; }")
+    grid_page.locator("#print-day").click()
+    assert grid_page.evaluate("window.printed") is True
+    grid_page.emulate_media(media="print")
+    expect(grid_page.locator(".sheet").nth(1)).to_be_visible()
+    expect(grid_page.locator(".sheet:visible")).to_have_count(1)
+    grid_page.evaluate("window.dispatchEvent(new Event('afterprint'))")  # the dialog closed: every day again
+    expect(grid_page.locator(".sheet:visible")).to_have_count(len(site.problem.forum.days))
+    grid_page.emulate_media(media="screen")
+
 
 def test_the_grid_reads_every_page_of_the_requests(grid_page: Page, site: Site) -> None:
     """The forum has more requests than a list's first page holds by default (100): every
@@ -230,6 +276,175 @@ def test_the_grid_reads_every_page_of_the_requests(grid_page: Page, site: Site) 
     token, path = site.forum.organiser_token, f"{site.base}/requests?limit=7"
     read = grid_page.evaluate("([token, path]) => Sidelines.every(token, path)", [token, path])
     assert [request["id"] for request in read] == [request["id"] for request in requests]
+
+
+# Each time down the side against the row it names: the top of the cells that start then.
+TIMES_MISPLACED = """
+() => [...document.querySelectorAll(".sheet.current .time")].flatMap(label => {
+  const sheet = label.closest(".sheet");
+  const cell = sheet.querySelector(`.cell[data-start="${sheet.dataset.day}T${label.textContent}:00"]`);
+  if (!cell) return [`${label.textContent}: no such row`];
+  const off = Math.abs(label.getBoundingClientRect().top - cell.getBoundingClientRect().top);
+  return off > 1 ? [`${label.textContent}: ${off.toFixed(1)} px off`] : [];
+})
+"""
+
+
+def test_the_times_down_the_side_name_their_rows_at_any_slot_length(
+    grid_page: Page, browser: Browser, unga: Site
+) -> None:
+    """Shangri-La's 10-minute rows get a time every half hour; UNGA's 20-minute rows (where a half
+    hour can fall inside a row) get one each. Each stands beside the row it names, on screen and
+    on the A3 sheet the stewards are given."""
+    assert grid_page.locator(".sheet.current .time").count() >= 10
+    assert grid_page.evaluate(TIMES_MISPLACED) == []
+    page, errors = _open_grid(browser, unga)
+    forum = unga.problem.forum
+    assert forum.slot_minutes == 20
+    for index, day in enumerate(forum.days):
+        page.locator(".day-tab").nth(index).click()
+        rows = (day.end.hour * 60 + day.end.minute - day.start.hour * 60 - day.start.minute) // forum.slot_minutes
+        expect(page.locator(".sheet.current .time")).to_have_count(rows)
+        assert page.evaluate(TIMES_MISPLACED) == [], day.date
+    page.emulate_media(media="print")
+    assert page.evaluate(TIMES_MISPLACED) == []
+    assert errors == [], errors
+    page.close()
+
+
+FOUND = "() => [...document.querySelectorAll('.sheet .meeting.found')].map(node => node.dataset.meeting)"
+# A node of the grid kept, and every change of a meeting's classes counted from here on.
+WATCH_GRID = """() => {
+  window.keptCell = document.querySelector(".sheet .cell");
+  window.touched = 0;
+  new MutationObserver(records => { touched += records.filter(r => r.target.classList.contains("meeting")).length; })
+    .observe(document.getElementById("sheets"), { attributes: true, attributeFilter: ["class"], subtree: true });
+}"""
+
+
+def test_finding_a_delegation_marks_its_meetings_cheaply_at_unga_scale(browser: Browser, unga: Site) -> None:
+    """The organiser types a delegation's code or part of its name: its meetings are marked where
+    they stand (the others fade), each day's tab counts them, its unplaced meetings are marked too;
+    the grid is not drawn again and only the found meetings are touched. Enter goes to the first,
+    Escape clears."""
+    page, errors = _open_grid(browser, unga)
+    grid = unga.get(f"/schedules/{_shown_version(page)}")
+    assert len(grid["placements"]) > 1000 and grid["unplaced"]
+    parties = {m.id: set(m.delegations) for m in unga.problem.meetings}
+    # a delegation one of whose meetings could not be placed
+    code = sorted(parties[grid["unplaced"][0]["meeting"]])[0]
+    name = next(d.name for d in unga.problem.delegations if d.id == code)
+    placed = [p for p in grid["placements"] if code in parties[p["meeting"]]]
+    unplaced = [u["meeting"] for u in grid["unplaced"] if code in parties[u["meeting"]]]
+    page.evaluate(WATCH_GRID)
+
+    box = page.locator("#find-input")
+    box.focus()
+    page.keyboard.type(code.lower())
+    expect(page.locator(".sheet .meeting.found")).to_have_count(len(placed))
+    assert sorted(page.evaluate(FOUND)) == sorted(p["meeting"] for p in placed)
+    found_unplaced = page.locator("#unplaced-list .found").evaluate_all("nodes => nodes.map(n => n.dataset.meeting)")
+    assert sorted(found_unplaced) == sorted(unplaced)
+    expect(page.locator("#sheets")).to_have_class(re.compile(r"\bfinding\b"))
+    said = f"{name} ({code}): {len(placed)} meeting{'s' if len(placed) != 1 else ''} placed, {len(unplaced)} unplaced."
+    expect(page.locator("#find-result")).to_have_text(said)
+    expect(page.locator("#find-said")).to_have_text(said)  # said once the typing pauses
+    assert page.locator("#find-said").get_attribute("role") == "status"
+    per_day: dict[str, int] = defaultdict(int)
+    for placement in placed:
+        per_day[placement["start"][:10]] += 1
+    for index, day in enumerate(unga.problem.forum.days):
+        count = per_day[day.date.isoformat()]
+        tab = page.locator(".day-tab").nth(index)
+        expect(tab.locator(".found-count")).to_have_text(f" · {count} found" if count else "")
+    # cheap at this size: nothing drawn again, and no meeting but the found ones touched
+    assert page.evaluate("window.keptCell.isConnected") is True
+    assert page.evaluate("window.touched") == len(placed)
+
+    # part of a name: every delegation whose name holds it
+    box.fill("guinea")
+    guineas = {d.id for d in unga.problem.delegations if "guinea" in d.name.lower()}
+    assert len(guineas) > 1
+    expected = sorted(p["meeting"] for p in grid["placements"] if parties[p["meeting"]] & guineas)
+    expect(page.locator(".sheet .meeting.found")).to_have_count(len(expected))
+    assert sorted(page.evaluate(FOUND)) == expected
+    expect(page.locator("#find-result")).to_contain_text(f"{len(guineas)} delegations (")
+    assert page.evaluate("window.touched") == 2 * len(placed) + len(expected)  # the last ones unmarked, these marked
+    box.fill("zz")
+    expect(page.locator("#find-result")).to_have_text("No delegation matches “zz”.")
+    expect(page.locator(".meeting.found")).to_have_count(0)
+
+    # Enter: the first of its meetings (the earliest day, then time, then room); Enter again moves
+    # it, Escape comes back to it; Escape in the box clears
+    box.fill(code)
+    box.press("Enter")
+    rooms = [room.id for room in unga.problem.rooms]
+    first = min(placed, key=lambda p: (p["start"], rooms.index(p["room"])))
+    focused = page.locator(".meeting:focus")
+    expect(focused).to_have_attribute("data-meeting", first["meeting"])
+    expect(page.locator(".sheet.current")).to_have_attribute("data-day", first["start"][:10])
+    page.keyboard.press("Enter")
+    expect(page.locator("#move-form")).to_be_visible()
+    page.keyboard.press("Escape")
+    expect(page.locator("#move-panel")).to_be_hidden()
+    expect(focused).to_have_attribute("data-meeting", first["meeting"])
+    # drawn again (another comparison chosen), the marks are put back
+    page.locator("#compare-select").select_option(str(_shown_version(page)))
+    expect(page.locator(".sheet .meeting.found")).to_have_count(len(placed))
+    box.focus()
+    page.keyboard.press("Escape")
+    expect(box).to_have_value("")
+    expect(page.locator(".meeting.found")).to_have_count(0)
+    expect(page.locator("#sheets")).not_to_have_class(re.compile(r"\bfinding\b"))
+    expect(page.locator(".day-tab .found-count").first).to_have_text("")
+    assert errors == [], errors
+    page.close()
+
+
+def test_a_solves_figures_are_not_read_out_as_they_tick_and_a_lost_stream_is_said(grid_page: Page, site: Site) -> None:
+    """Only the solve's title is a live region (it changes when a solve starts, ends or fails):
+    the elapsed time beside it changes four times a second. A stream lost mid-solve is said there
+    rather than left at "Solving…"."""
+    live = "node => Boolean(node.closest('[aria-live], [role=status], [role=log], [role=alert], [role=timer]'))"
+    for figure in ("objective", "bound", "gap", "elapsed"):
+        assert grid_page.locator(f"#progress-{figure}").evaluate(live) is False, figure
+    title = grid_page.locator("#progress .progress-title")
+    assert title.get_attribute("role") == "status"
+
+    grid_page.route("**/events", lambda route: route.abort())
+    grid_page.locator("#time-limit").fill("2")
+    grid_page.locator("#solve-button").click()
+    expect(title).to_have_text(
+        re.compile(r"^Solve \d+: progress lost \(.+\); its version joins the list when it ends$"), timeout=WAIT_MS
+    )
+    expect(grid_page.locator("#solve-button")).to_be_enabled()
+    run = int(re.findall(r"\d+", title.inner_text())[0])
+    deadline = time.monotonic() + 120  # the run goes on on the server: let it end before the next test
+    while site.get(f"/runs/{run}")["status"] not in ("succeeded", "failed", "cancelled"):
+        assert time.monotonic() < deadline
+        time.sleep(0.3)
+
+
+def test_a_forum_without_a_version_says_so_and_offers_nothing_to_publish(browser: Browser, site: Site) -> None:
+    fresh = _another_forum(site, "shangri-la")
+    page = browser.new_page(viewport=DESK)
+    errors = _watch(page)
+    page.goto(f"{site.server.url}/grid#token={fresh.forum.organiser_token}")
+    summary = page.locator("#summary")
+    expect(summary).to_have_text("No version yet: start a solve to make the first one.", timeout=WAIT_MS)
+    expect(page.locator("#publish-button")).to_be_disabled()
+    expect(page.locator("#version-select")).to_be_disabled()
+    expect(page.locator("#compare-select")).to_be_disabled()
+    expect(page.locator("#undo-button")).to_be_hidden()
+    expect(page.locator(".sheet.current .cell").first).to_be_visible()  # the empty day, rooms and times
+    expect(page.locator(".meeting")).to_have_count(0)
+    expect(page.locator("#message")).to_be_hidden()
+    solved = _solve_on_page(page, 2)  # the first version: shown, and publishable
+    expect(summary).to_contain_text(f"Version {solved} (")
+    expect(page.locator("#publish-button")).to_be_enabled()
+    expect(page.locator("#version-select")).to_be_enabled()
+    assert errors == [], errors
+    page.close()
 
 
 def _placement(site: Site, version: int, meeting: str) -> dict[str, Any]:
@@ -375,6 +590,8 @@ def test_a_valid_move_is_saved_as_a_new_version(grid_page: Page, site: Site) -> 
 
     new_version = _shown_version(grid_page)
     assert new_version > version
+    # the focus goes where the meeting now stands (the panel that had it is gone)
+    expect(grid_page.locator(f'.sheet.current .meeting[data-meeting="{moving["meeting"]}"]')).to_be_focused()
     moved = _placement(site, new_version, moving["meeting"])
     assert (moved["room"], moved["start"][:16]) == (room, start[:16])
     assert _placement(site, version, moving["meeting"]) == moving  # the old version is untouched
@@ -422,9 +639,23 @@ def test_a_valid_move_is_saved_as_a_new_version(grid_page: Page, site: Site) -> 
     expect(old_block).to_have_attribute("data-room", moving["room"])
     expect(old_block).to_have_class(re.compile(r"\bchanged\b"))
 
-    # publishing from the page
+    # publishing from the page; while a version chosen is still being read (held back here), the
+    # button can't publish the version still drawn
+    publish = grid_page.locator("#publish-button")
     grid_page.locator("#version-select").select_option(str(new_version))
-    expect(grid_page.locator("#publish-button")).to_be_enabled()
+    expect(grid_page.locator("#summary")).to_contain_text(f"Version {new_version} ", timeout=WAIT_MS)
+    expect(publish).to_be_enabled()  # a draft, drawn: publishable
+    held: list[Route] = []
+    grid_page.route(f"**/schedules/{version}", lambda route: held.append(route))
+    grid_page.locator("#version-select").select_option(str(version))
+    expect(publish).to_be_disabled()
+    assert len(held) == 1
+    expect(grid_page.locator("#summary")).to_contain_text(f"Version {new_version} ")  # still drawn
+    held[0].continue_()
+    grid_page.unroute(f"**/schedules/{version}")
+    expect(grid_page.locator("#summary")).to_contain_text(f"Version {version} ", timeout=WAIT_MS)
+    grid_page.locator("#version-select").select_option(str(new_version))
+    expect(publish).to_be_enabled()
     grid_page.locator("#publish-button").click()
     expect(grid_page.locator("#publish-button")).to_have_text("Published", timeout=WAIT_MS)
     expect(grid_page.locator("#publish-button")).to_be_disabled()
@@ -453,6 +684,14 @@ def test_a_move_can_be_checked_with_the_keyboard_alone(grid_page: Page, site: Si
     grid_page.locator("#move-cancel").focus()
     grid_page.keyboard.press("Enter")
     expect(grid_page.locator("#move-panel")).to_be_hidden()
+    # the focus is back on the meeting the move was for, on its own day, not lost with the panel
+    block = grid_page.locator(f'.sheet.current .meeting[data-meeting="{moving["meeting"]}"]')
+    expect(block).to_be_focused()
+    grid_page.keyboard.press("Enter")
+    expect(grid_page.locator("#move-form")).to_be_visible()
+    grid_page.keyboard.press("Escape")  # closes it too
+    expect(grid_page.locator("#move-panel")).to_be_hidden()
+    expect(block).to_be_focused()
 
 
 def _solve_on_page(page: Page, seconds: int) -> int:

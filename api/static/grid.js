@@ -24,6 +24,15 @@
     pulse: null, // the forum's revision and version numbers when the page last read them
     checking: false, // a check for a colleague's work is under way
     checkAgain: false, // another check was asked for meanwhile
+    // Read once per setup, so that drawing 1,000+ meetings looks each one up rather than searches.
+    meetingById: new Map(),
+    countryOf: new Map(), // delegation id -> country code
+    // Filled as the grid is drawn, so that finding a delegation touches only its own meetings.
+    blockOf: new Map(), // meeting id -> {node, day}
+    blocksOf: new Map(), // delegation id -> [{node, day}] (placed meetings)
+    unplacedOf: new Map(), // delegation id -> [list item]
+    found: [], // nodes marked as a found delegation's
+    findSaid: null, // a timer: the result is said once the typing pauses
   };
   // How often an open page asks whether a colleague has edited the setup, added or published a
   // version (GET .../revision: one small statement); also at once when the tab is shown again.
@@ -53,7 +62,10 @@
     await loadVersions();
     const latest = state.versions.at(-1);
     if (latest) await show(latest.number, null);
-    else render();
+    else {
+      render();
+      summarise();
+    }
     watch();
   }
 
@@ -69,6 +81,14 @@
     state.forum = forum;
     state.problem = problemView.problem;
     state.requests = new Map(requests.map((request) => [request.id, request]));
+    state.meetingById = new Map(state.problem.meetings.map((meeting) => [meeting.id, meeting]));
+    state.countryOf = new Map(state.problem.delegations.map((d) => [d.id, d.country]));
+    fillSelect(
+      $("find-options"),
+      [...state.problem.delegations]
+        .sort((a, b) => a.name.localeCompare(b.name))
+        .map((delegation) => [delegationLabel(delegation), ""]),
+    );
   }
 
   function forumPath() {
@@ -92,6 +112,7 @@
     state.versions = await every(state.token, `${forumPath()}/schedules`);
     fillSelect($("version-select"), state.versions.map((v) => [String(v.number), versionLabel(v)]));
     fillSelect($("compare-select"), [["", "nothing"], ...state.versions.map((v) => [String(v.number), `version ${v.number}`])]);
+    $("version-select").disabled = $("compare-select").disabled = state.versions.length === 0;
   }
 
   function fillSelect(select, options) {
@@ -115,10 +136,23 @@
   // Two versions chosen in quick succession start two calls whose answers may
   // come back in either order: only the latest call draws, so the grid shown
   // is always the version the select names.
+  //
+  // Until it is drawn, the version the select names is not the one shown: the publish button is
+  // disabled meanwhile, or a click would publish the version still drawn.
   async function show(number, compare) {
     const thisShow = ++state.shows;
     const pulse = state.pulse; // a check that catches up meanwhile may find this read too old
-    const grid = await call("GET", `${forumPath()}/schedules/${number}`);
+    $("publish-button").disabled = true;
+    let grid;
+    try {
+      grid = await call("GET", `${forumPath()}/schedules/${number}`);
+    } catch (error) {
+      if (thisShow === state.shows && state.grid) {
+        $("version-select").value = String(state.version); // the version still shown
+        showPublish(state.grid);
+      }
+      throw error;
+    }
     const changed = new Map();
     let note = "";
     if (compare !== null && compare !== number) {
@@ -147,7 +181,10 @@
   function summarise() {
     const grid = state.grid;
     if (!grid) {
-      $("summary").textContent = "No schedule yet: start a solve.";
+      // No version yet (a forum just loaded): nothing to publish, undo or print a caption for.
+      $("summary").textContent = "No version yet: start a solve to make the first one.";
+      $("publish-button").disabled = true;
+      $("undo-button").hidden = true;
       return;
     }
     const objective = grid.objective !== null ? `, objective ${grid.objective}` : "";
@@ -304,7 +341,28 @@
       event.preventDefault();
       solve().catch(fail);
     });
-    $("move-cancel").addEventListener("click", clearMove);
+    $("move-cancel").addEventListener("click", cancelMove);
+    $("move-panel").addEventListener("keydown", (event) => {
+      if (event.key === "Escape") cancelMove();
+    });
+    $("find-input").addEventListener("input", () => applyFind());
+    $("find-input").addEventListener("keydown", (event) => {
+      if (event.key === "Enter") {
+        event.preventDefault();
+        applyFind();
+        goToFound();
+      } else if (event.key === "Escape" && event.target.value) {
+        event.preventDefault();
+        event.target.value = "";
+        applyFind();
+      }
+    });
+    // The shown day alone (Ctrl+P prints every day, one A3 page each).
+    $("print-day").addEventListener("click", () => {
+      document.body.classList.add("print-day");
+      window.print();
+    });
+    window.addEventListener("afterprint", () => document.body.classList.remove("print-day"));
     $("move-confirm").addEventListener("click", () => confirmMove().catch(fail));
     $("move-form").addEventListener("submit", (event) => {
       event.preventDefault();
@@ -362,9 +420,10 @@
     const ticker = setInterval(() => {
       $("progress-elapsed").textContent = `${((performance.now() - started) / 1000).toFixed(1)} s`;
     }, 250);
+    let run = null;
     try {
       const timeLimit = Number($("time-limit").value) || 10;
-      const run = await call("POST", `${forumPath()}/runs`, { time_limit: timeLimit });
+      run = await call("POST", `${forumPath()}/runs`, { time_limit: timeLimit });
       let final = null;
       let reports = 0;
       await events(state.token, `${forumPath()}/runs/${run.id}/events`, (name, data) => {
@@ -388,6 +447,12 @@
       // A solve that ends before CP-SAT reports (the greedy grid kept) still has the grid's objective.
       if (!final.progress && state.grid.objective !== null) $("progress-objective").textContent = state.grid.objective;
       progress.querySelector(".progress-title").textContent = `Solved: version ${final.version}`;
+    } catch (error) {
+      // Not left saying "Solving…": a run the server took goes on, and its version joins the list
+      // at the next check for a colleague's work.
+      progress.querySelector(".progress-title").textContent = run
+        ? `Solve ${run.id}: progress lost (${error.message}); its version joins the list when it ends`
+        : `Solve not started: ${error.message}`;
     } finally {
       clearInterval(ticker);
       button.disabled = false;
@@ -491,17 +556,17 @@
   }
 
   function meetingInfo(id, attendees) {
-    const meeting = state.problem.meetings.find((m) => m.id === id);
+    const meeting = state.meetingById.get(id);
     const delegations = meeting
       ? meeting.delegations
       : [...new Set((attendees || []).map((a) => a.split("/")[0]))];
-    const countries = new Map(state.problem.delegations.map((d) => [d.id, d.country]));
     return {
       id,
+      delegations,
       title: meeting ? meeting.title : "",
       priority: (meeting && meeting.priority) || "normal", // the API omits defaults
       pinned: Boolean(meeting && (meeting.pinned_start || meeting.pinned_room)),
-      codes: delegations.map((d) => countries.get(d) || d),
+      codes: delegations.map((d) => state.countryOf.get(d) || d),
       kind: kindOf(delegations.length),
       duration: meeting ? meeting.duration_minutes : null,
       request: state.requests.get(id)?.status || "unknown",
@@ -520,23 +585,44 @@
     const tabs = $("day-tabs");
     tabs.replaceChildren(
       ...days.map((day, index) =>
-        el("button", {
-          type: "button",
-          class: "day-tab",
-          "aria-pressed": String(index === state.day),
-          text: dayName(day.date),
-          onclick: () => {
-            state.day = index;
-            render();
+        el(
+          "button",
+          {
+            type: "button",
+            class: "day-tab",
+            "aria-pressed": String(index === state.day),
+            onclick: () => selectDay(index),
           },
-        }),
+          dayName(day.date),
+          el("span", { class: "found-count" }),
+        ),
       ),
     );
-    $("sheets").replaceChildren(...days.map((day, index) => sheet(day, index)));
+    // Each day's placements in time order, then by room: the order Tab goes through them.
+    const byDay = new Map(days.map((day) => [day.date, []]));
+    for (const placement of state.grid ? state.grid.placements : []) {
+      const start = wall(placement.start);
+      byDay.get(start.date)?.push({ placement, start, end: wall(placement.end) });
+    }
+    const column = new Map(state.problem.rooms.map((room, index) => [room.id, index]));
+    for (const list of byDay.values()) {
+      list.sort((a, b) => a.start.minutes - b.start.minutes || column.get(a.placement.room) - column.get(b.placement.room));
+    }
+    state.blockOf = new Map();
+    state.blocksOf = new Map();
+    $("sheets").replaceChildren(...days.map((day, index) => sheet(day, index, byDay.get(day.date))));
     renderUnplaced();
+    applyFind();
   }
 
-  function sheet(day, index) {
+  // Another day shown: the sheets are all drawn, so only which one shows changes (no redraw).
+  function selectDay(index) {
+    state.day = index;
+    for (const [at, node] of [...$("sheets").children].entries()) node.classList.toggle("current", at === index);
+    for (const [at, tab] of [...$("day-tabs").children].entries()) tab.setAttribute("aria-pressed", String(at === index));
+  }
+
+  function sheet(day, index, placements) {
     const rooms = state.problem.rooms;
     const starts = slotsOf(day);
     const step = state.forum.slot_minutes;
@@ -554,11 +640,15 @@
       grid.append(head);
     });
 
+    // A time on every half hour from the day's start (on every slot when slots are 20 minutes or
+    // more, since a half hour then may fall inside one), each label spanning its rows up to the next.
+    const labelled = starts.map((minute) => step >= 20 || (minute - first) % 30 === 0);
     starts.forEach((minute, slot) => {
       const row = String(slot + 2);
-      if (minute % 30 === 0) {
-        const label = el("div", { class: "time", text: clockOf(minute) });
-        label.style.gridRow = `${row} / span ${Math.min(30 / step, starts.length - slot)}`;
+      if (labelled[slot]) {
+        const next = labelled.indexOf(true, slot + 1);
+        const label = el("div", { class: minute % 60 === 0 ? "time hour" : "time", text: clockOf(minute) });
+        label.style.gridRow = `${row} / span ${(next < 0 ? starts.length : next) - slot}`;
         grid.append(label);
       }
       rooms.forEach((room, column) => {
@@ -611,14 +701,14 @@
     }
 
     const roomColumn = new Map(rooms.map((room, column) => [room.id, column + 2]));
-    for (const placement of state.grid ? state.grid.placements : []) {
-      const start = wall(placement.start);
-      const end = wall(placement.end);
-      if (start.date !== day.date) continue;
-      const block = meetingBlock(placement, start, end);
+    for (const { placement, start, end } of placements) {
+      const [block, info] = meetingBlock(placement, start, end);
       block.style.gridRow = `${rowOf(start.minutes)} / ${rowOf(end.minutes)}`;
       block.style.gridColumn = String(roomColumn.get(placement.room) || 2);
       grid.append(block);
+      const entry = { node: block, day: index };
+      state.blockOf.set(info.id, entry);
+      for (const delegation of info.delegations) listOf(state.blocksOf, delegation).push(entry);
     }
 
     const section = el(
@@ -659,7 +749,13 @@
         openMoveForm(info.id, start.date, start.time, placement.room);
       }
     });
-    return block;
+    return [block, info];
+  }
+
+  function listOf(map, key) {
+    let list = map.get(key);
+    if (!list) map.set(key, (list = []));
+    return list;
   }
 
   function wireDraggable(node, meetingId) {
@@ -685,6 +781,7 @@
     const list = $("unplaced-list");
     const unplaced = state.grid ? state.grid.unplaced : [];
     $("unplaced-count").textContent = `(${unplaced.length})`;
+    state.unplacedOf = new Map();
     list.replaceChildren(
       ...unplaced.map((entry) => {
         const info = meetingInfo(entry.meeting, []);
@@ -703,6 +800,7 @@
           el("span", { class: "reason-text", text: entry.message }),
         );
         wireDraggable(item, entry.meeting);
+        for (const delegation of info.delegations) listOf(state.unplacedOf, delegation).push(item);
         item.addEventListener("keydown", (event) => {
           if (event.key === "Enter" || event.key === " ") {
             event.preventDefault();
@@ -713,6 +811,91 @@
         return item;
       }),
     );
+  }
+
+  // ---------------------------------------------------------------- finding a delegation
+
+  function delegationLabel(delegation) {
+    return `${delegation.name} (${delegation.id})`;
+  }
+
+  // The delegations a query names: by code or by the label the list offers, else (three letters
+  // or more) those whose name holds it. None for an empty query (nothing is being looked for).
+  function findMatches(query) {
+    const wanted = query.trim().toLowerCase();
+    if (!wanted) return null;
+    const delegations = state.problem.delegations;
+    const exact = delegations.filter((d) =>
+      [d.id, d.country || "", delegationLabel(d)].some((name) => name.toLowerCase() === wanted),
+    );
+    if (exact.length || wanted.length < 3) return exact;
+    return delegations.filter((d) => d.name.toLowerCase().includes(wanted));
+  }
+
+  // Marks the found delegations' meetings by a class on them and one on the sheets: the grid is
+  // not drawn again, and only the nodes marked last time and this time are touched.
+  function applyFind() {
+    for (const node of state.found) node.classList.remove("found");
+    state.found = [];
+    const query = $("find-input").value;
+    const matched = findMatches(query);
+    $("sheets").classList.toggle("finding", matched !== null);
+    $("unplaced-list").classList.toggle("finding", matched !== null);
+    const perDay = state.forum.days.map(() => 0);
+    let unplaced = 0;
+    for (const delegation of matched || []) {
+      for (const { node, day } of state.blocksOf.get(delegation.id) || []) {
+        if (node.classList.contains("found")) continue; // a meeting of two found delegations
+        node.classList.add("found");
+        state.found.push(node);
+        perDay[day] += 1;
+      }
+      for (const node of state.unplacedOf.get(delegation.id) || []) {
+        if (node.classList.contains("found")) continue;
+        node.classList.add("found");
+        state.found.push(node);
+        unplaced += 1;
+      }
+    }
+    for (const [index, tab] of [...$("day-tabs").children].entries()) {
+      tab.querySelector(".found-count").textContent = perDay[index] ? ` · ${perDay[index]} found` : "";
+    }
+    const placed = perDay.reduce((sum, count) => sum + count, 0);
+    sayFound(matched === null ? "" : foundText(query.trim(), matched, placed, unplaced));
+  }
+
+  function foundText(query, matched, placed, unplaced) {
+    if (!matched.length) return `No delegation matches “${query}”.`;
+    const names = matched.length <= 3
+      ? matched.map(delegationLabel).join(", ")
+      : `${matched.length} delegations (${matched.map((d) => d.id).join(", ")})`;
+    const meetings = `${placed} meeting${placed === 1 ? "" : "s"} placed`;
+    return `${names}: ${meetings}${unplaced ? `, ${unplaced} unplaced` : ""}.`;
+  }
+
+  // Shown at once; said (a live region beside it) once the typing pauses, not at every key.
+  function sayFound(text) {
+    $("find-result").textContent = text;
+    clearTimeout(state.findSaid);
+    state.findSaid = setTimeout(() => {
+      if ($("find-said").textContent !== text) $("find-said").textContent = text;
+    }, text ? 500 : 0);
+  }
+
+  // Enter in the box: the first found meeting of the day shown (time order), else of the first
+  // day that has one, else the first unplaced one.
+  function goToFound() {
+    let target = document.querySelector(".sheet.current .meeting.found");
+    if (!target) {
+      const days = state.found.filter((node) => node.classList.contains("meeting")).map((node) => state.blockOf.get(node.dataset.meeting).day);
+      if (days.length) {
+        selectDay(Math.min(...days));
+        target = document.querySelector(".sheet.current .meeting.found");
+      } else {
+        target = $("unplaced-list").querySelector(".found");
+      }
+    }
+    if (target) target.focus();
   }
 
   // ---------------------------------------------------------------- moves
@@ -803,10 +986,7 @@
     const when = wall(start);
     const index = state.forum.days.findIndex((d) => d.date === when.date);
     if (index < 0) return;
-    if (index !== state.day) {
-      state.day = index;
-      render();
-    }
+    if (index !== state.day) selectDay(index); // no redraw: the clashing meetings stay marked
     const grid = document.querySelector(".sheet.current .grid");
     const column = state.problem.rooms.findIndex((r) => r.id === room) + 2;
     const first = minutesOf(state.forum.days[index].start);
@@ -836,6 +1016,25 @@
     await loadVersions();
     await show(stored.version, stored.derived_from);
     showMessage("");
+    focusMeeting(pending.meeting); // where it now stands, rather than nowhere (the panel is gone)
+  }
+
+  // Closed without moving: the focus goes back to the meeting the move was for.
+  function cancelMove() {
+    const meeting = state.pending && state.pending.meeting;
+    clearMove();
+    if (meeting) focusMeeting(meeting);
+  }
+
+  function focusMeeting(id) {
+    const placed = state.blockOf.get(id);
+    if (placed) {
+      if (placed.day !== state.day) selectDay(placed.day);
+      placed.node.focus();
+      return;
+    }
+    const item = $("unplaced-list").querySelector(`[data-meeting="${CSS.escape(id)}"]`);
+    if (item) item.focus();
   }
 
   function clearMove() {
