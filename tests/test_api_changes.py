@@ -334,7 +334,9 @@ async def test_a_resolve_run_moves_only_what_the_recorded_change_broke(
     assert run["options"]["resolve"] == {"free": [], "reoptimise": False} and run["options"]["time_limit"] == 0.5
     moves = run["moves"]
     assert moves and {m["meeting"] for m in moves if m["kind"] != "added"} <= broken
-    assert all(m["cause"]["change"] == 0 for m in moves if m["meeting"] in broken)
+    number = recorded.json()["number"]
+    assert number == 1  # a cause names the change by the number the change was answered with
+    assert all(m["cause"]["change"] == number for m in moves if m["meeting"] in broken)
     async with pool.acquire() as connection:
         problem = await changed_problem(connection, UUID(forum.id), datetime.now(UTC))
         before = await published_grid(connection, UUID(forum.id))
@@ -356,11 +358,22 @@ async def test_moves_name_the_recorded_change_when_an_earlier_one_is_passed_over
     broken = set(recorded.json()["breaks"])
     run = await run_to_end(client, pool, forum, {"resolve": {}})
     changes = (await client.get(f"{forum.base}/changes", headers=forum.organiser)).json()
+    by_number = {change["number"]: change for change in changes}
+    assert sorted(by_number) == [1, 2]
     by_cause = {m["meeting"]: m["cause"] for m in run["moves"]}
     assert broken & set(by_cause)
     for meeting in broken & set(by_cause):
-        assert changes[by_cause[meeting]["change"]]["change"]["kind"] == "arrival_changed"
+        assert by_cause[meeting]["change"] == recorded.json()["number"] == 2
+        assert by_number[by_cause[meeting]["change"]]["change"]["kind"] == "arrival_changed"
     assert by_cause["US-SG"]["kind"] == "withdrawn"
+    # Stored as every run before the numbering was (a position among the recorded changes,
+    # from 0), so runs stored before it read with the right numbers too.
+    async with pool.acquire() as connection:
+        stored = await connection.fetchval(
+            "SELECT moves FROM solve_runs WHERE forum_id = $1 AND number = $2", UUID(forum.id), run["id"]
+        )
+    positions = {m["meeting"]: m["cause"].get("change") for m in stored}
+    assert all(positions[meeting] == 1 for meeting in broken & set(by_cause))
 
 
 async def test_a_solve_from_scratch_sees_the_recorded_changes_and_resolve_checks_its_input(
