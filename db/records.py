@@ -118,7 +118,9 @@ class ForumRecord(Record):
     time_zone: str
     slot_minutes: int
     days: list[Day]
-    request_deadline: datetime | None = None
+    request_deadline: Annotated[
+        datetime | None, msgspec.Meta(description="in the forum's time, with its offset (db/queries/forums.py)")
+    ] = None
 
 
 class ForumCreated(Record):

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 from uuid import UUID
+from zoneinfo import ZoneInfo
 
 import asyncpg
 import msgspec
@@ -20,7 +21,11 @@ class TokenOwner(msgspec.Struct, frozen=True):
 
 
 def forum_from_row(row: asyncpg.Record) -> Stored[ForumRecord]:
+    """The forum as the API answers it: its deadline (stored as an instant) in the forum's own
+    time with its offset, as every other time the API answers (asyncpg reads it back in UTC)."""
     values = {name: row[name] for name in ("name", "time_zone", "slot_minutes", "days", "request_deadline")}
+    if values["request_deadline"] is not None:
+        values["request_deadline"] = values["request_deadline"].astimezone(ZoneInfo(row["time_zone"]))
     return Stored(msgspec.convert({"id": str(row["id"]), **values}, ForumRecord, strict=False), row["version"])
 
 
