@@ -170,7 +170,9 @@ def _solve_in_child(
 
 
 def _as_recorded(moves: list[Moved], recorded: list[int]) -> list[Moved]:
-    """The moves with each cause naming its change's position among the recorded changes."""
+    """The moves with each cause naming its change's position among the recorded changes
+    (from 0: the form runs have always been stored in; the API shows it as the change's
+    number, api/controllers/runs.py `numbered_moves`)."""
     return [
         msgspec.structs.replace(move, cause=msgspec.structs.replace(move.cause, change=recorded[move.cause.change]))
         if move.cause.change is not None

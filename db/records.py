@@ -118,9 +118,13 @@ class ForumRecord(Record):
     time_zone: str
     slot_minutes: int
     days: list[Day]
-    request_deadline: datetime | None = None
+    request_deadline: Annotated[
+        datetime | None, msgspec.Meta(description="in the forum's time, with its offset (db/queries/forums.py)")
+    ] = None
     # Since when the forum is closed (POST /forums/{id}/close); null while it is open.
-    closed_at: datetime | None = None
+    closed_at: Annotated[
+        datetime | None, msgspec.Meta(description="since when the forum is closed, in its time; null while open")
+    ] = None
 
 
 class ForumCreated(Record):

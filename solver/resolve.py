@@ -44,7 +44,7 @@ from solver.search import ProgressHandler
 from solver.terms import Assignment
 from solver.timegrid import TimeGrid
 
-CauseKind = Literal["change", "freed", "reoptimised", "waiting", "repair", "withdrawn"]
+CauseKind = Literal["change", "freed", "reoptimised", "waiting", "new_request", "repair", "withdrawn"]
 MoveKind = Literal["time", "room", "time_and_room", "added", "removed"]
 
 
@@ -54,6 +54,8 @@ class Cause(msgspec.Struct, forbid_unknown_fields=True, frozen=True, omit_defaul
     change: a change broke, removed, added or needed the meeting (`change` is
     its index); freed: the organiser freed it; reoptimised: a full re-solve
     moved it; waiting: a request unplaced in the published grid now fits;
+    new_request: a request the published grid does not know (made or accepted
+    since it was solved) is placed;
     repair: the published placement already broke a rule before any change;
     withdrawn: the published meeting is not in the forum any more (a request
     withdrawn or declined through the service rather than by a change).
@@ -219,9 +221,12 @@ def _moves(published: Schedule, schedule: Schedule, causes: dict[str, Cause], re
 
 def _waiting(published: Schedule, placed: Placement, causes: dict[str, Cause]) -> Cause:
     """A request unplaced in the published grid that now fits: charged to the
-    change that moved or removed a meeting that blocked it, when there is one."""
+    change that moved or removed a meeting that blocked it, when there is one.
+    A request the published grid does not name at all never waited in it: new."""
     unplaced = next((u for u in published.unplaced if u.meeting == placed.meeting), None)
-    for blocker in unplaced.blockers if unplaced else []:
+    if unplaced is None:
+        return Cause("new_request", "a new request, not in the published version")
+    for blocker in unplaced.blockers:
         cause = causes.get(blocker)
         if cause is not None and cause.change is not None:
             return Cause(

@@ -440,6 +440,7 @@ async def test_bad_queries_name_the_parameter(client: httpx.AsyncClient, pool: a
         f"{fit}&k={10**20}": ("query:k", k),
         f"{fit}&k=x": ("query:k", k),
         f"{fit}&moves=maybe": ("query:moves", "must be true or false"),
+        "/problem?changes=maybe": ("query:changes", "must be true or false"),
         f"/schedules/{scene.versions[0]}/grid.csv?layout=pdf": ("query:layout", "must be one of grid, list"),
         "/rooms?x=%00": ("query:x", "contains U+0000"),
     }

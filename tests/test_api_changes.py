@@ -334,7 +334,9 @@ async def test_a_resolve_run_moves_only_what_the_recorded_change_broke(
     assert run["options"]["resolve"] == {"free": [], "reoptimise": False} and run["options"]["time_limit"] == 0.5
     moves = run["moves"]
     assert moves and {m["meeting"] for m in moves if m["kind"] != "added"} <= broken
-    assert all(m["cause"]["change"] == 0 for m in moves if m["meeting"] in broken)
+    number = recorded.json()["number"]
+    assert number == 1  # a cause names the change by the number the change was answered with
+    assert all(m["cause"]["change"] == number for m in moves if m["meeting"] in broken)
     async with pool.acquire() as connection:
         problem = await changed_problem(connection, UUID(forum.id), datetime.now(UTC))
         before = await published_grid(connection, UUID(forum.id))
@@ -356,11 +358,53 @@ async def test_moves_name_the_recorded_change_when_an_earlier_one_is_passed_over
     broken = set(recorded.json()["breaks"])
     run = await run_to_end(client, pool, forum, {"resolve": {}})
     changes = (await client.get(f"{forum.base}/changes", headers=forum.organiser)).json()
+    by_number = {change["number"]: change for change in changes}
+    assert sorted(by_number) == [1, 2]
     by_cause = {m["meeting"]: m["cause"] for m in run["moves"]}
     assert broken & set(by_cause)
     for meeting in broken & set(by_cause):
-        assert changes[by_cause[meeting]["change"]]["change"]["kind"] == "arrival_changed"
+        assert by_cause[meeting]["change"] == recorded.json()["number"] == 2
+        assert by_number[by_cause[meeting]["change"]]["change"]["kind"] == "arrival_changed"
     assert by_cause["US-SG"]["kind"] == "withdrawn"
+    # Stored as every run before the numbering was (a position among the recorded changes,
+    # from 0), so runs stored before it read with the right numbers too.
+    async with pool.acquire() as connection:
+        stored = await connection.fetchval(
+            "SELECT moves FROM solve_runs WHERE forum_id = $1 AND number = $2", UUID(forum.id), run["id"]
+        )
+    positions = {m["meeting"]: m["cause"].get("change") for m in stored}
+    assert all(positions[meeting] == 1 for meeting in broken & set(by_cause))
+
+
+async def test_the_problem_view_is_what_a_run_solves_and_names_the_changes_it_holds(
+    client: httpx.AsyncClient, pool: asyncpg.Pool, forum: Forum
+) -> None:
+    """GET .../problem left the recorded changes out, so its findings and a preview solve of
+    it differed from what every run solves; `?changes=false` is the stored setup alone."""
+    cancel = {"kind": "meeting_cancelled", "meeting": "US-SG"}
+    assert (await client.post(f"{forum.base}/changes", json=cancel, headers=forum.organiser)).status_code == 201
+    withdrawn = await client.post(f"{forum.base}/requests/US-SG/withdraw", headers=forum.organiser)
+    assert withdrawn.status_code == 200, withdrawn.text  # the cancellation is passed over from now on
+    cancel = {"kind": "meeting_cancelled", "meeting": "US-CN"}
+    assert (await client.post(f"{forum.base}/changes", json=cancel, headers=forum.organiser)).status_code == 201
+    assert (await client.post(f"{forum.base}/changes", json=arrival_body(), headers=forum.organiser)).status_code == 201
+    async with pool.acquire() as connection:
+        solved = await changed_problem(connection, UUID(forum.id), datetime.now(UTC))
+        stored = await build_problem(connection, UUID(forum.id), datetime.now(UTC))
+    assert solved is not None and stored is not None
+    view = await client.get(f"{forum.base}/problem", headers=forum.organiser)
+    assert view.status_code == 200, view.text
+    body = view.json()
+    assert body["problem"] == msgspec.json.decode(msgspec.json.encode(solved))  # what a run solves
+    assert body["findings"] == [] and body["changes_applied"] == [2, 3] and body["changes_recorded"] == 3
+    assert "US-CN" not in {meeting["id"] for meeting in body["problem"]["meetings"]}
+    setup = await client.get(f"{forum.base}/problem?changes=false", headers=forum.organiser)
+    assert setup.status_code == 200, setup.text
+    assert setup.json()["problem"] == msgspec.json.decode(msgspec.json.encode(stored))
+    assert setup.json()["changes_applied"] == [] and setup.json()["changes_recorded"] == 3
+    assert "US-CN" in {meeting["id"] for meeting in setup.json()["problem"]["meetings"]}
+    bad = await client.get(f"{forum.base}/problem?changes=maybe", headers=forum.organiser)
+    assert bad.status_code == 400 and bad.json()["errors"][0]["field"] == "query:changes", bad.text
 
 
 async def test_a_solve_from_scratch_sees_the_recorded_changes_and_resolve_checks_its_input(

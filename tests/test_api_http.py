@@ -123,7 +123,7 @@ async def test_times_to_the_minute_are_read_only_where_a_time_is_due(client: htt
     assert answer.status_code == 201, answer.text
     forum = answer.json()["forum"]
     assert forum["days"] == [{"date": "2023-06-02", "start": "09:00:00", "end": "13:00:00"}]
-    assert forum["request_deadline"] == "2023-05-30T10:00:00Z"  # 18:00 in Singapore
+    assert forum["request_deadline"] == "2023-05-30T18:00:00+08:00"  # in the forum's time, as written
     world = await make_world(client)
     request = {"parties": ["SGP", "AUS"], "duration_minutes": 30, "title": "09:00"}
     made = await client.post(f"{world.base}/requests", json=request, headers=world.tokens["SGP"])
@@ -131,6 +131,24 @@ async def test_times_to_the_minute_are_read_only_where_a_time_is_due(client: htt
     change = {"kind": "arrival_changed", "participant": "SGP/min", "arrival": "2023-06-02T10:00"}  # a tagged union
     recorded = await client.post(f"{world.base}/changes", json=change, headers=world.organiser)
     assert recorded.status_code == 201, recorded.text
+
+
+async def test_the_request_deadline_answers_in_the_forums_time_whatever_offset_it_was_sent_with(
+    client: httpx.AsyncClient, world: World
+) -> None:
+    """Every other time the API answers is forum-local with its offset; the deadline was UTC (`...Z`)."""
+    write = {**world.organiser, "If-Match": "*"}
+    for sent in ("2023-05-30T10:00:00Z", "2023-05-30T05:00:00-05:00", "2023-05-30T18:00", "2023-05-30T18:00+08:00"):
+        patched = await client.patch(world.base, json={"request_deadline": sent}, headers=write)
+        assert patched.status_code == 200, patched.text
+        assert patched.json()["request_deadline"] == "2023-05-30T18:00:00+08:00", sent
+        read = await client.get(world.base, headers=world.organiser)
+        assert read.json()["request_deadline"] == "2023-05-30T18:00:00+08:00", sent
+    moved = await client.patch(world.base, json={"time_zone": "Asia/Tokyo"}, headers=write)
+    assert moved.status_code == 200, moved.text
+    assert moved.json()["request_deadline"] == "2023-05-30T19:00:00+09:00"  # the same instant, in the new zone
+    delegation = await client.get(world.base, headers=world.tokens["SGP"])
+    assert delegation.json()["request_deadline"] == "2023-05-30T19:00:00+09:00"
 
 
 async def test_a_forum_setting_that_would_break_stored_requests_is_refused(

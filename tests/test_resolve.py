@@ -350,6 +350,20 @@ def test_a_published_meeting_no_longer_in_the_forum_is_reported_withdrawn() -> N
     assert validate(result.problem, result.schedule).ok
 
 
+def test_a_new_request_is_told_from_one_that_waited_in_the_published_grid() -> None:
+    forum = small()
+    before = msgspec.structs.replace(forum, meetings=[m for m in forum.meetings if m.id != "bd"])
+    # ac waited unplaced in the published grid; bd was requested after it was published
+    grid = schedule(before, place(forum, "ab", "09:00"), place(forum, "abc", "10:00"))
+    result = resolve(forum, grid, [])
+    assert validate(result.problem, result.schedule).ok
+    causes = {m.meeting: (m.kind, m.cause.kind, m.cause.message) for m in result.moves}
+    assert causes == {
+        "ac": ("added", "waiting", "a waiting request that now fits"),
+        "bd": ("added", "new_request", "a new request, not in the published version"),
+    }
+
+
 def test_a_placement_in_a_room_that_is_gone_is_broken_and_moved() -> None:
     forum = small()
     grid = small_grid(forum)

@@ -90,15 +90,32 @@ class Run(msgspec.Struct):
     started_at: datetime | None
     finished_at: datetime | None
     version: Annotated[int | None, msgspec.Meta(description=VERSION_DESCRIPTION)]  # its number in the forum
-    # A re-solve's moves against the published version (solver.resolve.Moved, with their causes).
+    # A re-solve's moves against the published version (solver.resolve.Moved, with their causes);
+    # a cause's `change` is the change's number (GET .../changes).
     moves: list[dict[str, Any]] | None = None
 
 
 def shown(run: queries.RunRecord) -> Run:
     return Run(
         run.number, run.forum_id, run.status, run.options, run.cancel_requested, run.attempts, run.progress,
-        run.error, run.created_at, run.started_at, run.finished_at, run.version, run.moves,
+        run.error, run.created_at, run.started_at, run.finished_at, run.version, numbered_moves(run.moves),
     )  # fmt: skip
+
+
+def numbered_moves(moves: list[dict[str, Any]] | None) -> list[dict[str, Any]] | None:
+    """The stored moves with each cause naming its change by the number `POST`/`GET .../changes`
+    answer for it. A run stores a change's position among the forum's recorded changes, counted
+    from 0 (api/worker.py), as every run stored before the API showed numbers did; changes are
+    numbered 1, 2, 3 ... in the order recorded and never deleted, so the number is the position
+    plus 1, and one conversion here serves runs old and new (no migration, no marker)."""
+    if moves is None:
+        return None
+    return [
+        {**move, "cause": {**move["cause"], "change": move["cause"]["change"] + 1}}
+        if isinstance(move.get("cause"), dict) and isinstance(move["cause"].get("change"), int)
+        else move
+        for move in moves
+    ]
 
 
 def _options(body: RunIn) -> queries.RunOptions:

@@ -69,13 +69,15 @@
     watch();
   }
 
-  // The forum as a solve sees it (rooms, meetings, requests): read again once it may have been
-  // edited, so that a new meeting or room shows by name rather than as an unknown id.
+  // The forum's stored setup (rooms, meetings, requests): read again once it may have been
+  // edited, so that a new meeting or room shows by name rather than as an unknown id. Without the
+  // recorded changes (`changes=false`): a meeting a change cancelled keeps its title in the
+  // versions made before it; what the changes mean for a move is the server's check to say.
   async function loadSetup() {
     const base = forumPath();
     const [forum, problemView, requests] = await Promise.all([
       call("GET", base),
-      call("GET", `${base}/problem`),
+      call("GET", `${base}/problem?changes=false`),
       every(state.token, `${base}/requests`),
     ]);
     state.forum = forum;

@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 from uuid import UUID
+from zoneinfo import ZoneInfo
 
 import asyncpg
 import msgspec
@@ -39,9 +40,15 @@ LAST_USED_STEP = "1 minute"
 
 
 def forum_from_row(row: asyncpg.Record) -> Stored[ForumRecord]:
+    """The forum as the API answers it: its deadline and closing (stored as instants) in the
+    forum's own time with its offset, as every other time the API answers (asyncpg reads them
+    back in UTC)."""
     values = {
         name: row[name] for name in ("name", "time_zone", "slot_minutes", "days", "request_deadline", "closed_at")
     }
+    for instant in ("request_deadline", "closed_at"):
+        if values[instant] is not None:
+            values[instant] = values[instant].astimezone(ZoneInfo(row["time_zone"]))
     return Stored(msgspec.convert({"id": str(row["id"]), **values}, ForumRecord, strict=False), row["version"])
 
 
