@@ -1072,7 +1072,8 @@ def test_the_organiser_previews_exactly_what_a_delegation_sees(browser: Browser,
     page.clock.fast_forward(AGENDA_POLL)
     card = page.locator(f'.request-card[data-request="{later}"]')
     expect(card.locator(".mark")).to_have_text(re.compile(r"^New at \d\d:\d\d$"), timeout=WAIT_MS)
-    expect(page.locator("#updates")).to_contain_text('new request from Delegation of the Philippines: "Search and rescue drills"')
+    said = 'new request from Delegation of the Philippines: "Search and rescue drills"'
+    expect(page.locator("#updates")).to_contain_text(said)
     expect(card.locator("button")).to_have_count(0)
     contrast = _contrast(page)
     assert contrast["failures"] == [], contrast["failures"]
@@ -1110,6 +1111,18 @@ def test_the_organiser_previews_exactly_what_a_delegation_sees(browser: Browser,
     expect(shared.locator("#preview-select")).to_have_value("AU")
     assert errors == [], errors
     shared.close()
+
+    # as the grid page would open it, with the token in the fragment too: the token is taken out of
+    # the address, the choice stays in it
+    opened = browser.new_page(viewport=PHONE)
+    errors = _watch(opened)
+    opened.goto(f"{site.server.url}/agenda#token={site.forum.organiser_token}&delegation=SG")
+    expect(opened.locator("#preview-banner")).to_have_text(f"Preview: what {names['SG']} sees", timeout=WAIT_MS)
+    opened.locator(".meeting-card").first.wait_for(timeout=WAIT_MS)
+    assert _shown(opened, ".meeting-card", "meeting") == own
+    assert opened.url.endswith("/agenda#delegation=SG") and "token" not in opened.url
+    assert errors == [], errors
+    opened.close()
 
 
 def test_a_delegation_token_sees_its_own_agenda_and_no_picker(browser: Browser, site: Site) -> None:
