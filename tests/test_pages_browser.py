@@ -1236,6 +1236,151 @@ def test_a_delegation_token_does_not_open_the_grid(browser: Browser, site: Site)
     page.close()
 
 
+# ---------------------------------------------------------------- the organiser's preview of an agenda
+
+
+def _agenda_of(site: Site, delegation: str, token: str) -> list[str]:
+    answer = site.api.get(
+        f"{site.base}/delegations/{delegation}/agenda/detailed", headers={"Authorization": f"Bearer {token}"}
+    )
+    assert answer.status_code == 200, answer.text
+    return sorted(m["meeting"] for m in answer.json()["meetings"])
+
+
+def _waiting_for(site: Site, delegation: str) -> list[str]:
+    token = {"Authorization": f"Bearer {site.forum.delegation_tokens[delegation]}"}
+    answer = site.api.get(f"{site.base}/delegations/{delegation}/inbox", headers=token)
+    assert answer.status_code == 200, answer.text
+    return sorted(r["id"] for r in answer.json()["waiting"])
+
+
+def _shown(page: Page, selector: str, key: str) -> list[str]:
+    return sorted(page.locator(selector).evaluate_all(f"nodes => nodes.map(n => n.dataset.{key})"))
+
+
+def _pick(page: Page, name: str) -> None:
+    """Chooses a delegation in the preview's picker and shows it, from the keyboard."""
+    page.locator("#preview-select").focus()
+    page.locator("#preview-select").select_option(label=name)
+    page.keyboard.press("Tab")  # to "Show what it sees"
+    page.keyboard.press("Enter")
+
+
+def test_the_organiser_previews_exactly_what_a_delegation_sees(browser: Browser, site: Site) -> None:
+    """The organiser's token opens /agenda as a preview: a picker of the forum's delegations, then
+    the chosen one's published agenda and waiting requests, the same as the delegation's own token
+    reads them, under a banner and without answer buttons; the choice is in the address (without
+    the token), kept across a reload, and the preview is polled like the delegation's page."""
+    tokens = site.forum.delegation_tokens
+    names = {d.id: d.name for d in site.problem.delegations}
+    asked = _ask(site, "NZ", ["NZ", "SG"], "Port visits")
+    page = browser.new_page(viewport=PHONE, device_scale_factor=2, is_mobile=True, has_touch=True)
+    errors = _watch(page)
+    page.add_init_script(COUNT_READS)
+    page.clock.install()
+    page.goto(f"{site.server.url}/agenda#token={site.forum.organiser_token}")
+    picker = page.locator("#preview-select")
+    expect(picker).to_be_focused(timeout=WAIT_MS)
+    assert "token" not in page.url
+    expect(page.locator("#app")).to_be_hidden()
+    offered = picker.locator("option").evaluate_all("nodes => nodes.map(n => [n.value, n.textContent])")
+    listed = {d["id"]: d["name"] for d in site.every("/delegations")}
+    assert offered[0][0] == "" and {value: text for value, text in offered[1:]} == {
+        d: f"{name} ({d})" for d, name in listed.items()
+    }
+
+    _pick(page, f"{names['SG']} (SG)")
+    banner = page.locator("#preview-banner")
+    expect(banner).to_have_text(f"Preview: what {names['SG']} sees", timeout=WAIT_MS)
+    page.locator(f'.request-card[data-request="{asked}"]').wait_for(timeout=WAIT_MS)
+    page.locator(".meeting-card").first.wait_for(timeout=WAIT_MS)
+    page.clock.pause_at(page.evaluate("Date.now()") / 1000 + 1)
+    assert page.url.endswith("/agenda#delegation=SG") and "token" not in page.url
+    own = _agenda_of(site, "SG", tokens["SG"])
+    assert own == _agenda_of(site, "SG", site.forum.organiser_token) and own
+    assert _shown(page, ".meeting-card", "meeting") == own
+    assert _shown(page, ".request-card", "request") == _waiting_for(site, "SG")
+    expect(page.locator("#title")).to_have_text(f"{names['SG']} · agenda")
+    # read-only: nothing to answer with, no attendees to tick, no calendar link (the delegation's own)
+    expect(page.locator("#inbox button, #inbox input")).to_have_count(0)
+    expect(page.locator(f'.request-card[data-request="{asked}"] .preview-note')).to_contain_text("the preview cannot")
+    expect(page.locator("#calendar-link")).to_have_count(0)
+
+    # polled as the delegation's page is: a request made to Singapore meanwhile appears, marked
+    later = _ask(site, "PH", ["PH", "SG"], "Search and rescue drills")
+    page.clock.fast_forward(AGENDA_POLL)
+    card = page.locator(f'.request-card[data-request="{later}"]')
+    expect(card.locator(".mark")).to_have_text(re.compile(r"^New at \d\d:\d\d$"), timeout=WAIT_MS)
+    said = 'new request from Delegation of the Philippines: "Search and rescue drills"'
+    expect(page.locator("#updates")).to_contain_text(said)
+    expect(card.locator("button")).to_have_count(0)
+    contrast = _contrast(page)
+    assert contrast["failures"] == [], contrast["failures"]
+    page.screenshot(path=str(SCREENSHOTS / "agenda-preview.png"), clip={"x": 0, "y": 0, **PHONE_SHOT})
+
+    # another delegation: its meetings only, nothing left of Singapore's
+    _pick(page, f"{names['AU']} (AU)")
+    expect(banner).to_have_text(f"Preview: what {names['AU']} sees", timeout=WAIT_MS)
+    expect(page.locator(f'.request-card[data-request="{later}"]')).to_have_count(0, timeout=WAIT_MS)
+    page.locator(".meeting-card").first.wait_for(timeout=WAIT_MS)
+    assert page.url.endswith("/agenda#delegation=AU")
+    assert _shown(page, ".meeting-card", "meeting") == _agenda_of(site, "AU", tokens["AU"]) != own
+    assert _shown(page, ".request-card", "request") == _waiting_for(site, "AU")
+    # back in the history: Singapore again
+    page.go_back()
+    expect(banner).to_have_text(f"Preview: what {names['SG']} sees", timeout=WAIT_MS)
+    expect(page.locator(f'.request-card[data-request="{later}"]')).to_have_count(1, timeout=WAIT_MS)
+    assert _shown(page, ".meeting-card", "meeting") == own
+    expect(picker).to_have_value("SG")
+    assert errors == [], errors
+    page.close()
+
+    # the address is a link for organiser staff: it opens the same preview (the token asked for,
+    # or this tab's), and never holds the token
+    shared = browser.new_page(viewport=PHONE)
+    errors = _watch(shared)
+    shared.goto(f"{site.server.url}/agenda#delegation=AU")
+    shared.locator("#token-input").fill(site.forum.organiser_token)
+    shared.locator("#token-input").press("Enter")
+    expect(shared.locator("#preview-banner")).to_have_text(f"Preview: what {names['AU']} sees", timeout=WAIT_MS)
+    shared.locator(".meeting-card").first.wait_for(timeout=WAIT_MS)
+    assert _shown(shared, ".meeting-card", "meeting") == _agenda_of(site, "AU", tokens["AU"])
+    shared.reload()
+    shared.locator(".meeting-card").first.wait_for(timeout=WAIT_MS)
+    expect(shared.locator("#preview-select")).to_have_value("AU")
+    assert errors == [], errors
+    shared.close()
+
+    # as the grid page would open it, with the token in the fragment too: the token is taken out of
+    # the address, the choice stays in it
+    opened = browser.new_page(viewport=PHONE)
+    errors = _watch(opened)
+    opened.goto(f"{site.server.url}/agenda#token={site.forum.organiser_token}&delegation=SG")
+    expect(opened.locator("#preview-banner")).to_have_text(f"Preview: what {names['SG']} sees", timeout=WAIT_MS)
+    opened.locator(".meeting-card").first.wait_for(timeout=WAIT_MS)
+    assert _shown(opened, ".meeting-card", "meeting") == own
+    assert opened.url.endswith("/agenda#delegation=SG") and "token" not in opened.url
+    assert errors == [], errors
+    opened.close()
+
+
+def test_a_delegation_token_sees_its_own_agenda_and_no_picker(browser: Browser, site: Site) -> None:
+    """A delegation's token ignores a #delegation= in its link: its own meetings, no picker, no banner."""
+    page = browser.new_page(viewport=PHONE)
+    errors = _watch(page)
+    page.goto(f"{site.server.url}/agenda#token={site.forum.delegation_tokens['KR']}&delegation=SG")
+    page.locator(".meeting-card").first.wait_for(timeout=WAIT_MS)
+    assert "token" not in page.url
+    assert _shown(page, ".meeting-card", "meeting") == _agenda_of(site, "KR", site.forum.delegation_tokens["KR"])
+    expect(page.locator("#preview-form")).to_be_hidden()
+    expect(page.locator("#preview-select option")).to_have_count(0)
+    expect(page.locator("#preview-banner")).to_be_hidden()
+    expect(page.locator("#title")).to_have_text("Delegation of the Republic of Korea · agenda")
+    expect(page.locator("#calendar-link")).to_be_visible()
+    assert errors == [], errors
+    page.close()
+
+
 # ---------------------------------------------------------------- readable contrast
 
 # WCAG 2.1 contrast of every visible text against the colour behind it. Disabled

@@ -1,5 +1,8 @@
 // A delegation's agenda on a phone: its own meetings day by day, its calendar feed, the requests
 // waiting for its answer and those it sent. Kept up to date while it stays open.
+// Opened with the organiser's token it is a preview: the organiser picks a delegation (kept in the
+// address as #delegation=ID, never with the token) and sees that delegation's page as it sees it
+// (the published agenda and its requests, polled alike), read-only and under a banner saying so.
 "use strict";
 
 (() => {
@@ -25,6 +28,10 @@
     checking: false, // a read is under way: never two at once
     checkAgain: false, // another was asked for meanwhile
     stopped: false, // the token was refused: reading again cannot help
+    preview: false, // an organiser's token: the delegation shown is the one picked, read-only
+    delegations: [], // in a preview, the forum's delegations to pick from, by name
+    generation: 0, // counts the delegations shown: a read for an earlier one is dropped
+    loading: false, // a preview is switching delegation: the timer's reads wait for it
   };
   // How often an open page asks whether its agenda or its requests changed (conditional GETs: 304
   // while they have not); also at once when the tab is shown again, the window takes the focus or
@@ -34,6 +41,9 @@
   const REFUSED =
     "This link no longer opens the agenda: the delegation's token was replaced by a new one, or the delegation" +
     " or its forum removed. Ask the organiser for the delegation's current link, or enter its current token.";
+  const ORGANISER_REFUSED =
+    "This token no longer opens the preview: the organiser's token was replaced by a new one, or the forum removed." +
+    " Reload the page and enter the current token.";
 
   Sidelines.start("The agenda", (token) => {
     state.token = token;
@@ -55,22 +65,120 @@
 
   async function open() {
     const me = await call("GET", "/me");
+    $("person-filter").addEventListener("change", renderAgenda);
+    if (me.kind === "organiser") return openPreview(me.forum_id);
     if (me.kind !== "delegation") {
-      showMessage("This page is for a delegation. An organiser's token opens /grid.");
+      showMessage("This page is for a delegation, or for a forum's organiser previewing one. Enter one of their tokens.");
       return;
     }
     state.forumId = me.forum_id;
     state.delegationId = me.delegation_id;
-    state.people = await call("GET", `${delegationPath()}/participants`);
-    const filter = $("person-filter");
-    filter.replaceChildren(
-      el("option", { value: "", text: "everyone in the delegation" }),
-      ...state.people.map((p) => el("option", { value: p.id, text: `${p.name}${p.principal ? " (principal)" : ""}` })),
-    );
-    filter.addEventListener("change", renderAgenda);
+    showPeople(await call("GET", `${delegationPath()}/participants`));
     await Promise.all([refresh(false), loadCalendar()]);
     $("app").hidden = false;
     watch();
+  }
+
+  // The delegation's people, and the filter that shows one's meetings (everyone's at first).
+  function showPeople(people) {
+    state.people = people;
+    const filter = $("person-filter");
+    filter.replaceChildren(
+      el("option", { value: "", text: "everyone in the delegation" }),
+      ...people.map((p) => el("option", { value: p.id, text: `${p.name}${p.principal ? " (principal)" : ""}` })),
+    );
+    filter.value = "";
+  }
+
+  // ---------------------------------------------------------------- the organiser's preview
+
+  async function openPreview(forumId) {
+    state.preview = true;
+    state.forumId = forumId;
+    const delegations = await Sidelines.every(state.token, `/forums/${forumId}/delegations`);
+    state.delegations = delegations.sort((a, b) => a.name.localeCompare(b.name) || a.id.localeCompare(b.id));
+    const select = $("preview-select");
+    select.replaceChildren(
+      el("option", { value: "", text: "choose a delegation" }),
+      ...state.delegations.map((d) => el("option", { value: d.id, text: `${d.name} (${d.id})` })),
+    );
+    $("preview-form").addEventListener("submit", (event) => {
+      event.preventDefault();
+      if (!select.value || select.value === state.delegationId) return;
+      // A new entry in the history (back returns to the one before), and a link staff can share.
+      history.pushState(null, "", `${location.pathname}${location.search}#${new URLSearchParams({ delegation: select.value })}`);
+      preview(select.value);
+    });
+    // Back, forward, or a shared link pasted into this tab's address bar.
+    window.addEventListener("hashchange", () => {
+      const id = chosen();
+      if (id && id !== state.delegationId) preview(id);
+    });
+    $("preview-form").hidden = false;
+    watch();
+    const id = chosen();
+    if (id) await preview(id);
+    else {
+      $("title").textContent = "Preview a delegation's agenda";
+      document.title = "Preview · agenda";
+      select.focus();
+    }
+  }
+
+  // The delegation named in the address (#delegation=ID), if any.
+  function chosen() {
+    return new URLSearchParams(location.hash.slice(1)).get("delegation");
+  }
+
+  // Shows delegation `id`'s page as it sees it; whatever was shown of another is forgotten.
+  async function preview(id) {
+    const delegation = state.delegations.find((d) => d.id === id);
+    state.generation += 1;
+    const generation = state.generation;
+    state.delegationId = delegation ? id : null;
+    state.agenda = state.agendaTag = state.inbox = state.inboxTag = null;
+    state.marks = new Map();
+    state.inboxMarks = new Map();
+    state.offline = false;
+    for (const shown of state.cards.values()) shown.node.remove();
+    state.cards = new Map();
+    for (const region of ["updates", "connection", "inbox-status"]) $(region).textContent = "";
+    $("app").hidden = true;
+    $("preview-select").value = delegation ? id : "";
+    if (!delegation) {
+      state.loading = false;
+      $("title").textContent = "Preview a delegation's agenda";
+      $("subtitle").textContent = $("zone").textContent = "";
+      $("preview-banner").hidden = true;
+      showMessage(`This forum has no delegation "${id}": choose one from the list.`);
+      return;
+    }
+    showMessage("");
+    const banner = $("preview-banner");
+    banner.textContent = `Preview: what ${delegation.name} sees`;
+    banner.hidden = false;
+    state.loading = true;
+    try {
+      const people = await call("GET", `${delegationPath()}/participants`);
+      if (generation !== state.generation) return;
+      showPeople(people);
+      await refresh(false);
+      if (generation !== state.generation) return;
+      // The feed's secret link is derived from the delegation's own token, which the organiser never holds.
+      $("calendar").replaceChildren(el("span", { class: "note", text: "Calendar feed: the delegation's own link, not shown in a preview." }));
+      $("app").hidden = false;
+    } catch (error) {
+      if (generation !== state.generation) return;
+      if (error.status === 401) {
+        state.stopped = true;
+        forgetToken();
+        showMessage(ORGANISER_REFUSED);
+      } else {
+        showMessage(`The agenda of ${delegation.name} could not be shown: ${describe(error)}`);
+      }
+    } finally {
+      if (generation === state.generation) state.loading = false;
+    }
   }
 
   // ---------------------------------------------------------------- reading
@@ -96,10 +204,12 @@
 
   // Both reads at once, one of each at a time; what changed is shown, and said when `announce`.
   async function refresh(announce) {
+    const generation = state.generation;
     const [agenda, inbox] = await Promise.all([
       read(`${delegationPath()}/agenda/detailed`, state.agendaTag),
       read(`${delegationPath()}/inbox`, state.inboxTag),
     ]);
+    if (generation !== state.generation) return; // read for a delegation no longer previewed
     if (inbox.status === 404) throw new ApiError(404, null); // only a delegation gone meanwhile
     state.checked = new Date();
     const said = [];
@@ -129,7 +239,7 @@
     if (!state.inbox) return;
     const { forum, delegation, time_zone: zone } = state.inbox;
     $("title").textContent = `${delegation.name} · agenda`;
-    document.title = `${delegation.name} · agenda`;
+    document.title = `${state.preview ? "Preview: " : ""}${delegation.name} · agenda`;
     const agenda = state.agenda;
     const published = !agenda
       ? "no agenda published yet"
@@ -306,7 +416,7 @@
   }
 
   async function check() {
-    if (document.hidden || state.stopped) return;
+    if (document.hidden || state.stopped || state.loading || !state.delegationId) return;
     if (state.checking) {
       // One read at a time; one asked for meanwhile runs once this one is done (it may have
       // been sent before what the new ask is about).
@@ -326,7 +436,7 @@
       if (error.status === 401) {
         state.stopped = true;
         forgetToken();
-        showMessage(REFUSED);
+        showMessage(state.preview ? ORGANISER_REFUSED : REFUSED);
         $("connection").textContent = `Not updated since ${clock(state.checked)}.`;
       } else if (!state.offline) {
         state.offline = true; // said once, quietly; the next read tries again
@@ -443,6 +553,16 @@
   }
 
   function requestCard(request) {
+    if (state.preview) {
+      // Read-only: the delegation answers (who attends, accept or decline), never its preview.
+      return el(
+        "li",
+        { class: "card request-card", dataset: { request: request.id } },
+        el("p", { class: "mark" }),
+        about(request),
+        el("p", { class: "note preview-note", text: "The delegation answers here (who attends, Accept or Decline); the preview cannot." }),
+      );
+    }
     const choices = el(
       "fieldset",
       { class: "attendees" },

@@ -13,8 +13,11 @@ const Sidelines = (() => {
     const fromUrl = fragment.get("token");
     if (fromUrl) {
       sessionStorage.setItem(storageKey(), fromUrl);
-      // Drop the token from the address bar and the history.
-      history.replaceState(null, "", location.pathname + location.search);
+      // Drop the token from the address bar and the history; the rest of the fragment stays
+      // (the agenda page's #delegation=..., a page state that may be shared without the token).
+      fragment.delete("token");
+      const rest = fragment.toString();
+      history.replaceState(null, "", location.pathname + location.search + (rest ? `#${rest}` : ""));
     }
     return sessionStorage.getItem(storageKey());
   }
