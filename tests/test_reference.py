@@ -269,8 +269,10 @@ async def test_every_schema_shows_its_fields_types_and_values(served: Served) ->
                 assert f"#schema-{referred}" in links(cell(row, "Type")), (name, field, referred)
     # Known ones, as a reader sees them.
     run = rows(shown["Run"].one("table"))
-    assert cell(run["status"], "Description").text().endswith(
-        'one of "queued", "running", "succeeded", "failed", "cancelled"'
+    assert (
+        cell(run["status"], "Description")
+        .text()
+        .endswith('one of "queued", "running", "succeeded", "failed", "cancelled"')
     )
     assert cell(run["progress"], "Type").text() == "RunProgress or null"
     assert cell(run["created_at"], "Type").text() == "string (date-time)"
