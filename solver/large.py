@@ -25,9 +25,11 @@ deterministic mode (the local search stops on the clock).
 from __future__ import annotations
 
 import itertools
+import math
 import threading
 import time
 from collections import defaultdict
+from collections.abc import Callable
 
 from solver import focus
 from solver.compile import Compiled
@@ -124,12 +126,24 @@ def local_search_solve(
     deadline = max(clock_start + settings.time_limit, now + 0.2)
     bound = domain_bound(compiled)
     first_solution = round(now - clock_start, 3)  # greedy's grid, where the search starts
-    _report(on_progress, compiled, baseline, bound, clock_start)
+    reporter = _Reporter(on_progress, bound, clock_start)
+    reporter.report(total_cost(compiled, baseline))
     halt = Halt(stop)
     if twin and not spare_waiting() and deadline - now < TWIN_START:
         twin = False  # it could not search before the deadline
     other = _start_twin(compiled, baseline, deadline, settings.seed + 1, bound, halt) if twin else None
-    assignment = search_grid(compiled, baseline, deadline, settings.seed, halt, bound)
+
+    def on_best(objective: int) -> None:
+        """This search's best, about once a second: reported with the twin's, if
+        that is cheaper (the engine keeps the cheaper grid), when it improved."""
+        if other is not None and other.best is not None:
+            objective = min(objective, other.best)
+        if objective < reporter.last:
+            reporter.report(objective)
+
+    assignment = search_grid(
+        compiled, baseline, deadline, settings.seed, halt, bound, on_best if on_progress is not None else None
+    )
     objective = total_cost(compiled, assignment)
     if other is not None:
         # Not a moment longer when this grid is optimal or the caller asked to stop.
@@ -137,7 +151,7 @@ def local_search_solve(
         answer = other.finish(waited)
         if answer is not None and (cost := total_cost(compiled, answer)) < objective:
             assignment, objective = answer, cost
-    _report(on_progress, compiled, assignment, bound, clock_start)
+    reporter.report(objective)
     outcome = SearchOutcome(
         status="OPTIMAL" if objective <= bound else "FEASIBLE",
         chosen={},
@@ -152,14 +166,22 @@ def local_search_solve(
 
 
 def search_grid(
-    compiled: Compiled, start: Assignment, deadline: float, seed: int, stop: threading.Event | None, floor: int
+    compiled: Compiled,
+    start: Assignment,
+    deadline: float,
+    seed: int,
+    stop: threading.Event | None,
+    floor: int,
+    on_best: Callable[[int], None] | None = None,
 ) -> Assignment:
     """One search's grid (this process's or the twin's): on the largest forums
     the plain local search, elsewhere solver/focus.py's search in epochs of
     FIRST_EPOCH seconds and then twice the last, so that a generous limit
-    does not delay the grid a short one finds."""
+    does not delay the grid a short one finds. `on_best` hears the best grid's
+    objective as it goes: about once a second on the largest forums
+    (`LocalSearch.run`), after each epoch elsewhere."""
     if len(compiled.meetings) >= LARGE_FORUM_MEETINGS:
-        return improve(compiled, start, deadline, seed, stop, floor).assignment
+        return improve(compiled, start, deadline, seed, stop, floor, on_best=on_best).assignment
     best, best_cost, epoch = start, total_cost(compiled, start), FIRST_EPOCH
     for round_number in itertools.count():
         now = time.perf_counter()
@@ -167,6 +189,8 @@ def search_grid(
         found = focus.search(compiled, best, end, seed + round_number * EPOCH_SEED_STEP, stop, floor)
         if (cost := total_cost(compiled, found)) < best_cost:
             best, best_cost = found, cost
+            if on_best is not None:
+                on_best(best_cost)
         if end >= deadline or best_cost <= floor or (stop is not None and stop.is_set()):
             break
         epoch *= 2
@@ -191,15 +215,19 @@ def _start_twin(
         return None
 
 
-def _report(
-    on_progress: ProgressHandler | None,
-    compiled: Compiled,
-    assignment: Assignment,
-    bound: int,
-    clock_start: float,
-) -> None:
-    if on_progress is None:
-        return
-    objective = total_cost(compiled, assignment)
-    elapsed = time.perf_counter() - clock_start
-    on_progress(Progress(elapsed, objective, bound, relative_gap(objective, bound), 1))
+class _Reporter:
+    """Progress reports of one solve: the same bound each time, numbered."""
+
+    def __init__(self, on_progress: ProgressHandler | None, bound: int, clock_start: float) -> None:
+        self.on_progress = on_progress
+        self.bound = bound
+        self.clock_start = clock_start
+        self.last = math.inf  # the objective last reported
+        self.count = 0
+
+    def report(self, objective: int) -> None:
+        self.last, self.count = objective, self.count + 1
+        if self.on_progress is not None:
+            elapsed = time.perf_counter() - self.clock_start
+            gap = relative_gap(objective, self.bound)
+            self.on_progress(Progress(elapsed, objective, self.bound, gap, self.count))

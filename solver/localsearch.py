@@ -22,7 +22,7 @@ import threading
 import time
 from bisect import bisect_right
 from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from itertools import accumulate, pairwise
 from typing import TypeVar
@@ -37,6 +37,7 @@ DESCENT_SHARE = 0.1  # of the time; the rest anneals
 ANNEAL_START = 0.5  # start temperature, in units of one break's weight
 ANNEAL_END = 0.02  # the temperature falls to this fraction of the start by the deadline
 CLOCK_EVERY = 256  # moves between looks at the clock
+REPORT_EVERY = 1.0  # seconds between calls of `on_best` (at a look at the clock)
 EJECT_SHARE = 0.05  # of the annealing's moves: a move into a blocked start, the blockers to their best spots
 EJECT_MAX = 2  # blockers an ejection moves at most
 GUIDE_CAP = 3  # extra breaks' weight a focused search gives at most to a participant outside its packing
@@ -195,6 +196,9 @@ class LocalSearch:
                 self.meetings_of_person[person].append(info)
         self.moves = self.tried = 0
         self.floor: float = -math.inf
+        # Called with the best grid's objective every REPORT_EVERY seconds (`run`'s `on_best`).
+        self.on_best: Callable[[int], None] | None = None
+        self.next_report = math.inf
         # The participants a focused search packed (solver/focus.py): the others are guided.
         self.packed = frozenset(penalty or ())
         # Meetings that a daily limit, an order (`after`) or a resource also constrains.
@@ -225,13 +229,26 @@ class LocalSearch:
             meeting_id: (span[0], self.ledger.room_of[meeting_id].id) for meeting_id, span in self.ledger.placed.items()
         }
 
-    def run(self, deadline: float, stop: threading.Event | None = None, floor: int | None = None) -> LocalSearchResult:
+    def run(
+        self,
+        deadline: float,
+        stop: threading.Event | None = None,
+        floor: int | None = None,
+        on_best: Callable[[int], None] | None = None,
+    ) -> LocalSearchResult:
         """Descent first (every meeting to its best spot), then annealing with
         random single moves, which walks out of the descent's local minima.
-        Stops early when the objective reaches `floor` (a proven lower bound)."""
+        Stops early when the objective reaches `floor` (a proven lower bound).
+
+        `on_best` is called with the objective of the best grid so far about
+        every REPORT_EVERY seconds, at the looks at the clock the search makes
+        anyway (for progress reports; it must not touch the search). Not in a
+        penalised search, whose cost is not the objective."""
         if floor is not None:
             self.floor = float(floor)
         now = time.perf_counter()
+        if on_best is not None and not self.costs.penalty and not self.packed:
+            self.on_best, self.next_report = on_best, now + REPORT_EVERY
         self.descend(now + DESCENT_SHARE * (deadline - now), stop)
         best = self._anneal(deadline, stop)
         stuck = {person: count / self.looks for person, count in self.stuck.items()} if self.looks else {}
@@ -246,8 +263,11 @@ class LocalSearch:
             placed = sorted(self.ledger.placed)
             self.rng.shuffle(placed)
             for meeting_id in placed:
-                if self.cost <= self.floor or time.perf_counter() >= deadline or (stop is not None and stop.is_set()):
+                now = time.perf_counter()
+                if self.cost <= self.floor or now >= deadline or (stop is not None and stop.is_set()):
                     return
+                if now >= self.next_report:  # descent only lowers the cost: this grid is the best
+                    self._report(now, self.cost)
                 self.tried += 1
                 self.moves += self._relocate(self.compiled.by_id[meeting_id])
             improving = self.cost < before
@@ -271,6 +291,8 @@ class LocalSearch:
                 if now >= deadline or (stop is not None and stop.is_set()):
                     break
                 temperature = start_temperature * ANNEAL_END ** ((now - begin) / span)
+                if now >= self.next_report:
+                    self._report(now, best_cost)
                 if steps % (CLOCK_EVERY * 50) == 0:
                     self._insert_unplaced()
                     placed = sorted(self.ledger.placed)
@@ -290,6 +312,11 @@ class LocalSearch:
             if self.cost < best_cost:
                 best, best_cost = self.assignment(), self.cost
         return best if best_cost <= self.cost else self.assignment()
+
+    def _report(self, now: float, best_cost: int) -> None:
+        self.next_report = now + REPORT_EVERY
+        if self.on_best is not None:
+            self.on_best(best_cost)
 
     # ---- candidate spots and their prices
 
@@ -766,10 +793,12 @@ def improve(
     stop: threading.Event | None = None,
     floor: int | None = None,
     penalty: dict[str, int] | None = None,
+    on_best: Callable[[int], None] | None = None,
 ) -> LocalSearchResult:
     """Improve a feasible grid by local moves until `deadline` (perf_counter seconds),
     or until its objective reaches `floor`: pass a proven lower bound (the
     engine's `domain_bound`), and a grid that reaches it is optimal. With a
     `penalty` the search minimises the penalised cost and guides the others'
-    breaks (see LocalSearch)."""
-    return LocalSearch(compiled, assignment, seed, penalty).run(deadline, stop, floor)
+    breaks (see LocalSearch); `on_best` hears the best objective about once a
+    second (`LocalSearch.run`)."""
+    return LocalSearch(compiled, assignment, seed, penalty).run(deadline, stop, floor, on_best)

@@ -27,6 +27,7 @@ the twin's search.
 from __future__ import annotations
 
 import atexit
+import math
 import os
 import signal
 import subprocess
@@ -44,6 +45,7 @@ from solver.terms import Assignment
 STOP_GRACE = 2.0  # seconds a stopped child has to write its grid before it is killed
 ORPHAN_POLL = 0.5  # seconds between the child's looks at whether its parent still lives
 PARENT_VARIABLE = "SIDELINES_TWIN_PARENT"  # the parent's pid, set by the parent itself
+BEST_LINE = b"best "  # the child's line saying its best grid's objective, before the grid's line
 
 
 class Job(msgspec.Struct, frozen=True):
@@ -61,16 +63,23 @@ class Job(msgspec.Struct, frozen=True):
 class TwinSearch:
     """The child process and the thread that reads its answer."""
 
-    def __init__(self, job: Job, on_answer: Callable[[Assignment], None] | None = None) -> None:
+    def __init__(
+        self,
+        job: Job,
+        on_answer: Callable[[Assignment], None] | None = None,
+        on_best: Callable[[int], None] | None = None,
+    ) -> None:
         self.answer: Assignment | None = None
+        self.best: int | None = None  # the objective of the child's best grid, as it last said
         self.on_answer = on_answer
+        self.on_best = on_best  # called (on the reader's thread) with each objective the child says
         self.process = _take_spare() or _spawn()
         self.reader = threading.Thread(target=self._read, args=(msgspec.json.encode(job),), daemon=True)
         self.reader.start()
 
     def _read(self, job: bytes) -> None:
         try:
-            output, _ = self.process.communicate(job)
+            output = self._lines(job)
             self.answer = {
                 meeting: (start, room)
                 for meeting, (start, room) in msgspec.json.decode(output, type=dict[str, tuple[int, str]]).items()
@@ -79,6 +88,28 @@ class TwinSearch:
             return  # no answer: the engine keeps its own grid
         if self.on_answer is not None:
             self.on_answer(self.answer)
+
+    def _lines(self, job: bytes) -> bytes:
+        """Sends the job; hears the child's best objectives as it says them (lines
+        starting with BEST_LINE), and returns its last line: its grid."""
+        stdin, stdout = self.process.stdin, self.process.stdout
+        assert stdin is not None and stdout is not None
+        try:
+            stdin.write(job)
+            stdin.close()
+        except BrokenPipeError:
+            pass  # it ended before reading: it writes nothing
+        output = b""
+        for line in stdout:
+            if line.startswith(BEST_LINE):
+                self.best = int(line[len(BEST_LINE) :])
+                if self.on_best is not None:
+                    self.on_best(self.best)
+            else:
+                output = line
+        stdout.close()
+        self.process.wait()
+        return output
 
     def finish(self, wait: float) -> Assignment | None:
         """The child's grid: waits up to `wait` seconds for it to end on its
@@ -175,8 +206,17 @@ def main() -> None:
     job = msgspec.json.decode(received, type=Job)
     compiled = compile_problem(job.problem, job.pinned)
     deadline = time.perf_counter() + (job.deadline - time.monotonic())
-    assignment = search_grid(compiled, dict(job.start), deadline, job.seed, stop, job.floor)
-    sys.stdout.buffer.write(msgspec.json.encode(assignment))
+    out = sys.stdout.buffer
+    said = [math.inf]
+
+    def say_best(objective: int) -> None:  # about once a second, when it improved
+        if objective < said[0]:
+            said[0] = objective
+            out.write(BEST_LINE + b"%d\n" % objective)
+            out.flush()
+
+    assignment = search_grid(compiled, dict(job.start), deadline, job.seed, stop, job.floor, say_best)
+    out.write(msgspec.json.encode(assignment) + b"\n")
 
 
 def _parent_pid() -> int:
