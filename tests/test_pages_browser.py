@@ -23,7 +23,7 @@ import asyncpg
 import httpx
 import msgspec
 import pytest
-from playwright.sync_api import Browser, FloatRect, Locator, Page, Route, ViewportSize, expect, sync_playwright
+from playwright.sync_api import Browser, Dialog, FloatRect, Locator, Page, Route, ViewportSize, expect, sync_playwright
 
 from db.load import LoadedForum, load_problem
 from solver.model import Problem
@@ -413,7 +413,7 @@ def test_a_solves_figures_are_not_read_out_as_they_tick_and_a_lost_stream_is_sai
 
     grid_page.route("**/events", lambda route: route.abort())
     grid_page.locator("#time-limit").fill("2")
-    grid_page.locator("#solve-button").click()
+    _full_solve(grid_page)
     expect(title).to_have_text(
         re.compile(r"^Solve \d+: progress lost \(.+\); its version joins the list when it ends$"), timeout=WAIT_MS
     )
@@ -694,12 +694,41 @@ def test_a_move_can_be_checked_with_the_keyboard_alone(grid_page: Page, site: Si
     expect(block).to_be_focused()
 
 
+def _full_solve(page: Page) -> list[str]:
+    """Click the full solve, confirming it when the page asks (once a version is published); what it asked."""
+    asked: list[str] = []
+
+    def confirm(dialog: Dialog) -> None:
+        asked.append(dialog.message)
+        dialog.accept()
+
+    page.on("dialog", confirm)
+    try:
+        with page.expect_request(lambda sent: sent.method == "POST" and sent.url.endswith("/runs")):
+            page.locator("#solve-button").click()
+    finally:
+        page.remove_listener("dialog", confirm)
+    return asked
+
+
 def _solve_on_page(page: Page, seconds: int) -> int:
-    """Start a solve from the page and wait for the version it opens."""
+    """Start a full solve from the page and wait for the version it opens."""
     page.locator("#time-limit").fill(str(seconds))
-    page.locator("#solve-button").click()
+    _full_solve(page)
     title = page.locator("#progress .progress-title")
     expect(title).to_contain_text("Solved: version", timeout=120_000)
+    solved = int(title.inner_text().rsplit(" ", 1)[-1])
+    expect(page.locator("#version-select")).to_have_value(str(solved))
+    return solved
+
+
+def _resolve_on_page(page: Page) -> int:
+    """Start a re-solve from the page; the run's request body, and wait for the version it opens."""
+    with page.expect_request(lambda sent: sent.method == "POST" and sent.url.endswith("/runs")) as sent:
+        page.locator("#resolve-button").click()
+    assert sent.value.post_data_json == {"resolve": {}}
+    title = page.locator("#progress .progress-title")
+    expect(title).to_have_text(re.compile(r"^Re-solved: version \d+$"), timeout=120_000)
     solved = int(title.inner_text().rsplit(" ", 1)[-1])
     expect(page.locator("#version-select")).to_have_value(str(solved))
     return solved
@@ -764,7 +793,8 @@ def _room(site: Site, room_id: str, name: str) -> None:
 
 
 def _draft_advice(them: str) -> str:
-    return f"This version can't be published. Start a solve to make a version that includes {them}."
+    """A draft's advice once a version is published (the site's forum always has one)."""
+    return f"This version can't be published. Re-solve from the published grid to make a version that includes {them}."
 
 
 def test_publishing_a_version_gone_out_of_date_since_the_last_check_says_why(still_page: Page, site: Site) -> None:
@@ -819,9 +849,9 @@ def test_publishing_a_version_gone_out_of_date_since_the_last_check_says_why(sti
     assert len(re.findall(rb"/Type\s*/Page[^s]", pdf)) == len(site.problem.forum.days)
     page.emulate_media(media="screen")
 
-    # a solve, as the notice says, includes the edits: its version is current and places the
+    # a re-solve, as the notice says, includes the edits: its version is current and places the
     # accepted meeting, which the page knows by name; the older version keeps its notice
-    solved = _solve_on_page(page, 2)
+    solved = _resolve_on_page(page)
     assert site.get(f"/schedules/{solved}")["out_of_date"] is None
     expect(notice).to_be_hidden()
     expect(publish).to_have_text("Publish this version")
@@ -893,7 +923,8 @@ def test_the_notice_says_what_the_staleness_means_for_each_kind_of_version(still
     expect(title).to_have_text("Published, but out of date:", timeout=WAIT_MS)
     expect(advice).to_have_text(
         "Delegations' agendas and calendars still show this version, without it. To bring them up to date,"
-        " start a solve and publish the version it makes (each delegation is told what changed for it)."
+        " re-solve from the published grid and publish the version it makes (only what the edits force moves,"
+        " and each delegation is told what changed for it)."
     )
     expect(page.locator("#publish-button")).to_be_disabled()
     notice.screenshot(path=str(SCREENSHOTS / "grid-out-of-date.png"))
@@ -911,7 +942,8 @@ def test_the_notice_says_what_the_staleness_means_for_each_kind_of_version(still
     expect(title).to_have_text("Out of date:", timeout=WAIT_MS)
     expect(advice).to_have_text(
         f"This version was published until version {second} replaced it; it can't be published again, as"
-        " delegations would get back a grid without it. Start a solve to make a version that includes it."
+        " delegations would get back a grid without it. Re-solve from the published grid to make a version that"
+        " includes it."
     )
     expect(page.locator("#publish-button")).to_have_text("Can't publish: out of date")
 
@@ -950,6 +982,124 @@ def test_a_version_read_before_a_colleagues_publication_is_read_again(still_page
     expect(summary).to_have_text(re.compile(rf"^Version {first} \("), timeout=WAIT_MS)
     expect(summary).not_to_contain_text("published")
     assert site.get(f"/schedules/{first}")["published"] is False
+
+
+def test_after_publication_the_re_solve_comes_first_and_marks_only_what_the_change_forced(
+    browser: Browser, site: Site
+) -> None:
+    """Once a version is published, the page's first action is the re-solve (it sends `resolve`):
+    its version opens compared with the published one, and the meetings marked as moved are those
+    the recorded change broke, nothing else. The full solve stays, says it may move any meeting and
+    asks before it starts: dismissed, nothing is sent."""
+    fresh = _another_forum(site, "shangri-la")
+    published = _solve(fresh, 2)
+    answer = fresh.api.post(f"{fresh.base}/schedules/{published}/publish", headers=fresh.organiser())
+    assert answer.status_code == 200, answer.text
+    placements = fresh.get(f"/schedules/{published}")["placements"]
+    lost = placements[len(placements) // 2]  # its room is lost for the meeting's time
+    window = {"start": lost["start"], "end": lost["end"]}
+    body = {"kind": "room_unavailable", "room": lost["room"], "window": window}
+    recorded = fresh.api.post(f"{fresh.base}/changes", json=body, headers=fresh.organiser())
+    assert recorded.status_code == 201, recorded.text
+    forced = set(recorded.json()["breaks"])
+    assert lost["meeting"] in forced
+
+    page = browser.new_page(viewport=DESK)
+    errors = _watch(page)
+    page.goto(f"{site.server.url}/grid#token={fresh.forum.organiser_token}")
+    page.locator(".sheet.current .meeting").first.wait_for(timeout=WAIT_MS)
+    resolve, full = page.locator("#resolve-button"), page.locator("#solve-button")
+    expect(resolve).to_have_text("Re-solve from the published grid")
+    expect(page.locator("#resolve-hint")).to_have_text("moves only what changes force")
+    expect(resolve).not_to_have_class(re.compile(r"\bsecondary\b"))
+    expect(full).to_have_text("Full solve (may move any meeting)")
+    expect(full).to_have_class(re.compile(r"\bsecondary\b"))
+    first = "([a, b]) => Boolean(a.compareDocumentPosition(b) & Node.DOCUMENT_POSITION_FOLLOWING)"
+    assert page.evaluate(first, [resolve.element_handle(), full.element_handle()]) is True
+
+    solved = _resolve_on_page(page)
+    expect(page.locator("#compare-select")).to_have_value(str(published))
+    diff = fresh.get(f"/schedules/{published}/diff/{solved}")
+    moved = {move["meeting"] for move in diff["moved"]}
+    added = {entry["meeting"] for entry in diff["added"]}
+    assert moved and moved <= forced, (moved, forced)
+    marked = page.locator(".sheet .meeting.changed").evaluate_all("nodes => nodes.map(n => n.dataset.meeting)")
+    assert set(marked) == moved | added and len(marked) < len(placements) // 10
+    since = f"Since version {published}: {len(moved)} moved, {len(added)} new."
+    expect(page.locator("#summary")).to_contain_text(since)
+
+    # the full solve asks first, naming what it may do; dismissed, it starts nothing
+    asked: list[str] = []
+    sent: list[str] = []
+    page.on("request", lambda request: sent.append(request.url) if request.method == "POST" else None)
+
+    def dismiss(dialog: Dialog) -> None:
+        asked.append(dialog.message)
+        dialog.dismiss()
+
+    page.once("dialog", dismiss)
+    full.click()
+    page.wait_for_timeout(500)
+    assert len(asked) == 1 and "may move any meeting" in asked[0], asked
+    assert sent == []
+    expect(page.locator("#progress .progress-title")).to_have_text(f"Re-solved: version {solved}")
+    page.locator("#time-limit").fill("2")
+    with page.expect_request(lambda request: request.method == "POST" and request.url.endswith("/runs")) as full_run:
+        assert len(_full_solve(page)) == 1
+    assert full_run.value.post_data_json == {"time_limit": 2}
+    expect(page.locator("#progress .progress-title")).to_contain_text("Solved: version", timeout=120_000)
+    assert errors == [], errors
+    page.close()
+
+
+def test_stopping_a_long_solve_opens_the_grid_it_kept(browser: Browser, unga: Site) -> None:
+    """A 60 s solve of the UNGA week stopped from the page ends within seconds, and the best grid
+    it had found opens as a version, as a finished solve's does."""
+    page, errors = _open_grid(browser, unga)
+    stop = page.locator("#stop-button")
+    expect(stop).to_be_hidden()
+    page.locator("#time-limit").fill("60")
+    page.locator("#solve-button").click()
+    expect(page.locator("#progress-objective")).not_to_have_text("–", timeout=WAIT_MS)  # it has a grid
+    expect(stop).to_be_visible()
+    started = time.monotonic()
+    stop.click()
+    title = page.locator("#progress .progress-title")
+    expect(title).to_have_text(re.compile(r"^Stopped: version \d+ kept$"), timeout=WAIT_MS)
+    assert time.monotonic() - started < 30
+    kept = int(re.findall(r"\d+", title.inner_text())[0])
+    expect(page.locator("#version-select")).to_have_value(str(kept))
+    expect(page.locator("#summary")).to_contain_text(f"Version {kept} (")
+    expect(stop).to_be_hidden()
+    expect(page.locator("#solve-button")).to_be_enabled()
+    run_id = next(v["run_id"] for v in unga.every("/schedules") if v["number"] == kept)
+    run = unga.get(f"/runs/{run_id}")
+    assert run["status"] == "cancelled" and run["version"] == kept and run["options"]["time_limit"] == 60
+    placed = len(unga.get(f"/schedules/{kept}")["placements"])
+    assert sum(len(ids) for ids in _blocks_by_day(page).values()) == placed > 0
+    assert errors == [], errors
+    page.close()
+
+
+def test_a_page_that_loses_the_server_says_so_quietly_and_clears_it_on_recovery(still_page: Page) -> None:
+    """The check for a colleague's work cannot reach the server: a quiet note says since when, once;
+    the next check that gets an answer clears it."""
+    page = still_page
+    note = page.locator("#connection")
+    assert note.get_attribute("role") == "status"
+    expect(note).to_have_text("")
+    page.route("**/*", lambda route: route.abort())
+    page.clock.fast_forward(CHECK)
+    expect(note).to_have_text(re.compile(r"^Offline since \d{2}:\d{2}, retrying\.$"), timeout=WAIT_MS)
+    said = note.inner_text()
+    page.clock.fast_forward(CHECK)  # still down: the note stays as it was (said once)
+    page.wait_for_timeout(300)
+    expect(note).to_have_text(said)
+    expect(page.locator("#message")).to_be_hidden()
+    page.unroute("**/*")
+    page.clock.fast_forward(CHECK)
+    expect(note).to_have_text("", timeout=WAIT_MS)
+    expect(page.locator(".sheet.current .meeting").first).to_be_visible()
 
 
 # ---------------------------------------------------------------- the delegation's agenda

@@ -33,10 +33,18 @@
     unplacedOf: new Map(), // delegation id -> [list item]
     found: [], // nodes marked as a found delegation's
     findSaid: null, // a timer: the result is said once the typing pauses
+    run: null, // the run the page started and follows: its number, while it has not ended
+    offlineSince: null, // when the check for a colleague's work first failed (a Date), until it answers again
   };
   // How often an open page asks whether a colleague has edited the setup, added or published a
   // version (GET .../revision: one small statement); also at once when the tab is shown again.
   const CHECK_MS = 15000;
+  const READ_MS = 10000; // a check that hangs is given up after this, and counts as a failure
+  // The full solve builds the whole grid again: after publication, the organiser is asked first.
+  const FULL_SOLVE_WARNING =
+    "A full solve builds the whole grid again and may move any meeting, including published ones that no change " +
+    "touches: once its version is published, every delegation whose meetings moved has to learn them. " +
+    "Re-solve from the published grid instead to move only what changes force.\n\nStart a full solve all the same?";
 
   // ---------------------------------------------------------------- start
 
@@ -115,6 +123,22 @@
     fillSelect($("version-select"), state.versions.map((v) => [String(v.number), versionLabel(v)]));
     fillSelect($("compare-select"), [["", "nothing"], ...state.versions.map((v) => [String(v.number), `version ${v.number}`])]);
     $("version-select").disabled = $("compare-select").disabled = state.versions.length === 0;
+    showSolveActions();
+  }
+
+  function publishedVersion() {
+    return state.versions.find((version) => version.published) || null;
+  }
+
+  // Before any publication the only action is a solve; after it, the re-solve comes first, and the
+  // full solve is labelled as what it is.
+  function showSolveActions() {
+    const published = publishedVersion() !== null;
+    $("resolve-control").hidden = !published;
+    const button = $("solve-button");
+    const text = published ? "Full solve (may move any meeting)" : "Start a solve";
+    if (button.textContent !== text) button.textContent = text;
+    button.classList.toggle("secondary", published);
   }
 
   function fillSelect(select, options) {
@@ -275,12 +299,16 @@
 
   function staleness(grid) {
     const them = grid.out_of_date.edits === 1 ? "it" : "them";
-    const solve = `Start a solve to make a version that includes ${them}.`;
+    // Once a version is published, the re-solve is what brings the edits in: it moves only what they force.
+    const solve = publishedVersion() !== null
+      ? `Re-solve from the published grid to make a version that includes ${them}.`
+      : `Start a solve to make a version that includes ${them}.`;
     if (grid.published) {
       return [
         "Published, but out of date:",
         `Delegations' agendas and calendars still show this version, without ${them}. To bring them up to date, ` +
-          "start a solve and publish the version it makes (each delegation is told what changed for it).",
+          "re-solve from the published grid and publish the version it makes (only what the edits force moves, " +
+          "and each delegation is told what changed for it).",
       ];
     }
     if (grid.last_published_at !== null) {
@@ -341,8 +369,11 @@
     });
     $("solve-form").addEventListener("submit", (event) => {
       event.preventDefault();
-      solve().catch(fail);
+      if (publishedVersion() !== null && !window.confirm(FULL_SOLVE_WARNING)) return;
+      solve(false).catch(fail);
     });
+    $("resolve-button").addEventListener("click", () => solve(true).catch(fail));
+    $("stop-button").addEventListener("click", () => stop().catch(fail));
     $("move-cancel").addEventListener("click", cancelMove);
     $("move-panel").addEventListener("keydown", (event) => {
       if (event.key === "Escape") cancelMove();
@@ -409,23 +440,34 @@
     await show(state.version, state.compare);
   }
 
-  async function solve() {
-    const button = $("solve-button");
-    button.disabled = true;
+  // A full solve (`resolve` false) or a re-solve from the published grid. Its version opens compared
+  // with the version shown before (a solve) or the published one (a re-solve: what moved is marked).
+  // A run stopped with Stop keeps its best grid as a version, opened like a finished one's.
+  async function solve(resolve) {
+    const buttons = [$("solve-button"), $("resolve-button")];
+    for (const button of buttons) button.disabled = true;
     const progress = $("progress");
+    const title = progress.querySelector(".progress-title");
     progress.hidden = false;
     progress.dataset.reports = "0";
-    progress.querySelector(".progress-title").textContent = "Solving…";
+    title.textContent = resolve ? "Re-solving from the published grid…" : "Solving…";
     for (const id of ["objective", "bound", "gap", "elapsed"]) $(`progress-${id}`).textContent = "–";
     // Elapsed is the organiser's wall clock since the start; the engine's figures come with its reports.
     const started = performance.now();
     const ticker = setInterval(() => {
       $("progress-elapsed").textContent = `${((performance.now() - started) / 1000).toFixed(1)} s`;
     }, 250);
+    const published = publishedVersion();
     let run = null;
     try {
       const timeLimit = Number($("time-limit").value) || 10;
-      run = await call("POST", `${forumPath()}/runs`, { time_limit: timeLimit });
+      // The re-solve keeps the server's budget (about a second): it has only the freed meetings to place.
+      run = await call("POST", `${forumPath()}/runs`, resolve ? { resolve: {} } : { time_limit: timeLimit });
+      state.run = run.id;
+      const stopButton = $("stop-button");
+      stopButton.textContent = "Stop";
+      stopButton.disabled = false;
+      stopButton.hidden = false;
       let final = null;
       let reports = 0;
       await events(state.token, `${forumPath()}/runs/${run.id}/events`, (name, data) => {
@@ -436,28 +478,60 @@
         }
         if (name === "end") final = data;
       });
-      if (!final || final.status !== "succeeded") {
-        const why = final ? `${final.status}${final.error ? `: ${final.error}` : ""}` : "the stream ended early";
-        progress.querySelector(".progress-title").textContent = `Solve ${why}`;
+      state.run = null;
+      stopButton.hidden = true;
+      const kept = final && final.version !== null && (final.status === "succeeded" || final.status === "cancelled");
+      if (!kept) {
+        const why = !final
+          ? "the stream ended early"
+          : final.status === "cancelled"
+            ? "stopped before it had a grid: no version kept"
+            : `${final.status}${final.error ? `: ${final.error}` : ""}`;
+        title.textContent = `${resolve ? "Re-solve" : "Solve"} ${why}`;
         return;
       }
       if (final.progress) showProgress(final.progress);
-      const before = state.version;
+      const before = resolve && published ? published.number : state.version;
       await loadSetup(); // the solve may place a request accepted since the page loaded
       await loadVersions();
       await show(final.version, before);
       // A solve that ends before CP-SAT reports (the greedy grid kept) still has the grid's objective.
       if (!final.progress && state.grid.objective !== null) $("progress-objective").textContent = state.grid.objective;
-      progress.querySelector(".progress-title").textContent = `Solved: version ${final.version}`;
+      title.textContent = final.status === "cancelled"
+        ? `Stopped: version ${final.version} kept`
+        : `${resolve ? "Re-solved" : "Solved"}: version ${final.version}`;
     } catch (error) {
       // Not left saying "Solving…": a run the server took goes on, and its version joins the list
       // at the next check for a colleague's work.
-      progress.querySelector(".progress-title").textContent = run
+      title.textContent = run
         ? `Solve ${run.id}: progress lost (${error.message}); its version joins the list when it ends`
         : `Solve not started: ${error.message}`;
     } finally {
+      state.run = null;
+      $("stop-button").hidden = true;
       clearInterval(ticker);
-      button.disabled = false;
+      for (const button of buttons) button.disabled = false;
+    }
+  }
+
+  // Asks the server to stop the run followed: it ends `cancelled` within seconds, keeping the best
+  // grid found so far, and its end arrives on the stream as a finished run's does. A run that
+  // finished meanwhile answers 409: its end is on its way.
+  async function stop() {
+    const number = state.run;
+    if (number === null) return;
+    const button = $("stop-button");
+    button.disabled = true;
+    button.textContent = "Stopping…";
+    $("progress").querySelector(".progress-title").textContent = "Stopping: keeping the best grid found so far…";
+    try {
+      await call("POST", `${forumPath()}/runs/${number}/cancel`);
+    } catch (error) {
+      if (error.status !== 409) {
+        button.disabled = false;
+        button.textContent = "Stop";
+        throw error;
+      }
     }
   }
 
@@ -480,6 +554,19 @@
     next();
     document.addEventListener("visibilitychange", () => check());
     window.addEventListener("focus", () => check());
+    window.addEventListener("online", () => check());
+  }
+
+  // The organiser's own clock: it says when this page lost the server, not a time at the forum.
+  const CLOCK_FORMAT = new Intl.DateTimeFormat("en-GB", { hour: "2-digit", minute: "2-digit", hourCycle: "h23" });
+
+  // A promise that fails after `ms` if it has not settled: a read that hangs counts as unanswered.
+  function within(ms, promise) {
+    let timer;
+    const late = new Promise((_, reject) => {
+      timer = setTimeout(() => reject(new Error("no answer")), ms);
+    });
+    return Promise.race([promise, late]).finally(() => clearTimeout(timer));
   }
 
   async function check() {
@@ -492,10 +579,22 @@
     }
     state.checking = true;
     try {
-      const pulse = await call("GET", `${forumPath()}/revision`);
+      const pulse = await within(READ_MS, call("GET", `${forumPath()}/revision`));
       if (!samePulse(pulse, state.pulse)) await catchUp(pulse);
-    } catch (_) {
-      // Unreachable for now: asked again at the next check; the page's own calls say why they fail.
+      if (state.offlineSince !== null) {
+        state.offlineSince = null;
+        $("connection").textContent = ""; // current again: nothing to say
+      }
+    } catch (error) {
+      // Unreachable for now: said once, quietly, and asked again at the next check (or as the
+      // network comes back); the page's own calls say why they fail.
+      if (state.offlineSince === null) {
+        state.offlineSince = new Date();
+        const since = CLOCK_FORMAT.format(state.offlineSince);
+        $("connection").textContent = error.status
+          ? `No answer from the server since ${since} (it answered ${error.status}), retrying.`
+          : `Offline since ${since}, retrying.`;
+      }
     } finally {
       state.checking = false;
     }
