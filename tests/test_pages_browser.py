@@ -322,6 +322,27 @@ WATCH_GRID = """() => {
 }"""
 
 
+def test_a_found_delegation_links_to_its_agenda_as_it_sees_it(grid_page: Page, site: Site) -> None:
+    """One delegation found: a link opens the agenda page's preview of it in a new tab, the token
+    in the fragment only; several or none found: no link."""
+    page = grid_page
+    link = page.locator("#find-preview")
+    expect(link).to_be_hidden()
+    page.locator("#find-input").fill("SG")
+    name = next(d.name for d in site.problem.delegations if d.id == "SG")
+    expect(link).to_have_text(f"What {name} (SG) sees (its agenda, in a new tab)")
+    href = link.get_attribute("href") or ""
+    assert href.startswith("/agenda#") and "?" not in href, href
+    with page.context.expect_page() as opened:
+        link.click()
+    preview = opened.value
+    expect(preview.locator("#preview-banner")).to_have_text(f"Preview: what {name} sees", timeout=WAIT_MS)
+    assert preview.url.endswith("/agenda#delegation=SG"), preview.url  # the token left the address
+    preview.close()
+    page.locator("#find-input").fill("zz")
+    expect(link).to_be_hidden()
+
+
 def test_finding_a_delegation_marks_its_meetings_cheaply_at_unga_scale(browser: Browser, unga: Site) -> None:
     """The organiser types a delegation's code or part of its name: its meetings are marked where
     they stand (the others fade), each day's tab counts them, its unplaced meetings are marked too;

@@ -963,6 +963,18 @@
     }
     const placed = perDay.reduce((sum, count) => sum + count, 0);
     sayFound(matched === null ? "" : foundText(query.trim(), matched, placed, unplaced));
+    linkPreview(matched && matched.length === 1 ? matched[0] : null);
+  }
+
+  // One delegation found: a link to its agenda as it sees it (the agenda page's organiser
+  // preview). The token goes in the fragment, never to the server in an address; each page
+  // keeps its token under its own name, so the new tab could not find it otherwise.
+  function linkPreview(delegation) {
+    const link = $("find-preview");
+    link.hidden = delegation === null;
+    if (delegation === null) return;
+    link.href = `/agenda#${new URLSearchParams({ token: state.token, delegation: delegation.id })}`;
+    link.textContent = `What ${delegationLabel(delegation)} sees (its agenda, in a new tab)`;
   }
 
   function foundText(query, matched, placed, unplaced) {
