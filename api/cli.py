@@ -884,7 +884,7 @@ def _add_csv(commands: Subparsers) -> None:
 def run_csv(args: argparse.Namespace) -> int:
     from uuid import UUID
 
-    from api.csv_import import CsvError, UnknownForum, import_csv
+    from api.csv_import import ClosedForum, CsvError, UnknownForum, import_csv
     from api.server import run_in_transaction
 
     try:
@@ -898,6 +898,8 @@ def run_csv(args: argparse.Namespace) -> int:
         imported = run_in_transaction(lambda connection: import_csv(connection, forum_id, args.kind, text, "cli"))
     except UnknownForum:
         raise CliError([("FORUM_ID", f"no forum {forum_id}")]) from None
+    except ClosedForum as error:
+        raise CliError([("FORUM_ID", error.errors[0].message)]) from None
     except CsvError as error:
         raise CliError([(args.file, str(fault)) for fault in error.errors]) from None
     if args.json:

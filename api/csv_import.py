@@ -89,6 +89,11 @@ class UnknownForum(CsvError):
     """No forum has this id: the command line's fault, not the file's (the API's guards answer 404 first)."""
 
 
+class ClosedForum(CsvError):
+    """The forum is closed (POST /forums/{id}/close): the command line's fault, as UnknownForum is;
+    over HTTP run_change answers 409 before the file is read, and this is a conflict there too."""
+
+
 class CsvImported(msgspec.Struct):
     kind: str
     created: list[str]  # ids; participants as "delegation/participant"
@@ -334,6 +339,9 @@ async def import_csv(connection: asyncpg.Connection, forum_id: UUID, kind: Kind,
     forum = await get_forum(connection, forum_id)
     if forum is None:
         raise UnknownForum([RowError(None, None, f"no forum {forum_id}")])
+    if forum.item.closed_at is not None:
+        message = f"the forum is closed: reopen it (POST /forums/{forum_id}/reopen) to import into it"
+        raise ClosedForum([RowError(None, None, message)], conflict=True)
     context = _Context(forum_id, forum.item, ZoneInfo(forum.item.time_zone), errors)
     outcome = await _IMPORTERS[kind](connection, context, rows, actor)
     if context.errors:

@@ -292,6 +292,21 @@ async def test_csv_command_imports_and_names_bad_rows(
         f"sidelines: error: {nul}: row 2, column name: may not contain the NUL character (U+0000)",
     )
 
+    # a closed forum takes no file: it is read and exported only, until reopened
+    closed = await client.post(f"{world.base}/close", headers=world.organiser)
+    assert closed.status_code == 200, closed.text
+    more = tmp_path / "more.csv"
+    more.write_text("delegation,id,name\nSGP,late,Late arrival\n")
+    refused = subprocess.run([*command, str(more)], env=environment, capture_output=True, text=True, check=False)
+    assert (refused.returncode, refused.stderr.strip()) == (
+        2,
+        f"sidelines: error: FORUM_ID: the forum is closed: reopen it (POST /forums/{world.forum_id}/reopen)"
+        " to import into it",
+    )
+    assert await participants_of(client, world, "SGP") == ["aide", "cdf", "min"]
+    reopened = await client.post(f"{world.base}/reopen", headers=world.organiser)
+    assert reopened.status_code == 200, reopened.text
+
     nowhere = "00000000-0000-0000-0000-000000000000"  # a well-formed id of no forum: the id is at fault, not the file
     command[-1] = nowhere
     unknown = subprocess.run([*command, str(good)], env=environment, capture_output=True, text=True, check=False)
