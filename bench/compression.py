@@ -42,20 +42,24 @@ BROTLI_QUALITIES = (4, 5, 11)
 Compress = Callable[[bytes], bytes]
 
 
-def gzip_facade(level: int) -> Compress:
-    from litestar.config.compression import CompressionConfig
-    from litestar.middleware.compression.gzip_facade import GzipCompression
-
-    config = CompressionConfig(backend="gzip", gzip_compress_level=level)
+def _through(facade_class: Any, encoding: str, config: Any) -> Compress:
+    """`body` compressed as Litestar's middleware does it, through its facade for `encoding`."""
 
     def compress(body: bytes) -> bytes:
         buffer = io.BytesIO()
-        facade = GzipCompression(buffer=buffer, compression_encoding="gzip", config=config)
+        facade = facade_class(buffer=buffer, compression_encoding=encoding, config=config)
         facade.write(body)
         facade.close()
         return buffer.getvalue()
 
     return compress
+
+
+def gzip_facade(level: int) -> Compress:
+    from litestar.config.compression import CompressionConfig
+    from litestar.middleware.compression.gzip_facade import GzipCompression
+
+    return _through(GzipCompression, "gzip", CompressionConfig(backend="gzip", gzip_compress_level=level))
 
 
 def brotli_facade(quality: int) -> Compress | None:
@@ -67,16 +71,7 @@ def brotli_facade(quality: int) -> Compress | None:
     from litestar.config.compression import CompressionConfig
     from litestar.middleware.compression.brotli_facade import BrotliCompression
 
-    config = CompressionConfig(backend="brotli", brotli_quality=quality)
-
-    def compress(body: bytes) -> bytes:
-        buffer = io.BytesIO()
-        facade = BrotliCompression(buffer=buffer, compression_encoding="br", config=config)
-        facade.write(body)
-        facade.close()
-        return buffer.getvalue()
-
-    return compress
+    return _through(BrotliCompression, "br", CompressionConfig(backend="brotli", brotli_quality=quality))
 
 
 def codecs() -> list[tuple[str, Compress]]:

@@ -121,9 +121,9 @@ class ForumRecord(Record):
     request_deadline: Annotated[
         datetime | None, msgspec.Meta(description="in the forum's time, with its offset (db/queries/forums.py)")
     ] = None
-    # Since when the forum is closed (POST /forums/{id}/close); null while it is open.
     closed_at: Annotated[
-        datetime | None, msgspec.Meta(description="since when the forum is closed, in its time; null while open")
+        datetime | None,
+        msgspec.Meta(description="since when the forum is closed (POST .../close), in its time; null while open"),
     ] = None
 
 

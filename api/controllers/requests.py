@@ -53,6 +53,7 @@ from db.records import (
     Stored,
     to_forum_time,
 )
+from solver.model import PRIORITIES
 
 REQUESTS_PATH = "/forums/{forum_id:str}/requests"
 REQUEST_PATH = f"{REQUESTS_PATH}/{{request_id:str}}"
@@ -125,12 +126,12 @@ def _parties(caller: Caller, body: RequestIn) -> list[PartyRecord]:
 # The highest priority a delegation's own request is used with: `must` outweighs ten `high`
 # meetings, which is the organiser's call (the host's bilaterals, the ministers' must-meets).
 DELEGATION_PRIORITY_CAP: Priority = "high"
-_RANK: dict[Priority, int] = {"low": 0, "normal": 1, "high": 2, "must": 3}
 
 
 def used_priority(caller: Caller, asked: Priority) -> Priority:
     """The priority a new request is used with: the organiser's as asked, a delegation's at most the cap."""
-    if caller.kind == "delegation" and _RANK[asked] > _RANK[DELEGATION_PRIORITY_CAP]:
+    # PRIORITIES runs from the highest: a smaller index is a higher priority.
+    if caller.kind == "delegation" and PRIORITIES.index(asked) < PRIORITIES.index(DELEGATION_PRIORITY_CAP):
         return DELEGATION_PRIORITY_CAP
     return asked
 
