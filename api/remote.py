@@ -160,7 +160,7 @@ def add_forum(commands: Subparsers) -> None:
 
     export = actions.add_parser("export", help="download a version's grid as CSV or a workbook")
     _common(export, version=True)
-    export.add_argument("--format", choices=("csv", "xlsx"), required=True)
+    export.add_argument("--format", choices=("csv", "xlsx"), help="default: from --out's suffix (.csv or .xlsx)")
     export.add_argument(
         "--layout", choices=("grid", "list"), default="grid", help="CSV: rooms by time, or a row per meeting"
     )
@@ -330,7 +330,12 @@ def run_solve(args: argparse.Namespace, client: Client) -> int:
             print(f"run {run['id']} queued; follow it with: sidelines forum status {args.forum}")
         return EXIT_OK
     print(f"run {run['id']} queued", file=sys.stderr)
-    run = _follow(client, base, run)
+    try:
+        run = _follow(client, base, run)
+    except RemoteError as error:
+        if error.code == EXIT_RETRY:  # the run goes on without us
+            error.lines.append((f"run {run['id']}", f"goes on on the server: sidelines forum status {args.forum}"))
+        raise
     if args.json:
         _print_json(run)
     else:
@@ -418,9 +423,12 @@ def run_export(args: argparse.Namespace, client: Client) -> int:
     out = Path(args.out)
     if not out.resolve().parent.is_dir():
         raise CliError([("--out", f"{args.out}: its directory does not exist")])
-    path = f"{_forum(args)}/schedules/{args.version}/grid.{args.format}"
-    params = {"layout": args.layout} if args.format == "csv" else None
-    if args.format == "xlsx" and args.layout != "grid":
+    form = args.format or out.suffix.lower().removeprefix(".")
+    if form not in {"csv", "xlsx"}:
+        raise CliError([("--format", f"csv or xlsx: {args.out!r} ends in neither .csv nor .xlsx")])
+    path = f"{_forum(args)}/schedules/{args.version}/grid.{form}"
+    params = {"layout": args.layout} if form == "csv" else None
+    if form == "xlsx" and args.layout != "grid":
         raise CliError([("--layout", "only a CSV export has a layout")])
     content = client.call("GET", path, params=params).content
     partial = out.with_name(f".{out.name}.partial")

@@ -9,7 +9,9 @@ import os
 import signal
 import subprocess
 import sys
+import threading
 import time
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
@@ -74,8 +76,9 @@ async def test_solve_wait_publish_export_as_the_api_answers(isolated: Isolated, 
 
         for export, layout, query in (("csv", "list", "?layout=list"), ("csv", "grid", ""), ("xlsx", "grid", "")):
             out_file = tmp_path / f"grid-{layout}.{export}"
-            args = ["forum", "export", forum, "1", "--format", export, "--out", str(out_file)]
-            code, _, err = sidelines(server, token, *args, *(["--layout", layout] if export == "csv" else []))
+            args = ["forum", "export", forum, "1", "--out", str(out_file)]  # the workbook's format from its suffix
+            options = ["--format", "csv", "--layout", layout] if export == "csv" else []
+            code, _, err = sidelines(server, token, *args, *options)
             assert code == 0, err
             answer = await client.get(f"/forums/{forum}/schedules/1/grid.{export}{query}", headers=organiser)
             if export == "csv":
@@ -126,6 +129,8 @@ async def test_refusals_are_said_with_their_detail_and_exit_2(isolated: Isolated
         assert code == 2 and err == f"sidelines: error: FORUM_ID: no forum {unknown}\n"
         code, _, err = sidelines(server, token, "forum", "export", forum, "7", "--format", "csv", "--out", "x.csv")
         assert code == 2 and err == "sidelines: error: VERSION: no schedule version 7\n"
+        code, _, err = sidelines(server, token, "forum", "export", forum, "1", "--out", str(tmp_path / "grid.txt"))
+        assert code == 2 and err.startswith("sidelines: error: --format: csv or xlsx: "), err
 
         # a field the server names: a change of an unknown kind of meeting
         change = tmp_path / "change.json"
@@ -164,6 +169,39 @@ def test_an_unreachable_server_is_said_without_a_traceback() -> None:
     assert err.startswith(f"sidelines: error: {server}: cannot reach the server (") and err.endswith("try again\n")
     code, _, err = sidelines("", "token", "forum", "status", "x")
     assert code == 2 and err == "sidelines: error: --server: no server: pass --server URL or set SIDELINES\n"
+
+
+class _Unavailable(BaseHTTPRequestHandler):
+    """A server that answers every request as the API does when its database is away."""
+
+    def do_GET(self) -> None:
+        body = json.dumps({"type": "urn:sidelines:problem:service-unavailable", "title": "Service Unavailable",
+                           "status": 503, "detail": "the database cannot be reached"}).encode()  # fmt: skip
+        self.send_response(503)
+        self.send_header("Content-Type", "application/problem+json")
+        self.send_header("Retry-After", "5")
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+    def log_message(self, format: str, *args: Any) -> None:
+        pass
+
+
+def test_a_503_says_when_to_try_again() -> None:
+    """The API's 503 (docs/api.md, "Errors"), from a stand-in server: the real one answers it
+    only while its database is away, which a test cannot time."""
+    stand_in = ThreadingHTTPServer(("127.0.0.1", 0), _Unavailable)
+    thread = threading.Thread(target=stand_in.serve_forever, daemon=True)
+    thread.start()
+    try:
+        server = f"http://127.0.0.1:{stand_in.server_address[1]}"
+        code, out, err = sidelines(server, "token", "forum", "status", "f")
+    finally:
+        stand_in.shutdown()
+        stand_in.server_close()
+    assert (code, out) == (3, "")
+    assert err == ("sidelines: error: GET /forums/f: the database cannot be reached (HTTP 503); try again in 5 s\n")
 
 
 async def test_ctrl_c_while_waiting_cancels_the_run_and_keeps_its_grid(isolated: Isolated) -> None:
