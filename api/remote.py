@@ -209,12 +209,18 @@ def _guarded(command: Callable[[argparse.Namespace, Client], int]) -> Callable[[
 
 
 def _server(args: argparse.Namespace) -> str:
-    server = (args.server or os.environ.get(SERVER_VARIABLE, "")).strip().rstrip("/")
-    if not server:
+    import httpx
+
+    given = (args.server or os.environ.get(SERVER_VARIABLE, "")).strip()
+    if not given:
         raise CliError([("--server", f"no server: pass --server URL or set {SERVER_VARIABLE}")])
-    if not server.startswith(("http://", "https://")):
-        raise CliError([("--server", f"must be an http:// or https:// address, not {server!r}")])
-    return server
+    try:
+        url = httpx.URL(given)
+    except httpx.InvalidURL as error:
+        raise CliError([("--server", f"{given!r} is not an address: {error}")]) from None
+    if url.scheme not in {"http", "https"} or not url.host:
+        raise CliError([("--server", f"must be an http:// or https:// address, not {given!r}")])
+    return given.rstrip("/")
 
 
 def _token(args: argparse.Namespace) -> tuple[str, str]:
@@ -237,7 +243,9 @@ def _token(args: argparse.Namespace) -> tuple[str, str]:
 
 
 def _forum(args: argparse.Namespace) -> str:
-    return f"/forums/{args.forum}"
+    from urllib.parse import quote
+
+    return f"/forums/{quote(args.forum, safe='')}"  # an id with a / or ? stays one path segment
 
 
 def _print_json(value: object) -> None:

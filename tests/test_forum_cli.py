@@ -169,6 +169,8 @@ def test_an_unreachable_server_is_said_without_a_traceback() -> None:
     assert err.startswith(f"sidelines: error: {server}: cannot reach the server (") and err.endswith("try again\n")
     code, _, err = sidelines("", "token", "forum", "status", "x")
     assert code == 2 and err == "sidelines: error: --server: no server: pass --server URL or set SIDELINES\n"
+    code, _, err = sidelines("http://[::1", "token", "forum", "status", "x")
+    assert code == 2 and err.startswith("sidelines: error: --server: 'http://[::1' is not an address: "), err
 
 
 class _Unavailable(BaseHTTPRequestHandler):
