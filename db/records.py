@@ -236,9 +236,9 @@ class RequestPatch(Record):
     the requesting delegation all but `priority`, and only its own `attendees`; an invited
     delegation its own `attendees` only."""
 
-    title: Annotated[
-        Annotated[str, Meta(max_length=200)] | msgspec.UnsetType, msgspec.Meta(description=_UNCHANGED)
-    ] = msgspec.UNSET
+    title: Annotated[Annotated[str, Meta(max_length=200)] | msgspec.UnsetType, msgspec.Meta(description=_UNCHANGED)] = (
+        msgspec.UNSET
+    )
     duration_minutes: Annotated[
         Positive | msgspec.UnsetType, msgspec.Meta(description="a multiple of the forum's slot; " + _UNCHANGED)
     ] = msgspec.UNSET
