@@ -224,6 +224,13 @@ class RequestIn(Record):
             description="participant ids by delegation id; a delegation names only its own; left out: its principals"
         ),
     ] = {}
+    id: Annotated[
+        Id | None,
+        msgspec.Meta(
+            description="the organiser's own id for it, as a CSV import names it (a delegation may not);"
+            " left out: `m-` and ten hex digits"
+        ),
+    ] = None
 
 
 _UNCHANGED = "left out: unchanged"

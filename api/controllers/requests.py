@@ -88,6 +88,9 @@ def _check_request(context: queries.RequestContext, caller: Caller, body: Reques
         elif party in seen:
             errors.append(FieldError(f"parties[{index}]", f"{party} is listed twice"))
         seen.add(party)
+    if caller.kind == "delegation" and body.id is not None:
+        # Its own choice could meet another delegation's request, and the conflict would tell it exists.
+        errors.append(FieldError("id", "only the organiser names a request's id"))
     if caller.kind == "delegation" and caller.delegation_id not in body.parties:
         errors.append(FieldError("parties", "must include your own delegation"))
     for party, attendees in body.attendees.items():
@@ -149,7 +152,7 @@ def _new_request(caller: Caller, body: RequestIn, forum: ForumRecord, now: datet
     """The request as a read of it will show it once inserted."""
     parties = _parties(caller, body)
     return RequestRecord(
-        id=f"m-{secrets.token_hex(5)}",
+        id=body.id or f"m-{secrets.token_hex(5)}",
         title=body.title,
         duration_minutes=body.duration_minutes,
         priority=used_priority(caller, body.priority),
@@ -186,18 +189,21 @@ async def create_request(
         audit = queries.AuditNote(caller.actor, "create", record)
         created_by, requester = record.created_by, record.requester
         used = msgspec.structs.replace(body, priority=record.priority)
-        version = await queries.insert_request(
-            connection,
-            parsed,
-            record.id,
-            used,
-            created_by,
-            requester,
-            record.parties,
-            created_at=now,
-            audit=audit,
-            requested_priority=body.priority,
-        )
+        try:
+            version = await queries.insert_request(
+                connection,
+                parsed,
+                record.id,
+                used,
+                created_by,
+                requester,
+                record.parties,
+                created_at=now,
+                audit=audit,
+                requested_priority=body.priority,
+            )
+        except asyncpg.UniqueViolationError:  # only the organiser names ids: it may know them all
+            raise Conflict(f"a request {record.id} already exists", [FieldError("id", "is taken")]) from None
         headers = {"Location": f"{request.url.path}/{record.id}", "ETag": etag(version)}
         return Reply(record, 201, headers)
 
