@@ -96,6 +96,8 @@ async def test_the_requester_corrects_its_request_and_a_change_of_time_asks_agai
     assert longer.json()["status"] == "pending" and _parties(longer) == {"SGP": "accepted", "AUS": "pending"}
     assert await _revision(client, world) == revision + 2  # it was accepted before the edit
     assert await _meeting(client, world, asked) is None  # not scheduled until Australia agrees again
+    inbox = await client.get(f"{world.base}/delegations/AUS/inbox", headers=world.tokens["AUS"])
+    assert [request["id"] for request in inbox.json()["waiting"]] == [asked]  # its answer is asked for again
     windows = {"preferred": [{"start": "2023-06-02T10:00:00", "end": "2023-06-02T12:00:00"}]}
     moved = await _edit(client, world, asked, world.tokens["SGP"], windows)  # still pending: nothing counted
     assert moved.status_code == 200, moved.text
@@ -238,3 +240,24 @@ async def test_a_refused_edit_names_each_field(client: httpx.AsyncClient, world:
     unchanged = (await client.get(f"{world.base}/requests/{asked}", headers=world.organiser)).json()
     assert (unchanged["duration_minutes"], unchanged["preferred"], unchanged["needs"]["seats"]) == (30, [], None)
     assert [entry["action"] for entry in await _audit(client, world) if entry["entity"] == "request"] == ["create"]
+
+
+async def test_an_edit_answers_a_delegation_only_what_it_may_read(
+    client: httpx.AsyncClient, world: World, pool: asyncpg.Pool
+) -> None:
+    """`needs.after` may name another delegation's request (a loaded problem's order): the answer to
+    an edit, even one that changes nothing, leaves it out, as a read does."""
+    asked = await _ask(client, world, "SGP", ["SGP", "AUS"])
+    theirs = await _ask(client, world, "AUS", ["AUS", "JPN"])
+    await pool.execute(
+        "UPDATE meeting_requests SET needs = $3 WHERE forum_id = $1 AND id = $2",
+        world.forum_id,
+        asked,
+        {"after": [theirs]},
+    )
+    for body in ({}, {"title": "Renamed"}, {"title": "Renamed"}):  # the last changes nothing
+        answer = await _edit(client, world, asked, world.tokens["SGP"], body)
+        assert answer.status_code == 200, answer.text
+        assert answer.json()["needs"]["after"] == [] and theirs not in answer.text
+    organisers = await _edit(client, world, asked, world.organiser, {})
+    assert organisers.json()["needs"]["after"] == [theirs]

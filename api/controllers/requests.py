@@ -540,7 +540,8 @@ async def edit_request(
         offer = await queries.room_offer(connection, parsed) if {"features", "seats"} & sent else NO_ROOMS
         raise_if(_edit_errors(context, offer, caller, before, body, edited))
         if edited == before:  # nothing to change, nothing to audit or count
-            return Reply(before, headers={"ETag": etag(current.version)})
+            (shown,) = await _as_seen(connection, parsed, caller, [before])
+            return Reply(shown, headers={"ETag": etag(current.version)})
         await queries.update_request(connection, parsed, edited, _asked_again(caller, before, edited))
         action = "set_priority" if sent == {"priority"} else "edit"
         return await _changed(connection, parsed, caller, request_id, before, action)
