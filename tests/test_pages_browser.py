@@ -494,6 +494,7 @@ def test_twenty_booths_fit_a_1600_px_screen(browser: Browser, unga: Site) -> Non
     expect(last).to_be_in_viewport(ratio=1)
     density = page.locator("#density")
     expect(density).to_have_attribute("aria-pressed", "true")
+    page.screenshot(path=str(SCREENSHOTS / "grid-unga.png"), clip=SHOT)
     block = page.locator(".sheet.current .meeting").first
     meeting = next(m for m in unga.problem.meetings if m.id == block.get_attribute("data-meeting"))
     names = {d.id: d.name for d in unga.problem.delegations}
