@@ -583,6 +583,8 @@ def test_one_room_prints_alone_on_every_day(grid_page: Page, site: Site) -> None
     version = _shown_version(page)
     placed = [p for p in site.get(f"/schedules/{version}")["placements"] if p["room"] == room.id]
     assert len(shown) == len(placed)
+    after = "nodes => nodes.map(n => getComputedStyle(n, '::after').content)"
+    assert set(page.locator(".sheet .sheet-title").evaluate_all(after)) == {f'" · {room.name}"'}
     page.evaluate("window.dispatchEvent(new Event('afterprint'))")
     expect(page.locator(".sheet .room-head:visible")).to_have_count(days * len(site.problem.rooms))
     page.emulate_media(media="screen")

@@ -408,7 +408,7 @@
       document.body.classList.add("print-day");
       window.print();
     });
-    // One room, every day (the stewards' sheets): a style naming the room hides the other columns.
+    // One room, every day (the stewards' sheets): its nodes marked, the print style hides the rest.
     $("print-room").addEventListener("click", () => {
       printRoom($("print-room-select").value);
       window.print();
