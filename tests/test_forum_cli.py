@@ -103,6 +103,45 @@ async def test_solve_wait_publish_export_as_the_api_answers(isolated: Isolated, 
         assert run["status"] == "succeeded" and run["version"] == 2 and run["id"] == 2
         assert [move["meeting"] for move in run["moves"]] == [cancelled]
 
+        # the forum's runs as the API lists them, and the latest in the status
+        code, out, err = sidelines(server, token, "forum", "runs", forum, "--json")
+        listed = (await client.get(f"/forums/{forum}/runs", headers=organiser)).json()
+        assert code == 0 and json.loads(out) == listed and [run["id"] for run in listed] == [1, 2], err
+        code, out, err = sidelines(server, token, "forum", "runs", forum)
+        assert code == 0, err
+        assert [line.split()[:4] for line in out.splitlines()[1:]] == [
+            ["1", "succeeded", "1", "solve"],
+            ["2", "succeeded", "2", "re-solve"],
+        ]
+        code, out, err = sidelines(server, token, "forum", "status", forum)
+        assert code == 0 and "latest run: run 2 succeeded, version 2" in out, err
+
+        # the diff of the two versions as a table, and as the API answers it
+        diff = (await client.get(f"/forums/{forum}/schedules/1/diff/2", headers=organiser)).json()
+        code, out, err = sidelines(server, token, "forum", "diff", forum, "1", "2", "--json")
+        assert code == 0 and json.loads(out) == diff, err
+        code, out, err = sidelines(server, token, "forum", "diff", forum, "1", "2")
+        assert code == 0, err
+        counts = [len(diff[key]) for key in ("moved", "added", "removed", "unchanged")]
+        assert out.splitlines()[0] == "version 1 to 2: {} moved, {} added, {} removed, {} unchanged".format(*counts)
+        assert [placement["meeting"] for placement in diff["removed"]] == [cancelled]
+        gone = diff["removed"][0]
+        row = next(line for line in out.splitlines() if line.startswith(f"{cancelled} "))
+        spot = [gone["start"][:10], f"{gone['start'][11:16]}-{gone['end'][11:16]}", gone["room"]]
+        assert row.split()[1:] == ["removed", *spot, "-"], out
+        code, _, err = sidelines(server, token, "forum", "diff", forum, "1", "9")
+        assert code == 2 and err == "sidelines: error: VERSION: no schedule version 9\n"
+
+        # the audit log, whole or after an entry
+        entries = (await client.get(f"/forums/{forum}/audit?limit=1000", headers=organiser)).json()
+        code, out, err = sidelines(server, token, "forum", "audit", forum, "--json")
+        assert code == 0 and json.loads(out) == entries, err
+        code, out, err = sidelines(server, token, "forum", "audit", forum, "--after", str(entries[-3]["id"]))
+        assert code == 0, err
+        assert [line.split()[0] for line in out.splitlines()] == [str(entry["id"]) for entry in entries[-2:]]
+        last = entries[-1]
+        assert out.splitlines()[-1].split()[3:] == [last["actor"], last["action"], last["entity"], last["entity_id"]]
+
 
 def _cells(workbook: bytes) -> list[list[list[Any]]]:
     from io import BytesIO
@@ -139,13 +178,20 @@ async def test_refusals_are_said_with_their_detail_and_exit_2(isolated: Isolated
         assert code == 2 and err.startswith("sidelines: error: meeting: "), err
 
         # a 409: a closed forum takes no run
-        assert (await client.post(f"/forums/{forum}/close", headers=bearer(token))).status_code == 200
+        code, out, err = sidelines(server, token, "forum", "close", forum)
+        closed_at = (await client.get(f"/forums/{forum}", headers=bearer(token))).json()["closed_at"]
+        assert code == 0 and closed_at is not None and out == f"forum {forum} closed at {closed_at}\n", err
         code, _, err = sidelines(server, token, "forum", "solve", forum, "--wait")
         assert code == 2
         assert err.startswith(f"sidelines: error: POST /forums/{forum}/runs: ") and "closed" in err, err
         # reading still works on a closed forum
         code, out, err = sidelines(server, token, "forum", "status", forum)
         assert code == 0 and "closed at " in out, err
+        code, out, err = sidelines(server, token, "forum", "reopen", forum, "--json")
+        assert code == 0 and json.loads(out)["closed_at"] is None, err
+        assert (await client.get(f"/forums/{forum}", headers=bearer(token))).json()["closed_at"] is None
+        code, _, err = sidelines(server, token, "forum", "audit", forum, "--after", "x")
+        assert code == 2 and "--after: must be an entry number, 0 or more, not 'x'" in err, err
 
 
 async def test_a_stale_version_is_refused_with_the_edits_it_lacks(isolated: Isolated) -> None:
