@@ -13,6 +13,12 @@ per faulty field of its problem detail (RFC 9457), and never as a traceback. Exi
   conflict such as a stale version or a closed forum), or a bad option or file;
 - 3: try again later: the server could not be reached, answered 503 (its Retry-After is
   said), or failed (5xx).
+
+A read (GET, and only a GET: a POST may have been applied when its answer is lost) that
+answers 503 is sent again after the seconds its Retry-After says, while the waits add up to
+at most RETRY_SECONDS; each wait is said on stderr. `solve --wait` rides out a lost server
+(unreachable, or a 502, 503 or 504 from a proxy in front of it): it reads the run again with
+a growing pause for up to RECONNECT_SECONDS, saying so on stderr, and goes on following it.
 """
 
 from __future__ import annotations
@@ -39,15 +45,20 @@ POLL_SECONDS = 0.5  # how often `solve --wait` reads the run
 TIMEOUT_SECONDS = 30.0
 FINISHED = {"succeeded", "failed", "cancelled"}
 PAGE = 1000  # the API's largest page
+RETRY_SECONDS = 30.0  # a GET answered 503 is sent again while the Retry-After waits add up to this
+RECONNECT_SECONDS = 60.0  # how long `solve --wait` reads again a run whose server it lost
+RECONNECT_PAUSES = (0.5, 1.0, 2.0, 4.0)  # the pauses between its reads, the last repeated
+LOST = {502, 503, 504}  # a proxy's answers while the server behind it restarts
 
 
 class RemoteError(Exception):
     """What to say, and the exit code: each line is (where, what)."""
 
-    def __init__(self, lines: list[tuple[str, str]], code: int) -> None:
+    def __init__(self, lines: list[tuple[str, str]], code: int, *, lost: bool = False) -> None:
         super().__init__("; ".join(f"{where}: {what}" for where, what in lines))
         self.lines = lines
         self.code = code
+        self.lost = lost  # the server was not reached, or a proxy said it is away (502, 503, 504)
 
 
 @dataclass
@@ -64,16 +75,26 @@ class Client:
         headers = {"Authorization": f"Bearer {self.token}"}
         if content is not None:
             headers["Content-Type"] = "application/json"
-        try:
-            response = self.http.request(method, path, content=content, headers=headers, params=params)
-        except httpx.TimeoutException:
-            raise RemoteError([(self.server, "the server did not answer in time; try again")], EXIT_RETRY) from None
-        except (httpx.TransportError, httpx.InvalidURL) as error:
-            reason = str(error) or type(error).__name__
-            raise RemoteError([(self.server, f"cannot reach the server ({reason}); try again")], EXIT_RETRY) from None
-        if response.is_success:
-            return response
-        raise self.refused(response)
+        waited = 0.0
+        while True:
+            try:
+                response = self.http.request(method, path, content=content, headers=headers, params=params)
+            except httpx.TimeoutException:
+                lines = [(self.server, "the server did not answer in time; try again")]
+                raise RemoteError(lines, EXIT_RETRY, lost=True) from None
+            except (httpx.TransportError, httpx.InvalidURL) as error:
+                reason = str(error) or type(error).__name__
+                lines = [(self.server, f"cannot reach the server ({reason}); try again")]
+                raise RemoteError(lines, EXIT_RETRY, lost=True) from None
+            if response.is_success:
+                return response
+            pause = _retry_after(response) if method == "GET" and response.status_code == 503 else None
+            if pause is None or waited + pause > RETRY_SECONDS:
+                raise self.refused(response)
+            where = f"{method} {response.request.url.path}"
+            print(f"sidelines: {where}: the server is busy (HTTP 503); reading again in {pause:g} s", file=sys.stderr)
+            time.sleep(pause)
+            waited += pause
 
     def json(self, method: str, path: str, body: object = None, params: dict[str, str] | None = None) -> Any:
         response = self.call(method, path, body, params)
@@ -82,10 +103,11 @@ class Client:
         except ValueError:
             raise RemoteError([(path, "the server's answer is not JSON: is --server the API?")], EXIT_RETRY) from None
 
-    def every(self, path: str) -> list[Any]:
-        """Every item of a paged list, following its `Link: rel="next"` pages."""
+    def every(self, path: str, after: int = 0) -> list[Any]:
+        """Every item of a paged list (after the item keyed `after`), following its `Link: rel="next"` pages."""
         items: list[Any] = []
-        response = self.call("GET", path, params={"limit": str(PAGE)})
+        params = {"limit": str(PAGE)} | ({"after": str(after)} if after else {})
+        response = self.call("GET", path, params=params)
         while True:
             items += response.json()
             following = response.links.get("next", {}).get("url")
@@ -107,7 +129,7 @@ class Client:
         if status == 503 or status >= 500:
             wait = response.headers.get("Retry-After")
             retry = f"; try again in {wait} s" if wait else "; try again"
-            return RemoteError([(request, f"{detail} (HTTP {status}){retry}")], EXIT_RETRY)
+            return RemoteError([(request, f"{detail} (HTTP {status}){retry}")], EXIT_RETRY, lost=status in LOST)
         if status == 401:
             return RemoteError([(f"token ({self.token_source})", detail)], EXIT_USAGE)
         errors = problem.get("errors") or []
@@ -115,6 +137,24 @@ class Client:
         if not lines:
             lines = [(_where(detail, request), detail)]
         return RemoteError(lines, EXIT_USAGE)
+
+
+def _retry_after(response: httpx.Response) -> float | None:
+    """The seconds a 503's Retry-After asks for (a number of seconds, or an HTTP date); 1 without one."""
+    text = response.headers.get("Retry-After", "").strip()
+    if not text:
+        return 1.0
+    if text.isascii() and text.isdigit():
+        return float(text)
+    from email.utils import parsedate_to_datetime
+
+    try:
+        when = parsedate_to_datetime(text)
+    except (TypeError, ValueError):
+        return None
+    from datetime import UTC, datetime
+
+    return max(0.0, (when - datetime.now(UTC)).total_seconds()) if when.tzinfo else None
 
 
 def _where(detail: str, request: str) -> str:
@@ -141,6 +181,10 @@ def add_forum(commands: Subparsers) -> None:
     status = actions.add_parser("status", help="the forum, its latest run, its versions and the published one")
     _common(status)
     status.set_defaults(run=_guarded(run_status))
+
+    runs = actions.add_parser("runs", help="every run of the forum, oldest first: status, version, times")
+    _common(runs)
+    runs.set_defaults(run=_guarded(run_runs))
 
     solve = actions.add_parser(
         "solve",
@@ -172,11 +216,31 @@ def add_forum(commands: Subparsers) -> None:
     change.add_argument("file", metavar="CHANGE.json", help="the change's JSON body; - reads it from stdin")
     change.set_defaults(run=_guarded(run_change))
 
+    diff = actions.add_parser("diff", help="what moved, was added or removed from version A to version B")
+    _common(diff, version=True, version_name="A")
+    diff.add_argument("other", type=_version, metavar="B", help="the version to compare with")
+    diff.set_defaults(run=_guarded(run_diff))
 
-def _common(command: argparse.ArgumentParser, *, version: bool = False) -> None:
+    audit = actions.add_parser("audit", help="the audit log: every change to the forum, oldest first")
+    _common(audit)
+    audit.add_argument(
+        "--after", type=_after, default=0, metavar="N", help="only the entries after entry N (the last you have)"
+    )
+    audit.set_defaults(run=_guarded(run_audit))
+
+    for action, says in (
+        ("close", "close (archive) the forum: delegation tokens and calendar feeds stop, nothing changes"),
+        ("reopen", "reopen a closed forum: its tokens, feeds and changes work again"),
+    ):
+        closing = actions.add_parser(action, help=says)
+        _common(closing)
+        closing.set_defaults(run=_guarded(run_close if action == "close" else run_reopen))
+
+
+def _common(command: argparse.ArgumentParser, *, version: bool = False, version_name: str = "VERSION") -> None:
     command.add_argument("forum", metavar="FORUM_ID")
     if version:
-        command.add_argument("version", type=_version, metavar="VERSION")
+        command.add_argument("version", type=_version, metavar=version_name)
     command.add_argument("--server", metavar="URL", help=f"the server's address (default: ${SERVER_VARIABLE})")
     command.add_argument(
         "--token-file", metavar="PATH", help=f"a file holding the organiser token (default: ${TOKEN_VARIABLE})"
@@ -187,6 +251,12 @@ def _common(command: argparse.ArgumentParser, *, version: bool = False) -> None:
 def _version(text: str) -> int:
     if not (text.isascii() and text.isdigit()) or int(text) < 1:
         raise argparse.ArgumentTypeError(f"must be a version number of at least 1, not {text!r}")
+    return int(text)
+
+
+def _after(text: str) -> int:
+    if not (text.isascii() and text.isdigit()) or len(text) > 18:
+        raise argparse.ArgumentTypeError(f"must be an entry number, 0 or more, not {text!r}")
     return int(text)
 
 
@@ -259,7 +329,7 @@ def run_status(args: argparse.Namespace, client: Client) -> int:
     base = _forum(args)
     forum = client.json("GET", base)
     versions = client.every(f"{base}/schedules")
-    latest = _latest_run(client, base, versions)
+    latest = _latest_run(client, base)
     if args.json:
         _print_json({"forum": forum, "latest_run": latest, "versions": versions})
         return EXIT_OK
@@ -286,28 +356,10 @@ def run_status(args: argparse.Namespace, client: Client) -> int:
     return EXIT_OK
 
 
-def _latest_run(client: Client, base: str, versions: list[Any]) -> Any:
-    """The forum's last run. There is no list of runs: runs are numbered 1, 2, 3 ... in the
-    forum, so read on from the last one a version names until a number is not there."""
-    number = max((version["run_id"] for version in versions if version.get("run_id")), default=0)
-    latest = None
-    while True:
-        response = _probe(client, f"{base}/runs/{number + 1}")
-        if response is None:
-            break
-        latest, number = response, number + 1
-    if latest is None and number > 0:
-        latest = client.json("GET", f"{base}/runs/{number}")
-    return latest
-
-
-def _probe(client: Client, path: str) -> Any:
-    try:
-        return client.json("GET", path)
-    except RemoteError as error:
-        if error.code == EXIT_USAGE and error.lines[0][0] == "RUN":
-            return None
-        raise
+def _latest_run(client: Client, base: str) -> Any:
+    """The forum's last run: the last of its list of runs (numbered 1, 2, 3 ..., oldest first)."""
+    runs = client.every(f"{base}/runs")
+    return runs[-1] if runs else None
 
 
 def _run_line(run: dict[str, Any]) -> str:
@@ -363,7 +415,7 @@ def _follow(client: Client, base: str, run: dict[str, Any]) -> Any:
     while run["status"] not in FINISHED:
         try:
             time.sleep(POLL_SECONDS)
-            run = client.json("GET", path)
+            run = _read_again(client, path, run)
         except KeyboardInterrupt:
             if cancelled:
                 print(f"\nstopped following run {run['id']}; it ends on the server", file=sys.stderr)
@@ -384,6 +436,37 @@ def _follow(client: Client, base: str, run: dict[str, Any]) -> Any:
             print(line, file=sys.stderr, flush=True)
             said = line
     return run
+
+
+def _read_again(client: Client, path: str, run: dict[str, Any]) -> Any:
+    """The run as the server now has it. A lost server is read again with growing pauses for up
+    to RECONNECT_SECONDS (the run goes on without us meanwhile), said on stderr."""
+    lost_at: float | None = None
+    tries = 0
+    while True:
+        try:
+            found = client.json("GET", path)
+        except RemoteError as error:
+            if not error.lost:
+                raise
+            now = time.monotonic()
+            if lost_at is None:
+                lost_at = now
+                print(
+                    f"run {run['id']}: lost the server ({error.lines[0][1]}); reconnecting for up to "
+                    f"{RECONNECT_SECONDS:g} s",
+                    file=sys.stderr,
+                    flush=True,
+                )
+            pause = RECONNECT_PAUSES[min(tries, len(RECONNECT_PAUSES) - 1)]
+            if now - lost_at + pause > RECONNECT_SECONDS:
+                raise
+            time.sleep(pause)
+            tries += 1
+            continue
+        if lost_at is not None:
+            print(f"run {run['id']}: reconnected after {time.monotonic() - lost_at:.1f} s", file=sys.stderr, flush=True)
+        return found
 
 
 def _progress_line(run: dict[str, Any]) -> str:
@@ -468,4 +551,105 @@ def run_change(args: argparse.Namespace, client: Client) -> int:
     for key in ("breaks", "removes", "adds"):
         if answer.get(key):
             print(f"  {key}: {' '.join(answer[key])}")
+    return EXIT_OK
+
+
+# ---- runs, diff, audit, close and reopen
+
+
+def run_runs(args: argparse.Namespace, client: Client) -> int:
+    runs = client.every(f"{_forum(args)}/runs")
+    if args.json:
+        _print_json(runs)
+        return EXIT_OK
+    if not runs:
+        print("no runs yet")
+        return EXIT_OK
+    print(f"{'run':>4}  {'status':<10} {'version':>7}  {'kind':<8} {'limit':>6}  created              ended")
+    for run in runs:
+        options = run.get("options") or {}
+        kind = "re-solve" if options.get("resolve") is not None else "solve"
+        version = "-" if run.get("version") is None else str(run["version"])
+        ended = _moment(run.get("finished_at"))
+        error = f"  {run['error']}" if run.get("error") else ""
+        print(
+            f"{run['id']:>4}  {run['status']:<10} {version:>7}  {kind:<8} {options.get('time_limit', 0):>5g}s"
+            f"  {_moment(run.get('created_at')):<20} {ended}{error}"
+        )
+    return EXIT_OK
+
+
+def _moment(value: object) -> str:
+    """An instant to the second, as `2025-05-30 14:00:05Z` (its offset as given); '-' when there is none."""
+    from datetime import datetime
+
+    if not isinstance(value, str):
+        return "-"
+    try:
+        when = datetime.fromisoformat(value)
+    except ValueError:
+        return value
+    offset = when.strftime("%z")
+    zone = "" if not offset else "Z" if offset == "+0000" else f"{offset[:3]}:{offset[3:]}"
+    return when.strftime("%Y-%m-%d %H:%M:%S") + zone
+
+
+def run_diff(args: argparse.Namespace, client: Client) -> int:
+    diff = client.json("GET", f"{_forum(args)}/schedules/{args.version}/diff/{args.other}")
+    if args.json:
+        _print_json(diff)
+        return EXIT_OK
+    moved, added, removed = diff.get("moved", []), diff.get("added", []), diff.get("removed", [])
+    print(
+        f"version {diff.get('from', args.version)} to {diff.get('to', args.other)}: {len(moved)} moved, "
+        f"{len(added)} added, {len(removed)} removed, {len(diff.get('unchanged', []))} unchanged"
+    )
+    rows = [(move["meeting"], move.get("kind", ""), _spot(move["before"]), _spot(move["after"])) for move in moved]
+    rows += [(entry["meeting"], "added", "-", _spot(entry)) for entry in added]
+    rows += [(entry["meeting"], "removed", _spot(entry), "-") for entry in removed]
+    if rows:
+        head = ("meeting", "change", f"in {diff.get('from', args.version)}", f"in {diff.get('to', args.other)}")
+        widths = [max(len(row[column]) for row in [head, *rows]) for column in range(3)]
+        for row in [head, *rows]:
+            print("  ".join(cell.ljust(width) for cell, width in zip(row, widths, strict=False)) + "  " + row[3])
+    return EXIT_OK
+
+
+def _spot(placement: dict[str, Any]) -> str:
+    """Where and when a placement is: `2025-05-30 14:00-14:30 S1` (forum-local times)."""
+    start, end = str(placement.get("start", "")), str(placement.get("end", ""))
+    return f"{start[:10]} {start[11:16]}-{end[11:16]} {placement.get('room', '')}"
+
+
+def run_audit(args: argparse.Namespace, client: Client) -> int:
+    entries = client.every(f"{_forum(args)}/audit", after=args.after)
+    if args.json:
+        _print_json(entries)
+        return EXIT_OK
+    for entry in entries:
+        print(
+            f"{entry['id']:>6}  {_moment(entry.get('at'))}  {entry.get('actor', '')}  {entry.get('action', '')} "
+            f"{entry.get('entity', '')} {entry.get('entity_id', '')}".rstrip()
+        )
+    if not entries:
+        print("no entries" + (f" after {args.after}" if args.after else ""))
+    return EXIT_OK
+
+
+def run_close(args: argparse.Namespace, client: Client) -> int:
+    return _set_closed(args, client, "close")
+
+
+def run_reopen(args: argparse.Namespace, client: Client) -> int:
+    return _set_closed(args, client, "reopen")
+
+
+def _set_closed(args: argparse.Namespace, client: Client, action: str) -> int:
+    forum = client.json("POST", f"{_forum(args)}/{action}")
+    if args.json:
+        _print_json(forum)
+    elif forum.get("closed_at"):
+        print(f"forum {forum.get('id', args.forum)} closed at {forum['closed_at']}")
+    else:
+        print(f"forum {forum.get('id', args.forum)} open")
     return EXIT_OK

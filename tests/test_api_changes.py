@@ -337,6 +337,9 @@ async def test_a_resolve_run_moves_only_what_the_recorded_change_broke(
     number = recorded.json()["number"]
     assert number == 1  # a cause names the change by the number the change was answered with
     assert all(m["cause"]["change"] == number for m in moves if m["meeting"] in broken)
+    # the list of runs shows the re-solve as its own URL does, less its moves
+    listed = (await client.get(f"{forum.base}/runs", headers=forum.organiser)).json()
+    assert listed[-1] == {key: value for key, value in run.items() if key != "moves"}
     async with pool.acquire() as connection:
         problem = await changed_problem(connection, UUID(forum.id), datetime.now(UTC))
         before = await published_grid(connection, UUID(forum.id))

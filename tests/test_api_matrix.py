@@ -77,6 +77,7 @@ MATRIX: dict[str, tuple[int, int]] = {
     f"POST {F}/requests/{{request_id}}/decline": (403, 200),
     f"POST {F}/requests/{{request_id}}/withdraw": (200, 403),  # the requester or the organiser
     f"POST {F}/runs": (202, 403),
+    f"GET {F}/runs": (200, 403),
     f"GET {F}/runs/{{run_id}}": (200, 403),
     f"GET {F}/runs/{{run_id}}/events": (200, 403),
     f"POST {F}/runs/{{run_id}}/cancel": (202, 403),

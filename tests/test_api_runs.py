@@ -112,6 +112,9 @@ async def test_run_from_post_to_a_valid_version(client: httpx.AsyncClient, world
     assert validate(problem, schedule).violations == []
     listed = (await client.get(f"{world.base}/schedules", headers=world.organiser)).json()
     assert [(v["number"], v["run_id"], v["published"]) for v in listed] == [(1, run["id"], False)]
+    runs = await client.get(f"{world.base}/runs", headers=world.organiser)
+    assert runs.status_code == 200 and "link" not in runs.headers
+    assert runs.json() == [{key: value for key, value in run.items() if key != "moves"}]
 
 
 @pytest.mark.parametrize(

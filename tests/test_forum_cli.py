@@ -103,6 +103,45 @@ async def test_solve_wait_publish_export_as_the_api_answers(isolated: Isolated, 
         assert run["status"] == "succeeded" and run["version"] == 2 and run["id"] == 2
         assert [move["meeting"] for move in run["moves"]] == [cancelled]
 
+        # the forum's runs as the API lists them, and the latest in the status
+        code, out, err = sidelines(server, token, "forum", "runs", forum, "--json")
+        listed = (await client.get(f"/forums/{forum}/runs", headers=organiser)).json()
+        assert code == 0 and json.loads(out) == listed and [run["id"] for run in listed] == [1, 2], err
+        code, out, err = sidelines(server, token, "forum", "runs", forum)
+        assert code == 0, err
+        assert [line.split()[:4] for line in out.splitlines()[1:]] == [
+            ["1", "succeeded", "1", "solve"],
+            ["2", "succeeded", "2", "re-solve"],
+        ]
+        code, out, err = sidelines(server, token, "forum", "status", forum)
+        assert code == 0 and "latest run: run 2 succeeded, version 2" in out, err
+
+        # the diff of the two versions as a table, and as the API answers it
+        diff = (await client.get(f"/forums/{forum}/schedules/1/diff/2", headers=organiser)).json()
+        code, out, err = sidelines(server, token, "forum", "diff", forum, "1", "2", "--json")
+        assert code == 0 and json.loads(out) == diff, err
+        code, out, err = sidelines(server, token, "forum", "diff", forum, "1", "2")
+        assert code == 0, err
+        counts = [len(diff[key]) for key in ("moved", "added", "removed", "unchanged")]
+        assert out.splitlines()[0] == "version 1 to 2: {} moved, {} added, {} removed, {} unchanged".format(*counts)
+        assert [placement["meeting"] for placement in diff["removed"]] == [cancelled]
+        gone = diff["removed"][0]
+        row = next(line for line in out.splitlines() if line.startswith(f"{cancelled} "))
+        spot = [gone["start"][:10], f"{gone['start'][11:16]}-{gone['end'][11:16]}", gone["room"]]
+        assert row.split()[1:] == ["removed", *spot, "-"], out
+        code, _, err = sidelines(server, token, "forum", "diff", forum, "1", "9")
+        assert code == 2 and err == "sidelines: error: VERSION: no schedule version 9\n"
+
+        # the audit log, whole or after an entry
+        entries = (await client.get(f"/forums/{forum}/audit?limit=1000", headers=organiser)).json()
+        code, out, err = sidelines(server, token, "forum", "audit", forum, "--json")
+        assert code == 0 and json.loads(out) == entries, err
+        code, out, err = sidelines(server, token, "forum", "audit", forum, "--after", str(entries[-3]["id"]))
+        assert code == 0, err
+        assert [line.split()[0] for line in out.splitlines()] == [str(entry["id"]) for entry in entries[-2:]]
+        last = entries[-1]
+        assert out.splitlines()[-1].split()[3:] == [last["actor"], last["action"], last["entity"], last["entity_id"]]
+
 
 def _cells(workbook: bytes) -> list[list[list[Any]]]:
     from io import BytesIO
@@ -139,13 +178,20 @@ async def test_refusals_are_said_with_their_detail_and_exit_2(isolated: Isolated
         assert code == 2 and err.startswith("sidelines: error: meeting: "), err
 
         # a 409: a closed forum takes no run
-        assert (await client.post(f"/forums/{forum}/close", headers=bearer(token))).status_code == 200
+        code, out, err = sidelines(server, token, "forum", "close", forum)
+        closed_at = (await client.get(f"/forums/{forum}", headers=bearer(token))).json()["closed_at"]
+        assert code == 0 and closed_at is not None and out == f"forum {forum} closed at {closed_at}\n", err
         code, _, err = sidelines(server, token, "forum", "solve", forum, "--wait")
         assert code == 2
         assert err.startswith(f"sidelines: error: POST /forums/{forum}/runs: ") and "closed" in err, err
         # reading still works on a closed forum
         code, out, err = sidelines(server, token, "forum", "status", forum)
         assert code == 0 and "closed at " in out, err
+        code, out, err = sidelines(server, token, "forum", "reopen", forum, "--json")
+        assert code == 0 and json.loads(out)["closed_at"] is None, err
+        assert (await client.get(f"/forums/{forum}", headers=bearer(token))).json()["closed_at"] is None
+        code, _, err = sidelines(server, token, "forum", "audit", forum, "--after", "x")
+        assert code == 2 and "--after: must be an entry number, 0 or more, not 'x'" in err, err
 
 
 async def test_a_stale_version_is_refused_with_the_edits_it_lacks(isolated: Isolated) -> None:
@@ -181,7 +227,7 @@ class _Unavailable(BaseHTTPRequestHandler):
                            "status": 503, "detail": "the database cannot be reached"}).encode()  # fmt: skip
         self.send_response(503)
         self.send_header("Content-Type", "application/problem+json")
-        self.send_header("Retry-After", "5")
+        self.send_header("Retry-After", "120")
         self.send_header("Content-Length", str(len(body)))
         self.end_headers()
         self.wfile.write(body)
@@ -192,7 +238,8 @@ class _Unavailable(BaseHTTPRequestHandler):
 
 def test_a_503_says_when_to_try_again() -> None:
     """The API's 503 (docs/api.md, "Errors"), from a stand-in server: the real one answers it
-    only while its database is away, which a test cannot time."""
+    only while its database is away, which a test cannot time. A Retry-After past the bound
+    of the reads sent again (remote.RETRY_SECONDS) is said at once."""
     stand_in = ThreadingHTTPServer(("127.0.0.1", 0), _Unavailable)
     thread = threading.Thread(target=stand_in.serve_forever, daemon=True)
     thread.start()
@@ -203,7 +250,140 @@ def test_a_503_says_when_to_try_again() -> None:
         stand_in.shutdown()
         stand_in.server_close()
     assert (code, out) == (3, "")
-    assert err == ("sidelines: error: GET /forums/f: the database cannot be reached (HTTP 503); try again in 5 s\n")
+    assert err == ("sidelines: error: GET /forums/f: the database cannot be reached (HTTP 503); try again in 120 s\n")
+
+
+class Proxy:
+    """A stand-in between the command and the real server: it forwards each request, answers 503
+    (Retry-After 1, as the API does while its database is away) to the next `busy_reads` GETs and
+    to every POST while `busy_posts`, and can be stopped and started again on its port, as a
+    server restarting or a network dropping out is to the command."""
+
+    def __init__(self, target: str) -> None:
+        self.target, self.busy_reads, self.busy_posts = target, 0, False
+        self.seen: list[str] = []  # "METHOD path" of each request that reached the proxy
+        self.port = free_port()
+        self.server: ThreadingHTTPServer | None = None
+        self.start()
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    def start(self) -> None:
+        proxy = self
+
+        class Forward(BaseHTTPRequestHandler):
+            def do_GET(self) -> None:
+                self.forward()
+
+            def do_POST(self) -> None:
+                self.forward()
+
+            def forward(self) -> None:
+                proxy.seen.append(f"{self.command} {self.path}")
+                content = self.rfile.read(int(self.headers.get("Content-Length") or 0))
+                busy = proxy.busy_posts if self.command == "POST" else proxy.busy_reads > 0
+                if busy:
+                    proxy.busy_reads -= self.command == "GET"
+                    detail = "the database cannot be reached"
+                    body = json.dumps({"type": "urn:sidelines:problem:service-unavailable", "status": 503,
+                                       "title": "Service Unavailable", "detail": detail})  # fmt: skip
+                    self.answer(503, body.encode(), {"Content-Type": "application/problem+json", "Retry-After": "1"})
+                    return
+                passed = {
+                    key: value
+                    for key, value in self.headers.items()
+                    if key.lower() in ("authorization", "content-type")
+                }
+                answer = httpx.request(
+                    self.command, proxy.target + self.path, content=content, headers=passed, timeout=30
+                )
+                kept = {
+                    key: value
+                    for key, value in answer.headers.items()
+                    if key.lower() in ("content-type", "link", "location", "retry-after")
+                }
+                self.answer(answer.status_code, answer.content, kept)
+
+            def answer(self, status: int, body: bytes, headers: dict[str, str]) -> None:
+                self.send_response(status)
+                for key, value in {**headers, "Content-Length": str(len(body))}.items():
+                    self.send_header(key, value)
+                self.end_headers()
+                self.wfile.write(body)
+
+            def log_message(self, format: str, *args: Any) -> None:
+                pass
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", self.port), Forward)  # one connection per request
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+
+    def stop(self) -> None:
+        if self.server is not None:
+            self.server.shutdown()
+            self.server.server_close()
+            self.server = None
+
+
+async def test_reads_answered_503_are_sent_again_and_a_post_never(isolated: Isolated) -> None:
+    async with serving(isolated) as (_, client):
+        forum, token = await imported(client)
+        proxy = Proxy(base_of(client))
+        try:
+            proxy.busy_reads = 2
+            code, out, err = sidelines(proxy.url, token, "forum", "status", forum)
+            assert code == 0 and out.startswith(f"forum {forum}: "), err
+            said = f"sidelines: GET /forums/{forum}: the server is busy (HTTP 503); reading again in 1 s\n"
+            assert err == said * 2
+            assert proxy.seen[:3] == [f"GET /forums/{forum}"] * 3
+
+            proxy.busy_posts, proxy.seen = True, []
+            code, out, err = sidelines(proxy.url, token, "forum", "solve", forum, "--wait")
+            assert (code, out) == (3, "")
+            assert err == (
+                f"sidelines: error: POST /forums/{forum}/runs: the database cannot be reached (HTTP 503); "
+                "try again in 1 s\n"
+            )
+            assert proxy.seen == [f"POST /forums/{forum}/runs"]  # sent once: it may have been applied
+        finally:
+            proxy.stop()
+
+
+async def test_solve_wait_rides_out_a_lost_server(isolated: Isolated) -> None:
+    async with serving(isolated) as (_, client):
+        forum, token = await imported(client)
+        proxy = Proxy(base_of(client))
+        environment = {**os.environ, "SIDELINES": proxy.url, "SIDELINES_TOKEN": token, "PYTHONPATH": str(ROOT)}
+        process = subprocess.Popen(
+            [sys.executable, "-m", "api", "forum", "solve", forum, "--time-limit", "8", "--wait"],
+            env=environment,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        try:
+            assert process.stderr is not None
+            started = time.monotonic()
+            while "running" not in (line := process.stderr.readline()):  # the search has begun
+                assert line and time.monotonic() - started < 60, "no progress line"
+            proxy.stop()  # the server is gone for the command ...
+            while (lost := process.stderr.readline()).startswith("run 1 running "):  # read before the stop
+                pass
+            assert lost.startswith("run 1: lost the server (") and lost.endswith("reconnecting for up to 60 s\n")
+            time.sleep(2)
+            proxy.start()  # ... and back, while the run goes on
+            out, err = process.communicate(timeout=60)
+        finally:
+            if process.poll() is None:
+                process.kill()
+            proxy.stop()
+        assert "Traceback" not in err, err
+        assert process.returncode == 0, err
+        assert "run 1: reconnected after " in err
+        assert "run 1 succeeded, version 1" in out
+        run = (await client.get(f"/forums/{forum}/runs/1", headers=bearer(token))).json()
+        assert run["status"] == "succeeded" and run["version"] == 1
 
 
 async def test_ctrl_c_while_waiting_cancels_the_run_and_keeps_its_grid(isolated: Isolated) -> None:

@@ -277,7 +277,8 @@ async def _check_outcomes(client: httpx.AsyncClient, pool: asyncpg.Pool, reader:
     assert calendar.count("BEGIN:VEVENT") >= 3 and f"UID:SG-AU.{forum['forum_id']}@sidelines" in calendar
     audit = json.loads((work / "audit.json").read_text())
     assert {"load", "import", "create", "move", "publish"} <= {entry["action"] for entry in audit}
-    assert len(_one(results, "audit.json | tail").stdout.splitlines()) == 5
+    tail = _one(results, "audit $FORUM | tail").stdout.splitlines()  # the last five entries, a line each
+    assert [line.split()[0] for line in tail] == [str(entry["id"]) for entry in audit[-5:]]
 
     # the rotated token: the old one refused at once, the new link's accepted
     old = await client.get(f"{base}/delegations/AU/agenda", headers=bearer(tokens["AU"]))

@@ -24,6 +24,7 @@ from api.errors import Conflict, FieldError, NotFound, invalid
 from api.guards import forum_organiser
 from api.http import Reply, json_response, run_change
 from api.openapi import OptionalBodyOperation, event_stream
+from api.paging import DEFAULT_LIMIT, LINK_HEADER, AfterId, Limit, fetched, page
 from db.changes import changed_problem, published_grid
 from db.queries import runs as queries
 from db.queries.audit import record_change
@@ -73,10 +74,8 @@ CANCEL_DESCRIPTION = (
 )
 
 
-class Run(msgspec.Struct):
-    """A run as the organiser reads it: without what only the workers need, the server-wide
-    ids of the run and its version (they counted other forums' runs and versions) and the
-    lease, whose owner names a worker's host and process."""
+class RunSummary(msgspec.Struct):
+    """A run as the list of runs shows it: as `Run`, without a re-solve's moves."""
 
     id: int  # the run's number in its forum (1, 2, 3 ...)
     forum_id: UUID
@@ -90,6 +89,13 @@ class Run(msgspec.Struct):
     started_at: datetime | None
     finished_at: datetime | None
     version: Annotated[int | None, msgspec.Meta(description=VERSION_DESCRIPTION)]  # its number in the forum
+
+
+class Run(RunSummary):
+    """A run as the organiser reads it: without what only the workers need, the server-wide
+    ids of the run and its version (they counted other forums' runs and versions) and the
+    lease, whose owner names a worker's host and process."""
+
     # A re-solve's moves against the published version (solver.resolve.Moved, with their causes);
     # a cause's `change` is the change's number (GET .../changes).
     moves: list[dict[str, Any]] | None = None
@@ -99,6 +105,13 @@ def shown(run: queries.RunRecord) -> Run:
     return Run(
         run.number, run.forum_id, run.status, run.options, run.cancel_requested, run.attempts, run.progress,
         run.error, run.created_at, run.started_at, run.finished_at, run.version, numbered_moves(run.moves),
+    )  # fmt: skip
+
+
+def summary(run: queries.RunRecord) -> RunSummary:
+    return RunSummary(
+        run.number, run.forum_id, run.status, run.options, run.cancel_requested, run.attempts, run.progress,
+        run.error, run.created_at, run.started_at, run.finished_at, run.version,
     )  # fmt: skip
 
 
@@ -183,6 +196,28 @@ async def _visible_run(
     return run
 
 
+@get(
+    RUNS_PATH,
+    tags=["runs"],
+    summary="Every run, oldest first, by pages, without a re-solve's moves (organiser)",
+    description="Each run as `GET .../runs/{run_id}` answers it, less `moves`. The last page's last run is"
+    " the forum's latest.",
+    response_headers=[LINK_HEADER],
+)
+async def list_runs(
+    request: Request[Any, Any, Any],
+    pool: PoolDep,
+    caller: CallerDep,
+    forum_id: ForumPath,
+    after: AfterId = 0,
+    limit: Limit = DEFAULT_LIMIT,
+) -> Response[list[RunSummary]]:
+    parsed = forum_organiser(caller, forum_id)
+    async with pool.acquire() as connection:
+        runs = await queries.list_runs(connection, parsed, after, fetched(limit))
+    return page(request, [summary(run) for run in runs], limit, lambda run: run.id)
+
+
 @get(RUN_PATH, tags=["runs"], summary="A run's status and latest progress (organiser)")
 async def read_run(pool: PoolDep, caller: CallerDep, forum_id: ForumPath, run_id: RunPath) -> Response[Run]:
     parsed = forum_organiser(caller, forum_id)
@@ -260,4 +295,4 @@ async def run_events(
     return ServerSentEvent(_events(pool, parsed, run_id, _resumed_after(last_event_id)))
 
 
-ROUTES = [start_run, read_run, cancel_run, run_events]
+ROUTES = [start_run, list_runs, read_run, cancel_run, run_events]

@@ -100,6 +100,22 @@ async def get_run(
     return None if row is None else _run(row)
 
 
+async def list_runs(connection: asyncpg.Connection, forum_id: Any, after: int, limit: int) -> list[RunRecord]:
+    """The forum's runs numbered above `after`, in order, at most `limit`; without their moves
+    (a re-solve's can be long: GET .../runs/{n} has them). The (forum_id, number) unique
+    index (migration 0012) serves the order."""
+    rows = await connection.fetch(
+        "SELECT r.id, r.number, r.forum_id, r.status, r.options, r.cancel_requested, r.attempts, r.progress,"
+        " r.error, r.created_at, r.started_at, r.finished_at, r.version_id, v.number AS version"
+        " FROM solve_runs r LEFT JOIN schedule_versions v ON v.id = r.version_id"
+        " WHERE r.forum_id = $1 AND r.number > $2::bigint ORDER BY r.number LIMIT $3",
+        forum_id,
+        after,
+        limit,
+    )
+    return [_run(row) for row in rows]
+
+
 # A run nobody works on: queued, or running under a lease that lapsed (its worker died).
 _UNWORKED = "(status = 'queued' OR lease_expires_at < now())"
 
