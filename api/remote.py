@@ -413,9 +413,13 @@ def _follow(client: Client, base: str, run: dict[str, Any]) -> Any:
     said = None
     cancelled = False
     while run["status"] not in FINISHED:
-        try:
+        try:  # the whole step: a Ctrl-C lands anywhere in it, the printing of a line included
             time.sleep(POLL_SECONDS)
             run = _read_again(client, path, run)
+            line = _progress_line(run)
+            if line != said:
+                print(line, file=sys.stderr, flush=True)
+                said = line
         except KeyboardInterrupt:
             if cancelled:
                 print(f"\nstopped following run {run['id']}; it ends on the server", file=sys.stderr)
@@ -430,11 +434,6 @@ def _follow(client: Client, base: str, run: dict[str, Any]) -> Any:
             except RemoteError as error:
                 if error.code != EXIT_USAGE:  # a 409: it ended meanwhile; read it as it ended
                     raise
-            continue
-        line = _progress_line(run)
-        if line != said:
-            print(line, file=sys.stderr, flush=True)
-            said = line
     return run
 
 

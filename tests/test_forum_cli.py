@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -399,8 +400,10 @@ async def test_ctrl_c_while_waiting_cancels_the_run_and_keeps_its_grid(isolated:
         )
         assert process.stderr is not None
         started = time.monotonic()
-        while "running" not in (line := process.stderr.readline()):  # a progress line: the search has begun
-            assert line and time.monotonic() - started < 60, "no progress line"
+        # A progress line with an objective: the search holds a grid, which the cancel keeps. A bare
+        # "run 1 running" comes before the first grid, and a cancel then ends with no version.
+        while not re.search(r"running .* objective \d", line := process.stderr.readline()):
+            assert line and time.monotonic() - started < 60, "no progress line with a grid"
         process.send_signal(signal.SIGINT)
         out, err = process.communicate(timeout=60)
         assert "Traceback" not in err, err
