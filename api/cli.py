@@ -139,6 +139,8 @@ def _report(error: CliError) -> None:
 
 
 def build_parser() -> argparse.ArgumentParser:
+    from api.remote import add_forum  # a module of its own, which imports this one
+
     parser = _Parser(prog="sidelines", description="Bilateral meeting grids for multilateral defence forums.")
     commands = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
     # Later commands (serve, worker, db migrate, demo, bench) add one function here.
@@ -155,6 +157,7 @@ def build_parser() -> argparse.ArgumentParser:
         _add_load,
         _add_demo,
         _add_csv,
+        add_forum,
     ):
         add_command(commands)
     return parser

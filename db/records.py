@@ -224,10 +224,57 @@ class RequestIn(Record):
             description="participant ids by delegation id; a delegation names only its own; left out: its principals"
         ),
     ] = {}
+    id: Annotated[
+        Id | None,
+        msgspec.Meta(
+            description="the organiser's own id for it, as a CSV import names it (a delegation may not);"
+            " left out: `m-` and ten hex digits"
+        ),
+    ] = None
 
 
-class PriorityIn(Record):
-    priority: Annotated[Priority, msgspec.Meta(description="must, high, normal or low: the cost of leaving it out")]
+_UNCHANGED = "left out: unchanged"
+
+
+class RequestPatch(Record):
+    """An edit of a request (PATCH): the fields sent are changed, those left out are kept.
+
+    Who may send which field is the route's (api/controllers/requests.py): the organiser any;
+    the requesting delegation all but `priority`, and only its own `attendees`; an invited
+    delegation its own `attendees` only."""
+
+    title: Annotated[Annotated[str, Meta(max_length=200)] | msgspec.UnsetType, msgspec.Meta(description=_UNCHANGED)] = (
+        msgspec.UNSET
+    )
+    duration_minutes: Annotated[
+        Positive | msgspec.UnsetType, msgspec.Meta(description="a multiple of the forum's slot; " + _UNCHANGED)
+    ] = msgspec.UNSET
+    priority: Annotated[
+        Priority | msgspec.UnsetType,
+        msgspec.Meta(description="must, high, normal or low: the cost of leaving it out (the organiser's only)"),
+    ] = msgspec.UNSET
+    preferred: Annotated[
+        list[Window] | msgspec.UnsetType, msgspec.Meta(description="windows it should lie inside; " + _UNCHANGED)
+    ] = msgspec.UNSET
+    attendees: Annotated[
+        dict[str, list[Id]] | msgspec.UnsetType,
+        msgspec.Meta(
+            description="participant ids by party (each party named is replaced; empty: its principals);"
+            " a delegation names only its own"
+        ),
+    ] = msgspec.UNSET
+    features: Annotated[
+        list[str] | msgspec.UnsetType, msgspec.Meta(description="what its room must offer; " + _UNCHANGED)
+    ] = msgspec.UNSET
+    seats: Annotated[
+        Positive | msgspec.UnsetType | None, msgspec.Meta(description="seats its room must have; null: any")
+    ] = msgspec.UNSET
+    earliest: Annotated[
+        datetime | msgspec.UnsetType | None, msgspec.Meta(description="no start before it; null: none")
+    ] = msgspec.UNSET
+    latest: Annotated[datetime | msgspec.UnsetType | None, msgspec.Meta(description="no end after it; null: none")] = (
+        msgspec.UNSET
+    )
 
 
 class AcceptIn(Record):

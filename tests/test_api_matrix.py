@@ -72,7 +72,7 @@ MATRIX: dict[str, tuple[int, int]] = {
     f"GET {F}/requests": (200, 200),  # A: only those it is party to (checked below)
     f"POST {F}/requests": (201, 201),
     f"GET {F}/requests/{{request_id}}": (200, 200),
-    f"PATCH {F}/requests/{{request_id}}": (200, 403),  # priorities are the organiser's
+    f"PATCH {F}/requests/{{request_id}}": (200, 403),  # an invitee edits only its attendees, not the title
     f"POST {F}/requests/{{request_id}}/accept": (403, 200),  # only an invited party answers
     f"POST {F}/requests/{{request_id}}/decline": (403, 200),
     f"POST {F}/requests/{{request_id}}/withdraw": (200, 403),  # the requester or the organiser
@@ -217,7 +217,7 @@ def body_of(key: str, filled: dict[str, str], scene: Scene) -> Any:
         f"PUT {D}/participants/{{participant_id}}": lambda: {"id": filled["participant_id"], "name": "Renamed"},
         f"POST {D}/webhooks": lambda: {"url": "https://elsewhere.example.org/hook"},
         f"POST {F}/requests": lambda: {"parties": [A, "JPN"], "duration_minutes": 30},
-        f"PATCH {F}/requests/{{request_id}}": lambda: {"priority": "low"},
+        f"PATCH {F}/requests/{{request_id}}": lambda: {"title": "Corrected"},
         f"POST {F}/requests/{{request_id}}/accept": lambda: {},
         f"POST {F}/runs": lambda: {},
         f"POST {F}/import/{{kind}}": lambda: NEW_CSV,
@@ -539,12 +539,15 @@ async def test_the_document_lists_exactly_the_tokens_each_route_accepts(
         assert documented[key] == (set(), False), key
         answer = await client.get(fill(key.split(" ", 1)[1], {"feed": scene.feed_key}))
         assert answer.status_code == 200, (key, answer.text)
-    # A's own request to withdraw: request_a is C's and A's meeting was arranged by the organiser.
+    # A's own request to withdraw and edit: request_a is C's and A's meeting arranged by the organiser.
     made = await client.post(
         f"{scene.world.base}/requests", json={"parties": [A, C], "duration_minutes": 30}, headers=scene.world.tokens[A]
     )
     assert made.status_code == 201, made.text
-    own_values = {f"POST {F}/requests/{{request_id}}/withdraw": {"request_id": made.json()["id"]}}
+    own_values = {
+        f"{method} {F}/requests/{{request_id}}{tail}": {"request_id": made.json()["id"]}
+        for method, tail in (("POST", "/withdraw"), ("PATCH", ""))
+    }
     admin = Caller(client, app, scene, bearer(ADMIN_TOKEN))
     organiser = Caller(client, app, scene, scene.world.organiser)
     delegation = Caller(client, app, scene, scene.world.tokens[A])

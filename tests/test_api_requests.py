@@ -133,3 +133,19 @@ async def test_a_slot_size_that_open_requests_do_not_fill_is_refused(client: htt
     withdrawn = await client.post(f"{world.base}/requests/{asked['id']}/withdraw", headers=world.tokens["SGP"])
     assert withdrawn.status_code == 200
     assert (await slots(20)).status_code == 200
+
+
+async def test_the_organiser_names_a_requests_id_as_its_csv_does(client: httpx.AsyncClient, world: World) -> None:
+    """One id style in a forum: the organiser's own (`AU-SG`), by the API as by a CSV import."""
+    body = {"id": "SG-AU", "parties": ["SGP", "AUS"], "duration_minutes": 30}
+    made = await client.post(f"{world.base}/requests", json=body, headers=world.organiser)
+    assert made.status_code == 201, made.text
+    assert made.json()["id"] == "SG-AU" and made.headers["location"].endswith("/requests/SG-AU")
+    assert (await client.get(f"{world.base}/requests/SG-AU", headers=world.tokens["AUS"])).status_code == 200
+    again = await client.post(f"{world.base}/requests", json=body, headers=world.organiser)
+    assert again.status_code == 409 and [e["field"] for e in again.json()["errors"]] == ["id"], again.text
+    # A delegation may not: its id could meet another delegation's request, and a 409 would tell it exists.
+    own = await client.post(f"{world.base}/requests", json={**body, "id": "SG-AU-2"}, headers=world.tokens["SGP"])
+    assert own.status_code == 422 and [e["field"] for e in own.json()["errors"]] == ["id"], own.text
+    bad = await client.post(f"{world.base}/requests", json={**body, "id": "no/slash"}, headers=world.organiser)
+    assert bad.status_code in (400, 422) and "id" in bad.text, bad.text

@@ -8,7 +8,15 @@ with the attendees the organiser names (else principals); a party may still decl
 
 Priorities are the organiser's: a delegation asks for at most `high` (its `must` is kept as
 the request's `requested_priority` and used as `high`), and only the organiser sets a
-request's priority afterwards (PATCH), which counts as a setup edit once it is accepted.
+request's priority afterwards.
+
+A request is corrected in place (PATCH, If-Match), keeping its id, answers and history: the
+organiser edits any field of any request not withdrawn, at any time the forum is open; the
+requesting delegation edits its own request (all but the priority) and an invited one its own
+attendees, while the request is pending or accepted and before the request deadline. When a
+delegation changes the duration, the preferred windows, earliest or latest, the counterparts
+that had accepted are asked again (pending); the organiser's edits keep every answer. Each edit
+writes an audit entry, which counts as a setup edit when the request was or is accepted.
 """
 
 from __future__ import annotations
@@ -28,6 +36,7 @@ from api.controllers.common import (
     IfMatch,
     PoolDep,
     load_forum,
+    order_errors,
     raise_if,
     window_errors,
     zone_of,
@@ -47,8 +56,8 @@ from db.records import (
     PartyRole,
     PartyStatus,
     Priority,
-    PriorityIn,
     RequestIn,
+    RequestPatch,
     RequestRecord,
     Stored,
     to_forum_time,
@@ -79,6 +88,9 @@ def _check_request(context: queries.RequestContext, caller: Caller, body: Reques
         elif party in seen:
             errors.append(FieldError(f"parties[{index}]", f"{party} is listed twice"))
         seen.add(party)
+    if caller.kind == "delegation" and body.id is not None:
+        # Its own choice could meet another delegation's request, and the conflict would tell it exists.
+        errors.append(FieldError("id", "only the organiser names a request's id"))
     if caller.kind == "delegation" and caller.delegation_id not in body.parties:
         errors.append(FieldError("parties", "must include your own delegation"))
     for party, attendees in body.attendees.items():
@@ -140,7 +152,7 @@ def _new_request(caller: Caller, body: RequestIn, forum: ForumRecord, now: datet
     """The request as a read of it will show it once inserted."""
     parties = _parties(caller, body)
     return RequestRecord(
-        id=f"m-{secrets.token_hex(5)}",
+        id=body.id or f"m-{secrets.token_hex(5)}",
         title=body.title,
         duration_minutes=body.duration_minutes,
         priority=used_priority(caller, body.priority),
@@ -177,18 +189,21 @@ async def create_request(
         audit = queries.AuditNote(caller.actor, "create", record)
         created_by, requester = record.created_by, record.requester
         used = msgspec.structs.replace(body, priority=record.priority)
-        version = await queries.insert_request(
-            connection,
-            parsed,
-            record.id,
-            used,
-            created_by,
-            requester,
-            record.parties,
-            created_at=now,
-            audit=audit,
-            requested_priority=body.priority,
-        )
+        try:
+            version = await queries.insert_request(
+                connection,
+                parsed,
+                record.id,
+                used,
+                created_by,
+                requester,
+                record.parties,
+                created_at=now,
+                audit=audit,
+                requested_priority=body.priority,
+            )
+        except asyncpg.UniqueViolationError:  # only the organiser names ids: it may know them all
+            raise Conflict(f"a request {record.id} already exists", [FieldError("id", "is taken")]) from None
         headers = {"Location": f"{request.url.path}/{record.id}", "ETag": etag(version)}
         return Reply(record, 201, headers)
 
@@ -399,45 +414,151 @@ async def withdraw_request(
     return await run_change(pool, request, caller, idempotency_key, work)
 
 
-@admits("organiser")
-def _priority_setter(caller: Caller) -> None:
-    if caller.kind != "organiser":
+# A delegation's change of the time the meeting takes or of when it may lie asks the counterparts
+# that accepted again (`_asked_again`); title, attendees and room needs are the asking side's logistics.
+_NEEDS = ("features", "seats", "earliest", "latest")
+_OWN = ("title", "duration_minutes", "priority", "preferred")
+
+
+def _sent(data: RequestPatch) -> set[str]:
+    return {name for name in data.__struct_fields__ if getattr(data, name) is not msgspec.UNSET}
+
+
+@admits(
+    "organiser",
+    "delegation",
+    note="The organiser edits any request; the requesting delegation its own request but its priority (403),"
+    " an invited one its own attendees only (403); a delegation only before the request deadline (409).",
+)
+def _editor(caller: Caller, record: RequestRecord, sent: set[str], deadline: datetime | None, now: datetime) -> None:
+    if caller.kind != "delegation":
+        return
+    if "priority" in sent:
         raise Forbidden("only the forum's organiser sets a request's priority")
+    role = next(p.role for p in record.parties if p.delegation == caller.delegation_id)
+    if role != "requester" and sent - {"attendees"}:
+        named = ", ".join(sorted(sent - {"attendees"}))
+        raise Forbidden(f"an invited delegation edits only its own attendees, not {named}")
+    if deadline is not None and now >= deadline:
+        raise Conflict(
+            f"the request deadline ({deadline.isoformat()}) has passed: only the organiser edits requests now"
+        )
+
+
+def _edited(record: RequestRecord, data: RequestPatch, sent: set[str]) -> RequestRecord:
+    """The request with the fields sent replaced (its status as it was: the caller settles it)."""
+    needs = msgspec.structs.replace(record.needs, **{name: getattr(data, name) for name in _NEEDS if name in sent})
+    attendees = data.attendees if isinstance(data.attendees, dict) else {}
+    parties = [
+        msgspec.structs.replace(party, attendees=attendees[party.delegation])
+        if party.delegation in attendees
+        else party
+        for party in record.parties
+    ]
+    own = {name: getattr(data, name) for name in _OWN if name in sent}
+    return msgspec.structs.replace(record, **own, needs=needs, parties=parties)
+
+
+def _edit_errors(
+    context: queries.RequestContext,
+    offer: queries.RoomOffer,
+    caller: Caller,
+    record: RequestRecord,
+    data: RequestPatch,
+    edited: RequestRecord,
+) -> list[FieldError]:
+    """POST's rules for the fields sent, and what rooms exist for its needs."""
+    forum = context.forum.item
+    errors: list[FieldError] = []
+    if isinstance(data.duration_minutes, int) and data.duration_minutes % forum.slot_minutes:
+        errors.append(FieldError("duration_minutes", f"must be a multiple of the {forum.slot_minutes}-minute slot"))
+    if isinstance(data.preferred, list):
+        errors.extend(window_errors("preferred", data.preferred))
+    parties = {party.delegation for party in record.parties}
+    for party, attendees in (data.attendees if isinstance(data.attendees, dict) else {}).items():
+        if party not in parties:
+            errors.append(FieldError(f"attendees.{party}", "is not a party to this request"))
+        elif caller.kind == "delegation" and party != caller.delegation_id:
+            errors.append(FieldError(f"attendees.{party}", "a delegation names only its own attendees"))
+        else:
+            errors.extend(_attendee_errors(context.participants[party], party, attendees, f"attendees.{party}"))
+    for index, feature in enumerate(data.features if isinstance(data.features, list) else []):
+        if feature not in offer.features:
+            errors.append(FieldError(f"features[{index}]", f"no room of the forum offers {feature!r}"))
+    if isinstance(data.seats, int) and (offer.seats is None or data.seats > offer.seats):
+        errors.append(FieldError("seats", f"no room of the forum has {data.seats} seats (most: {offer.seats or 0})"))
+    if not {"earliest", "latest"}.isdisjoint(_sent(data)):
+        errors.extend(order_errors("latest", edited.needs.earliest, edited.needs.latest, "earliest"))
+    return errors
+
+
+def _asked_again(caller: Caller, before: RequestRecord, after: RequestRecord) -> list[str]:
+    """The counterparts that accepted and must answer again: a delegation changed when or how long.
+    The organiser's edits keep every answer (it arranges the grid; its own requests start agreed)."""
+    if caller.kind != "delegation":
+        return []
+    same_time = (before.duration_minutes, before.preferred) == (after.duration_minutes, after.preferred)
+    if same_time and (before.needs.earliest, before.needs.latest) == (after.needs.earliest, after.needs.latest):
+        return []
+    return [p.delegation for p in after.parties if p.delegation != caller.delegation_id and p.status == "accepted"]
 
 
 @patch(
     REQUEST_PATH,
     tags=["requests"],
-    summary="Set a request's priority (organiser; If-Match); an accepted request's makes built versions out of date",
+    summary="Edit a request (If-Match): the organiser any field, the requester all but priority before the"
+    " deadline, an invitee its own attendees; a delegation's change of time asks the counterparts again",
 )
-async def set_request_priority(
+async def edit_request(
     request: Request[Any, Any, Any],
     pool: PoolDep,
     caller: CallerDep,
     forum_id: ForumPath,
     request_id: RequestPath,
-    data: Annotated[PriorityIn, Body()],
+    data: Annotated[RequestPatch, Body()],
     if_match: IfMatch = None,
 ) -> Response[RequestRecord]:
     parsed = forum_member(caller, forum_id)
     expected = expected_version(if_match)
+    sent = _sent(data)
 
     async def work(connection: asyncpg.Connection) -> Reply[RequestRecord]:
         # A request the delegation is no party to answers 404 first, as every other request route.
         current = await _visible_request(connection, parsed, caller, request_id, for_update=True)
-        _priority_setter(caller)
+        before = current.item
+        named = sorted(data.attendees) if isinstance(data.attendees, dict) else []
+        context = await queries.request_context(connection, parsed, [p for p in named if p in _party_ids(before)])
+        assert context is not None  # _visible_request found the forum
+        forum = context.forum.item
+        now = _now()
+        _editor(caller, before, sent, forum.request_deadline, now)
         check_version(current.version, expected)
-        if current.item.priority == data.priority:  # nothing to change, nothing to audit or count
-            return Reply(current.item, headers={"ETag": etag(current.version)})
-        await queries.set_priority(connection, parsed, request_id, data.priority)
-        return await _changed(connection, parsed, caller, request_id, current.item, "set_priority")
+        if before.status == "withdrawn" or caller.kind == "delegation":
+            _must_be_open(before)  # a delegation edits what is still asked or agreed
+        body = to_forum_time(data, zone_of(forum))
+        edited = _edited(before, body, sent)
+        offer = await queries.room_offer(connection, parsed) if {"features", "seats"} & sent else NO_ROOMS
+        raise_if(_edit_errors(context, offer, caller, before, body, edited))
+        if edited == before:  # nothing to change, nothing to audit or count
+            (shown,) = await _as_seen(connection, parsed, caller, [before])
+            return Reply(shown, headers={"ETag": etag(current.version)})
+        await queries.update_request(connection, parsed, edited, _asked_again(caller, before, edited))
+        action = "set_priority" if sent == {"priority"} else "edit"
+        return await _changed(connection, parsed, caller, request_id, before, action)
 
     return await run_change(pool, request, caller, None, work)
 
 
+NO_ROOMS = queries.RoomOffer(frozenset(), None)
+
+
+def _party_ids(record: RequestRecord) -> set[str]:
+    return {party.delegation for party in record.parties}
+
+
 ROUTES = [
     create_request,
-    set_request_priority,
+    edit_request,
     list_requests,
     read_request,
     accept_request,

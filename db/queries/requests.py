@@ -78,6 +78,23 @@ async def request_context(
     return RequestContext(forum_from_row(row), frozenset(row["delegation_ids"] or []), participants)
 
 
+class RoomOffer(msgspec.Struct, frozen=True):
+    """What the forum's rooms offer between them: every feature, and the most seats."""
+
+    features: frozenset[str]
+    seats: int | None  # None: no room yet
+
+
+async def room_offer(connection: asyncpg.Connection, forum_id: Any) -> RoomOffer:
+    row = await connection.fetchrow(
+        "SELECT (SELECT array_agg(DISTINCT feature) FROM rooms, jsonb_array_elements_text(features) AS feature"
+        "        WHERE forum_id = $1) AS features,"
+        " (SELECT max(seats) FROM rooms WHERE forum_id = $1) AS seats",
+        forum_id,
+    )
+    return RoomOffer(frozenset(row["features"] or []), row["seats"])
+
+
 def ordered_parties(parties: Sequence[PartyRecord]) -> list[PartyRecord]:
     """The order every read gives: the requester first, then by delegation id (byte order, as `_parties`)."""
     return sorted(parties, key=lambda party: (party.role != "requester", party.delegation.encode()))
@@ -349,6 +366,35 @@ async def set_priority(connection: asyncpg.Connection, forum_id: Any, request_id
         forum_id,
         request_id,
         priority,
+    )
+
+
+async def update_request(
+    connection: asyncpg.Connection, forum_id: Any, edited: RequestRecord, asked_again: Sequence[str]
+) -> None:
+    """Store an edit of the request: its own fields and needs, each party's attendees, and the
+    parties in `asked_again` back to pending (their answer cleared). The caller holds its row lock."""
+    await connection.execute(
+        "UPDATE meeting_requests SET title = $3, duration_minutes = $4, priority = $5, preferred = $6, needs = $7,"
+        " version = version + 1 WHERE forum_id = $1 AND id = $2",
+        forum_id,
+        edited.id,
+        edited.title,
+        edited.duration_minutes,
+        edited.priority,
+        edited.preferred,
+        edited.needs,
+    )
+    await connection.execute(
+        "UPDATE request_parties p SET attendees = party.attendees,"
+        " status = CASE WHEN p.delegation_id = ANY($4::text[]) THEN 'pending' ELSE p.status END,"
+        " responded_at = CASE WHEN p.delegation_id = ANY($4::text[]) THEN NULL ELSE p.responded_at END"
+        " FROM jsonb_to_recordset($3::jsonb) AS party(delegation text, attendees text[])"
+        " WHERE p.forum_id = $1 AND p.request_id = $2 AND p.delegation_id = party.delegation",
+        forum_id,
+        edited.id,
+        [{"delegation": party.delegation, "attendees": party.attendees} for party in edited.parties],
+        list(asked_again),
     )
 
 

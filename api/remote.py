@@ -1,0 +1,471 @@
+"""`sidelines forum ...`: the organiser's daily loop against a forum stored on a server, over
+the HTTP API (docs/api.md), instead of curl: status, solve (and follow the run), publish,
+export, record a change.
+
+The server is `--server URL`, else the SIDELINES environment variable; the organiser token is
+SIDELINES_TOKEN, else `--token-file PATH` (a token on the command line would show in `ps`).
+Every answer that is not a success is said as `sidelines: error: <where>: <what>` lines, one
+per faulty field of its problem detail (RFC 9457), and never as a traceback. Exit codes:
+
+- 0: done;
+- 1: the run failed, or ended without a grid;
+- 2: the caller's input was refused (a 4xx: a bad token, an unknown forum or version, a
+  conflict such as a stale version or a closed forum), or a bad option or file;
+- 3: try again later: the server could not be reached, answered 503 (its Retry-After is
+  said), or failed (5xx).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from api.cli import EXIT_FAILED, EXIT_INTERRUPTED, EXIT_OK, EXIT_USAGE, CliError, Subparsers, positive_float, read_bytes
+
+if TYPE_CHECKING:
+    import httpx
+
+EXIT_RETRY = 3  # the server could not answer now: unreachable, 503 or 5xx
+TOKEN_VARIABLE = "SIDELINES_TOKEN"
+SERVER_VARIABLE = "SIDELINES"
+POLL_SECONDS = 0.5  # how often `solve --wait` reads the run
+TIMEOUT_SECONDS = 30.0
+FINISHED = {"succeeded", "failed", "cancelled"}
+PAGE = 1000  # the API's largest page
+
+
+class RemoteError(Exception):
+    """What to say, and the exit code: each line is (where, what)."""
+
+    def __init__(self, lines: list[tuple[str, str]], code: int) -> None:
+        super().__init__("; ".join(f"{where}: {what}" for where, what in lines))
+        self.lines = lines
+        self.code = code
+
+
+@dataclass
+class Client:
+    server: str
+    token: str
+    token_source: str  # "SIDELINES_TOKEN" or "--token-file PATH": named when the server refuses it
+    http: httpx.Client
+
+    def call(self, method: str, path: str, body: object = None, params: dict[str, str] | None = None) -> httpx.Response:
+        import httpx
+
+        content = None if body is None else json.dumps(body).encode()
+        headers = {"Authorization": f"Bearer {self.token}"}
+        if content is not None:
+            headers["Content-Type"] = "application/json"
+        try:
+            response = self.http.request(method, path, content=content, headers=headers, params=params)
+        except httpx.TimeoutException:
+            raise RemoteError([(self.server, "the server did not answer in time; try again")], EXIT_RETRY) from None
+        except (httpx.TransportError, httpx.InvalidURL) as error:
+            reason = str(error) or type(error).__name__
+            raise RemoteError([(self.server, f"cannot reach the server ({reason}); try again")], EXIT_RETRY) from None
+        if response.is_success:
+            return response
+        raise self.refused(response)
+
+    def json(self, method: str, path: str, body: object = None, params: dict[str, str] | None = None) -> Any:
+        response = self.call(method, path, body, params)
+        try:
+            return response.json()
+        except ValueError:
+            raise RemoteError([(path, "the server's answer is not JSON: is --server the API?")], EXIT_RETRY) from None
+
+    def every(self, path: str) -> list[Any]:
+        """Every item of a paged list, following its `Link: rel="next"` pages."""
+        items: list[Any] = []
+        response = self.call("GET", path, params={"limit": str(PAGE)})
+        while True:
+            items += response.json()
+            following = response.links.get("next", {}).get("url")
+            if not following:
+                return items
+            response = self.call("GET", following)
+
+    def refused(self, response: httpx.Response) -> RemoteError:
+        """A problem detail as lines: each faulty field, else the detail under the token or the request."""
+        try:
+            problem = response.json()
+        except ValueError:
+            problem = {}
+        if not isinstance(problem, dict):
+            problem = {}
+        status = response.status_code
+        detail = str(problem.get("detail") or response.reason_phrase or f"HTTP {status}")
+        request = f"{response.request.method} {response.request.url.path}"
+        if status == 503 or status >= 500:
+            wait = response.headers.get("Retry-After")
+            retry = f"; try again in {wait} s" if wait else "; try again"
+            return RemoteError([(request, f"{detail} (HTTP {status}){retry}")], EXIT_RETRY)
+        if status == 401:
+            return RemoteError([(f"token ({self.token_source})", detail)], EXIT_USAGE)
+        errors = problem.get("errors") or []
+        lines = [(str(error.get("field", request)), str(error.get("message", ""))) for error in errors]
+        if not lines:
+            lines = [(_where(detail, request), detail)]
+        return RemoteError(lines, EXIT_USAGE)
+
+
+def _where(detail: str, request: str) -> str:
+    for prefix, where in (("no forum", "FORUM_ID"), ("no schedule version", "VERSION"), ("no run", "RUN")):
+        if detail.startswith(prefix):
+            return where
+    return request
+
+
+# ---- the commands
+
+
+def add_forum(commands: Subparsers) -> None:
+    command = commands.add_parser(
+        "forum",
+        help="work on a forum stored on a server: status, solve, publish, export, record a change",
+        description="The HTTP API's organiser calls as commands. Server: --server or SIDELINES; token: "
+        "SIDELINES_TOKEN or --token-file. Exit 0 done, 1 a run failed or ended without a grid, 2 the "
+        "server refused the input (the problem detail is printed), 3 try again later (server unreachable, "
+        "503 or 5xx).",
+    )
+    actions = command.add_subparsers(dest="action", metavar="ACTION", required=True)
+
+    status = actions.add_parser("status", help="the forum, its latest run, its versions and the published one")
+    _common(status)
+    status.set_defaults(run=_guarded(run_status))
+
+    solve = actions.add_parser(
+        "solve",
+        help="queue a solve run; with --wait follow it to its end (Ctrl-C cancels it, keeping its best grid)",
+    )
+    _common(solve)
+    solve.add_argument("--resolve", action="store_true", help="re-solve from the published version and the changes")
+    solve.add_argument(
+        "--time-limit", type=positive_float, metavar="S", help="seconds (server default 10; 0.5 re-solve)"
+    )
+    solve.add_argument("--wait", action="store_true", help="follow the run to its end and print its result")
+    solve.set_defaults(run=_guarded(run_solve))
+
+    publish = actions.add_parser("publish", help="publish a version: delegations see it")
+    _common(publish, version=True)
+    publish.set_defaults(run=_guarded(run_publish))
+
+    export = actions.add_parser("export", help="download a version's grid as CSV or a workbook")
+    _common(export, version=True)
+    export.add_argument("--format", choices=("csv", "xlsx"), help="default: from --out's suffix (.csv or .xlsx)")
+    export.add_argument(
+        "--layout", choices=("grid", "list"), default="grid", help="CSV: rooms by time, or a row per meeting"
+    )
+    export.add_argument("--out", required=True, metavar="FILE", help="written only when the download succeeds")
+    export.set_defaults(run=_guarded(run_export))
+
+    change = actions.add_parser("change", help="record a last-minute change (docs/resolve.md) from a JSON file")
+    _common(change)
+    change.add_argument("file", metavar="CHANGE.json", help="the change's JSON body; - reads it from stdin")
+    change.set_defaults(run=_guarded(run_change))
+
+
+def _common(command: argparse.ArgumentParser, *, version: bool = False) -> None:
+    command.add_argument("forum", metavar="FORUM_ID")
+    if version:
+        command.add_argument("version", type=_version, metavar="VERSION")
+    command.add_argument("--server", metavar="URL", help=f"the server's address (default: ${SERVER_VARIABLE})")
+    command.add_argument(
+        "--token-file", metavar="PATH", help=f"a file holding the organiser token (default: ${TOKEN_VARIABLE})"
+    )
+    command.add_argument("--json", action="store_true", help="print the server's answer as JSON")
+
+
+def _version(text: str) -> int:
+    if not (text.isascii() and text.isdigit()) or int(text) < 1:
+        raise argparse.ArgumentTypeError(f"must be a version number of at least 1, not {text!r}")
+    return int(text)
+
+
+def _guarded(command: Callable[[argparse.Namespace, Client], int]) -> Callable[[argparse.Namespace], int]:
+    """The command with its client, and every refusal said and turned into its exit code."""
+
+    def run(args: argparse.Namespace) -> int:
+        import httpx
+
+        server, token, source = _server(args), *_token(args)
+        try:
+            with httpx.Client(base_url=server, timeout=TIMEOUT_SECONDS) as http:
+                return command(args, Client(server, token, source, http))
+        except RemoteError as error:
+            for where, what in error.lines:
+                print(f"sidelines: error: {where}: {what}", file=sys.stderr)
+            return error.code
+
+    return run
+
+
+def _server(args: argparse.Namespace) -> str:
+    import httpx
+
+    given = (args.server or os.environ.get(SERVER_VARIABLE, "")).strip()
+    if not given:
+        raise CliError([("--server", f"no server: pass --server URL or set {SERVER_VARIABLE}")])
+    try:
+        url = httpx.URL(given)
+    except httpx.InvalidURL as error:
+        raise CliError([("--server", f"{given!r} is not an address: {error}")]) from None
+    if url.scheme not in {"http", "https"} or not url.host:
+        raise CliError([("--server", f"must be an http:// or https:// address, not {given!r}")])
+    return given.rstrip("/")
+
+
+def _token(args: argparse.Namespace) -> tuple[str, str]:
+    """The token and where it came from. A token file may be the one `sidelines load --json` wrote."""
+    if args.token_file is not None:
+        source = f"--token-file {args.token_file}"
+        text = read_bytes(args.token_file).decode("utf-8", errors="replace").strip()
+        if text.startswith("{"):
+            try:
+                text = str(json.loads(text).get("organiser_token") or "")
+            except (ValueError, AttributeError):
+                raise CliError([(args.token_file, "not a token, nor JSON with an organiser_token")]) from None
+        if not text:
+            raise CliError([(args.token_file, "holds no token")])
+        return text, source
+    token = os.environ.get(TOKEN_VARIABLE, "").strip()
+    if not token:
+        raise CliError([("token", f"no organiser token: set {TOKEN_VARIABLE}, or pass --token-file PATH")])
+    return token, TOKEN_VARIABLE
+
+
+def _forum(args: argparse.Namespace) -> str:
+    from urllib.parse import quote
+
+    return f"/forums/{quote(args.forum, safe='')}"  # an id with a / or ? stays one path segment
+
+
+def _print_json(value: object) -> None:
+    print(json.dumps(value, indent=2, ensure_ascii=False))
+
+
+# ---- status
+
+
+def run_status(args: argparse.Namespace, client: Client) -> int:
+    base = _forum(args)
+    forum = client.json("GET", base)
+    versions = client.every(f"{base}/schedules")
+    latest = _latest_run(client, base, versions)
+    if args.json:
+        _print_json({"forum": forum, "latest_run": latest, "versions": versions})
+        return EXIT_OK
+    print(f"forum {forum.get('id', args.forum)}: {forum.get('name', '')}")
+    if forum.get("closed_at"):
+        print(f"closed at {forum['closed_at']}")
+    if latest is None:
+        print("latest run: none")
+    else:
+        print(f"latest run: {_run_line(latest)}")
+    published = [version for version in versions if version.get("published")]
+    print(f"published version: {published[-1]['number'] if published else 'none'}")
+    print(f"versions ({len(versions)}):")
+    for version in versions:
+        marks = [mark for mark, on in (("published", version.get("published")),) if on]
+        if version.get("out_of_date") is not None:
+            marks.append("out of date")
+        origin = f"run {version['run_id']}" if version.get("run_id") else f"from {version.get('derived_from')}"
+        print(
+            f"  {version['number']:>3}  {version.get('status') or '-':<10} placed {version.get('placed')}, "
+            f"unplaced {version.get('unplaced')}, objective {_number(version.get('objective'))}, {origin}"
+            + (f"  [{', '.join(marks)}]" if marks else "")
+        )
+    return EXIT_OK
+
+
+def _latest_run(client: Client, base: str, versions: list[Any]) -> Any:
+    """The forum's last run. There is no list of runs: runs are numbered 1, 2, 3 ... in the
+    forum, so read on from the last one a version names until a number is not there."""
+    number = max((version["run_id"] for version in versions if version.get("run_id")), default=0)
+    latest = None
+    while True:
+        response = _probe(client, f"{base}/runs/{number + 1}")
+        if response is None:
+            break
+        latest, number = response, number + 1
+    if latest is None and number > 0:
+        latest = client.json("GET", f"{base}/runs/{number}")
+    return latest
+
+
+def _probe(client: Client, path: str) -> Any:
+    try:
+        return client.json("GET", path)
+    except RemoteError as error:
+        if error.code == EXIT_USAGE and error.lines[0][0] == "RUN":
+            return None
+        raise
+
+
+def _run_line(run: dict[str, Any]) -> str:
+    version = f", version {run['version']}" if run.get("version") is not None else ""
+    error = f": {run['error']}" if run.get("error") else ""
+    return f"run {run['id']} {run['status']}{version}{error}"
+
+
+def _number(value: object) -> str:
+    return "-" if value is None else f"{value:,}" if isinstance(value, int) else str(value)
+
+
+# ---- solve
+
+
+def run_solve(args: argparse.Namespace, client: Client) -> int:
+    base = _forum(args)
+    body: dict[str, Any] = {}
+    if args.time_limit is not None:
+        body["time_limit"] = args.time_limit
+    if args.resolve:
+        body["resolve"] = {}
+    run = client.json("POST", f"{base}/runs", body)
+    if not args.wait:
+        if args.json:
+            _print_json(run)
+        else:
+            print(f"run {run['id']} queued; follow it with: sidelines forum status {args.forum}")
+        return EXIT_OK
+    print(f"run {run['id']} queued", file=sys.stderr)
+    try:
+        run = _follow(client, base, run)
+    except RemoteError as error:
+        if error.code == EXIT_RETRY:  # the run goes on without us
+            error.lines.append((f"run {run['id']}", f"goes on on the server: sidelines forum status {args.forum}"))
+        raise
+    if args.json:
+        _print_json(run)
+    else:
+        _print_result(client, base, run)
+    if run.get("version") is not None:
+        return EXIT_OK
+    return EXIT_FAILED
+
+
+def _follow(client: Client, base: str, run: dict[str, Any]) -> Any:
+    """Read the run until it ends, saying its progress on stderr. A first Ctrl-C cancels the run
+    (a running one keeps its best grid) and goes on following it to its end; a second stops
+    following, leaving the run to end on the server."""
+    path = f"{base}/runs/{run['id']}"
+    said = None
+    cancelled = False
+    while run["status"] not in FINISHED:
+        try:
+            time.sleep(POLL_SECONDS)
+            run = client.json("GET", path)
+        except KeyboardInterrupt:
+            if cancelled:
+                print(f"\nstopped following run {run['id']}; it ends on the server", file=sys.stderr)
+                raise SystemExit(EXIT_INTERRUPTED) from None
+            cancelled = True
+            print(
+                f"\ncancelling run {run['id']} (its best grid so far is kept); Ctrl-C again to stop waiting",
+                file=sys.stderr,
+            )
+            try:
+                run = client.json("POST", f"{path}/cancel")
+            except RemoteError as error:
+                if error.code != EXIT_USAGE:  # a 409: it ended meanwhile; read it as it ended
+                    raise
+            continue
+        line = _progress_line(run)
+        if line != said:
+            print(line, file=sys.stderr, flush=True)
+            said = line
+    return run
+
+
+def _progress_line(run: dict[str, Any]) -> str:
+    progress = run.get("progress")
+    if run["status"] != "running" or not progress:
+        return f"run {run['id']} {run['status']}"
+    gap = progress.get("gap")
+    return (
+        f"run {run['id']} running {progress.get('elapsed', 0):6.1f} s  objective {_number(progress.get('objective'))}"
+        f"  bound {_number(progress.get('best_bound'))}  gap {'-' if gap is None else f'{gap:.2%}'}"
+        f"  solutions {progress.get('solutions', 0)}"
+    )
+
+
+def _print_result(client: Client, base: str, run: dict[str, Any]) -> None:
+    print(_run_line(run))
+    if run.get("version") is None:
+        return
+    grid = client.json("GET", f"{base}/schedules/{run['version']}")
+    placed, unplaced = grid.get("placements", []), grid.get("unplaced", [])
+    print(f"version {grid['number']}: {grid.get('status')}, objective {_number(grid.get('objective'))}")
+    print(f"placed {len(placed)}, unplaced {len(unplaced)}")
+    for entry in unplaced:
+        print(f"  {entry['meeting']}  {entry['reason']}  {entry.get('message', '')}")
+    for move in run.get("moves") or []:
+        cause = move.get("cause") or {}
+        print(f"  moved {move.get('meeting')} ({move.get('kind')}): {cause.get('message', cause.get('kind', ''))}")
+    if grid.get("out_of_date") is not None:
+        print("out of date: the forum was edited during the run; solve again before publishing")
+
+
+# ---- publish, export, change
+
+
+def run_publish(args: argparse.Namespace, client: Client) -> int:
+    answer = client.json("POST", f"{_forum(args)}/schedules/{args.version}/publish")
+    if args.json:
+        _print_json(answer)
+    else:
+        print(f"version {answer.get('number', args.version)} published")
+    return EXIT_OK
+
+
+def run_export(args: argparse.Namespace, client: Client) -> int:
+    out = Path(args.out)
+    if not out.resolve().parent.is_dir():
+        raise CliError([("--out", f"{args.out}: its directory does not exist")])
+    form = args.format or out.suffix.lower().removeprefix(".")
+    if form not in {"csv", "xlsx"}:
+        raise CliError([("--format", f"csv or xlsx: {args.out!r} ends in neither .csv nor .xlsx")])
+    path = f"{_forum(args)}/schedules/{args.version}/grid.{form}"
+    params = {"layout": args.layout} if form == "csv" else None
+    if form == "xlsx" and args.layout != "grid":
+        raise CliError([("--layout", "only a CSV export has a layout")])
+    content = client.call("GET", path, params=params).content
+    partial = out.with_name(f".{out.name}.partial")
+    try:
+        partial.write_bytes(content)
+        partial.replace(out)
+    except OSError as error:
+        partial.unlink(missing_ok=True)
+        raise CliError([(args.out, error.strerror or str(error))]) from None
+    if args.json:
+        _print_json({"file": str(out), "bytes": len(content)})
+    else:
+        print(f"version {args.version}: {len(content):,} bytes written to {args.out}")
+    return EXIT_OK
+
+
+def run_change(args: argparse.Namespace, client: Client) -> int:
+    data = sys.stdin.buffer.read() if args.file == "-" else read_bytes(args.file)
+    where = "stdin" if args.file == "-" else args.file
+    try:
+        body = json.loads(data)
+    except (ValueError, UnicodeDecodeError) as error:
+        raise CliError([(where, f"not JSON: {error}")]) from None
+    answer = client.json("POST", f"{_forum(args)}/changes", body)
+    if args.json:
+        _print_json(answer)
+        return EXIT_OK
+    print(f"change {answer.get('number')}: {answer.get('summary', '')}")
+    for key in ("breaks", "removes", "adds"):
+        if answer.get(key):
+            print(f"  {key}: {' '.join(answer[key])}")
+    return EXIT_OK
