@@ -1163,15 +1163,20 @@ def test_the_agenda_shows_only_the_delegations_own_meetings(browser: Browser, si
 
 AGENDA_POLL = "00:21"  # past an agenda page's next read of its agenda (agenda.js POLL_MS)
 # Before the page's own scripts: counts its reads of the agenda, and the most of them in flight at once.
-# Its reads of its requests are counted alike (inboxReads).
+# Its reads of its requests and of its participants are counted alike (inboxReads, peopleReads).
 COUNT_READS = """
 (() => {
   const fetch = window.fetch;
   window.agendaReads = { now: 0, most: 0, all: 0 };
   window.inboxReads = { now: 0, most: 0, all: 0 };
+  window.peopleReads = { now: 0, most: 0, all: 0 };
+  const counter = (url) =>
+    url.includes("/agenda/detailed") ? agendaReads
+      : url.endsWith("/inbox") ? inboxReads
+      : url.endsWith("/participants") ? peopleReads
+      : null;
   window.fetch = async (...args) => {
-    const url = String(args[0]);
-    const counted = url.includes("/agenda/detailed") ? agendaReads : url.endsWith("/inbox") ? inboxReads : null;
+    const counted = counter(String(args[0]));
     if (counted) {
       counted.now += 1;
       counted.all += 1;
@@ -1192,10 +1197,13 @@ def _reads(page: Page, of: str = "agendaReads") -> dict[str, int]:
 
 
 def _after_reads(page: Page, count: int, of: str = "agendaReads") -> None:
-    """Until the page has sent `count` reads of its agenda (or `of`) and none is in flight (asked from
-    here: the page's Content-Security-Policy refuses the script wait_for_function would poll with)."""
+    """Until the page has sent `count` reads of its agenda (or `of`) and no read of any kind is in flight
+    (a check reads its agenda, requests and participants at once; a clock moved past a read in flight
+    gives it up). Asked from here: the page's Content-Security-Policy refuses the script
+    wait_for_function would poll with."""
     deadline = time.monotonic() + WAIT_MS / 1000
-    while not page.evaluate(f"count => {of}.all >= count && {of}.now === 0", count):
+    idle = "agendaReads.now === 0 && inboxReads.now === 0 && peopleReads.now === 0"
+    while not page.evaluate(f"count => {of}.all >= count && {idle}", count):
         assert time.monotonic() < deadline, _reads(page, of)
         time.sleep(0.05)
 
@@ -1790,5 +1798,58 @@ def test_a_colleagues_answer_is_not_overwritten_by_a_card_drawn_before_it(browse
     expect(page.locator("#inbox-title")).to_be_focused()
     party = next(p for p in site.get(f"/requests/{asked}")["parties"] if p["delegation"] == delegation)
     assert party["status"] == "accepted", party
+    assert errors == [], errors
+    page.close()
+
+
+def _name_attendees(site: Site, request_id: str, token: str, delegation: str, attendees: list[str]) -> None:
+    """Who attends for `delegation`, named on the request by PATCH (If-Match), as a colleague or the organiser may."""
+    read = site.api.get(f"{site.base}/requests/{request_id}", headers=site.organiser())
+    assert read.status_code == 200, read.text
+    answer = site.api.patch(
+        f"{site.base}/requests/{request_id}",
+        json={"attendees": {delegation: attendees}},
+        headers={"Authorization": f"Bearer {token}", "If-Match": read.headers["ETag"]},
+    )
+    assert answer.status_code == 200, answer.text
+
+
+def test_who_attends_follows_the_attendees_named_on_the_request(browser: Browser, site: Site) -> None:
+    """Lithuania's agenda shows Estonia's request while the organiser names who attends for
+    Lithuania: at the next read the boxes tick them. A colleague then names someone else just
+    before the reader accepts: the accept is refused on the page, saying who is named now (boxes
+    ticked so), and the next accept names them."""
+    delegation = "LT"
+    asked = _ask(site, "EE", ["EE", delegation], "Baltic defence college")
+    page, errors = _still_agenda(browser, site, delegation)
+    card = page.locator(f'.request-card[data-request="{asked}"]')
+    deputy = card.get_by_label("Deputy Minister of Defence of Lithuania")
+    official = card.get_by_label("Director-General for Defence Policy, Lithuania")
+    attache = card.get_by_label("Defence Attaché, Lithuania")
+    expect(deputy).to_be_checked()
+    expect(official).not_to_be_checked()
+
+    _name_attendees(site, asked, site.forum.organiser_token, delegation, ["lt-off1"])
+    sent = _reads(page, "inboxReads")["all"]
+    page.clock.fast_forward(AGENDA_POLL)
+    _after_reads(page, sent + 1, "inboxReads")
+    expect(official).to_be_checked(timeout=WAIT_MS)
+    expect(deputy).not_to_be_checked()
+
+    _name_attendees(site, asked, site.forum.delegation_tokens[delegation], delegation, ["lt-off2"])
+    card.locator("button.accept").click()
+    expect(page.locator("#inbox-status")).to_have_text(
+        'Not accepted: who attends for you in "Baltic defence college" was changed meanwhile,'
+        " now Defence Attaché, Lithuania. Check the boxes, then accept again.",
+        timeout=WAIT_MS,
+    )
+    expect(attache).to_be_checked()
+    expect(official).not_to_be_checked()
+    party = next(p for p in site.get(f"/requests/{asked}")["parties"] if p["delegation"] == delegation)
+    assert party["status"] == "pending", party
+    card.locator("button.accept").click()
+    expect(page.locator("#inbox-status")).to_contain_text('Accepted: "Baltic defence college"', timeout=WAIT_MS)
+    party = next(p for p in site.get(f"/requests/{asked}")["parties"] if p["delegation"] == delegation)
+    assert party["status"] == "accepted" and party["attendees"] == ["lt-off2"], party
     assert errors == [], errors
     page.close()

@@ -534,6 +534,11 @@
       } else if (shown.signature !== signature) {
         shown.node.querySelector(".about").replaceWith(about(request));
         shown.signature = signature;
+        const choices = shown.node.querySelector("fieldset.attendees");
+        if (choices && choices.dataset.named !== JSON.stringify(ownAttendees(request))) {
+          choices.dataset.named = JSON.stringify(ownAttendees(request));
+          fillChoices(choices);
+        }
       }
       const mark = state.inboxMarks.get(request.id);
       shown.node.querySelector(".mark").textContent = mark || "";
@@ -579,6 +584,7 @@
       );
     }
     const choices = el("fieldset", { class: "attendees" }, el("legend", { text: "Who attends for you (none ticked: your principals)" }));
+    choices.dataset.named = JSON.stringify(ownAttendees(request));
     fillChoices(choices);
     const node = el("li", { class: "card request-card", dataset: { request: request.id } }, el("p", { class: "mark" }), about(request), choices);
     const buttons = () => node.querySelectorAll("button");
@@ -592,6 +598,16 @@
       try {
         const current = await send("GET", path);
         const mine = current.body.parties.find((p) => p.delegation === state.delegationId);
+        const drawn = choices.dataset.named || "[]";
+        if (accept && mine && mine.status === "pending" && JSON.stringify(mine.attendees) !== drawn) {
+          // Named by a colleague or the organiser since the boxes were drawn: shown, not overwritten unseen.
+          choices.dataset.named = JSON.stringify(mine.attendees);
+          fillChoices(choices);
+          buttons().forEach((button) => { button.disabled = false; });
+          const now = mine.attendees.map((id) => state.people.find((p) => p.id === id)?.name || id).join(", ") || "your principals";
+          $("inbox-status").textContent = `Not accepted: who attends for you in ${label(request)} was changed meanwhile, now ${now}. Check the boxes, then accept again.`;
+          return;
+        }
         if (mine && mine.status !== "pending") {
           // Answered elsewhere: it waits no longer (an answer never goes back to pending).
           state.answered.add(request.id);
@@ -643,10 +659,19 @@
     return node;
   }
 
-  // One box per participant, ticked for the principals, following the participants as they are read
-  // again: a participant added gets a box, one removed loses it, and a box nobody has ticked or
-  // unticked here follows their principal flag; one the reader has changed (or is on) keeps its tick.
+  // Who attends for this delegation as the request names them so far (a colleague or the organiser
+  // may have named them, PATCH); empty: its principals.
+  function ownAttendees(request) {
+    const mine = request.parties.find((p) => p.delegation === state.delegationId);
+    return (mine && mine.attendees) || [];
+  }
+
+  // One box per participant, ticked for those the request names (else the principals), following
+  // both as they are read again: a participant added gets a box, one removed loses it, and a box
+  // nobody has ticked or unticked here follows them; one the reader has changed (or is on) keeps its tick.
   function fillChoices(choices) {
+    const named = JSON.parse(choices.dataset.named || "[]");
+    const ticked = (person) => (named.length ? named.includes(person.id) : person.principal);
     const boxes = new Map([...choices.querySelectorAll("input")].map((box) => [box.value, box]));
     const ids = new Set(state.people.map((p) => p.id));
     for (const [id, box] of boxes) {
@@ -655,11 +680,11 @@
     state.people.forEach((person, index) => {
       let box = boxes.get(person.id);
       if (!box) {
-        box = el("input", { type: "checkbox", value: person.id, checked: person.principal });
+        box = el("input", { type: "checkbox", value: person.id, checked: ticked(person) });
         box.addEventListener("change", () => { box.dataset.touched = "yes"; });
         el("label", {}, box, el("span", { text: ` ${person.name}` }));
       } else {
-        if (!box.dataset.touched && box !== document.activeElement) box.checked = person.principal;
+        if (!box.dataset.touched && box !== document.activeElement) box.checked = ticked(person);
         box.nextElementSibling.textContent = ` ${person.name}`;
       }
       // In the list's order, after the legend; moved only when out of it (a move drops the focus).
