@@ -422,6 +422,174 @@ def test_finding_a_delegation_marks_its_meetings_cheaply_at_unga_scale(browser: 
     page.close()
 
 
+def _cell_at(page: Page, room: str, time: str) -> Locator:
+    """The table cell a screen reader reaches by the room's column header and the time's row
+    header, found by role alone (no class or data attribute): the row the time heads, at the
+    column the room heads."""
+    table = page.get_by_role("table")
+    names = table.get_by_role("columnheader").all_inner_texts()
+    column = next(index for index, name in enumerate(names) if name.split("\n")[0] == room)
+    row = table.get_by_role("row").filter(has=page.get_by_role("rowheader", name=time, exact=True))
+    expect(row).to_have_count(1)
+    return row.get_by_role("cell").nth(column - 1)  # the first column header is the times'
+
+
+def test_a_screen_reader_reaches_a_meeting_by_its_room_and_time(grid_page: Page, site: Site) -> None:
+    """Each sheet is a table (rows, column headers naming the rooms, row headers naming the
+    times, cells): a meeting is in the cell of its room and its start, every row (10-minute
+    rows too, whose time is not printed beside each) has a header, and the drop still lands."""
+    page = grid_page
+    version = _shown_version(page)
+    placements = site.get(f"/schedules/{version}")["placements"]
+    rooms = {room.id: room.name for room in site.problem.rooms}
+    for placement in [placements[0], placements[-1]]:
+        _show_day_of(page, placement["start"])
+        table = page.get_by_role("table")
+        expect(table).to_have_accessible_name(f"Meetings on {_day_label(page, placement['start'][:10])}")
+        cell = _cell_at(page, rooms[placement["room"]], placement["start"][11:16])
+        expect(cell.get_by_role("button")).to_have_attribute("data-meeting", placement["meeting"])
+    day = site.problem.forum.days[0]
+    minutes = day.end.hour * 60 + day.end.minute - day.start.hour * 60 - day.start.minute
+    rows = minutes // site.problem.forum.slot_minutes
+    page.locator(".day-tab").first.click()
+    expect(page.get_by_role("table").get_by_role("rowheader")).to_have_count(rows)
+    expect(page.get_by_role("table").get_by_role("row")).to_have_count(rows + 1)
+
+
+def test_a_session_of_listed_people_reads_as_some_busy_not_as_a_closed_afternoon(
+    grid_page: Page, browser: Browser, unga: Site
+) -> None:
+    """Shangri-La's plenaries block every principal: a heavy band, no count. UNGA's general debate
+    blocks only its speakers: a light band (class `listed`) that names the session and how many it
+    keeps busy, and whom in its title."""
+    plenary = grid_page.locator(".sheet .session", has_text="First plenary session")
+    expect(plenary).to_have_count(1)
+    expect(plenary).not_to_have_class(re.compile(r"\blisted\b"))
+    expect(plenary).not_to_contain_text("busy")
+    expect(grid_page.locator(".sheet .session.listed")).to_have_count(0)
+
+    page, errors = _open_grid(browser, unga)
+    listed = [s for s in unga.problem.sessions if s.scope == "listed"]
+    assert listed
+    expect(page.locator(".sheet .session.listed")).to_have_count(len(listed))
+    expect(page.locator(".sheet .session:not(.listed)")).to_have_count(0)
+    session = listed[0]
+    band = page.locator(".sheet.current .session.listed", has_text=session.name)
+    count = len(session.participants)
+    expect(band).to_contain_text(f"{count} {'person' if count == 1 else 'people'} busy")
+    names = {p.id: p.name for d in unga.problem.delegations for p in d.participants}
+    title = band.get_attribute("title") or ""
+    assert all(names[p] in title for p in session.participants), title
+    assert errors == [], errors
+    page.close()
+
+
+def test_twenty_booths_fit_a_1600_px_screen(browser: Browser, unga: Site) -> None:
+    """Past a dozen rooms the columns are narrow (codes alone in a block, the names in its
+    title): UNGA's last booth is on screen at 1600 px. The toggle gives the wide columns back."""
+    page, errors = _open_grid(browser, unga)
+    assert len(unga.problem.rooms) == 20
+    last = page.locator(".sheet.current .room-head").last
+    expect(last).to_contain_text(unga.problem.rooms[-1].name)
+    expect(last).to_be_in_viewport(ratio=1)
+    density = page.locator("#density")
+    expect(density).to_have_attribute("aria-pressed", "true")
+    page.screenshot(path=str(SCREENSHOTS / "grid-unga.png"), clip=SHOT)
+    block = page.locator(".sheet.current .meeting").first
+    meeting = next(m for m in unga.problem.meetings if m.id == block.get_attribute("data-meeting"))
+    names = {d.id: d.name for d in unga.problem.delegations}
+    title = block.get_attribute("title") or ""
+    assert all(names[d] in title for d in meeting.delegations), title
+    density.click()
+    expect(density).to_have_attribute("aria-pressed", "false")
+    expect(last).not_to_be_in_viewport()
+    density.click()
+    expect(last).to_be_in_viewport(ratio=1)
+    assert errors == [], errors
+    page.close()
+
+
+def test_an_unplaced_meeting_opens_at_a_spot_the_server_allows(browser: Browser, unga: Site) -> None:
+    """Enter on an unplaced meeting opens the move form at the first free spot the server's check
+    allows, not at the first room and slot (taken, at UNGA). One whose attendees are never there
+    together says it found none.
+
+    A UNGA solve leaves only such meetings out, so the page is given the version with one placed
+    meeting listed as unplaced instead (its answer rewritten on the way; the checks are the
+    server's, on the stored version, where moving that meeting to the spot is what is asked)."""
+    version = unga.every("/schedules")[-1]["number"]
+    grid = unga.get(f"/schedules/{version}")
+    first_room = unga.problem.rooms[0].id
+    day = unga.problem.forum.days[0]
+    first_start = f"{day.date}T{day.start.isoformat()[:5]}:00"
+    taken = next(p for p in grid["placements"] if p["room"] == first_room and p["start"].startswith(first_start))
+    meeting = next(p["meeting"] for p in grid["placements"] if p["meeting"] != taken["meeting"])
+    nowhere = next(u["meeting"] for u in grid["unplaced"] if u["reason"] == "no_common_availability")
+    left_out = {"meeting": meeting, "reason": "costs_more", "message": "left out for its cost"}
+    doctored = {
+        **grid,
+        "placements": [p for p in grid["placements"] if p["meeting"] != meeting],
+        "unplaced": [*grid["unplaced"], left_out],
+    }
+    page = browser.new_page(viewport=DESK)
+    errors = _watch(page)
+    page.route(f"**/schedules/{version}", lambda route: route.fulfill(json=doctored))
+    page.goto(f"{unga.server.url}/grid#token={unga.forum.organiser_token}")
+    page.locator(".sheet.current .meeting").first.wait_for(timeout=WAIT_MS)
+    assert _shown_version(page) == version
+    path = f"{unga.base}/schedules/{version}/moves/check"
+    first = {"meeting": meeting, "start": first_start, "room": first_room}
+    answer = unga.api.post(path, json=first, headers=unga.organiser())
+    assert answer.status_code == 200 and not answer.json()["allowed"], answer.text
+
+    page.locator(f'.unplaced-item[data-meeting="{nowhere}"]').focus()
+    page.keyboard.press("Enter")
+    expect(page.locator("#move-verdict")).to_have_attribute("data-opened", "guessed", timeout=WAIT_MS)
+    page.keyboard.press("Escape")
+
+    page.locator(f'.unplaced-item[data-meeting="{meeting}"]').focus()
+    page.keyboard.press("Enter")
+    expect(page.locator("#move-verdict")).to_have_attribute("data-opened", "allowed", timeout=WAIT_MS)
+    expect(page.locator("#move-verdict")).to_have_text("Opened at the first free spot the server allows.")
+    start = f"{page.locator('#move-day').input_value()}T{page.locator('#move-time').input_value()}:00"
+    spot = {"meeting": meeting, "start": start, "room": page.locator("#move-room").input_value()}
+    assert spot != first
+    answer = unga.api.post(path, json=spot, headers=unga.organiser())
+    assert answer.status_code == 200 and answer.json()["allowed"], (spot, answer.text)
+    page.locator("#move-form button[type=submit]").click()
+    expect(page.locator("#move-verdict")).to_contain_text("Allowed", timeout=WAIT_MS)
+    expect(page.locator("#move-confirm")).to_be_enabled()
+    page.keyboard.press("Escape")
+    assert errors == [], errors
+    page.close()
+
+
+def test_one_room_prints_alone_on_every_day(grid_page: Page, site: Site) -> None:
+    """The stewards' sheet: one room's column, every day, the room named beside the day."""
+    page = grid_page
+    room = site.problem.rooms[1]
+    page.locator("#print-room-select").select_option(room.id)
+    page.evaluate("window.print = () => { window.printed = true; }")
+    page.locator("#print-room").click()
+    assert page.evaluate("window.printed") is True
+    page.emulate_media(media="print")
+    days = len(site.problem.forum.days)
+    expect(page.locator(".sheet:visible")).to_have_count(days)
+    heads = page.locator(".sheet .room-head:visible")
+    expect(heads).to_have_count(days)
+    assert set(heads.all_inner_texts()) == {f"{room.name}\n{room.seats} seats"}
+    shown = page.locator(".sheet .meeting:visible").evaluate_all("nodes => nodes.map(n => n.dataset.room)")
+    assert shown and set(shown) == {room.id}
+    version = _shown_version(page)
+    placed = [p for p in site.get(f"/schedules/{version}")["placements"] if p["room"] == room.id]
+    assert len(shown) == len(placed)
+    after = "nodes => nodes.map(n => getComputedStyle(n, '::after').content)"
+    assert set(page.locator(".sheet .sheet-title").evaluate_all(after)) == {f'" · {room.name}"'}
+    page.evaluate("window.dispatchEvent(new Event('afterprint'))")
+    expect(page.locator(".sheet .room-head:visible")).to_have_count(days * len(site.problem.rooms))
+    page.emulate_media(media="screen")
+
+
 def test_a_solves_figures_are_not_read_out_as_they_tick_and_a_lost_stream_is_said(grid_page: Page, site: Site) -> None:
     """Only the solve's title is a live region (it changes when a solve starts, ends or fails):
     the elapsed time beside it changes four times a second. A stream lost mid-solve is said there

@@ -27,6 +27,9 @@
     // Read once per setup, so that drawing 1,000+ meetings looks each one up rather than searches.
     meetingById: new Map(),
     countryOf: new Map(), // delegation id -> country code
+    nameOf: new Map(), // delegation id -> its name (a block's title)
+    participantName: new Map(), // participant id -> name (a listed session's title)
+    delegationOf: new Map(), // participant id -> delegation id
     // Filled as the grid is drawn, so that finding a delegation touches only its own meetings.
     blockOf: new Map(), // meeting id -> {node, day}
     blocksOf: new Map(), // delegation id -> [{node, day}] (placed meetings)
@@ -35,10 +38,15 @@
     findSaid: null, // a timer: the result is said once the typing pauses
     run: null, // the run the page started and follows: its number, while it has not ended
     offlineSince: null, // when the check for a colleague's work first failed (a Date), until it answers again
+    compact: null, // narrow columns: null until the organiser chooses (then: more than COMPACT_ROOMS rooms)
   };
   // How often an open page asks whether a colleague has edited the setup, added or published a
   // version (GET .../revision: one small statement); also at once when the tab is shown again.
   const CHECK_MS = 15000;
+  // Past this many rooms the columns are narrow by default (UNGA's 20 booths fit 1600 px).
+  const COMPACT_ROOMS = 12;
+  // An unplaced meeting's form opens at the first spot the server allows among this many free ones.
+  const SPOT_CHECKS = 12;
   const READ_MS = 10000; // a check that hangs is given up after this, and counts as a failure
   // The full solve builds the whole grid again: after publication, the organiser is asked first.
   const FULL_SOLVE_WARNING =
@@ -93,6 +101,11 @@
     state.requests = new Map(requests.map((request) => [request.id, request]));
     state.meetingById = new Map(state.problem.meetings.map((meeting) => [meeting.id, meeting]));
     state.countryOf = new Map(state.problem.delegations.map((d) => [d.id, d.country]));
+    state.nameOf = new Map(state.problem.delegations.map((d) => [d.id, d.name]));
+    const people = state.problem.delegations.flatMap((d) => (d.participants || []).map((p) => [p, d.id]));
+    state.participantName = new Map(people.map(([p]) => [p.id, p.name]));
+    state.delegationOf = new Map(people.map(([p, d]) => [p.id, d]));
+    fillSelect($("print-room-select"), state.problem.rooms.map((room) => [room.id, room.name]));
     fillSelect(
       $("find-options"),
       [...state.problem.delegations]
@@ -395,7 +408,19 @@
       document.body.classList.add("print-day");
       window.print();
     });
-    window.addEventListener("afterprint", () => document.body.classList.remove("print-day"));
+    // One room, every day (the stewards' sheets): its nodes marked, the print style hides the rest.
+    $("print-room").addEventListener("click", () => {
+      printRoom($("print-room-select").value);
+      window.print();
+    });
+    window.addEventListener("afterprint", () => {
+      document.body.classList.remove("print-day");
+      printRoom(null);
+    });
+    $("density").addEventListener("click", () => {
+      state.compact = !$("sheets").classList.contains("compact");
+      showDensity();
+    });
     $("move-confirm").addEventListener("click", () => confirmMove().catch(fail));
     $("move-form").addEventListener("submit", (event) => {
       event.preventDefault();
@@ -709,6 +734,7 @@
     for (const list of byDay.values()) {
       list.sort((a, b) => a.start.minutes - b.start.minutes || column.get(a.placement.room) - column.get(b.placement.room));
     }
+    showDensity();
     state.blockOf = new Map();
     state.blocksOf = new Map();
     $("sheets").replaceChildren(...days.map((day, index) => sheet(day, index, byDay.get(day.date))));
@@ -723,49 +749,77 @@
     for (const [at, tab] of [...$("day-tabs").children].entries()) tab.setAttribute("aria-pressed", String(at === index));
   }
 
+  // To assistive technology each sheet is a table (table, row, columnheader, rowheader, cell):
+  // honest table semantics rather than role="grid", since the meetings are reached by Tab, not
+  // by arrow keys from cell to cell. Rows and cells are `display: contents`, so what they hold
+  // stays the CSS grid's items, placed by row and column. A meeting lives in the cell where it
+  // starts (Tab goes time, then room), a session or closed window in its first row's cell.
+  // Drops are handled once per sheet (the cell is the drop's target), not by a listener a cell.
   function sheet(day, index, placements) {
     const rooms = state.problem.rooms;
     const starts = slotsOf(day);
     const step = state.forum.slot_minutes;
     const first = starts[0];
     const rowOf = (minutes) => Math.round((minutes - first) / step) + 2; // row 1 holds the room names
-    const grid = el("div", { class: "grid", role: "grid", "aria-label": `Meetings on ${dayName(day.date)}` });
+    const slotOf = (minutes) => Math.min(starts.length - 1, Math.max(0, Math.floor((minutes - first) / step)));
+    const grid = el("div", { class: "grid", role: "table", "aria-label": `Meetings on ${dayName(day.date)}` });
     grid.style.setProperty("--rooms", rooms.length);
     grid.style.setProperty("--rows", starts.length);
 
-    grid.append(el("div", { class: "corner", text: "Time" }));
+    const header = el("div", { class: "grid-row", role: "row" }, el("div", { class: "corner", role: "columnheader", text: "Time" }));
     rooms.forEach((room, column) => {
-      const head = el("div", { class: "room-head", role: "columnheader" }, el("strong", { text: room.name }));
+      const head = el(
+        "div",
+        { class: "room-head", role: "columnheader", title: `${room.name}, ${room.seats} seats`, dataset: { room: room.id } },
+        el("strong", { text: room.name }),
+      );
       head.append(el("span", { class: "seats", text: `${room.seats} seats` }));
       head.style.gridColumn = String(column + 2);
-      grid.append(head);
+      header.append(head);
     });
+    grid.append(header);
 
     // A time on every half hour from the day's start (on every slot when slots are 20 minutes or
-    // more, since a half hour then may fall inside one), each label spanning its rows up to the next.
+    // more, since a half hour then may fall inside one), each label spanning its rows up to the next;
+    // a row without a label still names its time to a screen reader (a hidden row header).
     const labelled = starts.map((minute) => step >= 20 || (minute - first) % 30 === 0);
+    const cells = []; // [slot][column] -> the cell (role) a block starting there goes in
     starts.forEach((minute, slot) => {
       const row = String(slot + 2);
+      const line = el("div", { class: "grid-row", role: "row" });
       if (labelled[slot]) {
         const next = labelled.indexOf(true, slot + 1);
-        const label = el("div", { class: minute % 60 === 0 ? "time hour" : "time", text: clockOf(minute) });
+        const label = el("div", { class: minute % 60 === 0 ? "time hour" : "time", role: "rowheader", text: clockOf(minute) });
         label.style.gridRow = `${row} / span ${(next < 0 ? starts.length : next) - slot}`;
-        grid.append(label);
+        line.append(label);
+      } else {
+        const hidden = el("div", { class: "row-time visually-hidden", role: "rowheader", text: clockOf(minute) });
+        hidden.style.gridRow = row;
+        hidden.style.gridColumn = "1";
+        line.append(hidden);
       }
-      rooms.forEach((room, column) => {
+      const rowCells = rooms.map((room, column) => {
         const cell = el("div", {
           class: minute % 60 === 0 ? "cell hour" : "cell",
           dataset: { room: room.id, start: `${day.date}T${clockOf(minute)}:00`, slot: String(slot) },
         });
         cell.style.gridRow = row;
         cell.style.gridColumn = String(column + 2);
-        cell.addEventListener("dragover", (event) => {
-          event.preventDefault();
-          event.dataTransfer.dropEffect = "move";
-        });
-        cell.addEventListener("drop", (event) => onDrop(event, day, starts, slot, room.id));
-        grid.append(cell);
+        const holder = el("div", { class: "grid-cell", role: "cell" }, cell);
+        line.append(holder);
+        return holder;
       });
+      cells.push(rowCells);
+      grid.append(line);
+    });
+    grid.addEventListener("dragover", (event) => {
+      if (!event.target.closest(".cell")) return;
+      event.preventDefault();
+      event.dataTransfer.dropEffect = "move";
+    });
+    grid.addEventListener("drop", (event) => {
+      const cell = event.target.closest(".cell");
+      if (cell) onDrop(event, day, starts, Number(cell.dataset.slot), cell.dataset.room);
     });
 
     const last = starts[starts.length - 1] + step;
@@ -776,14 +830,10 @@
       const from = Math.max(start.minutes, first);
       const to = Math.min(end.date === day.date ? end.minutes : 24 * 60, last);
       if (to <= from) continue;
-      const band = el(
-        "div",
-        { class: "session", title: `${session.name} ${start.time}–${end.time}` },
-        el("span", { text: `${session.name} · ${start.time}–${end.time}${session.scope === "principals" ? " · principals" : ""}` }),
-      );
+      const band = sessionBand(session, start, end);
       band.style.gridRow = `${rowOf(from)} / ${rowOf(to)}`;
       band.style.gridColumn = `2 / ${rooms.length + 2}`;
-      grid.append(band);
+      cells[slotOf(from)][0].append(band);
     }
 
     for (const [column, room] of rooms.entries()) {
@@ -794,19 +844,20 @@
         const from = Math.max(start.minutes, first);
         const to = Math.min(end.date === day.date ? end.minutes : 24 * 60, last);
         if (to <= from) continue;
-        const closed = el("div", { class: "closed", text: "unavailable" });
+        const closed = el("div", { class: "closed", text: "unavailable", dataset: { room: room.id } });
         closed.style.gridRow = `${rowOf(from)} / ${rowOf(to)}`;
         closed.style.gridColumn = String(column + 2);
-        grid.append(closed);
+        cells[slotOf(from)][column].append(closed);
       }
     }
 
     const roomColumn = new Map(rooms.map((room, column) => [room.id, column + 2]));
     for (const { placement, start, end } of placements) {
       const [block, info] = meetingBlock(placement, start, end);
+      const column = roomColumn.get(placement.room) || 2;
       block.style.gridRow = `${rowOf(start.minutes)} / ${rowOf(end.minutes)}`;
-      block.style.gridColumn = String(roomColumn.get(placement.room) || 2);
-      grid.append(block);
+      block.style.gridColumn = String(column);
+      cells[slotOf(start.minutes)][column - 2].append(block);
       const entry = { node: block, day: index };
       state.blockOf.set(info.id, entry);
       for (const delegation of info.delegations) listOf(state.blocksOf, delegation).push(entry);
@@ -819,6 +870,28 @@
       grid,
     );
     return section;
+  }
+
+  // A session that blocks everyone (or every principal) closes the rows it covers: a heavy hatch.
+  // One that blocks only its listed participants (a debate's speakers at UNGA) leaves the rooms
+  // open to everyone else: a light band naming it and how many it keeps busy (who: its title).
+  function sessionBand(session, start, end) {
+    const when = `${session.name} · ${start.time}–${end.time}`;
+    if (session.scope !== "listed") {
+      return el(
+        "div",
+        { class: "session", title: `${session.name} ${start.time}–${end.time}` },
+        el("span", { text: `${when}${session.scope === "principals" ? " · principals" : ""}` }),
+      );
+    }
+    const listed = session.participants || [];
+    const busy = `${listed.length} ${listed.length === 1 ? "person" : "people"} busy`;
+    const names = listed.map((id) => state.participantName.get(id) || id).join(", ");
+    return el(
+      "div",
+      { class: "session listed", title: `${session.name} ${start.time}–${end.time}: only ${busy}${names ? ` (${names})` : ""}` },
+      el("span", { text: `${when} · ${busy}` }),
+    );
   }
 
   function meetingBlock(placement, start, end) {
@@ -836,7 +909,9 @@
         tabindex: "0",
         role: "button",
         "aria-label": label,
-        title: `${info.title || info.id} · ${start.time}–${end.time}`,
+        // The whole of it on hover, as narrow columns show the codes alone.
+        title: `${info.codes.join("-")}: ${info.delegations.map((d) => state.nameOf.get(d) || d).join(", ")}\n` +
+          `${info.title || info.id} · ${start.time}–${end.time} · ${info.kind} · ${info.priority}`,
         dataset: { meeting: info.id, room: placement.room, start: placement.start },
       },
       el("span", { class: "codes", text: info.codes.join(" · ") }),
@@ -905,8 +980,7 @@
         item.addEventListener("keydown", (event) => {
           if (event.key === "Enter" || event.key === " ") {
             event.preventDefault();
-            const day = state.forum.days[state.day];
-            openMoveForm(entry.meeting, day.date, day.start.slice(0, 5), state.problem.rooms[0].id);
+            openUnplaced(entry.meeting).catch(fail);
           }
         });
         return item;
@@ -1039,6 +1113,18 @@
     $("move-day").focus();
   }
 
+  // An unplaced meeting's form opens at its first spot the server allows (said beneath the form),
+  // not at the first room and slot, which at UNGA is nearly always taken.
+  async function openUnplaced(meeting) {
+    const spot = await firstSpot(meeting);
+    openMoveForm(meeting, spot.date, spot.time, spot.room);
+    const verdict = $("move-verdict");
+    verdict.textContent = spot.allowed
+      ? "Opened at the first free spot the server allows."
+      : "No free spot the server allows was found: opened at the first that looks free, if any.";
+    verdict.dataset.opened = spot.allowed ? "allowed" : "guessed";
+  }
+
   function fillTimes() {
     const day = state.forum.days.find((d) => d.date === $("move-day").value) || state.forum.days[0];
     $("move-time").replaceChildren(...slotsOf(day).map((m) => el("option", { value: clockOf(m), text: clockOf(m) })));
@@ -1047,6 +1133,7 @@
   function resetVerdict() {
     $("move-verdict").textContent = "";
     $("move-verdict").className = "verdict";
+    delete $("move-verdict").dataset.opened;
     $("move-blocking").replaceChildren();
     $("move-warnings").replaceChildren();
     $("move-confirm").disabled = true;
@@ -1155,5 +1242,118 @@
     resetVerdict();
     $("move-panel").hidden = true;
     $("move-form").hidden = true;
+  }
+
+  // ---------------------------------------------------------------- density and printing a room
+
+  function showDensity() {
+    const compact = state.compact ?? state.problem.rooms.length > COMPACT_ROOMS;
+    $("sheets").classList.toggle("compact", compact);
+    $("density").setAttribute("aria-pressed", String(compact));
+  }
+
+  // Marks the room's own nodes (a twentieth of the grid at UNGA) and names it in each day's title;
+  // the print style hides the rest. (No style written here: the page's CSP allows none inline.)
+  function printRoom(roomId) {
+    for (const node of document.querySelectorAll(".print-this")) node.classList.remove("print-this");
+    document.body.classList.toggle("print-room", roomId !== null);
+    if (roomId === null) return;
+    const room = state.problem.rooms.find((r) => r.id === roomId);
+    for (const node of $("sheets").querySelectorAll(`[data-room="${CSS.escape(roomId)}"]`)) node.classList.add("print-this");
+    for (const title of $("sheets").querySelectorAll(".sheet-title")) title.dataset.roomName = room ? room.name : roomId;
+  }
+
+  // ---------------------------------------------------------------- an unplaced meeting's first spot
+
+  // Where the form for an unplaced meeting opens: the first spot from the day shown on (then the
+  // days before) that is free as far as the page can tell (its room, its delegations, sessions
+  // that block them, its window, seats, features and venues) and that the server allows, asking
+  // about at most SPOT_CHECKS of them; else the first free one; else the day's first slot.
+  async function firstSpot(meetingId) {
+    const shown = state.forum.days[state.day];
+    const fallback = { date: shown.date, time: clockOf(slotsOf(shown)[0]), room: state.problem.rooms[0].id, allowed: false };
+    const meeting = state.meetingById.get(meetingId);
+    if (!meeting || !state.grid) return fallback;
+    let first = null;
+    let asked = 0;
+    for (const spot of freeSpots(meeting)) {
+      first = first || spot;
+      if (asked++ >= SPOT_CHECKS) break;
+      const start = `${spot.date}T${spot.time}:00`;
+      const check = await call("POST", `${forumPath()}/schedules/${state.version}/moves/check`, { meeting: meetingId, start, room: spot.room });
+      if (check.allowed) return { ...spot, allowed: true };
+    }
+    return first ? { ...first, allowed: false } : fallback;
+  }
+
+  function* freeSpots(meeting) {
+    const step = state.forum.slot_minutes;
+    const length = meeting.duration_minutes;
+    const parties = new Set(meeting.delegations);
+    const people = new Set(meeting.participants || []);
+    const needs = meeting.seats ?? Math.max(people.size, parties.size);
+    const rooms = state.problem.rooms.filter(
+      (room) =>
+        (!meeting.pinned_room || room.id === meeting.pinned_room) &&
+        room.seats >= needs &&
+        (meeting.features || []).every((feature) => (room.features || []).includes(feature)) &&
+        (!(meeting.venues || []).length || meeting.venues.includes(room.venue)),
+    );
+    const busy = []; // {date, from, to, room, parties}
+    for (const placement of state.grid.placements) {
+      const start = wall(placement.start);
+      const info = state.meetingById.get(placement.meeting);
+      const delegations = info ? info.delegations : (placement.attendees || []).map((a) => a.split("/")[0]);
+      busy.push({ date: start.date, from: start.minutes, to: wall(placement.end).minutes, room: placement.room, parties: delegations });
+    }
+    const sessions = (state.problem.sessions || []).map((session) => ({
+      session,
+      start: wall(session.start),
+      end: wall(session.end),
+    }));
+    const stamp = (date, minutes) => `${date}T${clockOf(minutes)}`;
+    // Its attendees (its listed participants, else its delegations' principals): their arrival,
+    // departure and blocked windows bound it too.
+    const attendees = state.problem.delegations
+      .filter((d) => parties.has(d.id))
+      .flatMap((d) => d.participants || [])
+      .filter((p) => (people.size ? people.has(p.id) : p.principal));
+    const bounds = [meeting.earliest, ...attendees.map((p) => p.arrival)].filter(Boolean).map((t) => t.slice(0, 16));
+    const ends = [meeting.latest, ...attendees.map((p) => p.departure)].filter(Boolean).map((t) => t.slice(0, 16));
+    const earliest = bounds.sort().at(-1) || "";
+    const latest = ends.sort()[0] || "9999";
+    const away = attendees.flatMap((p) => p.blocked || []).map((w) => [w.start.slice(0, 16), w.end.slice(0, 16)]);
+    const pinned = meeting.pinned_start ? meeting.pinned_start.slice(0, 16) : null;
+    const days = state.forum.days;
+    const order = [...days.slice(state.day), ...days.slice(0, state.day)];
+    for (const day of order) {
+      const end = minutesOf(day.end);
+      for (const from of slotsOf(day)) {
+        const to = from + length;
+        if (to > end) break;
+        const at = stamp(day.date, from);
+        const until = stamp(day.date, to);
+        if (at < earliest || until > latest || (pinned && at !== pinned)) continue;
+        if (away.some(([a, b]) => a < until && at < b)) continue;
+        const overlaps = (date, a, b) => date === day.date && a < to && from < b;
+        const taken = busy.filter((b) => overlaps(b.date, b.from, b.to));
+        if (taken.some((b) => b.parties.some((d) => parties.has(d)))) continue;
+        const blocked = sessions.some(({ session, start, end: stop }) => {
+          if (!overlaps(start.date, start.minutes, stop.date === start.date ? stop.minutes : 24 * 60)) return false;
+          if (session.scope !== "listed") return true;
+          return (session.participants || []).some((p) => (people.size ? people.has(p) : parties.has(state.delegationOf.get(p))));
+        });
+        if (blocked) continue;
+        for (const room of rooms) {
+          if (taken.some((b) => b.room === room.id)) continue;
+          const closed = (room.unavailable || []).some((window) => {
+            const start = wall(window.start);
+            const stop = wall(window.end);
+            return overlaps(start.date, start.minutes, stop.date === start.date ? stop.minutes : 24 * 60);
+          });
+          if (!closed) yield { date: day.date, time: clockOf(from), room: room.id };
+        }
+      }
+    }
   }
 })();
