@@ -444,6 +444,7 @@ async def test_an_open_inbox_is_answered_304_until_a_request_or_an_answer_of_its
     [waiting] = arrived.json()["waiting"]
     assert waiting["id"] == asked and waiting["title"] == "Straits" and waiting["status"] == "pending"
     assert waiting["requester"] == "AUS" and waiting["created_at"].endswith("+08:00")
+    assert all(party.pop("attendees") == [] for party in waiting["parties"])  # none named yet: principals
     assert waiting["parties"] == [
         {"delegation": "AUS", "name": "Australia", "country": "AUS", "role": "requester", "status": "accepted"},
         {"delegation": "JPN", "name": "Japan", "country": "JPN", "role": "invitee", "status": "pending"},
@@ -454,6 +455,16 @@ async def test_an_open_inbox_is_answered_304_until_a_request_or_an_answer_of_its
     assert (await _inbox(client, world, "SGP", tag)).status_code == 304
     [australias] = (await _inbox(client, world, "AUS")).json()["sent"][1:]
     assert australias["id"] == asked and _answers(australias) == {"AUS": "accepted", "JPN": "pending", "SGP": "pending"}
+
+    # the organiser names who attends for Singapore (a request edit): the answer moves, naming them
+    read = await client.get(f"{world.base}/requests/{asked}", headers=world.organiser)
+    headers = {**world.organiser, "If-Match": read.headers["etag"]}
+    body = {"attendees": {"SGP": ["aide"]}}
+    named = await client.patch(f"{world.base}/requests/{asked}", json=body, headers=headers)
+    assert named.status_code == 200, named.text
+    edited = await _inbox(client, world, "SGP", tag)
+    assert edited.status_code == 200 and edited.json()["waiting"][0]["parties"][2]["attendees"] == ["aide"]
+    tag = edited.headers["etag"]
 
     # Japan accepts first (still waiting for Singapore: the answer moves), Singapore then accepts
     accepted = await client.post(f"{world.base}/requests/{asked}/accept", json={}, headers=world.tokens["JPN"])

@@ -1331,15 +1331,20 @@ def test_the_agenda_shows_only_the_delegations_own_meetings(browser: Browser, si
 
 AGENDA_POLL = "00:21"  # past an agenda page's next read of its agenda (agenda.js POLL_MS)
 # Before the page's own scripts: counts its reads of the agenda, and the most of them in flight at once.
-# Its reads of its requests are counted alike (inboxReads).
+# Its reads of its requests and of its participants are counted alike (inboxReads, peopleReads).
 COUNT_READS = """
 (() => {
   const fetch = window.fetch;
   window.agendaReads = { now: 0, most: 0, all: 0 };
   window.inboxReads = { now: 0, most: 0, all: 0 };
+  window.peopleReads = { now: 0, most: 0, all: 0 };
+  const counter = (url) =>
+    url.includes("/agenda/detailed") ? agendaReads
+      : url.endsWith("/inbox") ? inboxReads
+      : url.endsWith("/participants") ? peopleReads
+      : null;
   window.fetch = async (...args) => {
-    const url = String(args[0]);
-    const counted = url.includes("/agenda/detailed") ? agendaReads : url.endsWith("/inbox") ? inboxReads : null;
+    const counted = counter(String(args[0]));
     if (counted) {
       counted.now += 1;
       counted.all += 1;
@@ -1360,10 +1365,13 @@ def _reads(page: Page, of: str = "agendaReads") -> dict[str, int]:
 
 
 def _after_reads(page: Page, count: int, of: str = "agendaReads") -> None:
-    """Until the page has sent `count` reads of its agenda (or `of`) and none is in flight (asked from
-    here: the page's Content-Security-Policy refuses the script wait_for_function would poll with)."""
+    """Until the page has sent `count` reads of its agenda (or `of`) and no read of any kind is in flight
+    (a check reads its agenda, requests and participants at once; a clock moved past a read in flight
+    gives it up). Asked from here: the page's Content-Security-Policy refuses the script
+    wait_for_function would poll with."""
     deadline = time.monotonic() + WAIT_MS / 1000
-    while not page.evaluate(f"count => {of}.all >= count && {of}.now === 0", count):
+    idle = "agendaReads.now === 0 && inboxReads.now === 0 && peopleReads.now === 0"
+    while not page.evaluate(f"count => {of}.all >= count && {idle}", count):
         assert time.monotonic() < deadline, _reads(page, of)
         time.sleep(0.05)
 
@@ -1770,4 +1778,246 @@ def test_the_grid_and_the_agenda_have_readable_contrast(grid_page: Page, browser
     page.locator(".meeting-card").first.wait_for(timeout=WAIT_MS)
     agenda = _contrast(page)
     assert agenda["measured"] > 20 and agenda["failures"] == [], agenda["failures"]
+    page.close()
+
+
+def _participant(site: Site, delegation: str, participant: str) -> tuple[dict[str, Any], str]:
+    """A participant as stored, and its ETag."""
+    answer = site.api.get(f"{site.base}/delegations/{delegation}/participants/{participant}", headers=site.organiser())
+    assert answer.status_code == 200, answer.text
+    return answer.json(), answer.headers["ETag"]
+
+
+def _edit_participant(site: Site, delegation: str, participant: str, token: str, **changes: Any) -> None:
+    """A colleague's (or the organiser's) edit through the API, as the API asks: PUT with If-Match."""
+    body, tag = _participant(site, delegation, participant)
+    answer = site.api.put(
+        f"{site.base}/delegations/{delegation}/participants/{participant}",
+        json={**body, **changes},
+        headers={"Authorization": f"Bearer {token}", "If-Match": tag},
+    )
+    assert answer.status_code == 200, answer.text
+
+
+def _still_agenda(browser: Browser, site: Site, delegation: str) -> tuple[Page, list[str]]:
+    """A delegation's agenda on a phone, its clock stopped once loaded: it reads again only when the
+    test moves its time on."""
+    page = browser.new_page(viewport=PHONE, device_scale_factor=2, is_mobile=True, has_touch=True)
+    errors = _watch(page)
+    page.add_init_script(COUNT_READS)
+    page.clock.install()
+    page.goto(f"{site.server.url}/agenda#token={site.forum.delegation_tokens[delegation]}")
+    page.locator("#app").wait_for(timeout=WAIT_MS)
+    page.clock.pause_at(page.evaluate("Date.now()") / 1000 + 1)
+    return page, errors
+
+
+def test_who_attends_follows_the_participants_as_a_colleague_or_the_organiser_edits_them(
+    browser: Browser, site: Site
+) -> None:
+    """Finland's agenda stays open on Lithuania's request. Meanwhile a colleague adds a participant
+    and the organiser makes another the principal: at the page's next read the card offers the new
+    participant and ticks the new principal, while the box the reader has unticked (and is on) keeps
+    the reader's choice; the answer names the attendees as the page shows them."""
+    delegation = "FI"
+    asked = _ask(site, "LT", ["LT", delegation], "Baltic air policing")
+    page, errors = _still_agenda(browser, site, delegation)
+    card = page.locator(f'.request-card[data-request="{asked}"]')
+    boxes = card.locator(".attendees input")
+    expect(boxes).to_have_count(2)
+    expect(card.get_by_label("Chief of Defence of Finland")).to_be_checked()
+    expect(card.get_by_label("Director-General for Defence Policy, Finland")).not_to_be_checked()
+    chief = card.get_by_label("Chief of Defence of Finland")
+    chief.focus()
+    page.keyboard.press("Space")  # the reader unticks the chief, and stays on the box
+    expect(chief).not_to_be_checked()
+
+    token = site.forum.delegation_tokens[delegation]
+    added = site.api.post(
+        f"{site.base}/delegations/{delegation}/participants",
+        json={"id": "fi-att", "name": "Defence Attaché, Finland"},
+        headers={"Authorization": f"Bearer {token}"},
+    )
+    assert added.status_code == 201, added.text
+    _edit_participant(site, delegation, "fi-off1", site.forum.organiser_token, principal=True)
+    _edit_participant(site, delegation, "fi-chod", site.forum.organiser_token, principal=False)
+    sent = _reads(page, "inboxReads")["all"]
+    page.clock.fast_forward(AGENDA_POLL)
+    _after_reads(page, sent + 1, "inboxReads")
+    expect(boxes).to_have_count(3, timeout=WAIT_MS)
+    expect(card.get_by_label("Defence Attaché, Finland")).not_to_be_checked()
+    expect(card.get_by_label("Director-General for Defence Policy, Finland")).to_be_checked()
+    expect(chief).not_to_be_checked()  # the reader's, not the principal flag's
+    expect(chief).to_be_focused()
+    expect(page.locator("#person-filter option")).to_have_count(4)  # everyone, and the three
+    expect(page.locator('.travel-form[data-participant="fi-att"]')).to_have_count(1)
+
+    # the new participant is ticked too, and a box the reader has ticked stays ticked at later reads
+    card.get_by_label("Defence Attaché, Finland").check()
+    _edit_participant(site, delegation, "fi-chod", site.forum.organiser_token, principal=True)
+    sent = _reads(page, "inboxReads")["all"]
+    page.clock.fast_forward(AGENDA_POLL)
+    _after_reads(page, sent + 1, "inboxReads")
+    expect(page.locator("#person-filter option", has_text="Chief of Defence of Finland (principal)")).to_have_count(1)
+    expect(chief).not_to_be_checked()
+    card.locator("button.accept").click()
+    expect(page.locator("#inbox-status")).to_contain_text("Accepted", timeout=WAIT_MS)
+    request = site.get(f"/requests/{asked}")
+    attendees = next(p for p in request["parties"] if p["delegation"] == delegation)["attendees"]
+    assert sorted(attendees) == ["fi-att", "fi-off1"], attendees
+    assert errors == [], errors
+    page.close()
+
+
+def test_staff_move_a_principals_arrival_and_departure_from_the_agenda(browser: Browser, site: Site) -> None:
+    """A late flight: Estonia's staff change their chief's arrival and departure on the agenda page.
+    A good edit is stored (the blocked windows and the rest kept) and makes the published version
+    out of date for the organiser; a departure before the arrival is refused with the API's words
+    beside the departure field, which takes the focus; times a colleague changed meanwhile are not
+    overwritten unseen; the form follows a colleague's edit while nobody is filling it in."""
+    delegation, person = "EE", "ee-chod"
+    token = site.forum.delegation_tokens[delegation]
+    page, errors = _still_agenda(browser, site, delegation)
+    form = page.locator(f'.travel-form[data-participant="{person}"]')
+    arrival, departure = form.get_by_label("Arrival"), form.get_by_label("Departure")
+    status = page.locator("#travel-status")
+    assert status.get_attribute("role") == "status"
+    expect(arrival).to_have_value("")
+    before, _ = _participant(site, delegation, person)
+    [published] = _published(site)
+
+    def edits_since_published() -> int:  # what the organiser's grid counts against the published version
+        stale = site.get(f"/schedules/{published}")["out_of_date"]
+        return 0 if stale is None else int(stale["edits"])
+
+    edits = edits_since_published()
+
+    # a good edit, from the keyboard
+    arrival.fill("2024-06-01T10:00")
+    departure.fill("2024-06-02T12:00")
+    departure.focus()
+    page.keyboard.press("Enter")
+    saved = r"^Saved: Chief of Defence of Estonia, arrival .+ 10:00, departure"
+    expect(status).to_have_text(re.compile(saved), timeout=WAIT_MS)
+    stored, _ = _participant(site, delegation, person)
+    assert stored["arrival"].startswith("2024-06-01T10:00") and stored["departure"].startswith("2024-06-02T12:00")
+    assert {k: v for k, v in stored.items() if k not in ("arrival", "departure")} == {
+        k: v for k, v in before.items() if k not in ("arrival", "departure")
+    }
+    assert edits_since_published() == edits + 1  # the organiser's grid says so at its next check
+
+    # refused: the API's words beside the field it names, the focus there, nothing stored
+    departure.fill("2024-06-01T09:00")
+    form.locator("button").click()
+    error = page.locator(f"#{departure.get_attribute('id')}-error")
+    expect(error).to_have_text("departure: must be after arrival", timeout=WAIT_MS)
+    expect(departure).to_have_attribute("aria-invalid", "true")
+    expect(departure).to_be_focused()
+    assert departure.get_attribute("aria-describedby") == error.get_attribute("id")
+    expect(status).to_contain_text("Not saved")
+    assert _participant(site, delegation, person)[0]["departure"].startswith("2024-06-02T12:00")
+    form.scroll_into_view_if_needed()
+    page.locator("#travel-section").screenshot(path=str(SCREENSHOTS / "agenda-arrivals.png"))
+
+    # a colleague moves the arrival while the reader types: not overwritten unseen, then on purpose
+    _edit_participant(site, delegation, person, token, arrival="2024-06-01T11:00:00")
+    departure.fill("2024-06-02T11:00")
+    form.locator("button").click()
+    expect(status).to_have_text(re.compile(r"^Not saved: .+ changed meanwhile, now arrival .+ 11:00"), timeout=WAIT_MS)
+    expect(error).to_be_empty()
+    assert _participant(site, delegation, person)[0]["arrival"].startswith("2024-06-01T11:00")
+    form.locator("button").click()  # the reader has seen it and saves the form as it is
+    expect(status).to_have_text(re.compile(r"^Saved: "), timeout=WAIT_MS)
+    assert _participant(site, delegation, person)[0]["arrival"].startswith("2024-06-01T10:00")
+
+    # nobody filling it in: a colleague's edit shows at the next read
+    page.locator("#person-filter").focus()
+    _edit_participant(site, delegation, person, token, departure="2024-06-02T10:30:00")
+    page.clock.fast_forward(AGENDA_POLL)
+    expect(departure).to_have_value("2024-06-02T10:30", timeout=WAIT_MS)
+    contrast = _contrast(page)
+    assert contrast["failures"] == [], contrast["failures"]
+    assert errors == [], errors
+    page.close()
+
+
+def test_a_colleagues_answer_is_not_overwritten_by_a_card_drawn_before_it(browser: Browser, site: Site) -> None:
+    """Norway's agenda shows Sweden's request while a colleague accepts it in another browser: a
+    decline from the card drawn before (declining is allowed after an accept, so the API alone would
+    take it) is refused on the page, the request stays accepted, and the card goes at the read that
+    follows."""
+    delegation = "NO"
+    asked = _ask(site, "SE", ["SE", delegation], "Nordic defence cooperation")
+    page, errors = _still_agenda(browser, site, delegation)
+    card = page.locator(f'.request-card[data-request="{asked}"]')
+    expect(card).to_be_visible()
+    token = {"Authorization": f"Bearer {site.forum.delegation_tokens[delegation]}"}
+    accepted = site.api.post(f"{site.base}/requests/{asked}/accept", json={"attendees": []}, headers=token)
+    assert accepted.status_code == 200, accepted.text
+
+    card.locator("button.decline").click()
+    card.locator("button.confirm-decline").click()
+    expect(page.locator("#inbox-status")).to_have_text(
+        'Not declined: your delegation has already accepted "Nordic defence cooperation"'
+        " (a colleague answered meanwhile).",
+        timeout=WAIT_MS,
+    )
+    expect(card).to_have_count(0, timeout=WAIT_MS)
+    expect(page.locator("#inbox-title")).to_be_focused()
+    party = next(p for p in site.get(f"/requests/{asked}")["parties"] if p["delegation"] == delegation)
+    assert party["status"] == "accepted", party
+    assert errors == [], errors
+    page.close()
+
+
+def _name_attendees(site: Site, request_id: str, token: str, delegation: str, attendees: list[str]) -> None:
+    """Who attends for `delegation`, named on the request by PATCH (If-Match), as a colleague or the organiser may."""
+    read = site.api.get(f"{site.base}/requests/{request_id}", headers=site.organiser())
+    assert read.status_code == 200, read.text
+    answer = site.api.patch(
+        f"{site.base}/requests/{request_id}",
+        json={"attendees": {delegation: attendees}},
+        headers={"Authorization": f"Bearer {token}", "If-Match": read.headers["ETag"]},
+    )
+    assert answer.status_code == 200, answer.text
+
+
+def test_who_attends_follows_the_attendees_named_on_the_request(browser: Browser, site: Site) -> None:
+    """Lithuania's agenda shows Estonia's request while the organiser names who attends for
+    Lithuania: at the next read the boxes tick them. A colleague then names someone else just
+    before the reader accepts: the accept is refused on the page, saying who is named now (boxes
+    ticked so), and the next accept names them."""
+    delegation = "LT"
+    asked = _ask(site, "EE", ["EE", delegation], "Baltic defence college")
+    page, errors = _still_agenda(browser, site, delegation)
+    card = page.locator(f'.request-card[data-request="{asked}"]')
+    deputy = card.get_by_label("Deputy Minister of Defence of Lithuania")
+    official = card.get_by_label("Director-General for Defence Policy, Lithuania")
+    attache = card.get_by_label("Defence Attaché, Lithuania")
+    expect(deputy).to_be_checked()
+    expect(official).not_to_be_checked()
+
+    _name_attendees(site, asked, site.forum.organiser_token, delegation, ["lt-off1"])
+    sent = _reads(page, "inboxReads")["all"]
+    page.clock.fast_forward(AGENDA_POLL)
+    _after_reads(page, sent + 1, "inboxReads")
+    expect(official).to_be_checked(timeout=WAIT_MS)
+    expect(deputy).not_to_be_checked()
+
+    _name_attendees(site, asked, site.forum.delegation_tokens[delegation], delegation, ["lt-off2"])
+    card.locator("button.accept").click()
+    expect(page.locator("#inbox-status")).to_have_text(
+        'Not accepted: who attends for you in "Baltic defence college" was changed meanwhile,'
+        " now Defence Attaché, Lithuania. Check the boxes, then accept again.",
+        timeout=WAIT_MS,
+    )
+    expect(attache).to_be_checked()
+    expect(official).not_to_be_checked()
+    party = next(p for p in site.get(f"/requests/{asked}")["parties"] if p["delegation"] == delegation)
+    assert party["status"] == "pending", party
+    card.locator("button.accept").click()
+    expect(page.locator("#inbox-status")).to_contain_text('Accepted: "Baltic defence college"', timeout=WAIT_MS)
+    party = next(p for p in site.get(f"/requests/{asked}")["parties"] if p["delegation"] == delegation)
+    assert party["status"] == "accepted" and party["attendees"] == ["lt-off2"], party
+    assert errors == [], errors
     page.close()

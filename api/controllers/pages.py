@@ -282,6 +282,9 @@ class InboxParty(msgspec.Struct):
     country: str
     role: PartyRole
     status: PartyStatus  # its answer
+    # Who attends for it, as named so far (empty: its principals): a colleague or the organiser may
+    # edit a pending request's (PATCH), and the page's "who attends" boxes follow them.
+    attendees: list[str]
 
 
 class InboxRequest(msgspec.Struct):
@@ -363,7 +366,7 @@ def _inbox(owner: request_queries.InboxOwner, delegation_id: str, rows: request_
 
 def _inbox_request(record: RequestRecord, names: dict[str, request_queries.PartyName], zone: ZoneInfo) -> InboxRequest:
     parties = [
-        InboxParty(p.delegation, names[p.delegation].name, names[p.delegation].country, p.role, p.status)
+        InboxParty(p.delegation, names[p.delegation].name, names[p.delegation].country, p.role, p.status, p.attendees)
         for p in record.parties
     ]
     preferred = [Window(_local(window.start, zone), _local(window.end, zone)) for window in record.preferred]

@@ -16,7 +16,9 @@
     agendaTag: null, // its ETag: the next read asks If-None-Match, and an unchanged agenda answers 304
     inbox: null, // the requests waiting for an answer and those sent, with the forum's name and zone
     inboxTag: null,
-    people: [],
+    people: [], // the delegation's participants, read again at each check (a colleague or the organiser edits them)
+    peopleSeen: null, // their JSON as last shown: redrawn only when it moves
+    travel: new Map(), // participant id -> {form, loaded}: the arrival and departure form, and the times it was filled from
     marks: new Map(), // meeting id -> what the last update did to it ("Moved at 14:32"), shown on its card
     inboxMarks: new Map(), // request id -> the same, for requests
     // Requests answered from this page: never shown as waiting again, even by a read sent before the
@@ -73,21 +75,31 @@
     }
     state.forumId = me.forum_id;
     state.delegationId = me.delegation_id;
-    showPeople(await call("GET", `${delegationPath()}/participants`));
     await Promise.all([refresh(false), loadCalendar()]);
     $("app").hidden = false;
     watch();
   }
 
-  // The delegation's people, and the filter that shows one's meetings (everyone's at first).
+  // The delegation's people: the filter that shows one's meetings (everyone's at first, the one
+  // chosen kept while they remain), who attends a request's meeting, their arrivals and departures.
   function showPeople(people) {
+    const seen = JSON.stringify(people);
+    if (seen === state.peopleSeen) return;
+    state.peopleSeen = seen;
     state.people = people;
     const filter = $("person-filter");
+    const chosen = filter.value;
     filter.replaceChildren(
       el("option", { value: "", text: "everyone in the delegation" }),
       ...people.map((p) => el("option", { value: p.id, text: `${p.name}${p.principal ? " (principal)" : ""}` })),
     );
-    filter.value = "";
+    filter.value = people.some((p) => p.id === chosen) ? chosen : "";
+    if (filter.value !== chosen) renderAgenda(); // the one chosen was removed: everyone's again
+    for (const shown of state.cards.values()) {
+      const choices = shown.node.querySelector("fieldset.attendees");
+      if (choices) fillChoices(choices);
+    }
+    if (!state.preview) showTravel();
   }
 
   // ---------------------------------------------------------------- the organiser's preview
@@ -158,10 +170,9 @@
     banner.textContent = `Preview: what ${delegation.name} sees`;
     banner.hidden = false;
     state.loading = true;
+    state.people = [];
+    state.peopleSeen = null;
     try {
-      const people = await call("GET", `${delegationPath()}/participants`);
-      if (generation !== state.generation) return;
-      showPeople(people);
       await refresh(false);
       if (generation !== state.generation) return;
       // The feed's secret link is derived from the delegation's own token, which the organiser never holds.
@@ -202,16 +213,20 @@
     }
   }
 
-  // Both reads at once, one of each at a time; what changed is shown, and said when `announce`.
+  // The reads at once, one of each at a time; what changed is shown, and said when `announce`.
+  // The participants are read whole each time (a short list, not paged: no Link to follow), since
+  // who attends a request's meeting and their arrivals follow a colleague's or the organiser's edits.
   async function refresh(announce) {
     const generation = state.generation;
-    const [agenda, inbox] = await Promise.all([
+    const [agenda, inbox, people] = await Promise.all([
       read(`${delegationPath()}/agenda/detailed`, state.agendaTag),
       read(`${delegationPath()}/inbox`, state.inboxTag),
+      read(`${delegationPath()}/participants`, null),
     ]);
     if (generation !== state.generation) return; // read for a delegation no longer previewed
-    if (inbox.status === 404) throw new ApiError(404, null); // only a delegation gone meanwhile
+    if (inbox.status === 404 || people.status === 404) throw new ApiError(404, null); // only a delegation gone meanwhile
     state.checked = new Date();
+    showPeople(people.body);
     const said = [];
     const published = agenda.status === 404 ? null : agenda.body;
     const moved = agenda.status === 404 ? state.agenda !== null : agenda.status !== 304;
@@ -519,6 +534,11 @@
       } else if (shown.signature !== signature) {
         shown.node.querySelector(".about").replaceWith(about(request));
         shown.signature = signature;
+        const choices = shown.node.querySelector("fieldset.attendees");
+        if (choices && choices.dataset.named !== JSON.stringify(ownAttendees(request))) {
+          choices.dataset.named = JSON.stringify(ownAttendees(request));
+          fillChoices(choices);
+        }
       }
       const mark = state.inboxMarks.get(request.id);
       shown.node.querySelector(".mark").textContent = mark || "";
@@ -563,27 +583,47 @@
         el("p", { class: "note preview-note", text: "The delegation answers here (who attends, Accept or Decline); the preview cannot." }),
       );
     }
-    const choices = el(
-      "fieldset",
-      { class: "attendees" },
-      el("legend", { text: "Who attends for you (none ticked: your principals)" }),
-      state.people.map((p) =>
-        el("label", {}, el("input", { type: "checkbox", value: p.id, checked: p.principal }), ` ${p.name}`),
-      ),
-    );
+    const choices = el("fieldset", { class: "attendees" }, el("legend", { text: "Who attends for you (none ticked: your principals)" }));
+    choices.dataset.named = JSON.stringify(ownAttendees(request));
+    fillChoices(choices);
     const node = el("li", { class: "card request-card", dataset: { request: request.id } }, el("p", { class: "mark" }), about(request), choices);
     const buttons = () => node.querySelectorAll("button");
+    // Read first and answered with If-Match: a colleague may have answered in another browser since
+    // this card was drawn, and a decline (allowed after an accept) would overwrite it unseen.
     const answer = async (accept) => {
-      const path = `/forums/${state.forumId}/requests/${encodeURIComponent(request.id)}/${accept ? "accept" : "decline"}`;
+      const path = `/forums/${state.forumId}/requests/${encodeURIComponent(request.id)}`;
       const attendees = [...choices.querySelectorAll("input:checked")].map((box) => box.value);
+      const verb = accept ? "accepted" : "declined";
       buttons().forEach((button) => { button.disabled = true; });
       try {
-        await call("POST", path, accept ? { attendees } : undefined);
+        const current = await send("GET", path);
+        const mine = current.body.parties.find((p) => p.delegation === state.delegationId);
+        const drawn = choices.dataset.named || "[]";
+        if (accept && mine && mine.status === "pending" && JSON.stringify(mine.attendees) !== drawn) {
+          // Named by a colleague or the organiser since the boxes were drawn: shown, not overwritten unseen.
+          choices.dataset.named = JSON.stringify(mine.attendees);
+          fillChoices(choices);
+          buttons().forEach((button) => { button.disabled = false; });
+          const now = mine.attendees.map((id) => state.people.find((p) => p.id === id)?.name || id).join(", ") || "your principals";
+          $("inbox-status").textContent = `Not accepted: who attends for you in ${label(request)} was changed meanwhile, now ${now}. Check the boxes, then accept again.`;
+          return;
+        }
+        if (mine && mine.status !== "pending") {
+          // Answered elsewhere: it waits no longer (an answer never goes back to pending).
+          state.answered.add(request.id);
+          showInbox();
+          $("inbox-status").textContent = `Not ${verb}: your delegation has already ${mine.status} ${label(request)} (a colleague answered meanwhile).`;
+          $("inbox-title").focus();
+          check();
+          return;
+        }
+        await send("POST", `${path}/${accept ? "accept" : "decline"}`, accept ? { attendees } : undefined, current.tag);
       } catch (error) {
         buttons().forEach((button) => { button.disabled = false; });
-        $("inbox-status").textContent = `Could not answer ${label(request)}: ${describe(error)}`;
+        const why = error.status === 412 ? "it changed while it was being answered; check it and answer again" : describe(error);
+        $("inbox-status").textContent = `Could not answer ${label(request)}: ${why}`;
         if (error.status === 401) showMessage(REFUSED);
-        if (error.status === 409 || error.status === 404) check(); // answered or withdrawn meanwhile
+        if ([404, 409, 412].includes(error.status)) check(); // answered or withdrawn meanwhile
         return;
       }
       state.answered.add(request.id);
@@ -617,6 +657,194 @@
     });
     node.append(choose, sure);
     return node;
+  }
+
+  // Who attends for this delegation as the request names them so far (a colleague or the organiser
+  // may have named them, PATCH); empty: its principals.
+  function ownAttendees(request) {
+    const mine = request.parties.find((p) => p.delegation === state.delegationId);
+    return (mine && mine.attendees) || [];
+  }
+
+  // One box per participant, ticked for those the request names (else the principals), following
+  // both as they are read again: a participant added gets a box, one removed loses it, and a box
+  // nobody has ticked or unticked here follows them; one the reader has changed (or is on) keeps its tick.
+  function fillChoices(choices) {
+    const named = JSON.parse(choices.dataset.named || "[]");
+    const ticked = (person) => (named.length ? named.includes(person.id) : person.principal);
+    const boxes = new Map([...choices.querySelectorAll("input")].map((box) => [box.value, box]));
+    const ids = new Set(state.people.map((p) => p.id));
+    for (const [id, box] of boxes) {
+      if (!ids.has(id)) box.closest("label").remove();
+    }
+    state.people.forEach((person, index) => {
+      let box = boxes.get(person.id);
+      if (!box) {
+        box = el("input", { type: "checkbox", value: person.id, checked: ticked(person) });
+        box.addEventListener("change", () => { box.dataset.touched = "yes"; });
+        el("label", {}, box, el("span", { text: ` ${person.name}` }));
+      } else {
+        if (!box.dataset.touched && box !== document.activeElement) box.checked = ticked(person);
+        box.nextElementSibling.textContent = ` ${person.name}`;
+      }
+      // In the list's order, after the legend; moved only when out of it (a move drops the focus).
+      const label = box.closest("label");
+      const at = choices.children[index + 1] || null;
+      if (at !== label) choices.insertBefore(label, at);
+    });
+  }
+
+  // ---------------------------------------------------------------- arrivals and departures
+
+  // A late flight is the delegation's usual last-minute news: each participant's arrival and
+  // departure (forum time; empty: from the forum's start, to its end), saved with PUT and If-Match
+  // over the participant as it stands now (its blocked windows and the rest kept), and refused,
+  // with nothing written, when someone else changed those times since this form was filled.
+  function showTravel() {
+    const list = $("travel");
+    const ids = new Set(state.people.map((p) => p.id));
+    for (const [id, shown] of state.travel) {
+      if (ids.has(id)) continue;
+      shown.form.remove();
+      state.travel.delete(id);
+    }
+    state.people.forEach((person, index) => {
+      let shown = state.travel.get(person.id);
+      if (!shown) {
+        shown = { form: travelForm(person), loaded: null };
+        state.travel.set(person.id, shown);
+      }
+      const now = times(person);
+      const form = shown.form;
+      form.querySelector("legend").textContent = `${person.name}${person.principal ? " (principal)" : ""}`;
+      form.querySelector("button").setAttribute("aria-label", `Save times for ${person.name}`); // one per person
+      // A form being filled in keeps what the reader typed; the others show the times as they are now.
+      if (!shown.loaded || (!edited(shown) && !form.contains(document.activeElement))) {
+        shown.loaded = now;
+        for (const field of ["arrival", "departure"]) form.elements[field].value = now[field];
+      }
+      if (list.children[index] !== form) list.insertBefore(form, list.children[index] || null);
+    });
+    $("travel-section").hidden = $("travel-link").hidden = false;
+  }
+
+  // "2024-06-01T14:00" (a datetime-local input's value) of the participant's times, "" when none.
+  function times(person) {
+    const minute = (value) => (value ? String(value).slice(0, 16) : "");
+    return { arrival: minute(person.arrival), departure: minute(person.departure) };
+  }
+
+  function edited(shown) {
+    return ["arrival", "departure"].some((field) => shown.form.elements[field].value !== shown.loaded[field]);
+  }
+
+  function travelForm(person) {
+    const key = person.id.replace(/[^A-Za-z0-9_-]/g, "_");
+    const field = (name, text) => {
+      const id = `${name}-${key}`;
+      return el(
+        "div",
+        { class: "field" },
+        el("label", { for: id, text }),
+        el("input", { id, name, type: "datetime-local", "aria-describedby": `${id}-error` }),
+        el("p", { id: `${id}-error`, class: "field-error" }),
+      );
+    };
+    const form = el(
+      "form",
+      { class: "card travel-form", dataset: { participant: person.id }, novalidate: true },
+      el(
+        "fieldset",
+        {},
+        el("legend", { text: person.name }),
+        field("arrival", "Arrival"),
+        field("departure", "Departure"),
+        el("p", { class: "field-error form-error" }),
+        el("button", { type: "submit", text: "Save times" }),
+      ),
+    );
+    form.addEventListener("submit", (event) => {
+      event.preventDefault();
+      saveTravel(person.id);
+    });
+    return form;
+  }
+
+  // One call, with If-Match when given: {body, tag}, or the ApiError thrown.
+  async function send(method, path, body, ifMatch) {
+    const headers = { Authorization: `Bearer ${state.token}`, Accept: "application/json" };
+    if (ifMatch) headers["If-Match"] = ifMatch;
+    if (body !== undefined) headers["Content-Type"] = "application/json";
+    const answer = await fetch(path, { method, headers, cache: "no-store", body: body === undefined ? undefined : JSON.stringify(body) });
+    const parsed = await answer.json().catch(() => null);
+    if (!answer.ok) throw new ApiError(answer.status, parsed);
+    return { body: parsed, tag: answer.headers.get("ETag") };
+  }
+
+  async function saveTravel(id) {
+    const shown = state.travel.get(id);
+    if (!shown) return;
+    const form = shown.form;
+    const button = form.querySelector("button");
+    const status = $("travel-status");
+    const wanted = { arrival: form.elements.arrival.value, departure: form.elements.departure.value };
+    showErrors(form, []);
+    button.disabled = true;
+    const path = `${delegationPath()}/participants/${encodeURIComponent(id)}`;
+    try {
+      const current = await send("GET", path);
+      const now = times(current.body);
+      const name = current.body.name;
+      if (now.arrival !== shown.loaded.arrival || now.departure !== shown.loaded.departure) {
+        shown.loaded = now; // saving again replaces them with what is typed
+        status.textContent = `Not saved: ${name}'s times were changed meanwhile, now ${said(now)}. Check them, then save again.`;
+        return;
+      }
+      const body = { ...current.body, arrival: wanted.arrival ? `${wanted.arrival}:00` : null, departure: wanted.departure ? `${wanted.departure}:00` : null };
+      const saved = await send("PUT", path, body, current.tag);
+      shown.loaded = times(saved.body);
+      status.textContent = `Saved: ${name}, ${said(shown.loaded)}. The organiser sees the change at their next check.`;
+    } catch (error) {
+      if (error.status === 412) {
+        // Changed between the read and the write: the next save reads it again and compares.
+        status.textContent = "Not saved: the participant was changed meanwhile. Save again.";
+      } else if (error.status === 422 || error.status === 400) {
+        showErrors(form, error.problem.errors || [], error.message);
+        status.textContent = `Not saved: ${error.message}`;
+      } else {
+        status.textContent = `Not saved: ${describe(error)}`;
+        if (error.status === 401) showMessage(REFUSED);
+        if (error.status === 404) check(); // the participant was removed meanwhile
+      }
+    } finally {
+      button.disabled = false;
+    }
+  }
+
+  function said(times) {
+    const one = (value) => (value ? `${dayName(wall(value).date)}, ${wall(value).time}` : null);
+    const arrival = one(times.arrival);
+    const departure = one(times.departure);
+    return `arrival ${arrival || "not set (from the forum's start)"}, departure ${departure || "not set (to the forum's end)"}`;
+  }
+
+  // The API's field errors beside their fields (named as the API names them: "departure: must be
+  // after arrival"), any other below; the first faulty field takes the focus.
+  function showErrors(form, errors, fallback) {
+    let first = null;
+    const other = [];
+    for (const name of ["arrival", "departure"]) {
+      const input = form.elements[name];
+      const mine = errors.filter((e) => e.field === name).map((e) => `${e.field}: ${e.message}`);
+      form.querySelector(`#${input.id}-error`).textContent = mine.join("; ");
+      if (mine.length) input.setAttribute("aria-invalid", "true");
+      else input.removeAttribute("aria-invalid");
+      if (mine.length && !first) first = input;
+    }
+    for (const error of errors) if (error.field !== "arrival" && error.field !== "departure") other.push(`${error.field}: ${error.message}`);
+    if (errors.length && !first && !other.length && fallback) other.push(fallback);
+    form.querySelector(".form-error").textContent = other.join("; ");
+    if (first) first.focus();
   }
 
   // The requests sent, newest first, each with where its answers stand.
