@@ -344,6 +344,8 @@ async def _store(
         return await _finish(pool, run.id, owner, failed, FORUM_CHANGED)
     except runs.ChangedMeanwhile as changed:
         return await _finish(pool, run.id, owner, failed, str(changed))
+    except runs.ForumClosed as closed:  # closing cancelled the run: it ends so, with no version
+        return await _finish(pool, run.id, owner, "cancelled", str(closed))
     return stored.status if stored is not None else "lost"
 
 
