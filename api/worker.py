@@ -7,7 +7,9 @@ progress the child sends through a queue, and turns a cancel request into the
 child's stop event. A stopped search answers with the best grid it has (as Ctrl-C
 on `sidelines solve` does), which is stored as the run's version like any other,
 the run ending `cancelled` with it; a search stopped before it had any grid ends
-`cancelled` with none. A worker that dies stops renewing; once its lease lapses,
+`cancelled` with none. Closing the forum cancels its runs too, and then no grid is
+stored (a closed forum takes no version: `runs.store_result` raises ForumClosed). A worker
+that dies stops renewing; once its lease lapses,
 another worker claims the run again, and `store_result` keeps it to one version.
 
 Shutdown: when the `stop` event passed to `run_worker` is set (SIGTERM/SIGINT in

@@ -1,9 +1,10 @@
 """Transient database failures never answer 500 (db/transient.py, api/errors.py, db/pool.py).
 
-A deadlock or a serialization failure runs the request's whole transaction again, a
-bounded number of times; what still fails, a database that cannot be reached, a
-connection lost mid-request, and no connection free within the pool's acquire timeout
-answer 503 with Retry-After, as an RFC 9457 problem, and are logged.
+A deadlock, a serialization failure or a connection lost before the change's COMMIT was
+sent runs the request's whole transaction again, a bounded number of times; what still
+fails, a database that cannot be reached, a connection lost during the COMMIT, and no
+connection free within the pool's acquire timeout answer 503 with Retry-After, as an
+RFC 9457 problem, and are logged.
 
 All against the real PostgreSQL: the deadlocks are real ones between two requests; a
 persistent failure is raised by PostgreSQL itself, from a trigger in a database of the
