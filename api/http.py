@@ -22,7 +22,7 @@ from litestar import Request, Response
 from api.errors import Conflict, FieldError, PreconditionFailed, PreconditionRequired, Unprocessable
 from api.guards import Caller
 from db.queries.idempotency import StoredAnswer, find_answer, lock_key, store_answer
-from db.transient import retrying
+from db.transient import LostBeforeCommit, connection_lost, retrying
 
 JSON = "application/json"
 IF_MATCH = "header:If-Match"
@@ -106,11 +106,16 @@ async def run_change(
     """Run `work` in a transaction, replaying or storing its answer under an Idempotency-Key.
 
     A closed forum (POST /forums/{id}/close) changes nothing: 409, unless `when_closed` (closing
-    and reopening it). Every change of a forum passes here, so this is the one place to refuse.
+    and reopening it). Every change of a forum passes here, so this is the one place to refuse:
+    at once when the forum was closed at the token lookup, and at COMMIT when a close committed
+    since (migration 0019 refuses the audit entries of a closed forum under the lock the close
+    takes too; `_refused_when_closed`), so that no change lands after the close.
 
-    A deadlock or a serialization failure runs the whole transaction again (db/transient.py),
-    so `work` is run once per attempt: it may touch nothing outside the database but
-    db/forum_state's cache (which a failed attempt leaves as it found it).
+    A deadlock, a serialization failure or a connection lost before COMMIT was sent runs the
+    whole transaction again (db/transient.py), so `work` is run once per attempt: it may touch
+    nothing outside the database but db/forum_state's cache (which a failed attempt leaves as
+    it found it). A connection lost during the COMMIT (or during a one-statement change, which
+    commits itself) is not retried: whether the change was stored cannot be told (503).
 
     `one_statement`: `work` writes (change and audit row) with a single statement, its last
     step, which PostgreSQL makes atomic and durable on its own; without an Idempotency-Key it
@@ -119,15 +124,30 @@ async def run_change(
     """
 
     if caller.closed and not when_closed:
-        raise Conflict(
-            "the forum is closed: it can be read and exported, not changed;"
-            f" its organiser reopens it with POST /forums/{caller.forum_id}/reopen"
-        )
+        raise _closed(caller.forum_id)
 
     async def attempt() -> Response[T]:
         return await _change_once(pool, request, caller, idempotency_key, work, one_statement)
 
-    return await retrying(attempt, f"{request.method} {request.url.path}")
+    try:
+        return await retrying(attempt, f"{request.method} {request.url.path}")
+    except asyncpg.ObjectNotInPrerequisiteStateError as error:
+        if _refused_when_closed(error):
+            raise _closed(caller.forum_id) from error
+        raise
+
+
+def _closed(forum_id: object) -> Conflict:
+    return Conflict(
+        "the forum is closed: it can be read and exported, not changed;"
+        f" its organiser reopens it with POST /forums/{forum_id}/reopen"
+    )
+
+
+def _refused_when_closed(error: asyncpg.ObjectNotInPrerequisiteStateError) -> bool:
+    """Whether PostgreSQL refused the change's COMMIT because its forum was closed meanwhile
+    (migration 0019's trigger names forums.closed_at)."""
+    return getattr(error, "table_name", None) == "forums" and getattr(error, "column_name", None) == "closed_at"
 
 
 async def _change_once(
@@ -142,22 +162,41 @@ async def _change_once(
         async with pool.acquire() as connection:
             reply = await work(connection)
         return json_response(reply.body, reply.status, reply.headers)
-    async with pool.acquire() as connection, connection.transaction():
-        if idempotency_key is None:
-            reply = await work(connection)
-            return json_response(reply.body, reply.status, reply.headers)
-        fingerprint = hashlib.sha256(
-            b"\n".join([request.method.encode(), request.url.path.encode(), await request.body()])
-        ).hexdigest()
-        await lock_key(connection, caller.actor, idempotency_key)
-        stored = await find_answer(connection, caller.actor, idempotency_key)
-        if stored is not None:
-            return _replay(stored, fingerprint)
+    async with pool.acquire() as connection:
+        committing = False  # set once the work is done: what fails after it may be the COMMIT itself
+        try:
+            async with connection.transaction():
+                response = await _in_transaction(connection, request, caller, idempotency_key, work)
+                committing = True
+        except Exception as error:
+            if not committing and connection_lost(error):
+                raise LostBeforeCommit(f"{type(error).__name__}: {error}") from error
+            raise
+    return response
+
+
+async def _in_transaction(
+    connection: asyncpg.Connection,
+    request: Request[Any, Any, Any],
+    caller: Caller,
+    idempotency_key: str | None,
+    work: Work[T],
+) -> Response[T]:
+    if idempotency_key is None:
         reply = await work(connection)
-        replay_body = reply.body if reply.replay_body is None else reply.replay_body
-        answer = StoredAnswer(fingerprint, reply.status, msgspec.json.encode(replay_body), reply.headers)
-        await store_answer(connection, caller.actor, idempotency_key, answer)
         return json_response(reply.body, reply.status, reply.headers)
+    fingerprint = hashlib.sha256(
+        b"\n".join([request.method.encode(), request.url.path.encode(), await request.body()])
+    ).hexdigest()
+    await lock_key(connection, caller.actor, idempotency_key)
+    stored = await find_answer(connection, caller.actor, idempotency_key)
+    if stored is not None:
+        return _replay(stored, fingerprint)
+    reply = await work(connection)
+    replay_body = reply.body if reply.replay_body is None else reply.replay_body
+    answer = StoredAnswer(fingerprint, reply.status, msgspec.json.encode(replay_body), reply.headers)
+    await store_answer(connection, caller.actor, idempotency_key, answer)
+    return json_response(reply.body, reply.status, reply.headers)
 
 
 def _replay(stored: StoredAnswer, fingerprint: str) -> Response[Any]:

@@ -7,7 +7,9 @@ progress the child sends through a queue, and turns a cancel request into the
 child's stop event. A stopped search answers with the best grid it has (as Ctrl-C
 on `sidelines solve` does), which is stored as the run's version like any other,
 the run ending `cancelled` with it; a search stopped before it had any grid ends
-`cancelled` with none. A worker that dies stops renewing; once its lease lapses,
+`cancelled` with none. Closing the forum cancels its runs too, and then no grid is
+stored (a closed forum takes no version: `runs.store_result` raises ForumClosed). A worker
+that dies stops renewing; once its lease lapses,
 another worker claims the run again, and `store_result` keeps it to one version.
 
 Shutdown: when the `stop` event passed to `run_worker` is set (SIGTERM/SIGINT in
@@ -344,6 +346,8 @@ async def _store(
         return await _finish(pool, run.id, owner, failed, FORUM_CHANGED)
     except runs.ChangedMeanwhile as changed:
         return await _finish(pool, run.id, owner, failed, str(changed))
+    except runs.ForumClosed as closed:  # closing cancelled the run: it ends so, with no version
+        return await _finish(pool, run.id, owner, "cancelled", str(closed))
     return stored.status if stored is not None else "lost"
 
 

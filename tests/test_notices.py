@@ -587,3 +587,25 @@ def test_each_delegation_gets_its_own_meetings_once_in_grid_order() -> None:
     }
     for name, own in found.items():
         assert own == [p for p in grid if publishing.attends(p, name)]
+
+
+async def test_deliveries_wait_while_the_forum_is_closed_and_go_out_once_reopened(
+    client: httpx.AsyncClient, story: Story, pool: asyncpg.Pool, receiver: Receiver
+) -> None:
+    """Published, then closed before the dispatcher came by: as the delegations' tokens and
+    feeds, their webhooks are silent while the forum is closed; the delivery stays pending with
+    its attempts unspent, and goes out once the forum is reopened."""
+    world = story.world
+    await register(client, world, "SGP", receiver.url("/hooks/SGP"))
+    await publish(client, world, story.v1)
+    closed = await client.post(f"{world.base}/close", headers=world.organiser)
+    assert closed.status_code == 200, closed.text
+    await _deliver_all(pool)
+    assert [r.path for r in receiver.received] == []
+    reopened = await client.post(f"{world.base}/reopen", headers=world.organiser)
+    assert reopened.status_code == 200, reopened.text
+    await _deliver_all(pool)
+    assert [r.path for r in receiver.received] == ["/hooks/SGP"]
+    deliveries = await client.get(f"{world.base}/delegations/SGP/webhooks/1/deliveries", headers=world.tokens["SGP"])
+    assert deliveries.status_code == 200, deliveries.text
+    assert [(d["status"], d["attempts"]) for d in deliveries.json()] == [("delivered", 1)]

@@ -4,7 +4,11 @@ A forum has numbered organiser tokens, each with a name saying whose it is ("Dut
 shift"): any of them issues another, lists them (never the tokens: only their hashes are stored)
 and revokes one but the last. Audit entries name the token that acted
 (`organiser:<forum>/<number>`). Closing a forum ends its delegations' tokens (401) and calendar
-feeds (410); its organiser still reads and exports, and changes nothing (409) until it reopens it.
+feeds (410), and cancels its queued and running runs (a running one stores no grid: a closed
+forum takes no version); its organiser still reads and exports, and changes nothing (409) until
+it reopens it. A change that passed its token lookup before the close committed is refused at its
+own COMMIT (migration 0019, api/http.py). Webhook deliveries still pending wait while the forum
+is closed and go out once it is reopened (db/queries/notices.py `claim_due`).
 """
 
 from __future__ import annotations
@@ -19,10 +23,11 @@ from litestar.params import Body, PathParameter
 
 from api.controllers.common import CallerDep, IdempotencyKey, PoolDep
 from api.controllers.paths import ForumPath
+from api.controllers.runs import shown
 from api.errors import Conflict, FieldError, NotFound
 from api.guards import forum_organiser, hash_token, new_token
 from api.http import Reply, etag, json_response, run_change
-from db.queries import forums
+from db.queries import forums, runs
 from db.queries.audit import record_change
 from db.records import ForumRecord, Name, Record
 
@@ -134,6 +139,12 @@ async def _closing(
         stored = await forums.set_closed(connection, parsed, closed)
         action = "close" if closed else "reopen"
         await record_change(connection, parsed, caller.actor, action, "forum", forum_id, current.item, stored.item)
+        if closed:  # its queued and running runs are cancelled, each with its audit entry, as a cancel
+            for before, after in await runs.cancel_for_closing(connection, parsed):
+                number = str(before.number)
+                await record_change(
+                    connection, parsed, caller.actor, "cancel", "run", number, shown(before), shown(after)
+                )
         return Reply(stored.item, headers={"ETag": etag(stored.version)})
 
     return await run_change(pool, request, caller, None, work, when_closed=True)

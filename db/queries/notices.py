@@ -183,10 +183,15 @@ async def list_deliveries(
 
 
 async def claim_due(connection: asyncpg.Connection, lease_seconds: float, limit: int) -> list[DueDelivery]:
-    """Due deliveries, hidden from other dispatchers for `lease_seconds` while this one posts them."""
+    """Due deliveries, hidden from other dispatchers for `lease_seconds` while this one posts them.
+    None of a closed forum: as its delegations' tokens and calendar feeds, its webhooks are silent
+    while it is closed; their deliveries stay pending, their attempts unspent, and go out once the
+    forum is reopened (a closed forum publishes nothing, so no new notice joins them)."""
     rows = await connection.fetch(
         "WITH due AS ("
         "  SELECT id FROM webhook_deliveries WHERE status = 'pending' AND next_attempt_at <= now()"
+        "  AND NOT EXISTS (SELECT 1 FROM notices n JOIN forums f ON f.id = n.forum_id"
+        "   WHERE n.id = webhook_deliveries.notice_id AND f.closed_at IS NOT NULL)"
         "  ORDER BY next_attempt_at, id LIMIT $2 FOR UPDATE SKIP LOCKED)"
         " UPDATE webhook_deliveries d SET next_attempt_at = now() + make_interval(secs => $1)"
         " FROM due, webhooks w, notices n WHERE d.id = due.id AND w.id = d.webhook_id AND n.id = d.notice_id"

@@ -135,6 +135,37 @@ async def request_cancel(connection: asyncpg.Connection, forum_id: Any, number: 
     return await get_run(connection, forum_id, number)
 
 
+CLOSED_REASON = "the forum was closed: its queued and running runs were cancelled"
+
+
+async def cancel_for_closing(connection: asyncpg.Connection, forum_id: Any) -> list[tuple[RunRecord, RunRecord]]:
+    """Closing the forum cancels its queued and running runs, each as `request_cancel` does
+    (one nobody works on ends at once; a running one is stopped by its worker), with
+    CLOSED_REASON as its `error`; each (before, after). The caller holds the forum's row
+    lock (FOR UPDATE), as `store_result` takes it before the run's: a worker storing a grid
+    either stored it before the close, or finds the forum closed and stores none."""
+    rows = await connection.fetch(
+        f"{_SELECT} WHERE r.forum_id = $1 AND r.status IN ('queued', 'running') ORDER BY r.number FOR UPDATE OF r",
+        forum_id,
+    )
+    before = [_run(row) for row in rows]
+    numbers = [run.number for run in before]
+    await connection.execute(
+        "UPDATE solve_runs SET cancel_requested = true, error = $3,"
+        f" status = CASE WHEN {_UNWORKED} THEN 'cancelled' ELSE status END,"
+        f" finished_at = CASE WHEN {_UNWORKED} THEN now() ELSE finished_at END,"
+        f" lease_expires_at = CASE WHEN {_UNWORKED} THEN NULL ELSE lease_expires_at END"
+        " WHERE forum_id = $1 AND number = ANY($2::int[])",
+        forum_id,
+        numbers,
+        CLOSED_REASON,
+    )
+    after = [_run(row) for row in await connection.fetch(
+        f"{_SELECT} WHERE r.forum_id = $1 AND r.number = ANY($2::int[]) ORDER BY r.number", forum_id, numbers
+    )]  # fmt: skip
+    return list(zip(before, after, strict=True))
+
+
 async def progress_after(connection: asyncpg.Connection, run_id: int, after: int) -> list[tuple[int, RunProgress]]:
     """The run's progress reports after its first `after`, each with its position (1, 2, 3 ...):
     the event stream's ids. The table's ids are server-wide, and would count other runs' reports.
@@ -161,10 +192,17 @@ async def end_abandoned_cancels(connection: asyncpg.Connection) -> None:
 
 
 async def claim_next(connection: asyncpg.Connection, owner: str, lease_seconds: float) -> RunRecord | None:
+    """The next run to solve, leased to `owner`; never one of a closed forum. Closing cancels the
+    forum's runs under their row locks (`cancel_for_closing`): a claim either took the run first
+    (and its worker is then told to stop), or skips it while the close holds it, or finds it
+    cancelled (FOR UPDATE reads the committed row again). The test of the forum itself keeps
+    unclaimed whatever run a closed forum may still have (migration 0019 ended those of forums
+    closed before closing cancelled runs)."""
     row = await connection.fetchrow(
         "WITH next AS ("
         "  SELECT id FROM solve_runs"
         "  WHERE (status = 'queued' OR (status = 'running' AND lease_expires_at < now())) AND NOT cancel_requested"
+        "  AND NOT EXISTS (SELECT 1 FROM forums f WHERE f.id = solve_runs.forum_id AND f.closed_at IS NOT NULL)"
         "  ORDER BY created_at, id LIMIT 1 FOR UPDATE SKIP LOCKED)"
         " UPDATE solve_runs r SET status = 'running', lease_owner = $1,"
         "  lease_expires_at = now() + make_interval(secs => $2), heartbeat_at = now(),"
@@ -202,9 +240,10 @@ async def renew_lease(
 async def finish_run(
     connection: asyncpg.Connection, run_id: int, owner: str, status: RunStatus, error: str | None = None
 ) -> bool:
-    """Mark a run failed or cancelled, if this worker still holds it."""
+    """Mark a run failed or cancelled, if this worker still holds it; without `error` it keeps the
+    reason it has (a run cancelled by closing its forum says so)."""
     done = await connection.fetchval(
-        "UPDATE solve_runs SET status = $3, error = $4, finished_at = now(), lease_expires_at = NULL"
+        "UPDATE solve_runs SET status = $3, error = coalesce($4, error), finished_at = now(), lease_expires_at = NULL"
         " WHERE id = $1 AND lease_owner = $2 AND status = 'running' RETURNING id",
         run_id,
         owner,
@@ -249,22 +288,33 @@ async def store_result(
     it loaded (`forum_revision`), and shows as out of date (db/queries/revisions.py).
 
     Whichever attempt finishes first stores; a later one (a worker whose lease lapsed
-    while it kept solving) finds the version and stores nothing. The run's row is locked
-    first, as the cancel endpoint locks it: a cancel either comes before (the run ends
-    cancelled with this version) or finds the run ended (and is refused).
+    while it kept solving) finds the version and stores nothing. The forum's row is locked
+    first, then the run's (the order closing takes them in: `cancel_for_closing`); a forum
+    closed meanwhile takes no version (ForumClosed, nothing stored). The run's row lock, as
+    the cancel endpoint takes it: a cancel either comes before (the run ends cancelled with
+    this version) or finds the run ended (and is refused).
     Returns the version and how the run ended, or None when the run already has a version
     or no longer runs.
     """
     async with connection.transaction():
+        # The forum row lock serialises version numbering with concurrent runs of the same
+        # forum, and the version with closing (which holds it while it cancels the runs).
+        forum = await connection.fetchrow(
+            "SELECT id, closed_at IS NOT NULL AS closed FROM forums"
+            " WHERE id = (SELECT forum_id FROM solve_runs WHERE id = $1) FOR UPDATE",
+            run_id,
+        )
+        if forum is None:
+            return None
+        forum_id, closed = forum["id"], forum["closed"]
         row = await connection.fetchrow(
-            "SELECT forum_id, status, version_id, cancel_requested FROM solve_runs WHERE id = $1 FOR UPDATE", run_id
+            "SELECT status, version_id, cancel_requested FROM solve_runs WHERE id = $1 FOR UPDATE", run_id
         )
         if row is None or row["version_id"] is not None or row["status"] != "running":
             return None
+        if closed:
+            raise ForumClosed(CLOSED_REASON)
         status: RunStatus = "cancelled" if row["cancel_requested"] else "succeeded"
-        forum_id = row["forum_id"]
-        # The forum row lock serialises version numbering with concurrent runs of the same forum.
-        await connection.execute("SELECT 1 FROM forums WHERE id = $1 FOR UPDATE", forum_id)
         if changes_seen is not None:
             await _refuse_if_changed(connection, forum_id, changes_seen)
         version_id = await connection.fetchval(
@@ -295,6 +345,10 @@ class Stored(msgspec.Struct, frozen=True):
 
     version_id: int
     status: RunStatus
+
+
+class ForumClosed(Exception):
+    """The forum was closed while the run solved: a closed forum takes no version."""
 
 
 class ChangedMeanwhile(Exception):
