@@ -42,6 +42,7 @@ class Board(msgspec.Struct):
     waiting: str  # AL asks DZ: waiting for DZ's answer
     declined: str  # AD asks AO, at must (used as high); AO declines
     later: str  # AG asks DZ and AL, after `waiting`: DZ's second answer owed
+    withdrawn: str  # AO asks AL, then withdraws it
 
 
 def _token(site: Site, delegation: str) -> dict[str, str]:
@@ -79,7 +80,10 @@ def board(server_url: str) -> Iterator[Board]:
                 answer = client.post(f"{site.base}/requests/{declined}/decline", headers=_token(site, "AO"))
                 assert answer.status_code == 200, answer.text
                 later = _ask(site, "AG", ["AG", "DZ", "AL"], "Small islands caucus")
-                yield Board(site, waiting, declined, later)
+                withdrawn = _ask(site, "AO", ["AO", "AL"], "Fisheries talks")
+                answer = client.post(f"{site.base}/requests/{withdrawn}/withdraw", headers=_token(site, "AO"))
+                assert answer.status_code == 200, answer.text
+                yield Board(site, waiting, declined, later, withdrawn)
     finally:
         aside(databases.drop_all)
 
@@ -119,6 +123,7 @@ def test_the_table_lists_every_request_across_the_lists_pages(browser: Browser, 
     expect(page.locator("#shown-count")).to_have_text(f"Showing {len(requests)} of {len(requests)} requests.")
     counts = page.locator("#counts")
     expect(counts.locator('[data-status="declined"] strong')).to_have_text("1")
+    expect(counts.locator('[data-status="withdrawn"] strong')).to_have_text("1")
     expect(counts.locator('[data-status="pending"] strong')).to_have_text("2")
     expect(counts.locator('[data-status="needs-priority"] strong')).to_have_text("2")  # waiting, later
     expect(page.locator("#deadline")).to_contain_text("3 days 4 h left")
@@ -161,9 +166,10 @@ def test_the_chase_list_names_the_delegations_owing_answers_oldest_first(browser
     owing = page.locator("#chase-waiting li")
     assert owing.evaluate_all("items => items.map(item => item.dataset.delegation)") == ["DZ", "AL"]
     expect(owing.first).to_contain_text("2 requests waiting")
+    expect(owing.first).to_contain_text("has answered none yet")
     expect(owing.nth(1)).to_contain_text("1 request waiting")
     silent = page.locator("#chase-silent li").evaluate_all("items => items.map(item => item.dataset.delegation)")
-    assert len(silent) == 190 - 3 and {"AL", "AD", "AG"}.isdisjoint(silent) and "DZ" in silent
+    assert len(silent) == 190 - 4 and {"AL", "AD", "AG", "AO"}.isdisjoint(silent) and "DZ" in silent
     assert errors == [], errors
     page.close()
 
@@ -192,6 +198,15 @@ def test_a_priority_set_on_the_page_is_stored_and_a_stale_one_is_refused(browser
     row.locator("select.priority").select_option("must")
     expect(page.locator("#said")).to_have_text("Islands caucus: priority set to must.", timeout=WAIT_MS)
     assert _request(site, board.later)["priority"] == "must"
+
+    # Any other refusal is shown in the row, in the API's words: a withdrawn request is not edited.
+    row = page.locator(f'#requests-body tr[data-request="{board.withdrawn}"]')
+    row.locator("select.priority").select_option("high")
+    expect(row.locator(".note")).to_have_text(
+        "The priority of Fisheries talks was not set: the request is withdrawn (409)", timeout=WAIT_MS
+    )
+    expect(row.locator("select.priority")).to_have_value("normal")
+    assert _request(site, board.withdrawn)["priority"] == "normal"
     assert errors == [], errors
     page.close()
 
