@@ -156,7 +156,12 @@
     const title = request.title || "(no title)";
     const select = el(
       "select",
-      { class: "priority", "aria-label": `Priority of ${title}`, dataset: { request: request.id } },
+      {
+        class: "priority",
+        "aria-label": `Priority of ${title}`,
+        "aria-describedby": `note-${request.id}`,
+        dataset: { request: request.id },
+      },
       PRIORITIES.map((p) => el("option", { value: p, selected: p === request.priority, text: p })),
     );
     const asked =
@@ -169,7 +174,7 @@
       el("th", { scope: "row" }, el("span", { class: "title", text: title }), el("span", { class: "id", text: request.id })),
       el("td", {}, parties),
       el("td", { class: "number", text: request.duration_minutes }),
-      el("td", { class: "priority-cell" }, select, asked, el("span", { class: "note" })),
+      el("td", { class: "priority-cell" }, select, asked, el("span", { class: "note", id: `note-${request.id}` })),
       el("td", { class: `status ${request.status}`, text: STATUS_LABEL[request.status] || request.status }),
       el("td", { class: "when", text: moment(request.created_at) }),
     );
@@ -233,8 +238,12 @@
   function chase() {
     const owed = new Map(); // delegation -> {count, oldest}
     const asked = new Set();
+    const answered = new Set(); // has answered a delegation's request (the organiser's start agreed)
     for (const request of state.requests) {
       if (request.requester) asked.add(request.requester);
+      for (const party of request.parties) {
+        if (request.requester && party.role === "invitee" && party.status !== "pending") answered.add(party.delegation);
+      }
       if (request.status !== "pending") continue;
       for (const party of request.parties) {
         if (party.role === "requester" || party.status !== "pending") continue;
@@ -253,6 +262,7 @@
               { dataset: { delegation: id } },
               el("strong", { text: delegationName(id) }),
               `: ${entry.count} request${entry.count === 1 ? "" : "s"} waiting, the oldest since ${moment(entry.oldest)}`,
+              answered.has(id) ? "" : "; has answered none yet",
             ),
           )
         : [el("li", { text: "None: no request waits for an answer." })]),
