@@ -275,6 +275,7 @@ def test_the_demo_prints_the_pages_with_their_tokens() -> None:
     )
     lines = demo_lines(demo)
     assert "  organiser grid   http://127.0.0.1:8000/grid#token=organiser-token" in lines
+    assert "  requests         http://127.0.0.1:8000/requests#token=organiser-token" in lines
     assert "  agenda of SG     http://127.0.0.1:8000/agenda#token=sg-token" in lines
 
 
