@@ -88,6 +88,7 @@ def demo_lines(demo: DemoForum) -> list[str]:
         "",
         "Pages (open in a browser; the token after # stays in the browser):",
         f"  organiser grid   {demo.base_url}/grid#token={demo.organiser_token}",
+        f"  requests         {demo.base_url}/requests#token={demo.organiser_token}",
         f"  agenda of {first:<6} {demo.base_url}/agenda#token={first_token}",
         "",
         "Tokens (shown once, stored hashed; send as 'Authorization: Bearer <token>'):",

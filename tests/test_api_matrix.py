@@ -120,6 +120,7 @@ PUBLIC: dict[str, str] = {
     "GET /schema/oauth2-redirect.html": "Swagger UI's OAuth helper page, static",
     "GET /grid": "the organiser's grid page: a static shell; its data comes from the API with the token",
     "GET /agenda": "a delegation's agenda page: a static shell, as /grid",
+    "GET /requests": "the organiser's requests page: a static shell, as /grid",
     "GET /static/{file_path}": "the pages' CSS and JavaScript",
 }
 # Another forum's tokens get 404 on forum routes, 403 on the admin's; these answer otherwise.

@@ -27,7 +27,8 @@ pytestmark = pytest.mark.anyio
 
 
 async def test_pages_are_static_and_forbid_other_origins(client: httpx.AsyncClient) -> None:
-    for path, script in (("/grid", "/static/grid.js"), ("/agenda", "/static/agenda.js")):
+    pages = (("/grid", "/static/grid.js"), ("/agenda", "/static/agenda.js"), ("/requests", "/static/requests.js"))
+    for path, script in pages:
         page = await client.get(path)
         assert page.status_code == 200 and page.headers["content-type"] == "text/html; charset=utf-8"
         assert script in page.text and "token" not in page.text.split("<body", 1)[0].lower()
@@ -274,6 +275,7 @@ def test_the_demo_prints_the_pages_with_their_tokens() -> None:
     )
     lines = demo_lines(demo)
     assert "  organiser grid   http://127.0.0.1:8000/grid#token=organiser-token" in lines
+    assert "  requests         http://127.0.0.1:8000/requests#token=organiser-token" in lines
     assert "  agenda of SG     http://127.0.0.1:8000/agenda#token=sg-token" in lines
 
 

@@ -261,3 +261,28 @@ async def test_an_edit_answers_a_delegation_only_what_it_may_read(
         assert answer.json()["needs"]["after"] == [] and theirs not in answer.text
     organisers = await _edit(client, world, asked, world.organiser, {})
     assert organisers.json()["needs"]["after"] == [theirs]
+
+
+async def test_a_listed_request_carries_the_etag_an_edit_matches(client: httpx.AsyncClient, world: World) -> None:
+    """The list gives each request's ETag (as GET answers it), so that a page holding the list
+    edits with If-Match as it read it: after a colleague's edit, the listed tag is stale (412)."""
+    asked = await _ask(client, world, "SGP", ["SGP", "AUS"])
+    url = f"{world.base}/requests/{asked}"
+
+    async def listed() -> dict[str, Any]:
+        items = (await client.get(f"{world.base}/requests", headers=world.organiser)).json()
+        return next(item for item in items if item["id"] == asked)
+
+    before = await listed()
+    assert before["etag"] == (await client.get(url, headers=world.organiser)).headers["ETag"]
+    stored = {key: value for key, value in before.items() if key != "etag"}
+    assert stored == (await client.get(url, headers=world.organiser)).json()
+    mine = (await client.get(f"{world.base}/requests", headers=world.tokens["SGP"])).json()
+    assert [item["etag"] for item in mine if item["id"] == asked] == [before["etag"]]
+    headers = {**world.organiser, "If-Match": before["etag"]}
+    edited = await client.patch(url, json={"priority": "low"}, headers=headers)
+    assert edited.status_code == 200, edited.text
+    after = await listed()
+    assert after["etag"] == edited.headers["ETag"] != before["etag"]
+    stale = await client.patch(url, json={"priority": "must"}, headers=headers)
+    assert stale.status_code == 412 and stale.json()["errors"][0]["field"] == "header:If-Match"

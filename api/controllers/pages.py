@@ -1,4 +1,4 @@
-"""The organiser's grid page and the delegation's agenda page, and what only they need.
+"""The organiser's grid and requests pages and the delegation's agenda page, and what only they need.
 
 Plain HTML, CSS and JavaScript under api/static, no build step. Pages carry no
 data and no token: the token arrives in the URL fragment (`/grid#token=...`,
@@ -73,6 +73,12 @@ async def grid_page() -> Response[bytes]:
 @get("/agenda", include_in_schema=False)
 async def agenda_page() -> Response[bytes]:
     return _page("agenda.html")
+
+
+@get("/requests", include_in_schema=False)
+async def requests_page() -> Response[bytes]:
+    """The organiser's requests board: every request (GET .../requests, all pages), filtered in the page."""
+    return _page("requests.html")
 
 
 class Me(msgspec.Struct):
@@ -391,6 +397,7 @@ def _local(moment: datetime, zone: ZoneInfo) -> datetime:
 ROUTES: list[ControllerRouterHandler] = [
     grid_page,
     agenda_page,
+    requests_page,
     read_me,
     read_revision,
     read_detailed_agenda,

@@ -210,6 +210,17 @@ async def create_request(
     return await run_change(pool, request, caller, idempotency_key, work, one_statement=True)
 
 
+class ListedRequest(RequestRecord, kw_only=True):
+    """A request as a list shows it: with the ETag a read of it answers, so that a page holding
+    the list edits a request (PATCH, If-Match) as it read it, without reading each one again."""
+
+    etag: Annotated[str, msgspec.Meta(description="the request's ETag, as GET answers it: send it as If-Match")]
+
+
+def _listed(record: RequestRecord, version: int) -> ListedRequest:
+    return ListedRequest(**msgspec.structs.asdict(record), etag=etag(version))
+
+
 @get(
     REQUESTS_PATH,
     tags=["requests"],
@@ -226,7 +237,7 @@ async def list_requests(
         QueryParameter(name="after", min_length=1, max_length=64, description="the `id` of the last request you have"),
     ] = None,
     limit: Limit = DEFAULT_LIMIT,
-) -> Response[list[RequestRecord]]:
+) -> Response[list[ListedRequest]]:
     parsed = forum_member(caller, forum_id)
     party = _party_filter(caller)
     async with pool.acquire() as connection:
@@ -238,7 +249,8 @@ async def list_requests(
         # Another delegation's request is named as unknown, as one that does not exist.
         if after is not None and not found and not await queries.sees_request(connection, parsed, after, party):
             raise invalid("query:after", f"no request {after}")
-        shown = await _as_seen(connection, parsed, caller, [stored.item for stored in found])
+        seen = await _as_seen(connection, parsed, caller, [stored.item for stored in found])
+    shown = [_listed(record, stored.version) for record, stored in zip(seen, found, strict=True)]
     return page(request, shown, limit, lambda record: record.id)
 
 

@@ -68,6 +68,8 @@
       return;
     }
     state.forumId = me.forum_id;
+    // The requests page keeps its token under its own name: it goes in the fragment, as the preview's.
+    $("requests-link").href = `/requests#${new URLSearchParams({ token: state.token })}`;
     // Read before everything else: an edit made while the page loads moves it, and is caught up.
     state.pulse = await call("GET", `${forumPath()}/revision`);
     await loadSetup();

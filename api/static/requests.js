@@ -1,0 +1,393 @@
+// The organiser's requests board: every request of the forum (all pages of GET .../requests) in
+// one table, filtered in place; counts by status; the delegations to chase; a request's priority
+// set inline (PATCH with the ETag the list gave, If-Match). The table is built once per read, and
+// one listener on its body serves every row's control.
+"use strict";
+
+(() => {
+  const { el, every, api, ApiError, describe } = Sidelines;
+  const $ = (id) => document.getElementById(id);
+  const PRIORITIES = ["must", "high", "normal", "low"];
+  const STATUS_LABEL = {
+    pending: "waiting for an answer",
+    accepted: "accepted",
+    declined: "declined",
+    withdrawn: "withdrawn",
+    expired: "expired",
+  };
+  const state = {
+    token: null,
+    forumId: null,
+    forum: null,
+    delegations: new Map(), // id -> {id, name, country}
+    requests: [], // as listed, in order of creation
+    rowOf: new Map(), // request id -> its <tr>
+    clock: null,
+  };
+
+  Sidelines.start("The requests", (token) => {
+    state.token = token;
+    return open();
+  }, showMessage);
+
+  function showMessage(text) {
+    $("message").textContent = text;
+    $("message").hidden = !text;
+  }
+
+  function say(text) {
+    $("said").textContent = text;
+  }
+
+  async function open() {
+    const me = await api(state.token, "GET", "/me");
+    if (me.kind !== "organiser") {
+      showMessage("This page needs the forum organiser's token. A delegation's token opens /agenda.");
+      return;
+    }
+    state.forumId = me.forum_id;
+    $("grid-link").href = `/grid#${new URLSearchParams({ token: state.token })}`;
+    $("filters").addEventListener("change", filter);
+    $("filters").addEventListener("submit", (event) => event.preventDefault());
+    $("refresh-button").addEventListener("click", () => read(true));
+    $("requests-body").addEventListener("change", setPriority);
+    await read(false);
+    $("app").hidden = false;
+  }
+
+  function base() {
+    return `/forums/${state.forumId}`;
+  }
+
+  // ---------------------------------------------------------------- reading
+
+  async function read(again) {
+    const button = $("refresh-button");
+    button.disabled = true;
+    try {
+      const [forum, delegations, requests] = await Promise.all([
+        api(state.token, "GET", base()),
+        api(state.token, "GET", `${base()}/delegations`),
+        every(state.token, `${base()}/requests`),
+      ]);
+      const before = state.requests;
+      state.forum = forum;
+      state.delegations = new Map(delegations.map((d) => [d.id, d]));
+      state.requests = requests;
+      $("forum-name").textContent = `${forum.name} · requests`;
+      document.title = `${forum.name} · requests`;
+      fillDelegations();
+      build();
+      summarise();
+      chase();
+      showDeadline();
+      if (again) say(changes(before, requests));
+    } catch (error) {
+      if (!again) throw error;
+      say(`The requests could not be read again: ${describe(error)}`);
+    } finally {
+      button.disabled = false;
+    }
+  }
+
+  // What a refresh found, in a sentence.
+  function changes(before, after) {
+    const old = new Map(before.map((r) => [r.id, r]));
+    let added = 0;
+    let moved = 0;
+    let edited = 0;
+    for (const request of after) {
+      const was = old.get(request.id);
+      if (!was) added += 1;
+      else if (was.status !== request.status) moved += 1;
+      else if (was.etag !== request.etag || answers(was) !== answers(request)) edited += 1;
+    }
+    const parts = [];
+    if (added) parts.push(`${added} new`);
+    if (moved) parts.push(`${moved} with a new status`);
+    if (edited) parts.push(`${edited} edited or answered`);
+    return parts.length ? `Read again: ${parts.join(", ")}.` : "Read again: nothing has changed.";
+  }
+
+  function answers(request) {
+    return request.parties.map((p) => `${p.delegation}:${p.status}`).join(" ");
+  }
+
+  // ---------------------------------------------------------------- the table
+
+  function build() {
+    const body = $("requests-body");
+    const fragment = document.createDocumentFragment();
+    state.rowOf = new Map();
+    for (const request of state.requests) {
+      const row = rowFor(request);
+      state.rowOf.set(request.id, row);
+      fragment.append(row);
+    }
+    body.replaceChildren(fragment);
+    filter();
+  }
+
+  function delegationName(id) {
+    const delegation = state.delegations.get(id);
+    return delegation ? `${delegation.name} (${delegation.country})` : id;
+  }
+
+  function needsPriority(request) {
+    if (request.created_by !== "delegation") return false;
+    if (!["pending", "accepted"].includes(request.status)) return false;
+    const held = request.requested_priority === "must" && request.priority === "high";
+    return held || request.priority === request.requested_priority;
+  }
+
+  function rowFor(request) {
+    const parties = el(
+      "ul",
+      { class: "parties" },
+      request.parties.map((party) =>
+        el(
+          "li",
+          { class: `answer ${party.status}` },
+          `${delegationName(party.delegation)}: `,
+          el("strong", { text: party.role === "requester" ? "asked" : party.status }),
+        ),
+      ),
+    );
+    const title = request.title || "(no title)";
+    const select = el(
+      "select",
+      {
+        class: "priority",
+        "aria-label": `Priority of ${title}`,
+        "aria-describedby": `note-${request.id}`,
+        dataset: { request: request.id },
+      },
+      PRIORITIES.map((p) => el("option", { value: p, selected: p === request.priority, text: p })),
+    );
+    const asked =
+      request.requested_priority !== request.priority
+        ? el("span", { class: "asked", text: `asked ${request.requested_priority}` })
+        : null;
+    const row = el(
+      "tr",
+      { dataset: { request: request.id, status: request.status } },
+      el("th", { scope: "row" }, el("span", { class: "title", text: title }), el("span", { class: "id", text: request.id })),
+      el("td", {}, parties),
+      el("td", { class: "number", text: request.duration_minutes }),
+      el("td", { class: "priority-cell" }, select, asked, el("span", { class: "note", id: `note-${request.id}` })),
+      el("td", { class: `status ${request.status}`, text: STATUS_LABEL[request.status] || request.status }),
+      el("td", { class: "when", text: moment(request.created_at) }),
+    );
+    row.classList.toggle("needs-priority", needsPriority(request));
+    return row;
+  }
+
+  function moment(iso) {
+    const format = new Intl.DateTimeFormat("en-GB", {
+      day: "numeric",
+      month: "short",
+      hour: "2-digit",
+      minute: "2-digit",
+      timeZone: state.forum.time_zone,
+    });
+    return format.format(new Date(iso));
+  }
+
+  function filter() {
+    const status = $("status-filter").value;
+    const delegation = $("delegation-filter").value;
+    const needs = $("priority-filter").checked;
+    let shown = 0;
+    for (const request of state.requests) {
+      const row = state.rowOf.get(request.id);
+      const visible =
+        (!status || request.status === status) &&
+        (!delegation || request.parties.some((p) => p.delegation === delegation)) &&
+        (!needs || needsPriority(request));
+      row.hidden = !visible;
+      if (visible) shown += 1;
+    }
+    $("shown-count").textContent = `Showing ${shown} of ${state.requests.length} requests.`;
+  }
+
+  function fillDelegations() {
+    const select = $("delegation-filter");
+    const chosen = select.value;
+    const sorted = [...state.delegations.values()].sort((a, b) => a.name.localeCompare(b.name));
+    select.replaceChildren(
+      el("option", { value: "", text: "Any" }),
+      ...sorted.map((d) => el("option", { value: d.id, selected: d.id === chosen, text: `${d.name} (${d.country})` })),
+    );
+  }
+
+  // ---------------------------------------------------------------- counts, chase list, deadline
+
+  function summarise() {
+    const counts = {};
+    for (const request of state.requests) counts[request.status] = (counts[request.status] || 0) + 1;
+    const needing = state.requests.filter(needsPriority).length;
+    $("counts").replaceChildren(
+      el("li", {}, el("strong", { text: state.requests.length }), " requests"),
+      ...Object.keys(STATUS_LABEL).map((status) =>
+        el("li", { class: status, dataset: { status } }, el("strong", { text: counts[status] || 0 }), ` ${STATUS_LABEL[status]}`),
+      ),
+      el("li", { dataset: { status: "needs-priority" } }, el("strong", { text: needing }), " need a priority"),
+    );
+  }
+
+  function chase() {
+    const owed = new Map(); // delegation -> {count, oldest}
+    const asked = new Set();
+    const answered = new Set(); // has answered a delegation's request (the organiser's start agreed)
+    for (const request of state.requests) {
+      if (request.requester) asked.add(request.requester);
+      for (const party of request.parties) {
+        if (request.requester && party.role === "invitee" && party.status !== "pending") answered.add(party.delegation);
+      }
+      if (request.status !== "pending") continue;
+      for (const party of request.parties) {
+        if (party.role === "requester" || party.status !== "pending") continue;
+        const entry = owed.get(party.delegation) || { count: 0, oldest: request.created_at };
+        entry.count += 1;
+        if (request.created_at < entry.oldest) entry.oldest = request.created_at;
+        owed.set(party.delegation, entry);
+      }
+    }
+    const waiting = [...owed.entries()].sort((a, b) => (a[1].oldest < b[1].oldest ? -1 : a[1].oldest > b[1].oldest ? 1 : 0));
+    $("chase-waiting").replaceChildren(
+      ...(waiting.length
+        ? waiting.map(([id, entry]) =>
+            el(
+              "li",
+              { dataset: { delegation: id } },
+              el("strong", { text: delegationName(id) }),
+              `: ${entry.count} request${entry.count === 1 ? "" : "s"} waiting, the oldest since ${moment(entry.oldest)}`,
+              answered.has(id) ? "" : "; has answered none yet",
+            ),
+          )
+        : [el("li", { text: "None: no request waits for an answer." })]),
+    );
+    const silent = [...state.delegations.values()]
+      .filter((d) => !asked.has(d.id))
+      .sort((a, b) => a.name.localeCompare(b.name));
+    $("chase-silent").replaceChildren(
+      ...(silent.length
+        ? silent.map((d) => el("li", { dataset: { delegation: d.id }, text: delegationName(d.id) }))
+        : [el("li", { text: "None: every delegation has asked for a meeting." })]),
+    );
+  }
+
+  function showDeadline() {
+    clearInterval(state.clock);
+    const deadline = state.forum.request_deadline;
+    if (!deadline) {
+      $("deadline").textContent = "No request deadline is set.";
+      return;
+    }
+    const { date, time } = Sidelines.wall(deadline);
+    const tell = () => {
+      const left = Date.parse(deadline) - Date.now();
+      const at = `Request deadline ${Sidelines.dayName(date)}, ${time} (${state.forum.time_zone})`;
+      $("deadline").textContent = left > 0 ? `${at}: ${duration(left)} left.` : `${at}: passed; pending requests have expired.`;
+    };
+    tell();
+    state.clock = setInterval(tell, 60000);
+  }
+
+  function duration(ms) {
+    const minutes = Math.floor(ms / 60000);
+    const days = Math.floor(minutes / 1440);
+    const hours = Math.floor((minutes % 1440) / 60);
+    if (days) return `${days} day${days === 1 ? "" : "s"} ${hours} h`;
+    return `${hours} h ${minutes % 60} min`;
+  }
+
+  // ---------------------------------------------------------------- setting a priority
+
+  async function setPriority(event) {
+    const select = event.target.closest("select.priority");
+    if (!select) return;
+    const id = select.dataset.request;
+    const index = state.requests.findIndex((r) => r.id === id);
+    const request = state.requests[index];
+    const title = request.title || id;
+    select.disabled = true;
+    try {
+      const { answer, parsed } = await send("PATCH", `${base()}/requests/${encodeURIComponent(id)}`, request.etag, {
+        priority: select.value,
+      });
+      replace(index, { ...parsed, etag: answer.headers.get("ETag") });
+      say(`${title}: priority set to ${parsed.priority}.`);
+      summarise();
+    } catch (error) {
+      if (error instanceof ApiError && error.status === 412) {
+        let text = `${title} changed since this page read it (412, If-Match stale): it is shown as it is now. Set its priority again if it is still wanted.`;
+        try {
+          await reload(index);
+        } catch (again) {
+          select.value = request.priority;
+          text = `${title} changed since this page read it (412, If-Match stale), and could not be read again: ${problemText(again)}. Refresh the page.`;
+        }
+        note(id, text);
+        say(text);
+      } else {
+        select.value = request.priority;
+        const text = `The priority of ${title} was not set: ${problemText(error)}`;
+        note(id, text);
+        say(text);
+      }
+    } finally {
+      const current = state.rowOf.get(id).querySelector("select.priority");
+      current.disabled = false;
+      if (document.activeElement === document.body || document.activeElement === select) current.focus();
+    }
+  }
+
+  // A PATCH with If-Match; the answer and its JSON, or an ApiError.
+  async function send(method, path, tag, body) {
+    const answer = await fetch(path, {
+      method,
+      headers: {
+        Authorization: `Bearer ${state.token}`,
+        Accept: "application/json",
+        "Content-Type": "application/json",
+        "If-Match": tag,
+      },
+      body: JSON.stringify(body),
+    });
+    const parsed = await answer.json().catch(() => null);
+    if (!answer.ok) throw new ApiError(answer.status, parsed);
+    return { answer, parsed };
+  }
+
+  // An error as the API names it: each field and what is wrong with it, else the detail.
+  function problemText(error) {
+    if (!(error instanceof ApiError)) return describe(error);
+    const fields = (error.problem.errors || []).map((e) => `${e.field}: ${e.message}`);
+    return `${error.message} (${error.status}${fields.length ? `; ${fields.join("; ")}` : ""})`;
+  }
+
+  async function reload(index) {
+    const id = state.requests[index].id;
+    const answer = await fetch(`${base()}/requests/${encodeURIComponent(id)}`, {
+      headers: { Authorization: `Bearer ${state.token}`, Accept: "application/json" },
+    });
+    const parsed = await answer.json();
+    if (!answer.ok) throw new ApiError(answer.status, parsed);
+    replace(index, { ...parsed, etag: answer.headers.get("ETag") });
+    summarise();
+    chase();
+  }
+
+  function replace(index, request) {
+    state.requests[index] = request;
+    const row = rowFor(request);
+    state.rowOf.get(request.id).replaceWith(row);
+    state.rowOf.set(request.id, row);
+    filter();
+  }
+
+  function note(id, text) {
+    state.rowOf.get(id).querySelector(".note").textContent = text;
+  }
+})();

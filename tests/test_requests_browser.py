@@ -1,0 +1,246 @@
+"""The organiser's requests page (/requests) in a real browser, as tests/test_pages_browser.py
+drives the grid and agenda pages: headless Chromium against the real app and PostgreSQL, with
+the UNGA week loaded (1,100 requests, more than one page of the list at the page's 1,000, and
+190 delegations), a few delegations' own requests added through the API: one waiting for an
+answer, one declined, one asked at `must` (used as `high` until the organiser decides).
+
+The tests write docs/screenshots/requests.png, the picture docs/organisers.md shows."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import asyncpg
+import httpx
+import msgspec
+import pytest
+from playwright.sync_api import Browser, Page, expect, sync_playwright
+
+from db.load import LoadedForum, load_problem
+from solver.model import Problem
+from tests.conftest import ADMIN_TOKEN, Databases
+from tests.live_server import live_server
+from tests.test_pages_browser import (
+    CHROMIUM,
+    CHROMIUM_ARGS,
+    CONTRAST_SCRIPT,
+    DESK,
+    ROOT,
+    SCREENSHOTS,
+    SHOT,
+    WAIT_MS,
+    Site,
+    _watch,
+    aside,
+)
+
+
+class Board(msgspec.Struct):
+    site: Site
+    waiting: str  # AL asks DZ: waiting for DZ's answer
+    declined: str  # AD asks AO, at must (used as high); AO declines
+    later: str  # AG asks DZ and AL, after `waiting`: DZ's second answer owed
+    withdrawn: str  # AO asks AL, then withdraws it
+
+
+def _token(site: Site, delegation: str) -> dict[str, str]:
+    return {"Authorization": f"Bearer {site.forum.delegation_tokens[delegation]}"}
+
+
+def _ask(site: Site, requester: str, parties: list[str], title: str, priority: str = "normal") -> str:
+    body = {"parties": parties, "duration_minutes": 20, "title": title, "priority": priority}
+    made = site.api.post(f"{site.base}/requests", json=body, headers=_token(site, requester))
+    assert made.status_code == 201, made.text
+    return str(made.json()["id"])
+
+
+@pytest.fixture(scope="module")
+def board(server_url: str) -> Iterator[Board]:
+    problem = msgspec.json.decode((ROOT / "examples" / "unga-week.json").read_bytes(), type=Problem)
+    databases = Databases(server_url)
+    url = aside(databases.create)
+    try:
+        with live_server(url, ADMIN_TOKEN) as server:
+
+            async def load(pool: asyncpg.Pool) -> LoadedForum:
+                async with pool.acquire() as connection:
+                    return await load_problem(connection, problem)
+
+            forum = server.call(load)
+            with httpx.Client(base_url=server.url, timeout=60) as client:
+                site = Site(server, forum, client, problem)
+                deadline = (datetime.now(UTC) + timedelta(days=3, hours=5)).isoformat()
+                headers = {**site.organiser(), "If-Match": "*"}
+                moved = client.patch(site.base, json={"request_deadline": deadline}, headers=headers)
+                assert moved.status_code == 200, moved.text
+                waiting = _ask(site, "AL", ["AL", "DZ"], "Water and energy")
+                declined = _ask(site, "AD", ["AD", "AO"], "Tourism corridor", priority="must")
+                answer = client.post(f"{site.base}/requests/{declined}/decline", headers=_token(site, "AO"))
+                assert answer.status_code == 200, answer.text
+                later = _ask(site, "AG", ["AG", "DZ", "AL"], "Small islands caucus")
+                withdrawn = _ask(site, "AO", ["AO", "AL"], "Fisheries talks")
+                answer = client.post(f"{site.base}/requests/{withdrawn}/withdraw", headers=_token(site, "AO"))
+                assert answer.status_code == 200, answer.text
+                yield Board(site, waiting, declined, later, withdrawn)
+    finally:
+        aside(databases.drop_all)
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Browser]:
+    with sync_playwright() as playwright:
+        launched = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        yield launched
+        launched.close()
+
+
+def _open(browser: Browser, site: Site, token: str | None = None) -> tuple[Page, list[str]]:
+    page = browser.new_page(viewport=DESK)
+    errors = _watch(page)
+    page.goto(f"{site.server.url}/requests#token={token or site.forum.organiser_token}")
+    page.locator("#requests-body tr").first.wait_for(timeout=WAIT_MS)
+    return page, errors
+
+
+def _rows(page: Page, visible_only: bool = False) -> list[str]:
+    selector = "#requests-body tr:not([hidden])" if visible_only else "#requests-body tr"
+    return page.locator(selector).evaluate_all("rows => rows.map(row => row.dataset.request)")
+
+
+def _request(site: Site, request_id: str) -> Any:
+    return site.get(f"/requests/{request_id}")
+
+
+def test_the_table_lists_every_request_across_the_lists_pages(browser: Browser, board: Board) -> None:
+    site = board.site
+    requests = site.every("/requests")
+    assert len(requests) > 1000  # more than one page at the page's size (common.js PAGE)
+    page, errors = _open(browser, site)
+    assert "token" not in page.url
+    assert _rows(page) == [request["id"] for request in requests]
+    expect(page.locator("#shown-count")).to_have_text(f"Showing {len(requests)} of {len(requests)} requests.")
+    counts = page.locator("#counts")
+    expect(counts.locator('[data-status="declined"] strong')).to_have_text("1")
+    expect(counts.locator('[data-status="withdrawn"] strong')).to_have_text("1")
+    expect(counts.locator('[data-status="pending"] strong')).to_have_text("2")
+    expect(counts.locator('[data-status="needs-priority"] strong')).to_have_text("2")  # waiting, later
+    expect(page.locator("#deadline")).to_contain_text("3 days 4 h left")
+    row = page.locator(f'#requests-body tr[data-request="{board.declined}"]')
+    expect(row.locator(".priority-cell")).to_contain_text("asked must")
+    expect(row.locator(".status")).to_have_text("declined")
+    expect(row).to_contain_text("AO")
+    expect(row).to_contain_text("declined")
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    page.locator("#status-filter").select_option("pending")
+    page.screenshot(path=str(SCREENSHOTS / "requests.png"), clip=SHOT)
+    contrast = page.evaluate(CONTRAST_SCRIPT)
+    assert contrast["measured"] > 20 and contrast["failures"] == [], contrast["failures"]
+    assert errors == [], errors
+    page.close()
+
+
+def test_the_filters_narrow_the_table(browser: Browser, board: Board) -> None:
+    site = board.site
+    page, errors = _open(browser, site)
+    page.locator("#status-filter").select_option("pending")
+    assert _rows(page, visible_only=True) == [board.waiting, board.later]
+    page.locator("#status-filter").select_option("declined")
+    assert _rows(page, visible_only=True) == [board.declined]
+    page.locator("#status-filter").select_option("")
+    page.locator("#delegation-filter").select_option("DZ")
+    shown = _rows(page, visible_only=True)
+    with_dz = [r["id"] for r in site.every("/requests") if any(p["delegation"] == "DZ" for p in r["parties"])]
+    assert shown == with_dz and board.waiting in shown and board.declined not in shown
+    expect(page.locator("#shown-count")).to_have_text(f"Showing {len(with_dz)} of {len(_rows(page))} requests.")
+    page.locator("#delegation-filter").select_option("")
+    page.locator("#priority-filter").check()
+    assert _rows(page, visible_only=True) == [board.waiting, board.later]
+    assert errors == [], errors
+    page.close()
+
+
+def test_the_chase_list_names_the_delegations_owing_answers_oldest_first(browser: Browser, board: Board) -> None:
+    page, errors = _open(browser, board.site)
+    owing = page.locator("#chase-waiting li")
+    assert owing.evaluate_all("items => items.map(item => item.dataset.delegation)") == ["DZ", "AL"]
+    expect(owing.first).to_contain_text("2 requests waiting")
+    expect(owing.first).to_contain_text("has answered none yet")
+    expect(owing.nth(1)).to_contain_text("1 request waiting")
+    silent = page.locator("#chase-silent li").evaluate_all("items => items.map(item => item.dataset.delegation)")
+    assert len(silent) == 190 - 4 and {"AL", "AD", "AG", "AO"}.isdisjoint(silent) and "DZ" in silent
+    assert errors == [], errors
+    page.close()
+
+
+def test_a_priority_set_on_the_page_is_stored_and_a_stale_one_is_refused(browser: Browser, board: Board) -> None:
+    site = board.site
+    page, errors = _open(browser, site)
+    select = page.locator(f'select.priority[data-request="{board.waiting}"]')
+    select.select_option("low")
+    expect(page.locator("#said")).to_have_text("Water and energy: priority set to low.", timeout=WAIT_MS)
+    assert _request(site, board.waiting)["priority"] == "low"
+    expect(select).to_have_value("low")
+    expect(select).to_be_enabled()
+
+    # A colleague edits the same request after the page read it: the page's ETag is stale.
+    headers = {**site.organiser(), "If-Match": "*"}
+    edited = site.api.patch(f"{site.base}/requests/{board.later}", json={"title": "Islands caucus"}, headers=headers)
+    assert edited.status_code == 200, edited.text
+    row = page.locator(f'#requests-body tr[data-request="{board.later}"]')
+    row.locator("select.priority").select_option("must")
+    expect(row.locator(".note")).to_contain_text("changed since this page read it (412", timeout=WAIT_MS)
+    expect(row.locator(".title")).to_have_text("Islands caucus")  # the row as it is now
+    expect(row.locator("select.priority")).to_have_value("normal")
+    assert _request(site, board.later)["priority"] == "normal"
+    # Set again on the row read afresh, it is stored.
+    row.locator("select.priority").select_option("must")
+    expect(page.locator("#said")).to_have_text("Islands caucus: priority set to must.", timeout=WAIT_MS)
+    assert _request(site, board.later)["priority"] == "must"
+
+    # Any other refusal is shown in the row, in the API's words: a withdrawn request is not edited.
+    row = page.locator(f'#requests-body tr[data-request="{board.withdrawn}"]')
+    row.locator("select.priority").select_option("high")
+    expect(row.locator(".note")).to_have_text(
+        "The priority of Fisheries talks was not set: the request is withdrawn (409)", timeout=WAIT_MS
+    )
+    expect(row.locator("select.priority")).to_have_value("normal")
+    assert _request(site, board.withdrawn)["priority"] == "normal"
+    assert errors == [], errors
+    page.close()
+
+
+def test_refresh_reads_again_and_says_what_changed(browser: Browser, board: Board) -> None:
+    site = board.site
+    page, errors = _open(browser, site)
+    before = len(_rows(page))
+    made = _ask(site, "AO", ["AO", "AL"], "Fisheries")
+    page.locator("#refresh-button").click()
+    expect(page.locator("#said")).to_have_text("Read again: 1 new.", timeout=WAIT_MS)
+    assert _rows(page)[-1] == made and len(_rows(page)) == before + 1
+    assert errors == [], errors
+    page.close()
+
+
+def test_the_grid_links_to_the_requests_page_with_its_token(browser: Browser, board: Board) -> None:
+    page = browser.new_page(viewport=DESK)
+    page.goto(f"{board.site.server.url}/grid#token={board.site.forum.organiser_token}")
+    link = page.locator("#requests-link")
+    expect(link).to_have_attribute("href", f"/requests#token={board.site.forum.organiser_token}", timeout=WAIT_MS)
+    link.click()
+    page.locator("#requests-body tr").first.wait_for(timeout=WAIT_MS)
+    page.close()
+
+
+def test_a_delegation_token_is_refused(browser: Browser, board: Board) -> None:
+    page = browser.new_page(viewport=DESK)
+    errors = _watch(page)
+    page.goto(f"{board.site.server.url}/requests#token={board.site.forum.delegation_tokens['DZ']}")
+    expect(page.locator("#message")).to_have_text(
+        "This page needs the forum organiser's token. A delegation's token opens /agenda.", timeout=WAIT_MS
+    )
+    expect(page.locator("#app")).to_be_hidden()
+    expect(page.locator("#requests-body tr")).to_have_count(0)
+    assert errors == [], errors
+    page.close()
