@@ -44,8 +44,6 @@ MATRIX: dict[str, tuple[int, int]] = {
     f"PATCH {F}": (200, 403),
     f"GET {F}/organiser-tokens": (200, 403),
     f"POST {F}/organiser-tokens": (201, 403),
-    f"POST {F}/close": (200, 403),  # reopened at once: every later change would answer 409
-    f"POST {F}/reopen": (200, 403),
     f"GET {F}/problem": (200, 403),
     f"GET {F}/audit": (200, 403),
     **{f"GET {F}/{family}": (200, 403) for family in FAMILIES},
@@ -81,6 +79,10 @@ MATRIX: dict[str, tuple[int, int]] = {
     f"GET {F}/runs/{{run_id}}": (200, 403),
     f"GET {F}/runs/{{run_id}}/events": (200, 403),
     f"POST {F}/runs/{{run_id}}/cancel": (202, 403),
+    # After the cancel: closing cancels the scene's queued run. Reopened at once, as every later
+    # change would answer 409.
+    f"POST {F}/close": (200, 403),
+    f"POST {F}/reopen": (200, 403),
     f"GET {F}/schedules": (200, 403),
     f"GET {V}": (200, 404),  # a whole grid is hidden from every delegation
     f"GET {V}/diff/{{other}}": (200, 404),
