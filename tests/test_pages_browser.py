@@ -2082,7 +2082,8 @@ def test_staff_ask_for_a_meeting_edit_and_withdraw_it_from_the_agenda(browser: B
     expect(page.locator("#ask-priority option[value=must]")).to_have_count(0)
     page.locator("#ask-section").screenshot(path=str(SCREENSHOTS / "agenda-ask.png"))
     page.locator("#ask-send").click()
-    expect(updates).to_have_text(re.compile(r"^Sent: your delegation asked .+ for \"Pacific maritime security\", 60 min"), timeout=WAIT_MS)
+    sent = r"^Sent: your delegation asked .+ for \"Pacific maritime security\", 60 min"
+    expect(updates).to_have_text(re.compile(sent), timeout=WAIT_MS)
     [listed] = [r for r in site.every("/requests") if r["title"] == "Pacific maritime security"]
     asked = listed["id"]
     stored, _ = _request_as_stored(site, asked)
@@ -2107,7 +2108,8 @@ def test_staff_ask_for_a_meeting_edit_and_withdraw_it_from_the_agenda(browser: B
     expect(editor.get_by_label("Duration")).to_have_value("60")
     editor.get_by_label("Duration").select_option("30")
     editor.locator("button.save").click()
-    expect(updates).to_have_text(re.compile(r"^Saved: \"Pacific maritime security\"\. Delegation of Fiji is asked again\.$"), timeout=WAIT_MS)
+    saved = r"^Saved: \"Pacific maritime security\"\. Delegation of Fiji is asked again\.$"
+    expect(updates).to_have_text(re.compile(saved), timeout=WAIT_MS)
     stored, tag = _request_as_stored(site, asked)
     assert stored["duration_minutes"] == 30
     assert {p["delegation"]: p["status"] for p in stored["parties"]}["FJ"] == "pending"
