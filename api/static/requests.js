@@ -63,7 +63,8 @@
     $("requests-body").addEventListener("change", setPriority);
     $("requests-body").addEventListener("focusout", (event) => {
       const select = event.target.closest("select.priority");
-      if (select && !select.disabled) setTimeout(() => applyDeferred(select.dataset.request));
+      // A microtask, not a timer: once this event is dispatched, the focus has left the select.
+      if (select && !select.disabled) queueMicrotask(() => applyDeferred(select.dataset.request));
     });
     await read(false, true);
     $("app").hidden = false;
