@@ -253,17 +253,17 @@ async def list_requests(
     now = _now()
     tag = None
     async with pool.acquire() as connection:
-        if party is None:
+        if party is None:  # the pulse has the deadline: no more statements than before for a 200
             pulse = await queries.list_pulse(connection, parsed)
             if pulse is None:  # a token outlived its forum
                 raise NotFound(f"no forum {forum_id}")
             tag = _organiser_tag(pulse, now, after, limit)
             if none_match(if_none_match, tag):
                 return not_modified(tag)
-        forum = (await load_forum(connection, parsed)).item
-        found = await queries.list_requests(
-            connection, parsed, forum.request_deadline, now, party, after=after, limit=fetched(limit)
-        )
+            deadline = pulse.request_deadline
+        else:
+            deadline = (await load_forum(connection, parsed)).item.request_deadline
+        found = await queries.list_requests(connection, parsed, deadline, now, party, after=after, limit=fetched(limit))
         # An empty page after a request the caller may not see is not the end: it pages from nothing.
         # Another delegation's request is named as unknown, as one that does not exist.
         if after is not None and not found and not await queries.sees_request(connection, parsed, after, party):
