@@ -16,6 +16,7 @@
     agendaTag: null, // its ETag: the next read asks If-None-Match, and an unchanged agenda answers 304
     inbox: null, // the requests waiting for an answer and those sent, with the forum's name and zone
     inboxTag: null,
+    peopleTag: null, // the participants list's: they change far less often than the page asks
     people: [], // the delegation's participants, read again at each check (a colleague or the organiser edits them)
     peopleSeen: null, // their JSON as last shown: redrawn only when it moves
     travel: new Map(), // participant id -> {form, loaded}: the arrival and departure form, and the times it was filled from
@@ -163,7 +164,7 @@
     state.generation += 1;
     const generation = state.generation;
     state.delegationId = delegation ? id : null;
-    state.agenda = state.agendaTag = state.inbox = state.inboxTag = null;
+    state.agenda = state.agendaTag = state.inbox = state.inboxTag = state.peopleTag = null;
     state.marks = new Map();
     state.inboxMarks = new Map();
     state.offline = false;
@@ -231,19 +232,23 @@
   }
 
   // The reads at once, one of each at a time; what changed is shown, and said when `announce`.
-  // The participants are read whole each time (a short list, not paged: no Link to follow), since
-  // who attends a request's meeting and their arrivals follow a colleague's or the organiser's edits.
+  // The participants are asked for too (a short list, not paged: no Link to follow), since who
+  // attends a request's meeting and their arrivals follow a colleague's or the organiser's edits;
+  // its ETag is a digest of the list, so an unchanged one answers 304 and is not drawn again.
   async function refresh(announce) {
     const generation = state.generation;
     const [agenda, inbox, people] = await Promise.all([
       read(`${delegationPath()}/agenda/detailed`, state.agendaTag),
       read(`${delegationPath()}/inbox`, state.inboxTag),
-      read(`${delegationPath()}/participants`, null),
+      read(`${delegationPath()}/participants`, state.peopleTag),
     ]);
     if (generation !== state.generation) return; // read for a delegation no longer previewed
     if (inbox.status === 404 || people.status === 404) throw new ApiError(404, null); // only a delegation gone meanwhile
     state.checked = new Date();
-    showPeople(people.body);
+    if (people.status !== 304) {
+      state.peopleTag = people.tag;
+      showPeople(people.body);
+    }
     const said = [];
     const published = agenda.status === 404 ? null : agenda.body;
     const moved = agenda.status === 404 ? state.agenda !== null : agenda.status !== 304;
