@@ -52,6 +52,7 @@ MATRIX: dict[str, tuple[int, int]] = {
     **{f"PUT {F}/{family}/{{item_id}}": (200, 403) for family in FAMILIES},
     f"GET {F}/delegations": (200, 403),
     f"POST {F}/delegations": (201, 403),
+    f"GET {F}/directory": (200, 200),  # every delegation's id, name and country: whom to ask
     f"GET {D}": (200, 200),
     f"PUT {D}": (200, 403),
     f"POST {D}/token": (201, 403),

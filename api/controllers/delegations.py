@@ -28,6 +28,7 @@ from api.errors import Conflict, FieldError, NotFound
 from api.guards import (
     delegation_organiser,
     delegation_reader,
+    forum_member,
     forum_organiser,
     hash_token,
     new_token,
@@ -43,11 +44,52 @@ DELEGATIONS_PATH = "/forums/{forum_id:str}/delegations"
 DELEGATION_PATH = f"{DELEGATIONS_PATH}/{{delegation_id:str}}"
 PARTICIPANTS_PATH = f"{DELEGATION_PATH}/participants"
 PARTICIPANT_PATH = f"{PARTICIPANTS_PATH}/{{participant_id:str}}"
+DIRECTORY_PATH = "/forums/{forum_id:str}/directory"
 
 
 @get(DELEGATIONS_PATH, tags=["delegations"], summary="List delegations (organiser)")
 async def list_delegations(pool: PoolDep, caller: CallerDep, forum_id: ForumPath) -> Response[list[DelegationRecord]]:
     return await handlers.list_response(pool, DELEGATIONS, (forum_organiser(caller, forum_id),))
+
+
+class DirectoryEntry(msgspec.Struct, omit_defaults=False):
+    """A delegation as every member of its forum may see it. Its own struct, not DelegationRecord:
+    a field added to a delegation for the organiser is not shown to every delegation by the way."""
+
+    id: Annotated[str, msgspec.Meta(description="what a request's `parties` names it by")]
+    name: str
+    country: Annotated[str, msgspec.Meta(description="the code shown in grids and calendars (SG)")]
+
+
+# Read afresh by a page that polls it: a cache keeps it only to ask again with If-None-Match.
+_DIRECTORY_CACHE = {"Cache-Control": "private, no-cache"}
+
+
+@get(
+    DIRECTORY_PATH,
+    tags=["delegations"],
+    summary="The forum's delegations, by id, name and country (the organiser and every delegation);"
+    " 304 to If-None-Match while unchanged",
+)
+async def read_directory(
+    pool: PoolDep, caller: CallerDep, forum_id: ForumPath, if_none_match: IfNoneMatch = None
+) -> Response[list[DirectoryEntry]]:
+    """Whom a delegation may ask for a meeting. At a defence forum the list of those attending is
+    not secret; a delegation's people, their times and its requests are (never here). Whole, not
+    paged: one row a delegation, about 190 at the largest forum (UNGA, some 12 KB), in one
+    statement; a page asks for it once and then with If-None-Match. The ETag is a digest of the
+    answer: it moves when, and only when, the directory does."""
+    parsed = forum_member(caller, forum_id)
+    async with pool.acquire() as connection:
+        stored = await items.list_items(connection, DELEGATIONS, (parsed,))
+    shown = [DirectoryEntry(entry.item.id, entry.item.name, entry.item.country) for entry in stored]
+    tag = f'"{hashlib.sha256(msgspec.json.encode(shown)).hexdigest()[:32]}"'
+    if none_match(if_none_match, tag):
+        return cast(
+            "Response[list[DirectoryEntry]]",
+            Response(content=b"", status_code=304, headers={"ETag": tag, **_DIRECTORY_CACHE}),
+        )
+    return json_response(shown, headers={"ETag": tag, **_DIRECTORY_CACHE})
 
 
 @post(DELEGATIONS_PATH, tags=["delegations"], summary="Add a delegation; answers its token once (organiser)")
@@ -296,6 +338,7 @@ async def delete_participant(
 
 ROUTES = [
     list_delegations,
+    read_directory,
     create_delegation,
     read_delegation,
     replace_delegation,

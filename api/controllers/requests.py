@@ -23,8 +23,9 @@ from __future__ import annotations
 
 import hashlib
 import secrets
-from datetime import UTC, datetime
+from datetime import UTC, datetime, tzinfo
 from typing import Annotated, Any
+from zoneinfo import ZoneInfo
 
 import asyncpg
 import msgspec
@@ -189,7 +190,9 @@ async def create_request(
         raise_if(_check_request(context, caller, body))
         now = _now()
         record = _new_request(caller, body, forum, now)
-        audit = queries.AuditNote(caller.actor, "create", record)
+        # the audit row holds the request as the answer shows it, times in the forum's zone
+        shown = in_forum_time(record, zone_of(forum))
+        audit = queries.AuditNote(caller.actor, "create", shown)
         created_by, requester = record.created_by, record.requester
         used = msgspec.structs.replace(body, priority=record.priority)
         try:
@@ -208,7 +211,7 @@ async def create_request(
         except asyncpg.UniqueViolationError:  # only the organiser names ids: it may know them all
             raise Conflict(f"a request {record.id} already exists", [FieldError("id", "is taken")]) from None
         headers = {"Location": f"{request.url.path}/{record.id}", "ETag": etag(version)}
-        return Reply(record, 201, headers)
+        return Reply(shown, 201, headers)
 
     return await run_change(pool, request, caller, idempotency_key, work, one_statement=True)
 
@@ -260,15 +263,16 @@ async def list_requests(
             tag = _organiser_tag(pulse, now, after, limit)
             if none_match(if_none_match, tag):
                 return not_modified(tag)
-            deadline = pulse.request_deadline
+            deadline, zone = pulse.request_deadline, ZoneInfo(pulse.time_zone)
         else:
-            deadline = (await load_forum(connection, parsed)).item.request_deadline
+            forum = (await load_forum(connection, parsed)).item
+            deadline, zone = forum.request_deadline, zone_of(forum)
         found = await queries.list_requests(connection, parsed, deadline, now, party, after=after, limit=fetched(limit))
         # An empty page after a request the caller may not see is not the end: it pages from nothing.
         # Another delegation's request is named as unknown, as one that does not exist.
         if after is not None and not found and not await queries.sees_request(connection, parsed, after, party):
             raise invalid("query:after", f"no request {after}")
-        seen = await _as_seen(connection, parsed, caller, [stored.item for stored in found])
+        seen = await _as_seen(connection, parsed, caller, [stored.item for stored in found], zone)
     shown = [_listed(record, stored.version) for record, stored in zip(seen, found, strict=True)]
     answer = page(request, shown, limit, lambda record: record.id)
     if tag is None:
@@ -290,7 +294,8 @@ def not_modified(tag: str) -> Response[Any]:
 
 def _organiser_tag(pulse: queries.ListPulse, now: datetime, after: str | None, limit: int) -> str:
     expired = pulse.request_deadline is not None and now >= pulse.request_deadline
-    which = hashlib.sha256(f"{after}|{limit}".encode()).hexdigest()[:8]  # the page asked for
+    # the page asked for, and the zone its times are shown in (the organiser may change it)
+    which = hashlib.sha256(f"{after}|{limit}|{pulse.time_zone}".encode()).hexdigest()[:8]
     return f'"requests-{pulse.changes}-{"expired" if expired else "open"}-{which}"'
 
 
@@ -302,27 +307,38 @@ def _organiser_tag(pulse: queries.ListPulse, now: datetime, after: str | None, l
 )
 async def _visible_request(
     connection: asyncpg.Connection, forum_id: Any, caller: Caller, request_id: str, for_update: bool = False
-) -> Stored[RequestRecord]:
+) -> tuple[Stored[RequestRecord], ZoneInfo]:
+    """The request, and the forum's zone (its times are shown in it)."""
     forum = (await load_forum(connection, forum_id)).item
     stored = await queries.get_request(connection, forum_id, request_id, forum.request_deadline, _now(), for_update)
     party = _party_filter(caller)
     if stored is None or (party is not None and all(p.delegation != party for p in stored.item.parties)):
         raise NotFound(f"no request {request_id}")
-    return stored
+    return stored, zone_of(forum)
+
+
+def in_forum_time(record: RequestRecord, zone: tzinfo) -> RequestRecord:
+    """The request with its instants (`created_at`, `updated_at`) in the forum's zone, with its
+    offset, as the API shows every other time (the deadline, placements); stored in UTC."""
+    return msgspec.structs.replace(
+        record, created_at=record.created_at.astimezone(zone), updated_at=record.updated_at.astimezone(zone)
+    )
 
 
 async def _as_seen(
-    connection: asyncpg.Connection, forum_id: Any, caller: Caller, records: list[RequestRecord]
+    connection: asyncpg.Connection, forum_id: Any, caller: Caller, records: list[RequestRecord], zone: tzinfo
 ) -> list[RequestRecord]:
-    """The requests as the caller may read them: a delegation's copy names in `needs.after`
-    only requests it is party to. The organiser may order a meeting after anyone's (a loaded
-    problem's `after`), and another delegation's request id would tell who meets whom."""
+    """The requests as the caller may read them, their times in the forum's zone: a delegation's
+    copy names in `needs.after` only requests it is party to. The organiser may order a meeting
+    after anyone's (a loaded problem's `after`), and another delegation's request id would tell
+    who meets whom."""
     party = _party_filter(caller)
     named = {other for record in records for other in record.needs.after}
+    shown = [in_forum_time(record, zone) for record in records]
     if party is None or not named:
-        return records
+        return shown
     own = await queries.party_request_ids(connection, forum_id, party, sorted(named))
-    return [_after_only(record, own) for record in records]
+    return [_after_only(record, own) for record in shown]
 
 
 def _after_only(record: RequestRecord, own: set[str]) -> RequestRecord:
@@ -338,8 +354,8 @@ async def read_request(
 ) -> Response[RequestRecord]:
     parsed = forum_member(caller, forum_id)
     async with pool.acquire() as connection:
-        stored = await _visible_request(connection, parsed, caller, request_id)
-        (shown,) = await _as_seen(connection, parsed, caller, [stored.item])
+        stored, zone = await _visible_request(connection, parsed, caller, request_id)
+        (shown,) = await _as_seen(connection, parsed, caller, [stored.item], zone)
     return json_response(shown, headers={"ETag": etag(stored.version)})
 
 
@@ -373,7 +389,7 @@ async def _answer(
     expected = expected_version(if_match, required=False)
 
     async def work(connection: asyncpg.Connection) -> Reply[RequestRecord]:
-        current = await _visible_request(connection, parsed, caller, request_id, for_update=True)
+        current, _ = await _visible_request(connection, parsed, caller, request_id, for_update=True)
         check_version(current.version, expected)
         party = _own_party(caller, current.item)
         _must_be_open(current.item)
@@ -392,9 +408,10 @@ async def _answer(
 async def _changed(
     connection: asyncpg.Connection, forum_id: Any, caller: Caller, request_id: str, before: RequestRecord, action: str
 ) -> Reply[RequestRecord]:
-    after = await _visible_request(connection, forum_id, caller, request_id)
-    await record_change(connection, forum_id, caller.actor, action, "request", request_id, before, after.item)
-    (shown,) = await _as_seen(connection, forum_id, caller, [after.item])
+    after, zone = await _visible_request(connection, forum_id, caller, request_id)
+    before, now = in_forum_time(before, zone), in_forum_time(after.item, zone)  # as reads show them
+    await record_change(connection, forum_id, caller.actor, action, "request", request_id, before, now)
+    (shown,) = await _as_seen(connection, forum_id, caller, [after.item], zone)
     return Reply(shown, headers={"ETag": etag(after.version)})
 
 
@@ -455,7 +472,7 @@ async def withdraw_request(
     expected = expected_version(if_match, required=False)
 
     async def work(connection: asyncpg.Connection) -> Reply[RequestRecord]:
-        current = await _visible_request(connection, parsed, caller, request_id, for_update=True)
+        current, _ = await _visible_request(connection, parsed, caller, request_id, for_update=True)
         check_version(current.version, expected)
         _withdrawer(caller, current.item)
         if current.item.status == "withdrawn":
@@ -576,7 +593,7 @@ async def edit_request(
 
     async def work(connection: asyncpg.Connection) -> Reply[RequestRecord]:
         # A request the delegation is no party to answers 404 first, as every other request route.
-        current = await _visible_request(connection, parsed, caller, request_id, for_update=True)
+        current, _ = await _visible_request(connection, parsed, caller, request_id, for_update=True)
         before = current.item
         named = sorted(data.attendees) if isinstance(data.attendees, dict) else []
         context = await queries.request_context(connection, parsed, [p for p in named if p in _party_ids(before)])
@@ -592,7 +609,7 @@ async def edit_request(
         offer = await queries.room_offer(connection, parsed) if {"features", "seats"} & sent else NO_ROOMS
         raise_if(_edit_errors(context, offer, caller, before, body, edited))
         if edited == before:  # nothing to change, nothing to audit or count
-            (shown,) = await _as_seen(connection, parsed, caller, [before])
+            (shown,) = await _as_seen(connection, parsed, caller, [before], zone_of(forum))
             return Reply(shown, headers={"ETag": etag(current.version)})
         await queries.update_request(connection, parsed, edited, _asked_again(caller, before, edited))
         action = "set_priority" if sent == {"priority"} else "edit"

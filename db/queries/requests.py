@@ -419,12 +419,13 @@ class ListPulse(msgspec.Struct, frozen=True):
 
     changes: int  # committed changes of the forum's requests (migration 0020), or of the forum
     request_deadline: datetime | None
+    time_zone: str  # the forum's: the list's times are shown in it
 
 
 async def list_pulse(connection: asyncpg.Connection, forum_id: Any) -> ListPulse | None:
-    """The forum's request change count and deadline; None without the forum."""
+    """The forum's request change count, deadline and zone; None without the forum."""
     row = await connection.fetchrow(
-        "SELECT coalesce(r.requests, 0) AS changes, f.request_deadline FROM forums f"
+        "SELECT coalesce(r.requests, 0) AS changes, f.request_deadline, f.time_zone FROM forums f"
         " LEFT JOIN forum_revisions r ON r.forum_id = f.id WHERE f.id = $1",
         forum_id,
     )
