@@ -18,6 +18,7 @@ from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime
 from pathlib import Path
 from typing import Any, TypeVar
+from zoneinfo import ZoneInfo
 
 import asyncpg
 import httpx
@@ -2032,6 +2033,40 @@ def _request_as_stored(site: Site, request_id: str) -> tuple[dict[str, Any], str
     answer = site.api.get(f"{site.base}/requests/{request_id}", headers=site.organiser())
     assert answer.status_code == 200, answer.text
     return answer.json(), answer.headers["ETag"]
+
+
+def test_the_ask_form_offers_the_forums_directory_and_a_name_chosen_from_it_is_asked(
+    browser: Browser, site: Site
+) -> None:
+    """Mongolia's staff, who have met no one in a request yet, are offered every other delegation of
+    the forum's directory (its id, its name beside it), not their own; the name of Nepal, chosen from
+    it, is sent as Nepal's id, and the request reads back with both parties and its times in the
+    forum's zone, with its offset."""
+    page, errors = _still_agenda(browser, site, "MN")
+    directory = site.api.get(f"{site.base}/directory", headers=site.organiser()).json()
+    offered = page.locator("#ask-known option").evaluate_all("nodes => nodes.map(n => [n.value, n.label])")
+    assert sorted(offered) == sorted([d["id"], f"{d['name']} ({d['id']})"] for d in directory if d["id"] != "MN")
+    assert len(offered) == len(site.problem.delegations) - 1
+    party = page.get_by_label("Delegation invited (its id or name)")
+    assert party.get_attribute("list") == "ask-known"
+    [nepal] = [label for value, label in offered if value == "NP"]
+    party.fill(nepal.removesuffix(" (NP)"))  # the name, as the list offers it
+    page.locator("#ask-form").get_by_label("Title").fill("Himalayan peacekeeping training")
+    page.locator("#ask-send").click()
+    expect(page.locator("#updates")).to_have_text(
+        re.compile(r'^Sent: your delegation asked Delegation of Nepal for "Himalayan peacekeeping training"'),
+        timeout=WAIT_MS,
+    )
+    [listed] = [r for r in site.every("/requests") if r["title"] == "Himalayan peacekeeping training"]
+    stored, _ = _request_as_stored(site, listed["id"])
+    assert [(p["delegation"], p["role"]) for p in stored["parties"]] == [("MN", "requester"), ("NP", "invitee")]
+    zone = ZoneInfo(site.get("")["time_zone"])
+    for field in ("created_at", "updated_at"):
+        moment = datetime.fromisoformat(stored[field])
+        assert moment.utcoffset() == moment.astimezone(zone).utcoffset() and not stored[field].endswith("Z")
+    assert stored == {key: value for key, value in listed.items() if key != "etag"}  # a list shows it as a read
+    assert errors == [], errors
+    page.close()
 
 
 def test_staff_ask_for_a_meeting_edit_and_withdraw_it_from_the_agenda(browser: Browser, site: Site) -> None:

@@ -41,6 +41,8 @@
     // next read. Request id -> whether a sent request as read shows the change (then it is forgotten).
     hush: new Map(),
     asked: null, // {body, key}: the last request sent from the form and its Idempotency-Key (a retry reuses it)
+    directory: [], // the forum's delegations (GET .../directory: id, name, country), offered to the ask form
+    directoryTag: null, // its ETag: read again with each check, an unchanged directory answers 304
   };
   // How often an open page asks whether its agenda or its requests changed (conditional GETs: 304
   // while they have not); also at once when the tab is shown again, the window takes the focus or
@@ -235,12 +237,15 @@
   // The participants are asked for too (a short list, not paged: no Link to follow), since who
   // attends a request's meeting and their arrivals follow a colleague's or the organiser's edits;
   // its ETag is a digest of the list, so an unchanged one answers 304 and is not drawn again.
+  // The forum's directory too, for the ask form (not in a preview, which asks nothing); a failed
+  // read of it keeps the one held: the form still takes a typed id.
   async function refresh(announce) {
     const generation = state.generation;
-    const [agenda, inbox, people] = await Promise.all([
+    const [agenda, inbox, people, directory] = await Promise.all([
       read(`${delegationPath()}/agenda/detailed`, state.agendaTag),
       read(`${delegationPath()}/inbox`, state.inboxTag),
       read(`${delegationPath()}/participants`, state.peopleTag),
+      state.preview ? { status: 304 } : read(`/forums/${state.forumId}/directory`, state.directoryTag).catch(() => ({ status: 0 })),
     ]);
     if (generation !== state.generation) return; // read for a delegation no longer previewed
     if (inbox.status === 404 || people.status === 404) throw new ApiError(404, null); // only a delegation gone meanwhile
@@ -248,6 +253,11 @@
     if (people.status !== 304) {
       state.peopleTag = people.tag;
       showPeople(people.body);
+    }
+    if (directory.status === 200) {
+      state.directoryTag = directory.tag;
+      state.directory = directory.body;
+      if (state.inbox) showAsking(); // a delegation added or renamed meanwhile is offered
     }
     const said = [];
     const published = agenda.status === 404 ? null : agenda.body;
@@ -1090,12 +1100,14 @@
     $("ask-add").hidden = rows.length >= MOST_INVITED;
   }
 
-  // The delegations this page has met (in requests received or sent), offered as the ids are typed:
-  // a delegation's token reads no list of the forum's delegations (GET .../delegations is the organiser's).
+  // The delegations it may ask, offered as the ids are typed: the forum's directory (every delegation's
+  // id, name and country; GET .../delegations is the organiser's), and those met in requests received
+  // or sent (should the directory not be read). Its own delegation is not offered.
   function knownDelegations() {
     const known = new Map();
+    for (const entry of state.directory) if (entry.id !== state.delegationId) known.set(entry.id, entry.name);
     for (const request of [...state.inbox.waiting, ...state.inbox.sent]) {
-      for (const party of request.parties) if (party.delegation !== state.delegationId) known.set(party.delegation, party.name);
+      for (const party of request.parties) if (party.delegation !== state.delegationId && !known.has(party.delegation)) known.set(party.delegation, party.name);
     }
     return known;
   }
@@ -1106,7 +1118,7 @@
     const list = $("ask-known");
     if (list.dataset.shown !== JSON.stringify([...known])) {
       list.dataset.shown = JSON.stringify([...known]);
-      list.replaceChildren(...[...known].sort((a, b) => a[1].localeCompare(b[1])).map(([id, name]) => el("option", { value: id, label: name })));
+      list.replaceChildren(...[...known].sort((a, b) => a[1].localeCompare(b[1]) || a[0].localeCompare(b[0])).map(([id, name]) => el("option", { value: id, label: `${name} (${id})` })));
     }
     const deadline = state.inbox.request_deadline;
     const open = beforeDeadline();
