@@ -26,7 +26,7 @@ import asyncpg
 import msgspec
 
 from api.controllers.common import order_errors, window_errors
-from api.controllers.requests import check_request  # the API's own request rules
+from api.controllers.requests import check_request, in_forum_time  # the API's own request rules and times
 from api.errors import FieldError, readable
 from api.guards import Caller
 from db.queries import items
@@ -495,7 +495,8 @@ async def _requests(connection: asyncpg.Connection, context: _Context, rows: lis
             connection, context.forum_id, request.id, context.forum.request_deadline, datetime.now(UTC)
         )
         assert record is not None
-        await record_change(connection, context.forum_id, actor, "import", "request", request.id, None, record.item)
+        shown = in_forum_time(record.item, context.zone)  # as the API shows it, as its other audit entries
+        await record_change(connection, context.forum_id, actor, "import", "request", request.id, None, shown)
         outcome.created.append(request.id)
     return outcome
 

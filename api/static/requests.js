@@ -380,11 +380,12 @@
         if (party.role === "requester" || party.status !== "pending") continue;
         const entry = owed.get(party.delegation) || { count: 0, oldest: request.created_at };
         entry.count += 1;
-        if (request.created_at < entry.oldest) entry.oldest = request.created_at;
+        // by instant: the times carry the forum's offset, which moves with summer time
+        if (new Date(request.created_at) < new Date(entry.oldest)) entry.oldest = request.created_at;
         owed.set(party.delegation, entry);
       }
     }
-    const waiting = [...owed.entries()].sort((a, b) => (a[1].oldest < b[1].oldest ? -1 : a[1].oldest > b[1].oldest ? 1 : 0));
+    const waiting = [...owed.entries()].sort((a, b) => new Date(a[1].oldest) - new Date(b[1].oldest));
     $("chase-waiting").replaceChildren(
       ...(waiting.length
         ? waiting.map(([id, entry]) =>
