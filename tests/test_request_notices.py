@@ -7,6 +7,7 @@ The world: SGP, AUS and JPN, each with a principal ("min") and an aide.
 
 from __future__ import annotations
 
+import asyncio
 from typing import Any
 from uuid import UUID
 
@@ -149,6 +150,36 @@ async def test_a_notice_shows_what_a_read_of_the_request_shows_that_delegation(
         }
 
 
+async def test_a_notice_names_in_needs_after_only_requests_its_delegation_is_party_to(
+    client: httpx.AsyncClient, world: World, pool: asyncpg.Pool
+) -> None:
+    """`needs.after` may name another delegation's request (a loaded problem's order): SGP's notice
+    leaves out AUS-JPN's request, as SGP's read does; AUS, a party to both, sees it named."""
+    asked = await ask(client, world, "SGP", ["SGP", "AUS"])
+    theirs = await ask(client, world, "AUS", ["AUS", "JPN"])
+    await pool.execute(
+        "UPDATE meeting_requests SET needs = $3 WHERE forum_id = $1 AND id = $2",
+        world.forum_id,
+        asked,
+        {"after": [theirs]},
+    )
+    renamed = await client.patch(
+        f"{world.base}/requests/{asked}",
+        json={"title": "Renamed"},
+        headers={**world.organiser, "If-Match": await etag_of(client, world, asked)},
+    )
+    assert renamed.status_code == 200, renamed.text
+    found = await notices_of(pool, world)
+    for delegation, after in (("SGP", []), ("AUS", [theirs])):
+        told = found[delegation][-1]
+        read = await client.get(f"{world.base}/requests/{asked}", headers=world.tokens[delegation])
+        assert told["type"] == "request.changed" and told["request"] == read.json()
+        assert told["request"]["needs"]["after"] == after and told["changes"] == {
+            "title": {"before": "Maritime security", "after": "Renamed"}
+        }
+    assert theirs not in msgspec.json.encode(found["SGP"]).decode()
+
+
 async def test_a_refused_change_leaves_no_notice(client: httpx.AsyncClient, world: World, pool: asyncpg.Pool) -> None:
     """The notices are written by the change's own statement or transaction: the organiser's
     request under a taken id fails at its insert (409), and tells no one."""
@@ -234,3 +265,16 @@ async def test_a_csv_import_tells_every_party_with_one_statement(
     assert len([sent for sent in statements.sent if sent.startswith("WITH notice_given")]) == 1
     again = await post_csv(client, world, "requests", REQUESTS)  # unchanged rows: no one is told again
     assert again.status_code == 200 and await notices_of(pool, world) == found
+
+
+async def test_requests_made_side_by_side_number_their_notices_without_a_gap_or_a_clash(
+    client: httpx.AsyncClient, world: World, pool: asyncpg.Pool
+) -> None:
+    """Request changes do not hold the forum's lock as publishing does: JPN's notices from requests
+    made at once are numbered on its delegation row (migration 0021), 1 to 8, none refused."""
+    asks = [ask(client, world, asker, [asker, "JPN"]) for asker in ("SGP", "AUS") * 4]
+    made = await asyncio.gather(*asks)
+    assert len(set(made)) == 8
+    found = await notices_of(pool, world)
+    assert [n["id"] for n in found["JPN"]] == list(range(1, 9))
+    assert sorted(n["request"]["id"] for n in found["JPN"]) == sorted(made)
