@@ -1,6 +1,6 @@
 """Change notices: the outbox, the webhooks delegations register, and their deliveries.
 
-Notices and deliveries are inserted by the publishing transaction; the
+Notices and deliveries are inserted by the transaction that publishes or changes a request; the
 dispatcher (api/dispatcher.py) takes due deliveries with SKIP LOCKED under a
 short lease, posts them outside any transaction, then records the attempt.
 """
