@@ -205,7 +205,19 @@ AGENDA_READ = "GET agenda/detailed (agenda page)"
 AGENDA_POLL = "GET agenda/detailed, If-None-Match (agenda page, polled: 304)"
 INBOX_READ = "GET inbox (agenda page)"
 INBOX_POLL = "GET inbox, If-None-Match (agenda page, polled: 304)"
-POLLED = {AGENDA_READ: AGENDA_POLL, INBOX_READ: INBOX_POLL}
+PEOPLE_READ = "GET participants (agenda page)"
+PEOPLE_POLL = "GET participants, If-None-Match (agenda page, polled: 304)"
+BOARD_READ = "GET requests?limit=1000, organiser (requests page, first page)"
+BOARD_POLL = "GET requests?limit=1000, organiser, If-None-Match (requests page, polled: 304)"
+OWN_READ = "GET requests, delegation"
+OWN_POLL = "GET requests, delegation, If-None-Match (304)"
+POLLED = {
+    AGENDA_READ: AGENDA_POLL,
+    INBOX_READ: INBOX_POLL,
+    PEOPLE_READ: PEOPLE_POLL,
+    BOARD_READ: BOARD_POLL,
+    OWN_READ: OWN_POLL,
+}
 
 
 def reads(base: str, published: int, delegation: str, check: dict[str, str]) -> list[tuple[str, str, str, str, object]]:
@@ -230,10 +242,11 @@ def reads(base: str, published: int, delegation: str, check: dict[str, str]) -> 
         ("GET agenda", "GET", f"{mine}/agenda", "delegation", None),
         (AGENDA_READ, "GET", f"{mine}/agenda/detailed", "delegation", None),
         (INBOX_READ, "GET", f"{mine}/inbox", "delegation", None),
-        ("GET participants (agenda page)", "GET", f"{mine}/participants", "delegation", None),
+        (PEOPLE_READ, "GET", f"{mine}/participants", "delegation", None),
         ("GET calendar (.ics)", "GET", f"{mine}/calendar", "delegation", None),
         ("GET calendar-link", "GET", f"{mine}/calendar-link", "delegation", None),
-        ("GET requests, delegation", "GET", f"{base}/requests", "delegation", None),
+        (OWN_READ, "GET", f"{base}/requests", "delegation", None),
+        (BOARD_READ, "GET", f"{base}/requests?limit=1000", "organiser", None),
     ]
 
 
@@ -318,7 +331,7 @@ async def _rounds(
             if name == INBOX_READ and not has_inbox:
                 continue
             answer = await bench.call(name, method, path, tokens[who], body)
-            if name in POLLED:  # what an open agenda page polls: its ETag, while unchanged (a tree with one)
+            if name in POLLED:  # what an open page polls: its ETag, while unchanged (a tree with one)
                 tag = answer.headers.get("etag")
                 unchanged = {"If-None-Match": tag} if tag else {}
                 await bench.call(POLLED[name], method, path, tokens[who], body, 304 if tag else 200, unchanged)

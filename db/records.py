@@ -326,6 +326,10 @@ class RequestRecord(Record):
     status: RequestStatus
     parties: list[PartyRecord]
     created_at: datetime
+    updated_at: Annotated[
+        datetime,
+        msgspec.Meta(description="the last change of the request or of a party's answer (its creation until then)"),
+    ]
     needs: MeetingNeeds = msgspec.field(default_factory=MeetingNeeds)
 
 

@@ -522,8 +522,16 @@ def test_an_unplaced_meeting_opens_at_a_spot_the_server_allows(browser: Browser,
     first_room = unga.problem.rooms[0].id
     day = unga.problem.forum.days[0]
     first_start = f"{day.date}T{day.start.isoformat()[:5]}:00"
-    taken = next(p for p in grid["placements"] if p["room"] == first_room and p["start"].startswith(first_start))
-    meeting = next(p["meeting"] for p in grid["placements"] if p["meeting"] != taken["meeting"])
+    path = f"{unga.base}/schedules/{version}/moves/check"
+
+    def refused_at_first_spot(meeting: str) -> bool:
+        # Taken, or its attendees not yet there: which meetings depends on the short solve's grid.
+        first = {"meeting": meeting, "start": first_start, "room": first_room}
+        answer = unga.api.post(path, json=first, headers=unga.organiser())
+        assert answer.status_code == 200, answer.text
+        return not answer.json()["allowed"]
+
+    meeting = next(p["meeting"] for p in grid["placements"] if refused_at_first_spot(p["meeting"]))
     nowhere = next(u["meeting"] for u in grid["unplaced"] if u["reason"] == "no_common_availability")
     left_out = {"meeting": meeting, "reason": "costs_more", "message": "left out for its cost"}
     doctored = {
@@ -537,10 +545,7 @@ def test_an_unplaced_meeting_opens_at_a_spot_the_server_allows(browser: Browser,
     page.goto(f"{unga.server.url}/grid#token={unga.forum.organiser_token}")
     page.locator(".sheet.current .meeting").first.wait_for(timeout=WAIT_MS)
     assert _shown_version(page) == version
-    path = f"{unga.base}/schedules/{version}/moves/check"
     first = {"meeting": meeting, "start": first_start, "room": first_room}
-    answer = unga.api.post(path, json=first, headers=unga.organiser())
-    assert answer.status_code == 200 and not answer.json()["allowed"], answer.text
 
     page.locator(f'.unplaced-item[data-meeting="{nowhere}"]').focus()
     page.keyboard.press("Enter")
@@ -2021,3 +2026,135 @@ def test_who_attends_follows_the_attendees_named_on_the_request(browser: Browser
     assert party["status"] == "accepted" and party["attendees"] == ["lt-off2"], party
     assert errors == [], errors
     page.close()
+
+
+def _request_as_stored(site: Site, request_id: str) -> tuple[dict[str, Any], str]:
+    answer = site.api.get(f"{site.base}/requests/{request_id}", headers=site.organiser())
+    assert answer.status_code == 200, answer.text
+    return answer.json(), answer.headers["ETag"]
+
+
+def test_staff_ask_for_a_meeting_edit_and_withdraw_it_from_the_agenda(browser: Browser, site: Site) -> None:
+    """Tonga's staff ask Fiji and Vanuatu for a trilateral on the agenda page (no API by hand): a
+    refusal of the API shows beside the field it names; the request is stored as filled in; an edit of
+    its duration asks Fiji, which had accepted, again (said before saving); an edit over a colleague's
+    is refused (412) and the form shows the colleague's; it is withdrawn after a confirmation; the
+    organiser's preview shows none of it."""
+    page, errors = _still_agenda(browser, site, "TO")
+    tokens = site.forum.delegation_tokens
+    form = page.locator("#ask-form")
+    updates = page.locator("#updates")
+    expect(form).to_be_visible()
+    # its own people, principals ticked
+    boxes = page.locator("#ask-attendees input")
+    expect(boxes).to_have_count(3)
+    own = page.locator("#ask-attendees")
+    expect(own.get_by_label("Deputy Minister of Defence of Tonga")).to_be_checked()
+    expect(own.get_by_label("Defence Attaché, Tonga")).not_to_be_checked()
+    # durations the forum's slot allows only
+    slot = site.get("")["slot_minutes"]
+    offered = page.locator("#ask-duration option").evaluate_all("nodes => nodes.map(n => Number(n.value))")
+    assert offered and all(minutes % slot == 0 for minutes in offered), offered
+
+    # refused by the API: no such delegation, said beside the field it names, which takes the focus
+    party = page.get_by_label("Delegation invited (its id or name)")
+    party.fill("XX")
+    form.get_by_label("Title").fill("Pacific maritime security")
+    page.locator("#ask-send").click()
+    error = page.locator("#ask-party-1-error")
+    expect(error).to_have_text("parties[1]: no delegation XX", timeout=WAIT_MS)
+    expect(party).to_have_attribute("aria-invalid", "true")
+    expect(party).to_be_focused()
+    assert party.get_attribute("aria-describedby") == "ask-party-1-error"
+    expect(updates).to_contain_text("Not sent")
+    assert not [r for r in site.every("/requests") if r["title"] == "Pacific maritime security"]
+
+    # a window that ends before it starts: the API's words beside "Until"
+    party.fill("FJ")
+    page.locator("#ask-from").fill("2024-06-01T10:00")
+    page.locator("#ask-to").fill("2024-06-01T09:00")
+    page.locator("#ask-send").click()
+    expect(page.locator("#ask-to-error")).to_have_text("preferred[0].end: must be after its start", timeout=WAIT_MS)
+    expect(error).to_be_empty()
+
+    # a trilateral, 60 minutes, the principal and an attaché, a morning window
+    page.locator("#ask-add").click()
+    page.get_by_label("Second delegation invited (its id or name)").fill("VU")
+    page.locator("#ask-to").fill("2024-06-01T12:00")
+    page.locator("#ask-duration").select_option("60")
+    page.locator("#ask-priority").select_option("high")
+    own.get_by_label("Defence Attaché, Tonga").check()
+    expect(page.locator("#ask-priority option[value=must]")).to_have_count(0)
+    page.locator("#ask-section").screenshot(path=str(SCREENSHOTS / "agenda-ask.png"))
+    page.locator("#ask-send").click()
+    sent = r"^Sent: your delegation asked .+ for \"Pacific maritime security\", 60 min"
+    expect(updates).to_have_text(re.compile(sent), timeout=WAIT_MS)
+    [listed] = [r for r in site.every("/requests") if r["title"] == "Pacific maritime security"]
+    asked = listed["id"]
+    stored, _ = _request_as_stored(site, asked)
+    parties = {p["delegation"]: p for p in stored["parties"]}
+    assert set(parties) == {"TO", "FJ", "VU"} and stored["requester"] == "TO"
+    assert stored["duration_minutes"] == 60 and stored["priority"] == "high"
+    assert sorted(parties["TO"]["attendees"]) == ["to-dep", "to-off2"]
+    assert [w["start"][:16] for w in stored["preferred"]] == ["2024-06-01T10:00"]
+    card = page.locator(f'.sent-card[data-request="{asked}"]')
+    expect(card).to_contain_text("Trilateral", timeout=WAIT_MS)
+    expect(form.get_by_label("Title")).to_have_value("")  # ready for the next
+
+    # Fiji accepts; the edit form says Fiji is asked again before saving; the change of duration does so
+    fiji = {"Authorization": f"Bearer {tokens['FJ']}"}
+    accepted = site.api.post(f"{site.base}/requests/{asked}/accept", json={"attendees": []}, headers=fiji)
+    assert accepted.status_code == 200, accepted.text
+    page.clock.fast_forward(AGENDA_POLL)
+    expect(card.locator(".state")).to_contain_text("Accepted by Delegation of Fiji", timeout=WAIT_MS)
+    card.locator("button.edit").click()
+    editor = card.locator(".edit-form")
+    expect(editor.locator(".asks-again")).to_contain_text("asks Delegation of Fiji again", timeout=WAIT_MS)
+    expect(editor.get_by_label("Duration")).to_have_value("60")
+    editor.get_by_label("Duration").select_option("30")
+    editor.locator("button.save").click()
+    saved = r"^Saved: \"Pacific maritime security\"\. Delegation of Fiji is asked again\.$"
+    expect(updates).to_have_text(re.compile(saved), timeout=WAIT_MS)
+    stored, tag = _request_as_stored(site, asked)
+    assert stored["duration_minutes"] == 30
+    assert {p["delegation"]: p["status"] for p in stored["parties"]}["FJ"] == "pending"
+
+    # a colleague edits it meanwhile: the save is refused (412) and the form shows the colleague's
+    card.locator("button.edit").click()
+    expect(editor.get_by_label("Title")).to_have_value("Pacific maritime security", timeout=WAIT_MS)
+    colleague = site.api.patch(
+        f"{site.base}/requests/{asked}",
+        json={"title": "Pacific maritime security (ministers)"},
+        headers={"Authorization": f"Bearer {tokens['TO']}", "If-Match": tag},
+    )
+    assert colleague.status_code == 200, colleague.text
+    editor.get_by_label("Title").fill("Maritime security")
+    editor.locator("button.save").click()
+    expect(updates).to_contain_text("Not saved: a colleague changed", timeout=WAIT_MS)
+    expect(editor.get_by_label("Title")).to_have_value("Pacific maritime security (ministers)")
+    assert _request_as_stored(site, asked)[0]["title"] == "Pacific maritime security (ministers)"
+    editor.locator("button.cancel").click()
+
+    # withdrawn, after a confirmation
+    card.locator("button.withdraw").click()
+    card.locator("button.keep").click()
+    assert _request_as_stored(site, asked)[0]["status"] != "withdrawn"
+    card.locator("button.withdraw").click()
+    card.locator("button.confirm-withdraw").click()
+    expect(updates).to_have_text(re.compile(r"^Withdrawn: "), timeout=WAIT_MS)
+    assert _request_as_stored(site, asked)[0]["status"] == "withdrawn"
+    expect(card.locator(".state")).to_have_text("Withdrawn.", timeout=WAIT_MS)
+    expect(card.locator("button.edit")).to_be_hidden()
+    assert errors == [], errors
+    page.close()
+
+    # the organiser's preview of Tonga: its requests, nothing to ask, edit or withdraw with
+    preview = browser.new_page(viewport=PHONE)
+    errors = _watch(preview)
+    preview.goto(f"{site.server.url}/agenda#token={site.forum.organiser_token}&delegation=TO")
+    preview.locator(f'.sent-card[data-request="{asked}"]').wait_for(timeout=WAIT_MS)
+    expect(preview.locator("#ask-section")).to_be_hidden()
+    expect(preview.locator("#ask-link")).to_be_hidden()
+    expect(preview.locator("#sent button")).to_have_count(0)
+    assert errors == [], errors
+    preview.close()

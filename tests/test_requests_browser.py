@@ -8,6 +8,7 @@ The tests write docs/screenshots/requests.png, the picture docs/organisers.md sh
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -217,8 +218,54 @@ def test_refresh_reads_again_and_says_what_changed(browser: Browser, board: Boar
     before = len(_rows(page))
     made = _ask(site, "AO", ["AO", "AL"], "Fisheries")
     page.locator("#refresh-button").click()
-    expect(page.locator("#said")).to_have_text("Read again: 1 new.", timeout=WAIT_MS)
+    expect(page.locator("#said")).to_have_text(re.compile(r"^Updated at \d\d:\d\d: 1 new\.$"), timeout=WAIT_MS)
     assert _rows(page)[-1] == made and len(_rows(page)) == before + 1
+    assert errors == [], errors
+    page.close()
+
+
+def test_the_page_shows_what_another_client_did_without_a_click(browser: Browser, board: Board) -> None:
+    """The page asks every 20 s (If-None-Match: 304 while nothing changed) and merges what changed:
+    the filter, the focus and a priority being chosen stay as they were."""
+    site = board.site
+    page = browser.new_page(viewport=DESK)
+    errors = _watch(page)
+    page.clock.install()
+    page.goto(f"{site.server.url}/requests#token={site.forum.organiser_token}")
+    page.locator("#requests-body tr").first.wait_for(timeout=WAIT_MS)
+    page.clock.pause_at(page.evaluate("Date.now()") / 1000 + 1)
+    page.locator("#status-filter").select_option("pending")
+    before = len(_rows(page))
+    # The organiser is about to choose the priority of a request DZ answers meanwhile.
+    editing = page.locator(f'select.priority[data-request="{board.waiting}"]')
+    editing.focus()
+    made = _ask(site, "AM", ["AM", "AL"], "Mountain partnership")
+    answer = site.api.post(f"{site.base}/requests/{board.waiting}/accept", json={}, headers=_token(site, "DZ"))
+    assert answer.status_code == 200, answer.text
+    gone = _ask(site, "AD", ["AD", "AL"], "Withdrawn at once")
+    answer = site.api.post(f"{site.base}/requests/{gone}/withdraw", headers=_token(site, "AD"))
+    assert answer.status_code == 200, answer.text
+    page.clock.run_for("00:21")
+    said = re.compile(r"^Updated at \d\d:\d\d: 2 new, 1 answered\.$")  # the withdrawn one is new too
+    expect(page.locator("#said")).to_have_text(said, timeout=WAIT_MS)
+    new_row = page.locator(f'#requests-body tr[data-request="{made}"]')
+    expect(new_row).to_be_visible()
+    expect(new_row.locator("td.updated")).not_to_be_empty()
+    expect(page.locator(f'#requests-body tr[data-request="{gone}"]')).to_be_hidden()  # the filter holds
+    expect(page.locator("#status-filter")).to_have_value("pending")
+    assert len(_rows(page)) == before + 2
+    # The row being edited is left as it was, with the focus, until the organiser leaves it.
+    expect(editing).to_be_focused()
+    row = page.locator(f'#requests-body tr[data-request="{board.waiting}"]')
+    expect(row).to_have_attribute("data-status", "pending")
+    page.locator("#status-filter").focus()
+    expect(row).to_have_attribute("data-status", "accepted", timeout=WAIT_MS)
+    expect(row).to_be_hidden()  # accepted: the pending filter hides it now
+    # Nothing more changed: the next poll answers 304 and says nothing new.
+    page.locator("#said").evaluate("node => { node.textContent = ''; }")
+    page.clock.run_for("00:21")
+    page.wait_for_timeout(500)
+    expect(page.locator("#said")).to_have_text("")
     assert errors == [], errors
     page.close()
 

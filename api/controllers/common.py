@@ -25,6 +25,12 @@ IdempotencyKey = Annotated[
     HeaderParameter(name="Idempotency-Key", required=False, max_length=200, description="replays the first answer"),
 ]
 IfMatch = Annotated[str | None, HeaderParameter(name="If-Match", required=False, description="the ETag you read")]
+IfNoneMatch = Annotated[
+    str | None,
+    HeaderParameter(
+        name="If-None-Match", required=False, description="the ETag of the answer you hold: 304 while it is current"
+    ),
+]
 
 
 async def load_forum(connection: asyncpg.Connection, forum_id: Any) -> Stored[ForumRecord]:

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+import hashlib
+from typing import Annotated, Any, cast
 
 import asyncpg
+import msgspec
 from litestar import Request, Response, delete, get, post, put
 from litestar.params import Body
 
@@ -13,6 +15,7 @@ from api.controllers.common import (
     CallerDep,
     IdempotencyKey,
     IfMatch,
+    IfNoneMatch,
     PoolDep,
     load_forum,
     order_errors,
@@ -30,7 +33,7 @@ from api.guards import (
     new_token,
     participant_editor,
 )
-from api.http import Reply, etag, expected_version, run_change
+from api.http import Reply, etag, expected_version, json_response, none_match, run_change
 from db.queries import items
 from db.queries.audit import record_change
 from db.queries.delegations import DELEGATIONS, PARTICIPANTS, set_token_hash
@@ -188,14 +191,32 @@ async def _prepared(connection: asyncpg.Connection, forum_id: Any, body: Partici
     return record
 
 
-@get(PARTICIPANTS_PATH, tags=["participants"], summary="List a delegation's participants")
+@get(
+    PARTICIPANTS_PATH,
+    tags=["participants"],
+    summary="List a delegation's participants; 304 to If-None-Match while unchanged",
+)
 async def list_participants(
-    pool: PoolDep, caller: CallerDep, forum_id: ForumPath, delegation_id: DelegationPath
+    pool: PoolDep,
+    caller: CallerDep,
+    forum_id: ForumPath,
+    delegation_id: DelegationPath,
+    if_none_match: IfNoneMatch = None,
 ) -> Response[list[ParticipantRecord]]:
+    """The ETag is a digest of the answer (an open agenda page polls it): it moves when, and only
+    when, this list does, and tells nothing of other delegations' edits, as the forum's revision would."""
     parsed = delegation_reader(caller, forum_id, delegation_id)
     async with pool.acquire() as connection:
         await _existing_delegation(connection, parsed, delegation_id)
-    return await handlers.list_response(pool, PARTICIPANTS, (parsed, delegation_id))
+        stored = await items.list_items(connection, PARTICIPANTS, (parsed, delegation_id))
+    shown = [entry.item for entry in stored]
+    tag = f'"{hashlib.sha256(msgspec.json.encode(shown)).hexdigest()[:32]}"'
+    cache = {"Cache-Control": "private, no-cache"}
+    if none_match(if_none_match, tag):
+        return cast(
+            "Response[list[ParticipantRecord]]", Response(content=b"", status_code=304, headers={"ETag": tag, **cache})
+        )
+    return json_response(shown, headers={"ETag": tag, **cache})
 
 
 @post(PARTICIPANTS_PATH, tags=["participants"], summary="Add a participant (the delegation itself, or the organiser)")

@@ -21,6 +21,7 @@ writes an audit entry, which counts as a setup edit when the request was or is a
 
 from __future__ import annotations
 
+import hashlib
 import secrets
 from datetime import UTC, datetime
 from typing import Annotated, Any
@@ -35,6 +36,7 @@ from api.controllers.common import (
     CallerDep,
     IdempotencyKey,
     IfMatch,
+    IfNoneMatch,
     PoolDep,
     load_forum,
     order_errors,
@@ -45,7 +47,7 @@ from api.controllers.common import (
 from api.controllers.paths import ForumPath, RequestPath
 from api.errors import Conflict, FieldError, Forbidden, NotFound, invalid
 from api.guards import OWN_ONLY, Caller, admits, forum_member
-from api.http import Reply, check_version, etag, expected_version, json_response, run_change
+from api.http import Reply, check_version, etag, expected_version, json_response, none_match, run_change
 from api.paging import DEFAULT_LIMIT, LINK_HEADER, Limit, fetched, page
 from db.queries import requests as queries
 from db.queries.audit import record_change
@@ -164,6 +166,7 @@ def _new_request(caller: Caller, body: RequestIn, forum: ForumRecord, now: datet
         status=queries.effective_status(False, parties, forum.request_deadline, now),
         parties=parties,
         created_at=now,
+        updated_at=now,
     )
 
 
@@ -242,21 +245,58 @@ async def list_requests(
         QueryParameter(name="after", min_length=1, max_length=64, description="the `id` of the last request you have"),
     ] = None,
     limit: Limit = DEFAULT_LIMIT,
+    if_none_match: IfNoneMatch = None,
 ) -> Response[list[ListedRequest]]:
+    """ETag and 304 (If-None-Match). The organiser's tag is read before the list, in one statement
+    that does not grow with the forum: the forum's count of request changes (migration 0020) and
+    whether its deadline has passed (pending requests then read as expired), so an unchanged list
+    answers 304 without reading a request, and every page's tag moves together. A delegation's tag
+    is a digest of its own page (body and Link): a count of the forum's changes would tell it when
+    other delegations' requests change."""
     parsed = forum_member(caller, forum_id)
     party = _party_filter(caller)
+    now = _now()
+    tag = None
     async with pool.acquire() as connection:
-        forum = (await load_forum(connection, parsed)).item
-        found = await queries.list_requests(
-            connection, parsed, forum.request_deadline, _now(), party, after=after, limit=fetched(limit)
-        )
+        if party is None:  # the pulse has the deadline: no more statements than before for a 200
+            pulse = await queries.list_pulse(connection, parsed)
+            if pulse is None:  # a token outlived its forum
+                raise NotFound(f"no forum {forum_id}")
+            tag = _organiser_tag(pulse, now, after, limit)
+            if none_match(if_none_match, tag):
+                return not_modified(tag)
+            deadline = pulse.request_deadline
+        else:
+            deadline = (await load_forum(connection, parsed)).item.request_deadline
+        found = await queries.list_requests(connection, parsed, deadline, now, party, after=after, limit=fetched(limit))
         # An empty page after a request the caller may not see is not the end: it pages from nothing.
         # Another delegation's request is named as unknown, as one that does not exist.
         if after is not None and not found and not await queries.sees_request(connection, parsed, after, party):
             raise invalid("query:after", f"no request {after}")
         seen = await _as_seen(connection, parsed, caller, [stored.item for stored in found])
     shown = [_listed(record, stored.version) for record, stored in zip(seen, found, strict=True)]
-    return page(request, shown, limit, lambda record: record.id)
+    answer = page(request, shown, limit, lambda record: record.id)
+    if tag is None:
+        digest = hashlib.sha256(msgspec.json.encode(shown) + answer.headers.get("Link", "").encode())
+        tag = f'"{digest.hexdigest()[:32]}"'
+        if none_match(if_none_match, tag):
+            return not_modified(tag)
+    answer.headers.update({"ETag": tag, **LIST_CACHE})
+    return answer
+
+
+# A list is read afresh by a poll: a cache keeps it only to ask again with If-None-Match.
+LIST_CACHE = {"Cache-Control": "private, no-cache"}
+
+
+def not_modified(tag: str) -> Response[Any]:
+    return Response(content=b"", status_code=304, headers={"ETag": tag, **LIST_CACHE})
+
+
+def _organiser_tag(pulse: queries.ListPulse, now: datetime, after: str | None, limit: int) -> str:
+    expired = pulse.request_deadline is not None and now >= pulse.request_deadline
+    which = hashlib.sha256(f"{after}|{limit}".encode()).hexdigest()[:8]  # the page asked for
+    return f'"requests-{pulse.changes}-{"expired" if expired else "open"}-{which}"'
 
 
 @admits(

@@ -16,6 +16,7 @@
     agendaTag: null, // its ETag: the next read asks If-None-Match, and an unchanged agenda answers 304
     inbox: null, // the requests waiting for an answer and those sent, with the forum's name and zone
     inboxTag: null,
+    peopleTag: null, // the participants list's: they change far less often than the page asks
     people: [], // the delegation's participants, read again at each check (a colleague or the organiser edits them)
     peopleSeen: null, // their JSON as last shown: redrawn only when it moves
     travel: new Map(), // participant id -> {form, loaded}: the arrival and departure form, and the times it was filled from
@@ -34,6 +35,12 @@
     delegations: [], // in a preview, the forum's delegations to pick from, by name
     generation: 0, // counts the delegations shown: a read for an earlier one is dropped
     loading: false, // a preview is switching delegation: the timer's reads wait for it
+    forum: null, // the forum as GET /forums/{id} answers it: its slot (durations) and request deadline
+    sentCards: new Map(), // request id -> {node, signature, request}: a sent request's card, kept (an edit form open in it survives a read)
+    // Requests this page itself sent, edited or withdrew: said here when done, not again as news by the
+    // next read. Request id -> whether a sent request as read shows the change (then it is forgotten).
+    hush: new Map(),
+    asked: null, // {body, key}: the last request sent from the form and its Idempotency-Key (a retry reuses it)
   };
   // How often an open page asks whether its agenda or its requests changed (conditional GETs: 304
   // while they have not); also at once when the tab is shown again, the window takes the focus or
@@ -75,6 +82,8 @@
     }
     state.forumId = me.forum_id;
     state.delegationId = me.delegation_id;
+    state.forum = await call("GET", `/forums/${state.forumId}`);
+    setUpAsking();
     await Promise.all([refresh(false), loadCalendar()]);
     $("app").hidden = false;
     watch();
@@ -99,7 +108,14 @@
       const choices = shown.node.querySelector("fieldset.attendees");
       if (choices) fillChoices(choices);
     }
-    if (!state.preview) showTravel();
+    if (!state.preview) {
+      showTravel();
+      fillChoices($("ask-attendees"));
+      for (const shown of state.sentCards.values()) {
+        const choices = shown.node.querySelector(".request-form fieldset.attendees");
+        if (choices) fillChoices(choices);
+      }
+    }
   }
 
   // ---------------------------------------------------------------- the organiser's preview
@@ -148,12 +164,14 @@
     state.generation += 1;
     const generation = state.generation;
     state.delegationId = delegation ? id : null;
-    state.agenda = state.agendaTag = state.inbox = state.inboxTag = null;
+    state.agenda = state.agendaTag = state.inbox = state.inboxTag = state.peopleTag = null;
     state.marks = new Map();
     state.inboxMarks = new Map();
     state.offline = false;
     for (const shown of state.cards.values()) shown.node.remove();
     state.cards = new Map();
+    for (const shown of state.sentCards.values()) shown.node.remove();
+    state.sentCards = new Map();
     for (const region of ["updates", "connection", "inbox-status"]) $(region).textContent = "";
     $("app").hidden = true;
     $("preview-select").value = delegation ? id : "";
@@ -214,19 +232,23 @@
   }
 
   // The reads at once, one of each at a time; what changed is shown, and said when `announce`.
-  // The participants are read whole each time (a short list, not paged: no Link to follow), since
-  // who attends a request's meeting and their arrivals follow a colleague's or the organiser's edits.
+  // The participants are asked for too (a short list, not paged: no Link to follow), since who
+  // attends a request's meeting and their arrivals follow a colleague's or the organiser's edits;
+  // its ETag is a digest of the list, so an unchanged one answers 304 and is not drawn again.
   async function refresh(announce) {
     const generation = state.generation;
     const [agenda, inbox, people] = await Promise.all([
       read(`${delegationPath()}/agenda/detailed`, state.agendaTag),
       read(`${delegationPath()}/inbox`, state.inboxTag),
-      read(`${delegationPath()}/participants`, null),
+      read(`${delegationPath()}/participants`, state.peopleTag),
     ]);
     if (generation !== state.generation) return; // read for a delegation no longer previewed
     if (inbox.status === 404 || people.status === 404) throw new ApiError(404, null); // only a delegation gone meanwhile
     state.checked = new Date();
-    showPeople(people.body);
+    if (people.status !== 304) {
+      state.peopleTag = people.tag;
+      showPeople(people.body);
+    }
     const said = [];
     const published = agenda.status === 404 ? null : agenda.body;
     const moved = agenda.status === 404 ? state.agenda !== null : agenda.status !== 304;
@@ -511,6 +533,7 @@
       : `No requests are waiting for your answer.${open ? until : ""}`;
     renderWaiting(waiting);
     renderSent();
+    if (!state.preview) showAsking();
   }
 
   // Cards are kept while their request waits, so that the ticks and the focus in them survive a
@@ -771,8 +794,8 @@
   }
 
   // One call, with If-Match when given: {body, tag}, or the ApiError thrown.
-  async function send(method, path, body, ifMatch) {
-    const headers = { Authorization: `Bearer ${state.token}`, Accept: "application/json" };
+  async function send(method, path, body, ifMatch, extra) {
+    const headers = { Authorization: `Bearer ${state.token}`, Accept: "application/json", ...(extra || {}) };
     if (ifMatch) headers["If-Match"] = ifMatch;
     if (body !== undefined) headers["Content-Type"] = "application/json";
     const answer = await fetch(path, { method, headers, cache: "no-store", body: body === undefined ? undefined : JSON.stringify(body) });
@@ -847,23 +870,532 @@
     if (first) first.focus();
   }
 
-  // The requests sent, newest first, each with where its answers stand.
+  // The requests sent, newest first, each with where its answers stand and, for the delegation (not
+  // its preview), Edit and Withdraw while it is still asked or agreed. Cards are kept across reads,
+  // so that an edit form open in one keeps what is typed and the focus.
   function renderSent() {
     const sent = [...state.inbox.sent].reverse();
     $("sent-note").textContent = sent.length ? "" : "Your delegation has not asked for a meeting.";
-    $("sent").replaceChildren(
-      ...sent.map((request) => {
-        const mark = state.inboxMarks.get(request.id);
-        return el(
-          "li",
-          { class: `card sent-card ${request.status}${mark ? " updated" : ""}`, dataset: { request: request.id } },
-          mark ? el("p", { class: "mark", text: mark }) : null,
-          el("h3", { text: request.title || `Meeting with ${names(others(request))}` }),
-          el("p", { class: "kind", text: `${capital(kindOf(request.parties.length))} with ${names(others(request))} · ${request.duration_minutes} min` }),
-          el("p", { class: "state", text: standing(request) }),
-        );
-      }),
+    const list = $("sent");
+    const keep = new Set(sent.map((request) => request.id));
+    let lostFocus = false;
+    for (const [id, shown] of state.sentCards) {
+      if (keep.has(id)) continue;
+      lostFocus = lostFocus || shown.node.contains(document.activeElement);
+      shown.node.remove();
+      state.sentCards.delete(id);
+    }
+    sent.forEach((request, index) => {
+      let shown = state.sentCards.get(request.id);
+      if (!shown) {
+        shown = { node: sentCard(request), signature: null, request };
+        state.sentCards.set(request.id, shown);
+      }
+      shown.request = request;
+      const signature = JSON.stringify(request);
+      if (shown.signature !== signature) {
+        shown.node.querySelector(".summary").replaceWith(sentSummary(request));
+        shown.signature = signature;
+      }
+      const mark = state.inboxMarks.get(request.id);
+      shown.node.querySelector(".mark").textContent = mark || "";
+      shown.node.className = `card sent-card ${request.status}${mark ? " updated" : ""}`;
+      const open = ["pending", "accepted"].includes(request.status);
+      const actions = shown.node.querySelector(".answer");
+      if (actions) {
+        const editing = Boolean(shown.node.querySelector(".request-form"));
+        const confirming = !shown.node.querySelector(".confirm").hidden;
+        actions.hidden = !open || editing || confirming;
+        actions.querySelector(".edit").hidden = !beforeDeadline();
+        if (!open) {
+          shown.node.querySelector(".confirm").hidden = true;
+          shown.node.querySelector(".request-form")?.remove();
+        }
+      }
+      if (list.children[index] !== shown.node) list.insertBefore(shown.node, list.children[index] || null);
+    });
+    if (lostFocus) $("sent-title").focus();
+  }
+
+  function sentSummary(request) {
+    return el(
+      "div",
+      { class: "summary" },
+      el("h3", { text: request.title || `Meeting with ${names(others(request))}` }),
+      el("p", { class: "kind", text: `${capital(kindOf(request.parties.length))} with ${names(others(request))} · ${request.duration_minutes} min` }),
+      el("p", { class: "state", text: standing(request) }),
     );
+  }
+
+  function sentCard(request) {
+    const node = el("li", { class: "card sent-card", dataset: { request: request.id } }, el("p", { class: "mark" }), el("div", { class: "summary" }));
+    if (state.preview) return node; // read-only: the delegation edits and withdraws, never its preview
+    const current = () => state.sentCards.get(request.id)?.request || request;
+    const edit = el("button", { type: "button", class: "secondary edit", text: "Edit" });
+    const withdraw = el("button", { type: "button", class: "secondary withdraw", text: "Withdraw…" });
+    const actions = el("div", { class: "answer" }, edit, withdraw);
+    // Withdrawing is final: asked once more, as declining is.
+    const keep = el("button", { type: "button", class: "secondary keep", text: "Keep it" });
+    const sure = el(
+      "div",
+      { class: "confirm", hidden: true },
+      el("p", { text: "Withdraw for good? The delegations invited are told, and it cannot be asked again (ask anew instead)." }),
+      el("div", { class: "answer" }, el("button", { type: "button", class: "danger confirm-withdraw", text: "Yes, withdraw", onclick: () => withdrawSent(request.id, node) }), keep),
+    );
+    withdraw.addEventListener("click", () => {
+      actions.hidden = true;
+      sure.hidden = false;
+      keep.focus();
+    });
+    keep.addEventListener("click", () => {
+      sure.hidden = true;
+      actions.hidden = false;
+      withdraw.focus();
+    });
+    edit.addEventListener("click", () => openEditor(current(), node));
+    node.append(actions, sure);
+    return node;
+  }
+
+  function requestPath(id) {
+    return `/forums/${state.forumId}/requests/${encodeURIComponent(id)}`;
+  }
+
+  function beforeDeadline() {
+    const deadline = state.inbox && state.inbox.request_deadline;
+    return !deadline || new Date(deadline) > new Date();
+  }
+
+  // Read first, then withdrawn with If-Match: a colleague may have changed it since the card was drawn.
+  async function withdrawSent(id, node) {
+    const request = state.sentCards.get(id)?.request;
+    const buttons = [...node.querySelectorAll(".confirm button")];
+    buttons.forEach((button) => { button.disabled = true; });
+    try {
+      const now = await send("GET", requestPath(id));
+      await send("POST", `${requestPath(id)}/withdraw`, undefined, now.tag);
+      state.hush.set(id, (read) => read.status === "withdrawn");
+      $("updates").textContent = `Withdrawn: ${label(request)}. The delegations invited are told.`;
+      node.querySelector(".confirm").hidden = true;
+      focusAfter(node);
+    } catch (error) {
+      const why = error.status === 412 ? "a colleague changed it meanwhile; it is shown as it is now. Check it, then withdraw again if you still want to" : describe(error);
+      $("updates").textContent = `Not withdrawn: ${label(request)}: ${why}.`;
+      if (error.status === 401) showMessage(REFUSED);
+    } finally {
+      buttons.forEach((button) => { button.disabled = false; });
+    }
+    check();
+  }
+
+  function focusAfter(node) {
+    const button = node.querySelector(".answer .edit");
+    if (button && !button.hidden && !node.querySelector(".answer").hidden) button.focus();
+    else $("sent-title").focus();
+  }
+
+  // ---------------------------------------------------------------- asking for a meeting
+
+  // The durations offered: whole numbers of the forum's slot (the API refuses any other), up to 4 hours.
+  function durations(keep) {
+    const slot = state.forum.slot_minutes;
+    const offered = [];
+    for (let minutes = slot; minutes <= Math.max(240, slot); minutes += slot) offered.push(minutes);
+    if (keep && !offered.includes(keep)) offered.push(keep);
+    return offered.sort((a, b) => a - b);
+  }
+
+  function fillDurations(select, chosen) {
+    const offered = durations(chosen);
+    select.replaceChildren(...offered.map((minutes) => el("option", { value: minutes, text: `${minutes} min` })));
+    select.value = String(chosen || offered.find((minutes) => minutes >= 30) || offered[0]);
+  }
+
+  // A key for the request as filled in: sending the same again (no answer came back) is answered
+  // once, as the first send was; anything changed is a new request with a new key.
+  function idempotencyKey(body) {
+    const text = JSON.stringify(body);
+    if (!state.asked || state.asked.body !== text) {
+      const bytes = crypto.getRandomValues(new Uint8Array(16));
+      state.asked = { body: text, key: `agenda-${[...bytes].map((b) => b.toString(16).padStart(2, "0")).join("")}` };
+    }
+    return state.asked.key;
+  }
+
+  function setUpAsking() {
+    const form = $("ask-form");
+    fillDurations($("ask-duration"), null);
+    $("ask-attendees").dataset.named = "[]";
+    addParty();
+    $("ask-add").addEventListener("click", () => {
+      addParty().querySelector("input").focus();
+    });
+    form.addEventListener("submit", (event) => {
+      event.preventDefault();
+      ask();
+    });
+    form.addEventListener("input", (event) => clearFieldError(form, event.target));
+  }
+
+  // A field changed since the API refused it: its error goes (the next send says again if need be).
+  function clearFieldError(form, input) {
+    const holder = input.closest("fieldset.attendees") || input;
+    if (!holder.hasAttribute("aria-invalid")) return;
+    holder.removeAttribute("aria-invalid");
+    const said = form.querySelector(`#${holder.id}-error`);
+    if (said) said.textContent = "";
+  }
+
+  const ORDINAL = ["", "Second", "Third"];
+  const MOST_INVITED = 3; // four parties at most, the requester's among them
+
+  // One more delegation invited: a bilateral has one, a trilateral two, a quadrilateral three.
+  function addParty() {
+    const holder = $("ask-counterparts");
+    const row = el("div", { class: "party" });
+    holder.append(row);
+    renumberParties();
+    return row;
+  }
+
+  // Inputs numbered as the API numbers the parties it refuses: parties[0] is the requester.
+  function renumberParties() {
+    const rows = [...$("ask-counterparts").children];
+    rows.forEach((row, index) => {
+      const value = row.querySelector("input")?.value || "";
+      const id = `ask-party-${index + 1}`;
+      const what = index ? `${ORDINAL[index]} delegation invited` : "Delegation invited";
+      const input = el("input", { id, name: `parties[${index + 1}]`, list: "ask-known", autocomplete: "off", required: true, "aria-describedby": `${id}-error` });
+      input.value = value;
+      const parts = [
+        el("div", { class: "field" }, el("label", { for: id, text: `${what} (its id or name)` }), input, el("p", { id: `${id}-error`, class: "field-error" })),
+      ];
+      if (index) {
+        parts.push(
+          el("button", {
+            type: "button",
+            class: "secondary remove-party",
+            text: "Remove",
+            "aria-label": `Remove the ${what.toLowerCase()}`,
+            onclick: () => {
+              row.remove();
+              renumberParties();
+              $("ask-add").focus();
+            },
+          }),
+        );
+      }
+      row.replaceChildren(...parts);
+    });
+    $("ask-add").hidden = rows.length >= MOST_INVITED;
+  }
+
+  // The delegations this page has met (in requests received or sent), offered as the ids are typed:
+  // a delegation's token reads no list of the forum's delegations (GET .../delegations is the organiser's).
+  function knownDelegations() {
+    const known = new Map();
+    for (const request of [...state.inbox.waiting, ...state.inbox.sent]) {
+      for (const party of request.parties) if (party.delegation !== state.delegationId) known.set(party.delegation, party.name);
+    }
+    return known;
+  }
+
+  function showAsking() {
+    $("ask-section").hidden = $("ask-link").hidden = false;
+    const known = knownDelegations();
+    const list = $("ask-known");
+    if (list.dataset.shown !== JSON.stringify([...known])) {
+      list.dataset.shown = JSON.stringify([...known]);
+      list.replaceChildren(...[...known].sort((a, b) => a[1].localeCompare(b[1])).map(([id, name]) => el("option", { value: id, label: name })));
+    }
+    const deadline = state.inbox.request_deadline;
+    const open = beforeDeadline();
+    $("ask-form").hidden = !open;
+    $("ask-note").textContent = open
+      ? `Your delegation has agreed by asking; the delegations invited each accept or decline.${deadline ? ` Requests can be sent until ${moment(deadline)}.` : ""}`
+      : `The request deadline (${moment(deadline)}) has passed: no more meetings can be asked for here. Ask the organiser, who can still arrange one.`;
+  }
+
+  // A typed name of a known delegation stands for its id.
+  function partyId(value) {
+    const typed = value.trim();
+    for (const [id, name] of knownDelegations()) if (name.toLowerCase() === typed.toLowerCase()) return id;
+    return typed;
+  }
+
+  // "2024-06-01T14:00" of a datetime-local input as the API takes it, in the forum's time.
+  const local = (value) => `${value}:00`;
+
+  function preferredOf(from, to) {
+    if (!from && !to) return { windows: [], errors: [] };
+    if (!from) return { windows: [], errors: [{ field: "preferred[0].start", message: "give the start too, or neither" }] };
+    if (!to) return { windows: [], errors: [{ field: "preferred[0].end", message: "give the end too, or neither" }] };
+    return { windows: [{ start: local(from), end: local(to) }], errors: [] };
+  }
+
+  async function ask() {
+    const form = $("ask-form");
+    const button = $("ask-send");
+    const parties = [...$("ask-counterparts").querySelectorAll("input")].map((input) => partyId(input.value));
+    const preferred = preferredOf($("ask-from").value, $("ask-to").value);
+    const errors = [...preferred.errors];
+    parties.forEach((party, index) => {
+      if (!party) errors.push({ field: `parties[${index + 1}]`, message: "name a delegation (its id)" });
+    });
+    if (errors.length) {
+      showFieldErrors(form, errors, askField);
+      $("updates").textContent = "Not sent: check the fields marked.";
+      return;
+    }
+    const body = {
+      parties: [state.delegationId, ...parties],
+      title: $("ask-title-input").value.trim(),
+      duration_minutes: Number($("ask-duration").value),
+      priority: $("ask-priority").value,
+      preferred: preferred.windows,
+      attendees: { [state.delegationId]: [...$("ask-attendees").querySelectorAll("input:checked")].map((box) => box.value) },
+    };
+    showFieldErrors(form, [], askField);
+    button.disabled = true;
+    try {
+      const made = await send("POST", `/forums/${state.forumId}/requests`, body, null, { "Idempotency-Key": idempotencyKey(body) });
+      const request = made.body;
+      state.hush.set(request.id, () => true);
+      state.asked = null;
+      const invited = parties.map((id) => knownDelegations().get(id) || id);
+      const what = request.title ? `"${request.title}"` : "a meeting";
+      $("updates").textContent = `Sent: your delegation asked ${invited.join(", ")} for ${what}, ${request.duration_minutes} min. It waits for their answer.`;
+      resetAsking();
+      $("sent-title").focus();
+      check();
+    } catch (error) {
+      if (error.status === 422 || error.status === 400) {
+        showFieldErrors(form, error.problem.errors || [], askField, error.message);
+        $("updates").textContent = `Not sent: ${error.message}`;
+      } else {
+        form.querySelector(".form-error").textContent = describe(error);
+        $("updates").textContent = `Not sent: ${describe(error)}`;
+        if (error.status === 401) showMessage(REFUSED);
+      }
+    } finally {
+      button.disabled = false;
+    }
+  }
+
+  function resetAsking() {
+    $("ask-counterparts").replaceChildren();
+    addParty();
+    $("ask-title-input").value = $("ask-from").value = $("ask-to").value = "";
+    $("ask-priority").value = "normal";
+    fillDurations($("ask-duration"), null);
+    for (const box of $("ask-attendees").querySelectorAll("input")) delete box.dataset.touched;
+    fillChoices($("ask-attendees"));
+  }
+
+  // Where the ask form shows an error the API names: its field's id, or null (below the form).
+  function askField(field) {
+    const party = /^parties\[(\d+)\]$/.exec(field);
+    if (party && Number(party[1]) > 0) return `ask-party-${party[1]}`;
+    if (field === "parties" || field.startsWith("parties")) return "ask-parties";
+    if (field === "title") return "ask-title-input";
+    if (field === "duration_minutes") return "ask-duration";
+    if (field === "priority") return "ask-priority";
+    if (field.startsWith("attendees")) return "ask-attendees";
+    if (/^preferred\[\d+\]\.start$/.test(field)) return "ask-from";
+    if (field.startsWith("preferred")) return "ask-to";
+    return null;
+  }
+
+  // The API's field errors beside their fields, as the API names them ("parties[1]: no delegation
+  // XX"); any other below the form; the first faulty field takes the focus.
+  function showFieldErrors(form, errors, where, fallback) {
+    for (const node of form.querySelectorAll(".field-error")) node.textContent = "";
+    for (const node of form.querySelectorAll("[aria-invalid]")) node.removeAttribute("aria-invalid");
+    const other = [];
+    let first = null;
+    for (const error of errors) {
+      const id = where(error.field);
+      const target = id && form.querySelector(`#${id}`);
+      if (!target) {
+        other.push(`${error.field}: ${error.message}`);
+        continue;
+      }
+      const said = form.querySelector(`#${id}-error`);
+      said.textContent = [said.textContent, `${error.field}: ${error.message}`].filter(Boolean).join("; ");
+      target.setAttribute("aria-invalid", "true");
+      first = first || target;
+    }
+    if (errors.length && !first && !other.length && fallback) other.push(fallback);
+    form.querySelector(".form-error").textContent = other.join("; ");
+    if (first) (first.matches("fieldset") ? first.querySelector("input, button") || first : first).focus();
+  }
+
+  // ---------------------------------------------------------------- editing a request sent
+
+  // The request read (GET, its ETag kept for If-Match) and shown in a form in its card: title,
+  // duration, who attends for the delegation, the preferred time. Room needs (features, seats) and
+  // earliest/latest are the API's (PATCH) only.
+  async function openEditor(request, node) {
+    let now;
+    try {
+      now = await send("GET", requestPath(request.id));
+    } catch (error) {
+      $("updates").textContent = `Cannot edit ${label(request)}: ${describe(error)}`;
+      if (error.status === 401) showMessage(REFUSED);
+      check();
+      return;
+    }
+    node.querySelector(".request-form")?.remove();
+    const key = `edit-${request.id.replace(/[^A-Za-z0-9_-]/g, "_")}`;
+    const field = (name, text, input) => {
+      input.id = `${key}-${name}`;
+      input.name = name;
+      input.setAttribute("aria-describedby", `${input.id}-error`);
+      return el("div", { class: "field" }, el("label", { for: input.id, text }), input, el("p", { id: `${input.id}-error`, class: "field-error" }));
+    };
+    const choices = el("fieldset", { class: "attendees", id: `${key}-attendees`, "aria-describedby": `${key}-attendees-error` }, el("legend", { text: "Who attends for you (none ticked: your principals)" }));
+    const form = el(
+      "form",
+      { class: "request-form edit-form", novalidate: true },
+      el("h4", { text: "Edit this request" }),
+      field("title", "Title", el("input", { maxlength: 200 })),
+      field("duration_minutes", "Duration", el("select")),
+      choices,
+      el("p", { id: `${key}-attendees-error`, class: "field-error" }),
+      el(
+        "fieldset",
+        {},
+        el("legend", { text: "Preferred time (in the forum's time; empty: none)" }),
+        field("from", "From", el("input", { type: "datetime-local" })),
+        field("to", "Until", el("input", { type: "datetime-local" })),
+        el("p", { class: "note more-windows" }),
+      ),
+      el("p", { class: "note asks-again" }),
+      el("p", { class: "field-error form-error" }),
+      el("div", { class: "answer" }, el("button", { type: "submit", class: "save", text: "Save changes" }), el("button", { type: "button", class: "secondary cancel", text: "Cancel" })),
+    );
+    const shown = { form, loaded: null, tag: null, id: request.id };
+    fillEditor(shown, now);
+    form.querySelector(".cancel").addEventListener("click", () => {
+      form.remove();
+      node.querySelector(".answer").hidden = false;
+      node.querySelector(".edit").focus();
+    });
+    form.addEventListener("submit", (event) => {
+      event.preventDefault();
+      saveEdit(shown, node);
+    });
+    form.addEventListener("input", (event) => clearFieldError(form, event.target));
+    node.querySelector(".answer").hidden = true;
+    node.append(form);
+    form.elements.title.focus();
+  }
+
+  // The form filled from the request as read now (`now`: {body, tag}), with who would be asked again.
+  function fillEditor(shown, now) {
+    const form = shown.form;
+    const record = now.body;
+    const windows = record.preferred || [];
+    const minute = (value) => (value ? String(value).slice(0, 16) : "");
+    shown.tag = now.tag;
+    shown.loaded = {
+      title: record.title,
+      duration_minutes: record.duration_minutes,
+      from: minute(windows[0]?.start),
+      to: minute(windows[0]?.end),
+      attendees: ownAttendees(record),
+    };
+    form.elements.title.value = record.title;
+    fillDurations(form.elements.duration_minutes, record.duration_minutes);
+    form.elements.from.value = shown.loaded.from;
+    form.elements.to.value = shown.loaded.to;
+    const choices = form.querySelector("fieldset.attendees");
+    for (const box of choices.querySelectorAll("input")) delete box.dataset.touched;
+    choices.dataset.named = JSON.stringify(shown.loaded.attendees);
+    fillChoices(choices);
+    for (const box of choices.querySelectorAll("input")) box.checked = shown.loaded.attendees.length ? shown.loaded.attendees.includes(box.value) : state.people.find((p) => p.id === box.value)?.principal;
+    form.querySelector(".more-windows").textContent =
+      windows.length > 1 ? `It names ${windows.length} preferred windows; the first is shown. A change here keeps only this one.` : "";
+    const accepted = record.parties.filter((p) => p.delegation !== state.delegationId && p.status === "accepted");
+    const them = accepted.map((p) => knownDelegations().get(p.delegation) || p.delegation);
+    form.querySelector(".asks-again").textContent = them.length
+      ? `A change of the duration or the preferred time asks ${them.join(" and ")} again: ${them.length > 1 ? "they have" : "it has"} accepted, and would have to accept again. The title and who attends can change without that.`
+      : "";
+    showFieldErrors(form, [], () => null);
+  }
+
+  async function saveEdit(shown, node) {
+    const form = shown.form;
+    const button = form.querySelector(".save");
+    const was = shown.loaded;
+    const changes = {};
+    const title = form.elements.title.value.trim();
+    if (title !== was.title) changes.title = title;
+    const duration = Number(form.elements.duration_minutes.value);
+    if (duration !== was.duration_minutes) changes.duration_minutes = duration;
+    const from = form.elements.from.value;
+    const to = form.elements.to.value;
+    const where = editField(form);
+    if (from !== was.from || to !== was.to) {
+      const preferred = preferredOf(from, to);
+      if (preferred.errors.length) {
+        showFieldErrors(form, preferred.errors, where);
+        return;
+      }
+      changes.preferred = preferred.windows;
+    }
+    const ticked = [...form.querySelectorAll("fieldset.attendees input:checked")].map((box) => box.value);
+    const before = was.attendees.length ? was.attendees : state.people.filter((p) => p.principal).map((p) => p.id);
+    if (JSON.stringify([...ticked].sort()) !== JSON.stringify([...before].sort())) changes.attendees = { [state.delegationId]: ticked };
+    const request = state.sentCards.get(shown.id)?.request;
+    if (!Object.keys(changes).length) {
+      $("updates").textContent = `Nothing to save: ${label(request)} is as it was.`;
+      return;
+    }
+    showFieldErrors(form, [], where);
+    button.disabled = true;
+    try {
+      const saved = await send("PATCH", requestPath(shown.id), changes, shown.tag);
+      state.hush.set(shown.id, (read) => read.title === saved.body.title && read.duration_minutes === saved.body.duration_minutes);
+      const again = saved.body.parties.filter((p) => p.delegation !== state.delegationId && p.status === "pending" && request?.parties.find((q) => q.delegation === p.delegation)?.status === "accepted");
+      const asked = again.length ? ` ${names(again.map((p) => ({ name: knownDelegations().get(p.delegation) || p.delegation })))} ${again.length > 1 ? "are" : "is"} asked again.` : "";
+      $("updates").textContent = `Saved: ${saved.body.title ? `"${saved.body.title}"` : label(request)}.${asked}`;
+      form.remove();
+      node.querySelector(".answer").hidden = false;
+      node.querySelector(".edit").focus();
+    } catch (error) {
+      if (error.status === 412) {
+        // A colleague's edit since the form was filled: shown as it is now, never overwritten unseen.
+        try {
+          fillEditor(shown, await send("GET", requestPath(shown.id)));
+          $("updates").textContent = `Not saved: a colleague changed ${label(request)} meanwhile; the form shows it as it is now. Check it, then save again.`;
+          form.elements.title.focus();
+        } catch (again) {
+          $("updates").textContent = `Not saved: ${describe(again)}`;
+        }
+      } else if (error.status === 422 || error.status === 400) {
+        showFieldErrors(form, error.problem.errors || [], where, error.message);
+        $("updates").textContent = `Not saved: ${error.message}`;
+      } else {
+        form.querySelector(".form-error").textContent = describe(error);
+        $("updates").textContent = `Not saved: ${describe(error)}`;
+        if (error.status === 401) showMessage(REFUSED);
+      }
+    } finally {
+      button.disabled = false;
+    }
+    check();
+  }
+
+  function editField(form) {
+    const key = form.elements.title.id.replace(/-title$/, "");
+    return (field) => {
+      if (field === "title" || field === "duration_minutes") return `${key}-${field}`;
+      if (field.startsWith("attendees")) return `${key}-attendees`;
+      if (/^preferred\[\d+\]\.start$/.test(field)) return `${key}-from`;
+      if (field.startsWith("preferred")) return `${key}-to`;
+      return null;
+    };
   }
 
   function standing(request) {
@@ -902,6 +1434,11 @@
     }
     const sent = new Map(before.sent.map((request) => [request.id, request]));
     for (const request of after.sent) {
+      const hushed = state.hush.get(request.id);
+      if (hushed) {
+        if (hushed(request)) state.hush.delete(request.id); // said when it was done here
+        continue;
+      }
       const earlier = sent.get(request.id);
       if (!earlier) {
         said.push(`your delegation asked ${names(others(request))} for ${label(request)}`);

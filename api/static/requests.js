@@ -1,11 +1,15 @@
 // The organiser's requests board: every request of the forum (all pages of GET .../requests) in
 // one table, filtered in place; counts by status; the delegations to chase; a request's priority
-// set inline (PATCH with the ETag the list gave, If-Match). The table is built once per read, and
-// one listener on its body serves every row's control.
+// set inline (PATCH with the ETag the list gave, If-Match). One listener on the table's body serves
+// every row's control. The page asks every POLL_MS (and when it is shown again or takes the focus)
+// whether the list changed: the first page with If-None-Match, 304 while nothing did (the
+// organiser's list ETag moves with any request change, so one page answers for all). A changed
+// list is merged into the table: only new and changed rows are drawn, no row is moved, and a row
+// whose priority is being chosen or sent is left as it is until then.
 "use strict";
 
 (() => {
-  const { el, every, api, ApiError, describe } = Sidelines;
+  const { el, api, ApiError, describe } = Sidelines;
   const $ = (id) => document.getElementById(id);
   const PRIORITIES = ["must", "high", "normal", "low"];
   const STATUS_LABEL = {
@@ -23,7 +27,13 @@
     requests: [], // as listed, in order of creation
     rowOf: new Map(), // request id -> its <tr>
     clock: null,
+    tag: null, // the first page's ETag (If-None-Match): the list as this page holds it
+    deferred: new Map(), // request id -> its newer copy, kept while its row's priority is being edited
+    checking: false, // a read is under way: never two at once
+    checkAgain: false,
   };
+  const POLL_MS = 20000;
+  const PAGE = 1000; // the largest page a list gives (api/paging.py)
 
   Sidelines.start("The requests", (token) => {
     state.token = token;
@@ -49,10 +59,16 @@
     $("grid-link").href = `/grid#${new URLSearchParams({ token: state.token })}`;
     $("filters").addEventListener("change", filter);
     $("filters").addEventListener("submit", (event) => event.preventDefault());
-    $("refresh-button").addEventListener("click", () => read(true));
+    $("refresh-button").addEventListener("click", () => check(true));
     $("requests-body").addEventListener("change", setPriority);
-    await read(false);
+    $("requests-body").addEventListener("focusout", (event) => {
+      const select = event.target.closest("select.priority");
+      // A microtask, not a timer: once this event is dispatched, the focus has left the select.
+      if (select && !select.disabled) queueMicrotask(() => applyDeferred(select.dataset.request));
+    });
+    await read(false, true);
     $("app").hidden = false;
+    watch();
   }
 
   function base() {
@@ -61,27 +77,30 @@
 
   // ---------------------------------------------------------------- reading
 
-  async function read(again) {
+  // Reads the list (with If-None-Match unless `whole`), and the forum and its delegations when it
+  // changed; merges what changed into the table and, when `again`, says what in the live region.
+  async function read(again, whole) {
     const button = $("refresh-button");
     button.disabled = true;
     try {
-      const [forum, delegations, requests] = await Promise.all([
+      const list = await readList(whole ? null : state.tag);
+      if (list === null) return; // 304: as the page shows it
+      const [forum, delegations] = await Promise.all([
         api(state.token, "GET", base()),
         api(state.token, "GET", `${base()}/delegations`),
-        every(state.token, `${base()}/requests`),
       ]);
       const before = state.requests;
       state.forum = forum;
       state.delegations = new Map(delegations.map((d) => [d.id, d]));
-      state.requests = requests;
+      state.tag = list.tag;
       $("forum-name").textContent = `${forum.name} · requests`;
       document.title = `${forum.name} · requests`;
       fillDelegations();
-      build();
+      merge(list.items);
       summarise();
       chase();
       showDeadline();
-      if (again) say(changes(before, requests));
+      if (again) say(changes(before, list.items));
     } catch (error) {
       if (!again) throw error;
       say(`The requests could not be read again: ${describe(error)}`);
@@ -90,23 +109,90 @@
     }
   }
 
-  // What a refresh found, in a sentence.
+  // Every request, page by page; null when the first page answers 304 to `tag`.
+  async function readList(tag) {
+    const items = [];
+    let next = `${base()}/requests?limit=${PAGE}`;
+    let first = null;
+    while (next) {
+      const headers = { Authorization: `Bearer ${state.token}`, Accept: "application/json" };
+      if (tag && first === null) headers["If-None-Match"] = tag;
+      // no-store: the 304 reaches this script, rather than the browser's cache answering for it.
+      const answer = await fetch(next, { headers, cache: "no-store" });
+      if (answer.status === 304) return null;
+      const parsed = await answer.json().catch(() => null);
+      if (!answer.ok) throw new ApiError(answer.status, parsed);
+      if (first === null) first = answer.headers.get("ETag");
+      items.push(...parsed);
+      const found = /<([^>]*)>\s*;\s*rel="?next"?/.exec(answer.headers.get("Link") || "");
+      next = found ? found[1] : null;
+    }
+    return { items, tag: first };
+  }
+
+  // ---------------------------------------------------------------- kept up to date
+
+  function watch() {
+    const next = () => setTimeout(async () => {
+      await check(false);
+      next();
+    }, POLL_MS);
+    next();
+    document.addEventListener("visibilitychange", () => check(false));
+    window.addEventListener("focus", () => check(false));
+    window.addEventListener("online", () => check(false));
+  }
+
+  // One read at a time; one asked for meanwhile runs once this one is done. `whole`: the Refresh
+  // button, which reads the list whatever its ETag.
+  async function check(whole) {
+    if (!whole && document.hidden) return;
+    if (state.checking) {
+      state.checkAgain = state.checkAgain || (whole ? "whole" : "poll");
+      return;
+    }
+    state.checking = true;
+    try {
+      await read(true, whole);
+    } finally {
+      state.checking = false;
+    }
+    if (state.checkAgain) {
+      const again = state.checkAgain === "whole";
+      state.checkAgain = false;
+      await check(again);
+    }
+  }
+
+  function clock() {
+    return new Intl.DateTimeFormat("en-GB", { hour: "2-digit", minute: "2-digit" }).format(new Date());
+  }
+
+  // What a read found, in a sentence.
   function changes(before, after) {
     const old = new Map(before.map((r) => [r.id, r]));
     let added = 0;
+    let answered = 0;
+    let withdrawn = 0;
     let moved = 0;
     let edited = 0;
     for (const request of after) {
       const was = old.get(request.id);
       if (!was) added += 1;
+      else if (request.status === "withdrawn" && was.status !== "withdrawn") withdrawn += 1;
+      else if (answers(was) !== answers(request)) answered += 1;
       else if (was.status !== request.status) moved += 1;
-      else if (was.etag !== request.etag || answers(was) !== answers(request)) edited += 1;
+      else if (was.etag !== request.etag) edited += 1;
     }
+    const gone = before.length + added - after.length;
     const parts = [];
     if (added) parts.push(`${added} new`);
+    if (answered) parts.push(`${answered} answered`);
+    if (withdrawn) parts.push(`${withdrawn} withdrawn`);
     if (moved) parts.push(`${moved} with a new status`);
-    if (edited) parts.push(`${edited} edited or answered`);
-    return parts.length ? `Read again: ${parts.join(", ")}.` : "Read again: nothing has changed.";
+    if (edited) parts.push(`${edited} edited`);
+    if (gone > 0) parts.push(`${gone} removed`);
+    return parts.length ? `Updated at ${clock()}: ${parts.join(", ")}.` : `Read again at ${clock()}: nothing has changed.`;
   }
 
   function answers(request) {
@@ -115,17 +201,61 @@
 
   // ---------------------------------------------------------------- the table
 
-  function build() {
+  // The table made to show `requests`: a row is drawn anew only when its request changed, new
+  // ones are put in their place, none is moved (a moved row would lose the focus in it), and a
+  // row whose priority is being chosen or sent keeps its request as it was until then.
+  function merge(requests) {
     const body = $("requests-body");
-    const fragment = document.createDocumentFragment();
-    state.rowOf = new Map();
-    for (const request of state.requests) {
-      const row = rowFor(request);
-      state.rowOf.set(request.id, row);
-      fragment.append(row);
+    const old = new Map(state.requests.map((r) => [r.id, r]));
+    const rows = new Map();
+    const merged = [];
+    for (const request of requests) {
+      const was = old.get(request.id);
+      let row = state.rowOf.get(request.id);
+      if (row && was && busy(row)) {
+        if (JSON.stringify(was) !== JSON.stringify(request)) state.deferred.set(request.id, request);
+        merged.push(was);
+        rows.set(request.id, row);
+        continue;
+      }
+      state.deferred.delete(request.id);
+      if (!row) {
+        row = rowFor(request);
+      } else if (JSON.stringify(was) !== JSON.stringify(request) || !was) {
+        const fresh = rowFor(request);
+        row.replaceWith(fresh);
+        row = fresh;
+      }
+      merged.push(request);
+      rows.set(request.id, row);
     }
-    body.replaceChildren(fragment);
+    for (const [id, row] of state.rowOf) if (!rows.has(id)) row.remove();
+    let previous = null;
+    for (const request of merged) {
+      const row = rows.get(request.id);
+      if (!row.isConnected) body.insertBefore(row, previous ? previous.nextSibling : body.firstChild);
+      previous = row;
+    }
+    state.rowOf = rows;
+    state.requests = merged;
     filter();
+  }
+
+  function busy(row) {
+    const select = row.querySelector("select.priority");
+    return select.disabled || row.contains(document.activeElement);
+  }
+
+  // A row left as it was while its priority was edited shows its request as read since.
+  function applyDeferred(id) {
+    const newer = state.deferred.get(id);
+    const row = state.rowOf.get(id);
+    if (!newer || !row || busy(row)) return;
+    state.deferred.delete(id);
+    const index = state.requests.findIndex((r) => r.id === id);
+    if (index >= 0) replace(index, newer);
+    summarise();
+    chase();
   }
 
   function delegationName(id) {
@@ -177,6 +307,7 @@
       el("td", { class: "priority-cell" }, select, asked, el("span", { class: "note", id: `note-${request.id}` })),
       el("td", { class: `status ${request.status}`, text: STATUS_LABEL[request.status] || request.status }),
       el("td", { class: "when", text: moment(request.created_at) }),
+      el("td", { class: "when updated", text: moment(request.updated_at) }),
     );
     row.classList.toggle("needs-priority", needsPriority(request));
     return row;
@@ -316,6 +447,7 @@
       const { answer, parsed } = await send("PATCH", `${base()}/requests/${encodeURIComponent(id)}`, request.etag, {
         priority: select.value,
       });
+      state.deferred.delete(id); // the answer is newer than what a read found meanwhile
       replace(index, { ...parsed, etag: answer.headers.get("ETag") });
       say(`${title}: priority set to ${parsed.priority}.`);
       summarise();
@@ -374,6 +506,7 @@
     });
     const parsed = await answer.json();
     if (!answer.ok) throw new ApiError(answer.status, parsed);
+    state.deferred.delete(id);
     replace(index, { ...parsed, etag: answer.headers.get("ETag") });
     summarise();
     chase();

@@ -114,8 +114,8 @@ class AuditNote(msgspec.Struct, frozen=True):
 # `after` ($13), the record the caller built from the same values.
 _INSERT_REQUEST = (
     "WITH request AS (INSERT INTO meeting_requests (forum_id, id, title, duration_minutes, priority, preferred,"
-    " created_by, requester_id, needs, created_at, requested_priority)"
-    " VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, coalesce($10, now()), coalesce($15, $5))"
+    " created_by, requester_id, needs, created_at, requested_priority, updated_at)"
+    " VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, coalesce($10, now()), coalesce($15, $5), coalesce($10, now()))"
     " RETURNING forum_id, id, version),"
     " parties AS (INSERT INTO request_parties (forum_id, request_id, delegation_id, role, status, attendees)"
     " SELECT request.forum_id, request.id, party.delegation, party.role, party.status, party.attendees"
@@ -330,7 +330,8 @@ async def _parties(connection: asyncpg.Connection, forum_id: Any, ids: list[str]
 def _request(
     row: asyncpg.Record, parties: list[PartyRecord], deadline: datetime | None, now: datetime
 ) -> Stored[RequestRecord]:
-    names = ("id", "title", "duration_minutes", "priority", "requested_priority", "preferred", "created_at", "needs")
+    names = ["id", "title", "duration_minutes", "priority", "requested_priority", "preferred", "created_at"]
+    names += ["updated_at", "needs"]
     values = {name: row[name] for name in names}
     record = msgspec.convert(
         {
@@ -415,3 +416,22 @@ async def _bump(connection: asyncpg.Connection, forum_id: Any, request_id: str) 
     await connection.execute(
         "UPDATE meeting_requests SET version = version + 1 WHERE forum_id = $1 AND id = $2", forum_id, request_id
     )
+
+
+class ListPulse(msgspec.Struct, frozen=True):
+    """What the organiser's list of a forum's requests is a function of, but the clock (a pending
+    request expires at the deadline): read in one statement on two primary keys, however many
+    requests the forum has."""
+
+    changes: int  # committed changes of the forum's requests (migration 0020), or of the forum
+    request_deadline: datetime | None
+
+
+async def list_pulse(connection: asyncpg.Connection, forum_id: Any) -> ListPulse | None:
+    """The forum's request change count and deadline; None without the forum."""
+    row = await connection.fetchrow(
+        "SELECT coalesce(r.requests, 0) AS changes, f.request_deadline FROM forums f"
+        " LEFT JOIN forum_revisions r ON r.forum_id = f.id WHERE f.id = $1",
+        forum_id,
+    )
+    return None if row is None else msgspec.convert(dict(row), ListPulse)
