@@ -161,6 +161,14 @@ def _status_of(record: RequestRecord, delegation: str) -> PartyStatus | None:
     return next((party.status for party in record.parties if party.delegation == delegation), None)
 
 
+# Moved by every change (the notice's `at` tells when): no change of its own to report.
+_NOT_CHANGES = frozenset({"updated_at"})
+
+
 def _changes(before: RequestRecord, after: RequestRecord) -> dict[str, FieldChange]:
     old, new = msgspec.to_builtins(before), msgspec.to_builtins(after)
-    return {name: FieldChange(old[name], new[name]) for name in new if old.get(name) != new[name]}
+    return {
+        name: FieldChange(old[name], new[name])
+        for name in new
+        if name not in _NOT_CHANGES and old.get(name) != new[name]
+    }
