@@ -25,6 +25,7 @@ from zoneinfo import ZoneInfo
 import asyncpg
 import msgspec
 
+from api import request_notices
 from api.controllers.common import order_errors, window_errors
 from api.controllers.requests import check_request, in_forum_time  # the API's own request rules and times
 from api.errors import FieldError, readable
@@ -479,6 +480,7 @@ async def _requests(connection: asyncpg.Connection, context: _Context, rows: lis
     outcome = _Outcome()
     if context.errors:
         return outcome
+    made: list[RequestRecord] = []
     for request in requests:
         stored = await request_queries.get_request(
             connection, context.forum_id, request.id, context.forum.request_deadline, datetime.now(UTC)
@@ -498,6 +500,10 @@ async def _requests(connection: asyncpg.Connection, context: _Context, rows: lis
         shown = in_forum_time(record.item, context.zone)  # as the API shows it, as its other audit entries
         await record_change(connection, context.forum_id, actor, "import", "request", request.id, None, shown)
         outcome.created.append(request.id)
+        made.append(shown)
+    # Every party of each new request is told (request.received; imported requests start agreed):
+    # one statement for all of them, however many rows.
+    await request_notices.received(connection, context.forum_id, made, None, datetime.now(UTC))
     return outcome
 
 

@@ -1,6 +1,7 @@
 """Webhook delivery of change notices, run beside the worker's solve loop.
 
-Deliveries come from the outbox that publishing fills (db/queries/notices.py).
+Deliveries come from the outbox that publishing and request changes fill (db/queries/notices.py);
+`Sidelines-Event` carries the notice's type.
 Each POST carries the notice as JSON and a signature header in the style of
 Stripe's: `Sidelines-Signature: t=<unix seconds>,v1=<hex HMAC-SHA256 of "t.body">`,
 keyed by the webhook's secret; receivers recompute it and refuse stale `t` to

@@ -129,7 +129,7 @@ async def publish(connection: asyncpg.Connection, forum_id: Any, number: int) ->
     before, after = await _grid(connection, previous_id), await _grid(connection, current.id)
     diff = diff_schedules(as_placements(before, zone), as_placements(after, zone))
     publication = await publications.insert_publication(connection, forum_id, current.id, previous_id, diff)
-    notified = []
+    written: list[tuple[str, NoticePayload]] = []
     # Each delegation's own meetings picked out once: filtering both whole grids for each of them
     # made a UNGA publication (190 delegations, 1,100 meetings) cost about 0.5 s.
     old_by, new_by = by_delegation(before), by_delegation(after)
@@ -139,10 +139,9 @@ async def publish(connection: asyncpg.Connection, forum_id: Any, number: int) ->
         people = attendee_changes(mine_before, mine_after, delegation_id)
         if own.is_empty and not people:
             continue
-        payload = _payload(str(forum_id), delegation_id, publication, own, people)
-        await notices.insert_notice(connection, forum_id, delegation_id, publication.id, payload)
-        notified.append(delegation_id)
-    return PublishOutcome(found=True, publication=publication, notified=notified)
+        written.append((delegation_id, _payload(str(forum_id), delegation_id, publication, own, people)))
+    await notices.insert_notices(connection, forum_id, written, publication.id)
+    return PublishOutcome(found=True, publication=publication, notified=[delegation for delegation, _ in written])
 
 
 class Superseded(Exception):

@@ -103,6 +103,8 @@ class Story(msgspec.Struct):
     meetings: dict[str, str]
     v1: int
     v2: int
+    # Each delegation's notices before any publication: one request.received per meeting arranged.
+    received: dict[str, int]
 
 
 @pytest.fixture
@@ -114,7 +116,10 @@ async def story(client: httpx.AsyncClient, world: World, pool: asyncpg.Pool) -> 
     second = {**first, "sj": Slot("R1", "11:00")}
     v1 = await store_grid(pool, world, parties, {ids[key]: slot for key, slot in first.items()})
     v2 = await store_grid(pool, world, parties, {ids[key]: slot for key, slot in second.items()})
-    return Story(world, ids, v1, v2)
+    rows = await pool.fetch(
+        "SELECT delegation_id, count(*) FROM notices WHERE forum_id = $1 GROUP BY delegation_id", UUID(world.forum_id)
+    )
+    return Story(world, ids, v1, v2, {row["delegation_id"]: row["count"] for row in rows})
 
 
 async def register(client: httpx.AsyncClient, world: World, delegation: str, url: str) -> str:
@@ -206,7 +211,7 @@ async def test_failed_delivery_is_retried_and_every_attempt_recorded(
 async def test_rolled_back_publication_leaves_no_notice(story: Story, pool: asyncpg.Pool) -> None:
     forum = UUID(story.world.forum_id)
     count = (
-        "SELECT (SELECT count(*) FROM notices WHERE forum_id = $1)"
+        "SELECT (SELECT count(*) FROM notices WHERE forum_id = $1 AND publication_id IS NOT NULL)"
         " + (SELECT count(*) FROM publications WHERE forum_id = $1)"
     )
     async with pool.acquire() as connection:
@@ -335,13 +340,17 @@ async def test_a_delegations_notice_ids_count_its_own_notices_only(
     # delegation's meetings changed in v2 (JPN's: who SGP-JPN's counterpart also meets).
     world = story.world
     url = f"{live_server}{world.base}/delegations/SGP/events"
+    sgp, aus = story.received["SGP"], story.received["AUS"]  # the request.received notices come first
+    assert (sgp, aus) == (2, 2)
     async with httpx.AsyncClient(timeout=20) as live:
-        first_id, _ = await next_notice(live, url, world.tokens["SGP"], lambda: publish(client, world, story.v1))
+        after_requests = {**world.tokens["SGP"], "Last-Event-ID": str(sgp)}
+        first_id, _ = await next_notice(live, url, after_requests, lambda: publish(client, world, story.v1))
         resumed = {**world.tokens["SGP"], "Last-Event-ID": first_id}
         second_id, second = await next_notice(live, url, resumed, lambda: publish(client, world, story.v2))
-        aus_id, _ = await next_notice(live, f"{live_server}{world.base}/delegations/AUS/events", world.tokens["AUS"],
+        aus_url = f"{live_server}{world.base}/delegations/AUS/events"
+        aus_id, _ = await next_notice(live, aus_url, {**world.tokens["AUS"], "Last-Event-ID": str(aus)},
                                       lambda: asyncio.sleep(0))  # fmt: skip
-    assert (first_id, second_id, second["id"], aus_id) == ("1", "2", 2, "1")
+    assert (first_id, second_id, second["id"], aus_id) == ("3", "4", 4, "3")
 
 
 async def test_event_stream_delivers_notices_and_resumes(
@@ -349,8 +358,9 @@ async def test_event_stream_delivers_notices_and_resumes(
 ) -> None:
     world, ids = story.world, story.meetings
     url = f"{live_server}{world.base}/delegations/SGP/events"
+    after_requests = {**world.tokens["SGP"], "Last-Event-ID": str(story.received["SGP"])}
     async with httpx.AsyncClient(timeout=20) as live:
-        first_id, first = await next_notice(live, url, world.tokens["SGP"], lambda: publish(client, world, story.v1))
+        first_id, first = await next_notice(live, url, after_requests, lambda: publish(client, world, story.v1))
         assert first["delegation"] == "SGP" and first["version"] == story.v1 and first_id == str(first["id"])
         assert {p["meeting"] for p in first["added"]} == {ids["sa"], ids["sj"]}
 
@@ -360,8 +370,9 @@ async def test_event_stream_delivers_notices_and_resumes(
         resumed_headers = {**world.tokens["SGP"], "Last-Event-ID": first_id}
         second_id, second = await next_notice(live, url, resumed_headers, lambda: publish(client, world, story.v2))
         assert int(second_id) > int(first_id) and second["version"] == story.v2  # not the first again
-        replay_id, _ = await next_notice(live, url, world.tokens["SGP"], nothing)
-        assert replay_id == first_id  # without Last-Event-ID the stream starts from the first notice
+        replay_id, replayed = await next_notice(live, url, world.tokens["SGP"], nothing)
+        assert replay_id == "1"  # without Last-Event-ID the stream starts from the first notice
+        assert replayed["type"] == "request.received"
 
         aus = await live.get(f"{live_server}{world.base}/delegations/AUS/events", headers=world.tokens["SGP"])
         assert aus.status_code == 404
@@ -515,7 +526,8 @@ async def test_a_notice_names_its_publication_by_the_forums_own_count(
     await publish(client, story.world, story.v2)
     async with pool.acquire() as connection:
         rows = await connection.fetch(
-            "SELECT payload FROM notices WHERE forum_id = $1 AND delegation_id = 'SGP' ORDER BY number",
+            "SELECT payload FROM notices WHERE forum_id = $1 AND delegation_id = 'SGP' AND publication_id IS NOT NULL"
+            " ORDER BY number",
             UUID(story.world.forum_id),
         )
     payloads = [
@@ -547,7 +559,8 @@ async def test_a_webhooks_delivery_ids_count_its_own_deliveries_only(client: htt
     await publish(client, world, story.v2)
     listed = await client.get(hooks["SGP"], headers=world.tokens["SGP"])
     assert listed.status_code == 200, listed.text
-    assert [(d["id"], d["notice_id"]) for d in listed.json()] == [(1, 1), (2, 2)]
+    before = story.received["SGP"]  # notices from before the webhook have no delivery
+    assert [(d["id"], d["notice_id"]) for d in listed.json()] == [(1, before + 1), (2, before + 2)]
 
 
 async def test_a_rotated_token_takes_the_webhooks_registered_with_it(client: httpx.AsyncClient, world: World) -> None:

@@ -1,7 +1,8 @@
 """Change notices for a delegation: its webhooks, their deliveries, and an event stream.
 
 A publication leaves one notice per delegation whose meetings it changed (see
-api/publishing.py). The delegation receives it by webhook (signed, retried; see
+api/publishing.py); a change of a meeting request, one per other party it concerns
+(api/request_notices.py). The delegation receives it by webhook (signed, retried; see
 api/dispatcher.py) and on the Server-Sent Events stream, which resumes after
 the notice named by Last-Event-ID. Only the delegation itself registers webhooks:
 their secret is shown once, when created.
@@ -213,7 +214,10 @@ async def _notices(pool: asyncpg.Pool, forum_id: Any, delegation_id: str, after:
     f"{DELEGATION_PATH}/events",
     tags=["notices"],
     summary="The delegation's change notices as Server-Sent Events",
-    responses=event_stream("`schedule.changed` events (id: the notice's number), a keep-alive comment every 15 s"),
+    responses=event_stream(
+        "events named by the notice's type (`schedule.changed`, `request.received`, `request.answered`,"
+        " `request.withdrawn`, `request.changed`; id: the notice's number), a keep-alive comment every 15 s"
+    ),
 )
 async def notice_events(
     pool: PoolDep,

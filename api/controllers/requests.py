@@ -32,6 +32,7 @@ import msgspec
 from litestar import Request, Response, get, patch, post
 from litestar.params import Body, QueryParameter
 
+from api import request_notices
 from api.controllers.common import (
     CallerDep,
     IdempotencyKey,
@@ -183,7 +184,8 @@ async def create_request(
 
     async def work(connection: asyncpg.Connection) -> Reply[RequestRecord]:
         # Three round trips in all: the token (guards), this read, and the insert that also
-        # writes the audit row; the answer is built from what is inserted, not read back.
+        # writes the audit row and the notices to the parties asked (a new request names no
+        # `needs.after`); the answer is built from what is inserted, not read back.
         context = await _request_context(connection, parsed, data)
         forum = context.forum.item
         body = to_forum_time(data, zone_of(forum))
@@ -207,8 +209,11 @@ async def create_request(
                 created_at=now,
                 audit=audit,
                 requested_priority=body.priority,
+                notices=request_notices.received_notices(parsed, [shown], _party_filter(caller), now),
             )
-        except asyncpg.UniqueViolationError:  # only the organiser names ids: it may know them all
+        except asyncpg.UniqueViolationError as error:  # only the organiser names ids: it may know them all
+            if error.table_name != "meeting_requests":  # the statement writes notices too: not the id's fault
+                raise
             raise Conflict(f"a request {record.id} already exists", [FieldError("id", "is taken")]) from None
         headers = {"Location": f"{request.url.path}/{record.id}", "ETag": etag(version)}
         return Reply(shown, 201, headers)
@@ -411,6 +416,7 @@ async def _changed(
     after, zone = await _visible_request(connection, forum_id, caller, request_id)
     before, now = in_forum_time(before, zone), in_forum_time(after.item, zone)  # as reads show them
     await record_change(connection, forum_id, caller.actor, action, "request", request_id, before, now)
+    await request_notices.changed(connection, forum_id, before, now, _party_filter(caller), action, _now())
     (shown,) = await _as_seen(connection, forum_id, caller, [after.item], zone)
     return Reply(shown, headers={"ETag": etag(after.version)})
 

@@ -1,12 +1,13 @@
 """Change notices: the outbox, the webhooks delegations register, and their deliveries.
 
-Notices and deliveries are inserted by the publishing transaction; the
+Notices and deliveries are inserted by the transaction that publishes or changes a request; the
 dispatcher (api/dispatcher.py) takes due deliveries with SKIP LOCKED under a
 short lease, posts them outside any transaction, then records the attempt.
 """
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime
 from typing import Any, Literal
 
@@ -58,27 +59,64 @@ class DeliveryRecord(msgspec.Struct, frozen=True):
 
 
 async def insert_notice(
-    connection: asyncpg.Connection, forum_id: Any, delegation_id: str, publication_id: int, payload: object
+    connection: asyncpg.Connection, forum_id: Any, delegation_id: str, publication_id: int | None, payload: object
 ) -> int:
-    """The notice and one pending delivery per webhook the delegation has registered.
-    The caller holds the forum's row lock (publishing does), which keeps numbers unique."""
-    notice_id = await connection.fetchval(
-        "INSERT INTO notices (forum_id, delegation_id, publication_id, payload, number)"
-        " SELECT $1, $2, $3, $4, coalesce(max(number), 0) + 1"
-        " FROM notices WHERE forum_id = $1 AND delegation_id = $2 RETURNING id",
+    """The notice and one pending delivery per webhook the delegation has registered; its id."""
+    (notice_id,) = await insert_notices(connection, forum_id, [(delegation_id, payload)], publication_id)
+    return notice_id
+
+
+async def insert_notices(
+    connection: asyncpg.Connection,
+    forum_id: Any,
+    notices: Sequence[tuple[str, object]],
+    publication_id: int | None = None,
+) -> list[int]:
+    """Notices (delegation, payload), in order, and one pending delivery per webhook each delegation
+    has registered: one statement whatever their number (a CSV import writes a thousand at once).
+
+    Each delegation's notices are numbered after its last (1, 2, 3 ...) by raising its count on its
+    delegation row (migration 0021): the UPDATE waits for a concurrent writer's commit and reads
+    its count afresh, so numbers never collide (a deadlock of two writers is retried whole)."""
+    if not notices:
+        return []
+    rows = await connection.fetch(
+        f"WITH {notices_written('$1', '$2', '$3', '$4::bigint')} SELECT id FROM notice_inserted ORDER BY id",
         forum_id,
-        delegation_id,
+        *notice_arguments(notices),
         publication_id,
-        msgspec.to_builtins(payload),
     )
-    await connection.execute(
-        "INSERT INTO webhook_deliveries (notice_id, webhook_id)"
-        " SELECT $1, id FROM webhooks WHERE forum_id = $2 AND delegation_id = $3",
-        notice_id,
-        forum_id,
-        delegation_id,
+    return [int(row["id"]) for row in rows]
+
+
+def notice_arguments(notices: Sequence[tuple[str, object]]) -> tuple[list[str], list[object]]:
+    """The delegations and the payloads of `notices`, as `notices_written` takes them."""
+    return [delegation_id for delegation_id, _ in notices], [payload for _, payload in notices]
+
+
+def notices_written(forum: str, delegations: str, payloads: str, publication: str) -> str:
+    """SQL: the CTEs (to follow a WITH) that insert the notices and their deliveries, the parameters
+    named: `delegations` a text[] and `payloads` a jsonb array (`notice_arguments`; not a jsonb[],
+    whose type asyncpg would look up on each new connection), in order. Another
+    writer's statement may carry them (a new request and the notices to its parties: one statement);
+    `notice_inserted` (id, delegation_id) holds the notices written."""
+    return (
+        "notice_given AS (SELECT g.delegation_id, g.payload, g.position,"
+        "  row_number() OVER (PARTITION BY g.delegation_id ORDER BY g.position) AS nth"
+        f"  FROM ROWS FROM (unnest({delegations}::text[]), jsonb_array_elements({payloads}::jsonb))"
+        "  WITH ORDINALITY AS g(delegation_id, payload, position)),"
+        " notice_counts AS (SELECT delegation_id, count(*) AS n FROM notice_given GROUP BY delegation_id),"
+        " notice_counted AS (UPDATE delegations d SET notices_written = d.notices_written + c.n FROM notice_counts c"
+        f"  WHERE d.forum_id = {forum} AND d.id = c.delegation_id"
+        "  RETURNING d.id AS delegation_id, d.notices_written - c.n AS before),"
+        " notice_inserted AS (INSERT INTO notices (forum_id, delegation_id, publication_id, payload, number)"
+        f"  SELECT {forum}, g.delegation_id, {publication}, g.payload, c.before + g.nth"
+        "  FROM notice_given g JOIN notice_counted c USING (delegation_id) ORDER BY g.position"
+        "  RETURNING id, delegation_id),"
+        " notice_delivered AS (INSERT INTO webhook_deliveries (notice_id, webhook_id)"
+        f"  SELECT i.id, w.id FROM notice_inserted i JOIN webhooks w ON w.forum_id = {forum}"
+        "  AND w.delegation_id = i.delegation_id ORDER BY i.id, w.id)"
     )
-    return int(notice_id)
 
 
 async def notices_after(

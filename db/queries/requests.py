@@ -15,6 +15,7 @@ import asyncpg
 import msgspec
 
 from db.queries.forums import forum_from_row
+from db.queries.notices import notice_arguments, notices_written
 from db.records import (
     CreatedBy,
     ForumRecord,
@@ -121,7 +122,9 @@ _INSERT_REQUEST = (
     " FROM request, jsonb_to_recordset($11::jsonb)"
     "      AS party(delegation text, role text, status text, attendees text[])),"
     " audit AS (INSERT INTO audit_log (forum_id, actor, action, entity, entity_id, after)"
-    " SELECT request.forum_id, $12, $14, 'request', request.id, $13::jsonb FROM request WHERE $12::text IS NOT NULL)"
+    " SELECT request.forum_id, $12, $14, 'request', request.id, $13::jsonb FROM request WHERE $12::text IS NOT NULL),"
+    # The change notices to its parties ($16, $17: none when empty), numbered as any (db/queries/notices.py).
+    f" {notices_written('$1', '$16', '$17', 'NULL::bigint')}"
     " SELECT version FROM request"
 )
 
@@ -139,8 +142,10 @@ async def insert_request(
     created_at: datetime | None = None,
     audit: AuditNote | None = None,
     requested_priority: Priority | None = None,
+    notices: Sequence[tuple[str, object]] = (),
 ) -> int:
-    """Insert the request and its parties (and `audit`'s row) in one statement; the request's version.
+    """Insert the request and its parties (and `audit`'s row, and `notices`: (delegation, payload))
+    in one statement; the request's version.
 
     `created_at` defaults to the transaction's start; `requested_priority` (what the asker chose)
     to `request.priority` (the priority the solver uses).
@@ -162,6 +167,7 @@ async def insert_request(
         None if audit is None else msgspec.to_builtins(audit.after),
         None if audit is None else audit.action,
         requested_priority,
+        *notice_arguments(notices),
     )
     return int(version)
 
