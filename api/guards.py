@@ -86,13 +86,9 @@ class Caller(msgspec.Struct, frozen=True):
 async def provide_caller(
     request: Request[Any, Any, Any], pool: NamedDependency[SkipValidation[asyncpg.Pool]]
 ) -> Caller:
-    header = request.headers.get("authorization")
-    if header is None:
+    digest = token_digest(request)
+    if digest is None:
         return Caller("anonymous")
-    scheme, _, token = header.strip().partition(" ")
-    if scheme.lower() != "bearer" or not token.strip():
-        raise Unauthorized("the Authorization header must be 'Bearer <token>'")
-    digest = hash_token(token.strip())
     admin_hash: str | None = request.app.state.admin_token_hash
     if admin_hash is not None and hmac.compare_digest(digest, admin_hash):
         return Caller("admin")
@@ -105,6 +101,31 @@ async def provide_caller(
     if owner.closed:
         raise Unauthorized("the forum is closed: its delegation tokens no longer work")
     return Caller("delegation", owner.forum_id, owner.delegation_id)
+
+
+def token_digest(request: Request[Any, Any, Any]) -> str | None:
+    """The hash of the request's Bearer token (as stored); None without an Authorization header."""
+    header = request.headers.get("authorization")
+    if header is None:
+        return None
+    scheme, _, token = header.strip().partition(" ")
+    if scheme.lower() != "bearer" or not token.strip():
+        raise Unauthorized("the Authorization header must be 'Bearer <token>'")
+    return hash_token(token.strip())
+
+
+async def still_holds(connection: asyncpg.Connection, caller: Caller, digest: str | None) -> bool:
+    """Whether the token `caller` was found by still finds it: not replaced, revoked or removed
+    with its delegation or forum, and a delegation's forum not closed. An answer that outlives
+    its request (the event stream) asks this again before each thing it sends."""
+    if digest is None or caller.kind not in ("organiser", "delegation"):
+        return False
+    owner = await find_token_owner(connection, digest)
+    if owner is None or owner.forum_id != caller.forum_id or owner.delegation_id != caller.delegation_id:
+        return False
+    if caller.kind == "delegation":
+        return not owner.closed
+    return owner.organiser_token == caller.organiser_token
 
 
 @admits("admin")

@@ -83,7 +83,9 @@ class Client:
                 lines = [(self.server, "the server did not answer in time; try again")]
                 raise RemoteError(lines, EXIT_RETRY, lost=True) from None
             except (httpx.TransportError, httpx.InvalidURL) as error:
-                reason = str(error) or type(error).__name__
+                # A request h11 refuses to send is quoted whole in its message, the Authorization header too.
+                local = isinstance(error, httpx.LocalProtocolError)
+                reason = type(error).__name__ if local else str(error) or type(error).__name__
                 lines = [(self.server, f"cannot reach the server ({reason}); try again")]
                 raise RemoteError(lines, EXIT_RETRY, lost=True) from None
             if response.is_success:
@@ -305,11 +307,21 @@ def _token(args: argparse.Namespace) -> tuple[str, str]:
                 raise CliError([(args.token_file, "not a token, nor JSON with an organiser_token")]) from None
         if not text:
             raise CliError([(args.token_file, "holds no token")])
-        return text, source
+        return _sendable(text, source), source
     token = os.environ.get(TOKEN_VARIABLE, "").strip()
     if not token:
         raise CliError([("token", f"no organiser token: set {TOKEN_VARIABLE}, or pass --token-file PATH")])
-    return token, TOKEN_VARIABLE
+    return _sendable(token, TOKEN_VARIABLE), TOKEN_VARIABLE
+
+
+def _sendable(token: str, source: str) -> str:
+    """The token, if a header can carry it (tokens are visible ASCII: `secrets.token_urlsafe`).
+    Else refused here, never shown: sent anyway, h11's refusal quoted the whole header (a file
+    of two lines printed both tokens as why the server could not be reached)."""
+    if not all("!" <= character <= "~" for character in token):
+        what = "a space, a line break, a control or a non-ASCII character"
+        raise CliError([(f"token ({source})", f"not a token: it holds {what} (one token, on one line)")])
+    return token
 
 
 def _forum(args: argparse.Namespace) -> str:

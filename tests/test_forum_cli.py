@@ -254,6 +254,35 @@ def test_a_503_says_when_to_try_again() -> None:
     assert err == ("sidelines: error: GET /forums/f: the database cannot be reached (HTTP 503); try again in 120 s\n")
 
 
+def test_a_malformed_token_is_refused_without_being_printed(tmp_path: Path) -> None:
+    """A token no header can carry (a file of two lines, a control character, a non-ASCII one)
+    was sent anyway: h11 refused the header quoting it ("Illegal header value b'Bearer ...'"),
+    printed as the reason the server could not be reached; a non-ASCII one was a traceback.
+    It is refused (exit 2) naming where it came from, never shown."""
+    stand_in = ThreadingHTTPServer(("127.0.0.1", 0), _Unavailable)  # listening: h11 checks at sending
+    thread = threading.Thread(target=stand_in.serve_forever, daemon=True)
+    thread.start()
+    two_lines = tmp_path / "tokens"
+    two_lines.write_text("old-SECRET-4f1d\nnew-SECRET-9a2c\n")
+    try:
+        server = f"http://127.0.0.1:{stand_in.server_address[1]}"
+        from_file = sidelines(server, None, "forum", "status", "f", "--token-file", str(two_lines))
+        control = sidelines(server, "tok-SECRET-\x7f-b7", "forum", "status", "f", "--json")
+        carriage = sidelines(server, "tok-SECRET-\r-c8", "forum", "status", "f")
+        accented = sidelines(server, "tok-SECRET-\u00e9-d9", "forum", "status", "f")
+    finally:
+        stand_in.shutdown()
+        stand_in.server_close()
+    for (code, out, err), source in [
+        (from_file, f"--token-file {two_lines}"),
+        (control, "SIDELINES_TOKEN"),
+        (carriage, "SIDELINES_TOKEN"),
+        (accented, "SIDELINES_TOKEN"),
+    ]:
+        assert (code, out) == (2, ""), (code, out, err)
+        assert "SECRET" not in err and err.startswith(f"sidelines: error: token ({source}): "), err
+
+
 class Proxy:
     """A stand-in between the command and the real server: it forwards each request, answers 503
     (Retry-After 1, as the API does while its database is away) to the next `busy_reads` GETs and

@@ -278,3 +278,71 @@ async def test_requests_made_side_by_side_number_their_notices_without_a_gap_or_
     found = await notices_of(pool, world)
     assert [n["id"] for n in found["JPN"]] == list(range(1, 9))
     assert sorted(n["request"]["id"] for n in found["JPN"]) == sorted(made)
+
+
+async def _stream_after(live: httpx.AsyncClient, url: str, token: dict[str, str], cut: Any, then: Any) -> list[str]:
+    """The lines of a stream opened with `token`: its first notice, then `cut()` (the token's
+    end), then `then()` (a new notice); every line until the stream ends (20 s at most)."""
+    lines: list[str] = []
+    with anyio.fail_after(20):
+        async with live.stream("GET", url, headers=token) as stream:
+            assert stream.status_code == 200
+            told = False
+            async for line in stream.aiter_lines():
+                lines.append(line)
+                if line.startswith("data:") and not told:
+                    told = True
+                    await cut()
+                    await then()
+    return lines
+
+
+async def test_an_open_stream_ends_with_its_token(client: httpx.AsyncClient, world: World, live_server: str) -> None:
+    """A stream opened before its token was replaced (a leaked token's remedy), revoked, or its
+    forum closed told its holder every notice after, as if it still worked: since request notices,
+    every request that names the delegation, with its parties. It ends instead, before the next."""
+    first = await ask(client, world, "SGP", ["SGP", "AUS"])
+    url = f"{live_server}{world.base}/delegations/AUS/events"
+    seconds: list[str] = []
+
+    async def another() -> None:
+        seconds.append(await ask(client, world, "SGP", ["SGP", "AUS"]))
+
+    async def another_to(delegation: str) -> None:
+        seconds.append(await ask(client, world, "JPN", ["JPN", delegation]))
+
+    async def rotate() -> None:
+        rotated = await client.post(f"{world.base}/delegations/AUS/token", headers=world.organiser)
+        assert rotated.status_code == 201, rotated.text
+
+    async with httpx.AsyncClient(timeout=20) as live:
+        lines = await _stream_after(live, url, world.tokens["AUS"], rotate, another)
+        assert first in "".join(lines) and seconds[-1] not in "".join(lines)
+
+        # The organiser's token revoked: the stream it opened ends too.
+        issued = await client.post(f"{world.base}/organiser-tokens", json={"name": "night"}, headers=world.organiser)
+        assert issued.status_code == 201, issued.text
+        night = {"Authorization": f"Bearer {issued.json()['token']}"}
+
+        async def revoke() -> None:
+            number = issued.json()["organiser_token"]["number"]
+            revoked = await client.delete(f"{world.base}/organiser-tokens/{number}", headers=world.organiser)
+            assert revoked.status_code in (200, 204), revoked.text
+
+        sgp = f"{live_server}{world.base}/delegations/SGP/events"
+        await ask(client, world, "JPN", ["JPN", "SGP"])  # SGP's first notice
+        lines = await _stream_after(live, sgp, night, revoke, lambda: another_to("SGP"))
+        assert seconds[-1] not in "".join(lines) and sum(line.startswith("data:") for line in lines) == 1
+
+        # The forum closed: a delegation's token no longer works (401), nor its open stream, which
+        # ends (else it would go on once the forum is reopened, the token never asked again).
+        async def close() -> None:
+            closed = await client.post(f"{world.base}/close", headers=world.organiser)
+            assert closed.status_code == 200, closed.text
+
+        async def nothing() -> None:
+            return None
+
+        resume = {**world.tokens["SGP"], "Last-Event-ID": "1"}
+        lines = await _stream_after(live, sgp, resume, close, nothing)
+        assert sum(line.startswith("data:") for line in lines) == 1

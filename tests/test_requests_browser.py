@@ -291,3 +291,26 @@ def test_a_delegation_token_is_refused(browser: Browser, board: Board) -> None:
     expect(page.locator("#requests-body tr")).to_have_count(0)
     assert errors == [], errors
     page.close()
+
+
+def test_a_hostile_title_is_shown_as_text_and_the_token_never_leaves_the_fragment(
+    browser: Browser, board: Board
+) -> None:
+    """A delegation names its request's title: markup in it is drawn as text, never run. The
+    organiser's token stays out of every address the page asks for and out of any Referer."""
+    site = board.site
+    hostile = '<img src=x onerror="window.__hostile = 1"><b>Bold</b>'
+    made = _ask(site, "AL", ["AL", "DZ"], hostile)
+    page = browser.new_page(viewport=DESK)
+    errors = _watch(page)
+    sent: list[tuple[str, str | None]] = []
+    page.on("request", lambda request: sent.append((request.url, request.headers.get("referer"))))
+    page.goto(f"{site.server.url}/requests#token={site.forum.organiser_token}")
+    row = page.locator(f'#requests-body tr[data-request="{made}"]')
+    expect(row).to_contain_text(hostile, timeout=WAIT_MS)
+    assert row.locator("img, b").count() == 0 and page.evaluate("window.__hostile") is None
+    token = site.forum.organiser_token
+    assert token not in page.url and page.evaluate("Object.values(sessionStorage)") == [token]
+    assert sent and all(token not in url and (referer is None or token not in referer) for url, referer in sent)
+    assert errors == [], errors
+    page.close()

@@ -29,7 +29,7 @@ from msgspec import Meta
 from api.controllers.common import CallerDep, IdempotencyKey, PoolDep
 from api.controllers.paths import DelegationPath, ForumPath, WebhookPath
 from api.errors import Conflict, NotFound, invalid
-from api.guards import delegation_itself, delegation_reader
+from api.guards import Caller, delegation_itself, delegation_reader, still_holds, token_digest
 from api.http import Reply, json_response, run_change
 from api.openapi import event_stream
 from api.paging import DEFAULT_LIMIT, LINK_HEADER, AfterId, Limit, fetched, page
@@ -190,11 +190,17 @@ async def list_deliveries(
     return page(request, found, limit, lambda delivery: delivery.id)
 
 
-async def _notices(pool: asyncpg.Pool, forum_id: Any, delegation_id: str, after: int) -> AsyncIterator[Any]:
-    """Every notice after `after`, then each new one as it is committed; never ends by itself."""
+async def _notices(
+    pool: asyncpg.Pool, caller: Caller, digest: str | None, forum_id: Any, delegation_id: str, after: int
+) -> AsyncIterator[Any]:
+    """Every notice after `after`, then each new one as it is committed. It ends once the token
+    that opened it no longer works (replaced, revoked, or its forum closed: what a new request
+    would answer 401), asked before each read: a stream opened with a leaked token stops with it."""
     seen, quiet = after, 0.0
     while True:
         async with pool.acquire() as connection:
+            if not await still_holds(connection, caller, digest):
+                return
             found = await queries.notices_after(connection, forum_id, delegation_id, seen)
         for notice in found:
             seen = notice.number
@@ -220,6 +226,7 @@ async def _notices(pool: asyncpg.Pool, forum_id: Any, delegation_id: str, after:
     ),
 )
 async def notice_events(
+    request: Request[Any, Any, Any],
     pool: PoolDep,
     caller: CallerDep,
     forum_id: ForumPath,
@@ -237,7 +244,7 @@ async def notice_events(
     async with pool.acquire() as connection:
         if delegation_id not in await delegation_ids(connection, parsed):  # a 404 before the stream starts
             raise NotFound(f"no delegation {delegation_id}")
-    return ServerSentEvent(_notices(pool, parsed, delegation_id, after))
+    return ServerSentEvent(_notices(pool, caller, token_digest(request), parsed, delegation_id, after))
 
 
 ROUTES = [create_webhook, list_webhooks, delete_webhook, list_deliveries, notice_events]

@@ -196,8 +196,9 @@ async def list_deliveries(
 ) -> list[DeliveryRecord]:
     """The webhook's deliveries numbered above `after`, oldest first; all of them without `limit`.
 
-    A delivery's number is its position among its webhook's: they are inserted by publications,
-    which hold the forum's lock (so they commit in id order), and deleted only with the webhook."""
+    A delivery's number is its position among its webhook's: each is inserted by the statement that
+    first raises its delegation's notice count (`notices_written`), whose row lock a concurrent
+    writer waits on (so a webhook's deliveries commit in id order), and deleted only with the webhook."""
     rows = await connection.fetch(
         "SELECT d.number AS id, n.number AS notice_id, w.number AS webhook_id, d.status,"
         " d.attempts, d.next_attempt_at, d.delivered_at,"
