@@ -98,8 +98,8 @@ async def test_a_forum_keeping_its_directory_private_answers_delegations_403_nam
     assert private.json()["directory"] == "organiser"
     for code, headers in world.tokens.items():
         assert (await client.get(world.base, headers=headers)).json()["directory"] == "organiser"
-        for asked in (headers, {**headers, "If-None-Match": held}):
-            refused = await client.get(path, headers=asked)
+        for sent in (headers, {**headers, "If-None-Match": held}):
+            refused = await client.get(path, headers=sent)
             assert refused.status_code == 403, refused.text
             problem = refused.json()
             assert refused.headers["content-type"].startswith("application/problem+json")

@@ -69,7 +69,7 @@ _DIRECTORY_CACHE = {"Cache-Control": "private, no-cache"}
     DIRECTORY_PATH,
     tags=["delegations"],
     summary="The forum's delegations, by id, name and country (the organiser, and every delegation unless the"
-    " forum's `directory` is \"organiser\": 403); 304 to If-None-Match while unchanged",
+    " forum's directory setting is organiser: 403); 304 to If-None-Match while unchanged",
 )
 async def read_directory(
     pool: PoolDep, caller: CallerDep, forum_id: ForumPath, if_none_match: IfNoneMatch = None
