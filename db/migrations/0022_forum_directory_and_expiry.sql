@@ -19,3 +19,12 @@ LANGUAGE sql IMMUTABLE AS $$
        AND NOT (entity = 'forum' AND action = 'update' AND before IS NOT NULL AND after IS NOT NULL
                 AND before - 'directory' = after - 'directory' AND before IS DISTINCT FROM after)
 $$;
+
+-- Which request deadline's passing was told (request.expired to every party of a request it left
+-- waiting; api/request_notices.py `tell_expired`). The clock passing a deadline writes nothing,
+-- so the worker's dispatcher writes the notices in a transaction of their own, once per deadline:
+-- a deadline moved later opens the requests again (told in that PATCH) and clears this, so its
+-- passing is told afresh. Deadlines passed before this migration are taken as told: no flood of
+-- old news on the first start.
+ALTER TABLE forums ADD COLUMN expiry_told timestamptz;
+UPDATE forums SET expiry_told = request_deadline WHERE request_deadline <= now();
