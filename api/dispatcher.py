@@ -19,11 +19,13 @@ import hashlib
 import hmac
 import logging
 import time
+from datetime import UTC, datetime
 
 import asyncpg
 import httpx
 import msgspec
 
+from api.request_notices import tell_expired
 from api.webhook_policy import AddressRefused, allowed_networks, checked_addresses
 from db.queries import notices
 
@@ -131,6 +133,7 @@ async def run_dispatcher(
     async with httpx.AsyncClient(timeout=settings.timeout_seconds, follow_redirects=False, limits=limits) as client:
         while not stop.is_set():
             try:
+                await tell_expired(pool, datetime.now(UTC))  # a deadline passed: its notices, then delivered
                 attempted = await deliver_due(pool, client, settings)
             except (asyncpg.PostgresError, OSError) as error:  # the database is away: try again later
                 _log.warning("dispatcher: %s", error)

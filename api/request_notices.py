@@ -11,7 +11,14 @@ it is party to), nothing more; the delegation that made the change is not told o
 - `request.answered`: to the other parties, naming who answered (`by`) and what (`answer`).
 - `request.withdrawn`: to the other parties.
 - `request.changed`: to every other party whose view of the request an edit changed (`changes`:
-  each field before and after), with `asked_again` true for those whose answer it cleared.
+  each field before and after), with `asked_again` true for those whose answer it cleared; and to
+  every party of an expired request the organiser's later deadline opens again (`changes.status`
+  expired to pending, `by` "organiser").
+- `request.expired`: to every party of a request still waiting for an answer when the forum's
+  request deadline passes (`by` "organiser", whose deadline it is). Nothing is written when the
+  clock passes it, so the worker's dispatcher writes them (`tell_expired`), once per deadline, in
+  a transaction of their own under the forum's row lock; a deadline the organiser moves into the
+  past is told the same way (within the dispatcher's idle second).
 """
 
 from __future__ import annotations
@@ -19,18 +26,23 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from datetime import datetime
 from typing import Any, Final, Literal
+from zoneinfo import ZoneInfo
 
 import asyncpg
 import msgspec
 
 from db.queries import notices
+from db.queries import requests as request_queries
 from db.records import PartyStatus, RequestRecord
 
 RECEIVED: Final = "request.received"
 ANSWERED: Final = "request.answered"
 WITHDRAWN: Final = "request.withdrawn"
 CHANGED: Final = "request.changed"
-RequestNoticeType = Literal["request.received", "request.answered", "request.withdrawn", "request.changed"]
+EXPIRED: Final = "request.expired"
+RequestNoticeType = Literal[
+    "request.received", "request.answered", "request.withdrawn", "request.changed", "request.expired"
+]
 ORGANISER: Final = "organiser"
 
 
@@ -172,3 +184,83 @@ def _changes(before: RequestRecord, after: RequestRecord) -> dict[str, FieldChan
         for name in new
         if name not in _NOT_CHANGES and old.get(name) != new[name]
     }
+
+
+async def tell_expired(pool: asyncpg.Pool, now: datetime) -> int:
+    """`request.expired` for each forum whose request deadline has passed and was not told yet
+    (`forums.expiry_told`, migration 0022): to every party of each request it left waiting, as
+    GET shows that party the request (expired). One forum a transaction, its row locked (a PATCH
+    of its deadline waits, or is waited for; another dispatcher skips it); returns how many forums
+    were told. A closed forum is told once reopened."""
+    told = 0
+    while True:
+        async with pool.acquire() as connection, connection.transaction():
+            row = await connection.fetchrow(
+                "SELECT id, request_deadline, time_zone FROM forums WHERE request_deadline <= $1"
+                " AND expiry_told IS DISTINCT FROM request_deadline AND closed_at IS NULL"
+                " ORDER BY request_deadline, id LIMIT 1 FOR UPDATE SKIP LOCKED",
+                now,
+            )
+            if row is None:
+                return told
+            forum_id, deadline, zone = row["id"], row["request_deadline"], ZoneInfo(row["time_zone"])
+            stored = await request_queries.list_requests(connection, forum_id, deadline, now)
+            expired = [_in_zone(entry.item, zone) for entry in stored if entry.item.status == "expired"]
+            party_to = await _party_to(connection, forum_id, expired)
+            written = [
+                (
+                    party.delegation,
+                    RequestNotice(
+                        EXPIRED,
+                        str(forum_id),
+                        party.delegation,
+                        _seen(record, party.delegation, party_to),
+                        ORGANISER,
+                        now,
+                    ),
+                )
+                for record in expired
+                for party in record.parties
+            ]
+            await notices.insert_notices(connection, forum_id, written)
+            await connection.execute("UPDATE forums SET expiry_told = request_deadline WHERE id = $1", forum_id)
+            told += 1
+
+
+def _in_zone(record: RequestRecord, zone: ZoneInfo) -> RequestRecord:
+    """As reads show it: its times in the forum's zone (api/controllers/requests.py `in_forum_time`)."""
+    return msgspec.structs.replace(
+        record, created_at=record.created_at.astimezone(zone), updated_at=record.updated_at.astimezone(zone)
+    )
+
+
+async def deadline_moved(
+    connection: asyncpg.Connection, forum_id: Any, before: datetime | None, after: datetime | None, now: datetime
+) -> None:
+    """In the PATCH that moves the request deadline: a deadline that had passed and now has not
+    (later, or none) opens the expired requests again, each party told by `request.changed` (status
+    expired to pending), and the next passing is told afresh; one passed moved to another passed
+    changes no status and is not told again. One moved into the past is `tell_expired`'s."""
+    passed_before = before is not None and now >= before
+    passed_after = after is not None and now >= after
+    if passed_before and passed_after:
+        await connection.execute(
+            "UPDATE forums SET expiry_told = $2 WHERE id = $1 AND expiry_told = $3", forum_id, after, before
+        )
+        return
+    if not passed_before or passed_after:
+        return
+    await connection.execute("UPDATE forums SET expiry_told = NULL WHERE id = $1", forum_id)
+    zone = ZoneInfo(await connection.fetchval("SELECT time_zone FROM forums WHERE id = $1", forum_id))
+    stored = await request_queries.list_requests(connection, forum_id, before, now)
+    expired = [_in_zone(entry.item, zone) for entry in stored if entry.item.status == "expired"]
+    party_to = await _party_to(connection, forum_id, expired)
+    written: list[tuple[str, RequestNotice]] = []
+    for record in expired:
+        opened = msgspec.structs.replace(record, status="pending")
+        for party in record.parties:
+            seen = _seen(opened, party.delegation, party_to)
+            changes = _changes(_seen(record, party.delegation, party_to), seen)
+            notice = RequestNotice(CHANGED, str(forum_id), party.delegation, seen, ORGANISER, now, changes=changes)
+            written.append((party.delegation, notice))
+    await notices.insert_notices(connection, forum_id, written)

@@ -69,6 +69,12 @@ T = TypeVar("T")
 PartyRole = Literal["requester", "invitee"]
 PartyStatus = Literal["pending", "accepted", "declined"]
 RequestStatus = Literal["pending", "accepted", "declined", "withdrawn", "expired"]
+# Who reads the forum's directory (GET /forums/{id}/directory): every member, or the organiser only.
+DirectoryReaders = Literal["members", "organiser"]
+_DIRECTORY = (
+    'who reads the directory of delegations (GET .../directory): "members", the organiser and every delegation;'
+    ' "organiser", the organiser only (a delegation is answered 403: a forum keeping its list private)'
+)
 CreatedBy = Literal["organiser", "delegation"]
 
 
@@ -98,6 +104,7 @@ class ForumSettings(Record):
             description="after this, pending requests read as expired (without a UTC offset: forum-local time)"
         ),
     ] = None
+    directory: Annotated[DirectoryReaders, msgspec.Meta(description=_DIRECTORY)] = "members"
 
 
 class ForumPatch(Record):
@@ -110,6 +117,9 @@ class ForumPatch(Record):
     request_deadline: Annotated[
         datetime | msgspec.UnsetType | None, msgspec.Meta(description="null: none; left out: unchanged")
     ] = msgspec.UNSET
+    directory: Annotated[DirectoryReaders | msgspec.UnsetType, msgspec.Meta(description="left out: unchanged")] = (
+        msgspec.UNSET
+    )
 
 
 class ForumRecord(Record):
@@ -121,6 +131,7 @@ class ForumRecord(Record):
     request_deadline: Annotated[
         datetime | None, msgspec.Meta(description="in the forum's time, with its offset (db/queries/forums.py)")
     ] = None
+    directory: Annotated[DirectoryReaders, msgspec.Meta(description=_DIRECTORY)] = "members"
     closed_at: Annotated[
         datetime | None,
         msgspec.Meta(description="since when the forum is closed (POST .../close), in its time; null while open"),

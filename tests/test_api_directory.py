@@ -7,7 +7,7 @@ from datetime import datetime, timedelta
 import httpx
 import pytest
 
-from tests.conftest import World, make_world
+from tests.conftest import ADMIN_TOKEN, FORUM_BODY, World, bearer, make_world
 
 pytestmark = pytest.mark.anyio
 
@@ -74,6 +74,81 @@ async def test_an_unchanged_directory_answers_304_and_a_new_delegation_moves_its
     moved = await client.get(path, headers={**world.tokens["JPN"], "If-None-Match": tag})
     assert moved.status_code == 200 and moved.headers["etag"] != tag
     assert {"id": "NZL", "name": "New Zealand", "country": "NZ"} in moved.json()
+
+
+async def _set_directory(client: httpx.AsyncClient, world: World, readers: str) -> httpx.Response:
+    forum = await client.get(world.base, headers=world.organiser)
+    return await client.patch(
+        world.base, json={"directory": readers}, headers={**world.organiser, "If-Match": forum.headers["etag"]}
+    )
+
+
+async def test_a_forum_keeping_its_directory_private_answers_delegations_403_naming_the_setting(
+    client: httpx.AsyncClient, world: World
+) -> None:
+    """`directory: "organiser"` (PATCH with If-Match): every delegation is refused with a 403 that
+    names the forum's setting, even one holding the list's ETag (no 304 keeps the list alive); the
+    organiser still reads it whole; every member reads the setting on the forum. Set back to
+    "members", delegations read the list again."""
+    path = f"{world.base}/directory"
+    held = (await client.get(path, headers=world.tokens["JPN"])).headers["etag"]
+    assert (await client.get(world.base, headers=world.tokens["JPN"])).json()["directory"] == "members"
+    private = await _set_directory(client, world, "organiser")
+    assert private.status_code == 200, private.text
+    assert private.json()["directory"] == "organiser"
+    for code, headers in world.tokens.items():
+        assert (await client.get(world.base, headers=headers)).json()["directory"] == "organiser"
+        for sent in (headers, {**headers, "If-None-Match": held}):
+            refused = await client.get(path, headers=sent)
+            assert refused.status_code == 403, refused.text
+            problem = refused.json()
+            assert refused.headers["content-type"].startswith("application/problem+json")
+            assert problem["errors"] == [
+                {
+                    "field": "directory",
+                    "message": "the organiser keeps the forum's list of delegations private:"
+                    " ask for a delegation by its id",
+                }
+            ]
+            # nothing of any delegation: not even its own name
+            assert not [name for name in ("Singapore", "Australia", "Japan", code) if name in refused.text]
+    organiser = await client.get(path, headers=world.organiser)
+    assert organiser.status_code == 200 and organiser.json() == EXPECTED
+    assert (await client.get(path, headers={**world.organiser, "If-None-Match": held})).status_code == 304
+    # asking by id still works: the list is private, not the forum
+    asked = await client.post(
+        f"{world.base}/requests", json={"parties": ["SGP", "AUS"], "duration_minutes": 30}, headers=world.tokens["SGP"]
+    )
+    assert asked.status_code == 201, asked.text
+    public = await _set_directory(client, world, "members")
+    assert public.status_code == 200 and public.json()["directory"] == "members", public.text
+    again = await client.get(path, headers=world.tokens["JPN"])
+    assert again.status_code == 200 and again.json() == EXPECTED
+
+
+async def test_the_directory_setting_is_checked_set_at_creation_and_no_setup_edit(
+    client: httpx.AsyncClient, world: World
+) -> None:
+    """A value other than "members" or "organiser" is a 400 naming `directory`; a forum may be created
+    private; and changing only who reads the directory leaves the forum's setup revision (the grid a
+    solve made stays current), where a change of name moves it."""
+    wrong = await _set_directory(client, world, "everyone")
+    assert wrong.status_code == 400, wrong.text
+    assert [error["field"] for error in wrong.json()["errors"]] == ["directory"]
+    revision = f"{world.base}/revision"
+    before = (await client.get(revision, headers=world.organiser)).json()["revision"]
+    assert (await _set_directory(client, world, "organiser")).status_code == 200
+    assert (await client.get(revision, headers=world.organiser)).json()["revision"] == before
+    forum = await client.get(world.base, headers=world.organiser)
+    renamed = await client.patch(
+        world.base, json={"name": "Renamed"}, headers={**world.organiser, "If-Match": forum.headers["etag"]}
+    )
+    assert renamed.status_code == 200 and renamed.json()["directory"] == "organiser", renamed.text
+    assert (await client.get(revision, headers=world.organiser)).json()["revision"] == before + 1
+    made = await client.post("/forums", json={**FORUM_BODY, "directory": "organiser"}, headers=bearer(ADMIN_TOKEN))
+    assert made.status_code == 201 and made.json()["forum"]["directory"] == "organiser", made.text
+    default = await client.post("/forums", json=FORUM_BODY, headers=bearer(ADMIN_TOKEN))
+    assert default.json()["forum"]["directory"] == "members"
 
 
 async def _etag(client: httpx.AsyncClient, world: World, delegation: str) -> str:

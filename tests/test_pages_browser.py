@@ -2069,6 +2069,38 @@ def test_the_ask_form_offers_the_forums_directory_and_a_name_chosen_from_it_is_a
     page.close()
 
 
+def _set_directory(site: Site, readers: str) -> None:
+    forum = site.api.get(site.base, headers=site.organiser())
+    changed = site.api.patch(
+        site.base, json={"directory": readers}, headers={**site.organiser(), "If-Match": forum.headers["ETag"]}
+    )
+    assert changed.status_code == 200 and changed.json()["directory"] == readers, changed.text
+
+
+def test_a_private_directory_leaves_the_ask_form_to_typed_ids_with_a_note(browser: Browser, site: Site) -> None:
+    """While the organiser keeps the directory private (its 403), New Zealand's ask form offers only
+    Australia, met in the request New Zealand made, and a note says to type the ids; the directory made
+    public again, the next check offers every other delegation and the note goes."""
+    _set_directory(site, "organiser")
+    try:
+        page, errors = _still_agenda(browser, site, "NZ")
+        note = page.locator("#ask-parties-note")
+        expect(note).to_be_visible()
+        expect(note).to_contain_text("The organiser keeps the forum's list of delegations private: type the id")
+        options = page.locator("#ask-known option")
+        expect(options).to_have_count(1)
+        assert options.evaluate_all("nodes => nodes.map(n => n.value)") == ["AU"]
+        party = page.get_by_label("Delegation invited (its id or name)")
+        assert "ask-parties-note" in (party.get_attribute("aria-describedby") or "").split()
+    finally:
+        _set_directory(site, "members")
+    page.clock.fast_forward(AGENDA_POLL)
+    expect(note).to_be_hidden(timeout=WAIT_MS)
+    expect(options).to_have_count(len(site.problem.delegations) - 1)
+    assert errors == [], errors  # the 403 is the page's to handle
+    page.close()
+
+
 def test_staff_ask_for_a_meeting_edit_and_withdraw_it_from_the_agenda(browser: Browser, site: Site) -> None:
     """Tonga's staff ask Fiji and Vanuatu for a trilateral on the agenda page (no API by hand): a
     refusal of the API shows beside the field it names; the request is stored as filled in; an edit of

@@ -24,7 +24,7 @@ from api.controllers.common import (
     zone_of,
 )
 from api.controllers.paths import DelegationPath, ForumPath, ParticipantPath
-from api.errors import Conflict, FieldError, NotFound
+from api.errors import Conflict, FieldError, Forbidden, NotFound
 from api.guards import (
     delegation_organiser,
     delegation_reader,
@@ -68,8 +68,8 @@ _DIRECTORY_CACHE = {"Cache-Control": "private, no-cache"}
 @get(
     DIRECTORY_PATH,
     tags=["delegations"],
-    summary="The forum's delegations, by id, name and country (the organiser and every delegation);"
-    " 304 to If-None-Match while unchanged",
+    summary="The forum's delegations, by id, name and country (the organiser, and every delegation unless the"
+    " forum's directory setting is organiser: 403); 304 to If-None-Match while unchanged",
 )
 async def read_directory(
     pool: PoolDep, caller: CallerDep, forum_id: ForumPath, if_none_match: IfNoneMatch = None
@@ -78,9 +78,19 @@ async def read_directory(
     not secret; a delegation's people, their times and its requests are (never here). Whole, not
     paged: one row a delegation, about 190 at the largest forum (UNGA, some 12 KB), in one
     statement; a page asks for it once and then with If-None-Match. The ETag is a digest of the
-    answer: it moves when, and only when, the directory does."""
+    answer: it moves when, and only when, the directory does.
+
+    A forum may keep the list private until it opens (`directory: "organiser"`, PATCH /forums/{id}):
+    a delegation is then answered 403, not 404 (the route and the forum are its own; nothing here
+    is another delegation's) nor an empty list (which would say the forum has no one else, and a
+    page would offer nothing without saying why). The refusal tells only what GET /forums/{id}
+    shows every member, the setting; it is checked before any 304, so a page holding the list is
+    told it is private now."""
     parsed = forum_member(caller, forum_id)
     async with pool.acquire() as connection:
+        if caller.kind != "organiser" and await _directory_private(connection, parsed):
+            message = "the organiser keeps the forum's list of delegations private: ask for a delegation by its id"
+            raise Forbidden(f"directory: {message}", [FieldError("directory", message)])
         stored = await items.list_items(connection, DELEGATIONS, (parsed,))
     shown = [DirectoryEntry(entry.item.id, entry.item.name, entry.item.country) for entry in stored]
     tag = f'"{hashlib.sha256(msgspec.json.encode(shown)).hexdigest()[:32]}"'
@@ -90,6 +100,10 @@ async def read_directory(
             Response(content=b"", status_code=304, headers={"ETag": tag, **_DIRECTORY_CACHE}),
         )
     return json_response(shown, headers={"ETag": tag, **_DIRECTORY_CACHE})
+
+
+async def _directory_private(connection: asyncpg.Connection, forum_id: Any) -> bool:
+    return bool(await connection.fetchval("SELECT directory = 'organiser' FROM forums WHERE id = $1", forum_id))
 
 
 @post(DELEGATIONS_PATH, tags=["delegations"], summary="Add a delegation; answers its token once (organiser)")

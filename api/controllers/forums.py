@@ -12,6 +12,7 @@ import msgspec
 from litestar import Request, Response, get, patch, post
 from litestar.params import Body
 
+from api import request_notices
 from api.controllers.common import CallerDep, IdempotencyKey, IfMatch, PoolDep, load_forum, raise_if
 from api.controllers.paths import ForumPath
 from api.errors import Conflict, FieldError
@@ -151,6 +152,10 @@ async def change_forum(
         if settings.slot_minutes != current.item.slot_minutes:  # requests not accepted yet, too
             await _refuse_slots_requests_do_not_fill(connection, parsed, settings.slot_minutes)
         stored = await forums.update_forum(connection, parsed, settings)
+        if settings.request_deadline != current.item.request_deadline:  # requests expire or open again
+            await request_notices.deadline_moved(
+                connection, parsed, current.item.request_deadline, settings.request_deadline, datetime.now(UTC)
+            )
         await record_change(connection, parsed, caller.actor, "update", "forum", forum_id, current.item, stored.item)
         return Reply(stored.item, headers={"ETag": etag(stored.version)})
 

@@ -43,6 +43,7 @@
     asked: null, // {body, key}: the last request sent from the form and its Idempotency-Key (a retry reuses it)
     directory: [], // the forum's delegations (GET .../directory: id, name, country), offered to the ask form
     directoryTag: null, // its ETag: read again with each check, an unchanged directory answers 304
+    directoryPrivate: false, // the organiser keeps the directory private (a 403): ids are typed, with a note
   };
   // How often an open page asks whether its agenda or its requests changed (conditional GETs: 304
   // while they have not); also at once when the tab is shown again, the window takes the focus or
@@ -238,14 +239,15 @@
   // attends a request's meeting and their arrivals follow a colleague's or the organiser's edits;
   // its ETag is a digest of the list, so an unchanged one answers 304 and is not drawn again.
   // The forum's directory too, for the ask form (not in a preview, which asks nothing); a failed
-  // read of it keeps the one held: the form still takes a typed id.
+  // read of it keeps the one held: the form still takes a typed id. A 403 is the organiser keeping
+  // the list private (the forum's `directory`): the list held is dropped and the form says so.
   async function refresh(announce) {
     const generation = state.generation;
     const [agenda, inbox, people, directory] = await Promise.all([
       read(`${delegationPath()}/agenda/detailed`, state.agendaTag),
       read(`${delegationPath()}/inbox`, state.inboxTag),
       read(`${delegationPath()}/participants`, state.peopleTag),
-      state.preview ? { status: 304 } : read(`/forums/${state.forumId}/directory`, state.directoryTag).catch(() => ({ status: 0 })),
+      state.preview ? { status: 304 } : read(`/forums/${state.forumId}/directory`, state.directoryTag).catch((error) => ({ status: error && error.status === 403 ? 403 : 0 })),
     ]);
     if (generation !== state.generation) return; // read for a delegation no longer previewed
     if (inbox.status === 404 || people.status === 404) throw new ApiError(404, null); // only a delegation gone meanwhile
@@ -254,9 +256,10 @@
       state.peopleTag = people.tag;
       showPeople(people.body);
     }
-    if (directory.status === 200) {
-      state.directoryTag = directory.tag;
-      state.directory = directory.body;
+    if (directory.status === 200 || directory.status === 403) {
+      state.directoryPrivate = directory.status === 403;
+      state.directoryTag = state.directoryPrivate ? null : directory.tag;
+      state.directory = state.directoryPrivate ? [] : directory.body;
       if (state.inbox) showAsking(); // a delegation added or renamed meanwhile is offered
     }
     const said = [];
@@ -1075,7 +1078,7 @@
       const value = row.querySelector("input")?.value || "";
       const id = `ask-party-${index + 1}`;
       const what = index ? `${ORDINAL[index]} delegation invited` : "Delegation invited";
-      const input = el("input", { id, name: `parties[${index + 1}]`, list: "ask-known", autocomplete: "off", required: true, "aria-describedby": `${id}-error` });
+      const input = el("input", { id, name: `parties[${index + 1}]`, list: "ask-known", autocomplete: "off", required: true, "aria-describedby": `ask-parties-note ${id}-error` });
       input.value = value;
       const parts = [
         el("div", { class: "field" }, el("label", { for: id, text: `${what} (its id or name)` }), input, el("p", { id: `${id}-error`, class: "field-error" })),
@@ -1114,6 +1117,7 @@
 
   function showAsking() {
     $("ask-section").hidden = $("ask-link").hidden = false;
+    $("ask-parties-note").hidden = !state.directoryPrivate;
     const known = knownDelegations();
     const list = $("ask-known");
     if (list.dataset.shown !== JSON.stringify([...known])) {

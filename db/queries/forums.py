@@ -44,7 +44,8 @@ def forum_from_row(row: asyncpg.Record) -> Stored[ForumRecord]:
     forum's own time with its offset, as every other time the API answers (asyncpg reads them
     back in UTC)."""
     values = {
-        name: row[name] for name in ("name", "time_zone", "slot_minutes", "days", "request_deadline", "closed_at")
+        name: row[name]
+        for name in ("name", "time_zone", "slot_minutes", "days", "request_deadline", "directory", "closed_at")
     }
     for instant in ("request_deadline", "closed_at"):
         if values[instant] is not None:
@@ -55,8 +56,8 @@ def forum_from_row(row: asyncpg.Record) -> Stored[ForumRecord]:
 async def insert_forum(connection: asyncpg.Connection, settings: ForumSettings, token_hash: str) -> Stored[ForumRecord]:
     """A new forum, with `token_hash` as its organiser token 1."""
     row = await connection.fetchrow(
-        "WITH forum AS (INSERT INTO forums (name, time_zone, slot_minutes, days, request_deadline)"
-        " VALUES ($1, $2, $3, $4, $5) RETURNING *),"
+        "WITH forum AS (INSERT INTO forums (name, time_zone, slot_minutes, days, request_deadline, directory)"
+        " VALUES ($1, $2, $3, $4, $5, $8) RETURNING *),"
         " token AS (INSERT INTO organiser_tokens (forum_id, number, name, token_hash)"
         " SELECT id, 1, $7, $6 FROM forum)"
         " SELECT * FROM forum",
@@ -67,6 +68,7 @@ async def insert_forum(connection: asyncpg.Connection, settings: ForumSettings, 
         settings.request_deadline,
         token_hash,
         FIRST_TOKEN_NAME,
+        settings.directory,
     )
     assert row is not None
     return forum_from_row(row)
@@ -83,13 +85,14 @@ async def get_forum(
 async def update_forum(connection: asyncpg.Connection, forum_id: Any, settings: ForumSettings) -> Stored[ForumRecord]:
     row = await connection.fetchrow(
         "UPDATE forums SET name = $2, time_zone = $3, slot_minutes = $4, days = $5, request_deadline = $6,"
-        " version = version + 1 WHERE id = $1 RETURNING *",
+        " directory = $7, version = version + 1 WHERE id = $1 RETURNING *",
         forum_id,
         settings.name,
         settings.time_zone,
         settings.slot_minutes,
         settings.days,
         settings.request_deadline,
+        settings.directory,
     )
     assert row is not None
     return forum_from_row(row)
