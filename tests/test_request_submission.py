@@ -78,12 +78,17 @@ async def test_organiser_request_and_an_expired_deadline(client: httpx.AsyncClie
     past = {"request_deadline": "2020-01-01T00:00:00Z"}
     moved = await client.patch(world.base, json=past, headers={**world.organiser, "If-Match": forum.headers["etag"]})
     assert moved.status_code == 200, moved.text
+    before = (await client.get(f"{world.base}/requests", headers=world.organiser)).json()
     late = await client.post(
         f"{world.base}/requests", json={"parties": ["JPN", "AUS"], "duration_minutes": 30}, headers=world.tokens["JPN"]
     )
-    assert late.status_code == 201 and late.json()["status"] == "expired"
-    read = await client.get(f"{world.base}/requests/{late.json()['id']}", headers=world.tokens["JPN"])
-    assert read.json() == late.json()
+    # A delegation's request after the deadline would be expired at birth: refused, nothing stored.
+    assert late.status_code == 409 and "deadline" in late.json()["detail"], late.text
+    assert (await client.get(f"{world.base}/requests", headers=world.organiser)).json() == before
+    by_organiser = await client.post(
+        f"{world.base}/requests", json={"parties": ["JPN", "AUS"], "duration_minutes": 30}, headers=world.organiser
+    )
+    assert by_organiser.status_code == 201 and by_organiser.json()["status"] == "accepted", by_organiser.text
 
 
 async def test_attendees_are_checked_per_party_and_nothing_is_written(client: httpx.AsyncClient, world: World) -> None:

@@ -152,6 +152,16 @@ def used_priority(caller: Caller, asked: Priority) -> Priority:
     return asked
 
 
+def _before_the_deadline(caller: Caller, deadline: datetime | None, now: datetime) -> None:
+    """A delegation asks before the deadline: a request made after it would be expired at birth,
+    which no counterpart could answer. The organiser's requests start agreed, so it may still add."""
+    if caller.kind == "delegation" and deadline is not None and now >= deadline:
+        raise Conflict(
+            f"the request deadline ({deadline.isoformat()}) has passed: ask the organiser, who may still add"
+            " the meeting or move the deadline"
+        )
+
+
 def _new_request(caller: Caller, body: RequestIn, forum: ForumRecord, now: datetime) -> RequestRecord:
     """The request as a read of it will show it once inserted."""
     parties = _parties(caller, body)
@@ -191,6 +201,7 @@ async def create_request(
         body = to_forum_time(data, zone_of(forum))
         raise_if(_check_request(context, caller, body))
         now = _now()
+        _before_the_deadline(caller, forum.request_deadline, now)
         record = _new_request(caller, body, forum, now)
         # the audit row holds the request as the answer shows it, times in the forum's zone
         shown = in_forum_time(record, zone_of(forum))
