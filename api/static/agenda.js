@@ -1078,7 +1078,7 @@
       const value = row.querySelector("input")?.value || "";
       const id = `ask-party-${index + 1}`;
       const what = index ? `${ORDINAL[index]} delegation invited` : "Delegation invited";
-      const input = el("input", { id, name: `parties[${index + 1}]`, list: "ask-known", autocomplete: "off", required: true, "aria-describedby": `ask-parties-note ${id}-error` });
+      const input = el("input", { id, name: `parties[${index + 1}]`, list: "ask-known", autocomplete: "off", required: true, "aria-describedby": partyDescription(id) });
       input.value = value;
       const parts = [
         el("div", { class: "field" }, el("label", { for: id, text: `${what} (its id or name)` }), input, el("p", { id: `${id}-error`, class: "field-error" })),
@@ -1103,6 +1103,12 @@
     $("ask-add").hidden = rows.length >= MOST_INVITED;
   }
 
+  // The note on a private directory describes each party's field only while it is shown: a hidden
+  // element named by aria-describedby is still read out.
+  function partyDescription(id) {
+    return state.directoryPrivate ? `ask-parties-note ${id}-error` : `${id}-error`;
+  }
+
   // The delegations it may ask, offered as the ids are typed: the forum's directory (every delegation's
   // id, name and country; GET .../delegations is the organiser's), and those met in requests received
   // or sent (should the directory not be read). Its own delegation is not offered.
@@ -1118,6 +1124,7 @@
   function showAsking() {
     $("ask-section").hidden = $("ask-link").hidden = false;
     $("ask-parties-note").hidden = !state.directoryPrivate;
+    for (const input of $("ask-counterparts").querySelectorAll("input")) input.setAttribute("aria-describedby", partyDescription(input.id));
     const known = knownDelegations();
     const list = $("ask-known");
     if (list.dataset.shown !== JSON.stringify([...known])) {
