@@ -2336,6 +2336,6 @@ def test_the_keyboard_reaches_every_control_of_the_ask_form_with_its_focus_shown
     page.locator("#ask-add").click()
     count, reached = _tab_walk(page, form, page.locator("#ask-title"))
     assert count > 8 and _stops(reached) == list(range(count)), reached
-    assert all(step["visible"] for step in reached), [step["probe"] for step in reached if not step["visible"]]
+    assert all(step["visible"] for step in reached), str([(step["probe"], step["visible"]) for step in reached])
     assert errors == [], errors
     page.close()
