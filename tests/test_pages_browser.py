@@ -24,6 +24,7 @@ import asyncpg
 import httpx
 import msgspec
 import pytest
+from axe_playwright_python.sync_playwright import Axe
 from playwright.sync_api import Browser, Dialog, FloatRect, Locator, Page, Route, ViewportSize, expect, sync_playwright
 
 from db.load import LoadedForum, load_problem
@@ -2231,3 +2232,148 @@ def test_staff_ask_for_a_meeting_edit_and_withdraw_it_from_the_agenda(browser: B
     expect(preview.locator("#sent button")).to_have_count(0)
     assert errors == [], errors
     preview.close()
+
+
+# ---------------------------------------------------------------- an automated audit: axe-core
+
+# axe-core (Deque's engine, bundled by axe-playwright-python) with the rules of WCAG 2.0 and 2.1,
+# levels A and AA: what WCAG 2.1 AA, Section 508 and EN 301 549 ask of a web page, as far as a
+# machine can tell. It runs through page.evaluate (the DevTools protocol), which the pages' CSP
+# does not govern: the product's CSP stays as it is. What it cannot judge (whether a label makes
+# sense, whether a screen reader's reading is usable) is left to the hand-written tests above.
+AXE = Axe()
+AXE_OPTIONS = {
+    "runOnly": {"type": "tag", "values": ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"]},
+    "resultTypes": ["violations"],
+}
+
+
+def _axe(page: Page, state: str) -> list[str]:
+    """Every WCAG 2.0/2.1 A and AA violation axe finds on the page as it is, one line a node."""
+    found = AXE.run(page, options=AXE_OPTIONS).response["violations"]
+    return [
+        f"{state}: {violation['id']} ({violation['impact']}) {' '.join(node['target'])}: "
+        + (node.get("failureSummary") or violation["help"]).replace("\n", " ")
+        for violation in found
+        for node in violation["nodes"]
+    ]
+
+
+def test_axe_finds_nothing_on_the_grid(grid_page: Page, site: Site) -> None:
+    """The organiser's grid with a version shown, its unplaced list, then its move form open."""
+    page = grid_page
+    expect(page.locator("#version-select")).not_to_have_value("")
+    found = _axe(page, "grid")
+    expect(page.locator("#unplaced-list .unplaced-item").first).to_be_visible()
+    placements = site.get(f"/schedules/{_shown_version(page)}")["placements"]
+    moving = placements[len(placements) // 3]
+    _show_day_of(page, moving["start"])
+    page.locator(f'.sheet.current .meeting[data-meeting="{moving["meeting"]}"]').focus()
+    page.keyboard.press("Enter")
+    expect(page.locator("#move-form")).to_be_visible()
+    found += _axe(page, "move form")
+    page.keyboard.press("Escape")
+    assert found == [], "\n".join(found)
+
+
+def test_axe_finds_nothing_on_the_agenda_its_forms_and_the_preview(browser: Browser, site: Site) -> None:
+    """Japan's agenda: its meetings, a request waiting in its inbox, one it sent; the ask form with an
+    error the API named, the edit form of its request, the arrivals form with an error; then the
+    organiser's preview of it."""
+    waiting = _ask(site, "ID", ["ID", "JP"], "Maritime domain awareness")
+    sent = _ask(site, "JP", ["JP", "IN"], "Quad logistics")
+    # a page whose clock runs: axe waits on timers
+    page = browser.new_page(viewport=PHONE, device_scale_factor=2, is_mobile=True, has_touch=True)
+    errors = _watch(page)
+    page.goto(f"{site.server.url}/agenda#token={site.forum.delegation_tokens['JP']}")
+    page.locator(f'.request-card[data-request="{waiting}"]').wait_for(timeout=WAIT_MS)
+    page.locator(".meeting-card").first.wait_for(timeout=WAIT_MS)
+    found = _axe(page, "agenda")
+
+    page.get_by_label("Delegation invited (its id or name)").fill("XX")
+    page.locator("#ask-form").get_by_label("Title").fill("Not sent")
+    page.locator("#ask-send").click()
+    expect(page.locator("#ask-party-1-error")).to_have_text("parties[1]: no delegation XX", timeout=WAIT_MS)
+    found += _axe(page, "ask form refused")
+
+    card = page.locator(f'.sent-card[data-request="{sent}"]')
+    card.locator("button.edit").click()
+    expect(card.locator(".edit-form").get_by_label("Title")).to_have_value("Quad logistics", timeout=WAIT_MS)
+    found += _axe(page, "edit form")
+    card.locator(".edit-form button.cancel").click()
+
+    form = page.locator(".travel-form").first
+    form.get_by_label("Arrival").fill("2024-06-02T10:00")
+    form.get_by_label("Departure").fill("2024-06-01T10:00")
+    form.locator("button").click()
+    expect(page.locator("#travel-status")).to_contain_text("Not saved", timeout=WAIT_MS)
+    found += _axe(page, "arrivals form refused")
+    assert errors == [], errors
+    page.close()
+
+    preview = browser.new_page(viewport=PHONE)
+    errors = _watch(preview)
+    preview.goto(f"{site.server.url}/agenda#token={site.forum.organiser_token}&delegation=JP")
+    preview.locator(f'.request-card[data-request="{waiting}"]').wait_for(timeout=WAIT_MS)
+    preview.locator(".meeting-card").first.wait_for(timeout=WAIT_MS)
+    found += _axe(preview, "preview")
+    assert errors == [], errors
+    preview.close()
+    assert found == [], "\n".join(found)
+
+
+# Numbers every visible, enabled control inside `root` in document order (data-tab-probe), for a
+# walk with the Tab key to say which it reached.
+NUMBER_CONTROLS = """
+root => {
+  const controls = [...root.querySelectorAll("input, select, textarea, button, a[href]")].filter(
+    node => node.getClientRects().length > 0 && !node.disabled
+  );
+  controls.forEach((node, index) => { node.dataset.tabProbe = String(index); });
+  return controls.length;
+}
+"""
+# The control with the focus: its number, and whether its focus can be seen (an outline drawn).
+FOCUSED = """
+() => {
+  const node = document.activeElement;
+  const style = getComputedStyle(node);
+  const drawn = style.outlineStyle !== "none" && parseFloat(style.outlineWidth) >= 2;
+  return {probe: node.dataset.tabProbe ?? null, visible: drawn};
+}
+"""
+
+
+def _tab_walk(page: Page, root: Locator, start: Locator) -> tuple[int, list[dict[str, Any]]]:
+    """Numbers the controls inside `root`, then presses Tab from `start` (before them) until the focus
+    has left them again; the controls' count and what each press focused."""
+    count = int(root.evaluate(NUMBER_CONTROLS))
+    start.evaluate("node => { if (node.tabIndex < 0) node.tabIndex = -1; node.focus(); }")
+    reached: list[dict[str, Any]] = []
+    for _ in range(5 * count + 5):
+        page.keyboard.press("Tab")
+        reached.append(page.evaluate(FOCUSED))
+        if reached[-1]["probe"] is None:
+            break
+    return count, [step for step in reached if step["probe"] is not None]
+
+
+def _stops(reached: list[dict[str, Any]]) -> list[int]:
+    """The controls reached, in order: a date and time field takes one press a part of it (day, month,
+    year, hours, minutes), one stop."""
+    probes = [int(step["probe"]) for step in reached]
+    return [probe for probe, before in zip(probes, [None, *probes], strict=False) if probe != before]
+
+
+def test_the_keyboard_reaches_every_control_of_the_ask_form_with_its_focus_shown(browser: Browser, site: Site) -> None:
+    """Tab from the section's title walks every control of the ask form in order, a second party's
+    field included, each with a focus outline drawn."""
+    page, errors = _still_agenda(browser, site, "CA")  # no read of the agenda redraws the form meanwhile
+    form = page.locator("#ask-form")
+    expect(form).to_be_visible(timeout=WAIT_MS)
+    page.locator("#ask-add").click()
+    count, reached = _tab_walk(page, form, page.locator("#ask-title"))
+    assert count > 8 and _stops(reached) == list(range(count)), reached
+    assert all(step["visible"] for step in reached), str([(step["probe"], step["visible"]) for step in reached])
+    assert errors == [], errors
+    page.close()

@@ -33,6 +33,9 @@ from tests.test_pages_browser import (
     SHOT,
     WAIT_MS,
     Site,
+    _axe,
+    _stops,
+    _tab_walk,
     _watch,
     aside,
 )
@@ -312,5 +315,33 @@ def test_a_hostile_title_is_shown_as_text_and_the_token_never_leaves_the_fragmen
     token = site.forum.organiser_token
     assert token not in page.url and page.evaluate("Object.values(sessionStorage)") == [token]
     assert sent and all(token not in url and (referer is None or token not in referer) for url, referer in sent)
+    assert errors == [], errors
+    page.close()
+
+
+def test_axe_finds_nothing_on_the_requests_page(browser: Browser, board: Board) -> None:
+    """The table as loaded (more than 1,000 rows), then narrowed by its filters."""
+    page, errors = _open(browser, board.site)
+    found = _axe(page, "requests")
+    page.locator("#status-filter").select_option("pending")
+    page.locator("#delegation-filter").select_option("DZ")
+    found += _axe(page, "requests filtered")
+    assert found == [], "\n".join(found)
+    assert errors == [], errors
+    page.close()
+
+
+def test_the_keyboard_reaches_each_rows_priority_with_its_focus_shown(browser: Browser, board: Board) -> None:
+    """Narrowed to the requests of one delegation, Tab from the table's title reaches each row's
+    priority select in the rows' order, each with a focus outline drawn."""
+    page, errors = _open(browser, board.site)
+    page.locator("#delegation-filter").select_option("AL")
+    table = page.locator("#requests-table")
+    rows = _rows(page, visible_only=True)
+    count, reached = _tab_walk(page, table, page.locator("#table-title"))
+    assert count == len(rows) > 1 and _stops(reached) == list(range(count)), reached
+    numbered = table.locator("[data-tab-probe]").evaluate_all("nodes => nodes.map(n => n.dataset.request)")
+    assert numbered == rows  # the controls reached are the rows' priority selects, one a row
+    assert all(step["visible"] for step in reached), reached
     assert errors == [], errors
     page.close()
