@@ -26,11 +26,10 @@ from zoneinfo import ZoneInfo
 import asyncpg
 import msgspec
 from litestar import Response, get
-from litestar.params import HeaderParameter
 from litestar.static_files import create_static_files_router
 from litestar.types import ControllerRouterHandler
 
-from api.controllers.common import CallerDep, PoolDep, load_forum, zone_of
+from api.controllers.common import CallerDep, IfNoneMatch, PoolDep, load_forum, zone_of
 from api.controllers.paths import DelegationPath, ForumPath
 from api.controllers.schedules import PublicationNumber, published_meetings_of
 from api.errors import NotFound
@@ -43,12 +42,6 @@ from db.queries.publications import RoomLabel
 from db.records import ForumRecord, PartyRole, PartyStatus, Priority, RequestRecord, RequestStatus
 from solver.model import Window
 
-IfNoneMatch = Annotated[
-    str | None,
-    HeaderParameter(
-        name="If-None-Match", required=False, description="the ETag of the answer you hold: 304 while it is current"
-    ),
-]
 STATIC = Path(__file__).resolve().parent.parent / "static"
 # Pages load only their own files and talk only to this server; nobody may frame them.
 PAGE_HEADERS = {
