@@ -88,12 +88,18 @@ async def _party_to(
     return {(row["delegation_id"], row["request_id"]) for row in rows}
 
 
-def _seen(record: RequestRecord, delegation: str, party_to: set[tuple[str, str]]) -> RequestRecord:
-    """The request as GET shows it to `delegation` (api/controllers/requests.py `_as_seen`)."""
-    after = [other for other in record.needs.after if (delegation, other) in party_to]
+def after_only(record: RequestRecord, own: set[str]) -> RequestRecord:
+    """The request with `needs.after` naming only the requests in `own`: a delegation's copy names
+    only requests it is party to (another's request id would tell who meets whom)."""
+    after = [other for other in record.needs.after if other in own]
     if after == record.needs.after:
         return record
     return msgspec.structs.replace(record, needs=msgspec.structs.replace(record.needs, after=after))
+
+
+def _seen(record: RequestRecord, delegation: str, party_to: set[tuple[str, str]]) -> RequestRecord:
+    """The request as GET shows it to `delegation` (api/controllers/requests.py `_as_seen`)."""
+    return after_only(record, {request for party, request in party_to if party == delegation})
 
 
 def received_notices(

@@ -354,14 +354,7 @@ async def _as_seen(
     if party is None or not named:
         return shown
     own = await queries.party_request_ids(connection, forum_id, party, sorted(named))
-    return [_after_only(record, own) for record in shown]
-
-
-def _after_only(record: RequestRecord, own: set[str]) -> RequestRecord:
-    after = [other for other in record.needs.after if other in own]
-    if after == record.needs.after:
-        return record
-    return msgspec.structs.replace(record, needs=msgspec.structs.replace(record.needs, after=after))
+    return [request_notices.after_only(record, own) for record in shown]
 
 
 @get(REQUEST_PATH, tags=["requests"], summary="Read a request (ETag)")
