@@ -27,7 +27,11 @@ import msgspec
 
 from api import request_notices
 from api.controllers.common import order_errors, window_errors
-from api.controllers.requests import check_request, in_forum_time  # the API's own request rules and times
+from api.controllers.requests import (  # the API's own request rules and times
+    check_request,
+    in_forum_time,
+    room_errors,
+)
 from api.errors import FieldError, readable
 from api.guards import Caller
 from db.queries import items
@@ -466,6 +470,7 @@ async def _requests(connection: asyncpg.Connection, context: _Context, rows: lis
     _repeats(context, rows, lambda row: row.values.get("id"), "id")
     organiser = Caller("organiser", context.forum_id)
     venues = {stored.item.id for stored in await items.list_items(connection, VENUES, (context.forum_id,))}
+    offer = await request_queries.room_offer(connection, context.forum_id)  # as PATCH checks features and seats
     requests: list[_RequestRow] = []
     for row in rows:
         request = _request_row(context, row)
@@ -473,6 +478,7 @@ async def _requests(connection: asyncpg.Connection, context: _Context, rows: lis
             continue
         errors = await check_request(connection, context.forum_id, organiser, request.body)
         _add_field_errors(context, row, errors)
+        _add_field_errors(context, row, room_errors(offer, request.needs.features, request.needs.seats))
         for venue in request.needs.venues:
             if venue not in venues:
                 context.errors.append(RowError(row.number, "venues", f"no venue {venue}"))

@@ -12,6 +12,7 @@ import httpx
 import pytest
 
 from tests.conftest import World, bearer, make_world
+from tests.test_request_edits import _ask, _edit
 
 pytestmark = pytest.mark.anyio
 
@@ -180,9 +181,17 @@ REQUESTS = (
 )
 
 
+async def add_room_for_requests(client: httpx.AsyncClient, world: World) -> None:
+    """A room that offers what REQUESTS' first row needs (the world's only room has no features)."""
+    room = {"id": "R2", "name": "Room 2", "seats": 6, "features": ["interpreters"]}
+    added = await client.post(f"{world.base}/rooms", json=room, headers=world.organiser)
+    assert added.status_code == 201, added.text
+
+
 async def test_requests_are_created_accepted_with_their_needs_and_a_reimport_changes_nothing(
     client: httpx.AsyncClient, world: World
 ) -> None:
+    await add_room_for_requests(client, world)
     first = await post_csv(client, world, "requests", REQUESTS)
     assert first.status_code == 200, first.text
     assert first.json()["created"] == ["SGP-AUS", "AUS-JPN-SGP"]
@@ -232,6 +241,38 @@ async def test_each_bad_request_row_is_named_and_nothing_is_stored(client: httpx
         assert fault.startswith(wanted), (fault, wanted)
     listed = await client.get(f"{world.base}/requests", headers=world.organiser)
     assert listed.json() == []
+
+
+async def test_the_csv_import_refuses_what_no_room_could_hold_as_patch_does(
+    client: httpx.AsyncClient, world: World
+) -> None:
+    text = (
+        "id,parties,duration_minutes,features,seats\n"
+        "fine,SGP AUS,30,,8\n"
+        "r1,SGP AUS,30,interpretation,\n"
+        "r2,SGP AUS,30,,50\n"
+    )
+    answer = await post_csv(client, world, "requests", text)
+    assert answer.status_code == 422, answer.text
+    assert faults(answer) == [
+        "row 3, column features: no room of the forum offers 'interpretation'",
+        "row 4, column seats: no room of the forum has 50 seats (most: 8)",
+    ]
+    assert (await client.get(f"{world.base}/requests", headers=world.organiser)).json() == []
+    # PATCH's words for the same faults
+    asked = await _ask(client, world, "SGP", ["SGP", "AUS"])
+    patched = await _edit(client, world, asked, world.organiser, {"features": ["interpretation"], "seats": 50})
+    assert [f"{e['field']}: {e['message']}" for e in patched.json()["errors"]] == [
+        "features[0]: no room of the forum offers 'interpretation'",
+        "seats: no room of the forum has 50 seats (most: 8)",
+    ]
+    # POST takes neither field (room needs are set by PATCH or the CSV): refused as unknown, never stored.
+    made = await client.post(
+        f"{world.base}/requests",
+        json={"parties": ["SGP", "AUS"], "duration_minutes": 30, "features": ["interpretation"]},
+        headers=world.organiser,
+    )
+    assert made.status_code in (400, 422) and "features" in made.text, made.text
 
 
 # ---- who may import

@@ -19,7 +19,7 @@ import pytest
 
 from api.dispatcher import EVENT_HEADER
 from tests.conftest import World
-from tests.test_csv_import import REQUESTS, post_csv
+from tests.test_csv_import import REQUESTS, add_room_for_requests, post_csv
 from tests.test_notices import Receiver, live_server, loopback_receivers_allowed, receiver, register, signed_by
 from tests.test_notices import _deliver_all as deliver_all
 from tests.test_request_submission import Statements, watched
@@ -250,6 +250,7 @@ async def test_a_csv_import_tells_every_party_with_one_statement(
     """Imported requests start agreed, as the organiser's: each party is told. A thousand rows
     must stay one insert of notices, not one statement each."""
     client, statements = watched
+    await add_room_for_requests(client, world)
     statements.sent.clear()
     imported = await post_csv(client, world, "requests", REQUESTS)
     assert imported.status_code == 200, imported.text

@@ -561,13 +561,23 @@ def _edit_errors(
             errors.append(FieldError(f"attendees.{party}", "a delegation names only its own attendees"))
         else:
             errors.extend(_attendee_errors(context.participants[party], party, attendees, f"attendees.{party}"))
-    for index, feature in enumerate(data.features if isinstance(data.features, list) else []):
-        if feature not in offer.features:
-            errors.append(FieldError(f"features[{index}]", f"no room of the forum offers {feature!r}"))
-    if isinstance(data.seats, int) and (offer.seats is None or data.seats > offer.seats):
-        errors.append(FieldError("seats", f"no room of the forum has {data.seats} seats (most: {offer.seats or 0})"))
+    features = data.features if isinstance(data.features, list) else []
+    errors.extend(room_errors(offer, features, data.seats if isinstance(data.seats, int) else None))
     if not {"earliest", "latest"}.isdisjoint(_sent(data)):
         errors.extend(order_errors("latest", edited.needs.earliest, edited.needs.latest, "earliest"))
+    return errors
+
+
+def room_errors(offer: queries.RoomOffer, features: list[str], seats: int | None) -> list[FieldError]:
+    """What no room of the forum could hold: a feature none offers, more seats than the largest
+    has (none when it has no room yet). PATCH's rule, and the CSV import's for a new request."""
+    errors = [
+        FieldError(f"features[{index}]", f"no room of the forum offers {feature!r}")
+        for index, feature in enumerate(features)
+        if feature not in offer.features
+    ]
+    if seats is not None and (offer.seats is None or seats > offer.seats):
+        errors.append(FieldError("seats", f"no room of the forum has {seats} seats (most: {offer.seats or 0})"))
     return errors
 
 
