@@ -10,6 +10,10 @@ it is party to), nothing more; the delegation that made the change is not told o
   party of one the organiser arranges or imports, which starts agreed).
 - `request.answered`: to the other parties, naming who answered (`by`) and what (`answer`).
 - `request.withdrawn`: to the other parties.
+- A change of parties (the organiser's edit): each added party gets `request.received` (it is
+  asked, as by a new request), each removed one `request.withdrawn` (the request as it last saw it,
+  status withdrawn: for it the request is gone, and it reads 404 from then on), the others
+  `request.changed` (`changes.parties`).
 - `request.changed`: to every other party whose view of the request an edit changed (`changes`:
   each field before and after), with `asked_again` true for those whose answer it cleared; and to
   every party of an expired request the organiser's later deadline opens again (`changes.status`
@@ -154,12 +158,15 @@ async def changed(
     """An answer (`action` accept or decline), a withdrawal, or an edit: each other party is told
     what it sees change (for an edit, only those whose view changed)."""
     party_to = await _party_to(connection, forum_id, [before, after])
-    written: list[tuple[str, RequestNotice]] = []
     by = _by(actor_delegation)
+    written = _removed(forum_id, before, after, by, at, party_to)
+    was_party = {party.delegation for party in before.parties}
     for delegation in _others(after, actor_delegation):
         seen = _seen(after, delegation, party_to)
         notice = RequestNotice(CHANGED, str(forum_id), delegation, seen, by, at)
-        if action in ("accept", "decline"):
+        if delegation not in was_party:  # added by the organiser's edit: asked, as by a new request
+            notice = msgspec.structs.replace(notice, type=RECEIVED)
+        elif action in ("accept", "decline"):
             answer: PartyStatus = "accepted" if action == "accept" else "declined"
             notice = msgspec.structs.replace(notice, type=ANSWERED, answer=answer)
         elif action == "withdraw":
@@ -173,6 +180,30 @@ async def changed(
             notice = msgspec.structs.replace(notice, changes=changes, asked_again=again)
         written.append((delegation, notice))
     await notices.insert_notices(connection, forum_id, written)
+
+
+def _removed(
+    forum_id: Any, before: RequestRecord, after: RequestRecord, by: str, at: datetime, party_to: set[tuple[str, str]]
+) -> list[tuple[str, RequestNotice]]:
+    """`request.withdrawn` to each party the organiser's edit removed: to it, the request is gone as
+    if withdrawn (it reads 404 from now on). It carries the request as that party last saw it, status
+    withdrawn, not as it is now: who else was added is no longer its business."""
+    remaining = {party.delegation for party in after.parties}
+    return [
+        (
+            party.delegation,
+            RequestNotice(
+                WITHDRAWN,
+                str(forum_id),
+                party.delegation,
+                msgspec.structs.replace(_seen(before, party.delegation, party_to), status="withdrawn"),
+                by,
+                at,
+            ),
+        )
+        for party in before.parties
+        if party.delegation not in remaining
+    ]
 
 
 def _status_of(record: RequestRecord, delegation: str) -> PartyStatus | None:

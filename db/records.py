@@ -251,8 +251,8 @@ class RequestPatch(Record):
     """An edit of a request (PATCH): the fields sent are changed, those left out are kept.
 
     Who may send which field is the route's (api/controllers/requests.py): the organiser any;
-    the requesting delegation all but `priority`, and only its own `attendees`; an invited
-    delegation its own `attendees` only."""
+    the requesting delegation all but `priority` and `parties`, and only its own `attendees`; an
+    invited delegation its own `attendees` only."""
 
     title: Annotated[Annotated[str, Meta(max_length=200)] | msgspec.UnsetType, msgspec.Meta(description=_UNCHANGED)] = (
         msgspec.UNSET
@@ -266,6 +266,14 @@ class RequestPatch(Record):
     ] = msgspec.UNSET
     preferred: Annotated[
         list[Window] | msgspec.UnsetType, msgspec.Meta(description="windows it should lie inside; " + _UNCHANGED)
+    ] = msgspec.UNSET
+    parties: Annotated[
+        Annotated[list[Id], Meta(min_length=2, max_length=4)] | msgspec.UnsetType,
+        msgspec.Meta(
+            description="2 to 4 delegation ids, the requester's among them (the organiser's only): an added"
+            " party is asked (pending, its principals unless `attendees` names them), a removed one's answer"
+            " and attendees go; " + _UNCHANGED
+        ),
     ] = msgspec.UNSET
     attendees: Annotated[
         dict[str, list[Id]] | msgspec.UnsetType,

@@ -85,13 +85,7 @@ def _check_request(context: queries.RequestContext, caller: Caller, body: Reques
     errors = window_errors("preferred", body.preferred)
     if body.duration_minutes % forum.slot_minutes:
         errors.append(FieldError("duration_minutes", f"must be a multiple of the {forum.slot_minutes}-minute slot"))
-    seen: set[str] = set()
-    for index, party in enumerate(body.parties):
-        if party not in context.delegations:
-            errors.append(FieldError(f"parties[{index}]", f"no delegation {party}"))
-        elif party in seen:
-            errors.append(FieldError(f"parties[{index}]", f"{party} is listed twice"))
-        seen.add(party)
+    errors.extend(_party_errors(context, body.parties))
     if caller.kind == "delegation" and body.id is not None:
         # Its own choice could meet another delegation's request, and the conflict would tell it exists.
         errors.append(FieldError("id", "only the organiser names a request's id"))
@@ -104,6 +98,18 @@ def _check_request(context: queries.RequestContext, caller: Caller, body: Reques
             errors.append(FieldError(f"attendees.{party}", "a delegation names only its own attendees"))
         else:
             errors.extend(_attendee_errors(context.participants[party], party, attendees, f"attendees.{party}"))
+    return errors
+
+
+def _party_errors(context: queries.RequestContext, parties: list[str]) -> list[FieldError]:
+    """Each party a delegation of the forum, named once."""
+    errors, seen = [], set()
+    for index, party in enumerate(parties):
+        if party not in context.delegations:
+            errors.append(FieldError(f"parties[{index}]", f"no delegation {party}"))
+        elif party in seen:
+            errors.append(FieldError(f"parties[{index}]", f"{party} is listed twice"))
+        seen.add(party)
     return errors
 
 
@@ -514,6 +520,8 @@ def _editor(caller: Caller, record: RequestRecord, sent: set[str], deadline: dat
         return
     if "priority" in sent:
         raise Forbidden("only the forum's organiser sets a request's priority")
+    if "parties" in sent:  # who meets whom is the organiser's to change; a delegation withdraws and asks again
+        raise Forbidden("only the forum's organiser changes a request's parties")
     role = next(p.role for p in record.parties if p.delegation == caller.delegation_id)
     if role != "requester" and sent - {"attendees"}:
         named = ", ".join(sorted(sent - {"attendees"}))
@@ -524,18 +532,38 @@ def _editor(caller: Caller, record: RequestRecord, sent: set[str], deadline: dat
         )
 
 
-def _edited(record: RequestRecord, data: RequestPatch, sent: set[str]) -> RequestRecord:
-    """The request with the fields sent replaced (its status as it was: the caller settles it)."""
+def _edited(record: RequestRecord, data: RequestPatch, sent: set[str], asked: PartyStatus = "pending") -> RequestRecord:
+    """The request with the fields sent replaced (its status as it was: the caller settles it);
+    a party added starts `asked`."""
     needs = msgspec.structs.replace(record.needs, **{name: getattr(data, name) for name in _NEEDS if name in sent})
     attendees = data.attendees if isinstance(data.attendees, dict) else {}
     parties = [
         msgspec.structs.replace(party, attendees=attendees[party.delegation])
         if party.delegation in attendees
         else party
-        for party in record.parties
+        for party in _new_parties(record, data, asked)
     ]
     own = {name: getattr(data, name) for name in _OWN if name in sent}
     return msgspec.structs.replace(record, **own, needs=needs, parties=parties)
+
+
+def _added_party_status(deadline: datetime | None, now: datetime) -> PartyStatus:
+    """A party the organiser adds is asked (pending) until the request deadline; after it, asking
+    would expire the request at once (no one answers an expired request), so it starts agreed, as
+    the organiser's new requests do then."""
+    return "accepted" if deadline is not None and now >= deadline else "pending"
+
+
+def _new_parties(record: RequestRecord, data: RequestPatch, asked: PartyStatus) -> list[PartyRecord]:
+    """The parties once `data.parties` is applied: those kept as they were, answers and all; each
+    added one asked, as a new request's invitee is (`asked`, its principals); the removed gone."""
+    if not isinstance(data.parties, list):
+        return record.parties
+    kept = {party.delegation: party for party in record.parties}
+    named = dict.fromkeys(data.parties)  # a party listed twice is refused by _party_errors, not added twice
+    return queries.ordered_parties(
+        [kept.get(delegation) or PartyRecord(delegation, "invitee", asked) for delegation in named]
+    )
 
 
 def _edit_errors(
@@ -553,7 +581,11 @@ def _edit_errors(
         errors.append(FieldError("duration_minutes", f"must be a multiple of the {forum.slot_minutes}-minute slot"))
     if isinstance(data.preferred, list):
         errors.extend(window_errors("preferred", data.preferred))
-    parties = {party.delegation for party in record.parties}
+    if isinstance(data.parties, list):
+        errors.extend(_party_errors(context, data.parties))
+        if record.requester is not None and record.requester not in data.parties:
+            errors.append(FieldError("parties", f"must keep the requester {record.requester}"))
+    parties = _party_ids(edited)  # an added party's attendees may be named in the same edit
     for party, attendees in (data.attendees if isinstance(data.attendees, dict) else {}).items():
         if party not in parties:
             errors.append(FieldError(f"attendees.{party}", "is not a party to this request"))
@@ -616,7 +648,8 @@ async def edit_request(
         current, _ = await _visible_request(connection, parsed, caller, request_id, for_update=True)
         before = current.item
         named = sorted(data.attendees) if isinstance(data.attendees, dict) else []
-        context = await queries.request_context(connection, parsed, [p for p in named if p in _party_ids(before)])
+        parties = set(data.parties) if isinstance(data.parties, list) else _party_ids(before)
+        context = await queries.request_context(connection, parsed, [p for p in named if p in parties])
         assert context is not None  # _visible_request found the forum
         forum = context.forum.item
         now = _now()
@@ -625,13 +658,13 @@ async def edit_request(
         if before.status == "withdrawn" or caller.kind == "delegation":
             _must_be_open(before)  # a delegation edits what is still asked or agreed
         body = to_forum_time(data, zone_of(forum))
-        edited = _edited(before, body, sent)
+        edited = _edited(before, body, sent, _added_party_status(forum.request_deadline, now))
         offer = await queries.room_offer(connection, parsed) if {"features", "seats"} & sent else NO_ROOMS
         raise_if(_edit_errors(context, offer, caller, before, body, edited))
         if edited == before:  # nothing to change, nothing to audit or count
             (shown,) = await _as_seen(connection, parsed, caller, [before], zone_of(forum))
             return Reply(shown, headers={"ETag": etag(current.version)})
-        await queries.update_request(connection, parsed, edited, _asked_again(caller, before, edited))
+        await queries.update_request(connection, parsed, edited, _asked_again(caller, before, edited), before.parties)
         action = "set_priority" if sent == {"priority"} else "edit"
         return await _changed(connection, parsed, caller, request_id, before, action)
 

@@ -377,10 +377,17 @@ async def set_priority(connection: asyncpg.Connection, forum_id: Any, request_id
 
 
 async def update_request(
-    connection: asyncpg.Connection, forum_id: Any, edited: RequestRecord, asked_again: Sequence[str]
+    connection: asyncpg.Connection,
+    forum_id: Any,
+    edited: RequestRecord,
+    asked_again: Sequence[str],
+    parties_before: Sequence[PartyRecord] = (),
 ) -> None:
-    """Store an edit of the request: its own fields and needs, each party's attendees, and the
-    parties in `asked_again` back to pending (their answer cleared). The caller holds its row lock."""
+    """Store an edit of the request: its own fields and needs, its parties (those of `parties_before`
+    it no longer has deleted, answer and all; new ones inserted as `edited` has them), each party's
+    attendees, and the parties in `asked_again` back to pending (their answer cleared). The caller
+    holds its row lock."""
+    await _change_parties(connection, forum_id, edited, parties_before)
     await connection.execute(
         "UPDATE meeting_requests SET title = $3, duration_minutes = $4, priority = $5, preferred = $6, needs = $7,"
         " version = version + 1 WHERE forum_id = $1 AND id = $2",
@@ -402,6 +409,30 @@ async def update_request(
         edited.id,
         [{"delegation": party.delegation, "attendees": party.attendees} for party in edited.parties],
         list(asked_again),
+    )
+
+
+async def _change_parties(
+    connection: asyncpg.Connection, forum_id: Any, edited: RequestRecord, parties_before: Sequence[PartyRecord]
+) -> None:
+    before = {party.delegation for party in parties_before}
+    after = {party.delegation for party in edited.parties}
+    if not parties_before or before == after:
+        return
+    await connection.execute(
+        "DELETE FROM request_parties WHERE forum_id = $1 AND request_id = $2 AND delegation_id = ANY($3::text[])",
+        forum_id,
+        edited.id,
+        sorted(before - after),
+    )
+    added = [msgspec.to_builtins(party) for party in edited.parties if party.delegation not in before]
+    await connection.execute(
+        "INSERT INTO request_parties (forum_id, request_id, delegation_id, role, status, attendees)"
+        " SELECT $1, $2, party.delegation, party.role, party.status, party.attendees"
+        " FROM jsonb_to_recordset($3::jsonb) AS party(delegation text, role text, status text, attendees text[])",
+        forum_id,
+        edited.id,
+        added,
     )
 
 
