@@ -15,8 +15,10 @@ organiser edits any field of any request not withdrawn, at any time the forum is
 requesting delegation edits its own request (all but the priority) and an invited one its own
 attendees, while the request is pending or accepted and before the request deadline. When a
 delegation changes the duration, the preferred windows, earliest or latest, the counterparts
-that had accepted are asked again (pending); the organiser's edits keep every answer. Each edit
-writes an audit entry, which counts as a setup edit when the request was or is accepted.
+that had accepted are asked again (pending); the organiser's edits keep every answer. Only the
+organiser changes the parties (`parties`): an added one is asked (pending), a removed one's answer
+goes with it and it no longer sees the request. Each edit writes an audit entry, which counts as a
+setup edit when the request was or is accepted.
 """
 
 from __future__ import annotations
