@@ -149,10 +149,12 @@ async def test_who_may_change_the_parties_and_to_what(client: httpx.AsyncClient,
     assert [entry["action"] for entry in await _audit(client, world) if entry["entity"] == "request"] == ["create"]
 
     # Named with its attendees in the same edit; the organiser's own request keeps no requester.
+    revision = await _revision(client, world)
     named = await _edit(
         client, world, asked, world.organiser, {"parties": ["SGP", "AUS", "JPN"], "attendees": {"JPN": ["aide"]}}
     )
     assert named.status_code == 200, named.text
+    assert await _revision(client, world) == revision  # pending before and after: no setup edit
     assert [p["attendees"] for p in named.json()["parties"] if p["delegation"] == "JPN"] == [["aide"]]
     arranged = await client.post(
         f"{world.base}/requests", json={"parties": ["SGP", "AUS"], "duration_minutes": 30}, headers=world.organiser

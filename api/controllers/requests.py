@@ -514,7 +514,7 @@ def _sent(data: RequestPatch) -> set[str]:
 @admits(
     "organiser",
     "delegation",
-    note="The organiser edits any request; the requesting delegation its own request but its priority (403),"
+    note="The organiser edits any request; the requesting delegation its own request but its priority and parties (403),"
     " an invited one its own attendees only (403); a delegation only before the request deadline (409).",
 )
 def _editor(caller: Caller, record: RequestRecord, sent: set[str], deadline: datetime | None, now: datetime) -> None:
