@@ -514,8 +514,9 @@ def _sent(data: RequestPatch) -> set[str]:
 @admits(
     "organiser",
     "delegation",
-    note="The organiser edits any request; the requesting delegation its own request but its priority and parties (403),"
-    " an invited one its own attendees only (403); a delegation only before the request deadline (409).",
+    note="The organiser edits any request; the requesting delegation its own request but its priority and"
+    " parties (403), an invited one its own attendees only (403); a delegation only before the request deadline"
+    " (409).",
 )
 def _editor(caller: Caller, record: RequestRecord, sent: set[str], deadline: datetime | None, now: datetime) -> None:
     if caller.kind != "delegation":
