@@ -250,6 +250,7 @@ def add_forum(commands: Subparsers) -> None:
 
     _add_moves(actions)
     _add_setup(actions)
+    _add_tokens(actions)
 
     for action, says in (
         ("close", "close (archive) the forum: delegation tokens and calendar feeds stop, nothing changes"),
@@ -867,4 +868,76 @@ def run_deadline(args: argparse.Namespace, client: Client) -> int:
         _print_json(stored)
     else:
         print(f"request deadline: {forum.get('request_deadline') or NONE} -> {stored.get('request_deadline') or NONE}")
+    return EXIT_OK
+
+
+# ---- organiser tokens
+
+
+def _add_tokens(actions: Subparsers) -> None:
+    tokens = actions.add_parser(
+        "tokens",
+        help="the forum's organiser tokens (never the tokens themselves); --issue or --revoke one",
+        description="Lists the organiser tokens by number, name, creation, last use and revocation. --issue "
+        "NAME makes another and writes it only to --out FILE, a new file readable by you alone (mode 0600); "
+        "it is never printed. --revoke N ends one at once (not the last one in use).",
+    )
+    _common(tokens)
+    which = tokens.add_mutually_exclusive_group()
+    which.add_argument("--issue", metavar="NAME", help='issue another, named for whose it is ("Night shift")')
+    which.add_argument("--revoke", type=_count, metavar="N", help="revoke organiser token N")
+    tokens.add_argument("--out", metavar="FILE", help="with --issue: the new file the token is written to")
+    names = {"name": "--issue", "path:token_number": "--revoke"}
+    tokens.set_defaults(run=_guarded(run_tokens, names))
+
+
+def run_tokens(args: argparse.Namespace, client: Client) -> int:
+    path = f"{_forum(args)}/organiser-tokens"
+    if args.out is not None and args.issue is None:
+        raise CliError([("--out", "only with --issue")])
+    if args.issue is not None:
+        return _issue(args, client, path)
+    if args.revoke is not None:
+        client.call("DELETE", f"{path}/{args.revoke}")
+        print(f"organiser token {args.revoke} revoked")
+        return EXIT_OK
+    listed = client.every(path)
+    if args.json:
+        _print_json(listed)
+        return EXIT_OK
+    print(f"{'token':>5}  {'created':<20} {'last used':<20} {'revoked':<20} name")
+    for token in listed:
+        print(
+            f"{token['number']:>5}  {_moment(token.get('created_at')):<20} {_moment(token.get('last_used_at')):<20} "
+            f"{_moment(token.get('revoked_at')):<20} {token.get('name', '')}"
+        )
+    return EXIT_OK
+
+
+def _issue(args: argparse.Namespace, client: Client, path: str) -> int:
+    """Issues a token and writes it to a new file of mode 0600: checked before issuing, as a token
+    the server answered and we could not keep is lost (it is shown once, never stored)."""
+    if args.out is None:
+        raise CliError([("--out", "required with --issue: the token is written to a file, never printed")])
+    out = Path(args.out)
+    if out.exists() or out.is_symlink():
+        raise CliError([("--out", f"{args.out} exists: the token goes to a new file only")])
+    if not out.resolve().parent.is_dir():
+        raise CliError([("--out", f"{args.out}: its directory does not exist")])
+    issued = client.json("POST", path, {"name": args.issue})
+    made, token = issued.get("organiser_token") or {}, issued.get("token")
+    number = made.get("number", "?")
+    if not isinstance(token, str) or not token:
+        raise RemoteError([(f"POST {path}", f"organiser token {number} issued, but the answer holds no token")], 1)
+    try:
+        descriptor = os.open(out, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(descriptor, "w") as file:
+            file.write(token + "\n")
+    except OSError as error:
+        lines = [(args.out, f"{error.strerror or error}: organiser token {number} was issued; revoke it (--revoke)")]
+        raise CliError(lines) from None
+    if args.json:
+        _print_json(made)
+    else:
+        print(f"organiser token {number} ({made.get('name', args.issue)}) issued, written to {args.out}")
     return EXIT_OK

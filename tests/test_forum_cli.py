@@ -8,6 +8,7 @@ import json
 import os
 import re
 import signal
+import stat
 import subprocess
 import sys
 import threading
@@ -629,3 +630,48 @@ async def test_deadline_is_set_and_cleared(isolated: Isolated) -> None:
         assert (await client.get(f"/forums/{forum}", headers=bearer(token))).json()["request_deadline"] is None
         code, _, err = sidelines(server, token, "forum", "deadline", forum, "next tuesday")
         assert code == 2 and err.startswith("sidelines: error: WHEN: "), err
+
+
+async def test_tokens_are_listed_issued_to_a_private_file_and_revoked(isolated: Isolated, tmp_path: Path) -> None:
+    async with serving(isolated) as (_, client):
+        forum, token = await imported(client)
+        server = base_of(client)
+        out = tmp_path / "night.token"
+        code, said, err = sidelines(
+            server, token, "forum", "tokens", forum, "--issue", "Night shift", "--out", str(out)
+        )
+        assert code == 0, err
+        assert said == f"organiser token 2 (Night shift) issued, written to {out}\n"
+        issued = out.read_text().strip()
+        assert stat.S_IMODE(out.stat().st_mode) == 0o600 and issued not in said + err
+        assert (await client.get(f"/forums/{forum}", headers=bearer(issued))).status_code == 200
+
+        listed = (await client.get(f"/forums/{forum}/organiser-tokens", headers=bearer(token))).json()
+        code, said, err = sidelines(server, issued, "forum", "tokens", forum, "--json")
+        assert code == 0 and json.loads(said) == listed, err
+        code, said, err = sidelines(server, issued, "forum", "tokens", forum)
+        assert code == 0, err
+        rows = [line.split() for line in said.splitlines()[1:]]
+        assert [(row[0], row[-2:]) for row in rows] == [
+            ("1", listed[0]["name"].split()[-2:]),
+            ("2", ["Night", "shift"]),
+        ]
+
+        code, said, err = sidelines(server, issued, "forum", "tokens", forum, "--revoke", "1")
+        assert (code, said) == (0, "organiser token 1 revoked\n"), err
+        assert (await client.get(f"/forums/{forum}", headers=bearer(token))).status_code == 401
+
+        # refusals name the command's own argument; a file that exists is never overwritten, nothing issued
+        code, _, err = sidelines(server, issued, "forum", "tokens", forum, "--revoke", "2")
+        assert code == 2 and err.startswith("sidelines: error: --revoke: the last organiser token in use"), err
+        code, _, err = sidelines(server, issued, "forum", "tokens", forum, "--revoke", "7")
+        assert code == 2 and err == "sidelines: error: --revoke: no organiser token 7 in use\n", err
+        code, _, err = sidelines(server, issued, "forum", "tokens", forum, "--issue", "", "--out", str(tmp_path / "x"))
+        assert code == 2 and err.startswith("sidelines: error: --issue: "), err
+        code, _, err = sidelines(server, issued, "forum", "tokens", forum, "--issue", "Again", "--out", str(out))
+        assert code == 2 and err == f"sidelines: error: --out: {out} exists: the token goes to a new file only\n"
+        code, _, err = sidelines(server, issued, "forum", "tokens", forum, "--issue", "Again")
+        assert code == 2 and err.startswith("sidelines: error: --out: required with --issue"), err
+        assert out.read_text().strip() == issued
+        listed = (await client.get(f"/forums/{forum}/organiser-tokens", headers=bearer(issued))).json()
+        assert [entry["number"] for entry in listed] == [1, 2]

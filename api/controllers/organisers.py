@@ -24,7 +24,7 @@ from litestar.params import Body, PathParameter
 from api.controllers.common import CallerDep, IdempotencyKey, PoolDep
 from api.controllers.paths import ForumPath
 from api.controllers.runs import shown
-from api.errors import Conflict, FieldError, NotFound, missing
+from api.errors import Conflict, FieldError, missing
 from api.guards import forum_organiser, hash_token, new_token
 from api.http import Reply, etag, json_response, run_change
 from db.queries import forums, runs
@@ -112,7 +112,7 @@ async def revoke_organiser_token(
     async def work(connection: asyncpg.Connection) -> Reply[None]:
         active = await forums.active_organiser_tokens(connection, parsed)
         if number not in active:
-            raise NotFound(f"no organiser token {number} in use")
+            raise missing("path:token_number", f"no organiser token {number} in use")
         if active == [number]:
             raise Conflict(
                 f"organiser token {number} is the forum's last: issue another before revoking it",
