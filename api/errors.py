@@ -118,6 +118,12 @@ class ServiceUnavailable(ApiError):
         super().__init__(detail, headers={"Retry-After": str(retry_after)})
 
 
+def missing(field: str, detail: str) -> NotFound:
+    """A 404 naming the path parameter that names nothing ("path:version"), so that a client
+    can say which of its arguments is wrong without parsing `detail`."""
+    return NotFound(detail, [FieldError(field, detail)])
+
+
 def invalid(field: str, message: str) -> Unprocessable:
     """A 422 naming one field."""
     return Unprocessable(f"{field}: {message}", [FieldError(field, message)])

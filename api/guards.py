@@ -26,7 +26,7 @@ from litestar import Request
 from litestar.di import NamedDependency
 from litestar.params import SkipValidation
 
-from api.errors import Forbidden, NotFound, Unauthorized
+from api.errors import Forbidden, NotFound, Unauthorized, missing
 from db.queries.forums import find_token_owner
 from db.tokens import hash_token as hash_token  # re-exported: the controllers issue tokens through the guards
 from db.tokens import new_token as new_token
@@ -151,9 +151,9 @@ def forum_member(caller: Caller, forum_id: str) -> UUID:
     try:
         parsed = UUID(forum_id)
     except ValueError:
-        raise NotFound(f"no forum {forum_id}") from None
+        raise missing("path:forum_id", f"no forum {forum_id}") from None
     if caller.forum_id != parsed:
-        raise NotFound(f"no forum {forum_id}")
+        raise missing("path:forum_id", f"no forum {forum_id}")
     return parsed
 
 
@@ -166,11 +166,11 @@ def forum_organiser(caller: Caller, forum_id: str) -> UUID:
 
 
 @admits("organiser", note="To a delegation's token this answers 404, as if it did not exist.")
-def organiser_hidden(caller: Caller, forum_id: str, what: str) -> UUID:
+def organiser_hidden(caller: Caller, forum_id: str, what: str, field: str | None = None) -> UUID:
     """The organiser's forum id; to a delegation `what` is hidden, as if it did not exist (404)."""
     parsed = forum_member(caller, forum_id)
     if caller.kind != "organiser":
-        raise NotFound(f"no {what}")
+        raise NotFound(f"no {what}") if field is None else missing(field, f"no {what}")
     return parsed
 
 
@@ -179,7 +179,7 @@ def delegation_reader(caller: Caller, forum_id: str, delegation_id: str) -> UUID
     """The organiser, or the delegation itself; another delegation gets 404."""
     parsed = forum_member(caller, forum_id)
     if caller.kind == "delegation" and caller.delegation_id != delegation_id:
-        raise NotFound(f"no delegation {delegation_id}")
+        raise missing("path:delegation_id", f"no delegation {delegation_id}")
     return parsed
 
 

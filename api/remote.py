@@ -29,7 +29,7 @@ import os
 import sys
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -67,12 +67,21 @@ class Client:
     token: str
     token_source: str  # "SIDELINES_TOKEN" or "--token-file PATH": named when the server refuses it
     http: httpx.Client
+    # The server's field paths ("room", "query:k", "path:version") as the command's own arguments.
+    arguments: dict[str, str] = field(default_factory=dict)
 
-    def call(self, method: str, path: str, body: object = None, params: dict[str, str] | None = None) -> httpx.Response:
+    def call(
+        self,
+        method: str,
+        path: str,
+        body: object = None,
+        params: dict[str, str] | None = None,
+        extra: dict[str, str] | None = None,
+    ) -> httpx.Response:
         import httpx
 
         content = None if body is None else json.dumps(body).encode()
-        headers = {"Authorization": f"Bearer {self.token}"}
+        headers = {"Authorization": f"Bearer {self.token}"} | (extra or {})
         if content is not None:
             headers["Content-Type"] = "application/json"
         waited = 0.0
@@ -98,8 +107,15 @@ class Client:
             time.sleep(pause)
             waited += pause
 
-    def json(self, method: str, path: str, body: object = None, params: dict[str, str] | None = None) -> Any:
-        response = self.call(method, path, body, params)
+    def json(
+        self,
+        method: str,
+        path: str,
+        body: object = None,
+        params: dict[str, str] | None = None,
+        extra: dict[str, str] | None = None,
+    ) -> Any:
+        response = self.call(method, path, body, params, extra)
         try:
             return response.json()
         except ValueError:
@@ -134,11 +150,20 @@ class Client:
             return RemoteError([(request, f"{detail} (HTTP {status}){retry}")], EXIT_RETRY, lost=status in LOST)
         if status == 401:
             return RemoteError([(f"token ({self.token_source})", detail)], EXIT_USAGE)
+        if status == 412:  # an If-Match of a read-modify-write: someone changed it between our read and write
+            lines = [(request, "changed meanwhile (HTTP 412): run the command again to apply it to what is there now")]
+            return RemoteError(lines, EXIT_RETRY)
         errors = problem.get("errors") or []
-        lines = [(str(error.get("field", request)), str(error.get("message", ""))) for error in errors]
-        if not lines:
-            lines = [(_where(detail, request), detail)]
+        lines = [(self.argument(error.get("field"), request), str(error.get("message", ""))) for error in errors]
+        if not lines:  # a problem naming no field (a conflict): said under the request
+            lines = [(request, detail)]
         return RemoteError(lines, EXIT_USAGE)
+
+    def argument(self, path: object, request: str) -> str:
+        """The command's argument a problem's field path names, else the path itself."""
+        if not isinstance(path, str) or not path:
+            return request
+        return self.arguments.get(path, path)
 
 
 def _retry_after(response: httpx.Response) -> float | None:
@@ -157,13 +182,6 @@ def _retry_after(response: httpx.Response) -> float | None:
     from datetime import UTC, datetime
 
     return max(0.0, (when - datetime.now(UTC)).total_seconds()) if when.tzinfo else None
-
-
-def _where(detail: str, request: str) -> str:
-    for prefix, where in (("no forum", "FORUM_ID"), ("no schedule version", "VERSION"), ("no run", "RUN")):
-        if detail.startswith(prefix):
-            return where
-    return request
 
 
 # ---- the commands
@@ -221,7 +239,7 @@ def add_forum(commands: Subparsers) -> None:
     diff = actions.add_parser("diff", help="what moved, was added or removed from version A to version B")
     _common(diff, version=True, version_name="A")
     diff.add_argument("other", type=_version, metavar="B", help="the version to compare with")
-    diff.set_defaults(run=_guarded(run_diff))
+    diff.set_defaults(run=_guarded(run_diff, {"path:version": "A", "path:other": "B"}))
 
     audit = actions.add_parser("audit", help="the audit log: every change to the forum, oldest first")
     _common(audit)
@@ -229,6 +247,10 @@ def add_forum(commands: Subparsers) -> None:
         "--after", type=_after, default=0, metavar="N", help="only the entries after entry N (the last you have)"
     )
     audit.set_defaults(run=_guarded(run_audit))
+
+    _add_moves(actions)
+    _add_setup(actions)
+    _add_tokens(actions)
 
     for action, says in (
         ("close", "close (archive) the forum: delegation tokens and calendar feeds stop, nothing changes"),
@@ -262,8 +284,11 @@ def _after(text: str) -> int:
     return int(text)
 
 
-def _guarded(command: Callable[[argparse.Namespace, Client], int]) -> Callable[[argparse.Namespace], int]:
-    """The command with its client, and every refusal said and turned into its exit code."""
+def _guarded(
+    command: Callable[[argparse.Namespace, Client], int], arguments: dict[str, str] | None = None
+) -> Callable[[argparse.Namespace], int]:
+    """The command with its client, and every refusal said and turned into its exit code; a
+    refused field is said as the command's argument `arguments` maps it to (`PATHS` too)."""
 
     def run(args: argparse.Namespace) -> int:
         import httpx
@@ -271,7 +296,7 @@ def _guarded(command: Callable[[argparse.Namespace, Client], int]) -> Callable[[
         server, token, source = _server(args), *_token(args)
         try:
             with httpx.Client(base_url=server, timeout=TIMEOUT_SECONDS) as http:
-                return command(args, Client(server, token, source, http))
+                return command(args, Client(server, token, source, http, PATHS | (arguments or {})))
         except RemoteError as error:
             for where, what in error.lines:
                 print(f"sidelines: error: {where}: {what}", file=sys.stderr)
@@ -663,4 +688,256 @@ def _set_closed(args: argparse.Namespace, client: Client, action: str) -> int:
         print(f"forum {forum.get('id', args.forum)} closed at {forum['closed_at']}")
     else:
         print(f"forum {forum.get('id', args.forum)} open")
+    return EXIT_OK
+
+
+# ---- moves and fit
+
+# The path parameters every command names alike (a 404 or a bad value of one says which).
+PATHS = {"path:forum_id": "FORUM_ID", "path:version": "VERSION", "path:run_id": "RUN"}
+
+
+def _add_moves(actions: Subparsers) -> None:
+    move = actions.add_parser(
+        "move",
+        help="move one meeting of a version: a new version; with --check only say what it would break",
+        description="Without --check the moved grid is stored as a new version (the one given stays as it "
+        "is) and its number printed; a move that breaks a hard rule is refused (exit 2), each rule named. "
+        "With --check nothing is stored: it prints what the move would break (exit 0 either way).",
+    )
+    _common(move, version=True)
+    move.add_argument("meeting", metavar="MEETING", help="the meeting's id")
+    move.add_argument("--start", required=True, metavar="YYYY-MM-DDTHH:MM", help="the new start, forum-local")
+    move.add_argument("--room", required=True, metavar="ROOM", help="the new room's id")
+    move.add_argument("--check", action="store_true", help="only say what the move would break; store nothing")
+    move.set_defaults(run=_guarded(run_move, {"meeting": "MEETING", "start": "--start", "room": "--room"}))
+
+    fit = actions.add_parser(
+        "fit", help="the best spots for one meeting in the published grid, cheapest first (GET .../fit)"
+    )
+    _common(fit)
+    fit.add_argument("meeting", metavar="MEETING", help="the meeting (request id) to place")
+    fit.add_argument("-k", type=_count, default=5, metavar="N", help="how many options (1-50, default 5)")
+    fit.set_defaults(run=_guarded(run_fit, {"query:meeting": "MEETING", "query:k": "-k"}))
+
+
+def _count(text: str) -> int:
+    if not (text.isascii() and text.isdigit()) or int(text) < 1:
+        raise argparse.ArgumentTypeError(f"must be a whole number of at least 1, not {text!r}")
+    return int(text)
+
+
+def run_move(args: argparse.Namespace, client: Client) -> int:
+    body = {"meeting": args.meeting, "start": args.start, "room": args.room}
+    path = f"{_forum(args)}/schedules/{args.version}/moves"
+    if args.check:
+        check = client.json("POST", f"{path}/check", body)
+        if args.json:
+            _print_json(check)
+        else:
+            _print_check(check)
+        return EXIT_OK
+    stored = client.json("POST", path, body)
+    if args.json:
+        _print_json(stored)
+        return EXIT_OK
+    print(f"version {stored['version']} stored (from version {stored.get('derived_from', args.version)})")
+    _print_check(stored.get("check") or {})
+    return EXIT_OK
+
+
+def _print_check(check: dict[str, Any]) -> None:
+    """What a move does: where the meeting goes, the hard rules it breaks, what it makes worse."""
+    before = check.get("before")
+    where = f"{_spot(before)} -> " if before else "unplaced -> "
+    allowed = "allowed" if check.get("allowed") else "blocked"
+    print(f"{check.get('meeting', '')}: {where}{_spot(check.get('after') or {})}: {allowed}")
+    print(f"objective {_number(check.get('objective_before'))} -> {_number(check.get('objective_after'))}")
+    for violation in check.get("blocking") or []:
+        print(f"  breaks {violation.get('rule')}: {violation.get('message', '')}")
+    for warning in check.get("warnings") or []:
+        print(f"  worse {warning.get('term')} (+{_number(warning.get('cost'))}): {warning.get('message', '')}")
+
+
+def run_fit(args: argparse.Namespace, client: Client) -> int:
+    params = {"meeting": args.meeting, "k": str(args.k)}
+    options = client.json("GET", f"{_forum(args)}/fit", params=params)
+    if args.json:
+        _print_json(options)
+        return EXIT_OK
+    if not options:
+        print(f"{args.meeting}: no spot in the published grid")
+        return EXIT_OK
+    head = ("option", "where", "cost", "moves")
+    rows = [
+        (str(number), _spot(option), _number(option.get("cost")), _moves_of(option))
+        for number, option in enumerate(options, 1)
+    ]
+    widths = [max(len(row[column]) for row in [head, *rows]) for column in range(3)]
+    for row in [head, *rows]:
+        cells = [row[0].rjust(widths[0]), row[1].ljust(widths[1]), row[2].rjust(widths[2]), row[3]]
+        print("  ".join(cells).rstrip())
+    return EXIT_OK
+
+
+def _moves_of(option: dict[str, Any]) -> str:
+    moves = option.get("moves") or []
+    return "; ".join(f"{move['meeting']} to {_spot(move['after'])}" for move in moves) or "-"
+
+
+# ---- setup edits: read, change, write back with If-Match
+
+
+def _add_setup(actions: Subparsers) -> None:
+    person = actions.add_parser(
+        "participant",
+        help="change a participant's arrival or departure (read, change, write back with If-Match)",
+        description="Reads the participant with its ETag, changes the times given and writes it back with "
+        "If-Match: a colleague's edit in between is refused (exit 3: run the command again).",
+    )
+    _common(person)
+    person.add_argument("delegation", metavar="DELEGATION", help="the participant's delegation's id")
+    person.add_argument("participant", metavar="PARTICIPANT", help="the participant's id")
+    for option in ("arrival", "departure"):
+        person.add_argument(
+            f"--{option}", type=_moment_or_none, metavar="YYYY-MM-DDTHH:MM|none", help="forum-local; none: no limit"
+        )
+    names = {"arrival": "--arrival", "departure": "--departure", "path:delegation_id": "DELEGATION"}
+    person.set_defaults(run=_guarded(run_participant, names | {"path:participant_id": "PARTICIPANT"}))
+
+    deadline = actions.add_parser(
+        "deadline",
+        help="set the forum's request deadline (or none), with If-Match against the forum as read",
+    )
+    _common(deadline)
+    deadline.add_argument("when", type=_moment_or_none, metavar="YYYY-MM-DDTHH:MM|none", help="forum-local")
+    deadline.set_defaults(run=_guarded(run_deadline, {"request_deadline": "WHEN"}))
+
+
+NONE = "none"
+
+
+def _moment_or_none(text: str) -> str:
+    """A time as given (the server checks it and names the field), or `none`; never empty."""
+    if not text.strip():
+        raise argparse.ArgumentTypeError("must be a time (YYYY-MM-DDTHH:MM, forum-local) or none")
+    return text.strip()
+
+
+def _value(text: str) -> str | None:
+    return None if text.lower() == NONE else text
+
+
+def _read_tagged(client: Client, path: str) -> tuple[Any, str]:
+    """A resource and its ETag, for writing it back with If-Match."""
+    response = client.call("GET", path)
+    tag = response.headers.get("ETag")
+    if not tag:
+        raise RemoteError([(f"GET {path}", "the answer has no ETag: is --server the API?")], EXIT_RETRY)
+    return response.json(), tag
+
+
+def run_participant(args: argparse.Namespace, client: Client) -> int:
+    from urllib.parse import quote
+
+    if args.arrival is None and args.departure is None:
+        raise CliError([("--arrival", "give --arrival, --departure or both")])
+    path = (
+        f"{_forum(args)}/delegations/{quote(args.delegation, safe='')}/participants/{quote(args.participant, safe='')}"
+    )
+    person, tag = _read_tagged(client, path)
+    before = {name: person.get(name) for name in ("arrival", "departure")}
+    for name in ("arrival", "departure"):
+        if getattr(args, name) is not None:
+            person[name] = _value(getattr(args, name))
+    stored = client.json("PUT", path, person, extra={"If-Match": tag})
+    if args.json:
+        _print_json(stored)
+        return EXIT_OK
+    for name in ("arrival", "departure"):
+        print(f"{name}: {before[name] or NONE} -> {stored.get(name) or NONE}")
+    return EXIT_OK
+
+
+def run_deadline(args: argparse.Namespace, client: Client) -> int:
+    path = _forum(args)
+    forum, tag = _read_tagged(client, path)
+    body = {"request_deadline": _value(args.when)}
+    stored = client.json("PATCH", path, body, extra={"If-Match": tag})
+    if args.json:
+        _print_json(stored)
+    else:
+        print(f"request deadline: {forum.get('request_deadline') or NONE} -> {stored.get('request_deadline') or NONE}")
+    return EXIT_OK
+
+
+# ---- organiser tokens
+
+
+def _add_tokens(actions: Subparsers) -> None:
+    tokens = actions.add_parser(
+        "tokens",
+        help="the forum's organiser tokens (never the tokens themselves); --issue or --revoke one",
+        description="Lists the organiser tokens by number, name, creation, last use and revocation. --issue "
+        "NAME makes another and writes it only to --out FILE, a new file readable by you alone (mode 0600); "
+        "it is never printed. --revoke N ends one at once (not the last one in use).",
+    )
+    _common(tokens)
+    which = tokens.add_mutually_exclusive_group()
+    which.add_argument("--issue", metavar="NAME", help='issue another, named for whose it is ("Night shift")')
+    which.add_argument("--revoke", type=_count, metavar="N", help="revoke organiser token N")
+    tokens.add_argument("--out", metavar="FILE", help="with --issue: the new file the token is written to")
+    names = {"name": "--issue", "path:token_number": "--revoke"}
+    tokens.set_defaults(run=_guarded(run_tokens, names))
+
+
+def run_tokens(args: argparse.Namespace, client: Client) -> int:
+    path = f"{_forum(args)}/organiser-tokens"
+    if args.out is not None and args.issue is None:
+        raise CliError([("--out", "only with --issue")])
+    if args.issue is not None:
+        return _issue(args, client, path)
+    if args.revoke is not None:
+        client.call("DELETE", f"{path}/{args.revoke}")
+        print(f"organiser token {args.revoke} revoked")
+        return EXIT_OK
+    listed = client.every(path)
+    if args.json:
+        _print_json(listed)
+        return EXIT_OK
+    print(f"{'token':>5}  {'created':<20} {'last used':<20} {'revoked':<20} name")
+    for token in listed:
+        print(
+            f"{token['number']:>5}  {_moment(token.get('created_at')):<20} {_moment(token.get('last_used_at')):<20} "
+            f"{_moment(token.get('revoked_at')):<20} {token.get('name', '')}"
+        )
+    return EXIT_OK
+
+
+def _issue(args: argparse.Namespace, client: Client, path: str) -> int:
+    """Issues a token and writes it to a new file of mode 0600: checked before issuing, as a token
+    the server answered and we could not keep is lost (it is shown once, never stored)."""
+    if args.out is None:
+        raise CliError([("--out", "required with --issue: the token is written to a file, never printed")])
+    out = Path(args.out)
+    if out.exists() or out.is_symlink():
+        raise CliError([("--out", f"{args.out} exists: the token goes to a new file only")])
+    if not out.resolve().parent.is_dir():
+        raise CliError([("--out", f"{args.out}: its directory does not exist")])
+    issued = client.json("POST", path, {"name": args.issue})
+    made, token = issued.get("organiser_token") or {}, issued.get("token")
+    number = made.get("number", "?")
+    if not isinstance(token, str) or not token:
+        raise RemoteError([(f"POST {path}", f"organiser token {number} issued, but the answer holds no token")], 1)
+    try:
+        descriptor = os.open(out, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(descriptor, "w") as file:
+            file.write(token + "\n")
+    except OSError as error:
+        lines = [(args.out, f"{error.strerror or error}: organiser token {number} was issued; revoke it (--revoke)")]
+        raise CliError(lines) from None
+    if args.json:
+        _print_json(made)
+    else:
+        print(f"organiser token {number} ({made.get('name', args.issue)}) issued, written to {args.out}")
     return EXIT_OK

@@ -217,6 +217,26 @@ async def test_malformed_json_and_unknown_routes_are_problems(client: httpx.Asyn
     assert missing.status_code == 404 and missing.json()["title"] == "Not Found"
 
 
+async def test_a_404_names_the_path_parameter_that_names_nothing(client: httpx.AsyncClient, world: World) -> None:
+    """`errors[].field` says which part of the path is wrong, so a client need not read `detail`
+    (`sidelines forum` names its own argument from it); a delegation's hidden 404 names the same."""
+    unknown = "00000000-0000-0000-0000-000000000000"
+    for path, field, token in [
+        (f"/forums/{unknown}", "path:forum_id", world.organiser),
+        (f"{world.base}/schedules/9", "path:version", world.organiser),
+        (f"{world.base}/schedules/9", "path:version", world.tokens["SGP"]),
+        (f"{world.base}/runs/9", "path:run_id", world.organiser),
+        (f"{world.base}/delegations/ZZZ", "path:delegation_id", world.organiser),
+        (f"{world.base}/delegations/SGP/participants/nobody", "path:participant_id", world.organiser),
+        (f"{world.base}/rooms/nowhere", "path:item_id", world.organiser),
+        (f"{world.base}/schedules/99999999999", "path:version", world.organiser),
+    ]:
+        answer = await client.get(path, headers=token)
+        problem = answer.json()
+        assert answer.status_code == 404, (path, answer.text)
+        assert problem["errors"] == [{"field": field, "message": problem["detail"]}], path
+
+
 async def test_setup_crud_and_references(client: httpx.AsyncClient, world: World) -> None:
     org = world.organiser
     assert (await client.post(f"{world.base}/venues", json={"id": "V1", "name": "Hotel"}, headers=org)).is_success

@@ -382,7 +382,10 @@ def unnamed(text: str, named: dict[str, str]) -> dict[str, Any]:
     problem = json.loads(text)
     problem.pop("instance")  # the path asked for
     for name in ("participant_id", "request_id", "webhook_id", "delegation_id"):
-        problem["detail"] = re.sub(rf"\b{re.escape(named[name])}\b", f"<{name}>", problem["detail"])
+        value = rf"\b{re.escape(named[name])}\b"
+        problem["detail"] = re.sub(value, f"<{name}>", problem["detail"])
+        for error in problem.get("errors", []):  # a 404 names its path parameter, with the value sent
+            error["message"] = re.sub(value, f"<{name}>", error["message"])
     return problem
 
 

@@ -8,6 +8,7 @@ import json
 import os
 import re
 import signal
+import stat
 import subprocess
 import sys
 import threading
@@ -131,7 +132,7 @@ async def test_solve_wait_publish_export_as_the_api_answers(isolated: Isolated, 
         spot = [gone["start"][:10], f"{gone['start'][11:16]}-{gone['end'][11:16]}", gone["room"]]
         assert row.split()[1:] == ["removed", *spot, "-"], out
         code, _, err = sidelines(server, token, "forum", "diff", forum, "1", "9")
-        assert code == 2 and err == "sidelines: error: VERSION: no schedule version 9\n"
+        assert code == 2 and err == "sidelines: error: B: no schedule version 9\n"
 
         # the audit log, whole or after an entry
         entries = (await client.get(f"/forums/{forum}/audit?limit=1000", headers=organiser)).json()
@@ -440,3 +441,237 @@ async def test_ctrl_c_while_waiting_cancels_the_run_and_keeps_its_grid(isolated:
         assert "run 1 cancelled, version 1" in out
         run = (await client.get(f"/forums/{forum}/runs/1", headers=bearer(token))).json()
         assert run["status"] == "cancelled" and run["version"] == 1 and run["cancel_requested"] is True
+
+
+async def _solved(client: httpx.AsyncClient, token: str, forum: str) -> dict[str, Any]:
+    """Version 1 of the forum, solved by the command line; its grid as the API answers it."""
+    code, _, err = sidelines(base_of(client), token, "forum", "solve", forum, "--time-limit", "1", "--wait")
+    assert code == 0, err
+    return dict((await client.get(f"/forums/{forum}/schedules/1", headers=bearer(token))).json())
+
+
+async def _allowed_move(client: httpx.AsyncClient, token: str, forum: str, grid: dict[str, Any]) -> dict[str, str]:
+    """A move of version 1 the server allows, to somewhere else than where the meeting is."""
+    rooms = sorted({placement["room"] for placement in grid["placements"]})
+    for placement in grid["placements"]:
+        for day in ("2024-03-13", "2024-03-14"):
+            for hour in ("16:00", "16:30", "11:00"):
+                for room in rooms:
+                    body = {"meeting": placement["meeting"], "start": f"{day}T{hour}", "room": room}
+                    check = await client.post(
+                        f"/forums/{forum}/schedules/1/moves/check", json=body, headers=bearer(token)
+                    )
+                    answer = check.json()
+                    if check.status_code == 200 and answer["allowed"] and answer["after"] != answer["before"]:
+                        return body
+    raise AssertionError("no allowed move found")
+
+
+async def test_move_checks_and_stores_a_move_and_says_a_refused_one(isolated: Isolated) -> None:
+    async with serving(isolated) as (_, client):
+        forum, token = await imported(client)
+        server = base_of(client)
+        grid = await _solved(client, token, forum)
+
+        # a move onto another meeting's room and time: the check says what it breaks, storing it is refused
+        first, second = grid["placements"][0], grid["placements"][1]
+        clash = ["--start", first["start"][:16], "--room", first["room"]]
+        code, out, err = sidelines(server, token, "forum", "move", forum, "1", second["meeting"], *clash, "--check")
+        body = {"meeting": second["meeting"], "start": first["start"][:16], "room": first["room"]}
+        check = (await client.post(f"/forums/{forum}/schedules/1/moves/check", json=body, headers=bearer(token))).json()
+        assert code == 0 and not check["allowed"], err
+        assert out.splitlines()[0].endswith(": blocked"), out
+        broken = [f"  breaks {violation['rule']}: {violation['message']}" for violation in check["blocking"]]
+        assert broken and all(line in out.splitlines() for line in broken), out
+        code, out, err = sidelines(server, token, "forum", "move", forum, "1", second["meeting"], *clash)
+        assert (code, out) == (2, "")
+        assert err.splitlines() == [f"sidelines: error: rule:{v['rule']}: {v['message']}" for v in check["blocking"]]
+
+        # an allowed move: the check changes nothing, the move stores version 2
+        move = await _allowed_move(client, token, forum, grid)
+        where = [move["meeting"], "--start", move["start"], "--room", move["room"]]
+        code, out, err = sidelines(server, token, "forum", "move", forum, "1", *where, "--check", "--json")
+        assert code == 0 and json.loads(out)["allowed"] is True, err
+        versions = (await client.get(f"/forums/{forum}/schedules", headers=bearer(token))).json()
+        assert [version["number"] for version in versions] == [1]
+        code, out, err = sidelines(server, token, "forum", "move", forum, "1", *where)
+        assert code == 0, err
+        assert out.splitlines()[0] == "version 2 stored (from version 1)"
+        moved = (await client.get(f"/forums/{forum}/schedules/2", headers=bearer(token))).json()
+        placed = next(p for p in moved["placements"] if p["meeting"] == move["meeting"])
+        assert (placed["start"][:16], placed["room"]) == (move["start"], move["room"])
+
+        # refusals name the command's own argument
+        code, _, err = sidelines(server, token, "forum", "move", forum, "1", *where[:3], "--room", "no-room")
+        assert code == 2 and err == "sidelines: error: --room: no room no-room\n", err
+        code, _, err = sidelines(server, token, "forum", "move", forum, "1", "nope", *where[1:])
+        assert code == 2 and err.startswith("sidelines: error: MEETING: no meeting nope"), err
+        code, _, err = sidelines(server, token, "forum", "move", forum, "1", where[0], "--start", "soon", *where[3:])
+        assert code == 2 and err.startswith("sidelines: error: --start: "), err
+        code, _, err = sidelines(server, token, "forum", "move", forum, "9", *where)
+        assert code == 2 and err == "sidelines: error: VERSION: no schedule version 9\n", err
+
+
+async def test_fit_prints_the_options_as_a_table(isolated: Isolated) -> None:
+    async with serving(isolated) as (_, client):
+        forum, token = await imported(client)
+        server = base_of(client)
+        grid = await _solved(client, token, forum)
+        meeting = grid["placements"][-1]["meeting"]
+        code, _, err = sidelines(server, token, "forum", "fit", forum, meeting)
+        assert code == 2 and err.startswith(f"sidelines: error: GET /forums/{forum}/fit: nothing is published"), err
+        assert sidelines(server, token, "forum", "publish", forum, "1")[0] == 0
+
+        options = (await client.get(f"/forums/{forum}/fit?meeting={meeting}&k=3", headers=bearer(token))).json()
+        code, out, err = sidelines(server, token, "forum", "fit", forum, meeting, "-k", "3", "--json")
+        assert code == 0 and json.loads(out) == options, err
+        code, out, err = sidelines(server, token, "forum", "fit", forum, meeting, "-k", "3")
+        assert code == 0, err
+        lines = out.splitlines()
+        assert lines[0].split() == ["option", "where", "cost", "moves"] and len(lines) == 1 + len(options) > 1
+        for number, (line, option) in enumerate(zip(lines[1:], options, strict=True), 1):
+            start, end = option["start"], option["end"]
+            spot = [start[:10], f"{start[11:16]}-{end[11:16]}", option["room"], f"{option['cost']:,}"]
+            assert line.split()[:5] == [str(number), *spot], line
+
+        code, _, err = sidelines(server, token, "forum", "fit", forum, "nope")
+        assert code == 2 and err.startswith("sidelines: error: MEETING: "), err
+        code, _, err = sidelines(server, token, "forum", "fit", forum, meeting, "-k", "51")
+        assert code == 2 and err.startswith("sidelines: error: -k: "), err
+
+
+async def test_participant_times_are_written_back_with_if_match(isolated: Isolated) -> None:
+    async with serving(isolated) as (_, client):
+        forum, token = await imported(client)
+        server = base_of(client)
+        path = f"/forums/{forum}/delegations/JP/participants/jp-so3"
+        before = await client.get(path, headers=bearer(token))
+        code, out, err = sidelines(
+            server, token, "forum", "participant", forum, "JP", "jp-so3", "--arrival", "2024-03-13T09:00"
+        )
+        assert code == 0, err
+        after = await client.get(path, headers=bearer(token))
+        assert after.json() == {**before.json(), "arrival": "2024-03-13T09:00:00"}
+        assert after.headers["ETag"] != before.headers["ETag"]
+        assert out == "arrival: none -> 2024-03-13T09:00:00\ndeparture: none -> none\n"
+        code, out, err = sidelines(server, token, "forum", "participant", forum, "JP", "jp-so3", "--arrival", "none")
+        assert code == 0 and out.startswith("arrival: 2024-03-13T09:00:00 -> none\n"), err
+        assert (await client.get(path, headers=bearer(token))).json() == before.json()
+
+        # refusals name the command's own argument; nothing is written
+        times = ["--arrival", "2024-03-13T09:00", "--departure", "2024-03-12T17:00"]
+        code, _, err = sidelines(server, token, "forum", "participant", forum, "JP", "jp-so3", *times)
+        assert code == 2 and err.startswith("sidelines: error: --departure: "), err
+        code, _, err = sidelines(server, token, "forum", "participant", forum, "JP", "nobody", *times[:2])
+        assert code == 2 and err.startswith("sidelines: error: PARTICIPANT: "), err
+        code, _, err = sidelines(server, token, "forum", "participant", forum, "JP", "jp-so3")
+        assert code == 2 and err == "sidelines: error: --arrival: give --arrival, --departure or both\n", err
+        assert (await client.get(path, headers=bearer(token))).json() == before.json()
+
+
+class _ChangedMeanwhile(BaseHTTPRequestHandler):
+    """A participant read with ETag "1" that a colleague changes before the write: the write is a 412."""
+
+    def do_GET(self) -> None:
+        self.answer(200, {"id": "jp-so3", "name": "Staff officer 3", "arrival": None}, {"ETag": '"1"'})
+
+    def do_PUT(self) -> None:
+        self.rfile.read(int(self.headers.get("Content-Length") or 0))
+        seen.append(self.headers.get("If-Match"))
+        problem = {"type": "urn:sidelines:problem:precondition-failed", "title": "Precondition Failed", "status": 412,
+                   "detail": 'the resource changed (now "2"); read it again and retry',
+                   "errors": [{"field": "header:If-Match", "message": 'stale: current ETag is "2"'}]}  # fmt: skip
+        self.answer(412, problem, {})
+
+    def answer(self, status: int, body: object, headers: dict[str, str]) -> None:
+        content = json.dumps(body).encode()
+        self.send_response(status)
+        for key, value in {**headers, "Content-Length": str(len(content))}.items():
+            self.send_header(key, value)
+        self.end_headers()
+        self.wfile.write(content)
+
+    def log_message(self, format: str, *args: Any) -> None:
+        pass
+
+
+seen: list[str | None] = []  # the If-Match headers _ChangedMeanwhile was sent
+
+
+def test_a_participant_changed_meanwhile_says_run_again() -> None:
+    """The race itself cannot be timed against the real server: a stand-in answers the write 412,
+    as the server does when the ETag read is no longer current."""
+    stand_in = ThreadingHTTPServer(("127.0.0.1", 0), _ChangedMeanwhile)
+    threading.Thread(target=stand_in.serve_forever, daemon=True).start()
+    try:
+        server = f"http://127.0.0.1:{stand_in.server_address[1]}"
+        code, out, err = sidelines(server, "token", "forum", "participant", "f", "JP", "jp-so3", "--arrival", "none")
+    finally:
+        stand_in.shutdown()
+        stand_in.server_close()
+    assert (code, out) == (3, "") and seen == ['"1"']
+    assert err == (
+        "sidelines: error: PUT /forums/f/delegations/JP/participants/jp-so3: changed meanwhile (HTTP 412): "
+        "run the command again to apply it to what is there now\n"
+    )
+
+
+async def test_deadline_is_set_and_cleared(isolated: Isolated) -> None:
+    async with serving(isolated) as (_, client):
+        forum, token = await imported(client)
+        server = base_of(client)
+        code, out, err = sidelines(server, token, "forum", "deadline", forum, "2024-03-11T18:00")
+        assert code == 0, err
+        assert out == "request deadline: none -> 2024-03-11T18:00:00+09:00\n"
+        read = (await client.get(f"/forums/{forum}", headers=bearer(token))).json()
+        assert read["request_deadline"] == "2024-03-11T18:00:00+09:00"
+        code, out, err = sidelines(server, token, "forum", "deadline", forum, "none", "--json")
+        assert code == 0 and json.loads(out)["request_deadline"] is None, err
+        assert (await client.get(f"/forums/{forum}", headers=bearer(token))).json()["request_deadline"] is None
+        code, _, err = sidelines(server, token, "forum", "deadline", forum, "next tuesday")
+        assert code == 2 and err.startswith("sidelines: error: WHEN: "), err
+
+
+async def test_tokens_are_listed_issued_to_a_private_file_and_revoked(isolated: Isolated, tmp_path: Path) -> None:
+    async with serving(isolated) as (_, client):
+        forum, token = await imported(client)
+        server = base_of(client)
+        out = tmp_path / "night.token"
+        code, said, err = sidelines(
+            server, token, "forum", "tokens", forum, "--issue", "Night shift", "--out", str(out)
+        )
+        assert code == 0, err
+        assert said == f"organiser token 2 (Night shift) issued, written to {out}\n"
+        issued = out.read_text().strip()
+        assert stat.S_IMODE(out.stat().st_mode) == 0o600 and issued not in said + err
+        assert (await client.get(f"/forums/{forum}", headers=bearer(issued))).status_code == 200
+
+        listed = (await client.get(f"/forums/{forum}/organiser-tokens", headers=bearer(token))).json()
+        code, said, err = sidelines(server, issued, "forum", "tokens", forum, "--json")
+        assert code == 0 and json.loads(said) == listed, err
+        code, said, err = sidelines(server, issued, "forum", "tokens", forum)
+        assert code == 0, err
+        rows = [line.split() for line in said.splitlines()[1:]]
+        assert [(row[0], row[-2:]) for row in rows] == [
+            ("1", listed[0]["name"].split()[-2:]),
+            ("2", ["Night", "shift"]),
+        ]
+
+        code, said, err = sidelines(server, issued, "forum", "tokens", forum, "--revoke", "1")
+        assert (code, said) == (0, "organiser token 1 revoked\n"), err
+        assert (await client.get(f"/forums/{forum}", headers=bearer(token))).status_code == 401
+
+        # refusals name the command's own argument; a file that exists is never overwritten, nothing issued
+        code, _, err = sidelines(server, issued, "forum", "tokens", forum, "--revoke", "2")
+        assert code == 2 and err.startswith("sidelines: error: --revoke: the last organiser token in use"), err
+        code, _, err = sidelines(server, issued, "forum", "tokens", forum, "--revoke", "7")
+        assert code == 2 and err == "sidelines: error: --revoke: no organiser token 7 in use\n", err
+        code, _, err = sidelines(server, issued, "forum", "tokens", forum, "--issue", "", "--out", str(tmp_path / "x"))
+        assert code == 2 and err.startswith("sidelines: error: --issue: "), err
+        code, _, err = sidelines(server, issued, "forum", "tokens", forum, "--issue", "Again", "--out", str(out))
+        assert code == 2 and err == f"sidelines: error: --out: {out} exists: the token goes to a new file only\n"
+        code, _, err = sidelines(server, issued, "forum", "tokens", forum, "--issue", "Again")
+        assert code == 2 and err.startswith("sidelines: error: --out: required with --issue"), err
+        assert out.read_text().strip() == issued
+        listed = (await client.get(f"/forums/{forum}/organiser-tokens", headers=bearer(issued))).json()
+        assert [entry["number"] for entry in listed] == [1, 2]

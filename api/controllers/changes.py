@@ -19,7 +19,7 @@ from litestar.params import Body, QueryParameter
 
 from api.controllers.common import CallerDep, IdempotencyKey, PoolDep, load_forum, raise_if, zone_of
 from api.controllers.paths import ForumPath
-from api.errors import Conflict, FieldError, NotFound
+from api.errors import Conflict, FieldError, missing
 from api.guards import forum_organiser
 from api.http import Reply, json_response, run_change
 from api.openapi import MORE_ERRORS
@@ -90,7 +90,7 @@ async def _state_now(connection: asyncpg.Connection, forum_id: Any) -> ForumStat
     await load_forum(connection, forum_id)
     state = await forum_state(connection, forum_id)
     if state is None:
-        raise NotFound(f"no forum {forum_id}")
+        raise missing("path:forum_id", f"no forum {forum_id}")
     return state
 
 

@@ -11,7 +11,7 @@ import asyncpg
 from litestar.di import NamedDependency
 from litestar.params import HeaderParameter, SkipValidation
 
-from api.errors import FieldError, NotFound, Unprocessable
+from api.errors import FieldError, Unprocessable, missing
 from api.guards import Caller
 from db.queries.forums import get_forum
 from db.records import ForumRecord, Stored
@@ -36,7 +36,7 @@ IfNoneMatch = Annotated[
 async def load_forum(connection: asyncpg.Connection, forum_id: Any) -> Stored[ForumRecord]:
     forum = await get_forum(connection, forum_id)
     if forum is None:  # a token outlived its forum
-        raise NotFound(f"no forum {forum_id}")
+        raise missing("path:forum_id", f"no forum {forum_id}")
     return forum
 
 

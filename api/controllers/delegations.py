@@ -24,7 +24,7 @@ from api.controllers.common import (
     zone_of,
 )
 from api.controllers.paths import DelegationPath, ForumPath, ParticipantPath
-from api.errors import Conflict, FieldError, Forbidden, NotFound
+from api.errors import Conflict, FieldError, Forbidden, missing
 from api.guards import (
     delegation_organiser,
     delegation_reader,
@@ -217,7 +217,7 @@ async def rotate_token(
     async def work(connection: asyncpg.Connection) -> Reply[DelegationCreated]:
         token = new_token()
         if not await set_token_hash(connection, parsed, delegation_id, hash_token(token)):
-            raise NotFound(f"no delegation {delegation_id}")
+            raise missing("path:delegation_id", f"no delegation {delegation_id}")
         stored = await items.get_item(connection, DELEGATIONS, (parsed,), delegation_id)
         assert stored is not None
         await record_change(connection, parsed, caller.actor, "rotate_token", "delegation", delegation_id)
@@ -232,7 +232,7 @@ async def rotate_token(
 
 async def _existing_delegation(connection: asyncpg.Connection, forum_id: Any, delegation_id: str) -> None:
     if await items.get_item(connection, DELEGATIONS, (forum_id,), delegation_id) is None:
-        raise NotFound(f"no delegation {delegation_id}")
+        raise missing("path:delegation_id", f"no delegation {delegation_id}")
 
 
 async def _prepared(connection: asyncpg.Connection, forum_id: Any, body: ParticipantRecord) -> ParticipantRecord:

@@ -9,7 +9,7 @@ import asyncpg
 import msgspec
 from litestar import Response
 
-from api.errors import Conflict, FieldError, NotFound, invalid
+from api.errors import Conflict, FieldError, NotFound, invalid, missing
 from api.guards import Caller
 from api.http import Reply, check_version, etag, json_response
 from db.queries import items
@@ -34,8 +34,16 @@ async def read_response(pool: asyncpg.Pool, family: Family[T], scope: Sequence[A
     async with pool.acquire() as connection:
         stored = await items.get_item(connection, family, scope, item_id)
     if stored is None:
-        raise NotFound(f"no {family.entity} {item_id}")
+        raise _missing(family, item_id)
     return json_response(stored.item, headers={"ETag": etag(stored.version)})
+
+
+def _missing(family: Family[Any], item_id: str) -> NotFound:
+    """The 404 of an item, naming its route's path parameter."""
+    return missing(_PATHS.get(family.entity, "path:item_id"), f"no {family.entity} {item_id}")
+
+
+_PATHS = {"delegation": "path:delegation_id", "participant": "path:participant_id"}  # else the setup routes' item_id
 
 
 async def create(
@@ -64,7 +72,7 @@ async def replace(
         raise invalid("id", f"must be {item_id!r}, the id in the path")
     current = await items.get_item(connection, family, scope, item_id, for_update=True)
     if current is None:
-        raise NotFound(f"no {family.entity} {item_id}")
+        raise _missing(family, item_id)
     check_version(current.version, expected)
     stored = await items.replace_item(connection, family, scope, item)
     await record_change(
@@ -83,7 +91,7 @@ async def remove(
 ) -> Reply[None]:
     current = await items.get_item(connection, family, scope, item_id, for_update=True)
     if current is None:
-        raise NotFound(f"no {family.entity} {item_id}")
+        raise _missing(family, item_id)
     check_version(current.version, expected)
     await items.delete_item(connection, family, scope, item_id)
     await record_change(

@@ -22,7 +22,7 @@ from litestar.params import Body
 from api.controllers.common import CallerDep, IdempotencyKey, PoolDep, load_forum, zone_of
 from api.controllers.paths import ForumPath, VersionPath
 from api.controllers.schedules import VERSION_PATH, organiser_only
-from api.errors import Conflict, FieldError, NotFound, invalid
+from api.errors import Conflict, FieldError, invalid, missing
 from api.http import Reply, json_response, run_change
 from api.worker import stored_placements
 from db.forum_state import ForumState, forum_state
@@ -82,10 +82,10 @@ async def _load(connection: asyncpg.Connection, forum_id: Any, version: int) -> 
     zone = zone_of((await load_forum(connection, forum_id)).item)
     row = await queries.get_version(connection, forum_id, version)
     if row is None:
-        raise NotFound(f"no schedule version {version}")
+        raise missing("path:version", f"no schedule version {version}")
     state = await forum_state(connection, forum_id)
     if state is None:
-        raise NotFound(f"no forum {forum_id}")
+        raise missing("path:forum_id", f"no forum {forum_id}")
     return _Loaded(state, zone, row, _current(state.changed, msgspec.convert(row.schedule, Schedule)))
 
 

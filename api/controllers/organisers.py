@@ -24,7 +24,7 @@ from litestar.params import Body, PathParameter
 from api.controllers.common import CallerDep, IdempotencyKey, PoolDep
 from api.controllers.paths import ForumPath
 from api.controllers.runs import shown
-from api.errors import Conflict, FieldError, NotFound
+from api.errors import Conflict, FieldError, missing
 from api.guards import forum_organiser, hash_token, new_token
 from api.http import Reply, etag, json_response, run_change
 from db.queries import forums, runs
@@ -112,7 +112,7 @@ async def revoke_organiser_token(
     async def work(connection: asyncpg.Connection) -> Reply[None]:
         active = await forums.active_organiser_tokens(connection, parsed)
         if number not in active:
-            raise NotFound(f"no organiser token {number} in use")
+            raise missing("path:token_number", f"no organiser token {number} in use")
         if active == [number]:
             raise Conflict(
                 f"organiser token {number} is the forum's last: issue another before revoking it",
@@ -133,7 +133,7 @@ async def _closing(
     async def work(connection: asyncpg.Connection) -> Reply[ForumRecord]:
         current = await forums.get_forum(connection, parsed, for_update=True)
         if current is None:  # a token outlived its forum
-            raise NotFound(f"no forum {forum_id}")
+            raise missing("path:forum_id", f"no forum {forum_id}")
         if (current.item.closed_at is not None) == closed:  # already so: nothing to write
             return Reply(current.item, headers={"ETag": etag(current.version)})
         stored = await forums.set_closed(connection, parsed, closed)

@@ -22,7 +22,7 @@ from api.calendar import FeedEvent, FeedLabels, build_calendar, event_fingerprin
 from api.controllers.common import CallerDep, PoolDep, load_forum, zone_of
 from api.controllers.paths import DelegationPath, FeedPath, ForumPath, OtherVersionPath, VersionPath
 from api.controllers.schedules import VERSION_PATH, organiser_only
-from api.errors import Gone, NotFound, Unauthorized
+from api.errors import Gone, NotFound, Unauthorized, missing
 from api.exports import GridContext, grid_csv, grid_xlsx, list_csv
 from api.guards import delegation_itself, delegation_reader, forum_organiser, hash_token
 from api.http import Reply, json_response, none_match, run_change
@@ -70,10 +70,12 @@ class CalendarLink(msgspec.Struct):
     url: str  # serves the feed without any header; keep it secret
 
 
-async def _version_grid(connection: asyncpg.Connection, forum_id: Any, number: int) -> list[GridPlacement]:
+async def _version_grid(
+    connection: asyncpg.Connection, forum_id: Any, number: int, field: str = "path:version"
+) -> list[GridPlacement]:
     row = await versions.get_version(connection, forum_id, number)
     if row is None:
-        raise NotFound(f"no schedule version {number}")
+        raise missing(field, f"no schedule version {number}")
     return await versions.grid_placements(connection, row.id)
 
 
@@ -89,7 +91,7 @@ async def diff_versions(
     async with pool.acquire() as connection:
         zone = zone_of((await load_forum(connection, parsed)).item)
         before = await _version_grid(connection, parsed, version)
-        after = await _version_grid(connection, parsed, other)
+        after = await _version_grid(connection, parsed, other, "path:other")
     diff = diff_schedules(as_placements(before, zone), as_placements(after, zone))
     return json_response(VersionDiff(version, other, diff.moved, diff.added, diff.removed, diff.unchanged))
 

@@ -48,7 +48,7 @@ from api.controllers.common import (
     zone_of,
 )
 from api.controllers.paths import ForumPath, RequestPath
-from api.errors import Conflict, FieldError, Forbidden, NotFound, invalid
+from api.errors import Conflict, FieldError, Forbidden, NotFound, invalid, missing
 from api.guards import OWN_ONLY, Caller, admits, forum_member
 from api.http import Reply, check_version, etag, expected_version, json_response, none_match, run_change
 from api.paging import DEFAULT_LIMIT, LINK_HEADER, Limit, fetched, page
@@ -118,7 +118,7 @@ def _party_errors(context: queries.RequestContext, parties: list[str]) -> list[F
 async def _request_context(connection: asyncpg.Connection, forum_id: Any, body: RequestIn) -> queries.RequestContext:
     context = await queries.request_context(connection, forum_id, list(body.attendees))
     if context is None:  # a token outlived its forum
-        raise NotFound(f"no forum {forum_id}")
+        raise missing("path:forum_id", f"no forum {forum_id}")
     return context
 
 
@@ -283,7 +283,7 @@ async def list_requests(
         if party is None:  # the pulse has the deadline: no more statements than before for a 200
             pulse = await queries.list_pulse(connection, parsed)
             if pulse is None:  # a token outlived its forum
-                raise NotFound(f"no forum {forum_id}")
+                raise missing("path:forum_id", f"no forum {forum_id}")
             tag = _organiser_tag(pulse, now, after, limit)
             if none_match(if_none_match, tag):
                 return not_modified(tag)

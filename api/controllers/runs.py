@@ -20,7 +20,7 @@ from litestar.response import ServerSentEvent, ServerSentEventMessage
 
 from api.controllers.common import CallerDep, IdempotencyKey, PoolDep, load_forum, raise_if
 from api.controllers.paths import ForumPath, RunPath
-from api.errors import Conflict, FieldError, NotFound, invalid
+from api.errors import Conflict, FieldError, invalid, missing
 from api.guards import forum_organiser
 from api.http import Reply, json_response, run_change
 from api.openapi import OptionalBodyOperation, event_stream
@@ -192,7 +192,7 @@ async def _visible_run(
 ) -> queries.RunRecord:
     run = await queries.get_run(connection, forum_id, run_id, lock=lock)
     if run is None:
-        raise NotFound(f"no run {run_id}")
+        raise missing("path:run_id", f"no run {run_id}")
     return run
 
 

@@ -17,7 +17,7 @@ from litestar import Request, Response, get, post
 from api import publishing
 from api.controllers.common import CallerDep, IdempotencyKey, PoolDep, load_forum, zone_of
 from api.controllers.paths import DelegationPath, ForumPath, VersionPath
-from api.errors import Conflict, NotFound
+from api.errors import Conflict, NotFound, missing
 from api.guards import Caller, delegation_reader, forum_organiser, organiser_hidden
 from api.http import Reply, json_response, run_change
 from api.paging import DEFAULT_LIMIT, LINK_HEADER, AfterNumber, Limit, fetched, page
@@ -94,7 +94,7 @@ async def list_schedules(
 
 def organiser_only(caller: Caller, forum_id: str, version: int) -> Any:
     """The organiser's forum id; to a delegation every whole grid is hidden (404)."""
-    return organiser_hidden(caller, forum_id, f"schedule version {version}")
+    return organiser_hidden(caller, forum_id, f"schedule version {version}", "path:version")
 
 
 @get(VERSION_PATH, tags=["schedules"], summary="One version's grid: placements and unplaced meetings (organiser)")
@@ -104,7 +104,7 @@ async def read_schedule(pool: PoolDep, caller: CallerDep, forum_id: ForumPath, v
         zone = zone_of((await load_forum(connection, parsed)).item)
         row = await queries.get_version(connection, parsed, version)
         if row is None:
-            raise NotFound(f"no schedule version {version}")
+            raise missing("path:version", f"no schedule version {version}")
         placements = await queries.grid_placements(connection, row.id, zone=zone)
         stale = await out_of_date(connection, parsed, [row.forum_revision])
         last_published = await publications.last_published(connection, parsed, row.id)
@@ -151,7 +151,7 @@ async def publish_schedule(
         except (publishing.Superseded, publishing.OutOfDate) as error:
             raise Conflict(str(error)) from None
         if not outcome.found:
-            raise NotFound(f"no schedule version {version}")
+            raise missing("path:version", f"no schedule version {version}")
         (summary,) = await queries.list_versions(connection, parsed, after=version - 1, limit=1)
         await record_change(connection, parsed, caller.actor, "publish", "schedule", str(version), None, summary)
         return Reply(summary)
