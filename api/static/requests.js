@@ -499,7 +499,8 @@
   // An error as the API names it: each field and what is wrong with it, else the detail.
   function problemText(error) {
     if (!(error instanceof ApiError)) return describe(error);
-    const fields = (error.problem.errors || []).map((e) => `${e.field}: ${e.message}`);
+    // A 404's error names the URL's part (path:...), which the detail already says in words.
+    const fields = (error.problem.errors || []).filter((e) => !e.field.startsWith("path:")).map((e) => `${e.field}: ${e.message}`);
     return `${error.message} (${error.status}${fields.length ? `; ${fields.join("; ")}` : ""})`;
   }
 
