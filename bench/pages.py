@@ -564,6 +564,23 @@ The requests page's first draw against {requests_commit}'s (requests.html, .js a
 this tree's), {args.runs} runs of each, alternately in the run above (medians):
 
 {comparison(compared_requests, "requests page", f"before ({requests_commit})", "after (this tree)")}
+Since then (pages-polish) the requests table has `table-layout: fixed` (its widths are the header's)
+and the page draws its first 100 rows, then the other 1,000 in a task after that frame (the table is
+`aria-busy` meanwhile; measured with the request column at 30% and the priority at 10rem, since
+narrowed so that the parties' column is wider). In a requests-only run against bf42106's page (`--only requests --runs 9
+--old-requests bf42106`, 2026-11-30, load 13-15 from other work, alternately): the page's own part
+of the first draw 586 -> 223 ms (0.38), from navigation 1385 -> 822 ms (0.59), but every row drawn
+1452 -> 1621 ms (1.12) and main thread busy over that span 762 -> 1017 ms (1.33: the second step
+lays the whole table out again). In the full run above, made while browser tests ran beside it,
+main thread busy was 0.84 and every row 1.22: the total's change is within the noise, the first
+screen's is not. Drawing in chunks of 100 a frame was measured and dropped: each chunk laid the
+table out again (a trace: layout 555 against 308 ms). `FIRST_ROWS = Infinity` in requests.js
+draws every row at once again. Fixed layout alone, against the page before it: its own part 0.92,
+style 0.92, layout 0.93, main thread busy 1.01 (one run of 7): small, kept for the two-step draw
+(columns that do not move when the other rows arrive). The filter's about 50-90 ms of style (every
+row's `hidden` set) was not changed. agenda.js now keeps one date formatter a kind and time zone
+(it made one a time shown); not compared alternately: its own part of the first draw is 45 ms in
+the run above, 41 ms in the run before (other load), for the 40 meetings.
 """
     return f"""{START}
 ## Pages at UNGA scale (bench/pages.py)
