@@ -3,6 +3,7 @@
     python bench/pages.py                        # writes its section of docs/benchmarks.md
     python bench/pages.py --runs 3 --out /tmp/x.md
     python bench/pages.py --old-grid e0d6222     # the grid page's first draw against another commit's
+    python bench/pages.py --only requests --old-requests main --out /tmp/x.md   # the requests page alone, A/B
 
 examples/unga-week.json (190 delegations, 1,100 meetings, 20 booths, 5 days) is stored through
 `POST /forums/import` in a throwaway database of DATABASE_URL's server (dropped at the end), solved
@@ -25,7 +26,11 @@ same span, read from the renderer's main thread.
 The grid page's first draw is also measured with the grid page of `--old-grid` (by default the first
 parent of the grid-scale merge d9dc930: a div grid with two listeners per cell), its grid.html,
 grid.js and grid.css served in place of this tree's by Playwright's `page.route` (the server's
-headers kept), old and new alternately in one run so that both see the same load.
+headers kept), old and new alternately in one run so that both see the same load. `--old-requests`
+does the same for the requests page (requests.html, .js, .css of a commit, or of a directory). The
+requests page's first draw also waits for every row (its rows may be drawn in chunks): its counters
+run to the frame after the last row, and *every row* is that frame's time from navigation.
+`--only` measures some pages alone (and writes to `--out` only when it is given).
 """
 
 from __future__ import annotations
@@ -40,6 +45,7 @@ import sys
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -58,6 +64,8 @@ CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-backg
 VIEWPORT = {"width": 1600, "height": 1000}
 OLD_GRID = "d9dc930^1"  # before the grid-scale merge: a div grid, two listeners per cell
 GRID_FILES = ("grid.html", "grid.js", "grid.css")
+REQUESTS_FILES = ("requests.html", "requests.js", "requests.css")
+KINDS = ("grid", "agenda", "requests")
 WAIT_MS = 120_000
 COUNTERS = {
     "busy": "TaskDuration",
@@ -106,6 +114,13 @@ DRAWN = """async () => {
   const at = await window.__bench.drawn;
   const ends = performance.getEntriesByType("resource").filter((e) => e.responseEnd <= at).map((e) => e.responseEnd);
   return { at, lastAnswer: Math.max(0, ...ends), elements: document.getElementsByTagName("*").length };
+}"""
+
+# The frame after `count` rows are in the requests table (drawn in chunks, perhaps), from navigation.
+EVERY_ROW = """async (count) => {
+  await window.__bench.until(() => document.querySelectorAll('#requests-body tr').length >= count);
+  await window.__bench.frame();
+  return performance.now();
 }"""
 
 # An action: `act` run in the page, then the frame after `done()` holds.
@@ -233,7 +248,7 @@ class Browser:
 
     @contextmanager
     def page(self, kind: str, token: str, old: dict[str, bytes] | None = None) -> Iterator[tuple[Any, Any]]:
-        """A fresh context's page with the harness (and `old` files served for /grid and /static/grid.*)."""
+        """A fresh context's page with the harness (and `old` files served for /KIND and /static/KIND.*)."""
         context = self.browser.new_context(viewport=VIEWPORT)
         try:
             page = context.new_page()
@@ -241,8 +256,8 @@ class Browser:
             page.on("pageerror", lambda error: errors.append(str(error)))
             page.add_init_script(HARNESS + f"\nwindow.__benchReady = {READY[kind]};")
             if old is not None:
-                page.route(f"{self.base}/grid", _fulfil(old["grid.html"]))
-                for name in ("grid.js", "grid.css"):
+                page.route(f"{self.base}/{kind}", _fulfil(old[f"{kind}.html"]))
+                for name in (f"{kind}.js", f"{kind}.css"):
                     page.route(f"{self.base}/static/{name}", _fulfil(old[name]))
             cdp = context.new_cdp_session(page)
             cdp.send("Performance.enable")
@@ -252,15 +267,18 @@ class Browser:
         finally:
             context.close()
 
-    def first_draw(self, kind: str, token: str, old: dict[str, bytes] | None = None) -> dict[str, float]:
+    def first_draw(self, kind: str, token: str, old: dict[str, bytes] | None = None, rows: int = 0) -> dict[str, float]:
+        """The first draw; with `rows`, to the frame after that many rows of the requests table too."""
         with self.page(kind, token, old) as (page, cdp):
             before = counters(cdp)
             page.goto(f"{self.base}/{kind}#token={token}")
             drawn = page.evaluate(DRAWN, None)
+            every = {"every": page.evaluate(EVERY_ROW, rows)} if rows else {}
             return {
                 "wall": drawn["at"],
                 "after": drawn["at"] - drawn["lastAnswer"],
                 "elements": drawn["elements"],
+                **every,
                 **spent(before, counters(cdp)),
             }
 
@@ -310,26 +328,63 @@ BOARD_FILTER = "requests: filter by delegation"
 BOARD_POLL = "requests: poll (304)"
 
 
+@dataclass
+class Options:
+    runs: int
+    kinds: tuple[str, ...] = KINDS
+    old: dict[str, bytes] | None = None  # the grid page's files of another commit
+    old_requests: dict[str, bytes] | None = None  # the requests page's
+
+
 def measure(
-    browser: Browser, forum: dict[str, Any], runs: int, old: dict[str, bytes] | None, log: Callable[[str], None]
-) -> tuple[Samples, Samples]:
+    browser: Browser, forum: dict[str, Any], options: Options, log: Callable[[str], None]
+) -> tuple[Samples, Samples, Samples]:
     samples: Samples = {}
     compared: Samples = {"old": [], "new": []}
+    compared_requests: Samples = {"old": [], "new": []}
 
     def keep(name: str, sample: dict[str, float]) -> None:
         samples.setdefault(name, []).append(sample)
 
-    organiser, delegate = forum["organiser"], forum["delegation_token"]
-    for index in range(runs):
-        if old is not None:  # alternately, the old first in even runs
-            order = [("old", old), ("new", None)] if index % 2 == 0 else [("new", None), ("old", old)]
-            for label, files in order:
-                compared[label].append(browser.first_draw("grid", organiser, files))
-        keep(GRID_DRAW, browser.first_draw("grid", organiser))
-        keep(AGENDA_DRAW, browser.first_draw("agenda", delegate))
-        keep(BOARD_DRAW, browser.first_draw("requests", organiser))
+    organiser, delegate, rows = forum["organiser"], forum["delegation_token"], forum["requests"]
+    for index in range(options.runs):
+        for kind, files, into in (
+            ("grid", options.old, compared),
+            ("requests", options.old_requests, compared_requests),
+        ):
+            if files is None:
+                continue
+            # alternately, the old first in even runs
+            order = [("old", files), ("new", None)] if index % 2 == 0 else [("new", None), ("old", files)]
+            for label, served in order:
+                into[label].append(browser.first_draw(kind, organiser, served, rows if kind == "requests" else 0))
+        if "grid" in options.kinds:
+            keep(GRID_DRAW, browser.first_draw("grid", organiser))
+        if "agenda" in options.kinds:
+            keep(AGENDA_DRAW, browser.first_draw("agenda", delegate))
+        if "requests" in options.kinds:
+            keep(BOARD_DRAW, browser.first_draw("requests", organiser, rows=rows))
         log(f"first draws, run {index + 1}")
+    if "grid" in options.kinds:
+        grid_actions(browser, forum, options.runs, keep)
+        log("grid actions")
+    if "agenda" in options.kinds:
+        with browser.page("agenda", delegate) as (page, cdp):
+            page.goto(f"{browser.base}/agenda#token={delegate}")
+            page.evaluate(DRAWN, None)
+            for _ in range(options.runs):
+                keep(AGENDA_POLL, poll(page, cdp, "/delegations/", 3))
+        log("agenda polls")
+    if "requests" in options.kinds:
+        requests_actions(browser, forum, options.runs, keep)
+        log("requests page actions")
+    return samples, compared, compared_requests
 
+
+def grid_actions(
+    browser: Browser, forum: dict[str, Any], runs: int, keep: Callable[[str, dict[str, float]], None]
+) -> None:
+    organiser = forum["organiser"]
     with browser.page("grid", organiser) as (page, cdp):
         page.goto(f"{browser.base}/grid#token={organiser}")
         page.evaluate(DRAWN, None)
@@ -361,18 +416,16 @@ def measure(
                 act(page, cdp, f"({compare})('1')", "() => document.querySelector('#sheets .meeting.changed')"),
             )
             page.evaluate(ACT, [f"({compare})('')", "() => !document.querySelector('#sheets .meeting.changed')"])
-    log("grid actions")
 
-    with browser.page("agenda", delegate) as (page, cdp):
-        page.goto(f"{browser.base}/agenda#token={delegate}")
-        page.evaluate(DRAWN, None)
-        for _ in range(runs):
-            keep(AGENDA_POLL, poll(page, cdp, "/delegations/", 3))
-    log("agenda polls")
 
+def requests_actions(
+    browser: Browser, forum: dict[str, Any], runs: int, keep: Callable[[str, dict[str, float]], None]
+) -> None:
+    organiser = forum["organiser"]
     with browser.page("requests", organiser) as (page, cdp):
         page.goto(f"{browser.base}/requests#token={organiser}")
         page.evaluate(DRAWN, None)
+        page.evaluate(EVERY_ROW, forum["requests"])
         delegation = forum["delegation"]
         select = """(v) => () => { const s = document.getElementById('delegation-filter'); s.value = v;
                      s.dispatchEvent(new Event('change', { bubbles: true })); }"""
@@ -384,16 +437,17 @@ def measure(
             page.evaluate(ACT, [f"({select})('')", shown])
         for _ in range(runs):
             keep(BOARD_POLL, poll(page, cdp, "/requests?", 1))
-    log("requests page actions")
-    return samples, compared
 
 
-def old_grid(commit: str) -> dict[str, bytes]:
+def old_files(commit: str, names: tuple[str, ...]) -> dict[str, bytes]:
+    """The page's files at `commit`, or in the directory `commit` names."""
+    if Path(commit).is_dir():
+        return {name: (Path(commit) / name).read_bytes() for name in names}
     return {
         name: subprocess.run(
             ["git", "show", f"{commit}:api/static/{name}"], cwd=REPO, capture_output=True, check=True
         ).stdout
-        for name in GRID_FILES
+        for name in names
     }
 
 
@@ -419,12 +473,14 @@ def timings(samples: Samples) -> str:
     rows = []
     for name, entries in samples.items():
         after = f"{median(entries, 'after'):.0f}" if "after" in entries[0] else ""
+        every = f"{median(entries, 'every'):.0f}" if "every" in entries[0] else ""
         rows.append(
             [
                 name,
                 f"{median(entries, 'wall'):.0f}",
                 f"{max(e['wall'] for e in entries):.0f}",
                 after,
+                every,
                 f"{median(entries, 'busy'):.0f}",
                 f"{median(entries, 'script'):.0f}",
                 f"{median(entries, 'style'):.0f}",
@@ -436,6 +492,7 @@ def timings(samples: Samples) -> str:
         "median (ms)",
         "worst (ms)",
         "after the last answer (ms)",
+        "every row (ms)",
         "main thread busy (ms)",
         "script (ms)",
         "style (ms)",
@@ -444,12 +501,14 @@ def timings(samples: Samples) -> str:
     return table(headers, rows)
 
 
-def comparison(compared: Samples, commit: str) -> str:
+def comparison(compared: Samples, page: str, before: str, after: str) -> str:
     old, new = compared["old"], compared["new"]
     rows = []
+    every = [("every", "every row drawn, from navigation (ms)")] if "every" in old[0] else []
     for key, label in (
         ("wall", "first draw, from navigation (ms)"),
         ("after", "after the last answer (ms)"),
+        *every,
         ("busy", "main thread busy (ms)"),
         ("script", "script (ms)"),
         ("style", "style (ms)"),
@@ -458,19 +517,27 @@ def comparison(compared: Samples, commit: str) -> str:
     ):
         was, now = median(old, key), median(new, key)
         rows.append([label, f"{was:.0f}", f"{now:.0f}", f"{now / was:.2f}" if was else ""])
-    return table(
-        ["grid page", f"before ({commit}: div grid)", "after (this tree: table semantics)", "after / before"], rows
-    )
+    return table([page, before, after, "after / before"], rows)
 
 
 def section(
-    args: argparse.Namespace, forum: dict[str, Any], samples: Samples, compared: Samples, commit: str, load: str
+    args: argparse.Namespace,
+    forum: dict[str, Any],
+    measured: tuple[Samples, Samples, Samples],
+    commits: tuple[str, str],
+    load: str,
 ) -> str:
+    samples, compared, compared_requests = measured
+    commit, requests_commit = commits
     from importlib.metadata import version
 
     setting = ", ".join(f"{what} {value}" for what, value in machine().items() if what != "date")
     chromium = subprocess.run([CHROMIUM, "--version"], capture_output=True, text=True).stdout.strip()
     command = f"python bench/pages.py --runs {args.runs} --time-limit {args.time_limit:g}"
+    if args.old_requests:
+        command += f" --old-requests {args.old_requests}"
+    if tuple(args.only) != KINDS:
+        command += f" --only {' '.join(args.only)}"
     before = ""
     if compared["old"]:
         before = f"""
@@ -478,7 +545,7 @@ The grid page's first draw before and after the table semantics (grid-scale, mer
 `grid.html`, `grid.js` and `grid.css` of {commit} served in place of this tree's, {args.runs} runs of each,
 alternately in the run above (medians).
 
-{comparison(compared, commit)}
+{comparison(compared, "grid page", f"before ({commit}: div grid)", "after (this tree: table semantics)")}
 
 The table semantics cost no measurable draw time: 43% more elements, but in the six runs made on
 2026-11-29 (load 1-10) the page's own part of the first draw was 1.07 to 1.29 times the div grid's,
@@ -490,6 +557,30 @@ largest is the requests page's first draw: 1,100 rows (23,500 elements) in one t
 once. It made a date formatter for each row's two dates; one a time zone took its part after the
 last answer from 872 to 536 ms (median of 9, old and new requests.js alternately). What remains is
 mostly the table's style and layout.
+"""
+    if compared_requests["old"]:
+        before += f"""
+The requests page's first draw against {requests_commit}'s (requests.html, .js and .css served in place of
+this tree's), {args.runs} runs of each, alternately in the run above (medians):
+
+{comparison(compared_requests, "requests page", f"before ({requests_commit})", "after (this tree)")}
+Since then (pages-polish) the requests table has `table-layout: fixed` (its widths are the header's)
+and the page draws its first 100 rows, then the other 1,000 in a task after that frame (the table is
+`aria-busy` meanwhile; measured with the request column at 30% and the priority at 10rem, since
+narrowed so that the parties' column is wider). In a requests-only run against bf42106's page (`--only requests --runs 9
+--old-requests bf42106`, 2026-11-30, load 13-15 from other work, alternately): the page's own part
+of the first draw 586 -> 223 ms (0.38), from navigation 1385 -> 822 ms (0.59), but every row drawn
+1452 -> 1621 ms (1.12) and main thread busy over that span 762 -> 1017 ms (1.33: the second step
+lays the whole table out again). In the full run above, made while browser tests ran beside it,
+main thread busy was 0.84 and every row 1.22: the total's change is within the noise, the first
+screen's is not. Drawing in chunks of 100 a frame was measured and dropped: each chunk laid the
+table out again (a trace: layout 555 against 308 ms). `FIRST_ROWS = Infinity` in requests.js
+draws every row at once again. Fixed layout alone, against the page before it: its own part 0.92,
+style 0.92, layout 0.93, main thread busy 1.01 (one run of 7): small, kept for the two-step draw
+(columns that do not move when the other rows arrive). The filter's about 50-90 ms of style (every
+row's `hidden` set) was not changed. agenda.js now keeps one date formatter a kind and time zone
+(it made one a time shown); not compared alternately: its own part of the first draw is 45 ms in
+the run above, 41 ms in the run before (other load), for the 40 meetings.
 """
     return f"""{START}
 ## Pages at UNGA scale (bench/pages.py)
@@ -519,32 +610,46 @@ Playwright {version("playwright")}; PostgreSQL {forum["postgres"]}._
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--out", type=Path, default=REPO / "docs" / "benchmarks.md")
+    parser.add_argument("--out", type=Path, help="the page to write (default docs/benchmarks.md, none with --only)")
     parser.add_argument("--runs", type=int, default=7, help="runs of each measure (medians)")
     parser.add_argument("--time-limit", type=float, default=5.0, help="seconds of the solve (default 5)")
     parser.add_argument("--server", default=os.environ.get("DATABASE_URL") or api_scale.DEFAULT_SERVER)
     parser.add_argument("--old-grid", default=OLD_GRID, help="the commit whose grid page is compared ('' for none)")
+    parser.add_argument("--old-requests", default="", help="a commit or directory whose requests page is compared")
+    parser.add_argument("--only", nargs="+", choices=KINDS, default=list(KINDS), help="measure these pages alone")
     args = parser.parse_args(argv)
+    whole = tuple(args.only) == KINDS
+    if args.out is None and whole:
+        args.out = REPO / "docs" / "benchmarks.md"
 
     def log(line: str) -> None:
         print(line, file=sys.stderr, flush=True)
 
     from playwright.sync_api import sync_playwright
 
-    commit = resolved(args.old_grid) if args.old_grid else ""
-    old = old_grid(commit) if commit else None
+    commit = resolved(args.old_grid) if args.old_grid and "grid" in args.only else ""
+    requests_commit = ""
+    if args.old_requests:
+        requests_commit = args.old_requests if Path(args.old_requests).is_dir() else resolved(args.old_requests)
+    options = Options(
+        runs=args.runs,
+        kinds=tuple(args.only),
+        old=old_files(commit, GRID_FILES) if commit else None,
+        old_requests=old_files(requests_commit, REQUESTS_FILES) if requests_commit else None,
+    )
     load = f"{os.getloadavg()[0]:.1f}"
     with served(args.server, args.time_limit, log) as forum, sync_playwright() as playwright:
         launched = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
         try:
-            samples, compared = measure(Browser(launched, forum["url"]), forum, args.runs, old, log)
+            measured = measure(Browser(launched, forum["url"]), forum, options, log)
         finally:
             launched.close()
     load += f" at the start, {os.getloadavg()[0]:.1f} at the end"
-    text = section(args, forum, samples, compared, commit, load)
-    write_marked(args.out, START, END, text)
+    text = section(args, forum, measured, (commit, requests_commit), load)
     print(text)
-    log(f"wrote the pages section of {args.out}")
+    if args.out is not None:
+        write_marked(args.out, START, END, text)
+        log(f"wrote the pages section of {args.out}")
     return 0
 
 

@@ -200,6 +200,54 @@ def _watch(page: Page) -> list[str]:
     return errors
 
 
+class AxCell(msgspec.Struct, frozen=True):
+    role: str
+    name: str
+
+
+class AxTable(msgspec.Struct):
+    name: str
+    rows: list[list[AxCell]]  # each row's cells and headers, in order
+
+
+def _ax_tables(page: Page) -> list[AxTable]:
+    """The tables in Chrome's own accessibility tree (CDP Accessibility.getFullAXTree), as a screen
+    reader is given them: Playwright's role queries read the DOM, and would not see Chrome drop a
+    `display: contents` row or cell. Ignored and generic nodes are looked through (a row group,
+    a div that only places), so a row is found under its table and a cell under its row."""
+    cdp = page.context.new_cdp_session(page)
+    try:
+        nodes = cdp.send("Accessibility.getFullAXTree")["nodes"]
+    finally:
+        cdp.detach()
+    by_id = {node["nodeId"]: node for node in nodes}
+
+    def role(node: dict[str, Any]) -> str:
+        return str(node.get("role", {}).get("value", ""))
+
+    def below(node: dict[str, Any], through: tuple[str, ...]) -> Iterator[dict[str, Any]]:
+        for child_id in node.get("childIds", []):
+            child = by_id.get(child_id)
+            if child is None:
+                continue
+            if child.get("ignored") or role(child) in through:
+                yield from below(child, through)
+            else:
+                yield child
+
+    def name(node: dict[str, Any]) -> str:
+        return str(node.get("name", {}).get("value", ""))
+
+    tables = []
+    for node in nodes:
+        if node.get("ignored") or role(node) != "table":
+            continue
+        rows = [row for row in below(node, ("generic", "none", "rowgroup")) if role(row) == "row"]
+        cells = [[AxCell(role(cell), name(cell)) for cell in below(row, ("generic", "none"))] for row in rows]
+        tables.append(AxTable(name(node), cells))
+    return tables
+
+
 def _shown_version(page: Page) -> int:
     return int(page.locator("#version-select").input_value())
 
@@ -456,6 +504,32 @@ def test_a_screen_reader_reaches_a_meeting_by_its_room_and_time(grid_page: Page,
     page.locator(".day-tab").first.click()
     expect(page.get_by_role("table").get_by_role("rowheader")).to_have_count(rows)
     expect(page.get_by_role("table").get_by_role("row")).to_have_count(rows + 1)
+
+
+def test_chromes_accessibility_tree_keeps_the_sheets_rows_and_cells(grid_page: Page, site: Site) -> None:
+    """The rows and cells are `display: contents` (the CSS grid places what they hold), which
+    Chrome has dropped from its accessibility tree before: read that tree itself, not the DOM.
+    The day's sheet is one table named for its day; its first row the column headers (Time,
+    then each room by name); every other row a row header (its time) and one cell a room, and
+    the cell where a meeting starts is named for the meeting."""
+    page = grid_page
+    placement = site.get(f"/schedules/{_shown_version(page)}")["placements"][0]
+    _show_day_of(page, placement["start"])
+    # The rooms in the sheet's order (the columns), by the DOM; their names as the tree gives them.
+    order = page.locator(".sheet.current .room-head").evaluate_all("heads => heads.map(h => h.dataset.room)")
+    rooms = {room.id: room for room in site.problem.rooms}
+    assert sorted(order) == sorted(rooms)
+    tables = _ax_tables(page)
+    assert [table.name for table in tables] == [f"Meetings on {_day_label(page, placement['start'][:10])}"]
+    header, *rows = tables[0].rows
+    assert [(cell.role, cell.name) for cell in header] == [("columnheader", "Time")] + [
+        ("columnheader", f"{rooms[room].name} {rooms[room].seats} seats") for room in order
+    ]
+    assert rows and all([cell.role for cell in row] == ["rowheader"] + ["cell"] * len(order) for row in rows)
+    row = next(row for row in rows if row[0].name == placement["start"][11:16])
+    label = page.locator(f'.sheet.current .meeting[data-meeting="{placement["meeting"]}"]').get_attribute("aria-label")
+    assert label and placement["start"][11:16] in label  # "TL-US: Bilateral: ..., 13:00–13:20, ..."
+    assert row[1 + order.index(placement["room"])].name == label
 
 
 def test_a_session_of_listed_people_reads_as_some_busy_not_as_a_closed_afternoon(

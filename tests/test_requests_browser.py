@@ -33,6 +33,7 @@ from tests.test_pages_browser import (
     SHOT,
     WAIT_MS,
     Site,
+    _ax_tables,
     _axe,
     _stops,
     _tab_walk,
@@ -105,6 +106,8 @@ def _open(browser: Browser, site: Site, token: str | None = None) -> tuple[Page,
     errors = _watch(page)
     page.goto(f"{site.server.url}/requests#token={token or site.forum.organiser_token}")
     page.locator("#requests-body tr").first.wait_for(timeout=WAIT_MS)
+    # The first rows are drawn first, the rest a frame later (requests.js FIRST_ROWS).
+    expect(page.locator("#requests-table")).not_to_have_attribute("aria-busy", "true")
     return page, errors
 
 
@@ -236,6 +239,7 @@ def test_the_page_shows_what_another_client_did_without_a_click(browser: Browser
     page.clock.install()
     page.goto(f"{site.server.url}/requests#token={site.forum.organiser_token}")
     page.locator("#requests-body tr").first.wait_for(timeout=WAIT_MS)
+    expect(page.locator("#requests-table")).not_to_have_attribute("aria-busy", "true")  # every row drawn
     page.clock.pause_at(page.evaluate("Date.now()") / 1000 + 1)
     page.locator("#status-filter").select_option("pending")
     before = len(_rows(page))
@@ -315,6 +319,35 @@ def test_a_hostile_title_is_shown_as_text_and_the_token_never_leaves_the_fragmen
     token = site.forum.organiser_token
     assert token not in page.url and page.evaluate("Object.values(sessionStorage)") == [token]
     assert sent and all(token not in url and (referer is None or token not in referer) for url, referer in sent)
+    assert errors == [], errors
+    page.close()
+
+
+def test_chromes_accessibility_tree_holds_the_table_row_by_row(browser: Browser, board: Board) -> None:
+    """Chrome's own accessibility tree (not the DOM): the table named by its caption, a row of
+    column headers, then a row a request shown, each a row header naming the request (title and
+    id) and six cells; a filter takes the hidden rows out of it too."""
+    site = board.site
+    requests = site.every("/requests")
+    page, errors = _open(browser, site)
+    (table,) = _ax_tables(page)
+    assert table.name == "Every request of the forum, in order of creation"
+    header, *rows = table.rows
+    assert [(cell.role, cell.name) for cell in header] == [
+        ("columnheader", name)
+        for name in ("Request", "Parties and their answers", "Minutes", "Priority", "Status", "Created", "Updated")
+    ]
+    assert len(rows) == len(requests)
+    assert all([cell.role for cell in row] == ["rowheader"] + ["cell"] * 6 for row in rows)
+    for request, row in zip(requests, rows, strict=True):
+        assert request["title"] in row[0].name and request["id"] in row[0].name, (request["id"], row[0].name)
+    declined = next(row for request, row in zip(requests, rows, strict=True) if request["id"] == board.declined)
+    assert declined[4].name == "declined"
+    assert "Angola" in declined[1].name  # AO, who declined
+    page.locator("#status-filter").select_option("declined")
+    expect(page.locator("#shown-count")).to_have_text(f"Showing 1 of {len(requests)} requests.")
+    (table,) = _ax_tables(page)
+    assert [row[0].name for row in table.rows[1:]] == [declined[0].name]
     assert errors == [], errors
     page.close()
 

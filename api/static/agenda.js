@@ -310,20 +310,32 @@
     return name === "GMT" ? "UTC" : name.replace("GMT", "UTC");
   }
 
-  function zoneOptions() {
-    return state.inbox ? { timeZone: state.inbox.time_zone } : {};
+  const CLOCK_FIELDS = { hour: "2-digit", minute: "2-digit", hourCycle: "h23" };
+  const DAY_FIELDS = { weekday: "short", day: "numeric", month: "short" };
+  // One formatter a kind and time zone, as requests.js keeps them: making one costs far more than
+  // formatting with it, and the agenda shows two or three times a meeting.
+  const formats = new Map();
+
+  function formatter(kind, fields) {
+    const zone = state.inbox ? state.inbox.time_zone : "";
+    const key = `${kind} ${zone}`;
+    let format = formats.get(key);
+    if (!format) {
+      format = new Intl.DateTimeFormat("en-GB", zone ? { ...fields, timeZone: zone } : fields);
+      formats.set(key, format);
+    }
+    return format;
   }
 
   // HH:MM of a moment in the forum's time zone, as the meetings are shown.
   function clock(at) {
-    return new Intl.DateTimeFormat("en-GB", { hour: "2-digit", minute: "2-digit", hourCycle: "h23", ...zoneOptions() }).format(at);
+    return formatter("clock", CLOCK_FIELDS).format(at);
   }
 
   // "Fri 31 May, 14:05" of an ISO moment, in the forum's time zone.
   function moment(iso) {
     const at = new Date(iso);
-    const day = new Intl.DateTimeFormat("en-GB", { weekday: "short", day: "numeric", month: "short", ...zoneOptions() }).format(at);
-    return `${day}, ${clock(at)}`;
+    return `${formatter("day", DAY_FIELDS).format(at)}, ${clock(at)}`;
   }
 
   // ---------------------------------------------------------------- agenda
