@@ -10,7 +10,6 @@ neither places nor lists it, as for a request accepted since).
 from __future__ import annotations
 
 from datetime import datetime, timedelta
-from typing import Any
 
 import asyncpg
 import httpx
