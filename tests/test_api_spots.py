@@ -71,6 +71,11 @@ async def test_the_spots_are_exactly_those_the_move_check_allows_cheapest_first(
     best = (await spots(client, world, f"meeting={placed['meeting']}&k=1")).json()
     # a placed meeting's own place moves nothing: it is the cheapest, at no cost
     assert [(best[0]["start"], best[0]["room"], best[0]["cost"])] == [(placed["start"], placed["room"], 0)]
+    # the forum compiled for the spots above is not the forum after an edit
+    room = {"id": "R3", "name": "Room 3", "seats": 4}
+    assert (await client.post(f"{world.base}/rooms", json=room, headers=world.organiser)).status_code == 201
+    listed = (await spots(client, world, f"meeting={late}&k=200")).json()
+    assert "R3" in {s["room"] for s in listed}
 
 
 async def test_bad_queries_name_the_parameter_and_delegations_see_nothing(

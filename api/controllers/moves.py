@@ -35,6 +35,7 @@ from db.queries.audit import record_change
 from db.queries.revisions import derived_revision
 from db.queries.schedules import insert_placements, insert_version
 from db.records import to_forum_time
+from solver.compile import Compiled, compile_problem
 from solver.fit import fit
 from solver.model import Problem
 from solver.moves import MoveCheck, apply_move, checked_move
@@ -93,8 +94,15 @@ class _Loaded(msgspec.Struct):
         """The version's grid validated against the forum as it is now, kept for the next call."""
         return self.state.derived(_VERSION, self.row.id, lambda: validate(self.problem, self.schedule))
 
+    def compiled(self) -> Compiled:
+        """The forum as it is now, compiled once for every version's spots (most of their time at
+        UNGA's size); the state is the forum's at one revision, so an edit makes a new one."""
+        return self.state.derived(_COMPILED, _ANY_VERSION, lambda: compile_problem(self.problem))
+
 
 _VERSION = "version"  # a version's grid as `_current` reads its row
+_COMPILED = "compiled"  # the problem compiled, the same for every version
+_ANY_VERSION = 0  # no version row has id 0 (serial ids start at 1)
 
 
 async def _load(connection: asyncpg.Connection, forum_id: Any, version: int) -> _Loaded:
@@ -149,7 +157,7 @@ async def list_free_spots(
     if meeting not in {known.id for known in loaded.problem.meetings}:
         raise invalid("query:meeting", f"no meeting {meeting} to schedule in this forum")
     # Direct placements only: a spot that moves another meeting is GET fit's, on the published grid.
-    options = fit(loaded.problem, loaded.schedule, meeting, k, with_moves=False)
+    options = fit(loaded.problem, loaded.schedule, meeting, k, with_moves=False, compiled=loaded.compiled())
     zone = loaded.zone
     return json_response(
         [
