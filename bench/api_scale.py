@@ -223,6 +223,7 @@ POLLED = {
 def reads(base: str, published: int, delegation: str, check: dict[str, str]) -> list[tuple[str, str, str, str, object]]:
     """(name, method, path, who, body): who is "organiser" or "delegation"."""
     mine = f"{base}/delegations/{delegation}"
+    spots = f"{base}/schedules/{published}/spots?meeting={check['meeting']}&k=1"
     return [
         ("GET /me (pages)", "GET", "/me", "organiser", None),
         ("GET revision (grid page, polled)", "GET", f"{base}/revision", "organiser", None),
@@ -233,6 +234,7 @@ def reads(base: str, published: int, delegation: str, check: dict[str, str]) -> 
         ("GET schedule (the grid)", "GET", f"{base}/schedules/{published}", "organiser", None),
         ("GET diff v1 to latest", "GET", f"{base}/schedules/1/diff/{published}", "organiser", None),
         ("POST moves/check", "POST", f"{base}/schedules/{published}/moves/check", "organiser", check),
+        ("GET spots?k=1 (grid page, unplaced form)", "GET", spots, "organiser", None),
         ("GET grid.csv", "GET", f"{base}/schedules/{published}/grid.csv", "organiser", None),
         ("GET grid.csv?layout=list", "GET", f"{base}/schedules/{published}/grid.csv?layout=list", "organiser", None),
         ("GET grid.xlsx", "GET", f"{base}/schedules/{published}/grid.xlsx", "organiser", None),

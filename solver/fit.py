@@ -82,16 +82,24 @@ class _Grid:
 
 
 def fit(
-    problem: Problem, schedule: Schedule, meeting_id: str, k: int = 5, *, with_moves: bool = True
+    problem: Problem,
+    schedule: Schedule,
+    meeting_id: str,
+    k: int = 5,
+    *,
+    with_moves: bool = True,
+    compiled: Compiled | None = None,
 ) -> list[FitOption]:
     """The `k` cheapest placements of `meeting_id` against `schedule`, best first.
 
     The meeting may be new (unplaced in `schedule`) or displaced (placed: its
     own placement is lifted out first). With `with_moves`, placements that move
     exactly one other meeting to its nearest free spot are included, at the
-    starts where the meeting fits in no room as the grid stands.
+    starts where the meeting fits in no room as the grid stands. `compiled` is
+    `compile_problem(problem)` when the caller kept it: at UNGA's size compiling
+    is most of a fit without moves.
     """
-    grid = _lifted(problem, schedule, meeting_id)
+    grid = _lifted(problem, schedule, meeting_id, compiled)
     options = {(start, room.id): option for start, room, option in _direct(grid)}
     if with_moves:
         for start, room, option in _with_one_move(grid, set(options)):
@@ -129,8 +137,8 @@ def apply_fit(problem: Problem, schedule: Schedule, meeting_id: str, option: Fit
     return grid_schedule(grid.compiled, grid.assignment)
 
 
-def _lifted(problem: Problem, schedule: Schedule, meeting_id: str) -> _Grid:
-    compiled = compile_problem(problem)
+def _lifted(problem: Problem, schedule: Schedule, meeting_id: str, compiled: Compiled | None = None) -> _Grid:
+    compiled = compiled if compiled is not None else compile_problem(problem)
     info = compiled.by_id.get(meeting_id)
     if info is None:
         raise ProblemError([Finding("meeting", f"unknown meeting {meeting_id!r}")])

@@ -92,6 +92,7 @@ MATRIX: dict[str, tuple[int, int]] = {
     f"POST {V}/publish": (200, 403),
     f"GET {F}/publications": (200, 403),
     f"POST {F}/import/{{kind}}": (200, 403),
+    f"GET {V}/spots": (200, 404),
     f"POST {V}/moves/check": (200, 404),
     f"POST {V}/moves": (201, 404),
     f"GET {D}/agenda/detailed": (200, 200),
@@ -247,7 +248,7 @@ FORGED_OPTION = {
     "moves": [],
 }
 MOVE = {"start": "2023-06-02T11:00:00", "room": "R2"}  # B's meeting, to a free slot
-QUERIES = {f"GET {F}/fit": "?meeting={meeting}&k=1"}
+QUERIES = {f"GET {F}/fit": "?meeting={meeting}&k=1", f"GET {V}/spots": "?meeting={meeting}&k=1"}
 
 
 def fill(template: str, filled: dict[str, str]) -> str:

@@ -194,16 +194,16 @@ class _Guide:
 async def test_the_api_guide_works_as_written(client: httpx.AsyncClient, pool: asyncpg.Pool) -> None:
     guide = _Guide(client, pool)
     commands = _curl_commands((ROOT / "docs" / "api.md").read_text())
-    assert len(commands) == 20, commands
+    assert len(commands) == 21, commands
     for command in commands:
         await guide.run(command)
-    *calls, hidden = guide.answers[:14]
-    issued, tokens, closed, reopened = guide.answers[14:]
+    *calls, hidden = guide.answers[:15]
+    issued, tokens, closed, reopened = guide.answers[15:]
     assert [answer.status_code for answer in (issued, tokens, closed, reopened)] == [201, 200, 200, 200]
     assert [token["name"] for token in tokens.json()] == ["first organiser token", "Duty officer, night shift"]
     assert issued.json()["token"] not in tokens.text
     assert closed.json()["closed_at"] is not None and reopened.json()["closed_at"] is None
-    assert [answer.status_code for answer in calls] == [201, 201, 201, 201, 201, 201, 201, 200, 200, 202, 200, 200, 200]
+    assert [answer.status_code for answer in calls] == [201] * 7 + [200, 200, 202, 200, 200, 200, 200]
     assert (calls[8].json()["priority"], calls[8].json()["requested_priority"]) == ("must", "normal")
     assert calls[10].json()["status"] == "succeeded" and calls[10].json()["version"] == 1
     agenda = calls[-1].json()
@@ -215,3 +215,5 @@ async def test_the_api_guide_works_as_written(client: httpx.AsyncClient, pool: a
         meeting["room"] == "R1" and meeting["start"].startswith("2024-11-22T") and meeting["start"].endswith("-04:00")
     )
     assert hidden.status_code == 404 and hidden.json()["type"] == "urn:sidelines:problem:not-found"
+    spots = calls[11].json()  # where the request can go in version 1: its own place first, at no cost
+    assert spots and (spots[0]["start"], spots[0]["room"], spots[0]["cost"]) == (meeting["start"], "R1", 0)

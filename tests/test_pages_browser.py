@@ -585,14 +585,14 @@ def test_twenty_booths_fit_a_1600_px_screen(browser: Browser, unga: Site) -> Non
     page.close()
 
 
-def test_an_unplaced_meeting_opens_at_a_spot_the_server_allows(browser: Browser, unga: Site) -> None:
-    """Enter on an unplaced meeting opens the move form at the first free spot the server's check
-    allows, not at the first room and slot (taken, at UNGA). One whose attendees are never there
-    together says it found none.
+def test_an_unplaced_meeting_opens_at_the_servers_cheapest_spot(browser: Browser, unga: Site) -> None:
+    """Enter on an unplaced meeting opens the move form at the cheapest spot the server lists for
+    the version (GET .../spots, one call, no guessing from checks), not at the first room and slot
+    (taken, at UNGA). One whose attendees are never there together says the server found none.
 
     A UNGA solve leaves only such meetings out, so the page is given the version with one placed
-    meeting listed as unplaced instead (its answer rewritten on the way; the checks are the
-    server's, on the stored version, where moving that meeting to the spot is what is asked)."""
+    meeting listed as unplaced instead (its answer rewritten on the way; the spots are the
+    server's, on the stored version, where that meeting's own place is among them)."""
     version = unga.every("/schedules")[-1]["number"]
     grid = unga.get(f"/schedules/{version}")
     first_room = unga.problem.rooms[0].id
@@ -618,6 +618,8 @@ def test_an_unplaced_meeting_opens_at_a_spot_the_server_allows(browser: Browser,
     page = browser.new_page(viewport=DESK)
     errors = _watch(page)
     page.route(f"**/schedules/{version}", lambda route: route.fulfill(json=doctored))
+    asked: list[str] = []
+    page.on("request", lambda request: asked.append(f"{request.method} {request.url}"))
     page.goto(f"{unga.server.url}/grid#token={unga.forum.organiser_token}")
     page.locator(".sheet.current .meeting").first.wait_for(timeout=WAIT_MS)
     assert _shown_version(page) == version
@@ -625,16 +627,26 @@ def test_an_unplaced_meeting_opens_at_a_spot_the_server_allows(browser: Browser,
 
     page.locator(f'.unplaced-item[data-meeting="{nowhere}"]').focus()
     page.keyboard.press("Enter")
-    expect(page.locator("#move-verdict")).to_have_attribute("data-opened", "guessed", timeout=WAIT_MS)
+    expect(page.locator("#move-verdict")).to_have_attribute("data-opened", "none", timeout=WAIT_MS)
+    expect(page.locator("#move-verdict")).to_contain_text("The server found no spot")
     page.keyboard.press("Escape")
 
+    asked.clear()
     page.locator(f'.unplaced-item[data-meeting="{meeting}"]').focus()
     page.keyboard.press("Enter")
     expect(page.locator("#move-verdict")).to_have_attribute("data-opened", "allowed", timeout=WAIT_MS)
-    expect(page.locator("#move-verdict")).to_have_text("Opened at the first free spot the server allows.")
+    expect(page.locator("#move-verdict")).to_have_text("Opened at the cheapest spot the server allows.")
+    assert [url for url in asked if "/spots?" in url] == [
+        f"GET {unga.server.url}{unga.base}/schedules/{version}/spots?meeting={meeting}&k=1"
+    ], asked
+    assert not [url for url in asked if "/moves/check" in url], asked  # the server's answer, not guesses
     start = f"{page.locator('#move-day').input_value()}T{page.locator('#move-time').input_value()}:00"
     spot = {"meeting": meeting, "start": start, "room": page.locator("#move-room").input_value()}
     assert spot != first
+    best = unga.api.get(f"{unga.base}/schedules/{version}/spots?meeting={meeting}&k=1", headers=unga.organiser())
+    assert best.status_code == 200, best.text
+    [listed] = best.json()
+    assert (listed["start"][:19], listed["room"]) == (spot["start"], spot["room"])
     answer = unga.api.post(path, json=spot, headers=unga.organiser())
     assert answer.status_code == 200 and answer.json()["allowed"], (spot, answer.text)
     page.locator("#move-form button[type=submit]").click()

@@ -1,6 +1,9 @@
 """Manual moves of one meeting in a stored schedule version (organiser).
 
-`.../moves/check` answers at once what the move would break and changes nothing.
+`.../spots` lists where one meeting can go in the version's grid without breaking a hard
+rule, cheapest first (solver/fit.py's direct placements: every spot its domain allows,
+checked against the grid as it stands). `.../moves/check` answers at once what the move
+would break and changes nothing.
 `.../moves` stores the moved grid as a NEW version derived from that one (stored
 versions are immutable; meetings the forum no longer has are left out of it, and
 attendees are the forum's own now, as for a fit option), or refuses a move that breaks a hard rule with a 409
@@ -16,14 +19,15 @@ from zoneinfo import ZoneInfo
 
 import asyncpg
 import msgspec
-from litestar import Request, Response, post
-from litestar.params import Body
+from litestar import Request, Response, get, post
+from litestar.params import Body, QueryParameter
 
 from api.controllers.common import CallerDep, IdempotencyKey, PoolDep, load_forum, zone_of
 from api.controllers.paths import ForumPath, VersionPath
 from api.controllers.schedules import VERSION_PATH, organiser_only
 from api.errors import Conflict, FieldError, invalid, missing
 from api.http import Reply, json_response, run_change
+from api.openapi import MORE_ERRORS
 from api.worker import stored_placements
 from db.forum_state import ForumState, forum_state
 from db.queries import runs as queries
@@ -31,12 +35,28 @@ from db.queries.audit import record_change
 from db.queries.revisions import derived_revision
 from db.queries.schedules import insert_placements, insert_version
 from db.records import to_forum_time
+from solver.compile import Compiled, compile_problem
+from solver.fit import fit
 from solver.model import Problem
 from solver.moves import MoveCheck, apply_move, checked_move
 from solver.result import Schedule
 from solver.validate import Report, validate
 
 MOVES_PATH = f"{VERSION_PATH}/moves"
+MOST_SPOTS = 200  # enough for a page's list; every spot of a UNGA meeting would be thousands
+
+
+class FreeSpot(msgspec.Struct, frozen=True):
+    """One place the meeting can take in the version's grid, breaking no hard rule."""
+
+    start: Annotated[datetime, msgspec.Meta(description="where the meeting would start (the forum's zone)")]
+    end: Annotated[datetime, msgspec.Meta(description="where it would end")]
+    room: Annotated[str, msgspec.Meta(description="the room's id")]
+    cost: Annotated[int, msgspec.Meta(description="what the placement adds to the objective (may be negative)")]
+    costs: Annotated[
+        dict[str, int],
+        msgspec.Meta(description="breaks, preferences, displaced (a placed meeting's own move from where it is)"),
+    ]
 
 
 class MoveIn(msgspec.Struct, forbid_unknown_fields=True):
@@ -74,8 +94,15 @@ class _Loaded(msgspec.Struct):
         """The version's grid validated against the forum as it is now, kept for the next call."""
         return self.state.derived(_VERSION, self.row.id, lambda: validate(self.problem, self.schedule))
 
+    def compiled(self) -> Compiled:
+        """The forum as it is now, compiled once for every version's spots (most of their time at
+        UNGA's size); the state is the forum's at one revision, so an edit makes a new one."""
+        return self.state.derived(_COMPILED, _ANY_VERSION, lambda: compile_problem(self.problem))
+
 
 _VERSION = "version"  # a version's grid as `_current` reads its row
+_COMPILED = "compiled"  # the problem compiled, the same for every version
+_ANY_VERSION = 0  # no version row has id 0 (serial ids start at 1)
 
 
 async def _load(connection: asyncpg.Connection, forum_id: Any, version: int) -> _Loaded:
@@ -108,6 +135,41 @@ def _checked(loaded: _Loaded, body: MoveIn) -> tuple[MoveCheck, Report]:
     if body.meeting not in {meeting.id for meeting in loaded.problem.meetings}:
         raise invalid("meeting", f"no meeting {body.meeting} to schedule in this forum")
     return checked_move(loaded.problem, loaded.schedule, body.meeting, start, body.room, loaded.report())
+
+
+@get(
+    f"{VERSION_PATH}/spots",
+    tags=["schedules"],
+    summary="Where one meeting can go in this version's grid without breaking a hard rule, cheapest first",
+    opt={MORE_ERRORS: (422,)},
+)
+async def list_free_spots(
+    pool: PoolDep,
+    caller: CallerDep,
+    forum_id: ForumPath,
+    version: VersionPath,
+    meeting: Annotated[str, QueryParameter(name="meeting", description="the meeting (request id) to place")],
+    k: Annotated[int, QueryParameter(name="k", ge=1, le=MOST_SPOTS, description="how many spots at most")] = 10,
+) -> Response[list[FreeSpot]]:
+    parsed = organiser_only(caller, forum_id, version)
+    async with pool.acquire() as connection:
+        loaded = await _load(connection, parsed, version)
+    if meeting not in {known.id for known in loaded.problem.meetings}:
+        raise invalid("query:meeting", f"no meeting {meeting} to schedule in this forum")
+    # Direct placements only: a spot that moves another meeting is GET fit's, on the published grid.
+    options = fit(loaded.problem, loaded.schedule, meeting, k, with_moves=False, compiled=loaded.compiled())
+    zone = loaded.zone
+    return json_response(
+        [
+            FreeSpot(o.start.astimezone(zone), o.end.astimezone(zone), o.room, o.cost, _without_moves(o.costs))
+            for o in options
+        ]
+    )
+
+
+def _without_moves(costs: dict[str, int]) -> dict[str, int]:
+    """fit's costs less "moves": a spot moves no other meeting, so it is always 0 here."""
+    return {term: cost for term, cost in costs.items() if term != "moves"}
 
 
 @post(
@@ -183,4 +245,4 @@ async def _store(
 
 _NOT_A_GRID = ("INFEASIBLE", "UNKNOWN")
 
-ROUTES = [check_schedule_move, move_meeting]
+ROUTES = [list_free_spots, check_schedule_move, move_meeting]

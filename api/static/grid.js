@@ -29,7 +29,6 @@
     countryOf: new Map(), // delegation id -> country code
     nameOf: new Map(), // delegation id -> its name (a block's title)
     participantName: new Map(), // participant id -> name (a listed session's title)
-    delegationOf: new Map(), // participant id -> delegation id
     // Filled as the grid is drawn, so that finding a delegation touches only its own meetings.
     blockOf: new Map(), // meeting id -> {node, day}
     blocksOf: new Map(), // delegation id -> [{node, day}] (placed meetings)
@@ -45,8 +44,6 @@
   const CHECK_MS = 15000;
   // Past this many rooms the columns are narrow by default (UNGA's 20 booths fit 1600 px).
   const COMPACT_ROOMS = 12;
-  // An unplaced meeting's form opens at the first spot the server allows among this many free ones.
-  const SPOT_CHECKS = 12;
   const READ_MS = 10000; // a check that hangs is given up after this, and counts as a failure
   // The full solve builds the whole grid again: after publication, the organiser is asked first.
   const FULL_SOLVE_WARNING =
@@ -106,7 +103,6 @@
     state.nameOf = new Map(state.problem.delegations.map((d) => [d.id, d.name]));
     const people = state.problem.delegations.flatMap((d) => (d.participants || []).map((p) => [p, d.id]));
     state.participantName = new Map(people.map(([p]) => [p.id, p.name]));
-    state.delegationOf = new Map(people.map(([p, d]) => [p.id, d]));
     fillSelect($("print-room-select"), state.problem.rooms.map((room) => [room.id, room.name]));
     fillSelect(
       $("find-options"),
@@ -1115,16 +1111,16 @@
     $("move-day").focus();
   }
 
-  // An unplaced meeting's form opens at its first spot the server allows (said beneath the form),
+  // An unplaced meeting's form opens at its cheapest spot the server allows (said beneath the form),
   // not at the first room and slot, which at UNGA is nearly always taken.
   async function openUnplaced(meeting) {
     const spot = await firstSpot(meeting);
     openMoveForm(meeting, spot.date, spot.time, spot.room);
     const verdict = $("move-verdict");
     verdict.textContent = spot.allowed
-      ? "Opened at the first free spot the server allows."
-      : "No free spot the server allows was found: opened at the first that looks free, if any.";
-    verdict.dataset.opened = spot.allowed ? "allowed" : "guessed";
+      ? "Opened at the cheapest spot the server allows."
+      : "The server found no spot where this meeting breaks no rule: opened at the day's first slot.";
+    verdict.dataset.opened = spot.allowed ? "allowed" : "none";
   }
 
   function fillTimes() {
@@ -1267,95 +1263,16 @@
 
   // ---------------------------------------------------------------- an unplaced meeting's first spot
 
-  // Where the form for an unplaced meeting opens: the first spot from the day shown on (then the
-  // days before) that is free as far as the page can tell (its room, its delegations, sessions
-  // that block them, its window, seats, features and venues) and that the server allows, asking
-  // about at most SPOT_CHECKS of them; else the first free one; else the day's first slot.
+  // Where the form for an unplaced meeting opens: the version's cheapest spot where the meeting
+  // breaks no hard rule, as the server ranks them (GET .../spots, exact over every spot); when
+  // there is none (its attendees are never there together), the shown day's first slot.
   async function firstSpot(meetingId) {
     const shown = state.forum.days[state.day];
     const fallback = { date: shown.date, time: clockOf(slotsOf(shown)[0]), room: state.problem.rooms[0].id, allowed: false };
-    const meeting = state.meetingById.get(meetingId);
-    if (!meeting || !state.grid) return fallback;
-    let first = null;
-    let asked = 0;
-    for (const spot of freeSpots(meeting)) {
-      first = first || spot;
-      if (asked++ >= SPOT_CHECKS) break;
-      const start = `${spot.date}T${spot.time}:00`;
-      const check = await call("POST", `${forumPath()}/schedules/${state.version}/moves/check`, { meeting: meetingId, start, room: spot.room });
-      if (check.allowed) return { ...spot, allowed: true };
-    }
-    return first ? { ...first, allowed: false } : fallback;
-  }
-
-  function* freeSpots(meeting) {
-    const step = state.forum.slot_minutes;
-    const length = meeting.duration_minutes;
-    const parties = new Set(meeting.delegations);
-    const people = new Set(meeting.participants || []);
-    const needs = meeting.seats ?? Math.max(people.size, parties.size);
-    const rooms = state.problem.rooms.filter(
-      (room) =>
-        (!meeting.pinned_room || room.id === meeting.pinned_room) &&
-        room.seats >= needs &&
-        (meeting.features || []).every((feature) => (room.features || []).includes(feature)) &&
-        (!(meeting.venues || []).length || meeting.venues.includes(room.venue)),
-    );
-    const busy = []; // {date, from, to, room, parties}
-    for (const placement of state.grid.placements) {
-      const start = wall(placement.start);
-      const info = state.meetingById.get(placement.meeting);
-      const delegations = info ? info.delegations : (placement.attendees || []).map((a) => a.split("/")[0]);
-      busy.push({ date: start.date, from: start.minutes, to: wall(placement.end).minutes, room: placement.room, parties: delegations });
-    }
-    const sessions = (state.problem.sessions || []).map((session) => ({
-      session,
-      start: wall(session.start),
-      end: wall(session.end),
-    }));
-    const stamp = (date, minutes) => `${date}T${clockOf(minutes)}`;
-    // Its attendees (its listed participants, else its delegations' principals): their arrival,
-    // departure and blocked windows bound it too.
-    const attendees = state.problem.delegations
-      .filter((d) => parties.has(d.id))
-      .flatMap((d) => d.participants || [])
-      .filter((p) => (people.size ? people.has(p.id) : p.principal));
-    const bounds = [meeting.earliest, ...attendees.map((p) => p.arrival)].filter(Boolean).map((t) => t.slice(0, 16));
-    const ends = [meeting.latest, ...attendees.map((p) => p.departure)].filter(Boolean).map((t) => t.slice(0, 16));
-    const earliest = bounds.sort().at(-1) || "";
-    const latest = ends.sort()[0] || "9999";
-    const away = attendees.flatMap((p) => p.blocked || []).map((w) => [w.start.slice(0, 16), w.end.slice(0, 16)]);
-    const pinned = meeting.pinned_start ? meeting.pinned_start.slice(0, 16) : null;
-    const days = state.forum.days;
-    const order = [...days.slice(state.day), ...days.slice(0, state.day)];
-    for (const day of order) {
-      const end = minutesOf(day.end);
-      for (const from of slotsOf(day)) {
-        const to = from + length;
-        if (to > end) break;
-        const at = stamp(day.date, from);
-        const until = stamp(day.date, to);
-        if (at < earliest || until > latest || (pinned && at !== pinned)) continue;
-        if (away.some(([a, b]) => a < until && at < b)) continue;
-        const overlaps = (date, a, b) => date === day.date && a < to && from < b;
-        const taken = busy.filter((b) => overlaps(b.date, b.from, b.to));
-        if (taken.some((b) => b.parties.some((d) => parties.has(d)))) continue;
-        const blocked = sessions.some(({ session, start, end: stop }) => {
-          if (!overlaps(start.date, start.minutes, stop.date === start.date ? stop.minutes : 24 * 60)) return false;
-          if (session.scope !== "listed") return true;
-          return (session.participants || []).some((p) => (people.size ? people.has(p) : parties.has(state.delegationOf.get(p))));
-        });
-        if (blocked) continue;
-        for (const room of rooms) {
-          if (taken.some((b) => b.room === room.id)) continue;
-          const closed = (room.unavailable || []).some((window) => {
-            const start = wall(window.start);
-            const stop = wall(window.end);
-            return overlaps(start.date, start.minutes, stop.date === start.date ? stop.minutes : 24 * 60);
-          });
-          if (!closed) yield { date: day.date, time: clockOf(from), room: room.id };
-        }
-      }
-    }
+    const query = new URLSearchParams({ meeting: meetingId, k: "1" });
+    const [best] = await call("GET", `${forumPath()}/schedules/${state.version}/spots?${query}`);
+    if (!best) return fallback;
+    const start = wall(best.start);
+    return { date: start.date, time: start.time, room: best.room, allowed: true };
   }
 })();
