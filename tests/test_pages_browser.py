@@ -2465,3 +2465,71 @@ def test_the_keyboard_reaches_every_control_of_the_ask_form_with_its_focus_shown
     assert all(step["visible"] for step in reached), str([(step["probe"], step["visible"]) for step in reached])
     assert errors == [], errors
     page.close()
+
+
+def _set_parties(site: Site, request_id: str, parties: list[str]) -> None:
+    """The organiser's change of who meets (PATCH `parties`, If-Match)."""
+    _, tag = _request_as_stored(site, request_id)
+    answer = site.api.patch(
+        f"{site.base}/requests/{request_id}",
+        json={"parties": parties},
+        headers={**site.organiser(), "If-Match": tag},
+    )
+    assert answer.status_code == 200, answer.text
+
+
+def test_a_party_the_organiser_adds_is_asked_on_its_open_page_and_one_removed_loses_its_card(
+    browser: Browser, site: Site
+) -> None:
+    """Fiji's and Vanuatu's agendas stay open while the organiser changes Tonga's request from Fiji
+    to Vanuatu: at the next read Vanuatu's page shows it waiting, marked new, and its answer is
+    taken; Fiji's card goes and the live region says the request no longer waits for it."""
+    asked = _ask(site, "TO", ["TO", "FJ"], "Pacific disaster relief")
+    fiji, fiji_errors = _still_agenda(browser, site, "FJ")
+    vanuatu, vanuatu_errors = _still_agenda(browser, site, "VU")
+    gone = fiji.locator(f'.request-card[data-request="{asked}"]')
+    card = vanuatu.locator(f'.request-card[data-request="{asked}"]')
+    expect(gone).to_be_visible(timeout=WAIT_MS)
+    expect(card).to_have_count(0)
+
+    _set_parties(site, asked, ["TO", "VU"])
+    for page in (fiji, vanuatu):
+        sent = _reads(page, "inboxReads")["all"]
+        page.clock.fast_forward(AGENDA_POLL)
+        _after_reads(page, sent + 1, "inboxReads")
+    expect(gone).to_have_count(0, timeout=WAIT_MS)
+    expect(fiji.locator("#updates")).to_contain_text('"Pacific disaster relief" no longer waits for your answer')
+    expect(card.locator(".mark")).to_have_text(re.compile(r"^New at \d\d:\d\d$"), timeout=WAIT_MS)
+    expect(vanuatu.locator("#updates")).to_contain_text('new request from Delegation of Tonga: "Pacific disaster relief"')
+    card.locator("button.accept").click()
+    expect(vanuatu.locator("#inbox-status")).to_contain_text('Accepted: "Pacific disaster relief"', timeout=WAIT_MS)
+    request = site.get(f"/requests/{asked}")
+    assert [(p["delegation"], p["status"]) for p in request["parties"]] == [("TO", "accepted"), ("VU", "accepted")]
+    assert fiji_errors == [] and vanuatu_errors == [], (fiji_errors, vanuatu_errors)
+    fiji.close()
+    vanuatu.close()
+
+
+def test_an_answer_to_a_request_the_party_was_removed_from_says_it_is_no_longer_theirs(
+    browser: Browser, site: Site
+) -> None:
+    """Papua New Guinea's card is still shown when the organiser takes it off the request: its
+    accept (its first read answers 404) says the request is no longer the delegation's to answer,
+    not the server's bare 404, and the card goes."""
+    asked = _ask(site, "TO", ["TO", "PG"], "Fisheries surveillance")
+    page, errors = _still_agenda(browser, site, "PG")
+    card = page.locator(f'.request-card[data-request="{asked}"]')
+    expect(card).to_be_visible(timeout=WAIT_MS)
+
+    _set_parties(site, asked, ["TO", "TL"])
+    card.locator("button.accept").click()
+    expect(page.locator("#inbox-status")).to_have_text(
+        'Not accepted: "Fisheries surveillance" is no longer your delegation\'s to answer'
+        " (the organiser changed who meets).",
+        timeout=WAIT_MS,
+    )
+    expect(card).to_have_count(0, timeout=WAIT_MS)
+    expect(page.locator("#inbox-title")).to_be_focused()
+    assert "PG" not in [p["delegation"] for p in site.get(f"/requests/{asked}")["parties"]]
+    assert errors == [], errors
+    page.close()

@@ -667,11 +667,20 @@
         }
         await send("POST", `${path}/${accept ? "accept" : "decline"}`, accept ? { attendees } : undefined, current.tag);
       } catch (error) {
+        if (error.status === 404) {
+          // No longer a party (the organiser changed who meets): its card goes now, not at the next read.
+          state.inbox.waiting = state.inbox.waiting.filter((r) => r.id !== request.id);
+          showInbox();
+          $("inbox-status").textContent = `Not ${verb}: ${label(request)} is no longer your delegation's to answer (the organiser changed who meets).`;
+          $("inbox-title").focus();
+          check();
+          return;
+        }
         buttons().forEach((button) => { button.disabled = false; });
         const why = error.status === 412 ? "it changed while it was being answered; check it and answer again" : describe(error);
         $("inbox-status").textContent = `Could not answer ${label(request)}: ${why}`;
         if (error.status === 401) showMessage(REFUSED);
-        if ([404, 409, 412].includes(error.status)) check(); // answered or withdrawn meanwhile
+        if ([409, 412].includes(error.status)) check(); // answered or withdrawn meanwhile
         return;
       }
       state.answered.add(request.id);
