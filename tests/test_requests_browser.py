@@ -378,3 +378,48 @@ def test_the_keyboard_reaches_each_rows_priority_with_its_focus_shown(browser: B
     assert all(step["visible"] for step in reached), reached
     assert errors == [], errors
     page.close()
+
+
+def _count(page: Page, status: str) -> int:
+    return int(page.locator(f'#counts li[data-status="{status}"] strong').inner_text())
+
+
+def test_an_open_page_shows_the_parties_the_organiser_changed(browser: Browser, board: Board) -> None:
+    """Bosnia's request, accepted by Barbados, is changed by the organiser (another client) to ask
+    Bangladesh instead: at the page's next poll the row names Bangladesh as waiting and Barbados no
+    more, the counts move it from accepted to waiting, the chase list names Bangladesh, and the
+    page says the parties changed (not that someone answered)."""
+    site = board.site
+    asked = _ask(site, "BA", ["BA", "BB"], "Balkan demining")
+    answer = site.api.post(f"{site.base}/requests/{asked}/accept", json={}, headers=_token(site, "BB"))
+    assert answer.status_code == 200, answer.text
+    page = browser.new_page(viewport=DESK)
+    errors = _watch(page)
+    page.clock.install()
+    page.goto(f"{site.server.url}/requests#token={site.forum.organiser_token}")
+    page.locator("#requests-body tr").first.wait_for(timeout=WAIT_MS)
+    page.clock.pause_at(page.evaluate("Date.now()") / 1000 + 1)
+    row = page.locator(f'#requests-body tr[data-request="{asked}"]')
+    expect(row).to_have_attribute("data-status", "accepted")
+    pending, accepted = _count(page, "pending"), _count(page, "accepted")
+    owing = page.locator('#chase-waiting li[data-delegation="BD"]')
+    expect(owing).to_have_count(0)
+
+    read = site.api.get(f"{site.base}/requests/{asked}", headers=site.organiser())
+    headers = {**site.organiser(), "If-Match": read.headers["ETag"]}
+    changed = site.api.patch(f"{site.base}/requests/{asked}", json={"parties": ["BA", "BD"]}, headers=headers)
+    assert changed.status_code == 200, changed.text
+    page.clock.run_for("00:21")
+    expect(page.locator("#said")).to_have_text(
+        re.compile(r"^Updated at \d\d:\d\d: 1 with its parties changed\.$"), timeout=WAIT_MS
+    )
+    expect(row).to_have_attribute("data-status", "pending")
+    parties = row.locator("ul.parties li")
+    expect(parties).to_have_count(2)
+    expect(parties.nth(1)).to_contain_text("BD")
+    expect(parties.nth(1).locator("strong")).to_have_text("pending")
+    expect(row.locator("ul.parties")).not_to_contain_text("(BB)")
+    assert (_count(page, "pending"), _count(page, "accepted")) == (pending + 1, accepted - 1)
+    expect(owing).to_contain_text("1 request waiting")
+    assert errors == [], errors
+    page.close()

@@ -180,10 +180,12 @@
     let withdrawn = 0;
     let moved = 0;
     let edited = 0;
+    let regrouped = 0; // the organiser changed who meets: answers come and go with the parties
     for (const request of after) {
       const was = old.get(request.id);
       if (!was) added += 1;
       else if (request.status === "withdrawn" && was.status !== "withdrawn") withdrawn += 1;
+      else if (who(was) !== who(request)) regrouped += 1;
       else if (answers(was) !== answers(request)) answered += 1;
       else if (was.status !== request.status) moved += 1;
       else if (was.etag !== request.etag) edited += 1;
@@ -193,10 +195,15 @@
     if (added) parts.push(`${added} new`);
     if (answered) parts.push(`${answered} answered`);
     if (withdrawn) parts.push(`${withdrawn} withdrawn`);
+    if (regrouped) parts.push(`${regrouped} with ${regrouped === 1 ? "its" : "their"} parties changed`);
     if (moved) parts.push(`${moved} with a new status`);
     if (edited) parts.push(`${edited} edited`);
     if (gone > 0) parts.push(`${gone} removed`);
     return parts.length ? `Updated at ${clock()}: ${parts.join(", ")}.` : `Read again at ${clock()}: nothing has changed.`;
+  }
+
+  function who(request) {
+    return request.parties.map((p) => p.delegation).join(" ");
   }
 
   function answers(request) {
