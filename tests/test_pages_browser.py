@@ -2533,3 +2533,25 @@ def test_an_answer_to_a_request_the_party_was_removed_from_says_it_is_no_longer_
     assert "PG" not in [p["delegation"] for p in site.get(f"/requests/{asked}")["parties"]]
     assert errors == [], errors
     page.close()
+
+
+def test_the_requester_is_told_the_organiser_changed_who_meets(browser: Browser, site: Site) -> None:
+    """Cambodia's agenda stays open while the organiser adds Timor-Leste to its request to Laos:
+    at the next read its sent card names both, marked, and the live region says who changed it."""
+    asked = _ask(site, "KH", ["KH", "LA"], "Mekong security")
+    page, errors = _still_agenda(browser, site, "KH")
+    sent = page.locator(f'.sent-card[data-request="{asked}"]')
+    expect(sent.locator(".kind")).not_to_contain_text("Timor", timeout=WAIT_MS)
+
+    _set_parties(site, asked, ["KH", "LA", "TL"])
+    before = _reads(page, "inboxReads")["all"]
+    page.clock.fast_forward(AGENDA_POLL)
+    _after_reads(page, before + 1, "inboxReads")
+    expect(sent.locator(".kind")).to_contain_text("Timor", timeout=WAIT_MS)
+    expect(sent.locator(".mark")).to_have_text(re.compile(r"^Changed at \d\d:\d\d$"))
+    expect(page.locator("#updates")).to_contain_text(
+        'the organiser changed who meets in your request "Mekong security": now with '
+    )
+    expect(page.locator("#updates")).to_contain_text("Timor")
+    assert errors == [], errors
+    page.close()

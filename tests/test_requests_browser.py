@@ -398,6 +398,7 @@ def test_an_open_page_shows_the_parties_the_organiser_changed(browser: Browser, 
     page.clock.install()
     page.goto(f"{site.server.url}/requests#token={site.forum.organiser_token}")
     page.locator("#requests-body tr").first.wait_for(timeout=WAIT_MS)
+    expect(page.locator("#requests-table")).not_to_have_attribute("aria-busy", "true")  # every row drawn
     page.clock.pause_at(page.evaluate("Date.now()") / 1000 + 1)
     row = page.locator(f'#requests-body tr[data-request="{asked}"]')
     expect(row).to_have_attribute("data-status", "accepted")

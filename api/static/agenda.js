@@ -1494,10 +1494,13 @@
         return old && old.status !== p.status && p.status !== "pending";
       });
       for (const party of answers) said.push(`${party.name} ${party.status} your request ${label(request)}`);
+      const who = (r) => others(r).map((p) => p.delegation).join(" ");
+      const regrouped = who(earlier) !== who(request); // only the organiser changes a request's parties
+      if (regrouped) said.push(`the organiser changed who meets in your request ${label(request)}: now with ${names(others(request))}`);
       if (earlier.status !== request.status && (request.status === "withdrawn" || request.status === "expired")) {
         said.push(`your request ${label(request)} ${request.status === "withdrawn" ? "was withdrawn" : "expired"}`);
       }
-      if (answers.length || earlier.status !== request.status) state.inboxMarks.set(request.id, `${answers.length ? "Answered" : "Changed"} at ${at}`);
+      if (answers.length || regrouped || earlier.status !== request.status) state.inboxMarks.set(request.id, `${answers.length ? "Answered" : "Changed"} at ${at}`);
     }
     return said;
   }
