@@ -2556,3 +2556,28 @@ def test_the_requester_is_told_the_organiser_changed_who_meets(browser: Browser,
     expect(page.locator("#updates")).to_contain_text("Timor")
     assert errors == [], errors
     page.close()
+
+
+def test_a_request_answered_on_the_page_comes_back_when_the_delegation_is_asked_again(
+    browser: Browser, site: Site
+) -> None:
+    """Bangladesh accepts Sri Lanka's request on its open page; the organiser then takes it off the
+    request and puts it back (asked afresh): at the next read the card is there again, marked new,
+    though this page answered it before."""
+    asked = _ask(site, "LK", ["LK", "BD"], "Bay of Bengal patrols")
+    page, errors = _still_agenda(browser, site, "BD")
+    card = page.locator(f'.request-card[data-request="{asked}"]')
+    card.locator("button.accept").click()
+    expect(page.locator("#inbox-status")).to_contain_text('Accepted: "Bay of Bengal patrols"', timeout=WAIT_MS)
+    expect(card).to_have_count(0)
+    before = _reads(page, "inboxReads")["all"]
+    _after_reads(page, before, "inboxReads")  # the read the answer asked for
+
+    _set_parties(site, asked, ["LK", "NP"])
+    _set_parties(site, asked, ["LK", "NP", "BD"])
+    before = _reads(page, "inboxReads")["all"]
+    page.clock.fast_forward(AGENDA_POLL)
+    _after_reads(page, before + 1, "inboxReads")
+    expect(card.locator(".mark")).to_have_text(re.compile(r"^New at \d\d:\d\d$"), timeout=WAIT_MS)
+    assert errors == [], errors
+    page.close()

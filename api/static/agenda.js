@@ -277,6 +277,10 @@
       state.inbox = inbox.body;
       state.inboxTag = inbox.tag;
       if (announce) said.push(...inboxNews(before, inbox.body));
+      // Read after the answer (reads go one at a time): a request listed as waiting from now on was
+      // asked again (the organiser took the delegation off and back on, or a change of time).
+      const waiting = new Set(inbox.body.waiting.map((request) => request.id));
+      for (const id of state.answered) if (!waiting.has(id)) state.answered.delete(id);
       showInbox();
     }
     showHeader();
