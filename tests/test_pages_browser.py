@@ -845,7 +845,7 @@ def test_a_valid_move_is_saved_as_a_new_version(grid_page: Page, site: Site) -> 
     grid_page.route(f"**/schedules/{version}", lambda route: held.append(route))
     grid_page.locator("#version-select").select_option(str(version))
     expect(publish).to_be_disabled()
-    assert len(held) == 1
+    _until_held(grid_page, held)
     expect(grid_page.locator("#summary")).to_contain_text(f"Version {new_version} ")  # still drawn
     held[0].continue_()
     grid_page.unroute(f"**/schedules/{version}")
@@ -1180,6 +1180,44 @@ def test_a_version_read_before_a_colleagues_publication_is_read_again(still_page
     expect(summary).to_have_text(re.compile(rf"^Version {first} \("), timeout=WAIT_MS)
     expect(summary).not_to_contain_text("published")
     assert site.get(f"/schedules/{first}")["published"] is False
+
+
+def test_a_colleagues_work_caught_up_while_a_version_is_read_leaves_publish_disabled(
+    still_page: Page, site: Site
+) -> None:
+    """A version is chosen and its read held back; meanwhile a colleague's solve adds a version and
+    the page's check catches up, drawing again what it says of the version still drawn (a draft):
+    the button still can't publish it, since the select names another."""
+    page = still_page
+    publish = page.locator("#publish-button")
+    drawn = _solve_on_page(page, 2)  # a draft, current: publishable once drawn
+    expect(publish).to_be_enabled()
+    chosen = min(v["number"] for v in site.every("/schedules"))
+    held: list[Route] = []
+    page.route(f"**/schedules/{chosen}", lambda route: held.append(route))
+    page.locator("#version-select").select_option(str(chosen))
+    expect(publish).to_be_disabled()
+    _until_held(page, held)
+    colleagues = _solve(site, 1)
+    page.clock.fast_forward(CHECK)  # the page catches up: the colleague's version is listed...
+    expect(page.locator(f'#version-select option[value="{colleagues}"]')).to_be_attached(timeout=WAIT_MS)
+    # ...and the drawn version's summary written again (in the same task as the list filled)
+    expect(page.locator("#summary")).to_contain_text(f"Version {drawn} ")
+    expect(publish).to_be_disabled()
+    held[0].continue_()
+    page.unroute(f"**/schedules/{chosen}")
+    expect(page.locator("#summary")).to_contain_text(f"Version {chosen} ", timeout=WAIT_MS)
+    expect(page.locator("#version-select")).to_have_value(str(chosen))
+
+
+def _until_held(page: Page, held: list[Route]) -> None:
+    """Until the page's read is held back by the route: its handler runs only as Playwright
+    dispatches the route's event, which may come after a check of the page that already passed."""
+    deadline = time.monotonic() + WAIT_MS / 1000
+    while not held:
+        assert time.monotonic() < deadline, "the read was never sent"
+        page.wait_for_timeout(50)
+    assert len(held) == 1
 
 
 def test_after_publication_the_re_solve_comes_first_and_marks_only_what_the_change_forced(
