@@ -312,7 +312,9 @@ async def test_two_notice_writers_lock_their_delegations_in_id_order_and_never_d
                 await _waiting_for_a_lock(pool, [one.get_server_pid(), two.get_server_pid()])
                 async with pool.acquire() as probe, probe.transaction():
                     # neither writer holds JPN or SGP while it waits for AUS (NOWAIT: refused if one did)
-                    free = "SELECT id FROM delegations WHERE forum_id = $1 AND id <> 'AUS' ORDER BY id FOR UPDATE NOWAIT"
+                    free = (
+                        "SELECT id FROM delegations WHERE forum_id = $1 AND id <> 'AUS' ORDER BY id FOR UPDATE NOWAIT"
+                    )
                     assert [row["id"] for row in await probe.fetch(free, forum)] == ["JPN", "SGP"]
             with anyio.fail_after(30):
                 numbers = await asyncio.gather(*writers)  # a deadlock would raise here: no retry in this test
@@ -338,7 +340,9 @@ async def _notices_committed(connection: asyncpg.Connection, forum: UUID, order:
     numbers (each its delegation's own count)."""
     async with connection.transaction():
         ids = await notices.insert_notices(connection, forum, [(code, {"test": "lock order"}) for code in order])
-        return [int(n) for n in await connection.fetchval("SELECT array_agg(number) FROM notices WHERE id = ANY($1)", ids)]
+        return [
+            int(n) for n in await connection.fetchval("SELECT array_agg(number) FROM notices WHERE id = ANY($1)", ids)
+        ]
 
 
 @pytest.fixture

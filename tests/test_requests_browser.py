@@ -34,6 +34,7 @@ from tests.test_pages_browser import (
     WAIT_MS,
     Site,
     _axe,
+    _stop_clock,
     _stops,
     _tab_walk,
     _watch,
@@ -236,7 +237,7 @@ def test_the_page_shows_what_another_client_did_without_a_click(browser: Browser
     page.clock.install()
     page.goto(f"{site.server.url}/requests#token={site.forum.organiser_token}")
     page.locator("#requests-body tr").first.wait_for(timeout=WAIT_MS)
-    page.clock.pause_at(page.evaluate("Date.now()") / 1000 + 1)
+    _stop_clock(page)
     page.locator("#status-filter").select_option("pending")
     before = len(_rows(page))
     # The organiser is about to choose the priority of a request DZ answers meanwhile.
