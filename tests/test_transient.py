@@ -122,6 +122,7 @@ async def _imports_in_step(
     """The files imported at once, each stopping before its second row until every one has stored
     its first: then each goes on to a row another holds, whatever the machine's load."""
     gate = await connect_one(database_url)
+    imports: list[asyncio.Task[httpx.Response]] = []
     try:
         await gate.execute(BARRIER)
         await gate.execute(
@@ -136,6 +137,9 @@ async def _imports_in_step(
         await gate.execute("SELECT pg_advisory_unlock($1)", BARRIER_KEY)
         return list(await asyncio.gather(*imports))
     finally:
+        # the imports let through and ended before the trigger goes (dropping it waits for them)
+        await gate.execute("SELECT pg_advisory_unlock_all()")
+        await asyncio.gather(*imports, return_exceptions=True)
         await gate.execute("DROP TRIGGER IF EXISTS barrier ON delegations")
         await gate.execute("DROP FUNCTION IF EXISTS barrier_before_second_row()")
         await gate.close()
