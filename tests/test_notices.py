@@ -292,6 +292,59 @@ async def test_two_registrations_at_once_never_pass_the_limit(world: World, pool
     await pool.execute("DELETE FROM webhooks WHERE forum_id = $1", forum)
 
 
+async def test_two_notice_writers_lock_their_delegations_in_id_order_and_never_deadlock(
+    world: World, pool: asyncpg.Pool
+) -> None:
+    """Two writers of notices to the same delegations, named in opposite orders, while a third
+    transaction holds the first of them by id (AUS): each waits there holding none of the others
+    (locked in id order, not in whatever order the UPDATE's plan visits them), so whichever gets
+    AUS first gets all three and the other waits for its commit: numbered one after the other."""
+    forum = UUID(world.forum_id)
+    written = "SELECT id, notices_written FROM delegations WHERE forum_id = $1 ORDER BY id"
+    before = dict(await pool.fetch(written, forum))
+    async with pool.acquire() as holder, pool.acquire() as one, pool.acquire() as two:
+        writers: list[asyncio.Task[list[int]]] = []
+        try:
+            async with holder.transaction():
+                await holder.execute("SELECT 1 FROM delegations WHERE forum_id = $1 AND id = 'AUS' FOR UPDATE", forum)
+                for connection, order in ((one, ["SGP", "JPN", "AUS"]), (two, ["AUS", "JPN", "SGP"])):
+                    writers.append(asyncio.create_task(_notices_committed(connection, forum, order)))
+                await _waiting_for_a_lock(pool, [one.get_server_pid(), two.get_server_pid()])
+                async with pool.acquire() as probe, probe.transaction():
+                    # neither writer holds JPN or SGP while it waits for AUS (NOWAIT: refused if one did)
+                    free = (
+                        "SELECT id FROM delegations WHERE forum_id = $1 AND id <> 'AUS' ORDER BY id FOR UPDATE NOWAIT"
+                    )
+                    assert [row["id"] for row in await probe.fetch(free, forum)] == ["JPN", "SGP"]
+            with anyio.fail_after(30):
+                numbers = await asyncio.gather(*writers)  # a deadlock would raise here: no retry in this test
+        finally:
+            await asyncio.gather(*writers, return_exceptions=True)  # done before their connections go back
+    after = dict(await pool.fetch(written, forum))
+    assert after == {code: count + 2 for code, count in before.items()}
+    assert sorted(n for pair in numbers for n in pair) == sorted(
+        n for code, count in before.items() for n in (count + 1, count + 2)
+    )
+
+
+async def _waiting_for_a_lock(pool: asyncpg.Pool, pids: list[int]) -> None:
+    """Until every backend of `pids` waits for a lock."""
+    waiting = "SELECT count(*) FROM pg_stat_activity WHERE pid = ANY($1) AND wait_event_type = 'Lock'"
+    with anyio.fail_after(30):
+        while await pool.fetchval(waiting, pids) < len(pids):
+            await asyncio.sleep(0.05)
+
+
+async def _notices_committed(connection: asyncpg.Connection, forum: UUID, order: list[str]) -> list[int]:
+    """One notice to each delegation of `order`, in that order, in a transaction of its own; their
+    numbers (each its delegation's own count)."""
+    async with connection.transaction():
+        ids = await notices.insert_notices(connection, forum, [(code, {"test": "lock order"}) for code in order])
+        return [
+            int(n) for n in await connection.fetchval("SELECT array_agg(number) FROM notices WHERE id = ANY($1)", ids)
+        ]
+
+
 @pytest.fixture
 async def live_server(pool: asyncpg.Pool) -> AsyncIterator[str]:
     """The app on a real socket: an endless event stream cannot be read through ASGITransport,

@@ -26,6 +26,7 @@ import msgspec
 import pytest
 from axe_playwright_python.sync_playwright import Axe
 from playwright.sync_api import Browser, Dialog, FloatRect, Locator, Page, Route, ViewportSize, expect, sync_playwright
+from playwright.sync_api import Error as PlaywrightError
 
 from db.load import LoadedForum, load_problem
 from solver.model import Problem
@@ -184,10 +185,26 @@ def still_page(browser: Browser, site: Site) -> Iterator[Page]:
     page.clock.install()
     page.goto(f"{site.server.url}/grid#token={site.forum.organiser_token}")
     page.locator(".sheet.current .meeting").first.wait_for(timeout=WAIT_MS)
-    page.clock.pause_at(page.evaluate("Date.now()") / 1000 + 1)
+    _stop_clock(page)
     yield page
     assert errors == [], errors
     page.close()
+
+
+def _stop_clock(page: Page) -> None:
+    """Stops the page's clock (installed, running) a second ahead of where it stands, firing no timer.
+    Playwright has no "pause now": the moment is read from the page, and under load more than a
+    second may pass before the pause reaches it, which refuses a moment gone by ("Cannot fast-forward
+    to the past") having already stopped the clock; read again then, where it stopped."""
+    for _ in range(3):
+        ahead = page.evaluate("Date.now()") / 1000 + 1
+        try:
+            page.clock.pause_at(ahead)
+            return
+        except PlaywrightError as error:
+            if "to the past" not in error.message:
+                raise
+    raise AssertionError("the page's clock never stopped")
 
 
 CHECK = "00:16"  # past the page's next check for a colleague's work (grid.js CHECK_MS)
@@ -928,10 +945,10 @@ def test_a_valid_move_is_saved_as_a_new_version(grid_page: Page, site: Site) -> 
     expect(grid_page.locator("#summary")).to_contain_text(f"Version {new_version} ", timeout=WAIT_MS)
     expect(publish).to_be_enabled()  # a draft, drawn: publishable
     held: list[Route] = []
-    grid_page.route(f"**/schedules/{version}", lambda route: held.append(route))
+    grid_page.route(f"**/schedules/{version}", _hold_first(held))
     grid_page.locator("#version-select").select_option(str(version))
     expect(publish).to_be_disabled()
-    assert len(held) == 1
+    _until_held(grid_page, held)
     expect(grid_page.locator("#summary")).to_contain_text(f"Version {new_version} ")  # still drawn
     held[0].continue_()
     grid_page.unroute(f"**/schedules/{version}")
@@ -1268,6 +1285,57 @@ def test_a_version_read_before_a_colleagues_publication_is_read_again(still_page
     assert site.get(f"/schedules/{first}")["published"] is False
 
 
+def test_a_colleagues_work_caught_up_while_a_version_is_read_leaves_publish_disabled(
+    still_page: Page, site: Site
+) -> None:
+    """A version is chosen and its read held back; meanwhile a colleague's solve adds a version and
+    the page's check catches up, drawing again what it says of the version still drawn (a draft):
+    the button still can't publish it, since the select names another."""
+    page = still_page
+    publish = page.locator("#publish-button")
+    drawn = _solve_on_page(page, 2)  # a draft, current: publishable once drawn
+    expect(publish).to_be_enabled()
+    chosen = min(v["number"] for v in site.every("/schedules"))
+    held: list[Route] = []
+    page.route(f"**/schedules/{chosen}", _hold_first(held))
+    page.locator("#version-select").select_option(str(chosen))
+    expect(publish).to_be_disabled()
+    _until_held(page, held)
+    colleagues = _solve(site, 1)
+    page.clock.fast_forward(CHECK)  # the page catches up: the colleague's version is listed...
+    expect(page.locator(f'#version-select option[value="{colleagues}"]')).to_be_attached(timeout=WAIT_MS)
+    # ...and the drawn version's summary written again (in the same task as the list filled)
+    expect(page.locator("#summary")).to_contain_text(f"Version {drawn} ")
+    expect(publish).to_be_disabled()
+    held[0].continue_()
+    page.unroute(f"**/schedules/{chosen}")
+    expect(page.locator("#summary")).to_contain_text(f"Version {chosen} ", timeout=WAIT_MS)
+    expect(page.locator("#version-select")).to_have_value(str(chosen))
+
+
+def _hold_first(held: list[Route]) -> Callable[[Route], None]:
+    """A route handler that holds back the first read (kept in `held`) and lets any later one through:
+    a show that finds a check caught up meanwhile reads its version again, perhaps before unroute."""
+
+    def handle(route: Route) -> None:
+        if held:
+            route.continue_()
+        else:
+            held.append(route)
+
+    return handle
+
+
+def _until_held(page: Page, held: list[Route]) -> None:
+    """Until the page's read is held back by the route: its handler runs only as Playwright
+    dispatches the route's event, which may come after a check of the page that already passed."""
+    deadline = time.monotonic() + WAIT_MS / 1000
+    while not held:
+        assert time.monotonic() < deadline, "the read was never sent"
+        page.wait_for_timeout(50)
+    assert len(held) == 1
+
+
 def test_after_publication_the_re_solve_comes_first_and_marks_only_what_the_change_forced(
     browser: Browser, site: Site
 ) -> None:
@@ -1483,7 +1551,7 @@ def test_an_open_agenda_shows_a_publication_without_a_reload(browser: Browser, s
     page.clock.install()
     page.goto(f"{site.server.url}/agenda#token={site.forum.delegation_tokens[delegation]}")
     page.locator(".meeting-card").first.wait_for(timeout=WAIT_MS)
-    page.clock.pause_at(page.evaluate("Date.now()") / 1000 + 1)
+    _stop_clock(page)
     page.evaluate("window.sameDocument = true")  # gone if the page were loaded again
     [published] = _published(site)
     publication = site.every("/publications")[-1]["number"]  # versions count drafts: the page names this
@@ -1576,7 +1644,7 @@ def test_an_open_agenda_shows_requests_as_they_arrive_and_the_answers_to_its_own
     page.goto(f"{site.server.url}/agenda#token={tokens[delegation]}")
     sent = page.locator(f'.sent-card[data-request="{own}"]')
     sent.wait_for(timeout=WAIT_MS)
-    page.clock.pause_at(page.evaluate("Date.now()") / 1000 + 1)
+    _stop_clock(page)
     page.evaluate("window.sameDocument = true")  # gone if the page were loaded again
     updates, count = page.locator("#updates"), page.locator("#inbox-count")
     expect(page.locator("#inbox-note")).to_have_text(re.compile(r"^No requests are waiting for your answer\."))
@@ -1736,7 +1804,7 @@ def test_the_organiser_previews_exactly_what_a_delegation_sees(browser: Browser,
     expect(banner).to_have_text(f"Preview: what {names['SG']} sees", timeout=WAIT_MS)
     page.locator(f'.request-card[data-request="{asked}"]').wait_for(timeout=WAIT_MS)
     page.locator(".meeting-card").first.wait_for(timeout=WAIT_MS)
-    page.clock.pause_at(page.evaluate("Date.now()") / 1000 + 1)
+    _stop_clock(page)
     assert page.url.endswith("/agenda#delegation=SG") and "token" not in page.url
     own = _agenda_of(site, "SG", tokens["SG"])
     assert own == _agenda_of(site, "SG", site.forum.organiser_token) and own
@@ -1903,7 +1971,7 @@ def _still_agenda(browser: Browser, site: Site, delegation: str) -> tuple[Page, 
     page.clock.install()
     page.goto(f"{site.server.url}/agenda#token={site.forum.delegation_tokens[delegation]}")
     page.locator("#app").wait_for(timeout=WAIT_MS)
-    page.clock.pause_at(page.evaluate("Date.now()") / 1000 + 1)
+    _stop_clock(page)
     return page, errors
 
 

@@ -35,6 +35,7 @@ from tests.test_pages_browser import (
     Site,
     _ax_tables,
     _axe,
+    _stop_clock,
     _stops,
     _tab_walk,
     _watch,
@@ -240,7 +241,7 @@ def test_the_page_shows_what_another_client_did_without_a_click(browser: Browser
     page.goto(f"{site.server.url}/requests#token={site.forum.organiser_token}")
     page.locator("#requests-body tr").first.wait_for(timeout=WAIT_MS)
     expect(page.locator("#requests-table")).not_to_have_attribute("aria-busy", "true")  # every row drawn
-    page.clock.pause_at(page.evaluate("Date.now()") / 1000 + 1)
+    _stop_clock(page)
     page.locator("#status-filter").select_option("pending")
     before = len(_rows(page))
     # The organiser is about to choose the priority of a request DZ answers meanwhile.
@@ -399,7 +400,7 @@ def test_an_open_page_shows_the_parties_the_organiser_changed(browser: Browser, 
     page.goto(f"{site.server.url}/requests#token={site.forum.organiser_token}")
     page.locator("#requests-body tr").first.wait_for(timeout=WAIT_MS)
     expect(page.locator("#requests-table")).not_to_have_attribute("aria-busy", "true")  # every row drawn
-    page.clock.pause_at(page.evaluate("Date.now()") / 1000 + 1)
+    _stop_clock(page)
     row = page.locator(f'#requests-body tr[data-request="{asked}"]')
     expect(row).to_have_attribute("data-status", "accepted")
     pending, accepted = _count(page, "pending"), _count(page, "accepted")

@@ -98,17 +98,65 @@ async def _imported_audit(client: httpx.AsyncClient, world: World) -> list[str]:
     return sorted(entry["entity_id"] for entry in audit.json() if entry["action"] == "import")
 
 
+# A barrier before each import's second row (a trigger of the test's own, on its forum's delegations
+# only): the inserts count themselves in a setting of their transaction, and the second waits for an
+# advisory lock the test holds, shared, so that both wait together and go on together.
+BARRIER_KEY = 7_340_001
+BARRIER = """
+CREATE FUNCTION barrier_before_second_row() RETURNS trigger LANGUAGE plpgsql AS $$
+DECLARE
+    inserted int := coalesce(nullif(current_setting('sidelines_test.inserted', true), ''), '0')::int + 1;
+BEGIN
+    PERFORM set_config('sidelines_test.inserted', inserted::text, true);
+    IF inserted = 2 THEN
+        PERFORM pg_advisory_xact_lock_shared(TG_ARGV[0]::bigint);
+    END IF;
+    RETURN NEW;
+END $$;
+"""
+
+
+async def _imports_in_step(
+    client: httpx.AsyncClient, world: World, database_url: str, files: list[str]
+) -> list[httpx.Response]:
+    """The files imported at once, each stopping before its second row until every one has stored
+    its first: then each goes on to a row another holds, whatever the machine's load."""
+    gate = await connect_one(database_url)
+    imports: list[asyncio.Task[httpx.Response]] = []
+    try:
+        await gate.execute(BARRIER)
+        await gate.execute(
+            "CREATE TRIGGER barrier BEFORE INSERT ON delegations FOR EACH ROW"
+            f" WHEN (NEW.forum_id = '{world.forum_id}') EXECUTE FUNCTION barrier_before_second_row('{BARRIER_KEY}')"
+        )
+        await gate.execute("SELECT pg_advisory_lock($1)", BARRIER_KEY)
+        headers = {**world.organiser, **CSV}
+        url = f"{world.base}/import/delegations"
+        imports = [asyncio.create_task(client.post(url, content=text.encode(), headers=headers)) for text in files]
+        await _blocked_by(gate, gate.get_server_pid(), len(files))
+        await gate.execute("SELECT pg_advisory_unlock($1)", BARRIER_KEY)
+        return list(await asyncio.gather(*imports))
+    finally:
+        # the imports let through and ended before the trigger goes (dropping it waits for them)
+        await gate.execute("SELECT pg_advisory_unlock_all()")
+        await asyncio.gather(*imports, return_exceptions=True)
+        await gate.execute("DROP TRIGGER IF EXISTS barrier ON delegations")
+        await gate.execute("DROP FUNCTION IF EXISTS barrier_before_second_row()")
+        await gate.close()
+
+
 async def test_two_imports_naming_new_ids_in_opposite_orders_deadlock_and_both_succeed(
     client: httpx.AsyncClient, world: World, database_url: str, caplog: pytest.LogCaptureFixture
 ) -> None:
-    # Once the holder rolls back, each import takes its first id and waits for the other's: a
-    # real deadlock, which PostgreSQL breaks (after deadlock_timeout) by aborting one of them.
+    # Each import stores its first id and, at the barrier, waits until the other has stored its
+    # own; then each inserts the id the other holds uncommitted and waits for it: a real deadlock,
+    # which PostgreSQL breaks (after deadlock_timeout) by aborting one of them.
     caplog.set_level(logging.INFO, logger="sidelines")
     files = [
         "id,name,country\nNZL,New Zealand,NZ\nIDN,Indonesia,ID\n",
         "id,name,country\nIDN,Indonesia,ID\nNZL,New Zealand,NZ\n",
     ]
-    answers = await _concurrent_imports(client, world, database_url, files, ["NZL", "IDN"])
+    answers = await _imports_in_step(client, world, database_url, files)
 
     assert [answer.status_code for answer in answers] == [200, 200], [answer.text for answer in answers]
     outcomes = sorted((sorted(a.json()["created"]), sorted(a.json()["unchanged"])) for a in answers)

@@ -20,6 +20,7 @@
     pending: null, // the move being checked: {meeting, start, room, check}
     grab: 0, // rows between the top of a dragged block and the pointer
     shows: 0, // calls of show(): only the latest may draw
+    shown: 0, // the latest show() that has ended (drawn, or failed): below `shows` while one reads
     note: "", // what the summary adds about the comparison (it could not be made)
     pulse: null, // the forum's revision and version numbers when the page last read them
     checking: false, // a check for a colleague's work is under way
@@ -175,7 +176,8 @@
   // is always the version the select names.
   //
   // Until it is drawn, the version the select names is not the one shown: the publish button is
-  // disabled meanwhile, or a click would publish the version still drawn.
+  // disabled meanwhile, or a click would publish the version still drawn (showPublish keeps it so
+  // when a colleague's work, caught up meanwhile, summarises the version still drawn).
   async function show(number, compare) {
     const thisShow = ++state.shows;
     const pulse = state.pulse; // a check that catches up meanwhile may find this read too old
@@ -184,6 +186,7 @@
     try {
       grid = await call("GET", `${forumPath()}/schedules/${number}`);
     } catch (error) {
+      if (thisShow === state.shows) state.shown = thisShow;
       if (thisShow === state.shows && state.grid) {
         $("version-select").value = String(state.version); // the version still shown
         showPublish(state.grid);
@@ -203,6 +206,7 @@
     }
     if (thisShow !== state.shows) return; // a later show() has begun
     if (state.pulse !== pulse) return show(number, compare); // read before a colleague's work it has caught up to
+    state.shown = thisShow;
     state.grid = grid;
     state.version = number;
     state.compare = compare;
@@ -254,7 +258,7 @@
   function showPublish(grid) {
     const publish = $("publish-button");
     const stale = grid.out_of_date !== null && !grid.published;
-    publish.disabled = grid.published;
+    publish.disabled = grid.published || state.shown !== state.shows; // published, or another being read
     publish.textContent = grid.published ? "Published" : stale ? "Can't publish: out of date" : "Publish this version";
     for (const [name, value] of [["aria-disabled", "true"], ["aria-describedby", "out-of-date"]]) {
       if (stale) publish.setAttribute(name, value);

@@ -77,7 +77,8 @@ async def insert_notices(
 
     Each delegation's notices are numbered after its last (1, 2, 3 ...) by raising its count on its
     delegation row (migration 0021): the UPDATE waits for a concurrent writer's commit and reads
-    its count afresh, so numbers never collide (a deadlock of two writers is retried whole)."""
+    its count afresh, so numbers never collide. The rows are locked in id order (`notices_written`),
+    so two writers of overlapping delegations wait for each other rather than deadlock."""
     if not notices:
         return []
     rows = await connection.fetch(
@@ -106,8 +107,16 @@ def notices_written(forum: str, delegations: str, payloads: str, publication: st
         f"  FROM ROWS FROM (unnest({delegations}::text[]), jsonb_array_elements({payloads}::jsonb))"
         "  WITH ORDINALITY AS g(delegation_id, payload, position)),"
         " notice_counts AS (SELECT delegation_id, count(*) AS n FROM notice_given GROUP BY delegation_id),"
-        " notice_counted AS (UPDATE delegations d SET notices_written = d.notices_written + c.n FROM notice_counts c"
-        f"  WHERE d.forum_id = {forum} AND d.id = c.delegation_id"
+        # The delegations' rows locked in id order before the UPDATE touches them (it visits them
+        # in whatever order its plan reads them): two writers of overlapping delegations queue on
+        # the first they share rather than each holding a row the other waits for. A locking
+        # SELECT locks rows as they leave its sort (LockRows sits above Sort), and the UPDATE
+        # reaches a row only through this CTE's output, so no row is locked first by the UPDATE.
+        f" notice_locked AS (SELECT d.id FROM delegations d WHERE d.forum_id = {forum}"
+        "  AND d.id IN (SELECT delegation_id FROM notice_counts) ORDER BY d.id FOR UPDATE),"
+        " notice_counted AS (UPDATE delegations d SET notices_written = d.notices_written + c.n"
+        "  FROM notice_locked l JOIN notice_counts c ON c.delegation_id = l.id"
+        f"  WHERE d.forum_id = {forum} AND d.id = l.id"
         "  RETURNING d.id AS delegation_id, d.notices_written - c.n AS before),"
         " notice_inserted AS (INSERT INTO notices (forum_id, delegation_id, publication_id, payload, number)"
         f"  SELECT {forum}, g.delegation_id, {publication}, g.payload, c.before + g.nth"
