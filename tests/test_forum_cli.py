@@ -872,3 +872,22 @@ async def test_a_delegations_agenda_is_printed_day_by_day(isolated: Isolated) ->
 
         code, _, err = sidelines(server, token, "forum", "agenda", forum, "XX")
         assert (code, err) == (2, "sidelines: error: DELEGATION: no delegation XX\n")
+
+
+async def test_requests_lists_every_page(isolated: Isolated) -> None:
+    """1,027 requests: two pages of the API's largest (1,000), both listed."""
+    async with serving(isolated) as (_, client):
+        forum, token = await imported(client)
+        server = base_of(client)
+        rows = "".join(f"bulk-{index:04},JP AU,30,,low,,,\n" for index in range(1000))
+        csv = "id,parties,duration_minutes,title,priority,attendees,features,venues\n" + rows
+        headers = bearer(token) | {"Content-Type": "text/csv"}
+        loaded = await client.post(f"/forums/{forum}/import/requests", content=csv.encode(), headers=headers)
+        assert loaded.status_code == 200, loaded.text
+        first = await client.get(f"/forums/{forum}/requests?limit=1000", headers=bearer(token))
+        assert "next" in first.links  # the list does span two pages
+        second = await client.get(first.links["next"]["url"], headers=bearer(token))
+        code, out, err = sidelines(server, token, "forum", "requests", forum, "--status", "accepted")
+        assert code == 0, err
+        listed = [line.split()[0] for line in out.splitlines()[1:]]
+        assert listed == [request["id"] for request in first.json() + second.json()] and len(listed) == 1027
