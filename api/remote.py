@@ -1,6 +1,6 @@
 """`sidelines forum ...`: the organiser's daily loop against a forum stored on a server, over
 the HTTP API (docs/api.md), instead of curl: status, solve (and follow the run), publish,
-export, record a change.
+export, record a change, review and edit requests, replace a delegation's token, read its agenda.
 
 The server is `--server URL`, else the SIDELINES environment variable; the organiser token is
 SIDELINES_TOKEN, else `--token-file PATH` (a token on the command line would show in `ps`).
@@ -984,7 +984,7 @@ def _add_requests(actions: Subparsers) -> None:
         help="show one request; with options, change it (read, change, write back with If-Match)",
         description="Without an option it shows the request. With options it reads the request with its "
         "ETag and sends only the fields given (PATCH, If-Match): a colleague's edit in between is refused "
-        "(exit 3: run the command again). Each party keeps its answer.",
+        "(exit 3: run the command again). A party kept keeps its answer; one added is asked.",
     )
     _common(one)
     one.add_argument("request", metavar="REQUEST", help="the request's id (also the meeting's id in a grid)")
