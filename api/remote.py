@@ -1,6 +1,6 @@
 """`sidelines forum ...`: the organiser's daily loop against a forum stored on a server, over
 the HTTP API (docs/api.md), instead of curl: status, solve (and follow the run), publish,
-export, record a change.
+export, record a change, review and edit requests, replace a delegation's token, read its agenda.
 
 The server is `--server URL`, else the SIDELINES environment variable; the organiser token is
 SIDELINES_TOKEN, else `--token-file PATH` (a token on the command line would show in `ps`).
@@ -28,7 +28,7 @@ import json
 import os
 import sys
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -163,7 +163,11 @@ class Client:
         """The command's argument a problem's field path names, else the path itself."""
         if not isinstance(path, str) or not path:
             return request
-        return self.arguments.get(path, path)
+        if path in self.arguments:
+            return self.arguments[path]
+        # an item of a list the command takes whole (`parties[2]` of --parties A,B,C) is said as the list's
+        base = path.partition("[")[0]
+        return self.arguments.get(base, path) if base != path else path
 
 
 def _retry_after(response: httpx.Response) -> float | None:
@@ -251,6 +255,7 @@ def add_forum(commands: Subparsers) -> None:
     _add_moves(actions)
     _add_setup(actions)
     _add_tokens(actions)
+    _add_requests(actions)
 
     for action, says in (
         ("close", "close (archive) the forum: delegation tokens and calendar feeds stop, nothing changes"),
@@ -694,7 +699,13 @@ def _set_closed(args: argparse.Namespace, client: Client, action: str) -> int:
 # ---- moves and fit
 
 # The path parameters every command names alike (a 404 or a bad value of one says which).
-PATHS = {"path:forum_id": "FORUM_ID", "path:version": "VERSION", "path:run_id": "RUN"}
+PATHS = {
+    "path:forum_id": "FORUM_ID",
+    "path:version": "VERSION",
+    "path:run_id": "RUN",
+    "path:delegation_id": "DELEGATION",
+    "path:request_id": "REQUEST",
+}
 
 
 def _add_moves(actions: Subparsers) -> None:
@@ -919,25 +930,247 @@ def _issue(args: argparse.Namespace, client: Client, path: str) -> int:
     the server answered and we could not keep is lost (it is shown once, never stored)."""
     if args.out is None:
         raise CliError([("--out", "required with --issue: the token is written to a file, never printed")])
-    out = Path(args.out)
-    if out.exists() or out.is_symlink():
-        raise CliError([("--out", f"{args.out} exists: the token goes to a new file only")])
-    if not out.resolve().parent.is_dir():
-        raise CliError([("--out", f"{args.out}: its directory does not exist")])
+    _new_file(args.out)
     issued = client.json("POST", path, {"name": args.issue})
     made, token = issued.get("organiser_token") or {}, issued.get("token")
     number = made.get("number", "?")
     if not isinstance(token, str) or not token:
         raise RemoteError([(f"POST {path}", f"organiser token {number} issued, but the answer holds no token")], 1)
-    try:
-        descriptor = os.open(out, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-        with os.fdopen(descriptor, "w") as file:
-            file.write(token + "\n")
-    except OSError as error:
-        lines = [(args.out, f"{error.strerror or error}: organiser token {number} was issued; revoke it (--revoke)")]
-        raise CliError(lines) from None
+    _write_secret(args.out, token, f"organiser token {number} was issued; revoke it (--revoke)")
     if args.json:
         _print_json(made)
     else:
         print(f"organiser token {number} ({made.get('name', args.issue)}) issued, written to {args.out}")
     return EXIT_OK
+
+
+def _new_file(name: str) -> None:
+    """Refuses, before anything is issued, a --out the secret could not go to: a secret the server
+    answered and we could not keep is lost (it is shown once, never stored)."""
+    out = Path(name)
+    if out.exists() or out.is_symlink():
+        raise CliError([("--out", f"{name} exists: the token goes to a new file only")])
+    if not out.resolve().parent.is_dir():
+        raise CliError([("--out", f"{name}: its directory does not exist")])
+
+
+def _write_secret(name: str, secret: str, lost: str) -> None:
+    """The secret in a new file readable by its owner alone (O_EXCL: never over a file made meanwhile)."""
+    try:
+        descriptor = os.open(name, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(descriptor, "w") as file:
+            file.write(secret + "\n")
+    except OSError as error:
+        raise CliError([(name, f"{error.strerror or error}: {lost}")]) from None
+
+
+# ---- requests, a delegation's token and agenda
+
+STATUSES = ("pending", "accepted", "declined", "withdrawn", "expired")
+PRIORITIES = ("must", "high", "normal", "low")
+
+
+def _add_requests(actions: Subparsers) -> None:
+    listed = actions.add_parser(
+        "requests", help="every meeting request: id, title, each party's answer, priority, status"
+    )
+    _common(listed)
+    listed.add_argument("--status", choices=STATUSES, help="only the requests of this status")
+    listed.add_argument("--delegation", metavar="DELEGATION", help="only the requests this delegation is party to")
+    listed.set_defaults(run=_guarded(run_requests, {"path:delegation_id": "--delegation"}))
+
+    one = actions.add_parser(
+        "request",
+        help="show one request; with options, change it (read, change, write back with If-Match)",
+        description="Without an option it shows the request. With options it reads the request with its "
+        "ETag and sends only the fields given (PATCH, If-Match): a colleague's edit in between is refused "
+        "(exit 3: run the command again). A party kept keeps its answer; one added is asked.",
+    )
+    _common(one)
+    one.add_argument("request", metavar="REQUEST", help="the request's id (also the meeting's id in a grid)")
+    one.add_argument("--priority", choices=PRIORITIES, help="what leaving it out costs the solver")
+    one.add_argument(
+        "--parties", type=_parties, metavar="A,B,C", help="2 to 4 delegation ids, the requester's among them"
+    )
+    one.add_argument("--title", metavar="TITLE", help="the meeting's title")
+    one.add_argument("--duration", type=_count, metavar="MIN", help="minutes, a multiple of the forum's slot")
+    names = {"priority": "--priority", "parties": "--parties", "title": "--title", "duration_minutes": "--duration"}
+    one.set_defaults(run=_guarded(run_request, names))
+
+    token = actions.add_parser(
+        "delegation-token",
+        help="issue a delegation a new token, written only to a new file (0600); the old one stops",
+        description="The delegation's old token stops at once, and with it its calendar link and webhooks. "
+        "The new token is written only to --out FILE, a new file readable by you alone (mode 0600; an "
+        "existing file is refused before anything is issued); it is never printed.",
+    )
+    _common(token)
+    token.add_argument("delegation", metavar="DELEGATION", help="the delegation's id")
+    token.add_argument("--out", required=True, metavar="FILE", help="the new file the token is written to")
+    token.set_defaults(run=_guarded(run_delegation_token))
+
+    agenda = actions.add_parser(
+        "agenda", help="a delegation's published agenda as it sees it, day by day (never a draft)"
+    )
+    _common(agenda)
+    agenda.add_argument("delegation", metavar="DELEGATION", help="the delegation's id")
+    agenda.set_defaults(run=_guarded(run_agenda))
+
+
+def _parties(text: str) -> list[str]:
+    parties = [party.strip() for party in text.split(",")]
+    if not all(parties):
+        raise argparse.ArgumentTypeError(f"delegation ids separated by commas (SG,US,AU), not {text!r}")
+    return parties
+
+
+def _segment(text: str) -> str:
+    from urllib.parse import quote
+
+    return quote(text, safe="")
+
+
+def run_requests(args: argparse.Namespace, client: Client) -> int:
+    base = _forum(args)
+    if args.delegation is not None:  # a typo would list nothing, as if it were party to nothing: said instead
+        client.call("GET", f"{base}/delegations/{_segment(args.delegation)}")
+    # The API filters by neither: every page, filtered here.
+    found = [
+        request
+        for request in client.every(f"{base}/requests")
+        if (args.status is None or request.get("status") == args.status)
+        and (args.delegation is None or any(p.get("delegation") == args.delegation for p in request["parties"]))
+    ]
+    if args.json:
+        _print_json(found)
+        return EXIT_OK
+    if not found:
+        print("no requests" + ("" if args.status is None and args.delegation is None else " of those asked for"))
+        return EXIT_OK
+    head = ("request", "title", "parties", "priority", "status")
+    rows = [(str(r["id"]), str(r.get("title") or "-"), _answers(r), _priority(r), str(r.get("status"))) for r in found]
+    _table(head, rows)
+    return EXIT_OK
+
+
+def _answers(request: dict[str, Any]) -> str:
+    """Each party with its answer: `SG:accepted US:pending`."""
+    return " ".join(f"{party['delegation']}:{party['status']}" for party in request["parties"])
+
+
+def _priority(request: dict[str, Any]) -> str:
+    """The priority the solver uses, and a delegation's ask for more when it differs (`high (asked must)`)."""
+    used, asked = request.get("priority", ""), request.get("requested_priority")
+    return used if not asked or asked == used else f"{used} (asked {asked})"
+
+
+def _table(head: Sequence[str], rows: Sequence[Sequence[str]]) -> None:
+    """Columns aligned to their widest cell; the last one as it is."""
+    widths = [max(len(row[column]) for row in [head, *rows]) for column in range(len(head) - 1)]
+    for row in [head, *rows]:
+        cells = [cell.ljust(width) for cell, width in zip(row, widths, strict=False)]
+        print("  ".join([*cells, row[-1]]).rstrip())
+
+
+def run_request(args: argparse.Namespace, client: Client) -> int:
+    path = f"{_forum(args)}/requests/{_segment(args.request)}"
+    given = {
+        "priority": args.priority,
+        "parties": args.parties,
+        "title": args.title,
+        "duration_minutes": args.duration,
+    }
+    body = {name: value for name, value in given.items() if value is not None}
+    if not body:
+        request = client.json("GET", path)
+        if args.json:
+            _print_json(request)
+        else:
+            _print_request(request)
+        return EXIT_OK
+    before, tag = _read_tagged(client, path)
+    stored = client.json("PATCH", path, body, extra={"If-Match": tag})
+    if args.json:
+        _print_json(stored)
+        return EXIT_OK
+    for name in body:
+        print(f"{name}: {_field(before, name)} -> {_field(stored, name)}")
+    return EXIT_OK
+
+
+def _field(request: dict[str, Any], name: str) -> str:
+    return _answers(request) if name == "parties" else str(request.get(name))
+
+
+def _print_request(request: dict[str, Any]) -> None:
+    print(f"request {request['id']}: {request.get('title') or '(no title)'}")
+    print(f"status: {request.get('status')}")
+    print(f"priority: {_priority(request)}")
+    print(f"duration: {request.get('duration_minutes')} min")
+    print(f"requested by: {request.get('requester') or request.get('created_by')}")
+    print(f"created: {_moment(request.get('created_at'))}, updated: {_moment(request.get('updated_at'))}")
+    for window in request.get("preferred") or []:
+        print(f"preferred: {window.get('start')} - {window.get('end')}")
+    print("parties:")
+    for party in request["parties"]:
+        attendees = ", ".join(party.get("attendees") or []) or "its principals"
+        print(f"  {party['delegation']:<8} {party.get('role', ''):<9} {party['status']:<9} {attendees}")
+
+
+def run_delegation_token(args: argparse.Namespace, client: Client) -> int:
+    _new_file(args.out)
+    path = f"{_forum(args)}/delegations/{_segment(args.delegation)}/token"
+    issued = client.json("POST", path)
+    delegation, token = issued.get("delegation") or {}, issued.get("token")
+    if not isinstance(token, str) or not token:
+        raise RemoteError([(f"POST {path}", "a new token was issued, but the answer holds none: issue another")], 1)
+    _write_secret(args.out, token, f"{args.delegation}'s token was replaced; issue another")
+    if args.json:
+        _print_json(delegation)
+    else:
+        print(
+            f"delegation {delegation.get('id', args.delegation)}: new token written to {args.out}; the old one stopped"
+        )
+    return EXIT_OK
+
+
+def run_agenda(args: argparse.Namespace, client: Client) -> int:
+    agenda = client.json("GET", f"{_forum(args)}/delegations/{_segment(args.delegation)}/agenda/detailed")
+    if args.json:
+        _print_json(agenda)
+        return EXIT_OK
+    delegation = agenda.get("delegation") or {}
+    number = agenda.get("publication") or "-"
+    print(
+        f"{delegation.get('name', args.delegation)} ({delegation.get('id', args.delegation)}): publication {number}, "
+        f"version {agenda.get('version')}, published {_moment(agenda.get('published_at'))}"
+    )
+    meetings = sorted(agenda.get("meetings") or [], key=lambda meeting: str(meeting.get("start")))
+    if not meetings:
+        print("no meetings")
+    head = ("time", "meeting", "room", "with", "attending")
+    for day in sorted({str(meeting.get("start"))[:10] for meeting in meetings}):
+        print(f"\n{_day(day)}")
+        rows = [_agenda_row(meeting) for meeting in meetings if str(meeting.get("start"))[:10] == day]
+        _table(head, rows)
+    return EXIT_OK
+
+
+def _day(date: str) -> str:
+    from datetime import date as day
+
+    try:
+        return day.fromisoformat(date).strftime("%A %d %B %Y")
+    except ValueError:
+        return date
+
+
+def _agenda_row(meeting: dict[str, Any]) -> tuple[str, str, str, str, str]:
+    start, end = str(meeting.get("start")), str(meeting.get("end"))
+    title = f"{meeting.get('meeting')} {meeting.get('title') or ''}".strip()
+    room = meeting.get("room_name") or meeting.get("room") or ""
+    if meeting.get("venue"):
+        room = f"{room}, {meeting['venue']}"
+    counterparts = ", ".join(str(party.get("id")) for party in meeting.get("counterparts") or [])
+    attending = ", ".join(str(person.get("name")) for person in meeting.get("attendees") or [])
+    return f"{start[11:16]}-{end[11:16]}", title, str(room), counterparts or "-", attending or "-"

@@ -575,13 +575,15 @@ class _ChangedMeanwhile(BaseHTTPRequestHandler):
     def do_GET(self) -> None:
         self.answer(200, {"id": "jp-so3", "name": "Staff officer 3", "arrival": None}, {"ETag": '"1"'})
 
-    def do_PUT(self) -> None:
+    def do_PUT(self) -> None:  # and PATCH: `forum request` writes back the same way
         self.rfile.read(int(self.headers.get("Content-Length") or 0))
         seen.append(self.headers.get("If-Match"))
         problem = {"type": "urn:sidelines:problem:precondition-failed", "title": "Precondition Failed", "status": 412,
                    "detail": 'the resource changed (now "2"); read it again and retry',
                    "errors": [{"field": "header:If-Match", "message": 'stale: current ETag is "2"'}]}  # fmt: skip
         self.answer(412, problem, {})
+
+    do_PATCH = do_PUT
 
     def answer(self, status: int, body: object, headers: dict[str, str]) -> None:
         content = json.dumps(body).encode()
@@ -675,3 +677,217 @@ async def test_tokens_are_listed_issued_to_a_private_file_and_revoked(isolated: 
         assert out.read_text().strip() == issued
         listed = (await client.get(f"/forums/{forum}/organiser-tokens", headers=bearer(issued))).json()
         assert [entry["number"] for entry in listed] == [1, 2]
+
+
+def test_a_request_changed_meanwhile_says_run_again() -> None:
+    """As the participant's: the stand-in answers the PATCH 412, the ETag read having moved."""
+    seen.clear()
+    stand_in = ThreadingHTTPServer(("127.0.0.1", 0), _ChangedMeanwhile)
+    threading.Thread(target=stand_in.serve_forever, daemon=True).start()
+    try:
+        server = f"http://127.0.0.1:{stand_in.server_address[1]}"
+        code, out, err = sidelines(server, "token", "forum", "request", "f", "r1", "--priority", "must")
+    finally:
+        stand_in.shutdown()
+        stand_in.server_close()
+    assert (code, out) == (3, "") and seen == ['"1"']
+    assert err == (
+        "sidelines: error: PATCH /forums/f/requests/r1: changed meanwhile (HTTP 412): "
+        "run the command again to apply it to what is there now\n"
+    )
+
+
+async def _with_new_zealand(client: httpx.AsyncClient, forum: str, token: str) -> str:
+    """New Zealand added to the forum, with its principal: its token."""
+    added = await client.post(
+        f"/forums/{forum}/delegations", json={"id": "NZ", "name": "New Zealand", "country": "NZ"}, headers=bearer(token)
+    )
+    assert added.status_code == 201, added.text
+    nz = added.json()["token"]
+    person = {"id": "nz-cdf", "name": "Chief of Defence Force", "rank": "chief_of_defence", "principal": True}
+    made = await client.post(f"/forums/{forum}/delegations/NZ/participants", json=person, headers=bearer(nz))
+    assert made.status_code == 201, made.text
+    return str(nz)
+
+
+async def test_requests_are_listed_filtered_and_refused_by_option(isolated: Isolated) -> None:
+    async with serving(isolated) as (_, client):
+        forum, token = await imported(client)
+        server = base_of(client)
+        nz = await _with_new_zealand(client, forum, token)
+        asked = {"parties": ["NZ", "JP"], "duration_minutes": 30, "title": "Maritime talks", "priority": "must"}
+        made = await client.post(f"/forums/{forum}/requests", json=asked, headers=bearer(nz))
+        assert made.status_code == 201, made.text
+        mine = made.json()["id"]
+
+        listed = (await client.get(f"/forums/{forum}/requests?limit=1000", headers=bearer(token))).json()
+        code, out, err = sidelines(server, token, "forum", "requests", forum, "--json")
+        assert code == 0 and json.loads(out) == listed and len(listed) == 28, err
+        code, out, err = sidelines(server, token, "forum", "requests", forum)
+        assert code == 0, err
+        lines = out.splitlines()
+        assert lines[0].split() == ["request", "title", "parties", "priority", "status"]
+        assert [line.split()[0] for line in lines[1:]] == [request["id"] for request in listed]
+        # aligned: every row's parties start where the heading's do
+        column = lines[0].index("parties")
+        assert all(line[column - 2 : column] == "  " and line[column] != " " for line in lines[1:]), out
+        row = next(line for line in lines if line.startswith(mine))
+        assert re.split(r" {2,}", row) == [
+            mine,
+            "Maritime talks",
+            "NZ:accepted JP:pending",
+            "high (asked must)",
+            "pending",
+        ]
+
+        # filtered here: the API takes no filter
+        for options in (["--status", "pending"], ["--delegation", "NZ"], ["--status", "pending", "--delegation", "JP"]):
+            code, out, err = sidelines(server, token, "forum", "requests", forum, *options)
+            assert code == 0 and [line.split()[0] for line in out.splitlines()[1:]] == [mine], (options, out, err)
+        code, out, err = sidelines(server, token, "forum", "requests", forum, "--status", "accepted", "--json")
+        assert code == 0 and json.loads(out) == [r for r in listed if r["status"] == "accepted"] != [], err
+        code, out, err = sidelines(
+            server, token, "forum", "requests", forum, "--delegation", "NZ", "--status", "accepted"
+        )
+        assert (code, out) == (0, "no requests of those asked for\n"), err
+
+        # refusals name the command's own argument
+        code, out, err = sidelines(server, token, "forum", "requests", forum, "--delegation", "XX")
+        assert (code, out, err) == (2, "", "sidelines: error: --delegation: no delegation XX\n")
+        code, _, err = sidelines(server, token, "forum", "requests", forum, "--status", "maybe")
+        assert code == 2 and "--status: invalid choice: 'maybe'" in err, err
+        unknown = "00000000-0000-0000-0000-000000000000"
+        code, _, err = sidelines(server, token, "forum", "requests", unknown)
+        assert code == 2 and err == f"sidelines: error: FORUM_ID: no forum {unknown}\n", err
+
+
+async def test_a_request_is_shown_and_changed_with_if_match(isolated: Isolated) -> None:
+    async with serving(isolated) as (_, client):
+        forum, token = await imported(client)
+        server = base_of(client)
+        path = f"/forums/{forum}/requests/capability-r1"
+        before = await client.get(path, headers=bearer(token))
+        code, out, err = sidelines(server, token, "forum", "request", forum, "capability-r1")
+        assert code == 0, err
+        assert out.splitlines()[:3] == [
+            "request capability-r1: Working group on capability, round 1",
+            "status: accepted",
+            "priority: high",
+        ]
+        assert "  JP       invitee   accepted  jp-so2, jp-so6" in out, out
+        code, out, err = sidelines(server, token, "forum", "request", forum, "capability-r1", "--json")
+        assert code == 0 and json.loads(out) == before.json(), err
+
+        # only the fields given are sent, with the ETag read
+        options = ["--priority", "must", "--title", "Capability, round 1"]
+        code, out, err = sidelines(server, token, "forum", "request", forum, "capability-r1", *options)
+        assert code == 0, err
+        assert out == "priority: high -> must\ntitle: Working group on capability, round 1 -> Capability, round 1\n"
+        after = await client.get(path, headers=bearer(token))
+        assert after.headers["ETag"] != before.headers["ETag"]
+        changed = {"priority": "must", "title": "Capability, round 1", "updated_at": after.json()["updated_at"]}
+        assert after.json() == {**before.json(), **changed}
+
+        await _with_new_zealand(client, forum, token)
+        code, out, err = sidelines(server, token, "forum", "request", forum, "capability-r1", "--parties", "JP, AU,NZ")
+        assert code == 0, err
+        assert out == "parties: AU:accepted JP:accepted -> AU:accepted JP:accepted NZ:pending\n"
+        code, out, err = sidelines(server, token, "forum", "request", forum, "capability-r1", "--duration", "60")
+        assert (code, out) == (0, "duration_minutes: 90 -> 60\n"), err
+
+        # refusals name the command's own option; nothing is written
+        held = await client.get(path, headers=bearer(token))
+        code, out, err = sidelines(server, token, "forum", "request", forum, "capability-r1", "--parties", "JP,AU,XX")
+        assert (code, out, err) == (2, "", "sidelines: error: --parties: no delegation XX\n")
+        code, _, err = sidelines(server, token, "forum", "request", forum, "capability-r1", "--duration", "20")
+        assert code == 2 and err.startswith("sidelines: error: --duration: "), err
+        code, _, err = sidelines(server, token, "forum", "request", forum, "capability-r1", "--parties", "JP")
+        assert code == 2 and err.startswith("sidelines: error: --parties: "), err
+        code, _, err = sidelines(server, token, "forum", "request", forum, "capability-r1", "--priority", "urgent")
+        assert code == 2 and "--priority: invalid choice: 'urgent'" in err, err
+        code, _, err = sidelines(server, token, "forum", "request", forum, "nope", "--title", "x")
+        assert (code, err) == (2, "sidelines: error: REQUEST: no request nope\n")
+        code, _, err = sidelines(server, token, "forum", "request", forum, "nope")
+        assert (code, err) == (2, "sidelines: error: REQUEST: no request nope\n")
+        assert (await client.get(path, headers=bearer(token))).json() == held.json()
+
+
+async def test_a_delegation_token_is_rotated_into_a_private_file(isolated: Isolated, tmp_path: Path) -> None:
+    async with serving(isolated) as (_, client):
+        answer = await client.post("/forums/import", content=EXAMPLE.read_bytes(), headers=bearer(ADMIN_TOKEN))
+        forum, token = answer.json()["forum"]["id"], answer.json()["organiser_token"]
+        old = answer.json()["delegation_tokens"]["AU"]
+        server = base_of(client)
+        out = tmp_path / "au.token"
+        code, said, err = sidelines(server, token, "forum", "delegation-token", forum, "AU", "--out", str(out))
+        assert code == 0, err
+        assert said == f"delegation AU: new token written to {out}; the old one stopped\n"
+        new = out.read_text().strip()
+        assert stat.S_IMODE(out.stat().st_mode) == 0o600 and new not in said + err and new != old
+        assert (await client.get("/me", headers=bearer(old))).status_code == 401
+        me = await client.get("/me", headers=bearer(new))
+        assert me.json() == {"kind": "delegation", "forum_id": forum, "delegation_id": "AU"}
+
+        # refused before anything is rotated: a file that exists, a delegation that does not
+        code, _, err = sidelines(server, token, "forum", "delegation-token", forum, "AU", "--out", str(out))
+        assert (code, err) == (2, f"sidelines: error: --out: {out} exists: the token goes to a new file only\n")
+        assert (await client.get("/me", headers=bearer(new))).status_code == 200 and out.read_text().strip() == new
+        other = tmp_path / "xx.token"
+        code, _, err = sidelines(server, token, "forum", "delegation-token", forum, "XX", "--out", str(other))
+        assert (code, err) == (2, "sidelines: error: DELEGATION: no delegation XX\n") and not other.exists()
+        code, _, err = sidelines(server, token, "forum", "delegation-token", forum, "AU")
+        assert code == 2 and "--out" in err, err
+        code, _, err = sidelines(server, token, "forum", "delegation-token", forum, "AU", "--out", "/nowhere/au.token")
+        assert (code, err) == (2, "sidelines: error: --out: /nowhere/au.token: its directory does not exist\n")
+        assert (await client.get("/me", headers=bearer(new))).status_code == 200
+
+
+async def test_a_delegations_agenda_is_printed_day_by_day(isolated: Isolated) -> None:
+    async with serving(isolated) as (_, client):
+        forum, token = await imported(client)
+        server = base_of(client)
+        code, _, err = sidelines(server, token, "forum", "agenda", forum, "AU")
+        path = f"/forums/{forum}/delegations/AU/agenda/detailed"
+        assert (code, err) == (2, f"sidelines: error: GET {path}: no schedule has been published yet\n")
+        await _solved(client, token, forum)
+        published = await client.post(f"/forums/{forum}/schedules/1/publish", headers=bearer(token))
+        assert published.status_code == 200, published.text
+        agenda = (await client.get(path, headers=bearer(token))).json()
+
+        code, out, err = sidelines(server, token, "forum", "agenda", forum, "AU", "--json")
+        assert code == 0 and json.loads(out) == agenda, err
+        code, out, err = sidelines(server, token, "forum", "agenda", forum, "AU")
+        assert code == 0, err
+        lines = out.splitlines()
+        assert lines[0].startswith(f"{agenda['delegation']['name']} (AU): publication 1, version 1, published ")
+        days = sorted({meeting["start"][:10] for meeting in agenda["meetings"]})
+        headings = [line for line in lines if line and not line[0].isdigit() and line[0] != " "][1:]
+        assert [h for h in headings if not h.startswith("time ")] == [
+            time.strftime("%A %d %B %Y", time.strptime(day, "%Y-%m-%d")) for day in days
+        ]
+        rows = [line.split()[:2] for line in lines if re.match(r"\d\d:\d\d-\d\d:\d\d ", line)]
+        meetings = sorted(agenda["meetings"], key=lambda meeting: meeting["start"])
+        expected = [[f"{m['start'][11:16]}-{m['end'][11:16]}", m["meeting"]] for m in meetings]
+        assert rows == expected and len(rows) == len(agenda["meetings"]) > 0
+
+        code, _, err = sidelines(server, token, "forum", "agenda", forum, "XX")
+        assert (code, err) == (2, "sidelines: error: DELEGATION: no delegation XX\n")
+
+
+async def test_requests_lists_every_page(isolated: Isolated) -> None:
+    """1,027 requests: two pages of the API's largest (1,000), both listed."""
+    async with serving(isolated) as (_, client):
+        forum, token = await imported(client)
+        server = base_of(client)
+        rows = "".join(f"bulk-{index:04},JP AU,30,,low,,,\n" for index in range(1000))
+        csv = "id,parties,duration_minutes,title,priority,attendees,features,venues\n" + rows
+        headers = bearer(token) | {"Content-Type": "text/csv"}
+        loaded = await client.post(f"/forums/{forum}/import/requests", content=csv.encode(), headers=headers)
+        assert loaded.status_code == 200, loaded.text
+        first = await client.get(f"/forums/{forum}/requests?limit=1000", headers=bearer(token))
+        assert "next" in first.links  # the list does span two pages
+        second = await client.get(first.links["next"]["url"], headers=bearer(token))
+        code, out, err = sidelines(server, token, "forum", "requests", forum, "--status", "accepted")
+        assert code == 0, err
+        listed = [line.split()[0] for line in out.splitlines()[1:]]
+        assert listed == [request["id"] for request in first.json() + second.json()] and len(listed) == 1027

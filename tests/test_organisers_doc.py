@@ -180,7 +180,7 @@ class Reader:
         calls = err.count(CALL)
         statuses = [int(line.removeprefix(STATUS)) for line in err.splitlines() if line.startswith(STATUS)]
         assert len(statuses) == calls, f"`{command.text}`: a curl call whose status was not written:\n{err}"
-        for name in ("delegation-tokens.json", "agenda-links.txt"):
+        for name in ("delegation-tokens.json", "agenda-links.txt", "au-link.txt"):
             if (self.work / name).exists():
                 self.snapshots[name] = (self.work / name).read_text()
         return Ran(command, out, statuses)
@@ -263,8 +263,9 @@ async def _check_outcomes(client: httpx.AsyncClient, pool: asyncpg.Pool, reader:
     )
     by_publication = {number: {row["delegation_id"] for row in told if row["number"] == number} for number in (2, 3)}
     assert by_publication == {2: {"AU", "SG", "JP", "ID"}, 3: {"JP", "SG"}}
-    agenda = [json.loads(line) for line in _one(results, "delegations/AU/agenda").stdout.splitlines()]
-    assert {entry["meeting"] for entry in agenda} == {"SG-AU", "AU-US", "AU-JP-US"}
+    agenda = _one(results, "forum agenda $FORUM AU").stdout.splitlines()  # a row a meeting, its time first
+    rows = [line.split()[1] for line in agenda if re.match(r"\d\d:\d\d-\d\d:\d\d ", line)]
+    assert sorted(rows) == ["AU-JP-US", "AU-US", "SG-AU"], agenda
 
     # exports: a workbook with a sheet per day and the list; the list as CSV; Australia's calendar
     workbook = openpyxl.load_workbook(BytesIO((work / "grid.xlsx").read_bytes()))
@@ -283,7 +284,9 @@ async def _check_outcomes(client: httpx.AsyncClient, pool: asyncpg.Pool, reader:
     # the rotated token: the old one refused at once, the new link's accepted
     old = await client.get(f"{base}/delegations/AU/agenda", headers=bearer(tokens["AU"]))
     assert old.status_code == 401
-    line = _one(results, "/delegations/AU/token").stdout.strip()
+    assert _one(results, "delegation-token $FORUM AU").stdout.strip().endswith("the old one stopped")
+    assert not (work / "au.token").exists() and not (work / "au-link.txt").exists()
+    line = reader.snapshots["au-link.txt"].strip()
     new_token = line.removeprefix(f"AU {site}/agenda#token=")
     assert new_token != line and new_token != tokens["AU"]
     assert (await client.get(f"{base}/delegations/AU/agenda", headers=bearer(new_token))).status_code == 200

@@ -48,7 +48,7 @@ from api.controllers.common import (
     zone_of,
 )
 from api.controllers.paths import ForumPath, RequestPath
-from api.errors import Conflict, FieldError, Forbidden, NotFound, invalid, missing
+from api.errors import Conflict, FieldError, Forbidden, invalid, missing
 from api.guards import OWN_ONLY, Caller, admits, forum_member
 from api.http import Reply, check_version, etag, expected_version, json_response, none_match, run_change
 from api.paging import DEFAULT_LIMIT, LINK_HEADER, Limit, fetched, page
@@ -337,7 +337,8 @@ async def _visible_request(
     stored = await queries.get_request(connection, forum_id, request_id, forum.request_deadline, _now(), for_update)
     party = _party_filter(caller)
     if stored is None or (party is not None and all(p.delegation != party for p in stored.item.parties)):
-        raise NotFound(f"no request {request_id}")
+        # named as every 404 names the path parameter that names nothing; a hidden one alike
+        raise missing("path:request_id", f"no request {request_id}")
     return stored, zone_of(forum)
 
 

@@ -181,7 +181,7 @@ async def published_meetings_of(
     """The published version and the delegation's meetings in it; 404 for an unknown
     delegation (the organiser asking of no one) or before anything is published."""
     if delegation_id not in await delegation_ids(connection, forum_id):
-        raise NotFound(f"no delegation {delegation_id}")
+        raise missing("path:delegation_id", f"no delegation {delegation_id}")  # as every 404 names its parameter
     row = await queries.get_version(connection, forum_id, None, published_only=True)
     if row is None:
         raise NotFound("no schedule has been published yet")
