@@ -6,7 +6,7 @@
 --
 -- Requests made before this: the organiser's at their creation; a delegation's at its latest
 -- audit entry that set the priority (`set_priority`, or an `edit` whose priority changed), else,
--- when its priority differs from the one asked (but for `must` held as `high`, which is the
+-- when its priority is not the one it started with (what was asked, `must` held at `high`: the
 -- cap, not a decision), at its last change; else undecided. The backfill leaves `updated_at`
 -- as it was: nothing a reader saw changed.
 ALTER TABLE meeting_requests ADD COLUMN priority_decided_at timestamptz;
@@ -18,8 +18,9 @@ UPDATE meeting_requests r SET priority_decided_at = CASE
              WHERE a.forum_id = r.forum_id AND a.entity = 'request' AND a.entity_id = r.id
                AND (a.action = 'set_priority'
                     OR (a.action = 'edit' AND a.before->>'priority' IS DISTINCT FROM a.after->>'priority'))),
-            CASE WHEN r.priority <> r.requested_priority
-                      AND NOT (r.requested_priority = 'must' AND r.priority = 'high') THEN r.updated_at END)
+            -- a delegation's request starts at what it asked, `must` held at `high` (migration 0016)
+            CASE WHEN r.priority <> CASE r.requested_priority WHEN 'must' THEN 'high' ELSE r.requested_priority END
+                 THEN r.updated_at END)
     END;
 ALTER TABLE meeting_requests ENABLE TRIGGER meeting_requests_touched;
 
