@@ -99,7 +99,8 @@ async def test_confirming_the_asked_priority_is_a_decision_but_no_setup_edit(
     # A priority that changes is a setup edit of an accepted request, as before, and decided again.
     lowered = await _edit(client, world, asked, world.organiser, {"priority": "low"})
     assert lowered.status_code == 200, lowered.text
-    assert lowered.json()["priority_decided_at"] > shown["priority_decided_at"]
+    decided_again = datetime.fromisoformat(lowered.json()["priority_decided_at"])
+    assert decided_again > datetime.fromisoformat(shown["priority_decided_at"])
     assert await _revision(client, world) == revision + 1
     # Another field alone does not decide the priority; a delegation may not send one at all.
     titled = await _edit(client, world, asked, world.organiser, {"title": "Renamed"})
