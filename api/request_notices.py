@@ -101,9 +101,16 @@ def after_only(record: RequestRecord, own: set[str]) -> RequestRecord:
     return msgspec.structs.replace(record, needs=msgspec.structs.replace(record.needs, after=after))
 
 
+def for_delegation(record: RequestRecord) -> RequestRecord:
+    """The request without the organiser's working state: when it decided the priority. A
+    confirmation at the same value changes nothing a delegation sees or could act on (`priority`
+    shows what was decided), so it is told no change and its list's digest does not move."""
+    return msgspec.structs.replace(record, priority_decided_at=msgspec.UNSET)
+
+
 def _seen(record: RequestRecord, delegation: str, party_to: set[tuple[str, str]]) -> RequestRecord:
     """The request as GET shows it to `delegation` (api/controllers/requests.py `_as_seen`)."""
-    return after_only(record, {request for party, request in party_to if party == delegation})
+    return after_only(for_delegation(record), {request for party, request in party_to if party == delegation})
 
 
 def received_notices(

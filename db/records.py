@@ -350,6 +350,15 @@ class RequestRecord(Record):
         msgspec.Meta(description="the last change of the request or of a party's answer (its creation until then)"),
     ]
     needs: MeetingNeeds = msgspec.field(default_factory=MeetingNeeds)
+    # The organiser's working state, shown to it only: a delegation's copy leaves it out (a
+    # confirmation changes nothing it sees or could act on; its `priority` says what was decided).
+    priority_decided_at: Annotated[
+        datetime | msgspec.UnsetType | None,
+        msgspec.Meta(
+            description="when the organiser last set the priority (PATCH `priority`, even at the value it had);"
+            " null: never, the priority is as asked; the organiser's view only"
+        ),
+    ] = msgspec.UNSET
 
 
 # ---- audit

@@ -54,12 +54,14 @@ async def test_answer_is_what_reads_and_the_audit_row_show(client: httpx.AsyncCl
     assert (answer["status"], answer["requester"], answer["created_by"]) == ("pending", "nzl", "delegation")
     assert made.headers["location"] == f"{world.base}/requests/{answer['id']}"
 
-    for reader in (lower, world.tokens["AUS"], world.organiser):
+    # The organiser's view adds when it decided the priority (not yet: a delegation's request).
+    organisers = {**answer, "priority_decided_at": None}
+    for reader, shown in ((lower, answer), (world.tokens["AUS"], answer), (world.organiser, organisers)):
         read = await client.get(made.headers["location"], headers=reader)
-        assert read.json() == answer and read.headers["etag"] == made.headers["etag"] == '"1"'
+        assert read.json() == shown and read.headers["etag"] == made.headers["etag"] == '"1"'
     [entry] = await audit_of(client, world, answer["id"])
     assert (entry["action"], entry["actor"]) == ("create", f"delegation:{world.forum_id}/nzl")
-    assert entry["before"] is None and entry["after"] == answer
+    assert entry["before"] is None and entry["after"] == organisers
 
 
 async def test_organiser_request_and_an_expired_deadline(client: httpx.AsyncClient, world: World) -> None:
@@ -69,8 +71,9 @@ async def test_organiser_request_and_an_expired_deadline(client: httpx.AsyncClie
     made = by_organiser.json()
     assert (made["status"], made["requester"], made["created_by"]) == ("accepted", None, "organiser")
     assert [(p["delegation"], p["attendees"]) for p in made["parties"]] == [("AUS", ["min"]), ("SGP", ["aide"])]
+    assert made["priority_decided_at"] == made["created_at"]  # the organiser chose it in asking
     read = await client.get(f"{world.base}/requests/{made['id']}", headers=world.tokens["SGP"])
-    assert read.json() == made
+    assert read.json() == {key: value for key, value in made.items() if key != "priority_decided_at"}
     [entry] = await audit_of(client, world, made["id"])
     assert entry["actor"] == f"organiser:{world.forum_id}/1" and entry["after"] == made
 

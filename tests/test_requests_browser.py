@@ -219,6 +219,55 @@ def test_a_priority_set_on_the_page_is_stored_and_a_stale_one_is_refused(browser
     page.close()
 
 
+def test_confirm_decides_the_asked_priority_and_a_stale_one_is_refused(browser: Browser, board: Board) -> None:
+    """Confirm keeps the priority a delegation asked and records the organiser's decision: the row
+    leaves "Needs a priority" and the focus goes on to the next undecided row. One the page holds
+    stale (a colleague's edit) is refused (412) and shown as it is now, still to confirm."""
+    site = board.site
+    first = _ask(site, "BE", ["BE", "BF"], "Demining data")
+    second = _ask(site, "BG", ["BG", "BH"], "Coast guard")
+    page, errors = _open(browser, site)
+    page.locator("#priority-filter").check()
+    needing = _count(page, "needs-priority")
+    shown = _rows(page, visible_only=True)
+    assert shown[-2:] == [first, second]
+    row = page.locator(f'#requests-body tr[data-request="{first}"]')
+    confirm = row.locator("button.confirm")
+    expect(confirm).to_have_accessible_name("Confirm normal for Demining data")
+    row.locator("select.priority").focus()
+    page.keyboard.press("Tab")
+    expect(confirm).to_be_focused()
+    page.keyboard.press("Enter")
+    expect(page.locator("#said")).to_have_text("Demining data: priority confirmed at normal.", timeout=WAIT_MS)
+    stored = _request(site, first)
+    assert stored["priority"] == "normal" and stored["priority_decided_at"] is not None
+    expect(row).to_be_hidden()  # decided: the filter lets it go
+    assert _count(page, "needs-priority") == needing - 1
+    other = page.locator(f'#requests-body tr[data-request="{second}"]')
+    expect(other.locator("button.confirm")).to_be_focused()  # on to the next undecided row
+
+    # A colleague renames the second after the page read it: the page's ETag is stale.
+    headers = {**site.organiser(), "If-Match": "*"}
+    renamed = site.api.patch(f"{site.base}/requests/{second}", json={"title": "Coast guards"}, headers=headers)
+    assert renamed.status_code == 200, renamed.text
+    page.keyboard.press("Enter")
+    expect(other.locator(".note")).to_contain_text("changed since this page read it (412", timeout=WAIT_MS)
+    expect(other.locator(".note")).to_contain_text("Confirm its priority again if it is still wanted.")
+    expect(other.locator(".title")).to_have_text("Coast guards")
+    assert _request(site, second)["priority_decided_at"] is None
+    expect(other.locator("button.confirm")).to_be_focused()  # still undecided: still to confirm
+    page.keyboard.press("Enter")
+    expect(page.locator("#said")).to_have_text("Coast guards: priority confirmed at normal.", timeout=WAIT_MS)
+    assert _request(site, second)["priority_decided_at"] is not None
+    # Shown without the filter, a decided row has no Confirm.
+    page.locator("#priority-filter").uncheck()
+    expect(row).to_be_visible()
+    expect(row.locator("button.confirm")).to_have_count(0)
+    expect(row).not_to_have_class(re.compile("needs-priority"))
+    assert errors == [], errors
+    page.close()
+
+
 def test_refresh_reads_again_and_says_what_changed(browser: Browser, board: Board) -> None:
     site = board.site
     page, errors = _open(browser, site)
@@ -367,15 +416,25 @@ def test_axe_finds_nothing_on_the_requests_page(browser: Browser, board: Board) 
 
 def test_the_keyboard_reaches_each_rows_priority_with_its_focus_shown(browser: Browser, board: Board) -> None:
     """Narrowed to the requests of one delegation, Tab from the table's title reaches each row's
-    priority select in the rows' order, each with a focus outline drawn."""
+    priority select in the rows' order, and after it the row's Confirm where its priority is
+    undecided (one at least: a request AL asks now), each with a focus outline drawn."""
+    _ask(board.site, "AL", ["AL", "BJ"], "Keyboard walk")
     page, errors = _open(browser, board.site)
     page.locator("#delegation-filter").select_option("AL")
     table = page.locator("#requests-table")
     rows = _rows(page, visible_only=True)
+    undecided = set(
+        page.locator("#requests-body tr.needs-priority").evaluate_all("rows => rows.map(r => r.dataset.request)")
+    )
+    assert undecided & set(rows)
+    expected = [stop for row in rows for stop in ([row, row] if row in undecided else [row])]
     count, reached = _tab_walk(page, table, page.locator("#table-title"))
-    assert count == len(rows) > 1 and _stops(reached) == list(range(count)), reached
-    numbered = table.locator("[data-tab-probe]").evaluate_all("nodes => nodes.map(n => n.dataset.request)")
-    assert numbered == rows  # the controls reached are the rows' priority selects, one a row
+    assert count == len(expected) > 1 and _stops(reached) == list(range(count)), reached
+    controls = table.locator("[data-tab-probe]")
+    numbered = controls.evaluate_all("nodes => nodes.map(n => n.dataset.request)")
+    assert numbered == expected  # each row's select, then its Confirm when it has one
+    kinds = controls.evaluate_all("nodes => nodes.map(n => n.matches('select.priority, button.confirm'))")
+    assert all(kinds)
     assert all(step["visible"] for step in reached), reached
     assert errors == [], errors
     page.close()

@@ -14,8 +14,10 @@ A request is corrected in place (PATCH, If-Match), keeping its id, answers and h
 organiser edits any field of any request not withdrawn, at any time the forum is open; the
 requesting delegation edits its own request (all but the priority) and an invited one its own
 attendees, while the request is pending or accepted and before the request deadline. When a
-delegation changes the duration, the preferred windows, earliest or latest, the counterparts
-that had accepted are asked again (pending); the organiser's edits keep every answer. Only the
+delegation changes the duration, the preferred windows, earliest or latest, or the requester
+changes its own attendees so that its most senior one is of lower rank, the counterparts that had
+accepted are asked again (pending); the organiser's edits keep every answer. The organiser's PATCH
+of `priority` records its decision (`priority_decided_at`), even at the value it had. Only the
 organiser changes the parties (`parties`): an added one is asked (pending), a removed one's answer
 goes with it and it no longer sees the request. Each edit writes an audit entry, which counts as a
 setup edit when the request was or is accepted.
@@ -26,7 +28,7 @@ from __future__ import annotations
 import hashlib
 import secrets
 from datetime import UTC, datetime, tzinfo
-from typing import Annotated, Any
+from typing import Annotated, Any, get_args
 from zoneinfo import ZoneInfo
 
 import asyncpg
@@ -68,7 +70,7 @@ from db.records import (
     Stored,
     to_forum_time,
 )
-from solver.model import PRIORITIES
+from solver.model import PRIORITIES, Rank
 
 REQUESTS_PATH = "/forums/{forum_id:str}/requests"
 REQUEST_PATH = f"{REQUESTS_PATH}/{{request_id:str}}"
@@ -186,6 +188,8 @@ def _new_request(caller: Caller, body: RequestIn, forum: ForumRecord, now: datet
         parties=parties,
         created_at=now,
         updated_at=now,
+        # the organiser chose the priority of its own request; a delegation's waits for its decision
+        priority_decided_at=now if caller.kind == "organiser" else None,
     )
 
 
@@ -235,7 +239,9 @@ async def create_request(
                 raise
             raise Conflict(f"a request {record.id} already exists", [FieldError("id", "is taken")]) from None
         headers = {"Location": f"{request.url.path}/{record.id}", "ETag": etag(version)}
-        return Reply(shown, 201, headers)
+        # the audit row keeps the organiser's view (who reads the audit); the caller gets its own
+        answer = shown if caller.kind == "organiser" else request_notices.for_delegation(shown)
+        return Reply(answer, 201, headers)
 
     return await run_change(pool, request, caller, idempotency_key, work, one_statement=True)
 
@@ -343,10 +349,15 @@ async def _visible_request(
 
 
 def in_forum_time(record: RequestRecord, zone: tzinfo) -> RequestRecord:
-    """The request with its instants (`created_at`, `updated_at`) in the forum's zone, with its
-    offset, as the API shows every other time (the deadline, placements); stored in UTC."""
+    """The request with its instants (`created_at`, `updated_at`, `priority_decided_at`) in the
+    forum's zone, with its offset, as the API shows every other time (the deadline, placements);
+    stored in UTC."""
+    decided = record.priority_decided_at
     return msgspec.structs.replace(
-        record, created_at=record.created_at.astimezone(zone), updated_at=record.updated_at.astimezone(zone)
+        record,
+        created_at=record.created_at.astimezone(zone),
+        updated_at=record.updated_at.astimezone(zone),
+        priority_decided_at=decided.astimezone(zone) if isinstance(decided, datetime) else decided,
     )
 
 
@@ -354,13 +365,16 @@ async def _as_seen(
     connection: asyncpg.Connection, forum_id: Any, caller: Caller, records: list[RequestRecord], zone: tzinfo
 ) -> list[RequestRecord]:
     """The requests as the caller may read them, their times in the forum's zone: a delegation's
-    copy names in `needs.after` only requests it is party to. The organiser may order a meeting
-    after anyone's (a loaded problem's `after`), and another delegation's request id would tell
-    who meets whom."""
+    copy names in `needs.after` only requests it is party to (the organiser may order a meeting
+    after anyone's, a loaded problem's `after`, and another delegation's request id would tell
+    who meets whom) and leaves out `priority_decided_at` (`request_notices.for_delegation`)."""
     party = _party_filter(caller)
     named = {other for record in records for other in record.needs.after}
     shown = [in_forum_time(record, zone) for record in records]
-    if party is None or not named:
+    if party is None:
+        return shown
+    shown = [request_notices.for_delegation(record) for record in shown]
+    if not named:
         return shown
     own = await queries.party_request_ids(connection, forum_id, party, sorted(named))
     return [request_notices.after_only(record, own) for record in shown]
@@ -617,13 +631,41 @@ def room_errors(offer: queries.RoomOffer, features: list[str], seats: int | None
     return errors
 
 
-def _asked_again(caller: Caller, before: RequestRecord, after: RequestRecord) -> list[str]:
-    """The counterparts that accepted and must answer again: a delegation changed when or how long.
-    The organiser's edits keep every answer (it arranges the grid; its own requests start agreed)."""
+# Protocol ranks from the highest (solver/model.py `Rank`); a rank not among them counts as none.
+RANKS: tuple[str, ...] = get_args(Rank)
+
+
+def _seniority(context: queries.RequestContext, party: PartyRecord) -> int:
+    """The rank (index in RANKS: smaller is more senior) of the party's most senior attendee,
+    its principals when it names none; len(RANKS) when no one known attends."""
+    ranks = context.ranks.get(party.delegation, {})
+    people = party.attendees or sorted(context.principals.get(party.delegation, set()))
+    return min((RANKS.index(ranks[p]) for p in people if ranks.get(p) in RANKS), default=len(RANKS))
+
+
+def _rank_dropped(context: queries.RequestContext, caller: Caller, before: RequestRecord, after: RequestRecord) -> bool:
+    """Whether the requesting delegation's own attendee change lowered its most senior attendee's
+    rank (a minister replaced by an official): those who accepted a meeting with a minister did not
+    accept one with an official. Ranks as they are now, before and after; only when it named its own."""
+    requester = before.requester
+    if caller.kind != "delegation" or requester is None or caller.delegation_id != requester:
+        return False
+    if requester not in context.ranks:  # it did not send its own attendees: the context has no ranks
+        return False
+    was = next(p for p in before.parties if p.delegation == requester)
+    now = next(p for p in after.parties if p.delegation == requester)
+    return _seniority(context, now) > _seniority(context, was)
+
+
+def _asked_again(caller: Caller, before: RequestRecord, after: RequestRecord, rank_dropped: bool = False) -> list[str]:
+    """The counterparts that accepted and must answer again: a delegation changed when or how long,
+    or the requester sends someone of lower rank (`_rank_dropped`). The organiser's edits keep
+    every answer (it arranges the grid; its own requests start agreed)."""
     if caller.kind != "delegation":
         return []
     same_time = (before.duration_minutes, before.preferred) == (after.duration_minutes, after.preferred)
-    if same_time and (before.needs.earliest, before.needs.latest) == (after.needs.earliest, after.needs.latest):
+    same_window = (before.needs.earliest, before.needs.latest) == (after.needs.earliest, after.needs.latest)
+    if same_time and same_window and not rank_dropped:
         return []
     return [p.delegation for p in after.parties if p.delegation != caller.delegation_id and p.status == "accepted"]
 
@@ -663,12 +705,18 @@ async def edit_request(
             _must_be_open(before)  # a delegation edits what is still asked or agreed
         body = to_forum_time(data, zone_of(forum))
         edited = _edited(before, body, sent, _added_party_status(forum.request_deadline, now))
+        # The organiser's PATCH of `priority` decides it, even at the value it has: a change (audit
+        # entry, list count) that the requests page's "needs a priority" reads; no setup edit (0023).
+        decided = caller.kind == "organiser" and "priority" in sent
+        if decided:
+            edited = msgspec.structs.replace(edited, priority_decided_at=now)
         offer = await queries.room_offer(connection, parsed) if {"features", "seats"} & sent else NO_ROOMS
         raise_if(_edit_errors(context, offer, caller, before, body, edited))
         if edited == before:  # nothing to change, nothing to audit or count
             (shown,) = await _as_seen(connection, parsed, caller, [before], zone_of(forum))
             return Reply(shown, headers={"ETag": etag(current.version)})
-        await queries.update_request(connection, parsed, edited, _asked_again(caller, before, edited), before.parties)
+        again = _asked_again(caller, before, edited, _rank_dropped(context, caller, before, edited))
+        await queries.update_request(connection, parsed, edited, again, before.parties, priority_decided=decided)
         action = "set_priority" if sent == {"priority"} else "edit"
         return await _changed(connection, parsed, caller, request_id, before, action)
 

@@ -1,7 +1,8 @@
 // The organiser's requests board: every request of the forum (all pages of GET .../requests) in
 // one table, filtered in place; counts by status; the delegations to chase; a request's priority
-// set inline (PATCH with the ETag the list gave, If-Match). One listener on the table's body serves
-// every row's control. The page asks every POLL_MS (and when it is shown again or takes the focus)
+// set inline (PATCH with the ETag the list gave, If-Match), or confirmed as it is (Confirm: the
+// same PATCH at the value it has, which records the decision, `priority_decided_at`). One
+// listener on the table's body serves every row's controls. The page asks every POLL_MS (and when it is shown again or takes the focus)
 // whether the list changed: the first page with If-None-Match, 304 while nothing did (the
 // organiser's list ETag moves with any request change, so one page answers for all). A changed
 // list is merged into the table: only new and changed rows are drawn, no row is moved, and a row
@@ -64,11 +65,18 @@
     $("filters").addEventListener("change", filter);
     $("filters").addEventListener("submit", (event) => event.preventDefault());
     $("refresh-button").addEventListener("click", () => check(true));
-    $("requests-body").addEventListener("change", setPriority);
-    $("requests-body").addEventListener("focusout", (event) => {
+    $("requests-body").addEventListener("change", (event) => {
       const select = event.target.closest("select.priority");
-      // A microtask, not a timer: once this event is dispatched, the focus has left the select.
-      if (select && !select.disabled) queueMicrotask(() => applyDeferred(select.dataset.request));
+      if (select) sendPriority(select, select.value, "set to");
+    });
+    $("requests-body").addEventListener("click", (event) => {
+      const button = event.target.closest("button.confirm");
+      if (button) sendPriority(button, state.requests.find((r) => r.id === button.dataset.request).priority, "confirmed at");
+    });
+    $("requests-body").addEventListener("focusout", (event) => {
+      const control = event.target.closest("select.priority, button.confirm");
+      // A microtask, not a timer: once this event is dispatched, the focus has left the control.
+      if (control && !control.disabled) queueMicrotask(() => applyDeferred(control.dataset.request));
     });
     await read(false, true);
     $("app").hidden = false;
@@ -273,8 +281,8 @@
   }
 
   function busy(row) {
-    const select = row.querySelector("select.priority");
-    return select.disabled || row.contains(document.activeElement);
+    const sending = row.querySelector("select.priority:disabled, button.confirm:disabled");
+    return Boolean(sending) || row.contains(document.activeElement);
   }
 
   // A row left as it was while its priority was edited shows its request as read since.
@@ -294,11 +302,12 @@
     return delegation ? `${delegation.name} (${delegation.country})` : id;
   }
 
+  // A delegation's open request whose priority the organiser has not decided: not set, nor
+  // confirmed at the value asked (a must held at high included).
   function needsPriority(request) {
     if (request.created_by !== "delegation") return false;
     if (!["pending", "accepted"].includes(request.status)) return false;
-    const held = request.requested_priority === "must" && request.priority === "high";
-    return held || request.priority === request.requested_priority;
+    return !request.priority_decided_at;
   }
 
   function rowFor(request) {
@@ -329,13 +338,24 @@
       request.requested_priority !== request.priority
         ? el("span", { class: "asked", text: `asked ${request.requested_priority}` })
         : null;
+    // Keeps the priority as it is, decided: a second stop for the keyboard, on undecided rows only.
+    const confirm = needsPriority(request)
+      ? el("button", {
+          type: "button",
+          class: "confirm secondary",
+          text: "Confirm",
+          "aria-label": `Confirm ${request.priority} for ${title}`,
+          "aria-describedby": `note-${request.id}`,
+          dataset: { request: request.id },
+        })
+      : null;
     const row = el(
       "tr",
       { dataset: { request: request.id, status: request.status } },
       el("th", { scope: "row" }, el("span", { class: "title", text: title }), el("span", { class: "id", text: request.id })),
       el("td", {}, parties),
       el("td", { class: "number", text: request.duration_minutes }),
-      el("td", { class: "priority-cell" }, select, asked, el("span", { class: "note", id: `note-${request.id}` })),
+      el("td", { class: "priority-cell" }, select, confirm, asked, el("span", { class: "note", id: `note-${request.id}` })),
       el("td", { class: `status ${request.status}`, text: STATUS_LABEL[request.status] || request.status }),
       el("td", { class: "when", text: moment(request.created_at) }),
       el("td", { class: "when updated", text: moment(request.updated_at) }),
@@ -470,44 +490,63 @@
 
   // ---------------------------------------------------------------- setting a priority
 
-  async function setPriority(event) {
-    const select = event.target.closest("select.priority");
-    if (!select) return;
-    const id = select.dataset.request;
+  // PATCH the request's priority to `value` from `control` (its select, or its Confirm button:
+  // the value it has), with the ETag the page holds. `done` says what happened ("set to",
+  // "confirmed at"). A 412 shows the row as it is now; any other refusal in the API's words.
+  async function sendPriority(control, value, done) {
+    const id = control.dataset.request;
     const index = state.requests.findIndex((r) => r.id === id);
     const request = state.requests[index];
     const title = request.title || id;
-    select.disabled = true;
+    const confirming = control.matches("button.confirm");
+    control.disabled = true;
     try {
       const { answer, parsed } = await send("PATCH", `${base()}/requests/${encodeURIComponent(id)}`, request.etag, {
-        priority: select.value,
+        priority: value,
       });
       state.deferred.delete(id); // the answer is newer than what a read found meanwhile
       replace(index, { ...parsed, etag: answer.headers.get("ETag") });
-      say(`${title}: priority set to ${parsed.priority}.`);
+      say(`${title}: priority ${done} ${parsed.priority}.`);
       summarise();
     } catch (error) {
+      const select = state.rowOf.get(id).querySelector("select.priority");
+      const again = confirming ? "Confirm its priority again" : "Set its priority again";
       if (error instanceof ApiError && error.status === 412) {
-        let text = `${title} changed since this page read it (412, If-Match stale): it is shown as it is now. Set its priority again if it is still wanted.`;
+        let text = `${title} changed since this page read it (412, If-Match stale): it is shown as it is now. ${again} if it is still wanted.`;
         try {
           await reload(index);
-        } catch (again) {
+        } catch (failed) {
           select.value = request.priority;
-          text = `${title} changed since this page read it (412, If-Match stale), and could not be read again: ${problemText(again)}. Refresh the page.`;
+          text = `${title} changed since this page read it (412, If-Match stale), and could not be read again: ${problemText(failed)}. Refresh the page.`;
         }
         note(id, text);
         say(text);
       } else {
         select.value = request.priority;
-        const text = `The priority of ${title} was not set: ${problemText(error)}`;
+        const text = `The priority of ${title} was not ${confirming ? "confirmed" : "set"}: ${problemText(error)}`;
         note(id, text);
         say(text);
       }
     } finally {
-      const current = state.rowOf.get(id).querySelector("select.priority");
+      const row = state.rowOf.get(id);
+      // The same control when the row still has it (a refused confirm keeps its button), else the
+      // select: a confirmed row has no Confirm any more, and the focus must not fall to the page.
+      const current = (confirming && row.querySelector("button.confirm")) || row.querySelector("select.priority");
       current.disabled = false;
-      if (document.activeElement === document.body || document.activeElement === select) current.focus();
+      const lost = document.activeElement === document.body || document.activeElement === control;
+      if (lost) (row.hidden ? nextControl(id) : current).focus();
     }
+  }
+
+  // A row the filter now hides (confirmed under "Needs a priority") hands the focus on to the next
+  // shown row's first control, Confirm first: the organiser works down the list; else the title.
+  function nextControl(id) {
+    const index = state.requests.findIndex((r) => r.id === id);
+    for (const request of state.requests.slice(index + 1)) {
+      const row = state.rowOf.get(request.id);
+      if (!row.hidden && row.isConnected) return row.querySelector("button.confirm") || row.querySelector("select.priority");
+    }
+    return $("table-title");
   }
 
   // A PATCH with If-Match; the answer and its JSON, or an ApiError.

@@ -55,17 +55,24 @@ class RequestContext(msgspec.Struct, frozen=True):
     forum: Stored[ForumRecord]
     delegations: frozenset[str]  # every delegation of the forum
     participants: dict[str, set[str]]  # participant ids of the delegations asked about only
+    # and their ranks (participant id -> rank) and principals: who attends when none is named
+    ranks: dict[str, dict[str, str]] = {}
+    principals: dict[str, set[str]] = {}
 
 
 async def request_context(
     connection: asyncpg.Connection, forum_id: Any, delegations: Sequence[str]
 ) -> RequestContext | None:
-    """The forum, its delegation ids and the participant ids of `delegations`; None without the forum."""
+    """The forum, its delegation ids and the participants of `delegations`; None without the forum."""
     row = await connection.fetchrow(
-        "SELECT f.*, d.ids AS delegation_ids, p.owners AS participant_owners, p.ids AS participant_ids"
+        "SELECT f.*, d.ids AS delegation_ids, p.owners AS participant_owners, p.ids AS participant_ids,"
+        " p.ranks AS participant_ranks, p.principal_owners, p.principal_ids"
         " FROM forums f"
         " CROSS JOIN LATERAL (SELECT array_agg(id) AS ids FROM delegations WHERE forum_id = f.id) d"
-        " CROSS JOIN LATERAL (SELECT array_agg(delegation_id) AS owners, array_agg(id) AS ids FROM participants"
+        " CROSS JOIN LATERAL (SELECT array_agg(delegation_id) AS owners, array_agg(id) AS ids,"
+        # principals as ids, not a boolean[]: that type costs asyncpg a round trip to look up
+        "      array_agg(rank) AS ranks, array_agg(delegation_id) FILTER (WHERE principal) AS principal_owners,"
+        "      array_agg(id) FILTER (WHERE principal) AS principal_ids FROM participants"
         "      WHERE forum_id = f.id AND delegation_id = ANY($2::text[])) p"
         " WHERE f.id = $1",
         forum_id,
@@ -74,9 +81,18 @@ async def request_context(
     if row is None:
         return None
     participants: dict[str, set[str]] = {delegation: set() for delegation in delegations}
-    for owner, participant in zip(row["participant_owners"] or [], row["participant_ids"] or [], strict=True):
+    ranks: dict[str, dict[str, str]] = {delegation: {} for delegation in delegations}
+    principals: dict[str, set[str]] = {delegation: set() for delegation in delegations}
+    people = zip(
+        row["participant_owners"] or [], row["participant_ids"] or [], row["participant_ranks"] or [], strict=True
+    )
+    for owner, participant, rank in people:
         participants[owner].add(participant)
-    return RequestContext(forum_from_row(row), frozenset(row["delegation_ids"] or []), participants)
+        ranks[owner][participant] = rank
+    for owner, participant in zip(row["principal_owners"] or [], row["principal_ids"] or [], strict=True):
+        principals[owner].add(participant)
+    delegation_ids = frozenset(row["delegation_ids"] or [])
+    return RequestContext(forum_from_row(row), delegation_ids, participants, ranks, principals)
 
 
 class RoomOffer(msgspec.Struct, frozen=True):
@@ -114,8 +130,10 @@ class AuditNote(msgspec.Struct, frozen=True):
 # `after` ($13), the record the caller built from the same values.
 _INSERT_REQUEST = (
     "WITH request AS (INSERT INTO meeting_requests (forum_id, id, title, duration_minutes, priority, preferred,"
-    " created_by, requester_id, needs, created_at, requested_priority, updated_at)"
-    " VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, coalesce($10, now()), coalesce($15, $5), coalesce($10, now()))"
+    " created_by, requester_id, needs, created_at, requested_priority, updated_at, priority_decided_at)"
+    " VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, coalesce($10, now()), coalesce($15, $5), coalesce($10, now()),"
+    # the organiser chose the priority of a request it makes; a delegation's waits for its decision
+    "  CASE WHEN $7 = 'organiser' THEN coalesce($10, now()) END)"
     " RETURNING forum_id, id, version),"
     " parties AS (INSERT INTO request_parties (forum_id, request_id, delegation_id, role, status, attendees)"
     " SELECT request.forum_id, request.id, party.delegation, party.role, party.status, party.attendees"
@@ -331,7 +349,7 @@ def _request(
     row: asyncpg.Record, parties: list[PartyRecord], deadline: datetime | None, now: datetime
 ) -> Stored[RequestRecord]:
     names = ["id", "title", "duration_minutes", "priority", "requested_priority", "preferred", "created_at"]
-    names += ["updated_at", "needs"]
+    names += ["updated_at", "needs", "priority_decided_at"]
     values = {name: row[name] for name in names}
     record = msgspec.convert(
         {
@@ -382,14 +400,17 @@ async def update_request(
     edited: RequestRecord,
     asked_again: Sequence[str],
     parties_before: Sequence[PartyRecord] = (),
+    *,
+    priority_decided: bool = False,
 ) -> None:
     """Store an edit of the request: its own fields and needs, its parties (those of `parties_before`
     it no longer has deleted, answer and all; new ones inserted as `edited` has them), each party's
-    attendees, and the parties in `asked_again` back to pending (their answer cleared). The caller
-    holds its row lock."""
+    attendees, and the parties in `asked_again` back to pending (their answer cleared); with
+    `priority_decided`, the priority decided now (the organiser sent it). The caller holds its row lock."""
     await _change_parties(connection, forum_id, edited, parties_before)
     await connection.execute(
         "UPDATE meeting_requests SET title = $3, duration_minutes = $4, priority = $5, preferred = $6, needs = $7,"
+        " priority_decided_at = CASE WHEN $8 THEN now() ELSE priority_decided_at END,"
         " version = version + 1 WHERE forum_id = $1 AND id = $2",
         forum_id,
         edited.id,
@@ -398,6 +419,7 @@ async def update_request(
         edited.priority,
         edited.preferred,
         edited.needs,
+        priority_decided,
     )
     await connection.execute(
         "UPDATE request_parties p SET attendees = party.attendees,"
