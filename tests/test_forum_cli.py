@@ -785,7 +785,14 @@ async def test_a_request_is_shown_and_changed_with_if_match(isolated: Isolated) 
         assert out == "priority: high -> must\ntitle: Working group on capability, round 1 -> Capability, round 1\n"
         after = await client.get(path, headers=bearer(token))
         assert after.headers["ETag"] != before.headers["ETag"]
-        changed = {"priority": "must", "title": "Capability, round 1", "updated_at": after.json()["updated_at"]}
+        decided = after.json()["priority_decided_at"]  # sending a priority records the decision (0023)
+        assert decided > before.json()["priority_decided_at"]
+        changed = {
+            "priority": "must",
+            "title": "Capability, round 1",
+            "updated_at": after.json()["updated_at"],
+            "priority_decided_at": decided,
+        }
         assert after.json() == {**before.json(), **changed}
 
         await _with_new_zealand(client, forum, token)
