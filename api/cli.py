@@ -815,6 +815,13 @@ def run_serve(args: argparse.Namespace) -> int:
     from api.worker import WorkerSettings
 
     check_listen(args.host, args.port)
+    if not os.environ.get("SIDELINES_ADMIN_TOKEN"):  # else its POST /forums says only "unknown or revoked token"
+        print(
+            "sidelines: SIDELINES_ADMIN_TOKEN is not set: POST /forums and /forums/import are refused "
+            "(`sidelines load` still stores a forum)",
+            file=sys.stderr,
+            flush=True,
+        )
     serve(args.host, args.port, args.workers, WorkerSettings(args.lease))
     return EXIT_OK
 
