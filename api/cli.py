@@ -42,6 +42,7 @@ from solver.check import (
     load_problem,
     out_of_calendar,
     utf8_fault,
+    without_bom,
 )
 from solver.model import Problem
 from solver.result import Progress, Schedule
@@ -256,16 +257,34 @@ def pretty_json(value: object) -> bytes:
 
 
 def read_problem(path: str) -> Problem:
+    data = read_bytes(path)
     try:
-        return load_problem(read_bytes(path))
+        return load_problem(data)
     except ProblemError as error:
-        raise problem_error(path, error) from None
+        raise problem_error(path, error, _other_kind(data, "schedule", "problem")) from None
 
 
-def problem_error(path: str, error: ValueError) -> CliError:
-    """One line per finding of a ProblemError, else the error's text."""
+VALIDATE_ORDER = "`sidelines validate PROBLEM.json SCHEDULE.json`"
+
+
+def _other_kind(data: bytes, kind: str, wanted: str) -> str:
+    """A note when `data` is a document of the other kind (its top-level field, `placed` or
+    `forum`, says so): `validate` given its files the wrong way round."""
+    try:
+        document = msgspec.json.decode(without_bom(data))
+    except msgspec.DecodeError:
+        return ""
+    field = {"schedule": "placed", "problem": "forum"}[kind]
+    if not isinstance(document, dict) or field not in document:
+        return ""
+    first = ": the problem comes first, " if kind == "schedule" else ": "
+    return f" (this file is a {kind}, not a {wanted}{first}{VALIDATE_ORDER})"
+
+
+def problem_error(path: str, error: ValueError, note: str = "") -> CliError:
+    """One line per finding of a ProblemError (`note` after each), else the error's text."""
     if isinstance(error, ProblemError):
-        return CliError([(path, str(finding)) for finding in error.findings])
+        return CliError([(path, f"{finding}{note}") for finding in error.findings])
     # importers already start their messages with the path
     return CliError([(path, str(error).removeprefix(f"{path}: "))])
 
@@ -280,7 +299,8 @@ def read_schedule(path: str) -> Schedule:
     try:
         schedule = decode_json(data, Schedule)
     except msgspec.ValidationError as error:
-        raise CliError([(path, str(decode_finding(str(error), Schedule)))]) from None
+        note = _other_kind(data, "problem", "schedule")
+        raise CliError([(path, f"{decode_finding(str(error), Schedule)}{note}")]) from None
     except msgspec.DecodeError as error:
         raise CliError([(path, f"$: {json_fault(data, error)}")]) from None
     findings = out_of_calendar(schedule)

@@ -463,6 +463,33 @@ def test_malformed_json_is_reported_with_its_file(capsys: pytest.CaptureFixture[
     assert stderr.startswith(f"sidelines: error: {path}: $: malformed JSON")
 
 
+def test_a_file_that_is_not_json_is_called_malformed_once(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
+    """A spreadsheet passed to solve read "malformed JSON: JSON is malformed: invalid character"."""
+    path = tmp_path / "delegations.csv"
+    path.write_text("id,name,country\nSG,Delegation of Singapore,SG\n")
+    code, _, stderr = run(capsys, "solve", str(path))
+    assert (code, stderr) == (2, f"sidelines: error: {path}: $: malformed JSON: invalid character (byte 0)\n")
+
+
+def test_a_schedule_and_a_problem_given_the_wrong_way_round_are_named(
+    capsys: pytest.CaptureFixture[str], problem_file: str, tmp_path: Path
+) -> None:
+    """`validate SCHEDULE.json PROBLEM.json` said only "status: Object contains unknown field `status`"."""
+    schedule = tmp_path / "schedule.json"
+    assert run(capsys, "solve", problem_file, "--method", "greedy", "--out", str(schedule))[0] == 0
+    code, _, stderr = run(capsys, "validate", str(schedule), problem_file)
+    assert code == 2
+    assert stderr.endswith(
+        f"{schedule}: status: Object contains unknown field `status` (this file is a schedule, not a problem: "
+        "the problem comes first, `sidelines validate PROBLEM.json SCHEDULE.json`)\n"
+    )
+    code, _, stderr = run(capsys, "validate", problem_file, problem_file)
+    assert code == 2
+    assert stderr.endswith(
+        "(this file is a problem, not a schedule: `sidelines validate PROBLEM.json SCHEDULE.json`)\n"
+    )
+
+
 def test_a_lone_surrogate_in_a_problem_is_named_not_called_truncated(
     capsys: pytest.CaptureFixture[str], tmp_path: Path
 ) -> None:
