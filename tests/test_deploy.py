@@ -229,3 +229,35 @@ async def test_serve_without_an_admin_token_says_so_when_it_starts(isolated: Iso
         "sidelines: SIDELINES_ADMIN_TOKEN is not set: POST /forums and /forums/import are refused "
         "(`sidelines load` still stores a forum)\n"
     ) in log.read_text()
+
+
+@pytest.mark.anyio
+async def test_serve_on_the_embedded_postgresql_stops_without_pgservers_chatter(tmp_path: Path) -> None:
+    """Ctrl-C on the README's demo printed pgserver's pg_ctl command lines and their stdout and
+    stderr sections (its INFO records, which Litestar's logging config lets through)."""
+    port = free_port()
+    environment = {name: value for name, value in os.environ.items() if name != "DATABASE_URL"}
+    environment["PYTHONPATH"] = os.pathsep.join(filter(None, [str(ROOT), environment.get("PYTHONPATH")]))
+    log = tmp_path / "serve.log"
+    with log.open("wb") as output:
+        process = await asyncio.create_subprocess_exec(
+            sys.executable, "-m", "api", "serve", "--port", str(port), "--workers", "0",
+            env=environment, cwd=tmp_path, stdout=output, stderr=output,
+        )  # fmt: skip
+    try:
+        async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{port}", timeout=10) as client:
+
+            async def ready() -> bool:
+                assert process.returncode is None, log.read_text()
+                try:
+                    return (await client.get(READINESS_PATH)).status_code == 200
+                except httpx.TransportError:
+                    return False
+
+            await eventually(ready)
+    finally:
+        process.terminate()
+        assert await process.wait() == 0
+    printed = log.read_text()
+    assert "Application shutdown complete" in printed and (tmp_path / ".sidelines" / "pgdata").is_dir()
+    assert "pgserver" not in printed, printed
