@@ -42,6 +42,7 @@ from solver.check import (
     load_problem,
     out_of_calendar,
     utf8_fault,
+    without_bom,
 )
 from solver.model import Problem
 from solver.result import Progress, Schedule
@@ -256,16 +257,34 @@ def pretty_json(value: object) -> bytes:
 
 
 def read_problem(path: str) -> Problem:
+    data = read_bytes(path)
     try:
-        return load_problem(read_bytes(path))
+        return load_problem(data)
     except ProblemError as error:
-        raise problem_error(path, error) from None
+        raise problem_error(path, error, _other_kind(data, "schedule", "problem")) from None
 
 
-def problem_error(path: str, error: ValueError) -> CliError:
-    """One line per finding of a ProblemError, else the error's text."""
+VALIDATE_ORDER = "`sidelines validate PROBLEM.json SCHEDULE.json`"
+
+
+def _other_kind(data: bytes, kind: str, wanted: str) -> str:
+    """A note when `data` is a document of the other kind (its top-level field, `placed` or
+    `forum`, says so): `validate` given its files the wrong way round."""
+    try:
+        document = msgspec.json.decode(without_bom(data))
+    except msgspec.DecodeError:
+        return ""
+    field = {"schedule": "placed", "problem": "forum"}[kind]
+    if not isinstance(document, dict) or field not in document:
+        return ""
+    first = ": the problem comes first, " if kind == "schedule" else ": "
+    return f" (this file is a {kind}, not a {wanted}{first}{VALIDATE_ORDER})"
+
+
+def problem_error(path: str, error: ValueError, note: str = "") -> CliError:
+    """One line per finding of a ProblemError (`note` after each), else the error's text."""
     if isinstance(error, ProblemError):
-        return CliError([(path, str(finding)) for finding in error.findings])
+        return CliError([(path, f"{finding}{note}") for finding in error.findings])
     # importers already start their messages with the path
     return CliError([(path, str(error).removeprefix(f"{path}: "))])
 
@@ -280,7 +299,8 @@ def read_schedule(path: str) -> Schedule:
     try:
         schedule = decode_json(data, Schedule)
     except msgspec.ValidationError as error:
-        raise CliError([(path, str(decode_finding(str(error), Schedule)))]) from None
+        note = _other_kind(data, "problem", "schedule")
+        raise CliError([(path, f"{decode_finding(str(error), Schedule)}{note}")]) from None
     except msgspec.DecodeError as error:
         raise CliError([(path, f"$: {json_fault(data, error)}")]) from None
     findings = out_of_calendar(schedule)
@@ -292,17 +312,26 @@ def read_schedule(path: str) -> Schedule:
 # ---- solve
 
 
+# A problem file: what `sidelines load`, `solve` and `validate` read, and `generate` writes.
+PROBLEM_HELP = "a forum's problem (docs/schema/problem.schema.json; examples/ has one per scenario)"
+
+
 def _add_solve(commands: Subparsers) -> None:
     command = commands.add_parser(
         "solve",
         help="build the meeting grid of a problem",
         description="Solve PROBLEM.json. Exit 0 with a grid, 1 when none was found, 2 on bad input.",
     )
-    command.add_argument("problem", metavar="PROBLEM.json")
+    command.add_argument("problem", metavar="PROBLEM.json", help=PROBLEM_HELP)
     command.add_argument("--time-limit", type=positive_float, default=10.0, metavar="S", help="seconds (default 10)")
     command.add_argument("--workers", type=search_workers, default=2, metavar="N", help="search threads (default 2)")
     command.add_argument("--seed", type=non_negative_int, default=0, metavar="K", help="random seed (default 0)")
-    command.add_argument("--method", choices=("cpsat", "greedy"), default="cpsat")
+    command.add_argument(
+        "--method",
+        choices=("cpsat", "greedy"),
+        default="cpsat",
+        help="cpsat: CP-SAT and the local search (default); greedy: the quick baseline alone",
+    )
     command.add_argument("--deterministic", action="store_true", help="same answer for the same seed and workers")
     command.add_argument("--out", metavar="SCHEDULE.json", help="write the schedule here")
     command.set_defaults(run=run_solve)
@@ -498,8 +527,10 @@ def _add_validate(commands: Subparsers) -> None:
         help="check a schedule against every rule",
         description="Recompute the objective terms and list broken rules. Exit 0 when valid, 1 when not.",
     )
-    command.add_argument("problem", metavar="PROBLEM.json")
-    command.add_argument("schedule", metavar="SCHEDULE.json")
+    command.add_argument("problem", metavar="PROBLEM.json", help=PROBLEM_HELP)
+    command.add_argument(
+        "schedule", metavar="SCHEDULE.json", help="the schedule to check (`sidelines solve --out`'s file)"
+    )
     command.set_defaults(run=run_validate)
 
 
@@ -535,8 +566,18 @@ def terms_table(schedule: Schedule, report: Report) -> Table:
 
 
 def _add_generate(commands: Subparsers) -> None:
-    command = commands.add_parser("generate", help="write a synthetic forum problem")
-    command.add_argument("scenario", metavar="SCENARIO")
+    command = commands.add_parser(
+        "generate",
+        help="write a synthetic forum problem",
+        description="Write a synthetic problem modelled on a real forum, the same for the same seed "
+        "(examples/README.md describes each scenario).",
+    )
+    # Named here rather than read from solver.scenarios, which every command would then import.
+    command.add_argument(
+        "scenario",
+        metavar="SCENARIO",
+        help="admm-plus, cdma, cis-council, halifax, shangri-la, staff-talks or unga-week",
+    )
     command.add_argument("--seed", type=non_negative_int, default=0, metavar="K", help="random seed (default 0)")
     command.add_argument("--out", metavar="PROBLEM.json", help="write here instead of stdout")
     command.set_defaults(run=run_generate)
@@ -558,22 +599,34 @@ def run_generate(args: argparse.Namespace) -> int:
 
 
 def _add_import(commands: Subparsers) -> None:
-    command = commands.add_parser("import", help="convert a public benchmark instance into a problem")
+    command = commands.add_parser(
+        "import",
+        help="convert a public benchmark instance into a problem",
+        description="Convert a published benchmark instance into a problem file (docs/importers.md).",
+    )
     formats = command.add_subparsers(dest="format", metavar="FORMAT", required=True)
-    b2b = formats.add_parser("b2b", help="a B2B forum instance (MiniZinc .dzn)")
-    b2b.add_argument("file", metavar="FILE.dzn")
+    b2b = _add_import_format(formats, "b2b", "a B2B forum instance (MiniZinc .dzn)")
+    b2b.add_argument("file", metavar="FILE.dzn", help="the instance, e.g. forum-13.original.dzn")
     b2b.add_argument("--fairness", type=non_negative_int, required=True, metavar="D", help="break spread limit")
-    b2b.add_argument("--out", required=True, metavar="PROBLEM.json")
+    _add_import_out(b2b)
     b2b.set_defaults(run=run_import_b2b)
-    csplib = formats.add_parser("csplib046", help="a CSPLib prob046 meeting scheduling instance")
-    csplib.add_argument("file", metavar="instances.md")
+    csplib = _add_import_format(formats, "csplib046", "a CSPLib prob046 meeting scheduling instance")
+    csplib.add_argument("file", metavar="instances.md", help="CSPLib's page of the instances")
     csplib.add_argument("--instance", type=positive_int, required=True, metavar="N", help="instance number, from 1")
-    csplib.add_argument("--out", required=True, metavar="PROBLEM.json")
+    _add_import_out(csplib)
     csplib.set_defaults(run=run_import_csplib046)
-    opta = formats.add_parser("optaplanner", help="an OptaPlanner meeting scheduling workbook (.xlsx)")
-    opta.add_argument("file", metavar="FILE.xlsx")
-    opta.add_argument("--out", required=True, metavar="PROBLEM.json")
+    opta = _add_import_format(formats, "optaplanner", "an OptaPlanner meeting scheduling workbook (.xlsx)")
+    opta.add_argument("file", metavar="FILE.xlsx", help="the workbook, e.g. 50meetings-160timegrains-5rooms.xlsx")
+    _add_import_out(opta)
     opta.set_defaults(run=run_import_optaplanner)
+
+
+def _add_import_format(formats: Subparsers, name: str, what: str) -> argparse.ArgumentParser:
+    return formats.add_parser(name, help=what, description=f"Convert {what} into a problem file.")
+
+
+def _add_import_out(command: argparse.ArgumentParser) -> None:
+    command.add_argument("--out", required=True, metavar="PROBLEM.json", help="the problem file to write")
 
 
 def run_import_b2b(args: argparse.Namespace) -> int:
@@ -608,7 +661,13 @@ def _import(args: argparse.Namespace, load: Callable[[], Problem]) -> int:
 
 
 def _add_schema(commands: Subparsers) -> None:
-    command = commands.add_parser("schema", help="write the JSON Schemas of problems and schedules")
+    command = commands.add_parser(
+        "schema",
+        help="write the JSON Schemas of problems and schedules",
+        description="Write problem.schema.json and schedule.schema.json, the JSON Schemas (2020-12) of "
+        "the files `solve` reads and writes, from the models; run it after changing solver/model.py "
+        "or solver/result.py.",
+    )
     command.add_argument("--out-dir", default="docs/schema", metavar="DIR", help="default docs/schema")
     command.set_defaults(run=run_schema)
 
@@ -701,9 +760,12 @@ def _progress(line: str) -> None:
 def _add_db(commands: Subparsers) -> None:
     command = commands.add_parser("db", help="manage the PostgreSQL database")
     actions = command.add_subparsers(dest="action", metavar="ACTION", required=True)
+    says = "apply pending SQL migrations (DATABASE_URL, else the embedded server in .sidelines/pgdata)"
     migrate = actions.add_parser(
         "migrate",
-        help="apply pending SQL migrations (DATABASE_URL, else the embedded server in .sidelines/pgdata)",
+        help=says,
+        description=f"{says[0].upper()}{says[1:]}: db/migrations/NNNN_*.sql not yet applied, in order. "
+        "`sidelines serve` does it too when it starts.",
     )
     migrate.set_defaults(run=run_db_migrate)
 
@@ -740,7 +802,13 @@ def _add_serve(commands: Subparsers) -> None:
 
 
 def _add_lease_option(command: argparse.ArgumentParser) -> None:
-    command.add_argument("--lease", type=lease_seconds, default=10.0, metavar="S", help="lease seconds (default 10)")
+    command.add_argument(
+        "--lease",
+        type=lease_seconds,
+        default=10.0,
+        metavar="S",
+        help="seconds a worker holds a run without a heartbeat before another worker takes it up (default 10)",
+    )
 
 
 def check_listen(host: str, port: int) -> None:
@@ -767,6 +835,13 @@ def run_serve(args: argparse.Namespace) -> int:
     from api.worker import WorkerSettings
 
     check_listen(args.host, args.port)
+    if not os.environ.get("SIDELINES_ADMIN_TOKEN"):  # else its POST /forums says only "unknown or revoked token"
+        print(
+            "sidelines: SIDELINES_ADMIN_TOKEN is not set: POST /forums and /forums/import are refused "
+            "(`sidelines load` still stores a forum)",
+            file=sys.stderr,
+            flush=True,
+        )
     serve(args.host, args.port, args.workers, WorkerSettings(args.lease))
     return EXIT_OK
 
@@ -807,7 +882,7 @@ def _add_load(commands: Subparsers) -> None:
         "rooms, delegations, participants, and every meeting as an accepted request. Prints the forum id, the "
         "organiser token and one token per delegation; they are shown once (only their hashes are stored).",
     )
-    command.add_argument("problem", metavar="PROBLEM.json")
+    command.add_argument("problem", metavar="PROBLEM.json", help=PROBLEM_HELP)
     command.add_argument("--json", action="store_true", help="print {forum_id, organiser_token, delegation_tokens}")
     command.set_defaults(run=run_load)
 
@@ -877,9 +952,13 @@ def _add_csv(commands: Subparsers) -> None:
         "'row N, column C: message'. Rows already stored with the same values are left alone. "
         "Uses DATABASE_URL, else the embedded PostgreSQL.",
     )
-    command.add_argument("kind", choices=("delegations", "participants", "requests"))
-    command.add_argument("forum", metavar="FORUM_ID")
-    command.add_argument("file", metavar="FILE.csv")
+    command.add_argument(
+        "kind",
+        choices=("delegations", "participants", "requests"),
+        help="what the file lists; import delegations first, then participants, then requests",
+    )
+    command.add_argument("forum", metavar="FORUM_ID", help="the forum's id, as `sidelines load` printed it")
+    command.add_argument("file", metavar="FILE.csv", help="the spreadsheet saved as CSV (columns: docs/csv.md)")
     command.add_argument("--json", action="store_true", help="print the result as JSON")
     command.set_defaults(run=run_csv)
 

@@ -104,6 +104,8 @@ def demo_lines(demo: DemoForum) -> list[str]:
         f"  {_curl(first_token, f'{forum}/delegations/{first}/agenda')}",
         f"  # delegation {first} asks for delegation {second}'s agenda: 404, as if it did not exist",
         f"  {_curl(first_token, f'{forum}/delegations/{second}/agenda')}",
+        "  # the organiser's command line (docs/organisers.md), from another shell: where the forum stands",
+        f"  SIDELINES={demo.base_url} SIDELINES_TOKEN={demo.organiser_token} sidelines forum status {demo.forum_id}",
         "",
         LAST_LINE,
     ]

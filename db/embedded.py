@@ -8,6 +8,7 @@ handle is garbage-collected or the process exits.
 
 from __future__ import annotations
 
+import logging
 import warnings
 from pathlib import Path
 from typing import Any
@@ -27,6 +28,9 @@ class EmbeddedServer:
 def start_embedded(data_dir: Path = DEFAULT_DATA_DIR) -> EmbeddedServer:
     """Start (or attach to) the PostgreSQL whose data lives in `data_dir`."""
     data_dir.mkdir(parents=True, exist_ok=True)
+    # pgserver logs each pg_ctl command line and its output at INFO, which the app's logging
+    # config prints: a screenful at every Ctrl-C of the demo. Its warnings and errors still show.
+    logging.getLogger("pgserver").setLevel(logging.WARNING)
     with warnings.catch_warnings():
         # pgserver asks platformdirs for a runtime directory on import and start, which warns
         # when XDG_RUNTIME_DIR is unset (CI, root shells); the /tmp fallback is fine here

@@ -13,7 +13,7 @@ Pure: no I/O, no OR-Tools.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from datetime import datetime
 from typing import Annotated, Protocol, TypeVar
 
@@ -257,10 +257,24 @@ def _known(items: Sequence[Item], path: str, wanted: str, what: str) -> Item:
 
 
 def _person(problem: Problem, path: str, participant: str) -> Participant:
-    found = participants_by_id(problem).get(participant)
+    people = participants_by_id(problem)
+    found = people.get(participant)
     if found is None:
-        raise ProblemError([Finding(f"{path}.participant", f"unknown participant {participant!r}")])
+        raise ProblemError([Finding(f"{path}.participant", _unknown_person(participant, people))])
     return found[1]
+
+
+def _unknown_person(participant: str, people: Mapping[str, object]) -> str:
+    """A stored forum names people DELEGATION/id, but the CSV and the pages show the bare id:
+    an organiser typing that one is told the full form (the one meant, when only one fits)."""
+    message = f"unknown participant {participant!r}"
+    meant = [known for known in people if known.endswith(f"/{participant}")]
+    if len(meant) == 1:
+        return f"{message}; did you mean {meant[0]!r}?"
+    example = next((known for known in people if "/" in known), None)
+    if example is None or "/" in participant:
+        return message
+    return f"{message} (written DELEGATION/id, e.g. {example!r})"
 
 
 def _with_participant(problem: Problem, path: str, participant: str, **fields: object) -> Problem:

@@ -141,7 +141,7 @@ def json_fault(data: bytes | str, error: Exception) -> str:
     if lone is not None:
         escape, offset = lone
         return f"invalid text: {escape} (byte {offset}) is half of a UTF-16 surrogate pair, not a character"
-    return f"malformed JSON: {error}"
+    return f"malformed JSON: {str(error).removeprefix('JSON is malformed: ')}"  # msgspec's own words say it again
 
 
 def split_validation(text: str) -> tuple[str, str]:

@@ -5,6 +5,7 @@ and the option applied as a new version. Real PostgreSQL, real solver."""
 from __future__ import annotations
 
 import asyncio
+import re
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -161,6 +162,30 @@ async def test_bad_changes_name_the_field_and_store_nothing(client: httpx.AsyncC
     assert refused.status_code == 422 and refused.json()["errors"][0]["field"] == "room"
     listed = await client.get(f"{forum.base}/changes", headers=forum.organiser)
     assert listed.json() == []
+
+
+async def test_a_participant_named_without_its_delegation_is_refused_with_the_full_id(
+    client: httpx.AsyncClient, forum: Forum
+) -> None:
+    """A new organiser wrote the person's own id ("us-min", as the participants CSV's id column has
+    it) and was told only "unknown participant 'us-min'"; a change names people as DELEGATION/id."""
+    bare = {"kind": "arrival_changed", "participant": "us-min", "arrival": None}
+    answer = await client.post(f"{forum.base}/changes", json=bare, headers=forum.organiser)
+    assert answer.status_code == 422, answer.text
+    assert answer.json()["errors"] == [
+        {"field": "participant", "message": "unknown participant 'us-min'; did you mean 'US/us-min'?"}
+    ]
+    nobody = {
+        "kind": "participant_blocked",
+        "participant": "nobody",
+        "window": {"start": "2024-06-01T08:00", "end": "2024-06-01T09:00"},
+    }
+    answer = await client.post(f"{forum.base}/changes", json=nobody, headers=forum.organiser)
+    (error,) = answer.json()["errors"]
+    assert error["field"] == "participant"
+    assert re.fullmatch(
+        r"unknown participant 'nobody' \(written DELEGATION/id, e\.g\. '[A-Z]+/[a-z-]+'\)", error["message"]
+    )
 
 
 async def test_a_window_ending_before_it_starts_is_refused_and_later_changes_still_apply(

@@ -85,6 +85,19 @@ def _run_curl(command: str) -> tuple[int, dict[str, Any]]:
     return int(status_line.removeprefix("HTTP ")), msgspec.json.decode(body, type=dict[str, Any])
 
 
+def _run_forum_command(lines: list[str]) -> str:
+    """Run the printed `sidelines forum` line as a shell would (its variables set for it); its output.
+    The demo left a newcomer at curl, while the organisers' guide works with `sidelines forum`."""
+    (line,) = [line.strip() for line in lines if line.strip().startswith("SIDELINES=")]
+    words = shlex.split(line)
+    variables = dict(word.split("=", 1) for word in words[:2])
+    assert words[2:5] == ["sidelines", "forum", "status"], line
+    command = [sys.executable, "-m", "api", *words[3:]]
+    done = subprocess.run(command, capture_output=True, text=True, timeout=60, env={**os.environ, **variables})
+    assert done.returncode == 0, done.stderr
+    return done.stdout
+
+
 def _printed(lines: list[str], label: str) -> str:
     """The value after `label` in the block ("  organiser        <token>")."""
     return next(line.split()[-1] for line in lines if line.split()[:-1] == label.split())
@@ -129,6 +142,7 @@ async def test_demo_prints_curl_commands_that_work_and_stops_cleanly(
         curls = [line.strip() for line in printed if line.strip().startswith("curl ")]
         assert len(curls) == 3, printed
         answers = [_run_curl(line) for line in curls]
+        status = _run_forum_command(printed)
         queued = _queue_a_run(printed)
     finally:
         code, errors = demo.stop(stop_signal)
@@ -141,6 +155,8 @@ async def test_demo_prints_curl_commands_that_work_and_stops_cleanly(
     assert hidden["type"] == "urn:sidelines:problem:not-found"
     assert any(line.startswith("  API docs") and line.endswith("/schema") for line in printed)
     assert queued["status"] == "succeeded" and queued["version"] == 2, queued  # the grid page's "Start a solve"
+    assert f"forum {_printed(printed, 'forum id')}: Shangri-La Dialogue 2024\n" in status
+    assert "published version: 1\n" in status
     assert code == 0, errors
     assert "Traceback" not in errors
 

@@ -8,6 +8,7 @@ snippets are run for real against a served API and a worker's alive file.
 
 from __future__ import annotations
 
+import asyncio
 import fnmatch
 import json
 import os
@@ -22,13 +23,15 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
+import httpx
 import pytest
 import yaml
 
 from api.cli import DEFAULT_PORT, build_parser, run_serve, run_worker_command
 from api.controllers.health import READINESS_PATH
 from api.webhook_policy import ALLOW_VARIABLE
-from tests.processes import Isolated, serving
+from tests.conftest import ADMIN_TOKEN, bearer
+from tests.processes import Isolated, eventually, free_port, serving
 
 ROOT = Path(__file__).resolve().parent.parent
 COMPOSE = yaml.safe_load((ROOT / "docker-compose.yml").read_text())
@@ -193,3 +196,68 @@ async def test_api_health_check_snippet_passes_against_a_served_api(isolated: Is
         process.terminate()
         assert await process.wait() == 0
     assert _run_snippet(snippet) != 0  # nothing listens any more
+
+
+@pytest.mark.anyio
+async def test_serve_without_an_admin_token_says_so_when_it_starts(isolated: Isolated, tmp_path: Path) -> None:
+    """An integrator's server started without SIDELINES_ADMIN_TOKEN answered their POST /forums
+    'unknown or revoked token', and its log said nothing of why."""
+    port = free_port()
+    environment = {name: value for name, value in os.environ.items() if name != "SIDELINES_ADMIN_TOKEN"}
+    log = tmp_path / "serve.log"
+    with log.open("wb") as output:
+        process = await asyncio.create_subprocess_exec(
+            sys.executable, "-m", "api", "serve", "--port", str(port), "--workers", "0",
+            env={**environment, "DATABASE_URL": isolated.url}, stdout=output, stderr=output,
+        )  # fmt: skip
+    try:
+        async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{port}", timeout=10) as client:
+
+            async def ready() -> bool:
+                try:
+                    return (await client.get(READINESS_PATH)).status_code == 200
+                except httpx.TransportError:
+                    return False
+
+            await eventually(ready)
+            refused = await client.post("/forums", json={}, headers=bearer(ADMIN_TOKEN))
+            assert refused.status_code in (400, 401)
+    finally:
+        process.terminate()
+        assert await process.wait() == 0
+    assert (
+        "sidelines: SIDELINES_ADMIN_TOKEN is not set: POST /forums and /forums/import are refused "
+        "(`sidelines load` still stores a forum)\n"
+    ) in log.read_text()
+
+
+@pytest.mark.anyio
+async def test_serve_on_the_embedded_postgresql_stops_without_pgservers_chatter(tmp_path: Path) -> None:
+    """Ctrl-C on the README's demo printed pgserver's pg_ctl command lines and their stdout and
+    stderr sections (its INFO records, which Litestar's logging config lets through)."""
+    port = free_port()
+    environment = {name: value for name, value in os.environ.items() if name != "DATABASE_URL"}
+    environment["PYTHONPATH"] = os.pathsep.join(filter(None, [str(ROOT), environment.get("PYTHONPATH")]))
+    log = tmp_path / "serve.log"
+    with log.open("wb") as output:
+        process = await asyncio.create_subprocess_exec(
+            sys.executable, "-m", "api", "serve", "--port", str(port), "--workers", "0",
+            env=environment, cwd=tmp_path, stdout=output, stderr=output,
+        )  # fmt: skip
+    try:
+        async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{port}", timeout=10) as client:
+
+            async def ready() -> bool:
+                assert process.returncode is None, log.read_text()
+                try:
+                    return (await client.get(READINESS_PATH)).status_code == 200
+                except httpx.TransportError:
+                    return False
+
+            await eventually(ready)
+    finally:
+        process.terminate()
+        assert await process.wait() == 0
+    printed = log.read_text()
+    assert "Application shutdown complete" in printed and (tmp_path / ".sidelines" / "pgdata").is_dir()
+    assert "pgserver" not in printed, printed

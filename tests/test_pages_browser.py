@@ -1746,6 +1746,16 @@ def test_a_delegation_token_does_not_open_the_grid(browser: Browser, site: Site)
     page.close()
 
 
+def test_an_agenda_link_cut_short_says_it_may_be(browser: Browser, site: Site) -> None:
+    """A link broken across two lines of an e-mail opened with part of its token, and the page
+    said only that the token had been replaced or the delegation removed: neither was true."""
+    page = browser.new_page(viewport=PHONE)
+    page.goto(f"{site.server.url}/agenda#token={site.forum.delegation_tokens['SG'][:-6]}")
+    expect(page.locator("#message")).to_contain_text("it may be cut short", timeout=WAIT_MS)
+    expect(page.locator("#message")).to_contain_text("everything after #token=")
+    page.close()
+
+
 # ---------------------------------------------------------------- the organiser's preview of an agenda
 
 

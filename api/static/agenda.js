@@ -53,6 +53,12 @@
   const REFUSED =
     "This link no longer opens the agenda: the delegation's token was replaced by a new one, or the delegation" +
     " or its forum removed. Ask the organiser for the delegation's current link, or enter its current token.";
+  // The first read refused: the link may never have worked (a link broken across two lines of an
+  // e-mail opens with part of the token), which the server cannot tell from a replaced token.
+  const NOT_OPENED =
+    "This link does not open the agenda: it may be cut short (copy the whole link, with everything after " +
+    "#token=), or the delegation's token was replaced by a new one, or the delegation or its forum removed." +
+    " Ask the organiser for the delegation's current link, or enter its current token.";
   const ORGANISER_REFUSED =
     "This token no longer opens the preview: the organiser's token was replaced by a new one, or the forum removed." +
     " Reload the page and enter the current token.";
@@ -60,7 +66,7 @@
   Sidelines.start("The agenda", (token) => {
     state.token = token;
     return open();
-  }, showMessage, REFUSED);
+  }, showMessage, NOT_OPENED);
 
   function call(method, path, body) {
     return api(state.token, method, path, body);
