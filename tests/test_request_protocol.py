@@ -23,21 +23,10 @@ import pytest
 from db.migrate import migrate
 from tests.conftest import Databases, World
 from tests.test_old_audit_ids import migrate_below
+from tests.test_request_edits import _accept, _ask
 from tests.test_request_notices import counts, notices_of
 
 pytestmark = pytest.mark.anyio
-
-
-async def _ask(client: httpx.AsyncClient, world: World, by: str, parties: list[str], **fields: object) -> str:
-    body = {"parties": parties, "duration_minutes": 30, "title": f"{by} asks", **fields}
-    made = await client.post(f"{world.base}/requests", json=body, headers=world.tokens[by])
-    assert made.status_code == 201, made.text
-    return str(made.json()["id"])
-
-
-async def _accept(client: httpx.AsyncClient, world: World, request_id: str, by: str) -> None:
-    answer = await client.post(f"{world.base}/requests/{request_id}/accept", json={}, headers=world.tokens[by])
-    assert answer.status_code == 200, answer.text
 
 
 async def _read(client: httpx.AsyncClient, world: World, request_id: str, who: dict[str, str]) -> httpx.Response:

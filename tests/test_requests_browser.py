@@ -280,10 +280,8 @@ def test_refresh_reads_again_and_says_what_changed(browser: Browser, board: Boar
     page.close()
 
 
-def test_the_page_shows_what_another_client_did_without_a_click(browser: Browser, board: Board) -> None:
-    """The page asks every 20 s (If-None-Match: 304 while nothing changed) and merges what changed:
-    the filter, the focus and a priority being chosen stay as they were."""
-    site = board.site
+def _open_still(browser: Browser, site: Site) -> tuple[Page, list[str]]:
+    """The page with every row drawn and its clock stopped: its polls fire when a test moves it."""
     page = browser.new_page(viewport=DESK)
     errors = _watch(page)
     page.clock.install()
@@ -291,6 +289,14 @@ def test_the_page_shows_what_another_client_did_without_a_click(browser: Browser
     page.locator("#requests-body tr").first.wait_for(timeout=WAIT_MS)
     expect(page.locator("#requests-table")).not_to_have_attribute("aria-busy", "true")  # every row drawn
     _stop_clock(page)
+    return page, errors
+
+
+def test_the_page_shows_what_another_client_did_without_a_click(browser: Browser, board: Board) -> None:
+    """The page asks every 20 s (If-None-Match: 304 while nothing changed) and merges what changed:
+    the filter, the focus and a priority being chosen stay as they were."""
+    site = board.site
+    page, errors = _open_still(browser, site)
     page.locator("#status-filter").select_option("pending")
     before = len(_rows(page))
     # The organiser is about to choose the priority of a request DZ answers meanwhile.
@@ -453,13 +459,7 @@ def test_an_open_page_shows_the_parties_the_organiser_changed(browser: Browser, 
     asked = _ask(site, "BA", ["BA", "BB"], "Balkan demining")
     answer = site.api.post(f"{site.base}/requests/{asked}/accept", json={}, headers=_token(site, "BB"))
     assert answer.status_code == 200, answer.text
-    page = browser.new_page(viewport=DESK)
-    errors = _watch(page)
-    page.clock.install()
-    page.goto(f"{site.server.url}/requests#token={site.forum.organiser_token}")
-    page.locator("#requests-body tr").first.wait_for(timeout=WAIT_MS)
-    expect(page.locator("#requests-table")).not_to_have_attribute("aria-busy", "true")  # every row drawn
-    _stop_clock(page)
+    page, errors = _open_still(browser, site)
     row = page.locator(f'#requests-body tr[data-request="{asked}"]')
     expect(row).to_have_attribute("data-status", "accepted")
     pending, accepted = _count(page, "pending"), _count(page, "accepted")
