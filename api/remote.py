@@ -202,15 +202,16 @@ def add_forum(commands: Subparsers) -> None:
     )
     actions = command.add_subparsers(dest="action", metavar="ACTION", required=True)
 
-    status = actions.add_parser("status", help="the forum, its latest run, its versions and the published one")
+    status = _command(actions, "status", help="the forum, its latest run, its versions and the published one")
     _common(status)
     status.set_defaults(run=_guarded(run_status))
 
-    runs = actions.add_parser("runs", help="every run of the forum, oldest first: status, version, times")
+    runs = _command(actions, "runs", help="every run of the forum, oldest first: status, version, times")
     _common(runs)
     runs.set_defaults(run=_guarded(run_runs))
 
-    solve = actions.add_parser(
+    solve = _command(
+        actions,
         "solve",
         help="queue a solve run; with --wait follow it to its end (Ctrl-C cancels it, keeping its best grid)",
     )
@@ -222,11 +223,11 @@ def add_forum(commands: Subparsers) -> None:
     solve.add_argument("--wait", action="store_true", help="follow the run to its end and print its result")
     solve.set_defaults(run=_guarded(run_solve))
 
-    publish = actions.add_parser("publish", help="publish a version: delegations see it")
+    publish = _command(actions, "publish", help="publish a version: delegations see it")
     _common(publish, version=True)
     publish.set_defaults(run=_guarded(run_publish))
 
-    export = actions.add_parser("export", help="download a version's grid as CSV or a workbook")
+    export = _command(actions, "export", help="download a version's grid as CSV or a workbook")
     _common(export, version=True)
     export.add_argument("--format", choices=("csv", "xlsx"), help="default: from --out's suffix (.csv or .xlsx)")
     export.add_argument(
@@ -235,17 +236,17 @@ def add_forum(commands: Subparsers) -> None:
     export.add_argument("--out", required=True, metavar="FILE", help="written only when the download succeeds")
     export.set_defaults(run=_guarded(run_export))
 
-    change = actions.add_parser("change", help="record a last-minute change (docs/resolve.md) from a JSON file")
+    change = _command(actions, "change", help="record a last-minute change (docs/resolve.md) from a JSON file")
     _common(change)
     change.add_argument("file", metavar="CHANGE.json", help="the change's JSON body; - reads it from stdin")
     change.set_defaults(run=_guarded(run_change))
 
-    diff = actions.add_parser("diff", help="what moved, was added or removed from version A to version B")
-    _common(diff, version=True, version_name="A")
+    diff = _command(actions, "diff", help="what moved, was added or removed from version A to version B")
+    _common(diff, version=True, version_name="A", version_help="the version to compare from")
     diff.add_argument("other", type=_version, metavar="B", help="the version to compare with")
     diff.set_defaults(run=_guarded(run_diff, {"path:version": "A", "path:other": "B"}))
 
-    audit = actions.add_parser("audit", help="the audit log: every change to the forum, oldest first")
+    audit = _command(actions, "audit", help="the audit log: every change to the forum, oldest first")
     _common(audit)
     audit.add_argument(
         "--after", type=_after, default=0, metavar="N", help="only the entries after entry N (the last you have)"
@@ -261,15 +262,26 @@ def add_forum(commands: Subparsers) -> None:
         ("close", "close (archive) the forum: delegation tokens and calendar feeds stop, nothing changes"),
         ("reopen", "reopen a closed forum: its tokens, feeds and changes work again"),
     ):
-        closing = actions.add_parser(action, help=says)
+        closing = _command(actions, action, help=says)
         _common(closing)
         closing.set_defaults(run=_guarded(run_close if action == "close" else run_reopen))
 
 
-def _common(command: argparse.ArgumentParser, *, version: bool = False, version_name: str = "VERSION") -> None:
-    command.add_argument("forum", metavar="FORUM_ID")
+def _command(actions: Subparsers, name: str, *, help: str, description: str | None = None) -> argparse.ArgumentParser:
+    """A subcommand whose --help says what it does: its description, else its one-line help as a sentence."""
+    return actions.add_parser(name, help=help, description=description or f"{help[0].upper()}{help[1:]}.")
+
+
+def _common(
+    command: argparse.ArgumentParser,
+    *,
+    version: bool = False,
+    version_name: str = "VERSION",
+    version_help: str = "the schedule version's number (forum status lists them)",
+) -> None:
+    command.add_argument("forum", metavar="FORUM_ID", help="the forum's id (as its import or sidelines load answered)")
     if version:
-        command.add_argument("version", type=_version, metavar=version_name)
+        command.add_argument("version", type=_version, metavar=version_name, help=version_help)
     command.add_argument("--server", metavar="URL", help=f"the server's address (default: ${SERVER_VARIABLE})")
     command.add_argument(
         "--token-file", metavar="PATH", help=f"a file holding the organiser token (default: ${TOKEN_VARIABLE})"
@@ -709,22 +721,23 @@ PATHS = {
 
 
 def _add_moves(actions: Subparsers) -> None:
-    move = actions.add_parser(
+    move = _command(
+        actions,
         "move",
         help="move one meeting of a version: a new version; with --check only say what it would break",
         description="Without --check the moved grid is stored as a new version (the one given stays as it "
         "is) and its number printed; a move that breaks a hard rule is refused (exit 2), each rule named. "
         "With --check nothing is stored: it prints what the move would break (exit 0 either way).",
     )
-    _common(move, version=True)
+    _common(move, version=True, version_help="the version the meeting is moved in (it stays as it is)")
     move.add_argument("meeting", metavar="MEETING", help="the meeting's id")
     move.add_argument("--start", required=True, metavar="YYYY-MM-DDTHH:MM", help="the new start, forum-local")
     move.add_argument("--room", required=True, metavar="ROOM", help="the new room's id")
     move.add_argument("--check", action="store_true", help="only say what the move would break; store nothing")
     move.set_defaults(run=_guarded(run_move, {"meeting": "MEETING", "start": "--start", "room": "--room"}))
 
-    fit = actions.add_parser(
-        "fit", help="the best spots for one meeting in the published grid, cheapest first (GET .../fit)"
+    fit = _command(
+        actions, "fit", help="the best spots for one meeting in the published grid, cheapest first (GET .../fit)"
     )
     _common(fit)
     fit.add_argument("meeting", metavar="MEETING", help="the meeting (request id) to place")
@@ -800,7 +813,8 @@ def _moves_of(option: dict[str, Any]) -> str:
 
 
 def _add_setup(actions: Subparsers) -> None:
-    person = actions.add_parser(
+    person = _command(
+        actions,
         "participant",
         help="change a participant's arrival or departure (read, change, write back with If-Match)",
         description="Reads the participant with its ETag, changes the times given and writes it back with "
@@ -816,7 +830,8 @@ def _add_setup(actions: Subparsers) -> None:
     names = {"arrival": "--arrival", "departure": "--departure", "path:delegation_id": "DELEGATION"}
     person.set_defaults(run=_guarded(run_participant, names | {"path:participant_id": "PARTICIPANT"}))
 
-    deadline = actions.add_parser(
+    deadline = _command(
+        actions,
         "deadline",
         help="set the forum's request deadline (or none), with If-Match against the forum as read",
     )
@@ -886,7 +901,8 @@ def run_deadline(args: argparse.Namespace, client: Client) -> int:
 
 
 def _add_tokens(actions: Subparsers) -> None:
-    tokens = actions.add_parser(
+    tokens = _command(
+        actions,
         "tokens",
         help="the forum's organiser tokens (never the tokens themselves); --issue or --revoke one",
         description="Lists the organiser tokens by number, name, creation, last use and revocation. --issue "
@@ -971,15 +987,16 @@ PRIORITIES = ("must", "high", "normal", "low")
 
 
 def _add_requests(actions: Subparsers) -> None:
-    listed = actions.add_parser(
-        "requests", help="every meeting request: id, title, each party's answer, priority, status"
+    listed = _command(
+        actions, "requests", help="every meeting request: id, title, each party's answer, priority, status"
     )
     _common(listed)
     listed.add_argument("--status", choices=STATUSES, help="only the requests of this status")
     listed.add_argument("--delegation", metavar="DELEGATION", help="only the requests this delegation is party to")
     listed.set_defaults(run=_guarded(run_requests, {"path:delegation_id": "--delegation"}))
 
-    one = actions.add_parser(
+    one = _command(
+        actions,
         "request",
         help="show one request; with options, change it (read, change, write back with If-Match)",
         description="Without an option it shows the request. With options it reads the request with its "
@@ -997,7 +1014,8 @@ def _add_requests(actions: Subparsers) -> None:
     names = {"priority": "--priority", "parties": "--parties", "title": "--title", "duration_minutes": "--duration"}
     one.set_defaults(run=_guarded(run_request, names))
 
-    token = actions.add_parser(
+    token = _command(
+        actions,
         "delegation-token",
         help="issue a delegation a new token, written only to a new file (0600); the old one stops",
         description="The delegation's old token stops at once, and with it its calendar link and webhooks. "
@@ -1009,8 +1027,8 @@ def _add_requests(actions: Subparsers) -> None:
     token.add_argument("--out", required=True, metavar="FILE", help="the new file the token is written to")
     token.set_defaults(run=_guarded(run_delegation_token))
 
-    agenda = actions.add_parser(
-        "agenda", help="a delegation's published agenda as it sees it, day by day (never a draft)"
+    agenda = _command(
+        actions, "agenda", help="a delegation's published agenda as it sees it, day by day (never a draft)"
     )
     _common(agenda)
     agenda.add_argument("delegation", metavar="DELEGATION", help="the delegation's id")
