@@ -69,6 +69,9 @@ class Client:
     http: httpx.Client
     # The server's field paths ("room", "query:k", "path:version") as the command's own arguments.
     arguments: dict[str, str] = field(default_factory=dict)
+    # The file the request's body came from (`forum change FILE`): a field refused in it is said under
+    # the file, as a user who gave a malformed file must be told which file.
+    body_file: str | None = None
 
     def call(
         self,
@@ -149,7 +152,10 @@ class Client:
             retry = f"; try again in {wait} s" if wait else "; try again"
             return RemoteError([(request, f"{detail} (HTTP {status}){retry}")], EXIT_RETRY, lost=status in LOST)
         if status == 401:
-            return RemoteError([(f"token ({self.token_source})", detail)], EXIT_USAGE)
+            lines = [(f"token ({self.token_source})", detail)]
+            if self.token_source == TOKEN_VARIABLE and _names_a_file(self.token):
+                lines.append((f"token ({TOKEN_VARIABLE})", PATH_IN_VARIABLE))
+            return RemoteError(lines, EXIT_USAGE)
         if status == 412:  # an If-Match of a read-modify-write: someone changed it between our read and write
             lines = [(request, "changed meanwhile (HTTP 412): run the command again to apply it to what is there now")]
             return RemoteError(lines, EXIT_RETRY)
@@ -165,6 +171,8 @@ class Client:
             return request
         if path in self.arguments:
             return self.arguments[path]
+        if self.body_file is not None and not path.startswith(("path:", "query:", "header:")):
+            return self.body_file if path == "$" else f"{self.body_file}: {path.removeprefix('$.')}"
         # an item of a list the command takes whole (`parties[2]` of --parties A,B,C) is said as the list's
         base = path.partition("[")[0]
         return self.arguments.get(base, path) if base != path else path
@@ -284,7 +292,9 @@ def _common(
         command.add_argument("version", type=_version, metavar=version_name, help=version_help)
     command.add_argument("--server", metavar="URL", help=f"the server's address (default: ${SERVER_VARIABLE})")
     command.add_argument(
-        "--token-file", metavar="PATH", help=f"a file holding the organiser token (default: ${TOKEN_VARIABLE})"
+        "--token-file",
+        metavar="PATH",
+        help=f"a file holding the organiser token (without it: the token itself from ${TOKEN_VARIABLE})",
     )
     command.add_argument("--json", action="store_true", help="print the server's answer as JSON")
 
@@ -356,13 +366,28 @@ def _token(args: argparse.Namespace) -> tuple[str, str]:
     return _sendable(token, TOKEN_VARIABLE), TOKEN_VARIABLE
 
 
+# Said when SIDELINES_TOKEN names a file (the old help read as if it held a path); never the value itself.
+PATH_IN_VARIABLE = f"it names an existing file: {TOKEN_VARIABLE} holds the token itself; for a file use --token-file"
+
+
+def _names_a_file(token: str) -> bool:
+    """Whether the variable's value is a path to an existing file (a token is never one)."""
+    try:
+        return Path(token).expanduser().is_file()
+    except (OSError, ValueError):  # a name too long, or a NUL
+        return False
+
+
 def _sendable(token: str, source: str) -> str:
     """The token, if a header can carry it (tokens are visible ASCII: `secrets.token_urlsafe`).
     Else refused here, never shown: sent anyway, h11's refusal quoted the whole header (a file
     of two lines printed both tokens as why the server could not be reached)."""
     if not all("!" <= character <= "~" for character in token):
         what = "a space, a line break, a control or a non-ASCII character"
-        raise CliError([(f"token ({source})", f"not a token: it holds {what} (one token, on one line)")])
+        lines = [(f"token ({source})", f"not a token: it holds {what} (one token, on one line)")]
+        if source == TOKEN_VARIABLE and _names_a_file(token):
+            lines.append((f"token ({source})", PATH_IN_VARIABLE))
+        raise CliError(lines)
     return token
 
 
@@ -596,6 +621,10 @@ def run_change(args: argparse.Namespace, client: Client) -> int:
         body = json.loads(data)
     except (ValueError, UnicodeDecodeError) as error:
         raise CliError([(where, f"not JSON: {error}")]) from None
+    if not isinstance(body, dict):  # the server's "$: Expected `object`" named neither the file nor what to give
+        shape = "an array; record one change at a time" if isinstance(body, list) else _json_kind(body)
+        raise CliError([(where, f"not a change: a JSON object with its kind (docs/resolve.md), not {shape}")])
+    client.body_file = where
     answer = client.json("POST", f"{_forum(args)}/changes", body)
     if args.json:
         _print_json(answer)
@@ -605,6 +634,15 @@ def run_change(args: argparse.Namespace, client: Client) -> int:
         if answer.get(key):
             print(f"  {key}: {' '.join(answer[key])}")
     return EXIT_OK
+
+
+def _json_kind(value: object) -> str:
+    """What a JSON value that is neither an object nor an array is, in JSON's words."""
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return "true or false"
+    return "a string" if isinstance(value, str) else "a number"
 
 
 # ---- runs, diff, audit, close and reopen

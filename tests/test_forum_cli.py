@@ -31,14 +31,22 @@ EXAMPLE = ROOT / "examples" / "staff-talks.json"  # 27 meetings: solved in a sec
 Result = tuple[int, str, str]
 
 
-def sidelines(server: str, token: str | None, *args: str, cwd: Path | None = None) -> Result:
+def sidelines(
+    server: str, token: str | None, *args: str, cwd: Path | None = None, input_text: str | None = None
+) -> Result:
     """`sidelines ARGS` of this tree, as a process, with SIDELINES set to `server` and SIDELINES_TOKEN to `token`."""
     environment = {key: value for key, value in os.environ.items() if key not in {"SIDELINES", "SIDELINES_TOKEN"}}
     environment |= {"SIDELINES": server, "PYTHONPATH": str(ROOT)}
     if token is not None:
         environment["SIDELINES_TOKEN"] = token
     done = subprocess.run(
-        [sys.executable, "-m", "api", *args], env=environment, capture_output=True, text=True, timeout=120, cwd=cwd
+        [sys.executable, "-m", "api", *args],
+        env=environment,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        cwd=cwd,
+        input=input_text,
     )
     assert "Traceback" not in done.stderr, done.stderr
     return done.returncode, done.stdout, done.stderr
@@ -177,7 +185,7 @@ async def test_refusals_are_said_with_their_detail_and_exit_2(isolated: Isolated
         change = tmp_path / "change.json"
         change.write_text(json.dumps({"kind": "meeting_cancelled", "meeting": "no-such-meeting"}))
         code, _, err = sidelines(server, token, "forum", "change", forum, str(change))
-        assert code == 2 and err.startswith("sidelines: error: meeting: "), err
+        assert code == 2 and err.startswith(f"sidelines: error: {change}: meeting: "), err
 
         # a 409: a closed forum takes no run
         code, out, err = sidelines(server, token, "forum", "close", forum)
@@ -898,3 +906,65 @@ async def test_requests_lists_every_page(isolated: Isolated) -> None:
         assert code == 0, err
         listed = [line.split()[0] for line in out.splitlines()[1:]]
         assert listed == [request["id"] for request in first.json() + second.json()] and len(listed) == 1027
+
+
+async def test_a_path_in_sidelines_token_is_said_to_be_one_without_printing_it(
+    isolated: Isolated, tmp_path: Path
+) -> None:
+    """A new user read `--token-file ... (default: $SIDELINES_TOKEN)` as SIDELINES_TOKEN holding a
+    path, put one there and was told only "unknown or revoked token"."""
+    async with serving(isolated) as (_, client):
+        forum, token = await imported(client)
+        server = base_of(client)
+        held = tmp_path / "organiser-token"
+        held.write_text(token + "\n")
+
+        code, out, err = sidelines(server, str(held), "forum", "status", forum)
+        assert (code, out) == (2, "")
+        assert err == (
+            "sidelines: error: token (SIDELINES_TOKEN): unknown or revoked token\n"
+            "sidelines: error: token (SIDELINES_TOKEN): it names an existing file: SIDELINES_TOKEN holds the "
+            "token itself; for a file use --token-file\n"
+        )
+        assert str(held) not in err and "organiser-token" not in err
+        # a path with a space is refused before it is sent, and said the same way
+        spaced = tmp_path / "my token"
+        spaced.write_text(token)
+        code, _, err = sidelines(server, str(spaced), "forum", "status", forum)
+        assert code == 2 and "SIDELINES_TOKEN holds the token itself; for a file use --token-file" in err, err
+        assert "my token" not in err
+        # a wrong token that names no file is said as before
+        code, _, err = sidelines(server, "no/such/file", "forum", "status", forum)
+        assert err == "sidelines: error: token (SIDELINES_TOKEN): unknown or revoked token\n"
+
+        code, out, err = sidelines(server, None, "forum", "status", forum, "--help")
+        assert code == 0 and "the token itself from $SIDELINES_TOKEN" in " ".join(out.split()), out
+
+
+async def test_a_malformed_change_file_is_named_in_its_refusal(isolated: Isolated, tmp_path: Path) -> None:
+    """`forum change` of a JSON array answered the server's `body` complaint, naming no file."""
+    async with serving(isolated) as (_, client):
+        forum, token = await imported(client)
+        server = base_of(client)
+        listed = tmp_path / "changes.json"
+        listed.write_text(json.dumps([{"kind": "meeting_cancelled", "meeting": "m1"}]))
+        code, out, err = sidelines(server, token, "forum", "change", forum, str(listed))
+        assert (code, out) == (2, "")
+        assert err == (
+            f"sidelines: error: {listed}: not a change: a JSON object with its kind (docs/resolve.md), "
+            "not an array; record one change at a time\n"
+        )
+        code, _, err = sidelines(server, token, "forum", "change", forum, "-", input_text="[]")
+        assert code == 2 and err.startswith("sidelines: error: stdin: not a change: "), err
+
+        # a field the server refuses is said under the file it came from
+        for body in ({"kind": "meeting_cancelled"}, {"kind": "no_such_kind"}, {"meeting": "m1"}):
+            malformed = tmp_path / "malformed.json"
+            malformed.write_text(json.dumps(body))
+            code, _, err = sidelines(server, token, "forum", "change", forum, str(malformed))
+            assert code == 2 and err.startswith(f"sidelines: error: {malformed}: "), (body, err)
+        unknown = tmp_path / "unknown.json"
+        unknown.write_text(json.dumps({"kind": "meeting_cancelled", "meeting": "no-such-meeting"}))
+        code, _, err = sidelines(server, token, "forum", "change", forum, str(unknown))
+        assert code == 2 and err.startswith(f"sidelines: error: {unknown}: meeting: "), err
+        assert (await client.get(f"/forums/{forum}/changes", headers=bearer(token))).json() == []
