@@ -691,13 +691,17 @@ def run_diff(args: argparse.Namespace, client: Client) -> int:
         _print_json(diff)
         return EXIT_OK
     moved, added, removed = diff.get("moved", []), diff.get("added", []), diff.get("removed", [])
+    rooms = _room_labels(client, _forum(args)) if moved or added or removed else {}
     print(
         f"version {diff.get('from', args.version)} to {diff.get('to', args.other)}: {len(moved)} moved, "
         f"{len(added)} added, {len(removed)} removed, {len(diff.get('unchanged', []))} unchanged"
     )
-    rows = [(move["meeting"], move.get("kind", ""), _spot(move["before"]), _spot(move["after"])) for move in moved]
-    rows += [(entry["meeting"], "added", "-", _spot(entry)) for entry in added]
-    rows += [(entry["meeting"], "removed", _spot(entry), "-") for entry in removed]
+    rows = [
+        (move["meeting"], move.get("kind", ""), _spot(move["before"], rooms), _spot(move["after"], rooms))
+        for move in moved
+    ]
+    rows += [(entry["meeting"], "added", "-", _spot(entry, rooms)) for entry in added]
+    rows += [(entry["meeting"], "removed", _spot(entry, rooms), "-") for entry in removed]
     if rows:
         head = ("meeting", "change", f"in {diff.get('from', args.version)}", f"in {diff.get('to', args.other)}")
         widths = [max(len(row[column]) for row in [head, *rows]) for column in range(3)]
@@ -706,10 +710,24 @@ def run_diff(args: argparse.Namespace, client: Client) -> int:
     return EXIT_OK
 
 
-def _spot(placement: dict[str, Any]) -> str:
-    """Where and when a placement is: `2025-05-30 14:00-14:30 S1` (forum-local times)."""
+def _spot(placement: dict[str, Any], rooms: dict[str, str] | None = None) -> str:
+    """Where and when a placement is: `2025-05-30 14:00-14:30 S1` (forum-local times), the room
+    said by its label in `rooms` where given (`Main conference room`), else by its id."""
     start, end = str(placement.get("start", "")), str(placement.get("end", ""))
-    return f"{start[:10]} {start[11:16]}-{end[11:16]} {placement.get('room', '')}"
+    room = str(placement.get("room", ""))
+    return f"{start[:10]} {start[11:16]}-{end[11:16]} {(rooms or {}).get(room, room)}"
+
+
+def _room_labels(client: Client, base: str) -> dict[str, str]:
+    """Each room's id to what a person calls it: its name, as `forum change` says it (the change's
+    summary names rooms), with the id after a name two rooms share (`Room 1 (sl-5)`)."""
+    rooms = client.every(f"{base}/rooms")
+    names = [str(room.get("name") or "") for room in rooms]
+    shared = {name for name in names if names.count(name) > 1}
+    return {
+        str(room["id"]): name if name and name not in shared else f"{name} ({room['id']})".lstrip()
+        for room, name in zip(rooms, names, strict=True)
+    }
 
 
 def run_audit(args: argparse.Namespace, client: Client) -> int:

@@ -137,8 +137,22 @@ async def test_solve_wait_publish_export_as_the_api_answers(isolated: Isolated, 
         assert [placement["meeting"] for placement in diff["removed"]] == [cancelled]
         gone = diff["removed"][0]
         row = next(line for line in out.splitlines() if line.startswith(f"{cancelled} "))
-        spot = [gone["start"][:10], f"{gone['start'][11:16]}-{gone['end'][11:16]}", gone["room"]]
-        assert row.split()[1:] == ["removed", *spot, "-"], out
+        # the room by its name, as `forum change` says rooms (the diff's answer holds only its id)
+        rooms = (await client.get(f"/forums/{forum}/rooms?limit=1000", headers=organiser)).json()
+        room = next(room for room in rooms if room["id"] == gone["room"])
+        spot = f"{gone['start'][:10]} {gone['start'][11:16]}-{gone['end'][11:16]} {room['name']}"
+        assert row.split()[1] == "removed" and f"  {spot}  " in row and row.rstrip().endswith("-"), out
+        assert re.search(rf"\b{re.escape(gone['room'])}\b", out) is None, out
+        # a name two rooms share is said with the id
+        other = next(other for other in rooms if other["id"] != room["id"])
+        read = await client.get(f"/forums/{forum}/rooms/{room['id']}", headers=organiser)
+        renamed = read.json() | {"name": other["name"]}
+        put = await client.put(
+            f"/forums/{forum}/rooms/{room['id']}", json=renamed, headers=organiser | {"If-Match": read.headers["ETag"]}
+        )
+        assert put.status_code == 200, put.text
+        code, out, err = sidelines(server, token, "forum", "diff", forum, "1", "2")
+        assert code == 0 and f" {other['name']} ({room['id']})  " in out, err
         code, _, err = sidelines(server, token, "forum", "diff", forum, "1", "9")
         assert code == 2 and err == "sidelines: error: B: no schedule version 9\n"
 
