@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import math
 import os
 import sys
 import time
@@ -548,15 +549,31 @@ def _read_again(client: Client, path: str, run: dict[str, Any]) -> Any:
 
 
 def _progress_line(run: dict[str, Any]) -> str:
+    """The run's progress as a protocol officer reads it: grids found, the best one's cost, and
+    how far it may be from the best possible in words. The raw figures (objective, bound, gap)
+    are the --json output's: "bound -1,200 gap 236.36%" told a walkthrough's user nothing."""
     progress = run.get("progress")
     if run["status"] != "running" or not progress:
         return f"run {run['id']} {run['status']}"
-    gap = progress.get("gap")
-    return (
-        f"run {run['id']} running {progress.get('elapsed', 0):6.1f} s  objective {_number(progress.get('objective'))}"
-        f"  bound {_number(progress.get('best_bound'))}  gap {'-' if gap is None else f'{gap:.2%}'}"
-        f"  solutions {progress.get('solutions', 0)}"
-    )
+    head = f"run {run['id']} running {progress.get('elapsed', 0):.0f} s"
+    objective = progress.get("objective")
+    if objective is None:
+        return f"{head}: no grid yet"
+    found = progress.get("solutions") or 1
+    grids = f"{found} grid{'s' if found != 1 else ''} found"
+    return f"{head}: {grids}, the best costs {_number(objective)}; {_proof(objective, progress.get('best_bound'))}"
+
+
+def _proof(objective: int, bound: int | None) -> str:
+    """How far the grid may be from the best possible, from the solver's bound (no grid costs less).
+    A bound of 0 or below, as CP-SAT's first ones often are, proves nothing a person can use."""
+    if bound is not None and objective <= bound:
+        return "proven best"
+    if bound is None or bound <= 0 or objective <= 0:
+        return "searching; how far from the best possible is not known yet"
+    # At most this share of the grid's cost could still be saved; rounded up, as it is a limit.
+    share = math.ceil(100 * (objective - bound) / objective)
+    return f"searching; at most {share}% from the best possible"
 
 
 def _print_result(client: Client, base: str, run: dict[str, Any]) -> None:

@@ -454,7 +454,7 @@ async def test_ctrl_c_while_waiting_cancels_the_run_and_keeps_its_grid(isolated:
         started = time.monotonic()
         # A progress line with an objective: the search holds a grid, which the cancel keeps. A bare
         # "run 1 running" comes before the first grid, and a cancel then ends with no version.
-        while not re.search(r"running .* objective \d", line := process.stderr.readline()):
+        while not re.search(r"running .* grids? found", line := process.stderr.readline()):
             assert line and time.monotonic() - started < 60, "no progress line with a grid"
         process.send_signal(signal.SIGINT)
         out, err = process.communicate(timeout=60)
@@ -982,3 +982,60 @@ async def test_a_malformed_change_file_is_named_in_its_refusal(isolated: Isolate
         code, _, err = sidelines(server, token, "forum", "change", forum, str(unknown))
         assert code == 2 and err.startswith(f"sidelines: error: {unknown}: meeting: "), err
         assert (await client.get(f"/forums/{forum}/changes", headers=bearer(token))).json() == []
+
+
+async def test_solve_wait_says_its_progress_in_words_and_json_keeps_the_figures(isolated: Isolated) -> None:
+    """A walkthrough's user was shown "bound -1,200 gap 236.36%" while a solve ran: meaningless to
+    a protocol officer. The line now says grids found, the best one's cost and the proof in words."""
+    async with serving(isolated) as (_, client):
+        forum, token = await imported(client)
+        code, out, err = sidelines(base_of(client), token, "forum", "solve", forum, "--time-limit", "3", "--wait")
+        assert code == 0, err
+        said = [line for line in err.splitlines() if line.startswith("run 1 running ")]
+        assert said, err
+        proof = r"(proven best|searching; at most \d+% from the best possible|searching; how far from the best "
+        proof += r"possible is not known yet)"
+        line = rf"run 1 running \d+ s: (no grid yet|\d+ grids? found, the best costs [\d,]+; {proof})"
+        assert all(re.fullmatch(line, text) for text in said), said
+        assert not re.search(r"bound|gap|objective", err), err
+
+        code, out, err = sidelines(
+            base_of(client), token, "forum", "solve", forum, "--time-limit", "1", "--wait", "--json"
+        )
+        assert code == 0, err
+        progress = json.loads(out)["progress"]  # the raw figures stay in --json
+        assert {"objective", "best_bound", "gap", "solutions", "elapsed"} <= progress.keys(), out
+
+
+@pytest.mark.parametrize(
+    ("progress", "said"),
+    [
+        # the walkthrough's: a bound below zero proves nothing a person can use
+        (
+            {"elapsed": 2.4, "objective": 880, "best_bound": -1200, "gap": 2.3636, "solutions": 3},
+            "run 4 running 2 s: 3 grids found, the best costs 880; "
+            "searching; how far from the best possible is not known yet",
+        ),
+        (
+            {"elapsed": 5.0, "objective": 1000, "best_bound": 881, "gap": 0.119, "solutions": 1},
+            "run 4 running 5 s: 1 grid found, the best costs 1,000; searching; at most 12% from the best possible",
+        ),
+        (
+            {"elapsed": 7.6, "objective": 800, "best_bound": 800, "gap": 0.0, "solutions": 9},
+            "run 4 running 8 s: 9 grids found, the best costs 800; proven best",
+        ),
+        (
+            {"elapsed": 0.5, "objective": 1300, "best_bound": None, "gap": None, "solutions": 1},
+            "run 4 running 0 s: 1 grid found, the best costs 1,300; "
+            "searching; how far from the best possible is not known yet",
+        ),
+        (
+            {"elapsed": 0.5, "objective": None, "best_bound": None, "gap": None, "solutions": 0},
+            "run 4 running 0 s: no grid yet",
+        ),
+    ],
+)
+def test_a_progress_line_says_the_proof_in_words(progress: dict[str, Any], said: str) -> None:
+    from api.remote import _progress_line
+
+    assert _progress_line({"id": 4, "status": "running", "progress": progress}) == said
