@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import math
 import os
 import sys
 import time
@@ -69,6 +70,9 @@ class Client:
     http: httpx.Client
     # The server's field paths ("room", "query:k", "path:version") as the command's own arguments.
     arguments: dict[str, str] = field(default_factory=dict)
+    # The file the request's body came from (`forum change FILE`): a field refused in it is said under
+    # the file, as a user who gave a malformed file must be told which file.
+    body_file: str | None = None
 
     def call(
         self,
@@ -149,7 +153,10 @@ class Client:
             retry = f"; try again in {wait} s" if wait else "; try again"
             return RemoteError([(request, f"{detail} (HTTP {status}){retry}")], EXIT_RETRY, lost=status in LOST)
         if status == 401:
-            return RemoteError([(f"token ({self.token_source})", detail)], EXIT_USAGE)
+            lines = [(f"token ({self.token_source})", detail)]
+            if self.token_source == TOKEN_VARIABLE and _names_a_file(self.token):
+                lines.append((f"token ({TOKEN_VARIABLE})", PATH_IN_VARIABLE))
+            return RemoteError(lines, EXIT_USAGE)
         if status == 412:  # an If-Match of a read-modify-write: someone changed it between our read and write
             lines = [(request, "changed meanwhile (HTTP 412): run the command again to apply it to what is there now")]
             return RemoteError(lines, EXIT_RETRY)
@@ -165,6 +172,8 @@ class Client:
             return request
         if path in self.arguments:
             return self.arguments[path]
+        if self.body_file is not None and not path.startswith(("path:", "query:", "header:")):
+            return self.body_file if path == "$" else f"{self.body_file}: {path.removeprefix('$.')}"
         # an item of a list the command takes whole (`parties[2]` of --parties A,B,C) is said as the list's
         base = path.partition("[")[0]
         return self.arguments.get(base, path) if base != path else path
@@ -202,15 +211,16 @@ def add_forum(commands: Subparsers) -> None:
     )
     actions = command.add_subparsers(dest="action", metavar="ACTION", required=True)
 
-    status = actions.add_parser("status", help="the forum, its latest run, its versions and the published one")
+    status = _command(actions, "status", help="the forum, its latest run, its versions and the published one")
     _common(status)
     status.set_defaults(run=_guarded(run_status))
 
-    runs = actions.add_parser("runs", help="every run of the forum, oldest first: status, version, times")
+    runs = _command(actions, "runs", help="every run of the forum, oldest first: status, version, times")
     _common(runs)
     runs.set_defaults(run=_guarded(run_runs))
 
-    solve = actions.add_parser(
+    solve = _command(
+        actions,
         "solve",
         help="queue a solve run; with --wait follow it to its end (Ctrl-C cancels it, keeping its best grid)",
     )
@@ -222,11 +232,11 @@ def add_forum(commands: Subparsers) -> None:
     solve.add_argument("--wait", action="store_true", help="follow the run to its end and print its result")
     solve.set_defaults(run=_guarded(run_solve))
 
-    publish = actions.add_parser("publish", help="publish a version: delegations see it")
+    publish = _command(actions, "publish", help="publish a version: delegations see it")
     _common(publish, version=True)
     publish.set_defaults(run=_guarded(run_publish))
 
-    export = actions.add_parser("export", help="download a version's grid as CSV or a workbook")
+    export = _command(actions, "export", help="download a version's grid as CSV or a workbook")
     _common(export, version=True)
     export.add_argument("--format", choices=("csv", "xlsx"), help="default: from --out's suffix (.csv or .xlsx)")
     export.add_argument(
@@ -235,17 +245,17 @@ def add_forum(commands: Subparsers) -> None:
     export.add_argument("--out", required=True, metavar="FILE", help="written only when the download succeeds")
     export.set_defaults(run=_guarded(run_export))
 
-    change = actions.add_parser("change", help="record a last-minute change (docs/resolve.md) from a JSON file")
+    change = _command(actions, "change", help="record a last-minute change (docs/resolve.md) from a JSON file")
     _common(change)
     change.add_argument("file", metavar="CHANGE.json", help="the change's JSON body; - reads it from stdin")
     change.set_defaults(run=_guarded(run_change))
 
-    diff = actions.add_parser("diff", help="what moved, was added or removed from version A to version B")
-    _common(diff, version=True, version_name="A")
+    diff = _command(actions, "diff", help="what moved, was added or removed from version A to version B")
+    _common(diff, version=True, version_name="A", version_help="the version to compare from")
     diff.add_argument("other", type=_version, metavar="B", help="the version to compare with")
     diff.set_defaults(run=_guarded(run_diff, {"path:version": "A", "path:other": "B"}))
 
-    audit = actions.add_parser("audit", help="the audit log: every change to the forum, oldest first")
+    audit = _command(actions, "audit", help="the audit log: every change to the forum, oldest first")
     _common(audit)
     audit.add_argument(
         "--after", type=_after, default=0, metavar="N", help="only the entries after entry N (the last you have)"
@@ -261,18 +271,31 @@ def add_forum(commands: Subparsers) -> None:
         ("close", "close (archive) the forum: delegation tokens and calendar feeds stop, nothing changes"),
         ("reopen", "reopen a closed forum: its tokens, feeds and changes work again"),
     ):
-        closing = actions.add_parser(action, help=says)
+        closing = _command(actions, action, help=says)
         _common(closing)
         closing.set_defaults(run=_guarded(run_close if action == "close" else run_reopen))
 
 
-def _common(command: argparse.ArgumentParser, *, version: bool = False, version_name: str = "VERSION") -> None:
-    command.add_argument("forum", metavar="FORUM_ID")
+def _command(actions: Subparsers, name: str, *, help: str, description: str | None = None) -> argparse.ArgumentParser:
+    """A subcommand whose --help says what it does: its description, else its one-line help as a sentence."""
+    return actions.add_parser(name, help=help, description=description or f"{help[0].upper()}{help[1:]}.")
+
+
+def _common(
+    command: argparse.ArgumentParser,
+    *,
+    version: bool = False,
+    version_name: str = "VERSION",
+    version_help: str = "the schedule version's number (forum status lists them)",
+) -> None:
+    command.add_argument("forum", metavar="FORUM_ID", help="the forum's id (as its import or sidelines load answered)")
     if version:
-        command.add_argument("version", type=_version, metavar=version_name)
+        command.add_argument("version", type=_version, metavar=version_name, help=version_help)
     command.add_argument("--server", metavar="URL", help=f"the server's address (default: ${SERVER_VARIABLE})")
     command.add_argument(
-        "--token-file", metavar="PATH", help=f"a file holding the organiser token (default: ${TOKEN_VARIABLE})"
+        "--token-file",
+        metavar="PATH",
+        help=f"a file holding the organiser token (without it: the token itself from ${TOKEN_VARIABLE})",
     )
     command.add_argument("--json", action="store_true", help="print the server's answer as JSON")
 
@@ -344,13 +367,28 @@ def _token(args: argparse.Namespace) -> tuple[str, str]:
     return _sendable(token, TOKEN_VARIABLE), TOKEN_VARIABLE
 
 
+# Said when SIDELINES_TOKEN names a file (the old help read as if it held a path); never the value itself.
+PATH_IN_VARIABLE = f"it names an existing file: {TOKEN_VARIABLE} holds the token itself; for a file use --token-file"
+
+
+def _names_a_file(token: str) -> bool:
+    """Whether the variable's value is a path to an existing file (a token is never one)."""
+    try:
+        return Path(token).expanduser().is_file()
+    except (OSError, ValueError):  # a name too long, or a NUL
+        return False
+
+
 def _sendable(token: str, source: str) -> str:
     """The token, if a header can carry it (tokens are visible ASCII: `secrets.token_urlsafe`).
     Else refused here, never shown: sent anyway, h11's refusal quoted the whole header (a file
     of two lines printed both tokens as why the server could not be reached)."""
     if not all("!" <= character <= "~" for character in token):
         what = "a space, a line break, a control or a non-ASCII character"
-        raise CliError([(f"token ({source})", f"not a token: it holds {what} (one token, on one line)")])
+        lines = [(f"token ({source})", f"not a token: it holds {what} (one token, on one line)")]
+        if source == TOKEN_VARIABLE and _names_a_file(token):
+            lines.append((f"token ({source})", PATH_IN_VARIABLE))
+        raise CliError(lines)
     return token
 
 
@@ -511,15 +549,31 @@ def _read_again(client: Client, path: str, run: dict[str, Any]) -> Any:
 
 
 def _progress_line(run: dict[str, Any]) -> str:
+    """The run's progress as a protocol officer reads it: grids found, the best one's cost, and
+    how far it may be from the best possible in words. The raw figures (objective, bound, gap)
+    are the --json output's: "bound -1,200 gap 236.36%" told a walkthrough's user nothing."""
     progress = run.get("progress")
     if run["status"] != "running" or not progress:
         return f"run {run['id']} {run['status']}"
-    gap = progress.get("gap")
-    return (
-        f"run {run['id']} running {progress.get('elapsed', 0):6.1f} s  objective {_number(progress.get('objective'))}"
-        f"  bound {_number(progress.get('best_bound'))}  gap {'-' if gap is None else f'{gap:.2%}'}"
-        f"  solutions {progress.get('solutions', 0)}"
-    )
+    head = f"run {run['id']} running {progress.get('elapsed', 0):.0f} s"
+    objective = progress.get("objective")
+    if objective is None:
+        return f"{head}: no grid yet"
+    found = progress.get("solutions") or 1
+    grids = f"{found} grid{'s' if found != 1 else ''} found"
+    return f"{head}: {grids}, the best costs {_number(objective)}; {_proof(objective, progress.get('best_bound'))}"
+
+
+def _proof(objective: int, bound: int | None) -> str:
+    """How far the grid may be from the best possible, from the solver's bound (no grid costs less).
+    A bound of 0 or below, as CP-SAT's first ones often are, proves nothing a person can use."""
+    if bound is not None and objective <= bound:
+        return "proven best"
+    if bound is None or bound <= 0 or objective <= 0:
+        return "searching; how far from the best possible is not known yet"
+    # At most this share of the grid's cost could still be saved; rounded up, as it is a limit.
+    share = math.ceil(100 * (objective - bound) / objective)
+    return f"searching; at most {share}% from the best possible"
 
 
 def _print_result(client: Client, base: str, run: dict[str, Any]) -> None:
@@ -584,6 +638,10 @@ def run_change(args: argparse.Namespace, client: Client) -> int:
         body = json.loads(data)
     except (ValueError, UnicodeDecodeError) as error:
         raise CliError([(where, f"not JSON: {error}")]) from None
+    if not isinstance(body, dict):  # the server's "$: Expected `object`" named neither the file nor what to give
+        shape = "an array; record one change at a time" if isinstance(body, list) else _json_kind(body)
+        raise CliError([(where, f"not a change: a JSON object with its kind (docs/resolve.md), not {shape}")])
+    client.body_file = where
     answer = client.json("POST", f"{_forum(args)}/changes", body)
     if args.json:
         _print_json(answer)
@@ -593,6 +651,15 @@ def run_change(args: argparse.Namespace, client: Client) -> int:
         if answer.get(key):
             print(f"  {key}: {' '.join(answer[key])}")
     return EXIT_OK
+
+
+def _json_kind(value: object) -> str:
+    """What a JSON value that is neither an object nor an array is, in JSON's words."""
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return "true or false"
+    return "a string" if isinstance(value, str) else "a number"
 
 
 # ---- runs, diff, audit, close and reopen
@@ -641,13 +708,17 @@ def run_diff(args: argparse.Namespace, client: Client) -> int:
         _print_json(diff)
         return EXIT_OK
     moved, added, removed = diff.get("moved", []), diff.get("added", []), diff.get("removed", [])
+    rooms = _room_labels(client, _forum(args)) if moved or added or removed else {}
     print(
         f"version {diff.get('from', args.version)} to {diff.get('to', args.other)}: {len(moved)} moved, "
         f"{len(added)} added, {len(removed)} removed, {len(diff.get('unchanged', []))} unchanged"
     )
-    rows = [(move["meeting"], move.get("kind", ""), _spot(move["before"]), _spot(move["after"])) for move in moved]
-    rows += [(entry["meeting"], "added", "-", _spot(entry)) for entry in added]
-    rows += [(entry["meeting"], "removed", _spot(entry), "-") for entry in removed]
+    rows = [
+        (move["meeting"], move.get("kind", ""), _spot(move["before"], rooms), _spot(move["after"], rooms))
+        for move in moved
+    ]
+    rows += [(entry["meeting"], "added", "-", _spot(entry, rooms)) for entry in added]
+    rows += [(entry["meeting"], "removed", _spot(entry, rooms), "-") for entry in removed]
     if rows:
         head = ("meeting", "change", f"in {diff.get('from', args.version)}", f"in {diff.get('to', args.other)}")
         widths = [max(len(row[column]) for row in [head, *rows]) for column in range(3)]
@@ -656,10 +727,24 @@ def run_diff(args: argparse.Namespace, client: Client) -> int:
     return EXIT_OK
 
 
-def _spot(placement: dict[str, Any]) -> str:
-    """Where and when a placement is: `2025-05-30 14:00-14:30 S1` (forum-local times)."""
+def _spot(placement: dict[str, Any], rooms: dict[str, str] | None = None) -> str:
+    """Where and when a placement is: `2025-05-30 14:00-14:30 S1` (forum-local times), the room
+    said by its label in `rooms` where given (`Main conference room`), else by its id."""
     start, end = str(placement.get("start", "")), str(placement.get("end", ""))
-    return f"{start[:10]} {start[11:16]}-{end[11:16]} {placement.get('room', '')}"
+    room = str(placement.get("room", ""))
+    return f"{start[:10]} {start[11:16]}-{end[11:16]} {(rooms or {}).get(room, room)}"
+
+
+def _room_labels(client: Client, base: str) -> dict[str, str]:
+    """Each room's id to what a person calls it: its name, as `forum change` says it (the change's
+    summary names rooms), with the id after a name two rooms share (`Room 1 (sl-5)`)."""
+    rooms = client.every(f"{base}/rooms")
+    names = [str(room.get("name") or "") for room in rooms]
+    shared = {name for name in names if names.count(name) > 1}
+    return {
+        str(room["id"]): name if name and name not in shared else f"{name} ({room['id']})".lstrip()
+        for room, name in zip(rooms, names, strict=True)
+    }
 
 
 def run_audit(args: argparse.Namespace, client: Client) -> int:
@@ -709,22 +794,23 @@ PATHS = {
 
 
 def _add_moves(actions: Subparsers) -> None:
-    move = actions.add_parser(
+    move = _command(
+        actions,
         "move",
         help="move one meeting of a version: a new version; with --check only say what it would break",
         description="Without --check the moved grid is stored as a new version (the one given stays as it "
         "is) and its number printed; a move that breaks a hard rule is refused (exit 2), each rule named. "
         "With --check nothing is stored: it prints what the move would break (exit 0 either way).",
     )
-    _common(move, version=True)
+    _common(move, version=True, version_help="the version the meeting is moved in (it stays as it is)")
     move.add_argument("meeting", metavar="MEETING", help="the meeting's id")
     move.add_argument("--start", required=True, metavar="YYYY-MM-DDTHH:MM", help="the new start, forum-local")
     move.add_argument("--room", required=True, metavar="ROOM", help="the new room's id")
     move.add_argument("--check", action="store_true", help="only say what the move would break; store nothing")
     move.set_defaults(run=_guarded(run_move, {"meeting": "MEETING", "start": "--start", "room": "--room"}))
 
-    fit = actions.add_parser(
-        "fit", help="the best spots for one meeting in the published grid, cheapest first (GET .../fit)"
+    fit = _command(
+        actions, "fit", help="the best spots for one meeting in the published grid, cheapest first (GET .../fit)"
     )
     _common(fit)
     fit.add_argument("meeting", metavar="MEETING", help="the meeting (request id) to place")
@@ -800,7 +886,8 @@ def _moves_of(option: dict[str, Any]) -> str:
 
 
 def _add_setup(actions: Subparsers) -> None:
-    person = actions.add_parser(
+    person = _command(
+        actions,
         "participant",
         help="change a participant's arrival or departure (read, change, write back with If-Match)",
         description="Reads the participant with its ETag, changes the times given and writes it back with "
@@ -816,7 +903,8 @@ def _add_setup(actions: Subparsers) -> None:
     names = {"arrival": "--arrival", "departure": "--departure", "path:delegation_id": "DELEGATION"}
     person.set_defaults(run=_guarded(run_participant, names | {"path:participant_id": "PARTICIPANT"}))
 
-    deadline = actions.add_parser(
+    deadline = _command(
+        actions,
         "deadline",
         help="set the forum's request deadline (or none), with If-Match against the forum as read",
     )
@@ -886,7 +974,8 @@ def run_deadline(args: argparse.Namespace, client: Client) -> int:
 
 
 def _add_tokens(actions: Subparsers) -> None:
-    tokens = actions.add_parser(
+    tokens = _command(
+        actions,
         "tokens",
         help="the forum's organiser tokens (never the tokens themselves); --issue or --revoke one",
         description="Lists the organiser tokens by number, name, creation, last use and revocation. --issue "
@@ -971,15 +1060,16 @@ PRIORITIES = ("must", "high", "normal", "low")
 
 
 def _add_requests(actions: Subparsers) -> None:
-    listed = actions.add_parser(
-        "requests", help="every meeting request: id, title, each party's answer, priority, status"
+    listed = _command(
+        actions, "requests", help="every meeting request: id, title, each party's answer, priority, status"
     )
     _common(listed)
     listed.add_argument("--status", choices=STATUSES, help="only the requests of this status")
     listed.add_argument("--delegation", metavar="DELEGATION", help="only the requests this delegation is party to")
     listed.set_defaults(run=_guarded(run_requests, {"path:delegation_id": "--delegation"}))
 
-    one = actions.add_parser(
+    one = _command(
+        actions,
         "request",
         help="show one request; with options, change it (read, change, write back with If-Match)",
         description="Without an option it shows the request. With options it reads the request with its "
@@ -997,7 +1087,8 @@ def _add_requests(actions: Subparsers) -> None:
     names = {"priority": "--priority", "parties": "--parties", "title": "--title", "duration_minutes": "--duration"}
     one.set_defaults(run=_guarded(run_request, names))
 
-    token = actions.add_parser(
+    token = _command(
+        actions,
         "delegation-token",
         help="issue a delegation a new token, written only to a new file (0600); the old one stops",
         description="The delegation's old token stops at once, and with it its calendar link and webhooks. "
@@ -1009,8 +1100,8 @@ def _add_requests(actions: Subparsers) -> None:
     token.add_argument("--out", required=True, metavar="FILE", help="the new file the token is written to")
     token.set_defaults(run=_guarded(run_delegation_token))
 
-    agenda = actions.add_parser(
-        "agenda", help="a delegation's published agenda as it sees it, day by day (never a draft)"
+    agenda = _command(
+        actions, "agenda", help="a delegation's published agenda as it sees it, day by day (never a draft)"
     )
     _common(agenda)
     agenda.add_argument("delegation", metavar="DELEGATION", help="the delegation's id")

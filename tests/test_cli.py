@@ -707,13 +707,8 @@ def test_a_misspelt_option_is_named_with_the_one_meant(capsys: pytest.CaptureFix
     assert stderr.endswith("sidelines: error: unexpected argument: extra.json\n")
 
 
-# `sidelines forum` (api/remote.py) is left out for now: its FORUM_ID, VERSION and A are bare.
-LOCAL_COMMANDS = [(words, parser) for words, parser in COMMANDS if words[:1] != ("forum",)]
-
-
-@pytest.mark.parametrize(
-    ("words", "parser"), LOCAL_COMMANDS, ids=[" ".join(words) or "sidelines" for words, _ in LOCAL_COMMANDS]
-)
+# `sidelines forum` (api/remote.py) included: its FORUM_ID, VERSION, A and B were bare.
+@pytest.mark.parametrize(("words", "parser"), COMMANDS, ids=[" ".join(words) or "sidelines" for words, _ in COMMANDS])
 def test_every_commands_help_says_what_it_does_and_what_each_argument_is(
     words: tuple[str, ...], parser: argparse.ArgumentParser
 ) -> None:
@@ -732,7 +727,7 @@ def test_every_commands_help_says_what_it_does_and_what_each_argument_is(
 
 def test_generate_help_names_every_scenario() -> None:
     """The names are written out in cli.py (importing solver.scenarios costs every command 0.1 s)."""
-    (scenario,) = [action for action in dict(LOCAL_COMMANDS)[("generate",)]._actions if action.dest == "scenario"]
+    (scenario,) = [action for action in dict(COMMANDS)[("generate",)]._actions if action.dest == "scenario"]
     assert sorted(name.strip() for name in re.split(r",| or ", scenario.help or "")) == sorted(SCENARIOS)
 
 

@@ -31,14 +31,22 @@ EXAMPLE = ROOT / "examples" / "staff-talks.json"  # 27 meetings: solved in a sec
 Result = tuple[int, str, str]
 
 
-def sidelines(server: str, token: str | None, *args: str, cwd: Path | None = None) -> Result:
+def sidelines(
+    server: str, token: str | None, *args: str, cwd: Path | None = None, input_text: str | None = None
+) -> Result:
     """`sidelines ARGS` of this tree, as a process, with SIDELINES set to `server` and SIDELINES_TOKEN to `token`."""
     environment = {key: value for key, value in os.environ.items() if key not in {"SIDELINES", "SIDELINES_TOKEN"}}
     environment |= {"SIDELINES": server, "PYTHONPATH": str(ROOT)}
     if token is not None:
         environment["SIDELINES_TOKEN"] = token
     done = subprocess.run(
-        [sys.executable, "-m", "api", *args], env=environment, capture_output=True, text=True, timeout=120, cwd=cwd
+        [sys.executable, "-m", "api", *args],
+        env=environment,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        cwd=cwd,
+        input=input_text,
     )
     assert "Traceback" not in done.stderr, done.stderr
     return done.returncode, done.stdout, done.stderr
@@ -129,8 +137,22 @@ async def test_solve_wait_publish_export_as_the_api_answers(isolated: Isolated, 
         assert [placement["meeting"] for placement in diff["removed"]] == [cancelled]
         gone = diff["removed"][0]
         row = next(line for line in out.splitlines() if line.startswith(f"{cancelled} "))
-        spot = [gone["start"][:10], f"{gone['start'][11:16]}-{gone['end'][11:16]}", gone["room"]]
-        assert row.split()[1:] == ["removed", *spot, "-"], out
+        # the room by its name, as `forum change` says rooms (the diff's answer holds only its id)
+        rooms = (await client.get(f"/forums/{forum}/rooms?limit=1000", headers=organiser)).json()
+        room = next(room for room in rooms if room["id"] == gone["room"])
+        spot = f"{gone['start'][:10]} {gone['start'][11:16]}-{gone['end'][11:16]} {room['name']}"
+        assert row.split()[1] == "removed" and f"  {spot}  " in row and row.rstrip().endswith("-"), out
+        assert re.search(rf"\b{re.escape(gone['room'])}\b", out) is None, out
+        # a name two rooms share is said with the id
+        other = next(other for other in rooms if other["id"] != room["id"])
+        read = await client.get(f"/forums/{forum}/rooms/{room['id']}", headers=organiser)
+        renamed = read.json() | {"name": other["name"]}
+        put = await client.put(
+            f"/forums/{forum}/rooms/{room['id']}", json=renamed, headers=organiser | {"If-Match": read.headers["ETag"]}
+        )
+        assert put.status_code == 200, put.text
+        code, out, err = sidelines(server, token, "forum", "diff", forum, "1", "2")
+        assert code == 0 and f" {other['name']} ({room['id']})  " in out, err
         code, _, err = sidelines(server, token, "forum", "diff", forum, "1", "9")
         assert code == 2 and err == "sidelines: error: B: no schedule version 9\n"
 
@@ -177,7 +199,7 @@ async def test_refusals_are_said_with_their_detail_and_exit_2(isolated: Isolated
         change = tmp_path / "change.json"
         change.write_text(json.dumps({"kind": "meeting_cancelled", "meeting": "no-such-meeting"}))
         code, _, err = sidelines(server, token, "forum", "change", forum, str(change))
-        assert code == 2 and err.startswith("sidelines: error: meeting: "), err
+        assert code == 2 and err.startswith(f"sidelines: error: {change}: meeting: "), err
 
         # a 409: a closed forum takes no run
         code, out, err = sidelines(server, token, "forum", "close", forum)
@@ -432,7 +454,7 @@ async def test_ctrl_c_while_waiting_cancels_the_run_and_keeps_its_grid(isolated:
         started = time.monotonic()
         # A progress line with an objective: the search holds a grid, which the cancel keeps. A bare
         # "run 1 running" comes before the first grid, and a cancel then ends with no version.
-        while not re.search(r"running .* objective \d", line := process.stderr.readline()):
+        while not re.search(r"running .* grids? found", line := process.stderr.readline()):
             assert line and time.monotonic() - started < 60, "no progress line with a grid"
         process.send_signal(signal.SIGINT)
         out, err = process.communicate(timeout=60)
@@ -898,3 +920,122 @@ async def test_requests_lists_every_page(isolated: Isolated) -> None:
         assert code == 0, err
         listed = [line.split()[0] for line in out.splitlines()[1:]]
         assert listed == [request["id"] for request in first.json() + second.json()] and len(listed) == 1027
+
+
+async def test_a_path_in_sidelines_token_is_said_to_be_one_without_printing_it(
+    isolated: Isolated, tmp_path: Path
+) -> None:
+    """A new user read `--token-file ... (default: $SIDELINES_TOKEN)` as SIDELINES_TOKEN holding a
+    path, put one there and was told only "unknown or revoked token"."""
+    async with serving(isolated) as (_, client):
+        forum, token = await imported(client)
+        server = base_of(client)
+        held = tmp_path / "organiser-token"
+        held.write_text(token + "\n")
+
+        code, out, err = sidelines(server, str(held), "forum", "status", forum)
+        assert (code, out) == (2, "")
+        assert err == (
+            "sidelines: error: token (SIDELINES_TOKEN): unknown or revoked token\n"
+            "sidelines: error: token (SIDELINES_TOKEN): it names an existing file: SIDELINES_TOKEN holds the "
+            "token itself; for a file use --token-file\n"
+        )
+        assert str(held) not in err and "organiser-token" not in err
+        # a path with a space is refused before it is sent, and said the same way
+        spaced = tmp_path / "my token"
+        spaced.write_text(token)
+        code, _, err = sidelines(server, str(spaced), "forum", "status", forum)
+        assert code == 2 and "SIDELINES_TOKEN holds the token itself; for a file use --token-file" in err, err
+        assert "my token" not in err
+        # a wrong token that names no file is said as before
+        code, _, err = sidelines(server, "no/such/file", "forum", "status", forum)
+        assert err == "sidelines: error: token (SIDELINES_TOKEN): unknown or revoked token\n"
+
+        code, out, err = sidelines(server, None, "forum", "status", forum, "--help")
+        assert code == 0 and "the token itself from $SIDELINES_TOKEN" in " ".join(out.split()), out
+
+
+async def test_a_malformed_change_file_is_named_in_its_refusal(isolated: Isolated, tmp_path: Path) -> None:
+    """`forum change` of a JSON array answered the server's `body` complaint, naming no file."""
+    async with serving(isolated) as (_, client):
+        forum, token = await imported(client)
+        server = base_of(client)
+        listed = tmp_path / "changes.json"
+        listed.write_text(json.dumps([{"kind": "meeting_cancelled", "meeting": "m1"}]))
+        code, out, err = sidelines(server, token, "forum", "change", forum, str(listed))
+        assert (code, out) == (2, "")
+        assert err == (
+            f"sidelines: error: {listed}: not a change: a JSON object with its kind (docs/resolve.md), "
+            "not an array; record one change at a time\n"
+        )
+        code, _, err = sidelines(server, token, "forum", "change", forum, "-", input_text="[]")
+        assert code == 2 and err.startswith("sidelines: error: stdin: not a change: "), err
+
+        # a field the server refuses is said under the file it came from
+        for body in ({"kind": "meeting_cancelled"}, {"kind": "no_such_kind"}, {"meeting": "m1"}):
+            malformed = tmp_path / "malformed.json"
+            malformed.write_text(json.dumps(body))
+            code, _, err = sidelines(server, token, "forum", "change", forum, str(malformed))
+            assert code == 2 and err.startswith(f"sidelines: error: {malformed}: "), (body, err)
+        unknown = tmp_path / "unknown.json"
+        unknown.write_text(json.dumps({"kind": "meeting_cancelled", "meeting": "no-such-meeting"}))
+        code, _, err = sidelines(server, token, "forum", "change", forum, str(unknown))
+        assert code == 2 and err.startswith(f"sidelines: error: {unknown}: meeting: "), err
+        assert (await client.get(f"/forums/{forum}/changes", headers=bearer(token))).json() == []
+
+
+async def test_solve_wait_says_its_progress_in_words_and_json_keeps_the_figures(isolated: Isolated) -> None:
+    """A walkthrough's user was shown "bound -1,200 gap 236.36%" while a solve ran: meaningless to
+    a protocol officer. The line now says grids found, the best one's cost and the proof in words."""
+    async with serving(isolated) as (_, client):
+        forum, token = await imported(client)
+        code, out, err = sidelines(base_of(client), token, "forum", "solve", forum, "--time-limit", "3", "--wait")
+        assert code == 0, err
+        said = [line for line in err.splitlines() if line.startswith("run 1 running ")]
+        assert said, err
+        proof = r"(proven best|searching; at most \d+% from the best possible|searching; how far from the best "
+        proof += r"possible is not known yet)"
+        line = rf"run 1 running \d+ s: (no grid yet|\d+ grids? found, the best costs [\d,]+; {proof})"
+        assert all(re.fullmatch(line, text) for text in said), said
+        assert not re.search(r"bound|gap|objective", err), err
+
+        code, out, err = sidelines(
+            base_of(client), token, "forum", "solve", forum, "--time-limit", "1", "--wait", "--json"
+        )
+        assert code == 0, err
+        progress = json.loads(out)["progress"]  # the raw figures stay in --json
+        assert {"objective", "best_bound", "gap", "solutions", "elapsed"} <= progress.keys(), out
+
+
+@pytest.mark.parametrize(
+    ("progress", "said"),
+    [
+        # the walkthrough's: a bound below zero proves nothing a person can use
+        (
+            {"elapsed": 2.4, "objective": 880, "best_bound": -1200, "gap": 2.3636, "solutions": 3},
+            "run 4 running 2 s: 3 grids found, the best costs 880; "
+            "searching; how far from the best possible is not known yet",
+        ),
+        (
+            {"elapsed": 5.0, "objective": 1000, "best_bound": 881, "gap": 0.119, "solutions": 1},
+            "run 4 running 5 s: 1 grid found, the best costs 1,000; searching; at most 12% from the best possible",
+        ),
+        (
+            {"elapsed": 7.6, "objective": 800, "best_bound": 800, "gap": 0.0, "solutions": 9},
+            "run 4 running 8 s: 9 grids found, the best costs 800; proven best",
+        ),
+        (
+            {"elapsed": 0.5, "objective": 1300, "best_bound": None, "gap": None, "solutions": 1},
+            "run 4 running 0 s: 1 grid found, the best costs 1,300; "
+            "searching; how far from the best possible is not known yet",
+        ),
+        (
+            {"elapsed": 0.5, "objective": None, "best_bound": None, "gap": None, "solutions": 0},
+            "run 4 running 0 s: no grid yet",
+        ),
+    ],
+)
+def test_a_progress_line_says_the_proof_in_words(progress: dict[str, Any], said: str) -> None:
+    from api.remote import _progress_line
+
+    assert _progress_line({"id": 4, "status": "running", "progress": progress}) == said
