@@ -140,7 +140,7 @@ TOKEN_SCHEMES: dict[TokenKind, SecurityScheme] = {
         "party to; another delegation's answer it 404, as if they did not exist.",
     ),
 }
-_CALLER = "caller"  # the handler argument that brings the token's owner (api/guards.py provide_caller)
+CALLER = "caller"  # the handler argument that brings the token's owner (api/guards.py provide_caller)
 _BASE_DESCRIPTION = "description_without_tokens"  # a handler's `opt` key: its description before the note
 
 
@@ -174,7 +174,7 @@ def guards_called(function: Callable[..., Any]) -> list[Callable[..., Any]]:
 def route_access(handler: HTTPRouteHandler) -> Access | None:
     """The kinds of token a route accepts: those every guard its handler calls lets through,
     with the guards' notes; None when the handler takes no token at all (a public route)."""
-    if _CALLER not in inspect.signature(handler.fn).parameters:
+    if CALLER not in inspect.signature(handler.fn).parameters:
         return None
     guards = guards_called(handler.fn)
     if not guards:
