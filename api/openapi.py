@@ -47,11 +47,11 @@ ERROR_DESCRIPTIONS: dict[int, str] = {
     400: "Malformed JSON, a wrong type or an unknown field in the body, or a bad path, query or header value; "
     "`errors` names each field",
     401: "No token, a malformed Authorization header, an unknown or revoked token, or a delegation's token of a "
-    "closed forum",
+    "closed forum; checked before the body is read",
     403: "A token of the wrong kind for this route (a delegation's where the organiser's is needed, or the other "
     "way round)",
-    404: "No such forum, item or version, or one this token may not see (another delegation's answers 404, as if "
-    "it did not exist)",
+    404: "No such forum, item or version (a path value of the wrong type too), or one this token may not see "
+    "(another delegation's answers 404, as if it did not exist)",
     409: "The request conflicts with what is stored (it already exists, a version that cannot be published, a "
     "change that would make stored data invalid, a delegation's webhooks at their limit, any change to a closed "
     "forum); `detail` says which",

@@ -44,7 +44,9 @@ def _routes_with_a_body() -> Iterator[tuple[str, str, HTTPRouteHandler]]:
 
 BODY_ROUTES = sorted((method, path) for method, path, _ in _routes_with_a_body())
 JSON_BODY_ROUTES = {
-    (method, path) for method, path, handler in _routes_with_a_body() if "data" in handler.parsed_fn_signature.parameters
+    (method, path)
+    for method, path, handler in _routes_with_a_body()
+    if "data" in handler.parsed_fn_signature.parameters
 }
 
 
@@ -136,7 +138,8 @@ async def test_a_request_looks_its_token_up_once(
         return await real(connection, digest)
 
     monkeypatch.setattr(api.guards, "find_token_owner", counted)
-    answer = await client.post(f"{world.base}/rooms", json={"id": "R7", "name": "R7", "seats": 2}, headers=world.organiser)
+    room = {"id": "R7", "name": "Room 7", "seats": 2}
+    answer = await client.post(f"{world.base}/rooms", json=room, headers=world.organiser)
     assert answer.status_code == 201, answer.text
     assert len(calls) == 1
     calls.clear()
