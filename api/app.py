@@ -19,6 +19,7 @@ from litestar.di import Provide
 from litestar.openapi import OpenAPIConfig
 from litestar.openapi.spec import Components
 
+from api.authentication import authenticating
 from api.compression import compression_config
 from api.controllers import changes as change_routes
 from api.controllers import (
@@ -80,6 +81,8 @@ def create_app(pool: asyncpg.Pool, admin_token: str | None = None) -> Litestar:
     return Litestar(
         route_handlers=route_handlers,
         plugins=[TimeOfDaySchema()],
+        # the token first: 401 before the body is read (api/authentication.py)
+        guards=[authenticating(pool)],
         dependencies={"pool": Provide(provide_pool), "caller": Provide(provide_caller)},
         exception_handlers=EXCEPTION_HANDLERS,
         compression_config=compression_config(),

@@ -23,7 +23,7 @@ from typing import Annotated, Any
 import asyncpg
 import msgspec
 from litestar import Request, Response
-from litestar.exceptions import HTTPException, ValidationException
+from litestar.exceptions import HTTPException, NotFoundException, ValidationException
 from litestar.types import ExceptionHandlersMap
 
 from api.parameters import missing_parameter, parameter_field, parameter_message
@@ -124,6 +124,37 @@ def missing(field: str, detail: str) -> NotFound:
     return NotFound(detail, [FieldError(field, detail)])
 
 
+_PATH_NOUNS = {"version": "schedule version", "other": "schedule version"}
+
+
+def missing_path_value(name: str, value: object) -> NotFound:
+    """The 404 for a path value that names nothing: `no run 9` as `path:run_id`."""
+    return missing(f"path:{name}", f"no {_PATH_NOUNS.get(name, name.removesuffix('_id'))} {value}")
+
+
+def _unparsed_path_value(request: Request[Any, Any, Any]) -> NotFound | None:
+    """The 404 naming the path parameter Litestar's router could not parse into its declared type
+    (`/schedules/x` where the version is an int); None when no route's parameter explains it.
+
+    The router says only NotFoundException (from the parser's ValueError): the route is found
+    again here, by its fixed segments, to name the value a client got wrong, as every other 404 does."""
+    segments = [part for part in request.scope["path"].split("/") if part]
+    for route in request.app.routes:
+        components = route.path_components
+        if len(components) != len(segments) or any(
+            isinstance(part, str) and part != segment for part, segment in zip(components, segments, strict=True)
+        ):
+            continue
+        for part, segment in zip(components, segments, strict=True):
+            if isinstance(part, str) or part.parser is None:
+                continue
+            try:
+                part.parser(segment)
+            except ValueError:
+                return missing_path_value(part.name, segment)
+    return None
+
+
 def invalid(field: str, message: str) -> Unprocessable:
     """A 422 naming one field."""
     return Unprocessable(f"{field}: {message}", [FieldError(field, message)])
@@ -180,6 +211,10 @@ def handle_api_error(request: Request[Any, Any, Any], error: ApiError) -> Respon
 
 def handle_http_exception(request: Request[Any, Any, Any], error: HTTPException) -> Response[bytes]:
     """Litestar's exceptions: validation (400 with field paths), unknown routes (404), methods (405)..."""
+    if isinstance(error, NotFoundException) and isinstance(error.__cause__, ValueError):
+        unparsed = _unparsed_path_value(request)
+        if unparsed is not None:
+            return problem_response(request, unparsed)
     status = error.status_code
     errors: list[FieldError] = []
     if isinstance(error, ValidationException) and isinstance(error.extra, list):

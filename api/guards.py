@@ -23,8 +23,7 @@ from uuid import UUID
 import asyncpg
 import msgspec
 from litestar import Request
-from litestar.di import NamedDependency
-from litestar.params import SkipValidation
+from litestar.connection import ASGIConnection
 
 from api.errors import Forbidden, NotFound, Unauthorized, missing
 from db.queries.forums import find_token_owner
@@ -83,17 +82,17 @@ class Caller(msgspec.Struct, frozen=True):
         return self.kind
 
 
-async def provide_caller(
-    request: Request[Any, Any, Any], pool: NamedDependency[SkipValidation[asyncpg.Pool]]
-) -> Caller:
-    digest = token_digest(request)
+async def identify(connection: ASGIConnection[Any, Any, Any, Any], pool: asyncpg.Pool) -> Caller:
+    """Whose token the request carries (one lookup): 401 for a malformed header, an unknown or
+    revoked token, or a delegation's token of a closed forum; anonymous without a header."""
+    digest = token_digest(connection)
     if digest is None:
         return Caller("anonymous")
-    admin_hash: str | None = request.app.state.admin_token_hash
+    admin_hash: str | None = connection.app.state.admin_token_hash
     if admin_hash is not None and hmac.compare_digest(digest, admin_hash):
         return Caller("admin")
-    async with pool.acquire() as connection:
-        owner = await find_token_owner(connection, digest)
+    async with pool.acquire() as db:
+        owner = await find_token_owner(db, digest)
     if owner is None:
         raise Unauthorized("unknown or revoked token")
     if owner.delegation_id is None:
@@ -103,7 +102,17 @@ async def provide_caller(
     return Caller("delegation", owner.forum_id, owner.delegation_id)
 
 
-def token_digest(request: Request[Any, Any, Any]) -> str | None:
+CALLER_STATE = "caller"  # the request's state key where api/authentication.py leaves its caller
+
+
+async def provide_caller(request: Request[Any, Any, Any]) -> Caller:
+    """The caller the app's guard identified (api/authentication.py), before the body was read:
+    it is not looked up again."""
+    caller: Caller = request.state[CALLER_STATE]
+    return caller
+
+
+def token_digest(request: ASGIConnection[Any, Any, Any, Any]) -> str | None:
     """The hash of the request's Bearer token (as stored); None without an Authorization header."""
     header = request.headers.get("authorization")
     if header is None:

@@ -19,12 +19,10 @@ from litestar.types import Empty
 from litestar.typing import FieldDefinition
 from litestar.utils.scope.state import ScopeState
 
-from api.errors import BadRequest, FieldError, Unprocessable, body_field_error, missing
+from api.errors import BadRequest, FieldError, Unprocessable, body_field_error, missing_path_value
 from db.records import INT4_MAX, NUL, nul_field
 from solver.check import BOM, json_fault, out_of_calendar, split_validation, utf8_fault
 from solver.times import MAYBE_MINUTES, with_seconds
-
-_NOUNS = {"version": "schedule version", "other": "schedule version"}
 
 
 async def _decode_json_body(request: Request[Any, Any, Any], body: bytes, parameter: FieldDefinition) -> Any:
@@ -68,7 +66,7 @@ async def refuse_unstorable_input(request: Request[Any, Any, Any]) -> None:
         if isinstance(value, str) and NUL in value:
             raise _refuse_nul(f"path:{name}")
         if isinstance(value, int) and abs(value) > INT4_MAX:
-            raise missing(f"path:{name}", f"no {_NOUNS.get(name, name.removesuffix('_id'))} {value}")
+            raise missing_path_value(name, value)
     for name, value in request.query_params.items():
         if NUL in name or NUL in str(value):
             raise _refuse_nul(f"query:{name}")

@@ -47,11 +47,11 @@ ERROR_DESCRIPTIONS: dict[int, str] = {
     400: "Malformed JSON, a wrong type or an unknown field in the body, or a bad path, query or header value; "
     "`errors` names each field",
     401: "No token, a malformed Authorization header, an unknown or revoked token, or a delegation's token of a "
-    "closed forum",
+    "closed forum; checked before the body is read",
     403: "A token of the wrong kind for this route (a delegation's where the organiser's is needed, or the other "
     "way round)",
-    404: "No such forum, item or version, or one this token may not see (another delegation's answers 404, as if "
-    "it did not exist)",
+    404: "No such forum, item or version (a path value of the wrong type too), or one this token may not see "
+    "(another delegation's answers 404, as if it did not exist)",
     409: "The request conflicts with what is stored (it already exists, a version that cannot be published, a "
     "change that would make stored data invalid, a delegation's webhooks at their limit, any change to a closed "
     "forum); `detail` says which",
@@ -140,7 +140,7 @@ TOKEN_SCHEMES: dict[TokenKind, SecurityScheme] = {
         "party to; another delegation's answer it 404, as if they did not exist.",
     ),
 }
-_CALLER = "caller"  # the handler argument that brings the token's owner (api/guards.py provide_caller)
+CALLER = "caller"  # the handler argument that brings the token's owner (api/guards.py provide_caller)
 _BASE_DESCRIPTION = "description_without_tokens"  # a handler's `opt` key: its description before the note
 
 
@@ -174,7 +174,7 @@ def guards_called(function: Callable[..., Any]) -> list[Callable[..., Any]]:
 def route_access(handler: HTTPRouteHandler) -> Access | None:
     """The kinds of token a route accepts: those every guard its handler calls lets through,
     with the guards' notes; None when the handler takes no token at all (a public route)."""
-    if _CALLER not in inspect.signature(handler.fn).parameters:
+    if CALLER not in inspect.signature(handler.fn).parameters:
         return None
     guards = guards_called(handler.fn)
     if not guards:
