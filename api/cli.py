@@ -48,6 +48,7 @@ from solver.model import Problem
 from solver.result import Progress, Schedule
 
 if TYPE_CHECKING:
+    from db.load import LoadedForum
     from solver.engine import SolveOptions
     from solver.validate import Report
 
@@ -898,12 +899,26 @@ def run_load(args: argparse.Namespace) -> int:
     if args.json:
         write_output(None, pretty_json(loaded))
         return EXIT_OK
-    print(f"forum {loaded.forum_id}: {problem.forum.name}")
-    print(f"organiser token: {loaded.organiser_token}")
-    print("delegation tokens:")
-    for delegation, token in loaded.delegation_tokens.items():
-        print(f"  {delegation}: {token}")
+    print("\n".join(load_lines(problem.forum.name, loaded)))
     return EXIT_OK
+
+
+def load_lines(name: str, loaded: LoadedForum) -> list[str]:
+    """The forum, its tokens (the demo's lines, which say they are shown once) and the pages to
+    open next: a walkthrough's user had tokens and no word of either."""
+    from api.demo import PAGES_NOTE, page_lines, token_lines
+    from api.remote import SERVER_VARIABLE
+
+    # The address `sidelines forum` uses, else the one `sidelines serve` listens on by default.
+    base = os.environ.get(SERVER_VARIABLE, "").strip().rstrip("/") or f"http://127.0.0.1:{DEFAULT_PORT}"
+    first = next(iter(loaded.delegation_tokens.items()), None)
+    return [
+        f"forum {loaded.forum_id}: {name}",
+        *token_lines(loaded.organiser_token, loaded.delegation_tokens.items()),
+        "",
+        f"Pages, once `sidelines serve` runs at {base} ({PAGES_NOTE}):",
+        *page_lines(base, loaded.organiser_token, first),
+    ]
 
 
 # ---- demo

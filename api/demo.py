@@ -18,7 +18,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import TYPE_CHECKING
 from uuid import UUID
@@ -46,6 +46,7 @@ SHOWN_DELEGATIONS = 2
 EXIT_FAILED = 1
 EXIT_INTERRUPTED = 130
 LAST_LINE = "Press Ctrl-C to stop."
+PAGES_NOTE = "open in a browser; the token after # stays in the browser"
 
 
 class DemoError(Exception):
@@ -70,6 +71,27 @@ def _curl(token: str, url: str) -> str:
     return f"curl -s -w '\\nHTTP %{{http_code}}\\n' -H 'Authorization: Bearer {token}' {url}"
 
 
+def page_lines(base_url: str, organiser_token: str, delegation: tuple[str, str] | None) -> list[str]:
+    """The pages to open, each with its token in the fragment; `sidelines load` prints them too."""
+    lines = [
+        f"  organiser grid   {base_url}/grid#token={organiser_token}",
+        f"  requests         {base_url}/requests#token={organiser_token}",
+    ]
+    if delegation is not None:  # a forum loaded without delegations has no agenda yet
+        first, first_token = delegation
+        lines.append(f"  agenda of {first:<6} {base_url}/agenda#token={first_token}")
+    return lines
+
+
+def token_lines(organiser_token: str, delegations: Iterable[tuple[str, str]]) -> list[str]:
+    """The tokens under a heading that says they are shown once; `sidelines load` prints them too."""
+    lines = [
+        "Tokens (shown once, stored hashed; send as 'Authorization: Bearer <token>'):",
+        f"  organiser        {organiser_token}",
+    ]
+    return lines + [f"  delegation {delegation:<5} {token}" for delegation, token in delegations]
+
+
 def demo_lines(demo: DemoForum) -> list[str]:
     """The block `sidelines demo` prints once the server answers. Later features add their lines here."""
     forum = f"{demo.base_url}/forums/{demo.forum_id}"
@@ -86,16 +108,10 @@ def demo_lines(demo: DemoForum) -> list[str]:
         f"  API              {demo.base_url}",
         f"  API docs         {demo.base_url}/schema",
         "",
-        "Pages (open in a browser; the token after # stays in the browser):",
-        f"  organiser grid   {demo.base_url}/grid#token={demo.organiser_token}",
-        f"  requests         {demo.base_url}/requests#token={demo.organiser_token}",
-        f"  agenda of {first:<6} {demo.base_url}/agenda#token={first_token}",
+        f"Pages ({PAGES_NOTE}):",
+        *page_lines(demo.base_url, demo.organiser_token, (first, first_token)),
         "",
-        "Tokens (shown once, stored hashed; send as 'Authorization: Bearer <token>'):",
-        f"  organiser        {demo.organiser_token}",
-    ]
-    lines += [f"  delegation {delegation:<5} {token}" for delegation, token in demo.delegations]
-    lines += [
+        *token_lines(demo.organiser_token, demo.delegations),
         "",
         "Try (each prints the JSON answer, then its HTTP status):",
         "  # the organiser reads the whole grid",

@@ -123,6 +123,41 @@ async def test_a_bad_problem_stores_nothing(pool: asyncpg.Pool) -> None:
     assert [finding.path for finding in raised.value.findings] == ["rooms[1].id"]
 
 
+@pytest.mark.parametrize(("server", "shown"), [(None, "http://127.0.0.1:8000"), ("https://forum.example.org/", None)])
+async def test_load_command_says_its_tokens_are_shown_once_and_which_page_to_open(
+    databases: Databases, server: str | None, shown: str | None
+) -> None:
+    """A new user's walkthrough: the tokens came without a word that they are shown only once,
+    nor of the page to open next (the grid, its token in the fragment, as the demo prints it)."""
+    environment = {name: value for name, value in os.environ.items() if name != "SIDELINES"}
+    environment["DATABASE_URL"] = await databases.create()
+    if server is not None:
+        environment["SIDELINES"] = server
+    command = [sys.executable, "-m", "api", "load", str(EXAMPLES / "cis-council.json")]
+    done = subprocess.run(command, env=environment, capture_output=True, text=True, check=False)
+    assert done.returncode == 0, done.stderr
+    lines = done.stdout.splitlines()
+    assert "Tokens (shown once, stored hashed; send as 'Authorization: Bearer <token>'):" in lines
+    organiser = next(line.split()[1] for line in lines if line.startswith("  organiser "))
+    first = read_problem((EXAMPLES / "cis-council.json").read_bytes()).delegations[0].id
+    delegation = next(line.split()[2] for line in lines if line.startswith(f"  delegation {first} "))
+    base = shown or (server or "").rstrip("/")
+    assert f"  organiser grid   {base}/grid#token={organiser}" in lines
+    assert f"  requests         {base}/requests#token={organiser}" in lines
+    assert f"  agenda of {first:<6} {base}/agenda#token={delegation}" in lines
+    connection = await asyncpg.connect(environment["DATABASE_URL"])
+    try:  # the tokens in the page addresses are the ones stored (hashed)
+        hashes = [hash_token(organiser), hash_token(delegation)]
+        found = await connection.fetchval(
+            "SELECT (SELECT count(*) FROM organiser_tokens WHERE token_hash = $1)"
+            " + (SELECT count(*) FROM delegations WHERE token_hash = $2)",
+            *hashes,
+        )
+    finally:
+        await connection.close()
+    assert found == 2
+
+
 async def test_load_command_prints_the_forum_and_its_tokens(databases: Databases, tmp_path: Path) -> None:
     environment = {**os.environ, "DATABASE_URL": await databases.create()}
     command = [sys.executable, "-m", "api", "load", str(EXAMPLES / "cis-council.json"), "--json"]
