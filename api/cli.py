@@ -212,15 +212,9 @@ def lease_seconds(text: str) -> float:
     return value
 
 
-def port(text: str) -> int:
-    """A TCP port. uvicorn took 70000 and listened on 4464 (70000 - 65536), saying 70000."""
-    if not (text.isascii() and text.isdigit()) or not 1 <= int(text) <= 65535:
-        raise argparse.ArgumentTypeError(f"must be a TCP port from 1 to 65535, not {text!r}")
-    return int(text)
-
-
 def port_or_zero(text: str) -> int:
-    """A TCP port, or 0 for one the system picks."""
+    """A TCP port, or 0 for one the system picks. uvicorn took 70000 and listened on 4464
+    (70000 - 65536), saying 70000."""
     if not (text.isascii() and text.isdigit()) or not 0 <= int(text) <= 65535:
         raise argparse.ArgumentTypeError(f"must be a TCP port from 1 to 65535, or 0 for a free one, not {text!r}")
     return int(text)
@@ -790,7 +784,10 @@ def _add_serve(commands: Subparsers) -> None:
         "migrates first. SIDELINES_ADMIN_TOKEN enables POST /forums.",
     )
     command.add_argument("--host", default="127.0.0.1", help="default 127.0.0.1")
-    command.add_argument("--port", type=port, default=DEFAULT_PORT, help=f"default {DEFAULT_PORT}")
+    # 0 as in `sidelines demo`: uvicorn's "running on" line names the port the system chose.
+    command.add_argument(
+        "--port", type=port_or_zero, default=DEFAULT_PORT, help=f"default {DEFAULT_PORT}; 0 picks a free port"
+    )
     command.add_argument(
         "--workers",
         type=non_negative_int,

@@ -232,6 +232,31 @@ async def test_serve_without_an_admin_token_says_so_when_it_starts(isolated: Iso
 
 
 @pytest.mark.anyio
+async def test_serve_on_port_0_says_the_port_the_system_chose(isolated: Isolated) -> None:
+    """`sidelines demo --port 0` picked a free port while `sidelines serve --port 0` was refused.
+    Now both take it; serve's log line names the port bound, where the API then answers."""
+    process = await isolated.start("serve", "--port", "0", "--workers", "0")
+    log = max(isolated.logs.iterdir(), key=lambda path: path.stat().st_mtime)
+    try:
+
+        async def named() -> bool:
+            assert process.returncode is None, log.read_text()
+            return re.search(r"running on http://127\.0\.0\.1:(\d+)", log.read_text()) is not None
+
+        await eventually(named)
+        found = re.search(r"running on http://127\.0\.0\.1:(\d+)", log.read_text())
+        assert found is not None and int(found[1]) != 0
+        async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{found[1]}", timeout=10) as client:
+            assert (await client.get(READINESS_PATH)).status_code == 200
+        process.terminate()
+        assert await process.wait() == 0
+    finally:
+        if process.returncode is None:  # the test failed before stopping it
+            process.kill()
+            await process.wait()
+
+
+@pytest.mark.anyio
 async def test_serve_on_the_embedded_postgresql_stops_without_pgservers_chatter(tmp_path: Path) -> None:
     """Ctrl-C on the README's demo printed pgserver's pg_ctl command lines and their stdout and
     stderr sections (its INFO records, which Litestar's logging config lets through)."""
