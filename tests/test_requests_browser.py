@@ -352,6 +352,13 @@ def test_a_delegation_token_is_refused(browser: Browser, board: Board) -> None:
     )
     expect(page.locator("#app")).to_be_hidden()
     expect(page.locator("#requests-body tr")).to_have_count(0)
+    # A walkthrough's user read "/agenda" as text: it is a link, and carries no token (the one
+    # entered here stays in this page's storage; the agenda page asks for its own).
+    link = page.locator("#message").get_by_role("link", name="/agenda")
+    expect(link).to_have_attribute("href", "/agenda")
+    link.click()
+    page.wait_for_url(f"{board.site.server.url}/agenda")
+    expect(page.locator("#token-form")).to_be_visible(timeout=WAIT_MS)
     assert errors == [], errors
     page.close()
 

@@ -45,9 +45,10 @@
     return open();
   }, showMessage);
 
-  function showMessage(text) {
-    $("message").textContent = text;
-    $("message").hidden = !text;
+  // Text, or text and elements (a link): never HTML.
+  function showMessage(...parts) {
+    $("message").replaceChildren(...parts);
+    $("message").hidden = !$("message").textContent;
   }
 
   function say(text) {
@@ -57,7 +58,9 @@
   async function open() {
     const me = await api(state.token, "GET", "/me");
     if (me.kind !== "organiser") {
-      showMessage("This page needs the forum organiser's token. A delegation's token opens /agenda.");
+      // No token in the link: this one was given for this page; the agenda page asks for its own.
+      const agenda = el("a", { href: "/agenda", text: "/agenda" });
+      showMessage("This page needs the forum organiser's token. A delegation's token opens ", agenda, ".");
       return;
     }
     state.forumId = me.forum_id;
