@@ -1235,8 +1235,10 @@ def test_the_notice_says_what_the_staleness_means_for_each_kind_of_version(still
     )
     expect(page.locator("#publish-button")).to_be_disabled()
     notice.screenshot(path=str(SCREENSHOTS / "grid-out-of-date.png"))
-    page.locator("#solve-button").focus()
-    page.keyboard.press("Tab")  # the publish button is disabled: the notice is in the tab order
+    # the publish button is disabled: the notice is in the tab order, next after the solve's controls
+    # (the last of them the solve's folded "Solver figures")
+    page.locator("#progress summary").focus()
+    page.keyboard.press("Tab")
     expect(notice).to_be_focused()
 
     # a colleague solves and publishes the edit in: the page shown the old one learns both
@@ -1428,11 +1430,13 @@ def _changes(site: Site) -> list[dict[str, Any]]:
 
 def _record_on_page(page: Page) -> dict[str, Any]:
     """Send the change form; the body it posted, once the page says what was recorded."""
-    with page.expect_response(lambda answer: answer.request.method == "POST" and answer.url.endswith("/changes")) as got:
+    with page.expect_response(lambda sent: sent.request.method == "POST" and sent.url.endswith("/changes")) as got:
         page.locator("#change-send").click()
     assert got.value.status == 201, got.value.text()
     expect(page.locator("#change-said")).to_contain_text(f"Recorded as change {got.value.json()['number']}:")
-    return dict(got.value.request.post_data_json)
+    body = got.value.request.post_data_json
+    assert isinstance(body, dict), body
+    return body
 
 
 def _kind(page: Page, label: str) -> None:
@@ -1472,7 +1476,8 @@ def test_each_kind_of_change_is_recorded_from_the_grid_page(browser: Browser, si
     held = _changes(fresh)
     assert len(held) == 1 and held[0]["room"] == room.id, held
     assert [held[0]["window"][end][:16] for end in ("start", "end")] == [lost["start"][:16], lost["end"][:16]]
-    expect(page.locator("#change-said")).to_contain_text(f"In the published version {_shown_version(page)}, it breaks 1")
+    broke = f"In the published version {_shown_version(page)}, it breaks 1"
+    expect(page.locator("#change-said")).to_contain_text(broke)
     expect(page.locator("#change-resolve")).to_be_visible()
 
     # a later arrival and an earlier departure: delegation, then participant
@@ -1541,6 +1546,7 @@ def test_a_change_the_server_refuses_is_said_beside_its_field(browser: Browser, 
     expect(page.locator("#change-said")).to_contain_text("Not recorded")
     expect(page.locator("#change-resolve")).to_be_hidden()
     assert _changes(fresh) == []
+    page.locator("#change-section").screenshot(path=str(SCREENSHOTS / "grid-change-refused.png"))
     found = _axe(page, "change form refused")
     assert found == [], "\n".join(found)
     assert errors == [], errors
