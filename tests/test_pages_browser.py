@@ -1516,6 +1516,10 @@ def test_each_kind_of_change_is_recorded_from_the_grid_page(browser: Browser, si
     held = _changes(fresh)
     assert held[3] == {"kind": "meeting_cancelled", "meeting": cancelled["meeting"]}, held
     expect(page.locator("#change-said")).to_contain_text("it removes 1 published meeting")
+    page.locator("#change-said").evaluate("node => { node.textContent = ''; }")
+    _record_on_page(page)  # sent again unchanged: the same key, the same answer, nothing more recorded
+    expect(page.locator("#change-said")).to_contain_text("Recorded as change 4:")
+    assert len(_changes(fresh)) == 4 and keys[-1] == keys[-2], keys
     assert errors == [], errors
     page.close()
 
@@ -2731,6 +2735,25 @@ def test_the_keyboard_reaches_every_control_of_the_ask_form_with_its_focus_shown
     assert all(step["visible"] for step in reached), str([(step["probe"], step["visible"]) for step in reached])
     assert errors == [], errors
     page.close()
+
+
+def test_the_keyboard_walks_the_change_form_and_arrows_choose_its_kind(grid_page: Page) -> None:
+    """Tab from the section's title reaches the chosen kind (one stop for the group), then every
+    field of that kind and the send button, each with its focus outline; the arrow keys choose
+    another kind, whose own fields then follow."""
+    page = grid_page
+    form = page.locator("#change-form")
+    for kind, fields in (("room_unavailable", 3), ("arrival_changed", 2)):  # no participant before a delegation
+        expect(form.locator(f'input[value="{kind}"]')).to_be_checked()
+        count, reached = _tab_walk(page, form, page.locator("#change-title"))
+        assert count == 4 + fields + 1, count  # four kinds, the fields shown, the send button
+        checked = int(form.locator("input:checked").get_attribute("data-tab-probe") or -1)
+        assert _stops(reached) == [checked, *range(4, count)], reached
+        assert all(step["visible"] for step in reached), str([(step["probe"], step["visible"]) for step in reached])
+        form.locator("input:checked").focus()
+        page.keyboard.press("ArrowDown")
+    expect(form.locator('input[value="departure_changed"]')).to_be_checked()
+    expect(page.locator("label[for=change-time]")).to_have_text("Now leaves")
 
 
 def _set_parties(site: Site, request_id: str, parties: list[str]) -> None:
