@@ -1446,11 +1446,11 @@
     const button = $("change-send");
     button.disabled = true;
     try {
+      // The key stays with the form as filled in: sent again unchanged (a double click, a send
+      // whose answer seemed lost), the change is recorded once and the same answer comes back.
       const recorded = await postChange(body, changeKey(body));
-      state.changeSent = null;
       said.textContent = changeSaid(recorded);
       $("change-resolve").hidden = publishedVersion() === null;
-      for (const id of ["change-from", "change-to"]) $(id).value = "";
     } catch (error) {
       $("change-resolve").hidden = true;
       if (error.status === 422 || error.status === 400) {
