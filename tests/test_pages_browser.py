@@ -1046,6 +1046,12 @@ def test_a_solve_started_from_the_page_shows_progress_and_opens_its_version(grid
     bound = "–" if report["best_bound"] is None else str(report["best_bound"])
     expect(grid_page.locator("#progress-bound")).to_have_text(bound)
     expect(grid_page.locator("#progress-gap")).to_have_text(re.compile(r"%$" if report["gap"] is not None else "–"))
+    # in words: how many meetings the grid holds and whether the engine proved it the best
+    grid = site.get(f"/schedules/{solved}")
+    requested = len(grid["placements"]) + len(grid["unplaced"])
+    expect(grid_page.locator("#progress-placed")).to_have_text(f"{len(grid['placements'])} of {requested} requested")
+    proven = "yes, proven best" if grid["status"] == "OPTIMAL" else "not proven: time ran out"
+    expect(grid_page.locator("#progress-proven")).to_contain_text(proven)
     assert solved > before and _shown_version(grid_page) == solved
     expect(grid_page.locator("#compare-select")).to_have_value(str(before))
     expect(grid_page.locator("#summary")).to_contain_text(f"Since version {before}:")
@@ -1229,8 +1235,10 @@ def test_the_notice_says_what_the_staleness_means_for_each_kind_of_version(still
     )
     expect(page.locator("#publish-button")).to_be_disabled()
     notice.screenshot(path=str(SCREENSHOTS / "grid-out-of-date.png"))
-    page.locator("#solve-button").focus()
-    page.keyboard.press("Tab")  # the publish button is disabled: the notice is in the tab order
+    # the publish button is disabled: the notice is in the tab order, next after the solve's controls
+    # (the last of them the solve's folded "Solver figures")
+    page.locator("#progress summary").focus()
+    page.keyboard.press("Tab")
     expect(notice).to_be_focused()
 
     # a colleague solves and publishes the edit in: the page shown the old one learns both
@@ -1400,6 +1408,190 @@ def test_after_publication_the_re_solve_comes_first_and_marks_only_what_the_chan
         assert len(_full_solve(page)) == 1
     assert full_run.value.post_data_json == {"time_limit": 2}
     expect(page.locator("#progress .progress-title")).to_contain_text("Solved: version", timeout=120_000)
+    assert errors == [], errors
+    page.close()
+
+
+# ---------------------------------------------------------------- recording a change from the page
+
+
+def _published_forum(site: Site) -> Site:
+    """A fresh Shangri-La forum, solved for 2 s and published: its changes touch no other test."""
+    fresh = _another_forum(site, "shangri-la")
+    version = _solve(fresh, 2)
+    answer = fresh.api.post(f"{fresh.base}/schedules/{version}/publish", headers=fresh.organiser())
+    assert answer.status_code == 200, answer.text
+    return fresh
+
+
+def _changes(site: Site) -> list[dict[str, Any]]:
+    return [record["change"] for record in site.every("/changes")]
+
+
+def _record_on_page(page: Page) -> dict[str, Any]:
+    """Send the change form; the body it posted, once the page says what was recorded."""
+    with page.expect_response(lambda sent: sent.request.method == "POST" and sent.url.endswith("/changes")) as got:
+        page.locator("#change-send").click()
+    assert got.value.status == 201, got.value.text()
+    expect(page.locator("#change-said")).to_contain_text(f"Recorded as change {got.value.json()['number']}:")
+    body = got.value.request.post_data_json
+    assert isinstance(body, dict), body
+    return body
+
+
+def _kind(page: Page, label: str) -> None:
+    page.locator("#change-kind").get_by_label(label).check()
+
+
+def test_each_kind_of_change_is_recorded_from_the_grid_page(browser: Browser, site: Site) -> None:
+    """A room lost for a while, a later arrival, an earlier departure and a meeting cancelled (from
+    its block) are each posted from the form and held by the server (GET .../changes) as filled in.
+    A send that got no answer is sent again with the same Idempotency-Key (recorded once); a change
+    filled in differently gets a new key."""
+    fresh = _published_forum(site)
+    page, errors = _open_grid(browser, fresh)
+    placements = fresh.get(f"/schedules/{_shown_version(page)}")["placements"]
+    lost = placements[len(placements) // 2]
+    room = next(r for r in fresh.problem.rooms if r.id == lost["room"])
+
+    # a room: the first send's answer is lost on the way back, the second (same key) is answered once
+    _kind(page, "A room is unavailable")
+    page.locator("#change-room").select_option(label=room.name)
+    page.locator("#change-from").fill(lost["start"][:16])
+    page.locator("#change-to").fill(lost["end"][:16])
+    keys: list[str] = []
+    page.on("request", lambda r: keys.append(r.headers["idempotency-key"]) if r.url.endswith("/changes") else None)
+
+    def lose_answer(route: Route) -> None:
+        route.fetch()  # the server records it; the page never hears back
+        route.abort()
+
+    page.route("**/changes", lose_answer, times=1)
+    page.locator("#change-send").click()
+    expect(page.locator("#change-said")).to_contain_text("Not recorded")
+    sent = _record_on_page(page)
+    assert len(keys) == 2 and keys[0] == keys[1], keys
+    window = {"start": lost["start"][:19], "end": lost["end"][:19]}
+    assert sent == {"kind": "room_unavailable", "room": room.id, "window": window}
+    held = _changes(fresh)
+    assert len(held) == 1 and held[0]["room"] == room.id, held
+    assert [held[0]["window"][end][:16] for end in ("start", "end")] == [lost["start"][:16], lost["end"][:16]]
+    broke = f"In the published version {_shown_version(page)}, it breaks 1"
+    expect(page.locator("#change-said")).to_contain_text(broke)
+    expect(page.locator("#change-resolve")).to_be_visible()
+
+    # a later arrival and an earlier departure: delegation, then participant
+    delegation = fresh.problem.delegations[1]
+    person = delegation.participants[0]
+    arrival = f"{fresh.problem.forum.days[1].date}T10:00"
+    _kind(page, "Someone arrives later")
+    expect(page.locator("#change-participant")).to_be_disabled()
+    page.locator("#change-delegation").select_option(delegation.id)
+    page.locator("#change-participant").select_option(label=person.name)
+    expect(page.locator("label[for=change-time]")).to_have_text("Now arrives")
+    page.locator("#change-time").fill(arrival)
+    _record_on_page(page)
+    departure = f"{fresh.problem.forum.days[1].date}T17:00"
+    _kind(page, "Someone leaves earlier")
+    expect(page.locator("label[for=change-time]")).to_have_text("Now leaves")
+    page.locator("#change-time").fill(departure)
+    _record_on_page(page)
+    held = _changes(fresh)
+    who = f"{delegation.id}/{person.id}"
+    assert held[1]["kind"] == "arrival_changed" and held[1]["participant"] == who, held
+    assert held[1]["arrival"][:16] == arrival
+    assert held[2]["kind"] == "departure_changed" and held[2]["participant"] == who, held
+    assert held[2]["departure"][:16] == departure
+    assert len(set(keys)) == 3, keys  # each new change its own key
+
+    # a meeting cancelled, from its block's panel
+    cancelled = placements[len(placements) // 3]
+    _show_day_of(page, cancelled["start"])
+    page.locator(f'.sheet.current .meeting[data-meeting="{cancelled["meeting"]}"]').focus()
+    page.keyboard.press("Enter")
+    page.locator("#move-cancelled").click()
+    expect(page.locator("#change-meeting")).to_be_focused()
+    expect(page.locator("#change-meeting")).to_have_value(cancelled["meeting"])
+    _record_on_page(page)
+    held = _changes(fresh)
+    assert held[3] == {"kind": "meeting_cancelled", "meeting": cancelled["meeting"]}, held
+    expect(page.locator("#change-said")).to_contain_text("it removes 1 published meeting")
+    page.locator("#change-said").evaluate("node => { node.textContent = ''; }")
+    _record_on_page(page)  # sent again unchanged: the same key, the same answer, nothing more recorded
+    expect(page.locator("#change-said")).to_contain_text("Recorded as change 4:")
+    assert len(_changes(fresh)) == 4 and keys[-1] == keys[-2], keys
+    assert errors == [], errors
+    page.close()
+
+
+def test_a_change_the_server_refuses_is_said_beside_its_field(browser: Browser, site: Site) -> None:
+    """An arrival outside the forum's days: the server's refusal (`errors[].field` "arrival") is
+    said beside the time, which is marked invalid and takes the focus; nothing is recorded. Fields
+    left empty are said beside themselves before anything is sent."""
+    fresh = _published_forum(site)
+    page, errors = _open_grid(browser, fresh)
+    _kind(page, "Someone arrives later")
+    page.locator("#change-send").click()
+    expect(page.locator("#change-delegation-error")).to_have_text("choose the delegation")
+    expect(page.locator("#change-delegation")).to_have_attribute("aria-invalid", "true")
+    delegation = fresh.problem.delegations[0]
+    page.locator("#change-delegation").select_option(delegation.id)
+    expect(page.locator("#change-delegation")).not_to_have_attribute("aria-invalid", "true")
+    page.locator("#change-participant").select_option(f"{delegation.id}/{delegation.participants[0].id}")
+    page.locator("#change-time").fill("2030-01-01T10:00")
+    with page.expect_response(lambda answer: answer.url.endswith("/changes")) as refused:
+        page.locator("#change-send").click()
+    assert refused.value.status == 422
+    said = page.locator("#change-time-error")
+    expect(said).to_contain_text("arrival: outside the forum")
+    expect(page.locator("#change-time")).to_have_attribute("aria-invalid", "true")
+    expect(page.locator("#change-time")).to_be_focused()
+    assert "change-time-error" in (page.locator("#change-time").get_attribute("aria-describedby") or "")
+    expect(page.locator("#change-said")).to_contain_text("Not recorded")
+    expect(page.locator("#change-resolve")).to_be_hidden()
+    assert _changes(fresh) == []
+    page.locator("#change-section").screenshot(path=str(SCREENSHOTS / "grid-change-refused.png"))
+    found = _axe(page, "change form refused")
+    assert found == [], "\n".join(found)
+    assert errors == [], errors
+    page.close()
+
+
+def test_the_re_solve_after_a_room_lost_on_the_page_moves_its_meetings_out(browser: Browser, site: Site) -> None:
+    """A room lost for a whole day, recorded from the form; the re-solve it offers makes a version
+    with nothing in that room that day, and says in words how many meetings it placed."""
+    fresh = _published_forum(site)
+    page, errors = _open_grid(browser, fresh)
+    published = _shown_version(page)
+    placements = fresh.get(f"/schedules/{published}")["placements"]
+    day = fresh.problem.forum.days[1]
+    busiest = max(
+        {p["room"] for p in placements},
+        key=lambda room: sum(p["room"] == room and p["start"].startswith(str(day.date)) for p in placements),
+    )
+    inside = [p["meeting"] for p in placements if p["room"] == busiest and p["start"].startswith(str(day.date))]
+    assert inside
+    page.locator("#change-room").select_option(busiest)
+    page.locator("#change-from").fill(f"{day.date}T{day.start.strftime('%H:%M')}")
+    page.locator("#change-to").fill(f"{day.date}T{day.end.strftime('%H:%M')}")
+    _record_on_page(page)
+    expect(page.locator("#change-said")).to_contain_text(f"it breaks {len(inside)} published meeting")
+    expect(page.locator("#change-said")).to_contain_text("re-solve from the published grid")
+
+    with page.expect_request(lambda sent: sent.method == "POST" and sent.url.endswith("/runs")) as run:
+        page.locator("#change-resolve").click()
+    assert run.value.post_data_json == {"resolve": {}}
+    title = page.locator("#progress .progress-title")
+    expect(title).to_have_text(re.compile(r"^Re-solved: version \d+$"), timeout=120_000)
+    solved = int(title.inner_text().rsplit(" ", 1)[-1])
+    grid = fresh.get(f"/schedules/{solved}")
+    still = [p["meeting"] for p in grid["placements"] if p["room"] == busiest and p["start"].startswith(str(day.date))]
+    assert still == [], still
+    moved = {move["meeting"] for move in fresh.get(f"/schedules/{published}/diff/{solved}")["moved"]}
+    assert set(inside) <= moved | {u["meeting"] for u in grid["unplaced"]}
+    requested = len(grid["placements"]) + len(grid["unplaced"])
+    expect(page.locator("#progress-placed")).to_have_text(f"{len(grid['placements'])} of {requested} requested")
+    expect(page.locator("#progress-proven")).not_to_have_text("–")
     assert errors == [], errors
     page.close()
 
@@ -2543,6 +2735,25 @@ def test_the_keyboard_reaches_every_control_of_the_ask_form_with_its_focus_shown
     assert all(step["visible"] for step in reached), str([(step["probe"], step["visible"]) for step in reached])
     assert errors == [], errors
     page.close()
+
+
+def test_the_keyboard_walks_the_change_form_and_arrows_choose_its_kind(grid_page: Page) -> None:
+    """Tab from the section's title reaches the chosen kind (one stop for the group), then every
+    field of that kind and the send button, each with its focus outline; the arrow keys choose
+    another kind, whose own fields then follow."""
+    page = grid_page
+    form = page.locator("#change-form")
+    for kind, fields in (("room_unavailable", 3), ("arrival_changed", 2)):  # no participant before a delegation
+        expect(form.locator(f'input[value="{kind}"]')).to_be_checked()
+        count, reached = _tab_walk(page, form, page.locator("#change-title"))
+        assert count == 4 + fields + 1, count  # four kinds, the fields shown, the send button
+        checked = int(form.locator("input:checked").get_attribute("data-tab-probe") or -1)
+        assert _stops(reached) == [checked, *range(4, count)], reached
+        assert all(step["visible"] for step in reached), str([(step["probe"], step["visible"]) for step in reached])
+        form.locator("input:checked").focus()
+        page.keyboard.press("ArrowDown")
+    expect(form.locator('input[value="departure_changed"]')).to_be_checked()
+    expect(page.locator("label[for=change-time]")).to_have_text("Now leaves")
 
 
 def _set_parties(site: Site, request_id: str, parties: list[str]) -> None:

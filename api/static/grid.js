@@ -2,7 +2,7 @@
 "use strict";
 
 (() => {
-  const { api, every, events, el, wall, dayName, kindOf } = Sidelines;
+  const { api, every, events, el, wall, dayName, kindOf, describe, ApiError } = Sidelines;
   const $ = (id) => document.getElementById(id);
 
   const state = {
@@ -39,6 +39,7 @@
     run: null, // the run the page started and follows: its number, while it has not ended
     offlineSince: null, // when the check for a colleague's work first failed (a Date), until it answers again
     compact: null, // narrow columns: null until the organiser chooses (then: more than COMPACT_ROOMS rooms)
+    changeSent: null, // {body, key}: the last change sent from the form and its Idempotency-Key (a retry reuses it)
   };
   // How often an open page asks whether a colleague has edited the setup, added or published a
   // version (GET .../revision: one small statement); also at once when the tab is shown again.
@@ -105,6 +106,7 @@
     const people = state.problem.delegations.flatMap((d) => (d.participants || []).map((p) => [p, d.id]));
     state.participantName = new Map(people.map(([p]) => [p.id, p.name]));
     fillSelect($("print-room-select"), state.problem.rooms.map((room) => [room.id, room.name]));
+    fillChangeChoices();
     fillSelect(
       $("find-options"),
       [...state.problem.delegations]
@@ -430,6 +432,7 @@
       checkMove(state.pending.meeting, start, $("move-room").value).catch(fail);
     });
     $("move-day").addEventListener("change", fillTimes);
+    wireChanges();
   }
 
   function fail(error) {
@@ -471,14 +474,15 @@
   // with the version shown before (a solve) or the published one (a re-solve: what moved is marked).
   // A run stopped with Stop keeps its best grid as a version, opened like a finished one's.
   async function solve(resolve) {
-    const buttons = [$("solve-button"), $("resolve-button")];
+    const buttons = [$("solve-button"), $("resolve-button"), $("change-resolve")];
     for (const button of buttons) button.disabled = true;
     const progress = $("progress");
     const title = progress.querySelector(".progress-title");
     progress.hidden = false;
     progress.dataset.reports = "0";
     title.textContent = resolve ? "Re-solving from the published grid…" : "Solving…";
-    for (const id of ["objective", "bound", "gap", "elapsed"]) $(`progress-${id}`).textContent = "–";
+    for (const id of ["objective", "bound", "gap", "elapsed", "proven"]) $(`progress-${id}`).textContent = "–";
+    $("progress-placed").textContent = "counted when it ends";
     // Elapsed is the organiser's wall clock since the start; the engine's figures come with its reports.
     const started = performance.now();
     const ticker = setInterval(() => {
@@ -524,6 +528,7 @@
       await show(final.version, before);
       // A solve that ends before CP-SAT reports (the greedy grid kept) still has the grid's objective.
       if (!final.progress && state.grid.objective !== null) $("progress-objective").textContent = state.grid.objective;
+      showOutcome(state.grid, resolve, final.status === "cancelled");
       title.textContent = final.status === "cancelled"
         ? `Stopped: version ${final.version} kept`
         : `${resolve ? "Re-solved" : "Solved"}: version ${final.version}`;
@@ -562,10 +567,33 @@
     }
   }
 
+  // The engine's figures as they come (under "Solver figures"), and in words whether the grid found
+  // so far is proven the best: a bound and a gap mean nothing to a protocol officer, and with a
+  // negative bound the gap is past 100 % for a grid that may well be the best.
   function showProgress(report) {
     $("progress-objective").textContent = report.objective ?? "–";
     $("progress-bound").textContent = report.best_bound ?? "–";
     $("progress-gap").textContent = report.gap === null || report.gap === undefined ? "–" : `${(report.gap * 100).toFixed(1)}%`;
+    $("progress-proven").textContent = provenSaid(report);
+  }
+
+  function provenSaid(report) {
+    if (report.objective === null || report.objective === undefined) return "no grid yet";
+    if (report.gap === 0 || report.objective === report.best_bound) return "yes, proven best";
+    return "not proven yet: still looking for a better grid";
+  }
+
+  // Once the run has ended, its version says what the figures could not: how many of the meetings
+  // asked for it holds, and whether the engine proved that no better grid exists.
+  function showOutcome(grid, resolve, stopped) {
+    const requested = grid.placements.length + grid.unplaced.length;
+    $("progress-placed").textContent = `${grid.placements.length} of ${requested} requested`;
+    let proven;
+    if (grid.status === "OPTIMAL") proven = "yes, proven best: no better grid exists";
+    else if (resolve) proven = "not asked: a re-solve keeps what no change forced and places the rest as well as it can";
+    else if (stopped) proven = "not proven: stopped before the search could prove it";
+    else proven = "not proven: time ran out before the search could prove no better grid exists";
+    $("progress-proven").textContent = proven;
   }
 
   // ---------------------------------------------------------------- a colleague's work
@@ -1278,5 +1306,237 @@
     if (!best) return fallback;
     const start = wall(best.start);
     return { date: start.date, time: start.time, room: best.room, allowed: true };
+  }
+  // ---------------------------------------------------------------- recording a change
+
+  // The kinds the form records (solver/changes.py): the fields each sends, besides `kind`.
+  const CHANGE_FIELDS = {
+    room_unavailable: ["change-room", "change-from", "change-to"],
+    arrival_changed: ["change-delegation", "change-participant", "change-time"],
+    departure_changed: ["change-delegation", "change-participant", "change-time"],
+    meeting_cancelled: ["change-meeting"],
+  };
+
+  function changeKind() {
+    return $("change-form").elements.kind.value;
+  }
+
+  // The choices come from the setup the page has read: filled again whenever it is read again,
+  // keeping what is chosen (fillSelect), so a colleague's new room or meeting shows here too.
+  function fillChangeChoices() {
+    fillSelect($("change-room"), state.problem.rooms.map((room) => [room.id, room.name]));
+    const delegations = [...state.problem.delegations].sort((a, b) => a.name.localeCompare(b.name));
+    fillSelect($("change-delegation"), [["", "choose a delegation"], ...delegations.map((d) => [d.id, delegationLabel(d)])]);
+    fillParticipants();
+    const meetings = state.problem.meetings.map((meeting) => [meeting.id, meetingLabel(meeting)]);
+    meetings.sort((a, b) => a[1].localeCompare(b[1]));
+    fillSelect($("change-meeting"), [["", "choose a meeting"], ...meetings]);
+  }
+
+  function meetingLabel(meeting) {
+    const info = meetingInfo(meeting.id, []);
+    return `${info.codes.join("-")}: ${info.title || meeting.id} (${info.kind})`;
+  }
+
+  function fillParticipants() {
+    const delegation = state.problem.delegations.find((d) => d.id === $("change-delegation").value);
+    const people = delegation ? delegation.participants || [] : [];
+    fillSelect($("change-participant"), [["", delegation ? "choose a participant" : "choose the delegation first"], ...people.map((p) => [p.id, p.name])]);
+    $("change-participant").disabled = !delegation;
+  }
+
+  function wireChanges() {
+    const form = $("change-form");
+    form.addEventListener("change", (event) => {
+      if (event.target.name === "kind") showChangeKind();
+      if (event.target.id === "change-delegation") fillParticipants();
+      if (event.target.id === "change-delegation" || event.target.id === "change-participant") fillTime();
+    });
+    form.addEventListener("input", (event) => clearChangeError(event.target));
+    form.addEventListener("submit", (event) => {
+      event.preventDefault();
+      recordChange().catch(fail);
+    });
+    $("change-resolve").addEventListener("click", () => solve(true).catch(fail));
+    $("move-cancelled").addEventListener("click", () => {
+      const meeting = state.pending && state.pending.meeting;
+      clearMove();
+      if (meeting) offerCancellation(meeting);
+    });
+    showChangeKind();
+  }
+
+  // Only the chosen kind's fields show (the others stay as typed, for a kind chosen back).
+  function showChangeKind() {
+    const kind = changeKind();
+    for (const part of document.querySelectorAll(".change-part")) part.hidden = !part.dataset.for.split(" ").includes(kind);
+    $("change-time-label").textContent = kind === "departure_changed" ? "Now leaves" : "Now arrives";
+    fillTime();
+  }
+
+  // The participant's time as the forum's setup has it, to be moved from (the page reads the setup
+  // without the recorded changes: an earlier change's time is not shown here).
+  function fillTime() {
+    const kind = changeKind();
+    if (kind !== "arrival_changed" && kind !== "departure_changed") return;
+    const id = $("change-participant").value;
+    const person = state.problem.delegations.flatMap((d) => d.participants || []).find((p) => p.id === id);
+    const value = person && person[kind === "arrival_changed" ? "arrival" : "departure"];
+    $("change-time").value = value ? String(value).slice(0, 16) : "";
+  }
+
+  // From a meeting's block (its move panel): the form with the cancellation of that meeting chosen.
+  function offerCancellation(meeting) {
+    const form = $("change-form");
+    form.elements.kind.value = "meeting_cancelled";
+    showChangeKind();
+    $("change-meeting").value = meeting;
+    showChangeErrors([]);
+    $("change-section").scrollIntoView({ block: "nearest" });
+    $("change-meeting").focus();
+  }
+
+  // The change as filled in, or the fields the page can already say are missing (the server says the rest).
+  function changeBody() {
+    const kind = changeKind();
+    const value = (id) => $(id).value;
+    const missing = (ids) => ids.filter((id) => !value(id)).map((id) => ({ id, message: MISSING[id] }));
+    if (kind === "room_unavailable") {
+      const errors = missing(["change-room", "change-from", "change-to"]);
+      const window = { start: `${value("change-from")}:00`, end: `${value("change-to")}:00` };
+      return { errors, body: { kind, room: value("change-room"), window } };
+    }
+    if (kind === "meeting_cancelled") return { errors: missing(["change-meeting"]), body: { kind, meeting: value("change-meeting") } };
+    const field = kind === "arrival_changed" ? "arrival" : "departure";
+    const errors = missing(["change-delegation", "change-participant"]);
+    const time = value("change-time");
+    return { errors, body: { kind, participant: value("change-participant"), [field]: time ? `${time}:00` : null } };
+  }
+
+  const MISSING = {
+    "change-room": "choose the room",
+    "change-from": "give the start",
+    "change-to": "give the end",
+    "change-delegation": "choose the delegation",
+    "change-participant": "choose the participant",
+    "change-meeting": "choose the meeting",
+  };
+
+  // A key for the change as filled in: sending the same again (no answer came back) is recorded
+  // once, as the first send was; anything changed is a new change with a new key.
+  function changeKey(body) {
+    const text = JSON.stringify(body);
+    if (!state.changeSent || state.changeSent.body !== text) {
+      const bytes = crypto.getRandomValues(new Uint8Array(16));
+      state.changeSent = { body: text, key: `grid-${[...bytes].map((b) => b.toString(16).padStart(2, "0")).join("")}` };
+    }
+    return state.changeSent.key;
+  }
+
+  async function recordChange() {
+    const { errors, body } = changeBody();
+    const said = $("change-said");
+    if (errors.length) {
+      showChangeErrors(errors);
+      said.textContent = "Not recorded: check the fields marked.";
+      $("change-resolve").hidden = true;
+      return;
+    }
+    showChangeErrors([]);
+    const button = $("change-send");
+    button.disabled = true;
+    try {
+      // The key stays with the form as filled in: sent again unchanged (a double click, a send
+      // whose answer seemed lost), the change is recorded once and the same answer comes back.
+      const recorded = await postChange(body, changeKey(body));
+      said.textContent = changeSaid(recorded);
+      $("change-resolve").hidden = publishedVersion() === null;
+    } catch (error) {
+      $("change-resolve").hidden = true;
+      if (error.status === 422 || error.status === 400) {
+        showChangeErrors((error.problem.errors || []).map((e) => ({ id: changeField(e.field), message: `${e.field}: ${e.message}` })), error.message);
+        said.textContent = `Not recorded: ${error.message}`;
+      } else {
+        $("change-form").querySelector(".form-error").textContent = describe(error);
+        said.textContent = `Not recorded: ${describe(error)}`;
+      }
+    } finally {
+      button.disabled = false;
+    }
+  }
+
+  async function postChange(body, key) {
+    const headers = {
+      Authorization: `Bearer ${state.token}`,
+      Accept: "application/json",
+      "Content-Type": "application/json",
+      "Idempotency-Key": key,
+    };
+    const answer = await fetch(`${forumPath()}/changes`, { method: "POST", headers, body: JSON.stringify(body) });
+    const parsed = await answer.json().catch(() => null);
+    if (!answer.ok) throw new ApiError(answer.status, parsed);
+    return parsed;
+  }
+
+  // What was recorded, what it does to the published grid, and what the officer does next.
+  function changeSaid(recorded) {
+    const named = (ids) => ids.map((id) => meetingInfo(id, []).codes.join("-")).join(", ");
+    const meetings = (ids) => `${ids.length} published meeting${ids.length === 1 ? "" : "s"} (${named(ids)})`;
+    let text = `Recorded as change ${recorded.number}: ${recorded.summary}.`;
+    if (recorded.checked_version === null) return `${text} Nothing is published yet: the next solve takes it into account.`;
+    const effects = [];
+    if (recorded.breaks.length) effects.push(`it breaks ${meetings(recorded.breaks)}`);
+    if (recorded.removes.length) effects.push(`it removes ${meetings(recorded.removes)}`);
+    if (!effects.length) {
+      return `${text} No published meeting is affected. The grid stays as it is; the next re-solve keeps it in mind.`;
+    }
+    text += ` In the published version ${recorded.checked_version}, ${effects.join(" and ")}.`;
+    return `${text} Nothing has moved yet: re-solve from the published grid to move only these, then publish the version it makes so the delegations concerned are told.`;
+  }
+
+  // Where the form shows an error the API names (RFC 9457 `errors[].field`): its field's id, or
+  // null (said below the form).
+  function changeField(field) {
+    if (field === "room") return "change-room";
+    if (field === "window.start") return "change-from";
+    if (field === "window" || field === "window.end") return "change-to";
+    if (field === "participant") return "change-participant";
+    if (field === "arrival" || field === "departure") return "change-time";
+    if (field === "meeting") return "change-meeting";
+    if (field === "kind") return "change-kind";
+    return null;
+  }
+
+  // Errors beside their fields (marked aria-invalid, said through the field's description); any
+  // other below the form; the first faulty field takes the focus.
+  function showChangeErrors(errors, fallback) {
+    const form = $("change-form");
+    for (const node of form.querySelectorAll(".field-error")) node.textContent = "";
+    for (const node of form.querySelectorAll("[aria-invalid]")) node.removeAttribute("aria-invalid");
+    const other = [];
+    let first = null;
+    for (const error of errors) {
+      const target = error.id && $(error.id);
+      if (!target) {
+        other.push(error.message);
+        continue;
+      }
+      const said = $(`${error.id}-error`);
+      said.textContent = [said.textContent, error.message].filter(Boolean).join("; ");
+      target.setAttribute("aria-invalid", "true");
+      first = first || target;
+    }
+    if (errors.length && !first && !other.length && fallback) other.push(fallback);
+    form.querySelector(".form-error").textContent = other.join("; ");
+    if (first) (first.matches("fieldset") ? first.querySelector("input:checked") || first : first).focus();
+  }
+
+  // A field changed since it was refused: its error goes (the next send says again if need be).
+  function clearChangeError(input) {
+    const holder = input.closest("fieldset") || input;
+    if (!holder.hasAttribute("aria-invalid")) return;
+    holder.removeAttribute("aria-invalid");
+    const said = document.getElementById(`${holder.id}-error`);
+    if (said) said.textContent = "";
   }
 })();
