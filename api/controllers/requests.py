@@ -648,7 +648,7 @@ def _rank_dropped(context: queries.RequestContext, caller: Caller, before: Reque
     rank (a minister replaced by an official): those who accepted a meeting with a minister did not
     accept one with an official. Ranks as they are now, before and after; only when it named its own."""
     requester = before.requester
-    if caller.kind != "delegation" or requester is None or caller.delegation_id != requester:
+    if requester is None or caller.delegation_id != requester:  # the requester's own edit (_asked_again)
         return False
     if requester not in context.ranks:  # it did not send its own attendees: the context has no ranks
         return False
@@ -657,7 +657,9 @@ def _rank_dropped(context: queries.RequestContext, caller: Caller, before: Reque
     return _seniority(context, now) > _seniority(context, was)
 
 
-def _asked_again(caller: Caller, before: RequestRecord, after: RequestRecord, rank_dropped: bool = False) -> list[str]:
+def _asked_again(
+    context: queries.RequestContext, caller: Caller, before: RequestRecord, after: RequestRecord
+) -> list[str]:
     """The counterparts that accepted and must answer again: a delegation changed when or how long,
     or the requester sends someone of lower rank (`_rank_dropped`). The organiser's edits keep
     every answer (it arranges the grid; its own requests start agreed)."""
@@ -665,7 +667,7 @@ def _asked_again(caller: Caller, before: RequestRecord, after: RequestRecord, ra
         return []
     same_time = (before.duration_minutes, before.preferred) == (after.duration_minutes, after.preferred)
     same_window = (before.needs.earliest, before.needs.latest) == (after.needs.earliest, after.needs.latest)
-    if same_time and same_window and not rank_dropped:
+    if same_time and same_window and not _rank_dropped(context, caller, before, after):
         return []
     return [p.delegation for p in after.parties if p.delegation != caller.delegation_id and p.status == "accepted"]
 
@@ -707,16 +709,15 @@ async def edit_request(
         edited = _edited(before, body, sent, _added_party_status(forum.request_deadline, now))
         # The organiser's PATCH of `priority` decides it, even at the value it has: a change (audit
         # entry, list count) that the requests page's "needs a priority" reads; no setup edit (0023).
-        decided = caller.kind == "organiser" and "priority" in sent
-        if decided:
+        if caller.kind == "organiser" and "priority" in sent:
             edited = msgspec.structs.replace(edited, priority_decided_at=now)
         offer = await queries.room_offer(connection, parsed) if {"features", "seats"} & sent else NO_ROOMS
         raise_if(_edit_errors(context, offer, caller, before, body, edited))
         if edited == before:  # nothing to change, nothing to audit or count
             (shown,) = await _as_seen(connection, parsed, caller, [before], zone_of(forum))
             return Reply(shown, headers={"ETag": etag(current.version)})
-        again = _asked_again(caller, before, edited, _rank_dropped(context, caller, before, edited))
-        await queries.update_request(connection, parsed, edited, again, before.parties, priority_decided=decided)
+        again = _asked_again(context, caller, before, edited)
+        await queries.update_request(connection, parsed, before, edited, again)
         action = "set_priority" if sent == {"priority"} else "edit"
         return await _changed(connection, parsed, caller, request_id, before, action)
 

@@ -397,21 +397,18 @@ async def set_priority(connection: asyncpg.Connection, forum_id: Any, request_id
 async def update_request(
     connection: asyncpg.Connection,
     forum_id: Any,
+    before: RequestRecord,
     edited: RequestRecord,
     asked_again: Sequence[str],
-    parties_before: Sequence[PartyRecord] = (),
-    *,
-    priority_decided: bool = False,
 ) -> None:
-    """Store an edit of the request: its own fields and needs, its parties (those of `parties_before`
-    it no longer has deleted, answer and all; new ones inserted as `edited` has them), each party's
-    attendees, and the parties in `asked_again` back to pending (their answer cleared); with
-    `priority_decided`, the priority decided now (the organiser sent it). The caller holds its row lock."""
-    await _change_parties(connection, forum_id, edited, parties_before)
+    """Store the edit of `before` into `edited`: its own fields, needs and priority decision, its
+    parties (those it no longer has deleted, answer and all; new ones inserted as `edited` has
+    them), each party's attendees, and the parties in `asked_again` back to pending (their answer
+    cleared). The caller holds its row lock."""
+    await _change_parties(connection, forum_id, edited, before.parties)
     await connection.execute(
         "UPDATE meeting_requests SET title = $3, duration_minutes = $4, priority = $5, preferred = $6, needs = $7,"
-        " priority_decided_at = CASE WHEN $8 THEN now() ELSE priority_decided_at END,"
-        " version = version + 1 WHERE forum_id = $1 AND id = $2",
+        " priority_decided_at = $8, version = version + 1 WHERE forum_id = $1 AND id = $2",
         forum_id,
         edited.id,
         edited.title,
@@ -419,7 +416,7 @@ async def update_request(
         edited.priority,
         edited.preferred,
         edited.needs,
-        priority_decided,
+        edited.priority_decided_at,
     )
     await connection.execute(
         "UPDATE request_parties p SET attendees = party.attendees,"
