@@ -104,7 +104,7 @@ def after_only(record: RequestRecord, own: set[str]) -> RequestRecord:
 def for_delegation(record: RequestRecord) -> RequestRecord:
     """The request without the organiser's working state: when it decided the priority. A
     confirmation at the same value changes nothing a delegation sees or could act on (`priority`
-    shows what was decided), so it is told no change and its list's digest does not move."""
+    shows what was decided), so it is told no change (only `updated_at` moves for it)."""
     return msgspec.structs.replace(record, priority_decided_at=msgspec.UNSET)
 
 

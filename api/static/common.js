@@ -86,9 +86,10 @@ const Sidelines = (() => {
     }
   }
 
-  // The answer and its parsed JSON body; a problem detail is thrown as an ApiError.
-  async function send(token, method, path, body) {
-    const headers = { Authorization: `Bearer ${token}`, Accept: "application/json" };
+  // The answer and its parsed JSON body; a problem detail is thrown as an ApiError. `extra`:
+  // more headers (an Idempotency-Key).
+  async function send(token, method, path, body, extra) {
+    const headers = { Authorization: `Bearer ${token}`, Accept: "application/json", ...(extra || {}) };
     const init = { method, headers };
     if (body !== undefined) {
       headers["Content-Type"] = "application/json";
@@ -106,8 +107,8 @@ const Sidelines = (() => {
     return { answer, parsed };
   }
 
-  async function api(token, method, path, body) {
-    return (await send(token, method, path, body)).parsed;
+  async function api(token, method, path, body, extra) {
+    return (await send(token, method, path, body, extra)).parsed;
   }
 
   const PAGE = 1000; // the largest page a list gives (api/paging.py)

@@ -1466,16 +1466,7 @@
   }
 
   async function postChange(body, key) {
-    const headers = {
-      Authorization: `Bearer ${state.token}`,
-      Accept: "application/json",
-      "Content-Type": "application/json",
-      "Idempotency-Key": key,
-    };
-    const answer = await fetch(`${forumPath()}/changes`, { method: "POST", headers, body: JSON.stringify(body) });
-    const parsed = await answer.json().catch(() => null);
-    if (!answer.ok) throw new ApiError(answer.status, parsed);
-    return parsed;
+    return api(state.token, "POST", `${forumPath()}/changes`, body, { "Idempotency-Key": key });
   }
 
   // What was recorded, what it does to the published grid, and what the officer does next.
