@@ -33,6 +33,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
+from urllib.parse import quote
 
 from api.cli import EXIT_FAILED, EXIT_INTERRUPTED, EXIT_OK, EXIT_USAGE, CliError, Subparsers, positive_float, read_bytes
 
@@ -393,9 +394,7 @@ def _sendable(token: str, source: str) -> str:
 
 
 def _forum(args: argparse.Namespace) -> str:
-    from urllib.parse import quote
-
-    return f"/forums/{quote(args.forum, safe='')}"  # an id with a / or ? stays one path segment
+    return f"/forums/{_segment(args.forum)}"
 
 
 def _print_json(value: object) -> None:
@@ -937,13 +936,9 @@ def _read_tagged(client: Client, path: str) -> tuple[Any, str]:
 
 
 def run_participant(args: argparse.Namespace, client: Client) -> int:
-    from urllib.parse import quote
-
     if args.arrival is None and args.departure is None:
         raise CliError([("--arrival", "give --arrival, --departure or both")])
-    path = (
-        f"{_forum(args)}/delegations/{quote(args.delegation, safe='')}/participants/{quote(args.participant, safe='')}"
-    )
+    path = f"{_forum(args)}/delegations/{_segment(args.delegation)}/participants/{_segment(args.participant)}"
     person, tag = _read_tagged(client, path)
     before = {name: person.get(name) for name in ("arrival", "departure")}
     for name in ("arrival", "departure"):
@@ -1116,8 +1111,7 @@ def _parties(text: str) -> list[str]:
 
 
 def _segment(text: str) -> str:
-    from urllib.parse import quote
-
+    """The text as one path segment: an id with a / or ? stays one."""
     return quote(text, safe="")
 
 
